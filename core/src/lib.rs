@@ -1,0 +1,14 @@
+//! `kring-core`: everything Kring knows about a circle, free of IO where it can be.
+//!
+//! - [`plan`]: the circle's plan as an automerge document, with a typed API and view.
+//! - [`store`]: the local SQLite store that keeps circles durable on a device.
+//! - [`time`]: timestamps; the core never reads the clock itself.
+//!
+//! See `DESIGN.md` in the repository for how the pieces fit.
+
+pub mod error;
+pub mod plan;
+pub mod time;
+
+pub use error::{Error, Result};
+pub use time::Timestamp;

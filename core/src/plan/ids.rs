@@ -1,0 +1,76 @@
+//! Identifiers used inside a circle's plan document.
+//!
+//! All ids are random 128-bit values written as 32 lowercase hex characters. Random ids
+//! (rather than counters) let offline replicas create members, tasks and offers without
+//! coordinating, and never collide when their changes merge.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+fn random_hex_128() -> String {
+    let bytes: [u8; 16] = rand::random();
+    hex::encode(bytes)
+}
+
+fn is_valid_id(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+macro_rules! define_id {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// A fresh random id.
+            pub fn random() -> Self {
+                Self(random_hex_128())
+            }
+
+            /// Parses an id typed by a user or received from elsewhere.
+            pub fn parse(s: &str) -> Result<Self, crate::Error> {
+                let trimmed = s.trim();
+                if is_valid_id(trimmed) {
+                    Ok(Self(trimmed.to_owned()))
+                } else {
+                    Err(crate::Error::InvalidId { kind: stringify!($name), value: s.to_owned() })
+                }
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// The first 8 characters, enough for a human to tell ids apart in a table.
+            pub fn short(&self) -> &str {
+                &self.0[..8.min(self.0.len())]
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+define_id!(
+    /// A circle: one plan document, one membership log.
+    CircleId
+);
+define_id!(
+    /// A person in the circle (not a device: one member may use several devices).
+    MemberId
+);
+define_id!(
+    /// A task (an agreement: who does what, when).
+    TaskId
+);
+define_id!(
+    /// Any other entry in the plan: concern, goal, contingency, condition, offer,
+    /// log entry, meeting, review.
+    EntryId
+);

@@ -1,0 +1,366 @@
+//! The typed read model of a circle's plan.
+//!
+//! A [`PlanView`] is a plain snapshot built from the automerge document. Callers (CLI,
+//! FFI, follow-up engine, exports) only ever see these types, never automerge paths.
+//! Every list is sorted deterministically (by creation time, then id) so that two
+//! replicas holding the same changes produce equal views, which is what the
+//! convergence tests compare.
+
+use super::ids::{CircleId, EntryId, MemberId, TaskId};
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// Declares a closed set of values stored as lowercase strings in the document.
+///
+/// Unknown strings written by a newer app version read back as `None` at the call
+/// site (the entry falls back to a documented default), so old apps keep working.
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = crate::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                $name::parse(s).ok_or_else(|| crate::Error::InvalidValue {
+                    field: stringify!($name),
+                    value: s.to_owned(),
+                    expected: [$($text),+].join("|"),
+                })
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// Language the circle's plan is written and exported in.
+    Language { Nl = "nl", En = "en" }
+);
+string_enum!(
+    /// How a member relates to the main person.
+    Relation {
+        MainPerson = "main_person",
+        Family = "family",
+        Friend = "friend",
+        Neighbour = "neighbour",
+        Professional = "professional",
+        Coordinator = "coordinator",
+        Other = "other",
+    }
+);
+string_enum!(
+    /// Life cycle of the plan: made in the meeting (draft), presented to the
+    /// professionals, accepted (approved by the main person), archived when the circle ends.
+    PlanStatus { Draft = "draft", Presented = "presented", Accepted = "accepted", Archived = "archived" }
+);
+string_enum!(
+    TaskCategory {
+        Ride = "ride",
+        Meal = "meal",
+        Childcare = "childcare",
+        Household = "household",
+        Company = "company",
+        Admin = "admin",
+        Professional = "professional",
+        Other = "other",
+    }
+);
+string_enum!(
+    /// Whose contribution a task is: the circle's, a professional's, or the main person's own.
+    OwnerKind { Circle = "circle", Professional = "professional", MainPerson = "main_person" }
+);
+string_enum!(
+    /// Stored status. "Done" is not stored: it follows from completions (see [`TaskView::is_done`]).
+    TaskStatus { Open = "open", Cancelled = "cancelled", Archived = "archived" }
+);
+string_enum!(
+    LogKind { Update = "update", Thanks = "thanks", Concern = "concern", Checkin = "checkin" }
+);
+string_enum!(Rsvp { Yes = "yes", No = "no", Maybe = "maybe" });
+
+/// When a task is to be done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Schedule {
+    /// No date agreed ("when needed").
+    Unscheduled,
+    /// Once, by this moment.
+    Due { at: Timestamp },
+    /// Every `every_weeks` weeks, starting at `first_at`, optionally until `until`.
+    /// Occurrences are `first_at + k * every_weeks * 7 days` (UTC instants).
+    Weekly { first_at: Timestamp, every_weeks: u32, until: Option<Timestamp> },
+}
+
+impl Schedule {
+    /// The first occurrence at or after `from`, if there is one.
+    pub fn next_occurrence(&self, from: Timestamp) -> Option<Timestamp> {
+        match *self {
+            Schedule::Unscheduled => None,
+            Schedule::Due { at } => (at >= from).then_some(at),
+            Schedule::Weekly { first_at, every_weeks, until } => {
+                let period = i64::from(every_weeks.max(1)) * 7 * Timestamp::MILLIS_PER_DAY;
+                let next = if from <= first_at {
+                    first_at
+                } else {
+                    let periods = (from.0 - first_at.0 + period - 1) / period;
+                    Timestamp(first_at.0.saturating_add(periods.saturating_mul(period)))
+                };
+                match until {
+                    Some(until) if next > until => None,
+                    _ => Some(next),
+                }
+            }
+        }
+    }
+
+    /// Every occurrence in the half-open window `[from, to)`.
+    pub fn occurrences_between(&self, from: Timestamp, to: Timestamp) -> Vec<Timestamp> {
+        let mut out = Vec::new();
+        let mut cursor = from;
+        while let Some(at) = self.next_occurrence(cursor) {
+            if at >= to {
+                break;
+            }
+            out.push(at);
+            if matches!(self, Schedule::Due { .. }) {
+                break;
+            }
+            cursor = at.plus_millis(1);
+        }
+        out
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CircleInfo {
+    pub id: CircleId,
+    pub name: String,
+    pub language: Language,
+    pub main_person: MemberId,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberView {
+    pub id: MemberId,
+    pub display_name: String,
+    pub relation: Relation,
+    /// Free text, e.g. "aunt", "JIM mentor", "debt counsellor".
+    pub role_label: String,
+    pub joined_at: Timestamp,
+    /// Set when the member left or was removed; their history stays in the plan.
+    pub removed_at: Option<Timestamp>,
+}
+
+impl MemberView {
+    pub fn is_active(&self) -> bool {
+        self.removed_at.is_none()
+    }
+}
+
+/// A line of text in one of the plan's lists (concerns, goals, contingencies).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextItem {
+    pub id: EntryId,
+    pub text: String,
+    pub by: MemberId,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    pub member: MemberId,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    pub id: EntryId,
+    pub at: Timestamp,
+    pub by: MemberId,
+    pub summary: String,
+}
+
+/// The plan section: the question, what worries the circle, what it wants to reach,
+/// what to do if it goes differently, who approved, and when it is evaluated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanSection {
+    pub status: PlanStatus,
+    /// When the status last changed (e.g. when the plan was accepted).
+    pub status_changed_at: Timestamp,
+    pub question: String,
+    pub concerns: Vec<TextItem>,
+    pub goals: Vec<TextItem>,
+    pub contingencies: Vec<TextItem>,
+    /// Sorted by time, then member id.
+    pub approvals: Vec<Approval>,
+    pub next_review_at: Option<Timestamp>,
+    /// Sorted by time.
+    pub reviews: Vec<Review>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    pub member: MemberId,
+    pub at: Timestamp,
+    /// One of the first `slots` claims by `(at, member)`: this person is doing it.
+    pub winner: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Completion {
+    pub id: EntryId,
+    pub by: MemberId,
+    pub at: Timestamp,
+    /// For recurring tasks: the occurrence this completion is for.
+    pub occurrence: Option<Timestamp>,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskView {
+    pub id: TaskId,
+    pub title: String,
+    pub notes: String,
+    pub category: TaskCategory,
+    pub owner_kind: OwnerKind,
+    pub schedule: Schedule,
+    /// People needed (≥ 1).
+    pub slots: u32,
+    /// Who checks that it is done.
+    pub checker: Option<MemberId>,
+    /// Every claim, sorted by `(at, member)`; the first `slots` are winners.
+    pub claims: Vec<Claim>,
+    /// More claims than slots: concurrent offline claims collided. The losers see
+    /// "already taken"; the coordinator sees the overbooking.
+    pub overbooked: bool,
+    /// Sorted by time.
+    pub completions: Vec<Completion>,
+    pub status: TaskStatus,
+    pub created_by: MemberId,
+    pub created_at: Timestamp,
+}
+
+impl TaskView {
+    pub fn winners(&self) -> impl Iterator<Item = &MemberId> {
+        self.claims.iter().filter(|c| c.winner).map(|c| &c.member)
+    }
+
+    pub fn free_slots(&self) -> u32 {
+        let taken = u32::try_from(self.claims.len()).unwrap_or(u32::MAX);
+        self.slots.saturating_sub(taken)
+    }
+
+    /// A one-off task is done once completed; a recurring task is never done as a whole.
+    pub fn is_done(&self) -> bool {
+        !matches!(self.schedule, Schedule::Weekly { .. }) && !self.completions.is_empty()
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.status == TaskStatus::Open && !self.is_done()
+    }
+}
+
+/// A safety condition set by a professional; the plan is only acceptable once the
+/// main person has accepted every condition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConditionView {
+    pub id: EntryId,
+    pub text: String,
+    pub set_by: MemberId,
+    pub set_at: Timestamp,
+    pub accepted_at: Option<Timestamp>,
+}
+
+/// A standing offer ("I can drive on Tuesdays"), so nobody has to ask.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferView {
+    pub id: EntryId,
+    pub by: MemberId,
+    pub text: String,
+    pub availability: String,
+    pub created_at: Timestamp,
+    pub withdrawn_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    pub id: EntryId,
+    pub by: MemberId,
+    pub at: Timestamp,
+    pub kind: LogKind,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RsvpView {
+    pub member: MemberId,
+    pub answer: Rsvp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeetingView {
+    pub id: EntryId,
+    pub at: Timestamp,
+    pub place: String,
+    pub agenda: String,
+    pub created_by: MemberId,
+    /// Sorted by member id.
+    pub rsvps: Vec<RsvpView>,
+}
+
+/// Everything a circle has agreed, as one snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanView {
+    pub circle: CircleInfo,
+    /// Sorted by join time, then id. Includes removed members (see `removed_at`).
+    pub members: Vec<MemberView>,
+    pub plan: PlanSection,
+    /// Sorted by creation time, then id.
+    pub tasks: Vec<TaskView>,
+    pub conditions: Vec<ConditionView>,
+    pub offers: Vec<OfferView>,
+    /// Sorted by time, then id.
+    pub log: Vec<LogEntry>,
+    /// Sorted by meeting time, then id.
+    pub meetings: Vec<MeetingView>,
+}
+
+impl PlanView {
+    pub fn member(&self, id: &MemberId) -> Option<&MemberView> {
+        self.members.iter().find(|m| &m.id == id)
+    }
+
+    pub fn task(&self, id: &TaskId) -> Option<&TaskView> {
+        self.tasks.iter().find(|t| &t.id == id)
+    }
+
+    /// The member's display name, or a short id for someone no longer known.
+    pub fn display_name(&self, id: &MemberId) -> String {
+        self.member(id).map_or_else(|| id.short().to_owned(), |m| m.display_name.clone())
+    }
+
+    pub fn active_members(&self) -> impl Iterator<Item = &MemberView> {
+        self.members.iter().filter(|m| m.is_active())
+    }
+}
