@@ -1,1 +1,26 @@
-fn main() {}
+//! `kring`: the command-line client for Kring circles (coordinator desk, scripting,
+//! demos). A thin shell over `kring-core`: parse, call, save, print.
+
+mod args;
+mod commands;
+mod context;
+mod dates;
+mod error;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    let result =
+        context::Context::open(&cli).and_then(|mut ctx| commands::run(&mut ctx, cli.command));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kring: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

@@ -13,11 +13,19 @@ pub enum Error {
     #[error("{kind} must be 32 hex characters, got {value:?}")]
     InvalidId { kind: &'static str, value: String },
     #[error("{field} must be one of {expected}, got {value:?}")]
-    InvalidValue { field: &'static str, value: String, expected: String },
+    InvalidValue {
+        field: &'static str,
+        value: String,
+        expected: String,
+    },
     #[error("{field} must not be empty")]
     EmptyText { field: &'static str },
     #[error("{field} is too long: {len} characters, at most {max}")]
-    TextTooLong { field: &'static str, len: usize, max: usize },
+    TextTooLong {
+        field: &'static str,
+        len: usize,
+        max: usize,
+    },
     #[error("a task needs at least 1 person (slots), got {0}")]
     InvalidSlots(u32),
     #[error("dates are in the wrong order: {0}")]

@@ -8,6 +8,7 @@
 
 pub mod error;
 pub mod plan;
+pub mod store;
 pub mod time;
 
 pub use error::{Error, Result};

@@ -1,0 +1,228 @@
+//! Command-line arguments (clap). Every read command honours the global `--json`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kring",
+    version,
+    about = "Keep a circle's care plan alive: Kring from the command line"
+)]
+pub struct Cli {
+    /// Where this device keeps its circles (default: the user's data directory).
+    #[arg(long, global = true, env = "KRING_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Which circle to work on: an id or id prefix (default: the current circle).
+    #[arg(long, short = 'c', global = true)]
+    pub circle: Option<String>,
+    /// Print reads as JSON, for scripts.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Pretend it is this moment (UTC), for demos and tests.
+    #[arg(long, global = true, env = "KRING_NOW", hide = true)]
+    pub now: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create, list and pick circles.
+    #[command(subcommand)]
+    Circle(CircleCmd),
+    /// Show the whole plan as readable tables.
+    Show,
+    /// Who you are in the current circle.
+    Whoami,
+    /// People in the circle.
+    #[command(subcommand)]
+    Member(MemberCmd),
+    /// Tasks: who does what, when.
+    #[command(subcommand)]
+    Task(TaskCmd),
+    /// The plan itself: question, concerns, goals, "if it goes differently", status, evaluation.
+    #[command(subcommand)]
+    Plan(PlanCmd),
+    /// Safety conditions set by professionals.
+    #[command(subcommand)]
+    Condition(ConditionCmd),
+    /// Standing offers ("I can drive on Tuesdays").
+    #[command(subcommand)]
+    Offer(OfferCmd),
+    /// Post an update, thanks, a worry or a check-in to the circle.
+    Post {
+        text: String,
+        #[arg(long, default_value = "update", value_parser = ["update", "thanks", "concern", "checkin"])]
+        kind: String,
+    },
+    /// Meetings and RSVPs.
+    #[command(subcommand)]
+    Meeting(MeetingCmd),
+    /// Write the circle's plan as a standard automerge file (to copy to another device).
+    Export {
+        /// File to write.
+        file: PathBuf,
+    },
+    /// Merge an automerge file of the same circle (from another device) into this one.
+    Merge { file: PathBuf },
+    /// Add a circle to this device from an automerge file, acting as one of its members.
+    Import {
+        file: PathBuf,
+        /// The member you are in that circle: a name or id (prefix).
+        #[arg(long = "as")]
+        as_member: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CircleCmd {
+    /// Start a new circle; you are its main person.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Your own name, as the circle will see it.
+        #[arg(long = "me")]
+        me: String,
+        #[arg(long, default_value = "nl")]
+        lang: String,
+    },
+    /// The circles on this device.
+    List,
+    /// Make a circle the current one.
+    Use { circle: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MemberCmd {
+    Add {
+        name: String,
+        #[arg(long, default_value = "family")]
+        relation: String,
+        #[arg(long, default_value = "")]
+        role: String,
+    },
+    List,
+    /// Remove someone from the circle (their past contributions stay).
+    Remove {
+        member: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ScheduleArgs {
+    /// Due at this moment (UTC): 2026-11-24 or "2026-11-24 18:00".
+    #[arg(long, conflicts_with = "weekly_from")]
+    pub due: Option<String>,
+    /// Recurring: first time (UTC).
+    #[arg(long)]
+    pub weekly_from: Option<String>,
+    /// Recurring: every N weeks.
+    #[arg(long, default_value_t = 1, requires = "weekly_from")]
+    pub every_weeks: u32,
+    /// Recurring: last possible date.
+    #[arg(long, requires = "weekly_from")]
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TaskCmd {
+    Add {
+        title: String,
+        #[arg(long, default_value = "")]
+        notes: String,
+        #[arg(long, default_value = "other")]
+        category: String,
+        /// circle | professional | main_person
+        #[arg(long, default_value = "circle")]
+        owner: String,
+        /// People needed.
+        #[arg(long, default_value_t = 1)]
+        slots: u32,
+        /// Who checks it is done (name or id).
+        #[arg(long)]
+        checker: Option<String>,
+        #[command(flatten)]
+        schedule: ScheduleArgs,
+    },
+    List,
+    /// Take a place on a task.
+    Claim {
+        task: String,
+    },
+    /// Give your place back.
+    Unclaim {
+        task: String,
+    },
+    /// Mark a task (or this week's occurrence) done.
+    Done {
+        task: String,
+        #[arg(long, default_value = "")]
+        note: String,
+        /// For recurring tasks: which occurrence (default: the latest one).
+        #[arg(long)]
+        occurrence: Option<String>,
+    },
+    Cancel {
+        task: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlanCmd {
+    /// Set the circle's question.
+    Question { text: String },
+    /// Add a concern.
+    Concern { text: String },
+    /// Add a goal.
+    Goal { text: String },
+    /// Add an "if it goes differently" agreement.
+    Contingency { text: String },
+    /// Move the plan: draft | presented | accepted | archived.
+    Status { status: String },
+    /// Say you agree with the plan.
+    Approve,
+    /// Set the next evaluation date.
+    ReviewDate { date: String },
+    /// Record an evaluation that took place today.
+    Review {
+        summary: String,
+        #[arg(long)]
+        next: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConditionCmd {
+    /// (Professionals) set a safety condition.
+    Add { text: String },
+    /// (Main person) accept a safety condition.
+    Accept { condition: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OfferCmd {
+    Add {
+        text: String,
+        #[arg(long, default_value = "")]
+        when: String,
+    },
+    Withdraw {
+        offer: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MeetingCmd {
+    Add {
+        #[arg(long)]
+        at: String,
+        #[arg(long, default_value = "")]
+        place: String,
+        #[arg(long, default_value = "")]
+        agenda: String,
+    },
+    /// Answer yes, no or maybe.
+    Rsvp { meeting: String, answer: String },
+}

@@ -1,0 +1,439 @@
+//! One function per command group. Each: open what it needs, call one `kring-core`
+//! operation, save durably, print. No plan rules live here.
+
+use std::path::Path;
+
+use kring_core::plan::{
+    CircleId, CirclePlan, Language, LogKind, NewCircle, NewMember, NewTask, OwnerKind, PlanList,
+    PlanStatus, Relation, Rsvp, Schedule, TaskCategory,
+};
+use serde::Serialize;
+
+use crate::args::*;
+use crate::context::{self, Context, OpenCircle};
+use crate::dates;
+use crate::error::{CliError, CliResult};
+use crate::render;
+
+/// Prints `value` as JSON with `--json`, else the human text.
+fn output<T: Serialize>(ctx: &Context, value: &T, human: impl FnOnce() -> String) -> CliResult {
+    if ctx.json {
+        println!("{}", serde_json::to_string_pretty(value)?);
+    } else {
+        print!("{}", human());
+    }
+    Ok(())
+}
+
+fn parse<T: std::str::FromStr<Err = kring_core::Error>>(s: &str) -> CliResult<T> {
+    Ok(s.parse::<T>()?)
+}
+
+/// Runs `op` on the current circle as "me" and saves the result durably.
+fn mutate<T>(
+    ctx: &mut Context,
+    op: impl FnOnce(&mut OpenCircle, kring_core::Timestamp) -> CliResult<T>,
+) -> CliResult<T> {
+    let mut circle = ctx.open_current()?;
+    let result = op(&mut circle, ctx.now)?;
+    ctx.save(&mut circle)?;
+    Ok(result)
+}
+
+pub fn run(ctx: &mut Context, command: Command) -> CliResult {
+    match command {
+        Command::Circle(cmd) => circle(ctx, cmd),
+        Command::Show => {
+            let circle = ctx.open_current()?;
+            let view = circle.plan.view();
+            output(ctx, &view, || render::plan(&view, &circle.me))
+        }
+        Command::Whoami => {
+            let circle = ctx.open_current()?;
+            let view = circle.plan.view();
+            let me = view.member(&circle.me).cloned();
+            output(ctx, &me, || match &me {
+                Some(m) => format!(
+                    "You are {} ({}) in {}\n",
+                    m.display_name, m.relation, view.circle.name
+                ),
+                None => format!(
+                    "You ({}) are not a member of {}\n",
+                    circle.me.short(),
+                    view.circle.name
+                ),
+            })
+        }
+        Command::Member(cmd) => member(ctx, cmd),
+        Command::Task(cmd) => task(ctx, cmd),
+        Command::Plan(cmd) => plan(ctx, cmd),
+        Command::Condition(cmd) => condition(ctx, cmd),
+        Command::Offer(cmd) => offer(ctx, cmd),
+        Command::Post { text, kind } => {
+            let kind: LogKind = parse(&kind)?;
+            mutate(ctx, |c, now| Ok(c.plan.post(&c.me, kind, &text, now)?))?;
+            println!("Posted.");
+            Ok(())
+        }
+        Command::Meeting(cmd) => meeting(ctx, cmd),
+        Command::Export { file } => {
+            let circle = ctx.open_current()?;
+            write_file(&file, &circle.plan.export())?;
+            println!(
+                "Wrote {} ({} changes).",
+                file.display(),
+                circle.plan.change_count()
+            );
+            Ok(())
+        }
+        Command::Merge { file } => {
+            let bytes = read_file(&file)?;
+            let added = mutate(ctx, |c, _| Ok(c.plan.merge_bytes(&bytes)?))?;
+            println!("Merged {added} new change(s).");
+            Ok(())
+        }
+        Command::Import { file, as_member } => {
+            let bytes = read_file(&file)?;
+            let mut plan = CirclePlan::load(&bytes, ctx.store.actor_id()?)?;
+            let view = plan.view();
+            let me = context::member(&view, &as_member)?;
+            ctx.store.add_circle(&mut plan, &me, ctx.now)?;
+            ctx.set_current(plan.circle_id())?;
+            println!("Added {} as {}.", view.circle.name, view.display_name(&me));
+            Ok(())
+        }
+    }
+}
+
+fn read_file(path: &Path) -> CliResult<Vec<u8>> {
+    std::fs::read(path).map_err(|source| CliError::File {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> CliResult {
+    std::fs::write(path, bytes).map_err(|source| CliError::File {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+#[derive(Serialize)]
+struct CircleRow {
+    id: CircleId,
+    name: String,
+    me: String,
+    current: bool,
+}
+
+fn circle(ctx: &mut Context, cmd: CircleCmd) -> CliResult {
+    match cmd {
+        CircleCmd::Create { name, me, lang } => {
+            let language: Language = parse(&lang)?;
+            let (mut plan, _me_id) = CirclePlan::create(
+                ctx.store.actor_id()?,
+                CircleId::random(),
+                NewCircle {
+                    name,
+                    language,
+                    main_person_name: me,
+                },
+                ctx.now,
+            )?;
+            let me_id = plan.main_person()?;
+            ctx.store.add_circle(&mut plan, &me_id, ctx.now)?;
+            ctx.set_current(plan.circle_id())?;
+            println!(
+                "Created circle {} ({}).",
+                plan.view().circle.name,
+                plan.circle_id()
+            );
+            Ok(())
+        }
+        CircleCmd::List => {
+            let current = ctx.current().ok().map(|c| c.id);
+            let mut rows = Vec::new();
+            for stored in ctx.store.circles()? {
+                let view = ctx.store.load(&stored.id)?.view();
+                rows.push(CircleRow {
+                    current: current.as_ref() == Some(&stored.id),
+                    name: view.circle.name.clone(),
+                    me: view.display_name(&stored.me),
+                    id: stored.id,
+                });
+            }
+            output(ctx, &rows, || {
+                let lines: Vec<String> = rows
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "{} {}  {} (you: {})",
+                            if r.current { "*" } else { " " },
+                            r.id.short(),
+                            r.name,
+                            r.me
+                        )
+                    })
+                    .collect();
+                if lines.is_empty() {
+                    "No circles yet.\n".into()
+                } else {
+                    lines.join("\n") + "\n"
+                }
+            })
+        }
+        CircleCmd::Use { circle } => {
+            let circles = ctx.store.circles()?;
+            let chosen = context::unique_prefix(
+                circles.iter().map(|c| (c.id.as_str(), c)),
+                &circle,
+                "circle",
+            )?;
+            ctx.set_current(&chosen.id)?;
+            println!("Now using {}.", chosen.id);
+            Ok(())
+        }
+    }
+}
+
+fn member(ctx: &mut Context, cmd: MemberCmd) -> CliResult {
+    match cmd {
+        MemberCmd::Add {
+            name,
+            relation,
+            role,
+        } => {
+            let relation: Relation = parse(&relation)?;
+            let id = mutate(ctx, |c, now| {
+                Ok(c.plan.add_member(
+                    &c.me,
+                    NewMember {
+                        display_name: name.clone(),
+                        relation,
+                        role_label: role,
+                    },
+                    now,
+                )?)
+            })?;
+            println!("Added {name} ({}).", id.short());
+            Ok(())
+        }
+        MemberCmd::List => {
+            let circle = ctx.open_current()?;
+            let view = circle.plan.view();
+            output(ctx, &view.members, || {
+                render::members(&view, Some(&circle.me))
+            })
+        }
+        MemberCmd::Remove { member } => {
+            mutate(ctx, |c, now| {
+                let id = context::member(&c.plan.view(), &member)?;
+                Ok(c.plan.remove_member(&c.me, &id, now)?)
+            })?;
+            println!("Removed.");
+            Ok(())
+        }
+    }
+}
+
+fn schedule(args: &ScheduleArgs) -> CliResult<Schedule> {
+    Ok(match (&args.due, &args.weekly_from) {
+        (Some(due), _) => Schedule::Due {
+            at: dates::parse(due)?,
+        },
+        (None, Some(first)) => Schedule::Weekly {
+            first_at: dates::parse(first)?,
+            every_weeks: args.every_weeks,
+            until: args.until.as_deref().map(dates::parse).transpose()?,
+        },
+        (None, None) => Schedule::Unscheduled,
+    })
+}
+
+fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
+    match cmd {
+        TaskCmd::Add {
+            title,
+            notes,
+            category,
+            owner,
+            slots,
+            checker,
+            schedule: s,
+        } => {
+            let new = NewTask {
+                title,
+                notes,
+                category: parse::<TaskCategory>(&category)?,
+                owner_kind: parse::<OwnerKind>(&owner)?,
+                schedule: schedule(&s)?,
+                slots,
+                checker: None,
+            };
+            let id = mutate(ctx, |c, now| {
+                let checker = checker
+                    .as_deref()
+                    .map(|m| context::member(&c.plan.view(), m))
+                    .transpose()?;
+                Ok(c.plan.add_task(&c.me, NewTask { checker, ..new }, now)?)
+            })?;
+            println!("Added task {}.", id.short());
+            Ok(())
+        }
+        TaskCmd::List => {
+            let circle = ctx.open_current()?;
+            let view = circle.plan.view();
+            output(ctx, &view.tasks, || render::tasks(&view) + "\n")
+        }
+        TaskCmd::Claim { task } => {
+            let title = mutate(ctx, |c, now| {
+                let id = context::task(&c.plan.view(), &task)?;
+                c.plan.claim_task(&c.me, &id, now)?;
+                Ok(c.plan.task(&id)?.title)
+            })?;
+            println!("You claimed “{title}”.");
+            Ok(())
+        }
+        TaskCmd::Unclaim { task } => {
+            mutate(ctx, |c, now| {
+                let id = context::task(&c.plan.view(), &task)?;
+                Ok(c.plan.unclaim_task(&c.me, &id, now)?)
+            })?;
+            println!("Your place is free again.");
+            Ok(())
+        }
+        TaskCmd::Done {
+            task,
+            note,
+            occurrence,
+        } => {
+            let occurrence = occurrence.as_deref().map(dates::parse).transpose()?;
+            mutate(ctx, |c, now| {
+                let id = context::task(&c.plan.view(), &task)?;
+                Ok(c.plan.complete_task(&c.me, &id, occurrence, &note, now)?)
+            })?;
+            println!("Marked done. Thank you!");
+            Ok(())
+        }
+        TaskCmd::Cancel { task } => {
+            mutate(ctx, |c, now| {
+                let id = context::task(&c.plan.view(), &task)?;
+                Ok(c.plan.cancel_task(&c.me, &id, now)?)
+            })?;
+            println!("Cancelled.");
+            Ok(())
+        }
+    }
+}
+
+fn plan(ctx: &mut Context, cmd: PlanCmd) -> CliResult {
+    let add = |ctx: &mut Context, list: PlanList, text: String| -> CliResult {
+        mutate(ctx, |c, now| {
+            Ok(c.plan.add_to_list(&c.me, list, &text, now)?)
+        })?;
+        println!("Added.");
+        Ok(())
+    };
+    match cmd {
+        PlanCmd::Question { text } => {
+            mutate(ctx, |c, now| Ok(c.plan.set_question(&c.me, &text, now)?))?;
+            println!("Question set.");
+            Ok(())
+        }
+        PlanCmd::Concern { text } => add(ctx, PlanList::Concerns, text),
+        PlanCmd::Goal { text } => add(ctx, PlanList::Goals, text),
+        PlanCmd::Contingency { text } => add(ctx, PlanList::Contingencies, text),
+        PlanCmd::Status { status } => {
+            let to: PlanStatus = parse(&status)?;
+            mutate(ctx, |c, now| Ok(c.plan.set_plan_status(&c.me, to, now)?))?;
+            println!("The plan is now {to}.");
+            Ok(())
+        }
+        PlanCmd::Approve => {
+            mutate(ctx, |c, now| Ok(c.plan.approve_plan(&c.me, now)?))?;
+            println!("You approved the plan.");
+            Ok(())
+        }
+        PlanCmd::ReviewDate { date } => {
+            let at = dates::parse(&date)?;
+            mutate(ctx, |c, now| {
+                Ok(c.plan.set_next_review(&c.me, Some(at), now)?)
+            })?;
+            println!("Next evaluation: {}.", dates::format(at));
+            Ok(())
+        }
+        PlanCmd::Review { summary, next } => {
+            let next = next.as_deref().map(dates::parse).transpose()?;
+            mutate(ctx, |c, now| {
+                Ok(c.plan.record_review(&c.me, &summary, next, now)?)
+            })?;
+            println!("Evaluation recorded.");
+            Ok(())
+        }
+    }
+}
+
+fn condition(ctx: &mut Context, cmd: ConditionCmd) -> CliResult {
+    match cmd {
+        ConditionCmd::Add { text } => {
+            let id = mutate(ctx, |c, now| Ok(c.plan.set_condition(&c.me, &text, now)?))?;
+            println!("Safety condition {} set.", id.short());
+        }
+        ConditionCmd::Accept { condition } => {
+            mutate(ctx, |c, now| {
+                let view = c.plan.view();
+                let id = context::entry(
+                    view.conditions.iter().map(|x| &x.id),
+                    &condition,
+                    "condition",
+                )?;
+                Ok(c.plan.accept_condition(&c.me, &id, now)?)
+            })?;
+            println!("Accepted.");
+        }
+    }
+    Ok(())
+}
+
+fn offer(ctx: &mut Context, cmd: OfferCmd) -> CliResult {
+    match cmd {
+        OfferCmd::Add { text, when } => {
+            let id = mutate(ctx, |c, now| {
+                Ok(c.plan.add_offer(&c.me, &text, &when, now)?)
+            })?;
+            println!("Offer {} posted.", id.short());
+        }
+        OfferCmd::Withdraw { offer } => {
+            mutate(ctx, |c, now| {
+                let view = c.plan.view();
+                let id = context::entry(view.offers.iter().map(|x| &x.id), &offer, "offer")?;
+                Ok(c.plan.withdraw_offer(&c.me, &id, now)?)
+            })?;
+            println!("Withdrawn.");
+        }
+    }
+    Ok(())
+}
+
+fn meeting(ctx: &mut Context, cmd: MeetingCmd) -> CliResult {
+    match cmd {
+        MeetingCmd::Add { at, place, agenda } => {
+            let at = dates::parse(&at)?;
+            let id = mutate(ctx, |c, now| {
+                Ok(c.plan.schedule_meeting(&c.me, at, &place, &agenda, now)?)
+            })?;
+            println!("Meeting {} planned for {}.", id.short(), dates::format(at));
+        }
+        MeetingCmd::Rsvp { meeting, answer } => {
+            let answer: Rsvp = parse(&answer)?;
+            mutate(ctx, |c, now| {
+                let view = c.plan.view();
+                let id = context::entry(view.meetings.iter().map(|x| &x.id), &meeting, "meeting")?;
+                Ok(c.plan.rsvp(&c.me, &id, answer, now)?)
+            })?;
+            println!("Thanks, noted: {answer}.");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! What every command needs: the data directory's store, the clock, the current
+//! circle and who "I" am in it, and turning what a user typed into ids.
+
+use std::path::PathBuf;
+
+use kring_core::plan::{CircleId, CirclePlan, EntryId, MemberId, PlanView, TaskId};
+use kring_core::store::{Store, StoredCircle};
+use kring_core::Timestamp;
+
+use crate::args::Cli;
+use crate::dates;
+use crate::error::{CliError, CliResult};
+
+const CURRENT_CIRCLE: &str = "current_circle";
+
+pub struct Context {
+    pub store: Store,
+    pub now: Timestamp,
+    pub json: bool,
+    circle_arg: Option<String>,
+}
+
+/// An open circle: the plan, and the member this device acts as.
+pub struct OpenCircle {
+    pub plan: CirclePlan,
+    pub me: MemberId,
+}
+
+impl Context {
+    pub fn open(cli: &Cli) -> CliResult<Context> {
+        let dir = match &cli.data_dir {
+            Some(dir) => dir.clone(),
+            None => default_data_dir()?,
+        };
+        let store = Store::open(&dir.join("kring.db"))?;
+        let now = match &cli.now {
+            Some(s) => dates::parse(s)?,
+            None => Timestamp::now(),
+        };
+        Ok(Context {
+            store,
+            now,
+            json: cli.json,
+            circle_arg: cli.circle.clone(),
+        })
+    }
+
+    /// The circle named by `--circle`, else the current one, else the only one.
+    pub fn current(&self) -> CliResult<StoredCircle> {
+        let circles = self.store.circles()?;
+        if let Some(arg) = &self.circle_arg {
+            return unique_prefix(circles.iter().map(|c| (c.id.as_str(), c)), arg, "circle")
+                .cloned();
+        }
+        if let Some(current) = self.store.setting(CURRENT_CIRCLE)? {
+            let current = String::from_utf8_lossy(&current).into_owned();
+            if let Some(c) = circles.iter().find(|c| c.id.as_str() == current) {
+                return Ok(c.clone());
+            }
+        }
+        match circles.as_slice() {
+            [only] => Ok(only.clone()),
+            [] => Err(CliError::NotFound(
+                "no circle on this device yet: `kring circle create` or `kring import`".into(),
+            )),
+            _ => Err(CliError::Usage(
+                "several circles here: pick one with `kring circle use`".into(),
+            )),
+        }
+    }
+
+    pub fn set_current(&self, id: &CircleId) -> CliResult {
+        Ok(self
+            .store
+            .set_setting(CURRENT_CIRCLE, id.as_str().as_bytes())?)
+    }
+
+    pub fn open_current(&self) -> CliResult<OpenCircle> {
+        let stored = self.current()?;
+        Ok(OpenCircle {
+            plan: self.store.load(&stored.id)?,
+            me: stored.me,
+        })
+    }
+
+    /// Durably stores what a command changed.
+    pub fn save(&mut self, circle: &mut OpenCircle) -> CliResult {
+        Ok(self.store.save(&mut circle.plan)?)
+    }
+}
+
+fn default_data_dir() -> CliResult<PathBuf> {
+    directories::ProjectDirs::from("nl", "Kring", "kring")
+        .map(|d| d.data_dir().to_path_buf())
+        .ok_or_else(|| CliError::Usage("no home directory; pass --data-dir".into()))
+}
+
+/// Finds the one item whose key starts with `typed` (ids are long; a prefix is enough).
+pub fn unique_prefix<'a, T>(
+    items: impl Iterator<Item = (&'a str, T)>,
+    typed: &str,
+    what: &str,
+) -> CliResult<T> {
+    let typed = typed.trim().to_ascii_lowercase();
+    if typed.is_empty() {
+        return Err(CliError::Usage(format!("give a {what} id")));
+    }
+    let mut matches = items.filter(|(key, _)| key.starts_with(&typed));
+    match (matches.next(), matches.next()) {
+        (Some((_, item)), None) => Ok(item),
+        (None, _) => Err(CliError::NotFound(format!("no {what} matches {typed:?}"))),
+        (Some(_), Some(_)) => Err(CliError::Usage(format!(
+            "{typed:?} matches several {what}s; type more of the id"
+        ))),
+    }
+}
+
+/// A member by exact name (case-insensitive) or by id prefix.
+pub fn member(view: &PlanView, typed: &str) -> CliResult<MemberId> {
+    let by_name: Vec<_> = view
+        .members
+        .iter()
+        .filter(|m| m.display_name.eq_ignore_ascii_case(typed.trim()))
+        .collect();
+    match by_name.as_slice() {
+        [one] => return Ok(one.id.clone()),
+        [] => {}
+        _ => {
+            return Err(CliError::Usage(format!(
+                "several members are called {typed:?}; use the id"
+            )))
+        }
+    }
+    unique_prefix(
+        view.members.iter().map(|m| (m.id.as_str(), &m.id)),
+        typed,
+        "member",
+    )
+    .cloned()
+}
+
+pub fn task(view: &PlanView, typed: &str) -> CliResult<TaskId> {
+    unique_prefix(
+        view.tasks.iter().map(|t| (t.id.as_str(), &t.id)),
+        typed,
+        "task",
+    )
+    .cloned()
+}
+
+/// An entry id by prefix among `ids`.
+pub fn entry<'a>(
+    ids: impl Iterator<Item = &'a EntryId>,
+    typed: &str,
+    what: &str,
+) -> CliResult<EntryId> {
+    unique_prefix(ids.map(|id| (id.as_str(), id)), typed, what).cloned()
+}

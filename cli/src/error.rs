@@ -1,0 +1,46 @@
+//! The CLI's error type and its mapping to exit codes, so shell scripts can tell
+//! "you asked for something the plan does not allow" from "that does not exist" from
+//! "the disk failed".
+
+use kring_core::Error as CoreError;
+
+/// Exit codes (documented in the README):
+/// 0 ok · 2 usage (from clap) · 3 refused by the plan's rules · 4 not found ·
+/// 5 storage or file problem · 6 bad input file.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Core(#[from] CoreError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("cannot read or write {path}: {source}")]
+    File {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("could not write JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) => 2,
+            CliError::NotFound(_) => 4,
+            CliError::File { .. } | CliError::Json(_) => 5,
+            CliError::Core(e) => match e {
+                CoreError::UnknownMember(_)
+                | CoreError::UnknownTask(_)
+                | CoreError::UnknownEntry(_)
+                | CoreError::UnknownCircle(_) => 4,
+                CoreError::Store(_) | CoreError::Io(_) => 5,
+                CoreError::MalformedDocument(_) | CoreError::WrongCircle { .. } => 6,
+                _ => 3,
+            },
+        }
+    }
+}
+
+pub type CliResult<T = ()> = Result<T, CliError>;

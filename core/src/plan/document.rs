@@ -1,0 +1,264 @@
+//! [`CirclePlan`]: one circle's plan document and its life cycle (create, load, merge,
+//! export, incremental save).
+//!
+//! The operations themselves live next to the part of the plan they change
+//! (`members`, `agreements`, `tasks`, `entries`); all of them follow one pattern:
+//! validate against the current document first, then write in a single automerge
+//! transaction. A validation error therefore changes nothing.
+
+use automerge::{
+    transaction::{CommitOptions, Transaction},
+    ActorId, Automerge, ChangeHash, ObjId, ReadDoc, ROOT,
+};
+
+use super::ids::{CircleId, MemberId};
+use super::schema::{self, put_str, put_time, Node};
+use super::view::{Language, PlanStatus, PlanView, Relation};
+use super::{read, rules};
+use crate::time::Timestamp;
+use crate::{Error, Result};
+
+/// What the person creating a circle fills in.
+#[derive(Debug, Clone)]
+pub struct NewCircle {
+    pub name: String,
+    pub language: Language,
+    /// The display name of the main person, who creates the circle on their device.
+    pub main_person_name: String,
+}
+
+/// One circle's plan: an automerge document plus the bookkeeping of what the local
+/// store already holds.
+///
+/// Invariant: every document a `CirclePlan` holds has the genesis layout of
+/// [`schema`] and a circle id; documents without one are refused at load/merge.
+pub struct CirclePlan {
+    pub(super) doc: Automerge,
+    circle_id: CircleId,
+    /// Heads already written to the local store; [`CirclePlan::unsaved_changes`]
+    /// returns what came after.
+    saved_heads: Vec<ChangeHash>,
+}
+
+impl std::fmt::Debug for CirclePlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CirclePlan")
+            .field("circle_id", &self.circle_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CirclePlan {
+    /// Creates a new circle on the main person's device. Returns the plan and the
+    /// main person's member id.
+    pub fn create(
+        actor: ActorId,
+        circle_id: CircleId,
+        new: NewCircle,
+        now: Timestamp,
+    ) -> Result<(CirclePlan, MemberId)> {
+        let name = rules::required_text("circle name", &new.name, rules::MAX_NAME_CHARS)?;
+        let person = rules::required_text(
+            "main person name",
+            &new.main_person_name,
+            rules::MAX_NAME_CHARS,
+        )?;
+        let main_person = MemberId::random();
+        let mut doc = Automerge::new().with_actor(actor);
+        let result = doc.transact_with(
+            |_| commit_options(now),
+            |tx| -> Result<()> {
+                for key in schema::TOP_LEVEL_MAPS {
+                    schema::new_map(tx, &ROOT, key)?;
+                }
+                let circle = obj(tx, &[schema::CIRCLE])?;
+                put_str(tx, &circle, "id", circle_id.as_str())?;
+                put_str(tx, &circle, "name", &name)?;
+                put_str(tx, &circle, "language", new.language.as_str())?;
+                put_str(tx, &circle, "main_person", main_person.as_str())?;
+                put_time(tx, &circle, "created_at", now)?;
+                let plan = obj(tx, &[schema::PLAN])?;
+                for key in schema::PLAN_MAPS {
+                    schema::new_map(tx, &plan, key)?;
+                }
+                put_str(tx, &plan, "status", PlanStatus::Draft.as_str())?;
+                put_time(tx, &plan, "status_changed_at", now)?;
+                put_str(tx, &plan, "question", "")?;
+                let members = obj(tx, &[schema::MEMBERS])?;
+                super::members::write_member(
+                    tx,
+                    &members,
+                    &main_person,
+                    &person,
+                    Relation::MainPerson,
+                    "",
+                    now,
+                )?;
+                Ok(())
+            },
+        );
+        result.map_err(|failure| failure.error)?;
+        let plan = CirclePlan {
+            doc,
+            circle_id,
+            saved_heads: Vec::new(),
+        };
+        Ok((plan, main_person))
+    }
+
+    /// Opens a plan from bytes in the standard automerge format (a full save,
+    /// optionally followed by incremental chunks).
+    pub fn load(bytes: &[u8], actor: ActorId) -> Result<CirclePlan> {
+        let doc = Automerge::load(bytes)
+            .map_err(|e| Error::MalformedDocument(e.to_string()))?
+            .with_actor(actor);
+        let circle_id = circle_id_of(&doc)?;
+        let saved_heads = doc.get_heads();
+        Ok(CirclePlan {
+            doc,
+            circle_id,
+            saved_heads,
+        })
+    }
+
+    pub fn circle_id(&self) -> &CircleId {
+        &self.circle_id
+    }
+
+    pub fn actor(&self) -> &ActorId {
+        self.doc.get_actor()
+    }
+
+    /// The current heads: equal heads on two replicas mean equal documents.
+    pub fn heads(&self) -> Vec<ChangeHash> {
+        self.doc.get_heads()
+    }
+
+    /// The whole document in the standard automerge format: any automerge
+    /// implementation can open it. This is also the offline exchange format.
+    pub fn export(&self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    /// Merges changes from another replica (an export, or incremental chunks of the
+    /// same circle). Returns how many new changes were applied.
+    ///
+    /// The bytes are fully loaded and checked before anything is merged, so malformed
+    /// input or another circle's document leaves this plan untouched.
+    pub fn merge_bytes(&mut self, bytes: &[u8]) -> Result<usize> {
+        let mut other =
+            Automerge::load(bytes).map_err(|e| Error::MalformedDocument(e.to_string()))?;
+        let found = circle_id_of(&other)?;
+        if found != self.circle_id {
+            return Err(Error::WrongCircle {
+                expected: self.circle_id.to_string(),
+                found: found.to_string(),
+            });
+        }
+        let new_changes = other.get_changes_added(&self.doc).len();
+        self.doc.merge(&mut other)?;
+        Ok(new_changes)
+    }
+
+    /// Changes made or merged since the last [`CirclePlan::mark_saved`], as one
+    /// incremental chunk (empty when there is nothing new).
+    pub fn unsaved_changes(&self) -> Vec<u8> {
+        if self.doc.get_heads() == self.saved_heads {
+            return Vec::new();
+        }
+        self.doc.save_after(&self.saved_heads)
+    }
+
+    /// Records that everything up to the current heads is durable in the store.
+    pub fn mark_saved(&mut self) {
+        self.saved_heads = self.doc.get_heads();
+    }
+
+    /// Whether the store holds everything this plan holds.
+    pub fn is_saved(&self) -> bool {
+        self.doc.get_heads() == self.saved_heads
+    }
+
+    /// Number of changes in the document's history.
+    pub fn change_count(&self) -> usize {
+        self.doc.get_changes(&[]).len()
+    }
+
+    /// A snapshot of the whole plan.
+    pub fn view(&self) -> PlanView {
+        read::plan_view(&self.doc, &self.circle_id)
+    }
+
+    // ---- helpers for the operation modules -------------------------------------------
+
+    /// Runs `f` in one transaction stamped with `now`; on error nothing is kept.
+    pub(super) fn change<O>(
+        &mut self,
+        now: Timestamp,
+        f: impl FnOnce(&mut Transaction<'_>) -> Result<O>,
+    ) -> Result<O> {
+        self.doc
+            .transact_with(|_| commit_options(now), f)
+            .map(|success| success.result)
+            .map_err(|failure| failure.error)
+    }
+
+    pub(super) fn node(&self, keys: &[&str]) -> Result<Node<'_, Automerge>> {
+        schema::path(&self.doc, keys)
+    }
+
+    /// The main person of the circle, who stays in charge of it.
+    pub fn main_person(&self) -> Result<MemberId> {
+        let circle = self.node(&[schema::CIRCLE])?;
+        let id = circle
+            .str("main_person")
+            .ok_or_else(|| Error::MalformedDocument("circle has no main person".into()))?;
+        MemberId::parse(&id)
+    }
+
+    /// Checks `by` is a current member and returns their relation.
+    pub(super) fn require_active(&self, by: &MemberId) -> Result<Relation> {
+        let members = self.node(&[schema::MEMBERS])?;
+        let member = members
+            .map(by.as_str())
+            .ok_or_else(|| Error::NotAMember(by.clone()))?;
+        if member.has("removed_at") {
+            return Err(Error::NotAMember(by.clone()));
+        }
+        Ok(member
+            .str("relation")
+            .and_then(|r| Relation::parse(&r))
+            .unwrap_or(Relation::Other))
+    }
+
+    /// Checks `id` is a current member (someone named as checker, for example).
+    pub(super) fn require_member_exists(&self, id: &MemberId) -> Result<()> {
+        let members = self.node(&[schema::MEMBERS])?;
+        match members.map(id.as_str()) {
+            Some(m) if !m.has("removed_at") => Ok(()),
+            _ => Err(Error::UnknownMember(id.clone())),
+        }
+    }
+}
+
+/// The object id of a map at `keys`, inside a transaction.
+pub(super) fn obj<D: ReadDoc>(doc: &D, keys: &[&str]) -> Result<ObjId> {
+    Ok(schema::path(doc, keys)?.id().clone())
+}
+
+fn commit_options(now: Timestamp) -> CommitOptions {
+    // automerge change times are seconds.
+    CommitOptions::default().with_time(now.0.div_euclid(1000))
+}
+
+fn circle_id_of(doc: &Automerge) -> Result<CircleId> {
+    let circle = schema::path(doc, &[schema::CIRCLE])
+        .map_err(|_| Error::MalformedDocument("no circle in document".into()))?;
+    for key in schema::TOP_LEVEL_MAPS {
+        schema::path(doc, &[key])?;
+    }
+    let id = circle
+        .str("id")
+        .ok_or_else(|| Error::MalformedDocument("circle has no id".into()))?;
+    CircleId::parse(&id).map_err(|_| Error::MalformedDocument(format!("bad circle id {id:?}")))
+}

@@ -1,0 +1,160 @@
+//! Who is in the circle, as people (names, relation, role).
+//!
+//! Which *devices* may write, and with what capability, is the membership log's job
+//! (see `membership`); this part of the document holds what humans see: names and roles.
+
+use automerge::{transaction::Transactable, ObjId};
+
+use super::document::{obj, CirclePlan};
+use super::ids::MemberId;
+use super::rules;
+use super::schema::{self, put_str, put_time};
+use super::view::Relation;
+use crate::time::Timestamp;
+use crate::{Error, Result};
+
+#[derive(Debug, Clone)]
+pub struct NewMember {
+    pub display_name: String,
+    pub relation: Relation,
+    /// Free text: "aunt", "JIM mentor", "debt counsellor".
+    pub role_label: String,
+}
+
+pub(super) fn write_member<T: Transactable>(
+    tx: &mut T,
+    members: &ObjId,
+    id: &MemberId,
+    display_name: &str,
+    relation: Relation,
+    role_label: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let member = schema::new_map(tx, members, id.as_str())?;
+    put_str(tx, &member, "display_name", display_name)?;
+    put_str(tx, &member, "relation", relation.as_str())?;
+    put_str(tx, &member, "role_label", role_label)?;
+    put_time(tx, &member, "joined_at", now)
+}
+
+impl CirclePlan {
+    /// Adds a person to the circle. There is only one main person: the one who
+    /// created the circle.
+    pub fn add_member(
+        &mut self,
+        by: &MemberId,
+        new: NewMember,
+        now: Timestamp,
+    ) -> Result<MemberId> {
+        self.add_member_with_id(by, MemberId::random(), new, now)
+    }
+
+    /// Adds a person under an id chosen elsewhere (e.g. by an invite, so the
+    /// membership log and the plan name the same member).
+    pub fn add_member_with_id(
+        &mut self,
+        by: &MemberId,
+        id: MemberId,
+        new: NewMember,
+        now: Timestamp,
+    ) -> Result<MemberId> {
+        self.require_active(by)?;
+        let name = rules::required_text("display name", &new.display_name, rules::MAX_NAME_CHARS)?;
+        let role = rules::optional_text("role label", &new.role_label, rules::MAX_NAME_CHARS)?;
+        if new.relation == Relation::MainPerson {
+            return Err(Error::NotAllowed("a circle has exactly one main person"));
+        }
+        if self.node(&[schema::MEMBERS])?.has(id.as_str()) {
+            return Err(Error::AlreadyExists(format!("member {id}")));
+        }
+        self.change(now, |tx| {
+            let members = obj(tx, &[schema::MEMBERS])?;
+            write_member(tx, &members, &id, &name, new.relation, &role, now)
+        })?;
+        Ok(id)
+    }
+
+    /// Changes how a member is shown. Members may rename themselves; the main
+    /// person and coordinators may rename anyone.
+    pub fn update_member(
+        &mut self,
+        by: &MemberId,
+        member: &MemberId,
+        display_name: Option<&str>,
+        role_label: Option<&str>,
+        now: Timestamp,
+    ) -> Result<()> {
+        let relation = self.require_active(by)?;
+        self.require_member_exists(member)?;
+        if by != member && !relation.is_in_charge() {
+            return Err(Error::NotAllowed(
+                "only the main person or a coordinator can rename others",
+            ));
+        }
+        let name = display_name
+            .map(|n| rules::required_text("display name", n, rules::MAX_NAME_CHARS))
+            .transpose()?;
+        let role = role_label
+            .map(|r| rules::optional_text("role label", r, rules::MAX_NAME_CHARS))
+            .transpose()?;
+        self.change(now, |tx| {
+            let m = obj(tx, &[schema::MEMBERS, member.as_str()])?;
+            if let Some(name) = &name {
+                put_str(tx, &m, "display_name", name)?;
+            }
+            if let Some(role) = &role {
+                put_str(tx, &m, "role_label", role)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Marks a member as no longer in the circle. Their past contributions stay; their
+    /// open claims are released so the tasks show up as open again.
+    pub fn remove_member(
+        &mut self,
+        by: &MemberId,
+        member: &MemberId,
+        now: Timestamp,
+    ) -> Result<()> {
+        let relation = self.require_active(by)?;
+        self.require_member_exists(member)?;
+        if *member == self.main_person()? {
+            return Err(Error::NotAllowed(
+                "the main person cannot be removed from their own circle",
+            ));
+        }
+        if by != member && !relation.is_in_charge() {
+            return Err(Error::NotAllowed(
+                "only the main person or a coordinator can remove others",
+            ));
+        }
+        let claimed: Vec<String> = self
+            .node(&[schema::TASKS])?
+            .child_maps()
+            .into_iter()
+            .filter(|(_, task)| {
+                task.map(schema::CLAIMS)
+                    .is_some_and(|c| c.has(member.as_str()))
+            })
+            .map(|(id, _)| id)
+            .collect();
+        self.change(now, |tx| {
+            let m = obj(tx, &[schema::MEMBERS, member.as_str()])?;
+            put_time(tx, &m, "removed_at", now)?;
+            for task in &claimed {
+                let claims = obj(tx, &[schema::TASKS, task, schema::CLAIMS])?;
+                tx.delete(&claims, member.as_str())?;
+            }
+            Ok(())
+        })
+    }
+}
+
+impl Relation {
+    /// The main person and coordinators look after the circle as a whole
+    /// (renaming, removing, cancelling others' tasks).
+    pub fn is_in_charge(self) -> bool {
+        matches!(self, Relation::MainPerson | Relation::Coordinator)
+    }
+}

@@ -1,0 +1,284 @@
+//! Builds the typed [`PlanView`] from the document.
+//!
+//! Lenient by design: an entry missing a required field (written by a buggy or newer
+//! app) is skipped rather than failing the whole view; unknown enum strings fall back
+//! to a documented default. Every list is sorted so equal documents give equal views.
+
+use automerge::ReadDoc;
+
+use super::ids::{CircleId, EntryId, MemberId, TaskId};
+use super::schema::{self, Node};
+use super::view::*;
+use crate::time::Timestamp;
+
+pub(super) fn plan_view<D: ReadDoc>(doc: &D, circle_id: &CircleId) -> PlanView {
+    let root = Node::root(doc);
+    let section = |key: &str| root.map(key);
+    let circle = section(schema::CIRCLE);
+    let circle = CircleInfo {
+        id: circle_id.clone(),
+        name: circle.as_ref().map(|c| c.text("name")).unwrap_or_default(),
+        language: circle
+            .as_ref()
+            .and_then(|c| c.str("language"))
+            .and_then(|l| Language::parse(&l))
+            .unwrap_or(Language::Nl),
+        main_person: circle
+            .as_ref()
+            .and_then(|c| member_id(c, "main_person"))
+            .unwrap_or_else(|| MemberId::parse(&"0".repeat(32)).expect("valid literal id")),
+        created_at: circle
+            .as_ref()
+            .and_then(|c| c.time("created_at"))
+            .unwrap_or(Timestamp(0)),
+    };
+    let mut members = collect(section(schema::MEMBERS), member_view);
+    members.sort_by(|a, b| (a.joined_at, &a.id).cmp(&(b.joined_at, &b.id)));
+    let mut tasks = collect(section(schema::TASKS), |k, n| task_view(k, n));
+    tasks.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    let mut conditions = collect(section(schema::CONDITIONS), condition_view);
+    conditions.sort_by(|a, b| (a.set_at, &a.id).cmp(&(b.set_at, &b.id)));
+    let mut offers = collect(section(schema::OFFERS), offer_view);
+    offers.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    let mut log = collect(section(schema::LOG), log_entry);
+    log.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+    let mut meetings = collect(section(schema::MEETINGS), meeting_view);
+    meetings.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+    PlanView {
+        circle,
+        members,
+        plan: plan_section(section(schema::PLAN)),
+        tasks,
+        conditions,
+        offers,
+        log,
+        meetings,
+    }
+}
+
+/// Reads every child map of `parent` with `read`, skipping what cannot be read.
+fn collect<'a, D: ReadDoc, T>(
+    parent: Option<Node<'a, D>>,
+    read: impl Fn(&str, &Node<'a, D>) -> Option<T>,
+) -> Vec<T> {
+    parent
+        .map(|p| {
+            p.child_maps()
+                .iter()
+                .filter_map(|(k, n)| read(k, n))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn member_id<D: ReadDoc>(node: &Node<'_, D>, key: &str) -> Option<MemberId> {
+    node.str(key).and_then(|s| MemberId::parse(&s).ok())
+}
+
+fn parse_enum<D: ReadDoc, T>(
+    node: &Node<'_, D>,
+    key: &str,
+    parse: fn(&str) -> Option<T>,
+    default: T,
+) -> T {
+    node.str(key).and_then(|s| parse(&s)).unwrap_or(default)
+}
+
+fn member_view<D: ReadDoc>(key: &str, n: &Node<'_, D>) -> Option<MemberView> {
+    Some(MemberView {
+        id: MemberId::parse(key).ok()?,
+        display_name: n.str("display_name")?,
+        relation: parse_enum(n, "relation", Relation::parse, Relation::Other),
+        role_label: n.text("role_label"),
+        joined_at: n.time("joined_at")?,
+        removed_at: n.time("removed_at"),
+    })
+}
+
+fn text_items<D: ReadDoc>(plan: Option<&Node<'_, D>>, key: &str) -> Vec<TextItem> {
+    let mut items = collect(plan.and_then(|p| p.map(key)), |k, n| {
+        Some(TextItem {
+            id: EntryId::parse(k).ok()?,
+            text: n.str("text")?,
+            by: member_id(n, "by")?,
+            at: n.time("at")?,
+        })
+    });
+    items.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+    items
+}
+
+fn plan_section<D: ReadDoc>(plan: Option<Node<'_, D>>) -> PlanSection {
+    let p = plan.as_ref();
+    let mut approvals: Vec<Approval> = p
+        .and_then(|p| p.map(schema::APPROVALS))
+        .map(|a| a.times())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(k, at)| {
+            Some(Approval {
+                member: MemberId::parse(&k).ok()?,
+                at,
+            })
+        })
+        .collect();
+    approvals.sort_by(|a, b| (a.at, &a.member).cmp(&(b.at, &b.member)));
+    let mut reviews = collect(p.and_then(|p| p.map(schema::REVIEWS)), |k, n| {
+        Some(Review {
+            id: EntryId::parse(k).ok()?,
+            at: n.time("at")?,
+            by: member_id(n, "by")?,
+            summary: n.text("summary"),
+        })
+    });
+    reviews.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+    PlanSection {
+        status: p.map_or(PlanStatus::Draft, |p| {
+            parse_enum(p, "status", PlanStatus::parse, PlanStatus::Draft)
+        }),
+        status_changed_at: p
+            .and_then(|p| p.time("status_changed_at"))
+            .unwrap_or(Timestamp(0)),
+        question: p.map(|p| p.text("question")).unwrap_or_default(),
+        concerns: text_items(p, schema::CONCERNS),
+        goals: text_items(p, schema::GOALS),
+        contingencies: text_items(p, schema::CONTINGENCIES),
+        approvals,
+        next_review_at: p.and_then(|p| p.time("next_review_at")),
+        reviews,
+    }
+}
+
+fn schedule<D: ReadDoc>(task: &Node<'_, D>) -> Schedule {
+    let Some(s) = task.map(schema::SCHEDULE) else {
+        return Schedule::Unscheduled;
+    };
+    match s.str("kind").as_deref() {
+        Some("due") => s
+            .time("at")
+            .map_or(Schedule::Unscheduled, |at| Schedule::Due { at }),
+        Some("weekly") => match (s.time("first_at"), s.int("every_weeks")) {
+            (Some(first_at), Some(every)) => Schedule::Weekly {
+                first_at,
+                every_weeks: u32::try_from(every).unwrap_or(1).max(1),
+                until: s.time("until"),
+            },
+            _ => Schedule::Unscheduled,
+        },
+        _ => Schedule::Unscheduled,
+    }
+}
+
+/// Claims sorted by `(time, member)`; the first `slots` are the winners. This ordering
+/// is the whole conflict rule for concurrent claims, so it must never depend on
+/// anything replica-local.
+pub(super) fn ranked_claims(mut claims: Vec<(MemberId, Timestamp)>, slots: u32) -> Vec<Claim> {
+    claims.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+    claims
+        .into_iter()
+        .enumerate()
+        .map(|(rank, (member, at))| Claim {
+            member,
+            at,
+            winner: u32::try_from(rank).is_ok_and(|r| r < slots),
+        })
+        .collect()
+}
+
+pub(super) fn task_view<D: ReadDoc>(key: &str, n: &Node<'_, D>) -> Option<TaskView> {
+    let slots = n
+        .int("slots")
+        .and_then(|s| u32::try_from(s).ok())
+        .unwrap_or(1)
+        .max(1);
+    let raw_claims = n
+        .map(schema::CLAIMS)
+        .map(|c| c.times())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(k, at)| Some((MemberId::parse(&k).ok()?, at)))
+        .collect::<Vec<_>>();
+    let claims = ranked_claims(raw_claims, slots);
+    let mut completions = collect(n.map(schema::COMPLETIONS), |k, c| {
+        Some(Completion {
+            id: EntryId::parse(k).ok()?,
+            by: member_id(c, "by")?,
+            at: c.time("at")?,
+            occurrence: c.time("occurrence"),
+            note: c.text("note"),
+        })
+    });
+    completions.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+    Some(TaskView {
+        id: TaskId::parse(key).ok()?,
+        title: n.str("title")?,
+        notes: n.text("notes"),
+        category: parse_enum(n, "category", TaskCategory::parse, TaskCategory::Other),
+        owner_kind: parse_enum(n, "owner_kind", OwnerKind::parse, OwnerKind::Circle),
+        schedule: schedule(n),
+        slots,
+        checker: member_id(n, "checker"),
+        overbooked: claims.len() > slots as usize,
+        claims,
+        completions,
+        status: parse_enum(n, "status", TaskStatus::parse, TaskStatus::Open),
+        created_by: member_id(n, "created_by")?,
+        created_at: n.time("created_at")?,
+    })
+}
+
+fn condition_view<D: ReadDoc>(key: &str, n: &Node<'_, D>) -> Option<ConditionView> {
+    Some(ConditionView {
+        id: EntryId::parse(key).ok()?,
+        text: n.str("text")?,
+        set_by: member_id(n, "set_by")?,
+        set_at: n.time("set_at")?,
+        accepted_at: n.time("accepted_at"),
+    })
+}
+
+fn offer_view<D: ReadDoc>(key: &str, n: &Node<'_, D>) -> Option<OfferView> {
+    Some(OfferView {
+        id: EntryId::parse(key).ok()?,
+        by: member_id(n, "by")?,
+        text: n.str("text")?,
+        availability: n.text("availability"),
+        created_at: n.time("created_at")?,
+        withdrawn_at: n.time("withdrawn_at"),
+    })
+}
+
+fn log_entry<D: ReadDoc>(key: &str, n: &Node<'_, D>) -> Option<LogEntry> {
+    Some(LogEntry {
+        id: EntryId::parse(key).ok()?,
+        by: member_id(n, "by")?,
+        at: n.time("at")?,
+        kind: parse_enum(n, "kind", LogKind::parse, LogKind::Update),
+        text: n.str("text")?,
+    })
+}
+
+fn meeting_view<D: ReadDoc>(key: &str, n: &Node<'_, D>) -> Option<MeetingView> {
+    let rsvps = n
+        .map(schema::RSVPS)
+        .map(|r| {
+            r.keys()
+                .into_iter()
+                .filter_map(|k| {
+                    Some(RsvpView {
+                        member: MemberId::parse(&k).ok()?,
+                        answer: Rsvp::parse(&r.str(&k)?)?,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(MeetingView {
+        id: EntryId::parse(key).ok()?,
+        at: n.time("at")?,
+        place: n.text("place"),
+        agenda: n.text("agenda"),
+        created_by: member_id(n, "created_by")?,
+        rsvps,
+    })
+}

@@ -1,0 +1,359 @@
+//! Tasks: the concrete agreements of the plan (who does what, when), and the claim
+//! protocol that lets people take a task without anyone having to ask.
+//!
+//! Claims are a map `member → time`. Replicas that claim the last place while offline
+//! both keep their claim after merging; [`TaskView::claims`] marks the first `slots`
+//! claims by `(time, member id)` as winners, which every replica computes identically.
+
+use automerge::{transaction::Transactable, ObjId, ReadDoc, ScalarValue};
+
+use super::document::{obj, CirclePlan};
+use super::ids::{EntryId, MemberId, TaskId};
+use super::schema::{self, put_optional_time, put_str, put_time};
+use super::view::{OwnerKind, Schedule, TaskCategory, TaskStatus, TaskView};
+use super::{read, rules};
+use crate::time::Timestamp;
+use crate::{Error, Result};
+
+#[derive(Debug, Clone)]
+pub struct NewTask {
+    pub title: String,
+    pub notes: String,
+    pub category: TaskCategory,
+    pub owner_kind: OwnerKind,
+    pub schedule: Schedule,
+    /// People needed (at least 1).
+    pub slots: u32,
+    /// Who checks that it is done.
+    pub checker: Option<MemberId>,
+}
+
+impl NewTask {
+    /// A one-person circle task with no date, to be refined with struct update syntax.
+    pub fn simple(title: impl Into<String>) -> NewTask {
+        NewTask {
+            title: title.into(),
+            notes: String::new(),
+            category: TaskCategory::Other,
+            owner_kind: OwnerKind::Circle,
+            schedule: Schedule::Unscheduled,
+            slots: 1,
+            checker: None,
+        }
+    }
+}
+
+/// A change to an existing task; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct TaskUpdate {
+    pub title: Option<String>,
+    pub notes: Option<String>,
+    pub category: Option<TaskCategory>,
+    pub schedule: Option<Schedule>,
+    pub slots: Option<u32>,
+    /// `Some(None)` removes the checker.
+    pub checker: Option<Option<MemberId>>,
+}
+
+impl Schedule {
+    /// Rejects schedules that cannot happen: an end before the start, or a period of
+    /// zero or more than a year.
+    pub fn validate(&self) -> Result<()> {
+        if let Schedule::Weekly {
+            first_at,
+            every_weeks,
+            until,
+        } = *self
+        {
+            if every_weeks == 0 || every_weeks > rules::MAX_EVERY_WEEKS {
+                return Err(Error::InvalidValue {
+                    field: "every_weeks",
+                    value: every_weeks.to_string(),
+                    expected: format!("1..={}", rules::MAX_EVERY_WEEKS),
+                });
+            }
+            if until.is_some_and(|until| until < first_at) {
+                return Err(Error::DatesOutOfOrder(
+                    "a recurring task must end after it starts",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The latest occurrence at or before `at` (what "I did it" most likely refers to).
+    pub fn latest_occurrence_until(&self, at: Timestamp) -> Option<Timestamp> {
+        match *self {
+            Schedule::Unscheduled => None,
+            Schedule::Due { at: due } => Some(due),
+            Schedule::Weekly {
+                first_at, until, ..
+            } => {
+                let limit = until.map_or(at, |u| u.min(at));
+                if limit < first_at {
+                    return None;
+                }
+                self.occurrences_between(first_at, limit.plus_millis(1))
+                    .last()
+                    .copied()
+            }
+        }
+    }
+
+    /// Whether `at` is one of this schedule's occurrences.
+    pub fn has_occurrence(&self, at: Timestamp) -> bool {
+        self.next_occurrence(at) == Some(at)
+    }
+}
+
+fn write_schedule<T: Transactable>(tx: &mut T, task: &ObjId, schedule: &Schedule) -> Result<()> {
+    let s = schema::new_map(tx, task, schema::SCHEDULE)?;
+    match *schedule {
+        Schedule::Unscheduled => put_str(tx, &s, "kind", "unscheduled"),
+        Schedule::Due { at } => {
+            put_str(tx, &s, "kind", "due")?;
+            put_time(tx, &s, "at", at)
+        }
+        Schedule::Weekly {
+            first_at,
+            every_weeks,
+            until,
+        } => {
+            put_str(tx, &s, "kind", "weekly")?;
+            put_time(tx, &s, "first_at", first_at)?;
+            tx.put(&s, "every_weeks", ScalarValue::Uint(u64::from(every_weeks)))?;
+            put_optional_time(tx, &s, "until", until)
+        }
+    }
+}
+
+impl CirclePlan {
+    /// The current state of one task (cheap: reads only that task).
+    pub fn task(&self, id: &TaskId) -> Result<TaskView> {
+        let tasks = self.node(&[schema::TASKS])?;
+        let node = tasks
+            .map(id.as_str())
+            .ok_or_else(|| Error::UnknownTask(id.clone()))?;
+        read::task_view(id.as_str(), &node).ok_or_else(|| Error::UnknownTask(id.clone()))
+    }
+
+    pub fn add_task(&mut self, by: &MemberId, new: NewTask, now: Timestamp) -> Result<TaskId> {
+        self.require_active(by)?;
+        let title = rules::required_text("title", &new.title, rules::MAX_TITLE_CHARS)?;
+        let notes = rules::optional_text("notes", &new.notes, rules::MAX_TEXT_CHARS)?;
+        let slots = rules::slots(new.slots)?;
+        new.schedule.validate()?;
+        if let Some(checker) = &new.checker {
+            self.require_member_exists(checker)?;
+        }
+        let id = TaskId::random();
+        self.change(now, |tx| {
+            let tasks = obj(tx, &[schema::TASKS])?;
+            let task = schema::new_map(tx, &tasks, id.as_str())?;
+            put_str(tx, &task, "title", &title)?;
+            put_str(tx, &task, "notes", &notes)?;
+            put_str(tx, &task, "category", new.category.as_str())?;
+            put_str(tx, &task, "owner_kind", new.owner_kind.as_str())?;
+            write_schedule(tx, &task, &new.schedule)?;
+            tx.put(&task, "slots", ScalarValue::Uint(u64::from(slots)))?;
+            if let Some(checker) = &new.checker {
+                put_str(tx, &task, "checker", checker.as_str())?;
+            }
+            schema::new_map(tx, &task, schema::CLAIMS)?;
+            schema::new_map(tx, &task, schema::COMPLETIONS)?;
+            put_str(tx, &task, "status", TaskStatus::Open.as_str())?;
+            put_str(tx, &task, "created_by", by.as_str())?;
+            put_time(tx, &task, "created_at", now)
+        })?;
+        Ok(id)
+    }
+
+    pub fn update_task(
+        &mut self,
+        by: &MemberId,
+        id: &TaskId,
+        update: TaskUpdate,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.require_active(by)?;
+        let task = self.task(id)?;
+        if task.status != TaskStatus::Open {
+            return Err(Error::TaskNotOpen(id.clone()));
+        }
+        let title = update
+            .title
+            .as_deref()
+            .map(|t| rules::required_text("title", t, rules::MAX_TITLE_CHARS))
+            .transpose()?;
+        let notes = update
+            .notes
+            .as_deref()
+            .map(|n| rules::optional_text("notes", n, rules::MAX_TEXT_CHARS))
+            .transpose()?;
+        let slots = update.slots.map(rules::slots).transpose()?;
+        if let Some(schedule) = &update.schedule {
+            schedule.validate()?;
+        }
+        if let Some(Some(checker)) = &update.checker {
+            self.require_member_exists(checker)?;
+        }
+        self.change(now, |tx| {
+            let t = obj(tx, &[schema::TASKS, id.as_str()])?;
+            if let Some(title) = &title {
+                put_str(tx, &t, "title", title)?;
+            }
+            if let Some(notes) = &notes {
+                put_str(tx, &t, "notes", notes)?;
+            }
+            if let Some(category) = update.category {
+                put_str(tx, &t, "category", category.as_str())?;
+            }
+            if let Some(schedule) = &update.schedule {
+                write_schedule(tx, &t, schedule)?;
+            }
+            if let Some(slots) = slots {
+                tx.put(&t, "slots", ScalarValue::Uint(u64::from(slots)))?;
+            }
+            match &update.checker {
+                Some(Some(checker)) => put_str(tx, &t, "checker", checker.as_str())?,
+                Some(None) if tx.get(&t, "checker")?.is_some() => tx.delete(&t, "checker")?,
+                _ => {}
+            }
+            Ok(())
+        })
+    }
+
+    /// `by` takes one place on the task. Refused when the task is full *on this
+    /// replica*; concurrent offline claims can still overbook it (see module docs).
+    pub fn claim_task(&mut self, by: &MemberId, id: &TaskId, now: Timestamp) -> Result<()> {
+        self.require_active(by)?;
+        let task = self.task(id)?;
+        require_open(&task)?;
+        if task.claims.iter().any(|c| &c.member == by) {
+            return Err(Error::AlreadyClaimed(id.clone()));
+        }
+        if task.free_slots() == 0 {
+            return Err(Error::TaskFull {
+                task: id.clone(),
+                slots: task.slots,
+            });
+        }
+        self.change(now, |tx| {
+            let claims = obj(tx, &[schema::TASKS, id.as_str(), schema::CLAIMS])?;
+            put_time(tx, &claims, by.as_str(), now)
+        })
+    }
+
+    /// `by` gives their place back.
+    pub fn unclaim_task(&mut self, by: &MemberId, id: &TaskId, now: Timestamp) -> Result<()> {
+        self.require_active(by)?;
+        let task = self.task(id)?;
+        if !task.claims.iter().any(|c| &c.member == by) {
+            return Err(Error::NotClaimed(id.clone()));
+        }
+        self.change(now, |tx| {
+            let claims = obj(tx, &[schema::TASKS, id.as_str(), schema::CLAIMS])?;
+            tx.delete(&claims, by.as_str())?;
+            Ok(())
+        })
+    }
+
+    /// Records that the task (or, for a recurring task, one occurrence of it) was done.
+    ///
+    /// Who may: someone holding a place on it, the member who checks it, or the main
+    /// person. For a recurring task `occurrence` defaults to the latest occurrence up
+    /// to now and must be one of the schedule's occurrences.
+    pub fn complete_task(
+        &mut self,
+        by: &MemberId,
+        id: &TaskId,
+        occurrence: Option<Timestamp>,
+        note: &str,
+        now: Timestamp,
+    ) -> Result<EntryId> {
+        self.require_active(by)?;
+        let task = self.task(id)?;
+        require_open(&task)?;
+        let is_winner = task.winners().any(|w| w == by);
+        if !is_winner && task.checker.as_ref() != Some(by) && *by != self.main_person()? {
+            return Err(Error::NotAllowed(
+                "only someone doing the task, its checker or the main person can mark it done",
+            ));
+        }
+        let note = rules::optional_text("note", note, rules::MAX_TEXT_CHARS)?;
+        let occurrence = match task.schedule {
+            Schedule::Weekly { .. } => Some(recurring_occurrence(&task, occurrence, now)?),
+            _ => None,
+        };
+        let completion = EntryId::random();
+        self.change(now, |tx| {
+            let completions = obj(tx, &[schema::TASKS, id.as_str(), schema::COMPLETIONS])?;
+            let c = schema::new_map(tx, &completions, completion.as_str())?;
+            put_str(tx, &c, "by", by.as_str())?;
+            put_time(tx, &c, "at", now)?;
+            put_optional_time(tx, &c, "occurrence", occurrence)?;
+            put_str(tx, &c, "note", &note)
+        })?;
+        Ok(completion)
+    }
+
+    /// Cancels a task that is no longer needed. The creator, the main person or a
+    /// coordinator may cancel.
+    pub fn cancel_task(&mut self, by: &MemberId, id: &TaskId, now: Timestamp) -> Result<()> {
+        let relation = self.require_active(by)?;
+        let task = self.task(id)?;
+        if task.status != TaskStatus::Open {
+            return Err(Error::TaskNotOpen(id.clone()));
+        }
+        if &task.created_by != by && !relation.is_in_charge() {
+            return Err(Error::NotAllowed(
+                "only who made the task, the main person or a coordinator can cancel it",
+            ));
+        }
+        self.change(now, |tx| {
+            let t = obj(tx, &[schema::TASKS, id.as_str()])?;
+            put_str(tx, &t, "status", TaskStatus::Cancelled.as_str())
+        })
+    }
+}
+
+fn require_open(task: &TaskView) -> Result<()> {
+    if task.status != TaskStatus::Open {
+        return Err(Error::TaskNotOpen(task.id.clone()));
+    }
+    if task.is_done() {
+        return Err(Error::AlreadyDone(task.id.clone()));
+    }
+    Ok(())
+}
+
+fn recurring_occurrence(
+    task: &TaskView,
+    requested: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<Timestamp> {
+    let occurrence = match requested {
+        Some(at) if task.schedule.has_occurrence(at) => at,
+        Some(at) => {
+            return Err(Error::InvalidValue {
+                field: "occurrence",
+                value: at.0.to_string(),
+                expected: "one of the task's scheduled times".into(),
+            })
+        }
+        None => task
+            .schedule
+            .latest_occurrence_until(now)
+            .ok_or(Error::DatesOutOfOrder(
+                "this recurring task has not started yet",
+            ))?,
+    };
+    if task
+        .completions
+        .iter()
+        .any(|c| c.occurrence == Some(occurrence))
+    {
+        return Err(Error::AlreadyDone(task.id.clone()));
+    }
+    Ok(occurrence)
+}
