@@ -14,7 +14,9 @@ const START: Timestamp = Timestamp(1_780_000_000_000);
 /// One user action on one replica. Indices pick a task among those the replica sees.
 #[derive(Debug, Clone)]
 enum Action {
-    AddTask { slots: u32 },
+    AddTask {
+        slots: u32,
+    },
     Claim(usize),
     Unclaim(usize),
     Complete(usize),
@@ -50,8 +52,11 @@ fn action() -> impl Strategy<Value = Action> {
 
 fn scenario() -> impl Strategy<Value = (usize, Vec<Step>, Vec<usize>)> {
     (3usize..=11).prop_flat_map(|replicas| {
-        let step = (0..replicas, action(), 0i64..6)
-            .prop_map(|(replica, action, minute)| Step { replica, action, minute });
+        let step = (0..replicas, action(), 0i64..6).prop_map(|(replica, action, minute)| Step {
+            replica,
+            action,
+            minute,
+        });
         (
             Just(replicas),
             prop::collection::vec(step, 1..60),
@@ -66,19 +71,32 @@ fn circle(n: usize) -> Vec<(CirclePlan, MemberId)> {
     let (mut base, main) = CirclePlan::create(
         ActorId::random(),
         CircleId::random(),
-        NewCircle { name: "Circle".into(), language: kring_core::plan::Language::En, main_person_name: "Main".into() },
+        NewCircle {
+            name: "Circle".into(),
+            language: kring_core::plan::Language::En,
+            main_person_name: "Main".into(),
+        },
         START,
     )
     .expect("create");
     let mut members = vec![main.clone()];
     for i in 1..n {
-        let new = NewMember { display_name: format!("Member {i}"), relation: Relation::Family, role_label: String::new() };
+        let new = NewMember {
+            display_name: format!("Member {i}"),
+            relation: Relation::Family,
+            role_label: String::new(),
+        };
         members.push(base.add_member(&main, new, START).expect("add member"));
     }
     let bytes = base.export();
     members
         .into_iter()
-        .map(|m| (CirclePlan::load(&bytes, ActorId::random()).expect("load"), m))
+        .map(|m| {
+            (
+                CirclePlan::load(&bytes, ActorId::random()).expect("load"),
+                m,
+            )
+        })
         .collect()
 }
 
@@ -92,35 +110,64 @@ fn apply(replicas: &mut [(CirclePlan, MemberId)], step: &Step) {
     if let Action::MergeFrom(from) = step.action {
         let from = from % replicas.len();
         let bytes = replicas[from].0.export();
-        replicas[step.replica].0.merge_bytes(&bytes).expect("merge of a replica of the same circle");
+        replicas[step.replica]
+            .0
+            .merge_bytes(&bytes)
+            .expect("merge of a replica of the same circle");
         return;
     }
     let (plan, me) = &mut replicas[step.replica];
     let view = plan.view();
     let heads_before = plan.heads();
     let result = match &step.action {
-        Action::AddTask { slots } => {
-            plan.add_task(me, NewTask { slots: *slots, ..NewTask::simple("task") }, now).map(drop)
-        }
+        Action::AddTask { slots } => plan
+            .add_task(
+                me,
+                NewTask {
+                    slots: *slots,
+                    ..NewTask::simple("task")
+                },
+                now,
+            )
+            .map(drop),
         Action::Post => plan.post(me, LogKind::Update, "hello", now).map(drop),
         Action::AddGoal => plan.add_to_list(me, PlanList::Goals, "goal", now).map(drop),
         action => {
             let index = match action {
-                Action::Claim(i) | Action::Unclaim(i) | Action::Complete(i) | Action::Cancel(i) | Action::Rename(i) => *i,
+                Action::Claim(i)
+                | Action::Unclaim(i)
+                | Action::Complete(i)
+                | Action::Cancel(i)
+                | Action::Rename(i) => *i,
                 _ => unreachable!("handled above"),
             };
-            let Some(task) = pick(&view, index) else { return };
+            let Some(task) = pick(&view, index) else {
+                return;
+            };
             match action {
                 Action::Claim(_) => plan.claim_task(me, &task, now),
                 Action::Unclaim(_) => plan.unclaim_task(me, &task, now),
                 Action::Complete(_) => plan.complete_task(me, &task, None, "", now).map(drop),
                 Action::Cancel(_) => plan.cancel_task(me, &task, now),
-                _ => plan.update_task(me, &task, TaskUpdate { title: Some(format!("renamed {index}")), ..TaskUpdate::default() }, now),
+                _ => plan.update_task(
+                    me,
+                    &task,
+                    TaskUpdate {
+                        title: Some(format!("renamed {index}")),
+                        ..TaskUpdate::default()
+                    },
+                    now,
+                ),
             }
         }
     };
     if result.is_err() {
-        assert_eq!(plan.heads(), heads_before, "a rejected {:?} changed the document", step.action);
+        assert_eq!(
+            plan.heads(),
+            heads_before,
+            "a rejected {:?} changed the document",
+            step.action
+        );
     }
 }
 

@@ -4,7 +4,9 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use kring_core::plan::{CircleId, CirclePlan, LogKind, MemberId, NewCircle, NewTask, PlanView, TaskId};
+use kring_core::plan::{
+    CircleId, CirclePlan, LogKind, MemberId, NewCircle, NewTask, PlanView, TaskId,
+};
 use kring_core::store::{Store, COMPACT_AFTER_CHUNKS};
 use kring_core::{Error, Timestamp};
 
@@ -14,7 +16,11 @@ fn new_circle(store: &mut Store) -> (CirclePlan, MemberId) {
     let (mut plan, me) = CirclePlan::create(
         store.actor_id().expect("actor"),
         CircleId::random(),
-        NewCircle { name: "Kring van Sanne".into(), language: kring_core::plan::Language::Nl, main_person_name: "Sanne".into() },
+        NewCircle {
+            name: "Kring van Sanne".into(),
+            language: kring_core::plan::Language::Nl,
+            main_person_name: "Sanne".into(),
+        },
         NOW,
     )
     .expect("create");
@@ -23,7 +29,11 @@ fn new_circle(store: &mut Store) -> (CirclePlan, MemberId) {
 }
 
 fn reopened_view(path: &std::path::Path, id: &CircleId) -> PlanView {
-    Store::open(path).expect("reopen").load(id).expect("load").view()
+    Store::open(path)
+        .expect("reopen")
+        .load(id)
+        .expect("load")
+        .view()
 }
 
 #[test]
@@ -32,16 +42,23 @@ fn reopening_rebuilds_the_identical_plan() {
     let path = dir.path().join("kring.db");
     let mut store = Store::open(&path).expect("open");
     let (mut plan, me) = new_circle(&mut store);
-    let task = plan.add_task(&me, NewTask::simple("Boodschappen"), NOW).expect("task");
+    let task = plan
+        .add_task(&me, NewTask::simple("Boodschappen"), NOW)
+        .expect("task");
     store.save(&mut plan).expect("save");
-    plan.claim_task(&me, &task, NOW.plus_millis(1)).expect("claim");
-    plan.post(&me, LogKind::Thanks, "Dank je!", NOW.plus_millis(2)).expect("post");
+    plan.claim_task(&me, &task, NOW.plus_millis(1))
+        .expect("claim");
+    plan.post(&me, LogKind::Thanks, "Dank je!", NOW.plus_millis(2))
+        .expect("post");
     store.save(&mut plan).expect("save");
     let expected = plan.view();
     drop(store);
 
     assert_eq!(reopened_view(&path, plan.circle_id()), expected);
-    let stored = Store::open(&path).expect("open").circle(plan.circle_id()).expect("circle");
+    let stored = Store::open(&path)
+        .expect("open")
+        .circle(plan.circle_id())
+        .expect("circle");
     assert_eq!(stored.me, me);
 }
 
@@ -64,16 +81,31 @@ fn saves_append_small_chunks_and_compact_periodically() {
     assert_eq!(store.chunk_count(&id).expect("count"), 1);
 
     store.save(&mut plan).expect("nothing to save is fine");
-    assert_eq!(store.chunk_count(&id).expect("count"), 1, "an empty save writes no chunk");
+    assert_eq!(
+        store.chunk_count(&id).expect("count"),
+        1,
+        "an empty save writes no chunk"
+    );
 
     for i in 1..COMPACT_AFTER_CHUNKS {
-        plan.post(&me, LogKind::Update, &format!("update {i}"), NOW.plus_millis(i)).expect("post");
+        plan.post(
+            &me,
+            LogKind::Update,
+            &format!("update {i}"),
+            NOW.plus_millis(i),
+        )
+        .expect("post");
         store.save(&mut plan).expect("save");
         assert_eq!(store.chunk_count(&id).expect("count"), i + 1);
     }
-    plan.post(&me, LogKind::Update, "one more", NOW.plus_millis(10_000)).expect("post");
+    plan.post(&me, LogKind::Update, "one more", NOW.plus_millis(10_000))
+        .expect("post");
     store.save(&mut plan).expect("save");
-    assert_eq!(store.chunk_count(&id).expect("count"), 1, "compacted into one full save");
+    assert_eq!(
+        store.chunk_count(&id).expect("count"),
+        1,
+        "compacted into one full save"
+    );
     assert_eq!(reopened_view(&path, &id), plan.view());
 }
 
@@ -81,9 +113,15 @@ fn saves_append_small_chunks_and_compact_periodically() {
 fn unknown_circles_and_duplicate_adds_are_typed_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut store = Store::open(&dir.path().join("kring.db")).expect("open");
-    assert!(matches!(store.load(&CircleId::random()), Err(Error::UnknownCircle(_))));
+    assert!(matches!(
+        store.load(&CircleId::random()),
+        Err(Error::UnknownCircle(_))
+    ));
     let (mut plan, me) = new_circle(&mut store);
-    assert!(matches!(store.add_circle(&mut plan, &me, NOW), Err(Error::AlreadyExists(_))));
+    assert!(matches!(
+        store.add_circle(&mut plan, &me, NOW),
+        Err(Error::AlreadyExists(_))
+    ));
     assert_eq!(store.circles().expect("circles").len(), 1);
 }
 
@@ -94,7 +132,9 @@ fn merged_changes_from_another_device_are_saved_too() {
     let mut store = Store::open(&path).expect("open");
     let (mut plan, me) = new_circle(&mut store);
     let mut other = CirclePlan::load(&plan.export(), automerge::ActorId::random()).expect("fork");
-    other.add_task(&me, NewTask::simple("Elsewhere"), NOW).expect("task");
+    other
+        .add_task(&me, NewTask::simple("Elsewhere"), NOW)
+        .expect("task");
     plan.merge_bytes(&other.export()).expect("merge");
     store.save(&mut plan).expect("save");
     let view = reopened_view(&path, plan.circle_id());
@@ -107,13 +147,21 @@ fn merged_changes_from_another_device_are_saved_too() {
 #[test]
 #[ignore = "started as a child process by acknowledged_saves_survive_kill_9"]
 fn crash_writer_child() {
-    let Ok(dir) = std::env::var("KRING_CRASH_DIR") else { return };
+    let Ok(dir) = std::env::var("KRING_CRASH_DIR") else {
+        return;
+    };
     let path = std::path::Path::new(&dir).join("kring.db");
     let mut store = Store::open(&path).expect("open");
     let (mut plan, me) = new_circle(&mut store);
     println!("circle {}", plan.circle_id());
     for i in 0.. {
-        let task = plan.add_task(&me, NewTask::simple(format!("task {i}")), NOW.plus_millis(i)).expect("task");
+        let task = plan
+            .add_task(
+                &me,
+                NewTask::simple(format!("task {i}")),
+                NOW.plus_millis(i),
+            )
+            .expect("task");
         store.save(&mut plan).expect("save");
         println!("acked {task}");
     }
@@ -123,7 +171,13 @@ fn crash_writer_child() {
 fn acknowledged_saves_survive_kill_9() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut child = Command::new(std::env::current_exe().expect("test binary"))
-        .args(["--exact", "crash_writer_child", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "crash_writer_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("KRING_CRASH_DIR", dir.path())
         .stdout(Stdio::piped())
         .spawn()

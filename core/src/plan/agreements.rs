@@ -6,7 +6,7 @@ use automerge::transaction::Transactable;
 use super::document::{obj, CirclePlan};
 use super::ids::{EntryId, MemberId};
 use super::rules;
-use super::schema::{self, put_optional_time, put_str, put_time};
+use super::schema::{self, put_optional_time, put_str, put_time, Node};
 use super::view::PlanStatus;
 use crate::time::Timestamp;
 use crate::{Error, Result};
@@ -83,7 +83,7 @@ impl CirclePlan {
         now: Timestamp,
     ) -> Result<()> {
         self.require_active(by)?;
-        if !self.node(&[schema::PLAN, list.key()])?.has(id.as_str()) {
+        if !self.exists(&[schema::PLAN, list.key(), id.as_str()]) {
             return Err(Error::UnknownEntry(id.clone()));
         }
         self.change(now, |tx| {
@@ -94,7 +94,8 @@ impl CirclePlan {
     }
 
     pub fn plan_status(&self) -> Result<PlanStatus> {
-        let plan = self.node(&[schema::PLAN])?;
+        let plan = self.snapshot(&[schema::PLAN])?;
+        let plan = Node::new(&plan);
         Ok(plan
             .str("status")
             .and_then(|s| PlanStatus::parse(&s))
@@ -111,10 +112,8 @@ impl CirclePlan {
         }
         if to == PlanStatus::Accepted {
             let main = self.main_person()?;
-            if !self
-                .node(&[schema::PLAN, schema::APPROVALS])?
-                .has(main.as_str())
-            {
+            let approvals = self.snapshot(&[schema::PLAN, schema::APPROVALS])?;
+            if !Node::new(&approvals).has(main.as_str()) {
                 return Err(Error::MainPersonApprovalMissing);
             }
         }

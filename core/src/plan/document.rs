@@ -146,8 +146,20 @@ impl CirclePlan {
     /// The bytes are fully loaded and checked before anything is merged, so malformed
     /// input or another circle's document leaves this plan untouched.
     pub fn merge_bytes(&mut self, bytes: &[u8]) -> Result<usize> {
-        let mut other =
-            Automerge::load(bytes).map_err(|e| Error::MalformedDocument(e.to_string()))?;
+        let mut other = match Automerge::load(bytes) {
+            Ok(other) => other,
+            // Not a whole document: maybe incremental changes that build on ours.
+            Err(_) => {
+                let other = Automerge::load(&[self.doc.save(), bytes.to_vec()].concat())
+                    .map_err(|e| Error::MalformedDocument(e.to_string()))?;
+                if !other.get_missing_deps(&[]).is_empty() {
+                    return Err(Error::MalformedDocument(
+                        "changes that build on changes this replica does not have".into(),
+                    ));
+                }
+                other
+            }
+        };
         let found = circle_id_of(&other)?;
         if found != self.circle_id {
             return Err(Error::WrongCircle {
@@ -203,14 +215,19 @@ impl CirclePlan {
             .map_err(|failure| failure.error)
     }
 
-    pub(super) fn node(&self, keys: &[&str]) -> Result<Node<'_, Automerge>> {
-        schema::path(&self.doc, keys)
+    pub(super) fn snapshot(&self, keys: &[&str]) -> Result<schema::Tree> {
+        schema::snapshot(&self.doc, keys)
+    }
+
+    /// Whether a map exists at `keys` (cheap: nothing is materialised).
+    pub(super) fn exists(&self, keys: &[&str]) -> bool {
+        schema::object_id(&self.doc, keys).is_ok()
     }
 
     /// The main person of the circle, who stays in charge of it.
     pub fn main_person(&self) -> Result<MemberId> {
-        let circle = self.node(&[schema::CIRCLE])?;
-        let id = circle
+        let circle = self.snapshot(&[schema::CIRCLE])?;
+        let id = Node::new(&circle)
             .str("main_person")
             .ok_or_else(|| Error::MalformedDocument("circle has no main person".into()))?;
         MemberId::parse(&id)
@@ -218,10 +235,10 @@ impl CirclePlan {
 
     /// Checks `by` is a current member and returns their relation.
     pub(super) fn require_active(&self, by: &MemberId) -> Result<Relation> {
-        let members = self.node(&[schema::MEMBERS])?;
-        let member = members
-            .map(by.as_str())
-            .ok_or_else(|| Error::NotAMember(by.clone()))?;
+        let member = self
+            .snapshot(&[schema::MEMBERS, by.as_str()])
+            .map_err(|_| Error::NotAMember(by.clone()))?;
+        let member = Node::new(&member);
         if member.has("removed_at") {
             return Err(Error::NotAMember(by.clone()));
         }
@@ -233,9 +250,8 @@ impl CirclePlan {
 
     /// Checks `id` is a current member (someone named as checker, for example).
     pub(super) fn require_member_exists(&self, id: &MemberId) -> Result<()> {
-        let members = self.node(&[schema::MEMBERS])?;
-        match members.map(id.as_str()) {
-            Some(m) if !m.has("removed_at") => Ok(()),
+        match self.snapshot(&[schema::MEMBERS, id.as_str()]) {
+            Ok(m) if !Node::new(&m).has("removed_at") => Ok(()),
             _ => Err(Error::UnknownMember(id.clone())),
         }
     }
@@ -243,7 +259,7 @@ impl CirclePlan {
 
 /// The object id of a map at `keys`, inside a transaction.
 pub(super) fn obj<D: ReadDoc>(doc: &D, keys: &[&str]) -> Result<ObjId> {
-    Ok(schema::path(doc, keys)?.id().clone())
+    schema::object_id(doc, keys)
 }
 
 fn commit_options(now: Timestamp) -> CommitOptions {
@@ -252,12 +268,12 @@ fn commit_options(now: Timestamp) -> CommitOptions {
 }
 
 fn circle_id_of(doc: &Automerge) -> Result<CircleId> {
-    let circle = schema::path(doc, &[schema::CIRCLE])
+    let circle = schema::snapshot(doc, &[schema::CIRCLE])
         .map_err(|_| Error::MalformedDocument("no circle in document".into()))?;
     for key in schema::TOP_LEVEL_MAPS {
-        schema::path(doc, &[key])?;
+        schema::object_id(doc, &[key])?;
     }
-    let id = circle
+    let id = Node::new(&circle)
         .str("id")
         .ok_or_else(|| Error::MalformedDocument("circle has no id".into()))?;
     CircleId::parse(&id).map_err(|_| Error::MalformedDocument(format!("bad circle id {id:?}")))

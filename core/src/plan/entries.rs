@@ -4,7 +4,7 @@
 use super::document::{obj, CirclePlan};
 use super::ids::{EntryId, MemberId};
 use super::rules;
-use super::schema::{self, put_str, put_time};
+use super::schema::{self, put_str, put_time, Node};
 use super::view::{LogKind, Relation, Rsvp};
 use crate::time::Timestamp;
 use crate::{Error, Result};
@@ -27,7 +27,7 @@ impl CirclePlan {
     }
 
     fn require_entry(&self, collection: &'static str, id: &EntryId) -> Result<()> {
-        if self.node(&[collection])?.map(id.as_str()).is_some() {
+        if self.exists(&[collection, id.as_str()]) {
             Ok(())
         } else {
             Err(Error::UnknownEntry(id.clone()))
@@ -89,7 +89,8 @@ impl CirclePlan {
     pub fn withdraw_offer(&mut self, by: &MemberId, id: &EntryId, now: Timestamp) -> Result<()> {
         self.require_active(by)?;
         self.require_entry(schema::OFFERS, id)?;
-        let offer = self.node(&[schema::OFFERS, id.as_str()])?;
+        let offer = self.snapshot(&[schema::OFFERS, id.as_str()])?;
+        let offer = Node::new(&offer);
         if offer.str("by").as_deref() != Some(by.as_str()) {
             return Err(Error::NotAllowed("only who made an offer can withdraw it"));
         }

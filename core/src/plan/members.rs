@@ -7,9 +7,9 @@ use automerge::{transaction::Transactable, ObjId};
 
 use super::document::{obj, CirclePlan};
 use super::ids::MemberId;
-use super::rules;
-use super::schema::{self, put_str, put_time};
+use super::schema::{self, put_str, put_time, Node};
 use super::view::Relation;
+use super::{read, rules};
 use crate::time::Timestamp;
 use crate::{Error, Result};
 
@@ -64,7 +64,7 @@ impl CirclePlan {
         if new.relation == Relation::MainPerson {
             return Err(Error::NotAllowed("a circle has exactly one main person"));
         }
-        if self.node(&[schema::MEMBERS])?.has(id.as_str()) {
+        if self.exists(&[schema::MEMBERS, id.as_str()]) {
             return Err(Error::AlreadyExists(format!("member {id}")));
         }
         self.change(now, |tx| {
@@ -129,15 +129,16 @@ impl CirclePlan {
                 "only the main person or a coordinator can remove others",
             ));
         }
-        let claimed: Vec<String> = self
-            .node(&[schema::TASKS])?
+        let tasks = self.snapshot(&[schema::TASKS])?;
+        let claimed: Vec<String> = Node::new(&tasks)
             .child_maps()
             .into_iter()
-            .filter(|(_, task)| {
+            .filter(|(id, task)| {
                 task.map(schema::CLAIMS)
                     .is_some_and(|c| c.has(member.as_str()))
+                    && read::task_view(id, task).is_some_and(|t| t.is_open())
             })
-            .map(|(id, _)| id)
+            .map(|(id, _)| id.to_owned())
             .collect();
         self.change(now, |tx| {
             let m = obj(tx, &[schema::MEMBERS, member.as_str()])?;

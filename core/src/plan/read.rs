@@ -12,7 +12,9 @@ use super::view::*;
 use crate::time::Timestamp;
 
 pub(super) fn plan_view<D: ReadDoc>(doc: &D, circle_id: &CircleId) -> PlanView {
-    let root = Node::root(doc);
+    // The document invariant guarantees a root map; an empty one only reads as defaults.
+    let root = schema::whole_document(doc);
+    let root = Node::new(&root);
     let section = |key: &str| root.map(key);
     let circle = section(schema::CIRCLE);
     let circle = CircleInfo {
@@ -57,10 +59,7 @@ pub(super) fn plan_view<D: ReadDoc>(doc: &D, circle_id: &CircleId) -> PlanView {
 }
 
 /// Reads every child map of `parent` with `read`, skipping what cannot be read.
-fn collect<'a, D: ReadDoc, T>(
-    parent: Option<Node<'a, D>>,
-    read: impl Fn(&str, &Node<'a, D>) -> Option<T>,
-) -> Vec<T> {
+fn collect<'a, T>(parent: Option<Node<'a>>, read: impl Fn(&str, &Node<'a>) -> Option<T>) -> Vec<T> {
     parent
         .map(|p| {
             p.child_maps()
@@ -71,20 +70,15 @@ fn collect<'a, D: ReadDoc, T>(
         .unwrap_or_default()
 }
 
-fn member_id<D: ReadDoc>(node: &Node<'_, D>, key: &str) -> Option<MemberId> {
+fn member_id(node: &Node<'_>, key: &str) -> Option<MemberId> {
     node.str(key).and_then(|s| MemberId::parse(&s).ok())
 }
 
-fn parse_enum<D: ReadDoc, T>(
-    node: &Node<'_, D>,
-    key: &str,
-    parse: fn(&str) -> Option<T>,
-    default: T,
-) -> T {
+fn parse_enum<T>(node: &Node<'_>, key: &str, parse: fn(&str) -> Option<T>, default: T) -> T {
     node.str(key).and_then(|s| parse(&s)).unwrap_or(default)
 }
 
-fn member_view<D: ReadDoc>(key: &str, n: &Node<'_, D>) -> Option<MemberView> {
+fn member_view(key: &str, n: &Node<'_>) -> Option<MemberView> {
     Some(MemberView {
         id: MemberId::parse(key).ok()?,
         display_name: n.str("display_name")?,
@@ -95,7 +89,7 @@ fn member_view<D: ReadDoc>(key: &str, n: &Node<'_, D>) -> Option<MemberView> {
     })
 }
 
-fn text_items<D: ReadDoc>(plan: Option<&Node<'_, D>>, key: &str) -> Vec<TextItem> {
+fn text_items(plan: Option<&Node<'_>>, key: &str) -> Vec<TextItem> {
     let mut items = collect(plan.and_then(|p| p.map(key)), |k, n| {
         Some(TextItem {
             id: EntryId::parse(k).ok()?,
@@ -108,7 +102,7 @@ fn text_items<D: ReadDoc>(plan: Option<&Node<'_, D>>, key: &str) -> Vec<TextItem
     items
 }
 
-fn plan_section<D: ReadDoc>(plan: Option<Node<'_, D>>) -> PlanSection {
+fn plan_section(plan: Option<Node<'_>>) -> PlanSection {
     let p = plan.as_ref();
     let mut approvals: Vec<Approval> = p
         .and_then(|p| p.map(schema::APPROVALS))
@@ -117,7 +111,7 @@ fn plan_section<D: ReadDoc>(plan: Option<Node<'_, D>>) -> PlanSection {
         .into_iter()
         .filter_map(|(k, at)| {
             Some(Approval {
-                member: MemberId::parse(&k).ok()?,
+                member: MemberId::parse(k).ok()?,
                 at,
             })
         })
@@ -149,7 +143,7 @@ fn plan_section<D: ReadDoc>(plan: Option<Node<'_, D>>) -> PlanSection {
     }
 }
 
-fn schedule<D: ReadDoc>(task: &Node<'_, D>) -> Schedule {
+fn schedule(task: &Node<'_>) -> Schedule {
     let Some(s) = task.map(schema::SCHEDULE) else {
         return Schedule::Unscheduled;
     };
@@ -185,7 +179,7 @@ pub(super) fn ranked_claims(mut claims: Vec<(MemberId, Timestamp)>, slots: u32) 
         .collect()
 }
 
-pub(super) fn task_view<D: ReadDoc>(key: &str, n: &Node<'_, D>) -> Option<TaskView> {
+pub(super) fn task_view(key: &str, n: &Node<'_>) -> Option<TaskView> {
     let slots = n
         .int("slots")
         .and_then(|s| u32::try_from(s).ok())
@@ -196,7 +190,7 @@ pub(super) fn task_view<D: ReadDoc>(key: &str, n: &Node<'_, D>) -> Option<TaskVi
         .map(|c| c.times())
         .unwrap_or_default()
         .into_iter()
-        .filter_map(|(k, at)| Some((MemberId::parse(&k).ok()?, at)))
+        .filter_map(|(k, at)| Some((MemberId::parse(k).ok()?, at)))
         .collect::<Vec<_>>();
     let claims = ranked_claims(raw_claims, slots);
     let mut completions = collect(n.map(schema::COMPLETIONS), |k, c| {
@@ -227,7 +221,7 @@ pub(super) fn task_view<D: ReadDoc>(key: &str, n: &Node<'_, D>) -> Option<TaskVi
     })
 }
 
-fn condition_view<D: ReadDoc>(key: &str, n: &Node<'_, D>) -> Option<ConditionView> {
+fn condition_view(key: &str, n: &Node<'_>) -> Option<ConditionView> {
     Some(ConditionView {
         id: EntryId::parse(key).ok()?,
         text: n.str("text")?,
@@ -237,7 +231,7 @@ fn condition_view<D: ReadDoc>(key: &str, n: &Node<'_, D>) -> Option<ConditionVie
     })
 }
 
-fn offer_view<D: ReadDoc>(key: &str, n: &Node<'_, D>) -> Option<OfferView> {
+fn offer_view(key: &str, n: &Node<'_>) -> Option<OfferView> {
     Some(OfferView {
         id: EntryId::parse(key).ok()?,
         by: member_id(n, "by")?,
@@ -248,7 +242,7 @@ fn offer_view<D: ReadDoc>(key: &str, n: &Node<'_, D>) -> Option<OfferView> {
     })
 }
 
-fn log_entry<D: ReadDoc>(key: &str, n: &Node<'_, D>) -> Option<LogEntry> {
+fn log_entry(key: &str, n: &Node<'_>) -> Option<LogEntry> {
     Some(LogEntry {
         id: EntryId::parse(key).ok()?,
         by: member_id(n, "by")?,
@@ -258,7 +252,7 @@ fn log_entry<D: ReadDoc>(key: &str, n: &Node<'_, D>) -> Option<LogEntry> {
     })
 }
 
-fn meeting_view<D: ReadDoc>(key: &str, n: &Node<'_, D>) -> Option<MeetingView> {
+fn meeting_view(key: &str, n: &Node<'_>) -> Option<MeetingView> {
     let rsvps = n
         .map(schema::RSVPS)
         .map(|r| {
@@ -266,8 +260,8 @@ fn meeting_view<D: ReadDoc>(key: &str, n: &Node<'_, D>) -> Option<MeetingView> {
                 .into_iter()
                 .filter_map(|k| {
                     Some(RsvpView {
-                        member: MemberId::parse(&k).ok()?,
-                        answer: Rsvp::parse(&r.str(&k)?)?,
+                        member: MemberId::parse(k).ok()?,
+                        answer: Rsvp::parse(&r.str(k)?)?,
                     })
                 })
                 .collect()

@@ -23,7 +23,15 @@
 //! replicas never create the same object concurrently (which would hide one of them).
 //! Key names are a wire format: never rename them once shipped.
 
-use automerge::{transaction::Transactable, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
+use std::collections::HashMap;
+
+use automerge::iter::DocItem;
+use automerge::{
+    transaction::Transactable, ObjId, ObjType, ReadDoc, ScalarValue, ScalarValueRef, Value,
+    ValueRef, ROOT,
+};
+
+type ExId = ObjId;
 
 use crate::time::Timestamp;
 use crate::{Error, Result};
@@ -54,34 +62,119 @@ pub const TOP_LEVEL_MAPS: &[&str] = &[
 /// The maps inside `plan`, created once in the genesis change.
 pub const PLAN_MAPS: &[&str] = &[CONCERNS, GOALS, CONTINGENCIES, APPROVALS, REVIEWS];
 
-/// Read access to one map object of the document.
+/// A value as the plan reads it.
+enum Field {
+    Text(String),
+    Int(i64),
+    Map(ExId),
+    Other,
+}
+
+/// A materialised part of the document: every map under one object, read in a single
+/// pass with automerge's document iterator.
+///
+/// Per-key lookups, and even `hydrate`, cost several microseconds per object on a
+/// document with years of history; one linear pass is several times faster, which is
+/// what keeps building the whole [`PlanView`](super::view::PlanView) cheap.
+pub struct Tree {
+    top: ExId,
+    objects: HashMap<ExId, Vec<(String, Field)>>,
+}
+
+fn field(value: &ValueRef<'_>, id: impl FnOnce() -> ExId) -> Field {
+    match value {
+        ValueRef::Object(ObjType::Map) => Field::Map(id()),
+        ValueRef::Scalar(ScalarValueRef::Str(s)) => Field::Text(s.to_string()),
+        ValueRef::Scalar(
+            ScalarValueRef::Int(i) | ScalarValueRef::Timestamp(i) | ScalarValueRef::Counter(i),
+        ) => Field::Int(*i),
+        ValueRef::Scalar(ScalarValueRef::Uint(u)) => {
+            i64::try_from(*u).map_or(Field::Other, Field::Int)
+        }
+        _ => Field::Other,
+    }
+}
+
+impl Tree {
+    /// The whole document in one linear pass over the op set.
+    fn read_all<D: ReadDoc>(doc: &D) -> Tree {
+        let mut objects: HashMap<ExId, Vec<(String, Field)>> = HashMap::new();
+        let mut current: Option<(ExId, Vec<(String, Field)>)> = None;
+        for item in doc.iter() {
+            let DocItem::Map(entry) = &item.item else {
+                continue;
+            };
+            // Items arrive grouped by object; only switch buckets when the object changes.
+            if current
+                .as_ref()
+                .is_none_or(|(obj, _)| obj != item.obj.as_ref())
+            {
+                if let Some((obj, fields)) = current.take() {
+                    objects.entry(obj).or_default().extend(fields);
+                }
+                current = Some((item.obj.as_ref().clone(), Vec::new()));
+            }
+            if let Some((_, fields)) = current.as_mut() {
+                fields.push((entry.key.to_string(), field(&entry.value, || entry.id())));
+            }
+        }
+        if let Some((obj, fields)) = current {
+            objects.entry(obj).or_default().extend(fields);
+        }
+        Tree { top: ROOT, objects }
+    }
+
+    /// One (small) object and the maps below it, object by object.
+    fn read_object<D: ReadDoc>(doc: &D, top: ExId) -> Tree {
+        let mut objects = HashMap::new();
+        let mut pending = vec![top.clone()];
+        while let Some(obj) = pending.pop() {
+            let fields: Vec<(String, Field)> = doc
+                .map_range(&obj, ..)
+                .map(|entry| (entry.key.to_string(), field(&entry.value, || entry.id())))
+                .collect();
+            pending.extend(fields.iter().filter_map(|(_, f)| match f {
+                Field::Map(id) => Some(id.clone()),
+                _ => None,
+            }));
+            objects.insert(obj, fields);
+        }
+        Tree { top, objects }
+    }
+
+    fn fields(&self, obj: &ExId) -> &[(String, Field)] {
+        self.objects.get(obj).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Read access to one map of a [`Tree`].
 ///
 /// Reads are lenient: a missing or mistyped field reads as `None`, so a document
 /// written by a newer (or buggy) app still shows everything that can be understood.
-#[derive(Clone)]
-pub struct Node<'a, D: ReadDoc> {
-    doc: &'a D,
-    id: ObjId,
+#[derive(Clone, Copy)]
+pub struct Node<'a> {
+    tree: &'a Tree,
+    fields: &'a [(String, Field)],
 }
 
-impl<'a, D: ReadDoc> Node<'a, D> {
-    pub fn root(doc: &'a D) -> Self {
-        Node { doc, id: ROOT }
-    }
-
-    pub fn id(&self) -> &ObjId {
-        &self.id
-    }
-
-    fn scalar(&self, key: &str) -> Option<ScalarValue> {
-        match self.doc.get(&self.id, key) {
-            Ok(Some((Value::Scalar(s), _))) => Some(s.into_owned()),
-            _ => None,
+impl<'a> Node<'a> {
+    /// The map the tree was read from.
+    pub fn new(tree: &'a Tree) -> Self {
+        Node {
+            tree,
+            fields: tree.fields(&tree.top),
         }
     }
 
+    fn field(&self, key: &str) -> Option<&'a Field> {
+        self.fields.iter().find(|(k, _)| k == key).map(|(_, f)| f)
+    }
+
     pub fn str(&self, key: &str) -> Option<String> {
-        self.scalar(key).and_then(|s| s.as_str().map(str::to_owned))
+        match self.field(key)? {
+            Field::Text(s) => Some(s.clone()),
+            _ => None,
+        }
     }
 
     /// A text field; missing reads as empty.
@@ -90,9 +183,8 @@ impl<'a, D: ReadDoc> Node<'a, D> {
     }
 
     pub fn int(&self, key: &str) -> Option<i64> {
-        match self.scalar(key)? {
-            ScalarValue::Int(i) | ScalarValue::Timestamp(i) => Some(i),
-            ScalarValue::Uint(u) => i64::try_from(u).ok(),
+        match self.field(key)? {
+            Field::Int(i) => Some(*i),
             _ => None,
         }
     }
@@ -101,38 +193,89 @@ impl<'a, D: ReadDoc> Node<'a, D> {
         self.int(key).map(Timestamp)
     }
 
-    /// A child map, if `key` holds one.
-    pub fn map(&self, key: &str) -> Option<Node<'a, D>> {
-        match self.doc.get(&self.id, key) {
-            Ok(Some((Value::Object(ObjType::Map), id))) => Some(Node { doc: self.doc, id }),
+    /// A child map, if `key` holds one (an empty map reads as a node without fields).
+    pub fn map(&self, key: &str) -> Option<Node<'a>> {
+        match self.field(key)? {
+            Field::Map(id) => Some(Node {
+                tree: self.tree,
+                fields: self.tree.fields(id),
+            }),
             _ => None,
         }
     }
 
-    /// The keys of this map, in automerge's (lexicographic) order.
-    pub fn keys(&self) -> Vec<String> {
-        self.doc.keys(&self.id).collect()
+    /// The keys of this map, sorted.
+    pub fn keys(&self) -> Vec<&'a str> {
+        let mut keys: Vec<&str> = self.fields.iter().map(|(k, _)| k.as_str()).collect();
+        keys.sort_unstable();
+        keys
     }
 
-    /// Every child map of this map with its key; non-map values are skipped.
-    pub fn child_maps(&self) -> Vec<(String, Node<'a, D>)> {
-        self.keys()
-            .into_iter()
-            .filter_map(|k| self.map(&k).map(|n| (k, n)))
-            .collect()
+    /// Every child map of this map with its key, sorted by key; other values are skipped.
+    pub fn child_maps(&self) -> Vec<(&'a str, Node<'a>)> {
+        let mut children: Vec<(&str, Node<'a>)> = self
+            .fields
+            .iter()
+            .filter_map(|(k, f)| match f {
+                Field::Map(id) => Some((
+                    k.as_str(),
+                    Node {
+                        tree: self.tree,
+                        fields: self.tree.fields(id),
+                    },
+                )),
+                _ => None,
+            })
+            .collect();
+        children.sort_unstable_by_key(|(k, _)| *k);
+        children
     }
 
     /// Every timestamp value of this map with its key (e.g. `claims`, `approvals`).
-    pub fn times(&self) -> Vec<(String, Timestamp)> {
-        self.keys()
-            .into_iter()
-            .filter_map(|k| self.time(&k).map(|t| (k, t)))
-            .collect()
+    pub fn times(&self) -> Vec<(&'a str, Timestamp)> {
+        let mut times: Vec<(&str, Timestamp)> = self
+            .fields
+            .iter()
+            .filter_map(|(k, f)| match f {
+                Field::Int(i) => Some((k.as_str(), Timestamp(*i))),
+                _ => None,
+            })
+            .collect();
+        times.sort_unstable_by_key(|(k, _)| *k);
+        times
     }
 
     pub fn has(&self, key: &str) -> bool {
-        matches!(self.doc.get(&self.id, key), Ok(Some(_)))
+        self.field(key).is_some()
     }
+}
+
+/// Materialises the whole document.
+pub fn whole_document<D: ReadDoc>(doc: &D) -> Tree {
+    Tree::read_all(doc)
+}
+
+/// Materialises the map at `keys` (e.g. `["tasks", id]`). Meant for small objects;
+/// use [`whole_document`] for everything.
+pub fn snapshot<D: ReadDoc>(doc: &D, keys: &[&str]) -> Result<Tree> {
+    Ok(Tree::read_object(doc, object_id(doc, keys)?))
+}
+
+/// The object id of the map at `keys`, for writing into it.
+pub fn object_id<D: ReadDoc>(doc: &D, keys: &[&str]) -> Result<ObjId> {
+    let mut id = ROOT;
+    for key in keys {
+        id = match doc.get(&id, *key)? {
+            Some((Value::Object(ObjType::Map), child)) => child,
+            _ => {
+                return Err(Error::MalformedDocument(format!(
+                    "missing map {}",
+                    keys.join(".")
+                )))
+            }
+        };
+    }
+    Ok(id)
 }
 
 /// Writes a timestamp as an automerge timestamp scalar (other automerge tools show it as a date).
@@ -165,15 +308,4 @@ pub fn put_str<T: Transactable>(tx: &mut T, obj: &ObjId, key: &str, value: &str)
 
 pub fn new_map<T: Transactable>(tx: &mut T, parent: &ObjId, key: &str) -> Result<ObjId> {
     Ok(tx.put_object(parent, key, ObjType::Map)?)
-}
-
-/// Finds a top-level map by path from the root, e.g. `["plan", "goals"]`.
-pub fn path<'a, D: ReadDoc>(doc: &'a D, keys: &[&str]) -> Result<Node<'a, D>> {
-    let mut node = Node::root(doc);
-    for key in keys {
-        node = node
-            .map(key)
-            .ok_or_else(|| Error::MalformedDocument(format!("missing map {}", keys.join("."))))?;
-    }
-    Ok(node)
 }

@@ -9,7 +9,7 @@ use automerge::{transaction::Transactable, ObjId, ReadDoc, ScalarValue};
 
 use super::document::{obj, CirclePlan};
 use super::ids::{EntryId, MemberId, TaskId};
-use super::schema::{self, put_optional_time, put_str, put_time};
+use super::schema::{self, put_optional_time, put_str, put_time, Node};
 use super::view::{OwnerKind, Schedule, TaskCategory, TaskStatus, TaskView};
 use super::{read, rules};
 use crate::time::Timestamp;
@@ -85,7 +85,7 @@ impl Schedule {
     pub fn latest_occurrence_until(&self, at: Timestamp) -> Option<Timestamp> {
         match *self {
             Schedule::Unscheduled => None,
-            Schedule::Due { at: due } => Some(due),
+            Schedule::Due { at: due } => (due <= at).then_some(due),
             Schedule::Weekly {
                 first_at, until, ..
             } => {
@@ -130,11 +130,11 @@ fn write_schedule<T: Transactable>(tx: &mut T, task: &ObjId, schedule: &Schedule
 impl CirclePlan {
     /// The current state of one task (cheap: reads only that task).
     pub fn task(&self, id: &TaskId) -> Result<TaskView> {
-        let tasks = self.node(&[schema::TASKS])?;
-        let node = tasks
-            .map(id.as_str())
-            .ok_or_else(|| Error::UnknownTask(id.clone()))?;
-        read::task_view(id.as_str(), &node).ok_or_else(|| Error::UnknownTask(id.clone()))
+        let task = self
+            .snapshot(&[schema::TASKS, id.as_str()])
+            .map_err(|_| Error::UnknownTask(id.clone()))?;
+        read::task_view(id.as_str(), &Node::new(&task))
+            .ok_or_else(|| Error::UnknownTask(id.clone()))
     }
 
     pub fn add_task(&mut self, by: &MemberId, new: NewTask, now: Timestamp) -> Result<TaskId> {

@@ -126,12 +126,15 @@ impl Schedule {
                 every_weeks,
                 until,
             } => {
-                let period = i64::from(every_weeks.max(1)) * 7 * Timestamp::MILLIS_PER_DAY;
                 let next = if from <= first_at {
                     first_at
                 } else {
-                    let periods = (from.0 - first_at.0 + period - 1) / period;
-                    Timestamp(first_at.0.saturating_add(periods.saturating_mul(period)))
+                    // i128: no overflow for any pair of instants; past i64 there is none.
+                    let period =
+                        i128::from(every_weeks.max(1)) * 7 * i128::from(Timestamp::MILLIS_PER_DAY);
+                    let (from, first) = (i128::from(from.0), i128::from(first_at.0));
+                    let periods = (from - first + period - 1) / period;
+                    Timestamp(i64::try_from(first + periods * period).ok()?)
                 };
                 match until {
                     Some(until) if next > until => None,
