@@ -76,6 +76,13 @@ fn main() {
     report("open circle from disk", &mut opens, "target ≤ 150 ms");
     report("build PlanView (2,000+ tasks)", &mut views, "");
 
+    let incremental_rss = measure_open_in_fresh_process(&path, &id);
+    store.compact(&mut plan).expect("compact");
+    println!("as stored after the claims (full save + incremental chunks): {incremental_rss}");
+    println!("compacted: {}", measure_open_in_fresh_process(&path, &id));
+}
+
+fn measure_open_in_fresh_process(path: &std::path::Path, id: &CircleId) -> String {
     let exe = std::env::current_exe().expect("bench binary");
     let out = std::process::Command::new(exe)
         .args([
@@ -85,7 +92,7 @@ fn main() {
         ])
         .output()
         .expect("child");
-    print!("{}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
 /// Opens the circle in a fresh process and reports its peak resident memory.

@@ -154,6 +154,31 @@ impl Store {
         Ok(())
     }
 
+    /// Rewrites a circle as one full save (what [`Store::save`] does every
+    /// [`COMPACT_AFTER_CHUNKS`] chunks). Opening a compacted circle is faster and
+    /// needs less memory.
+    pub fn compact(&mut self, plan: &mut CirclePlan) -> Result<()> {
+        let id = plan.circle_id().to_string();
+        let bytes = plan.export();
+        let tx = self.conn.transaction()?;
+        let next_seq: Option<i64> = tx.query_row(
+            "SELECT MAX(seq) + 1 FROM doc_chunks WHERE circle_id = ?1",
+            [&id],
+            |r| r.get(0),
+        )?;
+        let Some(next_seq) = next_seq else {
+            return Err(Error::UnknownCircle(id));
+        };
+        tx.execute("DELETE FROM doc_chunks WHERE circle_id = ?1", [&id])?;
+        tx.execute(
+            "INSERT INTO doc_chunks (circle_id, seq, bytes) VALUES (?1, ?2, ?3)",
+            params![id, next_seq, bytes],
+        )?;
+        tx.commit()?;
+        plan.mark_saved();
+        Ok(())
+    }
+
     /// Opens a stored circle. The result holds exactly what was saved.
     pub fn load(&self, id: &CircleId) -> Result<CirclePlan> {
         let mut stmt = self
