@@ -67,6 +67,12 @@ pub enum Command {
     },
     /// Merge an automerge file of the same circle (from another device) into this one.
     Merge { file: PathBuf },
+    /// Play a whole circle (plan made, tasks claimed offline, conflict resolved) and narrate it.
+    Demo {
+        /// Keep the demo's data directories here instead of a temporary folder.
+        #[arg(long)]
+        keep: Option<PathBuf>,
+    },
     /// Add a circle to this device from an automerge file, acting as one of its members.
     Import {
         file: PathBuf,

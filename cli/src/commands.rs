@@ -92,6 +92,7 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
             println!("Merged {added} new change(s).");
             Ok(())
         }
+        Command::Demo { keep } => crate::demo::run(keep),
         Command::Import { file, as_member } => {
             let bytes = read_file(&file)?;
             let mut plan = CirclePlan::load(&bytes, ctx.store.actor_id()?)?;

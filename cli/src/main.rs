@@ -5,6 +5,7 @@ mod args;
 mod commands;
 mod context;
 mod dates;
+mod demo;
 mod error;
 mod render;
 

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The one test command (README): formatting, lints, every Rust test (unit, property,
+# store, CLI and end-to-end), then the Kotlin binding tests on the JVM when present.
+# Safe to run repeatedly; installs what it needs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test (workspace)"
+cargo test --workspace --locked
+
+if [[ -x scripts/kotlin-tests.sh ]]; then
+    step "Kotlin bindings on the JVM"
+    scripts/kotlin-tests.sh
+fi
+
+step "all tests passed"
