@@ -139,7 +139,11 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     // day in 1..=31 and month in 1..=12 by construction.
-    (year, u32::try_from(month).unwrap_or(1), u32::try_from(day).unwrap_or(1))
+    (
+        year,
+        u32::try_from(month).unwrap_or(1),
+        u32::try_from(day).unwrap_or(1),
+    )
 }
 
 fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
@@ -160,23 +164,37 @@ mod tests {
     #[test]
     fn civil_round_trips_known_dates() {
         let epoch = Timestamp(0).to_civil_utc();
-        assert_eq!((epoch.year, epoch.month, epoch.day, epoch.weekday), (1970, 1, 1, Weekday::Thursday));
+        assert_eq!(
+            (epoch.year, epoch.month, epoch.day, epoch.weekday),
+            (1970, 1, 1, Weekday::Thursday)
+        );
 
         // 2024-02-29 (leap day) 13:45 UTC was a Thursday.
         let t = Timestamp::from_civil_utc(2024, 2, 29, 13, 45);
         assert_eq!(t, Timestamp(1_709_214_300_000));
         let c = t.to_civil_utc();
-        assert_eq!((c.year, c.month, c.day, c.hour, c.minute), (2024, 2, 29, 13, 45));
+        assert_eq!(
+            (c.year, c.month, c.day, c.hour, c.minute),
+            (2024, 2, 29, 13, 45)
+        );
         assert_eq!(c.weekday, Weekday::Thursday);
 
         // One millisecond before midnight stays on the earlier day.
-        let c = Timestamp::from_civil_utc(2025, 1, 1, 0, 0).plus_millis(-1).to_civil_utc();
-        assert_eq!((c.year, c.month, c.day, c.hour, c.minute), (2024, 12, 31, 23, 59));
+        let c = Timestamp::from_civil_utc(2025, 1, 1, 0, 0)
+            .plus_millis(-1)
+            .to_civil_utc();
+        assert_eq!(
+            (c.year, c.month, c.day, c.hour, c.minute),
+            (2024, 12, 31, 23, 59)
+        );
         assert_eq!(c.weekday, Weekday::Tuesday);
 
         // Before the epoch.
         let c = Timestamp(-1).to_civil_utc();
-        assert_eq!((c.year, c.month, c.day, c.weekday), (1969, 12, 31, Weekday::Wednesday));
+        assert_eq!(
+            (c.year, c.month, c.day, c.weekday),
+            (1969, 12, 31, Weekday::Wednesday)
+        );
     }
 
     #[test]
@@ -185,7 +203,10 @@ mod tests {
         let mut weekday = t.to_civil_utc().weekday.index();
         for _ in 0..(366 * 60) {
             let c = t.to_civil_utc();
-            assert_eq!(Timestamp::from_civil_utc(c.year, c.month, c.day, c.hour, c.minute), t);
+            assert_eq!(
+                Timestamp::from_civil_utc(c.year, c.month, c.day, c.hour, c.minute),
+                t
+            );
             assert_eq!(c.weekday.index(), weekday);
             t = t.plus_days(1);
             weekday = (weekday + 1) % 7;
