@@ -75,11 +75,6 @@ impl PlanBuilder {
         self
     }
 
-    pub fn language(&mut self, language: Language) -> &mut Self {
-        self.view.circle.language = language;
-        self
-    }
-
     pub fn main_person(&self) -> MemberId {
         self.view.circle.main_person.clone()
     }
@@ -258,18 +253,6 @@ impl PlanBuilder {
             set_by: set_by.clone(),
             set_at,
             accepted_at,
-        });
-    }
-
-    pub fn offer(&mut self, by: &MemberId, text: &str, availability: &str, at: Timestamp) {
-        let id = self.entry_id();
-        self.view.offers.push(OfferView {
-            id,
-            by: by.clone(),
-            text: text.to_owned(),
-            availability: availability.to_owned(),
-            created_at: at,
-            withdrawn_at: None,
         });
     }
 

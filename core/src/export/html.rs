@@ -29,10 +29,24 @@ fn escape(text: &str) -> String {
     html_escape::encode_safe(text).replace('\n', "<br>")
 }
 
+/// People's text: line breaks kept (any style), other control characters become
+/// spaces, outer whitespace trimmed.
+fn escape_user(text: &str) -> String {
+    let normalized: String = text
+        .replace("\r\n", "\n")
+        .chars()
+        .map(|c| match c {
+            '\r' => '\n',
+            c if c.is_control() && c != '\n' => ' ',
+            c => c,
+        })
+        .collect();
+    escape(normalized.trim())
+}
+
 fn span(s: &Span) -> String {
-    // People's text is trimmed (stray spaces, a trailing newline); ours keeps its spacing.
     let text = match s.origin {
-        Origin::User => escape(s.text.trim()),
+        Origin::User => escape_user(&s.text),
         Origin::Kring => escape(&s.text),
     };
     if s.strong && !text.is_empty() {
@@ -40,6 +54,16 @@ fn span(s: &Span) -> String {
     } else {
         text
     }
+}
+
+/// A line as plain text on one line (for `<title>`, which cannot hold markup).
+fn one_line(l: &Line) -> String {
+    let text: String = l
+        .plain_text()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    text.trim().to_owned()
 }
 
 fn line(l: &Line) -> String {
@@ -89,7 +113,7 @@ pub fn render(doc: &ExportDocument) -> String {
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n\
          <title>{plain_title}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n<main>\n<h1>{title}</h1>\n",
         lang = doc.language.as_str(),
-        plain_title = escape(doc.title.plain_text().trim()),
+        plain_title = html_escape::encode_safe(&one_line(&doc.title)),
     );
     let meta: String = doc
         .meta

@@ -16,13 +16,7 @@ pub fn escape_user_text(text: &str) -> String {
     // on one line; then outer spaces go, so emphasis around it stays valid.
     let one_line: String = text
         .chars()
-        .map(|c| {
-            if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
-                ' '
-            } else {
-                c
-            }
-        })
+        .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
     let mut out = String::with_capacity(one_line.len() + one_line.len() / 4);
     for c in one_line.trim().chars() {
