@@ -247,15 +247,6 @@ pub(crate) fn days_phrase(lang: Language, n: i64) -> String {
     }
 }
 
-/// "vandaag", "morgen", "over 3 dagen" / "today", "tomorrow", "in 3 days".
-pub(crate) fn in_days_phrase(lang: Language, n: i64) -> String {
-    match n {
-        i64::MIN..=0 => pick(lang, "vandaag", "today").to_owned(),
-        1 => pick(lang, "morgen", "tomorrow").to_owned(),
-        _ => format!("{} {}", pick(lang, "over", "in"), days_phrase(lang, n)),
-    }
-}
-
 /// "Jan", "Jan en Piet", "Jan, Piet en Kees" / "… and …".
 pub(crate) fn join_names(lang: Language, names: &[String]) -> String {
     match names {
@@ -351,9 +342,6 @@ mod tests {
             "Tuesday 14 May 2024 at 9:05"
         );
         assert_eq!(capitalize(&format_day(Language::Nl, t)), "Dinsdag 14 mei");
-        assert_eq!(in_days_phrase(Language::Nl, 0), "vandaag");
-        assert_eq!(in_days_phrase(Language::En, 1), "tomorrow");
-        assert_eq!(in_days_phrase(Language::Nl, 5), "over 5 dagen");
         assert_eq!(
             join_names(Language::Nl, &["Jan".into(), "Piet".into(), "Kees".into()]),
             "Jan, Piet en Kees"

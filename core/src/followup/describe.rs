@@ -1,9 +1,10 @@
 //! One plain-language line per signal, in Dutch or English, for tables and
-//! notifications. The line contains names and titles people wrote: it is plain text,
-//! to be escaped by whatever displays it.
+//! notifications. Coming dates are named by their day (UTC) rather than "in 2 days",
+//! which would be ambiguous with whole-day counts. The line contains names and titles
+//! people wrote: it is plain text, to be escaped by whatever displays it.
 
 use super::signals::{Signal, SignalKind, UnclaimedReason};
-use crate::export::text::{days_phrase, in_days_phrase, join_names, pick};
+use crate::export::text::{days_phrase, format_day, join_names, pick};
 use crate::plan::view::Language;
 
 impl Signal {
@@ -48,14 +49,16 @@ impl Signal {
             SignalKind::UnclaimedTask {
                 title,
                 reason: UnclaimedReason::DueSoon,
-                days_until_due,
+                next_due_at,
                 ..
             } => {
-                let when = in_days_phrase(lang, days_until_due.unwrap_or(0));
+                let when = next_due_at
+                    .map(|at| format!(" ({})", format_day(lang, at)))
+                    .unwrap_or_default();
                 pick(
                     lang,
-                    format!("Nog niemand voor: {title} ({when})"),
-                    format!("Nobody yet for: {title} ({when})"),
+                    format!("Nog niemand voor: {title}{when}"),
+                    format!("Nobody yet for: {title}{when}"),
                 )
             }
             SignalKind::UnclaimedTask {
@@ -78,12 +81,12 @@ impl Signal {
                 format!("Te veel mensen: {claims} zeiden ja voor {slots} plek(ken): {title}"),
                 format!("Too many people: {claims} said yes for {slots} place(s): {title}"),
             ),
-            SignalKind::ReviewDue { days_left, .. } => {
-                let when = in_days_phrase(lang, *days_left);
+            SignalKind::ReviewDue { review_at, .. } => {
+                let when = format_day(lang, *review_at);
                 pick(
                     lang,
-                    format!("Evaluatie van het plan: {when}"),
-                    format!("Evaluation of the plan: {when}"),
+                    format!("Evaluatie van het plan op {when}"),
+                    format!("Evaluation of the plan on {when}"),
                 )
             }
             SignalKind::ReviewOverdue { days_overdue, .. } => pick(
@@ -97,12 +100,12 @@ impl Signal {
                 "No evaluation date set",
             )
             .to_owned(),
-            SignalKind::CheckinDue { days_left, .. } => {
-                let when = in_days_phrase(lang, *days_left);
+            SignalKind::CheckinDue { due_at, .. } => {
+                let when = format_day(lang, *due_at);
                 pick(
                     lang,
-                    format!("Gesprek na vier weken: {when}"),
-                    format!("Four-week check-in: {when}"),
+                    format!("Gesprek na vier weken op {when}"),
+                    format!("Four-week check-in on {when}"),
                 )
             }
             SignalKind::CheckinOverdue { days_overdue, .. } => pick(

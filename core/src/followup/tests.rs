@@ -914,11 +914,11 @@ fn describe_reads_as_plain_language() {
     let s = &circle_report(&b.build(), day(1)).signals[0];
     assert_eq!(
         s.describe(Language::Nl),
-        "Nog niemand voor: Rijden (morgen)"
+        "Nog niemand voor: Rijden (woensdag 8 mei)"
     );
     assert_eq!(
         s.describe(Language::En),
-        "Nobody yet for: Rijden (tomorrow)"
+        "Nobody yet for: Rijden (Wednesday 8 May)"
     );
 }
 
