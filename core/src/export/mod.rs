@@ -40,11 +40,6 @@ impl ExportFormat {
             ExportFormat::Html => "html",
         }
     }
-
-    /// The usual file extension, without the dot.
-    pub fn extension(self) -> &'static str {
-        self.as_str()
-    }
 }
 
 impl std::str::FromStr for ExportFormat {

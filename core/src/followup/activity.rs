@@ -12,6 +12,7 @@
 use crate::plan::ids::MemberId;
 use crate::plan::view::PlanView;
 use crate::time::Timestamp;
+use std::collections::HashMap;
 
 /// Every act in the plan with its actor, where the plan records one.
 fn acts(plan: &PlanView) -> Vec<(Option<&MemberId>, Timestamp)> {
@@ -61,16 +62,18 @@ pub(super) fn last_activity(plan: &PlanView, now: Timestamp) -> Option<Timestamp
         .max()
 }
 
-/// The latest act of `member` at or before `now` (joining counts, so a new member is
-/// never silent on their first day).
-pub(super) fn member_last_activity(
+/// The latest act of each member at or before `now` (joining counts, so a new member
+/// is never silent on their first day).
+pub(super) fn last_activity_by_member(
     plan: &PlanView,
-    member: &MemberId,
     now: Timestamp,
-) -> Option<Timestamp> {
-    acts(plan)
-        .into_iter()
-        .filter(|(by, at)| *by == Some(member) && *at <= now)
-        .map(|(_, at)| at)
-        .max()
+) -> HashMap<&MemberId, Timestamp> {
+    let mut last: HashMap<&MemberId, Timestamp> = HashMap::new();
+    for (by, at) in acts(plan) {
+        if let Some(by) = by.filter(|_| at <= now) {
+            let entry = last.entry(by).or_insert(at);
+            *entry = (*entry).max(at);
+        }
+    }
+    last
 }

@@ -3,7 +3,7 @@
 //! Each signal has its own function with its exact definition in its doc comment;
 //! [`circle_report`] runs them all and sorts the result most urgent first.
 
-use super::activity::{last_activity, member_last_activity};
+use super::activity::{last_activity, last_activity_by_member};
 use super::health::{plan_health, PlanHealth};
 use super::load::{load, Load};
 use super::occurrences::{
@@ -457,10 +457,11 @@ pub(super) fn checkin(plan: &PlanView, now: Timestamp) -> Option<Signal> {
 /// channels — whose last act was at least [`SILENT_AFTER_DAYS`] days ago
 /// (`last + 21 days <= now`). Joining counts as an act.
 pub(super) fn silent_members(plan: &PlanView, now: Timestamp) -> Vec<Signal> {
+    let last_by_member = last_activity_by_member(plan, now);
     plan.active_members()
         .filter(|m| !matches!(m.relation, Relation::Professional | Relation::Coordinator))
         .filter_map(|m| {
-            let last = member_last_activity(plan, &m.id, now)?;
+            let last = *last_by_member.get(&m.id)?;
             (last.plus_days(SILENT_AFTER_DAYS) <= now).then(|| Signal {
                 severity: Severity::Attention,
                 at: last,
