@@ -60,10 +60,32 @@ pub enum Command {
     /// Meetings and RSVPs.
     #[command(subcommand)]
     Meeting(MeetingCmd),
-    /// Write the circle's plan as a standard automerge file (to copy to another device).
+    /// Write the circle's plan: as a standard automerge file (the default, to copy to
+    /// another device), or readable as Markdown or a printable HTML page.
     Export {
-        /// File to write.
-        file: PathBuf,
+        /// File to write (the same as --out).
+        file: Option<PathBuf>,
+        /// automerge | md | html
+        #[arg(long, default_value = "automerge", value_parser = ["automerge", "md", "html"])]
+        format: String,
+        /// Language of a md or html export: nl | en (default: the circle's language).
+        #[arg(long)]
+        lang: Option<String>,
+        /// File to write; without one, md and html go to standard output.
+        #[arg(long, conflicts_with = "file")]
+        out: Option<PathBuf>,
+    },
+    /// Follow-up across every circle on this device: what is slipping, most urgent first.
+    Followup {
+        /// Language of the descriptions: nl | en.
+        #[arg(long, default_value = "en")]
+        lang: String,
+    },
+    /// "My plan this week": the main person's next seven days, in plain language.
+    Week {
+        /// nl | en (default: the circle's language).
+        #[arg(long)]
+        lang: Option<String>,
     },
     /// Merge an automerge file of the same circle (from another device) into this one.
     Merge { file: PathBuf },

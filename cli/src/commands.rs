@@ -1,11 +1,13 @@
 //! One function per command group. Each: open what it needs, call one `kring-core`
 //! operation, save durably, print. No plan rules live here.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use kring_core::export::{export_plan, ExportFormat};
+use kring_core::followup::{coordinator_overview, my_week};
 use kring_core::plan::{
     CircleId, CirclePlan, Language, LogKind, NewCircle, NewMember, NewTask, OwnerKind, PlanList,
-    PlanStatus, Relation, Rsvp, Schedule, TaskCategory,
+    PlanStatus, PlanView, Relation, Rsvp, Schedule, TaskCategory,
 };
 use serde::Serialize;
 
@@ -76,15 +78,27 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
             Ok(())
         }
         Command::Meeting(cmd) => meeting(ctx, cmd),
-        Command::Export { file } => {
+        Command::Export {
+            file,
+            format,
+            lang,
+            out,
+        } => export(ctx, file.or(out), &format, lang.as_deref()),
+        Command::Followup { lang } => {
+            let lang: Language = parse(&lang)?;
+            let mut views = Vec::new();
+            for stored in ctx.store.circles()? {
+                views.push(ctx.store.load(&stored.id)?.view());
+            }
+            let overview = coordinator_overview(&views, ctx.now);
+            output(ctx, &overview, || render::followup(&overview, lang))
+        }
+        Command::Week { lang } => {
             let circle = ctx.open_current()?;
-            write_file(&file, &circle.plan.export())?;
-            println!(
-                "Wrote {} ({} changes).",
-                file.display(),
-                circle.plan.change_count()
-            );
-            Ok(())
+            let view = circle.plan.view();
+            let lang = language_or(lang.as_deref(), &view)?;
+            let week = my_week(&view, ctx.now, lang);
+            output(ctx, &week, || render::week(&week))
         }
         Command::Merge { file } => {
             let bytes = read_file(&file)?;
@@ -104,6 +118,40 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
             Ok(())
         }
     }
+}
+
+/// The language the user asked for, else the circle's own.
+fn language_or(typed: Option<&str>, view: &PlanView) -> CliResult<Language> {
+    typed.map_or(Ok(view.circle.language), parse)
+}
+
+/// `kring export`: the automerge document to a file, or a readable plan (md/html) to a
+/// file or standard output.
+fn export(ctx: &Context, out: Option<PathBuf>, format: &str, lang: Option<&str>) -> CliResult {
+    let circle = ctx.open_current()?;
+    if format == "automerge" {
+        let file = out.ok_or_else(|| {
+            CliError::Usage("give a file to write the automerge document to".into())
+        })?;
+        write_file(&file, &circle.plan.export())?;
+        println!(
+            "Wrote {} ({} changes).",
+            file.display(),
+            circle.plan.change_count()
+        );
+        return Ok(());
+    }
+    let format: ExportFormat = parse(format)?;
+    let view = circle.plan.view();
+    let text = export_plan(&view, ctx.now, format, language_or(lang, &view)?);
+    match out {
+        Some(file) => {
+            write_file(&file, text.as_bytes())?;
+            println!("Wrote {}.", file.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(())
 }
 
 fn read_file(path: &Path) -> CliResult<Vec<u8>> {

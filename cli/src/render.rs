@@ -1,7 +1,8 @@
 //! Human-readable output: the plan as tables. `--json` output bypasses this module.
 
 use comfy_table::Table;
-use kring_core::plan::{MemberId, PlanView, Schedule, TaskView};
+use kring_core::followup::{CoordinatorOverview, MyWeek, Severity};
+use kring_core::plan::{Language, MemberId, PlanView, Schedule, TaskView};
 
 use crate::dates;
 
@@ -209,5 +210,71 @@ pub fn plan(view: &PlanView, me: &MemberId) -> String {
         .collect();
     out.push_str(&list("Latest messages", &log));
     out.push_str(&format!("\nPeople\n{}\n", members(view, Some(me))));
+    out
+}
+
+/// The coordinator's follow-up: one row per circle, then every signal, most urgent first.
+pub fn followup(overview: &CoordinatorOverview, lang: Language) -> String {
+    if overview.circles.is_empty() {
+        return "No circles on this device yet.\n".into();
+    }
+    let mut circles = table(&[
+        "circle",
+        "status",
+        "urgent",
+        "attention",
+        "on time (30 days)",
+        "last activity",
+        "most urgent",
+    ]);
+    for r in &overview.circles {
+        let on_time = r.health.percent.map_or_else(
+            || "-".to_owned(),
+            |p| format!("{p}% ({}/{})", r.health.on_time, r.health.due),
+        );
+        let last = r
+            .days_since_last_activity
+            .map_or_else(|| "-".to_owned(), |d| format!("{d} days ago"));
+        circles.add_row(vec![
+            format!("{} {}", r.circle.short(), r.circle_name),
+            r.status.to_string(),
+            r.urgent.to_string(),
+            r.attention.to_string(),
+            on_time,
+            last,
+            r.signals
+                .first()
+                .map(|s| s.describe(lang))
+                .unwrap_or_default(),
+        ]);
+    }
+    let mut out = format!("{circles}\n");
+    if overview.items.is_empty() {
+        out.push_str("\nNothing needs attention.\n");
+        return out;
+    }
+    let mut items = table(&["", "circle", "what", "date"]);
+    for item in &overview.items {
+        let severity = match item.signal.severity {
+            Severity::Urgent => "URGENT",
+            Severity::Attention => "attention",
+        };
+        items.add_row(vec![
+            severity.to_owned(),
+            item.circle_name.clone(),
+            item.signal.describe(lang),
+            dates::format(item.signal.at),
+        ]);
+    }
+    out.push_str(&format!("\nTo do, most urgent first\n{items}\n"));
+    out
+}
+
+/// "My plan this week" as plain sentences.
+pub fn week(week: &MyWeek) -> String {
+    let mut out = format!("{}\n{}\n", week.heading, week.summary);
+    for item in &week.items {
+        out.push_str(&format!("  - {}\n", item.sentence));
+    }
     out
 }

@@ -49,3 +49,167 @@ impl Timestamp {
             .div_euclid(Self::MILLIS_PER_DAY)
     }
 }
+
+/// Day of the week, Monday first (ISO 8601).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Weekday {
+    Monday,
+    Tuesday,
+    Wednesday,
+    Thursday,
+    Friday,
+    Saturday,
+    Sunday,
+}
+
+impl Weekday {
+    /// 0 for Monday … 6 for Sunday.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    fn from_index(i: i64) -> Self {
+        match i.rem_euclid(7) {
+            0 => Weekday::Monday,
+            1 => Weekday::Tuesday,
+            2 => Weekday::Wednesday,
+            3 => Weekday::Thursday,
+            4 => Weekday::Friday,
+            5 => Weekday::Saturday,
+            _ => Weekday::Sunday,
+        }
+    }
+}
+
+/// A calendar date and time of day in UTC, for rendering timestamps to people.
+///
+/// Rendering in UTC keeps the core free of time-zone data; apps that show local time
+/// convert at the edge. Minutes are the finest unit shown to people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct CivilDateTime {
+    pub year: i64,
+    /// 1..=12
+    pub month: u32,
+    /// 1..=31
+    pub day: u32,
+    pub hour: u32,
+    pub minute: u32,
+    pub weekday: Weekday,
+}
+
+impl Timestamp {
+    /// The UTC calendar date and time of this instant (proleptic Gregorian calendar).
+    pub fn to_civil_utc(self) -> CivilDateTime {
+        let days = self.0.div_euclid(Self::MILLIS_PER_DAY);
+        let millis_of_day = self.0.rem_euclid(Self::MILLIS_PER_DAY);
+        let minutes_of_day = millis_of_day / 60_000;
+        let (year, month, day) = civil_from_days(days);
+        CivilDateTime {
+            year,
+            month,
+            day,
+            // Both are in range by construction (minutes_of_day < 1440).
+            hour: u32::try_from(minutes_of_day / 60).unwrap_or(0),
+            minute: u32::try_from(minutes_of_day % 60).unwrap_or(0),
+            // 1970-01-01 was a Thursday (index 3).
+            weekday: Weekday::from_index(days + 3),
+        }
+    }
+
+    /// The instant of a UTC calendar date and time. Used by tests and fixtures that
+    /// want readable dates; out-of-range fields roll over like `mktime` does.
+    pub fn from_civil_utc(year: i64, month: u32, day: u32, hour: u32, minute: u32) -> Self {
+        let days = days_from_civil(year, month, day);
+        let minutes = days * 24 * 60 + i64::from(hour) * 60 + i64::from(minute);
+        Timestamp(minutes.saturating_mul(60_000))
+    }
+}
+
+// Howard Hinnant's algorithms (http://howardhinnant.github.io/date_algorithms.html),
+// exact for every day representable here.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    // day in 1..=31 and month in 1..=12 by construction.
+    (
+        year,
+        u32::try_from(month).unwrap_or(1),
+        u32::try_from(day).unwrap_or(1),
+    )
+}
+
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let month = i64::from(month);
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let yoe = year.rem_euclid(400);
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_round_trips_known_dates() {
+        let epoch = Timestamp(0).to_civil_utc();
+        assert_eq!(
+            (epoch.year, epoch.month, epoch.day, epoch.weekday),
+            (1970, 1, 1, Weekday::Thursday)
+        );
+
+        // 2024-02-29 (leap day) 13:45 UTC was a Thursday.
+        let t = Timestamp::from_civil_utc(2024, 2, 29, 13, 45);
+        assert_eq!(t, Timestamp(1_709_214_300_000));
+        let c = t.to_civil_utc();
+        assert_eq!(
+            (c.year, c.month, c.day, c.hour, c.minute),
+            (2024, 2, 29, 13, 45)
+        );
+        assert_eq!(c.weekday, Weekday::Thursday);
+
+        // One millisecond before midnight stays on the earlier day.
+        let c = Timestamp::from_civil_utc(2025, 1, 1, 0, 0)
+            .plus_millis(-1)
+            .to_civil_utc();
+        assert_eq!(
+            (c.year, c.month, c.day, c.hour, c.minute),
+            (2024, 12, 31, 23, 59)
+        );
+        assert_eq!(c.weekday, Weekday::Tuesday);
+
+        // Before the epoch.
+        let c = Timestamp(-1).to_civil_utc();
+        assert_eq!(
+            (c.year, c.month, c.day, c.weekday),
+            (1969, 12, 31, Weekday::Wednesday)
+        );
+    }
+
+    #[test]
+    fn civil_round_trips_every_day_for_decades() {
+        let mut t = Timestamp::from_civil_utc(1990, 1, 1, 12, 0);
+        let mut weekday = t.to_civil_utc().weekday.index();
+        for _ in 0..(366 * 60) {
+            let c = t.to_civil_utc();
+            assert_eq!(
+                Timestamp::from_civil_utc(c.year, c.month, c.day, c.hour, c.minute),
+                t
+            );
+            assert_eq!(c.weekday.index(), weekday);
+            t = t.plus_days(1);
+            weekday = (weekday + 1) % 7;
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! When a task is due, and whether a due occurrence was done (on time).
+//!
+//! A one-off task has one occurrence (its `Due { at }`); a weekly task has one per
+//! week. Every other part of the engine asks these questions through here, so the
+//! grace rule ([`GRACE_MILLIS`]) is applied in exactly one place.
+
+use super::GRACE_MILLIS;
+use crate::plan::view::{Completion, Schedule, TaskView};
+use crate::time::Timestamp;
+
+/// The moment after which an undone occurrence is late.
+pub(super) fn deadline(at: Timestamp) -> Timestamp {
+    at.plus_millis(GRACE_MILLIS)
+}
+
+/// Occurrences of `task` at `[from, to)` that count as agreements.
+///
+/// For weekly tasks, occurrences before the task was created are not agreements (the
+/// series may have been given a start date in the past when it was added).
+pub(super) fn agreed_occurrences(
+    task: &TaskView,
+    from: Timestamp,
+    to: Timestamp,
+) -> Vec<Timestamp> {
+    let from = match task.schedule {
+        Schedule::Weekly { .. } => from.max(task.created_at),
+        _ => from,
+    };
+    task.schedule.occurrences_between(from, to)
+}
+
+/// Occurrences whose deadline falls in `[from, to)`.
+pub(super) fn occurrences_with_deadline_in(
+    task: &TaskView,
+    from: Timestamp,
+    to: Timestamp,
+) -> Vec<Timestamp> {
+    agreed_occurrences(
+        task,
+        from.plus_millis(-GRACE_MILLIS),
+        to.plus_millis(-GRACE_MILLIS),
+    )
+}
+
+/// The first agreed occurrence that is not late yet at `now` (`deadline >= now`).
+pub(super) fn upcoming_occurrence(task: &TaskView, now: Timestamp) -> Option<Timestamp> {
+    let from = now.plus_millis(-GRACE_MILLIS);
+    let from = match task.schedule {
+        Schedule::Weekly { .. } => from.max(task.created_at),
+        _ => from,
+    };
+    task.schedule.next_occurrence(from)
+}
+
+/// The completion that covers the occurrence at `at`: for a one-off task its first
+/// completion; for a weekly task the first completion recorded for that occurrence.
+pub(super) fn completion_for(task: &TaskView, at: Timestamp) -> Option<&Completion> {
+    match task.schedule {
+        Schedule::Weekly { .. } => task.completions.iter().find(|c| c.occurrence == Some(at)),
+        _ => task.completions.first(),
+    }
+}
+
+/// Done no later than the occurrence's deadline.
+pub(super) fn done_on_time(task: &TaskView, at: Timestamp) -> bool {
+    completion_for(task, at).is_some_and(|c| c.at <= deadline(at))
+}
