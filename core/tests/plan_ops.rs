@@ -2236,3 +2236,40 @@ fn schedule_validation_boundaries() {
         );
     }
 }
+
+mod review_findings {
+    use super::*;
+
+    #[test]
+    fn slots_cannot_drop_below_the_people_who_claimed() {
+        let mut c = circle();
+        let task = c.task_with_slots(2);
+        let (main, family) = (c.main.clone(), c.family.clone());
+        c.claim(&main, &task, NOW);
+        c.claim(&family, &task, NOW);
+        let update = TaskUpdate {
+            slots: Some(1),
+            ..TaskUpdate::default()
+        };
+        let err = rejected(&mut c.plan, |p| p.update_task(&main, &task, update, NOW));
+        assert!(matches!(err, Error::NotAllowed(_)), "{err:?}");
+    }
+
+    #[test]
+    fn a_future_occurrence_cannot_be_marked_done() {
+        let mut c = circle();
+        let main = c.main.clone();
+        let task = c.add_task(
+            &main,
+            NewTask {
+                schedule: weekly(NOW, 1, None),
+                ..NewTask::simple("Koken")
+            },
+        );
+        c.claim(&main, &task, NOW);
+        let err = rejected(&mut c.plan, |p| {
+            p.complete_task(&main, &task, Some(NOW.plus_millis(WEEK)), "", NOW)
+        });
+        assert!(matches!(err, Error::DatesOutOfOrder(_)), "{err:?}");
+    }
+}

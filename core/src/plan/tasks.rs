@@ -191,6 +191,14 @@ impl CirclePlan {
             .map(|n| rules::optional_text("notes", n, rules::MAX_TEXT_CHARS))
             .transpose()?;
         let slots = update.slots.map(rules::slots).transpose()?;
+        if let Some(slots) = slots {
+            let claimed = u32::try_from(task.claims.len()).unwrap_or(u32::MAX);
+            if slots < claimed {
+                return Err(Error::NotAllowed(
+                    "fewer places than people who already claimed the task; someone must unclaim first",
+                ));
+            }
+        }
         if let Some(schedule) = &update.schedule {
             schedule.validate()?;
         }
@@ -333,6 +341,11 @@ fn recurring_occurrence(
     now: Timestamp,
 ) -> Result<Timestamp> {
     let occurrence = match requested {
+        Some(at) if at > now => {
+            return Err(Error::DatesOutOfOrder(
+                "an occurrence in the future cannot be done yet",
+            ))
+        }
         Some(at) if task.schedule.has_occurrence(at) => at,
         Some(at) => {
             return Err(Error::InvalidValue {
