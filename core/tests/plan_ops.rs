@@ -2273,3 +2273,62 @@ mod review_findings {
         assert!(matches!(err, Error::DatesOutOfOrder(_)), "{err:?}");
     }
 }
+
+mod change_exchange {
+    use super::*;
+
+    #[test]
+    fn own_changes_are_the_ones_this_device_made_since_the_last_seal() {
+        let mut c = circle();
+        let main = c.main.clone();
+        let genesis_and_members = c.plan.own_changes_since(&[]);
+        assert_eq!(
+            genesis_and_members.len(),
+            c.plan.change_count(),
+            "everything so far is ours"
+        );
+        let sealed = c.plan.heads();
+        let mut other = CirclePlan::load(&c.plan.export(), ActorId::random()).expect("fork");
+        other
+            .add_task(&main, NewTask::simple("Van een ander toestel"), NOW)
+            .expect("task");
+        c.plan.merge_bytes(&other.export()).expect("merge");
+        c.add_task(&main, NewTask::simple("Van mij"));
+        let mine = c.plan.own_changes_since(&sealed);
+        assert_eq!(mine.len(), 1, "only my new task, not the merged one");
+        assert_eq!(mine[0].actor_id(), c.plan.actor());
+    }
+
+    #[test]
+    fn a_joining_device_builds_the_plan_from_received_changes() {
+        let c = circle();
+        let changes = c.plan.own_changes_since(&[]);
+        let joined =
+            CirclePlan::from_changes(c.plan.circle_id(), ActorId::random(), changes.clone())
+                .expect("join");
+        assert_eq!(joined.view(), c.plan.view());
+        let err = CirclePlan::from_changes(&CircleId::random(), ActorId::random(), changes)
+            .expect_err("other circle");
+        assert!(matches!(err, Error::WrongCircle { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn changes_arriving_before_their_dependencies_wait_until_those_arrive() {
+        let mut c = circle();
+        let main = c.main.clone();
+        let mut receiver = CirclePlan::load(&c.plan.export(), ActorId::random()).expect("fork");
+        let base = c.plan.heads();
+        c.add_task(&main, NewTask::simple("Eerste"));
+        let first = c.plan.own_changes_since(&base);
+        let middle = c.plan.heads();
+        c.add_task(&main, NewTask::simple("Tweede"));
+        let second = c.plan.own_changes_since(&middle);
+        assert_eq!(
+            receiver.apply_changes(second).expect("queued"),
+            0,
+            "waits for its dependency"
+        );
+        assert_eq!(receiver.apply_changes(first).expect("applied"), 2);
+        assert_eq!(receiver.view(), c.plan.view());
+    }
+}

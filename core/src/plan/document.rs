@@ -177,6 +177,54 @@ impl CirclePlan {
         )
     }
 
+    /// Builds a plan from changes received from other devices (a device that joined
+    /// a circle starts from what it pulls). Refused unless the changes contain the
+    /// circle's genesis for `circle_id`.
+    pub fn from_changes(
+        circle_id: &CircleId,
+        actor: ActorId,
+        changes: Vec<automerge::Change>,
+    ) -> Result<CirclePlan> {
+        let mut doc = Automerge::new().with_actor(actor);
+        doc.apply_changes(changes)?;
+        let found = circle_id_of(&doc)?;
+        if &found != circle_id {
+            return Err(Error::WrongCircle {
+                expected: circle_id.to_string(),
+                found: found.to_string(),
+            });
+        }
+        Ok(CirclePlan {
+            doc,
+            circle_id: found,
+            saved_heads: Vec::new(),
+        })
+    }
+
+    /// Applies changes from other devices, already verified (signature, membership,
+    /// actor) by the envelope layer. Changes whose dependencies have not arrived yet
+    /// wait inside automerge until they do. Returns how many changes became part of
+    /// the plan.
+    pub fn apply_changes(&mut self, changes: Vec<automerge::Change>) -> Result<usize> {
+        let before = self.doc.stats().num_changes;
+        self.doc.apply_changes(changes)?;
+        Ok(
+            usize::try_from(self.doc.stats().num_changes.saturating_sub(before))
+                .unwrap_or(usize::MAX),
+        )
+    }
+
+    /// This device's own changes that are not ancestors of `since` (the heads at the
+    /// last time its changes were sealed into an envelope), oldest first.
+    pub fn own_changes_since(&self, since: &[ChangeHash]) -> Vec<automerge::Change> {
+        let actor = self.doc.get_actor().clone();
+        self.doc
+            .get_changes(since)
+            .into_iter()
+            .filter(|c| c.actor_id() == &actor)
+            .collect()
+    }
+
     /// Changes made or merged since the last [`CirclePlan::mark_saved`], as one
     /// incremental chunk (empty when there is nothing new).
     pub fn unsaved_changes(&self) -> Vec<u8> {
