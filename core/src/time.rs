@@ -31,7 +31,10 @@ impl Timestamp {
     }
 
     pub fn plus_days(self, days: i64) -> Self {
-        Timestamp(self.0.saturating_add(days.saturating_mul(Self::MILLIS_PER_DAY)))
+        Timestamp(
+            self.0
+                .saturating_add(days.saturating_mul(Self::MILLIS_PER_DAY)),
+        )
     }
 
     pub fn plus_millis(self, millis: i64) -> Self {
@@ -40,6 +43,9 @@ impl Timestamp {
 
     /// Whole days from `self` until `later` (negative when `later` is earlier).
     pub fn days_until(self, later: Timestamp) -> i64 {
-        later.0.saturating_sub(self.0).div_euclid(Self::MILLIS_PER_DAY)
+        later
+            .0
+            .saturating_sub(self.0)
+            .div_euclid(Self::MILLIS_PER_DAY)
     }
 }

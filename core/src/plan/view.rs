@@ -108,7 +108,11 @@ pub enum Schedule {
     Due { at: Timestamp },
     /// Every `every_weeks` weeks, starting at `first_at`, optionally until `until`.
     /// Occurrences are `first_at + k * every_weeks * 7 days` (UTC instants).
-    Weekly { first_at: Timestamp, every_weeks: u32, until: Option<Timestamp> },
+    Weekly {
+        first_at: Timestamp,
+        every_weeks: u32,
+        until: Option<Timestamp>,
+    },
 }
 
 impl Schedule {
@@ -117,7 +121,11 @@ impl Schedule {
         match *self {
             Schedule::Unscheduled => None,
             Schedule::Due { at } => (at >= from).then_some(at),
-            Schedule::Weekly { first_at, every_weeks, until } => {
+            Schedule::Weekly {
+                first_at,
+                every_weeks,
+                until,
+            } => {
                 let period = i64::from(every_weeks.max(1)) * 7 * Timestamp::MILLIS_PER_DAY;
                 let next = if from <= first_at {
                     first_at
@@ -357,7 +365,8 @@ impl PlanView {
 
     /// The member's display name, or a short id for someone no longer known.
     pub fn display_name(&self, id: &MemberId) -> String {
-        self.member(id).map_or_else(|| id.short().to_owned(), |m| m.display_name.clone())
+        self.member(id)
+            .map_or_else(|| id.short().to_owned(), |m| m.display_name.clone())
     }
 
     pub fn active_members(&self) -> impl Iterator<Item = &MemberView> {
