@@ -40,12 +40,13 @@ impl std::fmt::Debug for EpochKey {
 
 /// An epoch key in a sealed box for one device (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WrappedKey(pub Vec<u8>);
+pub struct WrappedKey(#[serde(with = "serde_bytes")] pub Vec<u8>);
 
 /// An epoch key encrypted under another epoch key (the next one).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SealedKey {
     pub nonce: [u8; NONCE_LEN],
+    #[serde(with = "serde_bytes")]
     pub ciphertext: Vec<u8>,
 }
 

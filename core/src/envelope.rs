@@ -27,6 +27,7 @@
 use automerge::Change;
 use ed25519_dalek::Signature;
 use serde::{Deserialize, Serialize};
+use serde_bytes::{ByteBuf, Bytes};
 
 use crate::crypto::{self, NONCE_LEN};
 use crate::error::{Error, Result};
@@ -118,11 +119,13 @@ impl EnvelopeHeader {
 #[derive(Serialize, Deserialize)]
 struct EnvelopeBody {
     header: EnvelopeHeader,
+    #[serde(with = "serde_bytes")]
     ciphertext: Vec<u8>,
 }
 
 #[derive(Serialize, Deserialize)]
 struct EnvelopeWire {
+    #[serde(with = "serde_bytes")]
     body: Vec<u8>,
     signature: Signature,
 }
@@ -189,7 +192,7 @@ pub fn seal(
             "an envelope carries at least one change".into(),
         ));
     }
-    let raw: Vec<&[u8]> = changes.iter().map(Change::raw_bytes).collect();
+    let raw: Vec<&Bytes> = changes.iter().map(|c| Bytes::new(c.raw_bytes())).collect();
     let content = wire::encode(CONTENT_V1, &raw);
     let ciphertext = keys
         .current(state)?
@@ -222,13 +225,14 @@ pub fn verify(bytes: &[u8], state: &MembershipState) -> Result<VerifiedEnvelope>
             found: header.circle.to_string(),
         });
     }
-    state.check_writer(
-        &header.author,
-        &header.membership_head,
-        header.epoch,
-        header.device_seq,
-    )?;
-    let author = header.author.verifying_key()?;
+    let author = state
+        .check_writer(
+            &header.author,
+            &header.membership_head,
+            header.epoch,
+            header.device_seq,
+        )?
+        .verifying_key()?;
     wire::verify(WHAT, &author, ENVELOPE_DOMAIN, &wire.body, &wire.signature)?;
     Ok(VerifiedEnvelope {
         hash: envelope_hash(bytes),
@@ -289,7 +293,7 @@ impl VerifiedEnvelope {
             &self.header.aad(),
             &self.ciphertext,
         )?;
-        let raw: Vec<Vec<u8>> =
+        let raw: Vec<ByteBuf> =
             wire::decode("envelope content", CONTENT_V1, MAX_ENVELOPE_BYTES, &content)?;
         if raw.is_empty() {
             return Err(wire::malformed(
@@ -300,7 +304,7 @@ impl VerifiedEnvelope {
         let actor = self.header.author.actor_id();
         let changes = raw
             .into_iter()
-            .map(|bytes| parse_change(bytes, &actor))
+            .map(|bytes| parse_change(bytes.into_vec(), &actor))
             .collect::<Result<_>>()?;
         Ok(OpenedEnvelope {
             header: self.header,

@@ -75,6 +75,7 @@ pub struct InviteBody {
 
 #[derive(Serialize, Deserialize)]
 struct InviteWire {
+    #[serde(with = "serde_bytes")]
     body: Vec<u8>,
     signature: Signature,
 }
@@ -126,6 +127,7 @@ impl SignedInvite {
 
 #[derive(Serialize, Deserialize)]
 struct TokenWire {
+    #[serde(with = "serde_bytes")]
     invite: Vec<u8>,
     secret: [u8; 32],
 }

@@ -22,6 +22,8 @@ pub mod invite;
 pub mod keyring;
 pub mod membership;
 pub mod plan;
+#[cfg(test)]
+mod testkit;
 pub mod time;
 mod wire;
 

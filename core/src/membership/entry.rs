@@ -165,6 +165,7 @@ pub enum Action {
     /// invite key co-signs. `key` is the current key re-wrapped by the new device for
     /// itself, so every device can rebuild its keys from the log alone.
     RedeemInvite {
+        #[serde(with = "serde_bytes")]
         invite: Vec<u8>,
         member: MemberId,
         device: PublicDevice,
@@ -239,6 +240,7 @@ pub struct EntryBody {
 
 #[derive(Serialize, Deserialize)]
 struct EntryWire {
+    #[serde(with = "serde_bytes")]
     body: Vec<u8>,
     signature: Signature,
     redemption: Option<Signature>,

@@ -11,6 +11,8 @@
 pub mod build;
 pub mod entry;
 pub mod state;
+#[cfg(test)]
+mod tests;
 
 pub use entry::{
     Action, Capability, EntryBody, EntryHash, KeyWrap, Rotation, SignedEntry, WriteCutoff,

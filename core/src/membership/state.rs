@@ -19,6 +19,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use ed25519_dalek::VerifyingKey;
+
 use super::entry::{Action, Capability, EntryHash, Rotation, SignedEntry, WriteCutoff};
 use crate::error::{Error, Result};
 use crate::identity::{DeviceId, PublicDevice};
@@ -56,6 +58,9 @@ impl MemberRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceRecord {
     public: PublicDevice,
+    /// Decompressed once here rather than on every signature check (always `Some`:
+    /// entries are only accepted with valid device keys).
+    verifying_key: Option<VerifyingKey>,
     member: MemberId,
     /// `(log position, capability from then on)`; `None` once removed. Lets envelopes be
     /// judged at the membership head they cite.
@@ -71,6 +76,11 @@ impl DeviceRecord {
 
     pub fn member(&self) -> &MemberId {
         &self.member
+    }
+
+    pub fn verifying_key(&self) -> Result<VerifyingKey> {
+        self.verifying_key
+            .map_or_else(|| self.public.id.verifying_key(), Ok)
     }
 
     /// The current capability; `None` when removed.
@@ -576,6 +586,7 @@ impl MembershipState {
         let history = vec![(seq, Some(record.capability))];
         let device_record = DeviceRecord {
             public: device.clone(),
+            verifying_key: device.id.verifying_key().ok(),
             member: member.clone(),
             history,
             write_cutoff: None,
@@ -735,7 +746,7 @@ impl MembershipState {
         head: &EntryHash,
         epoch: u64,
         device_seq: u64,
-    ) -> Result<()> {
+    ) -> Result<&DeviceRecord> {
         let position = self.position_of(head).ok_or(Error::UnknownHead(*head))?;
         let record = self
             .devices
@@ -759,7 +770,7 @@ impl MembershipState {
             Some(capability) if !capability.can_write() && beyond_cutoff => {
                 Err(Error::ReadOnly(*device))
             }
-            _ => Ok(()),
+            _ => Ok(record),
         }
     }
 }
