@@ -29,7 +29,7 @@ use ed25519_dalek::Signature;
 use serde::{Deserialize, Serialize};
 use serde_bytes::{ByteBuf, Bytes};
 
-use crate::crypto::{self, NONCE_LEN};
+use crate::crypto::{self, EpochKey, NONCE_LEN};
 use crate::error::{Error, Result};
 use crate::identity::{DeviceId, DeviceIdentity};
 use crate::keyring::Keyring;
@@ -194,19 +194,32 @@ pub fn seal(
     }
     let raw: Vec<&Bytes> = changes.iter().map(|c| Bytes::new(c.raw_bytes())).collect();
     let content = wire::encode(CONTENT_V1, &raw);
-    let ciphertext = keys
-        .current(state)?
-        .encrypt(&header.nonce, &header.aad(), &content);
-    let body = wire::encode(BODY_V1, &EnvelopeBody { header, ciphertext });
-    let signature = author.sign(ENVELOPE_DOMAIN, &body);
-    let bytes = wire::encode(ENVELOPE_V1, &EnvelopeWire { body, signature });
+    let bytes = encrypt_and_sign(author, &header, keys.current(state)?, &content);
     wire::check_size(WHAT, bytes.len(), MAX_ENVELOPE_BYTES)?;
-    let header = decode_body(&decode_wire(&bytes)?.body)?.header;
     Ok(SealedEnvelope {
         hash: envelope_hash(&bytes),
         header,
         bytes,
     })
+}
+
+/// The stored envelope for `content` (already encoded), with no checks at all.
+fn encrypt_and_sign(
+    author: &DeviceIdentity,
+    header: &EnvelopeHeader,
+    key: &EpochKey,
+    content: &[u8],
+) -> Vec<u8> {
+    let ciphertext = key.encrypt(&header.nonce, &header.aad(), content);
+    let body = wire::encode(
+        BODY_V1,
+        &EnvelopeBody {
+            header: header.clone(),
+            ciphertext,
+        },
+    );
+    let signature = author.sign(ENVELOPE_DOMAIN, &body);
+    wire::encode(ENVELOPE_V1, &EnvelopeWire { body, signature })
 }
 
 /// [`verify`] then [`VerifiedEnvelope::decrypt`]: what a client does with an envelope.
@@ -362,3 +375,6 @@ impl OpenedEnvelope {
         self.changes
     }
 }
+
+#[cfg(test)]
+mod tests;

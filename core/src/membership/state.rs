@@ -96,6 +96,11 @@ impl DeviceRecord {
         self.write_cutoff
     }
 
+    /// The log position of the entry that admitted the device.
+    pub fn admitted_at(&self) -> u64 {
+        self.history.first().map_or(0, |(position, _)| *position)
+    }
+
     /// The capability right after the log entry at `position`.
     pub fn capability_at(&self, position: u64) -> Option<Capability> {
         self.history
@@ -740,6 +745,8 @@ impl MembershipState {
     ///   write cutoff recorded when that happened.
     ///
     /// This accepts history written before a removal forever, and nothing after it.
+    /// Returns the device's record (with its cached verifying key) for the signature
+    /// check that follows.
     pub fn check_writer(
         &self,
         device: &DeviceId,
@@ -753,6 +760,7 @@ impl MembershipState {
             .get(device)
             .ok_or(Error::UnknownDevice(*device))?;
         match record.capability_at(position) {
+            None if record.admitted_at() <= position => return Err(Error::Removed(*device)),
             None => return Err(Error::DeviceNotMember(*device)),
             Some(capability) if !capability.can_write() => return Err(Error::ReadOnly(*device)),
             Some(_) => {}
