@@ -286,3 +286,6 @@ impl TokenKeys {
         ExchangeKey::from_bytes(self.exchange.public_key().to_bytes())
     }
 }
+
+#[cfg(test)]
+mod tests;
