@@ -129,12 +129,10 @@ impl MembershipState {
         let target = self
             .member(member)
             .ok_or_else(|| Error::UnknownMember(member.clone()))?;
-        let losing: Vec<DeviceId> = if target.capability().can_write() && !capability.can_write() {
-            target.devices().copied().collect()
-        } else {
-            Vec::new()
-        };
-        let cutoffs = cutoffs(&losing, last_seqs);
+        let cutoffs = cutoffs(
+            &target.losing_write(target.devices().copied(), Some(capability)),
+            last_seqs,
+        );
         self.append(
             author,
             Action::SetCapability {
@@ -159,14 +157,12 @@ impl MembershipState {
             .member(member)
             .ok_or_else(|| Error::UnknownMember(member.clone()))?;
         let leaving: BTreeSet<DeviceId> = target.devices().copied().collect();
-        let writers: Vec<DeviceId> = if target.capability().can_write() {
-            leaving.iter().copied().collect()
-        } else {
-            Vec::new()
-        };
         let action = Action::RemoveMember {
             member: member.clone(),
-            cutoffs: cutoffs(&writers, last_seqs),
+            cutoffs: cutoffs(
+                &target.losing_write(leaving.iter().copied(), None),
+                last_seqs,
+            ),
             rotation: self.rotation(keys, &leaving)?,
         };
         self.append(author, action, at)
@@ -181,14 +177,13 @@ impl MembershipState {
         last_seqs: &LastSeqs,
         at: Timestamp,
     ) -> Result<SignedEntry> {
-        let writes = self
-            .capability_of(device)
-            .ok_or(Error::UnknownDevice(*device))?
-            .can_write();
-        let writers = if writes { vec![*device] } else { Vec::new() };
+        let target = self
+            .member_of_device(device)
+            .and_then(|member| self.member(member))
+            .ok_or(Error::UnknownDevice(*device))?;
         let action = Action::RemoveDevice {
             device: *device,
-            cutoffs: cutoffs(&writers, last_seqs),
+            cutoffs: cutoffs(&target.losing_write([*device], None), last_seqs),
             rotation: self.rotation(keys, &BTreeSet::from([*device]))?,
         };
         self.append(author, action, at)
@@ -227,7 +222,7 @@ impl MembershipState {
     }
 }
 
-fn cutoffs(devices: &[DeviceId], last_seqs: &LastSeqs) -> Vec<WriteCutoff> {
+fn cutoffs(devices: &BTreeSet<DeviceId>, last_seqs: &LastSeqs) -> Vec<WriteCutoff> {
     devices
         .iter()
         .map(|device| WriteCutoff {

@@ -44,6 +44,8 @@ wire::define_bytes32!(
 );
 
 /// What a member may do. Ordered: `Reader < Member < Admin < Owner`.
+///
+/// On the wire a variant is its index: never reorder, only append.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Capability {
@@ -123,6 +125,8 @@ pub struct KeyWrap {
 
 /// The change an entry makes. Variants that remove someone carry the key rotation, so
 /// removal and rotation are one atomic step.
+///
+/// On the wire a variant is its index: never reorder, only append.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Action {
     /// First entry: the main person's device founds the circle as its owner. `key` is

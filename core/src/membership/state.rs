@@ -52,6 +52,20 @@ impl MemberRecord {
     pub fn is_removed(&self) -> bool {
         self.removed
     }
+
+    /// Which of `devices` (this member's) lose write access when the member's
+    /// capability becomes `after` (`None`: removed). Those need a [`WriteCutoff`].
+    pub fn losing_write(
+        &self,
+        devices: impl IntoIterator<Item = DeviceId>,
+        after: Option<Capability>,
+    ) -> BTreeSet<DeviceId> {
+        if self.capability.can_write() && !after.is_some_and(Capability::can_write) {
+            devices.into_iter().collect()
+        } else {
+            BTreeSet::new()
+        }
+    }
 }
 
 /// A device the log has ever admitted.
@@ -231,15 +245,10 @@ impl MembershipState {
                 capability,
                 cutoffs,
             } => {
-                let target =
+                let (author, target) =
                     self.check_manage_member(&body.author, member, "change capabilities")?;
-                let author = self.admin_author(&body.author, "change capabilities")?;
                 self.may_grant(&body.author, author, *capability)?;
-                let losing = if target.capability.can_write() && !capability.can_write() {
-                    target.devices.clone()
-                } else {
-                    BTreeSet::new()
-                };
+                let losing = target.losing_write(target.devices.iter().copied(), Some(*capability));
                 check_cutoffs(cutoffs, &losing)
             }
             Action::RemoveMember {
@@ -247,8 +256,12 @@ impl MembershipState {
                 cutoffs,
                 rotation,
             } => {
-                let target = self.check_manage_member(&body.author, member, "remove members")?;
-                check_cutoffs(cutoffs, &losing_write(target, &target.devices))?;
+                let (_, target) =
+                    self.check_manage_member(&body.author, member, "remove members")?;
+                check_cutoffs(
+                    cutoffs,
+                    &target.losing_write(target.devices.iter().copied(), None),
+                )?;
                 self.check_rotation(rotation, &target.devices)
             }
             Action::RemoveDevice {
@@ -257,9 +270,8 @@ impl MembershipState {
                 rotation,
             } => {
                 let target = self.check_remove_device(&body.author, device)?;
-                let leaving = BTreeSet::from([*device]);
-                check_cutoffs(cutoffs, &losing_write(target, &leaving))?;
-                self.check_rotation(rotation, &leaving)
+                check_cutoffs(cutoffs, &target.losing_write([*device], None))?;
+                self.check_rotation(rotation, &BTreeSet::from([*device]))
             }
             Action::RedeemInvite { member, device, .. } => {
                 let invite = entry
@@ -377,13 +389,14 @@ impl MembershipState {
     }
 
     /// The author must be an admin who may manage `member`: the owner manages everyone
-    /// else, admins manage members and readers. The owner is untouchable.
+    /// else, admins manage members and readers. The owner is untouchable. Returns the
+    /// author's capability and the member.
     fn check_manage_member(
         &self,
         author: &DeviceId,
         member: &MemberId,
         action: &'static str,
-    ) -> Result<&MemberRecord> {
+    ) -> Result<(Capability, &MemberRecord)> {
         let author_cap = self.admin_author(author, action)?;
         let target = self.active_member(member)?;
         if target.capability == Capability::Owner {
@@ -395,7 +408,7 @@ impl MembershipState {
                 action,
             });
         }
-        Ok(target)
+        Ok((author_cap, target))
     }
 
     fn active_member(&self, member: &MemberId) -> Result<&MemberRecord> {
@@ -420,6 +433,7 @@ impl MembershipState {
             Ok(target)
         } else {
             self.check_manage_member(author, member, action)
+                .map(|(_, target)| target)
         }
     }
 
@@ -483,15 +497,6 @@ impl MembershipState {
             ));
         }
         Ok(())
-    }
-}
-
-/// The devices among `leaving` that can write now and so need a write cutoff.
-fn losing_write(member: &MemberRecord, leaving: &BTreeSet<DeviceId>) -> BTreeSet<DeviceId> {
-    if member.capability.can_write() {
-        leaving.clone()
-    } else {
-        BTreeSet::new()
     }
 }
 
