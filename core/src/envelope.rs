@@ -245,8 +245,8 @@ pub fn verify(bytes: &[u8], state: &MembershipState) -> Result<VerifiedEnvelope>
             header.epoch,
             header.device_seq,
         )?
-        .verifying_key()?;
-    wire::verify(WHAT, &author, ENVELOPE_DOMAIN, &wire.body, &wire.signature)?;
+        .verifying_key();
+    wire::verify(WHAT, author, ENVELOPE_DOMAIN, &wire.body, &wire.signature)?;
     Ok(VerifiedEnvelope {
         hash: envelope_hash(bytes),
         header,

@@ -17,7 +17,7 @@
 //! *allowed* to write the entry is the job of
 //! [`MembershipState`](super::MembershipState).
 
-use ed25519_dalek::Signature;
+use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::{SealedKey, WrappedKey};
@@ -258,6 +258,9 @@ pub struct SignedEntry {
     body: EntryBody,
     hash: EntryHash,
     invite: Option<SignedInvite>,
+    /// The verifying key of the device the entry admits, decompressed (and so
+    /// validated) once here.
+    new_device_key: Option<VerifyingKey>,
 }
 
 impl SignedEntry {
@@ -277,16 +280,13 @@ impl SignedEntry {
                 "genesis must come first, and only first".into(),
             ));
         }
-        if let Some(device) = body.action.new_device() {
-            device.id.verifying_key()?;
-        }
-        wire::verify(
-            what,
-            &body.author.verifying_key()?,
-            ENTRY_DOMAIN,
-            &wire.body,
-            &wire.signature,
-        )?;
+        let author = body.author.verifying_key()?;
+        let new_device_key = match body.action.new_device() {
+            Some(device) if device.id == body.author => Some(author),
+            Some(device) => Some(device.id.verifying_key()?),
+            None => None,
+        };
+        wire::verify(what, &author, ENTRY_DOMAIN, &wire.body, &wire.signature)?;
 
         let invite = match (&body.action, wire.redemption) {
             (Action::RedeemInvite { invite, .. }, Some(redemption)) => {
@@ -317,6 +317,7 @@ impl SignedEntry {
             hash: entry_hash(bytes),
             body,
             invite,
+            new_device_key,
         })
     }
 
@@ -355,6 +356,11 @@ impl SignedEntry {
 
     pub fn hash(&self) -> EntryHash {
         self.hash
+    }
+
+    /// The device this entry admits, with its verifying key.
+    pub(crate) fn new_device(&self) -> Option<(&PublicDevice, VerifyingKey)> {
+        self.body.action.new_device().zip(self.new_device_key)
     }
 
     /// The redeemed invite, for a redemption entry.

@@ -72,9 +72,8 @@ impl MemberRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceRecord {
     public: PublicDevice,
-    /// Decompressed once here rather than on every signature check (always `Some`:
-    /// entries are only accepted with valid device keys).
-    verifying_key: Option<VerifyingKey>,
+    /// Decompressed once, not on every signature check.
+    verifying_key: VerifyingKey,
     member: MemberId,
     /// `(log position, capability from then on)`; `None` once removed. Lets envelopes be
     /// judged at the membership head they cite.
@@ -92,9 +91,8 @@ impl DeviceRecord {
         &self.member
     }
 
-    pub fn verifying_key(&self) -> Result<VerifyingKey> {
-        self.verifying_key
-            .map_or_else(|| self.public.id.verifying_key(), Ok)
+    pub fn verifying_key(&self) -> &VerifyingKey {
+        &self.verifying_key
     }
 
     /// The current capability; `None` when removed.
@@ -178,7 +176,7 @@ impl MembershipState {
             redeemed: BTreeSet::new(),
         };
         state.insert_member(owner, Capability::Owner);
-        state.insert_device(0, owner, device);
+        state.insert_device(0, owner, entry);
         state.push_log(entry);
         Ok(state)
     }
@@ -520,21 +518,18 @@ impl MembershipState {
         match &body.action {
             Action::Genesis { .. } | Action::RotateKey { .. } => {}
             Action::AddMember {
-                member,
-                capability,
-                device,
-                ..
+                member, capability, ..
             } => {
                 self.insert_member(member, *capability);
-                self.insert_device(seq, member, device);
+                self.insert_device(seq, member, entry);
             }
-            Action::AddDevice { member, device, .. } => self.insert_device(seq, member, device),
-            Action::RedeemInvite { member, device, .. } => {
+            Action::AddDevice { member, .. } => self.insert_device(seq, member, entry),
+            Action::RedeemInvite { member, .. } => {
                 if let Some(invite) = entry.invite() {
                     self.redeemed.insert(invite.id());
                     self.insert_member(member, invite.body().capability);
                 }
-                self.insert_device(seq, member, device);
+                self.insert_device(seq, member, entry);
             }
             Action::SetCapability {
                 member,
@@ -588,15 +583,18 @@ impl MembershipState {
         self.members.insert(member.clone(), record);
     }
 
-    fn insert_device(&mut self, seq: u64, member: &MemberId, device: &PublicDevice) {
-        let Some(record) = self.members.get_mut(member) else {
+    /// Admits the device that `entry` brings in, for `member`.
+    fn insert_device(&mut self, seq: u64, member: &MemberId, entry: &SignedEntry) {
+        let (Some(record), Some((device, verifying_key))) =
+            (self.members.get_mut(member), entry.new_device())
+        else {
             return;
         };
         record.devices.insert(device.id);
         let history = vec![(seq, Some(record.capability))];
         let device_record = DeviceRecord {
             public: device.clone(),
-            verifying_key: device.id.verifying_key().ok(),
+            verifying_key,
             member: member.clone(),
             history,
             write_cutoff: None,
