@@ -80,6 +80,9 @@ fn envelopes(c: &mut Criterion) {
     group.bench_function("baseline: ed25519 verify_strict alone", |b| {
         b.iter(|| verifier.verify_strict(&message, &signature).unwrap())
     });
+    group.bench_function("baseline: ed25519 verify alone", |b| {
+        b.iter(|| ed25519_dalek::Verifier::verify(&verifier, &message, &signature).unwrap())
+    });
     group.bench_function("seal", |b| {
         b.iter(|| {
             envelope::seal(
