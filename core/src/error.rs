@@ -4,8 +4,12 @@
 //! JSON error codes) can react precisely. Invariant: an operation that returns `Err`
 //! has changed nothing — not the document, not the store.
 
+use crate::identity::DeviceId;
+use crate::invite::InviteId;
+use crate::membership::EntryHash;
 use crate::plan::ids::{EntryId, MemberId, TaskId};
 use crate::plan::view::PlanStatus;
+use crate::time::Timestamp;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -74,6 +78,70 @@ pub enum Error {
     Store(#[from] rusqlite::Error),
     #[error("file system: {0}")]
     Io(#[from] std::io::Error),
+
+    // ---- trust layer: identity, membership log, invites, envelopes -------------------
+    // Every variant is one reason to reject signed input; the relay maps them to stable
+    // JSON error codes, so do not merge or rename them lightly.
+    #[error("{what} is too large: {len} bytes, at most {max}")]
+    Oversized {
+        what: &'static str,
+        len: usize,
+        max: usize,
+    },
+    #[error("malformed {what}: {detail}")]
+    Malformed { what: &'static str, detail: String },
+    #[error("unsupported {what} version {version}")]
+    UnsupportedVersion { what: &'static str, version: u8 },
+    #[error("bad signature on {0}")]
+    BadSignature(&'static str),
+    #[error("unknown device {0}")]
+    UnknownDevice(DeviceId),
+    #[error("device {0} was not a member of the circle at the cited membership head")]
+    DeviceNotMember(DeviceId),
+    #[error("device {0} has been removed from the circle")]
+    Removed(DeviceId),
+    #[error("device {0} may only read")]
+    ReadOnly(DeviceId),
+    #[error("device {device} may not {action}")]
+    Unauthorized {
+        device: DeviceId,
+        action: &'static str,
+    },
+    #[error("only the owner may change the owner or their devices")]
+    OwnerProtected,
+    #[error("{what}: expected position {expected_seq} after the current head, got {got_seq} on another head")]
+    BrokenChain {
+        what: &'static str,
+        expected_seq: u64,
+        got_seq: u64,
+    },
+    #[error("{what}: fork, another entry already holds position {seq}")]
+    Fork { what: &'static str, seq: u64 },
+    #[error("{what}: position {seq} is already applied")]
+    AlreadyApplied { what: &'static str, seq: u64 },
+    #[error("entry time {got:?} is before the previous entry's {previous:?}")]
+    ClockRegression { previous: Timestamp, got: Timestamp },
+    #[error("unknown membership head {0}")]
+    UnknownHead(EntryHash),
+    #[error("stale key epoch: expected {expected}, got {got}")]
+    StaleEpoch { expected: u64, got: u64 },
+    #[error("no key for epoch {0} on this device")]
+    UnknownEpoch(u64),
+    #[error("cannot decrypt {0}")]
+    Decrypt(&'static str),
+    #[error(
+        "an automerge change inside is by actor {found}, not the envelope's author {expected}"
+    )]
+    WrongActor { expected: String, found: String },
+    #[error("the invite expired at {expires_at:?} (redeemed at {at:?})")]
+    InviteExpired {
+        expires_at: Timestamp,
+        at: Timestamp,
+    },
+    #[error("invite {0} was already redeemed")]
+    InviteReused(InviteId),
+    #[error("secret store: {0}")]
+    SecretStore(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

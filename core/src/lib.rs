@@ -6,14 +6,31 @@
 //! - [`export`]: the plan as Markdown or printable HTML, in Dutch or English.
 //! - [`time`]: timestamps; the core never reads the clock itself.
 //!
+//! The trust layer (IO-free; the relay runs the same code):
+//! - [`identity`]: device keys, device ids, the [`identity::SecretStore`] interface.
+//! - [`membership`]: the signed, hash-chained membership log and its validator.
+//! - [`invite`]: offline invites as `kring://` links.
+//! - [`crypto`] and [`keyring`]: epoch keys, how they are wrapped and learned.
+//! - [`envelope`]: sealing and opening the encrypted envelopes that carry plan changes.
+//! - `wire` (private): the canonical, versioned, size-bounded encoding they all share.
+//!
 //! See `DESIGN.md` in the repository for how the pieces fit.
 
+pub mod crypto;
+pub mod envelope;
 pub mod error;
 pub mod export;
 pub mod followup;
+pub mod identity;
+pub mod invite;
+pub mod keyring;
+pub mod membership;
 pub mod plan;
 pub mod store;
+#[cfg(test)]
+mod testkit;
 pub mod time;
+mod wire;
 
 pub use error::{Error, Result};
 pub use time::Timestamp;

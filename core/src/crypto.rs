@@ -1,0 +1,248 @@
+//! Content keys and the vetted constructions that protect them.
+//!
+//! - The plan is encrypted under an [`EpochKey`] per circle and key epoch, with
+//!   XChaCha20-Poly1305 and a random 192-bit nonce per message (random nonces are safe
+//!   at that size, so no counter state has to survive crashes or span devices).
+//! - An epoch key reaches a device as a [`WrappedKey`]: a libsodium-compatible sealed
+//!   box (`crypto_box`: X25519 + XSalsa20-Poly1305) to the device's X25519 key. The
+//!   sealed plaintext names the epoch, so a wrap cannot be passed off as another epoch's.
+//!   Sealed boxes are anonymous; who made a wrap is proven by the signed membership
+//!   entry that carries it.
+//! - When the key rotates, the new key encrypts the previous one ([`SealedKey`]), so a
+//!   device that holds the newest key can walk back through the whole history, while a
+//!   removed device (which never receives the new key) learns nothing new.
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use rand::rngs::OsRng;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+use crate::identity::ExchangeKey;
+use crate::wire;
+
+pub const NONCE_LEN: usize = 24;
+const GRANT_V1: u8 = 1;
+const GRANT_MAX: usize = 64;
+const PREVIOUS_KEY_AAD: &[u8] = b"kring/previous-key/v1\0";
+
+/// A circle's symmetric content key for one epoch. Zeroised on drop.
+#[derive(Clone)]
+pub struct EpochKey(Zeroizing<[u8; 32]>);
+
+impl std::fmt::Debug for EpochKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EpochKey(..)")
+    }
+}
+
+/// An epoch key in a sealed box for one device (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WrappedKey(#[serde(with = "serde_bytes")] pub Vec<u8>);
+
+/// An epoch key encrypted under another epoch key (the next one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedKey {
+    pub nonce: [u8; NONCE_LEN],
+    #[serde(with = "serde_bytes")]
+    pub ciphertext: Vec<u8>,
+}
+
+/// What a [`WrappedKey`] contains.
+#[derive(Serialize, Deserialize)]
+struct Grant {
+    epoch: u64,
+    key: [u8; 32],
+}
+
+impl EpochKey {
+    pub fn generate() -> Self {
+        let mut key = Zeroizing::new([0u8; 32]);
+        OsRng.fill_bytes(&mut key[..]);
+        Self(key)
+    }
+
+    pub(crate) fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(Zeroizing::new(bytes))
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    fn cipher(&self) -> XChaCha20Poly1305 {
+        XChaCha20Poly1305::new(self.0.as_ref().into())
+    }
+
+    /// Encrypts under `nonce`, which must come from [`random_nonce`] and be used once;
+    /// `aad` is authenticated but not encrypted.
+    pub(crate) fn encrypt(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
+        self.cipher()
+            .encrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: plaintext,
+                    aad,
+                },
+            )
+            // Only fails for plaintexts beyond 256 GiB, far above every size limit.
+            .expect("XChaCha20-Poly1305 encrypts any bounded message")
+    }
+
+    pub(crate) fn decrypt(
+        &self,
+        what: &'static str,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>> {
+        self.cipher()
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad,
+                },
+            )
+            .map(Zeroizing::new)
+            .map_err(|_| Error::Decrypt(what))
+    }
+
+    /// Wraps this key, as the key of `epoch`, for the holder of `recipient`.
+    pub(crate) fn wrap(&self, epoch: u64, recipient: &ExchangeKey) -> WrappedKey {
+        let grant = Zeroizing::new(wire::encode(
+            GRANT_V1,
+            &Grant {
+                epoch,
+                key: *self.0,
+            },
+        ));
+        let recipient = crypto_box::PublicKey::from_bytes(*recipient.as_bytes());
+        let sealed = recipient
+            .seal(&mut OsRng, &grant)
+            .expect("a sealed box of a few bytes cannot fail");
+        WrappedKey(sealed)
+    }
+
+    /// Opens a [`WrappedKey`] meant for `secret`, which must hold the key of `epoch`.
+    pub(crate) fn unwrap(
+        wrapped: &WrappedKey,
+        epoch: u64,
+        secret: &crypto_box::SecretKey,
+    ) -> Result<Self> {
+        let what = "wrapped key";
+        let plain = Zeroizing::new(
+            secret
+                .unseal(&wrapped.0)
+                .map_err(|_| Error::Decrypt(what))?,
+        );
+        let grant: Grant = wire::decode(what, GRANT_V1, GRANT_MAX, &plain)?;
+        let key = Self::from_bytes(grant.key);
+        if grant.epoch != epoch {
+            return Err(Error::StaleEpoch {
+                expected: epoch,
+                got: grant.epoch,
+            });
+        }
+        Ok(key)
+    }
+
+    /// Encrypts `previous` (the key of epoch `epoch - 1`) under this key of `epoch`.
+    pub(crate) fn seal_previous(&self, epoch: u64, previous: &EpochKey) -> SealedKey {
+        let nonce = random_nonce();
+        let ciphertext = self.encrypt(&nonce, &previous_key_aad(epoch), previous.as_bytes());
+        SealedKey { nonce, ciphertext }
+    }
+
+    /// Opens what [`seal_previous`](Self::seal_previous) made with this key of `epoch`.
+    pub(crate) fn open_previous(&self, epoch: u64, sealed: &SealedKey) -> Result<Self> {
+        let what = "previous epoch key";
+        let plain = self.decrypt(
+            what,
+            &sealed.nonce,
+            &previous_key_aad(epoch),
+            &sealed.ciphertext,
+        )?;
+        let bytes: [u8; 32] = plain
+            .as_slice()
+            .try_into()
+            .map_err(|_| wire::malformed(what, format!("{} bytes", plain.len())))?;
+        Ok(Self::from_bytes(bytes))
+    }
+}
+
+/// A fresh 192-bit nonce from the operating system's generator.
+pub(crate) fn random_nonce() -> [u8; NONCE_LEN] {
+    let mut nonce = [0u8; NONCE_LEN];
+    OsRng.fill_bytes(&mut nonce);
+    nonce
+}
+
+fn previous_key_aad(epoch: u64) -> Vec<u8> {
+    let mut aad = PREVIOUS_KEY_AAD.to_vec();
+    aad.extend_from_slice(&epoch.to_le_bytes());
+    aad
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::DeviceIdentity;
+
+    #[test]
+    fn wrapped_keys_open_only_for_their_device_and_epoch() {
+        let alice = DeviceIdentity::generate();
+        let bob = DeviceIdentity::generate();
+        let key = EpochKey::generate();
+        let wrapped = key.wrap(3, &alice.exchange_key());
+
+        let opened = EpochKey::unwrap(&wrapped, 3, alice.exchange_secret()).unwrap();
+        assert_eq!(opened.as_bytes(), key.as_bytes());
+        assert!(matches!(
+            EpochKey::unwrap(&wrapped, 3, bob.exchange_secret()),
+            Err(Error::Decrypt(_))
+        ));
+        assert!(matches!(
+            EpochKey::unwrap(&wrapped, 4, alice.exchange_secret()),
+            Err(Error::StaleEpoch {
+                expected: 4,
+                got: 3
+            })
+        ));
+    }
+
+    #[test]
+    fn previous_keys_are_bound_to_their_epoch() {
+        let old = EpochKey::generate();
+        let new = EpochKey::generate();
+        let sealed = new.seal_previous(5, &old);
+        assert_eq!(
+            new.open_previous(5, &sealed).unwrap().as_bytes(),
+            old.as_bytes()
+        );
+        assert!(matches!(
+            new.open_previous(6, &sealed),
+            Err(Error::Decrypt(_))
+        ));
+        assert!(matches!(
+            old.open_previous(5, &sealed),
+            Err(Error::Decrypt(_))
+        ));
+    }
+
+    #[test]
+    fn aead_rejects_tampering() {
+        let key = EpochKey::generate();
+        let nonce = random_nonce();
+        let mut ct = key.encrypt(&nonce, b"header", b"plan text");
+        assert_eq!(
+            &key.decrypt("t", &nonce, b"header", &ct).unwrap()[..],
+            b"plan text"
+        );
+        assert!(key.decrypt("t", &nonce, b"other", &ct).is_err());
+        ct[0] ^= 1;
+        assert!(key.decrypt("t", &nonce, b"header", &ct).is_err());
+    }
+}

@@ -1,0 +1,142 @@
+//! A device's content keys for one circle, learned from the membership log.
+//!
+//! The keyring is derived state: the membership log plus the device's identity always
+//! rebuild it ([`Keyring::from_log`]), so it needs no storage of its own. A device
+//! learns keys from entries that wrap a key for it (genesis, being added, redeeming
+//! an invite, every rotation while it is a member) and walks back from any epoch key it
+//! holds through the previous keys that rotations carry. It never learns a key from an
+//! entry the membership state has not accepted.
+
+use std::collections::BTreeMap;
+
+use crate::crypto::{EpochKey, SealedKey, WrappedKey};
+use crate::error::{Error, Result};
+use crate::identity::{DeviceId, DeviceIdentity};
+use crate::membership::{Action, MembershipState, SignedEntry};
+
+#[derive(Debug, Clone, Default)]
+pub struct Keyring {
+    keys: BTreeMap<u64, EpochKey>,
+    /// The key of `epoch - 1`, encrypted under the key of `epoch`, from every rotation.
+    previous: BTreeMap<u64, SealedKey>,
+}
+
+impl Keyring {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// All keys `identity` can learn from a validated log (`entries` in log order,
+    /// each part of `state`).
+    pub fn from_log<'a>(
+        identity: &DeviceIdentity,
+        state: &MembershipState,
+        entries: impl IntoIterator<Item = &'a SignedEntry>,
+    ) -> Result<Self> {
+        let mut keyring = Self::new();
+        for entry in entries {
+            keyring.absorb(identity, state, entry)?;
+        }
+        Ok(keyring)
+    }
+
+    /// Learns what `entry` holds for `identity`. The entry must be part of `state`'s
+    /// log (apply it first). On `Err` (e.g. the key wrapped for this device does not
+    /// open) the keyring is unchanged.
+    pub fn absorb(
+        &mut self,
+        identity: &DeviceIdentity,
+        state: &MembershipState,
+        entry: &SignedEntry,
+    ) -> Result<()> {
+        if !state.contains(entry) {
+            return Err(Error::UnknownHead(entry.hash()));
+        }
+        let epoch = state.epoch_at(entry.seq()).unwrap_or(state.current_epoch());
+        let grant = grant_for(&identity.id(), &entry.body().action, epoch);
+        let key = match grant {
+            Some((epoch, wrapped)) => Some((
+                epoch,
+                EpochKey::unwrap(wrapped, epoch, identity.exchange_secret())?,
+            )),
+            None => None,
+        };
+        if let Some(rotation) = entry.body().action.rotation() {
+            self.previous
+                .insert(rotation.epoch, rotation.previous.clone());
+        }
+        if let Some((epoch, key)) = key {
+            self.keys.insert(epoch, key);
+        }
+        self.walk_back();
+        Ok(())
+    }
+
+    /// Recovers older keys from newer ones, as far as the chain goes. A previous key
+    /// that does not decrypt (a faulty rotation) stays unknown: envelopes of that epoch
+    /// then fail with [`Error::UnknownEpoch`], and the rest keeps working.
+    fn walk_back(&mut self) {
+        let Some(&newest) = self.keys.keys().next_back() else {
+            return;
+        };
+        for epoch in (1..=newest).rev() {
+            if self.keys.contains_key(&(epoch - 1)) {
+                continue;
+            }
+            let older = match (self.keys.get(&epoch), self.previous.get(&epoch)) {
+                (Some(key), Some(sealed)) => key.open_previous(epoch, sealed).ok(),
+                _ => None,
+            };
+            if let Some(older) = older {
+                self.keys.insert(epoch - 1, older);
+            }
+        }
+    }
+
+    pub fn key(&self, epoch: u64) -> Option<&EpochKey> {
+        self.keys.get(&epoch)
+    }
+
+    pub fn get(&self, epoch: u64) -> Result<&EpochKey> {
+        self.key(epoch).ok_or(Error::UnknownEpoch(epoch))
+    }
+
+    /// The key of the circle's current epoch.
+    pub fn current(&self, state: &MembershipState) -> Result<&EpochKey> {
+        self.get(state.current_epoch())
+    }
+
+    /// The epochs this device holds keys for, oldest first.
+    pub fn epochs(&self) -> impl Iterator<Item = u64> + '_ {
+        self.keys.keys().copied()
+    }
+}
+
+/// The key `action` wraps for `device`, with its epoch (`epoch` is the epoch in force
+/// after the entry).
+fn grant_for<'a>(
+    device: &DeviceId,
+    action: &'a Action,
+    epoch: u64,
+) -> Option<(u64, &'a WrappedKey)> {
+    match action {
+        Action::Genesis {
+            device: new, key, ..
+        }
+        | Action::AddMember {
+            device: new, key, ..
+        }
+        | Action::AddDevice {
+            device: new, key, ..
+        }
+        | Action::RedeemInvite {
+            device: new, key, ..
+        } => (new.id == *device).then_some((epoch, key)),
+        _ => action.rotation().and_then(|r| {
+            r.keys
+                .iter()
+                .find(|wrap| wrap.device == *device)
+                .map(|wrap| (r.epoch, &wrap.key))
+        }),
+    }
+}
