@@ -142,6 +142,28 @@ pub enum Error {
     InviteReused(InviteId),
     #[error("secret store: {0}")]
     SecretStore(String),
+
+    // ---- relay and sync -------------------------------------------------------------
+    #[error("request not authenticated: missing or unreadable {0}")]
+    Unauthenticated(&'static str),
+    #[error("request timestamp is {skew_ms} ms away from the relay's clock")]
+    StaleRequest { skew_ms: i64 },
+    #[error("this request was already received (replay)")]
+    Replayed,
+    #[error("the membership log moved on: its head is now at length {len}")]
+    HeadMoved { head: EntryHash, len: u64 },
+    #[error("circle {0} already exists on the relay")]
+    CircleExists(String),
+    #[error("too many requests; try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("the relay refused: {message} ({code}, HTTP {status})")]
+    Relay {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("cannot reach the relay: {0}")]
+    Network(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

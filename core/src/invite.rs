@@ -267,6 +267,14 @@ impl InviteToken {
     }
 }
 
+impl InviteToken {
+    /// Signs `domain || message` with the invite key: how the holder of a link proves
+    /// it to the relay before it has a membership of its own (see `sync::request_auth`).
+    pub(crate) fn sign(&self, domain: &[u8], message: &[u8]) -> Signature {
+        wire::sign(&TokenKeys::from_seed(&self.secret).signing, domain, message)
+    }
+}
+
 /// The two key pairs of an invite, both from its one secret seed.
 struct TokenKeys {
     signing: SigningKey,

@@ -27,6 +27,7 @@ pub mod keyring;
 pub mod membership;
 pub mod plan;
 pub mod store;
+pub mod sync;
 #[cfg(test)]
 mod testkit;
 pub mod time;

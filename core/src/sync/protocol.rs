@@ -1,0 +1,244 @@
+//! The JSON bodies of the relay API (see `docs/relay-api.md`), shared by the relay and
+//! the sync client so the two cannot drift apart, and the one mapping from
+//! [`Error`] to HTTP status and stable error code.
+
+use base64::{engine::general_purpose::STANDARD as B64, Engine};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::Error;
+
+/// Bytes that travel as standard base64 (with padding) in JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Base64(pub Vec<u8>);
+
+impl Serialize for Base64 {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&B64.encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Base64 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        B64.decode(s.as_bytes())
+            .map(Base64)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// Most envelopes one push may carry.
+pub const MAX_PUSH_BATCH: usize = 100;
+/// Largest request body the relay reads.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// Default and largest page of a pull.
+pub const DEFAULT_PULL_LIMIT: u32 = 500;
+pub const MAX_PULL_LIMIT: u32 = 1000;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreateCircle {
+    pub genesis: Base64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AppendEntry {
+    pub entry: Base64,
+}
+
+/// Where the membership log stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogHead {
+    /// Hex entry hash of the newest entry.
+    pub head: String,
+    /// Number of entries.
+    pub len: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CircleCreated {
+    pub circle: String,
+    #[serde(flatten)]
+    pub head: LogHead,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MembershipEntries {
+    pub entries: Vec<Base64>,
+    #[serde(flatten)]
+    pub head: LogHead,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PushEnvelopes {
+    pub envelopes: Vec<Base64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pushed {
+    /// One cursor per pushed envelope, in order.
+    pub cursors: Vec<u64>,
+    /// The circle's newest cursor.
+    pub latest: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PulledEnvelope {
+    pub cursor: u64,
+    pub envelope: Base64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Pulled {
+    pub envelopes: Vec<PulledEnvelope>,
+    pub latest: u64,
+    /// More envelopes after the last one returned.
+    pub more: bool,
+}
+
+/// Notices on the live WebSocket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LiveNotice {
+    /// Envelopes up to `latest` are stored in `circle`: pull.
+    Cursor { circle: String, latest: u64 },
+    /// The membership log of `circle` has `len` entries: re-read it.
+    Membership { circle: String, len: u64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+}
+
+/// Every non-2xx response body. The optional fields belong to specific codes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+    /// With `head_moved`: the log's current head.
+    #[serde(default, skip_serializing_if = "Option::is_none", flatten)]
+    pub head: Option<LogHead>,
+    /// With `gap`: the device_seq the relay expected next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_seq: Option<u64>,
+}
+
+/// The HTTP status and stable code for an error, as the relay reports it.
+pub fn status_and_code(error: &Error) -> (u16, &'static str) {
+    match error {
+        Error::Unauthenticated(_) => (401, "unauthenticated"),
+        Error::BadSignature(_) => (401, "bad_signature"),
+        Error::StaleRequest { .. } => (401, "stale_request"),
+        Error::Replayed => (401, "replayed"),
+        Error::UnknownDevice(_) | Error::DeviceNotMember(_) | Error::NotAMember(_) => {
+            (403, "not_a_member")
+        }
+        Error::Removed(_) => (403, "removed"),
+        Error::ReadOnly(_) => (403, "read_only"),
+        Error::Unauthorized { .. } | Error::OwnerProtected | Error::NotAllowed(_) => {
+            (403, "forbidden")
+        }
+        Error::UnknownCircle(_) => (404, "unknown_circle"),
+        Error::HeadMoved { .. } => (409, "head_moved"),
+        Error::CircleExists(_) => (409, "circle_exists"),
+        Error::BrokenChain { .. } => (409, "gap"),
+        Error::Fork { .. } => (409, "fork"),
+        Error::StaleEpoch { .. } => (409, "stale_epoch"),
+        Error::AlreadyApplied { .. }
+        | Error::ClockRegression { .. }
+        | Error::UnknownHead(_)
+        | Error::InviteExpired { .. }
+        | Error::InviteReused(_)
+        | Error::WrongActor { .. }
+        | Error::UnknownEpoch(_) => (409, "rejected"),
+        Error::Oversized { .. } => (413, "too_large"),
+        Error::RateLimited { .. } => (429, "rate_limited"),
+        Error::Malformed { .. }
+        | Error::UnsupportedVersion { .. }
+        | Error::InvalidId { .. }
+        | Error::InvalidValue { .. }
+        | Error::MalformedDocument(_) => (400, "malformed"),
+        _ => (500, "internal"),
+    }
+}
+
+impl ErrorBody {
+    pub fn from_error(error: &Error) -> (u16, ErrorBody) {
+        let (status, code) = status_and_code(error);
+        let message = if status == 500 {
+            "internal error".to_owned()
+        } else {
+            error.to_string()
+        };
+        let head = match error {
+            Error::HeadMoved { head, len } => Some(LogHead {
+                head: head.to_string(),
+                len: *len,
+            }),
+            _ => None,
+        };
+        let expected_seq = match error {
+            Error::BrokenChain { expected_seq, .. } => Some(*expected_seq),
+            _ => None,
+        };
+        (
+            status,
+            ErrorBody {
+                error: ErrorDetail {
+                    code: code.to_owned(),
+                    message,
+                },
+                head,
+                expected_seq,
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_fields_round_trip_and_reject_garbage() {
+        let push = PushEnvelopes {
+            envelopes: vec![Base64(vec![0, 1, 2, 255])],
+        };
+        let json = serde_json::to_string(&push).expect("json");
+        assert_eq!(json, r#"{"envelopes":["AAEC/w=="]}"#);
+        let back: PushEnvelopes = serde_json::from_str(&json).expect("parse");
+        assert_eq!(back.envelopes, push.envelopes);
+        assert!(serde_json::from_str::<PushEnvelopes>(r#"{"envelopes":["not base64!"]}"#).is_err());
+    }
+
+    #[test]
+    fn errors_map_to_stable_codes_and_hide_internal_detail() {
+        let (status, body) = ErrorBody::from_error(&Error::Replayed);
+        assert_eq!((status, body.error.code.as_str()), (401, "replayed"));
+        let (status, body) = ErrorBody::from_error(&Error::Network("secret detail".into()));
+        assert_eq!(
+            (status, body.error.message.as_str()),
+            (500, "internal error")
+        );
+        let (status, body) = ErrorBody::from_error(&Error::BrokenChain {
+            what: "envelope chain",
+            expected_seq: 4,
+            got_seq: 6,
+        });
+        assert_eq!(
+            (status, body.error.code.as_str(), body.expected_seq),
+            (409, "gap", Some(4))
+        );
+        let json = serde_json::to_value(&body).expect("json");
+        assert_eq!(json["expected_seq"], 4);
+    }
+
+    #[test]
+    fn live_notices_are_tagged() {
+        let notice = LiveNotice::Cursor {
+            circle: "ab".into(),
+            latest: 7,
+        };
+        let json = serde_json::to_string(&notice).expect("json");
+        assert_eq!(json, r#"{"type":"cursor","circle":"ab","latest":7}"#);
+    }
+}
