@@ -2332,3 +2332,35 @@ mod change_exchange {
         assert_eq!(receiver.view(), c.plan.view());
     }
 }
+
+mod joining {
+    use super::*;
+
+    #[test]
+    fn a_new_member_adds_their_own_record_once() {
+        let mut c = circle();
+        let newcomer = MemberId::random();
+        c.plan
+            .join(&newcomer, new_member("Fenna", Relation::Friend), NOW)
+            .expect("join");
+        let view = c.plan.view();
+        assert_eq!(
+            view.member(&newcomer).map(|m| m.display_name.as_str()),
+            Some("Fenna")
+        );
+        let task = c.task_with_slots(1);
+        c.claim(&newcomer, &task, NOW);
+        let err = rejected(&mut c.plan, |p| {
+            p.join(&newcomer, new_member("Fenna", Relation::Friend), NOW)
+        });
+        assert!(matches!(err, Error::AlreadyExists(_)), "{err:?}");
+        let err = rejected(&mut c.plan, |p| {
+            p.join(
+                &MemberId::random(),
+                new_member("X", Relation::MainPerson),
+                NOW,
+            )
+        });
+        assert!(matches!(err, Error::NotAllowed(_)), "{err:?}");
+    }
+}

@@ -74,6 +74,25 @@ impl CirclePlan {
         Ok(id)
     }
 
+    /// A person who joined through an invite adds their own record. The document
+    /// cannot check that `id` is really the writer: that is the membership log's job
+    /// (only devices of `id` can sign envelopes for it; see `envelope`). Refused when
+    /// `id` already has a record.
+    pub fn join(&mut self, id: &MemberId, new: NewMember, now: Timestamp) -> Result<()> {
+        let name = rules::required_text("display name", &new.display_name, rules::MAX_NAME_CHARS)?;
+        let role = rules::optional_text("role label", &new.role_label, rules::MAX_NAME_CHARS)?;
+        if new.relation == Relation::MainPerson {
+            return Err(Error::NotAllowed("a circle has exactly one main person"));
+        }
+        if self.exists(&[schema::MEMBERS, id.as_str()]) {
+            return Err(Error::AlreadyExists(format!("member {id}")));
+        }
+        self.change(now, |tx| {
+            let members = obj(tx, &[schema::MEMBERS])?;
+            write_member(tx, &members, id, &name, new.relation, &role, now)
+        })
+    }
+
     /// Changes how a member is shown. Members may rename themselves; the main
     /// person and coordinators may rename anyone.
     pub fn update_member(
