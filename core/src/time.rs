@@ -101,60 +101,42 @@ pub struct CivilDateTime {
 impl Timestamp {
     /// The UTC calendar date and time of this instant (proleptic Gregorian calendar).
     pub fn to_civil_utc(self) -> CivilDateTime {
-        let days = self.0.div_euclid(Self::MILLIS_PER_DAY);
-        let millis_of_day = self.0.rem_euclid(Self::MILLIS_PER_DAY);
-        let minutes_of_day = millis_of_day / 60_000;
-        let (year, month, day) = civil_from_days(days);
+        use chrono::{Datelike, Timelike};
+        // chrono covers ±262,000 years; clamp anything beyond to its range.
+        let dt = chrono::DateTime::from_timestamp_millis(self.0).unwrap_or(if self.0 < 0 {
+            chrono::DateTime::<chrono::Utc>::MIN_UTC
+        } else {
+            chrono::DateTime::<chrono::Utc>::MAX_UTC
+        });
         CivilDateTime {
-            year,
-            month,
-            day,
-            // Both are in range by construction (minutes_of_day < 1440).
-            hour: u32::try_from(minutes_of_day / 60).unwrap_or(0),
-            minute: u32::try_from(minutes_of_day % 60).unwrap_or(0),
-            // 1970-01-01 was a Thursday (index 3).
-            weekday: Weekday::from_index(days + 3),
+            year: i64::from(dt.year()),
+            month: dt.month(),
+            day: dt.day(),
+            hour: dt.hour(),
+            minute: dt.minute(),
+            weekday: Weekday::from_index(i64::from(dt.weekday().num_days_from_monday())),
         }
     }
 
     /// The instant of a UTC calendar date and time. Used by tests and fixtures that
-    /// want readable dates; out-of-range fields roll over like `mktime` does.
+    /// want readable dates; out-of-range days, hours and minutes roll over like
+    /// `mktime` does.
     pub fn from_civil_utc(year: i64, month: u32, day: u32, hour: u32, minute: u32) -> Self {
-        let days = days_from_civil(year, month, day);
-        let minutes = days * 24 * 60 + i64::from(hour) * 60 + i64::from(minute);
-        Timestamp(minutes.saturating_mul(60_000))
+        let start_of_year = i32::try_from(year)
+            .ok()
+            .and_then(|y| chrono::NaiveDate::from_ymd_opt(y, 1, 1))
+            .unwrap_or_default();
+        let date = start_of_year
+            .checked_add_months(chrono::Months::new(month.saturating_sub(1)))
+            .and_then(|d| d.checked_add_days(chrono::Days::new(u64::from(day.saturating_sub(1)))))
+            .unwrap_or(start_of_year);
+        let midnight = date
+            .and_time(chrono::NaiveTime::MIN)
+            .and_utc()
+            .timestamp_millis();
+        let minutes = i64::from(hour) * 60 + i64::from(minute);
+        Timestamp(midnight.saturating_add(minutes.saturating_mul(60_000)))
     }
-}
-
-// Howard Hinnant's algorithms (http://howardhinnant.github.io/date_algorithms.html),
-// exact for every day representable here.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    // day in 1..=31 and month in 1..=12 by construction.
-    (
-        year,
-        u32::try_from(month).unwrap_or(1),
-        u32::try_from(day).unwrap_or(1),
-    )
-}
-
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let month = i64::from(month);
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let yoe = year.rem_euclid(400);
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]
