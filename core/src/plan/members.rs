@@ -59,18 +59,7 @@ impl CirclePlan {
         now: Timestamp,
     ) -> Result<MemberId> {
         self.require_active(by)?;
-        let name = rules::required_text("display name", &new.display_name, rules::MAX_NAME_CHARS)?;
-        let role = rules::optional_text("role label", &new.role_label, rules::MAX_NAME_CHARS)?;
-        if new.relation == Relation::MainPerson {
-            return Err(Error::NotAllowed("a circle has exactly one main person"));
-        }
-        if self.exists(&[schema::MEMBERS, id.as_str()]) {
-            return Err(Error::AlreadyExists(format!("member {id}")));
-        }
-        self.change(now, |tx| {
-            let members = obj(tx, &[schema::MEMBERS])?;
-            write_member(tx, &members, &id, &name, new.relation, &role, now)
-        })?;
+        self.insert_member(&id, new, now)?;
         Ok(id)
     }
 
@@ -79,6 +68,11 @@ impl CirclePlan {
     /// (only devices of `id` can sign envelopes for it; see `envelope`). Refused when
     /// `id` already has a record.
     pub fn join(&mut self, id: &MemberId, new: NewMember, now: Timestamp) -> Result<()> {
+        self.insert_member(id, new, now)
+    }
+
+    /// Validates and writes a new member record (there is only one main person).
+    fn insert_member(&mut self, id: &MemberId, new: NewMember, now: Timestamp) -> Result<()> {
         let name = rules::required_text("display name", &new.display_name, rules::MAX_NAME_CHARS)?;
         let role = rules::optional_text("role label", &new.role_label, rules::MAX_NAME_CHARS)?;
         if new.relation == Relation::MainPerson {
