@@ -1,0 +1,198 @@
+//! [`KringClient`]: one device's data directory, its circles, and the platform key
+//! store ([`SecretStore`]) that holds the device's identity.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, Weak};
+
+use automerge::ActorId;
+use kring_core::plan::{CircleId, CirclePlan, Language, MemberId, NewCircle};
+use kring_core::store::{Store, StoredCircle};
+use kring_core::Timestamp;
+
+use crate::circle::CircleHandle;
+use crate::error::{KringError, Result};
+use crate::lock;
+
+/// Where the app keeps the device's secrets: Android Keystore-backed storage, the
+/// iOS Keychain. Implemented in Kotlin/Swift and handed to [`KringClient::open`].
+///
+/// Names are short ASCII identifiers chosen by Kring; values are opaque bytes.
+/// Implementations must
+/// - make `put` atomic (after a crash a name holds the old or the new value);
+/// - keep secrets on this device only (iOS: a `...ThisDeviceOnly` accessibility, no
+///   iCloud Keychain sync): two devices sharing a device secret would write changes
+///   under one identity, which the plan document cannot tell apart;
+/// - treat `delete` of a missing name as success.
+///
+/// Throwing any exception fails the Kring call with `KringException.SecretStore`.
+#[uniffi::export(with_foreign)]
+pub trait SecretStore: Send + Sync {
+    /// The secret stored under `name`, or `null`/`nil` if there is none.
+    fn get(&self, name: String) -> Result<Option<Vec<u8>>>;
+    fn put(&self, name: String, value: Vec<u8>) -> Result<()>;
+    fn delete(&self, name: String) -> Result<()>;
+}
+
+/// Secret name of the device's automerge actor id.
+///
+/// Interim, until the trust layer lands: then the device's signing key is kept here
+/// and the actor id is derived from it (see docs/mobile.md).
+pub const DEVICE_ACTOR_SECRET: &str = "kring.device.actor";
+
+/// The store's database file inside the data directory (the CLI uses the same name).
+const DATABASE_FILE: &str = "kring.db";
+
+/// A device's Kring: open once per data directory and process, share everywhere.
+///
+/// Every call blocks on local storage (SQLite, fsync): call it off the UI thread
+/// (Kotlin: `Dispatchers.IO`; Swift: a background task).
+#[derive(uniffi::Object)]
+pub struct KringClient {
+    store: Arc<Mutex<Store>>,
+    device_id: String,
+    /// Open handles, so every caller of a circle shares one in-memory plan (and one
+    /// set of observers) instead of diverging copies.
+    handles: Mutex<HashMap<CircleId, Weak<CircleHandle>>>,
+}
+
+impl std::fmt::Debug for KringClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KringClient")
+            .field("device_id", &self.device_id)
+            .finish_non_exhaustive()
+    }
+}
+
+#[uniffi::export]
+impl KringClient {
+    /// Opens (creating if needed) the data directory `data_dir` and the device's
+    /// identity in `secret_store`.
+    ///
+    /// The secret store is the source of truth for who this device is: a first open
+    /// stores the identity there, later opens read it back (and the database follows
+    /// it, e.g. after the app's data was cleared but the Keychain kept its items).
+    #[uniffi::constructor]
+    pub fn open(data_dir: String, secret_store: Arc<dyn SecretStore>) -> Result<Arc<Self>> {
+        if data_dir.trim().is_empty() {
+            return Err(KringError::InvalidInput {
+                reason: "data directory must not be empty".into(),
+            });
+        }
+        let store = Store::open(&PathBuf::from(data_dir).join(DATABASE_FILE))?;
+        let actor = match secret_store.get(DEVICE_ACTOR_SECRET.to_owned())? {
+            Some(bytes) => {
+                let actor = actor_from_secret(&bytes)?;
+                if store.actor_id()? != actor {
+                    store.set_actor_id(&actor)?;
+                }
+                actor
+            }
+            None => {
+                let actor = store.actor_id()?;
+                secret_store.put(DEVICE_ACTOR_SECRET.to_owned(), actor.to_bytes().to_vec())?;
+                actor
+            }
+        };
+        Ok(Arc::new(KringClient {
+            store: Arc::new(Mutex::new(store)),
+            device_id: actor.to_hex_string(),
+            handles: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// This device's id (hex): the actor id every change it makes carries.
+    pub fn device_id(&self) -> String {
+        self.device_id.clone()
+    }
+
+    /// The circles on this device, oldest first.
+    pub fn circles(&self) -> Result<Vec<StoredCircle>> {
+        Ok(lock(&self.store)?.circles()?)
+    }
+
+    /// Creates a circle with this device's user as its main person.
+    pub fn create_circle(
+        &self,
+        name: String,
+        language: Language,
+        main_person_name: String,
+    ) -> Result<Arc<CircleHandle>> {
+        let now = Timestamp::now();
+        let (plan, me) = {
+            let mut store = lock(&self.store)?;
+            let (mut plan, me) = CirclePlan::create(
+                store.actor_id()?,
+                CircleId::random(),
+                NewCircle {
+                    name,
+                    language,
+                    main_person_name,
+                },
+                now,
+            )?;
+            store.add_circle(&mut plan, &me, now)?;
+            (plan, me)
+        };
+        self.register(plan, me)
+    }
+
+    /// A handle on a circle of this device. Opening the same circle twice returns the
+    /// same handle while it is alive.
+    pub fn open_circle(&self, circle_id: CircleId) -> Result<Arc<CircleHandle>> {
+        let mut handles = lock(&self.handles)?;
+        if let Some(handle) = handles.get(&circle_id).and_then(Weak::upgrade) {
+            return Ok(handle);
+        }
+        let (plan, stored) = {
+            let store = lock(&self.store)?;
+            (store.load(&circle_id)?, store.circle(&circle_id)?)
+        };
+        let handle = Arc::new(CircleHandle::new(plan, stored.me, self.store.clone()));
+        handles.insert(circle_id, Arc::downgrade(&handle));
+        Ok(handle)
+    }
+
+    /// Adds a circle from an exported document (offline exchange: a file, a QR code),
+    /// acting as the existing member `as_member`.
+    ///
+    /// Interim way for a second device to join, until invites land.
+    pub fn import_circle(
+        &self,
+        document: Vec<u8>,
+        as_member: MemberId,
+    ) -> Result<Arc<CircleHandle>> {
+        let plan = {
+            let mut store = lock(&self.store)?;
+            let mut plan = CirclePlan::load(&document, store.actor_id()?)?;
+            if plan.view().member(&as_member).is_none() {
+                return Err(kring_core::Error::UnknownMember(as_member).into());
+            }
+            store.add_circle(&mut plan, &as_member, Timestamp::now())?;
+            plan
+        };
+        self.register(plan, as_member)
+    }
+}
+
+impl KringClient {
+    fn register(&self, plan: CirclePlan, me: MemberId) -> Result<Arc<CircleHandle>> {
+        let id = plan.circle_id().clone();
+        let handle = Arc::new(CircleHandle::new(plan, me, self.store.clone()));
+        lock(&self.handles)?.insert(id, Arc::downgrade(&handle));
+        Ok(handle)
+    }
+}
+
+/// Reads back what [`KringClient::open`] stored under [`DEVICE_ACTOR_SECRET`].
+fn actor_from_secret(bytes: &[u8]) -> Result<ActorId> {
+    if bytes.len() != 32 {
+        return Err(KringError::SecretStore {
+            reason: format!(
+                "{DEVICE_ACTOR_SECRET} holds {} bytes, not a Kring device identity (32)",
+                bytes.len()
+            ),
+        });
+    }
+    Ok(ActorId::from(bytes))
+}

@@ -1,0 +1,104 @@
+//! The one error type of the FFI, mapped once from `kring_core::Error`.
+//!
+//! Core has a variant per rejection; apps need a handful of *kinds* they react to
+//! differently (show "already taken", point at a field, offer a retry). Each kind is
+//! its own Kotlin exception class (`KringException.TaskFull`, ...) and Swift enum
+//! case, and carries core's human-readable `reason`.
+
+use kring_core::Error as CoreError;
+
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum KringError {
+    /// Input malformed on its face: a bad id, an empty or too long text, a value
+    /// outside its set, zero slots, dates in the wrong order.
+    #[error("{reason}")]
+    InvalidInput { reason: String },
+    /// A member, task, entry or circle that does not exist (here).
+    #[error("{reason}")]
+    NotFound { reason: String },
+    /// The plan's rules do not let this member do this (or they are not an active
+    /// member).
+    #[error("{reason}")]
+    NotAllowed { reason: String },
+    /// Every place of the task is taken.
+    #[error("{reason}")]
+    TaskFull { reason: String },
+    /// This member already claimed the task.
+    #[error("{reason}")]
+    AlreadyClaimed { reason: String },
+    /// This member has no claim on the task to give back.
+    #[error("{reason}")]
+    NotClaimed { reason: String },
+    /// The task is cancelled, archived or already done.
+    #[error("{reason}")]
+    TaskClosed { reason: String },
+    /// The plan cannot move to that status from where it is.
+    #[error("{reason}")]
+    InvalidTransition { reason: String },
+    /// The plan cannot be accepted before the main person approved it.
+    #[error("{reason}")]
+    ApprovalMissing { reason: String },
+    /// Something with this id is already there (a member, a circle on this device).
+    #[error("{reason}")]
+    AlreadyExists { reason: String },
+    /// Bytes that are not this circle's plan document (merge, import).
+    #[error("{reason}")]
+    InvalidDocument { reason: String },
+    /// The local database or file system failed; nothing was changed.
+    #[error("{reason}")]
+    Storage { reason: String },
+    /// The app's `SecretStore` failed (threw something other than a
+    /// `KringException`), or holds a secret that is not Kring's.
+    #[error("{reason}")]
+    SecretStore { reason: String },
+    /// A bug: a lock poisoned by an earlier panic, or similar.
+    #[error("{reason}")]
+    Internal { reason: String },
+}
+
+impl From<CoreError> for KringError {
+    fn from(e: CoreError) -> Self {
+        let reason = e.to_string();
+        match e {
+            CoreError::InvalidId { .. }
+            | CoreError::InvalidValue { .. }
+            | CoreError::EmptyText { .. }
+            | CoreError::TextTooLong { .. }
+            | CoreError::InvalidSlots(_)
+            | CoreError::DatesOutOfOrder(_) => KringError::InvalidInput { reason },
+            CoreError::UnknownMember(_)
+            | CoreError::UnknownTask(_)
+            | CoreError::UnknownEntry(_)
+            | CoreError::UnknownCircle(_) => KringError::NotFound { reason },
+            CoreError::NotAMember(_) | CoreError::NotAllowed(_) => {
+                KringError::NotAllowed { reason }
+            }
+            CoreError::TaskFull { .. } => KringError::TaskFull { reason },
+            CoreError::AlreadyClaimed(_) => KringError::AlreadyClaimed { reason },
+            CoreError::NotClaimed(_) => KringError::NotClaimed { reason },
+            CoreError::TaskNotOpen(_) | CoreError::AlreadyDone(_) => {
+                KringError::TaskClosed { reason }
+            }
+            CoreError::InvalidTransition { .. } => KringError::InvalidTransition { reason },
+            CoreError::MainPersonApprovalMissing => KringError::ApprovalMissing { reason },
+            CoreError::AlreadyExists(_) => KringError::AlreadyExists { reason },
+            CoreError::MalformedDocument(_) | CoreError::WrongCircle { .. } => {
+                KringError::InvalidDocument { reason }
+            }
+            CoreError::Automerge(_) | CoreError::Store(_) | CoreError::Io(_) => {
+                KringError::Storage { reason }
+            }
+        }
+    }
+}
+
+/// A foreign implementation threw an exception that is not a `KringException`. Only
+/// `SecretStore` methods can get here (observer failures are ignored, see
+/// [`crate::PlanObserver`]), hence the variant.
+impl From<uniffi::UnexpectedUniFFICallbackError> for KringError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        KringError::SecretStore { reason: e.reason }
+    }
+}
+
+pub type Result<T, E = KringError> = std::result::Result<T, E>;

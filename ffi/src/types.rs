@@ -1,0 +1,433 @@
+//! The plan's types as the apps see them.
+//!
+//! The read model and the operation inputs are `kring-core`'s own types, exposed with
+//! `#[uniffi::remote(...)]`: the declarations below mirror core's definitions field by
+//! field (the compiler rejects any drift) and generate only the FFI conversion, so
+//! there is no second copy of the model and no conversion code to keep in step.
+//!
+//! - Ids cross the FFI as strings (Kotlin/Swift `typealias CircleId = String`, ...).
+//!   Lifting one parses it with core's `parse`, so an id a user typed or an app
+//!   mangled arrives in Rust as `KringError::InvalidInput`, never as a panic.
+//! - Timestamps cross as `i64` milliseconds since the Unix epoch, UTC.
+//!
+//! Types that exist only at the FFI boundary ([`TaskUpdate`], [`CheckerUpdate`],
+//! [`TaskFacts`], [`CircleSnapshot`]) are defined here; they hold no rules of their
+//! own, only what core computes.
+
+use kring_core::plan::{
+    Approval, CircleId, CircleInfo, Claim, Completion, ConditionView, EntryId, Language, LogEntry,
+    LogKind, MeetingView, MemberId, MemberView, NewTask, OfferView, OwnerKind, PlanList,
+    PlanSection, PlanStatus, PlanView, Relation, Review, Rsvp, RsvpView, Schedule, TaskCategory,
+    TaskId, TaskStatus, TaskView, TextItem,
+};
+use kring_core::store::StoredCircle;
+use kring_core::Timestamp;
+
+use crate::error::KringError;
+
+/// Parses an id coming from the app; a bad one becomes `KringError::InvalidInput`
+/// (uniffi hands errors of the function's own error type back as that type).
+fn lift_id<T>(parse: impl FnOnce(&str) -> kring_core::Result<T>, s: &str) -> uniffi::Result<T> {
+    parse(s).map_err(|e| uniffi::deps::anyhow::Error::new(KringError::from(e)))
+}
+
+uniffi::custom_type!(CircleId, String, {
+    remote,
+    lower: |id| id.to_string(),
+    try_lift: |s| lift_id(CircleId::parse, &s),
+});
+uniffi::custom_type!(MemberId, String, {
+    remote,
+    lower: |id| id.to_string(),
+    try_lift: |s| lift_id(MemberId::parse, &s),
+});
+uniffi::custom_type!(TaskId, String, {
+    remote,
+    lower: |id| id.to_string(),
+    try_lift: |s| lift_id(TaskId::parse, &s),
+});
+uniffi::custom_type!(EntryId, String, {
+    remote,
+    lower: |id| id.to_string(),
+    try_lift: |s| lift_id(EntryId::parse, &s),
+});
+uniffi::custom_type!(Timestamp, i64, {
+    remote,
+    lower: |t| t.0,
+    try_lift: |millis| Ok(Timestamp(millis)),
+});
+
+// ---- closed sets of values ---------------------------------------------------------
+
+/// Language the circle's plan is written and exported in.
+#[uniffi::remote(Enum)]
+pub enum Language {
+    Nl,
+    En,
+}
+
+/// How a member relates to the main person.
+#[uniffi::remote(Enum)]
+pub enum Relation {
+    MainPerson,
+    Family,
+    Friend,
+    Neighbour,
+    Professional,
+    Coordinator,
+    Other,
+}
+
+/// Life cycle of the plan: draft → presented → accepted → archived.
+#[uniffi::remote(Enum)]
+pub enum PlanStatus {
+    Draft,
+    Presented,
+    Accepted,
+    Archived,
+}
+
+#[uniffi::remote(Enum)]
+pub enum TaskCategory {
+    Ride,
+    Meal,
+    Childcare,
+    Household,
+    Company,
+    Admin,
+    Professional,
+    Other,
+}
+
+/// Whose contribution a task is.
+#[uniffi::remote(Enum)]
+pub enum OwnerKind {
+    Circle,
+    Professional,
+    MainPerson,
+}
+
+/// Stored status; "done" follows from completions (see [`TaskFacts::is_done`]).
+#[uniffi::remote(Enum)]
+pub enum TaskStatus {
+    Open,
+    Cancelled,
+    Archived,
+}
+
+#[uniffi::remote(Enum)]
+pub enum LogKind {
+    Update,
+    Thanks,
+    Concern,
+    Checkin,
+}
+
+#[uniffi::remote(Enum)]
+pub enum Rsvp {
+    Yes,
+    No,
+    Maybe,
+}
+
+/// The three free-text lists of the plan.
+#[uniffi::remote(Enum)]
+pub enum PlanList {
+    Concerns,
+    Goals,
+    Contingencies,
+}
+
+/// When a task is to be done.
+#[uniffi::remote(Enum)]
+pub enum Schedule {
+    Unscheduled,
+    Due {
+        at: Timestamp,
+    },
+    Weekly {
+        first_at: Timestamp,
+        every_weeks: u32,
+        until: Option<Timestamp>,
+    },
+}
+
+// ---- the read model ----------------------------------------------------------------
+
+#[uniffi::remote(Record)]
+pub struct CircleInfo {
+    pub id: CircleId,
+    pub name: String,
+    pub language: Language,
+    pub main_person: MemberId,
+    pub created_at: Timestamp,
+}
+
+#[uniffi::remote(Record)]
+pub struct MemberView {
+    pub id: MemberId,
+    pub display_name: String,
+    pub relation: Relation,
+    pub role_label: String,
+    pub joined_at: Timestamp,
+    pub removed_at: Option<Timestamp>,
+}
+
+#[uniffi::remote(Record)]
+pub struct TextItem {
+    pub id: EntryId,
+    pub text: String,
+    pub by: MemberId,
+    pub at: Timestamp,
+}
+
+#[uniffi::remote(Record)]
+pub struct Approval {
+    pub member: MemberId,
+    pub at: Timestamp,
+}
+
+#[uniffi::remote(Record)]
+pub struct Review {
+    pub id: EntryId,
+    pub at: Timestamp,
+    pub by: MemberId,
+    pub summary: String,
+}
+
+#[uniffi::remote(Record)]
+pub struct PlanSection {
+    pub status: PlanStatus,
+    pub status_changed_at: Timestamp,
+    pub question: String,
+    pub concerns: Vec<TextItem>,
+    pub goals: Vec<TextItem>,
+    pub contingencies: Vec<TextItem>,
+    pub approvals: Vec<Approval>,
+    pub next_review_at: Option<Timestamp>,
+    pub reviews: Vec<Review>,
+}
+
+/// `winner`: one of the first `slots` claims by `(at, member)`, computed by core
+/// identically on every replica.
+#[uniffi::remote(Record)]
+pub struct Claim {
+    pub member: MemberId,
+    pub at: Timestamp,
+    pub winner: bool,
+}
+
+#[uniffi::remote(Record)]
+pub struct Completion {
+    pub id: EntryId,
+    pub by: MemberId,
+    pub at: Timestamp,
+    pub occurrence: Option<Timestamp>,
+    pub note: String,
+}
+
+#[uniffi::remote(Record)]
+pub struct TaskView {
+    pub id: TaskId,
+    pub title: String,
+    pub notes: String,
+    pub category: TaskCategory,
+    pub owner_kind: OwnerKind,
+    pub schedule: Schedule,
+    pub slots: u32,
+    pub checker: Option<MemberId>,
+    pub claims: Vec<Claim>,
+    pub overbooked: bool,
+    pub completions: Vec<Completion>,
+    pub status: TaskStatus,
+    pub created_by: MemberId,
+    pub created_at: Timestamp,
+}
+
+#[uniffi::remote(Record)]
+pub struct ConditionView {
+    pub id: EntryId,
+    pub text: String,
+    pub set_by: MemberId,
+    pub set_at: Timestamp,
+    pub accepted_at: Option<Timestamp>,
+}
+
+#[uniffi::remote(Record)]
+pub struct OfferView {
+    pub id: EntryId,
+    pub by: MemberId,
+    pub text: String,
+    pub availability: String,
+    pub created_at: Timestamp,
+    pub withdrawn_at: Option<Timestamp>,
+}
+
+#[uniffi::remote(Record)]
+pub struct LogEntry {
+    pub id: EntryId,
+    pub by: MemberId,
+    pub at: Timestamp,
+    pub kind: LogKind,
+    pub text: String,
+}
+
+#[uniffi::remote(Record)]
+pub struct RsvpView {
+    pub member: MemberId,
+    pub answer: Rsvp,
+}
+
+#[uniffi::remote(Record)]
+pub struct MeetingView {
+    pub id: EntryId,
+    pub at: Timestamp,
+    pub place: String,
+    pub agenda: String,
+    pub created_by: MemberId,
+    pub rsvps: Vec<RsvpView>,
+}
+
+/// Everything a circle has agreed, as one snapshot. Lists are sorted
+/// deterministically by core, so equal documents give equal views.
+#[uniffi::remote(Record)]
+pub struct PlanView {
+    pub circle: CircleInfo,
+    pub members: Vec<MemberView>,
+    pub plan: PlanSection,
+    pub tasks: Vec<TaskView>,
+    pub conditions: Vec<ConditionView>,
+    pub offers: Vec<OfferView>,
+    pub log: Vec<LogEntry>,
+    pub meetings: Vec<MeetingView>,
+}
+
+/// A circle held on this device, and the member this device acts as in it.
+#[uniffi::remote(Record)]
+pub struct StoredCircle {
+    pub id: CircleId,
+    pub me: MemberId,
+    pub added_at: Timestamp,
+}
+
+// ---- operation inputs --------------------------------------------------------------
+
+/// A new task. `slots` is how many people are needed (at least 1).
+#[uniffi::remote(Record)]
+pub struct NewTask {
+    pub title: String,
+    #[uniffi(default = "")]
+    pub notes: String,
+    pub category: TaskCategory,
+    pub owner_kind: OwnerKind,
+    pub schedule: Schedule,
+    #[uniffi(default = 1)]
+    pub slots: u32,
+    #[uniffi(default = None)]
+    pub checker: Option<MemberId>,
+}
+
+/// A change to an existing task; `null`/`nil` leaves a field as it is.
+///
+/// Core's `TaskUpdate` says "remove the checker" with a nested option, which Kotlin
+/// cannot express (`String??` is `String?`), hence [`CheckerUpdate`].
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct TaskUpdate {
+    #[uniffi(default = None)]
+    pub title: Option<String>,
+    #[uniffi(default = None)]
+    pub notes: Option<String>,
+    #[uniffi(default = None)]
+    pub category: Option<TaskCategory>,
+    #[uniffi(default = None)]
+    pub schedule: Option<Schedule>,
+    #[uniffi(default = None)]
+    pub slots: Option<u32>,
+    pub checker: CheckerUpdate,
+}
+
+/// What to do with a task's checker in a [`TaskUpdate`].
+#[derive(Debug, Clone, uniffi::Enum)]
+pub enum CheckerUpdate {
+    Keep,
+    Set { member: MemberId },
+    Clear,
+}
+
+impl From<TaskUpdate> for kring_core::plan::TaskUpdate {
+    fn from(u: TaskUpdate) -> Self {
+        kring_core::plan::TaskUpdate {
+            title: u.title,
+            notes: u.notes,
+            category: u.category,
+            schedule: u.schedule,
+            slots: u.slots,
+            checker: match u.checker {
+                CheckerUpdate::Keep => None,
+                CheckerUpdate::Set { member } => Some(Some(member)),
+                CheckerUpdate::Clear => Some(None),
+            },
+        }
+    }
+}
+
+// ---- derived facts, computed by core -----------------------------------------------
+
+/// Where this device's member stands on a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum MyPlace {
+    /// I have not claimed it.
+    NotClaimed,
+    /// I claimed it and hold one of its places.
+    Doing,
+    /// I claimed it, but concurrent offline claims filled it first: "already taken".
+    TooLate,
+}
+
+/// What core's `TaskView` methods say about a task, so apps don't re-implement them.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TaskFacts {
+    pub task_id: TaskId,
+    /// Open and not yet done: it still needs doing.
+    pub is_open: bool,
+    /// A one-off task with a completion (recurring tasks are never done as a whole).
+    pub is_done: bool,
+    /// Places nobody has claimed yet.
+    pub free_slots: u32,
+    pub my_place: MyPlace,
+}
+
+impl TaskFacts {
+    pub(crate) fn of(task: &TaskView, me: &MemberId) -> TaskFacts {
+        let my_place = match task.claims.iter().find(|c| &c.member == me) {
+            None => MyPlace::NotClaimed,
+            Some(claim) if claim.winner => MyPlace::Doing,
+            Some(_) => MyPlace::TooLate,
+        };
+        TaskFacts {
+            task_id: task.id.clone(),
+            is_open: task.is_open(),
+            is_done: task.is_done(),
+            free_slots: task.free_slots(),
+            my_place,
+        }
+    }
+}
+
+/// A circle as one screen needs it: the plan, who I am in it, and per-task facts
+/// (same order as `view.tasks`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CircleSnapshot {
+    pub me: MemberId,
+    pub view: PlanView,
+    pub tasks: Vec<TaskFacts>,
+}
+
+/// Where a change to a circle came from, for [`crate::PlanObserver`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ChangeOrigin {
+    /// An operation on this device (any handle, any thread).
+    Local,
+    /// Changes from another replica arrived (merge; later: sync).
+    Remote,
+}
