@@ -1389,6 +1389,35 @@ fn cancelled_and_done_tasks_cannot_be_claimed() {
     );
 }
 
+#[test]
+fn can_be_claimed_by_agrees_with_claim_task() {
+    let mut c = circle();
+    let (family, friend, main) = (c.family.clone(), c.friend.clone(), c.main.clone());
+    let open = c.task_with_slots(2);
+    let full = c.task_with_slots(1);
+    c.claim(&friend, &full, at(1));
+    let mine = c.task_with_slots(2);
+    c.claim(&family, &mine, at(1));
+    let cancelled = c.task_with_slots(1);
+    c.plan.cancel_task(&main, &cancelled, at(1)).unwrap();
+    let done = c.task_with_slots(2);
+    c.claim(&friend, &done, at(1));
+    c.plan
+        .complete_task(&friend, &done, None, "", at(2))
+        .unwrap();
+    for id in [&open, &full, &mine, &cancelled, &done] {
+        let predicted = c.task(id).can_be_claimed_by(&family);
+        let mut replica = CirclePlan::load(&c.plan.export(), ActorId::random()).unwrap();
+        let actual = replica.claim_task(&family, id, at(3));
+        assert_eq!(
+            predicted,
+            actual.is_ok(),
+            "task {id}: claim_task said {actual:?}"
+        );
+    }
+    assert!(c.task(&open).can_be_claimed_by(&family));
+}
+
 // ==== tasks: completing ==================================================================
 
 #[test]

@@ -394,6 +394,9 @@ pub struct TaskFacts {
     pub is_done: bool,
     /// Places nobody has claimed yet.
     pub free_slots: u32,
+    /// Whether "claim" would succeed for me now (core's `can_be_claimed_by`): offer
+    /// the claim action only where this is true.
+    pub can_claim: bool,
     pub my_place: MyPlace,
 }
 
@@ -409,6 +412,7 @@ impl TaskFacts {
             is_open: task.is_open(),
             is_done: task.is_done(),
             free_slots: task.free_slots(),
+            can_claim: task.can_be_claimed_by(me),
             my_place,
         }
     }

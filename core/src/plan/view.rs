@@ -290,6 +290,14 @@ impl TaskView {
     pub fn is_open(&self) -> bool {
         self.status == TaskStatus::Open && !self.is_done()
     }
+
+    /// Whether `member` can take a place on this task now, as far as the task goes:
+    /// open, not done, a place free, and no claim of theirs yet. These are exactly the
+    /// task checks of `CirclePlan::claim_task` (which also checks that `member` is an
+    /// active member), so apps can offer "claim" only where it will succeed.
+    pub fn can_be_claimed_by(&self, member: &MemberId) -> bool {
+        self.is_open() && self.free_slots() > 0 && !self.claims.iter().any(|c| &c.member == member)
+    }
 }
 
 /// A safety condition set by a professional; the plan is only acceptable once the
