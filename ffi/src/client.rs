@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Weak};
 
-use automerge::ActorId;
+use kring_core::identity::{self, DeviceIdentity};
 use kring_core::plan::{CircleId, CirclePlan, Language, MemberId, NewCircle};
 use kring_core::store::{Store, StoredCircle};
 use kring_core::Timestamp;
@@ -25,7 +25,8 @@ use crate::lock;
 ///   under one identity, which the plan document cannot tell apart;
 /// - treat `delete` of a missing name as success.
 ///
-/// Throwing any exception fails the Kring call with `KringException.SecretStore`.
+/// Throwing any exception fails the Kring call with `KringException.SecretStore`,
+/// carrying the exception's message.
 #[uniffi::export(with_foreign)]
 pub trait SecretStore: Send + Sync {
     /// The secret stored under `name`, or `null`/`nil` if there is none.
@@ -34,11 +35,9 @@ pub trait SecretStore: Send + Sync {
     fn delete(&self, name: String) -> Result<()>;
 }
 
-/// Secret name of the device's automerge actor id.
-///
-/// Interim, until the trust layer lands: then the device's signing key is kept here
-/// and the actor id is derived from it (see docs/mobile.md).
-pub const DEVICE_ACTOR_SECRET: &str = "kring.device.actor";
+/// Secret name of the device's identity: its ed25519 signing key and X25519 key, in
+/// core's `DeviceIdentity` format. The automerge actor id is derived from it.
+pub const DEVICE_SECRET: &str = "device";
 
 /// The store's database file inside the data directory (the CLI uses the same name).
 const DATABASE_FILE: &str = "kring.db";
@@ -80,28 +79,25 @@ impl KringClient {
             });
         }
         let store = Store::open(&PathBuf::from(data_dir).join(DATABASE_FILE))?;
-        let actor = match secret_store.get(DEVICE_ACTOR_SECRET.to_owned())? {
-            Some(bytes) => {
-                let actor = actor_from_secret(&bytes)?;
-                if store.actor_id()? != actor {
-                    store.set_actor_id(&actor)?;
-                }
-                actor
-            }
-            None => {
-                let actor = store.actor_id()?;
-                secret_store.put(DEVICE_ACTOR_SECRET.to_owned(), actor.to_bytes().to_vec())?;
-                actor
-            }
-        };
+        let identity = DeviceIdentity::load_or_create(&Bridge(secret_store), DEVICE_SECRET)
+            .map_err(|e| KringError::SecretStore {
+                reason: e.to_string(),
+            })?;
+        // Every change this device makes carries its actor id, so the signer of an
+        // envelope can be checked against the changes inside (see DESIGN.md §3).
+        let actor = identity.actor_id();
+        if store.actor_id()? != actor {
+            store.set_actor_id(&actor)?;
+        }
         Ok(Arc::new(KringClient {
             store: Arc::new(Mutex::new(store)),
-            device_id: actor.to_hex_string(),
+            device_id: identity.id().to_string(),
             handles: Mutex::new(HashMap::new()),
         }))
     }
 
-    /// This device's id (hex): the actor id every change it makes carries.
+    /// This device's id: its ed25519 verifying key (64 hex characters), which is also
+    /// the automerge actor id of every change it makes.
     pub fn device_id(&self) -> String {
         self.device_id.clone()
     }
@@ -184,15 +180,24 @@ impl KringClient {
     }
 }
 
-/// Reads back what [`KringClient::open`] stored under [`DEVICE_ACTOR_SECRET`].
-fn actor_from_secret(bytes: &[u8]) -> Result<ActorId> {
-    if bytes.len() != 32 {
-        return Err(KringError::SecretStore {
-            reason: format!(
-                "{DEVICE_ACTOR_SECRET} holds {} bytes, not a Kring device identity (32)",
-                bytes.len()
-            ),
-        });
+/// Core's view of the app's [`SecretStore`]: whatever the app's store throws becomes
+/// core's `SecretStore` error (and so `KringException.SecretStore`).
+struct Bridge(Arc<dyn SecretStore>);
+
+impl identity::SecretStore for Bridge {
+    fn get(&self, name: &str) -> kring_core::Result<Option<Vec<u8>>> {
+        self.0.get(name.to_owned()).map_err(foreign)
     }
-    Ok(ActorId::from(bytes))
+
+    fn put(&self, name: &str, value: &[u8]) -> kring_core::Result<()> {
+        self.0.put(name.to_owned(), value.to_vec()).map_err(foreign)
+    }
+
+    fn delete(&self, name: &str) -> kring_core::Result<()> {
+        self.0.delete(name.to_owned()).map_err(foreign)
+    }
+}
+
+fn foreign(e: KringError) -> kring_core::Error {
+    kring_core::Error::SecretStore(e.to_string())
 }

@@ -10,14 +10,14 @@ use kring_core::Error as CoreError;
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum KringError {
     /// Input malformed on its face: a bad id, an empty or too long text, a value
-    /// outside its set, zero slots, dates in the wrong order.
+    /// outside its set, zero slots, dates in the wrong order, an unreadable link.
     #[error("{reason}")]
     InvalidInput { reason: String },
     /// A member, task, entry or circle that does not exist (here).
     #[error("{reason}")]
     NotFound { reason: String },
-    /// The plan's rules do not let this member do this (or they are not an active
-    /// member).
+    /// The plan's or the circle's rules do not let this member or device do this
+    /// (not an active member, removed, read-only, not an admin).
     #[error("{reason}")]
     NotAllowed { reason: String },
     /// Every place of the task is taken.
@@ -38,7 +38,8 @@ pub enum KringError {
     /// The plan cannot be accepted before the main person approved it.
     #[error("{reason}")]
     ApprovalMissing { reason: String },
-    /// Something with this id is already there (a member, a circle on this device).
+    /// Something with this id is already there (a member, a circle on this device or
+    /// on the relay).
     #[error("{reason}")]
     AlreadyExists { reason: String },
     /// Bytes that are not this circle's plan document (merge, import).
@@ -47,10 +48,25 @@ pub enum KringError {
     /// The local database or file system failed; nothing was changed.
     #[error("{reason}")]
     Storage { reason: String },
-    /// The app's `SecretStore` failed (threw something other than a
-    /// `KringException`), or holds a secret that is not Kring's.
+    /// Signed or encrypted data from elsewhere failed verification (bad signature,
+    /// unknown device, forked or broken log, wrong key epoch, undecryptable): it was
+    /// not taken in.
+    #[error("{reason}")]
+    Rejected { reason: String },
+    /// The invite expired or was already used.
+    #[error("{reason}")]
+    InviteUnusable { reason: String },
+    /// The app's `SecretStore` failed (threw), or holds a device secret Kring cannot
+    /// read.
     #[error("{reason}")]
     SecretStore { reason: String },
+    /// The relay cannot be reached; what was done locally is kept.
+    #[error("{reason}")]
+    Network { reason: String },
+    /// The relay refused a request (authentication, rate limit, or another reason it
+    /// gives).
+    #[error("{reason}")]
+    Relay { reason: String },
     /// A bug: a lock poisoned by an earlier panic, or similar.
     #[error("{reason}")]
     Internal { reason: String },
@@ -65,14 +81,20 @@ impl From<CoreError> for KringError {
             | CoreError::EmptyText { .. }
             | CoreError::TextTooLong { .. }
             | CoreError::InvalidSlots(_)
-            | CoreError::DatesOutOfOrder(_) => KringError::InvalidInput { reason },
+            | CoreError::DatesOutOfOrder(_)
+            | CoreError::Oversized { .. }
+            | CoreError::Malformed { .. }
+            | CoreError::UnsupportedVersion { .. } => KringError::InvalidInput { reason },
             CoreError::UnknownMember(_)
             | CoreError::UnknownTask(_)
             | CoreError::UnknownEntry(_)
             | CoreError::UnknownCircle(_) => KringError::NotFound { reason },
-            CoreError::NotAMember(_) | CoreError::NotAllowed(_) => {
-                KringError::NotAllowed { reason }
-            }
+            CoreError::NotAMember(_)
+            | CoreError::NotAllowed(_)
+            | CoreError::Removed(_)
+            | CoreError::ReadOnly(_)
+            | CoreError::Unauthorized { .. }
+            | CoreError::OwnerProtected => KringError::NotAllowed { reason },
             CoreError::TaskFull { .. } => KringError::TaskFull { reason },
             CoreError::AlreadyClaimed(_) => KringError::AlreadyClaimed { reason },
             CoreError::NotClaimed(_) => KringError::NotClaimed { reason },
@@ -81,20 +103,46 @@ impl From<CoreError> for KringError {
             }
             CoreError::InvalidTransition { .. } => KringError::InvalidTransition { reason },
             CoreError::MainPersonApprovalMissing => KringError::ApprovalMissing { reason },
-            CoreError::AlreadyExists(_) => KringError::AlreadyExists { reason },
+            CoreError::AlreadyExists(_) | CoreError::CircleExists(_) => {
+                KringError::AlreadyExists { reason }
+            }
             CoreError::MalformedDocument(_) | CoreError::WrongCircle { .. } => {
                 KringError::InvalidDocument { reason }
             }
             CoreError::Automerge(_) | CoreError::Store(_) | CoreError::Io(_) => {
                 KringError::Storage { reason }
             }
+            CoreError::BadSignature(_)
+            | CoreError::UnknownDevice(_)
+            | CoreError::DeviceNotMember(_)
+            | CoreError::BrokenChain { .. }
+            | CoreError::Fork { .. }
+            | CoreError::AlreadyApplied { .. }
+            | CoreError::ClockRegression { .. }
+            | CoreError::UnknownHead(_)
+            | CoreError::StaleEpoch { .. }
+            | CoreError::UnknownEpoch(_)
+            | CoreError::Decrypt(_)
+            | CoreError::WrongActor { .. } => KringError::Rejected { reason },
+            CoreError::InviteExpired { .. } | CoreError::InviteReused(_) => {
+                KringError::InviteUnusable { reason }
+            }
+            CoreError::SecretStore(_) => KringError::SecretStore { reason },
+            CoreError::Network(_) => KringError::Network { reason },
+            CoreError::Unauthenticated(_)
+            | CoreError::StaleRequest { .. }
+            | CoreError::Replayed
+            | CoreError::HeadMoved { .. }
+            | CoreError::RateLimited { .. }
+            | CoreError::Relay { .. } => KringError::Relay { reason },
         }
     }
 }
 
 /// A foreign implementation threw an exception that is not a `KringException`. Only
 /// `SecretStore` methods can get here (observer failures are ignored, see
-/// [`crate::PlanObserver`]), hence the variant.
+/// [`crate::PlanObserver`]), hence the variant. (A `KringException` the app's store
+/// throws also ends up as `SecretStore`: see `client::Bridge`.)
 impl From<uniffi::UnexpectedUniFFICallbackError> for KringError {
     fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
         KringError::SecretStore { reason: e.reason }

@@ -20,7 +20,7 @@ mod types;
 use std::sync::{Mutex, MutexGuard};
 
 pub use circle::{CircleHandle, PlanObserver};
-pub use client::{KringClient, SecretStore, DEVICE_ACTOR_SECRET};
+pub use client::{KringClient, SecretStore, DEVICE_SECRET};
 pub use error::{KringError, Result};
 pub use types::{ChangeOrigin, CheckerUpdate, CircleSnapshot, MyPlace, TaskFacts, TaskUpdate};
 

@@ -1205,7 +1205,8 @@ public protocol KringClientProtocol: AnyObject, Sendable {
     func createCircle(name: String, language: Language, mainPersonName: String) throws  -> CircleHandle
     
     /**
-     * This device's id (hex): the actor id every change it makes carries.
+     * This device's id: its ed25519 verifying key (64 hex characters), which is also
+     * the automerge actor id of every change it makes.
      */
     func deviceId()  -> String
     
@@ -1329,7 +1330,8 @@ open func createCircle(name: String, language: Language, mainPersonName: String)
 }
     
     /**
-     * This device's id (hex): the actor id every change it makes carries.
+     * This device's id: its ed25519 verifying key (64 hex characters), which is also
+     * the automerge actor id of every change it makes.
      */
 open func deviceId() -> String  {
     return try!  FfiConverterString.lift(try! rustCall() {
@@ -1651,7 +1653,8 @@ public func FfiConverterTypePlanObserver_lower(_ value: PlanObserver) -> UInt64 
  * under one identity, which the plan document cannot tell apart;
  * - treat `delete` of a missing name as success.
  *
- * Throwing any exception fails the Kring call with `KringException.SecretStore`.
+ * Throwing any exception fails the Kring call with `KringException.SecretStore`,
+ * carrying the exception's message.
  */
 public protocol SecretStore: AnyObject, Sendable {
     
@@ -1677,7 +1680,8 @@ public protocol SecretStore: AnyObject, Sendable {
  * under one identity, which the plan document cannot tell apart;
  * - treat `delete` of a missing name as success.
  *
- * Throwing any exception fails the Kring call with `KringException.SecretStore`.
+ * Throwing any exception fails the Kring call with `KringException.SecretStore`,
+ * carrying the exception's message.
  */
 open class SecretStoreImpl: SecretStore, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -3516,7 +3520,7 @@ enum KringError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     
     /**
      * Input malformed on its face: a bad id, an empty or too long text, a value
-     * outside its set, zero slots, dates in the wrong order.
+     * outside its set, zero slots, dates in the wrong order, an unreadable link.
      */
     case InvalidInput(reason: String
     )
@@ -3526,8 +3530,8 @@ enum KringError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case NotFound(reason: String
     )
     /**
-     * The plan's rules do not let this member do this (or they are not an active
-     * member).
+     * The plan's or the circle's rules do not let this member or device do this
+     * (not an active member, removed, read-only, not an admin).
      */
     case NotAllowed(reason: String
     )
@@ -3562,7 +3566,8 @@ enum KringError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case ApprovalMissing(reason: String
     )
     /**
-     * Something with this id is already there (a member, a circle on this device).
+     * Something with this id is already there (a member, a circle on this device or
+     * on the relay).
      */
     case AlreadyExists(reason: String
     )
@@ -3577,10 +3582,33 @@ enum KringError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case Storage(reason: String
     )
     /**
-     * The app's `SecretStore` failed (threw something other than a
-     * `KringException`), or holds a secret that is not Kring's.
+     * Signed or encrypted data from elsewhere failed verification (bad signature,
+     * unknown device, forked or broken log, wrong key epoch, undecryptable): it was
+     * not taken in.
+     */
+    case Rejected(reason: String
+    )
+    /**
+     * The invite expired or was already used.
+     */
+    case InviteUnusable(reason: String
+    )
+    /**
+     * The app's `SecretStore` failed (threw), or holds a device secret Kring cannot
+     * read.
      */
     case SecretStore(reason: String
+    )
+    /**
+     * The relay cannot be reached; what was done locally is kept.
+     */
+    case Network(reason: String
+    )
+    /**
+     * The relay refused a request (authentication, rate limit, or another reason it
+     * gives).
+     */
+    case Relay(reason: String
     )
     /**
      * A bug: a lock poisoned by an earlier panic, or similar.
@@ -3652,10 +3680,22 @@ public struct FfiConverterTypeKringError: FfiConverterRustBuffer {
         case 12: return .Storage(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 13: return .SecretStore(
+        case 13: return .Rejected(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .Internal(
+        case 14: return .InviteUnusable(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 15: return .SecretStore(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 16: return .Network(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 17: return .Relay(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 18: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -3730,13 +3770,33 @@ public struct FfiConverterTypeKringError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .SecretStore(reason):
+        case let .Rejected(reason):
             writeInt(&buf, Int32(13))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Internal(reason):
+        case let .InviteUnusable(reason):
             writeInt(&buf, Int32(14))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .SecretStore(reason):
+            writeInt(&buf, Int32(15))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Network(reason):
+            writeInt(&buf, Int32(16))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Relay(reason):
+            writeInt(&buf, Int32(17))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Internal(reason):
+            writeInt(&buf, Int32(18))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -5510,7 +5570,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_kringclient_create_circle() != 9049) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_kring_ffi_checksum_method_kringclient_device_id() != 8861) {
+    if (uniffi_kring_ffi_checksum_method_kringclient_device_id() != 31868) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_kringclient_import_circle() != 34241) {

@@ -4,7 +4,7 @@ import Foundation
 import XCTest
 @testable import Kring
 
-private let deviceSecret = "kring.device.actor"
+private let deviceSecret = "device"
 
 final class KringTests: KringTestCase {
     func testCreateCircleAddAndClaimTaskSurvivesReopening() throws {
@@ -35,9 +35,11 @@ final class KringTests: KringTestCase {
         let secrets = RecordingSecretStore()
         let first = try KringClient.open(dataDir: dir("a").path, secretStore: secrets)
         XCTAssertEqual(secrets.calls, ["get \(deviceSecret)", "put \(deviceSecret)"])
-        let stored = try XCTUnwrap(secrets.secrets[deviceSecret])
-        XCTAssertEqual(stored.count, 32)
-        XCTAssertEqual(stored.map { String(format: "%02x", $0) }.joined(), first.deviceId())
+        // Core's device identity: version byte, ed25519 seed, X25519 secret.
+        XCTAssertEqual(secrets.secrets[deviceSecret]?.count, 65)
+        // The device id is the ed25519 verifying key (and the automerge actor id).
+        XCTAssertEqual(first.deviceId().count, 64)
+        XCTAssertTrue(first.deviceId().allSatisfy { "0123456789abcdef".contains($0) })
 
         secrets.clearCalls()
         let again = try KringClient.open(dataDir: dir("a").path, secretStore: secrets)
@@ -55,8 +57,8 @@ final class KringTests: KringTestCase {
         assertKring("SecretStore") {
             _ = try KringClient.open(dataDir: self.dir("x").path, secretStore: FailingSecretStore(KeychainLocked()))
         }
-        // A KringError thrown by the app's store crosses back as itself.
-        assertKring("Storage") {
+        // Whatever the app's store throws, it is the store that failed.
+        assertKring("SecretStore") {
             _ = try KringClient.open(
                 dataDir: self.dir("x").path,
                 secretStore: FailingSecretStore(KringError.Storage(reason: "disk full"))

@@ -1,0 +1,99 @@
+//! The device identity behind the FFI: kept in the app's `SecretStore`, and the actor
+//! of every change the device makes (what lets envelopes be checked against their
+//! signer). The journeys through the generated bindings are tested in Kotlin
+//! (scripts/kotlin-tests.sh).
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use kring_core::identity::DeviceIdentity;
+use kring_core::plan::{Language, NewTask};
+use kring_ffi::{KringClient, KringError, SecretStore, DEVICE_SECRET};
+
+#[derive(Default)]
+struct MemorySecrets(Mutex<HashMap<String, Vec<u8>>>);
+
+impl SecretStore for MemorySecrets {
+    fn get(&self, name: String) -> Result<Option<Vec<u8>>, KringError> {
+        Ok(self.0.lock().unwrap().get(&name).cloned())
+    }
+    fn put(&self, name: String, value: Vec<u8>) -> Result<(), KringError> {
+        self.0.lock().unwrap().insert(name, value);
+        Ok(())
+    }
+    fn delete(&self, name: String) -> Result<(), KringError> {
+        self.0.lock().unwrap().remove(&name);
+        Ok(())
+    }
+}
+
+fn open(dir: &std::path::Path, secrets: &Arc<MemorySecrets>) -> Arc<KringClient> {
+    KringClient::open(dir.to_str().unwrap().to_owned(), secrets.clone()).unwrap()
+}
+
+/// The actors of every change in an exported document.
+fn actors(document: &[u8]) -> BTreeSet<String> {
+    automerge::Automerge::load(document)
+        .unwrap()
+        .get_changes(&[])
+        .iter()
+        .map(|c| c.actor_id().to_hex_string())
+        .collect()
+}
+
+#[test]
+fn every_change_carries_the_device_key_kept_in_the_secret_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemorySecrets::default());
+    let client = open(dir.path(), &secrets);
+
+    let stored = secrets.get(DEVICE_SECRET.to_owned()).unwrap().unwrap();
+    let identity = DeviceIdentity::from_secret_bytes(&stored).unwrap();
+    assert_eq!(identity.id().to_string(), client.device_id());
+
+    let circle = client
+        .create_circle("Kring".into(), Language::Nl, "Anna".into())
+        .unwrap();
+    circle.add_task(NewTask::simple("Boodschappen")).unwrap();
+    assert_eq!(
+        actors(&circle.export().unwrap()),
+        BTreeSet::from([client.device_id()])
+    );
+}
+
+#[test]
+fn the_secret_store_decides_who_the_device_is_even_over_an_existing_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let first_keys = Arc::new(MemorySecrets::default());
+    let first = open(dir.path(), &first_keys);
+    let circle_id = first
+        .create_circle("Kring".into(), Language::En, "Anna".into())
+        .unwrap()
+        .circle_id();
+    drop(first);
+
+    // The keystore was reset (a restored phone, say) but the data directory survived:
+    // the device gets a new identity, and its new changes carry it.
+    let second_keys = Arc::new(MemorySecrets::default());
+    let second = open(dir.path(), &second_keys);
+    let circle = second.open_circle(circle_id).unwrap();
+    circle.set_question("Wat nu?".into()).unwrap();
+    let old = DeviceIdentity::from_secret_bytes(
+        &first_keys.get(DEVICE_SECRET.to_owned()).unwrap().unwrap(),
+    )
+    .unwrap();
+    assert_ne!(old.id().to_string(), second.device_id());
+    assert_eq!(
+        actors(&circle.export().unwrap()),
+        BTreeSet::from([old.id().to_string(), second.device_id()])
+    );
+}
+
+#[test]
+fn an_unreadable_device_secret_is_a_secret_store_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemorySecrets::default());
+    secrets.put(DEVICE_SECRET.to_owned(), vec![1, 2, 3]).unwrap();
+    let error = KringClient::open(dir.path().to_str().unwrap().to_owned(), secrets).unwrap_err();
+    assert!(matches!(error, KringError::SecretStore { .. }), "{error:?}");
+}
