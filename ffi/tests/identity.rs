@@ -93,7 +93,9 @@ fn the_secret_store_decides_who_the_device_is_even_over_an_existing_database() {
 fn an_unreadable_device_secret_is_a_secret_store_error() {
     let dir = tempfile::tempdir().unwrap();
     let secrets = Arc::new(MemorySecrets::default());
-    secrets.put(DEVICE_SECRET.to_owned(), vec![1, 2, 3]).unwrap();
+    secrets
+        .put(DEVICE_SECRET.to_owned(), vec![1, 2, 3])
+        .unwrap();
     let error = KringClient::open(dir.path().to_str().unwrap().to_owned(), secrets).unwrap_err();
     assert!(matches!(error, KringError::SecretStore { .. }), "{error:?}");
 }
