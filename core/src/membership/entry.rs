@@ -1,6 +1,6 @@
 //! Membership log entries: what they say, how they are encoded and signed.
 //!
-//! Stored form of an entry (see [`crate::wire`]):
+//! Stored form of an entry (see `core/src/wire.rs`):
 //!
 //! ```text
 //! entry = 0x01 || postcard { body: bytes, signature: [u8; 64], redemption: Option<[u8; 64]> }
