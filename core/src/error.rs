@@ -164,6 +164,26 @@ pub enum Error {
     },
     #[error("cannot reach the relay: {0}")]
     Network(String),
+    #[error("the relay expects envelope {expected_seq} of this device next")]
+    RelayGap { expected_seq: u64 },
+    #[error("circle {0} has no relay set")]
+    NoRelay(String),
+    #[error("circle {0} came from a file and has no membership log here, so it cannot sync")]
+    LocalOnly(String),
+    #[error("the plan of circle {0} is not on the relay yet; sync again later")]
+    PlanNotAvailable(String),
+}
+
+impl Error {
+    /// Whether trying the same request again later may succeed: the relay was
+    /// unreachable, overloaded or failed internally. Refusals are not transient.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Network(_) | Error::RateLimited { .. } => true,
+            Error::Relay { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -140,7 +140,7 @@ pub fn status_and_code(error: &Error) -> (u16, &'static str) {
         Error::UnknownCircle(_) => (404, "unknown_circle"),
         Error::HeadMoved { .. } => (409, "head_moved"),
         Error::CircleExists(_) => (409, "circle_exists"),
-        Error::BrokenChain { .. } => (409, "gap"),
+        Error::BrokenChain { .. } | Error::RelayGap { .. } => (409, "gap"),
         Error::Fork { .. } => (409, "fork"),
         Error::StaleEpoch { .. } => (409, "stale_epoch"),
         Error::AlreadyApplied { .. }
@@ -177,7 +177,9 @@ impl ErrorBody {
             _ => None,
         };
         let expected_seq = match error {
-            Error::BrokenChain { expected_seq, .. } => Some(*expected_seq),
+            Error::BrokenChain { expected_seq, .. } | Error::RelayGap { expected_seq } => {
+                Some(*expected_seq)
+            }
             _ => None,
         };
         (
