@@ -54,6 +54,7 @@ const STEPS: &[&str] = &[
          last_attempt_at INTEGER,
          last_error TEXT,
          offline INTEGER NOT NULL DEFAULT 0,
+         removed INTEGER NOT NULL DEFAULT 0,
          pending_join TEXT
      );",
 ];

@@ -89,6 +89,9 @@ pub struct SyncRecord {
     pub last_error: Option<String>,
     /// The last attempt failed because the relay could not be reached.
     pub offline: bool,
+    /// The relay refused this device as removed from the circle (a removed device
+    /// may no longer read the log, so it learns this from the refusal).
+    pub removed: bool,
     /// A join whose membership entry is in but whose plan could not be fetched yet
     /// (JSON, owned by the device façade).
     pub pending_join: Option<String>,
@@ -106,6 +109,7 @@ impl SyncRecord {
             last_attempt_at: None,
             last_error: None,
             offline: false,
+            removed: false,
             pending_join: None,
         }
     }
@@ -452,14 +456,15 @@ impl StoreTx<'_> {
             .collect();
         self.tx.execute(
             "INSERT INTO sync_state (circle_id, relay_url, registered, pull_cursor, sealed_heads,
-                 last_synced_at, last_attempt_at, last_error, offline, pending_join)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                 last_synced_at, last_attempt_at, last_error, offline, removed, pending_join)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
              ON CONFLICT (circle_id) DO UPDATE SET
                  relay_url = excluded.relay_url, registered = excluded.registered,
                  pull_cursor = excluded.pull_cursor, sealed_heads = excluded.sealed_heads,
                  last_synced_at = excluded.last_synced_at,
                  last_attempt_at = excluded.last_attempt_at,
                  last_error = excluded.last_error, offline = excluded.offline,
+                 removed = excluded.removed,
                  pending_join = excluded.pending_join",
             params![
                 record.circle.as_str(),
@@ -471,6 +476,7 @@ impl StoreTx<'_> {
                 record.last_attempt_at.map(|t| t.0),
                 record.last_error,
                 record.offline,
+                record.removed,
                 record.pending_join,
             ],
         )?;
@@ -552,13 +558,10 @@ impl StoreTx<'_> {
         &self,
         circle: &CircleId,
         me: &DeviceId,
-        device_seq: u64,
-        hash: &EnvelopeHash,
-        bytes: &[u8],
-        cursor: u64,
+        echo: &OwnEnvelope,
         now: Timestamp,
     ) -> Result<()> {
-        self.mark_acked(circle, me, device_seq, None)?;
+        self.mark_acked(circle, me, echo.device_seq, None)?;
         self.tx.execute(
             "INSERT INTO envelopes (circle_id, author, device_seq, hash, bytes, state, cursor, stored_at)
              VALUES (?1, ?2, ?3, ?4, ?5, 'acked', ?6, ?7)
@@ -568,10 +571,10 @@ impl StoreTx<'_> {
             params![
                 circle.as_str(),
                 me.to_string(),
-                to_i64(device_seq)?,
-                &hash.as_bytes()[..],
-                bytes,
-                to_i64(cursor)?,
+                to_i64(echo.device_seq)?,
+                &echo.hash.as_bytes()[..],
+                echo.bytes,
+                echo.cursor.map(to_i64).transpose()?,
                 now.0,
             ],
         )?;
@@ -745,7 +748,8 @@ mod read {
                 last_attempt_at: r.get(6)?,
                 last_error: r.get(7)?,
                 offline: r.get(8)?,
-                pending_join: r.get(9)?,
+                removed: r.get(9)?,
+                pending_join: r.get(10)?,
             },
         ))
     }
@@ -759,11 +763,12 @@ mod read {
         last_attempt_at: Option<i64>,
         last_error: Option<String>,
         offline: bool,
+        removed: bool,
         pending_join: Option<String>,
     }
 
     fn to_record(id: String, raw: SyncRecordRaw) -> Result<SyncRecord> {
-        if raw.sealed_heads.len() % 32 != 0 {
+        if !raw.sealed_heads.len().is_multiple_of(32) {
             return Err(Error::MalformedDocument("stored sealed heads".into()));
         }
         let sealed_heads = raw
@@ -781,12 +786,13 @@ mod read {
             last_attempt_at: raw.last_attempt_at.map(Timestamp),
             last_error: raw.last_error,
             offline: raw.offline,
+            removed: raw.removed,
             pending_join: raw.pending_join,
         })
     }
 
     const SYNC_COLUMNS: &str = "SELECT circle_id, relay_url, registered, pull_cursor, sealed_heads,
-         last_synced_at, last_attempt_at, last_error, offline, pending_join FROM sync_state";
+         last_synced_at, last_attempt_at, last_error, offline, removed, pending_join FROM sync_state";
 
     pub fn sync_record(conn: &Connection, circle: &CircleId) -> Result<Option<SyncRecord>> {
         let row = conn
@@ -942,6 +948,27 @@ mod read {
 }
 
 impl StoreTx<'_> {
+    /// The hash of this device's envelope `device_seq`, if the outbox has it.
+    pub fn own_hash(
+        &self,
+        circle: &CircleId,
+        me: &DeviceId,
+        device_seq: u64,
+    ) -> Result<Option<EnvelopeHash>> {
+        let hash: Option<Vec<u8>> = self
+            .tx
+            .query_row(
+                "SELECT hash FROM envelopes
+                 WHERE circle_id = ?1 AND author = ?2 AND device_seq = ?3
+                   AND state IN ('pending', 'acked')",
+                params![circle.as_str(), me.to_string(), to_i64(device_seq)?],
+                |r| r.get(0),
+            )
+            .optional()?;
+        hash.map(|h| hash32(&h).map(EnvelopeHash::from_bytes))
+            .transpose()
+    }
+
     pub fn last_acked(
         &self,
         circle: &CircleId,

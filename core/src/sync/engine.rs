@@ -175,6 +175,7 @@ pub enum Incoming {
         device_seq: u64,
         hash: EnvelopeHash,
         cursor: u64,
+        bytes: Vec<u8>,
     },
     /// At or before the author's last envelope seen here: already processed.
     Duplicate,
@@ -246,6 +247,7 @@ pub fn classify(
             device_seq: header.device_seq,
             hash: verified.hash(),
             cursor,
+            bytes,
         };
     }
     match header.check_follows(heads.get(&header.author).copied()) {
@@ -534,6 +536,7 @@ pub fn status(
 ) -> SyncStatus {
     let connectivity = match (record, standing) {
         (_, Some(Standing::Removed)) => Connectivity::Removed,
+        (Some(r), _) if r.removed => Connectivity::Removed,
         (None, _) => Connectivity::LocalOnly,
         (Some(r), _) if r.relay_url.is_none() => Connectivity::NoRelay,
         (Some(r), _) if r.last_attempt_at.is_none() => Connectivity::NotSynced,

@@ -98,35 +98,30 @@ impl LiveConnection {
         }
     }
 
-    /// The next event; pings the relay when it has been quiet for [`PING_EVERY`] and
-    /// gives up with a network error after [`SILENCE_LIMIT`] without any frame.
-    pub async fn next(&mut self) -> Result<LiveEvent> {
-        let mut quiet = Duration::ZERO;
-        loop {
-            match tokio::time::timeout(PING_EVERY, self.socket.next()).await {
-                Err(_) => {
-                    quiet += PING_EVERY;
-                    if quiet >= SILENCE_LIMIT {
-                        return Err(Error::Network("the live connection went silent".into()));
-                    }
-                    self.socket
-                        .send(Message::Ping(Vec::new().into()))
-                        .await
-                        .map_err(|e| Error::Network(e.to_string()))?;
-                }
-                Ok(None) | Ok(Some(Ok(Message::Close(_)))) => return Ok(LiveEvent::Closed),
-                Ok(Some(Err(e))) => return Err(Error::Network(e.to_string())),
-                Ok(Some(Ok(Message::Text(text)))) => {
-                    return Ok(match serde_json::from_str::<LiveNotice>(text.as_str()) {
-                        Ok(notice) => LiveEvent::Notice(notice),
-                        Err(_) => LiveEvent::Other,
-                    })
-                }
-                // Pings are answered by tungstenite itself; pongs and binary frames
-                // only show the connection is alive.
-                Ok(Some(Ok(_))) => quiet = Duration::ZERO,
+    /// The next frame. Cancel-safe (so it can sit in a `select!` next to a timer):
+    /// the caller keeps time, pings with [`LiveConnection::ping`] when the relay has
+    /// been quiet for [`PING_EVERY`], and gives up after [`SILENCE_LIMIT`].
+    pub async fn recv(&mut self) -> Result<LiveEvent> {
+        match self.socket.next().await {
+            None | Some(Ok(Message::Close(_))) => Ok(LiveEvent::Closed),
+            Some(Err(e)) => Err(Error::Network(e.to_string())),
+            Some(Ok(Message::Text(text))) => {
+                Ok(match serde_json::from_str::<LiveNotice>(text.as_str()) {
+                    Ok(notice) => LiveEvent::Notice(notice),
+                    Err(_) => LiveEvent::Other,
+                })
             }
+            // Pings are answered by tungstenite itself; pongs and binary frames only
+            // show that the connection is alive.
+            Some(Ok(_)) => Ok(LiveEvent::Other),
         }
+    }
+
+    pub async fn ping(&mut self) -> Result<()> {
+        self.socket
+            .send(Message::Ping(Vec::new().into()))
+            .await
+            .map_err(|e| Error::Network(e.to_string()))
     }
 
     pub async fn close(mut self) {
