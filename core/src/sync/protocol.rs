@@ -138,6 +138,8 @@ pub fn status_and_code(error: &Error) -> (u16, &'static str) {
             (403, "forbidden")
         }
         Error::UnknownCircle(_) => (404, "unknown_circle"),
+        Error::NotFound(_) => (404, "not_found"),
+        Error::BadRequest(_) => (400, "bad_request"),
         Error::HeadMoved { .. } => (409, "head_moved"),
         Error::CircleExists(_) => (409, "circle_exists"),
         Error::BrokenChain { .. } | Error::RelayGap { .. } => (409, "gap"),
@@ -149,7 +151,11 @@ pub fn status_and_code(error: &Error) -> (u16, &'static str) {
         | Error::InviteExpired { .. }
         | Error::InviteReused(_)
         | Error::WrongActor { .. }
-        | Error::UnknownEpoch(_) => (409, "rejected"),
+        | Error::UnknownEpoch(_)
+        | Error::WrongCircle { .. }
+        | Error::AlreadyExists(_)
+        | Error::UnknownMember(_)
+        | Error::EntryClockSkew { .. } => (409, "rejected"),
         Error::Oversized { .. } => (413, "too_large"),
         Error::RateLimited { .. } => (429, "rate_limited"),
         Error::Malformed { .. }
