@@ -6,19 +6,20 @@ use std::path::{Path, PathBuf};
 use kring_core::export::{export_plan, ExportFormat};
 use kring_core::followup::{coordinator_overview, my_week};
 use kring_core::plan::{
-    CircleId, CirclePlan, Language, LogKind, NewCircle, NewMember, NewTask, OwnerKind, PlanList,
-    PlanStatus, PlanView, Relation, Rsvp, Schedule, TaskCategory,
+    CircleId, CirclePlan, Language, LogKind, NewMember, NewTask, OwnerKind, PlanList, PlanStatus,
+    PlanView, Relation, Rsvp, Schedule, TaskCategory,
 };
 use serde::Serialize;
 
 use crate::args::*;
-use crate::context::{self, Context, OpenCircle};
+use crate::context::{self, Context, Editing};
 use crate::dates;
 use crate::error::{CliError, CliResult};
+use crate::network;
 use crate::render;
 
 /// Prints `value` as JSON with `--json`, else the human text.
-fn output<T: Serialize>(ctx: &Context, value: &T, human: impl FnOnce() -> String) -> CliResult {
+pub fn output<T: Serialize>(ctx: &Context, value: &T, human: impl FnOnce() -> String) -> CliResult {
     if ctx.json {
         println!("{}", serde_json::to_string_pretty(value)?);
     } else {
@@ -27,19 +28,20 @@ fn output<T: Serialize>(ctx: &Context, value: &T, human: impl FnOnce() -> String
     Ok(())
 }
 
-fn parse<T: std::str::FromStr<Err = kring_core::Error>>(s: &str) -> CliResult<T> {
+pub fn parse<T: std::str::FromStr<Err = kring_core::Error>>(s: &str) -> CliResult<T> {
     Ok(s.parse::<T>()?)
 }
 
-/// Runs `op` on the current circle as "me" and saves the result durably.
+/// Runs `op` on the current circle as "me"; when it returns, the change is durable
+/// and sealed into the outbox for the next sync (see `Device::change`).
 fn mutate<T>(
     ctx: &mut Context,
-    op: impl FnOnce(&mut OpenCircle, kring_core::Timestamp) -> CliResult<T>,
+    op: impl FnOnce(&mut Editing<'_>, kring_core::Timestamp) -> CliResult<T>,
 ) -> CliResult<T> {
-    let mut circle = ctx.open_current()?;
-    let result = op(&mut circle, ctx.now)?;
-    ctx.save(&mut circle)?;
-    Ok(result)
+    let circle = ctx.current()?.id;
+    let now = ctx.now;
+    ctx.device
+        .change(&circle, now, |plan, me| op(&mut Editing { plan, me }, now))
 }
 
 pub fn run(ctx: &mut Context, command: Command) -> CliResult {
@@ -87,8 +89,8 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
         Command::Followup { lang } => {
             let lang: Language = parse(&lang)?;
             let mut views = Vec::new();
-            for stored in ctx.store.circles()? {
-                views.push(ctx.store.load(&stored.id)?.view());
+            for stored in ctx.device.circles()? {
+                views.push(ctx.device.view(&stored.id)?);
             }
             let overview = coordinator_overview(&views, ctx.now);
             output(ctx, &overview, || render::followup(&overview, lang))
@@ -102,21 +104,35 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
         }
         Command::Merge { file } => {
             let bytes = read_file(&file)?;
-            let added = mutate(ctx, |c, _| Ok(c.plan.merge_bytes(&bytes)?))?;
+            let circle = ctx.current()?.id;
+            let added = ctx.device.merge_bytes(&circle, &bytes)?;
             println!("Merged {added} new change(s).");
             Ok(())
         }
         Command::Demo { keep } => crate::demo::run(keep),
         Command::Import { file, as_member } => {
             let bytes = read_file(&file)?;
-            let mut plan = CirclePlan::load(&bytes, ctx.store.actor_id()?)?;
-            let view = plan.view();
+            let view = CirclePlan::load(&bytes, ctx.device.actor())?.view();
             let me = context::member(&view, &as_member)?;
-            ctx.store.add_circle(&mut plan, &me, ctx.now)?;
-            ctx.set_current(plan.circle_id())?;
+            let id = ctx.device.import_circle(&bytes, &me, ctx.now)?;
+            ctx.set_current(&id)?;
             println!("Added {} as {}.", view.circle.name, view.display_name(&me));
             Ok(())
         }
+        Command::Identity => network::identity(ctx),
+        Command::Relay(cmd) => network::relay(ctx, cmd),
+        Command::Invite {
+            capability,
+            expires_in_days,
+        } => network::invite(ctx, &capability, expires_in_days),
+        Command::Join {
+            link,
+            name,
+            relation,
+        } => network::join(ctx, &link, &name, &relation),
+        Command::Sync => network::sync(ctx),
+        Command::Watch { seconds } => network::watch(ctx, seconds),
+        Command::Status => network::status(ctx),
     }
 }
 
@@ -178,33 +194,28 @@ struct CircleRow {
 
 fn circle(ctx: &mut Context, cmd: CircleCmd) -> CliResult {
     match cmd {
-        CircleCmd::Create { name, me, lang } => {
+        CircleCmd::Create {
+            name,
+            me,
+            lang,
+            relay,
+        } => {
             let language: Language = parse(&lang)?;
-            let (mut plan, _me_id) = CirclePlan::create(
-                ctx.store.actor_id()?,
-                CircleId::random(),
-                NewCircle {
-                    name,
-                    language,
-                    main_person_name: me,
-                },
-                ctx.now,
-            )?;
-            let me_id = plan.main_person()?;
-            ctx.store.add_circle(&mut plan, &me_id, ctx.now)?;
-            ctx.set_current(plan.circle_id())?;
+            let id = ctx
+                .device
+                .create_circle(&name, language, &me, relay.as_deref(), ctx.now)?;
+            ctx.set_current(&id)?;
             println!(
-                "Created circle {} ({}).",
-                plan.view().circle.name,
-                plan.circle_id()
+                "Created circle {} ({id}).",
+                ctx.device.view(&id)?.circle.name
             );
             Ok(())
         }
         CircleCmd::List => {
             let current = ctx.current().ok().map(|c| c.id);
             let mut rows = Vec::new();
-            for stored in ctx.store.circles()? {
-                let view = ctx.store.load(&stored.id)?.view();
+            for stored in ctx.device.circles()? {
+                let view = ctx.device.view(&stored.id)?;
                 rows.push(CircleRow {
                     current: current.as_ref() == Some(&stored.id),
                     name: view.circle.name.clone(),
@@ -233,7 +244,7 @@ fn circle(ctx: &mut Context, cmd: CircleCmd) -> CliResult {
             })
         }
         CircleCmd::Use { circle } => {
-            let circles = ctx.store.circles()?;
+            let circles = ctx.device.circles()?;
             let chosen = context::unique_prefix(
                 circles.iter().map(|c| (c.id.as_str(), c)),
                 &circle,
@@ -276,10 +287,12 @@ fn member(ctx: &mut Context, cmd: MemberCmd) -> CliResult {
             })
         }
         MemberCmd::Remove { member } => {
-            mutate(ctx, |c, now| {
-                let id = context::member(&c.plan.view(), &member)?;
-                Ok(c.plan.remove_member(&c.me, &id, now)?)
-            })?;
+            let circle = ctx.open_current()?;
+            let id = context::member(&circle.plan.view(), &member)?;
+            let circle = circle.plan.circle_id().clone();
+            // For someone in the membership log this goes through the relay (the key
+            // rotates, so they cannot read what is written afterwards).
+            ctx.device.remove_member(&circle, &id, ctx.now)?;
             println!("Removed.");
             Ok(())
         }

@@ -214,19 +214,22 @@ impl Device {
     /// that the device may write (a reader gets [`Error::ReadOnly`], a removed device
     /// [`Error::Removed`]), runs `op`, then in one transaction saves the document and
     /// seals the device's new changes into the outbox. On `Err` nothing is stored.
-    pub fn change<T>(
+    ///
+    /// `op` may fail with any error a core [`Error`] converts into (the CLI's own
+    /// error type, say), so callers can resolve names to ids inside it.
+    pub fn change<T, E: From<Error>>(
         &mut self,
         circle: &CircleId,
         now: Timestamp,
-        op: impl FnOnce(&mut CirclePlan, &MemberId) -> Result<T>,
-    ) -> Result<T> {
+        op: impl FnOnce(&mut CirclePlan, &MemberId) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
         let actor = self.actor();
         let tx = self.store.begin()?;
         let stored = tx.circle(circle)?;
         let trust = trust_in(&tx, &self.identity, circle)?;
         if let Some(trust) = &trust {
             if tx.sync_record(circle)?.is_some_and(|r| r.removed) {
-                return Err(Error::Removed(self.identity.id()));
+                return Err(Error::Removed(self.identity.id()).into());
             }
             require_writer(trust, &self.identity.id())?;
         }

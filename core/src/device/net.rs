@@ -264,7 +264,9 @@ impl Device {
             })?;
         }
         if in_plan {
-            self.change(circle, now, |plan, me| plan.remove_member(me, member, now))?;
+            self.change(circle, now, |plan, me| -> Result<()> {
+                plan.remove_member(me, member, now)
+            })?;
         }
         if in_log {
             // Best effort: the plan's part is durable in the outbox either way.
