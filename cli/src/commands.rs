@@ -75,7 +75,7 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
         Command::Offer(cmd) => offer(ctx, cmd),
         Command::Post { text, kind } => {
             let kind: LogKind = parse(&kind)?;
-            mutate(ctx, |c, now| Ok(c.plan.post(&c.me, kind, &text, now)?))?;
+            mutate(ctx, |c, now| Ok(c.plan.post(c.me, kind, &text, now)?))?;
             println!("Posted.");
             Ok(())
         }
@@ -267,7 +267,7 @@ fn member(ctx: &mut Context, cmd: MemberCmd) -> CliResult {
             let relation: Relation = parse(&relation)?;
             let id = mutate(ctx, |c, now| {
                 Ok(c.plan.add_member(
-                    &c.me,
+                    c.me,
                     NewMember {
                         display_name: name.clone(),
                         relation,
@@ -338,7 +338,7 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
                     .as_deref()
                     .map(|m| context::member(&c.plan.view(), m))
                     .transpose()?;
-                Ok(c.plan.add_task(&c.me, NewTask { checker, ..new }, now)?)
+                Ok(c.plan.add_task(c.me, NewTask { checker, ..new }, now)?)
             })?;
             println!("Added task {}.", id.short());
             Ok(())
@@ -351,7 +351,7 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
         TaskCmd::Claim { task } => {
             let title = mutate(ctx, |c, now| {
                 let id = context::task(&c.plan.view(), &task)?;
-                c.plan.claim_task(&c.me, &id, now)?;
+                c.plan.claim_task(c.me, &id, now)?;
                 Ok(c.plan.task(&id)?.title)
             })?;
             println!("You claimed “{title}”.");
@@ -360,7 +360,7 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
         TaskCmd::Unclaim { task } => {
             mutate(ctx, |c, now| {
                 let id = context::task(&c.plan.view(), &task)?;
-                Ok(c.plan.unclaim_task(&c.me, &id, now)?)
+                Ok(c.plan.unclaim_task(c.me, &id, now)?)
             })?;
             println!("Your place is free again.");
             Ok(())
@@ -373,7 +373,7 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
             let occurrence = occurrence.as_deref().map(dates::parse).transpose()?;
             mutate(ctx, |c, now| {
                 let id = context::task(&c.plan.view(), &task)?;
-                Ok(c.plan.complete_task(&c.me, &id, occurrence, &note, now)?)
+                Ok(c.plan.complete_task(c.me, &id, occurrence, &note, now)?)
             })?;
             println!("Marked done. Thank you!");
             Ok(())
@@ -381,7 +381,7 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
         TaskCmd::Cancel { task } => {
             mutate(ctx, |c, now| {
                 let id = context::task(&c.plan.view(), &task)?;
-                Ok(c.plan.cancel_task(&c.me, &id, now)?)
+                Ok(c.plan.cancel_task(c.me, &id, now)?)
             })?;
             println!("Cancelled.");
             Ok(())
@@ -392,14 +392,14 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
 fn plan(ctx: &mut Context, cmd: PlanCmd) -> CliResult {
     let add = |ctx: &mut Context, list: PlanList, text: String| -> CliResult {
         mutate(ctx, |c, now| {
-            Ok(c.plan.add_to_list(&c.me, list, &text, now)?)
+            Ok(c.plan.add_to_list(c.me, list, &text, now)?)
         })?;
         println!("Added.");
         Ok(())
     };
     match cmd {
         PlanCmd::Question { text } => {
-            mutate(ctx, |c, now| Ok(c.plan.set_question(&c.me, &text, now)?))?;
+            mutate(ctx, |c, now| Ok(c.plan.set_question(c.me, &text, now)?))?;
             println!("Question set.");
             Ok(())
         }
@@ -408,19 +408,19 @@ fn plan(ctx: &mut Context, cmd: PlanCmd) -> CliResult {
         PlanCmd::Contingency { text } => add(ctx, PlanList::Contingencies, text),
         PlanCmd::Status { status } => {
             let to: PlanStatus = parse(&status)?;
-            mutate(ctx, |c, now| Ok(c.plan.set_plan_status(&c.me, to, now)?))?;
+            mutate(ctx, |c, now| Ok(c.plan.set_plan_status(c.me, to, now)?))?;
             println!("The plan is now {to}.");
             Ok(())
         }
         PlanCmd::Approve => {
-            mutate(ctx, |c, now| Ok(c.plan.approve_plan(&c.me, now)?))?;
+            mutate(ctx, |c, now| Ok(c.plan.approve_plan(c.me, now)?))?;
             println!("You approved the plan.");
             Ok(())
         }
         PlanCmd::ReviewDate { date } => {
             let at = dates::parse(&date)?;
             mutate(ctx, |c, now| {
-                Ok(c.plan.set_next_review(&c.me, Some(at), now)?)
+                Ok(c.plan.set_next_review(c.me, Some(at), now)?)
             })?;
             println!("Next evaluation: {}.", dates::format(at));
             Ok(())
@@ -428,7 +428,7 @@ fn plan(ctx: &mut Context, cmd: PlanCmd) -> CliResult {
         PlanCmd::Review { summary, next } => {
             let next = next.as_deref().map(dates::parse).transpose()?;
             mutate(ctx, |c, now| {
-                Ok(c.plan.record_review(&c.me, &summary, next, now)?)
+                Ok(c.plan.record_review(c.me, &summary, next, now)?)
             })?;
             println!("Evaluation recorded.");
             Ok(())
@@ -439,7 +439,7 @@ fn plan(ctx: &mut Context, cmd: PlanCmd) -> CliResult {
 fn condition(ctx: &mut Context, cmd: ConditionCmd) -> CliResult {
     match cmd {
         ConditionCmd::Add { text } => {
-            let id = mutate(ctx, |c, now| Ok(c.plan.set_condition(&c.me, &text, now)?))?;
+            let id = mutate(ctx, |c, now| Ok(c.plan.set_condition(c.me, &text, now)?))?;
             println!("Safety condition {} set.", id.short());
         }
         ConditionCmd::Accept { condition } => {
@@ -450,7 +450,7 @@ fn condition(ctx: &mut Context, cmd: ConditionCmd) -> CliResult {
                     &condition,
                     "condition",
                 )?;
-                Ok(c.plan.accept_condition(&c.me, &id, now)?)
+                Ok(c.plan.accept_condition(c.me, &id, now)?)
             })?;
             println!("Accepted.");
         }
@@ -462,7 +462,7 @@ fn offer(ctx: &mut Context, cmd: OfferCmd) -> CliResult {
     match cmd {
         OfferCmd::Add { text, when } => {
             let id = mutate(ctx, |c, now| {
-                Ok(c.plan.add_offer(&c.me, &text, &when, now)?)
+                Ok(c.plan.add_offer(c.me, &text, &when, now)?)
             })?;
             println!("Offer {} posted.", id.short());
         }
@@ -470,7 +470,7 @@ fn offer(ctx: &mut Context, cmd: OfferCmd) -> CliResult {
             mutate(ctx, |c, now| {
                 let view = c.plan.view();
                 let id = context::entry(view.offers.iter().map(|x| &x.id), &offer, "offer")?;
-                Ok(c.plan.withdraw_offer(&c.me, &id, now)?)
+                Ok(c.plan.withdraw_offer(c.me, &id, now)?)
             })?;
             println!("Withdrawn.");
         }
@@ -483,7 +483,7 @@ fn meeting(ctx: &mut Context, cmd: MeetingCmd) -> CliResult {
         MeetingCmd::Add { at, place, agenda } => {
             let at = dates::parse(&at)?;
             let id = mutate(ctx, |c, now| {
-                Ok(c.plan.schedule_meeting(&c.me, at, &place, &agenda, now)?)
+                Ok(c.plan.schedule_meeting(c.me, at, &place, &agenda, now)?)
             })?;
             println!("Meeting {} planned for {}.", id.short(), dates::format(at));
         }
@@ -492,7 +492,7 @@ fn meeting(ctx: &mut Context, cmd: MeetingCmd) -> CliResult {
             mutate(ctx, |c, now| {
                 let view = c.plan.view();
                 let id = context::entry(view.meetings.iter().map(|x| &x.id), &meeting, "meeting")?;
-                Ok(c.plan.rsvp(&c.me, &id, answer, now)?)
+                Ok(c.plan.rsvp(c.me, &id, answer, now)?)
             })?;
             println!("Thanks, noted: {answer}.");
         }
