@@ -423,11 +423,12 @@ pub struct Backoff {
 }
 
 impl Backoff {
-    /// For a sync a person is waiting for: gives up after about four seconds.
+    /// For a sync a person is waiting for: gives up after about a second and a half
+    /// (the outbox keeps everything for the next attempt).
     pub const SYNC: Backoff = Backoff {
-        initial: Duration::from_millis(250),
-        max: Duration::from_secs(2),
-        attempts: 5,
+        initial: Duration::from_millis(200),
+        max: Duration::from_secs(1),
+        attempts: 4,
     };
     /// For the live connection, which keeps trying.
     pub const LIVE: Backoff = Backoff {
