@@ -287,9 +287,23 @@ fn member(ctx: &mut Context, cmd: MemberCmd) -> CliResult {
             })
         }
         MemberCmd::Remove { member } => {
-            let circle = ctx.open_current()?;
-            let id = context::member(&circle.plan.view(), &member)?;
-            let circle = circle.plan.circle_id().clone();
+            let open = ctx.open_current()?;
+            let circle = open.plan.circle_id().clone();
+            let id = match context::member(&open.plan.view(), &member) {
+                Ok(id) => id,
+                // Readers have no record in the plan (they do not write): find them
+                // by id in the membership log.
+                Err(CliError::NotFound(_)) => match ctx.device.trust(&circle)? {
+                    Some(trust) => context::unique_prefix(
+                        trust.state().members().map(|(id, _)| (id.as_str(), id)),
+                        &member,
+                        "member",
+                    )?
+                    .clone(),
+                    None => return Err(CliError::NotFound(format!("no member {member:?}"))),
+                },
+                Err(e) => return Err(e),
+            };
             // For someone in the membership log this goes through the relay (the key
             // rotates, so they cannot read what is written afterwards).
             ctx.device.remove_member(&circle, &id, ctx.now)?;
