@@ -122,7 +122,8 @@ async fn run(relay: Relay, device: DeviceId, slots: Vec<Arc<CircleSlot>>, mut so
         })
         .collect();
     let mut sent: HashMap<CircleId, Heads> = HashMap::new();
-    let mut ping = tokio::time::interval(Duration::from_secs(relay.config().ping_secs.max(1)));
+    let mut ping =
+        tokio::time::interval(Duration::from_secs(relay.config().ping_secs.clamp(1, 3600)));
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ping.tick().await;
     let mut awaiting_pong = false;
