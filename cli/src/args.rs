@@ -89,7 +89,8 @@ pub enum Command {
     },
     /// Merge an automerge file of the same circle (from another device) into this one.
     Merge { file: PathBuf },
-    /// Play a whole circle (plan made, tasks claimed offline, conflict resolved) and narrate it.
+    /// Play a whole circle, narrated, through a relay it starts on this computer:
+    /// invites, the plan, offline claims, a conflict resolved, a member removed.
     Demo {
         /// Keep the demo's data directories here instead of a temporary folder.
         #[arg(long)]

@@ -84,8 +84,8 @@ fn join(
         )));
     }
     say(&format!(
-        "{name} ({relation}, {capability}) opens the link {}… and joins",
-        &link[..32.min(link.len())]
+        "{name} ({relation}, {capability}) opens a {}-character kring://invite/… link and joins",
+        link.len()
     ));
     Ok(Phone {
         name,

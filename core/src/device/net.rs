@@ -468,10 +468,8 @@ impl<'a> Session<'a> {
     /// Reads the log from the relay and absorbs what is new.
     async fn refresh_membership(&mut self) -> Result<()> {
         for _ in 0..MAX_REFRESHES * 20 {
-            // Ask from the last entry we hold: whether the relay counts `after` as
-            // "entries already held" or as "the last seq held", we get everything new
-            // (and at most one entry we have, which absorb checks and skips).
-            let after = self.trust.len().saturating_sub(1);
+            // `after` counts the entries already held (positions >= after come back).
+            let after = self.trust.len();
             let fetched = with_retry(|| {
                 self.relay
                     .membership(Signer::Device(self.identity), &self.circle, after)
