@@ -89,7 +89,8 @@ pub enum Command {
     },
     /// Merge an automerge file of the same circle (from another device) into this one.
     Merge { file: PathBuf },
-    /// Play a whole circle (plan made, tasks claimed offline, conflict resolved) and narrate it.
+    /// Play a whole circle, narrated, through a relay it starts on this computer:
+    /// invites, the plan, offline claims, a conflict resolved, a member removed.
     Demo {
         /// Keep the demo's data directories here instead of a temporary folder.
         #[arg(long)]
@@ -102,6 +103,49 @@ pub enum Command {
         #[arg(long = "as")]
         as_member: String,
     },
+    /// This device: its id (a public key) and where it keeps its data.
+    Identity,
+    /// The relay the current circle syncs through.
+    #[command(subcommand)]
+    Relay(RelayCmd),
+    /// Make an invite link for one new person (prints a kring:// link; share it privately).
+    Invite {
+        /// member | reader | admin (only the main person invites admins).
+        #[arg(long, default_value = "member", value_parser = ["member", "reader", "admin"])]
+        capability: String,
+        /// Days until the link expires.
+        #[arg(long, default_value_t = 7)]
+        expires_in_days: u32,
+    },
+    /// Join a circle with an invite link.
+    Join {
+        link: String,
+        /// Your name, as the circle will see it.
+        #[arg(long)]
+        name: String,
+        /// family | friend | neighbour | professional | coordinator | other
+        #[arg(long, default_value = "family")]
+        relation: String,
+    },
+    /// Sync with the relay: send this device's changes, fetch everyone else's
+    /// (every circle with a relay, or the one given with --circle).
+    Sync,
+    /// Stay connected and sync whenever something changes (Ctrl-C to stop).
+    Watch {
+        /// Stop after this many seconds (for scripts and tests).
+        #[arg(long, hide = true)]
+        seconds: Option<u64>,
+    },
+    /// Sync status: last synced, changes waiting to be sent, online or offline.
+    Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RelayCmd {
+    /// Set the relay of the current circle (before its first sync).
+    Set { url: String },
+    /// Show the relay of the current circle.
+    Show,
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,6 +159,9 @@ pub enum CircleCmd {
         me: String,
         #[arg(long, default_value = "nl")]
         lang: String,
+        /// The relay the circle syncs through (can be set later: `kring relay set`).
+        #[arg(long)]
+        relay: Option<String>,
     },
     /// The circles on this device.
     List,

@@ -6,19 +6,20 @@ use std::path::{Path, PathBuf};
 use kring_core::export::{export_plan, ExportFormat};
 use kring_core::followup::{coordinator_overview, my_week};
 use kring_core::plan::{
-    CircleId, CirclePlan, Language, LogKind, NewCircle, NewMember, NewTask, OwnerKind, PlanList,
-    PlanStatus, PlanView, Relation, Rsvp, Schedule, TaskCategory,
+    CircleId, CirclePlan, Language, LogKind, NewMember, NewTask, OwnerKind, PlanList, PlanStatus,
+    PlanView, Relation, Rsvp, Schedule, TaskCategory,
 };
 use serde::Serialize;
 
 use crate::args::*;
-use crate::context::{self, Context, OpenCircle};
+use crate::context::{self, Context, Editing};
 use crate::dates;
 use crate::error::{CliError, CliResult};
+use crate::network;
 use crate::render;
 
 /// Prints `value` as JSON with `--json`, else the human text.
-fn output<T: Serialize>(ctx: &Context, value: &T, human: impl FnOnce() -> String) -> CliResult {
+pub fn output<T: Serialize>(ctx: &Context, value: &T, human: impl FnOnce() -> String) -> CliResult {
     if ctx.json {
         println!("{}", serde_json::to_string_pretty(value)?);
     } else {
@@ -27,19 +28,20 @@ fn output<T: Serialize>(ctx: &Context, value: &T, human: impl FnOnce() -> String
     Ok(())
 }
 
-fn parse<T: std::str::FromStr<Err = kring_core::Error>>(s: &str) -> CliResult<T> {
+pub fn parse<T: std::str::FromStr<Err = kring_core::Error>>(s: &str) -> CliResult<T> {
     Ok(s.parse::<T>()?)
 }
 
-/// Runs `op` on the current circle as "me" and saves the result durably.
+/// Runs `op` on the current circle as "me"; when it returns, the change is durable
+/// and sealed into the outbox for the next sync (see `Device::change`).
 fn mutate<T>(
     ctx: &mut Context,
-    op: impl FnOnce(&mut OpenCircle, kring_core::Timestamp) -> CliResult<T>,
+    op: impl FnOnce(&mut Editing<'_>, kring_core::Timestamp) -> CliResult<T>,
 ) -> CliResult<T> {
-    let mut circle = ctx.open_current()?;
-    let result = op(&mut circle, ctx.now)?;
-    ctx.save(&mut circle)?;
-    Ok(result)
+    let circle = ctx.current()?.id;
+    let now = ctx.now;
+    ctx.device
+        .change(&circle, now, |plan, me| op(&mut Editing { plan, me }, now))
 }
 
 pub fn run(ctx: &mut Context, command: Command) -> CliResult {
@@ -73,7 +75,7 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
         Command::Offer(cmd) => offer(ctx, cmd),
         Command::Post { text, kind } => {
             let kind: LogKind = parse(&kind)?;
-            mutate(ctx, |c, now| Ok(c.plan.post(&c.me, kind, &text, now)?))?;
+            mutate(ctx, |c, now| Ok(c.plan.post(c.me, kind, &text, now)?))?;
             println!("Posted.");
             Ok(())
         }
@@ -87,8 +89,8 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
         Command::Followup { lang } => {
             let lang: Language = parse(&lang)?;
             let mut views = Vec::new();
-            for stored in ctx.store.circles()? {
-                views.push(ctx.store.load(&stored.id)?.view());
+            for stored in ctx.device.circles()? {
+                views.push(ctx.device.view(&stored.id)?);
             }
             let overview = coordinator_overview(&views, ctx.now);
             output(ctx, &overview, || render::followup(&overview, lang))
@@ -102,21 +104,35 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
         }
         Command::Merge { file } => {
             let bytes = read_file(&file)?;
-            let added = mutate(ctx, |c, _| Ok(c.plan.merge_bytes(&bytes)?))?;
+            let circle = ctx.current()?.id;
+            let added = ctx.device.merge_bytes(&circle, &bytes)?;
             println!("Merged {added} new change(s).");
             Ok(())
         }
         Command::Demo { keep } => crate::demo::run(keep),
         Command::Import { file, as_member } => {
             let bytes = read_file(&file)?;
-            let mut plan = CirclePlan::load(&bytes, ctx.store.actor_id()?)?;
-            let view = plan.view();
+            let view = CirclePlan::load(&bytes, ctx.device.actor())?.view();
             let me = context::member(&view, &as_member)?;
-            ctx.store.add_circle(&mut plan, &me, ctx.now)?;
-            ctx.set_current(plan.circle_id())?;
+            let id = ctx.device.import_circle(&bytes, &me, ctx.now)?;
+            ctx.set_current(&id)?;
             println!("Added {} as {}.", view.circle.name, view.display_name(&me));
             Ok(())
         }
+        Command::Identity => network::identity(ctx),
+        Command::Relay(cmd) => network::relay(ctx, cmd),
+        Command::Invite {
+            capability,
+            expires_in_days,
+        } => network::invite(ctx, &capability, expires_in_days),
+        Command::Join {
+            link,
+            name,
+            relation,
+        } => network::join(ctx, &link, &name, &relation),
+        Command::Sync => network::sync(ctx),
+        Command::Watch { seconds } => network::watch(ctx, seconds),
+        Command::Status => network::status(ctx),
     }
 }
 
@@ -178,33 +194,28 @@ struct CircleRow {
 
 fn circle(ctx: &mut Context, cmd: CircleCmd) -> CliResult {
     match cmd {
-        CircleCmd::Create { name, me, lang } => {
+        CircleCmd::Create {
+            name,
+            me,
+            lang,
+            relay,
+        } => {
             let language: Language = parse(&lang)?;
-            let (mut plan, _me_id) = CirclePlan::create(
-                ctx.store.actor_id()?,
-                CircleId::random(),
-                NewCircle {
-                    name,
-                    language,
-                    main_person_name: me,
-                },
-                ctx.now,
-            )?;
-            let me_id = plan.main_person()?;
-            ctx.store.add_circle(&mut plan, &me_id, ctx.now)?;
-            ctx.set_current(plan.circle_id())?;
+            let id = ctx
+                .device
+                .create_circle(&name, language, &me, relay.as_deref(), ctx.now)?;
+            ctx.set_current(&id)?;
             println!(
-                "Created circle {} ({}).",
-                plan.view().circle.name,
-                plan.circle_id()
+                "Created circle {} ({id}).",
+                ctx.device.view(&id)?.circle.name
             );
             Ok(())
         }
         CircleCmd::List => {
             let current = ctx.current().ok().map(|c| c.id);
             let mut rows = Vec::new();
-            for stored in ctx.store.circles()? {
-                let view = ctx.store.load(&stored.id)?.view();
+            for stored in ctx.device.circles()? {
+                let view = ctx.device.view(&stored.id)?;
                 rows.push(CircleRow {
                     current: current.as_ref() == Some(&stored.id),
                     name: view.circle.name.clone(),
@@ -233,7 +244,7 @@ fn circle(ctx: &mut Context, cmd: CircleCmd) -> CliResult {
             })
         }
         CircleCmd::Use { circle } => {
-            let circles = ctx.store.circles()?;
+            let circles = ctx.device.circles()?;
             let chosen = context::unique_prefix(
                 circles.iter().map(|c| (c.id.as_str(), c)),
                 &circle,
@@ -256,7 +267,7 @@ fn member(ctx: &mut Context, cmd: MemberCmd) -> CliResult {
             let relation: Relation = parse(&relation)?;
             let id = mutate(ctx, |c, now| {
                 Ok(c.plan.add_member(
-                    &c.me,
+                    c.me,
                     NewMember {
                         display_name: name.clone(),
                         relation,
@@ -276,10 +287,26 @@ fn member(ctx: &mut Context, cmd: MemberCmd) -> CliResult {
             })
         }
         MemberCmd::Remove { member } => {
-            mutate(ctx, |c, now| {
-                let id = context::member(&c.plan.view(), &member)?;
-                Ok(c.plan.remove_member(&c.me, &id, now)?)
-            })?;
+            let open = ctx.open_current()?;
+            let circle = open.plan.circle_id().clone();
+            let id = match context::member(&open.plan.view(), &member) {
+                Ok(id) => id,
+                // Readers have no record in the plan (they do not write): find them
+                // by id in the membership log.
+                Err(CliError::NotFound(_)) => match ctx.device.trust(&circle)? {
+                    Some(trust) => context::unique_prefix(
+                        trust.state().members().map(|(id, _)| (id.as_str(), id)),
+                        &member,
+                        "member",
+                    )?
+                    .clone(),
+                    None => return Err(CliError::NotFound(format!("no member {member:?}"))),
+                },
+                Err(e) => return Err(e),
+            };
+            // For someone in the membership log this goes through the relay (the key
+            // rotates, so they cannot read what is written afterwards).
+            ctx.device.remove_member(&circle, &id, ctx.now)?;
             println!("Removed.");
             Ok(())
         }
@@ -325,7 +352,7 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
                     .as_deref()
                     .map(|m| context::member(&c.plan.view(), m))
                     .transpose()?;
-                Ok(c.plan.add_task(&c.me, NewTask { checker, ..new }, now)?)
+                Ok(c.plan.add_task(c.me, NewTask { checker, ..new }, now)?)
             })?;
             println!("Added task {}.", id.short());
             Ok(())
@@ -338,7 +365,7 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
         TaskCmd::Claim { task } => {
             let title = mutate(ctx, |c, now| {
                 let id = context::task(&c.plan.view(), &task)?;
-                c.plan.claim_task(&c.me, &id, now)?;
+                c.plan.claim_task(c.me, &id, now)?;
                 Ok(c.plan.task(&id)?.title)
             })?;
             println!("You claimed “{title}”.");
@@ -347,7 +374,7 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
         TaskCmd::Unclaim { task } => {
             mutate(ctx, |c, now| {
                 let id = context::task(&c.plan.view(), &task)?;
-                Ok(c.plan.unclaim_task(&c.me, &id, now)?)
+                Ok(c.plan.unclaim_task(c.me, &id, now)?)
             })?;
             println!("Your place is free again.");
             Ok(())
@@ -360,7 +387,7 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
             let occurrence = occurrence.as_deref().map(dates::parse).transpose()?;
             mutate(ctx, |c, now| {
                 let id = context::task(&c.plan.view(), &task)?;
-                Ok(c.plan.complete_task(&c.me, &id, occurrence, &note, now)?)
+                Ok(c.plan.complete_task(c.me, &id, occurrence, &note, now)?)
             })?;
             println!("Marked done. Thank you!");
             Ok(())
@@ -368,7 +395,7 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
         TaskCmd::Cancel { task } => {
             mutate(ctx, |c, now| {
                 let id = context::task(&c.plan.view(), &task)?;
-                Ok(c.plan.cancel_task(&c.me, &id, now)?)
+                Ok(c.plan.cancel_task(c.me, &id, now)?)
             })?;
             println!("Cancelled.");
             Ok(())
@@ -379,14 +406,14 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
 fn plan(ctx: &mut Context, cmd: PlanCmd) -> CliResult {
     let add = |ctx: &mut Context, list: PlanList, text: String| -> CliResult {
         mutate(ctx, |c, now| {
-            Ok(c.plan.add_to_list(&c.me, list, &text, now)?)
+            Ok(c.plan.add_to_list(c.me, list, &text, now)?)
         })?;
         println!("Added.");
         Ok(())
     };
     match cmd {
         PlanCmd::Question { text } => {
-            mutate(ctx, |c, now| Ok(c.plan.set_question(&c.me, &text, now)?))?;
+            mutate(ctx, |c, now| Ok(c.plan.set_question(c.me, &text, now)?))?;
             println!("Question set.");
             Ok(())
         }
@@ -395,19 +422,19 @@ fn plan(ctx: &mut Context, cmd: PlanCmd) -> CliResult {
         PlanCmd::Contingency { text } => add(ctx, PlanList::Contingencies, text),
         PlanCmd::Status { status } => {
             let to: PlanStatus = parse(&status)?;
-            mutate(ctx, |c, now| Ok(c.plan.set_plan_status(&c.me, to, now)?))?;
+            mutate(ctx, |c, now| Ok(c.plan.set_plan_status(c.me, to, now)?))?;
             println!("The plan is now {to}.");
             Ok(())
         }
         PlanCmd::Approve => {
-            mutate(ctx, |c, now| Ok(c.plan.approve_plan(&c.me, now)?))?;
+            mutate(ctx, |c, now| Ok(c.plan.approve_plan(c.me, now)?))?;
             println!("You approved the plan.");
             Ok(())
         }
         PlanCmd::ReviewDate { date } => {
             let at = dates::parse(&date)?;
             mutate(ctx, |c, now| {
-                Ok(c.plan.set_next_review(&c.me, Some(at), now)?)
+                Ok(c.plan.set_next_review(c.me, Some(at), now)?)
             })?;
             println!("Next evaluation: {}.", dates::format(at));
             Ok(())
@@ -415,7 +442,7 @@ fn plan(ctx: &mut Context, cmd: PlanCmd) -> CliResult {
         PlanCmd::Review { summary, next } => {
             let next = next.as_deref().map(dates::parse).transpose()?;
             mutate(ctx, |c, now| {
-                Ok(c.plan.record_review(&c.me, &summary, next, now)?)
+                Ok(c.plan.record_review(c.me, &summary, next, now)?)
             })?;
             println!("Evaluation recorded.");
             Ok(())
@@ -426,7 +453,7 @@ fn plan(ctx: &mut Context, cmd: PlanCmd) -> CliResult {
 fn condition(ctx: &mut Context, cmd: ConditionCmd) -> CliResult {
     match cmd {
         ConditionCmd::Add { text } => {
-            let id = mutate(ctx, |c, now| Ok(c.plan.set_condition(&c.me, &text, now)?))?;
+            let id = mutate(ctx, |c, now| Ok(c.plan.set_condition(c.me, &text, now)?))?;
             println!("Safety condition {} set.", id.short());
         }
         ConditionCmd::Accept { condition } => {
@@ -437,7 +464,7 @@ fn condition(ctx: &mut Context, cmd: ConditionCmd) -> CliResult {
                     &condition,
                     "condition",
                 )?;
-                Ok(c.plan.accept_condition(&c.me, &id, now)?)
+                Ok(c.plan.accept_condition(c.me, &id, now)?)
             })?;
             println!("Accepted.");
         }
@@ -449,7 +476,7 @@ fn offer(ctx: &mut Context, cmd: OfferCmd) -> CliResult {
     match cmd {
         OfferCmd::Add { text, when } => {
             let id = mutate(ctx, |c, now| {
-                Ok(c.plan.add_offer(&c.me, &text, &when, now)?)
+                Ok(c.plan.add_offer(c.me, &text, &when, now)?)
             })?;
             println!("Offer {} posted.", id.short());
         }
@@ -457,7 +484,7 @@ fn offer(ctx: &mut Context, cmd: OfferCmd) -> CliResult {
             mutate(ctx, |c, now| {
                 let view = c.plan.view();
                 let id = context::entry(view.offers.iter().map(|x| &x.id), &offer, "offer")?;
-                Ok(c.plan.withdraw_offer(&c.me, &id, now)?)
+                Ok(c.plan.withdraw_offer(c.me, &id, now)?)
             })?;
             println!("Withdrawn.");
         }
@@ -470,7 +497,7 @@ fn meeting(ctx: &mut Context, cmd: MeetingCmd) -> CliResult {
         MeetingCmd::Add { at, place, agenda } => {
             let at = dates::parse(&at)?;
             let id = mutate(ctx, |c, now| {
-                Ok(c.plan.schedule_meeting(&c.me, at, &place, &agenda, now)?)
+                Ok(c.plan.schedule_meeting(c.me, at, &place, &agenda, now)?)
             })?;
             println!("Meeting {} planned for {}.", id.short(), dates::format(at));
         }
@@ -479,7 +506,7 @@ fn meeting(ctx: &mut Context, cmd: MeetingCmd) -> CliResult {
             mutate(ctx, |c, now| {
                 let view = c.plan.view();
                 let id = context::entry(view.meetings.iter().map(|x| &x.id), &meeting, "meeting")?;
-                Ok(c.plan.rsvp(&c.me, &id, answer, now)?)
+                Ok(c.plan.rsvp(c.me, &id, answer, now)?)
             })?;
             println!("Thanks, noted: {answer}.");
         }

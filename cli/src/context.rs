@@ -1,10 +1,11 @@
-//! What every command needs: the data directory's store, the clock, the current
-//! circle and who "I" am in it, and turning what a user typed into ids.
+//! What every command needs: this device (its identity and store), the clock, the
+//! current circle and who "I" am in it, and turning what a user typed into ids.
 
 use std::path::PathBuf;
 
+use kring_core::device::Device;
 use kring_core::plan::{CircleId, CirclePlan, EntryId, MemberId, PlanView, TaskId};
-use kring_core::store::{Store, StoredCircle};
+use kring_core::store::StoredCircle;
 use kring_core::Timestamp;
 
 use crate::args::Cli;
@@ -14,7 +15,9 @@ use crate::error::{CliError, CliResult};
 const CURRENT_CIRCLE: &str = "current_circle";
 
 pub struct Context {
-    pub store: Store,
+    pub device: Device,
+    pub data_dir: PathBuf,
+    /// The time plan operations are stamped with (`--now` for demos and tests).
     pub now: Timestamp,
     pub json: bool,
     circle_arg: Option<String>,
@@ -26,19 +29,26 @@ pub struct OpenCircle {
     pub me: MemberId,
 }
 
+/// A circle being changed (inside [`Device::change`], which seals the result).
+pub struct Editing<'a> {
+    pub plan: &'a mut CirclePlan,
+    pub me: &'a MemberId,
+}
+
 impl Context {
     pub fn open(cli: &Cli) -> CliResult<Context> {
         let dir = match &cli.data_dir {
             Some(dir) => dir.clone(),
             None => default_data_dir()?,
         };
-        let store = Store::open(&dir.join("kring.db"))?;
+        let device = Device::open_in(&dir)?;
         let now = match &cli.now {
             Some(s) => dates::parse(s)?,
             None => Timestamp::now(),
         };
         Ok(Context {
-            store,
+            device,
+            data_dir: dir,
             now,
             json: cli.json,
             circle_arg: cli.circle.clone(),
@@ -47,12 +57,12 @@ impl Context {
 
     /// The circle named by `--circle`, else the current one, else the only one.
     pub fn current(&self) -> CliResult<StoredCircle> {
-        let circles = self.store.circles()?;
+        let circles = self.device.circles()?;
         if let Some(arg) = &self.circle_arg {
             return unique_prefix(circles.iter().map(|c| (c.id.as_str(), c)), arg, "circle")
                 .cloned();
         }
-        if let Some(current) = self.store.setting(CURRENT_CIRCLE)? {
+        if let Some(current) = self.device.store().setting(CURRENT_CIRCLE)? {
             let current = String::from_utf8_lossy(&current).into_owned();
             if let Some(c) = circles.iter().find(|c| c.id.as_str() == current) {
                 return Ok(c.clone());
@@ -71,21 +81,39 @@ impl Context {
 
     pub fn set_current(&self, id: &CircleId) -> CliResult {
         Ok(self
-            .store
+            .device
+            .store()
             .set_setting(CURRENT_CIRCLE, id.as_str().as_bytes())?)
     }
 
     pub fn open_current(&self) -> CliResult<OpenCircle> {
         let stored = self.current()?;
         Ok(OpenCircle {
-            plan: self.store.load(&stored.id)?,
+            plan: self.device.plan(&stored.id)?,
             me: stored.me,
         })
     }
 
-    /// Durably stores what a command changed.
-    pub fn save(&mut self, circle: &mut OpenCircle) -> CliResult {
-        Ok(self.store.save(&mut circle.plan)?)
+    pub fn has_circle_arg(&self) -> bool {
+        self.circle_arg.is_some()
+    }
+
+    /// The circle named by `--circle` among every circle with sync state (joins
+    /// waiting for their plan included), else all of them.
+    pub fn syncable(&self) -> CliResult<Vec<CircleId>> {
+        let records = self.device.store().sync_records()?;
+        let ids: Vec<CircleId> = records
+            .into_iter()
+            .filter(|r| r.relay_url.is_some())
+            .map(|r| r.circle)
+            .collect();
+        match &self.circle_arg {
+            Some(arg) => {
+                let one = unique_prefix(ids.iter().map(|c| (c.as_str(), c)), arg, "circle")?;
+                Ok(vec![one.clone()])
+            }
+            None => Ok(ids),
+        }
     }
 }
 

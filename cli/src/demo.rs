@@ -1,38 +1,54 @@
-//! `kring demo`: plays a small circle from start to finish so a newcomer sees Kring
-//! work with one command. Every device is a real data directory with its own SQLite
-//! store under a temporary folder; devices exchange the plan as automerge files, the
-//! offline path that works without any server.
+//! `kring demo`: plays a whole circle from start to finish so a newcomer sees Kring
+//! work with one command. It starts a real relay in this process on loopback (the
+//! `kring-server` library, with its own SQLite file), and every person's phone is a
+//! real device: its own data directory, keys and SQLite store, talking to the relay
+//! over HTTP exactly as the CLI and the apps do.
 
 use std::path::{Path, PathBuf};
 
+use kring_core::device::Device;
+use kring_core::membership::Capability;
 use kring_core::plan::{
-    CircleId, CirclePlan, Language, LogKind, MemberId, NewCircle, NewMember, NewTask, OwnerKind,
-    PlanList, PlanStatus, Relation, Schedule, TaskCategory,
+    CircleId, Language, LogKind, MemberId, NewTask, OwnerKind, PlanList, PlanStatus, PlanView,
+    Relation, Schedule, TaskCategory, TaskId,
 };
-use kring_core::store::Store;
 use kring_core::Timestamp;
 
-use crate::error::CliResult;
+use crate::error::{CliError, CliResult};
 use crate::render;
 
-/// One person's phone: their own store and their member id in the circle.
-struct Device {
+/// One person's phone.
+struct Phone {
     name: &'static str,
-    store: Store,
-    plan: CirclePlan,
-    me: MemberId,
+    device: Device,
+    circle: CircleId,
 }
 
-impl Device {
-    fn save(&mut self) -> CliResult {
-        Ok(self.store.save(&mut self.plan)?)
+impl Phone {
+    fn me(&self) -> CliResult<MemberId> {
+        Ok(self.device.me(&self.circle)?)
     }
 
-    /// Receives the plan as `from` has it now (a file passed over, or later the relay).
-    fn receive_from(&mut self, from: &Device) -> CliResult<usize> {
-        let added = self.plan.merge_bytes(&from.plan.export())?;
-        self.save()?;
-        Ok(added)
+    fn view(&self) -> CliResult<PlanView> {
+        Ok(self.device.view(&self.circle)?)
+    }
+
+    /// Syncs with the relay and says what moved.
+    fn sync(&mut self) -> CliResult<String> {
+        let report = self.device.sync(&self.circle, Timestamp::now())?;
+        Ok(format!(
+            "{}'s phone synced: sent {}, received {} change(s)",
+            self.name, report.pushed, report.applied_changes
+        ))
+    }
+
+    /// A plan operation as this phone's person, durable (and sealed for the relay)
+    /// when it returns.
+    fn edit<T>(
+        &mut self,
+        op: impl FnOnce(&mut kring_core::plan::CirclePlan, &MemberId) -> kring_core::Result<T>,
+    ) -> CliResult<T> {
+        Ok(self.device.change(&self.circle, Timestamp::now(), op)?)
     }
 }
 
@@ -40,208 +56,317 @@ fn step(text: &str) {
     println!("\n▶ {text}");
 }
 
+fn say(text: &str) {
+    println!("  {text}");
+}
+
+fn phone_dir(dir: &Path, name: &str) -> PathBuf {
+    dir.join(name.to_lowercase())
+}
+
+/// A new phone joins with an invite link made on `inviter`'s phone.
 fn join(
     dir: &Path,
     name: &'static str,
-    from: &Device,
-    me: &MemberId,
-    now: Timestamp,
-) -> CliResult<Device> {
-    let mut store = Store::open(&dir.join(name).join("kring.db"))?;
-    let mut plan = CirclePlan::load(&from.plan.export(), store.actor_id()?)?;
-    store.add_circle(&mut plan, me, now)?;
-    Ok(Device {
+    relation: Relation,
+    capability: Capability,
+    inviter: &Phone,
+) -> CliResult<Phone> {
+    let now = Timestamp::now();
+    let link = inviter
+        .device
+        .invite(&inviter.circle, capability, now.plus_days(7), now)?;
+    let mut device = Device::open_in(&phone_dir(dir, name))?;
+    let circle = device.join(&link, name, relation, Timestamp::now())?;
+    if device.pending_joins()?.contains(&circle) {
+        return Err(CliError::Usage(format!(
+            "{name} joined, but the plan did not arrive"
+        )));
+    }
+    say(&format!(
+        "{name} ({relation}, {capability}) opens a {}-character kring://invite/… link and joins",
+        link.len()
+    ));
+    Ok(Phone {
         name,
-        store,
-        plan,
-        me: me.clone(),
+        device,
+        circle,
     })
 }
+
+fn task_titled(view: &PlanView, title: &str) -> CliResult<TaskId> {
+    view.tasks
+        .iter()
+        .find(|t| t.title == title)
+        .map(|t| t.id.clone())
+        .ok_or_else(|| CliError::NotFound(format!("task {title:?}")))
+}
+
+const RIDE: &str = "Sanne naar het spreekuur van de schuldhulp brengen";
 
 pub fn run(keep: Option<PathBuf>) -> CliResult {
     let temp = tempfile::tempdir().map_err(kring_core::Error::Io)?;
     let dir = keep.unwrap_or_else(|| temp.path().to_path_buf());
-    // Monday 7 December 2026, 09:00 UTC.
-    let day = |d: i64| Timestamp(1_796_634_000_000).plus_days(d);
-    let now = day(0);
+    std::fs::create_dir_all(&dir).map_err(kring_core::Error::Io)?;
+
+    // The relay runs on its own small runtime; the phones are ordinary blocking code.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(kring_core::Error::Io)?;
+    let relay_db = dir.join("relay.db");
+    let relay = runtime
+        .block_on(kring_server::spawn(kring_server::Config::local(&relay_db)))
+        .map_err(CliError::Core)?;
+    let url = relay.url();
+
+    step(&format!(
+        "A relay starts on this computer at {url}. It will only ever hold signed, encrypted envelopes."
+    ));
 
     step("Sanne's circle meets. Sanne is the main person: she creates the circle on her phone.");
-    let store = Store::open(&dir.join("sanne").join("kring.db"))?;
-    let new = NewCircle {
-        name: "Kring van Sanne".into(),
-        language: Language::Nl,
-        main_person_name: "Sanne".into(),
+    let mut sanne_device = Device::open_in(&phone_dir(&dir, "Sanne"))?;
+    let circle = sanne_device.create_circle(
+        "Kring van Sanne",
+        Language::Nl,
+        "Sanne",
+        Some(&url),
+        Timestamp::now(),
+    )?;
+    let mut sanne = Phone {
+        name: "Sanne",
+        device: sanne_device,
+        circle,
     };
-    let (plan, me) = CirclePlan::create(store.actor_id()?, CircleId::random(), new, now)?;
-    let mut sanne = Device {
-        name: "sanne",
-        store,
-        plan,
-        me,
-    };
-    sanne
-        .store
-        .add_circle(&mut sanne.plan, &sanne.me.clone(), now)?;
+    say(&format!(
+        "circle {} founded by Sanne's phone (device {})",
+        sanne.circle.short(),
+        sanne.device.id().short()
+    ));
+    say(&sanne.sync()?);
 
-    let member = |name: &str, relation, role: &str| NewMember {
-        display_name: name.into(),
-        relation,
-        role_label: role.into(),
-    };
-    let s = sanne.me.clone();
-    let fatima = sanne.plan.add_member(
-        &s,
-        member("Fatima", Relation::Coordinator, "coördinator"),
-        now,
+    step("Sanne invites her circle with links. Every phone makes its own keys; the links carry the circle's key.");
+    let mut fatima = join(
+        &dir,
+        "Fatima",
+        Relation::Coordinator,
+        Capability::Admin,
+        &sanne,
     )?;
-    let jan = sanne
-        .plan
-        .add_member(&s, member("Jan", Relation::Family, "broer"), now)?;
-    let piet = sanne
-        .plan
-        .add_member(&s, member("Piet", Relation::Neighbour, "buurman"), now)?;
-    let marloes = sanne.plan.add_member(
-        &s,
-        member("Marloes", Relation::Professional, "schuldhulpverlener"),
-        now,
+    let mut jan = join(&dir, "Jan", Relation::Family, Capability::Member, &sanne)?;
+    let mut piet = join(
+        &dir,
+        "Piet",
+        Relation::Neighbour,
+        Capability::Member,
+        &sanne,
     )?;
-    println!("  members: Sanne (main person), Fatima (coordinator), Jan (brother), Piet (neighbour), Marloes (debt counsellor)");
+    let mut marloes = join(
+        &dir,
+        "Marloes",
+        Relation::Professional,
+        Capability::Member,
+        &fatima,
+    )?;
+    say("(Marloes, the debt counsellor, was invited by Fatima, the coordinator)");
+    say(&sanne.sync()?);
+    let members: Vec<String> = sanne
+        .view()?
+        .members
+        .iter()
+        .map(|m| format!("{} ({})", m.display_name, m.relation))
+        .collect();
+    say(&format!(
+        "on Sanne's phone the circle is: {}",
+        members.join(", ")
+    ));
 
     step("Together they write the plan: the question, a goal, what to do if it goes differently, and tasks.");
-    sanne
-        .plan
-        .set_question(&s, "Hoe houd ik mijn huis en kom ik uit de schulden?", now)?;
-    sanne.plan.add_to_list(
-        &s,
-        PlanList::Goals,
-        "Over drie maanden zijn alle rekeningen op tijd betaald.",
-        now,
-    )?;
-    sanne.plan.add_to_list(
-        &s,
-        PlanList::Contingencies,
-        "Als Sanne een brief niet snapt, belt ze Jan dezelfde dag.",
-        now,
-    )?;
-    let ride = sanne.plan.add_task(
-        &s,
-        NewTask {
-            category: TaskCategory::Ride,
-            schedule: Schedule::Due { at: day(3) },
-            slots: 1,
-            checker: Some(fatima.clone()),
-            ..NewTask::simple("Sanne naar het spreekuur van de schuldhulp brengen")
-        },
-        now,
-    )?;
-    sanne.plan.add_task(
-        &s,
-        NewTask {
-            category: TaskCategory::Meal,
-            schedule: Schedule::Weekly {
-                first_at: day(2),
-                every_weeks: 1,
-                until: None,
+    let now = Timestamp::now();
+    sanne.edit(|plan, me| {
+        plan.set_question(me, "Hoe houd ik mijn huis en kom ik uit de schulden?", now)?;
+        plan.add_to_list(
+            me,
+            PlanList::Goals,
+            "Over drie maanden zijn alle rekeningen op tijd betaald.",
+            now,
+        )?;
+        plan.add_to_list(
+            me,
+            PlanList::Contingencies,
+            "Als Sanne een brief niet snapt, belt ze Jan dezelfde dag.",
+            now,
+        )
+    })?;
+    let fatima_id = fatima.me()?;
+    fatima.edit(|plan, me| {
+        plan.add_task(
+            me,
+            NewTask {
+                category: TaskCategory::Ride,
+                schedule: Schedule::Due {
+                    at: now.plus_days(3),
+                },
+                slots: 1,
+                checker: Some(fatima_id.clone()),
+                ..NewTask::simple(RIDE)
             },
-            ..NewTask::simple("Woensdag samen koken")
-        },
-        now,
-    )?;
-    sanne.plan.add_task(
-        &s,
-        NewTask {
-            owner_kind: OwnerKind::Professional,
-            category: TaskCategory::Professional,
-            ..NewTask::simple("Budgetplan maken")
-        },
-        now,
-    )?;
-    sanne.save()?;
+            now,
+        )?;
+        plan.add_task(
+            me,
+            NewTask {
+                category: TaskCategory::Meal,
+                schedule: Schedule::Weekly {
+                    first_at: now.plus_days(2),
+                    every_weeks: 1,
+                    until: None,
+                },
+                ..NewTask::simple("Woensdag samen koken")
+            },
+            now,
+        )
+    })?;
+    marloes.edit(|plan, me| {
+        plan.add_task(
+            me,
+            NewTask {
+                owner_kind: OwnerKind::Professional,
+                category: TaskCategory::Professional,
+                ..NewTask::simple("Budgetplan maken")
+            },
+            now,
+        )
+    })?;
+    for phone in [&mut sanne, &mut fatima, &mut marloes] {
+        say(&phone.sync()?);
+    }
 
-    step(
-        "The plan goes to Jan's and Piet's phones (each its own data directory and SQLite store).",
-    );
-    let mut jan_phone = join(&dir, "jan", &sanne, &jan, now)?;
-    let mut piet_phone = join(&dir, "piet", &sanne, &piet, now)?;
+    step("Jan and Piet fetch the plan. Then, offline, both claim the only place on the ride.");
+    say(&jan.sync()?);
+    say(&piet.sync()?);
+    let ride = task_titled(&jan.view()?, RIDE)?;
+    let claimed_at = Timestamp::now();
+    jan.edit(|plan, me| plan.claim_task(me, &ride, claimed_at))?;
+    piet.edit(|plan, me| plan.claim_task(me, &ride, claimed_at.plus_millis(60_000)))?;
+    say("Jan claims first, Piet a minute later; neither phone knows of the other's claim");
+    say(&format!(
+        "the claims wait in the outboxes: Jan {} change(s), Piet {}",
+        jan.device.status(&jan.circle)?.pending,
+        piet.device.status(&piet.circle)?.pending
+    ));
 
-    step(
-        "Offline, Jan and Piet both claim the only place on the ride. Neither knows of the other.",
-    );
-    jan_phone
-        .plan
-        .claim_task(&jan, &ride, day(1).plus_millis(9 * 3_600_000))?;
-    jan_phone.save()?;
-    piet_phone
-        .plan
-        .claim_task(&piet, &ride, day(1).plus_millis(10 * 3_600_000))?;
-    piet_phone.save()?;
-    println!("  Jan claimed at 09:00, Piet at 10:00 (each on their own phone)");
-
-    step("Back online, their phones exchange changes, in both directions.");
-    let (jan_gets, piet_gets) = (
-        jan_phone.receive_from(&piet_phone)?,
-        piet_phone.receive_from(&jan_phone)?,
-    );
-    println!(
-        "  {}'s phone received {jan_gets} change(s), {}'s phone {piet_gets}",
-        jan_phone.name, piet_phone.name
-    );
-    let (jan_view, piet_view) = (jan_phone.plan.view(), piet_phone.plan.view());
+    step("Back online, both phones sync. The conflict resolves the same way everywhere.");
+    say(&piet.sync()?);
+    say(&jan.sync()?);
+    say(&piet.sync()?);
+    let (jan_view, piet_view) = (jan.view()?, piet.view()?);
     let task = jan_view.task(&ride).cloned();
     let winner = task.as_ref().and_then(|t| t.winners().next().cloned());
-    println!(
-        "  both phones show the same plan: {}; the ride goes to {} (the earlier claim); overbooked: {}",
+    say(&format!(
+        "both phones show the same plan: {}; the ride goes to {} (the earlier claim); overbooked: {}",
         if jan_view == piet_view { "yes" } else { "NO" },
-        winner.as_ref().map_or_else(|| "nobody".into(), |w| jan_view.display_name(w)),
+        winner
+            .as_ref()
+            .map_or_else(|| "nobody".into(), |w| jan_view.display_name(w)),
         task.is_some_and(|t| t.overbooked),
-    );
+    ));
 
     step("Piet sees the ride is taken, gives his place back and offers to drive on Tuesdays instead.");
-    piet_phone
-        .plan
-        .unclaim_task(&piet, &ride, day(1).plus_millis(11 * 3_600_000))?;
-    piet_phone
-        .plan
-        .add_offer(&piet, "Ik kan rijden", "dinsdag", day(1))?;
-    piet_phone.save()?;
+    let later = Timestamp::now();
+    piet.edit(|plan, me| {
+        plan.unclaim_task(me, &ride, later)?;
+        plan.add_offer(me, "Ik kan rijden", "dinsdag", later)?;
+        Ok(())
+    })?;
+    say(&piet.sync()?);
 
-    step("The professional's safety condition, the main person's approval, and the ride is done.");
-    sanne.receive_from(&jan_phone)?;
-    sanne.receive_from(&piet_phone)?;
-    let mut marloes_phone = join(&dir, "marloes", &sanne, &marloes, day(1))?;
-    let condition = marloes_phone.plan.set_condition(
-        &marloes,
-        "Post wordt elke week samen geopend.",
-        day(1),
-    )?;
-    marloes_phone.save()?;
-    sanne.receive_from(&marloes_phone)?;
-    sanne.plan.accept_condition(&s, &condition, day(1))?;
+    step("The professional sets a safety condition; Sanne accepts it and approves the plan.");
+    let condition = marloes
+        .edit(|plan, me| plan.set_condition(me, "Post wordt elke week samen geopend.", later))?;
+    say(&marloes.sync()?);
+    say(&sanne.sync()?);
+    sanne.edit(|plan, me| {
+        plan.accept_condition(me, &condition, later)?;
+        plan.set_plan_status(me, PlanStatus::Presented, later)?;
+        plan.approve_plan(me, later)?;
+        plan.set_plan_status(me, PlanStatus::Accepted, later)
+    })?;
+    say(&sanne.sync()?);
+
+    step("Piet moves away. Sanne removes him from the circle: the circle gets a new key he does not have.");
+    let piet_id = piet.me()?;
     sanne
-        .plan
-        .set_plan_status(&s, PlanStatus::Presented, day(1))?;
-    sanne.plan.approve_plan(&s, day(1))?;
-    sanne
-        .plan
-        .set_plan_status(&s, PlanStatus::Accepted, day(1))?;
-    sanne.save()?;
-    jan_phone.receive_from(&sanne)?;
-    jan_phone
-        .plan
-        .complete_task(&jan, &ride, None, "Goed gesprek gehad.", day(3))?;
-    jan_phone.plan.post(
-        &jan,
-        LogKind::Update,
-        "Afspraak bij de schuldhulp ging goed.",
-        day(3),
-    )?;
-    jan_phone.save()?;
-    sanne.receive_from(&jan_phone)?;
+        .device
+        .remove_member(&sanne.circle, &piet_id, Timestamp::now())?;
+    let epoch = sanne.device.status(&sanne.circle)?.epoch.unwrap_or(0);
+    say(&format!(
+        "removal in the membership log; key epoch now {epoch}, wrapped for every remaining phone"
+    ));
+    say(&jan.sync()?);
+    jan.edit(|plan, me| {
+        plan.post(
+            me,
+            LogKind::Update,
+            "Afspraak bij de schuldhulp ging goed.",
+            Timestamp::now(),
+        )
+    })?;
+    say(&jan.sync()?);
+    match piet.device.sync(&piet.circle, Timestamp::now()) {
+        Ok(_) => say("Piet's phone synced (unexpected!)"),
+        Err(e) => say(&format!("Piet's phone tries to sync: refused ({e})")),
+    }
+    let piet_keys: Vec<u64> = piet
+        .device
+        .trust(&piet.circle)?
+        .map(|t| t.keys().epochs().collect())
+        .unwrap_or_default();
+    say(&format!(
+        "Piet's phone holds keys for epoch(s) {piet_keys:?}, not {epoch}: Jan's new post is unreadable to him"
+    ));
+
+    step("Everyone else syncs and sees exactly the same plan.");
+    let mut views = Vec::new();
+    for phone in [&mut sanne, &mut fatima, &mut jan, &mut marloes] {
+        say(&phone.sync()?);
+    }
+    for phone in [&sanne, &fatima, &jan, &marloes] {
+        views.push(phone.view()?);
+    }
+    say(&format!(
+        "Sanne, Fatima, Jan and Marloes hold identical plans: {}",
+        if views.windows(2).all(|w| w[0] == w[1]) {
+            "yes"
+        } else {
+            "NO"
+        }
+    ));
+
+    step(
+        "What does the relay hold? Its database has no names and no task titles, only ciphertext.",
+    );
+    runtime.block_on(relay.shutdown()).map_err(CliError::Core)?;
+    let mut raw = Vec::new();
+    for suffix in ["", "-wal"] {
+        let path = PathBuf::from(format!("{}{suffix}", relay_db.display()));
+        if let Ok(bytes) = std::fs::read(&path) {
+            raw.extend(bytes);
+        }
+    }
+    for needle in ["Sanne", "Piet", "schuldhulp", "Budgetplan"] {
+        let found = raw.windows(needle.len()).any(|w| w == needle.as_bytes());
+        say(&format!(
+            "{needle:?} in the relay's database: {}",
+            if found { "FOUND" } else { "no" }
+        ));
+    }
 
     step("Sanne's phone now shows the whole plan:");
-    println!("{}", render::plan(&sanne.plan.view(), &s));
+    println!("{}", render::plan(&sanne.view()?, &sanne.me()?));
     println!(
-        "The stores are in {} ({}).",
+        "The phones' stores and the relay's database are in {} ({}).",
         dir.display(),
         if dir == temp.path() {
             "removed when the demo ends; keep them with --keep DIR"

@@ -5,8 +5,9 @@
 use kring_core::Error as CoreError;
 
 /// Exit codes (documented in the README):
-/// 0 ok · 2 usage (from clap) · 3 refused by the plan's rules · 4 not found ·
-/// 5 storage or file problem · 6 bad input file.
+/// 0 ok · 2 usage (from clap) · 3 refused (by the plan's rules, the membership, the
+/// relay) · 4 not found · 5 storage or file problem · 6 bad input file ·
+/// 7 network: the relay could not be reached (the change is safe in the outbox).
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     #[error(transparent)]
@@ -35,8 +36,10 @@ impl CliError {
                 | CoreError::UnknownTask(_)
                 | CoreError::UnknownEntry(_)
                 | CoreError::UnknownCircle(_) => 4,
-                CoreError::Store(_) | CoreError::Io(_) => 5,
+                CoreError::Store(_) | CoreError::Io(_) | CoreError::SecretStore(_) => 5,
                 CoreError::MalformedDocument(_) | CoreError::WrongCircle { .. } => 6,
+                CoreError::NoRelay(_) => 2,
+                e if e.is_transient() => 7,
                 _ => 3,
             },
         }

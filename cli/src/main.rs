@@ -7,6 +7,7 @@ mod context;
 mod dates;
 mod demo;
 mod error;
+mod network;
 mod render;
 
 use std::process::ExitCode;

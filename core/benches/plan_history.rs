@@ -49,7 +49,9 @@ fn main() {
         started.elapsed()
     );
 
-    let mut plan = store.load(plan.circle_id()).expect("load");
+    let mut plan = store
+        .load(plan.circle_id(), plan.actor().clone())
+        .expect("load");
     let mut samples = Vec::with_capacity(CLAIM_SAMPLES);
     for (i, task) in fresh_tasks.iter().enumerate() {
         let member = &members[i % members.len()];
@@ -67,7 +69,7 @@ fn main() {
     for _ in 0..OPEN_SAMPLES {
         let t = Instant::now();
         let store = Store::open(&path).expect("open store");
-        let plan = store.load(&id).expect("load");
+        let plan = store.load(&id, ActorId::random()).expect("load");
         opens.push(t.elapsed());
         let t = Instant::now();
         std::hint::black_box(plan.view());
@@ -99,7 +101,9 @@ fn measure_open_in_fresh_process(path: &std::path::Path, id: &CircleId) -> Strin
 fn measure_open_child(path: &str, id: &str) {
     let at_start = peak_rss();
     let store = Store::open(std::path::Path::new(path)).expect("open");
-    let plan = store.load(&CircleId::parse(id).expect("id")).expect("load");
+    let plan = store
+        .load(&CircleId::parse(id).expect("id"), ActorId::random())
+        .expect("load");
     let after_open = peak_rss();
     let view = plan.view();
     println!(

@@ -254,6 +254,14 @@ pub fn verify(bytes: &[u8], state: &MembershipState) -> Result<VerifiedEnvelope>
     })
 }
 
+/// The header of an envelope, decoded but **not verified** (no signature or authority
+/// check). For a device's bookkeeping of its own outbox only (which epoch and chain
+/// position a pending envelope has); everything received goes through [`verify`].
+pub fn read_header(bytes: &[u8]) -> Result<EnvelopeHeader> {
+    let wire = decode_wire(bytes)?;
+    Ok(decode_body(&wire.body)?.header)
+}
+
 fn decode_wire(bytes: &[u8]) -> Result<EnvelopeWire> {
     wire::decode(WHAT, ENVELOPE_V1, MAX_ENVELOPE_BYTES, bytes)
 }

@@ -164,6 +164,36 @@ pub enum Error {
     },
     #[error("cannot reach the relay: {0}")]
     Network(String),
+    /// A membership entry's own time is too far from the relay's clock (it would let a
+    /// redemption be backdated before an invite's expiry). Rebuild it with a fresh time.
+    #[error("entry time is {skew_ms} ms away from the relay's clock")]
+    EntryClockSkew { skew_ms: i64 },
+    /// The HTTP request itself is wrong (query, JSON shape, not a WebSocket upgrade),
+    /// as opposed to signed bytes that are [`Error::Malformed`].
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("the relay expects envelope {expected_seq} of this device next")]
+    RelayGap { expected_seq: u64 },
+    #[error("circle {0} has no relay set")]
+    NoRelay(String),
+    #[error("circle {0} came from a file and has no membership log here, so it cannot sync")]
+    LocalOnly(String),
+    #[error("the plan of circle {0} is not on the relay yet; sync again later")]
+    PlanNotAvailable(String),
+}
+
+impl Error {
+    /// Whether trying the same request again later may succeed: the relay was
+    /// unreachable, overloaded or failed internally. Refusals are not transient.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Network(_) | Error::RateLimited { .. } => true,
+            Error::Relay { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

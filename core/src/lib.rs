@@ -14,9 +14,16 @@
 //! - [`envelope`]: sealing and opening the encrypted envelopes that carry plan changes.
 //! - `wire` (private): the canonical, versioned, size-bounded encoding they all share.
 //!
+//! The device:
+//! - [`device`]: the façade the CLI and the mobile bindings use: identity, circles,
+//!   plan operations that seal into the outbox, invites, join, sync, status, watch.
+//! - [`sync`]: the relay protocol, the pure sync engine and (feature `client`) the
+//!   HTTP and WebSocket edges.
+//!
 //! See `DESIGN.md` in the repository for how the pieces fit.
 
 pub mod crypto;
+pub mod device;
 pub mod envelope;
 pub mod error;
 pub mod export;

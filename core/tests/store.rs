@@ -4,6 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
+use automerge::ActorId;
 use kring_core::plan::{
     CircleId, CirclePlan, LogKind, MemberId, NewCircle, NewTask, PlanView, TaskId,
 };
@@ -12,9 +13,15 @@ use kring_core::{Error, Timestamp};
 
 const NOW: Timestamp = Timestamp(1_780_000_000_000);
 
+/// The device actor every test store writes as (a device's actor is its signing key;
+/// the store itself does not choose one).
+fn actor() -> ActorId {
+    ActorId::from(&[7u8; 32][..])
+}
+
 fn new_circle(store: &mut Store) -> (CirclePlan, MemberId) {
     let (mut plan, me) = CirclePlan::create(
-        store.actor_id().expect("actor"),
+        actor(),
         CircleId::random(),
         NewCircle {
             name: "Kring van Sanne".into(),
@@ -31,7 +38,7 @@ fn new_circle(store: &mut Store) -> (CirclePlan, MemberId) {
 fn reopened_view(path: &std::path::Path, id: &CircleId) -> PlanView {
     Store::open(path)
         .expect("reopen")
-        .load(id)
+        .load(id, actor())
         .expect("load")
         .view()
 }
@@ -63,12 +70,14 @@ fn reopening_rebuilds_the_identical_plan() {
 }
 
 #[test]
-fn the_device_actor_is_stable_across_reopen() {
+fn the_device_actor_is_its_key_and_stable_across_reopen() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("kring.db");
-    let first = Store::open(&path).expect("open").actor_id().expect("actor");
-    let second = Store::open(&path).expect("open").actor_id().expect("actor");
-    assert_eq!(first, second);
+    let first = kring_core::device::Device::open_in(dir.path()).expect("open");
+    let (id, actor) = (first.id(), first.actor());
+    drop(first);
+    let second = kring_core::device::Device::open_in(dir.path()).expect("reopen");
+    assert_eq!((second.id(), second.actor()), (id, actor.clone()));
+    assert_eq!(actor.to_bytes(), id.as_bytes());
 }
 
 #[test]
@@ -114,7 +123,7 @@ fn unknown_circles_and_duplicate_adds_are_typed_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut store = Store::open(&dir.path().join("kring.db")).expect("open");
     assert!(matches!(
-        store.load(&CircleId::random()),
+        store.load(&CircleId::random(), actor()),
         Err(Error::UnknownCircle(_))
     ));
     let (mut plan, me) = new_circle(&mut store);

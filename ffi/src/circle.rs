@@ -89,7 +89,7 @@ impl CircleHandle {
     fn persist(&self, plan: &mut CirclePlan) -> Result<()> {
         let mut store = lock(&self.store)?;
         if let Err(e) = store.save(plan) {
-            if let Ok(stored) = store.load(&self.id) {
+            if let Ok(stored) = store.load(&self.id, plan.actor().clone()) {
                 *plan = stored;
             }
             return Err(e.into());

@@ -1,6 +1,7 @@
 //! [`KringClient`]: one device's data directory, its circles, and the platform key
 //! store ([`SecretStore`]) that holds the device's identity.
 
+use automerge::ActorId;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Weak};
@@ -50,6 +51,8 @@ const DATABASE_FILE: &str = "kring.db";
 pub struct KringClient {
     store: Arc<Mutex<Store>>,
     device_id: String,
+    /// The automerge actor of every change this device makes: its device key.
+    actor: ActorId,
     /// Open handles, so every caller of a circle shares one in-memory plan (and one
     /// set of observers) instead of diverging copies.
     handles: Mutex<HashMap<CircleId, Weak<CircleHandle>>>,
@@ -85,13 +88,10 @@ impl KringClient {
             })?;
         // Every change this device makes carries its actor id, so the signer of an
         // envelope can be checked against the changes inside (see DESIGN.md §3).
-        let actor = identity.actor_id();
-        if store.actor_id()? != actor {
-            store.set_actor_id(&actor)?;
-        }
         Ok(Arc::new(KringClient {
             store: Arc::new(Mutex::new(store)),
             device_id: identity.id().to_string(),
+            actor: identity.actor_id(),
             handles: Mutex::new(HashMap::new()),
         }))
     }
@@ -118,7 +118,7 @@ impl KringClient {
         let (plan, me) = {
             let mut store = lock(&self.store)?;
             let (mut plan, me) = CirclePlan::create(
-                store.actor_id()?,
+                self.actor.clone(),
                 CircleId::random(),
                 NewCircle {
                     name,
@@ -142,7 +142,10 @@ impl KringClient {
         }
         let (plan, stored) = {
             let store = lock(&self.store)?;
-            (store.load(&circle_id)?, store.circle(&circle_id)?)
+            (
+                store.load(&circle_id, self.actor.clone())?,
+                store.circle(&circle_id)?,
+            )
         };
         let handle = Arc::new(CircleHandle::new(plan, stored.me, self.store.clone()));
         handles.insert(circle_id, Arc::downgrade(&handle));
@@ -160,7 +163,7 @@ impl KringClient {
     ) -> Result<Arc<CircleHandle>> {
         let plan = {
             let mut store = lock(&self.store)?;
-            let mut plan = CirclePlan::load(&document, store.actor_id()?)?;
+            let mut plan = CirclePlan::load(&document, self.actor.clone())?;
             if plan.view().member(&as_member).is_none() {
                 return Err(kring_core::Error::UnknownMember(as_member).into());
             }

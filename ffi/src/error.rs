@@ -134,7 +134,13 @@ impl From<CoreError> for KringError {
             | CoreError::Replayed
             | CoreError::HeadMoved { .. }
             | CoreError::RateLimited { .. }
-            | CoreError::Relay { .. } => KringError::Relay { reason },
+            | CoreError::Relay { .. }
+            | CoreError::EntryClockSkew { .. }
+            | CoreError::BadRequest(_)
+            | CoreError::RelayGap { .. }
+            | CoreError::PlanNotAvailable(_) => KringError::Relay { reason },
+            CoreError::NotFound(_) => KringError::NotFound { reason },
+            CoreError::NoRelay(_) | CoreError::LocalOnly(_) => KringError::NotAllowed { reason },
         }
     }
 }

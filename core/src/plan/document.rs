@@ -57,13 +57,27 @@ impl CirclePlan {
         new: NewCircle,
         now: Timestamp,
     ) -> Result<(CirclePlan, MemberId)> {
+        let main_person = MemberId::random();
+        let plan = Self::create_with_main_person(actor, circle_id, main_person.clone(), new, now)?;
+        Ok((plan, main_person))
+    }
+
+    /// Like [`CirclePlan::create`], with the main person's member id chosen by the
+    /// caller: the membership log's genesis names the owner before the plan exists,
+    /// and both must name the same member.
+    pub fn create_with_main_person(
+        actor: ActorId,
+        circle_id: CircleId,
+        main_person: MemberId,
+        new: NewCircle,
+        now: Timestamp,
+    ) -> Result<CirclePlan> {
         let name = rules::required_text("circle name", &new.name, rules::MAX_NAME_CHARS)?;
         let person = rules::required_text(
             "main person name",
             &new.main_person_name,
             rules::MAX_NAME_CHARS,
         )?;
-        let main_person = MemberId::random();
         let mut doc = Automerge::new().with_actor(actor);
         let result = doc.transact_with(
             |_| commit_options(now),
@@ -98,12 +112,11 @@ impl CirclePlan {
             },
         );
         result.map_err(|failure| failure.error)?;
-        let plan = CirclePlan {
+        Ok(CirclePlan {
             doc,
             circle_id,
             saved_heads: Vec::new(),
-        };
-        Ok((plan, main_person))
+        })
     }
 
     /// Opens a plan from bytes in the standard automerge format (a full save,
@@ -223,6 +236,14 @@ impl CirclePlan {
             .into_iter()
             .filter(|c| c.actor_id() == &actor)
             .collect()
+    }
+
+    /// Whether the change `hash` is part of the plan. Changes handed to
+    /// [`CirclePlan::apply_changes`] whose dependencies are missing are held back by
+    /// automerge in memory only; the sync client asks this to know which received
+    /// envelopes it must keep until their dependencies arrive.
+    pub fn has_change(&self, hash: &ChangeHash) -> bool {
+        self.doc.get_change_meta_by_hash(hash).is_some()
     }
 
     /// Changes made or merged since the last [`CirclePlan::mark_saved`], as one

@@ -15,6 +15,48 @@ const STEPS: &[&str] = &[
          bytes BLOB NOT NULL,
          PRIMARY KEY (circle_id, seq)
      );",
+    // 2: the trust layer and sync. Membership log entries as received (validated on
+    // load); envelopes: this device's own (pending until the relay acknowledges them,
+    // then acked) and received ones that wait for automerge dependencies; the last
+    // envelope seen per author (chain checks and write cutoffs); per-circle sync state.
+    "CREATE TABLE membership_entries (
+         circle_id TEXT NOT NULL,
+         seq INTEGER NOT NULL,
+         bytes BLOB NOT NULL,
+         PRIMARY KEY (circle_id, seq)
+     );
+     CREATE TABLE envelopes (
+         circle_id TEXT NOT NULL,
+         author TEXT NOT NULL,
+         device_seq INTEGER NOT NULL,
+         hash BLOB NOT NULL,
+         bytes BLOB NOT NULL,
+         state TEXT NOT NULL CHECK (state IN ('pending', 'acked', 'waiting')),
+         cursor INTEGER,
+         stored_at INTEGER NOT NULL,
+         PRIMARY KEY (circle_id, author, device_seq)
+     );
+     CREATE INDEX envelopes_by_state ON envelopes (circle_id, state, device_seq);
+     CREATE TABLE device_heads (
+         circle_id TEXT NOT NULL,
+         device TEXT NOT NULL,
+         last_seq INTEGER NOT NULL,
+         last_hash BLOB NOT NULL,
+         PRIMARY KEY (circle_id, device)
+     );
+     CREATE TABLE sync_state (
+         circle_id TEXT PRIMARY KEY,
+         relay_url TEXT,
+         registered INTEGER NOT NULL DEFAULT 0,
+         pull_cursor INTEGER NOT NULL DEFAULT 0,
+         sealed_heads BLOB NOT NULL DEFAULT x'',
+         last_synced_at INTEGER,
+         last_attempt_at INTEGER,
+         last_error TEXT,
+         offline INTEGER NOT NULL DEFAULT 0,
+         removed INTEGER NOT NULL DEFAULT 0,
+         pending_join TEXT
+     );",
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<()> {

@@ -1,20 +1,35 @@
 //! The local store: one SQLite file per device (data directory) holding its circles.
 //!
-//! Durability contract: when a `save*` call returns `Ok`, the data is committed with
-//! `synchronous=FULL` in WAL mode, so it survives `kill -9` and power loss.
+//! Durability contract: when a `save*` call or a [`StoreTx::commit`] returns `Ok`, the
+//! data is committed with `synchronous=FULL` in WAL mode, so it survives `kill -9` and
+//! power loss.
 //!
 //! Documents are stored as a sequence of chunks: the first is a full automerge save,
 //! each later one an incremental save of only the new changes (cheap on every user
 //! action). Loading concatenates the chunks, which automerge accepts as one document.
 //! After [`COMPACT_AFTER_CHUNKS`] chunks the store rewrites the circle as one full save.
+//!
+//! Besides documents the store keeps what sync needs (see `docs/sync.md`): each
+//! circle's membership log, this device's own envelopes (the outbox), received
+//! envelopes that wait for automerge dependencies, the last envelope seen per author,
+//! and the per-circle sync state. This module is the only place with SQL.
+//!
+//! Several things that must change together (a document chunk and the envelope that
+//! carries the same changes; applied changes and the pull cursor) are written through
+//! one [`StoreTx`]. Transactions start `IMMEDIATE`, so two processes on one data
+//! directory (say `kring watch` and a `kring task claim`) serialise instead of
+//! interleaving a read-modify-write.
 
 mod migrations;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use automerge::ActorId;
-use rusqlite::{params, Connection, OptionalExtension};
+use automerge::{ActorId, ChangeHash};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
+use crate::envelope::{EnvelopeHash, SealedEnvelope};
+use crate::identity::DeviceId;
 use crate::plan::{CircleId, CirclePlan, MemberId};
 use crate::time::Timestamp;
 use crate::{Error, Result};
@@ -29,6 +44,75 @@ pub struct StoredCircle {
     /// The member this device acts as in the circle.
     pub me: MemberId,
     pub added_at: Timestamp,
+}
+
+/// One of this device's own envelopes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnEnvelope {
+    pub device_seq: u64,
+    pub hash: EnvelopeHash,
+    pub bytes: Vec<u8>,
+    /// The relay has acknowledged it (it is committed there).
+    pub acked: bool,
+    /// The relay's cursor for it, once known.
+    pub cursor: Option<u64>,
+}
+
+/// A received envelope that verified but whose changes wait for automerge
+/// dependencies that have not arrived yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitingEnvelope {
+    pub cursor: u64,
+    pub author: DeviceId,
+    pub device_seq: u64,
+    pub hash: EnvelopeHash,
+    pub bytes: Vec<u8>,
+}
+
+/// The last envelope seen per author device: `(device_seq, hash)`.
+pub type DeviceHeads = BTreeMap<DeviceId, (u64, EnvelopeHash)>;
+
+/// Where a circle stands with its relay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncRecord {
+    pub circle: CircleId,
+    pub relay_url: Option<String>,
+    /// The relay holds the circle's genesis (the founder registered it).
+    pub registered: bool,
+    /// The relay cursor up to which envelopes have been pulled and processed.
+    pub pull_cursor: u64,
+    /// The document heads at the last time this device sealed its own changes.
+    pub sealed_heads: Vec<ChangeHash>,
+    pub last_synced_at: Option<Timestamp>,
+    pub last_attempt_at: Option<Timestamp>,
+    /// Why the last attempt failed (`None` after a successful sync).
+    pub last_error: Option<String>,
+    /// The last attempt failed because the relay could not be reached.
+    pub offline: bool,
+    /// The relay refused this device as removed from the circle (a removed device
+    /// may no longer read the log, so it learns this from the refusal).
+    pub removed: bool,
+    /// A join whose membership entry is in but whose plan could not be fetched yet
+    /// (JSON, owned by the device façade).
+    pub pending_join: Option<String>,
+}
+
+impl SyncRecord {
+    pub fn new(circle: CircleId, relay_url: Option<String>) -> Self {
+        Self {
+            circle,
+            relay_url,
+            registered: false,
+            pull_cursor: 0,
+            sealed_heads: Vec::new(),
+            last_synced_at: None,
+            last_attempt_at: None,
+            last_error: None,
+            offline: false,
+            removed: false,
+            pending_join: None,
+        }
+    }
 }
 
 pub struct Store {
@@ -53,22 +137,19 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
         migrations::migrate(&mut conn)?;
         Ok(Store { conn })
     }
 
-    /// This device's automerge actor id, created on first use.
-    ///
-    /// Every change this device makes carries it, so it must be stable for the
-    /// lifetime of the data directory.
-    pub fn actor_id(&self) -> Result<ActorId> {
-        if let Some(bytes) = self.setting("actor_id")? {
-            return Ok(ActorId::from(bytes));
-        }
-        let bytes: [u8; 32] = rand::random();
-        self.set_setting("actor_id", &bytes)?;
-        Ok(ActorId::from(bytes))
+    /// Starts a write transaction (`BEGIN IMMEDIATE`): nothing is written until
+    /// [`StoreTx::commit`]; dropping it rolls back.
+    pub fn begin(&mut self) -> Result<StoreTx<'_>> {
+        Ok(StoreTx {
+            tx: self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?,
+        })
     }
 
     /// Makes `actor` this device's actor id from now on.
@@ -82,12 +163,7 @@ impl Store {
     }
 
     pub fn setting(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self
-            .conn
-            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
-                r.get(0)
-            })
-            .optional()?)
+        read::setting(&self.conn, key)
     }
 
     pub fn set_setting(&self, key: &str, value: &[u8]) -> Result<()> {
@@ -106,25 +182,8 @@ impl Store {
         me: &MemberId,
         now: Timestamp,
     ) -> Result<()> {
-        let id = plan.circle_id().to_string();
-        let bytes = plan.export();
-        let tx = self.conn.transaction()?;
-        let exists: bool = tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM circles WHERE id = ?1)",
-            [&id],
-            |r| r.get(0),
-        )?;
-        if exists {
-            return Err(Error::AlreadyExists(format!("circle {id} on this device")));
-        }
-        tx.execute(
-            "INSERT INTO circles (id, me, added_at) VALUES (?1, ?2, ?3)",
-            params![id, me.as_str(), now.0],
-        )?;
-        tx.execute(
-            "INSERT INTO doc_chunks (circle_id, seq, bytes) VALUES (?1, 0, ?2)",
-            params![id, bytes],
-        )?;
+        let tx = self.begin()?;
+        tx.add_circle(plan, me, now)?;
         tx.commit()?;
         plan.mark_saved();
         Ok(())
@@ -133,32 +192,8 @@ impl Store {
     /// Durably appends what changed in `plan` since it was last saved. A no-op when
     /// nothing changed. Compacts the circle now and then.
     pub fn save(&mut self, plan: &mut CirclePlan) -> Result<()> {
-        let chunk = plan.unsaved_changes();
-        if chunk.is_empty() {
-            return Ok(());
-        }
-        let id = plan.circle_id().to_string();
-        let tx = self.conn.transaction()?;
-        let (chunks, next_seq): (i64, Option<i64>) = tx.query_row(
-            "SELECT COUNT(*), MAX(seq) + 1 FROM doc_chunks WHERE circle_id = ?1",
-            [&id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        let Some(next_seq) = next_seq else {
-            return Err(Error::UnknownCircle(id));
-        };
-        if chunks >= COMPACT_AFTER_CHUNKS {
-            tx.execute("DELETE FROM doc_chunks WHERE circle_id = ?1", [&id])?;
-            tx.execute(
-                "INSERT INTO doc_chunks (circle_id, seq, bytes) VALUES (?1, ?2, ?3)",
-                params![id, next_seq, plan.export()],
-            )?;
-        } else {
-            tx.execute(
-                "INSERT INTO doc_chunks (circle_id, seq, bytes) VALUES (?1, ?2, ?3)",
-                params![id, next_seq, chunk],
-            )?;
-        }
+        let tx = self.begin()?;
+        tx.save(plan)?;
         tx.commit()?;
         plan.mark_saved();
         Ok(())
@@ -168,32 +203,486 @@ impl Store {
     /// [`COMPACT_AFTER_CHUNKS`] chunks). Opening a compacted circle is faster and
     /// needs less memory.
     pub fn compact(&mut self, plan: &mut CirclePlan) -> Result<()> {
-        let id = plan.circle_id().to_string();
-        let bytes = plan.export();
-        let tx = self.conn.transaction()?;
-        let next_seq: Option<i64> = tx.query_row(
-            "SELECT MAX(seq) + 1 FROM doc_chunks WHERE circle_id = ?1",
-            [&id],
-            |r| r.get(0),
-        )?;
-        let Some(next_seq) = next_seq else {
-            return Err(Error::UnknownCircle(id));
-        };
-        tx.execute("DELETE FROM doc_chunks WHERE circle_id = ?1", [&id])?;
-        tx.execute(
-            "INSERT INTO doc_chunks (circle_id, seq, bytes) VALUES (?1, ?2, ?3)",
-            params![id, next_seq, bytes],
-        )?;
+        let tx = self.begin()?;
+        tx.compact(plan)?;
         tx.commit()?;
         plan.mark_saved();
         Ok(())
     }
 
-    /// Opens a stored circle. The result holds exactly what was saved.
-    pub fn load(&self, id: &CircleId) -> Result<CirclePlan> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT bytes FROM doc_chunks WHERE circle_id = ?1 ORDER BY seq")?;
+    /// Opens a stored circle as `actor` (the device's automerge actor id, which every
+    /// change this device makes carries). The result holds exactly what was saved.
+    pub fn load(&self, id: &CircleId, actor: ActorId) -> Result<CirclePlan> {
+        read::load(&self.conn, id, actor)
+    }
+
+    pub fn circles(&self) -> Result<Vec<StoredCircle>> {
+        read::circles(&self.conn)
+    }
+
+    pub fn circle(&self, id: &CircleId) -> Result<StoredCircle> {
+        read::circle(&self.conn, id)
+    }
+
+    /// How many chunks a circle is stored as (for tests and diagnostics).
+    pub fn chunk_count(&self, id: &CircleId) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM doc_chunks WHERE circle_id = ?1",
+            [id.as_str()],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// The circle's membership log as stored, in order (empty for circles that have
+    /// none: plans imported from a file).
+    pub fn membership_log(&self, circle: &CircleId) -> Result<Vec<Vec<u8>>> {
+        read::membership_log(&self.conn, circle)
+    }
+
+    pub fn sync_record(&self, circle: &CircleId) -> Result<Option<SyncRecord>> {
+        read::sync_record(&self.conn, circle)
+    }
+
+    /// Every circle with sync state, including joins still waiting for their plan.
+    pub fn sync_records(&self) -> Result<Vec<SyncRecord>> {
+        read::sync_records(&self.conn)
+    }
+
+    /// This device's envelopes the relay has not acknowledged, oldest first.
+    pub fn pending_envelopes(&self, circle: &CircleId, me: &DeviceId) -> Result<Vec<OwnEnvelope>> {
+        read::own_envelopes(&self.conn, circle, me, 1, true)
+    }
+
+    pub fn pending_count(&self, circle: &CircleId, me: &DeviceId) -> Result<u64> {
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM envelopes
+             WHERE circle_id = ?1 AND author = ?2 AND state = 'pending'",
+            params![circle.as_str(), me.to_string()],
+            |r| r.get(0),
+        )?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// This device's envelopes from `from_seq` on, acknowledged or not (to re-push
+    /// when a relay reports that it is missing some).
+    pub fn own_envelopes_from(
+        &self,
+        circle: &CircleId,
+        me: &DeviceId,
+        from_seq: u64,
+    ) -> Result<Vec<OwnEnvelope>> {
+        read::own_envelopes(&self.conn, circle, me, from_seq, false)
+    }
+
+    pub fn waiting_envelopes(&self, circle: &CircleId) -> Result<Vec<WaitingEnvelope>> {
+        read::waiting(&self.conn, circle)
+    }
+
+    pub fn waiting_count(&self, circle: &CircleId) -> Result<u64> {
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM envelopes WHERE circle_id = ?1 AND state = 'waiting'",
+            [circle.as_str()],
+            |r| r.get(0),
+        )?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// This device's newest envelope the relay has acknowledged: `(device_seq, hash)`.
+    pub fn last_acked(
+        &self,
+        circle: &CircleId,
+        me: &DeviceId,
+    ) -> Result<Option<(u64, EnvelopeHash)>> {
+        read::last_acked(&self.conn, circle, me)
+    }
+
+    pub fn device_heads(&self, circle: &CircleId) -> Result<DeviceHeads> {
+        read::device_heads(&self.conn, circle)
+    }
+
+    /// This device's newest envelope in the circle: `(device_seq, hash)`.
+    pub fn last_own(
+        &self,
+        circle: &CircleId,
+        me: &DeviceId,
+    ) -> Result<Option<(u64, EnvelopeHash)>> {
+        read::last_own(&self.conn, circle, me)
+    }
+}
+
+/// A write transaction on the store (see [`Store::begin`]).
+///
+/// Methods that save a [`CirclePlan`] do not call [`CirclePlan::mark_saved`]: the
+/// caller does that after [`StoreTx::commit`] succeeds, so a rolled-back save is
+/// written again next time.
+pub struct StoreTx<'a> {
+    tx: rusqlite::Transaction<'a>,
+}
+
+impl StoreTx<'_> {
+    pub fn commit(self) -> Result<()> {
+        self.tx.commit()?;
+        Ok(())
+    }
+
+    pub fn load(&self, id: &CircleId, actor: ActorId) -> Result<CirclePlan> {
+        read::load(&self.tx, id, actor)
+    }
+
+    pub fn circle(&self, id: &CircleId) -> Result<StoredCircle> {
+        read::circle(&self.tx, id)
+    }
+
+    pub fn membership_log(&self, circle: &CircleId) -> Result<Vec<Vec<u8>>> {
+        read::membership_log(&self.tx, circle)
+    }
+
+    pub fn sync_record(&self, circle: &CircleId) -> Result<Option<SyncRecord>> {
+        read::sync_record(&self.tx, circle)
+    }
+
+    pub fn last_own(
+        &self,
+        circle: &CircleId,
+        me: &DeviceId,
+    ) -> Result<Option<(u64, EnvelopeHash)>> {
+        read::last_own(&self.tx, circle, me)
+    }
+
+    pub fn waiting_envelopes(&self, circle: &CircleId) -> Result<Vec<WaitingEnvelope>> {
+        read::waiting(&self.tx, circle)
+    }
+
+    pub fn pending_envelopes(&self, circle: &CircleId, me: &DeviceId) -> Result<Vec<OwnEnvelope>> {
+        read::own_envelopes(&self.tx, circle, me, 1, true)
+    }
+
+    /// Adds a circle this device did not hold yet, as one full save.
+    pub fn add_circle(&self, plan: &CirclePlan, me: &MemberId, now: Timestamp) -> Result<()> {
+        let id = plan.circle_id().to_string();
+        let exists: bool = self.tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM circles WHERE id = ?1)",
+            [&id],
+            |r| r.get(0),
+        )?;
+        if exists {
+            return Err(Error::AlreadyExists(format!("circle {id} on this device")));
+        }
+        self.tx.execute(
+            "INSERT INTO circles (id, me, added_at) VALUES (?1, ?2, ?3)",
+            params![id, me.as_str(), now.0],
+        )?;
+        self.tx.execute(
+            "INSERT INTO doc_chunks (circle_id, seq, bytes) VALUES (?1, 0, ?2)",
+            params![id, plan.export()],
+        )?;
+        Ok(())
+    }
+
+    /// Appends what changed in `plan` since it was last saved (compacting now and
+    /// then); a no-op when nothing changed.
+    pub fn save(&self, plan: &CirclePlan) -> Result<()> {
+        let chunk = plan.unsaved_changes();
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        let id = plan.circle_id().to_string();
+        let (chunks, next_seq) = self.chunk_stats(&id)?;
+        let bytes = if chunks >= COMPACT_AFTER_CHUNKS {
+            self.tx
+                .execute("DELETE FROM doc_chunks WHERE circle_id = ?1", [&id])?;
+            plan.export()
+        } else {
+            chunk
+        };
+        self.tx.execute(
+            "INSERT INTO doc_chunks (circle_id, seq, bytes) VALUES (?1, ?2, ?3)",
+            params![id, next_seq, bytes],
+        )?;
+        Ok(())
+    }
+
+    /// Rewrites the circle as one full save.
+    pub fn compact(&self, plan: &CirclePlan) -> Result<()> {
+        let id = plan.circle_id().to_string();
+        let (_, next_seq) = self.chunk_stats(&id)?;
+        self.tx
+            .execute("DELETE FROM doc_chunks WHERE circle_id = ?1", [&id])?;
+        self.tx.execute(
+            "INSERT INTO doc_chunks (circle_id, seq, bytes) VALUES (?1, ?2, ?3)",
+            params![id, next_seq, plan.export()],
+        )?;
+        Ok(())
+    }
+
+    fn chunk_stats(&self, id: &str) -> Result<(i64, i64)> {
+        let (chunks, next_seq): (i64, Option<i64>) = self.tx.query_row(
+            "SELECT COUNT(*), MAX(seq) + 1 FROM doc_chunks WHERE circle_id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let next_seq = next_seq.ok_or_else(|| Error::UnknownCircle(id.to_owned()))?;
+        Ok((chunks, next_seq))
+    }
+
+    /// Appends validated membership entries (`(seq, bytes)`, in order). An entry
+    /// already stored at its position must be identical; anything else is a fork.
+    pub fn append_membership(&self, circle: &CircleId, entries: &[(u64, &[u8])]) -> Result<()> {
+        for (seq, bytes) in entries {
+            let seq_i = to_i64(*seq)?;
+            let existing: Option<Vec<u8>> = self
+                .tx
+                .query_row(
+                    "SELECT bytes FROM membership_entries WHERE circle_id = ?1 AND seq = ?2",
+                    params![circle.as_str(), seq_i],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match existing {
+                Some(old) if old == *bytes => {}
+                Some(_) => {
+                    return Err(Error::Fork {
+                        what: "membership log",
+                        seq: *seq,
+                    })
+                }
+                None => {
+                    self.tx.execute(
+                        "INSERT INTO membership_entries (circle_id, seq, bytes) VALUES (?1, ?2, ?3)",
+                        params![circle.as_str(), seq_i, bytes],
+                    )?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates or replaces a circle's sync state.
+    pub fn put_sync_record(&self, record: &SyncRecord) -> Result<()> {
+        let heads: Vec<u8> = record
+            .sealed_heads
+            .iter()
+            .flat_map(|h| h.0.iter().copied())
+            .collect();
+        self.tx.execute(
+            "INSERT INTO sync_state (circle_id, relay_url, registered, pull_cursor, sealed_heads,
+                 last_synced_at, last_attempt_at, last_error, offline, removed, pending_join)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             ON CONFLICT (circle_id) DO UPDATE SET
+                 relay_url = excluded.relay_url, registered = excluded.registered,
+                 pull_cursor = excluded.pull_cursor, sealed_heads = excluded.sealed_heads,
+                 last_synced_at = excluded.last_synced_at,
+                 last_attempt_at = excluded.last_attempt_at,
+                 last_error = excluded.last_error, offline = excluded.offline,
+                 removed = excluded.removed,
+                 pending_join = excluded.pending_join",
+            params![
+                record.circle.as_str(),
+                record.relay_url,
+                record.registered,
+                to_i64(record.pull_cursor)?,
+                heads,
+                record.last_synced_at.map(|t| t.0),
+                record.last_attempt_at.map(|t| t.0),
+                record.last_error,
+                record.offline,
+                record.removed,
+                record.pending_join,
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Appends one of this device's envelopes to the outbox (pending).
+    pub fn push_own(&self, me: &DeviceId, envelope: &SealedEnvelope, now: Timestamp) -> Result<()> {
+        let header = envelope.header();
+        self.tx.execute(
+            "INSERT INTO envelopes (circle_id, author, device_seq, hash, bytes, state, cursor, stored_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'pending', NULL, ?6)",
+            params![
+                header.circle.as_str(),
+                me.to_string(),
+                to_i64(header.device_seq)?,
+                &envelope.hash().as_bytes()[..],
+                envelope.as_bytes(),
+                now.0,
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Replaces a pending envelope by a resealed one at the same position (after a
+    /// key rotation the relay refuses envelopes under the old key).
+    pub fn replace_pending(&self, me: &DeviceId, envelope: &SealedEnvelope) -> Result<()> {
+        let header = envelope.header();
+        let changed = self.tx.execute(
+            "UPDATE envelopes SET hash = ?4, bytes = ?5
+             WHERE circle_id = ?1 AND author = ?2 AND device_seq = ?3 AND state = 'pending'",
+            params![
+                header.circle.as_str(),
+                me.to_string(),
+                to_i64(header.device_seq)?,
+                &envelope.hash().as_bytes()[..],
+                envelope.as_bytes(),
+            ],
+        )?;
+        if changed != 1 {
+            return Err(Error::AlreadyApplied {
+                what: "outbox",
+                seq: header.device_seq,
+            });
+        }
+        Ok(())
+    }
+
+    /// Records that the relay committed this device's envelope `device_seq` (and so
+    /// every earlier one). `cursor` is kept when known.
+    pub fn mark_acked(
+        &self,
+        circle: &CircleId,
+        me: &DeviceId,
+        device_seq: u64,
+        cursor: Option<u64>,
+    ) -> Result<()> {
+        let seq = to_i64(device_seq)?;
+        self.tx.execute(
+            "UPDATE envelopes SET state = 'acked'
+             WHERE circle_id = ?1 AND author = ?2 AND device_seq <= ?3 AND state = 'pending'",
+            params![circle.as_str(), me.to_string(), seq],
+        )?;
+        if let Some(cursor) = cursor {
+            self.tx.execute(
+                "UPDATE envelopes SET cursor = ?4
+                 WHERE circle_id = ?1 AND author = ?2 AND device_seq = ?3",
+                params![circle.as_str(), me.to_string(), seq, to_i64(cursor)?],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The relay sent back one of this device's own envelopes: it is committed there.
+    /// Normally it is the one in the outbox; if the outbox holds another version (or
+    /// none, say after the data directory was restored from a backup), the relay's
+    /// version wins, since that is what every other device sees.
+    pub fn record_own_echo(
+        &self,
+        circle: &CircleId,
+        me: &DeviceId,
+        echo: &OwnEnvelope,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.mark_acked(circle, me, echo.device_seq, None)?;
+        self.tx.execute(
+            "INSERT INTO envelopes (circle_id, author, device_seq, hash, bytes, state, cursor, stored_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'acked', ?6, ?7)
+             ON CONFLICT (circle_id, author, device_seq) DO UPDATE SET
+                 hash = excluded.hash, bytes = excluded.bytes, state = 'acked',
+                 cursor = excluded.cursor",
+            params![
+                circle.as_str(),
+                me.to_string(),
+                to_i64(echo.device_seq)?,
+                &echo.hash.as_bytes()[..],
+                echo.bytes,
+                echo.cursor.map(to_i64).transpose()?,
+                now.0,
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn put_waiting(
+        &self,
+        circle: &CircleId,
+        waiting: &WaitingEnvelope,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO envelopes (circle_id, author, device_seq, hash, bytes, state, cursor, stored_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'waiting', ?6, ?7)
+             ON CONFLICT (circle_id, author, device_seq) DO NOTHING",
+            params![
+                circle.as_str(),
+                waiting.author.to_string(),
+                to_i64(waiting.device_seq)?,
+                &waiting.hash.as_bytes()[..],
+                waiting.bytes,
+                to_i64(waiting.cursor)?,
+                now.0,
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn delete_waiting(
+        &self,
+        circle: &CircleId,
+        author: &DeviceId,
+        device_seq: u64,
+    ) -> Result<()> {
+        self.tx.execute(
+            "DELETE FROM envelopes
+             WHERE circle_id = ?1 AND author = ?2 AND device_seq = ?3 AND state = 'waiting'",
+            params![circle.as_str(), author.to_string(), to_i64(device_seq)?],
+        )?;
+        Ok(())
+    }
+
+    pub fn set_device_head(
+        &self,
+        circle: &CircleId,
+        device: &DeviceId,
+        last_seq: u64,
+        last_hash: &EnvelopeHash,
+    ) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO device_heads (circle_id, device, last_seq, last_hash) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (circle_id, device) DO UPDATE
+                 SET last_seq = excluded.last_seq, last_hash = excluded.last_hash",
+            params![
+                circle.as_str(),
+                device.to_string(),
+                to_i64(last_seq)?,
+                &last_hash.as_bytes()[..],
+            ],
+        )?;
+        Ok(())
+    }
+}
+
+fn to_i64(n: u64) -> Result<i64> {
+    i64::try_from(n).map_err(|_| Error::InvalidValue {
+        field: "sequence number",
+        value: n.to_string(),
+        expected: "at most 2^63 - 1".into(),
+    })
+}
+
+fn to_u64(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+fn hash32(bytes: &[u8]) -> Result<[u8; 32]> {
+    bytes
+        .try_into()
+        .map_err(|_| Error::MalformedDocument("a stored hash is not 32 bytes".into()))
+}
+
+/// Reads shared by [`Store`] and [`StoreTx`] (a transaction derefs to a connection).
+mod read {
+    use super::*;
+
+    pub fn setting(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(conn
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    pub fn load(conn: &Connection, id: &CircleId, actor: ActorId) -> Result<CirclePlan> {
+        let mut stmt =
+            conn.prepare_cached("SELECT bytes FROM doc_chunks WHERE circle_id = ?1 ORDER BY seq")?;
         let mut bytes = Vec::new();
         let mut rows = stmt.query([id.as_str()])?;
         let mut any = false;
@@ -205,13 +694,12 @@ impl Store {
         if !any {
             return Err(Error::UnknownCircle(id.to_string()));
         }
-        CirclePlan::load(&bytes, self.actor_id()?)
+        CirclePlan::load(&bytes, actor)
     }
 
-    pub fn circles(&self) -> Result<Vec<StoredCircle>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, me, added_at FROM circles ORDER BY added_at, id")?;
+    pub fn circles(conn: &Connection) -> Result<Vec<StoredCircle>> {
+        let mut stmt =
+            conn.prepare("SELECT id, me, added_at FROM circles ORDER BY added_at, id")?;
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, String>(0)?,
@@ -231,19 +719,275 @@ impl Store {
         Ok(out)
     }
 
-    pub fn circle(&self, id: &CircleId) -> Result<StoredCircle> {
-        self.circles()?
+    pub fn circle(conn: &Connection, id: &CircleId) -> Result<StoredCircle> {
+        circles(conn)?
             .into_iter()
             .find(|c| &c.id == id)
             .ok_or_else(|| Error::UnknownCircle(id.to_string()))
     }
 
-    /// How many chunks a circle is stored as (for tests and diagnostics).
-    pub fn chunk_count(&self, id: &CircleId) -> Result<i64> {
-        Ok(self.conn.query_row(
-            "SELECT COUNT(*) FROM doc_chunks WHERE circle_id = ?1",
-            [id.as_str()],
-            |r| r.get(0),
-        )?)
+    pub fn membership_log(conn: &Connection, circle: &CircleId) -> Result<Vec<Vec<u8>>> {
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, bytes FROM membership_entries WHERE circle_id = ?1 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([circle.as_str()], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, bytes) = row?;
+            if to_u64(seq) != out.len() as u64 {
+                return Err(Error::MalformedDocument(format!(
+                    "membership log of {circle} has a hole before entry {seq}"
+                )));
+            }
+            out.push(bytes);
+        }
+        Ok(out)
+    }
+
+    fn sync_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, SyncRecordRaw)> {
+        Ok((
+            r.get(0)?,
+            SyncRecordRaw {
+                relay_url: r.get(1)?,
+                registered: r.get(2)?,
+                pull_cursor: r.get(3)?,
+                sealed_heads: r.get(4)?,
+                last_synced_at: r.get(5)?,
+                last_attempt_at: r.get(6)?,
+                last_error: r.get(7)?,
+                offline: r.get(8)?,
+                removed: r.get(9)?,
+                pending_join: r.get(10)?,
+            },
+        ))
+    }
+
+    pub struct SyncRecordRaw {
+        relay_url: Option<String>,
+        registered: bool,
+        pull_cursor: i64,
+        sealed_heads: Vec<u8>,
+        last_synced_at: Option<i64>,
+        last_attempt_at: Option<i64>,
+        last_error: Option<String>,
+        offline: bool,
+        removed: bool,
+        pending_join: Option<String>,
+    }
+
+    fn to_record(id: String, raw: SyncRecordRaw) -> Result<SyncRecord> {
+        if !raw.sealed_heads.len().is_multiple_of(32) {
+            return Err(Error::MalformedDocument("stored sealed heads".into()));
+        }
+        let sealed_heads = raw
+            .sealed_heads
+            .chunks(32)
+            .map(|c| hash32(c).map(ChangeHash))
+            .collect::<Result<_>>()?;
+        Ok(SyncRecord {
+            circle: CircleId::parse(&id)?,
+            relay_url: raw.relay_url,
+            registered: raw.registered,
+            pull_cursor: to_u64(raw.pull_cursor),
+            sealed_heads,
+            last_synced_at: raw.last_synced_at.map(Timestamp),
+            last_attempt_at: raw.last_attempt_at.map(Timestamp),
+            last_error: raw.last_error,
+            offline: raw.offline,
+            removed: raw.removed,
+            pending_join: raw.pending_join,
+        })
+    }
+
+    const SYNC_COLUMNS: &str = "SELECT circle_id, relay_url, registered, pull_cursor, sealed_heads,
+         last_synced_at, last_attempt_at, last_error, offline, removed, pending_join FROM sync_state";
+
+    pub fn sync_record(conn: &Connection, circle: &CircleId) -> Result<Option<SyncRecord>> {
+        let row = conn
+            .query_row(
+                &format!("{SYNC_COLUMNS} WHERE circle_id = ?1"),
+                [circle.as_str()],
+                sync_row,
+            )
+            .optional()?;
+        row.map(|(id, raw)| to_record(id, raw)).transpose()
+    }
+
+    pub fn sync_records(conn: &Connection) -> Result<Vec<SyncRecord>> {
+        let mut stmt = conn.prepare(&format!("{SYNC_COLUMNS} ORDER BY circle_id"))?;
+        let rows = stmt.query_map([], sync_row)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, raw) = row?;
+            out.push(to_record(id, raw)?);
+        }
+        Ok(out)
+    }
+
+    pub fn own_envelopes(
+        conn: &Connection,
+        circle: &CircleId,
+        me: &DeviceId,
+        from_seq: u64,
+        pending_only: bool,
+    ) -> Result<Vec<OwnEnvelope>> {
+        let mut stmt = conn.prepare_cached(
+            "SELECT device_seq, hash, bytes, state, cursor FROM envelopes
+             WHERE circle_id = ?1 AND author = ?2 AND device_seq >= ?3
+               AND state IN ('pending', 'acked') AND (?4 = 0 OR state = 'pending')
+             ORDER BY device_seq",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                circle.as_str(),
+                me.to_string(),
+                to_i64(from_seq)?,
+                pending_only
+            ],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
+                ))
+            },
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, hash, bytes, state, cursor) = row?;
+            out.push(OwnEnvelope {
+                device_seq: to_u64(seq),
+                hash: EnvelopeHash::from_bytes(hash32(&hash)?),
+                bytes,
+                acked: state == "acked",
+                cursor: cursor.map(to_u64),
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn last_own(
+        conn: &Connection,
+        circle: &CircleId,
+        me: &DeviceId,
+    ) -> Result<Option<(u64, EnvelopeHash)>> {
+        let row: Option<(i64, Vec<u8>)> = conn
+            .query_row(
+                "SELECT device_seq, hash FROM envelopes
+                 WHERE circle_id = ?1 AND author = ?2 AND state IN ('pending', 'acked')
+                 ORDER BY device_seq DESC LIMIT 1",
+                params![circle.as_str(), me.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        row.map(|(seq, hash)| Ok((to_u64(seq), EnvelopeHash::from_bytes(hash32(&hash)?))))
+            .transpose()
+    }
+
+    pub fn last_acked(
+        conn: &Connection,
+        circle: &CircleId,
+        me: &DeviceId,
+    ) -> Result<Option<(u64, EnvelopeHash)>> {
+        let row: Option<(i64, Vec<u8>)> = conn
+            .query_row(
+                "SELECT device_seq, hash FROM envelopes
+                 WHERE circle_id = ?1 AND author = ?2 AND state = 'acked'
+                 ORDER BY device_seq DESC LIMIT 1",
+                params![circle.as_str(), me.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        row.map(|(seq, hash)| Ok((to_u64(seq), EnvelopeHash::from_bytes(hash32(&hash)?))))
+            .transpose()
+    }
+
+    pub fn waiting(conn: &Connection, circle: &CircleId) -> Result<Vec<WaitingEnvelope>> {
+        let mut stmt = conn.prepare_cached(
+            "SELECT cursor, author, device_seq, hash, bytes FROM envelopes
+             WHERE circle_id = ?1 AND state = 'waiting' ORDER BY cursor",
+        )?;
+        let rows = stmt.query_map([circle.as_str()], |r| {
+            Ok((
+                r.get::<_, Option<i64>>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+                r.get::<_, Vec<u8>>(4)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (cursor, author, seq, hash, bytes) = row?;
+            out.push(WaitingEnvelope {
+                cursor: cursor.map_or(0, to_u64),
+                author: DeviceId::parse(&author)?,
+                device_seq: to_u64(seq),
+                hash: EnvelopeHash::from_bytes(hash32(&hash)?),
+                bytes,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn device_heads(conn: &Connection, circle: &CircleId) -> Result<DeviceHeads> {
+        let mut stmt = conn.prepare_cached(
+            "SELECT device, last_seq, last_hash FROM device_heads WHERE circle_id = ?1",
+        )?;
+        let rows = stmt.query_map([circle.as_str()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+            ))
+        })?;
+        let mut out = DeviceHeads::new();
+        for row in rows {
+            let (device, seq, hash) = row?;
+            out.insert(
+                DeviceId::parse(&device)?,
+                (to_u64(seq), EnvelopeHash::from_bytes(hash32(&hash)?)),
+            );
+        }
+        Ok(out)
+    }
+}
+
+impl StoreTx<'_> {
+    /// The hash of this device's envelope `device_seq`, if the outbox has it.
+    pub fn own_hash(
+        &self,
+        circle: &CircleId,
+        me: &DeviceId,
+        device_seq: u64,
+    ) -> Result<Option<EnvelopeHash>> {
+        let hash: Option<Vec<u8>> = self
+            .tx
+            .query_row(
+                "SELECT hash FROM envelopes
+                 WHERE circle_id = ?1 AND author = ?2 AND device_seq = ?3
+                   AND state IN ('pending', 'acked')",
+                params![circle.as_str(), me.to_string(), to_i64(device_seq)?],
+                |r| r.get(0),
+            )
+            .optional()?;
+        hash.map(|h| hash32(&h).map(EnvelopeHash::from_bytes))
+            .transpose()
+    }
+
+    pub fn last_acked(
+        &self,
+        circle: &CircleId,
+        me: &DeviceId,
+    ) -> Result<Option<(u64, EnvelopeHash)>> {
+        read::last_acked(&self.tx, circle, me)
+    }
+
+    pub fn device_heads(&self, circle: &CircleId) -> Result<DeviceHeads> {
+        read::device_heads(&self.tx, circle)
     }
 }

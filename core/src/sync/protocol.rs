@@ -138,9 +138,11 @@ pub fn status_and_code(error: &Error) -> (u16, &'static str) {
             (403, "forbidden")
         }
         Error::UnknownCircle(_) => (404, "unknown_circle"),
+        Error::NotFound(_) => (404, "not_found"),
+        Error::BadRequest(_) => (400, "bad_request"),
         Error::HeadMoved { .. } => (409, "head_moved"),
         Error::CircleExists(_) => (409, "circle_exists"),
-        Error::BrokenChain { .. } => (409, "gap"),
+        Error::BrokenChain { .. } | Error::RelayGap { .. } => (409, "gap"),
         Error::Fork { .. } => (409, "fork"),
         Error::StaleEpoch { .. } => (409, "stale_epoch"),
         Error::AlreadyApplied { .. }
@@ -149,7 +151,11 @@ pub fn status_and_code(error: &Error) -> (u16, &'static str) {
         | Error::InviteExpired { .. }
         | Error::InviteReused(_)
         | Error::WrongActor { .. }
-        | Error::UnknownEpoch(_) => (409, "rejected"),
+        | Error::UnknownEpoch(_)
+        | Error::WrongCircle { .. }
+        | Error::AlreadyExists(_)
+        | Error::UnknownMember(_)
+        | Error::EntryClockSkew { .. } => (409, "rejected"),
         Error::Oversized { .. } => (413, "too_large"),
         Error::RateLimited { .. } => (429, "rate_limited"),
         Error::Malformed { .. }
@@ -177,7 +183,9 @@ impl ErrorBody {
             _ => None,
         };
         let expected_seq = match error {
-            Error::BrokenChain { expected_seq, .. } => Some(*expected_seq),
+            Error::BrokenChain { expected_seq, .. } | Error::RelayGap { expected_seq } => {
+                Some(*expected_seq)
+            }
             _ => None,
         };
         (

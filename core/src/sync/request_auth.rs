@@ -135,7 +135,7 @@ pub fn verify_request(
     now: Timestamp,
 ) -> Result<()> {
     let skew = auth.timestamp.0.saturating_sub(now.0);
-    if skew.abs() > MAX_CLOCK_SKEW_MS {
+    if skew.saturating_abs() > MAX_CLOCK_SKEW_MS {
         return Err(Error::StaleRequest { skew_ms: skew });
     }
     if hex::encode(key.as_bytes()) != auth.signer {
@@ -202,6 +202,18 @@ mod tests {
         )
         .expect_err("too old");
         assert!(matches!(err, Error::StaleRequest { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn extreme_timestamps_are_stale_not_a_panic() {
+        let device = DeviceIdentity::generate();
+        let path = "/v1/circles/abc/envelopes";
+        let body = b"{\"envelopes\":[]}";
+        for at in [i64::MIN, i64::MIN + 1, i64::MAX] {
+            let auth = sign_request(&device, "POST", path, body, Timestamp(at));
+            let err = check(&auth, &device, path, body, NOW).expect_err("stale");
+            assert!(matches!(err, Error::StaleRequest { .. }), "{err:?}");
+        }
     }
 
     #[test]

@@ -1,0 +1,430 @@
+//! The device façade: what an app (the CLI, the mobile bindings) does with Kring on
+//! one device. Every business rule lives in the modules it wraps; this file strings
+//! them together with the store and, with the `client` feature, the relay.
+//!
+//! - Identity: the device's keys come from a [`SecretStore`] (created on first use);
+//!   its automerge actor is its signing key, so every change it makes can be checked
+//!   against the envelope that carries it.
+//! - Local-first: [`Device::change`] runs a plan operation as this device's member,
+//!   then in **one** SQLite transaction saves the document chunk and seals the
+//!   device's new changes into an envelope appended to the outbox. When it returns,
+//!   the change is durable and will reach the relay with the next sync, whether the
+//!   device is online now or not.
+//! - Sync ([`Device::sync`]): membership log → push the outbox → pull, verify,
+//!   decrypt, apply; see `docs/sync.md`. The decisions are made by the pure
+//!   [`crate::sync::engine`]; this file is the driver that does the IO.
+//!
+//! Methods that talk to the relay block the calling thread (they run a small tokio
+//! runtime of their own): call them from a plain thread, not from inside an async
+//! runtime.
+
+use std::path::Path;
+
+use automerge::ActorId;
+
+use crate::identity::{DeviceId, DeviceIdentity, FileSecretStore, PublicDevice, SecretStore};
+use crate::invite::InviteToken;
+use crate::membership::{Capability, MembershipState};
+use crate::plan::{CircleId, CirclePlan, Language, MemberId, NewCircle, PlanView};
+use crate::store::{Store, StoreTx, StoredCircle, SyncRecord};
+use crate::sync::engine::{self, CircleTrust, Standing, SyncStatus};
+use crate::time::Timestamp;
+use crate::{envelope, Error, Result};
+
+#[cfg(feature = "client")]
+mod net;
+#[cfg(feature = "client")]
+pub use net::{SyncReport, WatchEvent};
+
+/// The name of the device's identity in its [`SecretStore`].
+pub const IDENTITY_SECRET: &str = "device";
+/// The store file inside a data directory.
+pub const STORE_FILE: &str = "kring.db";
+/// The secrets directory inside a data directory (for [`Device::open_in`]).
+pub const SECRETS_DIR: &str = "secrets";
+const DEVICE_ID_SETTING: &str = "device_id";
+/// Own changes per envelope are capped well below `MAX_ENVELOPE_BYTES` (encryption
+/// and the header add a little).
+const SEAL_CHUNK_BYTES: usize = 192 * 1024;
+
+/// One device: its identity and its local store.
+pub struct Device {
+    store: Store,
+    identity: DeviceIdentity,
+    #[cfg(feature = "client")]
+    net: net::Net,
+}
+
+impl std::fmt::Debug for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Device")
+            .field("id", &self.identity.id())
+            .field("store", &self.store)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Device {
+    /// Opens the device whose store lives in `data_dir`, with its keys in `secrets`
+    /// (generated there on first use). A data directory belongs to one identity: the
+    /// store remembers it, and a different secret store is refused.
+    pub fn open(data_dir: &Path, secrets: Box<dyn SecretStore>) -> Result<Self> {
+        let store = Store::open(&data_dir.join(STORE_FILE))?;
+        let identity = DeviceIdentity::load_or_create(secrets.as_ref(), IDENTITY_SECRET)?;
+        let id = identity.id().to_string();
+        match store.setting(DEVICE_ID_SETTING)? {
+            None => store.set_setting(DEVICE_ID_SETTING, id.as_bytes())?,
+            Some(stored) if stored == id.as_bytes() => {}
+            Some(stored) => {
+                return Err(Error::SecretStore(format!(
+                "this data directory belongs to device {}, but the secret store holds device {id}",
+                String::from_utf8_lossy(&stored)
+            )))
+            }
+        }
+        Ok(Self {
+            store,
+            identity,
+            #[cfg(feature = "client")]
+            net: net::Net::new()?,
+        })
+    }
+
+    /// [`Device::open`] with a [`FileSecretStore`] in `<data_dir>/secrets` (0700
+    /// directory, 0600 files): the CLI's and the tests' choice.
+    pub fn open_in(data_dir: &Path) -> Result<Self> {
+        let secrets = FileSecretStore::open(data_dir.join(SECRETS_DIR))?;
+        Self::open(data_dir, Box::new(secrets))
+    }
+
+    pub fn id(&self) -> DeviceId {
+        self.identity.id()
+    }
+
+    pub fn public(&self) -> PublicDevice {
+        self.identity.public()
+    }
+
+    /// The automerge actor of every change this device makes.
+    pub fn actor(&self) -> ActorId {
+        self.identity.actor_id()
+    }
+
+    /// Read access to the store (listing circles, follow-up across circles …).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The circles whose plan is on this device.
+    pub fn circles(&self) -> Result<Vec<StoredCircle>> {
+        self.store.circles()
+    }
+
+    /// Circles this device joined whose plan has not arrived yet (the next sync
+    /// completes them).
+    pub fn pending_joins(&self) -> Result<Vec<CircleId>> {
+        Ok(self
+            .store
+            .sync_records()?
+            .into_iter()
+            .filter(|r| r.pending_join.is_some())
+            .map(|r| r.circle)
+            .collect())
+    }
+
+    /// The circle's plan as stored, opened as this device.
+    pub fn plan(&self, circle: &CircleId) -> Result<CirclePlan> {
+        self.store.load(circle, self.actor())
+    }
+
+    pub fn view(&self, circle: &CircleId) -> Result<PlanView> {
+        Ok(self.plan(circle)?.view())
+    }
+
+    /// The member this device acts as in the circle.
+    pub fn me(&self, circle: &CircleId) -> Result<MemberId> {
+        Ok(self.store.circle(circle)?.me)
+    }
+
+    /// The circle's validated membership log with this device's keys; `None` for a
+    /// plan imported from a file.
+    pub fn trust(&self, circle: &CircleId) -> Result<Option<CircleTrust>> {
+        let log = self.store.membership_log(circle)?;
+        if log.is_empty() {
+            return Ok(None);
+        }
+        CircleTrust::from_log(&self.identity, &log).map(Some)
+    }
+
+    /// Founds a circle with this device's person as its main person: the genesis of
+    /// the membership log (which names the circle) and the plan, stored together with
+    /// the plan's first envelope in the outbox. Works offline; the first sync
+    /// registers the circle at `relay_url` (which can also be set later).
+    pub fn create_circle(
+        &mut self,
+        name: &str,
+        language: Language,
+        my_name: &str,
+        relay_url: Option<&str>,
+        now: Timestamp,
+    ) -> Result<CircleId> {
+        let relay = relay_url.map(normalize_relay).transpose()?;
+        let owner = MemberId::random();
+        let (genesis, _) = MembershipState::create_circle(&self.identity, owner.clone(), now)?;
+        let circle = genesis
+            .founded_circle()
+            .ok_or_else(|| Error::MalformedDocument("genesis names no circle".into()))?;
+        let plan = CirclePlan::create_with_main_person(
+            self.actor(),
+            circle.clone(),
+            owner.clone(),
+            NewCircle {
+                name: name.to_owned(),
+                language,
+                main_person_name: my_name.to_owned(),
+            },
+            now,
+        )?;
+        let log = [genesis.as_bytes().to_vec()];
+        let trust = CircleTrust::from_log(&self.identity, &log)?;
+        let tx = self.store.begin()?;
+        tx.add_circle(&plan, &owner, now)?;
+        tx.append_membership(&circle, &[(0, genesis.as_bytes())])?;
+        tx.put_sync_record(&SyncRecord::new(circle.clone(), relay))?;
+        seal_own(&tx, &self.identity, &trust, &plan, now)?;
+        tx.commit()?;
+        Ok(circle)
+    }
+
+    /// Adds a circle from an automerge file (the offline path), acting as `me`. Such
+    /// a circle has no membership log here and does not sync; its changes travel as
+    /// files (`export` / [`Device::merge_bytes`]).
+    pub fn import_circle(
+        &mut self,
+        bytes: &[u8],
+        me: &MemberId,
+        now: Timestamp,
+    ) -> Result<CircleId> {
+        let mut plan = CirclePlan::load(bytes, self.actor())?;
+        self.store.add_circle(&mut plan, me, now)?;
+        Ok(plan.circle_id().clone())
+    }
+
+    /// Runs a plan operation as this device's member and makes it durable: checks
+    /// that the device may write (a reader gets [`Error::ReadOnly`], a removed device
+    /// [`Error::Removed`]), runs `op`, then in one transaction saves the document and
+    /// seals the device's new changes into the outbox. On `Err` nothing is stored.
+    ///
+    /// `op` may fail with any error a core [`Error`] converts into (the CLI's own
+    /// error type, say), so callers can resolve names to ids inside it.
+    pub fn change<T, E: From<Error>>(
+        &mut self,
+        circle: &CircleId,
+        now: Timestamp,
+        op: impl FnOnce(&mut CirclePlan, &MemberId) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let actor = self.actor();
+        let tx = self.store.begin()?;
+        let stored = tx.circle(circle)?;
+        let trust = trust_in(&tx, &self.identity, circle)?;
+        if let Some(trust) = &trust {
+            if tx.sync_record(circle)?.is_some_and(|r| r.removed) {
+                return Err(Error::Removed(self.identity.id()).into());
+            }
+            require_writer(trust, &self.identity.id())?;
+        }
+        let mut plan = tx.load(circle, actor)?;
+        let out = op(&mut plan, &stored.me)?;
+        tx.save(&plan)?;
+        if let Some(trust) = &trust {
+            seal_own(&tx, &self.identity, trust, &plan, now)?;
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Merges an automerge file of the same circle (the offline path). Changes of
+    /// other devices are not sealed here: each device relays its own changes.
+    pub fn merge_bytes(&mut self, circle: &CircleId, bytes: &[u8]) -> Result<usize> {
+        let actor = self.actor();
+        let tx = self.store.begin()?;
+        let mut plan = tx.load(circle, actor)?;
+        let added = plan.merge_bytes(bytes)?;
+        tx.save(&plan)?;
+        tx.commit()?;
+        Ok(added)
+    }
+
+    /// Sets the relay of a circle that is not on a relay yet.
+    pub fn set_relay(&mut self, circle: &CircleId, url: &str) -> Result<()> {
+        let url = normalize_relay(url)?;
+        let tx = self.store.begin()?;
+        let mut record = tx
+            .sync_record(circle)?
+            .ok_or_else(|| Error::LocalOnly(circle.to_string()))?;
+        if record.registered && record.relay_url.as_deref() != Some(url.as_str()) {
+            return Err(Error::NotAllowed(
+                "this circle is already on another relay; moving circles is not supported",
+            ));
+        }
+        record.relay_url = Some(url);
+        tx.put_sync_record(&record)?;
+        tx.commit()
+    }
+
+    /// An invite link (`kring://invite/…`) for one new person with `capability`,
+    /// made offline. The circle must have a relay (the link names it) and must be
+    /// registered there before the link is used: sync after inviting.
+    pub fn invite(
+        &self,
+        circle: &CircleId,
+        capability: Capability,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<String> {
+        let record = self
+            .store
+            .sync_record(circle)?
+            .ok_or_else(|| Error::LocalOnly(circle.to_string()))?;
+        let relay = record
+            .relay_url
+            .ok_or_else(|| Error::NoRelay(circle.to_string()))?;
+        let trust = self
+            .trust(circle)?
+            .ok_or_else(|| Error::LocalOnly(circle.to_string()))?;
+        let token = InviteToken::create(
+            trust.state(),
+            &self.identity,
+            trust.keys(),
+            &relay,
+            capability,
+            expires_at,
+            now,
+        )?;
+        Ok(token.to_link())
+    }
+
+    /// Where the circle stands with its relay, for a UI: last synced, pending
+    /// changes, online / offline / removed.
+    pub fn status(&self, circle: &CircleId) -> Result<SyncStatus> {
+        let record = self.store.sync_record(circle)?;
+        if record.is_none() {
+            // Unknown circles are an error, imported ones are "local only".
+            self.store.circle(circle)?;
+        }
+        let trust = self.trust(circle)?;
+        let me = self.identity.id();
+        let standing = match (&trust, &record) {
+            (_, Some(r)) if r.removed => Some(Standing::Removed),
+            (Some(t), _) => Some(t.standing(&me)),
+            (None, _) => None,
+        };
+        Ok(engine::status(
+            circle,
+            record.as_ref(),
+            standing,
+            trust.as_ref().map(|t| t.state().current_epoch()),
+            self.store.pending_count(circle, &me)?,
+            self.store.waiting_count(circle)?,
+        ))
+    }
+}
+
+fn normalize_relay(url: &str) -> Result<String> {
+    #[cfg(feature = "client")]
+    {
+        crate::sync::http::normalize_relay_url(url)
+    }
+    #[cfg(not(feature = "client"))]
+    {
+        let url = url.trim().trim_end_matches('/');
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(Error::InvalidValue {
+                field: "relay URL",
+                value: url.to_owned(),
+                expected: "an http:// or https:// URL".into(),
+            });
+        }
+        Ok(url.to_owned())
+    }
+}
+
+fn trust_in(
+    tx: &StoreTx<'_>,
+    identity: &DeviceIdentity,
+    circle: &CircleId,
+) -> Result<Option<CircleTrust>> {
+    let log = tx.membership_log(circle)?;
+    if log.is_empty() {
+        return Ok(None);
+    }
+    CircleTrust::from_log(identity, &log).map(Some)
+}
+
+fn require_writer(trust: &CircleTrust, me: &DeviceId) -> Result<()> {
+    match trust.standing(me) {
+        Standing::Writer(_) => Ok(()),
+        Standing::Reader => Err(Error::ReadOnly(*me)),
+        Standing::Removed => Err(Error::Removed(*me)),
+        Standing::NotMember => Err(Error::DeviceNotMember(*me)),
+    }
+}
+
+/// Seals this device's changes made since the last seal into the outbox (inside the
+/// caller's transaction, so the document chunk and its envelope commit together).
+fn seal_own(
+    tx: &StoreTx<'_>,
+    identity: &DeviceIdentity,
+    trust: &CircleTrust,
+    plan: &CirclePlan,
+    now: Timestamp,
+) -> Result<()> {
+    let circle = plan.circle_id();
+    let mut record = tx
+        .sync_record(circle)?
+        .unwrap_or_else(|| SyncRecord::new(circle.clone(), None));
+    let changes = plan.own_changes_since(&record.sealed_heads);
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let me = identity.id();
+    let mut last = tx.last_own(circle, &me)?;
+    for chunk in chunk_changes(&changes) {
+        let seq = last.map_or(1, |(seq, _)| seq + 1);
+        let sealed = envelope::seal(
+            identity,
+            trust.state(),
+            trust.keys(),
+            seq,
+            last.map(|(_, hash)| hash),
+            chunk,
+        )?;
+        tx.push_own(&me, &sealed, now)?;
+        last = Some((seq, sealed.hash()));
+    }
+    record.sealed_heads = plan.heads();
+    tx.put_sync_record(&record)
+}
+
+/// Consecutive runs of changes that fit one envelope each.
+fn chunk_changes(changes: &[automerge::Change]) -> Vec<&[automerge::Change]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut size = 0;
+    for (i, change) in changes.iter().enumerate() {
+        let len = change.raw_bytes().len();
+        if i > start && size + len > SEAL_CHUNK_BYTES {
+            out.push(&changes[start..i]);
+            start = i;
+            size = 0;
+        }
+        size += len;
+    }
+    if start < changes.len() {
+        out.push(&changes[start..]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

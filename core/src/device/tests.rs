@@ -1,0 +1,198 @@
+//! The device façade offline: identity, founding, sealing into the outbox, imported
+//! circles, invites. (With a relay: the end-to-end tests in `tests/`.)
+
+use super::*;
+use crate::envelope;
+use crate::identity::FileSecretStore;
+use crate::plan::NewTask;
+use crate::sync::engine::Connectivity;
+
+const NOW: Timestamp = Timestamp(1_790_000_000_000);
+
+fn founded(dir: &Path) -> (Device, CircleId) {
+    let mut device = Device::open_in(dir).unwrap();
+    let circle = device
+        .create_circle("Kring van Sanne", Language::Nl, "Sanne", None, NOW)
+        .unwrap();
+    (device, circle)
+}
+
+#[test]
+fn a_founded_circle_has_a_genesis_a_plan_and_its_first_envelope() {
+    let dir = tempfile::tempdir().unwrap();
+    let (device, circle) = founded(dir.path());
+    let trust = device.trust(&circle).unwrap().unwrap();
+    assert_eq!(trust.circle(), &circle);
+    assert_eq!(trust.len(), 1);
+    // The log's owner and the plan's main person are the same member: this device's.
+    let me = device.me(&circle).unwrap();
+    assert_eq!(trust.state().owner(), &me);
+    assert_eq!(device.plan(&circle).unwrap().main_person().unwrap(), me);
+    assert_eq!(device.plan(&circle).unwrap().actor(), &device.actor());
+
+    let pending = device
+        .store()
+        .pending_envelopes(&circle, &device.id())
+        .unwrap();
+    assert_eq!(pending.len(), 1);
+    let opened = envelope::open(&pending[0].bytes, trust.state(), trust.keys()).unwrap();
+    assert_eq!(opened.changes().len(), 1);
+    let status = device.status(&circle).unwrap();
+    assert_eq!(
+        (status.connectivity, status.pending, status.epoch),
+        (Connectivity::NoRelay, 1, Some(0))
+    );
+}
+
+#[test]
+fn every_change_is_sealed_into_the_outbox_in_order_and_a_failed_one_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut device, circle) = founded(dir.path());
+    let task = device
+        .change(&circle, NOW, |plan, me| {
+            plan.add_task(me, NewTask::simple("Boodschappen"), NOW)
+        })
+        .unwrap();
+    device
+        .change(&circle, NOW, |plan, me| plan.claim_task(me, &task, NOW))
+        .unwrap();
+    let before = device.plan(&circle).unwrap().heads();
+    let err = device
+        .change(&circle, NOW, |plan, me| plan.claim_task(me, &task, NOW))
+        .unwrap_err();
+    assert!(matches!(err, Error::AlreadyClaimed(_)), "{err:?}");
+    assert_eq!(device.plan(&circle).unwrap().heads(), before);
+
+    let pending = device
+        .store()
+        .pending_envelopes(&circle, &device.id())
+        .unwrap();
+    assert_eq!(
+        pending.iter().map(|e| e.device_seq).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    let trust = device.trust(&circle).unwrap().unwrap();
+    let mut prev = None;
+    let mut changes = 0;
+    for e in &pending {
+        let header = envelope::read_header(&e.bytes).unwrap();
+        assert_eq!(header.prev, prev);
+        prev = Some(e.hash);
+        changes += envelope::open(&e.bytes, trust.state(), trust.keys())
+            .unwrap()
+            .changes()
+            .len();
+    }
+    // Everything this device wrote, exactly once.
+    let plan = device.plan(&circle).unwrap();
+    assert_eq!(changes, plan.own_changes_since(&[]).len());
+
+    // A reopened device seals on from where it was.
+    drop(device);
+    let mut device = Device::open_in(dir.path()).unwrap();
+    device
+        .change(&circle, NOW, |plan, me| plan.unclaim_task(me, &task, NOW))
+        .unwrap();
+    assert_eq!(device.status(&circle).unwrap().pending, 4);
+}
+
+#[test]
+fn a_data_directory_belongs_to_one_identity() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Device::open_in(dir.path()).unwrap();
+    let id = first.id();
+    drop(first);
+    assert_eq!(Device::open_in(dir.path()).unwrap().id(), id);
+    let other = FileSecretStore::open(dir.path().join("other-secrets")).unwrap();
+    let err = Device::open(dir.path(), Box::new(other)).unwrap_err();
+    assert!(matches!(err, Error::SecretStore(_)), "{err:?}");
+}
+
+#[test]
+fn an_imported_circle_is_local_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (founder, circle) = founded(&dir.path().join("sanne"));
+    let bytes = founder.plan(&circle).unwrap().export();
+    let me = founder.me(&circle).unwrap();
+
+    let mut device = Device::open_in(&dir.path().join("copy")).unwrap();
+    assert_eq!(device.import_circle(&bytes, &me, NOW).unwrap(), circle);
+    device
+        .change(&circle, NOW, |plan, me| {
+            plan.add_task(me, NewTask::simple("Boodschappen"), NOW)
+        })
+        .unwrap();
+    let status = device.status(&circle).unwrap();
+    assert_eq!(
+        (status.connectivity, status.pending),
+        (Connectivity::LocalOnly, 0)
+    );
+    assert!(matches!(
+        device.invite(&circle, Capability::Member, NOW.plus_days(1), NOW),
+        Err(Error::LocalOnly(_))
+    ));
+    #[cfg(feature = "client")]
+    assert!(matches!(
+        device.sync(&circle, NOW),
+        Err(Error::LocalOnly(_))
+    ));
+}
+
+#[test]
+fn invites_need_a_relay_and_carry_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut device, circle) = founded(dir.path());
+    let err = device
+        .invite(&circle, Capability::Member, NOW.plus_days(7), NOW)
+        .unwrap_err();
+    assert!(matches!(err, Error::NoRelay(_)), "{err:?}");
+    assert!(device.set_relay(&circle, "ftp://nope").is_err());
+    device
+        .set_relay(&circle, "https://relay.kring.example/")
+        .unwrap();
+    let link = device
+        .invite(&circle, Capability::Reader, NOW.plus_days(7), NOW)
+        .unwrap();
+    let token = InviteToken::from_link(&link).unwrap();
+    assert_eq!(token.invite().body().circle, circle);
+    assert_eq!(
+        token.invite().body().relay_url,
+        "https://relay.kring.example"
+    );
+    assert_eq!(token.invite().body().capability, Capability::Reader);
+    assert_eq!(
+        device.status(&circle).unwrap().connectivity,
+        Connectivity::NotSynced
+    );
+}
+
+#[cfg(feature = "client")]
+#[test]
+fn joining_checks_the_name_before_touching_the_network() {
+    use crate::plan::Relation;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut founder, circle) = founded(&dir.path().join("sanne"));
+    founder.set_relay(&circle, "http://127.0.0.1:9").unwrap();
+    let link = founder
+        .invite(&circle, Capability::Member, NOW.plus_days(7), NOW)
+        .unwrap();
+    let mut device = Device::open_in(&dir.path().join("jan")).unwrap();
+    assert!(matches!(
+        device.join(&link, "  ", Relation::Family, NOW),
+        Err(Error::EmptyText { .. })
+    ));
+    assert!(matches!(
+        device.join(&link, "Jan", Relation::MainPerson, NOW),
+        Err(Error::NotAllowed(_))
+    ));
+    assert!(matches!(
+        device.join("kring://invite/garbage", "Jan", Relation::Family, NOW),
+        Err(Error::Malformed { .. })
+    ));
+    // Nobody listens on port 9: a network error, and nothing stored.
+    let err = device
+        .join(&link, "Jan", Relation::Family, NOW)
+        .unwrap_err();
+    assert!(err.is_transient(), "{err:?}");
+    assert!(device.store().sync_records().unwrap().is_empty());
+}

@@ -1,0 +1,465 @@
+//! The relay's HTTP API (`docs/relay-api.md`) over reqwest: a thin edge that signs
+//! requests, sends them, and turns answers into [`protocol`] types or typed
+//! [`Error`]s. It decides nothing; the sync engine does (`super::engine`).
+//!
+//! TLS is rustls with the *ring* provider and the Mozilla root certificates
+//! (webpki-roots): no OpenSSL and no platform verifier, so Linux, Android and iOS run
+//! the same code. Plain `http://` is accepted too (a relay on loopback, tests, demos).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::{engine::general_purpose::STANDARD as B64, Engine};
+use reqwest::{Method, Url};
+use serde::de::DeserializeOwned;
+
+use super::protocol::{
+    self, AppendEntry, Base64, CreateCircle, ErrorBody, LogHead, MembershipEntries, Pulled,
+    PushEnvelopes, Pushed,
+};
+use super::request_auth::{sign_request, RequestSigner, HEADER_INVITE};
+use crate::identity::{DeviceId, DeviceIdentity};
+use crate::invite::{InviteToken, MAX_RELAY_URL_LEN};
+use crate::plan::CircleId;
+use crate::time::Timestamp;
+use crate::{Error, Result};
+
+/// The wall clock as the sync client reads it (request timestamps must be within
+/// five minutes of the relay's clock). Injected so tests can move it.
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(Timestamp::now)
+}
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Who signs a request.
+#[derive(Clone, Copy)]
+pub enum Signer<'a> {
+    Device(&'a DeviceIdentity),
+    /// While joining: the invite key, with the invite in `x-kring-invite`.
+    Invite(&'a InviteToken),
+}
+
+impl Signer<'_> {
+    fn signer(&self) -> &dyn RequestSigner {
+        match self {
+            Signer::Device(d) => *d,
+            Signer::Invite(i) => *i,
+        }
+    }
+
+    fn device(&self) -> Option<DeviceId> {
+        match self {
+            Signer::Device(d) => Some(d.id()),
+            Signer::Invite(_) => None,
+        }
+    }
+}
+
+/// Checks and normalises a relay URL: `http` or `https`, a host, no query or
+/// fragment, no trailing slash.
+pub fn normalize_relay_url(url: &str) -> Result<String> {
+    let invalid = |why: &str| Error::InvalidValue {
+        field: "relay URL",
+        value: url.to_owned(),
+        expected: format!("an http:// or https:// URL ({why})"),
+    };
+    let trimmed = url.trim();
+    if trimmed.len() > MAX_RELAY_URL_LEN {
+        return Err(invalid("too long"));
+    }
+    let parsed = Url::parse(trimmed).map_err(|e| invalid(&e.to_string()))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(invalid("unsupported scheme"));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("no host"));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(invalid("no query or fragment"));
+    }
+    Ok(parsed.as_str().trim_end_matches('/').to_owned())
+}
+
+/// The rustls configuration shared by HTTP and the live WebSocket.
+pub(crate) fn tls_config() -> Result<rustls::ClientConfig> {
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Network(format!("TLS setup: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
+/// A client for one relay.
+pub struct RelayClient {
+    base: String,
+    http: reqwest::Client,
+    clock: Clock,
+    /// The last request timestamp used: each request gets a later one, so two
+    /// identical requests never carry the same signature (the relay refuses replays).
+    last_timestamp: Mutex<i64>,
+}
+
+impl std::fmt::Debug for RelayClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RelayClient")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RelayClient {
+    pub fn new(relay_url: &str, clock: Clock) -> Result<Self> {
+        let base = normalize_relay_url(relay_url)?;
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls_config()?)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            .user_agent(concat!("kring/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Network(describe(&e)))?;
+        Ok(Self {
+            base,
+            http,
+            clock,
+            last_timestamp: Mutex::new(i64::MIN),
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    pub(crate) fn next_timestamp(&self) -> Timestamp {
+        let now = (self.clock)().0;
+        let mut last = self
+            .last_timestamp
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let t = now.max(last.saturating_add(1));
+        *last = t;
+        Timestamp(t)
+    }
+
+    /// `base + path`, and the path-and-query exactly as it goes on the wire (what
+    /// the signature covers).
+    pub(crate) fn url(&self, path_and_query: &str) -> Result<(Url, String)> {
+        let url = Url::parse(&format!("{}{path_and_query}", self.base)).map_err(|e| {
+            Error::InvalidValue {
+                field: "relay URL",
+                value: self.base.clone(),
+                expected: e.to_string(),
+            }
+        })?;
+        let signed = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_owned(),
+        };
+        Ok((url, signed))
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        signer: Signer<'_>,
+        method: Method,
+        path_and_query: &str,
+        body: Option<Vec<u8>>,
+        circle: Option<&CircleId>,
+    ) -> Result<T> {
+        let (url, signed_path) = self.url(path_and_query)?;
+        let body = body.unwrap_or_default();
+        let auth = sign_request(
+            signer.signer(),
+            method.as_str(),
+            &signed_path,
+            &body,
+            self.next_timestamp(),
+        );
+        let mut request = self.http.request(method.clone(), url);
+        for (name, value) in auth.headers() {
+            request = request.header(name, value);
+        }
+        if let Signer::Invite(token) = signer {
+            request = request.header(HEADER_INVITE, B64.encode(token.invite().as_bytes()));
+        }
+        if method != Method::GET {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| Error::Network(describe(&e)))?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| Error::Network(describe(&e)))?;
+        if (200..300).contains(&status) {
+            return serde_json::from_slice(&bytes).map_err(|e| Error::Relay {
+                status,
+                code: "bad_response".into(),
+                message: format!("unreadable answer: {e}"),
+            });
+        }
+        let body: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
+        Err(refusal(status, body, retry_after, signer.device(), circle))
+    }
+
+    /// `POST /v1/circles`: registers a circle by its genesis entry.
+    pub async fn create_circle(&self, device: &DeviceIdentity, genesis: &[u8]) -> Result<LogHead> {
+        let body = serde_json::to_vec(&CreateCircle {
+            genesis: Base64(genesis.to_vec()),
+        })
+        .map_err(json_error)?;
+        let created: protocol::CircleCreated = self
+            .call(
+                Signer::Device(device),
+                Method::POST,
+                "/v1/circles",
+                Some(body),
+                None,
+            )
+            .await?;
+        Ok(created.head)
+    }
+
+    /// `GET /v1/circles/{circle}/membership?after=N`.
+    pub async fn membership(
+        &self,
+        signer: Signer<'_>,
+        circle: &CircleId,
+        after: u64,
+    ) -> Result<MembershipEntries> {
+        self.call(
+            signer,
+            Method::GET,
+            &format!("/v1/circles/{circle}/membership?after={after}"),
+            None,
+            Some(circle),
+        )
+        .await
+    }
+
+    /// `POST /v1/circles/{circle}/membership`: append by compare-and-swap.
+    pub async fn append(
+        &self,
+        device: &DeviceIdentity,
+        circle: &CircleId,
+        entry: &[u8],
+    ) -> Result<LogHead> {
+        let body = serde_json::to_vec(&AppendEntry {
+            entry: Base64(entry.to_vec()),
+        })
+        .map_err(json_error)?;
+        self.call(
+            Signer::Device(device),
+            Method::POST,
+            &format!("/v1/circles/{circle}/membership"),
+            Some(body),
+            Some(circle),
+        )
+        .await
+    }
+
+    /// `POST /v1/circles/{circle}/envelopes`.
+    pub async fn push(
+        &self,
+        device: &DeviceIdentity,
+        circle: &CircleId,
+        envelopes: &[&[u8]],
+    ) -> Result<Pushed> {
+        let body = serde_json::to_vec(&PushEnvelopes {
+            envelopes: envelopes.iter().map(|e| Base64(e.to_vec())).collect(),
+        })
+        .map_err(json_error)?;
+        self.call(
+            Signer::Device(device),
+            Method::POST,
+            &format!("/v1/circles/{circle}/envelopes"),
+            Some(body),
+            Some(circle),
+        )
+        .await
+    }
+
+    /// `GET /v1/circles/{circle}/envelopes?after=C&limit=L`.
+    pub async fn pull(
+        &self,
+        device: &DeviceIdentity,
+        circle: &CircleId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Pulled> {
+        self.call(
+            Signer::Device(device),
+            Method::GET,
+            &format!("/v1/circles/{circle}/envelopes?after={after}&limit={limit}"),
+            None,
+            Some(circle),
+        )
+        .await
+    }
+}
+
+fn json_error(e: serde_json::Error) -> Error {
+    Error::Malformed {
+        what: "request",
+        detail: e.to_string(),
+    }
+}
+
+/// A reqwest error with its causes ("error sending request: connection refused").
+fn describe(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// Turns a non-2xx answer into the most specific error, so the engine and the CLI can
+/// react to it (retry, refresh, report "removed", exit code …).
+fn refusal(
+    status: u16,
+    body: Option<ErrorBody>,
+    retry_after: Option<u64>,
+    device: Option<DeviceId>,
+    circle: Option<&CircleId>,
+) -> Error {
+    let (code, message) = body
+        .as_ref()
+        .map(|b| (b.error.code.clone(), b.error.message.clone()))
+        .unwrap_or_else(|| (format!("http_{status}"), format!("HTTP {status}")));
+    match (status, code.as_str(), device) {
+        (429, _, _) => Error::RateLimited {
+            retry_after_secs: retry_after.unwrap_or(1),
+        },
+        (403, "removed", Some(device)) => Error::Removed(device),
+        (403, "read_only", Some(device)) => Error::ReadOnly(device),
+        (404, "unknown_circle", _) => {
+            Error::UnknownCircle(circle.map(|c| c.to_string()).unwrap_or_default())
+        }
+        (409, "circle_exists", _) => {
+            Error::CircleExists(circle.map(|c| c.to_string()).unwrap_or_default())
+        }
+        (409, "head_moved", _) => match body.and_then(|b| b.head).and_then(|h| {
+            crate::membership::EntryHash::parse(&h.head)
+                .ok()
+                .map(|x| (x, h.len))
+        }) {
+            Some((head, len)) => Error::HeadMoved { head, len },
+            None => Error::Relay {
+                status,
+                code,
+                message,
+            },
+        },
+        (409, "gap", _) => match body.and_then(|b| b.expected_seq) {
+            Some(expected_seq) => Error::RelayGap { expected_seq },
+            None => Error::Relay {
+                status,
+                code,
+                message,
+            },
+        },
+        _ => Error::Relay {
+            status,
+            code,
+            message,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relay_urls_are_checked_and_normalised() {
+        assert_eq!(
+            normalize_relay_url(" https://relay.example/kring/ ").unwrap(),
+            "https://relay.example/kring"
+        );
+        assert_eq!(
+            normalize_relay_url("http://127.0.0.1:8080").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        for bad in ["", "relay.example", "ftp://x", "https://x/?a=1", "http://"] {
+            assert!(normalize_relay_url(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_signed_path_is_what_goes_on_the_wire() {
+        let client = RelayClient::new("http://127.0.0.1:9/prefix/", system_clock()).unwrap();
+        let (url, signed) = client
+            .url("/v1/circles/ab/envelopes?after=3&limit=500")
+            .unwrap();
+        assert_eq!(signed, "/prefix/v1/circles/ab/envelopes?after=3&limit=500");
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:9/prefix/v1/circles/ab/envelopes?after=3&limit=500"
+        );
+    }
+
+    #[test]
+    fn request_timestamps_strictly_increase() {
+        let client = RelayClient::new("http://127.0.0.1:9", Arc::new(|| Timestamp(1000))).unwrap();
+        let a = client.next_timestamp();
+        let b = client.next_timestamp();
+        assert_eq!((a.0, b.0), (1000, 1001));
+    }
+
+    #[test]
+    fn refusals_become_typed_errors() {
+        let body = |code: &str| {
+            Some(ErrorBody {
+                error: protocol::ErrorDetail {
+                    code: code.into(),
+                    message: "m".into(),
+                },
+                head: None,
+                expected_seq: Some(7),
+            })
+        };
+        let device = DeviceIdentity::generate().id();
+        assert!(matches!(
+            refusal(403, body("removed"), None, Some(device), None),
+            Error::Removed(d) if d == device
+        ));
+        assert!(matches!(
+            refusal(409, body("gap"), None, Some(device), None),
+            Error::RelayGap { expected_seq: 7 }
+        ));
+        assert!(matches!(
+            refusal(429, None, Some(3), None, None),
+            Error::RateLimited {
+                retry_after_secs: 3
+            }
+        ));
+        let e = refusal(502, None, None, None, None);
+        assert!(e.is_transient(), "{e:?}");
+        assert!(!refusal(409, body("fork"), None, None, None).is_transient());
+    }
+}

@@ -1,0 +1,641 @@
+//! Load benchmark of the relay: N circles × M members, every member with a live
+//! WebSocket, members pushing envelopes at a fixed total rate.
+//!
+//! ```sh
+//! cargo bench -p kring-server --bench relay_load -- --circles 1000 --rate 2000 --seconds 30
+//! ```
+//!
+//! The relay runs as a separate process (the release `kring-server` binary) on a fresh
+//! database. Reported: pushes/s acknowledged, push round trip (send → ack), fan-out
+//! latency (push *sent* → a notice covering it received by each other member of the
+//! circle, so it includes the push itself), notices missed, and the relay's RSS.
+//!
+//! Every socket is an open file in both processes: the bench and the relay raise their
+//! soft open-files limit to the hard limit; if the hard limit is below about
+//! circles × members + 1000, raise it first (`ulimit -Hn`, as root).
+
+use std::collections::HashMap;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ROOT};
+use base64::{engine::general_purpose::STANDARD as B64, Engine};
+use clap::Parser;
+use futures_util::StreamExt;
+use kring_core::envelope::{self, EnvelopeHash};
+use kring_core::identity::DeviceIdentity;
+use kring_core::keyring::Keyring;
+use kring_core::membership::{Capability, MembershipState, SignedEntry};
+use kring_core::plan::ids::MemberId;
+use kring_core::sync::protocol::LiveNotice;
+use kring_core::sync::request_auth::sign_request;
+use kring_core::Timestamp;
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message;
+
+#[derive(Parser, Debug)]
+struct Args {
+    /// Circles.
+    #[arg(long, default_value_t = 1000)]
+    circles: usize,
+    /// Members per circle (each with one device and one live socket).
+    #[arg(long, default_value_t = 11)]
+    members: usize,
+    /// Target pushes per second, in total.
+    #[arg(long, default_value_t = 2000)]
+    rate: u64,
+    /// Measured seconds (after the warm-up).
+    #[arg(long, default_value_t = 30)]
+    seconds: u64,
+    /// Warm-up seconds at the target rate, not measured.
+    #[arg(long, default_value_t = 5)]
+    warmup: u64,
+    /// Envelopes per push.
+    #[arg(long, default_value_t = 1)]
+    batch: usize,
+    /// Connect to this relay instead of starting one (`http://host:port`).
+    #[arg(long)]
+    relay: Option<String>,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+/// Now, strictly increasing across the process (no two identical signatures).
+fn fresh() -> Timestamp {
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = Timestamp::now().0 as u64;
+    let mut last = LAST.load(Ordering::Relaxed);
+    loop {
+        let next = now.max(last + 1);
+        match LAST.compare_exchange(last, next, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return Timestamp(next as i64),
+            Err(seen) => last = seen,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Http {
+    client: reqwest::Client,
+    base: String,
+}
+
+impl Http {
+    async fn post(
+        &self,
+        device: &DeviceIdentity,
+        path: &str,
+        body: serde_json::Value,
+    ) -> Result<serde_json::Value, String> {
+        let bytes = serde_json::to_vec(&body).map_err(|e| e.to_string())?;
+        let auth = sign_request(device, "POST", path, &bytes, fresh());
+        let mut request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(bytes);
+        for (name, value) in auth.headers() {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.map_err(|e| e.to_string())?;
+        let status = response.status();
+        let value: serde_json::Value = response.json().await.map_err(|e| e.to_string())?;
+        if status.is_success() {
+            Ok(value)
+        } else {
+            Err(format!("{status}: {value}"))
+        }
+    }
+}
+
+struct Member {
+    device: DeviceIdentity,
+}
+
+struct CircleSetup {
+    id: String,
+    members: Vec<Member>,
+    state: MembershipState,
+    log: Vec<SignedEntry>,
+}
+
+#[allow(clippy::unnecessary_cast)] // rlim_t is not u64 everywhere
+fn raise_open_files_limit() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: plain syscalls on a struct we own.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            let raised = libc::rlimit {
+                rlim_cur: limit.rlim_max,
+                rlim_max: limit.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit.rlim_cur = limit.rlim_max;
+            }
+        }
+    }
+    limit.rlim_cur as u64
+}
+
+fn rss_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of /proc/pid/stat (11 and 12 after the name).
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+struct PushRecord {
+    circle: usize,
+    author: usize,
+    cursor: u64,
+    sent: Instant,
+    acked: Instant,
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let fds = raise_open_files_limit();
+    let sockets = (args.circles * args.members) as u64;
+    if fds < sockets + 512 {
+        eprintln!(
+            "open-files limit {fds} is too low for {sockets} sockets: raise the hard limit (ulimit -Hn) first"
+        );
+        std::process::exit(2);
+    }
+
+    // ---- the relay ------------------------------------------------------------------
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = None;
+    let base = match &args.relay {
+        Some(base) => base.clone(),
+        None => {
+            let mut process = tokio::process::Command::new(env!("CARGO_BIN_EXE_kring-server"))
+                .args(["--listen", "127.0.0.1:0", "--db"])
+                .arg(dir.path().join("bench.db"))
+                .env("KRING_LOG", "warn")
+                .stdout(Stdio::piped())
+                .kill_on_drop(true)
+                .spawn()
+                .expect("start kring-server");
+            let stdout = process.stdout.take().expect("stdout");
+            let line = BufReader::new(stdout)
+                .lines()
+                .next_line()
+                .await
+                .expect("read")
+                .expect("listening line");
+            let addr = line.trim_start_matches("listening on ").to_owned();
+            child = Some(process);
+            format!("http://{addr}")
+        }
+    };
+    let relay_pid = child.as_ref().and_then(|c| c.id());
+    let http = Http {
+        client: reqwest::Client::builder()
+            .pool_max_idle_per_host(1024)
+            .tcp_nodelay(true)
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client"),
+        base: base.clone(),
+    };
+    eprintln!("relay at {base}; open-files limit {fds}");
+
+    // ---- circles and members ----------------------------------------------------------
+    let started = Instant::now();
+    let setups: Vec<CircleSetup> = futures_util::stream::iter(0..args.circles)
+        .map(|_| {
+            let http = http.clone();
+            let members = args.members;
+            async move { make_circle(&http, members).await }
+        })
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    eprintln!(
+        "{} circles × {} members created in {:.1} s",
+        setups.len(),
+        args.members,
+        started.elapsed().as_secs_f64()
+    );
+
+    // ---- envelopes, sealed ahead so the measurement is the relay's work -------------------
+    let started = Instant::now();
+    let total_pushes = (args.rate * (args.seconds + args.warmup)) as usize + args.rate as usize;
+    let per_member = total_pushes.div_ceil(args.circles * args.members) + 1;
+    let setups = Arc::new(setups);
+    let chains: Vec<Vec<Vec<Vec<u8>>>> = {
+        let threads = 2;
+        let chunks: Vec<Vec<usize>> = (0..threads)
+            .map(|t| (0..args.circles).filter(|c| c % threads == t).collect())
+            .collect();
+        let mut chains: Vec<Vec<Vec<Vec<u8>>>> = (0..args.circles).map(|_| Vec::new()).collect();
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = chunks
+                .into_iter()
+                .map(|circles| {
+                    let setups = Arc::clone(&setups);
+                    let batch = args.batch;
+                    scope.spawn(move || {
+                        circles
+                            .into_iter()
+                            .map(|c| (c, seal_chains(&setups[c], per_member * batch)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            for handle in handles {
+                for (c, chain) in handle.join().expect("sealing thread") {
+                    chains[c] = chain;
+                }
+            }
+        });
+        chains
+    };
+    eprintln!(
+        "{} envelopes sealed in {:.1} s",
+        args.circles * args.members * per_member * args.batch,
+        started.elapsed().as_secs_f64()
+    );
+
+    // ---- live sockets -------------------------------------------------------------------
+    let started = Instant::now();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let ws_base = base.replace("http://", "ws://");
+    let mut connects = Vec::new();
+    for (c, setup) in setups.iter().enumerate() {
+        for (m, member) in setup.members.iter().enumerate() {
+            let path = format!("/v1/live?circles={}", setup.id);
+            let mut request = format!("{ws_base}{path}")
+                .into_client_request()
+                .expect("request");
+            let auth = sign_request(&member.device, "GET", &path, b"", fresh());
+            for (name, value) in auth.headers() {
+                request
+                    .headers_mut()
+                    .insert(name, value.parse().expect("header"));
+            }
+            connects.push((c, m, request));
+        }
+    }
+    let sockets: Vec<_> = futures_util::stream::iter(connects)
+        .map(|(c, m, request)| async move {
+            let config = WebSocketConfig::default()
+                .read_buffer_size(4096)
+                .write_buffer_size(4096);
+            for attempt in 0..5 {
+                match tokio_tungstenite::connect_async_with_config(
+                    request.clone(),
+                    Some(config),
+                    true,
+                )
+                .await
+                {
+                    Ok((socket, _)) => return (c, m, socket),
+                    Err(e) if attempt < 4 => {
+                        eprintln!("connect {c}/{m}: {e}; retrying");
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                    Err(e) => panic!("connect {c}/{m}: {e}"),
+                }
+            }
+            unreachable!()
+        })
+        .buffer_unordered(128)
+        .collect()
+        .await;
+    let subscribers: Vec<_> = sockets
+        .into_iter()
+        .map(|(c, m, mut socket)| {
+            let mut stop = stop_rx.clone();
+            tokio::spawn(async move {
+                let mut notices: Vec<(u64, Instant)> = Vec::new();
+                loop {
+                    tokio::select! {
+                        message = socket.next() => match message {
+                            Some(Ok(Message::Text(text))) => {
+                                if let Ok(LiveNotice::Cursor { latest, .. }) = serde_json::from_str(&text) {
+                                    notices.push((latest, Instant::now()));
+                                }
+                            }
+                            Some(Ok(_)) => {}
+                            _ => break,
+                        },
+                        _ = stop.changed() => break,
+                    }
+                }
+                let _ = socket.close(None).await;
+                (c, m, notices)
+            })
+        })
+        .collect();
+    let connect_secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "{} live sockets connected in {connect_secs:.1} s",
+        subscribers.len()
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss_connected = relay_pid.map(rss_kib);
+
+    // ---- load: an open loop at the target rate ----------------------------------------------
+    let chains = Arc::new(chains);
+    let records: Arc<Mutex<Vec<PushRecord>>> = Arc::default();
+    let errors = Arc::new(AtomicU64::new(0));
+    let in_flight = Arc::new(AtomicU64::new(0));
+    let next_chain: Arc<Vec<Vec<AtomicU64>>> = Arc::new(
+        (0..args.circles)
+            .map(|_| (0..args.members).map(|_| AtomicU64::new(0)).collect())
+            .collect(),
+    );
+    let load_start = Instant::now();
+    let measure_from = load_start + Duration::from_secs(args.warmup);
+    let load_end = measure_from + Duration::from_secs(args.seconds);
+    let cpu_before = relay_pid.map(cpu_secs);
+    let mut issued: u64 = 0;
+    let mut skipped: u64 = 0;
+    let mut pushers = Vec::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut measure_cpu = None;
+    loop {
+        tick.tick().await;
+        let now = Instant::now();
+        if now >= load_end {
+            break;
+        }
+        if measure_cpu.is_none() && now >= measure_from {
+            measure_cpu = relay_pid.map(cpu_secs);
+        }
+        let due = (now.duration_since(load_start).as_secs_f64() * args.rate as f64) as u64;
+        while issued < due {
+            let i = issued as usize;
+            issued += 1;
+            if in_flight.load(Ordering::Relaxed) > 4 * args.rate {
+                skipped += 1;
+                continue;
+            }
+            let circle = i % args.circles;
+            let author = (i / args.circles) % args.members;
+            let (http, setups, chains, records, errors, in_flight, next_chain) = (
+                http.clone(),
+                setups.clone(),
+                chains.clone(),
+                records.clone(),
+                errors.clone(),
+                in_flight.clone(),
+                next_chain.clone(),
+            );
+            let batch = args.batch;
+            in_flight.fetch_add(1, Ordering::Relaxed);
+            pushers.push(tokio::spawn(async move {
+                let position =
+                    next_chain[circle][author].fetch_add(batch as u64, Ordering::Relaxed) as usize;
+                let envelopes: Vec<String> = chains[circle][author][position..position + batch]
+                    .iter()
+                    .map(|bytes| B64.encode(bytes))
+                    .collect();
+                let setup = &setups[circle];
+                let path = format!("/v1/circles/{}/envelopes", setup.id);
+                let sent = Instant::now();
+                let reply = http
+                    .post(
+                        &setup.members[author].device,
+                        &path,
+                        json!({ "envelopes": envelopes }),
+                    )
+                    .await;
+                let acked = Instant::now();
+                in_flight.fetch_sub(1, Ordering::Relaxed);
+                match reply.ok().and_then(|r| {
+                    r["cursors"]
+                        .as_array()
+                        .and_then(|c| c.last())
+                        .and_then(|c| c.as_u64())
+                }) {
+                    Some(cursor) => records.lock().unwrap().push(PushRecord {
+                        circle,
+                        author,
+                        cursor,
+                        sent,
+                        acked,
+                    }),
+                    None => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }));
+        }
+    }
+    for pusher in pushers {
+        let _ = pusher.await;
+    }
+    let load_secs = load_start.elapsed().as_secs_f64() - args.warmup as f64;
+    let cpu_after = relay_pid.map(cpu_secs);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rss_loaded = relay_pid.map(rss_kib);
+    let _ = stop_tx.send(true);
+    let mut notices = Vec::new();
+    for subscriber in subscribers {
+        notices.push(subscriber.await.expect("subscriber"));
+    }
+
+    // ---- figures ------------------------------------------------------------------------
+    let records = Arc::try_unwrap(records)
+        .ok()
+        .expect("records")
+        .into_inner()
+        .unwrap();
+    let measured: Vec<&PushRecord> = records
+        .iter()
+        .filter(|r| r.sent >= measure_from && r.sent < load_end)
+        .collect();
+    let mut round_trips: Vec<f64> = measured
+        .iter()
+        .map(|r| r.acked.duration_since(r.sent).as_secs_f64() * 1000.0)
+        .collect();
+    round_trips.sort_by(f64::total_cmp);
+    let by_cursor: HashMap<(usize, u64), &PushRecord> =
+        records.iter().map(|r| ((r.circle, r.cursor), r)).collect();
+    let mut fan_out = Vec::new();
+    for (circle, member, list) in &notices {
+        let mut seen = 0u64;
+        for (latest, at) in list {
+            for cursor in seen + 1..=*latest {
+                if let Some(push) = by_cursor.get(&(*circle, cursor)) {
+                    if push.author != *member && push.sent >= measure_from && push.sent < load_end {
+                        fan_out
+                            .push(at.saturating_duration_since(push.sent).as_secs_f64() * 1000.0);
+                    }
+                }
+            }
+            seen = seen.max(*latest);
+        }
+    }
+    fan_out.sort_by(f64::total_cmp);
+    let expected_deliveries = measured.len() * (args.members - 1);
+    let pushes_per_sec = measured.len() as f64 / load_secs;
+    let cpu = match (measure_cpu.or(cpu_before), cpu_after) {
+        (Some(a), Some(b)) => format!("{:.0} %", (b - a) / load_secs * 100.0),
+        _ => "n/a".into(),
+    };
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    println!("## relay_load");
+    println!();
+    println!(
+        "circles {} × members {} = {} live sockets (connected in {connect_secs:.1} s); target {} pushes/s × {} envelope(s), {} s measured after {} s warm-up",
+        args.circles, args.members, args.circles * args.members, args.rate, args.batch, args.seconds, args.warmup
+    );
+    println!();
+    println!("| figure | value |");
+    println!("|---|---|");
+    println!(
+        "| pushes acknowledged | {} ({pushes_per_sec:.0}/s) |",
+        measured.len()
+    );
+    println!(
+        "| push errors / skipped (relay behind) | {} / {skipped} |",
+        errors.load(Ordering::Relaxed)
+    );
+    println!(
+        "| push round trip p50 / p99 / max | {:.1} / {:.1} / {:.1} ms |",
+        percentile(&round_trips, 50.0),
+        percentile(&round_trips, 99.0),
+        round_trips.last().copied().unwrap_or(f64::NAN)
+    );
+    println!(
+        "| fan-out push sent → other member notified p50 / p99 / max | {:.1} / {:.1} / {:.1} ms |",
+        percentile(&fan_out, 50.0),
+        percentile(&fan_out, 99.0),
+        fan_out.last().copied().unwrap_or(f64::NAN)
+    );
+    println!(
+        "| deliveries observed / expected | {} / {expected_deliveries} |",
+        fan_out.len()
+    );
+    if let (Some((rss_c, _)), Some((rss_l, hwm))) = (rss_connected, rss_loaded) {
+        println!(
+            "| relay RSS connected / after load / peak | {:.0} / {:.0} / {:.0} MiB |",
+            mib(rss_c),
+            mib(rss_l),
+            mib(hwm)
+        );
+    }
+    println!("| relay CPU during load (of 1 core) | {cpu} |");
+    if let Some(mut child) = child {
+        let _ = child.start_kill();
+        let _ = child.wait().await;
+    }
+}
+
+/// A circle with an owner and `members - 1` members, created on the relay.
+async fn make_circle(http: &Http, members: usize) -> CircleSetup {
+    let owner = DeviceIdentity::generate();
+    let (genesis, mut state) =
+        MembershipState::create_circle(&owner, MemberId::random(), Timestamp::now())
+            .expect("genesis");
+    http.post(
+        &owner,
+        "/v1/circles",
+        json!({ "genesis": B64.encode(genesis.as_bytes()) }),
+    )
+    .await
+    .expect("create circle");
+    let id = state.circle().to_string();
+    let mut log = vec![genesis];
+    let keys = Keyring::from_log(&owner, &state, &log).expect("keys");
+    let mut devices = vec![Member { device: owner }];
+    for _ in 1..members {
+        let device = DeviceIdentity::generate();
+        let entry = state
+            .add_member(
+                &devices[0].device,
+                &keys,
+                MemberId::random(),
+                Capability::Member,
+                &device.public(),
+                Timestamp::now(),
+            )
+            .expect("add member");
+        http.post(
+            &devices[0].device,
+            &format!("/v1/circles/{id}/membership"),
+            json!({ "entry": B64.encode(entry.as_bytes()) }),
+        )
+        .await
+        .expect("append");
+        state.apply_mut(&entry).expect("apply");
+        log.push(entry);
+        devices.push(Member { device });
+    }
+    CircleSetup {
+        id,
+        members: devices,
+        state,
+        log,
+    }
+}
+
+/// `count` envelopes for each member, chained.
+fn seal_chains(setup: &CircleSetup, count: usize) -> Vec<Vec<Vec<u8>>> {
+    setup
+        .members
+        .iter()
+        .map(|member| {
+            let keys = Keyring::from_log(&member.device, &setup.state, &setup.log).expect("keys");
+            let mut doc = AutoCommit::new().with_actor(member.device.actor_id());
+            let mut prev: Option<EnvelopeHash> = None;
+            (1..=count as u64)
+                .map(|seq| {
+                    doc.put(ROOT, "n", seq).expect("put");
+                    doc.commit();
+                    let change = doc.get_last_local_change().expect("change");
+                    let sealed =
+                        envelope::seal(&member.device, &setup.state, &keys, seq, prev, &[change])
+                            .expect("seal");
+                    prev = Some(sealed.hash());
+                    sealed.into_bytes()
+                })
+                .collect()
+        })
+        .collect()
+}

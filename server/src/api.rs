@@ -1,0 +1,391 @@
+//! The HTTP API of `docs/relay-api.md`: handlers, and the route table the router and
+//! the OpenAPI test are both built from.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{header, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, MethodRouter};
+use axum::Json;
+use kring_core::envelope;
+use kring_core::membership::{Action, MembershipState, SignedEntry};
+use kring_core::plan::ids::CircleId;
+use kring_core::sync::protocol::{
+    AppendEntry, Base64, CircleCreated, CreateCircle, LogHead, MembershipEntries, Pulled,
+    PulledEnvelope, PushEnvelopes, Pushed, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT,
+};
+use kring_core::sync::request_auth::MAX_CLOCK_SKEW_MS;
+use kring_core::{Error, Result, Timestamp};
+
+use crate::auth::{require_active, require_writer, SignedRequest, Signer};
+use crate::error::{ApiError, ApiResult};
+use crate::store::NewEnvelope;
+use crate::{live, openapi, Relay};
+
+/// Every route: method, path pattern, handler. The router is built from this list and
+/// a test checks it against `openapi.json`, so the description stays true.
+pub fn routes() -> Vec<(Method, &'static str, MethodRouter<Relay>)> {
+    vec![
+        (Method::GET, "/healthz", get(healthz)),
+        (Method::GET, "/metrics", get(metrics)),
+        (Method::GET, "/openapi.json", get(openapi::serve)),
+        (Method::POST, "/v1/circles", post(create_circle)),
+        (
+            Method::GET,
+            "/v1/circles/{circle}/membership",
+            get(read_membership),
+        ),
+        (
+            Method::POST,
+            "/v1/circles/{circle}/membership",
+            post(append_entry),
+        ),
+        (Method::POST, "/v1/circles/{circle}/envelopes", post(push)),
+        (Method::GET, "/v1/circles/{circle}/envelopes", get(pull)),
+        (Method::GET, "/v1/live", get(live::upgrade)),
+    ]
+}
+
+/// The circle id in the path.
+pub struct CirclePath(pub CircleId);
+
+impl<S: Send + Sync> FromRequestParts<S> for CirclePath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(circle) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| Error::BadRequest(format!("path: {e}")))?;
+        Ok(CirclePath(CircleId::parse(&circle)?))
+    }
+}
+
+/// The value of query parameter `name` (percent-decoded), if present.
+pub fn query_param<'q>(query: &'q str, name: &str) -> Option<Cow<'q, str>> {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| percent_decode(value))
+}
+
+fn percent_decode(value: &str) -> Cow<'_, str> {
+    if !value.contains('%') && !value.contains('+') {
+        return Cow::Borrowed(value);
+    }
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(byte) => {
+                        out.push(byte);
+                        i += 3;
+                    }
+                    None => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            byte => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// A numeric query parameter; `default` when absent.
+fn query_u64(req: &SignedRequest, name: &'static str, default: u64) -> Result<u64> {
+    match query_param(req.query(), name) {
+        None => Ok(default),
+        Some(value) => value.trim().parse().map_err(|_| Error::InvalidValue {
+            field: name,
+            value: value.into_owned(),
+            expected: "a whole number".to_owned(),
+        }),
+    }
+}
+
+async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+async fn metrics(State(relay): State<Relay>) -> Response {
+    relay.refresh_gauges();
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        relay.metrics().render(),
+    )
+        .into_response()
+}
+
+/// Entries carry their author's clock; the relay refuses times far from its own, so a
+/// redemption cannot be backdated before an invite's expiry (`docs/threat-model.md`).
+fn check_entry_time(entry: &SignedEntry, now: Timestamp) -> Result<()> {
+    let skew_ms = entry.body().at.0.saturating_sub(now.0);
+    if skew_ms.saturating_abs() > MAX_CLOCK_SKEW_MS {
+        return Err(Error::EntryClockSkew { skew_ms });
+    }
+    Ok(())
+}
+
+fn log_head(state: &MembershipState) -> LogHead {
+    LogHead {
+        head: state.head().to_string(),
+        len: state.len(),
+    }
+}
+
+/// `POST /v1/circles`: signed by the device that signed the genesis entry.
+async fn create_circle(
+    State(relay): State<Relay>,
+    req: SignedRequest,
+) -> ApiResult<(StatusCode, Json<CircleCreated>)> {
+    let signer = relay.authenticate(&req, None)?;
+    let body: CreateCircle = req.json()?;
+    let genesis = SignedEntry::from_bytes(&body.genesis.0)?;
+    let state = MembershipState::genesis(&genesis)?;
+    if genesis.body().author != signer.0 {
+        return Err(Error::Unauthorized {
+            device: signer.0,
+            action: "create a circle founded by another device",
+        }
+        .into());
+    }
+    check_entry_time(&genesis, Timestamp::now())?;
+    let circle = state.circle().clone();
+    let head = log_head(&state);
+    let key = relay.store().create_circle(circle.clone(), genesis).await?;
+    relay.circles().created(circle.clone(), key, state);
+    relay.metrics().circles_created.inc();
+    relay.metrics().entries_appended.inc();
+    tracing::info!(%circle, "circle created");
+    Ok((
+        StatusCode::CREATED,
+        Json(CircleCreated {
+            circle: circle.to_string(),
+            head,
+        }),
+    ))
+}
+
+/// `GET /v1/circles/{circle}/membership?after=N`: the entries from position N on.
+async fn read_membership(
+    State(relay): State<Relay>,
+    CirclePath(circle): CirclePath,
+    req: SignedRequest,
+) -> ApiResult<Json<MembershipEntries>> {
+    let slot = relay.circles().get(relay.store(), &circle).await?;
+    // Held while reading so the entries and the head agree.
+    let state = slot.state.read().await;
+    relay.authenticate_reader(&req, &state)?;
+    let from = query_u64(&req, "after", 0)?;
+    let entries = relay.store().entries_from(slot.key, from).await?;
+    Ok(Json(MembershipEntries {
+        entries: entries.into_iter().map(Base64).collect(),
+        head: log_head(&state),
+    }))
+}
+
+/// `POST /v1/circles/{circle}/membership`: compare-and-swap on the head.
+async fn append_entry(
+    State(relay): State<Relay>,
+    CirclePath(circle): CirclePath,
+    req: SignedRequest,
+) -> ApiResult<Response> {
+    let signer = relay.authenticate(&req, None)?;
+    let body: AppendEntry = req.json()?;
+    let entry = SignedEntry::from_bytes(&body.entry.0)?;
+    check_entry_signer(&entry, signer)?;
+    let slot = relay.circles().get(relay.store(), &circle).await?;
+    let mut state = slot.state.write().await;
+    if state.contains(&entry) {
+        return Ok((StatusCode::OK, Json(log_head(&state))).into_response());
+    }
+    if entry.seq() == 0 {
+        return Err(Error::Malformed {
+            what: "membership entry",
+            detail: "a genesis founds a new circle: POST /v1/circles".into(),
+        }
+        .into());
+    }
+    if entry.body().prev != Some(state.head()) {
+        return Err(Error::HeadMoved {
+            head: state.head(),
+            len: state.len(),
+        }
+        .into());
+    }
+    let next = state.apply(&entry)?;
+    check_entry_time(&entry, Timestamp::now())?;
+    let action = entry.body().action.name();
+    relay.store().append_entry(slot.key, entry).await?;
+    *state = Arc::new(next);
+    let head = log_head(&state);
+    drop(state);
+    slot.log_grew_to(head.len);
+    relay.metrics().entries_appended.inc();
+    tracing::info!(%circle, len = head.len, action, "membership entry appended");
+    Ok((StatusCode::CREATED, Json(head)).into_response())
+}
+
+/// The entry's author signs the request; a redemption may also be sent signed with the
+/// invite key (the entry itself carries both signatures).
+fn check_entry_signer(entry: &SignedEntry, signer: Signer) -> Result<()> {
+    let body = entry.body();
+    if body.author == signer.0 {
+        return Ok(());
+    }
+    let by_invite = matches!(body.action, Action::RedeemInvite { .. })
+        && entry
+            .invite()
+            .is_some_and(|invite| invite.id().as_bytes() == signer.0.as_bytes());
+    if by_invite {
+        Ok(())
+    } else {
+        Err(Error::Unauthorized {
+            device: signer.0,
+            action: "append an entry signed by another device",
+        })
+    }
+}
+
+/// Above this many envelopes, signature checks leave the async executor.
+const INLINE_VERIFY: usize = 8;
+
+/// `POST /v1/circles/{circle}/envelopes`: store a batch, all or nothing.
+async fn push(
+    State(relay): State<Relay>,
+    CirclePath(circle): CirclePath,
+    req: SignedRequest,
+) -> ApiResult<Json<Pushed>> {
+    let slot = relay.circles().get(relay.store(), &circle).await?;
+    // Held until the batch is committed: the log cannot move under it.
+    let state = slot.state.read().await;
+    let signer = relay.authenticate(&req, Some(&state))?;
+    require_writer(&state, &signer.0)?;
+    let body: PushEnvelopes = req.json()?;
+    let max = relay.config().max_batch;
+    if body.envelopes.len() > max {
+        return Err(Error::Oversized {
+            what: "push batch (envelopes)",
+            len: body.envelopes.len(),
+            max,
+        }
+        .into());
+    }
+    let snapshot = Arc::clone(&state);
+    let batch = if body.envelopes.len() <= INLINE_VERIFY {
+        verify_batch(body.envelopes, &snapshot, signer)?
+    } else {
+        let snapshot = Arc::clone(&snapshot);
+        tokio::task::spawn_blocking(move || verify_batch(body.envelopes, &snapshot, signer))
+            .await
+            .map_err(|e| crate::error::internal(format!("verify task: {e}")))??
+    };
+    let bytes: usize = batch.iter().map(|e| e.bytes.len()).sum();
+    let outcome = relay.store().push(slot.key, snapshot, batch).await?;
+    drop(state);
+    if outcome.stored > 0 {
+        slot.stored_up_to(outcome.latest);
+        let metrics = relay.metrics();
+        metrics.envelopes_stored.inc_by(outcome.stored as u64);
+        metrics.envelope_bytes_stored.inc_by(bytes as u64);
+    }
+    Ok(Json(Pushed {
+        cursors: outcome.cursors,
+        latest: outcome.latest,
+    }))
+}
+
+/// `envelope::verify` for each envelope, which the signer must have written.
+fn verify_batch(
+    envelopes: Vec<Base64>,
+    state: &MembershipState,
+    signer: Signer,
+) -> Result<Vec<NewEnvelope>> {
+    envelopes
+        .into_iter()
+        .map(|Base64(bytes)| {
+            let verified = envelope::verify(&bytes, state)?;
+            if verified.header().author != signer.0 {
+                return Err(Error::Unauthorized {
+                    device: signer.0,
+                    action: "push another device's envelopes",
+                });
+            }
+            Ok(NewEnvelope { bytes, verified })
+        })
+        .collect()
+}
+
+/// `GET /v1/circles/{circle}/envelopes?after=C&limit=L`.
+async fn pull(
+    State(relay): State<Relay>,
+    CirclePath(circle): CirclePath,
+    req: SignedRequest,
+) -> ApiResult<Json<Pulled>> {
+    let slot = relay.circles().get(relay.store(), &circle).await?;
+    {
+        let state = slot.state.read().await;
+        let signer = relay.authenticate(&req, Some(&state))?;
+        require_active(&state, &signer.0)?;
+    }
+    let after = query_u64(&req, "after", 0)?;
+    let limit = query_u64(&req, "limit", u64::from(DEFAULT_PULL_LIMIT))?
+        .clamp(1, u64::from(MAX_PULL_LIMIT));
+    let limit = u32::try_from(limit).unwrap_or(MAX_PULL_LIMIT);
+    let page = relay.store().pull(slot.key, after, limit).await?;
+    Ok(Json(Pulled {
+        envelopes: page
+            .envelopes
+            .into_iter()
+            .map(|(cursor, bytes)| PulledEnvelope {
+                cursor,
+                envelope: Base64(bytes),
+            })
+            .collect(),
+        latest: page.latest,
+        more: page.more,
+    }))
+}
+
+/// Unknown routes and methods.
+pub async fn not_found(method: Method, uri: axum::http::Uri) -> ApiError {
+    Error::NotFound(format!("no route for {method} {}", uri.path())).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_params_are_found_and_decoded() {
+        let q = "after=5&circles=ab%2Ccd&empty&x=a+b";
+        assert_eq!(query_param(q, "after").as_deref(), Some("5"));
+        assert_eq!(query_param(q, "circles").as_deref(), Some("ab,cd"));
+        assert_eq!(query_param(q, "empty").as_deref(), Some(""));
+        assert_eq!(query_param(q, "x").as_deref(), Some("a b"));
+        assert_eq!(query_param(q, "missing"), None);
+        assert_eq!(query_param("a=%", "a").as_deref(), Some("%"));
+        assert_eq!(query_param("a=%4", "a").as_deref(), Some("%4"));
+        assert_eq!(query_param("a=%zz%41", "a").as_deref(), Some("%zzA"));
+        assert_eq!(query_param("a=%ff", "a").as_deref(), Some("\u{fffd}"));
+    }
+}

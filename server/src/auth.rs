@@ -1,0 +1,280 @@
+//! Signed requests: reading them, checking them with `kring_core::sync::request_auth`,
+//! refusing replays, and the authorisation helpers every endpoint uses.
+//!
+//! Device ids are ed25519 verifying keys, so a signature can be checked for any
+//! signer; who the signer *is* in a circle (active, removed, reader) is then read from
+//! the circle's `MembershipState`, the same type and the same queries clients use.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Mutex, PoisonError};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, OriginalUri, Request};
+use axum::http::{header, HeaderMap, Method};
+use base64::{engine::general_purpose::STANDARD as B64, Engine};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use kring_core::identity::DeviceId;
+use kring_core::invite::SignedInvite;
+use kring_core::membership::{Capability, MembershipState};
+use kring_core::sync::request_auth::{
+    verify_request, RequestAuth, HEADER_DEVICE, HEADER_INVITE, MAX_CLOCK_SKEW_MS,
+};
+use kring_core::{Error, Result, Timestamp};
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+use crate::Relay;
+
+/// A request as it was signed: method, path and query exactly as sent, headers and the
+/// whole body (read up to the configured limit).
+pub struct SignedRequest {
+    pub method: Method,
+    pub path_and_query: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl SignedRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn query(&self) -> &str {
+        self.path_and_query
+            .split_once('?')
+            .map_or("", |(_, query)| query)
+    }
+
+    /// The body as JSON of type `T`.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_slice(&self.body)
+            .map_err(|e| Error::BadRequest(format!("request body: {e}")))
+    }
+}
+
+impl FromRequest<Relay> for SignedRequest {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, relay: &Relay) -> Result<Self, ApiError> {
+        let (parts, body) = req.into_parts();
+        let uri = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map_or(&parts.uri, |original| &original.0);
+        let path_and_query = uri
+            .path_and_query()
+            .map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned());
+        let limit = relay.config().max_body_bytes;
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if let Some(len) = declared.filter(|len| *len > limit as u64) {
+            return Err(too_large(usize::try_from(len).unwrap_or(usize::MAX), limit).into());
+        }
+        let body = read_body(body, limit).await?;
+        Ok(SignedRequest {
+            method: parts.method,
+            path_and_query,
+            headers: parts.headers,
+            body,
+        })
+    }
+}
+
+fn too_large(len: usize, max: usize) -> Error {
+    Error::Oversized {
+        what: "request body",
+        len,
+        max,
+    }
+}
+
+async fn read_body(body: Body, limit: usize) -> Result<Bytes> {
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            Err(too_large(limit.saturating_add(1), limit))
+        }
+        Err(e) => Err(Error::BadRequest(format!("cannot read the body: {e}"))),
+    }
+}
+
+/// Who signed a request: a device, or (while joining) an invite key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Signer(pub DeviceId);
+
+impl Relay {
+    /// Checks the request's signature with the key its signer id names (taken from
+    /// `known`, where it is already decompressed, if the signer is a device there),
+    /// then refuses replays and applies the signer's rate limit.
+    pub fn authenticate(
+        &self,
+        req: &SignedRequest,
+        known: Option<&MembershipState>,
+    ) -> Result<Signer> {
+        let auth = RequestAuth::from_headers(|name| req.header(name))?;
+        let id =
+            DeviceId::parse(&auth.signer).map_err(|_| Error::Unauthenticated(HEADER_DEVICE))?;
+        let key = match known.and_then(|state| state.device(&id)) {
+            Some(record) => *record.verifying_key(),
+            None => id
+                .verifying_key()
+                .map_err(|_| Error::BadSignature("request"))?,
+        };
+        let now = Timestamp::now();
+        verify_request(
+            &auth,
+            &key,
+            req.method.as_str(),
+            &req.path_and_query,
+            &req.body,
+            now,
+        )?;
+        self.inner.replay.check_and_remember(&auth, now)?;
+        self.inner
+            .rate
+            .check(id.as_bytes(), std::time::Instant::now())?;
+        Ok(Signer(id))
+    }
+
+    /// For membership reads: a device of the circle, or the holder of a valid unredeemed
+    /// invite (header `x-kring-invite`, request signed with the invite key).
+    pub fn authenticate_reader(
+        &self,
+        req: &SignedRequest,
+        state: &MembershipState,
+    ) -> Result<Signer> {
+        let Some(invite) = req.header(HEADER_INVITE) else {
+            let signer = self.authenticate(req, Some(state))?;
+            require_active(state, &signer.0)?;
+            return Ok(signer);
+        };
+        let bytes = B64
+            .decode(invite.trim())
+            .map_err(|_| Error::Unauthenticated(HEADER_INVITE))?;
+        let invite = SignedInvite::from_bytes(&bytes)?;
+        let signer = self.authenticate(req, None)?;
+        if invite.id().as_bytes() != signer.0.as_bytes() {
+            return Err(Error::BadSignature(
+                "request (not signed with the invite key)",
+            ));
+        }
+        state.check_invite(&invite)?;
+        let now = Timestamp::now();
+        if now > invite.body().expires_at {
+            return Err(Error::InviteExpired {
+                expires_at: invite.body().expires_at,
+                at: now,
+            });
+        }
+        Ok(signer)
+    }
+}
+
+/// The device's capability if it is active in the circle: `removed` for devices the log
+/// removed, `not_a_member` for devices it never admitted.
+pub fn require_active(state: &MembershipState, device: &DeviceId) -> Result<Capability> {
+    match state.device(device) {
+        None => Err(Error::UnknownDevice(*device)),
+        Some(record) => record.capability().ok_or(Error::Removed(*device)),
+    }
+}
+
+/// Like [`require_active`], and the device may write the plan.
+pub fn require_writer(state: &MembershipState, device: &DeviceId) -> Result<()> {
+    if require_active(state, device)?.can_write() {
+        Ok(())
+    } else {
+        Err(Error::ReadOnly(*device))
+    }
+}
+
+/// Signatures seen inside the clock window, bucketed by the minute of the request's
+/// timestamp: a replay carries the same timestamp, so it is looked up in one bucket,
+/// and a bucket is dropped once every timestamp in it is outside the window.
+#[derive(Default)]
+pub struct ReplayCache {
+    buckets: Mutex<BTreeMap<i64, HashSet<[u8; 16]>>>,
+}
+
+const BUCKET_MS: i64 = 60_000;
+
+impl ReplayCache {
+    /// Refuses a signature seen before; remembers it otherwise. Call only after the
+    /// signature verified (so nobody can fill the cache with garbage).
+    pub fn check_and_remember(&self, auth: &RequestAuth, now: Timestamp) -> Result<()> {
+        let key: [u8; 16] = {
+            let hash = blake3::hash(auth.signature.as_bytes());
+            let mut key = [0u8; 16];
+            key.copy_from_slice(&hash.as_bytes()[..16]);
+            key
+        };
+        let bucket = auth.timestamp.0.div_euclid(BUCKET_MS);
+        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        // Oldest first: drop buckets whose newest timestamp is now out of the window.
+        while let Some((&oldest, _)) = buckets.first_key_value() {
+            let newest_in_bucket = oldest.saturating_add(1).saturating_mul(BUCKET_MS);
+            if newest_in_bucket.saturating_add(MAX_CLOCK_SKEW_MS) < now.0 {
+                buckets.pop_first();
+            } else {
+                break;
+            }
+        }
+        if buckets.entry(bucket).or_default().insert(key) {
+            Ok(())
+        } else {
+            Err(Error::Replayed)
+        }
+    }
+
+    /// Signatures remembered.
+    pub fn len(&self) -> usize {
+        self.buckets
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .map(HashSet::len)
+            .sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn auth(ts: i64, sig: &str) -> RequestAuth {
+        RequestAuth {
+            signer: "00".repeat(32),
+            timestamp: Timestamp(ts),
+            signature: sig.to_owned(),
+        }
+    }
+
+    #[test]
+    fn replays_are_refused_until_the_window_has_passed() {
+        let cache = ReplayCache::default();
+        let t = 1_780_000_000_000;
+        cache
+            .check_and_remember(&auth(t, "a"), Timestamp(t))
+            .expect("first");
+        let err = cache
+            .check_and_remember(&auth(t, "a"), Timestamp(t + 1000))
+            .expect_err("replay");
+        assert!(matches!(err, Error::Replayed));
+        cache
+            .check_and_remember(&auth(t, "b"), Timestamp(t))
+            .expect("other signature");
+        // Long after, the bucket is gone (the request would be stale anyway).
+        let later = Timestamp(t + MAX_CLOCK_SKEW_MS + 2 * BUCKET_MS);
+        cache
+            .check_and_remember(&auth(later.0, "c"), later)
+            .expect("new");
+        assert_eq!(cache.len(), 1);
+    }
+}

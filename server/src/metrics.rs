@@ -1,0 +1,162 @@
+//! Prometheus metrics, served as text at `/metrics`.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
+    Registry, TextEncoder,
+};
+
+use crate::error::ErrorCode;
+use crate::Relay;
+
+pub struct Metrics {
+    registry: Registry,
+    pub requests: IntCounterVec,
+    pub request_seconds: HistogramVec,
+    pub errors: IntCounterVec,
+    pub envelopes_stored: IntCounter,
+    pub envelope_bytes_stored: IntCounter,
+    pub entries_appended: IntCounter,
+    pub circles_created: IntCounter,
+    pub live_connections: IntGauge,
+    pub live_notices: IntCounter,
+    pub commit_seconds: Histogram,
+    pub commit_group: Histogram,
+    pub circles_cached: IntGauge,
+    pub replay_cache: IntGauge,
+    pub rate_buckets: IntGauge,
+}
+
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+
+impl Metrics {
+    pub fn new() -> prometheus::Result<Self> {
+        let registry = Registry::new_custom(Some("kring".into()), None)?;
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by route, method and status",
+            ),
+            &["route", "method", "status"],
+        )?;
+        let request_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "HTTP request latency by route",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+            &["route"],
+        )?;
+        let errors = IntCounterVec::new(
+            Opts::new("http_errors_total", "Refused requests by stable error code"),
+            &["code"],
+        )?;
+        let envelopes_stored = IntCounter::new("envelopes_stored_total", "Envelopes newly stored")?;
+        let envelope_bytes_stored = IntCounter::new(
+            "envelope_bytes_stored_total",
+            "Bytes of envelopes newly stored",
+        )?;
+        let entries_appended = IntCounter::new(
+            "membership_entries_appended_total",
+            "Membership entries appended (genesis included)",
+        )?;
+        let circles_created = IntCounter::new("circles_created_total", "Circles created")?;
+        let live_connections = IntGauge::new("live_connections", "Connected live WebSockets")?;
+        let live_notices = IntCounter::new("live_notices_total", "Notices sent on live sockets")?;
+        let commit_seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                "store_commit_seconds",
+                "Time to run and commit one write group",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+        )?;
+        let commit_group = Histogram::with_opts(
+            HistogramOpts::new("store_commit_group_size", "Write commands per commit")
+                .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0]),
+        )?;
+        let circles_cached = IntGauge::new(
+            "circles_cached",
+            "Circles whose membership state is in memory",
+        )?;
+        let replay_cache = IntGauge::new(
+            "replay_cache_signatures",
+            "Request signatures remembered against replay",
+        )?;
+        let rate_buckets = IntGauge::new(
+            "rate_limit_devices",
+            "Devices with a rate-limit bucket in memory",
+        )?;
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(request_seconds.clone()))?;
+        registry.register(Box::new(errors.clone()))?;
+        registry.register(Box::new(envelopes_stored.clone()))?;
+        registry.register(Box::new(envelope_bytes_stored.clone()))?;
+        registry.register(Box::new(entries_appended.clone()))?;
+        registry.register(Box::new(circles_created.clone()))?;
+        registry.register(Box::new(live_connections.clone()))?;
+        registry.register(Box::new(live_notices.clone()))?;
+        registry.register(Box::new(commit_seconds.clone()))?;
+        registry.register(Box::new(commit_group.clone()))?;
+        registry.register(Box::new(circles_cached.clone()))?;
+        registry.register(Box::new(replay_cache.clone()))?;
+        registry.register(Box::new(rate_buckets.clone()))?;
+        Ok(Self {
+            registry,
+            requests,
+            request_seconds,
+            errors,
+            envelopes_stored,
+            envelope_bytes_stored,
+            entries_appended,
+            circles_created,
+            live_connections,
+            live_notices,
+            commit_seconds,
+            commit_group,
+            circles_cached,
+            replay_cache,
+            rate_buckets,
+        })
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut out = Vec::new();
+        if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
+            tracing::error!(error = %e, "encoding metrics");
+        }
+        String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+/// Middleware: counts and times every request by its route pattern (not its path, so
+/// circle ids do not explode the label set).
+pub async fn track(State(relay): State<Relay>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |m| m.as_str())
+        .to_owned();
+    let method = req.method().as_str().to_owned();
+    let started = Instant::now();
+    let response = next.run(req).await;
+    let metrics = relay.metrics();
+    metrics
+        .request_seconds
+        .with_label_values(&[&route])
+        .observe(started.elapsed().as_secs_f64());
+    metrics
+        .requests
+        .with_label_values(&[&route, &method, response.status().as_str()])
+        .inc();
+    if let Some(ErrorCode(code)) = response.extensions().get::<ErrorCode>() {
+        metrics.errors.with_label_values(&[code]).inc();
+    }
+    response
+}

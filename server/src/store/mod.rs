@@ -1,0 +1,95 @@
+//! Storage of circles, membership logs and envelopes.
+//!
+//! [`RelayStore`] is what the API needs from storage; [`sqlite::SqliteStore`] is the
+//! embedded implementation (a PostgreSQL one can follow when one machine is outgrown).
+//! The rules a push must obey live once, store-agnostic, in [`push`]: a backend only
+//! provides the transaction ([`push::PushTx`]).
+//!
+//! Stored bytes are exactly what clients sent and signed; the store never interprets
+//! them beyond the few columns it indexes.
+
+pub mod push;
+pub mod sqlite;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use kring_core::envelope::VerifiedEnvelope;
+use kring_core::membership::{MembershipState, SignedEntry};
+use kring_core::plan::ids::CircleId;
+use kring_core::Result;
+
+/// A storage backend's own key for a circle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CircleKey(pub i64);
+
+/// A circle as stored: its key, its membership log (entry bytes in order) and the
+/// newest envelope cursor.
+#[derive(Debug, Clone)]
+pub struct StoredCircle {
+    pub key: CircleKey,
+    pub log: Vec<Vec<u8>>,
+    pub latest: u64,
+}
+
+/// An envelope checked by [`kring_core::envelope::verify`], with its exact bytes.
+#[derive(Debug, Clone)]
+pub struct NewEnvelope {
+    pub bytes: Vec<u8>,
+    pub verified: VerifiedEnvelope,
+}
+
+/// The result of a committed push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushOutcome {
+    /// One cursor per envelope, in order (a repeat gets its original cursor).
+    pub cursors: Vec<u64>,
+    /// The circle's newest cursor after the push.
+    pub latest: u64,
+    /// How many envelopes were new.
+    pub stored: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PulledPage {
+    /// `(cursor, bytes)` in cursor order.
+    pub envelopes: Vec<(u64, Vec<u8>)>,
+    pub latest: u64,
+    pub more: bool,
+}
+
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
+
+/// What the relay needs from storage. Every write resolves only after it is durable
+/// (committed and synced); every `Err` leaves the store unchanged.
+pub trait RelayStore: Send + Sync + 'static {
+    /// Stores a new circle founded by `genesis` (already validated).
+    /// `Error::CircleExists` if the id is taken.
+    fn create_circle(&self, circle: CircleId, genesis: SignedEntry) -> StoreFuture<'_, CircleKey>;
+
+    /// The circle, or `None` if it does not exist.
+    fn load_circle(&self, circle: CircleId) -> StoreFuture<'_, Option<StoredCircle>>;
+
+    /// Appends `entry` (validated at the head by the caller, who serialises appends per
+    /// circle) at position `entry.seq()`.
+    fn append_entry(&self, circle: CircleKey, entry: SignedEntry) -> StoreFuture<'_, ()>;
+
+    /// The log's entries from position `from` on.
+    fn entries_from(&self, circle: CircleKey, from: u64) -> StoreFuture<'_, Vec<Vec<u8>>>;
+
+    /// Stores a batch all-or-nothing under [`push::apply_push`]'s rules, judged against
+    /// `state` (the caller keeps the membership log from moving meanwhile).
+    fn push(
+        &self,
+        circle: CircleKey,
+        state: Arc<MembershipState>,
+        batch: Vec<NewEnvelope>,
+    ) -> StoreFuture<'_, PushOutcome>;
+
+    /// Up to `limit` envelopes with cursor > `after`.
+    fn pull(&self, circle: CircleKey, after: u64, limit: u32) -> StoreFuture<'_, PulledPage>;
+
+    /// Finishes pending writes and stops taking new ones.
+    fn close(&self) -> StoreFuture<'_, ()>;
+}

@@ -1,0 +1,150 @@
+//! Helpers for the end-to-end tests: the real `kring-server` and `kring` binaries,
+//! built through the workspace, and a relay process that can be killed with SIGKILL
+//! and started again on the same database and address.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// A workspace binary, built (or found up to date) with the same cargo and target
+/// directory as the test run: `cargo build --bin NAME` reports the executable's path,
+/// which works under any `CARGO_TARGET_DIR`.
+pub fn workspace_binary(package: &str, bin: &str) -> PathBuf {
+    static BUILT: OnceLock<Mutex<Vec<(String, PathBuf)>>> = OnceLock::new();
+    let built = BUILT.get_or_init(|| Mutex::new(Vec::new()));
+    let mut built = built.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, path)) = built.iter().find(|(name, _)| name == bin) {
+        return path.clone();
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+    let output = Command::new(cargo)
+        .args([
+            "build",
+            "--quiet",
+            "--message-format=json",
+            "-p",
+            package,
+            "--bin",
+            bin,
+        ])
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run cargo build");
+    assert!(output.status.success(), "cargo build -p {package} failed");
+    let path = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|msg| msg["reason"] == "compiler-artifact" && msg["target"]["name"] == bin)
+        .find_map(|msg| msg["executable"].as_str().map(PathBuf::from))
+        .unwrap_or_else(|| panic!("cargo did not report the {bin} executable"));
+    built.push((bin.to_owned(), path.clone()));
+    path
+}
+
+/// The real relay as a child process.
+pub struct RelayProcess {
+    child: Option<Child>,
+    db: PathBuf,
+    addr: String,
+}
+
+impl RelayProcess {
+    /// Starts `kring-server` on a free loopback port with its database at `db`.
+    pub fn start(db: &Path) -> Self {
+        let mut relay = Self {
+            child: None,
+            db: db.to_path_buf(),
+            addr: "127.0.0.1:0".into(),
+        };
+        relay.spawn();
+        relay
+    }
+
+    fn spawn(&mut self) {
+        let bin = workspace_binary("kring-server", "kring-server");
+        // The port is free again at once after a kill (listeners reuse the address),
+        // but give a restarted relay a few tries anyway.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let mut child = Command::new(&bin)
+                .args(["--listen", &self.addr])
+                .arg("--db")
+                .arg(&self.db)
+                .env("KRING_LOG", "warn")
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("start kring-server");
+            let stdout = child.stdout.take().expect("stdout");
+            let mut lines = BufReader::new(stdout).lines();
+            let first = lines.next().and_then(|l| l.ok()).unwrap_or_default();
+            if let Some(addr) = first.strip_prefix("listening on ") {
+                self.addr = addr.trim().to_owned();
+                // Keep draining stdout so the relay never blocks on a full pipe.
+                std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
+                self.child = Some(child);
+                return;
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            assert!(
+                Instant::now() < deadline,
+                "kring-server did not start: {first:?}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// `http://ADDR`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn db(&self) -> &Path {
+        &self.db
+    }
+
+    /// SIGKILL: no graceful shutdown, no flush beyond what was committed.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the relay again on the same database and address.
+    pub fn restart(&mut self) {
+        self.kill9();
+        self.spawn();
+    }
+
+    /// The raw bytes of the relay's database and its write-ahead log.
+    pub fn database_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for suffix in ["", "-wal"] {
+            if let Ok(b) = std::fs::read(format!("{}{suffix}", self.db.display())) {
+                bytes.extend(b);
+            }
+        }
+        bytes
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// Whether `needle` occurs anywhere in `haystack`.
+pub fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}

@@ -1,0 +1,183 @@
+//! The README's tour through the real binaries: three people, three data directories,
+//! one `kring-server` started locally. Invite links, join, concurrent offline claims,
+//! a relay that goes away (exit code 7) and comes back, live watching, and a removal.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use kring_e2e::{workspace_binary, RelayProcess};
+use serde_json::Value;
+
+fn kring(dir: &Path) -> Command {
+    let mut cmd = Command::new(workspace_binary("kring-cli", "kring"));
+    cmd.env("KRING_DATA_DIR", dir)
+        .env_remove("KRING_NOW")
+        .env_remove("KRING_CIRCLE");
+    cmd
+}
+
+#[track_caller]
+fn run(dir: &Path, args: &[&str]) -> Output {
+    let out = kring(dir).args(args).output().expect("run kring");
+    assert!(
+        out.status.success(),
+        "kring {args:?} failed ({:?}): {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[track_caller]
+fn stdout(dir: &Path, args: &[&str]) -> String {
+    String::from_utf8_lossy(&run(dir, args).stdout)
+        .trim()
+        .to_owned()
+}
+
+#[track_caller]
+fn json(dir: &Path, args: &[&str]) -> Value {
+    let mut args = args.to_vec();
+    args.push("--json");
+    serde_json::from_slice(&run(dir, &args).stdout).expect("JSON")
+}
+
+#[track_caller]
+fn exit_code(dir: &Path, args: &[&str]) -> i32 {
+    kring(dir)
+        .args(args)
+        .output()
+        .expect("run kring")
+        .status
+        .code()
+        .unwrap_or(-1)
+}
+
+fn task_id(dir: &Path, title: &str) -> String {
+    json(dir, &["task", "list"])
+        .as_array()
+        .and_then(|ts| ts.iter().find(|t| t["title"] == title))
+        .and_then(|t| t["id"].as_str())
+        .map(|s| s[..8].to_owned())
+        .unwrap_or_else(|| panic!("no task {title:?}"))
+}
+
+#[test]
+fn three_people_in_three_data_dirs_through_a_local_relay() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let (sanne, jan, piet) = (
+        root.path().join("sanne"),
+        root.path().join("jan"),
+        root.path().join("piet"),
+    );
+    let mut relay = RelayProcess::start(&root.path().join("relay.db"));
+    let url = relay.url();
+
+    let identity = json(&sanne, &["identity"]);
+    assert_eq!(identity["device"].as_str().map(str::len), Some(64));
+
+    run(
+        &sanne,
+        &[
+            "circle",
+            "create",
+            "--name",
+            "Kring van Sanne",
+            "--me",
+            "Sanne",
+            "--relay",
+            &url,
+        ],
+    );
+    run(
+        &sanne,
+        &[
+            "task",
+            "add",
+            "Naar het ziekenhuis rijden",
+            "--due",
+            "2026-12-01 09:00",
+            "--slots",
+            "1",
+        ],
+    );
+    assert_eq!(json(&sanne, &["status"])[0]["connectivity"], "not_synced");
+    assert_eq!(json(&sanne, &["status"])[0]["pending"], 2);
+    run(&sanne, &["sync"]);
+    assert_eq!(json(&sanne, &["status"])[0]["connectivity"], "online");
+    assert_eq!(json(&sanne, &["status"])[0]["pending"], 0);
+
+    // Invites print only the link on standard output, so scripts can pass it on.
+    let link = stdout(&sanne, &["invite"]);
+    assert!(link.starts_with("kring://invite/"), "{link}");
+    let joined = stdout(
+        &jan,
+        &["join", &link, "--name", "Jan", "--relation", "family"],
+    );
+    assert!(joined.contains("Kring van Sanne"), "{joined}");
+    // A link is good for one person.
+    assert_eq!(exit_code(&piet, &["join", &link, "--name", "Piet"]), 3);
+    let link = stdout(&sanne, &["invite", "--expires-in-days", "1"]);
+    run(
+        &piet,
+        &["join", &link, "--name", "Piet", "--relation", "neighbour"],
+    );
+    run(&sanne, &["sync"]);
+    let people = json(&sanne, &["member", "list"]);
+    assert_eq!(people.as_array().map(Vec::len), Some(3));
+
+    // Offline, Jan and Piet both claim the only place (Jan first).
+    let ride = task_id(&jan, "Naar het ziekenhuis rijden");
+    run(&jan, &["task", "claim", &ride]);
+    std::thread::sleep(Duration::from_millis(20));
+    run(&piet, &["task", "claim", &ride]);
+
+    // The relay goes away: sync fails with exit code 7, the claim stays in the outbox.
+    relay.kill9();
+    assert_eq!(exit_code(&jan, &["sync"]), 7);
+    let status = json(&jan, &["status"]);
+    assert_eq!(status[0]["connectivity"], "offline");
+    assert_eq!(status[0]["pending"], 1);
+    relay.restart();
+    for dir in [&jan, &piet, &sanne, &jan, &piet] {
+        run(dir, &["sync"]);
+    }
+    let lists: Vec<Value> = [&sanne, &jan, &piet]
+        .iter()
+        .map(|d| json(d, &["task", "list"]))
+        .collect();
+    assert_eq!(lists[0], lists[1]);
+    assert_eq!(lists[0], lists[2]);
+    let task = &lists[0][0];
+    assert_eq!(task["overbooked"], true);
+    let jan_me = json(&jan, &["whoami"])["id"].clone();
+    assert_eq!(task["claims"][0]["member"], jan_me, "{task}");
+
+    // Live: Jan watches while Sanne adds a task; it arrives without a manual sync.
+    let watcher = kring(&jan)
+        .args(["watch", "--seconds", "6"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("kring watch");
+    std::thread::sleep(Duration::from_millis(1500));
+    run(&sanne, &["task", "add", "Boodschappen doen"]);
+    run(&sanne, &["sync"]);
+    let out = watcher.wait_with_output().expect("watch ends");
+    assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("Connected to"), "{said}");
+    assert!(task_id(&jan, "Boodschappen doen").len() == 8);
+
+    // Sanne removes Piet: he can no longer sync (exit code 3) and status says so.
+    run(&sanne, &["member", "remove", "Piet"]);
+    run(&jan, &["post", "Piet is verhuisd."]);
+    run(&jan, &["sync"]);
+    assert_eq!(exit_code(&piet, &["sync"]), 3);
+    assert_eq!(json(&piet, &["status"])[0]["connectivity"], "removed");
+    assert_eq!(exit_code(&piet, &["post", "Ik ben er nog"]), 3);
+    run(&sanne, &["sync"]);
+    let show = stdout(&sanne, &["show"]);
+    assert!(show.contains("Piet is verhuisd."), "{show}");
+    assert!(!stdout(&piet, &["show"]).contains("Piet is verhuisd."));
+}

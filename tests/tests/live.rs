@@ -1,0 +1,162 @@
+//! Live sync over the WebSocket, and readers, against the real relay binary.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kring_core::device::{Device, WatchEvent};
+use kring_core::membership::Capability;
+use kring_core::plan::{CircleId, Language, NewTask, Relation};
+use kring_core::sync::engine::Standing;
+use kring_core::{Error, Timestamp};
+use kring_e2e::RelayProcess;
+
+fn founded(root: &std::path::Path, url: &str) -> (Device, CircleId) {
+    let mut sanne = Device::open_in(&root.join("sanne")).expect("device");
+    let circle = sanne
+        .create_circle(
+            "Kring van Sanne",
+            Language::Nl,
+            "Sanne",
+            Some(url),
+            Timestamp::now(),
+        )
+        .expect("create");
+    sanne.sync(&circle, Timestamp::now()).expect("sync");
+    (sanne, circle)
+}
+
+fn joined(
+    root: &std::path::Path,
+    name: &str,
+    sanne: &Device,
+    circle: &CircleId,
+    capability: Capability,
+) -> Device {
+    let now = Timestamp::now();
+    let link = sanne
+        .invite(circle, capability, now.plus_days(1), now)
+        .expect("invite");
+    let mut device = Device::open_in(&root.join(name)).expect("device");
+    device
+        .join(&link, name, Relation::Family, Timestamp::now())
+        .expect("join");
+    device
+}
+
+fn add_task(device: &mut Device, circle: &CircleId, title: &str) {
+    let now = Timestamp::now();
+    device
+        .change(circle, now, |plan, me| {
+            plan.add_task(me, NewTask::simple(title), now)
+        })
+        .expect("add task");
+}
+
+/// Waits until `check` holds, for at most ten seconds.
+fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_watching_device_receives_and_sends_changes_without_being_asked() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let relay = RelayProcess::start(&root.path().join("relay.db"));
+    let (mut sanne, circle) = founded(root.path(), &relay.url());
+    drop(joined(
+        root.path(),
+        "jan",
+        &sanne,
+        &circle,
+        Capability::Member,
+    ));
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let events = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let watcher = {
+        let (stop, events, circle) = (Arc::clone(&stop), Arc::clone(&events), circle.clone());
+        let dir = root.path().join("jan");
+        std::thread::spawn(move || {
+            let mut jan = Device::open_in(&dir).expect("device");
+            jan.watch(&[circle], &stop, &mut |event| {
+                events.lock().expect("events").push(event);
+            })
+        })
+    };
+    eventually("Jan's phone is connected", || {
+        events
+            .lock()
+            .expect("events")
+            .iter()
+            .any(|e| matches!(e, WatchEvent::Connected { .. }))
+    });
+
+    // Sanne's change reaches Jan's store through the relay's notice.
+    add_task(&mut sanne, &circle, "Boodschappen doen");
+    sanne.sync(&circle, Timestamp::now()).expect("sync");
+    let jan_reader = Device::open_in(&root.path().join("jan")).expect("second handle");
+    eventually("the task is on Jan's phone", || {
+        jan_reader
+            .view(&circle)
+            .is_ok_and(|v| v.tasks.iter().any(|t| t.title == "Boodschappen doen"))
+    });
+
+    // A change made on Jan's data directory by another process (here: another
+    // handle) is pushed by the watcher from the outbox.
+    let mut jan_cli = jan_reader;
+    add_task(&mut jan_cli, &circle, "Samen wandelen");
+    eventually("Sanne has Jan's task", || {
+        sanne.sync(&circle, Timestamp::now()).is_ok()
+            && sanne
+                .view(&circle)
+                .is_ok_and(|v| v.tasks.iter().any(|t| t.title == "Samen wandelen"))
+    });
+
+    stop.store(true, Ordering::Relaxed);
+    watcher
+        .join()
+        .expect("watcher thread")
+        .expect("watch ends cleanly");
+}
+
+#[test]
+fn a_reader_reads_everything_and_writes_nothing() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let relay = RelayProcess::start(&root.path().join("relay.db"));
+    let (mut sanne, circle) = founded(root.path(), &relay.url());
+    add_task(&mut sanne, &circle, "Boodschappen doen");
+    sanne.sync(&circle, Timestamp::now()).expect("sync");
+
+    let mut reader = joined(root.path(), "oma", &sanne, &circle, Capability::Reader);
+    let status = reader.status(&circle).expect("status");
+    assert_eq!(status.standing, Some(Standing::Reader));
+    assert!(reader
+        .view(&circle)
+        .expect("view")
+        .tasks
+        .iter()
+        .any(|t| t.title == "Boodschappen doen"));
+    let now = Timestamp::now();
+    let err = reader
+        .change(&circle, now, |plan, me| {
+            plan.add_task(me, NewTask::simple("x"), now)
+        })
+        .expect_err("readers do not write");
+    assert!(matches!(err, Error::ReadOnly(_)), "{err:?}");
+    assert_eq!(reader.status(&circle).expect("status").pending, 0);
+
+    // Later changes keep reaching the reader.
+    add_task(&mut sanne, &circle, "Samen koken");
+    sanne.sync(&circle, Timestamp::now()).expect("sync");
+    reader
+        .sync(&circle, Timestamp::now())
+        .expect("reader syncs");
+    assert_eq!(
+        reader.view(&circle).expect("view"),
+        sanne.view(&circle).expect("view")
+    );
+}
