@@ -70,7 +70,14 @@ impl Device {
     /// store remembers it, and a different secret store is refused.
     pub fn open(data_dir: &Path, secrets: Box<dyn SecretStore>) -> Result<Self> {
         let store = Store::open(&data_dir.join(STORE_FILE))?;
-        let identity = DeviceIdentity::load_or_create(secrets.as_ref(), IDENTITY_SECRET)?;
+        // A secret that is there but unreadable is the secret store's problem (a
+        // keystore restored from elsewhere, a truncated file), not the caller's input.
+        let identity = DeviceIdentity::load_or_create(secrets.as_ref(), IDENTITY_SECRET).map_err(
+            |e| match e {
+                Error::SecretStore(_) => e,
+                other => Error::SecretStore(format!("the device secret cannot be read: {other}")),
+            },
+        )?;
         let id = identity.id().to_string();
         match store.setting(DEVICE_ID_SETTING)? {
             None => store.set_setting(DEVICE_ID_SETTING, id.as_bytes())?,
@@ -196,9 +203,9 @@ impl Device {
         Ok(circle)
     }
 
-    /// Adds a circle from an automerge file (the offline path), acting as `me`. Such
-    /// a circle has no membership log here and does not sync; its changes travel as
-    /// files (`export` / [`Device::merge_bytes`]).
+    /// Adds a circle from an automerge file (the offline path), acting as `me`, who
+    /// must be a member of that plan. Such a circle has no membership log here and
+    /// does not sync; its changes travel as files (`export` / [`Device::merge_bytes`]).
     pub fn import_circle(
         &mut self,
         bytes: &[u8],
@@ -206,6 +213,10 @@ impl Device {
         now: Timestamp,
     ) -> Result<CircleId> {
         let mut plan = CirclePlan::load(bytes, self.actor())?;
+        // Every caller acts as `me` afterwards; a stranger would fail on every change.
+        if plan.view().member(me).is_none() {
+            return Err(Error::UnknownMember(me.clone()));
+        }
         self.store.add_circle(&mut plan, me, now)?;
         Ok(plan.circle_id().clone())
     }

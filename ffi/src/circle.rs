@@ -1,47 +1,71 @@
 //! [`CircleHandle`]: one circle, every plan operation acting as this device's member,
-//! and [`PlanObserver`]s told when the plan changes.
+//! its sync with the relay, and [`PlanObserver`]s told when the plan changes.
 //!
-//! Each operation is core's, called with "me" and the wall clock; the handle only adds
-//! durability (saved to the store before the call returns) and notification.
+//! Each operation is core's, run through `Device::change` with "me" and the wall
+//! clock: when a call returns, the change is on disk and in the outbox, ready for the
+//! next sync. The handle only adds notification.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use kring_core::membership::Capability;
 use kring_core::plan::{
     CircleId, CirclePlan, EntryId, LogKind, MemberId, NewMember, NewTask, PlanList, PlanStatus,
     PlanView, Relation, Rsvp, TaskId, TaskView,
 };
-use kring_core::store::Store;
+use kring_core::sync::engine::SyncStatus;
 use kring_core::Timestamp;
 
+use crate::client::{blocking, Shared};
 use crate::error::Result;
 use crate::lock;
-use crate::types::{ChangeOrigin, CircleSnapshot, TaskFacts, TaskUpdate};
+use crate::types::{ChangeOrigin, CircleSnapshot, SyncReport, TaskFacts, TaskUpdate};
 
 /// Told when a circle's plan changed, so screens can re-read it.
 ///
-/// Called on the thread that made the change, after it is durable and after the
-/// handle's locks are released (so the observer may call back into the handle). Keep
-/// it short: hand off to your own thread or coroutine. Anything it throws is ignored:
-/// the change has happened either way.
+/// `LOCAL`: an operation on this device, called on the thread that made it, after it
+/// is durable. `REMOTE`: other devices' changes arrived (`merge`, `sync`, `syncAll`,
+/// live mode), called on a background thread. Either way no lock of Kring's is held,
+/// so the observer may call back into the handle. Keep it short: hand off to your own
+/// thread or coroutine. Anything it throws is ignored: the change has happened either
+/// way.
 #[uniffi::export(with_foreign)]
 pub trait PlanObserver: Send + Sync {
     fn on_plan_changed(&self, circle_id: CircleId, origin: ChangeOrigin) -> Result<()>;
 }
 
+/// The observers of one circle, shared by its handle and (weakly) the client's
+/// registry, through which sync and live mode reach them.
+#[derive(Default)]
+pub(crate) struct Observers {
+    list: Mutex<Vec<(u64, Arc<dyn PlanObserver>)>>,
+    next: AtomicU64,
+}
+
+impl Observers {
+    pub(crate) fn notify(&self, circle: &CircleId, origin: ChangeOrigin) {
+        let observers: Vec<_> = match self.list.lock() {
+            Ok(list) => list.iter().map(|(_, o)| o.clone()).collect(),
+            Err(_) => return,
+        };
+        for observer in observers {
+            // Ignored on purpose: see `PlanObserver`.
+            let _ = observer.on_plan_changed(circle.clone(), origin);
+        }
+    }
+}
+
 /// One circle on this device. Get it from `KringClient`; it is shared by every caller
 /// of that circle.
 ///
-/// Every call blocks on local storage: call it off the UI thread.
+/// Local calls block on local storage: call them off the UI thread. Calls that talk
+/// to the relay are `suspend`/`async`.
 #[derive(uniffi::Object)]
 pub struct CircleHandle {
     id: CircleId,
     me: MemberId,
-    store: Arc<Mutex<Store>>,
-    /// Lock order: `plan`, then `store`.
-    plan: Mutex<CirclePlan>,
-    observers: Mutex<Vec<(u64, Arc<dyn PlanObserver>)>>,
-    next_observer: AtomicU64,
+    shared: Arc<Shared>,
+    observers: Arc<Observers>,
 }
 
 impl std::fmt::Debug for CircleHandle {
@@ -54,62 +78,47 @@ impl std::fmt::Debug for CircleHandle {
 }
 
 impl CircleHandle {
-    pub(crate) fn new(plan: CirclePlan, me: MemberId, store: Arc<Mutex<Store>>) -> Self {
+    pub(crate) fn new(
+        id: CircleId,
+        me: MemberId,
+        shared: Arc<Shared>,
+        observers: Arc<Observers>,
+    ) -> Self {
         CircleHandle {
-            id: plan.circle_id().clone(),
+            id,
             me,
-            store,
-            plan: Mutex::new(plan),
-            observers: Mutex::new(Vec::new()),
-            next_observer: AtomicU64::new(1),
+            shared,
+            observers,
         }
     }
 
-    /// Runs one core operation as "me" at the current time, makes it durable, then
-    /// tells the observers.
+    /// Runs one core operation as "me" at the current time through `Device::change`
+    /// (which refuses readers and removed devices, and stores the change and its
+    /// envelope in one transaction), then tells the observers.
     fn mutate<T>(
         &self,
         op: impl FnOnce(&mut CirclePlan, &MemberId, Timestamp) -> kring_core::Result<T>,
     ) -> Result<T> {
-        let (out, changed) = {
-            let mut plan = lock(&self.plan)?;
-            let before = plan.heads();
-            let out = op(&mut plan, &self.me, Timestamp::now())?;
-            self.persist(&mut plan)?;
-            (out, plan.heads() != before)
-        };
+        let now = Timestamp::now();
+        let (out, changed) = self.shared.local(|device| {
+            device.change(&self.id, now, |plan, me| {
+                let before = plan.heads();
+                let out = op(plan, me, now)?;
+                kring_core::Result::Ok((out, plan.heads() != before))
+            })
+        })?;
         if changed {
-            self.notify(ChangeOrigin::Local);
+            self.observers.notify(&self.id, ChangeOrigin::Local);
         }
         Ok(out)
     }
 
-    /// Saves what changed. If that fails, the in-memory plan falls back to what is
-    /// stored, keeping core's promise that a failed call changed nothing.
-    fn persist(&self, plan: &mut CirclePlan) -> Result<()> {
-        let mut store = lock(&self.store)?;
-        if let Err(e) = store.save(plan) {
-            if let Ok(stored) = store.load(&self.id, plan.actor().clone()) {
-                *plan = stored;
-            }
-            return Err(e.into());
-        }
-        Ok(())
-    }
-
-    fn notify(&self, origin: ChangeOrigin) {
-        let observers: Vec<_> = match self.observers.lock() {
-            Ok(list) => list.iter().map(|(_, o)| o.clone()).collect(),
-            Err(_) => return,
-        };
-        for observer in observers {
-            // Ignored on purpose: see `PlanObserver`.
-            let _ = observer.on_plan_changed(self.id.clone(), origin);
-        }
+    fn plan(&self) -> Result<CirclePlan> {
+        self.shared.local(|d| d.plan(&self.id))
     }
 }
 
-#[uniffi::export]
+#[uniffi::export(async_runtime = "tokio")]
 impl CircleHandle {
     pub fn circle_id(&self) -> CircleId {
         self.id.clone()
@@ -123,12 +132,12 @@ impl CircleHandle {
     // ---- reading ---------------------------------------------------------------------
 
     pub fn view(&self) -> Result<PlanView> {
-        Ok(lock(&self.plan)?.view())
+        self.shared.local(|d| d.view(&self.id))
     }
 
     /// The plan, who I am, and what core says about each task: what a screen needs.
     pub fn snapshot(&self) -> Result<CircleSnapshot> {
-        let view = lock(&self.plan)?.view();
+        let view = self.view()?;
         let tasks = view
             .tasks
             .iter()
@@ -141,26 +150,63 @@ impl CircleHandle {
         })
     }
 
-    /// One task (cheaper than a whole view).
+    /// One task.
     pub fn task(&self, task_id: TaskId) -> Result<TaskView> {
-        Ok(lock(&self.plan)?.task(&task_id)?)
+        Ok(self.plan()?.task(&task_id)?)
     }
 
     // ---- observers -------------------------------------------------------------------
 
     /// Registers `observer`; returns an id for [`CircleHandle::remove_observer`].
     pub fn add_observer(&self, observer: Arc<dyn PlanObserver>) -> Result<u64> {
-        let id = self.next_observer.fetch_add(1, Ordering::Relaxed);
-        lock(&self.observers)?.push((id, observer));
+        let id = self.observers.next.fetch_add(1, Ordering::Relaxed) + 1;
+        lock(&self.observers.list)?.push((id, observer));
         Ok(id)
     }
 
     /// Returns whether an observer with this id was registered.
     pub fn remove_observer(&self, observer_id: u64) -> Result<bool> {
-        let mut observers = lock(&self.observers)?;
+        let mut observers = lock(&self.observers.list)?;
         let before = observers.len();
         observers.retain(|(id, _)| *id != observer_id);
         Ok(observers.len() != before)
+    }
+
+    // ---- the relay -------------------------------------------------------------------
+
+    /// Where this circle stands with its relay: connectivity (online, offline, …),
+    /// this device's changes not sent yet, the last sync and its error, this device's
+    /// standing (writer, reader, removed). Local: no network.
+    pub fn status(&self) -> Result<SyncStatus> {
+        self.shared.local(|d| d.status(&self.id))
+    }
+
+    /// Sets the relay of a circle that has none yet; the next `sync()` registers it.
+    pub fn set_relay(&self, url: String) -> Result<()> {
+        self.shared.local(|d| d.set_relay(&self.id, &url))
+    }
+
+    /// An invite link (`kring://invite/…`) for one new person with `capability`, valid
+    /// until `expires_at`. Made offline; share it privately (it is the key to the
+    /// circle). The circle must be on the relay before the link is used: `sync()`
+    /// after inviting. `KringException.NoRelay` / `LocalOnly` when it cannot sync.
+    pub fn invite(&self, capability: Capability, expires_at: Timestamp) -> Result<String> {
+        self.shared
+            .local(|d| d.invite(&self.id, capability, expires_at, Timestamp::now()))
+    }
+
+    /// Syncs with the relay: membership, send this device's changes, receive the
+    /// others'. Observers hear `REMOTE` when other devices' changes arrived. On
+    /// failure (`KringException.Network` when the relay is unreachable) nothing is
+    /// lost: what was not sent stays in the outbox, and `status()` tells the UI.
+    pub async fn sync(&self) -> Result<SyncReport> {
+        let (shared, id) = (self.shared.clone(), self.id.clone());
+        blocking(move || {
+            let report = shared.net(|d| d.sync(&id, Timestamp::now()))?;
+            shared.synced(&id, &report);
+            Ok(SyncReport::from(report))
+        })
+        .await
     }
 
     // ---- exchange with other replicas ------------------------------------------------
@@ -168,21 +214,17 @@ impl CircleHandle {
     /// The whole plan in the standard automerge format: the offline exchange format
     /// (and what `KringClient.importCircle` reads).
     pub fn export(&self) -> Result<Vec<u8>> {
-        Ok(lock(&self.plan)?.export())
+        Ok(self.plan()?.export())
     }
 
     /// Merges another replica's export (or incremental changes) of this circle, saves,
     /// and tells observers (origin `Remote`) if anything was new. Returns how many
-    /// changes were new.
+    /// changes were new. Other devices' changes merged this way are relayed only by
+    /// their authors' devices (docs/sync.md, "Known limits").
     pub fn merge(&self, document: Vec<u8>) -> Result<u32> {
-        let added = {
-            let mut plan = lock(&self.plan)?;
-            let added = plan.merge_bytes(&document)?;
-            self.persist(&mut plan)?;
-            added
-        };
+        let added = self.shared.local(|d| d.merge_bytes(&self.id, &document))?;
         if added > 0 {
-            self.notify(ChangeOrigin::Remote);
+            self.observers.notify(&self.id, ChangeOrigin::Remote);
         }
         Ok(u32::try_from(added).unwrap_or(u32::MAX))
     }
@@ -227,8 +269,17 @@ impl CircleHandle {
         })
     }
 
-    pub fn remove_member(&self, member_id: MemberId) -> Result<()> {
-        self.mutate(|plan, me, now| plan.remove_member(me, &member_id, now))
+    /// Removes a person: from the plan, and — if they have a device in the circle —
+    /// from the membership log at the relay, which rotates the circle's key so they
+    /// cannot read what is written afterwards. Needs the relay for people with a
+    /// device (`KringException.Network` when offline, with nothing changed); works
+    /// offline for people who are only in the plan.
+    pub async fn remove_member(&self, member_id: MemberId) -> Result<()> {
+        let (shared, id) = (self.shared.clone(), self.id.clone());
+        blocking(move || shared.net(|d| d.remove_member(&id, &member_id, Timestamp::now())))
+            .await?;
+        self.observers.notify(&self.id, ChangeOrigin::Local);
+        Ok(())
     }
 
     // ---- the plan section ------------------------------------------------------------

@@ -1,19 +1,25 @@
-//! [`KringClient`]: one device's data directory, its circles, and the platform key
-//! store ([`SecretStore`]) that holds the device's identity.
+//! [`KringClient`]: one device — its data directory, its identity (kept in the app's
+//! [`SecretStore`]), its circles, joining circles, syncing them and live mode.
+//!
+//! Everything is `kring_core::device::Device`; this file adds the wall clock, the
+//! threads the device's blocking calls need, and observer notification.
 
-use automerge::ActorId;
-use std::collections::HashMap;
-use std::path::PathBuf;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
+use std::thread::JoinHandle;
 
-use kring_core::identity::{self, DeviceIdentity};
-use kring_core::plan::{CircleId, CirclePlan, Language, MemberId, NewCircle};
-use kring_core::store::{Store, StoredCircle};
+use kring_core::device::{Device, WatchEvent, IDENTITY_SECRET};
+use kring_core::identity;
+use kring_core::plan::{CircleId, Language, MemberId, Relation};
+use kring_core::store::StoredCircle;
 use kring_core::Timestamp;
 
-use crate::circle::CircleHandle;
+use crate::circle::{CircleHandle, Observers};
 use crate::error::{KringError, Result};
 use crate::lock;
+use crate::types::{ChangeOrigin, CircleSync, Joined, SyncReport};
 
 /// Where the app keeps the device's secrets: Android Keystore-backed storage, the
 /// iOS Keychain. Implemented in Kotlin/Swift and handed to [`KringClient::open`].
@@ -38,42 +44,155 @@ pub trait SecretStore: Send + Sync {
 
 /// Secret name of the device's identity: its ed25519 signing key and X25519 key, in
 /// core's `DeviceIdentity` format. The automerge actor id is derived from it.
-pub const DEVICE_SECRET: &str = "device";
-
-/// The store's database file inside the data directory (the CLI uses the same name).
-const DATABASE_FILE: &str = "kring.db";
+pub const DEVICE_SECRET: &str = IDENTITY_SECRET;
 
 /// A device's Kring: open once per data directory and process, share everywhere.
 ///
-/// Every call blocks on local storage (SQLite, fsync): call it off the UI thread
-/// (Kotlin: `Dispatchers.IO`; Swift: a background task).
+/// Local calls block on local storage (SQLite, fsync): call them off the UI thread
+/// (Kotlin: `Dispatchers.IO`; Swift: a background task). Calls that talk to the relay
+/// are `suspend`/`async`.
 #[derive(uniffi::Object)]
 pub struct KringClient {
-    store: Arc<Mutex<Store>>,
+    shared: Arc<Shared>,
+}
+
+/// What a client and its circle handles share.
+pub(crate) struct Shared {
+    data_dir: PathBuf,
+    secrets: Arc<dyn SecretStore>,
     device_id: String,
-    /// The automerge actor of every change this device makes: its device key.
-    actor: ActorId,
-    /// Open handles, so every caller of a circle shares one in-memory plan (and one
-    /// set of observers) instead of diverging copies.
-    handles: Mutex<HashMap<CircleId, Weak<CircleHandle>>>,
+    /// The device for everything local: reads, plan changes, invites, status.
+    local: Mutex<Device>,
+    /// A second `Device` on the same data directory for the calls that talk to the
+    /// relay (sync, join, removal), opened on first use. Those can take seconds (or
+    /// the retries of an unreachable relay), and a person claiming a task offline must
+    /// not wait for them. Two connections on one store are safe: every write is an
+    /// IMMEDIATE transaction (docs/sync.md), as with `kring watch` beside `kring`.
+    net: Mutex<Option<Device>>,
+    pub(crate) registry: Arc<Registry>,
+    watchers: Mutex<Vec<Watcher>>,
+}
+
+/// The circle handles that are open, so each circle has one handle (and one set of
+/// observers) however often it is opened.
+///
+/// The live-mode threads hold this, not [`Shared`]: they only ever reach the
+/// observers, so they never own (or drop, inside their runtime) a device.
+#[derive(Default)]
+pub(crate) struct Registry {
+    open: Mutex<HashMap<CircleId, OpenCircle>>,
+}
+
+/// An open circle: its handle, and its observers (what sync and live mode reach).
+type OpenCircle = (Weak<CircleHandle>, Weak<Observers>);
+
+impl Registry {
+    /// Tells the observers of `circle`, if it has an open handle. The registry's lock
+    /// is released first, so observers may open circles.
+    pub(crate) fn notify(&self, circle: &CircleId, origin: ChangeOrigin) {
+        let observers = match self.open.lock() {
+            Ok(open) => open.get(circle).and_then(|(_, o)| o.upgrade()),
+            Err(_) => return,
+        };
+        if let Some(observers) = observers {
+            observers.notify(circle, origin);
+        }
+    }
+}
+
+/// One live-mode thread: `Device::watch` on the circles of one relay.
+struct Watcher {
+    stop: Arc<AtomicBool>,
+    thread: JoinHandle<()>,
+}
+
+impl Shared {
+    /// Opens another `Device` on this client's data directory and identity.
+    fn open_device(&self) -> Result<Device> {
+        open_device(&self.data_dir, &self.secrets)
+    }
+
+    /// Runs a local device call.
+    pub(crate) fn local<T>(
+        &self,
+        call: impl FnOnce(&mut Device) -> kring_core::Result<T>,
+    ) -> Result<T> {
+        Ok(call(&mut *lock(&self.local)?)?)
+    }
+
+    /// Runs a blocking network call on the network device (one at a time).
+    pub(crate) fn net<T>(
+        &self,
+        call: impl FnOnce(&mut Device) -> kring_core::Result<T>,
+    ) -> Result<T> {
+        let mut net = lock(&self.net)?;
+        let device = match &mut *net {
+            Some(device) => device,
+            None => net.insert(self.open_device()?),
+        };
+        Ok(call(device)?)
+    }
+
+    /// Tells the circle's observers about a sync that brought other devices' changes.
+    pub(crate) fn synced(&self, circle: &CircleId, report: &kring_core::device::SyncReport) {
+        if report.applied_changes > 0 || report.joined {
+            self.registry.notify(circle, ChangeOrigin::Remote);
+        }
+    }
+
+    fn stop_watching(&self) -> Result<()> {
+        for watcher in lock(&self.watchers)?.drain(..) {
+            watcher.stop.store(true, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // Live mode ends with the client (the threads hold no reference to it).
+        if let Ok(watchers) = self.watchers.get_mut() {
+            for watcher in watchers.drain(..) {
+                watcher.stop.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+fn open_device(data_dir: &Path, secrets: &Arc<dyn SecretStore>) -> Result<Device> {
+    Ok(Device::open(data_dir, Box::new(Bridge(secrets.clone())))?)
+}
+
+/// Runs blocking work (the device's relay calls run a runtime of their own and must
+/// not run on an async executor's thread) on tokio's blocking pool.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| KringError::Internal {
+            reason: format!("a background call failed: {e}"),
+        })?
 }
 
 impl std::fmt::Debug for KringClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KringClient")
-            .field("device_id", &self.device_id)
+            .field("device_id", &self.shared.device_id)
             .finish_non_exhaustive()
     }
 }
 
-#[uniffi::export]
+#[uniffi::export(async_runtime = "tokio")]
 impl KringClient {
     /// Opens (creating if needed) the data directory `data_dir` and the device's
     /// identity in `secret_store`.
     ///
     /// The secret store is the source of truth for who this device is: a first open
-    /// stores the identity there, later opens read it back (and the database follows
-    /// it, e.g. after the app's data was cleared but the Keychain kept its items).
+    /// stores the identity there, later opens read it back. A data directory belongs
+    /// to one identity (its outbox and circles are signed by it): opening it with a
+    /// secret store that holds another identity fails with
+    /// `KringException.SecretStore`.
     #[uniffi::constructor]
     pub fn open(data_dir: String, secret_store: Arc<dyn SecretStore>) -> Result<Arc<Self>> {
         if data_dir.trim().is_empty() {
@@ -81,105 +200,215 @@ impl KringClient {
                 reason: "data directory must not be empty".into(),
             });
         }
-        let store = Store::open(&PathBuf::from(data_dir).join(DATABASE_FILE))?;
-        let identity = DeviceIdentity::load_or_create(&Bridge(secret_store), DEVICE_SECRET)
-            .map_err(|e| KringError::SecretStore {
-                reason: e.to_string(),
-            })?;
-        // Every change this device makes carries its actor id, so the signer of an
-        // envelope can be checked against the changes inside (see DESIGN.md §3).
+        let data_dir = PathBuf::from(data_dir);
+        let device = open_device(&data_dir, &secret_store)?;
         Ok(Arc::new(KringClient {
-            store: Arc::new(Mutex::new(store)),
-            device_id: identity.id().to_string(),
-            actor: identity.actor_id(),
-            handles: Mutex::new(HashMap::new()),
+            shared: Arc::new(Shared {
+                device_id: device.id().to_string(),
+                data_dir,
+                secrets: secret_store,
+                local: Mutex::new(device),
+                net: Mutex::new(None),
+                registry: Arc::default(),
+                watchers: Mutex::new(Vec::new()),
+            }),
         }))
     }
 
     /// This device's id: its ed25519 verifying key (64 hex characters), which is also
     /// the automerge actor id of every change it makes.
     pub fn device_id(&self) -> String {
-        self.device_id.clone()
+        self.shared.device_id.clone()
     }
 
-    /// The circles on this device, oldest first.
+    /// The circles whose plan is on this device, oldest first.
     pub fn circles(&self) -> Result<Vec<StoredCircle>> {
-        Ok(lock(&self.store)?.circles()?)
+        self.shared.local(|d| d.circles())
     }
 
-    /// Creates a circle with this device's user as its main person.
+    /// Circles this device joined whose plan has not arrived yet; `sync_all` fetches
+    /// them (then they are in [`KringClient::circles`]).
+    pub fn pending_joins(&self) -> Result<Vec<CircleId>> {
+        self.shared.local(|d| d.pending_joins())
+    }
+
+    /// Founds a circle with this device's user as its main person. Works offline.
+    /// With `relay_url` the circle syncs there; the first `sync()` registers it (within
+    /// five minutes of creating it: the relay refuses an older genesis). Without, it
+    /// is on this device only until `CircleHandle.setRelay`.
+    #[uniffi::method(default(relay_url = None))]
     pub fn create_circle(
         &self,
         name: String,
         language: Language,
         main_person_name: String,
+        relay_url: Option<String>,
     ) -> Result<Arc<CircleHandle>> {
-        let now = Timestamp::now();
-        let (plan, me) = {
-            let mut store = lock(&self.store)?;
-            let (mut plan, me) = CirclePlan::create(
-                self.actor.clone(),
-                CircleId::random(),
-                NewCircle {
-                    name,
-                    language,
-                    main_person_name,
-                },
-                now,
-            )?;
-            store.add_circle(&mut plan, &me, now)?;
-            (plan, me)
-        };
-        self.register(plan, me)
+        let id = self.shared.local(|d| {
+            d.create_circle(
+                &name,
+                language,
+                &main_person_name,
+                relay_url.as_deref(),
+                Timestamp::now(),
+            )
+        })?;
+        self.open_circle(id)
     }
 
     /// A handle on a circle of this device. Opening the same circle twice returns the
-    /// same handle while it is alive.
+    /// same handle while it is alive. A joined circle whose plan has not arrived yet
+    /// fails with `KringException.PlanNotAvailable` (sync, then open it again).
     pub fn open_circle(&self, circle_id: CircleId) -> Result<Arc<CircleHandle>> {
-        let mut handles = lock(&self.handles)?;
-        if let Some(handle) = handles.get(&circle_id).and_then(Weak::upgrade) {
+        let mut open = lock(&self.shared.registry.open)?;
+        if let Some(handle) = open.get(&circle_id).and_then(|(h, _)| h.upgrade()) {
             return Ok(handle);
         }
-        let (plan, stored) = {
-            let store = lock(&self.store)?;
-            (
-                store.load(&circle_id, self.actor.clone())?,
-                store.circle(&circle_id)?,
-            )
-        };
-        let handle = Arc::new(CircleHandle::new(plan, stored.me, self.store.clone()));
-        handles.insert(circle_id, Arc::downgrade(&handle));
+        let me = self.shared.local(|d| match d.me(&circle_id) {
+            Err(kring_core::Error::UnknownCircle(_)) if d.pending_joins()?.contains(&circle_id) => {
+                Err(kring_core::Error::PlanNotAvailable(circle_id.to_string()))
+            }
+            other => other,
+        })?;
+        let observers = Arc::new(Observers::default());
+        let handle = Arc::new(CircleHandle::new(
+            circle_id.clone(),
+            me,
+            self.shared.clone(),
+            observers.clone(),
+        ));
+        open.insert(
+            circle_id,
+            (Arc::downgrade(&handle), Arc::downgrade(&observers)),
+        );
         Ok(handle)
     }
 
     /// Adds a circle from an exported document (offline exchange: a file, a QR code),
-    /// acting as the existing member `as_member`.
-    ///
-    /// Interim way for a second device to join, until invites land.
+    /// acting as the existing member `as_member`. Such a circle has no membership log
+    /// here and does not sync (`KringException.LocalOnly`); its changes travel as
+    /// exports and `merge`.
     pub fn import_circle(
         &self,
         document: Vec<u8>,
         as_member: MemberId,
     ) -> Result<Arc<CircleHandle>> {
-        let plan = {
-            let mut store = lock(&self.store)?;
-            let mut plan = CirclePlan::load(&document, self.actor.clone())?;
+        let id = self.shared.local(|d| {
+            let plan = kring_core::plan::CirclePlan::load(&document, d.actor())?;
             if plan.view().member(&as_member).is_none() {
-                return Err(kring_core::Error::UnknownMember(as_member).into());
+                return Err(kring_core::Error::UnknownMember(as_member.clone()));
             }
-            store.add_circle(&mut plan, &as_member, Timestamp::now())?;
-            plan
-        };
-        self.register(plan, as_member)
+            d.import_circle(&document, &as_member, Timestamp::now())
+        })?;
+        self.open_circle(id)
     }
-}
 
-impl KringClient {
-    fn register(&self, plan: CirclePlan, me: MemberId) -> Result<Arc<CircleHandle>> {
-        let id = plan.circle_id().clone();
-        let handle = Arc::new(CircleHandle::new(plan, me, self.store.clone()));
-        lock(&self.handles)?.insert(id, Arc::downgrade(&handle));
-        Ok(handle)
+    /// Joins the circle of an invite link (`kring://invite/…`, from
+    /// `CircleHandle.invite`) as `my_name`. Needs the relay. Once it returns the join
+    /// stands; if the plan could not be fetched yet (`plan_arrived` false: the inviter
+    /// has not synced, or the relay went away halfway), `sync_all` fetches it later.
+    pub async fn join(&self, link: String, my_name: String, relation: Relation) -> Result<Joined> {
+        let shared = self.shared.clone();
+        blocking(move || {
+            let circle = shared.net(|d| d.join(&link, &my_name, relation, Timestamp::now()))?;
+            let plan_arrived = !shared.local(|d| d.pending_joins())?.contains(&circle);
+            Ok(Joined {
+                circle_id: circle,
+                plan_arrived,
+            })
+        })
+        .await
+    }
+
+    /// Syncs every circle that has a relay (joins waiting for their plan included),
+    /// one after the other; one circle failing does not stop the others. Observers of
+    /// open circles hear `REMOTE` when other devices' changes arrived.
+    pub async fn sync_all(&self) -> Result<Vec<CircleSync>> {
+        let shared = self.shared.clone();
+        blocking(move || {
+            let results = shared.net(|d| d.sync_all(Timestamp::now()))?;
+            Ok(results
+                .into_iter()
+                .map(|(circle, result)| match result {
+                    Ok(report) => {
+                        shared.synced(&circle, &report);
+                        CircleSync {
+                            circle_id: circle,
+                            report: Some(SyncReport::from(report)),
+                            error: None,
+                        }
+                    }
+                    Err(e) => CircleSync {
+                        circle_id: circle,
+                        report: None,
+                        error: Some(KringError::from(e).to_string()),
+                    },
+                })
+                .collect())
+        })
+        .await
+    }
+
+    /// Live mode: keeps every circle that has a relay in sync until
+    /// [`KringClient::stop_watching`] — a catch-up sync, then the relay's live
+    /// connection; other devices' changes arrive within moments (observers hear
+    /// `REMOTE`) and this device's changes are sent within a second. Runs on
+    /// background threads (one per relay), reconnecting with backoff while offline.
+    /// Calling it again restarts it (say, after joining or creating a circle).
+    /// Returns how many circles are watched. Foreground only: on Android tie it to
+    /// the app's visible lifecycle (or a foreground service), on iOS stop it when the
+    /// app goes to the background.
+    pub fn start_watching(&self) -> Result<u32> {
+        self.shared.stop_watching()?;
+        let mut by_relay: BTreeMap<String, Vec<CircleId>> = BTreeMap::new();
+        for record in self.shared.local(|d| d.store().sync_records())? {
+            if let (Some(url), false) = (record.relay_url, record.removed) {
+                by_relay.entry(url).or_default().push(record.circle);
+            }
+        }
+        let mut watchers = Vec::new();
+        let mut watched = 0;
+        for circles in by_relay.into_values() {
+            // Its own device: `watch` holds it for as long as it runs.
+            let mut device = self.shared.open_device()?;
+            let stop = Arc::new(AtomicBool::new(false));
+            let registry = self.shared.registry.clone();
+            watched += circles.len();
+            let flag = stop.clone();
+            let thread = std::thread::Builder::new()
+                .name("kring-watch".into())
+                .spawn(move || {
+                    let mut on_event = |event: WatchEvent| {
+                        if let WatchEvent::Synced { circle, report } = event {
+                            if report.applied_changes > 0 || report.joined {
+                                registry.notify(&circle, ChangeOrigin::Remote);
+                            }
+                        }
+                    };
+                    // Ends when stopped, or when none of its circles can be watched
+                    // any more (all removed): nothing to report to anyone then.
+                    let _ = device.watch(&circles, &flag, &mut on_event);
+                })
+                .map_err(|e| KringError::Internal {
+                    reason: format!("cannot start live mode: {e}"),
+                })?;
+            watchers.push(Watcher { stop, thread });
+        }
+        lock(&self.shared.watchers)?.extend(watchers);
+        Ok(u32::try_from(watched).unwrap_or(u32::MAX))
+    }
+
+    /// Ends live mode. Returns at once; the background threads finish within about a
+    /// second (or when a sync in progress ends).
+    pub fn stop_watching(&self) -> Result<()> {
+        self.shared.stop_watching()
+    }
+
+    /// Whether live mode is running.
+    pub fn is_watching(&self) -> Result<bool> {
+        Ok(lock(&self.shared.watchers)?
+            .iter()
+            .any(|w| !w.thread.is_finished()))
     }
 }
 

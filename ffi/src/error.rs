@@ -60,13 +60,28 @@ pub enum KringError {
     /// read.
     #[error("{reason}")]
     SecretStore { reason: String },
-    /// The relay cannot be reached; what was done locally is kept.
+    /// The relay cannot be reached (offline, timeout, the relay down or overloaded):
+    /// try again later. What was done locally is kept; the outbox sends it with a
+    /// later sync.
     #[error("{reason}")]
     Network { reason: String },
-    /// The relay refused a request (authentication, rate limit, or another reason it
-    /// gives).
+    /// The relay answered but refused (authentication, a clock more than five minutes
+    /// off, a relay that lost envelopes it had acknowledged, or another reason it
+    /// gives). Trying again unchanged will not help.
     #[error("{reason}")]
     Relay { reason: String },
+    /// The circle has no relay yet (`CircleHandle.setRelay`), so it cannot sync or
+    /// invite.
+    #[error("{reason}")]
+    NoRelay { reason: String },
+    /// The circle came from a file (`importCircle`): it has no membership log here and
+    /// never syncs; exchange exports instead.
+    #[error("{reason}")]
+    LocalOnly { reason: String },
+    /// A joined circle whose plan is not here yet (the inviter has not synced):
+    /// `syncAll` later, then open it.
+    #[error("{reason}")]
+    PlanNotAvailable { reason: String },
     /// A bug: a lock poisoned by an earlier panic, or similar.
     #[error("{reason}")]
     Internal { reason: String },
@@ -75,6 +90,11 @@ pub enum KringError {
 impl From<CoreError> for KringError {
     fn from(e: CoreError) -> Self {
         let reason = e.to_string();
+        // Core's own judgement of "try again later" (unreachable, rate limited, the
+        // relay failing internally) is one kind for the apps: offline.
+        if e.is_transient() {
+            return KringError::Network { reason };
+        }
         match e {
             CoreError::InvalidId { .. }
             | CoreError::InvalidValue { .. }
@@ -137,10 +157,11 @@ impl From<CoreError> for KringError {
             | CoreError::Relay { .. }
             | CoreError::EntryClockSkew { .. }
             | CoreError::BadRequest(_)
-            | CoreError::RelayGap { .. }
-            | CoreError::PlanNotAvailable(_) => KringError::Relay { reason },
+            | CoreError::RelayGap { .. } => KringError::Relay { reason },
             CoreError::NotFound(_) => KringError::NotFound { reason },
-            CoreError::NoRelay(_) | CoreError::LocalOnly(_) => KringError::NotAllowed { reason },
+            CoreError::NoRelay(_) => KringError::NoRelay { reason },
+            CoreError::LocalOnly(_) => KringError::LocalOnly { reason },
+            CoreError::PlanNotAvailable(_) => KringError::PlanNotAvailable { reason },
         }
     }
 }

@@ -1,12 +1,16 @@
 //! `kring-ffi`: Kring for the Android and iOS apps, through uniffi.
 //!
-//! A thin surface over `kring-core`, with no rules of its own: every check and every
-//! computed fact comes from core; this crate adds durability on each call, the wall
-//! clock, observers, and the mapping of core's errors to [`KringError`].
+//! A thin surface over `kring-core`'s device façade (`kring_core::device::Device`),
+//! with no rules of its own: every check, every write path (`Device::change`: the
+//! document and the outbox in one transaction) and every computed fact comes from
+//! core; this crate adds the wall clock, threads for the blocking relay calls
+//! (`async` exports on tokio's blocking pool, live mode on its own thread),
+//! observers, and the mapping of core's errors to [`KringError`].
 //!
-//! - [`KringClient`]: a device's data directory, identity ([`SecretStore`]) and circles.
-//! - [`CircleHandle`]: one circle, every plan operation, views, export/merge,
-//!   [`PlanObserver`]s.
+//! - [`KringClient`]: a device's data directory, identity ([`SecretStore`]), circles,
+//!   joining, `sync_all`, live mode.
+//! - [`CircleHandle`]: one circle, every plan operation, views, invite, sync, status,
+//!   export/merge, [`PlanObserver`]s.
 //! - `types`: core's read model and inputs exposed as records and enums.
 //!
 //! Bindings (Kotlin, Swift) are generated from the built library; see
@@ -22,7 +26,10 @@ use std::sync::{Mutex, MutexGuard};
 pub use circle::{CircleHandle, PlanObserver};
 pub use client::{KringClient, SecretStore, DEVICE_SECRET};
 pub use error::{KringError, Result};
-pub use types::{ChangeOrigin, CheckerUpdate, CircleSnapshot, MyPlace, TaskFacts, TaskUpdate};
+pub use types::{
+    ChangeOrigin, CheckerUpdate, CircleSnapshot, CircleSync, Joined, MyPlace, SyncReport,
+    TaskFacts, TaskUpdate,
+};
 
 uniffi::setup_scaffolding!();
 

@@ -11,9 +11,10 @@
 //! - Timestamps cross as `i64` milliseconds since the Unix epoch, UTC.
 //!
 //! Types that exist only at the FFI boundary ([`TaskUpdate`], [`CheckerUpdate`],
-//! [`TaskFacts`], [`CircleSnapshot`]) are defined here; they hold no rules of their
-//! own, only what core computes.
+//! [`TaskFacts`], [`CircleSnapshot`], [`SyncReport`], [`CircleSync`], [`Joined`]) are
+//! defined here; they hold no rules of their own, only what core computes.
 
+use kring_core::membership::Capability;
 use kring_core::plan::{
     Approval, CircleId, CircleInfo, Claim, Completion, ConditionView, EntryId, Language, LogEntry,
     LogKind, MeetingView, MemberId, MemberView, NewTask, OfferView, OwnerKind, PlanList,
@@ -21,6 +22,7 @@ use kring_core::plan::{
     TaskId, TaskStatus, TaskView, TextItem,
 };
 use kring_core::store::StoredCircle;
+use kring_core::sync::engine::{Connectivity, Standing, SyncStatus};
 use kring_core::Timestamp;
 
 use crate::error::KringError;
@@ -432,6 +434,121 @@ pub struct CircleSnapshot {
 pub enum ChangeOrigin {
     /// An operation on this device (any handle, any thread).
     Local,
-    /// Changes from another replica arrived (merge; later: sync).
+    /// Changes of other devices arrived (sync, live mode, merge).
     Remote,
+}
+
+// ---- the relay ---------------------------------------------------------------------
+
+/// What a member may do in a circle (invites carry one). Ordered: reader < member <
+/// admin < owner; readers only read, admins also invite and remove.
+#[uniffi::remote(Enum)]
+pub enum Capability {
+    Reader,
+    Member,
+    Admin,
+    Owner,
+}
+
+/// How a circle is connected, for a UI.
+#[uniffi::remote(Enum)]
+pub enum Connectivity {
+    /// Imported from a file: no membership log, never syncs.
+    LocalOnly,
+    /// No relay set yet.
+    NoRelay,
+    /// A relay is set but no sync was tried yet.
+    NotSynced,
+    /// The last sync succeeded.
+    Online,
+    /// The last sync could not reach the relay (changes wait in the outbox).
+    Offline,
+    /// The last sync reached the relay, which refused something (see `last_error`).
+    Error,
+    /// This device was removed from the circle.
+    Removed,
+}
+
+/// Where this device stands in a circle, according to its membership log.
+#[uniffi::remote(Enum)]
+pub enum Standing {
+    /// May read and write (member, admin or owner).
+    Writer(Capability),
+    Reader,
+    Removed,
+    /// Not (yet) in the log.
+    NotMember,
+}
+
+/// A circle's sync, as a screen shows it ("last synced 5 min ago, 2 changes not sent
+/// yet, offline"). Read locally, no network.
+#[uniffi::remote(Record)]
+pub struct SyncStatus {
+    pub circle: CircleId,
+    pub relay_url: Option<String>,
+    pub connectivity: Connectivity,
+    /// This device's changes not yet acknowledged by the relay.
+    pub pending: u64,
+    /// Received changes waiting for changes they depend on.
+    pub waiting: u64,
+    pub last_synced_at: Option<Timestamp>,
+    pub last_attempt_at: Option<Timestamp>,
+    pub last_error: Option<String>,
+    /// `null`/`nil` for a circle imported from a file.
+    pub standing: Option<Standing>,
+    /// The current key epoch (it grows with every removal).
+    pub epoch: Option<u64>,
+}
+
+/// What one sync did (core's `SyncReport`, with counts as `u32`: uniffi has no
+/// `usize`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct SyncReport {
+    /// New membership log entries learned (people joined or left).
+    pub membership_entries: u32,
+    /// This device's envelopes the relay acknowledged.
+    pub pushed: u32,
+    /// Envelopes received (including echoes of this device's own).
+    pub pulled: u32,
+    /// Changes of other devices that became part of the plan.
+    pub applied_changes: u32,
+    /// Received envelopes still waiting for changes they depend on.
+    pub waiting: u32,
+    /// Envelopes refused (bad signature, removed author, …): never applied.
+    pub rejected: u32,
+    /// This sync completed a join: the plan arrived.
+    pub joined: bool,
+}
+
+impl From<kring_core::device::SyncReport> for SyncReport {
+    fn from(r: kring_core::device::SyncReport) -> Self {
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        SyncReport {
+            membership_entries: count(r.membership_entries),
+            pushed: count(r.pushed),
+            pulled: count(r.pulled),
+            applied_changes: count(r.applied_changes),
+            waiting: count(r.waiting),
+            rejected: count(r.rejected),
+            joined: r.joined,
+        }
+    }
+}
+
+/// One circle's outcome in `KringClient.syncAll`: a report, or why it failed (its
+/// `status()` then says whether it was offline or refused).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CircleSync {
+    pub circle_id: CircleId,
+    pub report: Option<SyncReport>,
+    pub error: Option<String>,
+}
+
+/// The outcome of `KringClient.join`.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Joined {
+    pub circle_id: CircleId,
+    /// Whether the plan is on this device already (`openCircle` works); if not, the
+    /// join stands and `syncAll` fetches the plan once the inviter has synced.
+    pub plan_arrived: bool,
 }

@@ -52,7 +52,7 @@ fn every_change_carries_the_device_key_kept_in_the_secret_store() {
     assert_eq!(identity.id().to_string(), client.device_id());
 
     let circle = client
-        .create_circle("Kring".into(), Language::Nl, "Anna".into())
+        .create_circle("Kring".into(), Language::Nl, "Anna".into(), None)
         .unwrap();
     circle.add_task(NewTask::simple("Boodschappen")).unwrap();
     assert_eq!(
@@ -62,31 +62,27 @@ fn every_change_carries_the_device_key_kept_in_the_secret_store() {
 }
 
 #[test]
-fn the_secret_store_decides_who_the_device_is_even_over_an_existing_database() {
+fn a_data_directory_refuses_a_secret_store_holding_another_device() {
     let dir = tempfile::tempdir().unwrap();
     let first_keys = Arc::new(MemorySecrets::default());
     let first = open(dir.path(), &first_keys);
     let circle_id = first
-        .create_circle("Kring".into(), Language::En, "Anna".into())
+        .create_circle("Kring".into(), Language::En, "Anna".into(), None)
         .unwrap()
         .circle_id();
     drop(first);
 
-    // The keystore was reset (a restored phone, say) but the data directory survived:
-    // the device gets a new identity, and its new changes carry it.
+    // The keystore was reset (a restored phone, say) but the data directory survived.
+    // Its outbox and membership log are signed by the old identity, which a new one
+    // cannot continue: the device refuses rather than writing under two identities.
     let second_keys = Arc::new(MemorySecrets::default());
-    let second = open(dir.path(), &second_keys);
-    let circle = second.open_circle(circle_id).unwrap();
-    circle.set_question("Wat nu?".into()).unwrap();
-    let old = DeviceIdentity::from_secret_bytes(
-        &first_keys.get(DEVICE_SECRET.to_owned()).unwrap().unwrap(),
-    )
-    .unwrap();
-    assert_ne!(old.id().to_string(), second.device_id());
-    assert_eq!(
-        actors(&circle.export().unwrap()),
-        BTreeSet::from([old.id().to_string(), second.device_id()])
-    );
+    let error =
+        KringClient::open(dir.path().to_str().unwrap().to_owned(), second_keys).unwrap_err();
+    assert!(matches!(error, KringError::SecretStore { .. }), "{error:?}");
+
+    // With its own keystore the directory opens as before.
+    let again = open(dir.path(), &first_keys);
+    assert_eq!(again.circles().unwrap()[0].id, circle_id);
 }
 
 #[test]

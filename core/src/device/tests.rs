@@ -109,6 +109,27 @@ fn a_data_directory_belongs_to_one_identity() {
 }
 
 #[test]
+fn an_unreadable_device_secret_is_the_secret_stores_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = FileSecretStore::open(dir.path().join(SECRETS_DIR)).unwrap();
+    secrets.put(IDENTITY_SECRET, &[1, 2, 3]).unwrap();
+    let err = Device::open(dir.path(), Box::new(secrets)).unwrap_err();
+    assert!(matches!(err, Error::SecretStore(_)), "{err:?}");
+}
+
+#[test]
+fn a_circle_is_imported_only_as_one_of_its_members() {
+    let dir = tempfile::tempdir().unwrap();
+    let (founder, circle) = founded(&dir.path().join("sanne"));
+    let bytes = founder.plan(&circle).unwrap().export();
+    let mut device = Device::open_in(&dir.path().join("copy")).unwrap();
+    let stranger = MemberId::random();
+    let err = device.import_circle(&bytes, &stranger, NOW).unwrap_err();
+    assert!(matches!(err, Error::UnknownMember(_)), "{err:?}");
+    assert!(device.circles().unwrap().is_empty());
+}
+
+#[test]
 fn an_imported_circle_is_local_only() {
     let dir = tempfile::tempdir().unwrap();
     let (founder, circle) = founded(&dir.path().join("sanne"));

@@ -152,16 +152,6 @@ impl Store {
         })
     }
 
-    /// Makes `actor` this device's actor id from now on.
-    ///
-    /// For platforms that keep the device's identity in a key store (Android Keystore,
-    /// iOS Keychain via the FFI's `SecretStore`) rather than in this database: the key
-    /// store is then the source of truth and the database follows it. The actor must
-    /// belong to this device alone; changes already stored keep their old actor.
-    pub fn set_actor_id(&self, actor: &ActorId) -> Result<()> {
-        self.set_setting("actor_id", actor.to_bytes())
-    }
-
     pub fn setting(&self, key: &str) -> Result<Option<Vec<u8>>> {
         read::setting(&self.conn, key)
     }
