@@ -5,6 +5,10 @@
 # Idempotent; installs what is missing:
 #   - kotlin-compiler (npm) into $KRING_TOOLS_DIR (default ~/.cache/kring), outside the repo;
 #   - JNA from Debian (apt-get install libjna-java) unless KRING_JNA_JAR points at a jar.
+# Starts a relay (the real kring-server binary, on a free loopback port, with a
+# throwaway database) for the sync journeys and stops it on exit, also on failure; the
+# tests get its URL as KRING_RELAY_URL and the binary as KRING_SERVER_BIN (to start
+# relays of their own, e.g. one to stop mid-test).
 # Needs: cargo, java + npm on PATH. Prints PASS/FAIL per test, then `N passed, N failed`.
 # An argument runs only the tests whose name contains it.
 set -euo pipefail
@@ -52,8 +56,44 @@ sources=(
 echo "kotlin-tests: compiling (kotlinc $kotlin_version)" >&2
 "$kotlin_home/bin/kotlinc-jvm" -nowarn -jvm-target 17 -cp "$compile_cp" -d "$out/classes" "${sources[@]}"
 
+# The relay the sync journeys talk to.
+cargo build --quiet --manifest-path "$root/Cargo.toml" -p kring-server
+server_bin="$target_dir/debug/kring-server"
+relay_dir="$(mktemp -d)"
+relay_pid=""
+stop_relay() {
+  if [ -n "$relay_pid" ]; then
+    kill "$relay_pid" 2>/dev/null || true
+    wait "$relay_pid" 2>/dev/null || true
+  fi
+  rm -rf "$relay_dir"
+}
+trap stop_relay EXIT
+trap 'exit 130' INT TERM
+"$server_bin" --listen 127.0.0.1:0 --db "$relay_dir/relay.db" --log warn \
+  >"$relay_dir/stdout" 2>"$relay_dir/stderr" &
+relay_pid=$!
+relay_addr=""
+for _ in $(seq 1 300); do
+  relay_addr="$(sed -n 's/^listening on //p' "$relay_dir/stdout")"
+  [ -n "$relay_addr" ] && break
+  if ! kill -0 "$relay_pid" 2>/dev/null; then
+    echo "kotlin-tests: kring-server did not start:" >&2
+    cat "$relay_dir/stderr" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+[ -n "$relay_addr" ] || { echo "kotlin-tests: kring-server did not report its address" >&2; exit 1; }
+echo "kotlin-tests: relay listening on $relay_addr" >&2
+export KRING_RELAY_URL="http://$relay_addr"
+export KRING_SERVER_BIN="$server_bin"
+
 case "$(uname -s)" in Darwin) lib_dir_var=DYLD_LIBRARY_PATH ;; *) lib_dir_var=LD_LIBRARY_PATH ;; esac
 export "$lib_dir_var=$target_dir/debug${!lib_dir_var:+:${!lib_dir_var}}"
-exec java -Djna.library.path="$target_dir/debug" \
+# Not `exec`: the EXIT trap must stop the relay afterwards.
+status=0
+java -Djna.library.path="$target_dir/debug" \
   -cp "$out/classes:$compile_cp:$lib/kotlin-stdlib.jar" \
-  nl.kring.android.TestRunnerKt "$@"
+  nl.kring.android.TestRunnerKt "$@" || status=$?
+exit "$status"

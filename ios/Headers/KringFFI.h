@@ -361,6 +361,11 @@ RustBuffer uniffi_kring_ffi_fn_method_circlehandle_complete_task(uint64_t ptr, R
 RustBuffer uniffi_kring_ffi_fn_method_circlehandle_export(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_INVITE
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_INVITE
+RustBuffer uniffi_kring_ffi_fn_method_circlehandle_invite(uint64_t ptr, RustBuffer capability, int64_t expires_at, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_ME
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_ME
 RustBuffer uniffi_kring_ffi_fn_method_circlehandle_me(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -388,7 +393,7 @@ void uniffi_kring_ffi_fn_method_circlehandle_remove_from_list(uint64_t ptr, Rust
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_REMOVE_MEMBER
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_REMOVE_MEMBER
-void uniffi_kring_ffi_fn_method_circlehandle_remove_member(uint64_t ptr, RustBuffer member_id, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_kring_ffi_fn_method_circlehandle_remove_member(uint64_t ptr, RustBuffer member_id
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_REMOVE_OBSERVER
@@ -426,9 +431,24 @@ void uniffi_kring_ffi_fn_method_circlehandle_set_plan_status(uint64_t ptr, RustB
 void uniffi_kring_ffi_fn_method_circlehandle_set_question(uint64_t ptr, RustBuffer question, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_SET_RELAY
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_SET_RELAY
+void uniffi_kring_ffi_fn_method_circlehandle_set_relay(uint64_t ptr, RustBuffer url, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_SNAPSHOT
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_SNAPSHOT
 RustBuffer uniffi_kring_ffi_fn_method_circlehandle_snapshot(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_STATUS
+RustBuffer uniffi_kring_ffi_fn_method_circlehandle_status(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_SYNC
+uint64_t uniffi_kring_ffi_fn_method_circlehandle_sync(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_TASK
@@ -503,7 +523,7 @@ RustBuffer uniffi_kring_ffi_fn_method_kringclient_circles(uint64_t ptr, RustCall
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_CREATE_CIRCLE
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_CREATE_CIRCLE
-uint64_t uniffi_kring_ffi_fn_method_kringclient_create_circle(uint64_t ptr, RustBuffer name, RustBuffer language, RustBuffer main_person_name, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_kring_ffi_fn_method_kringclient_create_circle(uint64_t ptr, RustBuffer name, RustBuffer language, RustBuffer main_person_name, RustBuffer relay_url, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_DEVICE_ID
@@ -516,9 +536,39 @@ RustBuffer uniffi_kring_ffi_fn_method_kringclient_device_id(uint64_t ptr, RustCa
 uint64_t uniffi_kring_ffi_fn_method_kringclient_import_circle(uint64_t ptr, RustBuffer document, RustBuffer as_member, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_IS_WATCHING
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_IS_WATCHING
+int8_t uniffi_kring_ffi_fn_method_kringclient_is_watching(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_JOIN
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_JOIN
+uint64_t uniffi_kring_ffi_fn_method_kringclient_join(uint64_t ptr, RustBuffer link, RustBuffer my_name, RustBuffer relation
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_OPEN_CIRCLE
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_OPEN_CIRCLE
 uint64_t uniffi_kring_ffi_fn_method_kringclient_open_circle(uint64_t ptr, RustBuffer circle_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_PENDING_JOINS
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_PENDING_JOINS
+RustBuffer uniffi_kring_ffi_fn_method_kringclient_pending_joins(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_START_WATCHING
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_START_WATCHING
+uint32_t uniffi_kring_ffi_fn_method_kringclient_start_watching(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_STOP_WATCHING
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_STOP_WATCHING
+void uniffi_kring_ffi_fn_method_kringclient_stop_watching(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_SYNC_ALL
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_SYNC_ALL
+uint64_t uniffi_kring_ffi_fn_method_kringclient_sync_all(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_CLONE_SECRETSTORE
@@ -883,6 +933,12 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_export(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_INVITE
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_INVITE
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_invite(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_ME
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_ME
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_me(void
@@ -961,9 +1017,27 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_set_question(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_SET_RELAY
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_SET_RELAY
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_set_relay(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_SNAPSHOT
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_SNAPSHOT
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_snapshot(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_STATUS
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_status(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_SYNC
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_sync(void
     
 );
 #endif
@@ -1033,9 +1107,45 @@ uint16_t uniffi_kring_ffi_checksum_method_kringclient_import_circle(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_IS_WATCHING
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_IS_WATCHING
+uint16_t uniffi_kring_ffi_checksum_method_kringclient_is_watching(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_JOIN
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_JOIN
+uint16_t uniffi_kring_ffi_checksum_method_kringclient_join(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_OPEN_CIRCLE
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_OPEN_CIRCLE
 uint16_t uniffi_kring_ffi_checksum_method_kringclient_open_circle(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_PENDING_JOINS
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_PENDING_JOINS
+uint16_t uniffi_kring_ffi_checksum_method_kringclient_pending_joins(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_START_WATCHING
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_START_WATCHING
+uint16_t uniffi_kring_ffi_checksum_method_kringclient_start_watching(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_STOP_WATCHING
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_STOP_WATCHING
+uint16_t uniffi_kring_ffi_checksum_method_kringclient_stop_watching(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_SYNC_ALL
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_SYNC_ALL
+uint16_t uniffi_kring_ffi_checksum_method_kringclient_sync_all(void
     
 );
 #endif

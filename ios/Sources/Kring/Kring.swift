@@ -611,7 +611,8 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
  * One circle on this device. Get it from `KringClient`; it is shared by every caller
  * of that circle.
  *
- * Every call blocks on local storage: call it off the UI thread.
+ * Local calls block on local storage: call them off the UI thread. Calls that talk
+ * to the relay are `suspend`/`async`.
  */
 public protocol CircleHandleProtocol: AnyObject, Sendable {
     
@@ -658,6 +659,14 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
     func export() throws  -> Data
     
     /**
+     * An invite link (`kring://invite/…`) for one new person with `capability`, valid
+     * until `expires_at`. Made offline; share it privately (it is the key to the
+     * circle). The circle must be on the relay before the link is used: `sync()`
+     * after inviting. `KringException.NoRelay` / `LocalOnly` when it cannot sync.
+     */
+    func invite(capability: Capability, expiresAt: Timestamp) throws  -> String
+    
+    /**
      * The member this device acts as in this circle.
      */
     func me()  -> MemberId
@@ -665,7 +674,8 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
     /**
      * Merges another replica's export (or incremental changes) of this circle, saves,
      * and tells observers (origin `Remote`) if anything was new. Returns how many
-     * changes were new.
+     * changes were new. Other devices' changes merged this way are relayed only by
+     * their authors' devices (docs/sync.md, "Known limits").
      */
     func merge(document: Data) throws  -> UInt32
     
@@ -675,7 +685,14 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
     
     func removeFromList(list: PlanList, entryId: EntryId) throws 
     
-    func removeMember(memberId: MemberId) throws 
+    /**
+     * Removes a person: from the plan, and — if they have a device in the circle —
+     * from the membership log at the relay, which rotates the circle's key so they
+     * cannot read what is written afterwards. Needs the relay for people with a
+     * device (`KringException.Network` when offline, with nothing changed); works
+     * offline for people who are only in the plan.
+     */
+    func removeMember(memberId: MemberId) async throws 
     
     /**
      * Returns whether an observer with this id was registered.
@@ -698,12 +715,32 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
     func setQuestion(question: String) throws 
     
     /**
+     * Sets the relay of a circle that has none yet; the next `sync()` registers it.
+     */
+    func setRelay(url: String) throws 
+    
+    /**
      * The plan, who I am, and what core says about each task: what a screen needs.
      */
     func snapshot() throws  -> CircleSnapshot
     
     /**
-     * One task (cheaper than a whole view).
+     * Where this circle stands with its relay: connectivity (online, offline, …),
+     * this device's changes not sent yet, the last sync and its error, this device's
+     * standing (writer, reader, removed). Local: no network.
+     */
+    func status() throws  -> SyncStatus
+    
+    /**
+     * Syncs with the relay: membership, send this device's changes, receive the
+     * others'. Observers hear `REMOTE` when other devices' changes arrived. On
+     * failure (`KringException.Network` when the relay is unreachable) nothing is
+     * lost: what was not sent stays in the outbox, and `status()` tells the UI.
+     */
+    func sync() async throws  -> SyncReport
+    
+    /**
+     * One task.
      */
     func task(taskId: TaskId) throws  -> TaskView
     
@@ -725,7 +762,8 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
  * One circle on this device. Get it from `KringClient`; it is shared by every caller
  * of that circle.
  *
- * Every call blocks on local storage: call it off the UI thread.
+ * Local calls block on local storage: call them off the UI thread. Calls that talk
+ * to the relay are `suspend`/`async`.
  */
 open class CircleHandle: CircleHandleProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -918,6 +956,23 @@ open func export()throws  -> Data  {
 }
     
     /**
+     * An invite link (`kring://invite/…`) for one new person with `capability`, valid
+     * until `expires_at`. Made offline; share it privately (it is the key to the
+     * circle). The circle must be on the relay before the link is used: `sync()`
+     * after inviting. `KringException.NoRelay` / `LocalOnly` when it cannot sync.
+     */
+open func invite(capability: Capability, expiresAt: Timestamp)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_invite(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeCapability_lower(capability),
+        FfiConverterTypeTimestamp_lower(expiresAt),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The member this device acts as in this circle.
      */
 open func me() -> MemberId  {
@@ -932,7 +987,8 @@ open func me() -> MemberId  {
     /**
      * Merges another replica's export (or incremental changes) of this circle, saves,
      * and tells observers (origin `Remote`) if anything was new. Returns how many
-     * changes were new.
+     * changes were new. Other devices' changes merged this way are relayed only by
+     * their authors' devices (docs/sync.md, "Known limits").
      */
 open func merge(document: Data)throws  -> UInt32  {
     return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
@@ -976,13 +1032,27 @@ open func removeFromList(list: PlanList, entryId: EntryId)throws   {try rustCall
 }
 }
     
-open func removeMember(memberId: MemberId)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
-        uniffiCallStatus in
-    uniffi_kring_ffi_fn_method_circlehandle_remove_member(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeMemberId_lower(memberId),uniffiCallStatus
-    )
-}
+    /**
+     * Removes a person: from the plan, and — if they have a device in the circle —
+     * from the membership log at the relay, which rotates the circle's key so they
+     * cannot read what is written afterwards. Needs the relay for people with a
+     * device (`KringException.Network` when offline, with nothing changed); works
+     * offline for people who are only in the plan.
+     */
+open func removeMember(memberId: MemberId)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kring_ffi_fn_method_circlehandle_remove_member(
+                        self.uniffiCloneHandle(),FfiConverterTypeMemberId_lower(memberId)
+                )
+            },
+            pollFunc: ffi_kring_ffi_rust_future_poll_void,
+            completeFunc: ffi_kring_ffi_rust_future_complete_void,
+            freeFunc: ffi_kring_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeKringError_lift
+        )
 }
     
     /**
@@ -1061,6 +1131,18 @@ open func setQuestion(question: String)throws   {try rustCallWithError(FfiConver
 }
     
     /**
+     * Sets the relay of a circle that has none yet; the next `sync()` registers it.
+     */
+open func setRelay(url: String)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_set_relay(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(url),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * The plan, who I am, and what core says about each task: what a screen needs.
      */
 open func snapshot()throws  -> CircleSnapshot  {
@@ -1073,7 +1155,43 @@ open func snapshot()throws  -> CircleSnapshot  {
 }
     
     /**
-     * One task (cheaper than a whole view).
+     * Where this circle stands with its relay: connectivity (online, offline, …),
+     * this device's changes not sent yet, the last sync and its error, this device's
+     * standing (writer, reader, removed). Local: no network.
+     */
+open func status()throws  -> SyncStatus  {
+    return try  FfiConverterTypeSyncStatus_lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_status(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Syncs with the relay: membership, send this device's changes, receive the
+     * others'. Observers hear `REMOTE` when other devices' changes arrived. On
+     * failure (`KringException.Network` when the relay is unreachable) nothing is
+     * lost: what was not sent stays in the outbox, and `status()` tells the UI.
+     */
+open func sync()async throws  -> SyncReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kring_ffi_fn_method_circlehandle_sync(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_kring_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_kring_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_kring_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSyncReport_lift,
+            errorHandler: FfiConverterTypeKringError_lift
+        )
+}
+    
+    /**
+     * One task.
      */
 open func task(taskId: TaskId)throws  -> TaskView  {
     return try  FfiConverterTypeTaskView_lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
@@ -1189,20 +1307,24 @@ public func FfiConverterTypeCircleHandle_lower(_ value: CircleHandle) -> UInt64 
 /**
  * A device's Kring: open once per data directory and process, share everywhere.
  *
- * Every call blocks on local storage (SQLite, fsync): call it off the UI thread
- * (Kotlin: `Dispatchers.IO`; Swift: a background task).
+ * Local calls block on local storage (SQLite, fsync): call them off the UI thread
+ * (Kotlin: `Dispatchers.IO`; Swift: a background task). Calls that talk to the relay
+ * are `suspend`/`async`.
  */
 public protocol KringClientProtocol: AnyObject, Sendable {
     
     /**
-     * The circles on this device, oldest first.
+     * The circles whose plan is on this device, oldest first.
      */
     func circles() throws  -> [StoredCircle]
     
     /**
-     * Creates a circle with this device's user as its main person.
+     * Founds a circle with this device's user as its main person. Works offline.
+     * With `relay_url` the circle syncs there; the first `sync()` registers it (within
+     * five minutes of creating it: the relay refuses an older genesis). Without, it
+     * is on this device only until `CircleHandle.setRelay`.
      */
-    func createCircle(name: String, language: Language, mainPersonName: String) throws  -> CircleHandle
+    func createCircle(name: String, language: Language, mainPersonName: String, relayUrl: String?) throws  -> CircleHandle
     
     /**
      * This device's id: its ed25519 verifying key (64 hex characters), which is also
@@ -1212,24 +1334,71 @@ public protocol KringClientProtocol: AnyObject, Sendable {
     
     /**
      * Adds a circle from an exported document (offline exchange: a file, a QR code),
-     * acting as the existing member `as_member`.
-     *
-     * Interim way for a second device to join, until invites land.
+     * acting as the existing member `as_member`. Such a circle has no membership log
+     * here and does not sync (`KringException.LocalOnly`); its changes travel as
+     * exports and `merge`.
      */
     func importCircle(document: Data, asMember: MemberId) throws  -> CircleHandle
     
     /**
+     * Whether live mode is running.
+     */
+    func isWatching() throws  -> Bool
+    
+    /**
+     * Joins the circle of an invite link (`kring://invite/…`, from
+     * `CircleHandle.invite`) as `my_name`. Needs the relay. Once it returns the join
+     * stands; if the plan could not be fetched yet (`plan_arrived` false: the inviter
+     * has not synced, or the relay went away halfway), `sync_all` fetches it later.
+     */
+    func join(link: String, myName: String, relation: Relation) async throws  -> Joined
+    
+    /**
      * A handle on a circle of this device. Opening the same circle twice returns the
-     * same handle while it is alive.
+     * same handle while it is alive. A joined circle whose plan has not arrived yet
+     * fails with `KringException.PlanNotAvailable` (sync, then open it again).
      */
     func openCircle(circleId: CircleId) throws  -> CircleHandle
+    
+    /**
+     * Circles this device joined whose plan has not arrived yet; `sync_all` fetches
+     * them (then they are in [`KringClient::circles`]).
+     */
+    func pendingJoins() throws  -> [CircleId]
+    
+    /**
+     * Live mode: keeps every circle that has a relay in sync until
+     * [`KringClient::stop_watching`] — a catch-up sync, then the relay's live
+     * connection; other devices' changes arrive within moments (observers hear
+     * `REMOTE`) and this device's changes are sent within a second. Runs on
+     * background threads (one per relay), reconnecting with backoff while offline.
+     * Calling it again restarts it (say, after joining or creating a circle).
+     * Returns how many circles are watched. Foreground only: on Android tie it to
+     * the app's visible lifecycle (or a foreground service), on iOS stop it when the
+     * app goes to the background.
+     */
+    func startWatching() throws  -> UInt32
+    
+    /**
+     * Ends live mode. Returns at once; the background threads finish within about a
+     * second (or when a sync in progress ends).
+     */
+    func stopWatching() throws 
+    
+    /**
+     * Syncs every circle that has a relay (joins waiting for their plan included),
+     * one after the other; one circle failing does not stop the others. Observers of
+     * open circles hear `REMOTE` when other devices' changes arrived.
+     */
+    func syncAll() async throws  -> [CircleSync]
     
 }
 /**
  * A device's Kring: open once per data directory and process, share everywhere.
  *
- * Every call blocks on local storage (SQLite, fsync): call it off the UI thread
- * (Kotlin: `Dispatchers.IO`; Swift: a background task).
+ * Local calls block on local storage (SQLite, fsync): call them off the UI thread
+ * (Kotlin: `Dispatchers.IO`; Swift: a background task). Calls that talk to the relay
+ * are `suspend`/`async`.
  */
 open class KringClient: KringClientProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -1287,8 +1456,10 @@ open class KringClient: KringClientProtocol, @unchecked Sendable {
      * identity in `secret_store`.
      *
      * The secret store is the source of truth for who this device is: a first open
-     * stores the identity there, later opens read it back (and the database follows
-     * it, e.g. after the app's data was cleared but the Keychain kept its items).
+     * stores the identity there, later opens read it back. A data directory belongs
+     * to one identity (its outbox and circles are signed by it): opening it with a
+     * secret store that holds another identity fails with
+     * `KringException.SecretStore`.
      */
 public static func `open`(dataDir: String, secretStore: SecretStore)throws  -> KringClient  {
     return try  FfiConverterTypeKringClient_lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
@@ -1303,7 +1474,7 @@ public static func `open`(dataDir: String, secretStore: SecretStore)throws  -> K
 
     
     /**
-     * The circles on this device, oldest first.
+     * The circles whose plan is on this device, oldest first.
      */
 open func circles()throws  -> [StoredCircle]  {
     return try  FfiConverterSequenceTypeStoredCircle.lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
@@ -1315,16 +1486,20 @@ open func circles()throws  -> [StoredCircle]  {
 }
     
     /**
-     * Creates a circle with this device's user as its main person.
+     * Founds a circle with this device's user as its main person. Works offline.
+     * With `relay_url` the circle syncs there; the first `sync()` registers it (within
+     * five minutes of creating it: the relay refuses an older genesis). Without, it
+     * is on this device only until `CircleHandle.setRelay`.
      */
-open func createCircle(name: String, language: Language, mainPersonName: String)throws  -> CircleHandle  {
+open func createCircle(name: String, language: Language, mainPersonName: String, relayUrl: String? = nil)throws  -> CircleHandle  {
     return try  FfiConverterTypeCircleHandle_lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
         uniffiCallStatus in
     uniffi_kring_ffi_fn_method_kringclient_create_circle(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(name),
         FfiConverterTypeLanguage_lower(language),
-        FfiConverterString.lower(mainPersonName),uniffiCallStatus
+        FfiConverterString.lower(mainPersonName),
+        FfiConverterOptionString.lower(relayUrl),uniffiCallStatus
     )
 })
 }
@@ -1344,9 +1519,9 @@ open func deviceId() -> String  {
     
     /**
      * Adds a circle from an exported document (offline exchange: a file, a QR code),
-     * acting as the existing member `as_member`.
-     *
-     * Interim way for a second device to join, until invites land.
+     * acting as the existing member `as_member`. Such a circle has no membership log
+     * here and does not sync (`KringException.LocalOnly`); its changes travel as
+     * exports and `merge`.
      */
 open func importCircle(document: Data, asMember: MemberId)throws  -> CircleHandle  {
     return try  FfiConverterTypeCircleHandle_lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
@@ -1360,8 +1535,43 @@ open func importCircle(document: Data, asMember: MemberId)throws  -> CircleHandl
 }
     
     /**
+     * Whether live mode is running.
+     */
+open func isWatching()throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_kringclient_is_watching(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Joins the circle of an invite link (`kring://invite/…`, from
+     * `CircleHandle.invite`) as `my_name`. Needs the relay. Once it returns the join
+     * stands; if the plan could not be fetched yet (`plan_arrived` false: the inviter
+     * has not synced, or the relay went away halfway), `sync_all` fetches it later.
+     */
+open func join(link: String, myName: String, relation: Relation)async throws  -> Joined  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kring_ffi_fn_method_kringclient_join(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(link),FfiConverterString.lower(myName),FfiConverterTypeRelation_lower(relation)
+                )
+            },
+            pollFunc: ffi_kring_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_kring_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_kring_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeJoined_lift,
+            errorHandler: FfiConverterTypeKringError_lift
+        )
+}
+    
+    /**
      * A handle on a circle of this device. Opening the same circle twice returns the
-     * same handle while it is alive.
+     * same handle while it is alive. A joined circle whose plan has not arrived yet
+     * fails with `KringException.PlanNotAvailable` (sync, then open it again).
      */
 open func openCircle(circleId: CircleId)throws  -> CircleHandle  {
     return try  FfiConverterTypeCircleHandle_lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
@@ -1371,6 +1581,72 @@ open func openCircle(circleId: CircleId)throws  -> CircleHandle  {
         FfiConverterTypeCircleId_lower(circleId),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Circles this device joined whose plan has not arrived yet; `sync_all` fetches
+     * them (then they are in [`KringClient::circles`]).
+     */
+open func pendingJoins()throws  -> [CircleId]  {
+    return try  FfiConverterSequenceTypeCircleId.lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_kringclient_pending_joins(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Live mode: keeps every circle that has a relay in sync until
+     * [`KringClient::stop_watching`] — a catch-up sync, then the relay's live
+     * connection; other devices' changes arrive within moments (observers hear
+     * `REMOTE`) and this device's changes are sent within a second. Runs on
+     * background threads (one per relay), reconnecting with backoff while offline.
+     * Calling it again restarts it (say, after joining or creating a circle).
+     * Returns how many circles are watched. Foreground only: on Android tie it to
+     * the app's visible lifecycle (or a foreground service), on iOS stop it when the
+     * app goes to the background.
+     */
+open func startWatching()throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_kringclient_start_watching(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Ends live mode. Returns at once; the background threads finish within about a
+     * second (or when a sync in progress ends).
+     */
+open func stopWatching()throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_kringclient_stop_watching(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Syncs every circle that has a relay (joins waiting for their plan included),
+     * one after the other; one circle failing does not stop the others. Observers of
+     * open circles hear `REMOTE` when other devices' changes arrived.
+     */
+open func syncAll()async throws  -> [CircleSync]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kring_ffi_fn_method_kringclient_sync_all(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_kring_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_kring_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_kring_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeCircleSync.lift,
+            errorHandler: FfiConverterTypeKringError_lift
+        )
 }
     
 
@@ -1426,10 +1702,12 @@ public func FfiConverterTypeKringClient_lower(_ value: KringClient) -> UInt64 {
 /**
  * Told when a circle's plan changed, so screens can re-read it.
  *
- * Called on the thread that made the change, after it is durable and after the
- * handle's locks are released (so the observer may call back into the handle). Keep
- * it short: hand off to your own thread or coroutine. Anything it throws is ignored:
- * the change has happened either way.
+ * `LOCAL`: an operation on this device, called on the thread that made it, after it
+ * is durable. `REMOTE`: other devices' changes arrived (`merge`, `sync`, `syncAll`,
+ * live mode), called on a background thread. Either way no lock of Kring's is held,
+ * so the observer may call back into the handle. Keep it short: hand off to your own
+ * thread or coroutine. Anything it throws is ignored: the change has happened either
+ * way.
  */
 public protocol PlanObserver: AnyObject, Sendable {
     
@@ -1439,10 +1717,12 @@ public protocol PlanObserver: AnyObject, Sendable {
 /**
  * Told when a circle's plan changed, so screens can re-read it.
  *
- * Called on the thread that made the change, after it is durable and after the
- * handle's locks are released (so the observer may call back into the handle). Keep
- * it short: hand off to your own thread or coroutine. Anything it throws is ignored:
- * the change has happened either way.
+ * `LOCAL`: an operation on this device, called on the thread that made it, after it
+ * is durable. `REMOTE`: other devices' changes arrived (`merge`, `sync`, `syncAll`,
+ * live mode), called on a background thread. Either way no lock of Kring's is held,
+ * so the observer may call back into the handle. Keep it short: hand off to your own
+ * thread or coroutine. Anything it throws is ignored: the change has happened either
+ * way.
  */
 open class PlanObserverImpl: PlanObserver, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -2133,6 +2413,68 @@ public func FfiConverterTypeCircleSnapshot_lower(_ value: CircleSnapshot) -> Rus
 
 
 /**
+ * One circle's outcome in `KringClient.syncAll`: a report, or why it failed (its
+ * `status()` then says whether it was offline or refused).
+ */
+public struct CircleSync: Equatable, Hashable {
+    public let circleId: CircleId
+    public let report: SyncReport?
+    public let error: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(circleId: CircleId, report: SyncReport?, error: String?) {
+        self.circleId = circleId
+        self.report = report
+        self.error = error
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CircleSync: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCircleSync: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CircleSync {
+        return
+            try CircleSync(
+                circleId: FfiConverterTypeCircleId.read(from: &buf), 
+                report: FfiConverterOptionTypeSyncReport.read(from: &buf), 
+                error: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CircleSync, into buf: inout [UInt8]) {
+        FfiConverterTypeCircleId.write(value.circleId, into: &buf)
+        FfiConverterOptionTypeSyncReport.write(value.report, into: &buf)
+        FfiConverterOptionString.write(value.error, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCircleSync_lift(_ buf: RustBuffer) throws -> CircleSync {
+    return try FfiConverterTypeCircleSync.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCircleSync_lower(_ value: CircleSync) -> RustBuffer {
+    return FfiConverterTypeCircleSync.lower(value)
+}
+
+
+/**
  * `winner`: one of the first `slots` claims by `(at, member)`, computed by core
  * identically on every replica.
  */
@@ -2323,6 +2665,71 @@ public func FfiConverterTypeConditionView_lift(_ buf: RustBuffer) throws -> Cond
 #endif
 public func FfiConverterTypeConditionView_lower(_ value: ConditionView) -> RustBuffer {
     return FfiConverterTypeConditionView.lower(value)
+}
+
+
+/**
+ * The outcome of `KringClient.join`.
+ */
+public struct Joined: Equatable, Hashable {
+    public let circleId: CircleId
+    /**
+     * Whether the plan is on this device already (`openCircle` works); if not, the
+     * join stands and `syncAll` fetches the plan once the inviter has synced.
+     */
+    public let planArrived: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(circleId: CircleId, 
+        /**
+         * Whether the plan is on this device already (`openCircle` works); if not, the
+         * join stands and `syncAll` fetches the plan once the inviter has synced.
+         */planArrived: Bool) {
+        self.circleId = circleId
+        self.planArrived = planArrived
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Joined: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeJoined: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Joined {
+        return
+            try Joined(
+                circleId: FfiConverterTypeCircleId.read(from: &buf), 
+                planArrived: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Joined, into buf: inout [UInt8]) {
+        FfiConverterTypeCircleId.write(value.circleId, into: &buf)
+        FfiConverterBool.write(value.planArrived, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeJoined_lift(_ buf: RustBuffer) throws -> Joined {
+    return try FfiConverterTypeJoined.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeJoined_lower(_ value: Joined) -> RustBuffer {
+    return FfiConverterTypeJoined.lower(value)
 }
 
 
@@ -3021,6 +3428,240 @@ public func FfiConverterTypeStoredCircle_lower(_ value: StoredCircle) -> RustBuf
 
 
 /**
+ * What one sync did (core's `SyncReport`, with counts as `u32`: uniffi has no
+ * `usize`).
+ */
+public struct SyncReport: Equatable, Hashable {
+    /**
+     * New membership log entries learned (people joined or left).
+     */
+    public let membershipEntries: UInt32
+    /**
+     * This device's envelopes the relay acknowledged.
+     */
+    public let pushed: UInt32
+    /**
+     * Envelopes received (including echoes of this device's own).
+     */
+    public let pulled: UInt32
+    /**
+     * Changes of other devices that became part of the plan.
+     */
+    public let appliedChanges: UInt32
+    /**
+     * Received envelopes still waiting for changes they depend on.
+     */
+    public let waiting: UInt32
+    /**
+     * Envelopes refused (bad signature, removed author, …): never applied.
+     */
+    public let rejected: UInt32
+    /**
+     * This sync completed a join: the plan arrived.
+     */
+    public let joined: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * New membership log entries learned (people joined or left).
+         */membershipEntries: UInt32, 
+        /**
+         * This device's envelopes the relay acknowledged.
+         */pushed: UInt32, 
+        /**
+         * Envelopes received (including echoes of this device's own).
+         */pulled: UInt32, 
+        /**
+         * Changes of other devices that became part of the plan.
+         */appliedChanges: UInt32, 
+        /**
+         * Received envelopes still waiting for changes they depend on.
+         */waiting: UInt32, 
+        /**
+         * Envelopes refused (bad signature, removed author, …): never applied.
+         */rejected: UInt32, 
+        /**
+         * This sync completed a join: the plan arrived.
+         */joined: Bool) {
+        self.membershipEntries = membershipEntries
+        self.pushed = pushed
+        self.pulled = pulled
+        self.appliedChanges = appliedChanges
+        self.waiting = waiting
+        self.rejected = rejected
+        self.joined = joined
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncReport {
+        return
+            try SyncReport(
+                membershipEntries: FfiConverterUInt32.read(from: &buf), 
+                pushed: FfiConverterUInt32.read(from: &buf), 
+                pulled: FfiConverterUInt32.read(from: &buf), 
+                appliedChanges: FfiConverterUInt32.read(from: &buf), 
+                waiting: FfiConverterUInt32.read(from: &buf), 
+                rejected: FfiConverterUInt32.read(from: &buf), 
+                joined: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncReport, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.membershipEntries, into: &buf)
+        FfiConverterUInt32.write(value.pushed, into: &buf)
+        FfiConverterUInt32.write(value.pulled, into: &buf)
+        FfiConverterUInt32.write(value.appliedChanges, into: &buf)
+        FfiConverterUInt32.write(value.waiting, into: &buf)
+        FfiConverterUInt32.write(value.rejected, into: &buf)
+        FfiConverterBool.write(value.joined, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncReport_lift(_ buf: RustBuffer) throws -> SyncReport {
+    return try FfiConverterTypeSyncReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncReport_lower(_ value: SyncReport) -> RustBuffer {
+    return FfiConverterTypeSyncReport.lower(value)
+}
+
+
+/**
+ * A circle's sync, as a screen shows it ("last synced 5 min ago, 2 changes not sent
+ * yet, offline"). Read locally, no network.
+ */
+public struct SyncStatus: Equatable, Hashable {
+    public let circle: CircleId
+    public let relayUrl: String?
+    public let connectivity: Connectivity
+    /**
+     * This device's changes not yet acknowledged by the relay.
+     */
+    public let pending: UInt64
+    /**
+     * Received changes waiting for changes they depend on.
+     */
+    public let waiting: UInt64
+    public let lastSyncedAt: Timestamp?
+    public let lastAttemptAt: Timestamp?
+    public let lastError: String?
+    /**
+     * `null`/`nil` for a circle imported from a file.
+     */
+    public let standing: Standing?
+    /**
+     * The current key epoch (it grows with every removal).
+     */
+    public let epoch: UInt64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(circle: CircleId, relayUrl: String?, connectivity: Connectivity, 
+        /**
+         * This device's changes not yet acknowledged by the relay.
+         */pending: UInt64, 
+        /**
+         * Received changes waiting for changes they depend on.
+         */waiting: UInt64, lastSyncedAt: Timestamp?, lastAttemptAt: Timestamp?, lastError: String?, 
+        /**
+         * `null`/`nil` for a circle imported from a file.
+         */standing: Standing?, 
+        /**
+         * The current key epoch (it grows with every removal).
+         */epoch: UInt64?) {
+        self.circle = circle
+        self.relayUrl = relayUrl
+        self.connectivity = connectivity
+        self.pending = pending
+        self.waiting = waiting
+        self.lastSyncedAt = lastSyncedAt
+        self.lastAttemptAt = lastAttemptAt
+        self.lastError = lastError
+        self.standing = standing
+        self.epoch = epoch
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncStatus: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncStatus {
+        return
+            try SyncStatus(
+                circle: FfiConverterTypeCircleId.read(from: &buf), 
+                relayUrl: FfiConverterOptionString.read(from: &buf), 
+                connectivity: FfiConverterTypeConnectivity.read(from: &buf), 
+                pending: FfiConverterUInt64.read(from: &buf), 
+                waiting: FfiConverterUInt64.read(from: &buf), 
+                lastSyncedAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
+                lastAttemptAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
+                lastError: FfiConverterOptionString.read(from: &buf), 
+                standing: FfiConverterOptionTypeStanding.read(from: &buf), 
+                epoch: FfiConverterOptionUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncStatus, into buf: inout [UInt8]) {
+        FfiConverterTypeCircleId.write(value.circle, into: &buf)
+        FfiConverterOptionString.write(value.relayUrl, into: &buf)
+        FfiConverterTypeConnectivity.write(value.connectivity, into: &buf)
+        FfiConverterUInt64.write(value.pending, into: &buf)
+        FfiConverterUInt64.write(value.waiting, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.lastSyncedAt, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.lastAttemptAt, into: &buf)
+        FfiConverterOptionString.write(value.lastError, into: &buf)
+        FfiConverterOptionTypeStanding.write(value.standing, into: &buf)
+        FfiConverterOptionUInt64.write(value.epoch, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncStatus_lift(_ buf: RustBuffer) throws -> SyncStatus {
+    return try FfiConverterTypeSyncStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncStatus_lower(_ value: SyncStatus) -> RustBuffer {
+    return FfiConverterTypeSyncStatus.lower(value)
+}
+
+
+/**
  * What core's `TaskView` methods say about a task, so apps don't re-implement them.
  */
 public struct TaskFacts: Equatable, Hashable {
@@ -3360,6 +4001,90 @@ public func FfiConverterTypeTextItem_lower(_ value: TextItem) -> RustBuffer {
 
 
 /**
+ * What a member may do in a circle (invites carry one). Ordered: reader < member <
+ * admin < owner; readers only read, admins also invite and remove.
+ */
+
+public enum Capability: Equatable, Hashable {
+    
+    case reader
+    case member
+    case admin
+    case owner
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Capability: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCapability: FfiConverterRustBuffer {
+    typealias SwiftType = Capability
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Capability {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .reader
+        
+        case 2: return .member
+        
+        case 3: return .admin
+        
+        case 4: return .owner
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Capability, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .reader:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .member:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .admin:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .owner:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCapability_lift(_ buf: RustBuffer) throws -> Capability {
+    return try FfiConverterTypeCapability.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCapability_lower(_ value: Capability) -> RustBuffer {
+    return FfiConverterTypeCapability.lower(value)
+}
+
+
+
+/**
  * Where a change to a circle came from, for [`crate::PlanObserver`]s.
  */
 
@@ -3370,7 +4095,7 @@ public enum ChangeOrigin: Equatable, Hashable {
      */
     case local
     /**
-     * Changes from another replica arrived (merge; later: sync).
+     * Changes of other devices arrived (sync, live mode, merge).
      */
     case remote
 
@@ -3513,6 +4238,131 @@ public func FfiConverterTypeCheckerUpdate_lower(_ value: CheckerUpdate) -> RustB
 
 
 
+/**
+ * How a circle is connected, for a UI.
+ */
+
+public enum Connectivity: Equatable, Hashable {
+    
+    /**
+     * Imported from a file: no membership log, never syncs.
+     */
+    case localOnly
+    /**
+     * No relay set yet.
+     */
+    case noRelay
+    /**
+     * A relay is set but no sync was tried yet.
+     */
+    case notSynced
+    /**
+     * The last sync succeeded.
+     */
+    case online
+    /**
+     * The last sync could not reach the relay (changes wait in the outbox).
+     */
+    case offline
+    /**
+     * The last sync reached the relay, which refused something (see `last_error`).
+     */
+    case error
+    /**
+     * This device was removed from the circle.
+     */
+    case removed
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Connectivity: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeConnectivity: FfiConverterRustBuffer {
+    typealias SwiftType = Connectivity
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Connectivity {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .localOnly
+        
+        case 2: return .noRelay
+        
+        case 3: return .notSynced
+        
+        case 4: return .online
+        
+        case 5: return .offline
+        
+        case 6: return .error
+        
+        case 7: return .removed
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Connectivity, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .localOnly:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .noRelay:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .notSynced:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .online:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .offline:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .error:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .removed:
+            writeInt(&buf, Int32(7))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConnectivity_lift(_ buf: RustBuffer) throws -> Connectivity {
+    return try FfiConverterTypeConnectivity.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConnectivity_lower(_ value: Connectivity) -> RustBuffer {
+    return FfiConverterTypeConnectivity.lower(value)
+}
+
+
+
 public 
 enum KringError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
 
@@ -3600,15 +4450,36 @@ enum KringError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case SecretStore(reason: String
     )
     /**
-     * The relay cannot be reached; what was done locally is kept.
+     * The relay cannot be reached (offline, timeout, the relay down or overloaded):
+     * try again later. What was done locally is kept; the outbox sends it with a
+     * later sync.
      */
     case Network(reason: String
     )
     /**
-     * The relay refused a request (authentication, rate limit, or another reason it
-     * gives).
+     * The relay answered but refused (authentication, a clock more than five minutes
+     * off, a relay that lost envelopes it had acknowledged, or another reason it
+     * gives). Trying again unchanged will not help.
      */
     case Relay(reason: String
+    )
+    /**
+     * The circle has no relay yet (`CircleHandle.setRelay`), so it cannot sync or
+     * invite.
+     */
+    case NoRelay(reason: String
+    )
+    /**
+     * The circle came from a file (`importCircle`): it has no membership log here and
+     * never syncs; exchange exports instead.
+     */
+    case LocalOnly(reason: String
+    )
+    /**
+     * A joined circle whose plan is not here yet (the inviter has not synced):
+     * `syncAll` later, then open it.
+     */
+    case PlanNotAvailable(reason: String
     )
     /**
      * A bug: a lock poisoned by an earlier panic, or similar.
@@ -3695,7 +4566,16 @@ public struct FfiConverterTypeKringError: FfiConverterRustBuffer {
         case 17: return .Relay(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 18: return .Internal(
+        case 18: return .NoRelay(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 19: return .LocalOnly(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 20: return .PlanNotAvailable(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 21: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -3795,8 +4675,23 @@ public struct FfiConverterTypeKringError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Internal(reason):
+        case let .NoRelay(reason):
             writeInt(&buf, Int32(18))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .LocalOnly(reason):
+            writeInt(&buf, Int32(19))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .PlanNotAvailable(reason):
+            writeInt(&buf, Int32(20))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Internal(reason):
+            writeInt(&buf, Int32(21))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -4549,6 +5444,98 @@ public func FfiConverterTypeSchedule_lower(_ value: Schedule) -> RustBuffer {
 
 
 
+/**
+ * Where this device stands in a circle, according to its membership log.
+ */
+
+public enum Standing: Equatable, Hashable {
+    
+    /**
+     * May read and write (member, admin or owner).
+     */
+    case writer(Capability
+    )
+    case reader
+    case removed
+    /**
+     * Not (yet) in the log.
+     */
+    case notMember
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Standing: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStanding: FfiConverterRustBuffer {
+    typealias SwiftType = Standing
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Standing {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .writer(try FfiConverterTypeCapability.read(from: &buf)
+        )
+        
+        case 2: return .reader
+        
+        case 3: return .removed
+        
+        case 4: return .notMember
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Standing, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .writer(v1):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeCapability.write(v1, into: &buf)
+            
+        
+        case .reader:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .removed:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .notMember:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStanding_lift(_ buf: RustBuffer) throws -> Standing {
+    return try FfiConverterTypeStanding.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStanding_lower(_ value: Standing) -> RustBuffer {
+    return FfiConverterTypeStanding.lower(value)
+}
+
+
+
 
 public enum TaskCategory: Equatable, Hashable {
     
@@ -4759,6 +5746,30 @@ fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
+    typealias SwiftType = UInt64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
     typealias SwiftType = String?
 
@@ -4807,6 +5818,30 @@ fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeSyncReport: FfiConverterRustBuffer {
+    typealias SwiftType = SyncReport?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSyncReport.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSyncReport.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeSchedule: FfiConverterRustBuffer {
     typealias SwiftType = Schedule?
 
@@ -4823,6 +5858,30 @@ fileprivate struct FfiConverterOptionTypeSchedule: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeSchedule.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeStanding: FfiConverterRustBuffer {
+    typealias SwiftType = Standing?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeStanding.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeStanding.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4920,6 +5979,31 @@ fileprivate struct FfiConverterSequenceTypeApproval: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeApproval.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeCircleSync: FfiConverterRustBuffer {
+    typealias SwiftType = [CircleSync]
+
+    public static func write(_ value: [CircleSync], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCircleSync.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CircleSync] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CircleSync]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCircleSync.read(from: &buf))
         }
         return seq
     }
@@ -5250,6 +6334,31 @@ fileprivate struct FfiConverterSequenceTypeTextItem: FfiConverterRustBuffer {
     }
 }
 
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeCircleId: FfiConverterRustBuffer {
+    typealias SwiftType = [CircleId]
+
+    public static func write(_ value: [CircleId], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCircleId.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CircleId] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CircleId]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCircleId.read(from: &buf))
+        }
+        return seq
+    }
+}
+
 
 public typealias CircleId = String
 
@@ -5449,6 +6558,54 @@ public func FfiConverterTypeTimestamp_lower(_ value: Timestamp) -> Int64 {
     return FfiConverterTypeTimestamp.lower(value)
 }
 
+private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
+private let UNIFFI_RUST_FUTURE_POLL_WAKE: Int8 = 1
+
+fileprivate let uniffiContinuationHandleMap = UniffiHandleMap<UnsafeContinuation<Int8, Never>>()
+
+fileprivate func uniffiRustCallAsync<F, T>(
+    rustFutureFunc: () -> UInt64,
+    pollFunc: (UInt64, @escaping UniffiRustFutureContinuationCallback, UInt64) -> (),
+    completeFunc: (UInt64, UnsafeMutablePointer<RustCallStatus>) -> F,
+    freeFunc: (UInt64) -> (),
+    liftFunc: (F) throws -> T,
+    errorHandler: ((RustBuffer) throws -> Swift.Error)?
+) async throws -> T {
+    // Make sure to call the ensure init function since future creation doesn't have a
+    // RustCallStatus param, so doesn't use makeRustCall()
+    uniffiEnsureKringFfiInitialized()
+    let rustFuture = rustFutureFunc()
+    defer {
+        freeFunc(rustFuture)
+    }
+    var pollResult: Int8;
+    repeat {
+        pollResult = await withUnsafeContinuation {
+            pollFunc(
+                rustFuture,
+                { handle, pollResult in
+                    uniffiFutureContinuationCallback(handle: handle, pollResult: pollResult)
+                },
+                uniffiContinuationHandleMap.insert(obj: $0)
+            )
+        }
+    } while pollResult != UNIFFI_RUST_FUTURE_POLL_READY
+
+    return try liftFunc(makeRustCall(
+        { completeFunc(rustFuture, $0) },
+        errorHandler: errorHandler
+    ))
+}
+
+// Callback handlers for an async calls.  These are invoked by Rust when the future is ready.  They
+// lift the return value or error and resume the suspended function.
+fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: Int8) {
+    if let continuation = try? uniffiContinuationHandleMap.remove(handle: handle) {
+        continuation.resume(returning: pollResult)
+    } else {
+        print("uniffiFutureContinuationCallback invalid handle")
+    }
+}
 
 private enum InitializationResult {
     case ok
@@ -5501,10 +6658,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_circlehandle_export() != 9438) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_invite() != 3230) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kring_ffi_checksum_method_circlehandle_me() != 41924) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_kring_ffi_checksum_method_circlehandle_merge() != 44692) {
+    if (uniffi_kring_ffi_checksum_method_circlehandle_merge() != 63800) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_post() != 33827) {
@@ -5516,7 +6676,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_circlehandle_remove_from_list() != 18883) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_kring_ffi_checksum_method_circlehandle_remove_member() != 54555) {
+    if (uniffi_kring_ffi_checksum_method_circlehandle_remove_member() != 44103) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_remove_observer() != 60688) {
@@ -5540,10 +6700,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_circlehandle_set_question() != 8876) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_set_relay() != 1035) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kring_ffi_checksum_method_circlehandle_snapshot() != 60594) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_kring_ffi_checksum_method_circlehandle_task() != 22852) {
+    if (uniffi_kring_ffi_checksum_method_circlehandle_status() != 61650) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_sync() != 16538) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_task() != 46915) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_unclaim_task() != 56066) {
@@ -5564,19 +6733,37 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_planobserver_on_plan_changed() != 43474) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_kring_ffi_checksum_method_kringclient_circles() != 28420) {
+    if (uniffi_kring_ffi_checksum_method_kringclient_circles() != 13220) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_kring_ffi_checksum_method_kringclient_create_circle() != 9049) {
+    if (uniffi_kring_ffi_checksum_method_kringclient_create_circle() != 39917) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_kringclient_device_id() != 31868) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_kring_ffi_checksum_method_kringclient_import_circle() != 34241) {
+    if (uniffi_kring_ffi_checksum_method_kringclient_import_circle() != 1134) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_kring_ffi_checksum_method_kringclient_open_circle() != 53423) {
+    if (uniffi_kring_ffi_checksum_method_kringclient_is_watching() != 19810) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_kringclient_join() != 50077) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_kringclient_open_circle() != 31392) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_kringclient_pending_joins() != 31990) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_kringclient_start_watching() != 35540) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_kringclient_stop_watching() != 43254) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_kringclient_sync_all() != 55030) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_secretstore_get() != 1325) {
@@ -5588,7 +6775,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_secretstore_delete() != 50342) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_kring_ffi_checksum_constructor_kringclient_open() != 30963) {
+    if (uniffi_kring_ffi_checksum_constructor_kringclient_open() != 56410) {
         return InitializationResult.apiChecksumMismatch
     }
 

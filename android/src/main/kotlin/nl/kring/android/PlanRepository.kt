@@ -24,6 +24,8 @@ import nl.kring.ffi.KringException
 import nl.kring.ffi.MemberView
 import nl.kring.ffi.MyPlace
 import nl.kring.ffi.PlanObserver
+import nl.kring.ffi.SyncReport
+import nl.kring.ffi.SyncStatus
 import nl.kring.ffi.TaskId
 import nl.kring.ffi.TaskView
 
@@ -31,7 +33,11 @@ import nl.kring.ffi.TaskView
 sealed interface PlanState {
     data object Loading : PlanState
 
-    data class Ready(val snapshot: CircleSnapshot) : PlanState
+    /**
+     * The plan, and how it stands with the relay: `sync.connectivity` (online, offline,
+     * not synced yet, ...), `sync.pending` (my changes not sent yet), `sync.lastSyncedAt`.
+     */
+    data class Ready(val snapshot: CircleSnapshot, val sync: SyncStatus) : PlanState
 
     data class Failed(val error: KringException) : PlanState
 }
@@ -84,13 +90,28 @@ sealed interface ClaimResult {
     data class Failed(val error: KringException) : ClaimResult
 }
 
+/** The outcome of "sync now" (pull to refresh), as the screen needs to tell it. */
+sealed interface SyncResult {
+    data class Synced(val report: SyncReport) : SyncResult
+
+    /** The relay could not be reached; my changes wait on the device for a later sync. */
+    data class Offline(val error: KringException.Network) : SyncResult
+
+    /** This circle does not sync: no relay set, or it came from a file. */
+    data class NotSyncing(val error: KringException) : SyncResult
+
+    data class Failed(val error: KringException) : SyncResult
+}
+
 /**
  * One circle for the app's screens: a [StateFlow] of its plan that follows every change
- * (this device's and, through [PlanObserver], changes merged from others), and the
- * actions people take on it.
+ * (this device's and, through [PlanObserver], other devices' changes from sync, live
+ * mode or a merge), its sync status, and the actions people take on it.
  *
- * Calls into Kring block on local storage, so they run on [io]. Close the repository
- * when the screen's scope ends; that unregisters its observer.
+ * Local calls into Kring block on local storage, so they run on [io]; [sync] suspends.
+ * Live mode is the client's (`KringClient.startWatching`): its changes arrive here
+ * through the observer too. Close the repository when the screen's scope ends; that
+ * unregisters its observer.
  */
 class PlanRepository(
     private val circle: CircleHandle,
@@ -107,6 +128,14 @@ class PlanRepository(
         state.filterIsInstance<PlanState.Ready>().map { myPlanOf(it.snapshot) }.distinctUntilChanged()
 
     val circleId: CircleId = circle.circleId()
+
+    private val _syncing = MutableStateFlow(false)
+
+    /** Whether a [sync] is running (a pull-to-refresh spinner). */
+    val syncing: StateFlow<Boolean> = _syncing.asStateFlow()
+
+    // One sync at a time: a second "sync now" waits for the first, then syncs again.
+    private val syncLock = Mutex()
 
     // Conflated: a burst of changes needs one re-read, not one per change.
     private val changes = Channel<Unit>(Channel.CONFLATED)
@@ -135,7 +164,7 @@ class PlanRepository(
             publishing.withLock {
                 _state.value =
                     try {
-                        PlanState.Ready(circle.snapshot())
+                        PlanState.Ready(circle.snapshot(), circle.status())
                     } catch (e: KringException) {
                         PlanState.Failed(e)
                     }
@@ -160,6 +189,34 @@ class PlanRepository(
                 }
             refresh()
             result
+        }
+
+    /**
+     * "Sync now": sends my changes and fetches the others'. When it returns, [state]
+     * shows the outcome (the plan and the sync status); failures are results, not
+     * exceptions, because being offline is normal.
+     */
+    suspend fun sync(): SyncResult =
+        syncLock.withLock {
+            _syncing.value = true
+            try {
+                val result =
+                    try {
+                        SyncResult.Synced(circle.sync())
+                    } catch (e: KringException.Network) {
+                        SyncResult.Offline(e)
+                    } catch (e: KringException.NoRelay) {
+                        SyncResult.NotSyncing(e)
+                    } catch (e: KringException.LocalOnly) {
+                        SyncResult.NotSyncing(e)
+                    } catch (e: KringException) {
+                        SyncResult.Failed(e)
+                    }
+                refresh()
+                result
+            } finally {
+                _syncing.value = false
+            }
         }
 
     /** Gives my place on a task back. */

@@ -3,6 +3,7 @@ package nl.kring.android
 import kotlin.test.assertEquals
 import kotlin.test.assertFalse
 import kotlin.test.assertIs
+import kotlin.test.assertNotNull
 import kotlin.test.assertTrue
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.SupervisorJob
@@ -10,6 +11,7 @@ import kotlinx.coroutines.cancel
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
+import nl.kring.ffi.Connectivity
 import nl.kring.ffi.KringException
 import nl.kring.ffi.Language
 import nl.kring.ffi.Relation
@@ -120,6 +122,57 @@ fun repositoryTests(): List<TestCase> =
                     assertEquals(1, plans.count { it.alreadyTaken.map { t -> t.id } == listOf(task) })
                     annas.close()
                     brams.close()
+                }
+            }
+        },
+        TestCase("the repository syncs: another device's task arrives in state, which carries the sync status") {
+            withTempDir { dir ->
+                val c = TwoDevices(dir)
+                repositoryTest {
+                    PlanRepository(c.brams, this).use { repo ->
+                        val first = repo.state.first { it is PlanState.Ready } as PlanState.Ready
+                        assertEquals(Connectivity.ONLINE, first.sync.connectivity)
+                        assertTrue(first.snapshot.view.tasks.isEmpty())
+
+                        val task = c.annas.addTask(simpleTask("Koken"))
+                        c.annas.sync()
+                        val synced = assertIs<SyncResult.Synced>(repo.sync())
+                        assertTrue(synced.report.appliedChanges > 0u)
+                        // When sync returns, the state already shows it.
+                        val ready = assertIs<PlanState.Ready>(repo.state.value)
+                        assertEquals(listOf(task), myPlanOf(ready.snapshot).canHelpWith.map { it.id })
+                        assertFalse(repo.syncing.value)
+
+                        // My claim waits in the outbox until the next sync; the state says so.
+                        assertEquals(ClaimResult.Claimed, repo.claim(task))
+                        assertEquals(1uL, assertIs<PlanState.Ready>(repo.state.value).sync.pending)
+                        assertIs<SyncResult.Synced>(repo.sync())
+                        val sent = assertIs<PlanState.Ready>(repo.state.value).sync
+                        assertEquals(0uL, sent.pending)
+                        assertNotNull(sent.lastSyncedAt)
+                    }
+                }
+            }
+        },
+        TestCase("the repository's sync while the relay is down is Offline, and a circle without relay NotSyncing") {
+            withTempDir { dir ->
+                Relay().use { relay ->
+                    val client = Device(dir.resolve("anna")).client
+                    val circle = client.createCircle("Kring", Language.NL, "Anna", relay.url)
+                    val local = client.createCircle("Thuis", Language.NL, "Anna")
+                    relay.stop()
+                    repositoryTest {
+                        PlanRepository(circle, this).use { repo ->
+                            repo.claim(circle.addTask(simpleTask("Boodschappen")))
+                            assertIs<SyncResult.Offline>(repo.sync())
+                            val status = assertIs<PlanState.Ready>(repo.state.value).sync
+                            assertEquals(Connectivity.OFFLINE, status.connectivity)
+                            assertEquals(3uL, status.pending, "founding, the task and the claim wait to be sent")
+                        }
+                        PlanRepository(local, this).use { repo ->
+                            assertIs<KringException.NoRelay>(assertIs<SyncResult.NotSyncing>(repo.sync()).error)
+                        }
+                    }
                 }
             }
         },

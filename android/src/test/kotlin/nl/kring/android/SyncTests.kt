@@ -1,0 +1,249 @@
+package nl.kring.android
+
+import java.io.File
+import kotlin.test.assertContentEquals
+import kotlin.test.assertEquals
+import kotlin.test.assertNotNull
+import kotlin.test.assertNull
+import kotlin.test.assertTrue
+import nl.kring.ffi.Capability
+import nl.kring.ffi.ChangeOrigin
+import nl.kring.ffi.CircleHandle
+import nl.kring.ffi.Connectivity
+import nl.kring.ffi.KringException
+import nl.kring.ffi.Language
+import nl.kring.ffi.LogKind
+import nl.kring.ffi.MyPlace
+import nl.kring.ffi.Relation
+import nl.kring.ffi.Standing
+
+/**
+ * Anna's circle on [relay], and Bram in it through an invite: two clients, each with
+ * its own data directory and secret store, meeting only through the relay.
+ */
+class TwoDevices(dir: File, relay: String = relayUrl, bramsCapability: Capability = Capability.MEMBER) {
+    val anna = Device(dir.resolve("anna"))
+    val bram = Device(dir.resolve("bram"))
+    val annas: CircleHandle = anna.client.createCircle("Kring voor Anna", Language.NL, "Anna", relay)
+    val brams: CircleHandle
+
+    init {
+        val link = annas.invite(bramsCapability, inDays(7))
+        // The circle must be on the relay before the link is used.
+        await { annas.sync() }
+        val joined = await { bram.client.join(link, "Bram", Relation.FAMILY) }
+        assertTrue(joined.planArrived, "the plan came with the join")
+        brams = bram.client.openCircle(joined.circleId)
+    }
+}
+
+/** The journeys through a real relay (kring-server, started by scripts/kotlin-tests.sh). */
+fun syncTests(): List<TestCase> =
+    listOf(
+        TestCase("invite and join through the relay: two clients with their own data directories share one plan") {
+            withTempDir { dir ->
+                val anna = Device(dir.resolve("anna"))
+                val bram = Device(dir.resolve("bram"))
+                val annas = anna.client.createCircle("Kring voor Anna", Language.NL, "Anna", relayUrl)
+                assertEquals(Connectivity.NOT_SYNCED, annas.status().connectivity)
+                annas.addTask(simpleTask("Boodschappen"))
+                val link = annas.invite(Capability.MEMBER, inDays(7))
+                assertTrue(link.startsWith("kring://invite/"), link)
+                val first = await { annas.sync() }
+                assertTrue(first.pushed >= 1u, "$first")
+                val status = annas.status()
+                assertEquals(Connectivity.ONLINE, status.connectivity)
+                assertEquals(0uL, status.pending)
+                assertEquals(relayUrl, status.relayUrl)
+                assertNotNull(status.lastSyncedAt)
+                assertEquals(Standing.Writer(Capability.OWNER), status.standing)
+
+                val joined = await { bram.client.join(link, "Bram", Relation.FAMILY) }
+                assertEquals(annas.circleId(), joined.circleId)
+                assertTrue(joined.planArrived)
+                assertEquals(listOf(annas.circleId()), bram.client.circles().map { it.id })
+                assertTrue(bram.client.pendingJoins().isEmpty())
+                val brams = bram.client.openCircle(joined.circleId)
+                assertEquals(listOf("Boodschappen"), brams.view().tasks.map { it.title })
+                assertEquals(Standing.Writer(Capability.MEMBER), brams.status().standing)
+                assertEquals("Bram", brams.view().members.first { it.id == brams.me() }.displayName)
+
+                // Bram's own member record reaches Anna with her next sync.
+                val heard = RecordingObserver()
+                annas.addObserver(heard)
+                val report = await { annas.sync() }
+                assertTrue(report.appliedChanges > 0u, "$report")
+                assertEquals(listOf(annas.circleId() to ChangeOrigin.REMOTE), heard.heard.toList())
+                assertEquals(setOf("Anna", "Bram"), annas.view().members.map { it.displayName }.toSet())
+                assertEquals(annas.view(), brams.view(), "one plan")
+
+                // The link was for one person. The relay refuses it with its generic
+                // `rejected` code (relay-api.md), which is all the client learns: Relay.
+                val carl = Device(dir.resolve("carl"))
+                val used = assertKring<KringException.Relay> { await { carl.client.join(link, "Carl", Relation.FRIEND) } }
+                assertTrue("already redeemed" in used.reason, used.reason)
+                assertTrue(carl.client.circles().isEmpty() && carl.client.pendingJoins().isEmpty())
+                assertKring<KringException.AlreadyExists> { await { bram.client.join(link, "Bram", Relation.FAMILY) } }
+            }
+        },
+        TestCase("two clients claim the last place offline through the relay; after syncing both see the same winner") {
+            withTempDir { dir ->
+                val c = TwoDevices(dir)
+                val task = c.annas.addTask(simpleTask("Rijden naar het ziekenhuis"))
+                await { c.annas.sync() }
+                await { c.brams.sync() }
+                assertTrue(c.brams.snapshot().tasks.single().canClaim)
+
+                // Both offline (no sync in between): each sees a free place and takes it.
+                c.annas.claimTask(task)
+                c.brams.claimTask(task)
+                assertEquals(1uL, c.annas.status().pending, "the claim waits in the outbox")
+                assertEquals(1uL, c.brams.status().pending)
+
+                await { c.annas.sync() }
+                await { c.brams.sync() }
+                await { c.annas.sync() }
+                val seenByAnna = c.annas.view()
+                assertEquals(seenByAnna, c.brams.view(), "replicas converge through the relay")
+                val taskView = seenByAnna.tasks.single()
+                assertTrue(taskView.overbooked)
+                assertEquals(2, taskView.claims.size)
+                assertEquals(1, taskView.claims.count { it.winner })
+                val places = listOf(c.annas, c.brams).map { it.snapshot().tasks.single().myPlace }.toSet()
+                assertEquals(setOf(MyPlace.DOING, MyPlace.TOO_LATE), places)
+                listOf(c.annas, c.brams).forEach { assertEquals(0uL, it.status().pending, "everything sent") }
+                // The loser gets "already taken" from core from now on.
+                val winner = taskView.claims.first { it.winner }.member
+                val loser = if (winner == c.brams.me()) c.annas else c.brams
+                loser.unclaimTask(task)
+                assertKring<KringException.TaskFull> { loser.claimTask(task) }
+            }
+        },
+        TestCase("the observer fires REMOTE when sync brings another device's change, and not when nothing came") {
+            withTempDir { dir ->
+                val c = TwoDevices(dir)
+                val heard = RecordingObserver()
+                c.brams.addObserver(heard)
+                await { c.brams.sync() }
+                assertTrue(heard.heard.isEmpty(), "nothing new, no call")
+
+                c.annas.post(LogKind.UPDATE, "Morgen is de afspraak")
+                await { c.annas.sync() }
+                val report = await { c.brams.sync() }
+                assertTrue(report.appliedChanges > 0u, "$report")
+                assertEquals(listOf(c.brams.circleId() to ChangeOrigin.REMOTE), heard.heard.toList())
+                assertEquals("Morgen is de afspraak", c.brams.view().log.single().text)
+                await { c.brams.sync() }
+                assertEquals(1, heard.heard.size)
+
+                // syncAll tells the same observers.
+                c.annas.post(LogKind.THANKS, "Dank je")
+                await { c.annas.sync() }
+                val all = await { c.bram.client.syncAll() }
+                assertEquals(listOf(c.brams.circleId()), all.map { it.circleId })
+                assertNull(all.single().error)
+                assertTrue(all.single().report!!.appliedChanges > 0u)
+                assertEquals(2, heard.remote())
+            }
+        },
+        TestCase("live mode: another device's change reaches the observer without calling sync, and mine are sent") {
+            withTempDir { dir ->
+                val c = TwoDevices(dir)
+                val heard = RecordingObserver()
+                c.brams.addObserver(heard)
+                assertEquals(1u, c.bram.client.startWatching())
+                try {
+                    assertTrue(c.bram.client.isWatching())
+                    val task = c.annas.addTask(simpleTask("Koken op dinsdag"))
+                    await { c.annas.sync() }
+                    eventually("Bram's observer hears Anna's task") { heard.remote() > 0 }
+                    assertEquals(listOf(task), c.brams.view().tasks.map { it.id })
+
+                    // Bram's own change while watching is sent without a sync call.
+                    c.brams.claimTask(task)
+                    eventually("Bram's claim is sent") { c.brams.status().pending == 0uL }
+                    await { c.annas.sync() }
+                    assertEquals(listOf(c.brams.me()), c.annas.task(task).claims.map { it.member })
+                } finally {
+                    c.bram.client.stopWatching()
+                }
+                eventually("live mode stopped") { !c.bram.client.isWatching() }
+            }
+        },
+        TestCase("a reader's write is NotAllowed and changes nothing") {
+            withTempDir { dir ->
+                val c = TwoDevices(dir, bramsCapability = Capability.READER)
+                c.annas.addTask(simpleTask("Boodschappen"))
+                await { c.annas.sync() }
+                await { c.brams.sync() }
+                assertEquals(Standing.Reader, c.brams.status().standing)
+                assertEquals(listOf("Boodschappen"), c.brams.view().tasks.map { it.title }, "a reader reads")
+                val task = c.brams.view().tasks.single().id
+                val before = c.brams.export()
+                assertKring<KringException.NotAllowed> { c.brams.claimTask(task) }
+                assertKring<KringException.NotAllowed> { c.brams.addTask(simpleTask("Mag niet")) }
+                assertKring<KringException.NotAllowed> { c.brams.post(LogKind.UPDATE, "Mag niet") }
+                assertKring<KringException.NotAllowed> { c.brams.invite(Capability.READER, inDays(1)) }
+                assertContentEquals(before, c.brams.export())
+                assertEquals(0uL, c.brams.status().pending)
+            }
+        },
+        TestCase("a member removed through the relay is refused: sync and writes are NotAllowed, status says removed") {
+            withTempDir { dir ->
+                val c = TwoDevices(dir)
+                await { c.annas.sync() } // Anna learns Bram's member record.
+                val bramId = c.brams.me()
+                await { c.annas.removeMember(bramId) }
+                assertNotNull(c.annas.view().members.first { it.id == bramId }.removedAt)
+                assertEquals(1uL, c.annas.status().epoch, "the circle's key rotated")
+
+                assertKring<KringException.NotAllowed> { await { c.brams.sync() } }
+                assertEquals(Connectivity.REMOVED, c.brams.status().connectivity)
+                assertKring<KringException.NotAllowed> { c.brams.addTask(simpleTask("Nog één")) }
+            }
+        },
+        TestCase("sync with the relay stopped is Network: the change is kept and the status says offline") {
+            withTempDir { dir ->
+                Relay().use { relay ->
+                    val anna = Device(dir.resolve("anna"))
+                    val circle = anna.client.createCircle("Kring", Language.NL, "Anna", relay.url)
+                    await { circle.sync() }
+                    relay.stop()
+                    circle.addTask(simpleTask("Boodschappen"))
+                    assertKring<KringException.Network> { await { circle.sync() } }
+                    val status = circle.status()
+                    assertEquals(Connectivity.OFFLINE, status.connectivity)
+                    assertEquals(1uL, status.pending, "the change waits in the outbox")
+                    assertNotNull(status.lastError)
+                    val all = await { anna.client.syncAll() }
+                    assertNotNull(all.single().error)
+                    assertNull(all.single().report)
+                    assertEquals(listOf("Boodschappen"), circle.view().tasks.map { it.title })
+                }
+            }
+        },
+        TestCase("circles that cannot sync say why, as their own exception types") {
+            withTempDir { dir ->
+                val anna = Device(dir.resolve("anna"))
+                val local = anna.client.createCircle("Zonder relay", Language.NL, "Anna")
+                assertEquals(Connectivity.NO_RELAY, local.status().connectivity)
+                assertKring<KringException.NoRelay> { await { local.sync() } }
+                assertKring<KringException.NoRelay> { local.invite(Capability.MEMBER, inDays(7)) }
+                assertKring<KringException.InvalidInput> { local.setRelay("ftp://example.org") }
+
+                val imported = Device(dir.resolve("bram")).client.importCircle(local.export(), local.me())
+                assertEquals(Connectivity.LOCAL_ONLY, imported.status().connectivity)
+                assertNull(imported.status().standing)
+                assertKring<KringException.LocalOnly> { await { imported.sync() } }
+                assertKring<KringException.LocalOnly> { imported.invite(Capability.MEMBER, inDays(7)) }
+
+                assertKring<KringException.InvalidInput> { await { anna.client.join("kring://invite/nonsense", "Anna", Relation.FRIEND) } }
+                // A relay set later: the circle syncs from then on.
+                local.setRelay(relayUrl)
+                await { local.sync() }
+                assertEquals(Connectivity.ONLINE, local.status().connectivity)
+                val link = local.invite(Capability.MEMBER, inDays(7))
+                assertKring<KringException.NotAllowed> { await { Device(dir.resolve("carl")).client.join(link, "Carl", Relation.MAIN_PERSON) } }
+            }
+        },
+    )
