@@ -139,3 +139,118 @@ func assertKring(
         XCTFail("expected KringError.\(expected), got \(error)", file: file, line: line)
     }
 }
+
+/// Asserts the async `body` throws the `KringError` case named `expected`.
+func assertKringAsync(
+    _ expected: String,
+    file: StaticString = #filePath,
+    line: UInt = #line,
+    _ body: () async throws -> Void
+) async {
+    do {
+        try await body()
+        XCTFail("expected KringError.\(expected), nothing was thrown", file: file, line: line)
+    } catch let error as KringError {
+        XCTAssertEqual(caseName(error), expected, "\(error)", file: file, line: line)
+    } catch {
+        XCTFail("expected KringError.\(expected), got \(error)", file: file, line: line)
+    }
+}
+
+/// Polls `condition` every 50 ms until it holds; fails after `timeout` seconds.
+func eventually(
+    _ what: String,
+    timeout: TimeInterval = 15,
+    file: StaticString = #filePath,
+    line: UInt = #line,
+    _ condition: () throws -> Bool
+) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while try !condition() {
+        if Date() > deadline {
+            XCTFail("timed out waiting for: \(what)", file: file, line: line)
+            return
+        }
+        try await Task.sleep(nanoseconds: 50_000_000)
+    }
+}
+
+/// The relay for the sync journeys: `KRING_RELAY_URL` (e.g. `kring-server --listen
+/// 127.0.0.1:8470` started by hand, then `KRING_RELAY_URL=http://127.0.0.1:8470 swift
+/// test`). Without it the sync tests are skipped.
+func relayURL() throws -> String {
+    guard let url = ProcessInfo.processInfo.environment["KRING_RELAY_URL"] else {
+        throw XCTSkip("KRING_RELAY_URL is not set: start kring-server and point it there")
+    }
+    return url
+}
+
+#if os(macOS)
+/// A relay of the test's own (`KRING_SERVER_BIN`, macOS only: `Process`), for tests
+/// that stop it halfway.
+final class Relay {
+    private let process = Process()
+    private let dir: URL
+    let url: String
+
+    init(in dir: URL) throws {
+        guard let bin = ProcessInfo.processInfo.environment["KRING_SERVER_BIN"] else {
+            throw XCTSkip("KRING_SERVER_BIN is not set: the path of a built kring-server")
+        }
+        self.dir = dir
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let stdout = Pipe()
+        process.executableURL = URL(fileURLWithPath: bin)
+        process.arguments = ["--listen", "127.0.0.1:0", "--db", dir.appendingPathComponent("relay.db").path, "--log", "warn"]
+        process.standardOutput = stdout
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // The server prints its bound address as its first line.
+        var line = Data()
+        while let byte = try stdout.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
+            line.append(byte)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard text.hasPrefix("listening on ") else {
+            process.terminate()
+            throw KringTestFailure("kring-server did not start: \(text)")
+        }
+        url = "http://" + text.dropFirst("listening on ".count)
+    }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    deinit { stop() }
+}
+#endif
+
+struct KringTestFailure: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
+}
+
+/// Anna's circle on `relay`, and Bram in it through an invite: two clients, each with
+/// its own data directory and secret store, meeting only through the relay.
+final class TwoDevices {
+    let anna: Device
+    let bram: Device
+    let annas: CircleHandle
+    let brams: CircleHandle
+
+    init(_ dir: URL, relay: String, bramsCapability: Capability = .member) async throws {
+        anna = try Device(dir.appendingPathComponent("anna"))
+        bram = try Device(dir.appendingPathComponent("bram"))
+        annas = try anna.client.createCircle(name: "Kring voor Anna", language: .nl, mainPersonName: "Anna", relayUrl: relay)
+        let link = try annas.invite(capability: bramsCapability, expiresAt: inDays(7))
+        // The circle must be on the relay before the link is used.
+        _ = try await annas.sync()
+        let joined = try await bram.client.join(link: link, myName: "Bram", relation: .family)
+        XCTAssertTrue(joined.planArrived, "the plan came with the join")
+        brams = try bram.client.openCircle(circleId: joined.circleId)
+    }
+}
