@@ -1703,11 +1703,11 @@ public func FfiConverterTypeKringClient_lower(_ value: KringClient) -> UInt64 {
  * Told when a circle's plan changed, so screens can re-read it.
  *
  * `LOCAL`: an operation on this device, called on the thread that made it, after it
- * is durable. `REMOTE`: other devices' changes arrived (`merge`, `sync`, `syncAll`,
- * live mode), called on a background thread. Either way no lock of Kring's is held,
- * so the observer may call back into the handle. Keep it short: hand off to your own
- * thread or coroutine. Anything it throws is ignored: the change has happened either
- * way.
+ * is durable. `REMOTE`: other devices' changes arrived and are stored — from `merge`
+ * (on its thread), `sync`/`syncAll` (on tokio's blocking pool) or live mode (on its
+ * `kring-watch` thread). Either way no lock of Kring's is held, so the observer may
+ * call back into the handle. Keep it short: hand off to your own thread or coroutine.
+ * Anything it throws is ignored: the change has happened either way.
  */
 public protocol PlanObserver: AnyObject, Sendable {
     
@@ -1718,11 +1718,11 @@ public protocol PlanObserver: AnyObject, Sendable {
  * Told when a circle's plan changed, so screens can re-read it.
  *
  * `LOCAL`: an operation on this device, called on the thread that made it, after it
- * is durable. `REMOTE`: other devices' changes arrived (`merge`, `sync`, `syncAll`,
- * live mode), called on a background thread. Either way no lock of Kring's is held,
- * so the observer may call back into the handle. Keep it short: hand off to your own
- * thread or coroutine. Anything it throws is ignored: the change has happened either
- * way.
+ * is durable. `REMOTE`: other devices' changes arrived and are stored — from `merge`
+ * (on its thread), `sync`/`syncAll` (on tokio's blocking pool) or live mode (on its
+ * `kring-watch` thread). Either way no lock of Kring's is held, so the observer may
+ * call back into the handle. Keep it short: hand off to your own thread or coroutine.
+ * Anything it throws is ignored: the change has happened either way.
  */
 open class PlanObserverImpl: PlanObserver, @unchecked Sendable {
     fileprivate let handle: UInt64
