@@ -145,6 +145,17 @@ fn check_entry_time(entry: &SignedEntry, now: Timestamp) -> Result<()> {
     Ok(())
 }
 
+/// A genesis may be old: circles are founded offline and registered at the first sync
+/// (local-first). Nothing can be backdated through it, since nothing precedes it; only
+/// a time in the future is refused, as it would hold back every later entry.
+fn check_genesis_time(genesis: &SignedEntry, now: Timestamp) -> Result<()> {
+    let skew_ms = genesis.body().at.0.saturating_sub(now.0);
+    if skew_ms > MAX_CLOCK_SKEW_MS {
+        return Err(Error::EntryClockSkew { skew_ms });
+    }
+    Ok(())
+}
+
 fn log_head(state: &MembershipState) -> LogHead {
     LogHead {
         head: state.head().to_string(),
@@ -168,7 +179,7 @@ async fn create_circle(
         }
         .into());
     }
-    check_entry_time(&genesis, Timestamp::now())?;
+    check_genesis_time(&genesis, Timestamp::now())?;
     let circle = state.circle().clone();
     let head = log_head(&state);
     let key = relay.store().create_circle(circle.clone(), genesis).await?;

@@ -695,3 +695,27 @@ async fn health_metrics_openapi_and_unknown_routes() {
     wrong_method.expect(404, "not_found");
     relay.stop().await;
 }
+
+/// Circles are founded offline and registered at the first sync, possibly days later.
+#[tokio::test]
+async fn a_circle_founded_offline_days_ago_registers_but_not_one_from_the_future() {
+    let relay = TestRelay::start().await;
+    let client = relay.client();
+    let found_at = |at: Timestamp| {
+        let owner = Person::new();
+        let (genesis, _) = kring_core::membership::MembershipState::create_circle(
+            &owner.device,
+            owner.member.clone(),
+            at,
+        )
+        .expect("genesis");
+        (owner, genesis)
+    };
+    let (owner, genesis) = found_at(Timestamp::now().plus_days(-3));
+    client.create_circle(&owner.device, &genesis).await.ok(201);
+    let (owner, genesis) = found_at(Timestamp::now().plus_millis(MAX_CLOCK_SKEW_MS + 60_000));
+    client
+        .create_circle(&owner.device, &genesis)
+        .await
+        .expect(409, "rejected");
+}
