@@ -138,7 +138,8 @@ impl From<CoreError> for KringError {
             | CoreError::EntryClockSkew { .. }
             | CoreError::BadRequest(_)
             | CoreError::RelayGap { .. }
-            | CoreError::PlanNotAvailable(_) => KringError::Relay { reason },
+            | CoreError::PlanNotAvailable(_)
+            | CoreError::CutoffBehindRelay { .. } => KringError::Relay { reason },
             CoreError::NotFound(_) => KringError::NotFound { reason },
             CoreError::NoRelay(_) | CoreError::LocalOnly(_) => KringError::NotAllowed { reason },
         }

@@ -719,3 +719,35 @@ async fn a_circle_founded_offline_days_ago_registers_but_not_one_from_the_future
         .await
         .expect(409, "rejected");
 }
+
+/// A removal may not invalidate envelopes the relay already acknowledged: the remover
+/// must pull first and cut off after what is stored.
+#[tokio::test]
+async fn a_removal_that_would_cut_off_stored_history_is_refused() {
+    let relay = TestRelay::start().await;
+    let client = relay.client();
+    let (mut circle, owner) = circle_on(&client).await;
+    let id = circle.id();
+    let member = join(&client, &mut circle, &owner.device, Capability::Member).await;
+    let mut writer = Writer::new();
+    let first = writer.next(&circle, &member.device, "one");
+    let second = writer.next(&circle, &member.device, "two");
+    client
+        .push(&member.device, &id, &[&first, &second])
+        .await
+        .ok(200);
+
+    let stale = BTreeMap::from([(member.device.id(), 1)]);
+    let removal = circle.remove_member_entry(&owner.device, &member.member, &stale);
+    let refused = client.append(&owner.device, &id, &removal).await;
+    refused.expect(409, "rejected");
+    client.read_log(&owner.device, &id, 0).await.ok(200);
+    assert_eq!(
+        client.read_log(&owner.device, &id, 0).await.ok(200)["len"],
+        circle.log.len()
+    );
+
+    let current = BTreeMap::from([(member.device.id(), 2)]);
+    let removal = circle.remove_member_entry(&owner.device, &member.member, &current);
+    client.append(&owner.device, &id, &removal).await.ok(201);
+}
