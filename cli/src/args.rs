@@ -95,6 +95,12 @@ pub enum Command {
         /// Keep the demo's data directories here instead of a temporary folder.
         #[arg(long)]
         keep: Option<PathBuf>,
+        /// Use this running relay instead of starting one inside the demo.
+        #[arg(long)]
+        relay: Option<String>,
+        /// With --relay: that relay's database file, to show what it holds.
+        #[arg(long, requires = "relay")]
+        relay_db: Option<PathBuf>,
     },
     /// Add a circle to this device from an automerge file, acting as one of its members.
     Import {

@@ -109,7 +109,11 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
             println!("Merged {added} new change(s).");
             Ok(())
         }
-        Command::Demo { keep } => crate::demo::run(keep),
+        Command::Demo {
+            keep,
+            relay,
+            relay_db,
+        } => crate::demo::run(keep, relay, relay_db),
         Command::Import { file, as_member } => {
             let bytes = read_file(&file)?;
             let view = CirclePlan::load(&bytes, ctx.device.actor())?.view();

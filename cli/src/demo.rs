@@ -104,26 +104,66 @@ fn task_titled(view: &PlanView, title: &str) -> CliResult<TaskId> {
 
 const RIDE: &str = "Sanne naar het spreekuur van de schuldhulp brengen";
 
-pub fn run(keep: Option<PathBuf>) -> CliResult {
+/// The relay the demo talks to: one it starts itself, or one already running.
+enum DemoRelay {
+    InProcess {
+        runtime: tokio::runtime::Runtime,
+        relay: kring_server::RunningRelay,
+        db: PathBuf,
+    },
+    External {
+        db: Option<PathBuf>,
+    },
+}
+
+impl DemoRelay {
+    /// Stops a relay the demo started (so its database is complete on disk) and
+    /// returns the database file to inspect, if known.
+    fn finish(self) -> CliResult<Option<PathBuf>> {
+        match self {
+            DemoRelay::InProcess { runtime, relay, db } => {
+                runtime.block_on(relay.shutdown()).map_err(CliError::Core)?;
+                Ok(Some(db))
+            }
+            DemoRelay::External { db } => Ok(db),
+        }
+    }
+}
+
+pub fn run(
+    keep: Option<PathBuf>,
+    external: Option<String>,
+    external_db: Option<PathBuf>,
+) -> CliResult {
     let temp = tempfile::tempdir().map_err(kring_core::Error::Io)?;
     let dir = keep.unwrap_or_else(|| temp.path().to_path_buf());
     std::fs::create_dir_all(&dir).map_err(kring_core::Error::Io)?;
 
-    // The relay runs on its own small runtime; the phones are ordinary blocking code.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .map_err(kring_core::Error::Io)?;
-    let relay_db = dir.join("relay.db");
-    let relay = runtime
-        .block_on(kring_server::spawn(kring_server::Config::local(&relay_db)))
-        .map_err(CliError::Core)?;
-    let url = relay.url();
-
-    step(&format!(
-        "A relay starts on this computer at {url}. It will only ever hold signed, encrypted envelopes."
-    ));
+    let (url, relay) = match external {
+        Some(url) => {
+            step(&format!(
+                "Using the relay at {url}. It only ever holds signed, encrypted envelopes."
+            ));
+            (url, DemoRelay::External { db: external_db })
+        }
+        None => {
+            // The relay runs on its own small runtime; the phones are ordinary blocking code.
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .map_err(kring_core::Error::Io)?;
+            let db = dir.join("relay.db");
+            let relay = runtime
+                .block_on(kring_server::spawn(kring_server::Config::local(&db)))
+                .map_err(CliError::Core)?;
+            let url = relay.url();
+            step(&format!(
+                "A relay starts on this computer at {url}. It will only ever hold signed, encrypted envelopes."
+            ));
+            (url, DemoRelay::InProcess { runtime, relay, db })
+        }
+    };
 
     step("Sanne's circle meets. Sanne is the main person: she creates the circle on her phone.");
     let mut sanne_device = Device::open_in(&phone_dir(&dir, "Sanne"))?;
@@ -347,26 +387,30 @@ pub fn run(keep: Option<PathBuf>) -> CliResult {
     step(
         "What does the relay hold? Its database has no names and no task titles, only ciphertext.",
     );
-    runtime.block_on(relay.shutdown()).map_err(CliError::Core)?;
-    let mut raw = Vec::new();
-    for suffix in ["", "-wal"] {
-        let path = PathBuf::from(format!("{}{suffix}", relay_db.display()));
-        if let Ok(bytes) = std::fs::read(&path) {
-            raw.extend(bytes);
+    match relay.finish()? {
+        Some(relay_db) => {
+            let mut raw = Vec::new();
+            for suffix in ["", "-wal"] {
+                let path = PathBuf::from(format!("{}{suffix}", relay_db.display()));
+                if let Ok(bytes) = std::fs::read(&path) {
+                    raw.extend(bytes);
+                }
+            }
+            for needle in ["Sanne", "Piet", "schuldhulp", "Budgetplan"] {
+                let found = raw.windows(needle.len()).any(|w| w == needle.as_bytes());
+                say(&format!(
+                    "{needle:?} in the relay's database: {}",
+                    if found { "FOUND" } else { "no" }
+                ));
+            }
         }
-    }
-    for needle in ["Sanne", "Piet", "schuldhulp", "Budgetplan"] {
-        let found = raw.windows(needle.len()).any(|w| w == needle.as_bytes());
-        say(&format!(
-            "{needle:?} in the relay's database: {}",
-            if found { "FOUND" } else { "no" }
-        ));
+        None => say("(pass --relay-db to look inside the relay's database)"),
     }
 
     step("Sanne's phone now shows the whole plan:");
     println!("{}", render::plan(&sanne.view()?, &sanne.me()?));
     println!(
-        "The phones' stores and the relay's database are in {} ({}).",
+        "The phones' stores are in {} ({}).",
         dir.display(),
         if dir == temp.path() {
             "removed when the demo ends; keep them with --keep DIR"

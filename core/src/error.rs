@@ -176,6 +176,12 @@ pub enum Error {
     NotFound(String),
     #[error("the relay expects envelope {expected_seq} of this device next")]
     RelayGap { expected_seq: u64 },
+    #[error("device {device} already has envelope {stored} on the relay, after the cut-off {cutoff}; sync, then try again")]
+    CutoffBehindRelay {
+        device: DeviceId,
+        cutoff: u64,
+        stored: u64,
+    },
     #[error("circle {0} has no relay set")]
     NoRelay(String),
     #[error("circle {0} came from a file and has no membership log here, so it cannot sync")]

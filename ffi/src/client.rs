@@ -233,9 +233,8 @@ impl KringClient {
     }
 
     /// Founds a circle with this device's user as its main person. Works offline.
-    /// With `relay_url` the circle syncs there; the first `sync()` registers it (within
-    /// five minutes of creating it: the relay refuses an older genesis). Without, it
-    /// is on this device only until `CircleHandle.setRelay`.
+    /// With `relay_url` the circle syncs there; the first `sync()` registers it (however
+    /// much later). Without, it is on this device only until `CircleHandle.setRelay`.
     #[uniffi::method(default(relay_url = None))]
     pub fn create_circle(
         &self,

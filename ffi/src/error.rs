@@ -157,7 +157,8 @@ impl From<CoreError> for KringError {
             | CoreError::Relay { .. }
             | CoreError::EntryClockSkew { .. }
             | CoreError::BadRequest(_)
-            | CoreError::RelayGap { .. } => KringError::Relay { reason },
+            | CoreError::RelayGap { .. }
+            | CoreError::CutoffBehindRelay { .. } => KringError::Relay { reason },
             CoreError::NotFound(_) => KringError::NotFound { reason },
             CoreError::NoRelay(_) => KringError::NoRelay { reason },
             CoreError::LocalOnly(_) => KringError::LocalOnly { reason },

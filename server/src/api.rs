@@ -22,7 +22,7 @@ use kring_core::{Error, Result, Timestamp};
 
 use crate::auth::{require_active, require_writer, SignedRequest, Signer};
 use crate::error::{ApiError, ApiResult};
-use crate::store::NewEnvelope;
+use crate::store::{CircleKey, NewEnvelope, RelayStore};
 use crate::{live, openapi, Relay};
 
 /// Every route: method, path pattern, handler. The router is built from this list and
@@ -145,6 +145,17 @@ fn check_entry_time(entry: &SignedEntry, now: Timestamp) -> Result<()> {
     Ok(())
 }
 
+/// A genesis may be old: circles are founded offline and registered at the first sync
+/// (local-first). Nothing can be backdated through it, since nothing precedes it; only
+/// a time in the future is refused, as it would hold back every later entry.
+fn check_genesis_time(genesis: &SignedEntry, now: Timestamp) -> Result<()> {
+    let skew_ms = genesis.body().at.0.saturating_sub(now.0);
+    if skew_ms > MAX_CLOCK_SKEW_MS {
+        return Err(Error::EntryClockSkew { skew_ms });
+    }
+    Ok(())
+}
+
 fn log_head(state: &MembershipState) -> LogHead {
     LogHead {
         head: state.head().to_string(),
@@ -168,7 +179,7 @@ async fn create_circle(
         }
         .into());
     }
-    check_entry_time(&genesis, Timestamp::now())?;
+    check_genesis_time(&genesis, Timestamp::now())?;
     let circle = state.circle().clone();
     let head = log_head(&state);
     let key = relay.store().create_circle(circle.clone(), genesis).await?;
@@ -234,6 +245,7 @@ async fn append_entry(
     }
     let next = state.apply(&entry)?;
     check_entry_time(&entry, Timestamp::now())?;
+    check_cutoffs(relay.store(), slot.key, &entry).await?;
     let action = entry.body().action.name();
     relay.store().append_entry(slot.key, entry).await?;
     *state = Arc::new(next);
@@ -243,6 +255,40 @@ async fn append_entry(
     relay.metrics().entries_appended.inc();
     tracing::info!(%circle, len = head.len, action, "membership entry appended");
     Ok((StatusCode::CREATED, Json(head)).into_response())
+}
+
+/// A removal or demotion cuts a device's writing off after a given envelope. If the
+/// relay already stores a later one from that device, accepting the entry would turn
+/// stored, acknowledged history invalid for every client: the remover must pull first.
+/// Pushes hold the circle's state lock while they commit, and the caller holds it for
+/// writing, so no envelope can slip in between this check and the append.
+async fn check_cutoffs(
+    store: &dyn RelayStore,
+    circle: CircleKey,
+    entry: &SignedEntry,
+) -> Result<()> {
+    let cutoffs = match &entry.body().action {
+        Action::SetCapability { cutoffs, .. }
+        | Action::RemoveMember { cutoffs, .. }
+        | Action::RemoveDevice { cutoffs, .. } => cutoffs,
+        _ => return Ok(()),
+    };
+    let stored = store
+        .last_seqs(circle, cutoffs.iter().map(|c| c.device).collect())
+        .await?;
+    for cutoff in cutoffs {
+        if let Some((_, last)) = stored
+            .iter()
+            .find(|(device, last)| *device == cutoff.device && *last > cutoff.last_seq)
+        {
+            return Err(Error::CutoffBehindRelay {
+                device: cutoff.device,
+                cutoff: cutoff.last_seq,
+                stored: *last,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The entry's author signs the request; a redemption may also be sent signed with the

@@ -695,3 +695,59 @@ async fn health_metrics_openapi_and_unknown_routes() {
     wrong_method.expect(404, "not_found");
     relay.stop().await;
 }
+
+/// Circles are founded offline and registered at the first sync, possibly days later.
+#[tokio::test]
+async fn a_circle_founded_offline_days_ago_registers_but_not_one_from_the_future() {
+    let relay = TestRelay::start().await;
+    let client = relay.client();
+    let found_at = |at: Timestamp| {
+        let owner = Person::new();
+        let (genesis, _) = kring_core::membership::MembershipState::create_circle(
+            &owner.device,
+            owner.member.clone(),
+            at,
+        )
+        .expect("genesis");
+        (owner, genesis)
+    };
+    let (owner, genesis) = found_at(Timestamp::now().plus_days(-3));
+    client.create_circle(&owner.device, &genesis).await.ok(201);
+    let (owner, genesis) = found_at(Timestamp::now().plus_millis(MAX_CLOCK_SKEW_MS + 60_000));
+    client
+        .create_circle(&owner.device, &genesis)
+        .await
+        .expect(409, "rejected");
+}
+
+/// A removal may not invalidate envelopes the relay already acknowledged: the remover
+/// must pull first and cut off after what is stored.
+#[tokio::test]
+async fn a_removal_that_would_cut_off_stored_history_is_refused() {
+    let relay = TestRelay::start().await;
+    let client = relay.client();
+    let (mut circle, owner) = circle_on(&client).await;
+    let id = circle.id();
+    let member = join(&client, &mut circle, &owner.device, Capability::Member).await;
+    let mut writer = Writer::new();
+    let first = writer.next(&circle, &member.device, "one");
+    let second = writer.next(&circle, &member.device, "two");
+    client
+        .push(&member.device, &id, &[&first, &second])
+        .await
+        .ok(200);
+
+    let stale = BTreeMap::from([(member.device.id(), 1)]);
+    let removal = circle.remove_member_entry(&owner.device, &member.member, &stale);
+    let refused = client.append(&owner.device, &id, &removal).await;
+    refused.expect(409, "rejected");
+    client.read_log(&owner.device, &id, 0).await.ok(200);
+    assert_eq!(
+        client.read_log(&owner.device, &id, 0).await.ok(200)["len"],
+        circle.log.len()
+    );
+
+    let current = BTreeMap::from([(member.device.id(), 2)]);
+    let removal = circle.remove_member_entry(&owner.device, &member.member, &current);
+    client.append(&owner.device, &id, &removal).await.ok(201);
+}

@@ -155,7 +155,8 @@ pub fn status_and_code(error: &Error) -> (u16, &'static str) {
         | Error::WrongCircle { .. }
         | Error::AlreadyExists(_)
         | Error::UnknownMember(_)
-        | Error::EntryClockSkew { .. } => (409, "rejected"),
+        | Error::EntryClockSkew { .. }
+        | Error::CutoffBehindRelay { .. } => (409, "rejected"),
         Error::Oversized { .. } => (413, "too_large"),
         Error::RateLimited { .. } => (429, "rate_limited"),
         Error::Malformed { .. }

@@ -16,6 +16,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use kring_core::envelope::VerifiedEnvelope;
+use kring_core::identity::DeviceId;
 use kring_core::membership::{MembershipState, SignedEntry};
 use kring_core::plan::ids::CircleId;
 use kring_core::Result;
@@ -86,6 +87,13 @@ pub trait RelayStore: Send + Sync + 'static {
         state: Arc<MembershipState>,
         batch: Vec<NewEnvelope>,
     ) -> StoreFuture<'_, PushOutcome>;
+
+    /// The highest `device_seq` stored for each of `devices` that has any envelope.
+    fn last_seqs(
+        &self,
+        circle: CircleKey,
+        devices: Vec<DeviceId>,
+    ) -> StoreFuture<'_, Vec<(DeviceId, u64)>>;
 
     /// Up to `limit` envelopes with cursor > `after`.
     fn pull(&self, circle: CircleKey, after: u64, limit: u32) -> StoreFuture<'_, PulledPage>;

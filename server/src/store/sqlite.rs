@@ -231,6 +231,27 @@ impl RelayStore for SqliteStore {
         }))
     }
 
+    fn last_seqs(
+        &self,
+        circle: CircleKey,
+        devices: Vec<DeviceId>,
+    ) -> StoreFuture<'_, Vec<(DeviceId, u64)>> {
+        Box::pin(self.read(move |conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT MAX(device_seq) FROM envelopes WHERE circle = ?1 AND author = ?2",
+            )?;
+            let mut out = Vec::new();
+            for device in devices {
+                let last: Option<i64> = statement
+                    .query_row(params![circle.0, &device.as_bytes()[..]], |row| row.get(0))?;
+                if let Some(last) = last {
+                    out.push((device, to_u64(last)));
+                }
+            }
+            Ok(out)
+        }))
+    }
+
     fn pull(&self, circle: CircleKey, after: u64, limit: u32) -> StoreFuture<'_, PulledPage> {
         Box::pin(self.read(move |conn| {
             let tx = conn.unchecked_transaction()?;
