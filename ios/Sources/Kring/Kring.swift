@@ -1320,9 +1320,8 @@ public protocol KringClientProtocol: AnyObject, Sendable {
     
     /**
      * Founds a circle with this device's user as its main person. Works offline.
-     * With `relay_url` the circle syncs there; the first `sync()` registers it (within
-     * five minutes of creating it: the relay refuses an older genesis). Without, it
-     * is on this device only until `CircleHandle.setRelay`.
+     * With `relay_url` the circle syncs there; the first `sync()` registers it (however
+     * much later). Without, it is on this device only until `CircleHandle.setRelay`.
      */
     func createCircle(name: String, language: Language, mainPersonName: String, relayUrl: String?) throws  -> CircleHandle
     
@@ -1487,9 +1486,8 @@ open func circles()throws  -> [StoredCircle]  {
     
     /**
      * Founds a circle with this device's user as its main person. Works offline.
-     * With `relay_url` the circle syncs there; the first `sync()` registers it (within
-     * five minutes of creating it: the relay refuses an older genesis). Without, it
-     * is on this device only until `CircleHandle.setRelay`.
+     * With `relay_url` the circle syncs there; the first `sync()` registers it (however
+     * much later). Without, it is on this device only until `CircleHandle.setRelay`.
      */
 open func createCircle(name: String, language: Language, mainPersonName: String, relayUrl: String? = nil)throws  -> CircleHandle  {
     return try  FfiConverterTypeCircleHandle_lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
@@ -6736,7 +6734,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_kringclient_circles() != 13220) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_kring_ffi_checksum_method_kringclient_create_circle() != 39917) {
+    if (uniffi_kring_ffi_checksum_method_kringclient_create_circle() != 23437) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_kringclient_device_id() != 31868) {
