@@ -53,6 +53,11 @@ CREATE TABLE IF NOT EXISTS envelopes (
 );
 ";
 
+/// How often the checkpointer moves committed pages from the WAL into the database.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+/// WAL pages after which the writer checkpoints itself (only if the checkpointer lags).
+const WRITER_AUTOCHECKPOINT_PAGES: u32 = 10_000;
+
 /// Most commands committed together.
 const MAX_GROUP: usize = 256;
 /// Commands waiting for the writer before senders wait.
@@ -122,6 +127,7 @@ pub type CommitObserver = Box<dyn Fn(usize, f64) + Send + Sync>;
 pub struct SqliteStore {
     writer: mpsc::Sender<Message>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    checkpointer: Mutex<Option<(std::sync::mpsc::Sender<()>, JoinHandle<()>)>>,
     readers: Arc<ReadPool>,
 }
 
@@ -133,6 +139,7 @@ impl SqliteStore {
         observer: Option<CommitObserver>,
     ) -> Result<Self> {
         let conn = open_writer(path)?;
+        let checkpointer = spawn_checkpointer(path)?;
         let (writer, commands) = mpsc::channel(QUEUE);
         let thread = std::thread::Builder::new()
             .name("kring-sqlite-writer".into())
@@ -147,6 +154,7 @@ impl SqliteStore {
         Ok(Self {
             writer,
             thread: Mutex::new(Some(thread)),
+            checkpointer: Mutex::new(Some(checkpointer)),
             readers,
         })
     }
@@ -263,6 +271,11 @@ impl RelayStore for SqliteStore {
 
     fn close(&self) -> StoreFuture<'_, ()> {
         Box::pin(async move {
+            let checkpointer = self.checkpointer.lock().ok().and_then(|mut c| c.take());
+            if let Some((stop, thread)) = checkpointer {
+                let _ = stop.send(());
+                let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+            }
             let (reply, done) = oneshot::channel();
             if self.writer.send(Message::Close(reply)).await.is_ok() {
                 let _ = done.await;
@@ -289,7 +302,10 @@ fn open_writer(path: &Path) -> Result<Connection> {
             path.display()
         )));
     }
-    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
+         PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES};"
+    ))?;
     let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if version > SCHEMA_VERSION {
         return Err(internal(format!(
@@ -301,6 +317,27 @@ fn open_writer(path: &Path) -> Result<Connection> {
         "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
     ))?;
     Ok(conn)
+}
+
+/// Checkpoints from a connection of its own, so the writer does not stall on copying
+/// pages and syncing the database file (a passive checkpoint never blocks writers).
+fn spawn_checkpointer(path: &Path) -> Result<(std::sync::mpsc::Sender<()>, JoinHandle<()>)> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.execute_batch("PRAGMA synchronous = FULL;")?;
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("kring-sqlite-checkpoint".into())
+        .spawn(move || {
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                stopped.recv_timeout(CHECKPOINT_EVERY)
+            {
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!(error = %e, "checkpoint failed");
+                }
+            }
+        })?;
+    Ok((stop, thread))
 }
 
 struct ReadPool {
@@ -397,6 +434,10 @@ fn write_loop(
     }
     // Anything still queued after Close is refused by dropping its reply sender.
     drop(commands);
+    // Leave a small WAL behind (backups and moves copy one file).
+    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+        tracing::warn!(error = %e, "final checkpoint failed");
+    }
     drop(conn);
     if let Some(reply) = closing {
         let _ = reply.send(());
