@@ -398,13 +398,15 @@ async fn main() {
     let mut tick = tokio::time::interval(Duration::from_millis(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut measure_cpu = None;
+    let mut measuring = false;
     loop {
         tick.tick().await;
         let now = Instant::now();
         if now >= load_end {
             break;
         }
-        if measure_cpu.is_none() && now >= measure_from {
+        if !measuring && now >= measure_from {
+            measuring = true;
             measure_cpu = relay_pid.map(cpu_secs);
             bench_cpu_before = cpu_secs(std::process::id());
         }
