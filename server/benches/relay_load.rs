@@ -391,20 +391,24 @@ async fn main() {
     let measure_from = load_start + Duration::from_secs(args.warmup);
     let load_end = measure_from + Duration::from_secs(args.seconds);
     let cpu_before = relay_pid.map(cpu_secs);
+    let mut bench_cpu_before = cpu_secs(std::process::id());
     let mut issued: u64 = 0;
     let mut skipped: u64 = 0;
     let mut pushers = Vec::new();
     let mut tick = tokio::time::interval(Duration::from_millis(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut measure_cpu = None;
+    let mut measuring = false;
     loop {
         tick.tick().await;
         let now = Instant::now();
         if now >= load_end {
             break;
         }
-        if measure_cpu.is_none() && now >= measure_from {
+        if !measuring && now >= measure_from {
+            measuring = true;
             measure_cpu = relay_pid.map(cpu_secs);
+            bench_cpu_before = cpu_secs(std::process::id());
         }
         let due = (now.duration_since(load_start).as_secs_f64() * args.rate as f64) as u64;
         while issued < due {
@@ -471,6 +475,7 @@ async fn main() {
     }
     let load_secs = load_start.elapsed().as_secs_f64() - args.warmup as f64;
     let cpu_after = relay_pid.map(cpu_secs);
+    let bench_cpu_after = cpu_secs(std::process::id());
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_loaded = relay_pid.map(rss_kib);
     let _ = stop_tx.send(true);
@@ -561,6 +566,35 @@ async fn main() {
         );
     }
     println!("| relay CPU during load (of 1 core) | {cpu} |");
+    println!(
+        "| bench process CPU during load (of 1 core) | {:.0} % |",
+        (bench_cpu_after - bench_cpu_before) / load_secs * 100.0
+    );
+    if let Ok(text) = async {
+        http.client
+            .get(format!("{base}/metrics"))
+            .send()
+            .await?
+            .text()
+            .await
+    }
+    .await
+    {
+        let value = |name: &str| {
+            text.lines()
+                .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+                .and_then(|l| l.split_whitespace().last())
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(f64::NAN)
+        };
+        let commits = value("kring_store_commit_seconds_count");
+        println!(
+            "| relay write groups: commits, mean commands per commit, mean commit time | {:.0}, {:.1}, {:.2} ms |",
+            commits,
+            value("kring_store_commit_group_size_sum") / commits,
+            value("kring_store_commit_seconds_sum") / commits * 1000.0
+        );
+    }
     if let Some(mut child) = child {
         let _ = child.start_kill();
         let _ = child.wait().await;

@@ -213,10 +213,12 @@ impl Server {
             tracing::info!("shutting down: finishing in-flight requests");
             let _ = stopping.send(true);
         };
-        axum::serve(listener, app)
+        let served = axum::serve(listener, app)
             .with_graceful_shutdown(signal)
-            .await?;
+            .await;
+        // Flush the store whether or not serving ended in an error.
         store.close().await?;
+        served?;
         tracing::info!("stopped");
         Ok(())
     }

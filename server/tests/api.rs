@@ -109,14 +109,10 @@ async fn membership_appends_are_compare_and_swap() {
     assert_eq!(log["entries"][0], B64.encode(first.as_bytes()));
     assert_eq!(log["len"], 3);
 
-    // A member may not add anyone: the validator's refusal comes back as is.
+    // A member relaying someone else's entry: the request must come from the author.
     let member = join(&client, &mut circle, &owner.device, Capability::Member).await;
-    let by_member = {
-        // Built by hand: the builder refuses to make it.
-        let entry = circle.add_member_entry(&owner.device, &Person::new(), Capability::Reader);
-        // Signed by the owner, sent by the member: not theirs to send.
-        client.append(&member.device, &circle.id(), &entry).await
-    };
+    let entry = circle.add_member_entry(&owner.device, &Person::new(), Capability::Reader);
+    let by_member = client.append(&member.device, &circle.id(), &entry).await;
     by_member.expect(403, "forbidden");
     relay.stop().await;
 }

@@ -26,11 +26,11 @@ use super::{
 use crate::error::internal;
 
 const SCHEMA_VERSION: i64 = 1;
+// Version 1 is the first released schema; bump it and migrate on any change.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS circles (
     num        INTEGER PRIMARY KEY,
     id         TEXT NOT NULL UNIQUE,
-    latest     INTEGER NOT NULL DEFAULT 0,
     created_at INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS membership (
@@ -40,18 +40,29 @@ CREATE TABLE IF NOT EXISTS membership (
     bytes  BLOB NOT NULL,
     UNIQUE (circle, seq)
 );
+-- Clustered by (circle, cursor): a pull reads one contiguous range, and a push
+-- touches the end of its circle's range and one index page.
 CREATE TABLE IF NOT EXISTS envelopes (
     circle     INTEGER NOT NULL REFERENCES circles(num),
     cursor     INTEGER NOT NULL,
     author     BLOB NOT NULL,
     device_seq INTEGER NOT NULL,
     hash       BLOB NOT NULL,
-    bytes      BLOB NOT NULL,
     stored_at  INTEGER NOT NULL,
-    UNIQUE (circle, cursor),
-    UNIQUE (circle, author, device_seq)
-);
+    bytes      BLOB NOT NULL,
+    PRIMARY KEY (circle, cursor)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS envelopes_by_author
+    ON envelopes (circle, author, device_seq);
 ";
+
+/// How often the checkpointer moves committed pages from the WAL into the database.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+/// WAL pages after which the writer checkpoints itself (only if the checkpointer lags).
+const WRITER_AUTOCHECKPOINT_PAGES: u32 = 10_000;
+
+/// Page cache of the writer: the index and table pages of active circles stay in it.
+const WRITER_CACHE_KIB: u32 = 64 * 1024;
 
 /// Most commands committed together.
 const MAX_GROUP: usize = 256;
@@ -122,6 +133,7 @@ pub type CommitObserver = Box<dyn Fn(usize, f64) + Send + Sync>;
 pub struct SqliteStore {
     writer: mpsc::Sender<Message>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    checkpointer: Mutex<Option<(std::sync::mpsc::Sender<()>, JoinHandle<()>)>>,
     readers: Arc<ReadPool>,
 }
 
@@ -133,6 +145,7 @@ impl SqliteStore {
         observer: Option<CommitObserver>,
     ) -> Result<Self> {
         let conn = open_writer(path)?;
+        let checkpointer = spawn_checkpointer(path)?;
         let (writer, commands) = mpsc::channel(QUEUE);
         let thread = std::thread::Builder::new()
             .name("kring-sqlite-writer".into())
@@ -147,6 +160,7 @@ impl SqliteStore {
         Ok(Self {
             writer,
             thread: Mutex::new(Some(thread)),
+            checkpointer: Mutex::new(Some(checkpointer)),
             readers,
         })
     }
@@ -187,14 +201,15 @@ impl RelayStore for SqliteStore {
             let tx = conn.unchecked_transaction()?;
             let found = tx
                 .query_row(
-                    "SELECT num, latest FROM circles WHERE id = ?1",
+                    "SELECT num FROM circles WHERE id = ?1",
                     [circle.as_str()],
-                    |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
+                    |row| row.get::<_, i64>(0),
                 )
                 .optional()?;
-            let Some((num, latest)) = found else {
+            let Some(num) = found else {
                 return Ok(None);
             };
+            let latest = latest_cursor(&tx, num)?;
             let log = entries_from(&tx, num, 0)?;
             tx.finish()?;
             Ok(Some(StoredCircle {
@@ -255,11 +270,7 @@ impl RelayStore for SqliteStore {
     fn pull(&self, circle: CircleKey, after: u64, limit: u32) -> StoreFuture<'_, PulledPage> {
         Box::pin(self.read(move |conn| {
             let tx = conn.unchecked_transaction()?;
-            let latest: i64 = tx.query_row(
-                "SELECT latest FROM circles WHERE num = ?1",
-                [circle.0],
-                |row| row.get(0),
-            )?;
+            let latest = latest_cursor(&tx, circle.0)?;
             let mut statement = tx.prepare_cached(
                 "SELECT cursor, bytes FROM envelopes WHERE circle = ?1 AND cursor > ?2
                  ORDER BY cursor LIMIT ?3",
@@ -284,6 +295,11 @@ impl RelayStore for SqliteStore {
 
     fn close(&self) -> StoreFuture<'_, ()> {
         Box::pin(async move {
+            let checkpointer = self.checkpointer.lock().ok().and_then(|mut c| c.take());
+            if let Some((stop, thread)) = checkpointer {
+                let _ = stop.send(());
+                let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+            }
             let (reply, done) = oneshot::channel();
             if self.writer.send(Message::Close(reply)).await.is_ok() {
                 let _ = done.await;
@@ -310,7 +326,11 @@ fn open_writer(path: &Path) -> Result<Connection> {
             path.display()
         )));
     }
-    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
+         PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES};
+         PRAGMA cache_size = -{WRITER_CACHE_KIB};"
+    ))?;
     let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if version > SCHEMA_VERSION {
         return Err(internal(format!(
@@ -322,6 +342,27 @@ fn open_writer(path: &Path) -> Result<Connection> {
         "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
     ))?;
     Ok(conn)
+}
+
+/// Checkpoints from a connection of its own, so the writer does not stall on copying
+/// pages and syncing the database file (a passive checkpoint never blocks writers).
+fn spawn_checkpointer(path: &Path) -> Result<(std::sync::mpsc::Sender<()>, JoinHandle<()>)> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.execute_batch("PRAGMA synchronous = FULL;")?;
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("kring-sqlite-checkpoint".into())
+        .spawn(move || {
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                stopped.recv_timeout(CHECKPOINT_EVERY)
+            {
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!(error = %e, "checkpoint failed");
+                }
+            }
+        })?;
+    Ok((stop, thread))
 }
 
 struct ReadPool {
@@ -418,6 +459,10 @@ fn write_loop(
     }
     // Anything still queued after Close is refused by dropping its reply sender.
     drop(commands);
+    // Leave a small WAL behind (backups and moves copy one file).
+    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+        tracing::warn!(error = %e, "final checkpoint failed");
+    }
     drop(conn);
     if let Some(reply) = closing {
         let _ = reply.send(());
@@ -441,14 +486,14 @@ fn run_in_savepoint(conn: &Connection, command: Command, poisoned: &mut bool) ->
         poisoned: &mut bool,
         f: impl FnOnce() -> Result<T>,
     ) -> Result<T> {
-        conn.execute_batch("SAVEPOINT command")?;
+        conn.prepare_cached("SAVEPOINT command")?.execute([])?;
         let result = f();
-        let end = if result.is_ok() {
-            "RELEASE command"
-        } else {
-            "ROLLBACK TO command; RELEASE command"
+        let end = |sql: &str| conn.prepare_cached(sql).and_then(|mut s| s.execute([]));
+        let closed = match &result {
+            Ok(_) => end("RELEASE command"),
+            Err(_) => end("ROLLBACK TO command").and_then(|_| end("RELEASE command")),
         };
-        if let Err(e) = conn.execute_batch(end) {
+        if let Err(e) = closed {
             *poisoned = true;
             return Err(e.into());
         }
@@ -485,7 +530,7 @@ fn run_in_savepoint(conn: &Connection, command: Command, poisoned: &mut bool) ->
 
 fn create(conn: &Connection, circle: &CircleId, genesis: &SignedEntry) -> Result<CircleKey> {
     let inserted = conn.execute(
-        "INSERT INTO circles (id, latest, created_at) VALUES (?1, 0, ?2)",
+        "INSERT INTO circles (id, created_at) VALUES (?1, ?2)",
         params![circle.as_str(), Timestamp::now().0],
     );
     match inserted {
@@ -530,9 +575,7 @@ fn push(
     state: &MembershipState,
     batch: &[NewEnvelope],
 ) -> Result<PushOutcome> {
-    let latest: i64 = conn
-        .prepare_cached("SELECT latest FROM circles WHERE num = ?1")?
-        .query_row([circle], |row| row.get(0))?;
+    let latest = latest_cursor(conn, circle)?;
     let mut tx = SqlPush {
         conn,
         circle,
@@ -540,10 +583,6 @@ fn push(
         now: Timestamp::now().0,
     };
     let (cursors, stored) = apply_push(&mut tx, state, batch)?;
-    if stored > 0 {
-        conn.prepare_cached("UPDATE circles SET latest = ?2 WHERE num = ?1")?
-            .execute(params![circle, tx.latest])?;
-    }
     Ok(PushOutcome {
         cursors,
         latest: to_u64(tx.latest),
@@ -619,6 +658,13 @@ impl PushTx for SqlPush<'_> {
     }
 }
 
+/// The circle's newest cursor (0 before its first envelope).
+fn latest_cursor(conn: &Connection, circle: i64) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT coalesce(max(cursor), 0) FROM envelopes WHERE circle = ?1")?
+        .query_row([circle], |row| row.get(0))?)
+}
+
 fn to_hash(bytes: Vec<u8>) -> Result<EnvelopeHash> {
     let bytes: [u8; 32] = bytes
         .try_into()
@@ -633,4 +679,39 @@ fn to_i64(n: u64) -> i64 {
 
 fn to_u64(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The queries on the push and pull paths must seek, never scan: a scan would make
+    /// every push slower as the relay fills.
+    #[test]
+    fn hot_queries_use_indexes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = open_writer(&dir.path().join("relay.db")).expect("open");
+        for sql in [
+            "SELECT coalesce(max(cursor), 0) FROM envelopes WHERE circle = 1",
+            "SELECT cursor, hash FROM envelopes WHERE circle = 1 AND author = x'00' AND device_seq = 2",
+            "SELECT device_seq, hash FROM envelopes WHERE circle = 1 AND author = x'00'
+             ORDER BY device_seq DESC LIMIT 1",
+            "SELECT cursor, bytes FROM envelopes WHERE circle = 1 AND cursor > 5 ORDER BY cursor LIMIT 10",
+            "SELECT bytes FROM membership WHERE circle = 1 AND seq >= 0 ORDER BY seq",
+            "SELECT num FROM circles WHERE id = 'x'",
+        ] {
+            let mut plan = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .expect("explain");
+            let details: Vec<String> = plan
+                .query_map([], |row| row.get::<_, String>(3))
+                .expect("query")
+                .collect::<rusqlite::Result<_>>()
+                .expect("rows");
+            assert!(
+                details.iter().all(|d| !d.starts_with("SCAN") && !d.contains("TEMP B-TREE")),
+                "{sql}: {details:?}"
+            );
+        }
+    }
 }
