@@ -172,29 +172,31 @@ impl Store {
         me: &MemberId,
         now: Timestamp,
     ) -> Result<()> {
-        let tx = self.begin()?;
-        tx.add_circle(plan, me, now)?;
-        tx.commit()?;
-        plan.mark_saved();
-        Ok(())
+        self.write_plan(plan, |tx, plan| tx.add_circle(plan, me, now))
     }
 
     /// Durably appends what changed in `plan` since it was last saved. A no-op when
     /// nothing changed. Compacts the circle now and then.
     pub fn save(&mut self, plan: &mut CirclePlan) -> Result<()> {
-        let tx = self.begin()?;
-        tx.save(plan)?;
-        tx.commit()?;
-        plan.mark_saved();
-        Ok(())
+        self.write_plan(plan, |tx, plan| tx.save(plan))
     }
 
     /// Rewrites a circle as one full save (what [`Store::save`] does every
     /// [`COMPACT_AFTER_CHUNKS`] chunks). Opening a compacted circle is faster and
     /// needs less memory.
     pub fn compact(&mut self, plan: &mut CirclePlan) -> Result<()> {
+        self.write_plan(plan, |tx, plan| tx.compact(plan))
+    }
+
+    /// Runs one write of `plan` in its own transaction; only once it is committed does
+    /// the plan count as saved.
+    fn write_plan(
+        &mut self,
+        plan: &mut CirclePlan,
+        write: impl FnOnce(&StoreTx<'_>, &CirclePlan) -> Result<()>,
+    ) -> Result<()> {
         let tx = self.begin()?;
-        tx.compact(plan)?;
+        write(&tx, plan)?;
         tx.commit()?;
         plan.mark_saved();
         Ok(())
