@@ -78,6 +78,8 @@ fn main() {
     report("open circle from disk", &mut opens, "target ≤ 150 ms");
     report("build PlanView (2,000+ tasks)", &mut views, "");
 
+    device_facade(&dir.path().join("device"));
+
     let incremental_rss = measure_open_in_fresh_process(&path, &id);
     store.compact(&mut plan).expect("compact");
     println!("as stored after the claims (full save + incremental chunks): {incremental_rss}");
@@ -95,6 +97,79 @@ fn measure_open_in_fresh_process(path: &std::path::Path, id: &CircleId) -> Strin
         .output()
         .expect("child");
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// The path a phone takes: `Device::change` runs the operation, saves the document
+/// and seals the change into the outbox (signed, encrypted) in one transaction.
+/// Measured on a founded circle (with a membership log) with ~20,000 changes.
+fn device_facade(dir: &std::path::Path) {
+    use kring_core::device::Device;
+    let started = Instant::now();
+    let mut device = Device::open_in(dir).expect("device");
+    let circle = device
+        .create_circle("Kring van Sanne", Language::Nl, "Sanne", None, START)
+        .expect("circle");
+    // Four changes per action (add, claim, complete, post) keep the fixture quick.
+    for i in 0..(TARGET_CHANGES / 4) {
+        let now = START.plus_millis(i as i64 * 60_000);
+        device
+            .change(&circle, now, |plan, me| {
+                let task = plan.add_task(me, NewTask::simple(format!("Taak {i}")), now)?;
+                plan.claim_task(me, &task, now)?;
+                plan.complete_task(me, &task, None, "gedaan", now)?;
+                plan.post(me, LogKind::Update, "Het ging goed.", now)
+                    .map(drop)
+            })
+            .expect("history");
+    }
+    let fresh: Vec<TaskId> = (0..CLAIM_SAMPLES)
+        .map(|i| {
+            device
+                .change(&circle, START.plus_days(800), |plan, me| {
+                    plan.add_task(
+                        me,
+                        NewTask {
+                            slots: 3,
+                            ..NewTask::simple(format!("Nieuw {i}"))
+                        },
+                        START.plus_days(800),
+                    )
+                })
+                .expect("task")
+        })
+        .collect();
+    println!(
+        "device fixture: ~{} changes in {:.1?}",
+        TARGET_CHANGES + CLAIM_SAMPLES,
+        started.elapsed()
+    );
+    let mut warm = Vec::new();
+    for task in &fresh {
+        let t = Instant::now();
+        device
+            .change(&circle, START.plus_days(801), |plan, me| {
+                plan.claim_task(me, task, START.plus_days(801))
+            })
+            .expect("claim");
+        warm.push(t.elapsed());
+    }
+    report(
+        "Device::change claim (save + seal into the outbox), circle open",
+        &mut warm,
+        "target ≤ 2 ms median",
+    );
+    let mut cold = Vec::new();
+    for task in fresh.iter().take(OPEN_SAMPLES) {
+        let mut reopened = Device::open_in(dir).expect("device");
+        let t = Instant::now();
+        reopened
+            .change(&circle, START.plus_days(802), |plan, me| {
+                plan.unclaim_task(me, task, START.plus_days(802))
+            })
+            .expect("unclaim");
+        cold.push(t.elapsed());
+    }
+    report("Device::change, first action after opening the device (loads the circle, verifies the log)", &mut cold, "");
 }
 
 /// Opens the circle in a fresh process and reports its peak resident memory.

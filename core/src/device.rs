@@ -18,6 +18,7 @@
 //! runtime of their own): call them from a plain thread, not from inside an async
 //! runtime.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use automerge::ActorId;
@@ -26,7 +27,7 @@ use crate::identity::{DeviceId, DeviceIdentity, FileSecretStore, PublicDevice, S
 use crate::invite::InviteToken;
 use crate::membership::{Capability, MembershipState};
 use crate::plan::{CircleId, CirclePlan, Language, MemberId, NewCircle, PlanView};
-use crate::store::{Store, StoreTx, StoredCircle, SyncRecord};
+use crate::store::{CircleVersion, Store, StoreTx, StoredCircle, SyncRecord};
 use crate::sync::engine::{self, CircleTrust, Standing, SyncStatus};
 use crate::time::Timestamp;
 use crate::{envelope, Error, Result};
@@ -51,6 +52,10 @@ const SEAL_CHUNK_BYTES: usize = 192 * 1024;
 pub struct Device {
     store: Store,
     identity: DeviceIdentity,
+    /// Circles as last written by this device, with their validated logs, so an action
+    /// on a circle with years of history does not reload and re-verify it each time.
+    /// Only used while its [`CircleVersion`] matches the store's.
+    cache: HashMap<CircleId, CachedCircle>,
     #[cfg(feature = "client")]
     net: net::Net,
 }
@@ -92,6 +97,7 @@ impl Device {
         Ok(Self {
             store,
             identity,
+            cache: HashMap::new(),
             #[cfg(feature = "client")]
             net: net::Net::new()?,
         })
@@ -145,6 +151,11 @@ impl Device {
     }
 
     pub fn view(&self, circle: &CircleId) -> Result<PlanView> {
+        if let Some(cached) = self.cache.get(circle) {
+            if cached.version == self.store.circle_version(circle)? {
+                return Ok(cached.plan.view());
+            }
+        }
         Ok(self.plan(circle)?.view())
     }
 
@@ -237,20 +248,41 @@ impl Device {
         let actor = self.actor();
         let tx = self.store.begin()?;
         let stored = tx.circle(circle)?;
-        let trust = trust_in(&tx, &self.identity, circle)?;
+        let version = tx.circle_version(circle)?;
+        // Taken out of the cache: any error below leaves it out, so the next action
+        // reloads what is stored instead of trusting a half-changed copy.
+        let CachedCircle {
+            mut plan, trust, ..
+        } = match self.cache.remove(circle) {
+            Some(cached) if cached.version == version => cached,
+            _ => CachedCircle {
+                version,
+                trust: trust_in(&tx, &self.identity, circle)?,
+                plan: tx.load(circle, actor)?,
+            },
+        };
         if let Some(trust) = &trust {
             if tx.sync_record(circle)?.is_some_and(|r| r.removed) {
                 return Err(Error::Removed(self.identity.id()).into());
             }
             require_writer(trust, &self.identity.id())?;
         }
-        let mut plan = tx.load(circle, actor)?;
         let out = op(&mut plan, &stored.me)?;
         tx.save(&plan)?;
         if let Some(trust) = &trust {
             seal_own(&tx, &self.identity, trust, &plan, now)?;
         }
+        let version = tx.circle_version(circle)?;
         tx.commit()?;
+        plan.mark_saved();
+        self.cache.insert(
+            circle.clone(),
+            CachedCircle {
+                version,
+                plan,
+                trust,
+            },
+        );
         Ok(out)
     }
 
@@ -358,6 +390,13 @@ fn normalize_relay(url: &str) -> Result<String> {
         }
         Ok(url.to_owned())
     }
+}
+
+/// A circle as this device last wrote it (see [`Device::change`]).
+struct CachedCircle {
+    version: CircleVersion,
+    plan: CirclePlan,
+    trust: Option<CircleTrust>,
 }
 
 fn trust_in(

@@ -147,6 +147,7 @@ impl Device {
             store,
             identity,
             net,
+            ..
         } = self;
         net.runtime.block_on(async {
             let mut attempts = 0;
@@ -205,6 +206,7 @@ impl Device {
             store,
             identity,
             net,
+            ..
         } = self;
         net.runtime
             .block_on(sync_circle(store, identity, &net.clock, circle, now))
@@ -256,6 +258,7 @@ impl Device {
                 store,
                 identity,
                 net,
+                ..
             } = self;
             net.runtime.block_on(async {
                 let mut session = Session::open(store, identity, &net.clock, circle, now)?;
@@ -313,6 +316,7 @@ impl Device {
             store,
             identity,
             net,
+            ..
         } = self;
         let mut watcher = Watcher {
             store,

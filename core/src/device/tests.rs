@@ -217,3 +217,52 @@ fn joining_checks_the_name_before_touching_the_network() {
     assert!(err.is_transient(), "{err:?}");
     assert!(device.store().sync_records().unwrap().is_empty());
 }
+
+/// Two processes on one data directory (`kring watch` beside `kring task claim`): the
+/// copy a device keeps in memory must never hide what the other one wrote.
+#[test]
+fn a_second_process_on_the_same_data_directory_is_never_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut first, circle) = founded(dir.path());
+    let add = |device: &mut Device, title: &str| {
+        device
+            .change(&circle, NOW, |plan, me| {
+                plan.add_task(me, NewTask::simple(title), NOW)
+            })
+            .unwrap()
+    };
+    add(&mut first, "Eerste");
+    let mut second = Device::open_in(dir.path()).unwrap();
+    add(&mut second, "Tweede");
+    assert_eq!(
+        first.view(&circle).unwrap().tasks.len(),
+        2,
+        "a read sees the other process"
+    );
+    add(&mut first, "Derde");
+    add(&mut second, "Vierde");
+    let titles = |device: &Device| {
+        let mut titles: Vec<String> = device
+            .view(&circle)
+            .unwrap()
+            .tasks
+            .into_iter()
+            .map(|t| t.title)
+            .collect();
+        titles.sort();
+        titles
+    };
+    assert_eq!(titles(&first), ["Derde", "Eerste", "Tweede", "Vierde"]);
+    assert_eq!(titles(&first), titles(&second));
+    let reopened = Device::open_in(dir.path()).unwrap();
+    assert_eq!(titles(&reopened), titles(&first));
+    let pending = reopened
+        .store()
+        .pending_envelopes(&circle, &reopened.id())
+        .unwrap();
+    assert_eq!(
+        pending.len(),
+        5,
+        "the genesis envelope and one per task, none lost or doubled"
+    );
+}

@@ -302,6 +302,23 @@ impl Store {
     }
 }
 
+/// Where a circle's stored state stands: the newest document chunk and the length of
+/// its membership log. Every write to either changes it (chunk numbers only grow,
+/// compaction included), so a copy held in memory is current exactly when its
+/// version equals the stored one — also when another process wrote in between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CircleVersion {
+    pub last_chunk: i64,
+    pub log_len: i64,
+}
+
+impl Store {
+    /// See [`CircleVersion`].
+    pub fn circle_version(&self, id: &CircleId) -> Result<CircleVersion> {
+        read::version(&self.conn, id)
+    }
+}
+
 /// A write transaction on the store (see [`Store::begin`]).
 ///
 /// Methods that save a [`CirclePlan`] do not call [`CirclePlan::mark_saved`]: the
@@ -319,6 +336,11 @@ impl StoreTx<'_> {
 
     pub fn load(&self, id: &CircleId, actor: ActorId) -> Result<CirclePlan> {
         read::load(&self.tx, id, actor)
+    }
+
+    /// See [`CircleVersion`].
+    pub fn circle_version(&self, id: &CircleId) -> Result<CircleVersion> {
+        read::version(&self.tx, id)
     }
 
     pub fn circle(&self, id: &CircleId) -> Result<StoredCircle> {
@@ -670,6 +692,20 @@ mod read {
                 r.get(0)
             })
             .optional()?)
+    }
+
+    pub fn version(conn: &Connection, id: &CircleId) -> Result<CircleVersion> {
+        Ok(conn.query_row(
+            "SELECT (SELECT COALESCE(MAX(seq), -1) FROM doc_chunks WHERE circle_id = ?1),
+                    (SELECT COUNT(*) FROM membership_entries WHERE circle_id = ?1)",
+            [id.as_str()],
+            |r| {
+                Ok(CircleVersion {
+                    last_chunk: r.get(0)?,
+                    log_len: r.get(1)?,
+                })
+            },
+        )?)
     }
 
     pub fn load(conn: &Connection, id: &CircleId, actor: ActorId) -> Result<CirclePlan> {
