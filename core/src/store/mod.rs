@@ -725,33 +725,35 @@ mod read {
         CirclePlan::load(&bytes, actor)
     }
 
+    /// The columns [`stored_circle`] reads, in its order.
+    const CIRCLE_COLUMNS: &str = "SELECT id, me, added_at FROM circles";
+
+    fn stored_circle(row: &rusqlite::Row<'_>) -> Result<StoredCircle> {
+        Ok(StoredCircle {
+            id: CircleId::parse(&row.get::<_, String>(0)?)?,
+            me: MemberId::parse(&row.get::<_, String>(1)?)?,
+            added_at: Timestamp(row.get(2)?),
+        })
+    }
+
     pub fn circles(conn: &Connection) -> Result<Vec<StoredCircle>> {
-        let mut stmt =
-            conn.prepare("SELECT id, me, added_at FROM circles ORDER BY added_at, id")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })?;
+        let mut stmt = conn.prepare(&format!("{CIRCLE_COLUMNS} ORDER BY added_at, id"))?;
+        let mut rows = stmt.query([])?;
         let mut out = Vec::new();
-        for row in rows {
-            let (id, me, added_at) = row?;
-            out.push(StoredCircle {
-                id: CircleId::parse(&id)?,
-                me: MemberId::parse(&me)?,
-                added_at: Timestamp(added_at),
-            });
+        while let Some(row) = rows.next()? {
+            out.push(stored_circle(row)?);
         }
         Ok(out)
     }
 
+    /// One circle by id (every device action asks for its circle: no full scan).
     pub fn circle(conn: &Connection, id: &CircleId) -> Result<StoredCircle> {
-        circles(conn)?
-            .into_iter()
-            .find(|c| &c.id == id)
-            .ok_or_else(|| Error::UnknownCircle(id.to_string()))
+        let mut stmt = conn.prepare_cached(&format!("{CIRCLE_COLUMNS} WHERE id = ?1"))?;
+        let mut rows = stmt.query([id.as_str()])?;
+        match rows.next()? {
+            Some(row) => stored_circle(row),
+            None => Err(Error::UnknownCircle(id.to_string())),
+        }
     }
 
     pub fn membership_log(conn: &Connection, circle: &CircleId) -> Result<Vec<Vec<u8>>> {
