@@ -151,12 +151,20 @@ impl Device {
     }
 
     pub fn view(&self, circle: &CircleId) -> Result<PlanView> {
-        if let Some(cached) = self.cache.get(circle) {
-            if cached.version == self.store.circle_version(circle)? {
-                return Ok(cached.plan.view());
-            }
+        match self.current_copy(circle)? {
+            Some(cached) => Ok(cached.plan.view()),
+            None => Ok(self.plan(circle)?.view()),
         }
-        Ok(self.plan(circle)?.view())
+    }
+
+    /// The in-memory copy of `circle`, if it still matches what is stored.
+    fn current_copy(&self, circle: &CircleId) -> Result<Option<&CachedCircle>> {
+        match self.cache.get(circle) {
+            Some(cached) if cached.version == self.store.circle_version(circle)? => {
+                Ok(Some(cached))
+            }
+            _ => Ok(None),
+        }
     }
 
     /// The member this device acts as in the circle.
@@ -167,6 +175,9 @@ impl Device {
     /// The circle's validated membership log with this device's keys; `None` for a
     /// plan imported from a file.
     pub fn trust(&self, circle: &CircleId) -> Result<Option<CircleTrust>> {
+        if let Some(cached) = self.current_copy(circle)? {
+            return Ok(cached.trust.clone());
+        }
         let log = self.store.membership_log(circle)?;
         if log.is_empty() {
             return Ok(None);
