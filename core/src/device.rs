@@ -277,6 +277,7 @@ impl Device {
                 return Err(Error::Removed(self.identity.id()).into());
             }
             require_writer(trust, &self.identity.id())?;
+            plan.set_authority(trust.authority());
         }
         let out = op(&mut plan, &stored.me)?;
         tx.save(&plan)?;
@@ -297,11 +298,21 @@ impl Device {
         Ok(out)
     }
 
-    /// Merges an automerge file of the same circle (the offline path). Changes of
-    /// other devices are not sealed here: each device relays its own changes.
+    /// Merges an automerge file of the same circle (the offline path, for circles
+    /// without a membership log). Changes of other devices are not sealed here: each
+    /// device relays its own changes.
+    ///
+    /// A circle with a membership log never merges such a file: nothing in it is
+    /// signed, so anyone could have written it as anyone (its changes reach this
+    /// device only through signed envelopes, by sync).
     pub fn merge_bytes(&mut self, circle: &CircleId, bytes: &[u8]) -> Result<usize> {
         let actor = self.actor();
         let tx = self.store.begin()?;
+        if !tx.membership_log(circle)?.is_empty() {
+            return Err(Error::NotAllowed(
+                "this circle syncs through its relay with signed changes; an unsigned plan file cannot be merged into it (use `kring sync`)",
+            ));
+        }
         let mut plan = tx.load(circle, actor)?;
         let added = plan.merge_bytes(bytes)?;
         tx.save(&plan)?;

@@ -619,7 +619,19 @@ impl<'a> Session<'a> {
                 if item.cursor <= page_result.cursor {
                     continue;
                 }
-                match engine::classify(item.envelope.0, item.cursor, &self.trust, &me, &heads) {
+                let author = envelope::read_header(&item.envelope.0).map(|h| h.author);
+                let cut_off = match author {
+                    Ok(author) => self.store.is_cut_off(&self.circle, &author)?,
+                    Err(_) => false,
+                };
+                let incoming = if cut_off {
+                    Incoming::Rejected(Error::NotAllowed(
+                        "this device sent a change the plan's rules refuse",
+                    ))
+                } else {
+                    engine::classify(item.envelope.0, item.cursor, &self.trust, &me, &heads)
+                };
+                match incoming {
                     Incoming::Apply(received) => {
                         heads.insert(received.author, (received.device_seq, received.hash));
                         page_result.heads.push((
@@ -697,11 +709,20 @@ impl<'a> Session<'a> {
                         }
                     }
                     if !own_changes.is_empty() {
-                        plan.apply_changes(own_changes)?;
+                        let rights = self
+                            .trust
+                            .rights_now(&me)
+                            .ok_or(Error::DeviceNotMember(me))?;
+                        let own = own_changes.into_iter().map(|c| (c, rights.clone()));
+                        plan.apply_checked(own.collect())?;
                     }
                     let outcome = engine::apply_received(&mut plan, all);
                     for (author, seq) in &outcome.complete {
                         tx.delete_waiting(&circle, author, *seq)?;
+                    }
+                    for (author, seq, why) in &outcome.rejected {
+                        tx.delete_waiting(&circle, author, *seq)?;
+                        tx.cut_off(&circle, author, why)?;
                     }
                     for waiting in &outcome.waiting {
                         tx.put_waiting(&circle, waiting, self.now)?;
@@ -748,9 +769,12 @@ impl<'a> Session<'a> {
             .iter()
             .filter_map(|w| engine::reopen(w, &self.trust).ok())
             .collect();
-        let changes = received.iter().flat_map(|r| r.changes.clone()).collect();
+        let changes = received
+            .iter()
+            .flat_map(|r| r.changes.iter().map(|c| (c.clone(), r.rights.clone())))
+            .collect();
         let mut plan = match CirclePlan::from_changes(&circle, actor, changes) {
-            Ok(plan) => plan,
+            Ok((plan, _)) => plan,
             // No genesis among them yet: the inviter has not pushed the plan.
             Err(Error::MalformedDocument(_)) | Err(Error::Automerge(_)) => return Ok(false),
             Err(e) => return Err(e),

@@ -84,6 +84,7 @@ fn member_view(key: &str, n: &Node<'_>) -> Option<MemberView> {
         display_name: n.str("display_name")?,
         relation: parse_enum(n, "relation", Relation::parse, Relation::Other),
         role_label: n.text("role_label"),
+        designation: n.str("designation").and_then(|d| Designation::parse(&d)),
         joined_at: n.time("joined_at")?,
         removed_at: n.time("removed_at"),
     })
@@ -273,6 +274,7 @@ fn meeting_view(key: &str, n: &Node<'_>) -> Option<MeetingView> {
         place: n.text("place"),
         agenda: n.text("agenda"),
         created_by: member_id(n, "created_by")?,
+        cancelled_at: n.time("cancelled_at"),
         rsvps,
     })
 }

@@ -7,6 +7,7 @@
 
 use automerge::{transaction::Transactable, ObjId, ReadDoc, ScalarValue};
 
+use super::authority::Operation;
 use super::document::{obj, CirclePlan};
 use super::ids::{EntryId, MemberId, TaskId};
 use super::schema::{self, put_optional_time, put_str, put_time, Node};
@@ -138,7 +139,7 @@ impl CirclePlan {
     }
 
     pub fn add_task(&mut self, by: &MemberId, new: NewTask, now: Timestamp) -> Result<TaskId> {
-        self.require_active(by)?;
+        self.permit(by, Operation::AddTask)?;
         let title = rules::required_text("title", &new.title, rules::MAX_TITLE_CHARS)?;
         let notes = rules::optional_text("notes", &new.notes, rules::MAX_TEXT_CHARS)?;
         let slots = rules::slots(new.slots)?;
@@ -175,8 +176,13 @@ impl CirclePlan {
         update: TaskUpdate,
         now: Timestamp,
     ) -> Result<()> {
-        self.require_active(by)?;
         let task = self.task(id)?;
+        self.permit(
+            by,
+            Operation::EditTask {
+                creator: Some(&task.created_by),
+            },
+        )?;
         if task.status != TaskStatus::Open {
             return Err(Error::TaskNotOpen(id.clone()));
         }
@@ -233,8 +239,12 @@ impl CirclePlan {
 
     /// `by` takes one place on the task. Refused when the task is full *on this
     /// replica*; concurrent offline claims can still overbook it (see module docs).
+    ///
+    /// The claim is dated `now`, but never earlier than the newest change this device
+    /// has seen: a clock that is set back cannot put it ahead of claims it knew of
+    /// (every replica refuses a claim dated earlier; `docs/permissions.md`).
     pub fn claim_task(&mut self, by: &MemberId, id: &TaskId, now: Timestamp) -> Result<()> {
-        self.require_active(by)?;
+        self.permit(by, Operation::Claim { member: by })?;
         let task = self.task(id)?;
         require_open(&task)?;
         if task.claims.iter().any(|c| &c.member == by) {
@@ -246,15 +256,16 @@ impl CirclePlan {
                 slots: task.slots,
             });
         }
+        let at = now.max(self.earliest_claim_time());
         self.change(now, |tx| {
             let claims = obj(tx, &[schema::TASKS, id.as_str(), schema::CLAIMS])?;
-            put_time(tx, &claims, by.as_str(), now)
+            put_time(tx, &claims, by.as_str(), at)
         })
     }
 
     /// `by` gives their place back.
     pub fn unclaim_task(&mut self, by: &MemberId, id: &TaskId, now: Timestamp) -> Result<()> {
-        self.require_active(by)?;
+        self.permit(by, Operation::Claim { member: by })?;
         let task = self.task(id)?;
         if !task.claims.iter().any(|c| &c.member == by) {
             return Err(Error::NotClaimed(id.clone()));
@@ -279,15 +290,10 @@ impl CirclePlan {
         note: &str,
         now: Timestamp,
     ) -> Result<EntryId> {
-        self.require_active(by)?;
         let task = self.task(id)?;
+        let doing_it = task.winners().any(|w| w == by) || task.checker.as_ref() == Some(by);
+        self.permit(by, Operation::Complete { doing_it })?;
         require_open(&task)?;
-        let is_winner = task.winners().any(|w| w == by);
-        if !is_winner && task.checker.as_ref() != Some(by) && *by != self.main_person()? {
-            return Err(Error::NotAllowed(
-                "only someone doing the task, its checker or the main person can mark it done",
-            ));
-        }
         let note = rules::optional_text("note", note, rules::MAX_TEXT_CHARS)?;
         let occurrence = match task.schedule {
             Schedule::Weekly { .. } => Some(recurring_occurrence(&task, occurrence, now)?),
@@ -305,22 +311,41 @@ impl CirclePlan {
         Ok(completion)
     }
 
-    /// Cancels a task that is no longer needed. The creator, the main person or a
-    /// coordinator may cancel.
+    /// Cancels a task that is no longer needed. The creator, the main person or an
+    /// admin may cancel.
     pub fn cancel_task(&mut self, by: &MemberId, id: &TaskId, now: Timestamp) -> Result<()> {
-        let relation = self.require_active(by)?;
+        self.set_task_status(by, id, TaskStatus::Open, TaskStatus::Cancelled, now)
+    }
+
+    /// Opens a cancelled task again (the same people as for cancelling may).
+    pub fn reopen_task(&mut self, by: &MemberId, id: &TaskId, now: Timestamp) -> Result<()> {
+        self.set_task_status(by, id, TaskStatus::Cancelled, TaskStatus::Open, now)
+    }
+
+    fn set_task_status(
+        &mut self,
+        by: &MemberId,
+        id: &TaskId,
+        from: TaskStatus,
+        to: TaskStatus,
+        now: Timestamp,
+    ) -> Result<()> {
         let task = self.task(id)?;
-        if task.status != TaskStatus::Open {
-            return Err(Error::TaskNotOpen(id.clone()));
-        }
-        if &task.created_by != by && !relation.is_in_charge() {
-            return Err(Error::NotAllowed(
-                "only who made the task, the main person or a coordinator can cancel it",
-            ));
+        self.permit(
+            by,
+            Operation::EditTask {
+                creator: Some(&task.created_by),
+            },
+        )?;
+        if task.status != from {
+            return Err(match from {
+                TaskStatus::Open => Error::TaskNotOpen(id.clone()),
+                _ => Error::NotAllowed("only a cancelled task can be opened again"),
+            });
         }
         self.change(now, |tx| {
             let t = obj(tx, &[schema::TASKS, id.as_str()])?;
-            put_str(tx, &t, "status", TaskStatus::Cancelled.as_str())
+            put_str(tx, &t, "status", to.as_str())
         })
     }
 }

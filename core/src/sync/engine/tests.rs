@@ -180,7 +180,8 @@ fn changes_whose_dependencies_are_missing_wait_and_apply_later() {
     let member = circle.join(&owner.device, Capability::Member);
     let (mut plan, mut theirs) = plan_pair(&owner, &member);
     let now = Timestamp(1_750_000_100_000);
-    let who = MemberId::random();
+    // The member writes their own record: the plan's rules refuse one for anyone else.
+    let who = member.member.clone();
     theirs
         .join(
             &who,
