@@ -4,14 +4,14 @@
 //! `kring_core::Error` variant *and* that nothing changed (same heads, same view).
 
 use automerge::{ActorId, ReadDoc, ROOT};
+use kring_core::membership::Capability;
 use kring_core::plan::rules::{
     MAX_EVERY_WEEKS, MAX_NAME_CHARS, MAX_SLOTS, MAX_TEXT_CHARS, MAX_TITLE_CHARS,
 };
-use kring_core::membership::Capability;
 use kring_core::plan::{
-    CircleId, CirclePlan, Designation, Rights, EntryId, Language, LogKind, MemberId, NewCircle, NewMember, NewTask,
-    OwnerKind, PlanList, PlanStatus, PlanView, Relation, Rsvp, Schedule, TaskCategory, TaskId,
-    TaskStatus, TaskUpdate, TaskView,
+    CircleId, CirclePlan, Designation, EntryId, Language, LogKind, MemberId, NewCircle, NewMember,
+    NewTask, OwnerKind, PlanList, PlanStatus, PlanView, Relation, Rights, Rsvp, Schedule,
+    TaskCategory, TaskId, TaskStatus, TaskUpdate, TaskView,
 };
 use kring_core::{Error, Timestamp};
 
@@ -1018,7 +1018,11 @@ fn record_review_lists_the_review_and_sets_the_next_one() {
         "recording a review without a next date keeps the planned one"
     );
     c.plan.set_next_review(&c.main, None, at(101)).unwrap();
-    assert_eq!(c.plan.view().plan.next_review_at, None, "cleared only when asked");
+    assert_eq!(
+        c.plan.view().plan.next_review_at,
+        None,
+        "cleared only when asked"
+    );
     let ids: Vec<_> = view.plan.reviews.iter().map(|r| &r.id).collect();
     assert_eq!(ids, vec![&first, &second]);
 }
@@ -1256,7 +1260,9 @@ fn update_task_changes_only_what_is_given() {
         |p| p.update_task(&c.friend, &id, retitle(), at(1)),
         Error::NotAllowed(_)
     );
-    c.plan.update_task(&c.family, &id, retitle(), at(1)).unwrap();
+    c.plan
+        .update_task(&c.family, &id, retitle(), at(1))
+        .unwrap();
     let after = c.task(&id);
     assert_eq!(after.title, "Soep koken");
     assert_eq!(

@@ -17,10 +17,9 @@
 use kring_core::membership::Capability;
 use kring_core::plan::{
     Approval, CircleId, CircleInfo, Claim, Completion, ConditionView, Designation, EntryId,
-    Language, LogEntry,
-    LogKind, MeetingView, MemberId, MemberView, NewTask, OfferView, OwnerKind, PlanList,
-    PlanSection, PlanStatus, PlanView, Relation, Review, Rsvp, RsvpView, Schedule, TaskCategory,
-    TaskId, TaskStatus, TaskView, TextItem,
+    Language, LogEntry, LogKind, MeetingView, MemberId, MemberView, NewTask, OfferView, OwnerKind,
+    PlanList, PlanSection, PlanStatus, PlanView, Relation, Review, Rsvp, RsvpView, Schedule,
+    TaskCategory, TaskId, TaskStatus, TaskView, TextItem,
 };
 use kring_core::store::StoredCircle;
 use kring_core::sync::engine::{Connectivity, Standing, SyncStatus};

@@ -3,8 +3,8 @@
 
 use automerge::transaction::Transactable;
 
-use super::document::{obj, CirclePlan};
 use super::authority::Operation;
+use super::document::{obj, CirclePlan};
 use super::ids::{EntryId, MemberId};
 use super::rules;
 use super::schema::{self, put_optional_time, put_str, put_time, Node};

@@ -78,33 +78,56 @@ pub enum Operation<'a> {
     /// One's own member record, written once on joining.
     Join,
     /// Name, relation or role label of `member`.
-    EditMember { member: &'a MemberId },
+    EditMember {
+        member: &'a MemberId,
+    },
     /// Marking someone as professional or coordinator.
     Designate,
-    RemoveMember { member: &'a MemberId },
+    RemoveMember {
+        member: &'a MemberId,
+    },
     SetQuestion,
-    SetStatus { to: Option<PlanStatus> },
+    SetStatus {
+        to: Option<PlanStatus>,
+    },
     /// Approving the plan (or taking the approval back) for `member`.
-    Approve { member: &'a MemberId },
+    Approve {
+        member: &'a MemberId,
+    },
     AddListItem(PlanList),
-    RemoveListItem { list: PlanList, author: Option<&'a MemberId> },
+    RemoveListItem {
+        list: PlanList,
+        author: Option<&'a MemberId>,
+    },
     SetReviewDate,
     RecordReview,
     AddTask,
     /// Title, notes, date, schedule, places, checker, cancelling and reopening.
-    EditTask { creator: Option<&'a MemberId> },
+    EditTask {
+        creator: Option<&'a MemberId>,
+    },
     /// Taking or giving back a place for `member`.
-    Claim { member: &'a MemberId },
+    Claim {
+        member: &'a MemberId,
+    },
     /// Marking a task done; `doing_it`: a winning claim or the checker.
-    Complete { doing_it: bool },
+    Complete {
+        doing_it: bool,
+    },
     SetCondition,
     AcceptCondition,
     AddOffer,
-    WithdrawOffer { author: Option<&'a MemberId> },
+    WithdrawOffer {
+        author: Option<&'a MemberId>,
+    },
     Post,
     ScheduleMeeting,
-    EditMeeting { creator: Option<&'a MemberId> },
-    Rsvp { member: &'a MemberId },
+    EditMeeting {
+        creator: Option<&'a MemberId>,
+    },
+    Rsvp {
+        member: &'a MemberId,
+    },
 }
 
 /// The rule table: may `who` perform `op`? `main_person` is the circle's owner as the
@@ -112,52 +135,94 @@ pub enum Operation<'a> {
 pub fn permit(who: &Rights, op: Operation<'_>, main_person: &MemberId) -> Result<()> {
     use Operation::*;
     if !who.capability.can_write() {
-        return Err(Error::NotAllowed("readers can read the plan but not change it"));
+        return Err(Error::NotAllowed(
+            "readers can read the plan but not change it",
+        ));
     }
     let own = |member: &MemberId| *member == who.member;
     let admin = who.is_admin();
     let (allowed, refusal) = match op {
-        ChangeCircle => (who.is_owner(), "only the main person changes the circle's name and language"),
-        AddPerson => (admin, "only the main person or an admin adds people to the circle"),
+        ChangeCircle => (
+            who.is_owner(),
+            "only the main person changes the circle's name and language",
+        ),
+        AddPerson => (
+            admin,
+            "only the main person or an admin adds people to the circle",
+        ),
         Join => (true, ""),
         EditMember { member } => (
             own(member) || admin,
             "only the main person or an admin changes how someone else is shown",
         ),
-        Designate => (admin, "only the main person or an admin marks professionals and coordinators"),
-        RemoveMember { member } if member == main_person => {
-            (false, "the main person cannot be removed from their own circle")
-        }
-        RemoveMember { member } => (own(member) || admin, "only the main person or an admin removes people"),
-        SetQuestion => (who.is_owner(), "only the main person sets the plan's question"),
-        SetStatus { .. } => (who.is_owner(), "only the main person changes the plan's status"),
+        Designate => (
+            admin,
+            "only the main person or an admin marks professionals and coordinators",
+        ),
+        RemoveMember { member } if member == main_person => (
+            false,
+            "the main person cannot be removed from their own circle",
+        ),
+        RemoveMember { member } => (
+            own(member) || admin,
+            "only the main person or an admin removes people",
+        ),
+        SetQuestion => (
+            who.is_owner(),
+            "only the main person sets the plan's question",
+        ),
+        SetStatus { .. } => (
+            who.is_owner(),
+            "only the main person changes the plan's status",
+        ),
         Approve { member } => (own(member), "people approve the plan only for themselves"),
         AddListItem(PlanList::Concerns) => (true, ""),
-        AddListItem(_) => (admin, "only the main person or an admin adds goals and plans for when it goes differently"),
+        AddListItem(_) => (
+            admin,
+            "only the main person or an admin adds goals and plans for when it goes differently",
+        ),
         RemoveListItem { author, .. } => (
             admin || author.is_some_and(own),
             "only who wrote it, the main person or an admin removes a line of the plan",
         ),
-        SetReviewDate | RecordReview => (admin, "only the main person or an admin plans and records evaluations"),
+        SetReviewDate | RecordReview => (
+            admin,
+            "only the main person or an admin plans and records evaluations",
+        ),
         AddTask | Post | AddOffer | ScheduleMeeting => (true, ""),
         EditTask { creator } => (
             admin || creator.is_some_and(own),
             "only who made the task, the main person or an admin changes or cancels it",
         ),
-        Claim { member } => (own(member) || admin, "people take and give back places only for themselves"),
+        Claim { member } => (
+            own(member) || admin,
+            "people take and give back places only for themselves",
+        ),
         Complete { doing_it } => (
             doing_it || own(main_person),
             "only someone doing the task, its checker or the main person marks it done",
         ),
-        SetCondition => (who.professional, "only a member marked as professional sets safety conditions"),
-        AcceptCondition => (own(main_person), "only the main person accepts safety conditions"),
+        SetCondition => (
+            who.professional,
+            "only a member marked as professional sets safety conditions",
+        ),
+        AcceptCondition => (
+            own(main_person),
+            "only the main person accepts safety conditions",
+        ),
         // An offer is a person's own generosity: nobody withdraws it for them.
-        WithdrawOffer { author } => (author.is_some_and(own), "only who made an offer withdraws it"),
+        WithdrawOffer { author } => (
+            author.is_some_and(own),
+            "only who made an offer withdraws it",
+        ),
         EditMeeting { creator } => (
             admin || creator.is_some_and(own),
             "only who planned the meeting, the main person or an admin changes it",
         ),
-        Rsvp { member } => (own(member), "people answer an invitation only for themselves"),
+        Rsvp { member } => (
+            own(member),
+            "people answer an invitation only for themselves",
+        ),
     };
     if allowed {
         Ok(())
@@ -190,7 +255,9 @@ pub fn check_change(doc: &Automerge, change: &Change, who: &Rights) -> Result<()
         return if who.is_owner() {
             Ok(())
         } else {
-            Err(Error::NotAllowed("only the main person founds the circle's plan"))
+            Err(Error::NotAllowed(
+                "only the main person founds the circle's plan",
+            ))
         };
     }
     let main_person = read_main_person(doc, &deps)?;
@@ -385,7 +452,9 @@ fn judge(at: &At<'_>, w: &Located<'_>, who: &Rights, main_person: &MemberId) -> 
         }
         return match (w.path.as_slice(), w.key) {
             ([schema::MEMBERS, _], "designation") => permit(Operation::Designate),
-            ([schema::MEMBERS, _], "removed_at") => Err(refused("a new member cannot be removed at once")),
+            ([schema::MEMBERS, _], "removed_at") => {
+                Err(refused("a new member cannot be removed at once"))
+            }
             ([schema::MEMBERS, _], "relation") if matches!(&w.value, Write::Put(ScalarValue::Str(s)) if s.as_str() == Relation::MainPerson.as_str()) => {
                 Err(refused("a circle has exactly one main person"))
             }
@@ -395,9 +464,15 @@ fn judge(at: &At<'_>, w: &Located<'_>, who: &Rights, main_person: &MemberId) -> 
     }
     // Creating a map: only where the layout has one, and never over an existing one
     // (a task's schedule is the one map that is replaced as a whole when it changes).
-    let replaces_schedule = matches!(w.path.as_slice(), [schema::TASKS, _]) && w.key == schema::SCHEDULE;
-    if matches!(w.value, Write::MakeMap) && !replaces_schedule && at.get(w.target(), w.key).is_some() {
-        return Err(refused("the change replaces a part of the plan that already exists"));
+    let replaces_schedule =
+        matches!(w.path.as_slice(), [schema::TASKS, _]) && w.key == schema::SCHEDULE;
+    if matches!(w.value, Write::MakeMap)
+        && !replaces_schedule
+        && at.get(w.target(), w.key).is_some()
+    {
+        return Err(refused(
+            "the change replaces a part of the plan that already exists",
+        ));
     }
     let make = matches!(w.value, Write::MakeMap);
     let key_member = MemberId::parse(w.key).ok();
@@ -415,7 +490,9 @@ fn judge(at: &At<'_>, w: &Located<'_>, who: &Rights, main_person: &MemberId) -> 
             let member = MemberId::parse(m).map_err(|_| refused("no such member"))?;
             match field {
                 "display_name" | "role_label" | "relation" => {
-                    if field == "relation" && matches!(&w.value, Write::Put(ScalarValue::Str(s)) if s.as_str() == Relation::MainPerson.as_str()) {
+                    if field == "relation"
+                        && matches!(&w.value, Write::Put(ScalarValue::Str(s)) if s.as_str() == Relation::MainPerson.as_str())
+                    {
                         return Err(refused("a circle has exactly one main person"));
                     }
                     if member == *main_person && field == "relation" {
@@ -429,7 +506,9 @@ fn judge(at: &At<'_>, w: &Located<'_>, who: &Rights, main_person: &MemberId) -> 
             }
         }
         ([schema::PLAN], "question", false) => permit(Operation::SetQuestion),
-        ([schema::PLAN], "status" | "status_changed_at", false) => permit(Operation::SetStatus { to: None }),
+        ([schema::PLAN], "status" | "status_changed_at", false) => {
+            permit(Operation::SetStatus { to: None })
+        }
         ([schema::PLAN], "next_review_at", false) => permit(Operation::SetReviewDate),
         ([schema::PLAN, schema::APPROVALS], _, false) => match key_member {
             Some(m) => permit(Operation::Approve { member: m }),
@@ -441,7 +520,10 @@ fn judge(at: &At<'_>, w: &Located<'_>, who: &Rights, main_person: &MemberId) -> 
                 Write::MakeMap => permit(Operation::AddListItem(list)),
                 Write::Delete => {
                     let author = at.map(w.target(), w.key).and_then(|e| at.member(&e, "by"));
-                    permit(Operation::RemoveListItem { list, author: author.as_ref() })
+                    permit(Operation::RemoveListItem {
+                        list,
+                        author: author.as_ref(),
+                    })
                 }
                 Write::Put(_) => Err(refused("a line of the plan is a map")),
             }
@@ -451,22 +533,33 @@ fn judge(at: &At<'_>, w: &Located<'_>, who: &Rights, main_person: &MemberId) -> 
         ([schema::TASKS, _], field, _) => {
             let creator = entry_by("created_by");
             match field {
-                "title" | "notes" | "category" | "owner_kind" | "slots" | "checker" | "status" | schema::SCHEDULE => {
-                    permit(Operation::EditTask { creator: creator.as_ref() })
-                }
+                "title"
+                | "notes"
+                | "category"
+                | "owner_kind"
+                | "slots"
+                | "checker"
+                | "status"
+                | schema::SCHEDULE => permit(Operation::EditTask {
+                    creator: creator.as_ref(),
+                }),
                 _ => Err(refused("this part of a task cannot change")),
             }
         }
         ([schema::TASKS, _, schema::SCHEDULE], _, false) => {
             let task = &w.objects[w.objects.len().saturating_sub(2)];
             let creator = at.member(task, "created_by");
-            permit(Operation::EditTask { creator: creator.as_ref() })
+            permit(Operation::EditTask {
+                creator: creator.as_ref(),
+            })
         }
         ([schema::TASKS, _, schema::CLAIMS], _, false) => match key_member {
             Some(m) => {
                 if let Write::Put(ScalarValue::Timestamp(claimed)) = &w.value {
                     if Timestamp(*claimed) < earliest_claim_time(at.doc, at.heads) {
-                        return Err(refused("a claim cannot be dated before what its author had seen"));
+                        return Err(refused(
+                            "a claim cannot be dated before what its author had seen",
+                        ));
                     }
                 }
                 permit(Operation::Claim { member: m })
@@ -475,20 +568,26 @@ fn judge(at: &At<'_>, w: &Located<'_>, who: &Rights, main_person: &MemberId) -> 
         },
         ([schema::TASKS, _, schema::COMPLETIONS], _, true) => {
             let task = &w.objects[w.objects.len().saturating_sub(2)];
-            permit(Operation::Complete { doing_it: at.doing_task(task, &who.member) })
+            permit(Operation::Complete {
+                doing_it: at.doing_task(task, &who.member),
+            })
         }
         ([schema::CONDITIONS], _, true) => permit(Operation::SetCondition),
         ([schema::CONDITIONS, _], "accepted_at", false) => permit(Operation::AcceptCondition),
         ([schema::OFFERS], _, true) => permit(Operation::AddOffer),
         ([schema::OFFERS, _], "withdrawn_at", false) => {
             let author = entry_by("by");
-            permit(Operation::WithdrawOffer { author: author.as_ref() })
+            permit(Operation::WithdrawOffer {
+                author: author.as_ref(),
+            })
         }
         ([schema::LOG], _, true) => permit(Operation::Post),
         ([schema::MEETINGS], _, true) => permit(Operation::ScheduleMeeting),
         ([schema::MEETINGS, _], "at" | "place" | "agenda" | "cancelled_at", false) => {
             let creator = entry_by("created_by");
-            permit(Operation::EditMeeting { creator: creator.as_ref() })
+            permit(Operation::EditMeeting {
+                creator: creator.as_ref(),
+            })
         }
         ([schema::MEETINGS, _, schema::RSVPS], _, false) => match key_member {
             Some(m) => permit(Operation::Rsvp { member: m }),

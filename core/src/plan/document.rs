@@ -15,8 +15,8 @@ use super::authority::{self, Authority, Operation, Rights};
 use super::ids::{CircleId, MemberId};
 use super::schema::{self, put_str, put_time, Node};
 use super::view::{Designation, Language, PlanStatus, PlanView, Relation};
-use crate::membership::Capability;
 use super::{read, rules};
+use crate::membership::Capability;
 use crate::time::Timestamp;
 use crate::{Error, Result};
 
@@ -272,7 +272,10 @@ impl CirclePlan {
         out.applied = keep.len();
         out.refused = refused.into_iter().collect();
         out.refused.extend(dropped.into_iter().map(|h| {
-            (h, Error::NotAllowed("the change builds on a change that was refused"))
+            (
+                h,
+                Error::NotAllowed("the change builds on a change that was refused"),
+            )
         }));
         Ok(out)
     }
@@ -295,9 +298,10 @@ impl CirclePlan {
                 if ready_hashes.contains(&change.hash()) {
                     return false; // the same change twice in one batch
                 }
-                let ok = change.deps().iter().all(|d| {
-                    !blocked(d) && (ready_hashes.contains(d) || self.has_change(d))
-                });
+                let ok = change
+                    .deps()
+                    .iter()
+                    .all(|d| !blocked(d) && (ready_hashes.contains(d) || self.has_change(d)));
                 if ok {
                     ready_hashes.insert(change.hash());
                     ready.push(i);
@@ -406,7 +410,9 @@ impl CirclePlan {
         if member.has("removed_at") {
             return Err(Error::NotAMember(by.clone()));
         }
-        let designation = member.str("designation").and_then(|d| Designation::parse(&d));
+        let designation = member
+            .str("designation")
+            .and_then(|d| Designation::parse(&d));
         let capability = match &self.authority {
             Authority::Log(capabilities) => *capabilities
                 .get(by)

@@ -1,8 +1,8 @@
 //! The smaller parts of the plan: safety conditions, standing offers, the log of
 //! updates and thanks, and meetings with RSVPs.
 
-use super::document::{obj, CirclePlan};
 use super::authority::Operation;
+use super::document::{obj, CirclePlan};
 use super::ids::{EntryId, MemberId};
 use super::rules;
 use super::schema::{self, put_str, put_time, Node};
@@ -185,7 +185,9 @@ impl CirclePlan {
             },
         )?;
         if update.at.is_some_and(|at| at <= now) {
-            return Err(Error::DatesOutOfOrder("a meeting must be moved to the future"));
+            return Err(Error::DatesOutOfOrder(
+                "a meeting must be moved to the future",
+            ));
         }
         let place = update
             .place
@@ -211,7 +213,12 @@ impl CirclePlan {
     }
 
     /// Calls a meeting off; it stays in the plan, marked as cancelled.
-    pub fn cancel_meeting(&mut self, by: &MemberId, meeting: &EntryId, now: Timestamp) -> Result<()> {
+    pub fn cancel_meeting(
+        &mut self,
+        by: &MemberId,
+        meeting: &EntryId,
+        now: Timestamp,
+    ) -> Result<()> {
         let creator = self.entry_author(schema::MEETINGS, meeting, "created_by")?;
         self.permit(
             by,

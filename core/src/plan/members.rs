@@ -5,10 +5,10 @@
 
 use automerge::{transaction::Transactable, ObjId, ReadDoc};
 
+use super::authority::Operation;
 use super::document::{obj, CirclePlan};
 use super::ids::MemberId;
 use super::schema::{self, put_str, put_time, Node};
-use super::authority::Operation;
 use super::view::{Designation, Relation};
 use super::{read, rules};
 use crate::time::Timestamp;

@@ -121,7 +121,11 @@ impl CircleTrust {
     /// The rights `device` wrote with when it cited membership head `head` (what the
     /// plan's rules judge its changes by): its member and that member's capability
     /// right after `head`. `None` when the device could not write there.
-    pub fn rights_at(&self, device: &DeviceId, head: &crate::membership::EntryHash) -> Option<Rights> {
+    pub fn rights_at(
+        &self,
+        device: &DeviceId,
+        head: &crate::membership::EntryHash,
+    ) -> Option<Rights> {
         let position = self.state.position_of(head)?;
         let record = self.state.device(device)?;
         Some(Rights {
@@ -230,7 +234,12 @@ pub struct Received {
 }
 
 impl Received {
-    fn new(cursor: u64, bytes: Vec<u8>, opened: OpenedEnvelope, trust: &CircleTrust) -> Result<Self> {
+    fn new(
+        cursor: u64,
+        bytes: Vec<u8>,
+        opened: OpenedEnvelope,
+        trust: &CircleTrust,
+    ) -> Result<Self> {
         let header = opened.header();
         // The envelope verified at this head, so the device had a capability there.
         let rights = trust
@@ -349,10 +358,15 @@ pub fn apply_received(plan: &mut CirclePlan, received: Vec<Received>) -> ApplyOu
                         outcome.applied_changes += checked.applied;
                         refused.extend(checked.refused);
                     }
-                    Err(e) => refused.extend(r.changes.iter().map(|c| (c.hash(), Error::Malformed {
-                        what: "plan change",
-                        detail: e.to_string(),
-                    }))),
+                    Err(e) => refused.extend(r.changes.iter().map(|c| {
+                        (
+                            c.hash(),
+                            Error::Malformed {
+                                what: "plan change",
+                                detail: e.to_string(),
+                            },
+                        )
+                    })),
                 }
             }
             refused
@@ -363,7 +377,9 @@ pub fn apply_received(plan: &mut CirclePlan, received: Vec<Received>) -> ApplyOu
             .iter()
             .find(|(hash, _)| r.changes.iter().any(|c| c.hash() == *hash));
         if let Some((_, why)) = refusal {
-            outcome.rejected.push((r.author, r.device_seq, why.to_string()));
+            outcome
+                .rejected
+                .push((r.author, r.device_seq, why.to_string()));
         } else if r.changes.iter().all(|c| plan.has_change(&c.hash())) {
             outcome.complete.push((r.author, r.device_seq));
         } else {
@@ -608,5 +624,7 @@ pub fn status(
     }
 }
 
+#[cfg(test)]
+mod tampered;
 #[cfg(test)]
 mod tests;
