@@ -60,14 +60,20 @@ pub enum Command {
     /// Meetings and RSVPs.
     #[command(subcommand)]
     Meeting(MeetingCmd),
-    /// Write the circle's plan: as a standard automerge file (the default, to copy to
-    /// another device), or readable as Markdown or a printable HTML page.
+    /// Write the circle's plan: as a standard automerge file (the default: an unsigned,
+    /// read-only interchange copy any automerge tool opens), as a signed bundle that
+    /// another device of the circle can merge (--signed), or readable as Markdown or a
+    /// printable HTML page.
     Export {
         /// File to write (the same as --out).
         file: Option<PathBuf>,
         /// automerge | md | html
         #[arg(long, default_value = "automerge", value_parser = ["automerge", "md", "html"])]
         format: String,
+        /// Write a signed bundle (the membership log and this device's signed changes)
+        /// for `kring merge` on another device of the same circle.
+        #[arg(long, conflicts_with_all = ["format", "lang"])]
+        signed: bool,
         /// Language of a md or html export: nl | en (default: the circle's language).
         #[arg(long)]
         lang: Option<String>,
@@ -87,7 +93,9 @@ pub enum Command {
         #[arg(long)]
         lang: Option<String>,
     },
-    /// Merge an automerge file of the same circle (from another device) into this one.
+    /// Merge a file from another device of the same circle: a signed bundle
+    /// (`kring export --signed`), checked as sync checks, or, for a circle imported
+    /// from a file, an automerge file.
     Merge { file: PathBuf },
     /// Play a whole circle, narrated, through a relay it starts on this computer:
     /// invites, the plan, offline claims, a conflict resolved, a member removed.

@@ -82,9 +82,24 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
         Command::Meeting(cmd) => meeting(ctx, cmd),
         Command::Export {
             file,
+            out,
+            signed: true,
+            ..
+        } => {
+            let file = file.or(out).ok_or_else(|| {
+                CliError::Usage("give a file to write the signed bundle to".into())
+            })?;
+            let circle = ctx.current()?.id;
+            write_file(&file, &ctx.device.export_signed(&circle)?)?;
+            println!("Wrote {} (signed).", file.display());
+            Ok(())
+        }
+        Command::Export {
+            file,
             format,
             lang,
             out,
+            signed: false,
         } => export(ctx, file.or(out), &format, lang.as_deref()),
         Command::Followup { lang } => {
             let lang: Language = parse(&lang)?;
@@ -104,6 +119,18 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
         }
         Command::Merge { file } => {
             let bytes = read_file(&file)?;
+            if kring_core::device::is_bundle(&bytes) {
+                let report = ctx.device.merge_signed(&bytes, ctx.now)?;
+                if let Some(circle) = &report.circle {
+                    ctx.set_current(circle)?;
+                }
+                return output(ctx, &report, || {
+                    format!(
+                        "Merged {} new change(s) from a signed bundle; {} refused.\n",
+                        report.applied_changes, report.rejected
+                    )
+                });
+            }
             let circle = ctx.current()?.id;
             let added = ctx.device.merge_bytes(&circle, &bytes)?;
             println!("Merged {added} new change(s).");

@@ -32,8 +32,11 @@ use crate::sync::engine::{self, CircleTrust, Standing, SyncStatus};
 use crate::time::Timestamp;
 use crate::{envelope, Error, Result};
 
+mod bundle;
 #[cfg(feature = "client")]
 mod net;
+mod receive;
+pub use bundle::{is_bundle, BundleReport, MAX_BUNDLE_BYTES};
 #[cfg(feature = "client")]
 pub use net::{SyncReport, WatchEvent};
 

@@ -619,18 +619,14 @@ impl<'a> Session<'a> {
                 if item.cursor <= page_result.cursor {
                     continue;
                 }
-                let author = envelope::read_header(&item.envelope.0).map(|h| h.author);
-                let cut_off = match author {
-                    Ok(author) => self.store.is_cut_off(&self.circle, &author)?,
-                    Err(_) => false,
-                };
-                let incoming = if cut_off {
-                    Incoming::Rejected(Error::NotAllowed(
-                        "this device sent a change the plan's rules refuse",
-                    ))
-                } else {
-                    engine::classify(item.envelope.0, item.cursor, &self.trust, &me, &heads)
-                };
+                let incoming = super::receive::classify(
+                    self.store,
+                    item.envelope.0,
+                    item.cursor,
+                    &self.trust,
+                    &me,
+                    &heads,
+                )?;
                 match incoming {
                     Incoming::Apply(received) => {
                         heads.insert(received.author, (received.device_seq, received.hash));
@@ -695,52 +691,16 @@ impl<'a> Session<'a> {
             }
             tx.record_own_echo(&circle, &me, echo, self.now)?;
         }
-        match tx.load(&circle, self.identity.actor_id()) {
-            Ok(mut plan) => {
-                if !page.received.is_empty() || !own_changes.is_empty() {
-                    let mut all = page.received;
-                    for waiting in tx.waiting_envelopes(&circle)? {
-                        match engine::reopen(&waiting, &self.trust) {
-                            Ok(received) => all.push(received),
-                            Err(_) => {
-                                tx.delete_waiting(&circle, &waiting.author, waiting.device_seq)?;
-                                self.report.rejected += 1;
-                            }
-                        }
-                    }
-                    if !own_changes.is_empty() {
-                        let rights = self
-                            .trust
-                            .rights_now(&me)
-                            .ok_or(Error::DeviceNotMember(me))?;
-                        let own = own_changes.into_iter().map(|c| (c, rights.clone()));
-                        plan.apply_checked(own.collect())?;
-                    }
-                    let outcome = engine::apply_received(&mut plan, all);
-                    for (author, seq) in &outcome.complete {
-                        tx.delete_waiting(&circle, author, *seq)?;
-                    }
-                    for (author, seq, why) in &outcome.rejected {
-                        tx.delete_waiting(&circle, author, *seq)?;
-                        tx.cut_off(&circle, author, why)?;
-                    }
-                    for waiting in &outcome.waiting {
-                        tx.put_waiting(&circle, waiting, self.now)?;
-                    }
-                    self.report.applied_changes += outcome.applied_changes;
-                    self.report.rejected += outcome.rejected.len();
-                    tx.save(&plan)?;
-                }
-            }
-            // A join still waiting for its plan: keep everything until the plan can
-            // be built from it.
-            Err(Error::UnknownCircle(_)) => {
-                for received in &page.received {
-                    tx.put_waiting(&circle, &received.waiting(), self.now)?;
-                }
-            }
-            Err(e) => return Err(e),
-        }
+        let outcome = super::receive::apply_envelopes(
+            &tx,
+            self.identity,
+            &self.trust,
+            page.received,
+            own_changes,
+            self.now,
+        )?;
+        self.report.applied_changes += outcome.applied_changes;
+        self.report.rejected += outcome.rejected.len();
         for (device, seq, hash) in &page.heads {
             tx.set_device_head(&circle, device, *seq, hash)?;
         }
