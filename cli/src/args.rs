@@ -192,10 +192,24 @@ pub enum MemberCmd {
         #[arg(long, default_value = "")]
         role: String,
     },
+    /// Everyone who can read the plan: name, role (owner, admin, member, reader),
+    /// marks and devices, readers included.
     List,
     /// Remove someone from the circle (their past contributions stay).
-    Remove {
+    Remove { member: String },
+    /// Make someone an admin, a member or a reader (through the membership log; only
+    /// the main person appoints admins).
+    Role {
         member: String,
+        #[arg(value_parser = ["admin", "member", "reader"])]
+        role: String,
+    },
+    /// Mark someone as the circle's professional or coordinator, or clear the mark
+    /// (the main person or an admin decides; professionals set safety conditions).
+    Mark {
+        member: String,
+        #[arg(value_parser = ["professional", "coordinator", "none"])]
+        mark: String,
     },
 }
 

@@ -23,6 +23,7 @@ use std::path::Path;
 
 use automerge::ActorId;
 
+use crate::followup::{self, Audience, CircleReport, CoordinatorOverview};
 use crate::identity::{DeviceId, DeviceIdentity, FileSecretStore, PublicDevice, SecretStore};
 use crate::invite::InviteToken;
 use crate::membership::{Capability, MembershipState};
@@ -35,10 +36,12 @@ use crate::{envelope, Error, Result};
 mod bundle;
 #[cfg(feature = "client")]
 mod net;
+mod people;
 mod receive;
 pub use bundle::{is_bundle, BundleReport, MAX_BUNDLE_BYTES};
 #[cfg(feature = "client")]
 pub use net::{SyncReport, WatchEvent};
+pub use people::Person;
 
 /// The name of the device's identity in its [`SecretStore`].
 pub const IDENTITY_SECRET: &str = "device";
@@ -173,6 +176,45 @@ impl Device {
     /// The member this device acts as in the circle.
     pub fn me(&self, circle: &CircleId) -> Result<MemberId> {
         Ok(self.store.circle(circle)?.me)
+    }
+
+    /// Whether this device's person follows the circle up (and so sees signals about
+    /// people) or is one of the circle (see [`Audience`]).
+    pub fn audience(&self, circle: &CircleId, view: &PlanView) -> Result<Audience> {
+        let me = self.me(circle)?;
+        let capability = self.trust(circle)?.and_then(|trust| {
+            trust
+                .state()
+                .member(&me)
+                .filter(|m| !m.is_removed())
+                .map(|m| m.capability())
+        });
+        Ok(Audience::of(view, &me, capability))
+    }
+
+    /// The follow-up of one circle, as this device's person may see it.
+    pub fn circle_report(&self, circle: &CircleId, now: Timestamp) -> Result<CircleReport> {
+        let view = self.view(circle)?;
+        let audience = self.audience(circle, &view)?;
+        Ok(followup::circle_report(&view, now).for_audience(audience))
+    }
+
+    /// The follow-up across every circle on this device, most urgent first, each as
+    /// this device's person may see it.
+    pub fn followup(&self, now: Timestamp) -> Result<CoordinatorOverview> {
+        let mut views = Vec::new();
+        let mut audiences = HashMap::new();
+        for stored in self.circles()? {
+            let view = self.view(&stored.id)?;
+            audiences.insert(stored.id.clone(), self.audience(&stored.id, &view)?);
+            views.push(view);
+        }
+        Ok(followup::overview_for(&views, now, |plan| {
+            audiences
+                .get(&plan.circle.id)
+                .copied()
+                .unwrap_or(Audience::Circle)
+        }))
     }
 
     /// The circle's validated membership log with this device's keys; `None` for a

@@ -12,6 +12,7 @@ use crate::envelope::{self, EnvelopeHash};
 use crate::error::{Error, Result};
 use crate::identity::{DeviceId, DeviceIdentity};
 use crate::invite::InviteToken;
+use crate::membership::Capability;
 use crate::plan::rules::{required_text, MAX_NAME_CHARS};
 use crate::plan::{CircleId, CirclePlan, MemberId, NewMember, Relation};
 use crate::store::{OwnEnvelope, Store, SyncRecord};
@@ -248,6 +249,9 @@ impl Device {
             .is_some_and(|record| !record.is_removed());
         let me = self.me(circle)?;
         let mut scratch = self.plan(circle)?;
+        if let Some(trust) = &trust {
+            scratch.set_authority(trust.authority());
+        }
         let in_plan = match scratch.remove_member(&me, member, now) {
             Ok(()) => true,
             Err(Error::UnknownMember(_)) if in_log => false,
@@ -276,6 +280,34 @@ impl Device {
             let _ = self.sync(circle, now);
         }
         Ok(())
+    }
+
+    /// Makes `member` an admin, a member or a reader (the owner's decision; the
+    /// membership validator refuses anyone else, and the owner's own capability never
+    /// changes). Online: syncs first so the write cutoffs of a member who becomes a
+    /// reader keep everything they wrote before.
+    pub fn set_capability(
+        &mut self,
+        circle: &CircleId,
+        member: &MemberId,
+        capability: Capability,
+        now: Timestamp,
+    ) -> Result<()> {
+        let Device {
+            store,
+            identity,
+            net,
+            ..
+        } = self;
+        net.runtime.block_on(async {
+            let mut session = Session::open(store, identity, &net.clock, circle, now)?;
+            session.run().await?;
+            session
+                .append_entry("change of role", |state, identity, _, last_seqs, now| {
+                    state.set_capability(identity, member, capability, last_seqs, now)
+                })
+                .await
+        })
     }
 
     /// Keeps `circles` (all on one relay) in sync until `stop` is set: a catch-up
@@ -765,16 +797,35 @@ impl<'a> Session<'a> {
         Ok(true)
     }
 
-    /// Appends the removal of `member` (after a full sync, so the cutoffs are right),
-    /// rebuilding it on the new head if another entry came first.
+    /// Appends the removal of `member` (after a full sync, so the cutoffs are right).
     async fn remove(&mut self, member: &MemberId) -> Result<()> {
+        self.append_entry("removal", |state, identity, keys, last_seqs, now| {
+            state.remove_member(identity, keys, member, last_seqs, now)
+        })
+        .await
+    }
+
+    /// Appends the entry `build` makes from the current log (after a full sync, so
+    /// write cutoffs are right), rebuilding it on the new head if another entry came
+    /// first. `what` names it for the error when the log keeps moving.
+    async fn append_entry(
+        &mut self,
+        what: &str,
+        build: impl Fn(
+            &crate::membership::MembershipState,
+            &DeviceIdentity,
+            &crate::keyring::Keyring,
+            &crate::membership::build::LastSeqs,
+            Timestamp,
+        ) -> Result<crate::membership::SignedEntry>,
+    ) -> Result<()> {
         for _ in 0..MAX_REFRESHES {
             require_writer(&self.trust, &self.me())?;
             let last_seqs = engine::last_seqs(&self.store.device_heads(&self.circle)?);
-            let entry = self.trust.state().remove_member(
+            let entry = build(
+                self.trust.state(),
                 self.identity,
                 self.trust.keys(),
-                member,
                 &last_seqs,
                 self.now,
             )?;
@@ -797,9 +848,9 @@ impl<'a> Session<'a> {
                 Err(e) => return Err(e),
             }
         }
-        Err(Error::Network(
-            "the membership log kept moving; try the removal again".into(),
-        ))
+        Err(Error::Network(format!(
+            "the membership log kept moving; try the {what} again"
+        )))
     }
 }
 

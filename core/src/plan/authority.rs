@@ -232,7 +232,8 @@ pub fn permit(who: &Rights, op: Operation<'_>, main_person: &MemberId) -> Result
 }
 
 /// The earliest time a claim written on top of `deps` may carry: no earlier than the
-/// newest change its author had seen. A device whose clock is set back therefore
+/// newest change its author had seen (and, by [`after_claims`], after every claim on
+/// the same task it saw). A device whose clock is set back therefore
 /// cannot rank its claim before changes it already knew about (see
 /// `docs/permissions.md`, "Fair claims").
 pub fn earliest_claim_time(doc: &Automerge, deps: &[ChangeHash]) -> Timestamp {
@@ -243,6 +244,16 @@ pub fn earliest_claim_time(doc: &Automerge, deps: &[ChangeHash]) -> Timestamp {
         .max()
         .unwrap_or(0);
     Timestamp(newest_secs.saturating_mul(1000))
+}
+
+/// The earliest time a new claim may carry on a task whose other claims (as its
+/// author saw them) are `seen`: strictly after each of them, so a claim never ranks
+/// before one its author already knew about.
+pub fn after_claims(seen: Vec<(MemberId, Timestamp)>) -> Timestamp {
+    seen.into_iter()
+        .map(|(_, at)| at.plus_millis(1))
+        .max()
+        .unwrap_or(Timestamp(i64::MIN))
 }
 
 /// Judges one change already in `doc` (applied, so every object it names can be
@@ -375,6 +386,22 @@ impl At<'_> {
         Designation::parse(&self.str(&record, "designation")?)
     }
 
+    /// The claims of a task's `claims` map, except `except`'s own.
+    fn claims(&self, claims: &ObjId, except: &MemberId) -> Vec<(MemberId, Timestamp)> {
+        self.doc
+            .map_range_at(claims, .., self.heads)
+            .filter_map(|item| {
+                let at = match item.value {
+                    automerge::ValueRef::Scalar(automerge::ScalarValueRef::Timestamp(t)) => t,
+                    automerge::ValueRef::Scalar(automerge::ScalarValueRef::Int(t)) => t,
+                    _ => return None,
+                };
+                Some((MemberId::parse(&item.key).ok()?, Timestamp(at)))
+            })
+            .filter(|(m, _)| m != except)
+            .collect()
+    }
+
     /// Whether `member` holds a winning place on the task `task` (or checks it).
     fn doing_task(&self, task: &ObjId, member: &MemberId) -> bool {
         if self.member(task, "checker").as_ref() == Some(member) {
@@ -388,19 +415,9 @@ impl At<'_> {
         let Some(claims) = self.map(task, schema::CLAIMS) else {
             return false;
         };
-        let claims: Vec<(MemberId, Timestamp)> = self
-            .doc
-            .map_range_at(&claims, .., self.heads)
-            .filter_map(|item| {
-                let at = match item.value {
-                    automerge::ValueRef::Scalar(automerge::ScalarValueRef::Timestamp(t)) => t,
-                    automerge::ValueRef::Scalar(automerge::ScalarValueRef::Int(t)) => t,
-                    _ => return None,
-                };
-                Some((MemberId::parse(&item.key).ok()?, Timestamp(at)))
-            })
-            .collect();
-        super::read::ranked_claims(claims, slots)
+        // Nobody's id is all zeros, so this keeps every claim.
+        let nobody = MemberId::parse(&"0".repeat(32)).unwrap_or_else(|_| member.clone());
+        super::read::ranked_claims(self.claims(&claims, &nobody), slots)
             .iter()
             .any(|c| c.winner && &c.member == member)
     }

@@ -129,12 +129,22 @@ fn write_schedule<T: Transactable>(tx: &mut T, task: &ObjId, schedule: &Schedule
 }
 
 impl CirclePlan {
+    /// Members removed from the circle, with when (their open claims no longer count).
+    fn removed_members(&self) -> Result<std::collections::HashMap<MemberId, Timestamp>> {
+        let members = self.snapshot(&[schema::MEMBERS])?;
+        Ok(Node::new(&members)
+            .child_maps()
+            .into_iter()
+            .filter_map(|(k, m)| Some((MemberId::parse(k).ok()?, m.time("removed_at")?)))
+            .collect())
+    }
+
     /// The current state of one task (cheap: reads only that task).
     pub fn task(&self, id: &TaskId) -> Result<TaskView> {
         let task = self
             .snapshot(&[schema::TASKS, id.as_str()])
             .map_err(|_| Error::UnknownTask(id.clone()))?;
-        read::task_view(id.as_str(), &Node::new(&task))
+        read::task_view(id.as_str(), &Node::new(&task), &self.removed_members()?)
             .ok_or_else(|| Error::UnknownTask(id.clone()))
     }
 
@@ -241,8 +251,9 @@ impl CirclePlan {
     /// replica*; concurrent offline claims can still overbook it (see module docs).
     ///
     /// The claim is dated `now`, but never earlier than the newest change this device
-    /// has seen: a clock that is set back cannot put it ahead of claims it knew of
-    /// (every replica refuses a claim dated earlier; `docs/permissions.md`).
+    /// has seen, and after every claim on the task it sees: a clock that is set back
+    /// cannot put it ahead of claims it knew of (every replica refuses a claim dated
+    /// earlier; `docs/permissions.md`, "Fair claims").
     pub fn claim_task(&mut self, by: &MemberId, id: &TaskId, now: Timestamp) -> Result<()> {
         self.permit(by, Operation::Claim { member: by })?;
         let task = self.task(id)?;
@@ -256,7 +267,17 @@ impl CirclePlan {
                 slots: task.slots,
             });
         }
-        let at = now.max(self.earliest_claim_time());
+        // Every claim in the document, also those of removed members the view hides:
+        // the rule is judged on the document.
+        let claims = self.snapshot(&[schema::TASKS, id.as_str(), schema::CLAIMS])?;
+        let seen = Node::new(&claims)
+            .times()
+            .into_iter()
+            .filter_map(|(m, at)| Some((MemberId::parse(m).ok()?, at)))
+            .collect();
+        let at = now
+            .max(self.earliest_claim_time())
+            .max(super::authority::after_claims(seen));
         self.change(now, |tx| {
             let claims = obj(tx, &[schema::TASKS, id.as_str(), schema::CLAIMS])?;
             put_time(tx, &claims, by.as_str(), at)

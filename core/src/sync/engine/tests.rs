@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::*;
 use crate::envelope::seal;
 use crate::membership::Capability;
-use crate::plan::{Language, MemberId, NewCircle, NewMember, Relation};
+use crate::plan::{Language, NewCircle, NewMember, Relation};
 use crate::store::SyncRecord;
 use crate::testkit::{change_by, Person, TestCircle};
 
