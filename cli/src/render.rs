@@ -119,7 +119,7 @@ pub fn people(people: &[Person], me: &MemberId) -> String {
         if p.removed {
             name.push_str(" (removed from the circle)");
         }
-        let devices: Vec<String> = p.devices.iter().map(|d| short_device(d)).collect();
+        let devices: Vec<String> = p.devices.iter().map(short_device).collect();
         t.add_row(vec![
             p.id.short().to_owned(),
             name,
