@@ -270,6 +270,35 @@ pub enum TaskCmd {
     Cancel {
         task: String,
     },
+    /// Open a cancelled task again.
+    Reopen {
+        task: String,
+    },
+    /// Change a task: only what is given changes (who made it, the main person or an
+    /// admin may).
+    Edit {
+        task: String,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        notes: Option<String>,
+        #[arg(long)]
+        category: Option<String>,
+        #[arg(long)]
+        slots: Option<u32>,
+        /// Who checks it is done (name or id).
+        #[arg(long, conflicts_with = "no_checker")]
+        checker: Option<String>,
+        /// Nobody checks it any more.
+        #[arg(long)]
+        no_checker: bool,
+        /// A new date or schedule (replaces the current one).
+        #[command(flatten)]
+        schedule: ScheduleArgs,
+        /// The task has no date any more.
+        #[arg(long, conflicts_with_all = ["due", "weekly_from"])]
+        no_date: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -286,8 +315,15 @@ pub enum PlanCmd {
     Status { status: String },
     /// Say you agree with the plan.
     Approve,
-    /// Set the next evaluation date.
+    /// Set the next evaluation date (`none` clears it).
     ReviewDate { date: String },
+    /// Take a concern, goal or "if it goes differently" line out of the plan.
+    Remove {
+        #[arg(value_parser = ["concern", "goal", "contingency"])]
+        list: String,
+        /// The line's id (prefix), as `kring show --json` lists it.
+        id: String,
+    },
     /// Record an evaluation that took place today.
     Review {
         summary: String,
@@ -328,4 +364,16 @@ pub enum MeetingCmd {
     },
     /// Answer yes, no or maybe.
     Rsvp { meeting: String, answer: String },
+    /// Move a meeting or change its place or agenda.
+    Edit {
+        meeting: String,
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long)]
+        place: Option<String>,
+        #[arg(long)]
+        agenda: Option<String>,
+    },
+    /// Call a meeting off.
+    Cancel { meeting: String },
 }

@@ -7,8 +7,9 @@ use kring_core::export::{export_plan, ExportFormat};
 use kring_core::followup::my_week;
 use kring_core::membership::Capability;
 use kring_core::plan::{
-    CircleId, CirclePlan, Designation, Language, LogKind, MemberId, NewMember, NewTask, OwnerKind,
-    PlanList, PlanStatus, PlanView, Relation, Rsvp, Schedule, TaskCategory,
+    CircleId, CirclePlan, Designation, Language, LogKind, MeetingUpdate, MemberId, NewMember,
+    NewTask, OwnerKind, PlanList, PlanStatus, PlanView, Relation, Rsvp, Schedule, TaskCategory,
+    TaskUpdate,
 };
 use serde::Serialize;
 
@@ -461,6 +462,52 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
             say!("Cancelled.");
             Ok(())
         }
+        TaskCmd::Reopen { task } => {
+            mutate(ctx, |c, now| {
+                let id = context::task(&c.plan.view(), &task)?;
+                Ok(c.plan.reopen_task(c.me, &id, now)?)
+            })?;
+            say!("Open again.");
+            Ok(())
+        }
+        TaskCmd::Edit {
+            task,
+            title,
+            notes,
+            category,
+            slots,
+            checker,
+            no_checker,
+            schedule: s,
+            no_date,
+        } => {
+            let category = category.as_deref().map(parse::<TaskCategory>).transpose()?;
+            let schedule = match (no_date, s.due.is_some() || s.weekly_from.is_some()) {
+                (true, _) => Some(Schedule::Unscheduled),
+                (false, true) => Some(schedule(&s)?),
+                (false, false) => None,
+            };
+            mutate(ctx, |c, now| {
+                let view = c.plan.view();
+                let id = context::task(&view, &task)?;
+                let checker = match (&checker, no_checker) {
+                    (Some(name), _) => Some(Some(context::member(&view, name)?)),
+                    (None, true) => Some(None),
+                    (None, false) => None,
+                };
+                let update = TaskUpdate {
+                    title,
+                    notes,
+                    category,
+                    schedule,
+                    slots,
+                    checker,
+                };
+                Ok(c.plan.update_task(c.me, &id, update, now)?)
+            })?;
+            say!("Saved.");
+            Ok(())
+        }
     }
 }
 
@@ -493,11 +540,34 @@ fn plan(ctx: &mut Context, cmd: PlanCmd) -> CliResult {
             Ok(())
         }
         PlanCmd::ReviewDate { date } => {
-            let at = dates::parse(&date)?;
+            let at = match date.trim() {
+                "none" => None,
+                date => Some(dates::parse(date)?),
+            };
+            mutate(ctx, |c, now| Ok(c.plan.set_next_review(c.me, at, now)?))?;
+            match at {
+                Some(at) => say!("Next evaluation: {}.", dates::format(at)),
+                None => say!("No evaluation date planned."),
+            }
+            Ok(())
+        }
+        PlanCmd::Remove { list, id } => {
+            let list = match list.as_str() {
+                "concern" => PlanList::Concerns,
+                "goal" => PlanList::Goals,
+                _ => PlanList::Contingencies,
+            };
             mutate(ctx, |c, now| {
-                Ok(c.plan.set_next_review(c.me, Some(at), now)?)
+                let view = c.plan.view();
+                let items = match list {
+                    PlanList::Concerns => &view.plan.concerns,
+                    PlanList::Goals => &view.plan.goals,
+                    PlanList::Contingencies => &view.plan.contingencies,
+                };
+                let entry = context::entry(items.iter().map(|i| &i.id), &id, "line")?;
+                Ok(c.plan.remove_from_list(c.me, list, &entry, now)?)
             })?;
-            say!("Next evaluation: {}.", dates::format(at));
+            say!("Removed.");
             Ok(())
         }
         PlanCmd::Review { summary, next } => {
@@ -561,6 +631,29 @@ fn meeting(ctx: &mut Context, cmd: MeetingCmd) -> CliResult {
                 Ok(c.plan.schedule_meeting(c.me, at, &place, &agenda, now)?)
             })?;
             say!("Meeting {} planned for {}.", id.short(), dates::format(at));
+        }
+        MeetingCmd::Edit {
+            meeting,
+            at,
+            place,
+            agenda,
+        } => {
+            let at = at.as_deref().map(dates::parse).transpose()?;
+            mutate(ctx, |c, now| {
+                let view = c.plan.view();
+                let id = context::entry(view.meetings.iter().map(|x| &x.id), &meeting, "meeting")?;
+                let update = MeetingUpdate { at, place, agenda };
+                Ok(c.plan.update_meeting(c.me, &id, update, now)?)
+            })?;
+            say!("Saved.");
+        }
+        MeetingCmd::Cancel { meeting } => {
+            mutate(ctx, |c, now| {
+                let view = c.plan.view();
+                let id = context::entry(view.meetings.iter().map(|x| &x.id), &meeting, "meeting")?;
+                Ok(c.plan.cancel_meeting(c.me, &id, now)?)
+            })?;
+            say!("The meeting is called off.");
         }
         MeetingCmd::Rsvp { meeting, answer } => {
             let answer: Rsvp = parse(&answer)?;

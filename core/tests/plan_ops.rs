@@ -1161,7 +1161,7 @@ fn add_task_errors() {
                 matches!(
                     e,
                     Error::InvalidValue {
-                        field: "every_weeks",
+                        field: "every how many weeks",
                         ..
                     }
                 )
@@ -1176,7 +1176,7 @@ fn add_task_errors() {
                 matches!(
                     e,
                     Error::InvalidValue {
-                        field: "every_weeks",
+                        field: "every how many weeks",
                         ..
                     }
                 )
@@ -1362,7 +1362,7 @@ fn update_task_errors() {
             ..TaskUpdate::default()
         }),
         Error::InvalidValue {
-            field: "every_weeks",
+            field: "every how many weeks",
             ..
         }
     );
@@ -2325,7 +2325,7 @@ fn schedule_validation_boundaries() {
     for every_weeks in [0, MAX_EVERY_WEEKS + 1] {
         let err = weekly(NOW, every_weeks, None).validate().unwrap_err();
         assert!(
-            matches!(&err, Error::InvalidValue { field: "every_weeks", value, .. }
+            matches!(&err, Error::InvalidValue { field: "every how many weeks", value, .. }
                 if *value == every_weeks.to_string()),
             "{err:?}"
         );

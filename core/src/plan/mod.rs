@@ -21,6 +21,7 @@ pub mod view;
 pub use agreements::PlanList;
 pub use authority::{Authority, Operation, Rights};
 pub use document::{Checked, CirclePlan, NewCircle};
+pub use entries::MeetingUpdate;
 pub use ids::{CircleId, EntryId, MemberId, TaskId};
 pub use members::NewMember;
 pub use tasks::{NewTask, TaskUpdate};

@@ -68,9 +68,9 @@ impl Schedule {
         {
             if every_weeks == 0 || every_weeks > rules::MAX_EVERY_WEEKS {
                 return Err(Error::InvalidValue {
-                    field: "every_weeks",
+                    field: "every how many weeks",
                     value: every_weeks.to_string(),
-                    expected: format!("1..={}", rules::MAX_EVERY_WEEKS),
+                    expected: format!("a number from 1 to {}", rules::MAX_EVERY_WEEKS),
                 });
             }
             if until.is_some_and(|until| until < first_at) {
