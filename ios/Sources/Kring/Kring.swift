@@ -636,6 +636,8 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
     
     func approvePlan() throws 
     
+    func cancelMeeting(meetingId: EntryId) throws 
+    
     func cancelTask(taskId: TaskId) throws 
     
     func circleId()  -> CircleId
@@ -651,6 +653,12 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
      * Marks the task (for recurring tasks: `occurrence`, default the latest one) done.
      */
     func completeTask(taskId: TaskId, occurrence: Timestamp?, note: String) throws  -> EntryId
+    
+    /**
+     * Marks a member as professional or coordinator (`null` clears it): the main
+     * person's or an admin's decision. Professionals set safety conditions.
+     */
+    func designate(memberId: MemberId, designation: Designation?) throws 
     
     /**
      * The whole plan in the standard automerge format: the offline exchange format
@@ -699,9 +707,17 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
      */
     func removeObserver(observerId: UInt64) throws  -> Bool
     
+    func reopenTask(taskId: TaskId) throws 
+    
     func rsvp(meetingId: EntryId, answer: Rsvp) throws 
     
     func scheduleMeeting(at: Timestamp, place: String, agenda: String) throws  -> EntryId
+    
+    /**
+     * Makes a member an admin, a member or a reader, through the membership log at
+     * the relay (only the main person appoints admins).
+     */
+    func setCapability(memberId: MemberId, capability: Capability) async throws 
     
     func setCondition(text: String) throws  -> EntryId
     
@@ -745,6 +761,11 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
     func task(taskId: TaskId) throws  -> TaskView
     
     func unclaimTask(taskId: TaskId) throws 
+    
+    /**
+     * `null`/`nil` leaves a field as it is.
+     */
+    func updateMeeting(meetingId: EntryId, at: Timestamp?, place: String?, agenda: String?) throws 
     
     /**
      * `null`/`nil` leaves a field as it is.
@@ -895,6 +916,15 @@ open func approvePlan()throws   {try rustCallWithError(FfiConverterTypeKringErro
 }
 }
     
+open func cancelMeeting(meetingId: EntryId)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_cancel_meeting(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEntryId_lower(meetingId),uniffiCallStatus
+    )
+}
+}
+    
 open func cancelTask(taskId: TaskId)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
         uniffiCallStatus in
     uniffi_kring_ffi_fn_method_circlehandle_cancel_task(
@@ -940,6 +970,20 @@ open func completeTask(taskId: TaskId, occurrence: Timestamp?, note: String)thro
         FfiConverterString.lower(note),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Marks a member as professional or coordinator (`null` clears it): the main
+     * person's or an admin's decision. Professionals set safety conditions.
+     */
+open func designate(memberId: MemberId, designation: Designation?)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_designate(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeMemberId_lower(memberId),
+        FfiConverterOptionTypeDesignation.lower(designation),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -1068,6 +1112,15 @@ open func removeObserver(observerId: UInt64)throws  -> Bool  {
 })
 }
     
+open func reopenTask(taskId: TaskId)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_reopen_task(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTaskId_lower(taskId),uniffiCallStatus
+    )
+}
+}
+    
 open func rsvp(meetingId: EntryId, answer: Rsvp)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
         uniffiCallStatus in
     uniffi_kring_ffi_fn_method_circlehandle_rsvp(
@@ -1088,6 +1141,26 @@ open func scheduleMeeting(at: Timestamp, place: String, agenda: String)throws  -
         FfiConverterString.lower(agenda),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Makes a member an admin, a member or a reader, through the membership log at
+     * the relay (only the main person appoints admins).
+     */
+open func setCapability(memberId: MemberId, capability: Capability)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kring_ffi_fn_method_circlehandle_set_capability(
+                        self.uniffiCloneHandle(),FfiConverterTypeMemberId_lower(memberId),FfiConverterTypeCapability_lower(capability)
+                )
+            },
+            pollFunc: ffi_kring_ffi_rust_future_poll_void,
+            completeFunc: ffi_kring_ffi_rust_future_complete_void,
+            freeFunc: ffi_kring_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeKringError_lift
+        )
 }
     
 open func setCondition(text: String)throws  -> EntryId  {
@@ -1208,6 +1281,21 @@ open func unclaimTask(taskId: TaskId)throws   {try rustCallWithError(FfiConverte
     uniffi_kring_ffi_fn_method_circlehandle_unclaim_task(
             self.uniffiCloneHandle(),
         FfiConverterTypeTaskId_lower(taskId),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * `null`/`nil` leaves a field as it is.
+     */
+open func updateMeeting(meetingId: EntryId, at: Timestamp?, place: String?, agenda: String?)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_update_meeting(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEntryId_lower(meetingId),
+        FfiConverterOptionTypeTimestamp.lower(at),
+        FfiConverterOptionString.lower(place),
+        FfiConverterOptionString.lower(agenda),uniffiCallStatus
     )
 }
 }
@@ -2803,16 +2891,18 @@ public struct MeetingView: Equatable, Hashable {
     public let place: String
     public let agenda: String
     public let createdBy: MemberId
+    public let cancelledAt: Timestamp?
     public let rsvps: [RsvpView]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: EntryId, at: Timestamp, place: String, agenda: String, createdBy: MemberId, rsvps: [RsvpView]) {
+    public init(id: EntryId, at: Timestamp, place: String, agenda: String, createdBy: MemberId, cancelledAt: Timestamp?, rsvps: [RsvpView]) {
         self.id = id
         self.at = at
         self.place = place
         self.agenda = agenda
         self.createdBy = createdBy
+        self.cancelledAt = cancelledAt
         self.rsvps = rsvps
     }
 
@@ -2837,6 +2927,7 @@ public struct FfiConverterTypeMeetingView: FfiConverterRustBuffer {
                 place: FfiConverterString.read(from: &buf), 
                 agenda: FfiConverterString.read(from: &buf), 
                 createdBy: FfiConverterTypeMemberId.read(from: &buf), 
+                cancelledAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
                 rsvps: FfiConverterSequenceTypeRsvpView.read(from: &buf)
         )
     }
@@ -2847,6 +2938,7 @@ public struct FfiConverterTypeMeetingView: FfiConverterRustBuffer {
         FfiConverterString.write(value.place, into: &buf)
         FfiConverterString.write(value.agenda, into: &buf)
         FfiConverterTypeMemberId.write(value.createdBy, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.cancelledAt, into: &buf)
         FfiConverterSequenceTypeRsvpView.write(value.rsvps, into: &buf)
     }
 }
@@ -2872,16 +2964,18 @@ public struct MemberView: Equatable, Hashable {
     public let displayName: String
     public let relation: Relation
     public let roleLabel: String
+    public let designation: Designation?
     public let joinedAt: Timestamp
     public let removedAt: Timestamp?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: MemberId, displayName: String, relation: Relation, roleLabel: String, joinedAt: Timestamp, removedAt: Timestamp?) {
+    public init(id: MemberId, displayName: String, relation: Relation, roleLabel: String, designation: Designation?, joinedAt: Timestamp, removedAt: Timestamp?) {
         self.id = id
         self.displayName = displayName
         self.relation = relation
         self.roleLabel = roleLabel
+        self.designation = designation
         self.joinedAt = joinedAt
         self.removedAt = removedAt
     }
@@ -2906,6 +3000,7 @@ public struct FfiConverterTypeMemberView: FfiConverterRustBuffer {
                 displayName: FfiConverterString.read(from: &buf), 
                 relation: FfiConverterTypeRelation.read(from: &buf), 
                 roleLabel: FfiConverterString.read(from: &buf), 
+                designation: FfiConverterOptionTypeDesignation.read(from: &buf), 
                 joinedAt: FfiConverterTypeTimestamp.read(from: &buf), 
                 removedAt: FfiConverterOptionTypeTimestamp.read(from: &buf)
         )
@@ -2916,6 +3011,7 @@ public struct FfiConverterTypeMemberView: FfiConverterRustBuffer {
         FfiConverterString.write(value.displayName, into: &buf)
         FfiConverterTypeRelation.write(value.relation, into: &buf)
         FfiConverterString.write(value.roleLabel, into: &buf)
+        FfiConverterOptionTypeDesignation.write(value.designation, into: &buf)
         FfiConverterTypeTimestamp.write(value.joinedAt, into: &buf)
         FfiConverterOptionTypeTimestamp.write(value.removedAt, into: &buf)
     }
@@ -4357,6 +4453,75 @@ public func FfiConverterTypeConnectivity_lift(_ buf: RustBuffer) throws -> Conne
 #endif
 public func FfiConverterTypeConnectivity_lower(_ value: Connectivity) -> RustBuffer {
     return FfiConverterTypeConnectivity.lower(value)
+}
+
+
+
+/**
+ * A role the main person or an admin records (professionals set safety conditions).
+ */
+
+public enum Designation: Equatable, Hashable {
+    
+    case professional
+    case coordinator
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Designation: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDesignation: FfiConverterRustBuffer {
+    typealias SwiftType = Designation
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Designation {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .professional
+        
+        case 2: return .coordinator
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Designation, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .professional:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .coordinator:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDesignation_lift(_ buf: RustBuffer) throws -> Designation {
+    return try FfiConverterTypeDesignation.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDesignation_lower(_ value: Designation) -> RustBuffer {
+    return FfiConverterTypeDesignation.lower(value)
 }
 
 
@@ -5840,6 +6005,30 @@ fileprivate struct FfiConverterOptionTypeSyncReport: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeDesignation: FfiConverterRustBuffer {
+    typealias SwiftType = Designation?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDesignation.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDesignation.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeSchedule: FfiConverterRustBuffer {
     typealias SwiftType = Schedule?
 
@@ -6641,6 +6830,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_circlehandle_approve_plan() != 21050) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_cancel_meeting() != 53653) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kring_ffi_checksum_method_circlehandle_cancel_task() != 56025) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6651,6 +6843,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_complete_task() != 57085) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_designate() != 56348) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_export() != 9438) {
@@ -6680,10 +6875,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_circlehandle_remove_observer() != 60688) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_reopen_task() != 35192) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kring_ffi_checksum_method_circlehandle_rsvp() != 61435) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_schedule_meeting() != 34297) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_set_capability() != 45751) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_set_condition() != 37698) {
@@ -6714,6 +6915,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_unclaim_task() != 56066) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_update_meeting() != 21374) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_update_member() != 30632) {
