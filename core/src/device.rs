@@ -27,6 +27,7 @@ use crate::followup::{self, Audience, CircleReport, CoordinatorOverview};
 use crate::identity::{DeviceId, DeviceIdentity, FileSecretStore, PublicDevice, SecretStore};
 use crate::invite::InviteToken;
 use crate::membership::{Capability, MembershipState};
+use crate::plan::recurrence::DEFAULT_ZONE;
 use crate::plan::{CircleId, CirclePlan, Language, MemberId, NewCircle, PlanView};
 use crate::store::{CircleVersion, Store, StoreTx, StoredCircle, SyncRecord};
 use crate::sync::engine::{self, CircleTrust, Standing, SyncStatus};
@@ -233,7 +234,8 @@ impl Device {
     /// Founds a circle with this device's person as its main person: the genesis of
     /// the membership log (which names the circle) and the plan, stored together with
     /// the plan's first envelope in the outbox. Works offline; the first sync
-    /// registers the circle at `relay_url` (which can also be set later).
+    /// registers the circle at `relay_url` (which can also be set later). The circle
+    /// lives in [`DEFAULT_ZONE`] (see [`Device::create_circle_in_zone`]).
     pub fn create_circle(
         &mut self,
         name: &str,
@@ -242,13 +244,27 @@ impl Device {
         relay_url: Option<&str>,
         now: Timestamp,
     ) -> Result<CircleId> {
+        self.create_circle_in_zone(name, language, my_name, relay_url, DEFAULT_ZONE, now)
+    }
+
+    /// [`Device::create_circle`] in the IANA time zone `zone` (the creating device's
+    /// own, say), in which every date of the plan is read and shown.
+    pub fn create_circle_in_zone(
+        &mut self,
+        name: &str,
+        language: Language,
+        my_name: &str,
+        relay_url: Option<&str>,
+        zone: &str,
+        now: Timestamp,
+    ) -> Result<CircleId> {
         let relay = relay_url.map(normalize_relay).transpose()?;
         let owner = MemberId::random();
         let (genesis, _) = MembershipState::create_circle(&self.identity, owner.clone(), now)?;
         let circle = genesis
             .founded_circle()
             .ok_or_else(|| Error::MalformedDocument("genesis names no circle".into()))?;
-        let plan = CirclePlan::create_with_main_person(
+        let mut plan = CirclePlan::create_with_main_person(
             self.actor(),
             circle.clone(),
             owner.clone(),
@@ -259,6 +275,7 @@ impl Device {
             },
             now,
         )?;
+        plan.set_timezone(&owner, zone, now)?;
         let log = [genesis.as_bytes().to_vec()];
         let trust = CircleTrust::from_log(&self.identity, &log)?;
         let tx = self.store.begin()?;

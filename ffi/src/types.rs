@@ -15,6 +15,7 @@
 //! defined here; they hold no rules of their own, only what core computes.
 
 use kring_core::membership::Capability;
+use kring_core::plan::recurrence::{Moved, Recurrence};
 use kring_core::plan::{
     Approval, CircleId, CircleInfo, Claim, Completion, ConditionView, Designation, EntryId,
     Language, LogEntry, LogKind, MeetingView, MemberId, MemberView, NewTask, OfferView, OwnerKind,
@@ -159,6 +160,24 @@ pub enum Schedule {
         every_weeks: u32,
         until: Option<Timestamp>,
     },
+    Repeat(Recurrence),
+}
+
+/// A task's dates in the circle's own time: a start (`2027-03-17T17:00`, or a date for
+/// all day) and an RFC 5545 rule, with skipped and moved occurrences.
+#[uniffi::remote(Record)]
+pub struct Recurrence {
+    pub start: String,
+    pub rule: Option<String>,
+    pub skipped: Vec<String>,
+    pub moved: Vec<Moved>,
+    pub zone: String,
+}
+
+#[uniffi::remote(Record)]
+pub struct Moved {
+    pub from: String,
+    pub to: String,
 }
 
 // ---- the read model ----------------------------------------------------------------
@@ -168,6 +187,7 @@ pub struct CircleInfo {
     pub id: CircleId,
     pub name: String,
     pub language: Language,
+    pub timezone: String,
     pub main_person: MemberId,
     pub created_at: Timestamp,
 }

@@ -292,10 +292,11 @@ pub(crate) fn more_needed(lang: Language, n: u32) -> String {
 
 /// When a task happens, in words: "Als het nodig is", "Elke dinsdag om 10.00 uur,
 /// vanaf 14 mei 2024", "Om de 2 weken op dinsdag …".
-pub(crate) fn schedule_phrase(lang: Language, schedule: &Schedule) -> String {
+pub fn schedule_phrase(lang: Language, schedule: &Schedule) -> String {
     match *schedule {
         Schedule::Unscheduled => pick(lang, "Als het nodig is", "When needed").to_owned(),
         Schedule::Due { at } => capitalize(&format_date_time(lang, at)),
+        Schedule::Repeat(ref r) => capitalize(&repeat_phrase(lang, r)),
         Schedule::Weekly {
             first_at,
             every_weeks,
@@ -324,6 +325,85 @@ pub(crate) fn schedule_phrase(lang: Language, schedule: &Schedule) -> String {
             }
         }
     }
+}
+
+/// A series in words, from its rule: "elke week op woensdag om 17:00, 3 keer, vanaf
+/// 2027-03-17". The rule itself is the agreement; this only reads it out.
+fn repeat_phrase(lang: Language, r: &crate::plan::recurrence::Recurrence) -> String {
+    let (date, time) = match r.start.split_once('T') {
+        Some((d, t)) => (d.to_owned(), Some(t.to_owned())),
+        None => (r.start.clone(), None),
+    };
+    let at = time
+        .map(|t| format!(" {} {t}", pick(lang, "om", "at")))
+        .unwrap_or_default();
+    let Some(rule) = &r.rule else {
+        return format!("{} {date}{at}", pick(lang, "op", "on"));
+    };
+    let part = |key: &str| {
+        rule.split(';')
+            .find_map(|p| p.strip_prefix(key).and_then(|v| v.strip_prefix('=')))
+            .map(str::to_owned)
+    };
+    let interval = part("INTERVAL")
+        .and_then(|i| i.parse::<u32>().ok())
+        .unwrap_or(1);
+    let unit = match part("FREQ").as_deref() {
+        Some("DAILY") => pick(lang, "dag", "day"),
+        Some("MONTHLY") => pick(lang, "maand", "month"),
+        Some("YEARLY") => pick(lang, "jaar", "year"),
+        _ => pick(lang, "week", "week"),
+    };
+    let every = match (lang, interval) {
+        (Language::Nl, 1) => format!("elke {unit}"),
+        (Language::Nl, n) => format!("om de {n} {unit}en"),
+        (Language::En, 1) => format!("every {unit}"),
+        (Language::En, n) => format!("every {n} {unit}s"),
+    };
+    let days = part("BYDAY")
+        .map(|days| {
+            let names: Vec<String> = days.split(',').map(|d| byday_name(lang, d)).collect();
+            format!(" {} {}", pick(lang, "op", "on"), names.join(", "))
+        })
+        .unwrap_or_default();
+    let count = part("COUNT")
+        .map(|n| format!(", {n} {}", pick(lang, "keer", "times")))
+        .unwrap_or_default();
+    let until = part("UNTIL")
+        .map(|u| format!(", {} {}", pick(lang, "tot", "until"), &u[..u.len().min(8)]))
+        .unwrap_or_default();
+    format!(
+        "{every}{days}{at}{count}{until}, {} {date}",
+        pick(lang, "vanaf", "from")
+    )
+}
+
+/// `WE` → "woensdag" / "Wednesday"; `1MO` → "de eerste maandag" / "the first Monday".
+fn byday_name(lang: Language, byday: &str) -> String {
+    let (nth, day) = byday.split_at(byday.len().saturating_sub(2));
+    let names: &[(&str, &str, &str)] = &[
+        ("MO", "maandag", "Monday"),
+        ("TU", "dinsdag", "Tuesday"),
+        ("WE", "woensdag", "Wednesday"),
+        ("TH", "donderdag", "Thursday"),
+        ("FR", "vrijdag", "Friday"),
+        ("SA", "zaterdag", "Saturday"),
+        ("SU", "zondag", "Sunday"),
+    ];
+    let name = names
+        .iter()
+        .find(|(code, _, _)| *code == day)
+        .map_or(day.to_owned(), |(_, nl, en)| {
+            pick(lang, *nl, *en).to_owned()
+        });
+    let ordinal = match (lang, nth) {
+        (_, "") => return name,
+        (Language::Nl, "-1") => "de laatste".to_owned(),
+        (Language::En, "-1") => "the last".to_owned(),
+        (Language::Nl, n) => format!("de {n}e"),
+        (Language::En, n) => format!("the {n}."),
+    };
+    format!("{ordinal} {name}")
 }
 
 #[cfg(test)]

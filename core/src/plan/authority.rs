@@ -71,7 +71,7 @@ pub enum Authority {
 /// classifier of incoming changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation<'a> {
-    /// Name or language of the circle.
+    /// Name, language or time zone of the circle.
     ChangeCircle,
     /// A member record for someone else (a person without the app, say).
     AddPerson,
@@ -497,7 +497,9 @@ fn judge(at: &At<'_>, w: &Located<'_>, who: &Rights, main_person: &MemberId) -> 
     // Facts the rules need, read at the change's dependencies.
     let entry_by = |field: &str| at.member(w.target(), field);
     match (w.path.as_slice(), w.key, make) {
-        ([schema::CIRCLE], "name" | "language", false) => permit(Operation::ChangeCircle),
+        ([schema::CIRCLE], "name" | "language" | "timezone", false) => {
+            permit(Operation::ChangeCircle)
+        }
         ([schema::MEMBERS], _, true) => match key_member {
             Some(m) if *m == who.member => permit(Operation::Join),
             Some(_) => permit(Operation::AddPerson),

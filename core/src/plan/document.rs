@@ -444,6 +444,26 @@ impl CirclePlan {
         authority::earliest_claim_time(&self.doc, &self.doc.get_heads())
     }
 
+    /// The circle's IANA time zone ([`super::recurrence::LEGACY_ZONE`] for a circle
+    /// made before circles had one).
+    pub fn timezone(&self) -> Result<String> {
+        let circle = self.snapshot(&[schema::CIRCLE])?;
+        Ok(Node::new(&circle)
+            .str("timezone")
+            .unwrap_or_else(|| super::recurrence::LEGACY_ZONE.to_owned()))
+    }
+
+    /// Sets the circle's time zone (the main person decides; dates of the plan keep
+    /// their wall-clock time in the new zone).
+    pub fn set_timezone(&mut self, by: &MemberId, zone: &str, now: Timestamp) -> Result<()> {
+        self.permit(by, Operation::ChangeCircle)?;
+        let zone = super::recurrence::parse_zone(zone)?.name().to_owned();
+        self.change(now, |tx| {
+            let circle = obj(tx, &[schema::CIRCLE])?;
+            put_str(tx, &circle, "timezone", &zone)
+        })
+    }
+
     /// Checks `id` is a current member (someone named as checker, for example).
     pub(super) fn require_member_exists(&self, id: &MemberId) -> Result<()> {
         match self.snapshot(&[schema::MEMBERS, id.as_str()]) {

@@ -157,7 +157,8 @@ impl CirclePlan {
             .filter(|(id, task)| {
                 task.map(schema::CLAIMS)
                     .is_some_and(|c| c.has(member.as_str()))
-                    && read::task_view(id, task, &Default::default()).is_some_and(|t| t.is_open())
+                    && read::task_view(id, task, &read::TaskContext::default())
+                        .is_some_and(|t| t.is_open())
             })
             .map(|(id, _)| id.to_owned())
             .collect();

@@ -13,6 +13,7 @@ pub mod entries;
 pub mod ids;
 pub mod members;
 mod read;
+pub mod recurrence;
 pub mod rules;
 mod schema;
 pub mod tasks;

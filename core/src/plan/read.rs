@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use automerge::ReadDoc;
 
 use super::ids::{CircleId, EntryId, MemberId, TaskId};
+use super::recurrence::{Moved, Recurrence, LEGACY_ZONE};
 use super::schema::{self, Node};
 use super::view::*;
 use crate::time::Timestamp;
@@ -27,6 +28,10 @@ pub(super) fn plan_view<D: ReadDoc>(doc: &D, circle_id: &CircleId) -> PlanView {
             .and_then(|c| c.str("language"))
             .and_then(|l| Language::parse(&l))
             .unwrap_or(Language::Nl),
+        timezone: circle
+            .as_ref()
+            .and_then(|c| c.str("timezone"))
+            .unwrap_or_else(|| LEGACY_ZONE.to_owned()),
         main_person: circle
             .as_ref()
             .and_then(|c| member_id(c, "main_person"))
@@ -38,8 +43,12 @@ pub(super) fn plan_view<D: ReadDoc>(doc: &D, circle_id: &CircleId) -> PlanView {
     };
     let mut members = collect(section(schema::MEMBERS), member_view);
     members.sort_by(|a, b| (a.joined_at, &a.id).cmp(&(b.joined_at, &b.id)));
-    let removed = removed_members(&members);
-    let mut tasks = collect(section(schema::TASKS), |k, n| task_view(k, n, &removed));
+    let ctx = TaskContext {
+        removed: removed_members(&members),
+        zone: circle.timezone.clone(),
+    };
+    let removed = &ctx.removed;
+    let mut tasks = collect(section(schema::TASKS), |k, n| task_view(k, n, &ctx));
     tasks.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
     let mut conditions = collect(section(schema::CONDITIONS), condition_view);
     conditions.sort_by(|a, b| (a.set_at, &a.id).cmp(&(b.set_at, &b.id)));
@@ -164,11 +173,33 @@ fn plan_section(plan: Option<Node<'_>>) -> PlanSection {
     }
 }
 
-fn schedule(task: &Node<'_>) -> Schedule {
+fn schedule(task: &Node<'_>, zone: &str) -> Schedule {
     let Some(s) = task.map(schema::SCHEDULE) else {
         return Schedule::Unscheduled;
     };
     match s.str("kind").as_deref() {
+        Some("repeat") => match s.str("start") {
+            Some(start) => Schedule::Repeat(Recurrence {
+                start,
+                rule: s.str("rule"),
+                skipped: s.map("skipped").map_or_else(Vec::new, |m| {
+                    m.keys().into_iter().map(str::to_owned).collect()
+                }),
+                moved: s.map("moved").map_or_else(Vec::new, |m| {
+                    m.keys()
+                        .into_iter()
+                        .filter_map(|k| {
+                            Some(Moved {
+                                from: k.to_owned(),
+                                to: m.str(k)?,
+                            })
+                        })
+                        .collect()
+                }),
+                zone: zone.to_owned(),
+            }),
+            None => Schedule::Unscheduled,
+        },
         Some("due") => s
             .time("at")
             .map_or(Schedule::Unscheduled, |at| Schedule::Due { at }),
@@ -200,13 +231,19 @@ pub(super) fn ranked_claims(mut claims: Vec<(MemberId, Timestamp)>, slots: u32) 
         .collect()
 }
 
-/// One task. Claims of `removed` members on a task that is still open are withdrawn
+/// What reading a task needs from the rest of the plan.
+#[derive(Debug, Clone, Default)]
+pub(super) struct TaskContext {
+    /// Members removed from the circle, with when.
+    pub removed: HashMap<MemberId, Timestamp>,
+    /// The circle's time zone.
+    pub zone: String,
+}
+
+/// One task. Claims of removed members on a task that is still open are withdrawn
 /// (their place is free again); on a finished task they stay as history.
-pub(super) fn task_view(
-    key: &str,
-    n: &Node<'_>,
-    removed: &HashMap<MemberId, Timestamp>,
-) -> Option<TaskView> {
+pub(super) fn task_view(key: &str, n: &Node<'_>, ctx: &TaskContext) -> Option<TaskView> {
+    let removed = &ctx.removed;
     let slots = n
         .int("slots")
         .and_then(|s| u32::try_from(s).ok())
@@ -230,7 +267,8 @@ pub(super) fn task_view(
         })
     });
     completions.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
-    let recurring = matches!(schedule(n), Schedule::Weekly { .. });
+    let schedule = schedule(n, &ctx.zone);
+    let recurring = schedule.is_recurring();
     let finished = status != TaskStatus::Open || (!recurring && !completions.is_empty());
     let raw_claims = raw_claims
         .into_iter()
@@ -243,7 +281,7 @@ pub(super) fn task_view(
         notes: n.text("notes"),
         category: parse_enum(n, "category", TaskCategory::parse, TaskCategory::Other),
         owner_kind: parse_enum(n, "owner_kind", OwnerKind::parse, OwnerKind::Circle),
-        schedule: schedule(n),
+        schedule,
         slots,
         checker: member_id(n, "checker"),
         overbooked: claims.len() > slots as usize,

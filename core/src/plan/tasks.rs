@@ -60,6 +60,9 @@ impl Schedule {
     /// Rejects schedules that cannot happen: an end before the start, or a period of
     /// zero or more than a year.
     pub fn validate(&self) -> Result<()> {
+        if let Schedule::Repeat(r) = self {
+            return r.validate();
+        }
         if let Schedule::Weekly {
             first_at,
             every_weeks,
@@ -86,6 +89,11 @@ impl Schedule {
     pub fn latest_occurrence_until(&self, at: Timestamp) -> Option<Timestamp> {
         match *self {
             Schedule::Unscheduled => None,
+            // The year 1700 is before any plan.
+            Schedule::Repeat(ref r) => r
+                .occurrences_between(Timestamp(-8_520_000_000_000), at.plus_millis(1))
+                .last()
+                .copied(),
             Schedule::Due { at: due } => (due <= at).then_some(due),
             Schedule::Weekly {
                 first_at, until, ..
@@ -125,18 +133,39 @@ fn write_schedule<T: Transactable>(tx: &mut T, task: &ObjId, schedule: &Schedule
             tx.put(&s, "every_weeks", ScalarValue::Uint(u64::from(every_weeks)))?;
             put_optional_time(tx, &s, "until", until)
         }
+        Schedule::Repeat(ref r) => {
+            put_str(tx, &s, "kind", "repeat")?;
+            put_str(tx, &s, "start", &r.start)?;
+            if let Some(rule) = &r.rule {
+                put_str(tx, &s, "rule", rule)?;
+            }
+            let skipped = schema::new_map(tx, &s, "skipped")?;
+            for key in &r.skipped {
+                put_str(tx, &skipped, key, "skip")?;
+            }
+            let moved = schema::new_map(tx, &s, "moved")?;
+            for m in &r.moved {
+                put_str(tx, &moved, &m.from, &m.to)?;
+            }
+            Ok(())
+        }
     }
 }
 
 impl CirclePlan {
-    /// Members removed from the circle, with when (their open claims no longer count).
-    fn removed_members(&self) -> Result<std::collections::HashMap<MemberId, Timestamp>> {
+    /// What reading one task needs: who was removed (their open claims no longer
+    /// count) and the circle's time zone.
+    fn task_context(&self) -> Result<read::TaskContext> {
         let members = self.snapshot(&[schema::MEMBERS])?;
-        Ok(Node::new(&members)
+        let removed = Node::new(&members)
             .child_maps()
             .into_iter()
             .filter_map(|(k, m)| Some((MemberId::parse(k).ok()?, m.time("removed_at")?)))
-            .collect())
+            .collect();
+        Ok(read::TaskContext {
+            removed,
+            zone: self.timezone()?,
+        })
     }
 
     /// The current state of one task (cheap: reads only that task).
@@ -144,7 +173,7 @@ impl CirclePlan {
         let task = self
             .snapshot(&[schema::TASKS, id.as_str()])
             .map_err(|_| Error::UnknownTask(id.clone()))?;
-        read::task_view(id.as_str(), &Node::new(&task), &self.removed_members()?)
+        read::task_view(id.as_str(), &Node::new(&task), &self.task_context()?)
             .ok_or_else(|| Error::UnknownTask(id.clone()))
     }
 
@@ -317,7 +346,7 @@ impl CirclePlan {
         require_open(&task)?;
         let note = rules::optional_text("note", note, rules::MAX_TEXT_CHARS)?;
         let occurrence = match task.schedule {
-            Schedule::Weekly { .. } => Some(recurring_occurrence(&task, occurrence, now)?),
+            ref s if s.is_recurring() => Some(recurring_occurrence(&task, occurrence, now)?),
             _ => None,
         };
         let completion = EntryId::random();

@@ -119,13 +119,27 @@ pub enum Schedule {
         every_weeks: u32,
         until: Option<Timestamp>,
     },
+    /// In the circle's own time: a date, a date and time, or a series by an RFC 5545
+    /// rule, with exceptions (see [`super::recurrence`]).
+    Repeat(super::recurrence::Recurrence),
 }
 
 impl Schedule {
+    /// A series (as opposed to one occurrence, or none): never done as a whole, each
+    /// occurrence is done on its own.
+    pub fn is_recurring(&self) -> bool {
+        match self {
+            Schedule::Weekly { .. } => true,
+            Schedule::Repeat(r) => r.is_series(),
+            Schedule::Unscheduled | Schedule::Due { .. } => false,
+        }
+    }
+
     /// The first occurrence at or after `from`, if there is one.
     pub fn next_occurrence(&self, from: Timestamp) -> Option<Timestamp> {
         match *self {
             Schedule::Unscheduled => None,
+            Schedule::Repeat(ref r) => r.next_at_or_after(from),
             Schedule::Due { at } => (at >= from).then_some(at),
             Schedule::Weekly {
                 first_at,
@@ -152,6 +166,9 @@ impl Schedule {
 
     /// Every occurrence in the half-open window `[from, to)`.
     pub fn occurrences_between(&self, from: Timestamp, to: Timestamp) -> Vec<Timestamp> {
+        if let Schedule::Repeat(r) = self {
+            return r.occurrences_between(from, to);
+        }
         let mut out = Vec::new();
         let mut cursor = from;
         while let Some(at) = self.next_occurrence(cursor) {
@@ -173,6 +190,8 @@ pub struct CircleInfo {
     pub id: CircleId,
     pub name: String,
     pub language: Language,
+    /// IANA time zone every date of the plan is read and shown in.
+    pub timezone: String,
     pub main_person: MemberId,
     pub created_at: Timestamp,
 }
@@ -292,7 +311,7 @@ impl TaskView {
 
     /// A one-off task is done once completed; a recurring task is never done as a whole.
     pub fn is_done(&self) -> bool {
-        !matches!(self.schedule, Schedule::Weekly { .. }) && !self.completions.is_empty()
+        !self.schedule.is_recurring() && !self.completions.is_empty()
     }
 
     pub fn is_open(&self) -> bool {
