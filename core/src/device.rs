@@ -34,6 +34,7 @@ use crate::{envelope, Error, Result};
 
 #[cfg(feature = "client")]
 mod net;
+mod views;
 #[cfg(feature = "client")]
 pub use net::{SyncReport, WatchEvent};
 

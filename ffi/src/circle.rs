@@ -8,10 +8,12 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use kring_core::export::ExportFormat;
+use kring_core::followup::{CircleReport, MyWeek};
 use kring_core::membership::Capability;
 use kring_core::plan::{
-    CircleId, CirclePlan, EntryId, LogKind, MemberId, NewMember, NewTask, PlanList, PlanStatus,
-    PlanView, Relation, Rsvp, TaskId, TaskView,
+    CircleId, CirclePlan, EntryId, Language, LogKind, MemberId, NewMember, NewTask, PlanList,
+    PlanStatus, PlanView, Relation, Rsvp, TaskId, TaskView,
 };
 use kring_core::sync::engine::SyncStatus;
 use kring_core::Timestamp;
@@ -153,6 +155,33 @@ impl CircleHandle {
     /// One task.
     pub fn task(&self, task_id: TaskId) -> Result<TaskView> {
         Ok(self.plan()?.task(&task_id)?)
+    }
+
+    /// The follow-up report of this circle now: what is slipping, load, plan health.
+    /// Core decides what this device's member may see (signals about people are for
+    /// the main person, admins and the coordinator).
+    pub fn followup_report(&self) -> Result<CircleReport> {
+        self.shared
+            .local(|d| d.followup_report(&self.id, Timestamp::now()))
+    }
+
+    /// "My plan this week": the main person's next seven days, one plain-language
+    /// sentence per item, in `language` (`null`/`nil`: the circle's own).
+    #[uniffi::method(default(language = None))]
+    pub fn my_week(&self, language: Option<Language>) -> Result<MyWeek> {
+        self.shared
+            .local(|d| d.my_week(&self.id, Timestamp::now(), language))
+    }
+
+    /// The plan as a readable document, UTF-8 bytes: Markdown, or a printable HTML
+    /// page (self-contained, every text people wrote escaped). `language`
+    /// `null`/`nil`: the circle's own.
+    #[uniffi::method(default(language = None))]
+    pub fn export_text(&self, format: ExportFormat, language: Option<Language>) -> Result<Vec<u8>> {
+        let text = self
+            .shared
+            .local(|d| d.export_text(&self.id, format, language, Timestamp::now()))?;
+        Ok(text.into_bytes())
     }
 
     // ---- observers -------------------------------------------------------------------

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::thread::JoinHandle;
 
 use kring_core::device::{Device, WatchEvent, IDENTITY_SECRET};
+use kring_core::followup::CoordinatorOverview;
 use kring_core::identity;
 use kring_core::plan::{CircleId, Language, MemberId, Relation};
 use kring_core::store::StoredCircle;
@@ -230,6 +231,14 @@ impl KringClient {
     /// them (then they are in [`KringClient::circles`]).
     pub fn pending_joins(&self) -> Result<Vec<CircleId>> {
         self.shared.local(|d| d.pending_joins())
+    }
+
+    /// The coordinator's overview now: every circle on this device, most urgent
+    /// first, and one queue of all their signals. Each circle is seen as this
+    /// device's member of it (core decides what that member may see).
+    pub fn coordinator_overview(&self) -> Result<CoordinatorOverview> {
+        self.shared
+            .local(|d| d.coordinator_overview(Timestamp::now()))
     }
 
     /// Founds a circle with this device's user as its main person. Works offline.

@@ -12,6 +12,8 @@
 //! - [`CircleHandle`]: one circle, every plan operation, views, invite, sync, status,
 //!   export/merge, [`PlanObserver`]s.
 //! - `types`: core's read model and inputs exposed as records and enums.
+//! - `followup`: what people look at (follow-up report, coordinator overview, "my
+//!   plan this week", exports), core's types exposed the same way.
 //!
 //! Bindings (Kotlin, Swift) are generated from the built library; see
 //! `docs/mobile.md`.
@@ -19,6 +21,7 @@
 mod circle;
 mod client;
 mod error;
+mod followup;
 mod types;
 
 use std::sync::{Mutex, MutexGuard};
@@ -26,6 +29,7 @@ use std::sync::{Mutex, MutexGuard};
 pub use circle::{CircleHandle, PlanObserver};
 pub use client::{KringClient, SecretStore, DEVICE_SECRET};
 pub use error::{KringError, Result};
+pub use followup::describe_signal;
 pub use types::{
     ChangeOrigin, CheckerUpdate, CircleSnapshot, CircleSync, Joined, MyPlace, SyncReport,
     TaskFacts, TaskUpdate,
