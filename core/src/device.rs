@@ -36,7 +36,7 @@ use crate::{envelope, Error, Result};
 mod net;
 mod views;
 #[cfg(feature = "client")]
-pub use net::{SyncReport, WatchEvent};
+pub use net::{DeviceInfo, LinkPreview, SyncReport, WatchEvent};
 
 /// The name of the device's identity in its [`SecretStore`].
 pub const IDENTITY_SECRET: &str = "device";
@@ -356,7 +356,7 @@ impl Device {
             expires_at,
             now,
         )?;
-        Ok(token.to_link())
+        Ok(token.with_card(self.link_card(circle)?).to_link())
     }
 
     /// Where the circle stands with its relay, for a UI: last synced, pending

@@ -21,6 +21,9 @@ use crate::sync::live::{LiveConnection, LiveEvent, PING_EVERY, SILENCE_LIMIT};
 use crate::sync::protocol::{LiveNotice, DEFAULT_PULL_LIMIT};
 use crate::time::Timestamp;
 
+mod link;
+pub use link::{DeviceInfo, LinkPreview};
+
 /// How many times one sync re-reads the membership log or realigns the outbox with
 /// the relay before giving up (each round trip makes progress; this only stops a
 /// misbehaving relay from keeping a device busy forever).
@@ -35,6 +38,10 @@ struct PendingJoin {
     member: MemberId,
     name: String,
     relation: Relation,
+    /// Another device of an existing member (a device link): the member is in the
+    /// plan already, so no record is added.
+    #[serde(default)]
+    linked: bool,
 }
 
 /// The runtime and clock behind the blocking network methods.
@@ -152,8 +159,9 @@ impl Device {
         net.runtime.block_on(async {
             let mut attempts = 0;
             let trust = loop {
-                let log =
-                    with_retry(|| relay.membership(Signer::Invite(&token), &circle, 0)).await?;
+                let log = with_retry(|| relay.membership(Signer::Invite(&token), &circle, 0))
+                    .await
+                    .map_err(|e| crate::invite::refusal_of(e, token.invite(), now))?;
                 let entries: Vec<Vec<u8>> = log.entries.into_iter().map(|e| e.0).collect();
                 let mut trust = CircleTrust::from_log(identity, &entries)?;
                 if trust.circle() != &circle {
@@ -162,8 +170,12 @@ impl Device {
                         found: trust.circle().to_string(),
                     });
                 }
+                crate::invite::check_usable(trust.state(), token.invite(), now)?;
                 let entry = token.redeem(trust.state(), identity, member.clone(), now)?;
-                match with_retry(|| relay.append(identity, &circle, entry.as_bytes())).await {
+                match with_retry(|| relay.append(identity, &circle, entry.as_bytes()))
+                    .await
+                    .map_err(|e| crate::invite::refusal_of(e, token.invite(), now))
+                {
                     Ok(_) => {
                         trust.push(identity, entry)?;
                         break trust;
@@ -186,6 +198,7 @@ impl Device {
                     member,
                     name,
                     relation,
+                    linked: false,
                 })
                 .map_err(|e| Error::MalformedDocument(e.to_string()))?,
             );
@@ -760,7 +773,7 @@ impl<'a> Session<'a> {
                 tx.delete_waiting(&circle, &r.author, r.device_seq)?;
             }
         }
-        if writer {
+        if writer && !pending.linked {
             let me = NewMember {
                 display_name: pending.name.clone(),
                 relation: pending.relation,
