@@ -128,7 +128,11 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
         Command::Invite {
             capability,
             expires_in_days,
-        } => network::invite(ctx, &capability, expires_in_days),
+            qr,
+        } => network::invite(ctx, &capability, expires_in_days, qr),
+        Command::Device(cmd) => crate::devices::device(ctx, cmd),
+        Command::Preview { link } => crate::devices::preview(ctx, &link),
+        Command::Qr { text } => crate::devices::qr(&text),
         Command::Join {
             link,
             name,

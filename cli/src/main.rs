@@ -6,6 +6,7 @@ mod commands;
 mod context;
 mod dates;
 mod demo;
+mod devices;
 mod error;
 mod network;
 mod render;
@@ -22,6 +23,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("kring: {e}");
+            if let Some(hint) = e.hint() {
+                eprintln!("{hint}");
+            }
             ExitCode::from(e.exit_code())
         }
     }

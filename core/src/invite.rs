@@ -129,8 +129,7 @@ impl SignedInvite {
         }
         body.id.verifying_key()?;
         let issuer = body.issuer.verifying_key()?;
-        let kind = match wire::verify(what, &issuer, INVITE_DOMAIN, &wire.body, &wire.signature)
-        {
+        let kind = match wire::verify(what, &issuer, INVITE_DOMAIN, &wire.body, &wire.signature) {
             Ok(()) => InviteKind::Person,
             Err(e) => {
                 wire::verify(
@@ -439,7 +438,10 @@ impl InviteToken {
         };
         let invite = SignedInvite::from_bytes(&invite)?;
         if invite.kind != kind {
-            return Err(wire::malformed(what, "the link's kind does not match".into()));
+            return Err(wire::malformed(
+                what,
+                "the link's kind does not match".into(),
+            ));
         }
         if TokenKeys::from_seed(&secret)
             .signing

@@ -301,10 +301,9 @@ fn check_entry_signer(entry: &SignedEntry, signer: Signer) -> Result<()> {
     let by_invite = matches!(
         body.action,
         Action::RedeemInvite { .. } | Action::AddLinkedDevice { .. }
-    )
-        && entry
-            .invite()
-            .is_some_and(|invite| invite.id().as_bytes() == signer.0.as_bytes());
+    ) && entry
+        .invite()
+        .is_some_and(|invite| invite.id().as_bytes() == signer.0.as_bytes());
     if by_invite {
         Ok(())
     } else {

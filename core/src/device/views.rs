@@ -15,6 +15,7 @@
 
 use crate::export::{export_plan, ExportFormat};
 use crate::followup::{self, CircleReport, CoordinatorOverview, MyWeek};
+use crate::invite::LinkCard;
 use crate::plan::{CircleId, Language, MemberId, PlanView};
 use crate::time::Timestamp;
 use crate::Result;
@@ -64,6 +65,13 @@ impl Device {
         let (view, _viewer) = self.viewed(circle)?;
         let lang = lang.unwrap_or(view.circle.language);
         Ok(export_plan(&view, now, format, lang))
+    }
+
+    /// The card a link made on this device carries (encrypted, for a preview): the
+    /// circle's name and the name of this device's member.
+    pub(crate) fn link_card(&self, circle: &CircleId) -> Result<LinkCard> {
+        let (view, me) = self.viewed(circle)?;
+        Ok(LinkCard::new(&view.circle.name, &view.display_name(&me)))
     }
 
     /// The plan and who is looking at it.

@@ -52,10 +52,16 @@ fn a_device_link_admits_a_device_for_the_same_member_with_the_same_capability() 
         vec![circle.state.current_epoch()]
     );
     // Everyone replaying the log agrees.
-    assert_eq!(MembershipState::from_log(&circle.log).unwrap(), circle.state);
+    assert_eq!(
+        MembershipState::from_log(&circle.log).unwrap(),
+        circle.state
+    );
 
     // Single use.
-    assert!(matches!(add(&mut circle, &token), Err(Error::InviteReused(_))));
+    assert!(matches!(
+        add(&mut circle, &token),
+        Err(Error::InviteReused(_))
+    ));
 }
 
 #[test]
@@ -63,7 +69,10 @@ fn an_owners_device_link_makes_a_second_owner_device_not_a_second_owner() {
     let (mut circle, owner) = TestCircle::new();
     let token = link(&mut circle, &owner.device, 10).unwrap();
     let phone = add(&mut circle, &token).unwrap();
-    assert_eq!(circle.state.member_of_device(&phone.id()), Some(&owner.member));
+    assert_eq!(
+        circle.state.member_of_device(&phone.id()),
+        Some(&owner.member)
+    );
     assert_eq!(circle.state.owner(), &owner.member);
     // The new phone may act as the owner, e.g. appoint an admin.
     let admin = circle.join(&phone, Capability::Admin);
@@ -86,7 +95,12 @@ fn links_and_invites_cannot_stand_in_for_each_other() {
     let token = link(&mut circle, &owner.device, 10).unwrap();
     let person = Person::new();
     assert!(matches!(
-        token.redeem(&circle.state, &person.device, person.member.clone(), circle.now),
+        token.redeem(
+            &circle.state,
+            &person.device,
+            person.member.clone(),
+            circle.now
+        ),
         Err(Error::NotAllowed(_))
     ));
     // The prefix cannot lie about the kind either.
@@ -172,7 +186,13 @@ fn a_member_removes_their_own_lost_device_and_the_key_rotates() {
     let at = circle.tick();
     assert!(circle
         .state
-        .remove_device(&tablet, &circle.keys(&tablet), &tablet.id(), &Default::default(), at)
+        .remove_device(
+            &tablet,
+            &circle.keys(&tablet),
+            &tablet.id(),
+            &Default::default(),
+            at
+        )
         .is_err());
 }
 
@@ -199,8 +219,12 @@ fn an_invite_link_carries_the_names_encrypted_and_a_tampered_card_is_refused() {
     let mut bad = raw.clone();
     let last = bad.len() - 1;
     bad[last] ^= 1;
-    assert!(InviteToken::from_link(&format!("{LINK_PREFIX}{}", URL_SAFE_NO_PAD.encode(&bad))).is_err());
+    assert!(
+        InviteToken::from_link(&format!("{LINK_PREFIX}{}", URL_SAFE_NO_PAD.encode(&bad))).is_err()
+    );
     // Links without a card still work.
-    let plain = circle.invite(&owner.device, Capability::Member, 7).to_link();
+    let plain = circle
+        .invite(&owner.device, Capability::Member, 7)
+        .to_link();
     assert_eq!(InviteToken::from_link(&plain).unwrap().card(), None);
 }

@@ -16,7 +16,7 @@ use super::{sync_circle, with_retry, PendingJoin, Session, MAX_REFRESHES};
 use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::identity::DeviceId;
-use crate::invite::{self, InviteKind, InviteToken, LinkCard};
+use crate::invite::{self, InviteKind, InviteToken};
 use crate::membership::Capability;
 use crate::plan::{CircleId, Relation};
 use crate::store::SyncRecord;
@@ -77,13 +77,6 @@ impl Device {
         })
     }
 
-    /// The card a link made on this device carries: the circle's name and mine.
-    pub(crate) fn link_card(&self, circle: &CircleId) -> Result<LinkCard> {
-        let view = self.view(circle)?;
-        let me = self.me(circle)?;
-        Ok(LinkCard::new(&view.circle.name, &view.display_name(&me)))
-    }
-
     /// A one-time link (`kring://device/…`) that admits one more device for this
     /// device's member in `circle`, with the same capability, until `expires_at` (at
     /// most an hour from `now`). Made offline; the circle must be on its relay.
@@ -104,7 +97,9 @@ impl Device {
             .trust(circle)?
             .ok_or_else(|| Error::LocalOnly(circle.to_string()))?;
         if expires_at <= now {
-            return Err(Error::DatesOutOfOrder("a link must expire after it is made"));
+            return Err(Error::DatesOutOfOrder(
+                "a link must expire after it is made",
+            ));
         }
         let token = InviteToken::create_device_link(
             trust.state(),

@@ -1,0 +1,224 @@
+//! Every person, every device, through the real binaries and a real `kring-server`:
+//! a link previewed before joining, used / expired / revoked invites each refused
+//! with their own message, a second device of the same person that sees the same
+//! plan, and a lost device removed (the key rotates, it is cut off).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use kring_e2e::{workspace_binary, RelayProcess};
+use serde_json::Value;
+
+fn kring(dir: &Path) -> Command {
+    let mut cmd = Command::new(workspace_binary("kring-cli", "kring"));
+    cmd.env("KRING_DATA_DIR", dir)
+        .env_remove("KRING_NOW")
+        .env_remove("KRING_CIRCLE");
+    cmd
+}
+
+#[track_caller]
+fn run(dir: &Path, args: &[&str]) -> Output {
+    let out = kring(dir).args(args).output().expect("run kring");
+    assert!(
+        out.status.success(),
+        "kring {args:?} failed ({:?}): {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[track_caller]
+fn stdout(dir: &Path, args: &[&str]) -> String {
+    String::from_utf8_lossy(&run(dir, args).stdout)
+        .trim()
+        .to_owned()
+}
+
+#[track_caller]
+fn json(dir: &Path, args: &[&str]) -> Value {
+    let mut args = args.to_vec();
+    args.push("--json");
+    serde_json::from_slice(&run(dir, &args).stdout).expect("JSON")
+}
+
+/// Exit code and standard error of a command that is expected to fail.
+#[track_caller]
+fn refused(dir: &Path, args: &[&str]) -> (i32, String) {
+    let out = kring(dir).args(args).output().expect("run kring");
+    assert!(!out.status.success(), "kring {args:?} should have failed");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn titles(dir: &Path) -> Vec<String> {
+    let mut titles: Vec<String> = json(dir, &["task", "list"])
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .filter_map(|t| t["title"].as_str().map(str::to_owned))
+        .collect();
+    titles.sort();
+    titles
+}
+
+fn circle_for_sanne(root: &Path, url: &str) -> std::path::PathBuf {
+    let sanne = root.join("sanne");
+    run(
+        &sanne,
+        &[
+            "circle",
+            "create",
+            "--name",
+            "Kring van Sanne",
+            "--me",
+            "Sanne",
+            "--relay",
+            url,
+        ],
+    );
+    run(&sanne, &["sync"]);
+    sanne
+}
+
+#[test]
+fn a_link_is_previewed_and_used_expired_and_revoked_invites_are_each_refused_plainly() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let relay = RelayProcess::start(&root.path().join("relay.db"));
+    let sanne = circle_for_sanne(root.path(), &relay.url());
+    let (jan, piet, kees) = (
+        root.path().join("jan"),
+        root.path().join("piet"),
+        root.path().join("kees"),
+    );
+
+    let link = stdout(&sanne, &["invite"]);
+    // Before joining: which circle, who sent it, as what — read from the link alone.
+    let preview = json(&jan, &["preview", &link]);
+    assert_eq!(preview["kind"], "person");
+    assert_eq!(preview["circle_name"], "Kring van Sanne");
+    assert_eq!(preview["inviter_name"], "Sanne");
+    assert_eq!(preview["capability"], "member");
+    assert_eq!(preview["expired"], false);
+    let said = stdout(&jan, &["preview", &link]);
+    assert!(said.contains("Kring van Sanne from Sanne"), "{said}");
+    // The names travel encrypted: they are not in the link's bytes in the clear.
+    assert!(!link.contains("Sanne"));
+
+    run(&jan, &["join", &link, "--name", "Jan"]);
+    let (code, err) = refused(&piet, &["join", &link, "--name", "Piet"]);
+    assert_eq!(code, 3);
+    assert!(err.contains("already used"), "{err}");
+    assert_eq!(
+        json(&piet, &["circle", "list"]),
+        Value::Array(vec![]),
+        "a refused join stores nothing"
+    );
+
+    // An invite made (by the clock of Sanne's device) a year ago expired long since.
+    let old = String::from_utf8(
+        kring(&sanne)
+            .env("KRING_NOW", "2025-01-01 12:00")
+            .args(["invite", "--expires-in-days", "7"])
+            .output()
+            .expect("run kring")
+            .stdout,
+    )
+    .expect("utf-8");
+    let (code, err) = refused(&piet, &["join", old.trim(), "--name", "Piet"]);
+    assert_eq!(code, 3);
+    assert!(err.contains("expired"), "{err}");
+
+    // An invite made before someone was removed carries a key they knew: revoked.
+    let before = stdout(&sanne, &["invite"]);
+    run(&sanne, &["member", "remove", "Jan"]);
+    let (code, err) = refused(&kees, &["join", &before, "--name", "Kees"]);
+    assert_eq!(code, 3);
+    assert!(err.contains("no longer works"), "{err}");
+    // A fresh one works.
+    let fresh = stdout(&sanne, &["invite"]);
+    run(&kees, &["join", &fresh, "--name", "Kees"]);
+}
+
+#[test]
+fn a_second_device_of_the_same_person_sees_the_same_plan_and_a_lost_one_is_cut_off() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let relay = RelayProcess::start(&root.path().join("relay.db"));
+    let phone = circle_for_sanne(root.path(), &relay.url());
+    let (tablet, stranger) = (root.path().join("tablet"), root.path().join("stranger"));
+    run(&phone, &["task", "add", "Boodschappen"]);
+
+    let link = stdout(&phone, &["device", "link"]);
+    assert!(link.starts_with("kring://device/"), "{link}");
+    assert!(link.len() < 700, "QR-sized: {} characters", link.len());
+    let preview = json(&tablet, &["preview", &link]);
+    assert_eq!(preview["kind"], "device");
+    assert_eq!(preview["capability"], "owner");
+    // A device link is not an invite for a new person, and the other way round.
+    let (code, _) = refused(&tablet, &["join", &link, "--name", "Sanne"]);
+    assert_eq!(code, 3);
+
+    let added = stdout(&tablet, &["device", "add", &link]);
+    assert!(added.contains("Sanne"), "{added}");
+    // The same person, the same plan, both ways.
+    assert_eq!(titles(&tablet), vec!["Boodschappen"]);
+    run(&tablet, &["task", "add", "Koken"]);
+    run(&tablet, &["sync"]);
+    run(&phone, &["sync"]);
+    assert_eq!(titles(&phone), vec!["Boodschappen", "Koken"]);
+    let people = json(&phone, &["member", "list"]);
+    assert_eq!(
+        people.as_array().map(Vec::len),
+        Some(1),
+        "no second Sanne: {people}"
+    );
+    // The tablet acts as the owner (the main person).
+    let status = json(&tablet, &["status"]);
+    assert_eq!(status[0]["standing"]["writer"], "owner", "{status}");
+
+    // One use only.
+    let (code, err) = refused(&stranger, &["device", "add", &link]);
+    assert_eq!(code, 3);
+    assert!(err.contains("already used"), "{err}");
+
+    let devices = json(&phone, &["device", "list"]);
+    assert_eq!(devices.as_array().map(Vec::len), Some(2));
+    let tablet_id = devices
+        .as_array()
+        .and_then(|ds| ds.iter().find(|d| d["this_device"] == false))
+        .and_then(|d| d["id"].as_str())
+        .expect("the tablet")
+        .to_owned();
+    let epoch = json(&phone, &["status"])[0]["epoch"]
+        .as_u64()
+        .expect("epoch");
+    let (code, _) = refused(&phone, &["device", "remove", &stdout_id(&phone)]);
+    assert_eq!(code, 3, "a device does not remove itself");
+    run(&phone, &["device", "remove", &tablet_id[..10]]);
+    assert_eq!(
+        json(&phone, &["status"])[0]["epoch"].as_u64(),
+        Some(epoch + 1)
+    );
+    run(&phone, &["task", "add", "Na het verlies"]);
+    run(&phone, &["sync"]);
+
+    // The lost tablet is cut off: refused, nothing new arrives, its writes refused.
+    let (code, _) = refused(&tablet, &["sync"]);
+    assert_eq!(code, 3);
+    assert_eq!(json(&tablet, &["status"])[0]["connectivity"], "removed");
+    assert!(!titles(&tablet).contains(&"Na het verlies".to_owned()));
+    let (code, _) = refused(&tablet, &["task", "add", "Nog iets"]);
+    assert_eq!(code, 3);
+}
+
+fn stdout_id(dir: &Path) -> String {
+    json(dir, &["device", "list"])
+        .as_array()
+        .and_then(|ds| ds.iter().find(|d| d["this_device"] == true))
+        .and_then(|d| d["id"].as_str())
+        .expect("this device")
+        .to_owned()
+}
