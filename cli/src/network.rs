@@ -227,7 +227,7 @@ pub fn watch(ctx: &mut Context, seconds: Option<u64>) -> CliResult {
                 report.pushed,
                 report.applied_changes
             ),
-            WatchEvent::Synced { .. } => {}
+            WatchEvent::Synced { .. } | WatchEvent::Syncing { .. } => {}
             WatchEvent::SyncFailed { circle, error } => {
                 eprintln!("kring: {}: {error}", name(&circle))
             }

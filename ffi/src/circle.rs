@@ -64,9 +64,9 @@ impl Observers {
 /// to the relay are `suspend`/`async`.
 #[derive(uniffi::Object)]
 pub struct CircleHandle {
-    id: CircleId,
+    pub(crate) id: CircleId,
     me: MemberId,
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     observers: Arc<Observers>,
 }
 
@@ -231,9 +231,19 @@ impl CircleHandle {
     pub async fn sync(&self) -> Result<SyncReport> {
         let (shared, id) = (self.shared.clone(), self.id.clone());
         blocking(move || {
-            let report = shared.net(|d| d.sync(&id, Timestamp::now()))?;
-            shared.synced(&id, &report);
-            Ok(SyncReport::from(report))
+            shared.registry.sync_event(crate::devices::SyncEvent {
+                circle_id: id.clone(),
+                state: crate::devices::LiveState::Syncing,
+                report: None,
+                error: None,
+                retry_in_millis: None,
+            });
+            let outcome = shared
+                .net(|d| d.sync(&id, Timestamp::now()))
+                .inspect(|report| shared.synced(&id, report))
+                .map(SyncReport::from);
+            shared.registry.sync_outcome(&id, outcome.as_ref());
+            outcome
         })
         .await
     }

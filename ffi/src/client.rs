@@ -18,6 +18,7 @@ use kring_core::store::StoredCircle;
 use kring_core::Timestamp;
 
 use crate::circle::{CircleHandle, Observers};
+use crate::devices::SyncObserver;
 use crate::error::{KringError, Result};
 use crate::lock;
 use crate::types::{ChangeOrigin, CircleSync, Joined, SyncReport};
@@ -54,7 +55,7 @@ pub const DEVICE_SECRET: &str = IDENTITY_SECRET;
 /// are `suspend`/`async`.
 #[derive(uniffi::Object)]
 pub struct KringClient {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
 }
 
 /// What a client and its circle handles share.
@@ -82,6 +83,9 @@ pub(crate) struct Shared {
 #[derive(Default)]
 pub(crate) struct Registry {
     open: Mutex<HashMap<CircleId, OpenCircle>>,
+    /// Sync state observers (see `devices::SyncObserver`), with ids.
+    pub(crate) sync: Mutex<Vec<(u64, Arc<dyn SyncObserver>)>>,
+    pub(crate) next_sync: std::sync::atomic::AtomicU64,
 }
 
 /// An open circle: its handle, and its observers (what sync and live mode reach).
@@ -340,17 +344,23 @@ impl KringClient {
                 .map(|(circle, result)| match result {
                     Ok(report) => {
                         shared.synced(&circle, &report);
+                        let report = SyncReport::from(report);
+                        shared.registry.sync_outcome(&circle, Ok(&report));
                         CircleSync {
                             circle_id: circle,
-                            report: Some(SyncReport::from(report)),
+                            report: Some(report),
                             error: None,
                         }
                     }
-                    Err(e) => CircleSync {
-                        circle_id: circle,
-                        report: None,
-                        error: Some(KringError::from(e).to_string()),
-                    },
+                    Err(e) => {
+                        let e = KringError::from(e);
+                        shared.registry.sync_outcome(&circle, Err(&e));
+                        CircleSync {
+                            circle_id: circle,
+                            report: None,
+                            error: Some(e.to_string()),
+                        }
+                    }
                 })
                 .collect())
         })
@@ -383,10 +393,12 @@ impl KringClient {
             let registry = self.shared.registry.clone();
             watched += circles.len();
             let flag = stop.clone();
+            let watched_here = circles.clone();
             let thread = std::thread::Builder::new()
                 .name("kring-watch".into())
                 .spawn(move || {
                     let mut on_event = |event: WatchEvent| {
+                        registry.watch_event(&watched_here, &event);
                         if let WatchEvent::Synced { circle, report } = event {
                             if report.applied_changes > 0 || report.joined {
                                 registry.notify(&circle, ChangeOrigin::Remote);

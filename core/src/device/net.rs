@@ -111,6 +111,11 @@ pub enum WatchEvent {
         error: String,
         retry_in: Duration,
     },
+    /// A sync of `circle` starts (followed by `Synced` or `SyncFailed`), so a screen
+    /// can show "syncing".
+    Syncing {
+        circle: CircleId,
+    },
 }
 
 impl Device {
@@ -888,6 +893,9 @@ impl Watcher<'_> {
     }
 
     async fn sync(&mut self, circle: &CircleId) {
+        (self.on_event)(WatchEvent::Syncing {
+            circle: circle.clone(),
+        });
         let now = (self.clock)();
         match sync_circle(self.store, self.identity, self.clock, circle, now).await {
             Ok(report) => (self.on_event)(WatchEvent::Synced {
