@@ -133,6 +133,19 @@ pub enum Command {
     Preview { link: String },
     /// Print a text, say a kring:// link, as a QR code in the terminal.
     Qr { text: String },
+    /// Your recovery code for the current circle.
+    #[command(subcommand)]
+    Recovery(RecoveryCmd),
+    /// On a new device, with your recovery code: take your place in a circle back
+    /// (give its id with --circle). Your old devices are removed.
+    Recover {
+        /// The circle's relay.
+        #[arg(long)]
+        relay: String,
+        /// The twelve words, in quotes.
+        #[arg(long)]
+        code: String,
+    },
     /// Join a circle with an invite link.
     Join {
         link: String,
@@ -154,6 +167,12 @@ pub enum Command {
     },
     /// Sync status: last synced, changes waiting to be sent, online or offline.
     Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RecoveryCmd {
+    /// Make a new recovery code (the previous one made on this device stops working).
+    Setup,
 }
 
 #[derive(Debug, Subcommand)]

@@ -80,12 +80,14 @@ fn list(ctx: &Context) -> CliResult {
         devices
             .iter()
             .map(|d: &DeviceInfo| {
-                format!(
-                    "{}  added {}{}\n",
-                    d.id,
-                    dates::format(d.added_at),
-                    if d.this_device { "  (this device)" } else { "" }
-                )
+                let note = if d.this_device {
+                    "  (this device)"
+                } else if d.recovery_code {
+                    "  (your recovery code)"
+                } else {
+                    ""
+                };
+                format!("{}  added {}{note}\n", d.id, dates::format(d.added_at))
             })
             .collect()
     })

@@ -59,6 +59,9 @@ impl CliError {
             CliError::Core(CoreError::InviteRevoked(_)) => {
                 Some("This link no longer works. Ask whoever sent it for a new one.")
             }
+            CliError::Core(CoreError::RecoveryRefused(_)) => Some(
+                "Check the words, the circle id and the relay. A code works once; the newest one counts.",
+            ),
             _ => None,
         }
     }

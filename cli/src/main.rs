@@ -9,6 +9,7 @@ mod demo;
 mod devices;
 mod error;
 mod network;
+mod recovery;
 mod render;
 
 use std::process::ExitCode;

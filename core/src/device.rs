@@ -36,7 +36,7 @@ use crate::{envelope, Error, Result};
 mod net;
 mod views;
 #[cfg(feature = "client")]
-pub use net::{DeviceInfo, LinkPreview, SyncReport, WatchEvent};
+pub use net::{DeviceInfo, LinkPreview, Recovered, SyncReport, WatchEvent};
 
 /// The name of the device's identity in its [`SecretStore`].
 pub const IDENTITY_SECRET: &str = "device";

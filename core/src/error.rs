@@ -145,6 +145,10 @@ pub enum Error {
     /// since it was made (the key it carries is stale). Ask for a new one.
     #[error("the invite was revoked: {0}")]
     InviteRevoked(&'static str),
+    /// A recovery code that is not a device of the circle, or was already used or
+    /// replaced by a newer one. Nothing was changed.
+    #[error("recovery refused: {0}")]
+    RecoveryRefused(&'static str),
     #[error("secret store: {0}")]
     SecretStore(String),
 

@@ -566,6 +566,7 @@ pub fn check_usable(state: &MembershipState, invite: &SignedInvite, at: Timestam
 /// The relay's invite refusals (codes `invite_used`, `invite_expired`,
 /// `invite_revoked`) back as the typed errors they were at the relay; the codes carry
 /// no ids, the invite in hand does. Anything else is returned as it is.
+#[cfg(feature = "client")]
 pub(crate) fn refusal_of(e: Error, invite: &SignedInvite, at: Timestamp) -> Error {
     match e {
         Error::Relay { ref code, .. } => match code.as_str() {

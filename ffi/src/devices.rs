@@ -10,11 +10,12 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use kring_core::device::{DeviceInfo, LinkPreview, WatchEvent};
+use kring_core::device::{DeviceInfo, LinkPreview, Recovered, WatchEvent};
 use kring_core::identity::DeviceId;
 use kring_core::invite::{InviteKind, DEFAULT_DEVICE_LINK_MILLIS};
 use kring_core::membership::Capability;
-use kring_core::plan::CircleId;
+use kring_core::plan::{CircleId, Language};
+use kring_core::recovery::RecoveryCode;
 use kring_core::Timestamp;
 
 use crate::circle::CircleHandle;
@@ -63,7 +64,26 @@ pub struct LinkPreview {
 pub struct DeviceInfo {
     pub id: DeviceId,
     pub this_device: bool,
+    /// The recovery code this device made (as far as this device knows).
+    pub recovery_code: bool,
     pub added_at: Timestamp,
+}
+
+/// What `KringClient.recover` did.
+#[uniffi::remote(Record)]
+pub struct Recovered {
+    pub circle: CircleId,
+    /// The old devices removed, the used recovery code's device last.
+    pub removed_devices: Vec<DeviceId>,
+}
+
+/// A circle just founded, and its main person's recovery code.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CreatedCircle {
+    pub circle_id: CircleId,
+    /// Twelve words, one line: show once, for the person to write down. Never store
+    /// or send it: whoever has it can take the main person's place.
+    pub recovery_code: String,
 }
 
 /// What live sync is doing for one circle, for a "live" / "offline" badge.
@@ -201,6 +221,52 @@ impl KringClient {
         .await
     }
 
+    /// Founds a circle like `createCircle` and makes the main person's recovery code
+    /// with it (works offline; the code's public half reaches the relay with the
+    /// first sync). Open it with `openCircle(circleId)`.
+    #[uniffi::method(default(relay_url = None))]
+    pub fn create_circle_with_recovery(
+        &self,
+        name: String,
+        language: Language,
+        main_person_name: String,
+        relay_url: Option<String>,
+    ) -> Result<CreatedCircle> {
+        let (circle_id, code) = self.shared.local(|d| {
+            d.create_circle_with_recovery(
+                &name,
+                language,
+                &main_person_name,
+                relay_url.as_deref(),
+                Timestamp::now(),
+            )
+        })?;
+        Ok(CreatedCircle {
+            circle_id,
+            recovery_code: code.words().to_string(),
+        })
+    }
+
+    /// On a new device, with the words of a recovery code: takes the place in
+    /// `circle_id` (at `relay_url`) of the person the code belongs to. Their old
+    /// devices and the code are removed and the key rotates; the others see a line
+    /// in the plan's log. Make a new code afterwards (`CircleHandle.setupRecovery`).
+    /// A wrong, spent or replaced code is `RecoveryRefused`, badly typed words
+    /// `InvalidInput`; nothing is stored then.
+    pub async fn recover(
+        &self,
+        circle_id: CircleId,
+        relay_url: String,
+        code: String,
+    ) -> Result<Recovered> {
+        let shared = self.shared.clone();
+        blocking(move || {
+            let code = RecoveryCode::parse(&code)?;
+            shared.net(|d| d.recover(&circle_id, &relay_url, &code, Timestamp::now()))
+        })
+        .await
+    }
+
     /// Registers `observer` for every circle's sync state; returns an id for
     /// [`KringClient::remove_sync_observer`].
     pub fn add_sync_observer(&self, observer: Arc<dyn SyncObserver>) -> Result<u64> {
@@ -231,6 +297,17 @@ impl CircleHandle {
         let expires_at = expires_at.unwrap_or(now.plus_millis(DEFAULT_DEVICE_LINK_MILLIS));
         self.shared
             .local(|d| d.device_link(&self.id, expires_at, now))
+    }
+
+    /// A new recovery code for me in this circle (through the relay); the previous
+    /// one made on this device stops working. Show the words once.
+    pub async fn setup_recovery(&self) -> Result<String> {
+        let (shared, id) = (self.shared.clone(), self.id.clone());
+        blocking(move || {
+            let code = shared.net(|d| d.setup_recovery(&id, Timestamp::now()))?;
+            Ok(code.words().to_string())
+        })
+        .await
     }
 
     /// My devices in this circle, as the membership log here says (sync first for

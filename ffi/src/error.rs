@@ -65,6 +65,10 @@ pub enum KringError {
     /// removed since): ask for a new one.
     #[error("{reason}")]
     InviteRevoked { reason: String },
+    /// A recovery code that is not one of this circle's, or was already used or
+    /// replaced by a newer one. Nothing was changed.
+    #[error("{reason}")]
+    RecoveryRefused { reason: String },
     /// The app's `SecretStore` failed (threw), or holds a device secret Kring cannot
     /// read.
     #[error("{reason}")]
@@ -156,6 +160,7 @@ impl From<CoreError> for KringError {
             CoreError::InviteReused(_) => KringError::InviteUsed { reason },
             CoreError::InviteExpired { .. } => KringError::InviteExpired { reason },
             CoreError::InviteRevoked(_) => KringError::InviteRevoked { reason },
+            CoreError::RecoveryRefused(_) => KringError::RecoveryRefused { reason },
             CoreError::SecretStore(_) => KringError::SecretStore { reason },
             CoreError::Network(_) => KringError::Network { reason },
             CoreError::Unauthenticated(_)

@@ -31,7 +31,7 @@ use std::sync::{Mutex, MutexGuard};
 
 pub use circle::{CircleHandle, PlanObserver};
 pub use client::{KringClient, SecretStore, DEVICE_SECRET};
-pub use devices::{LiveState, SyncEvent, SyncObserver};
+pub use devices::{CreatedCircle, LiveState, SyncEvent, SyncObserver};
 pub use error::{KringError, Result};
 pub use followup::describe_signal;
 pub use types::{

@@ -527,6 +527,11 @@ RustBuffer uniffi_kring_ffi_fn_method_circlehandle_devices(uint64_t ptr, RustCal
 uint64_t uniffi_kring_ffi_fn_method_circlehandle_remove_device(uint64_t ptr, RustBuffer device_id
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_SETUP_RECOVERY
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_SETUP_RECOVERY
+uint64_t uniffi_kring_ffi_fn_method_circlehandle_setup_recovery(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_CLONE_PLANOBSERVER
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_CLONE_PLANOBSERVER
 uint64_t uniffi_kring_ffi_fn_clone_planobserver(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -632,9 +637,19 @@ uint64_t uniffi_kring_ffi_fn_method_kringclient_add_device(uint64_t ptr, RustBuf
 uint64_t uniffi_kring_ffi_fn_method_kringclient_add_sync_observer(uint64_t ptr, uint64_t observer, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_CREATE_CIRCLE_WITH_RECOVERY
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_CREATE_CIRCLE_WITH_RECOVERY
+RustBuffer uniffi_kring_ffi_fn_method_kringclient_create_circle_with_recovery(uint64_t ptr, RustBuffer name, RustBuffer language, RustBuffer main_person_name, RustBuffer relay_url, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_PREVIEW_LINK
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_PREVIEW_LINK
 RustBuffer uniffi_kring_ffi_fn_method_kringclient_preview_link(uint64_t ptr, RustBuffer link, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_RECOVER
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_RECOVER
+uint64_t uniffi_kring_ffi_fn_method_kringclient_recover(uint64_t ptr, RustBuffer circle_id, RustBuffer relay_url, RustBuffer code
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_REMOVE_SYNC_OBSERVER
@@ -1215,6 +1230,12 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_remove_device(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_SETUP_RECOVERY
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_SETUP_RECOVERY
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_setup_recovery(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_PLANOBSERVER_ON_PLAN_CHANGED
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_PLANOBSERVER_ON_PLAN_CHANGED
 uint16_t uniffi_kring_ffi_checksum_method_planobserver_on_plan_changed(void
@@ -1305,9 +1326,21 @@ uint16_t uniffi_kring_ffi_checksum_method_kringclient_add_sync_observer(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_CREATE_CIRCLE_WITH_RECOVERY
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_CREATE_CIRCLE_WITH_RECOVERY
+uint16_t uniffi_kring_ffi_checksum_method_kringclient_create_circle_with_recovery(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_PREVIEW_LINK
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_PREVIEW_LINK
 uint16_t uniffi_kring_ffi_checksum_method_kringclient_preview_link(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_RECOVER
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_RECOVER
+uint16_t uniffi_kring_ffi_checksum_method_kringclient_recover(void
     
 );
 #endif

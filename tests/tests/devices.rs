@@ -184,11 +184,15 @@ fn a_second_device_of_the_same_person_sees_the_same_plan_and_a_lost_one_is_cut_o
     assert_eq!(code, 3);
     assert!(err.contains("already used"), "{err}");
 
+    // The phone, its recovery code (made with the circle) and the tablet.
     let devices = json(&phone, &["device", "list"]);
-    assert_eq!(devices.as_array().map(Vec::len), Some(2));
+    assert_eq!(devices.as_array().map(Vec::len), Some(3), "{devices}");
     let tablet_id = devices
         .as_array()
-        .and_then(|ds| ds.iter().find(|d| d["this_device"] == false))
+        .and_then(|ds| {
+            ds.iter()
+                .find(|d| d["this_device"] == false && d["recovery_code"] == false)
+        })
         .and_then(|d| d["id"].as_str())
         .expect("the tablet")
         .to_owned();
@@ -221,4 +225,113 @@ fn stdout_id(dir: &Path) -> String {
         .and_then(|d| d["id"].as_str())
         .expect("this device")
         .to_owned()
+}
+
+#[test]
+fn a_new_phone_with_the_recovery_code_becomes_the_main_person_and_the_old_one_is_cut_off() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let relay = RelayProcess::start(&root.path().join("relay.db"));
+    let url = relay.url();
+    let (old_phone, new_phone, jan, piet, thief) = (
+        root.path().join("old"),
+        root.path().join("new"),
+        root.path().join("jan"),
+        root.path().join("piet"),
+        root.path().join("thief"),
+    );
+    // Creating a circle prints its recovery code once: twelve words on one line.
+    let created = stdout(
+        &old_phone,
+        &[
+            "circle",
+            "create",
+            "--name",
+            "Kring van Sanne",
+            "--me",
+            "Sanne",
+            "--relay",
+            &url,
+        ],
+    );
+    let code = created
+        .lines()
+        .map(str::trim)
+        .find(|l| l.split(' ').count() == 12)
+        .unwrap_or_else(|| panic!("no recovery code in {created}"))
+        .to_owned();
+    let circle = json(&old_phone, &["circle", "list"])[0]["id"]
+        .as_str()
+        .expect("circle id")
+        .to_owned();
+    run(&old_phone, &["task", "add", "Boodschappen"]);
+    run(&old_phone, &["sync"]);
+    for (dir, name) in [(&jan, "Jan"), (&piet, "Piet")] {
+        let link = stdout(&old_phone, &["invite"]);
+        run(dir, &["join", &link, "--name", name]);
+    }
+    run(&old_phone, &["sync"]);
+
+    // Wrong words, and a well-formed code that is not this circle's, change nothing.
+    let (code_wrong, err) = refused(
+        &new_phone,
+        &[
+            "recover",
+            "--circle",
+            &circle,
+            "--relay",
+            &url,
+            "--code",
+            "een twee drie",
+        ],
+    );
+    assert_eq!(code_wrong, 3, "{err}");
+    let stranger = kring_core::recovery::RecoveryCode::generate();
+    let (code_other, err) = refused(
+        &new_phone,
+        &[
+            "recover",
+            "--circle",
+            &circle,
+            "--relay",
+            &url,
+            "--code",
+            &stranger.words(),
+        ],
+    );
+    assert_eq!(code_other, 3);
+    assert!(err.contains("does not belong"), "{err}");
+    assert_eq!(json(&new_phone, &["circle", "list"]), Value::Array(vec![]));
+
+    // The phone is lost. The new one, with the words, takes Sanne's place.
+    let recovered = stdout(
+        &new_phone,
+        &[
+            "recover", "--circle", &circle, "--relay", &url, "--code", &code,
+        ],
+    );
+    assert!(recovered.contains("Kring van Sanne"), "{recovered}");
+    assert_eq!(titles(&new_phone), vec!["Boodschappen"]);
+    assert_eq!(
+        json(&new_phone, &["status"])[0]["standing"]["writer"],
+        "owner"
+    );
+    // As the main person it removes someone, which only an admin or the owner may.
+    run(&new_phone, &["member", "remove", "Piet"]);
+    // The others see it happen.
+    run(&jan, &["sync"]);
+    let show = stdout(&jan, &["show"]);
+    assert!(show.contains("Nieuw toestel"), "{show}");
+
+    // The old phone is cut off; the code is spent.
+    let (code_old, _) = refused(&old_phone, &["sync"]);
+    assert_eq!(code_old, 3);
+    assert_eq!(json(&old_phone, &["status"])[0]["connectivity"], "removed");
+    let (code_spent, err) = refused(
+        &thief,
+        &[
+            "recover", "--circle", &circle, "--relay", &url, "--code", &code,
+        ],
+    );
+    assert_eq!(code_spent, 3);
+    assert!(err.contains("already used"), "{err}");
 }

@@ -22,7 +22,9 @@ use crate::sync::protocol::{LiveNotice, DEFAULT_PULL_LIMIT};
 use crate::time::Timestamp;
 
 mod link;
+mod recovery;
 pub use link::{DeviceInfo, LinkPreview};
+pub use recovery::Recovered;
 
 /// How many times one sync re-reads the membership log or realigns the outbox with
 /// the relay before giving up (each round trip makes progress; this only stops a
@@ -477,6 +479,7 @@ impl<'a> Session<'a> {
                 Ok(_) | Err(Error::CircleExists(_)) => {}
                 Err(e) => return Err(e),
             }
+            self.push_offline_entries().await?;
         }
         let tx = self.store.begin()?;
         let mut record = tx

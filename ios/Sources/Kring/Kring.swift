@@ -798,6 +798,12 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
      */
     func removeDevice(deviceId: DeviceId) async throws 
     
+    /**
+     * A new recovery code for me in this circle (through the relay); the previous
+     * one made on this device stops working. Show the words once.
+     */
+    func setupRecovery() async throws  -> String
+    
 }
 /**
  * One circle on this device. Get it from `KringClient`; it is shared by every caller
@@ -1389,6 +1395,26 @@ open func removeDevice(deviceId: DeviceId)async throws   {
         )
 }
     
+    /**
+     * A new recovery code for me in this circle (through the relay); the previous
+     * one made on this device stops working. Show the words once.
+     */
+open func setupRecovery()async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kring_ffi_fn_method_circlehandle_setup_recovery(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_kring_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_kring_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_kring_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeKringError_lift
+        )
+}
+    
 
     
 }
@@ -1549,11 +1575,28 @@ public protocol KringClientProtocol: AnyObject, Sendable {
     func addSyncObserver(observer: SyncObserver) throws  -> UInt64
     
     /**
+     * Founds a circle like `createCircle` and makes the main person's recovery code
+     * with it (works offline; the code's public half reaches the relay with the
+     * first sync). Open it with `openCircle(circleId)`.
+     */
+    func createCircleWithRecovery(name: String, language: Language, mainPersonName: String, relayUrl: String?) throws  -> CreatedCircle
+    
+    /**
      * What `link` (an invite or a device link) says — circle, its name, who sent it,
      * capability, expiry — from the link alone, before joining. Changes nothing;
      * `KringException.InvalidInput` for a link that is not one.
      */
     func previewLink(link: String) throws  -> LinkPreview
+    
+    /**
+     * On a new device, with the words of a recovery code: takes the place in
+     * `circle_id` (at `relay_url`) of the person the code belongs to. Their old
+     * devices and the code are removed and the key rotates; the others see a line
+     * in the plan's log. Make a new code afterwards (`CircleHandle.setupRecovery`).
+     * A wrong, spent or replaced code is `RecoveryRefused`, badly typed words
+     * `InvalidInput`; nothing is stored then.
+     */
+    func recover(circleId: CircleId, relayUrl: String, code: String) async throws  -> Recovered
     
     /**
      * Returns whether an observer with this id was registered.
@@ -1868,6 +1911,24 @@ open func addSyncObserver(observer: SyncObserver)throws  -> UInt64  {
 }
     
     /**
+     * Founds a circle like `createCircle` and makes the main person's recovery code
+     * with it (works offline; the code's public half reaches the relay with the
+     * first sync). Open it with `openCircle(circleId)`.
+     */
+open func createCircleWithRecovery(name: String, language: Language, mainPersonName: String, relayUrl: String? = nil)throws  -> CreatedCircle  {
+    return try  FfiConverterTypeCreatedCircle_lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_kringclient_create_circle_with_recovery(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),
+        FfiConverterTypeLanguage_lower(language),
+        FfiConverterString.lower(mainPersonName),
+        FfiConverterOptionString.lower(relayUrl),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * What `link` (an invite or a device link) says — circle, its name, who sent it,
      * capability, expiry — from the link alone, before joining. Changes nothing;
      * `KringException.InvalidInput` for a link that is not one.
@@ -1880,6 +1941,30 @@ open func previewLink(link: String)throws  -> LinkPreview  {
         FfiConverterString.lower(link),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * On a new device, with the words of a recovery code: takes the place in
+     * `circle_id` (at `relay_url`) of the person the code belongs to. Their old
+     * devices and the code are removed and the key rotates; the others see a line
+     * in the plan's log. Make a new code afterwards (`CircleHandle.setupRecovery`).
+     * A wrong, spent or replaced code is `RecoveryRefused`, badly typed words
+     * `InvalidInput`; nothing is stored then.
+     */
+open func recover(circleId: CircleId, relayUrl: String, code: String)async throws  -> Recovered  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kring_ffi_fn_method_kringclient_recover(
+                        self.uniffiCloneHandle(),FfiConverterTypeCircleId_lower(circleId),FfiConverterString.lower(relayUrl),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_kring_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_kring_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_kring_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeRecovered_lift,
+            errorHandler: FfiConverterTypeKringError_lift
+        )
 }
     
     /**
@@ -3341,18 +3426,91 @@ public func FfiConverterTypeCoordinatorOverview_lower(_ value: CoordinatorOvervi
 
 
 /**
+ * A circle just founded, and its main person's recovery code.
+ */
+public struct CreatedCircle: Equatable, Hashable {
+    public let circleId: CircleId
+    /**
+     * Twelve words, one line: show once, for the person to write down. Never store
+     * or send it: whoever has it can take the main person's place.
+     */
+    public let recoveryCode: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(circleId: CircleId, 
+        /**
+         * Twelve words, one line: show once, for the person to write down. Never store
+         * or send it: whoever has it can take the main person's place.
+         */recoveryCode: String) {
+        self.circleId = circleId
+        self.recoveryCode = recoveryCode
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CreatedCircle: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCreatedCircle: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CreatedCircle {
+        return
+            try CreatedCircle(
+                circleId: FfiConverterTypeCircleId.read(from: &buf), 
+                recoveryCode: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CreatedCircle, into buf: inout [UInt8]) {
+        FfiConverterTypeCircleId.write(value.circleId, into: &buf)
+        FfiConverterString.write(value.recoveryCode, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreatedCircle_lift(_ buf: RustBuffer) throws -> CreatedCircle {
+    return try FfiConverterTypeCreatedCircle.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreatedCircle_lower(_ value: CreatedCircle) -> RustBuffer {
+    return FfiConverterTypeCreatedCircle.lower(value)
+}
+
+
+/**
  * One device of this device's member in a circle.
  */
 public struct DeviceInfo: Equatable, Hashable {
     public let id: DeviceId
     public let thisDevice: Bool
+    /**
+     * The recovery code this device made (as far as this device knows).
+     */
+    public let recoveryCode: Bool
     public let addedAt: Timestamp
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: DeviceId, thisDevice: Bool, addedAt: Timestamp) {
+    public init(id: DeviceId, thisDevice: Bool, 
+        /**
+         * The recovery code this device made (as far as this device knows).
+         */recoveryCode: Bool, addedAt: Timestamp) {
         self.id = id
         self.thisDevice = thisDevice
+        self.recoveryCode = recoveryCode
         self.addedAt = addedAt
     }
 
@@ -3374,6 +3532,7 @@ public struct FfiConverterTypeDeviceInfo: FfiConverterRustBuffer {
             try DeviceInfo(
                 id: FfiConverterTypeDeviceId.read(from: &buf), 
                 thisDevice: FfiConverterBool.read(from: &buf), 
+                recoveryCode: FfiConverterBool.read(from: &buf), 
                 addedAt: FfiConverterTypeTimestamp.read(from: &buf)
         )
     }
@@ -3381,6 +3540,7 @@ public struct FfiConverterTypeDeviceInfo: FfiConverterRustBuffer {
     public static func write(_ value: DeviceInfo, into buf: inout [UInt8]) {
         FfiConverterTypeDeviceId.write(value.id, into: &buf)
         FfiConverterBool.write(value.thisDevice, into: &buf)
+        FfiConverterBool.write(value.recoveryCode, into: &buf)
         FfiConverterTypeTimestamp.write(value.addedAt, into: &buf)
     }
 }
@@ -4439,6 +4599,69 @@ public func FfiConverterTypePlanView_lift(_ buf: RustBuffer) throws -> PlanView 
 #endif
 public func FfiConverterTypePlanView_lower(_ value: PlanView) -> RustBuffer {
     return FfiConverterTypePlanView.lower(value)
+}
+
+
+/**
+ * What `KringClient.recover` did.
+ */
+public struct Recovered: Equatable, Hashable {
+    public let circle: CircleId
+    /**
+     * The old devices removed, the used recovery code's device last.
+     */
+    public let removedDevices: [DeviceId]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(circle: CircleId, 
+        /**
+         * The old devices removed, the used recovery code's device last.
+         */removedDevices: [DeviceId]) {
+        self.circle = circle
+        self.removedDevices = removedDevices
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Recovered: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecovered: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Recovered {
+        return
+            try Recovered(
+                circle: FfiConverterTypeCircleId.read(from: &buf), 
+                removedDevices: FfiConverterSequenceTypeDeviceId.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Recovered, into buf: inout [UInt8]) {
+        FfiConverterTypeCircleId.write(value.circle, into: &buf)
+        FfiConverterSequenceTypeDeviceId.write(value.removedDevices, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecovered_lift(_ buf: RustBuffer) throws -> Recovered {
+    return try FfiConverterTypeRecovered.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecovered_lower(_ value: Recovered) -> RustBuffer {
+    return FfiConverterTypeRecovered.lower(value)
 }
 
 
@@ -6014,6 +6237,12 @@ enum KringError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case InviteRevoked(reason: String
     )
     /**
+     * A recovery code that is not one of this circle's, or was already used or
+     * replaced by a newer one. Nothing was changed.
+     */
+    case RecoveryRefused(reason: String
+    )
+    /**
      * The app's `SecretStore` failed (threw), or holds a device secret Kring cannot
      * read.
      */
@@ -6133,25 +6362,28 @@ public struct FfiConverterTypeKringError: FfiConverterRustBuffer {
         case 16: return .InviteRevoked(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 17: return .SecretStore(
+        case 17: return .RecoveryRefused(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 18: return .Network(
+        case 18: return .SecretStore(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 19: return .Relay(
+        case 19: return .Network(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 20: return .NoRelay(
+        case 20: return .Relay(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 21: return .LocalOnly(
+        case 21: return .NoRelay(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 22: return .PlanNotAvailable(
+        case 22: return .LocalOnly(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 23: return .Internal(
+        case 23: return .PlanNotAvailable(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 24: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -6246,38 +6478,43 @@ public struct FfiConverterTypeKringError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .SecretStore(reason):
+        case let .RecoveryRefused(reason):
             writeInt(&buf, Int32(17))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Network(reason):
+        case let .SecretStore(reason):
             writeInt(&buf, Int32(18))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Relay(reason):
+        case let .Network(reason):
             writeInt(&buf, Int32(19))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .NoRelay(reason):
+        case let .Relay(reason):
             writeInt(&buf, Int32(20))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .LocalOnly(reason):
+        case let .NoRelay(reason):
             writeInt(&buf, Int32(21))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .PlanNotAvailable(reason):
+        case let .LocalOnly(reason):
             writeInt(&buf, Int32(22))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Internal(reason):
+        case let .PlanNotAvailable(reason):
             writeInt(&buf, Int32(23))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Internal(reason):
+            writeInt(&buf, Int32(24))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -8736,6 +8973,31 @@ fileprivate struct FfiConverterSequenceTypeCircleId: FfiConverterRustBuffer {
     }
 }
 
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeDeviceId: FfiConverterRustBuffer {
+    typealias SwiftType = [DeviceId]
+
+    public static func write(_ value: [DeviceId], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDeviceId.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DeviceId] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [DeviceId]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDeviceId.read(from: &buf))
+        }
+        return seq
+    }
+}
+
 
 public typealias CircleId = String
 
@@ -9181,6 +9443,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_circlehandle_remove_device() != 55451) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_setup_recovery() != 61946) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kring_ffi_checksum_method_planobserver_on_plan_changed() != 43474) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -9226,7 +9491,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_kringclient_add_sync_observer() != 52394) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kring_ffi_checksum_method_kringclient_create_circle_with_recovery() != 51812) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kring_ffi_checksum_method_kringclient_preview_link() != 18896) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_kringclient_recover() != 10587) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_kringclient_remove_sync_observer() != 52130) {

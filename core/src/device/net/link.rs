@@ -51,6 +51,9 @@ pub struct DeviceInfo {
     pub id: DeviceId,
     /// The device this list was made on.
     pub this_device: bool,
+    /// The paper device of the recovery code this device made (only this device
+    /// knows which one that is; other devices of the member show it as a device).
+    pub recovery_code: bool,
     /// When the membership log admitted it.
     pub added_at: Timestamp,
 }
@@ -208,6 +211,7 @@ impl Device {
         let record = state
             .member(member)
             .ok_or_else(|| Error::UnknownMember(member.clone()))?;
+        let paper = self.recovery_device(circle)?;
         let mut out: Vec<DeviceInfo> = record
             .devices()
             .filter_map(|id| {
@@ -216,6 +220,7 @@ impl Device {
                 Some(DeviceInfo {
                     id: *id,
                     this_device: *id == me,
+                    recovery_code: Some(*id) == paper,
                     added_at: entry.body().at,
                 })
             })
@@ -252,7 +257,7 @@ impl Device {
 impl Session<'_> {
     /// Appends the removal of `device`, rebuilt on the new head if another entry came
     /// first.
-    async fn remove_device(&mut self, device: &DeviceId) -> Result<()> {
+    pub(super) async fn remove_device(&mut self, device: &DeviceId) -> Result<()> {
         for _ in 0..MAX_REFRESHES {
             let last_seqs = engine::last_seqs(&self.store.device_heads(&self.circle)?);
             let entry = self.trust.state().remove_device(

@@ -201,6 +201,49 @@ fun deviceTests(): List<TestCase> =
                 assertKring<KringException.NotAllowed> { onTablet.addTask(simpleTask("Nog iets")) }
             }
         },
+        TestCase("a new phone with the recovery code becomes the owner, removes a member, and the old phone is cut off") {
+            withTempDir { dir ->
+                val oldPhone = Device(dir.resolve("old"))
+                val created = oldPhone.client.createCircleWithRecovery("Kring voor Anna", Language.NL, "Anna", relayUrl)
+                val words = created.recoveryCode.split(" ")
+                assertEquals(12, words.size, created.recoveryCode)
+                val annas = oldPhone.client.openCircle(created.circleId)
+                annas.addTask(simpleTask("Boodschappen"))
+                await { annas.sync() }
+                val bram = Device(dir.resolve("bram"))
+                val joined = await { bram.client.join(annas.invite(Capability.MEMBER, inDays(1)), "Bram", Relation.FAMILY) }
+                val brams = bram.client.openCircle(joined.circleId)
+                await { annas.sync() }
+
+                val newPhone = Device(dir.resolve("new"))
+                // Badly typed words, and a code of nobody in this circle: nothing stored.
+                assertKring<KringException.InvalidInput> { await { newPhone.client.recover(created.circleId, relayUrl, "een twee drie") } }
+                val strangers = Device(dir.resolve("stranger")).client.createCircleWithRecovery("Andere kring", Language.EN, "Zoe")
+                assertKring<KringException.RecoveryRefused> {
+                    await { newPhone.client.recover(created.circleId, relayUrl, strangers.recoveryCode) }
+                }
+                assertTrue(newPhone.client.circles().isEmpty())
+
+                // The old phone is gone; the words bring Anna back on the new one.
+                val recovered = await { newPhone.client.recover(created.circleId, relayUrl, created.recoveryCode.uppercase()) }
+                assertTrue(oldPhone.client.deviceId() in recovered.removedDevices)
+                val onNew = newPhone.client.openCircle(created.circleId)
+                assertEquals(annas.me(), onNew.me())
+                assertEquals(Standing.Writer(Capability.OWNER), onNew.status().standing)
+                assertTrue(onNew.view().tasks.any { it.title == "Boodschappen" })
+                // As the owner she removes a member (admins and the owner only).
+                await { onNew.removeMember(brams.me()) }
+                assertKring<KringException.NotAllowed> { await { brams.sync() } }
+                // The old phone is cut off, and the code is spent.
+                assertKring<KringException.NotAllowed> { await { annas.sync() } }
+                assertEquals(Standing.Removed, annas.status().standing)
+                val thief = Device(dir.resolve("thief"))
+                assertKring<KringException.RecoveryRefused> { await { thief.client.recover(created.circleId, relayUrl, created.recoveryCode) } }
+                // A new code for next time.
+                assertEquals(12, await { onNew.setupRecovery() }.split(" ").size)
+                assertEquals(1, onNew.devices().count { it.recoveryCode })
+            }
+        },
         TestCase("a sync observer hears syncing and synced, connected in live mode, and error with the relay gone") {
             withTempDir { dir ->
                 Relay().use { relay ->
