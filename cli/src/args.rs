@@ -186,9 +186,16 @@ pub enum DeviceCmd {
         /// Also print the link as a QR code.
         #[arg(long)]
         qr: bool,
+        /// One link for every circle on this device that has a relay (one line each:
+        /// the link, a tab, the circle's name).
+        #[arg(long, conflicts_with = "qr")]
+        all: bool,
     },
-    /// On the new device: join the circle of a device link as yourself.
-    Add { link: String },
+    /// On the new device: join the circles of one or more device links as yourself.
+    Add {
+        #[arg(required = true, num_args = 1..)]
+        links: Vec<String>,
+    },
     /// Your devices in the current circle.
     List,
     /// Remove one of your devices (a lost phone); rotates the circle's key.

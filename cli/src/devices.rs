@@ -16,8 +16,16 @@ use crate::error::{CliError, CliResult};
 
 pub fn device(ctx: &mut Context, cmd: DeviceCmd) -> CliResult {
     match cmd {
-        DeviceCmd::Link { minutes, qr } => link(ctx, minutes, qr),
-        DeviceCmd::Add { link } => add(ctx, &link),
+        DeviceCmd::Link {
+            minutes, all: true, ..
+        } => link_all(ctx, minutes),
+        DeviceCmd::Link { minutes, qr, .. } => link(ctx, minutes, qr),
+        DeviceCmd::Add { links } => {
+            for link in links {
+                add(ctx, &link)?;
+            }
+            Ok(())
+        }
         DeviceCmd::List => list(ctx),
         DeviceCmd::Remove { device } => remove(ctx, &device),
     }
@@ -48,6 +56,48 @@ fn link(ctx: &mut Context, minutes: Option<u32>, qr: bool) -> CliResult {
             "On your other device: kring device add LINK. It becomes a device of yours in this \
              circle, with what you may do here, once, until {} (UTC).",
             dates::format(out.expires_at)
+        );
+    }
+    Ok(())
+}
+
+/// `kring device link --all`: a link for each circle with a relay, so a new device
+/// can be added to every circle the person is in (`kring device add LINK…`).
+fn link_all(ctx: &mut Context, minutes: Option<u32>) -> CliResult {
+    let millis = minutes.map_or(DEFAULT_DEVICE_LINK_MILLIS, |m| i64::from(m) * 60_000);
+    let expires_at = ctx.now.plus_millis(millis);
+    let mut out = Vec::new();
+    for stored in ctx.device.circles()? {
+        let circle = stored.id;
+        match ctx.device.device_link(&circle, expires_at, ctx.now) {
+            Ok(link) => {
+                if let Err(e) = ctx.device.sync(&circle, ctx.now) {
+                    eprintln!("kring: note: could not sync {} ({e})", circle.short());
+                }
+                let name = ctx.device.view(&circle)?.circle.name;
+                out.push((link, name));
+            }
+            // Circles from files have no relay to add a device through.
+            Err(kring_core::Error::LocalOnly(_) | kring_core::Error::NoRelay(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let links: Vec<Link> = out
+        .iter()
+        .map(|(link, _)| Link {
+            link: link.clone(),
+            expires_at,
+        })
+        .collect();
+    output(ctx, &links, || {
+        out.iter()
+            .map(|(link, name)| format!("{link}\t{name}\n"))
+            .collect()
+    })?;
+    if !ctx.json {
+        eprintln!(
+            "On your other device: kring device add LINK… (all of them, until {} UTC).",
+            dates::format(expires_at)
         );
     }
     Ok(())

@@ -335,3 +335,59 @@ fn a_new_phone_with_the_recovery_code_becomes_the_main_person_and_the_old_one_is
     assert_eq!(code_spent, 3);
     assert!(err.contains("already used"), "{err}");
 }
+
+#[test]
+fn one_command_links_a_new_device_into_every_circle_of_the_person() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let relay = RelayProcess::start(&root.path().join("relay.db"));
+    let url = relay.url();
+    let sanne = circle_for_sanne(root.path(), &url);
+    let (jan, tablet) = (root.path().join("jan"), root.path().join("tablet"));
+    // Sanne is also a member of Jan's circle.
+    run(
+        &jan,
+        &[
+            "circle",
+            "create",
+            "--name",
+            "Kring van Jan",
+            "--me",
+            "Jan",
+            "--relay",
+            &url,
+        ],
+    );
+    run(&jan, &["sync"]);
+    let invite = stdout(&jan, &["invite"]);
+    run(&sanne, &["join", &invite, "--name", "Sanne"]);
+
+    let links = json(&sanne, &["device", "link", "--all"]);
+    let links: Vec<String> = links
+        .as_array()
+        .expect("links")
+        .iter()
+        .filter_map(|l| l["link"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(links.len(), 2);
+    let mut args = vec!["device", "add"];
+    args.extend(links.iter().map(String::as_str));
+    run(&tablet, &args);
+
+    let mut on_tablet: Vec<String> = json(&tablet, &["circle", "list"])
+        .as_array()
+        .expect("circles")
+        .iter()
+        .map(|c| {
+            format!(
+                "{} as {}",
+                c["name"].as_str().unwrap_or(""),
+                c["me"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    on_tablet.sort();
+    assert_eq!(
+        on_tablet,
+        vec!["Kring van Jan as Sanne", "Kring van Sanne as Sanne"]
+    );
+}
