@@ -60,14 +60,20 @@ pub enum Command {
     /// Meetings and RSVPs.
     #[command(subcommand)]
     Meeting(MeetingCmd),
-    /// Write the circle's plan: as a standard automerge file (the default, to copy to
-    /// another device), or readable as Markdown or a printable HTML page.
+    /// Write the circle's plan: as a standard automerge file (the default: an unsigned,
+    /// read-only interchange copy any automerge tool opens), as a signed bundle that
+    /// another device of the circle can merge (--signed), or readable as Markdown or a
+    /// printable HTML page.
     Export {
         /// File to write (the same as --out).
         file: Option<PathBuf>,
         /// automerge | md | html
         #[arg(long, default_value = "automerge", value_parser = ["automerge", "md", "html"])]
         format: String,
+        /// Write a signed bundle (the membership log and this device's signed changes)
+        /// for `kring merge` on another device of the same circle.
+        #[arg(long, conflicts_with_all = ["format", "lang"])]
+        signed: bool,
         /// Language of a md or html export: nl | en (default: the circle's language).
         #[arg(long)]
         lang: Option<String>,
@@ -87,7 +93,9 @@ pub enum Command {
         #[arg(long)]
         lang: Option<String>,
     },
-    /// Merge an automerge file of the same circle (from another device) into this one.
+    /// Merge a file from another device of the same circle: a signed bundle
+    /// (`kring export --signed`), checked as sync checks, or, for a circle imported
+    /// from a file, an automerge file.
     Merge { file: PathBuf },
     /// Play a whole circle, narrated, through a relay it starts on this computer:
     /// invites, the plan, offline claims, a conflict resolved, a member removed.
@@ -243,10 +251,24 @@ pub enum MemberCmd {
         #[arg(long, default_value = "")]
         role: String,
     },
+    /// Everyone who can read the plan: name, role (owner, admin, member, reader),
+    /// marks and devices, readers included.
     List,
     /// Remove someone from the circle (their past contributions stay).
-    Remove {
+    Remove { member: String },
+    /// Make someone an admin, a member or a reader (through the membership log; only
+    /// the main person appoints admins).
+    Role {
         member: String,
+        #[arg(value_parser = ["admin", "member", "reader"])]
+        role: String,
+    },
+    /// Mark someone as the circle's professional or coordinator, or clear the mark
+    /// (the main person or an admin decides; professionals set safety conditions).
+    Mark {
+        member: String,
+        #[arg(value_parser = ["professional", "coordinator", "none"])]
+        mark: String,
     },
 }
 
@@ -307,6 +329,35 @@ pub enum TaskCmd {
     Cancel {
         task: String,
     },
+    /// Open a cancelled task again.
+    Reopen {
+        task: String,
+    },
+    /// Change a task: only what is given changes (who made it, the main person or an
+    /// admin may).
+    Edit {
+        task: String,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        notes: Option<String>,
+        #[arg(long)]
+        category: Option<String>,
+        #[arg(long)]
+        slots: Option<u32>,
+        /// Who checks it is done (name or id).
+        #[arg(long, conflicts_with = "no_checker")]
+        checker: Option<String>,
+        /// Nobody checks it any more.
+        #[arg(long)]
+        no_checker: bool,
+        /// A new date or schedule (replaces the current one).
+        #[command(flatten)]
+        schedule: ScheduleArgs,
+        /// The task has no date any more.
+        #[arg(long, conflicts_with_all = ["due", "weekly_from"])]
+        no_date: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -323,8 +374,15 @@ pub enum PlanCmd {
     Status { status: String },
     /// Say you agree with the plan.
     Approve,
-    /// Set the next evaluation date.
+    /// Set the next evaluation date (`none` clears it).
     ReviewDate { date: String },
+    /// Take a concern, goal or "if it goes differently" line out of the plan.
+    Remove {
+        #[arg(value_parser = ["concern", "goal", "contingency"])]
+        list: String,
+        /// The line's id (prefix), as `kring show --json` lists it.
+        id: String,
+    },
     /// Record an evaluation that took place today.
     Review {
         summary: String,
@@ -365,4 +423,16 @@ pub enum MeetingCmd {
     },
     /// Answer yes, no or maybe.
     Rsvp { meeting: String, answer: String },
+    /// Move a meeting or change its place or agenda.
+    Edit {
+        meeting: String,
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long)]
+        place: Option<String>,
+        #[arg(long)]
+        agenda: Option<String>,
+    },
+    /// Call a meeting off.
+    Cancel { meeting: String },
 }

@@ -4,10 +4,12 @@
 use std::path::{Path, PathBuf};
 
 use kring_core::export::{export_plan, ExportFormat};
-use kring_core::followup::{coordinator_overview, my_week};
+use kring_core::followup::my_week;
+use kring_core::membership::Capability;
 use kring_core::plan::{
-    CircleId, CirclePlan, Language, LogKind, NewMember, NewTask, OwnerKind, PlanList, PlanStatus,
-    PlanView, Relation, Rsvp, Schedule, TaskCategory,
+    CircleId, CirclePlan, Designation, Language, LogKind, MeetingUpdate, MemberId, NewMember,
+    NewTask, OwnerKind, PlanList, PlanStatus, PlanView, Relation, Rsvp, Schedule, TaskCategory,
+    TaskUpdate,
 };
 use serde::Serialize;
 
@@ -21,9 +23,10 @@ use crate::render;
 /// Prints `value` as JSON with `--json`, else the human text.
 pub fn output<T: Serialize>(ctx: &Context, value: &T, human: impl FnOnce() -> String) -> CliResult {
     if ctx.json {
+        // JSON is for machines: serde escapes control characters, the text stays exact.
         println!("{}", serde_json::to_string_pretty(value)?);
     } else {
-        print!("{}", human());
+        say_raw!("{}", human());
     }
     Ok(())
 }
@@ -53,18 +56,24 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
             output(ctx, &view, || render::plan(&view, &circle.me))
         }
         Command::Whoami => {
-            let circle = ctx.open_current()?;
-            let view = circle.plan.view();
-            let me = view.member(&circle.me).cloned();
+            let circle = ctx.current()?;
+            let people = ctx.device.people(&circle.id)?;
+            let me = people.into_iter().find(|p| p.id == circle.me);
+            let circle_name = ctx.device.view(&circle.id)?.circle.name;
             output(ctx, &me, || match &me {
-                Some(m) => format!(
-                    "You are {} ({}) in {}\n",
-                    m.display_name, m.relation, view.circle.name
-                ),
+                Some(p) if !p.removed => {
+                    let role = p.capability.map(|c| format!(", {c}")).unwrap_or_default();
+                    match (&p.name, p.relation) {
+                        (Some(name), Some(relation)) => {
+                            format!("You are {name} ({relation}{role}) in {circle_name}\n")
+                        }
+                        _ => format!("You read {circle_name} as a reader ({})\n", p.id.short()),
+                    }
+                }
+                Some(_) => format!("You were removed from {circle_name}\n"),
                 None => format!(
-                    "You ({}) are not a member of {}\n",
-                    circle.me.short(),
-                    view.circle.name
+                    "You ({}) are not a member of {circle_name}\n",
+                    circle.me.short()
                 ),
             })
         }
@@ -76,23 +85,34 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
         Command::Post { text, kind } => {
             let kind: LogKind = parse(&kind)?;
             mutate(ctx, |c, now| Ok(c.plan.post(c.me, kind, &text, now)?))?;
-            println!("Posted.");
+            say!("Posted.");
             Ok(())
         }
         Command::Meeting(cmd) => meeting(ctx, cmd),
         Command::Export {
             file,
+            out,
+            signed: true,
+            ..
+        } => {
+            let file = file.or(out).ok_or_else(|| {
+                CliError::Usage("give a file to write the signed bundle to".into())
+            })?;
+            let circle = ctx.current()?.id;
+            write_file(&file, &ctx.device.export_signed(&circle)?)?;
+            say!("Wrote {} (signed).", file.display());
+            Ok(())
+        }
+        Command::Export {
+            file,
             format,
             lang,
             out,
+            signed: false,
         } => export(ctx, file.or(out), &format, lang.as_deref()),
         Command::Followup { lang } => {
             let lang: Language = parse(&lang)?;
-            let mut views = Vec::new();
-            for stored in ctx.device.circles()? {
-                views.push(ctx.device.view(&stored.id)?);
-            }
-            let overview = coordinator_overview(&views, ctx.now);
+            let overview = ctx.device.followup(ctx.now)?;
             output(ctx, &overview, || render::followup(&overview, lang))
         }
         Command::Week { lang } => {
@@ -104,9 +124,21 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
         }
         Command::Merge { file } => {
             let bytes = read_file(&file)?;
+            if kring_core::device::is_bundle(&bytes) {
+                let report = ctx.device.merge_signed(&bytes, ctx.now)?;
+                if let Some(circle) = &report.circle {
+                    ctx.set_current(circle)?;
+                }
+                return output(ctx, &report, || {
+                    format!(
+                        "Merged {} new change(s) from a signed bundle; {} refused.\n",
+                        report.applied_changes, report.rejected
+                    )
+                });
+            }
             let circle = ctx.current()?.id;
             let added = ctx.device.merge_bytes(&circle, &bytes)?;
-            println!("Merged {added} new change(s).");
+            say!("Merged {added} new change(s).");
             Ok(())
         }
         Command::Demo {
@@ -120,7 +152,7 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
             let me = context::member(&view, &as_member)?;
             let id = ctx.device.import_circle(&bytes, &me, ctx.now)?;
             ctx.set_current(&id)?;
-            println!("Added {} as {}.", view.circle.name, view.display_name(&me));
+            say!("Added {} as {}.", view.circle.name, view.display_name(&me));
             Ok(())
         }
         Command::Identity => network::identity(ctx),
@@ -160,7 +192,7 @@ fn export(ctx: &Context, out: Option<PathBuf>, format: &str, lang: Option<&str>)
             CliError::Usage("give a file to write the automerge document to".into())
         })?;
         write_file(&file, &circle.plan.export())?;
-        println!(
+        say!(
             "Wrote {} ({} changes).",
             file.display(),
             circle.plan.change_count()
@@ -173,9 +205,9 @@ fn export(ctx: &Context, out: Option<PathBuf>, format: &str, lang: Option<&str>)
     match out {
         Some(file) => {
             write_file(&file, text.as_bytes())?;
-            println!("Wrote {}.", file.display());
+            say!("Wrote {}.", file.display());
         }
-        None => print!("{text}"),
+        None => say_raw!("{text}"),
     }
     Ok(())
 }
@@ -219,7 +251,7 @@ fn circle(ctx: &mut Context, cmd: CircleCmd) -> CliResult {
                 ctx.now,
             )?;
             ctx.set_current(&id)?;
-            println!(
+            say!(
                 "Created circle {} ({id}).",
                 ctx.device.view(&id)?.circle.name
             );
@@ -265,7 +297,7 @@ fn circle(ctx: &mut Context, cmd: CircleCmd) -> CliResult {
                 "circle",
             )?;
             ctx.set_current(&chosen.id)?;
-            println!("Now using {}.", chosen.id);
+            say!("Now using {}.", chosen.id);
             Ok(())
         }
     }
@@ -290,40 +322,66 @@ fn member(ctx: &mut Context, cmd: MemberCmd) -> CliResult {
                     now,
                 )?)
             })?;
-            println!("Added {name} ({}).", id.short());
+            say!("Added {name} ({}).", id.short());
             Ok(())
         }
         MemberCmd::List => {
-            let circle = ctx.open_current()?;
-            let view = circle.plan.view();
-            output(ctx, &view.members, || {
-                render::members(&view, Some(&circle.me))
-            })
+            let circle = ctx.current()?.id;
+            let people = ctx.device.people(&circle)?;
+            let me = ctx.device.me(&circle)?;
+            output(ctx, &people, || render::people(&people, &me))
         }
         MemberCmd::Remove { member } => {
-            let open = ctx.open_current()?;
-            let circle = open.plan.circle_id().clone();
-            let id = match context::member(&open.plan.view(), &member) {
-                Ok(id) => id,
-                // Readers have no record in the plan (they do not write): find them
-                // by id in the membership log.
-                Err(CliError::NotFound(_)) => match ctx.device.trust(&circle)? {
-                    Some(trust) => context::unique_prefix(
-                        trust.state().members().map(|(id, _)| (id.as_str(), id)),
-                        &member,
-                        "member",
-                    )?
-                    .clone(),
-                    None => return Err(CliError::NotFound(format!("no member {member:?}"))),
-                },
-                Err(e) => return Err(e),
-            };
+            let (circle, id) = person(ctx, &member)?;
             // For someone in the membership log this goes through the relay (the key
             // rotates, so they cannot read what is written afterwards).
             ctx.device.remove_member(&circle, &id, ctx.now)?;
-            println!("Removed.");
+            say!("Removed.");
             Ok(())
         }
+        MemberCmd::Role { member, role } => {
+            let capability = Capability::parse(&role)?;
+            let (circle, id) = person(ctx, &member)?;
+            ctx.device
+                .set_capability(&circle, &id, capability, ctx.now)?;
+            say!("{member} is now {role}.");
+            Ok(())
+        }
+        MemberCmd::Mark { member, mark } => {
+            let designation = match mark.as_str() {
+                "none" => None,
+                other => Some(parse::<Designation>(other)?),
+            };
+            let (_, id) = person(ctx, &member)?;
+            mutate(ctx, |c, now| {
+                Ok(c.plan.designate(c.me, &id, designation, now)?)
+            })?;
+            say!("Saved.");
+            Ok(())
+        }
+    }
+}
+
+/// The current circle and the member `name` (a name or id prefix) names: someone in
+/// the plan, or a reader, whom only the membership log knows (readers do not write).
+fn person(ctx: &Context, name: &str) -> CliResult<(CircleId, MemberId)> {
+    let open = ctx.open_current()?;
+    let circle = open.plan.circle_id().clone();
+    match context::member(&open.plan.view(), name) {
+        Ok(id) => Ok((circle, id)),
+        Err(CliError::NotFound(_)) => match ctx.device.trust(&circle)? {
+            Some(trust) => {
+                let id = context::unique_prefix(
+                    trust.state().members().map(|(id, _)| (id.as_str(), id)),
+                    name,
+                    "member",
+                )?
+                .clone();
+                Ok((circle, id))
+            }
+            None => Err(CliError::NotFound(format!("no member {name:?}"))),
+        },
+        Err(e) => Err(e),
     }
 }
 
@@ -368,7 +426,7 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
                     .transpose()?;
                 Ok(c.plan.add_task(c.me, NewTask { checker, ..new }, now)?)
             })?;
-            println!("Added task {}.", id.short());
+            say!("Added task {}.", id.short());
             Ok(())
         }
         TaskCmd::List => {
@@ -382,7 +440,7 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
                 c.plan.claim_task(c.me, &id, now)?;
                 Ok(c.plan.task(&id)?.title)
             })?;
-            println!("You claimed “{title}”.");
+            say!("You claimed “{title}”.");
             Ok(())
         }
         TaskCmd::Unclaim { task } => {
@@ -390,7 +448,7 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
                 let id = context::task(&c.plan.view(), &task)?;
                 Ok(c.plan.unclaim_task(c.me, &id, now)?)
             })?;
-            println!("Your place is free again.");
+            say!("Your place is free again.");
             Ok(())
         }
         TaskCmd::Done {
@@ -403,7 +461,7 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
                 let id = context::task(&c.plan.view(), &task)?;
                 Ok(c.plan.complete_task(c.me, &id, occurrence, &note, now)?)
             })?;
-            println!("Marked done. Thank you!");
+            say!("Marked done. Thank you!");
             Ok(())
         }
         TaskCmd::Cancel { task } => {
@@ -411,7 +469,53 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
                 let id = context::task(&c.plan.view(), &task)?;
                 Ok(c.plan.cancel_task(c.me, &id, now)?)
             })?;
-            println!("Cancelled.");
+            say!("Cancelled.");
+            Ok(())
+        }
+        TaskCmd::Reopen { task } => {
+            mutate(ctx, |c, now| {
+                let id = context::task(&c.plan.view(), &task)?;
+                Ok(c.plan.reopen_task(c.me, &id, now)?)
+            })?;
+            say!("Open again.");
+            Ok(())
+        }
+        TaskCmd::Edit {
+            task,
+            title,
+            notes,
+            category,
+            slots,
+            checker,
+            no_checker,
+            schedule: s,
+            no_date,
+        } => {
+            let category = category.as_deref().map(parse::<TaskCategory>).transpose()?;
+            let schedule = match (no_date, s.due.is_some() || s.weekly_from.is_some()) {
+                (true, _) => Some(Schedule::Unscheduled),
+                (false, true) => Some(schedule(&s)?),
+                (false, false) => None,
+            };
+            mutate(ctx, |c, now| {
+                let view = c.plan.view();
+                let id = context::task(&view, &task)?;
+                let checker = match (&checker, no_checker) {
+                    (Some(name), _) => Some(Some(context::member(&view, name)?)),
+                    (None, true) => Some(None),
+                    (None, false) => None,
+                };
+                let update = TaskUpdate {
+                    title,
+                    notes,
+                    category,
+                    schedule,
+                    slots,
+                    checker,
+                };
+                Ok(c.plan.update_task(c.me, &id, update, now)?)
+            })?;
+            say!("Saved.");
             Ok(())
         }
     }
@@ -422,13 +526,13 @@ fn plan(ctx: &mut Context, cmd: PlanCmd) -> CliResult {
         mutate(ctx, |c, now| {
             Ok(c.plan.add_to_list(c.me, list, &text, now)?)
         })?;
-        println!("Added.");
+        say!("Added.");
         Ok(())
     };
     match cmd {
         PlanCmd::Question { text } => {
             mutate(ctx, |c, now| Ok(c.plan.set_question(c.me, &text, now)?))?;
-            println!("Question set.");
+            say!("Question set.");
             Ok(())
         }
         PlanCmd::Concern { text } => add(ctx, PlanList::Concerns, text),
@@ -437,20 +541,43 @@ fn plan(ctx: &mut Context, cmd: PlanCmd) -> CliResult {
         PlanCmd::Status { status } => {
             let to: PlanStatus = parse(&status)?;
             mutate(ctx, |c, now| Ok(c.plan.set_plan_status(c.me, to, now)?))?;
-            println!("The plan is now {to}.");
+            say!("The plan is now {to}.");
             Ok(())
         }
         PlanCmd::Approve => {
             mutate(ctx, |c, now| Ok(c.plan.approve_plan(c.me, now)?))?;
-            println!("You approved the plan.");
+            say!("You approved the plan.");
             Ok(())
         }
         PlanCmd::ReviewDate { date } => {
-            let at = dates::parse(&date)?;
+            let at = match date.trim() {
+                "none" => None,
+                date => Some(dates::parse(date)?),
+            };
+            mutate(ctx, |c, now| Ok(c.plan.set_next_review(c.me, at, now)?))?;
+            match at {
+                Some(at) => say!("Next evaluation: {}.", dates::format(at)),
+                None => say!("No evaluation date planned."),
+            }
+            Ok(())
+        }
+        PlanCmd::Remove { list, id } => {
+            let list = match list.as_str() {
+                "concern" => PlanList::Concerns,
+                "goal" => PlanList::Goals,
+                _ => PlanList::Contingencies,
+            };
             mutate(ctx, |c, now| {
-                Ok(c.plan.set_next_review(c.me, Some(at), now)?)
+                let view = c.plan.view();
+                let items = match list {
+                    PlanList::Concerns => &view.plan.concerns,
+                    PlanList::Goals => &view.plan.goals,
+                    PlanList::Contingencies => &view.plan.contingencies,
+                };
+                let entry = context::entry(items.iter().map(|i| &i.id), &id, "line")?;
+                Ok(c.plan.remove_from_list(c.me, list, &entry, now)?)
             })?;
-            println!("Next evaluation: {}.", dates::format(at));
+            say!("Removed.");
             Ok(())
         }
         PlanCmd::Review { summary, next } => {
@@ -458,7 +585,7 @@ fn plan(ctx: &mut Context, cmd: PlanCmd) -> CliResult {
             mutate(ctx, |c, now| {
                 Ok(c.plan.record_review(c.me, &summary, next, now)?)
             })?;
-            println!("Evaluation recorded.");
+            say!("Evaluation recorded.");
             Ok(())
         }
     }
@@ -468,7 +595,7 @@ fn condition(ctx: &mut Context, cmd: ConditionCmd) -> CliResult {
     match cmd {
         ConditionCmd::Add { text } => {
             let id = mutate(ctx, |c, now| Ok(c.plan.set_condition(c.me, &text, now)?))?;
-            println!("Safety condition {} set.", id.short());
+            say!("Safety condition {} set.", id.short());
         }
         ConditionCmd::Accept { condition } => {
             mutate(ctx, |c, now| {
@@ -480,7 +607,7 @@ fn condition(ctx: &mut Context, cmd: ConditionCmd) -> CliResult {
                 )?;
                 Ok(c.plan.accept_condition(c.me, &id, now)?)
             })?;
-            println!("Accepted.");
+            say!("Accepted.");
         }
     }
     Ok(())
@@ -492,7 +619,7 @@ fn offer(ctx: &mut Context, cmd: OfferCmd) -> CliResult {
             let id = mutate(ctx, |c, now| {
                 Ok(c.plan.add_offer(c.me, &text, &when, now)?)
             })?;
-            println!("Offer {} posted.", id.short());
+            say!("Offer {} posted.", id.short());
         }
         OfferCmd::Withdraw { offer } => {
             mutate(ctx, |c, now| {
@@ -500,7 +627,7 @@ fn offer(ctx: &mut Context, cmd: OfferCmd) -> CliResult {
                 let id = context::entry(view.offers.iter().map(|x| &x.id), &offer, "offer")?;
                 Ok(c.plan.withdraw_offer(c.me, &id, now)?)
             })?;
-            println!("Withdrawn.");
+            say!("Withdrawn.");
         }
     }
     Ok(())
@@ -513,7 +640,30 @@ fn meeting(ctx: &mut Context, cmd: MeetingCmd) -> CliResult {
             let id = mutate(ctx, |c, now| {
                 Ok(c.plan.schedule_meeting(c.me, at, &place, &agenda, now)?)
             })?;
-            println!("Meeting {} planned for {}.", id.short(), dates::format(at));
+            say!("Meeting {} planned for {}.", id.short(), dates::format(at));
+        }
+        MeetingCmd::Edit {
+            meeting,
+            at,
+            place,
+            agenda,
+        } => {
+            let at = at.as_deref().map(dates::parse).transpose()?;
+            mutate(ctx, |c, now| {
+                let view = c.plan.view();
+                let id = context::entry(view.meetings.iter().map(|x| &x.id), &meeting, "meeting")?;
+                let update = MeetingUpdate { at, place, agenda };
+                Ok(c.plan.update_meeting(c.me, &id, update, now)?)
+            })?;
+            say!("Saved.");
+        }
+        MeetingCmd::Cancel { meeting } => {
+            mutate(ctx, |c, now| {
+                let view = c.plan.view();
+                let id = context::entry(view.meetings.iter().map(|x| &x.id), &meeting, "meeting")?;
+                Ok(c.plan.cancel_meeting(c.me, &id, now)?)
+            })?;
+            say!("The meeting is called off.");
         }
         MeetingCmd::Rsvp { meeting, answer } => {
             let answer: Rsvp = parse(&answer)?;
@@ -522,7 +672,7 @@ fn meeting(ctx: &mut Context, cmd: MeetingCmd) -> CliResult {
                 let id = context::entry(view.meetings.iter().map(|x| &x.id), &meeting, "meeting")?;
                 Ok(c.plan.rsvp(c.me, &id, answer, now)?)
             })?;
-            println!("Thanks, noted: {answer}.");
+            say!("Thanks, noted: {answer}.");
         }
     }
     Ok(())

@@ -53,11 +53,11 @@ impl Phone {
 }
 
 fn step(text: &str) {
-    println!("\n▶ {text}");
+    say!("\n▶ {text}");
 }
 
 fn say(text: &str) {
-    println!("  {text}");
+    say!("  {text}");
 }
 
 fn phone_dir(dir: &Path, name: &str) -> PathBuf {
@@ -408,8 +408,8 @@ pub fn run(
     }
 
     step("Sanne's phone now shows the whole plan:");
-    println!("{}", render::plan(&sanne.view()?, &sanne.me()?));
-    println!(
+    say!("{}", render::plan(&sanne.view()?, &sanne.me()?));
+    say!(
         "The phones' stores are in {} ({}).",
         dir.display(),
         if dir == temp.path() {

@@ -44,7 +44,7 @@ fn link(ctx: &mut Context, minutes: Option<u32>, qr: bool) -> CliResult {
     let link = ctx.device.device_link(&circle, expires_at, ctx.now)?;
     // The new device reads the circle from the relay, so make sure it is there.
     if let Err(e) = ctx.device.sync(&circle, ctx.now) {
-        eprintln!("kring: note: could not sync ({e}); run `kring sync` before the link is used");
+        warn_user!("kring: note: could not sync ({e}); run `kring sync` before the link is used");
     }
     let out = Link { link, expires_at };
     output(ctx, &out, || format!("{}\n", out.link))?;
@@ -52,7 +52,7 @@ fn link(ctx: &mut Context, minutes: Option<u32>, qr: bool) -> CliResult {
         if qr {
             print!("{}", qr_text(&out.link)?);
         }
-        eprintln!(
+        warn_user!(
             "On your other device: kring device add LINK. It becomes a device of yours in this \
              circle, with what you may do here, once, until {} (UTC).",
             dates::format(out.expires_at)
@@ -72,7 +72,7 @@ fn link_all(ctx: &mut Context, minutes: Option<u32>) -> CliResult {
         match ctx.device.device_link(&circle, expires_at, ctx.now) {
             Ok(link) => {
                 if let Err(e) = ctx.device.sync(&circle, ctx.now) {
-                    eprintln!("kring: note: could not sync {} ({e})", circle.short());
+                    warn_user!("kring: note: could not sync {} ({e})", circle.short());
                 }
                 let name = ctx.device.view(&circle)?.circle.name;
                 out.push((link, name));
@@ -95,7 +95,7 @@ fn link_all(ctx: &mut Context, minutes: Option<u32>) -> CliResult {
             .collect()
     })?;
     if !ctx.json {
-        eprintln!(
+        warn_user!(
             "On your other device: kring device add LINK… (all of them, until {} UTC).",
             dates::format(expires_at)
         );
@@ -107,14 +107,14 @@ fn add(ctx: &mut Context, link: &str) -> CliResult {
     let circle = ctx.device.add_device(link, ctx.now)?;
     ctx.set_current(&circle)?;
     if ctx.device.pending_joins()?.contains(&circle) {
-        println!(
+        say!(
             "This device is in circle {}. Its plan is not here yet; `kring sync` fetches it.",
             circle.short()
         );
     } else {
         let view = ctx.device.view(&circle)?;
         let me = ctx.device.me(&circle)?;
-        println!(
+        say!(
             "This device is now one of {}'s in {}.",
             view.display_name(&me),
             view.circle.name
@@ -153,7 +153,7 @@ fn remove(ctx: &mut Context, typed: &str) -> CliResult {
         .collect();
     let target = *unique_prefix(ids.iter().map(|(s, id)| (s.as_str(), id)), typed, "device")?;
     ctx.device.remove_device(&circle, &target, ctx.now)?;
-    println!(
+    say!(
         "Removed device {}. The circle's key was rotated: it cannot read anything written from now on.",
         target.short()
     );

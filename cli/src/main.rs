@@ -1,6 +1,8 @@
 //! `kring`: the command-line client for Kring circles (coordinator desk, scripting,
 //! demos). A thin shell over `kring-core`: parse, call, save, print.
 
+#[macro_use]
+mod terminal;
 mod args;
 mod commands;
 mod context;
@@ -23,9 +25,9 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("kring: {e}");
+            warn_user!("kring: {e}");
             if let Some(hint) = e.hint() {
-                eprintln!("{hint}");
+                warn_user!("{hint}");
             }
             ExitCode::from(e.exit_code())
         }

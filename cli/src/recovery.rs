@@ -14,17 +14,15 @@ use crate::error::{CliError, CliResult};
 /// Prints a recovery code once, with what is needed to use it.
 pub fn print_code(ctx: &Context, circle: &CircleId, code: &RecoveryCode) -> CliResult {
     let relay = ctx.device.status(circle)?.relay_url;
-    println!("Recovery code for this circle (shown only this once; write it down, keep it safe):");
-    println!();
-    println!("    {}", code.words().as_str());
-    println!();
-    println!(
+    say!("Recovery code for this circle (shown only this once; write it down, keep it safe):");
+    say!("");
+    say!("    {}", code.words().as_str());
+    say!("");
+    say!(
         "If you lose this device: kring recover --circle {circle} --relay {} --code \"…\"",
         relay.as_deref().unwrap_or("URL")
     );
-    println!(
-        "Whoever has these words can take your place in the circle. Never send them to anyone."
-    );
+    say!("Whoever has these words can take your place in the circle. Never send them to anyone.");
     Ok(())
 }
 
@@ -67,7 +65,7 @@ pub fn recover(ctx: &mut Context, relay: &str, code: &str) -> CliResult {
         .view(&circle)
         .map(|v| v.circle.name)
         .unwrap_or_else(|_| circle.to_string());
-    println!(
+    say!(
         "This device took your place in {name}; {} old device(s) and the used code were removed, \
          and the circle's key was rotated.",
         recovered.removed_devices.len().saturating_sub(1)
@@ -76,7 +74,7 @@ pub fn recover(ctx: &mut Context, relay: &str, code: &str) -> CliResult {
     match ctx.device.setup_recovery(&circle, ctx.now) {
         Ok(code) => print_code(ctx, &circle, &code),
         Err(e) => {
-            eprintln!("kring: note: no new recovery code yet ({e}); run `kring recovery setup`");
+            warn_user!("kring: note: no new recovery code yet ({e}); run `kring recovery setup`");
             Ok(())
         }
     }

@@ -23,6 +23,7 @@ use std::path::Path;
 
 use automerge::ActorId;
 
+use crate::followup::{self, Audience, CircleReport, CoordinatorOverview};
 use crate::identity::{DeviceId, DeviceIdentity, FileSecretStore, PublicDevice, SecretStore};
 use crate::invite::InviteToken;
 use crate::membership::{Capability, MembershipState};
@@ -32,11 +33,16 @@ use crate::sync::engine::{self, CircleTrust, Standing, SyncStatus};
 use crate::time::Timestamp;
 use crate::{envelope, Error, Result};
 
+mod bundle;
 #[cfg(feature = "client")]
 mod net;
+mod people;
+mod receive;
 mod views;
+pub use bundle::{is_bundle, BundleReport, MAX_BUNDLE_BYTES};
 #[cfg(feature = "client")]
 pub use net::{DeviceInfo, LinkPreview, Recovered, SyncReport, WatchEvent};
+pub use people::Person;
 
 /// The name of the device's identity in its [`SecretStore`].
 pub const IDENTITY_SECRET: &str = "device";
@@ -173,6 +179,45 @@ impl Device {
         Ok(self.store.circle(circle)?.me)
     }
 
+    /// Whether this device's person follows the circle up (and so sees signals about
+    /// people) or is one of the circle (see [`Audience`]).
+    pub fn audience(&self, circle: &CircleId, view: &PlanView) -> Result<Audience> {
+        let me = self.me(circle)?;
+        let capability = self.trust(circle)?.and_then(|trust| {
+            trust
+                .state()
+                .member(&me)
+                .filter(|m| !m.is_removed())
+                .map(|m| m.capability())
+        });
+        Ok(Audience::of(view, &me, capability))
+    }
+
+    /// The follow-up of one circle, as this device's person may see it.
+    pub fn circle_report(&self, circle: &CircleId, now: Timestamp) -> Result<CircleReport> {
+        let view = self.view(circle)?;
+        let audience = self.audience(circle, &view)?;
+        Ok(followup::circle_report(&view, now).for_audience(audience))
+    }
+
+    /// The follow-up across every circle on this device, most urgent first, each as
+    /// this device's person may see it.
+    pub fn followup(&self, now: Timestamp) -> Result<CoordinatorOverview> {
+        let mut views = Vec::new();
+        let mut audiences = HashMap::new();
+        for stored in self.circles()? {
+            let view = self.view(&stored.id)?;
+            audiences.insert(stored.id.clone(), self.audience(&stored.id, &view)?);
+            views.push(view);
+        }
+        Ok(followup::overview_for(&views, now, |plan| {
+            audiences
+                .get(&plan.circle.id)
+                .copied()
+                .unwrap_or(Audience::Circle)
+        }))
+    }
+
     /// The circle's validated membership log with this device's keys; `None` for a
     /// plan imported from a file.
     pub fn trust(&self, circle: &CircleId) -> Result<Option<CircleTrust>> {
@@ -278,6 +323,7 @@ impl Device {
                 return Err(Error::Removed(self.identity.id()).into());
             }
             require_writer(trust, &self.identity.id())?;
+            plan.set_authority(trust.authority());
         }
         let out = op(&mut plan, &stored.me)?;
         tx.save(&plan)?;
@@ -298,11 +344,21 @@ impl Device {
         Ok(out)
     }
 
-    /// Merges an automerge file of the same circle (the offline path). Changes of
-    /// other devices are not sealed here: each device relays its own changes.
+    /// Merges an automerge file of the same circle (the offline path, for circles
+    /// without a membership log). Changes of other devices are not sealed here: each
+    /// device relays its own changes.
+    ///
+    /// A circle with a membership log never merges such a file: nothing in it is
+    /// signed, so anyone could have written it as anyone (its changes reach this
+    /// device only through signed envelopes, by sync).
     pub fn merge_bytes(&mut self, circle: &CircleId, bytes: &[u8]) -> Result<usize> {
         let actor = self.actor();
         let tx = self.store.begin()?;
+        if !tx.membership_log(circle)?.is_empty() {
+            return Err(Error::NotAllowed(
+                "this circle syncs through its relay with signed changes; an unsigned plan file cannot be merged into it (use `kring sync`)",
+            ));
+        }
         let mut plan = tx.load(circle, actor)?;
         let added = plan.merge_bytes(bytes)?;
         tx.save(&plan)?;

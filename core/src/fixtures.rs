@@ -34,6 +34,7 @@ impl PlanBuilder {
                 display_name: main_name.to_owned(),
                 relation: Relation::MainPerson,
                 role_label: String::new(),
+                designation: None,
                 joined_at: created_at,
                 removed_at: None,
             }],
@@ -86,6 +87,13 @@ impl PlanBuilder {
             display_name: name.to_owned(),
             relation,
             role_label: String::new(),
+            // Professionals and coordinators in follow-up fixtures are the ones the
+            // main person marked as such.
+            designation: match relation {
+                Relation::Professional => Some(Designation::Professional),
+                Relation::Coordinator => Some(Designation::Coordinator),
+                _ => None,
+            },
             joined_at,
             removed_at: None,
         });
@@ -221,6 +229,7 @@ impl PlanBuilder {
             place: place.to_owned(),
             agenda: agenda.to_owned(),
             created_by: by.clone(),
+            cancelled_at: None,
             rsvps: vec![],
         });
         id

@@ -139,6 +139,16 @@ impl Timestamp {
     }
 }
 
+/// For people (error messages, logs): `2026-12-01 18:00 UTC`.
+impl std::fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match chrono::DateTime::from_timestamp_millis(self.0) {
+            Some(dt) => write!(f, "{} UTC", dt.format("%Y-%m-%d %H:%M")),
+            None => write!(f, "{} ms", self.0),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -162,7 +162,7 @@ impl CircleHandle {
     /// the main person, admins and the coordinator).
     pub fn followup_report(&self) -> Result<CircleReport> {
         self.shared
-            .local(|d| d.followup_report(&self.id, Timestamp::now()))
+            .local(|d| d.circle_report(&self.id, Timestamp::now()))
     }
 
     /// "My plan this week": the main person's next seven days, one plain-language

@@ -241,8 +241,7 @@ impl KringClient {
     /// first, and one queue of all their signals. Each circle is seen as this
     /// device's member of it (core decides what that member may see).
     pub fn coordinator_overview(&self) -> Result<CoordinatorOverview> {
-        self.shared
-            .local(|d| d.coordinator_overview(Timestamp::now()))
+        self.shared.local(|d| d.followup(Timestamp::now()))
     }
 
     /// Founds a circle with this device's user as its main person. Works offline.

@@ -16,10 +16,10 @@
 
 use kring_core::membership::Capability;
 use kring_core::plan::{
-    Approval, CircleId, CircleInfo, Claim, Completion, ConditionView, EntryId, Language, LogEntry,
-    LogKind, MeetingView, MemberId, MemberView, NewTask, OfferView, OwnerKind, PlanList,
-    PlanSection, PlanStatus, PlanView, Relation, Review, Rsvp, RsvpView, Schedule, TaskCategory,
-    TaskId, TaskStatus, TaskView, TextItem,
+    Approval, CircleId, CircleInfo, Claim, Completion, ConditionView, Designation, EntryId,
+    Language, LogEntry, LogKind, MeetingView, MemberId, MemberView, NewTask, OfferView, OwnerKind,
+    PlanList, PlanSection, PlanStatus, PlanView, Relation, Review, Rsvp, RsvpView, Schedule,
+    TaskCategory, TaskId, TaskStatus, TaskView, TextItem,
 };
 use kring_core::store::StoredCircle;
 use kring_core::sync::engine::{Connectivity, Standing, SyncStatus};
@@ -78,6 +78,13 @@ pub enum Relation {
     Professional,
     Coordinator,
     Other,
+}
+
+/// A role the main person or an admin records (professionals set safety conditions).
+#[uniffi::remote(Enum)]
+pub enum Designation {
+    Professional,
+    Coordinator,
 }
 
 /// Life cycle of the plan: draft → presented → accepted → archived.
@@ -171,6 +178,7 @@ pub struct MemberView {
     pub display_name: String,
     pub relation: Relation,
     pub role_label: String,
+    pub designation: Option<Designation>,
     pub joined_at: Timestamp,
     pub removed_at: Option<Timestamp>,
 }
@@ -287,6 +295,7 @@ pub struct MeetingView {
     pub place: String,
     pub agenda: String,
     pub created_by: MemberId,
+    pub cancelled_at: Option<Timestamp>,
     pub rsvps: Vec<RsvpView>,
 }
 

@@ -1,20 +1,11 @@
-//! What people look at, computed on this device: the follow-up report of a circle,
-//! the coordinator's overview across circles, the main person's week and the
-//! exports. The apps (CLI, mobile bindings) call these instead of putting the pieces
-//! together themselves, so what a viewer is shown is decided here, once.
-//!
-//! # Who is looking
-//!
-//! Every method here acts *as this device's member* of the circle (`Device::me`):
-//! the viewer is never a parameter an app can fill in. The follow-up report names
-//! people (silent members, load per member), which is meant for the main person,
-//! admins and the coordinator only (DESIGN.md §3); when the follow-up engine learns
-//! to leave those signals out for other viewers, [`Device::followup_report`] and
-//! [`Device::coordinator_overview`] pass it this device's member and its capability,
-//! and no app changes.
+//! What people look at, computed on this device, besides the follow-up
+//! ([`Device::circle_report`], [`Device::followup`], which decide the audience): the
+//! main person's week and the readable exports, and the names a link made here
+//! carries. Every method acts *as this device's member* of the circle: the viewer is
+//! never a parameter an app can fill in.
 
 use crate::export::{export_plan, ExportFormat};
-use crate::followup::{self, CircleReport, CoordinatorOverview, MyWeek};
+use crate::followup::{self, MyWeek};
 use crate::invite::LinkCard;
 use crate::plan::{CircleId, Language, MemberId, PlanView};
 use crate::time::Timestamp;
@@ -23,23 +14,6 @@ use crate::Result;
 use super::Device;
 
 impl Device {
-    /// The follow-up report of `circle` at `now`, as this device's member sees it.
-    pub fn followup_report(&self, circle: &CircleId, now: Timestamp) -> Result<CircleReport> {
-        let (view, _viewer) = self.viewed(circle)?;
-        Ok(followup::circle_report(&view, now))
-    }
-
-    /// Every circle on this device, most urgent first: the coordinator's queue. Each
-    /// circle is seen as this device's member of it.
-    pub fn coordinator_overview(&self, now: Timestamp) -> Result<CoordinatorOverview> {
-        let mut views = Vec::new();
-        for stored in self.circles()? {
-            let (view, _viewer) = self.viewed(&stored.id)?;
-            views.push(view);
-        }
-        Ok(followup::coordinator_overview(&views, now))
-    }
-
     /// The main person's next seven days in plain language, in `lang` (default: the
     /// circle's own language).
     pub fn my_week(

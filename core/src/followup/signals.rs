@@ -239,21 +239,32 @@ pub fn circle_report(plan: &PlanView, now: Timestamp) -> CircleReport {
         signals.extend(health_low(&health, now));
     }
     signals.sort_by(Signal::urgency_cmp);
-    let count = |s: Severity| {
-        u32::try_from(signals.iter().filter(|x| x.severity == s).count()).unwrap_or(u32::MAX)
-    };
-    CircleReport {
+    let mut report = CircleReport {
         circle: plan.circle.id.clone(),
         circle_name: plan.circle.name.clone(),
         status,
         generated_at: now,
-        urgent: count(Severity::Urgent),
-        attention: count(Severity::Attention),
+        urgent: 0,
+        attention: 0,
         signals,
         load,
         health,
         last_activity_at: last,
         days_since_last_activity: last.map(|at| at.days_until(now)),
+    };
+    report.recount();
+    report
+}
+
+impl CircleReport {
+    /// Sets the urgent and attention counts from the signals.
+    pub(super) fn recount(&mut self) {
+        let count = |s: Severity| {
+            let n = self.signals.iter().filter(|x| x.severity == s).count();
+            u32::try_from(n).unwrap_or(u32::MAX)
+        };
+        self.urgent = count(Severity::Urgent);
+        self.attention = count(Severity::Attention);
     }
 }
 

@@ -7,6 +7,7 @@
 //! - `schema`: the document layout; the only place that knows automerge keys.
 
 pub mod agreements;
+pub mod authority;
 pub mod document;
 pub mod entries;
 pub mod ids;
@@ -18,7 +19,9 @@ pub mod tasks;
 pub mod view;
 
 pub use agreements::PlanList;
-pub use document::{CirclePlan, NewCircle};
+pub use authority::{Authority, Operation, Rights};
+pub use document::{Checked, CirclePlan, NewCircle};
+pub use entries::MeetingUpdate;
 pub use ids::{CircleId, EntryId, MemberId, TaskId};
 pub use members::NewMember;
 pub use tasks::{NewTask, TaskUpdate};

@@ -4,6 +4,8 @@
 //! app) is skipped rather than failing the whole view; unknown enum strings fall back
 //! to a documented default. Every list is sorted so equal documents give equal views.
 
+use std::collections::HashMap;
+
 use automerge::ReadDoc;
 
 use super::ids::{CircleId, EntryId, MemberId, TaskId};
@@ -36,7 +38,8 @@ pub(super) fn plan_view<D: ReadDoc>(doc: &D, circle_id: &CircleId) -> PlanView {
     };
     let mut members = collect(section(schema::MEMBERS), member_view);
     members.sort_by(|a, b| (a.joined_at, &a.id).cmp(&(b.joined_at, &b.id)));
-    let mut tasks = collect(section(schema::TASKS), |k, n| task_view(k, n));
+    let removed = removed_members(&members);
+    let mut tasks = collect(section(schema::TASKS), |k, n| task_view(k, n, &removed));
     tasks.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
     let mut conditions = collect(section(schema::CONDITIONS), condition_view);
     conditions.sort_by(|a, b| (a.set_at, &a.id).cmp(&(b.set_at, &b.id)));
@@ -46,16 +49,33 @@ pub(super) fn plan_view<D: ReadDoc>(doc: &D, circle_id: &CircleId) -> PlanView {
     log.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
     let mut meetings = collect(section(schema::MEETINGS), meeting_view);
     meetings.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+    // Someone removed from the circle no longer offers anything, and their approval
+    // no longer counts: the view says so, whatever the document still holds.
+    for offer in &mut offers {
+        if let Some(&at) = removed.get(&offer.by) {
+            offer.withdrawn_at = Some(offer.withdrawn_at.map_or(at, |w| w.min(at)));
+        }
+    }
+    let mut plan = plan_section(section(schema::PLAN));
+    plan.approvals.retain(|a| !removed.contains_key(&a.member));
     PlanView {
         circle,
         members,
-        plan: plan_section(section(schema::PLAN)),
+        plan,
         tasks,
         conditions,
         offers,
         log,
         meetings,
     }
+}
+
+/// Members removed from the circle, with when.
+pub(super) fn removed_members(members: &[MemberView]) -> HashMap<MemberId, Timestamp> {
+    members
+        .iter()
+        .filter_map(|m| Some((m.id.clone(), m.removed_at?)))
+        .collect()
 }
 
 /// Reads every child map of `parent` with `read`, skipping what cannot be read.
@@ -84,6 +104,7 @@ fn member_view(key: &str, n: &Node<'_>) -> Option<MemberView> {
         display_name: n.str("display_name")?,
         relation: parse_enum(n, "relation", Relation::parse, Relation::Other),
         role_label: n.text("role_label"),
+        designation: n.str("designation").and_then(|d| Designation::parse(&d)),
         joined_at: n.time("joined_at")?,
         removed_at: n.time("removed_at"),
     })
@@ -179,7 +200,13 @@ pub(super) fn ranked_claims(mut claims: Vec<(MemberId, Timestamp)>, slots: u32) 
         .collect()
 }
 
-pub(super) fn task_view(key: &str, n: &Node<'_>) -> Option<TaskView> {
+/// One task. Claims of `removed` members on a task that is still open are withdrawn
+/// (their place is free again); on a finished task they stay as history.
+pub(super) fn task_view(
+    key: &str,
+    n: &Node<'_>,
+    removed: &HashMap<MemberId, Timestamp>,
+) -> Option<TaskView> {
     let slots = n
         .int("slots")
         .and_then(|s| u32::try_from(s).ok())
@@ -192,7 +219,7 @@ pub(super) fn task_view(key: &str, n: &Node<'_>) -> Option<TaskView> {
         .into_iter()
         .filter_map(|(k, at)| Some((MemberId::parse(k).ok()?, at)))
         .collect::<Vec<_>>();
-    let claims = ranked_claims(raw_claims, slots);
+    let status = parse_enum(n, "status", TaskStatus::parse, TaskStatus::Open);
     let mut completions = collect(n.map(schema::COMPLETIONS), |k, c| {
         Some(Completion {
             id: EntryId::parse(k).ok()?,
@@ -203,6 +230,13 @@ pub(super) fn task_view(key: &str, n: &Node<'_>) -> Option<TaskView> {
         })
     });
     completions.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+    let recurring = matches!(schedule(n), Schedule::Weekly { .. });
+    let finished = status != TaskStatus::Open || (!recurring && !completions.is_empty());
+    let raw_claims = raw_claims
+        .into_iter()
+        .filter(|(member, _)| finished || !removed.contains_key(member))
+        .collect();
+    let claims = ranked_claims(raw_claims, slots);
     Some(TaskView {
         id: TaskId::parse(key).ok()?,
         title: n.str("title")?,
@@ -215,7 +249,7 @@ pub(super) fn task_view(key: &str, n: &Node<'_>) -> Option<TaskView> {
         overbooked: claims.len() > slots as usize,
         claims,
         completions,
-        status: parse_enum(n, "status", TaskStatus::parse, TaskStatus::Open),
+        status,
         created_by: member_id(n, "created_by")?,
         created_at: n.time("created_at")?,
     })
@@ -273,6 +307,7 @@ fn meeting_view(key: &str, n: &Node<'_>) -> Option<MeetingView> {
         place: n.text("place"),
         agenda: n.text("agenda"),
         created_by: member_id(n, "created_by")?,
+        cancelled_at: n.time("cancelled_at"),
         rsvps,
     })
 }

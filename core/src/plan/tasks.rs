@@ -7,6 +7,7 @@
 
 use automerge::{transaction::Transactable, ObjId, ReadDoc, ScalarValue};
 
+use super::authority::Operation;
 use super::document::{obj, CirclePlan};
 use super::ids::{EntryId, MemberId, TaskId};
 use super::schema::{self, put_optional_time, put_str, put_time, Node};
@@ -67,9 +68,9 @@ impl Schedule {
         {
             if every_weeks == 0 || every_weeks > rules::MAX_EVERY_WEEKS {
                 return Err(Error::InvalidValue {
-                    field: "every_weeks",
+                    field: "every how many weeks",
                     value: every_weeks.to_string(),
-                    expected: format!("1..={}", rules::MAX_EVERY_WEEKS),
+                    expected: format!("a number from 1 to {}", rules::MAX_EVERY_WEEKS),
                 });
             }
             if until.is_some_and(|until| until < first_at) {
@@ -128,17 +129,27 @@ fn write_schedule<T: Transactable>(tx: &mut T, task: &ObjId, schedule: &Schedule
 }
 
 impl CirclePlan {
+    /// Members removed from the circle, with when (their open claims no longer count).
+    fn removed_members(&self) -> Result<std::collections::HashMap<MemberId, Timestamp>> {
+        let members = self.snapshot(&[schema::MEMBERS])?;
+        Ok(Node::new(&members)
+            .child_maps()
+            .into_iter()
+            .filter_map(|(k, m)| Some((MemberId::parse(k).ok()?, m.time("removed_at")?)))
+            .collect())
+    }
+
     /// The current state of one task (cheap: reads only that task).
     pub fn task(&self, id: &TaskId) -> Result<TaskView> {
         let task = self
             .snapshot(&[schema::TASKS, id.as_str()])
             .map_err(|_| Error::UnknownTask(id.clone()))?;
-        read::task_view(id.as_str(), &Node::new(&task))
+        read::task_view(id.as_str(), &Node::new(&task), &self.removed_members()?)
             .ok_or_else(|| Error::UnknownTask(id.clone()))
     }
 
     pub fn add_task(&mut self, by: &MemberId, new: NewTask, now: Timestamp) -> Result<TaskId> {
-        self.require_active(by)?;
+        self.permit(by, Operation::AddTask)?;
         let title = rules::required_text("title", &new.title, rules::MAX_TITLE_CHARS)?;
         let notes = rules::optional_text("notes", &new.notes, rules::MAX_TEXT_CHARS)?;
         let slots = rules::slots(new.slots)?;
@@ -175,8 +186,13 @@ impl CirclePlan {
         update: TaskUpdate,
         now: Timestamp,
     ) -> Result<()> {
-        self.require_active(by)?;
         let task = self.task(id)?;
+        self.permit(
+            by,
+            Operation::EditTask {
+                creator: Some(&task.created_by),
+            },
+        )?;
         if task.status != TaskStatus::Open {
             return Err(Error::TaskNotOpen(id.clone()));
         }
@@ -233,8 +249,13 @@ impl CirclePlan {
 
     /// `by` takes one place on the task. Refused when the task is full *on this
     /// replica*; concurrent offline claims can still overbook it (see module docs).
+    ///
+    /// The claim is dated `now`, but never earlier than the newest change this device
+    /// has seen, and after every claim on the task it sees: a clock that is set back
+    /// cannot put it ahead of claims it knew of (every replica refuses a claim dated
+    /// earlier; `docs/permissions.md`, "Fair claims").
     pub fn claim_task(&mut self, by: &MemberId, id: &TaskId, now: Timestamp) -> Result<()> {
-        self.require_active(by)?;
+        self.permit(by, Operation::Claim { member: by })?;
         let task = self.task(id)?;
         require_open(&task)?;
         if task.claims.iter().any(|c| &c.member == by) {
@@ -246,15 +267,26 @@ impl CirclePlan {
                 slots: task.slots,
             });
         }
+        // Every claim in the document, also those of removed members the view hides:
+        // the rule is judged on the document.
+        let claims = self.snapshot(&[schema::TASKS, id.as_str(), schema::CLAIMS])?;
+        let seen = Node::new(&claims)
+            .times()
+            .into_iter()
+            .filter_map(|(m, at)| Some((MemberId::parse(m).ok()?, at)))
+            .collect();
+        let at = now
+            .max(self.earliest_claim_time())
+            .max(super::authority::after_claims(seen));
         self.change(now, |tx| {
             let claims = obj(tx, &[schema::TASKS, id.as_str(), schema::CLAIMS])?;
-            put_time(tx, &claims, by.as_str(), now)
+            put_time(tx, &claims, by.as_str(), at)
         })
     }
 
     /// `by` gives their place back.
     pub fn unclaim_task(&mut self, by: &MemberId, id: &TaskId, now: Timestamp) -> Result<()> {
-        self.require_active(by)?;
+        self.permit(by, Operation::Claim { member: by })?;
         let task = self.task(id)?;
         if !task.claims.iter().any(|c| &c.member == by) {
             return Err(Error::NotClaimed(id.clone()));
@@ -279,15 +311,10 @@ impl CirclePlan {
         note: &str,
         now: Timestamp,
     ) -> Result<EntryId> {
-        self.require_active(by)?;
         let task = self.task(id)?;
+        let doing_it = task.winners().any(|w| w == by) || task.checker.as_ref() == Some(by);
+        self.permit(by, Operation::Complete { doing_it })?;
         require_open(&task)?;
-        let is_winner = task.winners().any(|w| w == by);
-        if !is_winner && task.checker.as_ref() != Some(by) && *by != self.main_person()? {
-            return Err(Error::NotAllowed(
-                "only someone doing the task, its checker or the main person can mark it done",
-            ));
-        }
         let note = rules::optional_text("note", note, rules::MAX_TEXT_CHARS)?;
         let occurrence = match task.schedule {
             Schedule::Weekly { .. } => Some(recurring_occurrence(&task, occurrence, now)?),
@@ -305,22 +332,41 @@ impl CirclePlan {
         Ok(completion)
     }
 
-    /// Cancels a task that is no longer needed. The creator, the main person or a
-    /// coordinator may cancel.
+    /// Cancels a task that is no longer needed. The creator, the main person or an
+    /// admin may cancel.
     pub fn cancel_task(&mut self, by: &MemberId, id: &TaskId, now: Timestamp) -> Result<()> {
-        let relation = self.require_active(by)?;
+        self.set_task_status(by, id, TaskStatus::Open, TaskStatus::Cancelled, now)
+    }
+
+    /// Opens a cancelled task again (the same people as for cancelling may).
+    pub fn reopen_task(&mut self, by: &MemberId, id: &TaskId, now: Timestamp) -> Result<()> {
+        self.set_task_status(by, id, TaskStatus::Cancelled, TaskStatus::Open, now)
+    }
+
+    fn set_task_status(
+        &mut self,
+        by: &MemberId,
+        id: &TaskId,
+        from: TaskStatus,
+        to: TaskStatus,
+        now: Timestamp,
+    ) -> Result<()> {
         let task = self.task(id)?;
-        if task.status != TaskStatus::Open {
-            return Err(Error::TaskNotOpen(id.clone()));
-        }
-        if &task.created_by != by && !relation.is_in_charge() {
-            return Err(Error::NotAllowed(
-                "only who made the task, the main person or a coordinator can cancel it",
-            ));
+        self.permit(
+            by,
+            Operation::EditTask {
+                creator: Some(&task.created_by),
+            },
+        )?;
+        if task.status != from {
+            return Err(match from {
+                TaskStatus::Open => Error::TaskNotOpen(id.clone()),
+                _ => Error::NotAllowed("only a cancelled task can be opened again"),
+            });
         }
         self.change(now, |tx| {
             let t = obj(tx, &[schema::TASKS, id.as_str()])?;
-            put_str(tx, &t, "status", TaskStatus::Cancelled.as_str())
+            put_str(tx, &t, "status", to.as_str())
         })
     }
 }

@@ -69,6 +69,12 @@ string_enum!(
     }
 );
 string_enum!(
+    /// A role in the circle that the main person or an admin records, unlike the
+    /// [`Relation`] people choose themselves: professionals set safety conditions,
+    /// coordinators follow the circle up (see `docs/permissions.md`).
+    Designation { Professional = "professional", Coordinator = "coordinator" }
+);
+string_enum!(
     /// Life cycle of the plan: made in the meeting (draft), presented to the
     /// professionals, accepted (approved by the main person), archived when the circle ends.
     PlanStatus { Draft = "draft", Presented = "presented", Accepted = "accepted", Archived = "archived" }
@@ -178,6 +184,8 @@ pub struct MemberView {
     pub relation: Relation,
     /// Free text, e.g. "aunt", "JIM mentor", "debt counsellor".
     pub role_label: String,
+    /// Recorded by the main person or an admin; `None` for most people.
+    pub designation: Option<Designation>,
     pub joined_at: Timestamp,
     /// Set when the member left or was removed; their history stays in the plan.
     pub removed_at: Option<Timestamp>,
@@ -344,6 +352,8 @@ pub struct MeetingView {
     pub place: String,
     pub agenda: String,
     pub created_by: MemberId,
+    /// Set when the meeting was called off.
+    pub cancelled_at: Option<Timestamp>,
     /// Sorted by member id.
     pub rsvps: Vec<RsvpView>,
 }

@@ -3874,16 +3874,18 @@ public struct MeetingView: Equatable, Hashable {
     public let place: String
     public let agenda: String
     public let createdBy: MemberId
+    public let cancelledAt: Timestamp?
     public let rsvps: [RsvpView]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: EntryId, at: Timestamp, place: String, agenda: String, createdBy: MemberId, rsvps: [RsvpView]) {
+    public init(id: EntryId, at: Timestamp, place: String, agenda: String, createdBy: MemberId, cancelledAt: Timestamp?, rsvps: [RsvpView]) {
         self.id = id
         self.at = at
         self.place = place
         self.agenda = agenda
         self.createdBy = createdBy
+        self.cancelledAt = cancelledAt
         self.rsvps = rsvps
     }
 
@@ -3908,6 +3910,7 @@ public struct FfiConverterTypeMeetingView: FfiConverterRustBuffer {
                 place: FfiConverterString.read(from: &buf), 
                 agenda: FfiConverterString.read(from: &buf), 
                 createdBy: FfiConverterTypeMemberId.read(from: &buf), 
+                cancelledAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
                 rsvps: FfiConverterSequenceTypeRsvpView.read(from: &buf)
         )
     }
@@ -3918,6 +3921,7 @@ public struct FfiConverterTypeMeetingView: FfiConverterRustBuffer {
         FfiConverterString.write(value.place, into: &buf)
         FfiConverterString.write(value.agenda, into: &buf)
         FfiConverterTypeMemberId.write(value.createdBy, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.cancelledAt, into: &buf)
         FfiConverterSequenceTypeRsvpView.write(value.rsvps, into: &buf)
     }
 }
@@ -4070,16 +4074,18 @@ public struct MemberView: Equatable, Hashable {
     public let displayName: String
     public let relation: Relation
     public let roleLabel: String
+    public let designation: Designation?
     public let joinedAt: Timestamp
     public let removedAt: Timestamp?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: MemberId, displayName: String, relation: Relation, roleLabel: String, joinedAt: Timestamp, removedAt: Timestamp?) {
+    public init(id: MemberId, displayName: String, relation: Relation, roleLabel: String, designation: Designation?, joinedAt: Timestamp, removedAt: Timestamp?) {
         self.id = id
         self.displayName = displayName
         self.relation = relation
         self.roleLabel = roleLabel
+        self.designation = designation
         self.joinedAt = joinedAt
         self.removedAt = removedAt
     }
@@ -4104,6 +4110,7 @@ public struct FfiConverterTypeMemberView: FfiConverterRustBuffer {
                 displayName: FfiConverterString.read(from: &buf), 
                 relation: FfiConverterTypeRelation.read(from: &buf), 
                 roleLabel: FfiConverterString.read(from: &buf), 
+                designation: FfiConverterOptionTypeDesignation.read(from: &buf), 
                 joinedAt: FfiConverterTypeTimestamp.read(from: &buf), 
                 removedAt: FfiConverterOptionTypeTimestamp.read(from: &buf)
         )
@@ -4114,6 +4121,7 @@ public struct FfiConverterTypeMemberView: FfiConverterRustBuffer {
         FfiConverterString.write(value.displayName, into: &buf)
         FfiConverterTypeRelation.write(value.relation, into: &buf)
         FfiConverterString.write(value.roleLabel, into: &buf)
+        FfiConverterOptionTypeDesignation.write(value.designation, into: &buf)
         FfiConverterTypeTimestamp.write(value.joinedAt, into: &buf)
         FfiConverterOptionTypeTimestamp.write(value.removedAt, into: &buf)
     }
@@ -5995,6 +6003,75 @@ public func FfiConverterTypeConnectivity_lift(_ buf: RustBuffer) throws -> Conne
 #endif
 public func FfiConverterTypeConnectivity_lower(_ value: Connectivity) -> RustBuffer {
     return FfiConverterTypeConnectivity.lower(value)
+}
+
+
+
+/**
+ * A role the main person or an admin records (professionals set safety conditions).
+ */
+
+public enum Designation: Equatable, Hashable {
+    
+    case professional
+    case coordinator
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Designation: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDesignation: FfiConverterRustBuffer {
+    typealias SwiftType = Designation
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Designation {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .professional
+        
+        case 2: return .coordinator
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Designation, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .professional:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .coordinator:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDesignation_lift(_ buf: RustBuffer) throws -> Designation {
+    return try FfiConverterTypeDesignation.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDesignation_lower(_ value: Designation) -> RustBuffer {
+    return FfiConverterTypeDesignation.lower(value)
 }
 
 
@@ -8249,6 +8326,30 @@ fileprivate struct FfiConverterOptionTypeSyncReport: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeSyncReport.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeDesignation: FfiConverterRustBuffer {
+    typealias SwiftType = Designation?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDesignation.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDesignation.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
