@@ -130,7 +130,7 @@ pub fn people(people: &[Person], me: &MemberId) -> String {
             p.joined_at.map_or(String::new(), dates::format),
         ]);
     }
-    t.to_string()
+    format!("{t}\n")
 }
 
 /// A device key shortened for people (the full key is 64 hex characters).

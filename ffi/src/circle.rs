@@ -12,8 +12,8 @@ use kring_core::export::ExportFormat;
 use kring_core::followup::{CircleReport, MyWeek};
 use kring_core::membership::Capability;
 use kring_core::plan::{
-    CircleId, CirclePlan, EntryId, Language, LogKind, MemberId, NewMember, NewTask, PlanList,
-    PlanStatus, PlanView, Relation, Rsvp, TaskId, TaskView,
+    CircleId, CirclePlan, Designation, EntryId, Language, LogKind, MeetingUpdate, MemberId,
+    NewMember, NewTask, PlanList, PlanStatus, PlanView, Relation, Rsvp, TaskId, TaskView,
 };
 use kring_core::sync::engine::SyncStatus;
 use kring_core::Timestamp;
@@ -308,6 +308,24 @@ impl CircleHandle {
         })
     }
 
+    /// Marks a member as professional or coordinator (`null` clears it): the main
+    /// person's or an admin's decision. Professionals set safety conditions.
+    pub fn designate(&self, member_id: MemberId, designation: Option<Designation>) -> Result<()> {
+        self.mutate(|plan, me, now| plan.designate(me, &member_id, designation, now))
+    }
+
+    /// Makes a member an admin, a member or a reader, through the membership log at
+    /// the relay (only the main person appoints admins).
+    pub async fn set_capability(&self, member_id: MemberId, capability: Capability) -> Result<()> {
+        let (shared, id) = (self.shared.clone(), self.id.clone());
+        blocking(move || {
+            shared.net(|d| d.set_capability(&id, &member_id, capability, Timestamp::now()))
+        })
+        .await?;
+        self.observers.notify(&self.id, ChangeOrigin::Local);
+        Ok(())
+    }
+
     /// Removes a person: from the plan, and — if they have a device in the circle —
     /// from the membership log at the relay, which rotates the circle's key so they
     /// cannot read what is written afterwards. Needs the relay for people with a
@@ -391,6 +409,10 @@ impl CircleHandle {
         self.mutate(|plan, me, now| plan.cancel_task(me, &task_id, now))
     }
 
+    pub fn reopen_task(&self, task_id: TaskId) -> Result<()> {
+        self.mutate(|plan, me, now| plan.reopen_task(me, &task_id, now))
+    }
+
     // ---- conditions, offers, log, meetings -------------------------------------------
 
     pub fn set_condition(&self, text: String) -> Result<EntryId> {
@@ -424,5 +446,21 @@ impl CircleHandle {
 
     pub fn rsvp(&self, meeting_id: EntryId, answer: Rsvp) -> Result<()> {
         self.mutate(|plan, me, now| plan.rsvp(me, &meeting_id, answer, now))
+    }
+
+    /// `null`/`nil` leaves a field as it is.
+    pub fn update_meeting(
+        &self,
+        meeting_id: EntryId,
+        at: Option<Timestamp>,
+        place: Option<String>,
+        agenda: Option<String>,
+    ) -> Result<()> {
+        let update = MeetingUpdate { at, place, agenda };
+        self.mutate(|plan, me, now| plan.update_meeting(me, &meeting_id, update, now))
+    }
+
+    pub fn cancel_meeting(&self, meeting_id: EntryId) -> Result<()> {
+        self.mutate(|plan, me, now| plan.cancel_meeting(me, &meeting_id, now))
     }
 }

@@ -352,6 +352,11 @@ RustBuffer uniffi_kring_ffi_fn_method_circlehandle_add_to_list(uint64_t ptr, Rus
 void uniffi_kring_ffi_fn_method_circlehandle_approve_plan(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_CANCEL_MEETING
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_CANCEL_MEETING
+void uniffi_kring_ffi_fn_method_circlehandle_cancel_meeting(uint64_t ptr, RustBuffer meeting_id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_CANCEL_TASK
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_CANCEL_TASK
 void uniffi_kring_ffi_fn_method_circlehandle_cancel_task(uint64_t ptr, RustBuffer task_id, RustCallStatus *_Nonnull out_status
@@ -370,6 +375,11 @@ void uniffi_kring_ffi_fn_method_circlehandle_claim_task(uint64_t ptr, RustBuffer
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_COMPLETE_TASK
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_COMPLETE_TASK
 RustBuffer uniffi_kring_ffi_fn_method_circlehandle_complete_task(uint64_t ptr, RustBuffer task_id, RustBuffer occurrence, RustBuffer note, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_DESIGNATE
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_DESIGNATE
+void uniffi_kring_ffi_fn_method_circlehandle_designate(uint64_t ptr, RustBuffer member_id, RustBuffer designation, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_EXPORT
@@ -432,6 +442,11 @@ uint64_t uniffi_kring_ffi_fn_method_circlehandle_remove_member(uint64_t ptr, Rus
 int8_t uniffi_kring_ffi_fn_method_circlehandle_remove_observer(uint64_t ptr, uint64_t observer_id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_REOPEN_TASK
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_REOPEN_TASK
+void uniffi_kring_ffi_fn_method_circlehandle_reopen_task(uint64_t ptr, RustBuffer task_id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_RSVP
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_RSVP
 void uniffi_kring_ffi_fn_method_circlehandle_rsvp(uint64_t ptr, RustBuffer meeting_id, RustBuffer answer, RustCallStatus *_Nonnull out_status
@@ -440,6 +455,11 @@ void uniffi_kring_ffi_fn_method_circlehandle_rsvp(uint64_t ptr, RustBuffer meeti
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_SCHEDULE_MEETING
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_SCHEDULE_MEETING
 RustBuffer uniffi_kring_ffi_fn_method_circlehandle_schedule_meeting(uint64_t ptr, int64_t at, RustBuffer place, RustBuffer agenda, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_SET_CAPABILITY
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_SET_CAPABILITY
+uint64_t uniffi_kring_ffi_fn_method_circlehandle_set_capability(uint64_t ptr, RustBuffer member_id, RustBuffer capability
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_SET_CONDITION
@@ -490,6 +510,11 @@ RustBuffer uniffi_kring_ffi_fn_method_circlehandle_task(uint64_t ptr, RustBuffer
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_UNCLAIM_TASK
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_UNCLAIM_TASK
 void uniffi_kring_ffi_fn_method_circlehandle_unclaim_task(uint64_t ptr, RustBuffer task_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_UPDATE_MEETING
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_UPDATE_MEETING
+void uniffi_kring_ffi_fn_method_circlehandle_update_meeting(uint64_t ptr, RustBuffer meeting_id, RustBuffer at, RustBuffer place, RustBuffer agenda, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_UPDATE_MEMBER
@@ -1020,6 +1045,12 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_approve_plan(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_CANCEL_MEETING
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_CANCEL_MEETING
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_cancel_meeting(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_CANCEL_TASK
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_CANCEL_TASK
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_cancel_task(void
@@ -1041,6 +1072,12 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_claim_task(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_COMPLETE_TASK
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_COMPLETE_TASK
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_complete_task(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_DESIGNATE
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_DESIGNATE
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_designate(void
     
 );
 #endif
@@ -1116,6 +1153,12 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_remove_observer(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_REOPEN_TASK
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_REOPEN_TASK
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_reopen_task(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_RSVP
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_RSVP
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_rsvp(void
@@ -1125,6 +1168,12 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_rsvp(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_SCHEDULE_MEETING
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_SCHEDULE_MEETING
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_schedule_meeting(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_SET_CAPABILITY
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_SET_CAPABILITY
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_set_capability(void
     
 );
 #endif
@@ -1185,6 +1234,12 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_task(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_UNCLAIM_TASK
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_UNCLAIM_TASK
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_unclaim_task(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_UPDATE_MEETING
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_UPDATE_MEETING
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_update_meeting(void
     
 );
 #endif

@@ -636,6 +636,8 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
     
     func approvePlan() throws 
     
+    func cancelMeeting(meetingId: EntryId) throws 
+    
     func cancelTask(taskId: TaskId) throws 
     
     func circleId()  -> CircleId
@@ -651,6 +653,12 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
      * Marks the task (for recurring tasks: `occurrence`, default the latest one) done.
      */
     func completeTask(taskId: TaskId, occurrence: Timestamp?, note: String) throws  -> EntryId
+    
+    /**
+     * Marks a member as professional or coordinator (`null` clears it): the main
+     * person's or an admin's decision. Professionals set safety conditions.
+     */
+    func designate(memberId: MemberId, designation: Designation?) throws 
     
     /**
      * The whole plan in the standard automerge format: the offline exchange format
@@ -719,9 +727,17 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
      */
     func removeObserver(observerId: UInt64) throws  -> Bool
     
+    func reopenTask(taskId: TaskId) throws 
+    
     func rsvp(meetingId: EntryId, answer: Rsvp) throws 
     
     func scheduleMeeting(at: Timestamp, place: String, agenda: String) throws  -> EntryId
+    
+    /**
+     * Makes a member an admin, a member or a reader, through the membership log at
+     * the relay (only the main person appoints admins).
+     */
+    func setCapability(memberId: MemberId, capability: Capability) async throws 
     
     func setCondition(text: String) throws  -> EntryId
     
@@ -765,6 +781,11 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
     func task(taskId: TaskId) throws  -> TaskView
     
     func unclaimTask(taskId: TaskId) throws 
+    
+    /**
+     * `null`/`nil` leaves a field as it is.
+     */
+    func updateMeeting(meetingId: EntryId, at: Timestamp?, place: String?, agenda: String?) throws 
     
     /**
      * `null`/`nil` leaves a field as it is.
@@ -942,6 +963,15 @@ open func approvePlan()throws   {try rustCallWithError(FfiConverterTypeKringErro
 }
 }
     
+open func cancelMeeting(meetingId: EntryId)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_cancel_meeting(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEntryId_lower(meetingId),uniffiCallStatus
+    )
+}
+}
+    
 open func cancelTask(taskId: TaskId)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
         uniffiCallStatus in
     uniffi_kring_ffi_fn_method_circlehandle_cancel_task(
@@ -987,6 +1017,20 @@ open func completeTask(taskId: TaskId, occurrence: Timestamp?, note: String)thro
         FfiConverterString.lower(note),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Marks a member as professional or coordinator (`null` clears it): the main
+     * person's or an admin's decision. Professionals set safety conditions.
+     */
+open func designate(memberId: MemberId, designation: Designation?)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_designate(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeMemberId_lower(memberId),
+        FfiConverterOptionTypeDesignation.lower(designation),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -1159,6 +1203,15 @@ open func removeObserver(observerId: UInt64)throws  -> Bool  {
 })
 }
     
+open func reopenTask(taskId: TaskId)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_reopen_task(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTaskId_lower(taskId),uniffiCallStatus
+    )
+}
+}
+    
 open func rsvp(meetingId: EntryId, answer: Rsvp)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
         uniffiCallStatus in
     uniffi_kring_ffi_fn_method_circlehandle_rsvp(
@@ -1179,6 +1232,26 @@ open func scheduleMeeting(at: Timestamp, place: String, agenda: String)throws  -
         FfiConverterString.lower(agenda),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Makes a member an admin, a member or a reader, through the membership log at
+     * the relay (only the main person appoints admins).
+     */
+open func setCapability(memberId: MemberId, capability: Capability)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kring_ffi_fn_method_circlehandle_set_capability(
+                        self.uniffiCloneHandle(),FfiConverterTypeMemberId_lower(memberId),FfiConverterTypeCapability_lower(capability)
+                )
+            },
+            pollFunc: ffi_kring_ffi_rust_future_poll_void,
+            completeFunc: ffi_kring_ffi_rust_future_complete_void,
+            freeFunc: ffi_kring_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeKringError_lift
+        )
 }
     
 open func setCondition(text: String)throws  -> EntryId  {
@@ -1299,6 +1372,21 @@ open func unclaimTask(taskId: TaskId)throws   {try rustCallWithError(FfiConverte
     uniffi_kring_ffi_fn_method_circlehandle_unclaim_task(
             self.uniffiCloneHandle(),
         FfiConverterTypeTaskId_lower(taskId),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * `null`/`nil` leaves a field as it is.
+     */
+open func updateMeeting(meetingId: EntryId, at: Timestamp?, place: String?, agenda: String?)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_update_meeting(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEntryId_lower(meetingId),
+        FfiConverterOptionTypeTimestamp.lower(at),
+        FfiConverterOptionString.lower(place),
+        FfiConverterOptionString.lower(agenda),uniffiCallStatus
     )
 }
 }
@@ -9439,6 +9527,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_circlehandle_approve_plan() != 21050) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_cancel_meeting() != 53653) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kring_ffi_checksum_method_circlehandle_cancel_task() != 56025) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -9449,6 +9540,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_complete_task() != 57085) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_designate() != 56348) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_export() != 9438) {
@@ -9487,10 +9581,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_circlehandle_remove_observer() != 60688) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_reopen_task() != 35192) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kring_ffi_checksum_method_circlehandle_rsvp() != 61435) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_schedule_meeting() != 34297) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_set_capability() != 45751) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_set_condition() != 37698) {
@@ -9521,6 +9621,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_unclaim_task() != 56066) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_update_meeting() != 21374) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_update_member() != 30632) {
