@@ -130,6 +130,29 @@ pub enum Command {
         /// Days until the link expires.
         #[arg(long, default_value_t = 7)]
         expires_in_days: u32,
+        /// Also print the link as a QR code.
+        #[arg(long)]
+        qr: bool,
+    },
+    /// Your devices in the current circle: link another one, add this one, list, remove.
+    #[command(subcommand)]
+    Device(DeviceCmd),
+    /// What a kring:// link says (which circle, who sent it, until when) before using it.
+    Preview { link: String },
+    /// Print a text, say a kring:// link, as a QR code in the terminal.
+    Qr { text: String },
+    /// Your recovery code for the current circle.
+    #[command(subcommand)]
+    Recovery(RecoveryCmd),
+    /// On a new device, with your recovery code: take your place in a circle back
+    /// (give its id with --circle). Your old devices are removed.
+    Recover {
+        /// The circle's relay.
+        #[arg(long)]
+        relay: String,
+        /// The twelve words, in quotes.
+        #[arg(long)]
+        code: String,
     },
     /// Join a circle with an invite link.
     Join {
@@ -152,6 +175,42 @@ pub enum Command {
     },
     /// Sync status: last synced, changes waiting to be sent, online or offline.
     Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RecoveryCmd {
+    /// Make a new recovery code (the previous one made on this device stops working).
+    Setup,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeviceCmd {
+    /// A one-time link (kring://device/…) that adds another device of yours to the
+    /// current circle, with what you may do there. Short-lived: use it right away.
+    Link {
+        /// Minutes until the link expires (at most 60; default 10).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=60))]
+        minutes: Option<u32>,
+        /// Also print the link as a QR code.
+        #[arg(long)]
+        qr: bool,
+        /// One link for every circle on this device that has a relay (one line each:
+        /// the link, a tab, the circle's name).
+        #[arg(long, conflicts_with = "qr")]
+        all: bool,
+    },
+    /// On the new device: join the circles of one or more device links as yourself.
+    Add {
+        #[arg(required = true, num_args = 1..)]
+        links: Vec<String>,
+    },
+    /// Your devices in the current circle.
+    List,
+    /// Remove one of your devices (a lost phone); rotates the circle's key.
+    Remove {
+        /// The device id (or the start of it), from `kring device list`.
+        device: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

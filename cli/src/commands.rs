@@ -160,7 +160,13 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
         Command::Invite {
             capability,
             expires_in_days,
-        } => network::invite(ctx, &capability, expires_in_days),
+            qr,
+        } => network::invite(ctx, &capability, expires_in_days, qr),
+        Command::Device(cmd) => crate::devices::device(ctx, cmd),
+        Command::Preview { link } => crate::devices::preview(ctx, &link),
+        Command::Qr { text } => crate::devices::qr(&text),
+        Command::Recovery(RecoveryCmd::Setup) => crate::recovery::setup(ctx),
+        Command::Recover { relay, code } => crate::recovery::recover(ctx, &relay, &code),
         Command::Join {
             link,
             name,
@@ -237,15 +243,19 @@ fn circle(ctx: &mut Context, cmd: CircleCmd) -> CliResult {
             relay,
         } => {
             let language: Language = parse(&lang)?;
-            let id = ctx
-                .device
-                .create_circle(&name, language, &me, relay.as_deref(), ctx.now)?;
+            let (id, code) = ctx.device.create_circle_with_recovery(
+                &name,
+                language,
+                &me,
+                relay.as_deref(),
+                ctx.now,
+            )?;
             ctx.set_current(&id)?;
             say!(
                 "Created circle {} ({id}).",
                 ctx.device.view(&id)?.circle.name
             );
-            Ok(())
+            crate::recovery::print_code(ctx, &id, &code)
         }
         CircleCmd::List => {
             let current = ctx.current().ok().map(|c| c.id);

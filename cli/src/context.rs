@@ -62,6 +62,11 @@ impl Context {
         Ok(ctx)
     }
 
+    /// What was given with `--circle`, as typed.
+    pub fn circle_arg(&self) -> Option<&str> {
+        self.circle_arg.as_deref()
+    }
+
     /// The circle named by `--circle`, else the current one, else the only one.
     pub fn current(&self) -> CliResult<StoredCircle> {
         let circles = self.device.circles()?;

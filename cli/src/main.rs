@@ -8,8 +8,10 @@ mod commands;
 mod context;
 mod dates;
 mod demo;
+mod devices;
 mod error;
 mod network;
+mod recovery;
 mod render;
 
 use std::process::ExitCode;
@@ -24,6 +26,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             warn_user!("kring: {e}");
+            if let Some(hint) = e.hint() {
+                warn_user!("{hint}");
+            }
             ExitCode::from(e.exit_code())
         }
     }

@@ -69,7 +69,7 @@ struct Invite {
     expires_at: kring_core::Timestamp,
 }
 
-pub fn invite(ctx: &mut Context, capability: &str, days: u32) -> CliResult {
+pub fn invite(ctx: &mut Context, capability: &str, days: u32, qr: bool) -> CliResult {
     let circle = ctx.current()?.id;
     let capability = Capability::parse(capability)?;
     let expires_at = ctx.now.plus_days(i64::from(days));
@@ -86,6 +86,9 @@ pub fn invite(ctx: &mut Context, capability: &str, days: u32) -> CliResult {
         expires_at,
     };
     output(ctx, &invite, || format!("{}\n", invite.link))?;
+    if qr && !ctx.json {
+        crate::devices::qr(&invite.link)?;
+    }
     if !ctx.json {
         warn_user!(
             "Share this link privately: it lets one person join as {} until {}.",
@@ -224,7 +227,7 @@ pub fn watch(ctx: &mut Context, seconds: Option<u64>) -> CliResult {
                 report.pushed,
                 report.applied_changes
             ),
-            WatchEvent::Synced { .. } => {}
+            WatchEvent::Synced { .. } | WatchEvent::Syncing { .. } => {}
             WatchEvent::SyncFailed { circle, error } => {
                 warn_user!("kring: {}: {error}", name(&circle))
             }

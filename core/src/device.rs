@@ -39,9 +39,10 @@ mod bundle;
 mod net;
 mod people;
 mod receive;
+mod views;
 pub use bundle::{is_bundle, BundleReport, MAX_BUNDLE_BYTES};
 #[cfg(feature = "client")]
-pub use net::{SyncReport, WatchEvent};
+pub use net::{DeviceInfo, LinkPreview, Recovered, SyncReport, WatchEvent};
 pub use people::Person;
 
 /// The name of the device's identity in its [`SecretStore`].
@@ -428,7 +429,7 @@ impl Device {
             expires_at,
             now,
         )?;
-        Ok(token.to_link())
+        Ok(token.with_card(self.link_card(circle)?).to_link())
     }
 
     /// Where the circle stands with its relay, for a UI: last synced, pending

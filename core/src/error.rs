@@ -140,6 +140,15 @@ pub enum Error {
     },
     #[error("invite {0} was already redeemed")]
     InviteReused(InviteId),
+    /// The invite has not expired and was not used, but the circle no longer accepts
+    /// it: whoever made it was removed or may no longer invite, or someone was removed
+    /// since it was made (the key it carries is stale). Ask for a new one.
+    #[error("the invite was revoked: {0}")]
+    InviteRevoked(&'static str),
+    /// A recovery code that is not a device of the circle, or was already used or
+    /// replaced by a newer one. Nothing was changed.
+    #[error("recovery refused: {0}")]
+    RecoveryRefused(&'static str),
     #[error("secret store: {0}")]
     SecretStore(String),
 

@@ -26,6 +26,7 @@ impl PlanBuilder {
                 id: CircleId::parse(&hex_id(0xc1)).expect("valid id"),
                 name: circle_name.to_owned(),
                 language: Language::Nl,
+                timezone: "UTC".into(),
                 main_person: main.clone(),
                 created_at,
             },

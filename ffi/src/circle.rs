@@ -8,10 +8,12 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use kring_core::export::ExportFormat;
+use kring_core::followup::{CircleReport, MyWeek};
 use kring_core::membership::Capability;
 use kring_core::plan::{
-    CircleId, CirclePlan, Designation, EntryId, LogKind, MeetingUpdate, MemberId, NewMember,
-    NewTask, PlanList, PlanStatus, PlanView, Relation, Rsvp, TaskId, TaskView,
+    CircleId, CirclePlan, Designation, EntryId, Language, LogKind, MeetingUpdate, MemberId,
+    NewMember, NewTask, PlanList, PlanStatus, PlanView, Relation, Rsvp, TaskId, TaskView,
 };
 use kring_core::sync::engine::SyncStatus;
 use kring_core::Timestamp;
@@ -62,9 +64,9 @@ impl Observers {
 /// to the relay are `suspend`/`async`.
 #[derive(uniffi::Object)]
 pub struct CircleHandle {
-    id: CircleId,
+    pub(crate) id: CircleId,
     me: MemberId,
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     observers: Arc<Observers>,
 }
 
@@ -155,6 +157,33 @@ impl CircleHandle {
         Ok(self.plan()?.task(&task_id)?)
     }
 
+    /// The follow-up report of this circle now: what is slipping, load, plan health.
+    /// Core decides what this device's member may see (signals about people are for
+    /// the main person, admins and the coordinator).
+    pub fn followup_report(&self) -> Result<CircleReport> {
+        self.shared
+            .local(|d| d.circle_report(&self.id, Timestamp::now()))
+    }
+
+    /// "My plan this week": the main person's next seven days, one plain-language
+    /// sentence per item, in `language` (`null`/`nil`: the circle's own).
+    #[uniffi::method(default(language = None))]
+    pub fn my_week(&self, language: Option<Language>) -> Result<MyWeek> {
+        self.shared
+            .local(|d| d.my_week(&self.id, Timestamp::now(), language))
+    }
+
+    /// The plan as a readable document, UTF-8 bytes: Markdown, or a printable HTML
+    /// page (self-contained, every text people wrote escaped). `language`
+    /// `null`/`nil`: the circle's own.
+    #[uniffi::method(default(language = None))]
+    pub fn export_text(&self, format: ExportFormat, language: Option<Language>) -> Result<Vec<u8>> {
+        let text = self
+            .shared
+            .local(|d| d.export_text(&self.id, format, language, Timestamp::now()))?;
+        Ok(text.into_bytes())
+    }
+
     // ---- observers -------------------------------------------------------------------
 
     /// Registers `observer`; returns an id for [`CircleHandle::remove_observer`].
@@ -202,9 +231,19 @@ impl CircleHandle {
     pub async fn sync(&self) -> Result<SyncReport> {
         let (shared, id) = (self.shared.clone(), self.id.clone());
         blocking(move || {
-            let report = shared.net(|d| d.sync(&id, Timestamp::now()))?;
-            shared.synced(&id, &report);
-            Ok(SyncReport::from(report))
+            shared.registry.sync_event(crate::devices::SyncEvent {
+                circle_id: id.clone(),
+                state: crate::devices::LiveState::Syncing,
+                report: None,
+                error: None,
+                retry_in_millis: None,
+            });
+            let outcome = shared
+                .net(|d| d.sync(&id, Timestamp::now()))
+                .inspect(|report| shared.synced(&id, report))
+                .map(SyncReport::from);
+            shared.registry.sync_outcome(&id, outcome.as_ref());
+            outcome
         })
         .await
     }

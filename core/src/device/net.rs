@@ -22,6 +22,11 @@ use crate::sync::live::{LiveConnection, LiveEvent, PING_EVERY, SILENCE_LIMIT};
 use crate::sync::protocol::{LiveNotice, DEFAULT_PULL_LIMIT};
 use crate::time::Timestamp;
 
+mod link;
+mod recovery;
+pub use link::{DeviceInfo, LinkPreview};
+pub use recovery::Recovered;
+
 /// How many times one sync re-reads the membership log or realigns the outbox with
 /// the relay before giving up (each round trip makes progress; this only stops a
 /// misbehaving relay from keeping a device busy forever).
@@ -36,6 +41,10 @@ struct PendingJoin {
     member: MemberId,
     name: String,
     relation: Relation,
+    /// Another device of an existing member (a device link): the member is in the
+    /// plan already, so no record is added.
+    #[serde(default)]
+    linked: bool,
 }
 
 /// The runtime and clock behind the blocking network methods.
@@ -105,6 +114,11 @@ pub enum WatchEvent {
         error: String,
         retry_in: Duration,
     },
+    /// A sync of `circle` starts (followed by `Synced` or `SyncFailed`), so a screen
+    /// can show "syncing".
+    Syncing {
+        circle: CircleId,
+    },
 }
 
 impl Device {
@@ -153,8 +167,9 @@ impl Device {
         net.runtime.block_on(async {
             let mut attempts = 0;
             let trust = loop {
-                let log =
-                    with_retry(|| relay.membership(Signer::Invite(&token), &circle, 0)).await?;
+                let log = with_retry(|| relay.membership(Signer::Invite(&token), &circle, 0))
+                    .await
+                    .map_err(|e| crate::invite::refusal_of(e, token.invite(), now))?;
                 let entries: Vec<Vec<u8>> = log.entries.into_iter().map(|e| e.0).collect();
                 let mut trust = CircleTrust::from_log(identity, &entries)?;
                 if trust.circle() != &circle {
@@ -163,8 +178,12 @@ impl Device {
                         found: trust.circle().to_string(),
                     });
                 }
+                crate::invite::check_usable(trust.state(), token.invite(), now)?;
                 let entry = token.redeem(trust.state(), identity, member.clone(), now)?;
-                match with_retry(|| relay.append(identity, &circle, entry.as_bytes())).await {
+                match with_retry(|| relay.append(identity, &circle, entry.as_bytes()))
+                    .await
+                    .map_err(|e| crate::invite::refusal_of(e, token.invite(), now))
+                {
                     Ok(_) => {
                         trust.push(identity, entry)?;
                         break trust;
@@ -187,6 +206,7 @@ impl Device {
                     member,
                     name,
                     relation,
+                    linked: false,
                 })
                 .map_err(|e| Error::MalformedDocument(e.to_string()))?,
             );
@@ -491,6 +511,7 @@ impl<'a> Session<'a> {
                 Ok(_) | Err(Error::CircleExists(_)) => {}
                 Err(e) => return Err(e),
             }
+            self.push_offline_entries().await?;
         }
         let tx = self.store.begin()?;
         let mut record = tx
@@ -776,7 +797,7 @@ impl<'a> Session<'a> {
                 tx.delete_waiting(&circle, &r.author, r.device_seq)?;
             }
         }
-        if writer {
+        if writer && !pending.linked {
             let me = NewMember {
                 display_name: pending.name.clone(),
                 relation: pending.relation,
@@ -910,6 +931,9 @@ impl Watcher<'_> {
     }
 
     async fn sync(&mut self, circle: &CircleId) {
+        (self.on_event)(WatchEvent::Syncing {
+            circle: circle.clone(),
+        });
         let now = (self.clock)();
         match sync_circle(self.store, self.identity, self.clock, circle, now).await {
             Ok(report) => (self.on_event)(WatchEvent::Synced {

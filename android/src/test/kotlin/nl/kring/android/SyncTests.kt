@@ -79,10 +79,10 @@ fun syncTests(): List<TestCase> =
                 assertEquals(setOf("Anna", "Bram"), annas.view().members.map { it.displayName }.toSet())
                 assertEquals(annas.view(), brams.view(), "one plan")
 
-                // The link was for one person. The relay refuses it with its generic
-                // `rejected` code (relay-api.md), which is all the client learns: Relay.
+                // The link was for one person: the relay says so with its own code
+                // (`invite_used`), which arrives as its own exception type.
                 val carl = Device(dir.resolve("carl"))
-                val used = assertKring<KringException.Relay> { await { carl.client.join(link, "Carl", Relation.FRIEND) } }
+                val used = assertKring<KringException.InviteUsed> { await { carl.client.join(link, "Carl", Relation.FRIEND) } }
                 assertTrue("already redeemed" in used.reason, used.reason)
                 assertTrue(carl.client.circles().isEmpty() && carl.client.pendingJoins().isEmpty())
                 assertKring<KringException.AlreadyExists> { await { bram.client.join(link, "Bram", Relation.FAMILY) } }
