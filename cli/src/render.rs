@@ -17,7 +17,7 @@ pub fn schedule(s: &Schedule) -> String {
     match s {
         Schedule::Unscheduled => "when needed".into(),
         Schedule::Due { at } => format!("by {}", dates::format(*at)),
-        Schedule::Repeat(_) => kring_core::export::schedule_phrase(Language::En, s),
+        Schedule::Repeat(_) => kring_core::export::schedule_phrase(Language::En, dates::zone(), s),
         Schedule::Weekly {
             first_at,
             every_weeks,

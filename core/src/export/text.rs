@@ -5,7 +5,7 @@
 //! people wrote (names, titles, notes) never passes through here as a format string,
 //! it is always kept separate so the renderers can escape it.
 //!
-//! Dates and times are shown in UTC (see [`Timestamp::to_civil_utc`]); the apps show
+//! Dates and times are shown in the circle's time zone (see [`Timestamp::to_civil_in`]); the apps show
 //! local time, and the export says that its times are UTC.
 
 use crate::plan::view::{Language, PlanStatus, Relation, Schedule};
@@ -201,14 +201,14 @@ pub(crate) fn capitalize(s: &str) -> String {
 }
 
 /// "14 mei 2024" / "14 May 2024".
-pub(crate) fn format_date(lang: Language, at: Timestamp) -> String {
-    let c = at.to_civil_utc();
+pub(crate) fn format_date(lang: Language, zone: &str, at: Timestamp) -> String {
+    let c = at.to_civil_in(zone);
     format!("{} {} {}", c.day, month_name(lang, c.month), c.year)
 }
 
 /// "dinsdag 14 mei" / "Tuesday 14 May".
-pub(crate) fn format_day(lang: Language, at: Timestamp) -> String {
-    let c = at.to_civil_utc();
+pub(crate) fn format_day(lang: Language, zone: &str, at: Timestamp) -> String {
+    let c = at.to_civil_in(zone);
     format!(
         "{} {} {}",
         weekday_name(lang, c.weekday),
@@ -218,8 +218,8 @@ pub(crate) fn format_day(lang: Language, at: Timestamp) -> String {
 }
 
 /// "10.00 uur" / "10:00".
-pub(crate) fn format_time(lang: Language, at: Timestamp) -> String {
-    let CivilDateTime { hour, minute, .. } = at.to_civil_utc();
+pub(crate) fn format_time(lang: Language, zone: &str, at: Timestamp) -> String {
+    let CivilDateTime { hour, minute, .. } = at.to_civil_in(zone);
     match lang {
         Language::Nl => format!("{hour}.{minute:02} uur"),
         Language::En => format!("{hour}:{minute:02}"),
@@ -227,13 +227,13 @@ pub(crate) fn format_time(lang: Language, at: Timestamp) -> String {
 }
 
 /// "dinsdag 14 mei 2024 om 10.00 uur" / "Tuesday 14 May 2024 at 10:00".
-pub(crate) fn format_date_time(lang: Language, at: Timestamp) -> String {
-    let weekday = weekday_name(lang, at.to_civil_utc().weekday);
+pub(crate) fn format_date_time(lang: Language, zone: &str, at: Timestamp) -> String {
+    let weekday = weekday_name(lang, at.to_civil_in(zone).weekday);
     let on = pick(lang, "om", "at");
     format!(
         "{weekday} {} {on} {}",
-        format_date(lang, at),
-        format_time(lang, at)
+        format_date(lang, zone, at),
+        format_time(lang, zone, at)
     )
 }
 
@@ -292,19 +292,19 @@ pub(crate) fn more_needed(lang: Language, n: u32) -> String {
 
 /// When a task happens, in words: "Als het nodig is", "Elke dinsdag om 10.00 uur,
 /// vanaf 14 mei 2024", "Om de 2 weken op dinsdag …".
-pub fn schedule_phrase(lang: Language, schedule: &Schedule) -> String {
+pub fn schedule_phrase(lang: Language, zone: &str, schedule: &Schedule) -> String {
     match *schedule {
         Schedule::Unscheduled => pick(lang, "Als het nodig is", "When needed").to_owned(),
-        Schedule::Due { at } => capitalize(&format_date_time(lang, at)),
+        Schedule::Due { at } => capitalize(&format_date_time(lang, zone, at)),
         Schedule::Repeat(ref r) => capitalize(&repeat_phrase(lang, r)),
         Schedule::Weekly {
             first_at,
             every_weeks,
             until,
         } => {
-            let weekday = weekday_name(lang, first_at.to_civil_utc().weekday);
-            let time = format_time(lang, first_at);
-            let from = format_date(lang, first_at);
+            let weekday = weekday_name(lang, first_at.to_civil_in(zone).weekday);
+            let time = format_time(lang, zone, first_at);
+            let from = format_date(lang, zone, first_at);
             let every = match (lang, every_weeks <= 1) {
                 (Language::Nl, true) => format!("Elke {weekday} om {time}, vanaf {from}"),
                 (Language::Nl, false) => {
@@ -319,7 +319,7 @@ pub fn schedule_phrase(lang: Language, schedule: &Schedule) -> String {
                 Some(until) => format!(
                     "{every}, {} {}",
                     pick(lang, "tot en met", "until"),
-                    format_date(lang, until)
+                    format_date(lang, zone, until)
                 ),
                 None => every,
             }
@@ -414,14 +414,17 @@ mod tests {
     fn dates_and_phrases_read_naturally() {
         let t = Timestamp::from_civil_utc(2024, 5, 14, 9, 5);
         assert_eq!(
-            format_date_time(Language::Nl, t),
+            format_date_time(Language::Nl, "UTC", t),
             "dinsdag 14 mei 2024 om 9.05 uur"
         );
         assert_eq!(
-            format_date_time(Language::En, t),
+            format_date_time(Language::En, "UTC", t),
             "Tuesday 14 May 2024 at 9:05"
         );
-        assert_eq!(capitalize(&format_day(Language::Nl, t)), "Dinsdag 14 mei");
+        assert_eq!(
+            capitalize(&format_day(Language::Nl, "UTC", t)),
+            "Dinsdag 14 mei"
+        );
         assert_eq!(
             join_names(Language::Nl, &["Jan".into(), "Piet".into(), "Kees".into()]),
             "Jan, Piet en Kees"
@@ -436,7 +439,7 @@ mod tests {
             until: Some(t.plus_days(28)),
         };
         assert_eq!(
-            schedule_phrase(Language::Nl, &weekly),
+            schedule_phrase(Language::Nl, "UTC", &weekly),
             "Om de 2 weken op dinsdag om 9.05 uur, vanaf 14 mei 2024, tot en met 11 juni 2024"
         );
     }
