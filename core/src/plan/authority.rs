@@ -572,7 +572,11 @@ fn judge(at: &At<'_>, w: &Located<'_>, who: &Rights, main_person: &MemberId) -> 
                 creator: creator.as_ref(),
             })
         }
-        ([schema::TASKS, _, schema::CLAIMS], _, false) => match key_member {
+        ([schema::TASKS, _, schema::CLAIMS], _, false) => match key_member
+            .cloned()
+            .or_else(|| super::read::turn_claim(w.key, Timestamp(0)).map(|t| t.member))
+            .as_ref()
+        {
             Some(m) => {
                 if let Write::Put(ScalarValue::Timestamp(claimed)) = &w.value {
                     if Timestamp(*claimed) < earliest_claim_time(at.doc, at.heads) {

@@ -249,13 +249,17 @@ pub(super) fn task_view(key: &str, n: &Node<'_>, ctx: &TaskContext) -> Option<Ta
         .and_then(|s| u32::try_from(s).ok())
         .unwrap_or(1)
         .max(1);
-    let raw_claims = n
-        .map(schema::CLAIMS)
-        .map(|c| c.times())
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|(k, at)| Some((MemberId::parse(k).ok()?, at)))
+    let all_claims = n.map(schema::CLAIMS).map(|c| c.times()).unwrap_or_default();
+    let raw_claims = all_claims
+        .iter()
+        .filter_map(|(k, at)| Some((MemberId::parse(k).ok()?, *at)))
         .collect::<Vec<_>>();
+    let mut turns: Vec<TurnClaim> = all_claims
+        .iter()
+        .filter_map(|(k, at)| turn_claim(k, *at))
+        .filter(|t| !removed.contains_key(&t.member))
+        .collect();
+    turns.sort_by(|a, b| (&a.occurrence, a.at, &a.member).cmp(&(&b.occurrence, b.at, &b.member)));
     let status = parse_enum(n, "status", TaskStatus::parse, TaskStatus::Open);
     let mut completions = collect(n.map(schema::COMPLETIONS), |k, c| {
         Some(Completion {
@@ -286,10 +290,27 @@ pub(super) fn task_view(key: &str, n: &Node<'_>, ctx: &TaskContext) -> Option<Ta
         checker: member_id(n, "checker"),
         overbooked: claims.len() > slots as usize,
         claims,
+        turns,
         completions,
         status,
         created_by: member_id(n, "created_by")?,
         created_at: n.time("created_at")?,
+    })
+}
+
+/// A stored claim key `<member><mark><occurrence>` (see [`TurnKind::mark`]).
+pub(super) fn turn_claim(key: &str, at: Timestamp) -> Option<TurnClaim> {
+    let (split, mark) = key
+        .char_indices()
+        .find(|(_, c)| TurnKind::from_mark(*c).is_some())?;
+    let member = MemberId::parse(&key[..split]).ok()?;
+    let occurrence = key[split + mark.len_utf8()..].to_owned();
+    super::recurrence::CivilStart::parse(&occurrence).ok()?;
+    Some(TurnClaim {
+        member,
+        occurrence,
+        kind: TurnKind::from_mark(mark)?,
+        at,
     })
 }
 

@@ -313,6 +313,128 @@ impl CirclePlan {
         })
     }
 
+    /// The local key of occurrence `at` of a series in civil time, checked to be one
+    /// of its occurrences.
+    fn turn_key(task: &TaskView, at: Timestamp) -> Result<String> {
+        let Schedule::Repeat(r) = &task.schedule else {
+            return Err(Error::NotAllowed(
+                "turns need a task repeating in the circle's time (edit its schedule first)",
+            ));
+        };
+        if !r.is_series() || !task.schedule.has_occurrence(at) {
+            return Err(Error::InvalidValue {
+                field: "occurrence",
+                value: at.to_string(),
+                expected: "one of the task's occurrences".into(),
+            });
+        }
+        Ok(r.key_of(at))
+    }
+
+    /// The time a claim by `by` may carry now (see [`CirclePlan::claim_task`]).
+    fn fair_claim_time(&self, id: &TaskId, now: Timestamp) -> Result<Timestamp> {
+        let claims = self.snapshot(&[schema::TASKS, id.as_str(), schema::CLAIMS])?;
+        let seen = Node::new(&claims)
+            .times()
+            .into_iter()
+            .filter_map(|(m, at)| Some((MemberId::parse(m).ok()?, at)))
+            .collect();
+        Ok(now
+            .max(self.earliest_claim_time())
+            .max(super::authority::after_claims(seen)))
+    }
+
+    /// Writes the turn claim `key` (and removes `remove`), dated fairly.
+    fn put_turn(
+        &mut self,
+        id: &TaskId,
+        key: String,
+        remove: Option<String>,
+        now: Timestamp,
+    ) -> Result<()> {
+        let at = self.fair_claim_time(id, now)?;
+        self.change(now, |tx| {
+            let claims = obj(tx, &[schema::TASKS, id.as_str(), schema::CLAIMS])?;
+            if let Some(old) = &remove {
+                if tx.get(&claims, old.as_str())?.is_some() {
+                    tx.delete(&claims, old.as_str())?;
+                }
+            }
+            put_time(tx, &claims, &key, at)
+        })
+    }
+
+    /// `by` takes the one occurrence at `occurrence` of a repeating task ("ik rijd
+    /// volgende dinsdag"), if a place is free on it.
+    pub fn claim_turn(
+        &mut self,
+        by: &MemberId,
+        id: &TaskId,
+        occurrence: Timestamp,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.permit(by, Operation::Claim { member: by })?;
+        let task = self.task(id)?;
+        require_open(&task)?;
+        let key = Self::turn_key(&task, occurrence)?;
+        let on = task.people_on(&key);
+        if on.iter().any(|c| &c.member == by) {
+            return Err(Error::AlreadyClaimed(id.clone()));
+        }
+        if on.iter().filter(|c| c.winner).count() >= task.slots as usize {
+            return Err(Error::TaskFull {
+                task: id.clone(),
+                slots: task.slots,
+            });
+        }
+        let mark = super::view::TurnKind::One.mark();
+        self.put_turn(id, format!("{by}{mark}{key}"), None, now)
+    }
+
+    /// `by` takes every occurrence of a repeating task from `occurrence` on.
+    pub fn claim_from(
+        &mut self,
+        by: &MemberId,
+        id: &TaskId,
+        occurrence: Timestamp,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.permit(by, Operation::Claim { member: by })?;
+        let task = self.task(id)?;
+        require_open(&task)?;
+        let key = Self::turn_key(&task, occurrence)?;
+        if task.claims.iter().any(|c| &c.member == by) {
+            return Err(Error::AlreadyClaimed(id.clone()));
+        }
+        let mark = super::view::TurnKind::From.mark();
+        self.put_turn(id, format!("{by}{mark}{key}"), None, now)
+    }
+
+    /// `by` gives their turn at `occurrence` back and asks someone to take it over;
+    /// the follow-up then treats the occurrence as one that needs someone.
+    pub fn hand_over(
+        &mut self,
+        by: &MemberId,
+        id: &TaskId,
+        occurrence: Timestamp,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.permit(by, Operation::Claim { member: by })?;
+        let task = self.task(id)?;
+        require_open(&task)?;
+        let key = Self::turn_key(&task, occurrence)?;
+        if !task
+            .people_on(&key)
+            .iter()
+            .any(|c| &c.member == by && c.winner)
+        {
+            return Err(Error::NotClaimed(id.clone()));
+        }
+        let one = format!("{by}{}{key}", super::view::TurnKind::One.mark());
+        let mark = super::view::TurnKind::HandedOver.mark();
+        self.put_turn(id, format!("{by}{mark}{key}"), Some(one), now)
+    }
+
     /// `by` gives their place back.
     pub fn unclaim_task(&mut self, by: &MemberId, id: &TaskId, now: Timestamp) -> Result<()> {
         self.permit(by, Operation::Claim { member: by })?;

@@ -287,8 +287,13 @@ pub struct TaskView {
     pub slots: u32,
     /// Who checks that it is done.
     pub checker: Option<MemberId>,
-    /// Every claim, sorted by `(at, member)`; the first `slots` are winners.
+    /// Every claim of the whole task (or series), sorted by `(at, member)`; the first
+    /// `slots` are winners.
     pub claims: Vec<Claim>,
+    /// Claims for single occurrences of a series, series claims from a date on, and
+    /// turns handed over (see [`TaskView::people_on`]). Sorted by occurrence, time,
+    /// member.
+    pub turns: Vec<TurnClaim>,
     /// More claims than slots: concurrent offline claims collided. The losers see
     /// "already taken"; the coordinator sees the overbooking.
     pub overbooked: bool,
@@ -299,7 +304,84 @@ pub struct TaskView {
     pub created_at: Timestamp,
 }
 
+/// How a member is (or is no longer) on one occurrence of a series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TurnKind {
+    /// This one occurrence ("ik rijd volgende dinsdag").
+    One,
+    /// Every occurrence from this one on.
+    From,
+    /// Given back, with a request that someone takes it over.
+    HandedOver,
+}
+
+/// A claim about one occurrence of a series, keyed by the occurrence's local start in
+/// the circle's zone (`2027-03-24T17:00`, or `2027-03-24` for all day).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TurnClaim {
+    pub member: MemberId,
+    pub occurrence: String,
+    pub kind: TurnKind,
+    pub at: Timestamp,
+}
+
+impl TurnKind {
+    /// The separator between member and occurrence in the stored claim key.
+    pub(super) fn mark(self) -> char {
+        match self {
+            TurnKind::One => '@',
+            TurnKind::From => '+',
+            TurnKind::HandedOver => '!',
+        }
+    }
+
+    pub(super) fn from_mark(c: char) -> Option<TurnKind> {
+        [TurnKind::One, TurnKind::From, TurnKind::HandedOver]
+            .into_iter()
+            .find(|k| k.mark() == c)
+    }
+}
+
 impl TaskView {
+    /// Who is on the occurrence whose local start is `occurrence`, ranked like claims
+    /// (the first `slots` by `(time, member)` are doing it): series claims and
+    /// claims from an earlier occurrence on, plus claims for this one — without anyone
+    /// who handed this turn over.
+    pub fn people_on(&self, occurrence: &str) -> Vec<Claim> {
+        let handed_over = |m: &MemberId| {
+            self.turns.iter().any(|t| {
+                t.kind == TurnKind::HandedOver && &t.member == m && t.occurrence == occurrence
+            })
+        };
+        let mut candidates: Vec<(MemberId, Timestamp)> = self
+            .claims
+            .iter()
+            .map(|c| (c.member.clone(), c.at))
+            .chain(self.turns.iter().filter_map(|t| {
+                let applies = match t.kind {
+                    TurnKind::One => t.occurrence == occurrence,
+                    // Local starts in one format sort as they fall.
+                    TurnKind::From => t.occurrence.as_str() <= occurrence,
+                    TurnKind::HandedOver => false,
+                };
+                applies.then(|| (t.member.clone(), t.at))
+            }))
+            .filter(|(m, _)| !handed_over(m))
+            .collect();
+        // One place per person, at their earliest claim.
+        candidates.sort();
+        candidates.dedup_by(|a, b| a.0 == b.0);
+        super::read::ranked_claims(candidates, self.slots)
+    }
+
+    /// Whether someone handed the occurrence `occurrence` over and it still needs them.
+    pub fn handed_over(&self, occurrence: &str) -> bool {
+        self.turns
+            .iter()
+            .any(|t| t.kind == TurnKind::HandedOver && t.occurrence == occurrence)
+    }
+
     pub fn winners(&self) -> impl Iterator<Item = &MemberId> {
         self.claims.iter().filter(|c| c.winner).map(|c| &c.member)
     }
