@@ -27,6 +27,9 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per process: the size of the largest variant (a task with all its date
+// options) costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create, list and pick circles.
@@ -235,11 +238,18 @@ pub enum CircleCmd {
         /// The relay the circle syncs through (can be set later: `kring relay set`).
         #[arg(long)]
         relay: Option<String>,
+        /// IANA time zone of the circle's dates (default: this device's, else
+        /// Europe/Amsterdam).
+        #[arg(long)]
+        timezone: Option<String>,
     },
     /// The circles on this device.
     List,
     /// Make a circle the current one.
     Use { circle: String },
+    /// Change the circle's time zone (the main person decides); dates keep their
+    /// time on the clock.
+    Timezone { zone: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -274,17 +284,39 @@ pub enum MemberCmd {
 
 #[derive(Debug, Args)]
 pub struct ScheduleArgs {
-    /// Due at this moment (UTC): 2026-11-24 or "2026-11-24 18:00".
-    #[arg(long, conflicts_with = "weekly_from")]
+    /// Done by this moment, in the circle's time zone: 2026-11-24 or "2026-11-24 18:00".
+    #[arg(long, conflicts_with_all = ["weekly_from", "repeat", "date"])]
     pub due: Option<String>,
-    /// Recurring: first time (UTC).
-    #[arg(long)]
+    /// On this day (shown without a time), or at --at on it: "za", 2026-12-05.
+    #[arg(long, conflicts_with_all = ["weekly_from", "repeat"])]
+    pub date: Option<String>,
+    /// Weekly from this first time (in the circle's time zone).
+    #[arg(long, conflicts_with = "repeat")]
     pub weekly_from: Option<String>,
-    /// Recurring: every N weeks.
+    /// With --weekly-from: every N weeks.
     #[arg(long, default_value_t = 1, requires = "weekly_from")]
     pub every_weeks: u32,
-    /// Recurring: last possible date.
-    #[arg(long, requires = "weekly_from")]
+    /// Repeat: daily | weekly | monthly | yearly (RFC 5545 in the circle's time zone).
+    #[arg(long, value_parser = ["daily", "weekly", "monthly", "yearly"])]
+    pub repeat: Option<String>,
+    /// With --repeat: weekdays (mon,wed or ma,wo), for monthly also an nth weekday
+    /// (1mon, -1fri) or days of the month (15).
+    #[arg(long, requires = "repeat")]
+    pub on: Option<String>,
+    /// The time of day (HH:MM); without it a repeat or --date is all day.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// With --repeat: the first day (default: today).
+    #[arg(long, requires = "repeat")]
+    pub from: Option<String>,
+    /// With --repeat: every N days, weeks, months or years.
+    #[arg(long, default_value_t = 1, requires = "repeat")]
+    pub every: u32,
+    /// With --repeat: this many times.
+    #[arg(long, requires = "repeat", conflicts_with = "until")]
+    pub count: Option<u32>,
+    /// The last day of a repeat.
+    #[arg(long)]
     pub until: Option<String>,
 }
 
@@ -312,6 +344,26 @@ pub enum TaskCmd {
     /// Take a place on a task.
     Claim {
         task: String,
+        /// Only the turn on this day (or at this time) of a repeating task.
+        #[arg(long, conflicts_with = "from")]
+        on: Option<String>,
+        /// Every turn of a repeating task from this day on.
+        #[arg(long)]
+        from: Option<String>,
+    },
+    /// Give your turn on a day back and ask someone to take it over.
+    Handover {
+        task: String,
+        #[arg(long)]
+        on: String,
+    },
+    /// The dates of a task in the circle's time zone, with who is on each.
+    Occurrences {
+        task: String,
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
     },
     /// Give your place back.
     Unclaim {

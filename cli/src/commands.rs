@@ -6,11 +6,13 @@ use std::path::{Path, PathBuf};
 use kring_core::export::{export_plan, ExportFormat};
 use kring_core::followup::my_week;
 use kring_core::membership::Capability;
+use kring_core::plan::recurrence::{CivilStart, Recurrence};
 use kring_core::plan::{
     CircleId, CirclePlan, Designation, Language, LogKind, MeetingUpdate, MemberId, NewMember,
     NewTask, OwnerKind, PlanList, PlanStatus, PlanView, Relation, Rsvp, Schedule, TaskCategory,
-    TaskUpdate,
+    TaskUpdate, TaskView,
 };
+use kring_core::Timestamp;
 use serde::Serialize;
 
 use crate::args::*;
@@ -241,8 +243,17 @@ fn circle(ctx: &mut Context, cmd: CircleCmd) -> CliResult {
             me,
             lang,
             relay,
+            timezone,
         } => {
             let language: Language = parse(&lang)?;
+            let zone = match timezone {
+                Some(zone) => kring_core::plan::recurrence::parse_zone(&zone)?
+                    .name()
+                    .to_owned(),
+                None => dates::device_zone()
+                    .filter(|z| kring_core::plan::recurrence::parse_zone(z).is_ok())
+                    .unwrap_or_else(|| kring_core::plan::recurrence::DEFAULT_ZONE.to_owned()),
+            };
             let (id, code) = ctx.device.create_circle_with_recovery(
                 &name,
                 language,
@@ -250,12 +261,22 @@ fn circle(ctx: &mut Context, cmd: CircleCmd) -> CliResult {
                 relay.as_deref(),
                 ctx.now,
             )?;
+            if zone != kring_core::plan::recurrence::DEFAULT_ZONE {
+                ctx.device.change(&id, ctx.now, |plan, me| {
+                    plan.set_timezone(me, &zone, ctx.now)
+                })?;
+            }
             ctx.set_current(&id)?;
             say!(
                 "Created circle {} ({id}).",
                 ctx.device.view(&id)?.circle.name
             );
             crate::recovery::print_code(ctx, &id, &code)
+        }
+        CircleCmd::Timezone { zone } => {
+            mutate(ctx, |c, now| Ok(c.plan.set_timezone(c.me, &zone, now)?))?;
+            say!("Dates of this circle are now in {zone}.");
+            Ok(())
         }
         CircleCmd::List => {
             let current = ctx.current().ok().map(|c| c.id);
@@ -386,17 +407,185 @@ fn person(ctx: &Context, name: &str) -> CliResult<(CircleId, MemberId)> {
 }
 
 fn schedule(args: &ScheduleArgs) -> CliResult<Schedule> {
-    Ok(match (&args.due, &args.weekly_from) {
-        (Some(due), _) => Schedule::Due {
+    let zone = dates::zone();
+    let civil = |day: &str, at: Option<&str>| -> CliResult<String> {
+        let start = match at {
+            Some(t) => dates::parse_civil(&format!("{day} {t}"))?,
+            None => dates::parse_civil(day)?,
+        };
+        Ok(start.to_string())
+    };
+    let until = |rule: &mut String| -> CliResult<()> {
+        if let Some(until) = &args.until {
+            // The end of that day, in UTC as RFC 5545 wants with a zoned start.
+            let day = match dates::parse_civil(until)? {
+                CivilStart::Date(d) => d,
+                CivilStart::DateTime(dt) => dt.date(),
+            };
+            let next = day
+                .succ_opt()
+                .map(CivilStart::Date)
+                .ok_or_else(|| CliError::Usage(format!("cannot read the end date {until:?}")))?;
+            let end = next.instant(zone)?.plus_millis(-1000);
+            let utc = chrono::DateTime::from_timestamp_millis(end.0)
+                .map(|t| t.format("%Y%m%dT%H%M%SZ").to_string())
+                .unwrap_or_default();
+            rule.push_str(&format!(";UNTIL={utc}"));
+        }
+        Ok(())
+    };
+    let repeat = |start: String, rule: Option<String>| {
+        Schedule::Repeat(Recurrence {
+            start,
+            rule,
+            skipped: Vec::new(),
+            moved: Vec::new(),
+            zone: zone.to_owned(),
+        })
+    };
+    if let Some(due) = &args.due {
+        return Ok(Schedule::Due {
             at: dates::parse(due)?,
-        },
-        (None, Some(first)) => Schedule::Weekly {
-            first_at: dates::parse(first)?,
-            every_weeks: args.every_weeks,
-            until: args.until.as_deref().map(dates::parse).transpose()?,
-        },
-        (None, None) => Schedule::Unscheduled,
-    })
+        });
+    }
+    if let Some(first) = &args.weekly_from {
+        let mut rule = format!("FREQ=WEEKLY;INTERVAL={}", args.every_weeks);
+        until(&mut rule)?;
+        return Ok(repeat(dates::parse_civil(first)?.to_string(), Some(rule)));
+    }
+    if let Some(freq) = &args.repeat {
+        let mut rule = format!("FREQ={};INTERVAL={}", freq.to_uppercase(), args.every);
+        let mut from = args.from.clone().unwrap_or_else(|| "today".into());
+        if let Some(on) = &args.on {
+            let (days, month_days) = by_days(on)?;
+            if !days.is_empty() {
+                rule.push_str(&format!(";BYDAY={}", days.join(",")));
+                // The series starts on its first matching day (RFC 5545 wants the
+                // start in step with the rule).
+                if freq == "weekly" {
+                    from = first_matching_day(&from, &days)?;
+                }
+            }
+            if !month_days.is_empty() {
+                rule.push_str(&format!(";BYMONTHDAY={}", month_days.join(",")));
+            }
+        }
+        if let Some(n) = args.count {
+            rule.push_str(&format!(";COUNT={n}"));
+        }
+        until(&mut rule)?;
+        return Ok(repeat(civil(&from, args.at.as_deref())?, Some(rule)));
+    }
+    if let Some(day) = &args.date {
+        return Ok(repeat(civil(day, args.at.as_deref())?, None));
+    }
+    Ok(Schedule::Unscheduled)
+}
+
+/// `wed,fri` → BYDAY `WE,FR`; `1mon`, `-1fri` → `1MO`, `-1FR`; `15` → BYMONTHDAY.
+fn by_days(on: &str) -> CliResult<(Vec<String>, Vec<String>)> {
+    let mut days = Vec::new();
+    let mut month_days = Vec::new();
+    for part in on.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        if part.parse::<i32>().is_ok() {
+            month_days.push(part.to_owned());
+            continue;
+        }
+        let split = part.find(|c: char| c.is_alphabetic()).unwrap_or(part.len());
+        let (nth, name) = part.split_at(split);
+        let day = dates::weekday(name).ok_or_else(|| {
+            CliError::Usage(format!("not a weekday: {part:?} (use mon, di, woensdag …)"))
+        })?;
+        let code = &day.to_string()[..2].to_uppercase();
+        days.push(format!("{nth}{code}"));
+    }
+    Ok((days, month_days))
+}
+
+/// The first day on or after `from` whose weekday is among `days` (BYDAY codes).
+fn first_matching_day(from: &str, days: &[String]) -> CliResult<String> {
+    let start = match dates::parse_civil(from)? {
+        CivilStart::Date(d) => d,
+        CivilStart::DateTime(dt) => dt.date(),
+    };
+    let mut day = start;
+    for _ in 0..7 {
+        let code = day.format("%a").to_string()[..2].to_uppercase();
+        if days.iter().any(|d| d.ends_with(&code)) {
+            return Ok(day.format("%Y-%m-%d").to_string());
+        }
+        day = day.succ_opt().unwrap_or(day);
+    }
+    Ok(start.format("%Y-%m-%d").to_string())
+}
+
+/// One occurrence of a task, for `kring task occurrences`.
+#[derive(Debug, Serialize)]
+pub struct OccurrenceRow {
+    /// `YYYY-MM-DD HH:MM` in the circle's time zone.
+    pub when: String,
+    pub at: Timestamp,
+    pub people: Vec<String>,
+    pub free: u32,
+    pub handed_over: bool,
+}
+
+fn occurrence_rows(
+    view: &PlanView,
+    task: &TaskView,
+    from: Timestamp,
+    to: Timestamp,
+) -> Vec<OccurrenceRow> {
+    task.schedule
+        .occurrences_between(from, to)
+        .into_iter()
+        .map(|at| {
+            let (on, handed_over) = match &task.schedule {
+                Schedule::Repeat(r) => {
+                    let key = r.key_of(at);
+                    (task.people_on(&key), task.handed_over(&key))
+                }
+                _ => (task.claims.clone(), false),
+            };
+            let people: Vec<String> = on
+                .iter()
+                .filter(|c| c.winner)
+                .map(|c| view.display_name(&c.member))
+                .collect();
+            let all_day = matches!(&task.schedule, Schedule::Repeat(r) if r.is_all_day());
+            let when = dates::format(at);
+            OccurrenceRow {
+                when: if all_day { when[..10].to_owned() } else { when },
+                at,
+                free: task
+                    .slots
+                    .saturating_sub(u32::try_from(people.len()).unwrap_or(u32::MAX)),
+                people,
+                handed_over,
+            }
+        })
+        .collect()
+}
+
+/// The occurrence of `task` a user means by `day`: that exact time, or the first
+/// occurrence on that day.
+fn occurrence_on(task: &TaskView, day: &str) -> CliResult<Timestamp> {
+    let zone = dates::zone();
+    let (from, to) = match dates::parse_civil(day)? {
+        CivilStart::DateTime(dt) => {
+            let at = CivilStart::DateTime(dt).instant(zone)?;
+            (at, at.plus_millis(1))
+        }
+        CivilStart::Date(d) => (
+            CivilStart::Date(d).instant(zone)?,
+            CivilStart::Date(d.succ_opt().unwrap_or(d)).instant(zone)?,
+        ),
+    };
+    task.schedule
+        .occurrences_between(from, to)
+        .first()
+        .copied()
+        .ok_or_else(|| CliError::NotFound(format!("“{}” has no turn on {day}", task.title)))
 }
 
 fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
@@ -434,14 +623,64 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
             let view = circle.plan.view();
             output(ctx, &view.tasks, || render::tasks(&view) + "\n")
         }
-        TaskCmd::Claim { task } => {
-            let title = mutate(ctx, |c, now| {
+        TaskCmd::Claim { task, on, from } => {
+            let (title, when) = mutate(ctx, |c, now| {
                 let id = context::task(&c.plan.view(), &task)?;
-                c.plan.claim_task(c.me, &id, now)?;
-                Ok(c.plan.task(&id)?.title)
+                let view = c.plan.task(&id)?;
+                let when = match (&on, &from) {
+                    (Some(day), _) => {
+                        let at = occurrence_on(&view, day)?;
+                        c.plan.claim_turn(c.me, &id, at, now)?;
+                        format!(" on {}", dates::format(at))
+                    }
+                    (None, Some(day)) => {
+                        let at = occurrence_on(&view, day)?;
+                        c.plan.claim_from(c.me, &id, at, now)?;
+                        format!(" from {} on", dates::format(at))
+                    }
+                    (None, None) => {
+                        c.plan.claim_task(c.me, &id, now)?;
+                        String::new()
+                    }
+                };
+                Ok((view.title, when))
             })?;
-            say!("You claimed “{title}”.");
+            say!("You claimed “{title}”{when}.");
             Ok(())
+        }
+        TaskCmd::Handover { task, on } => {
+            let at = mutate(ctx, |c, now| {
+                let id = context::task(&c.plan.view(), &task)?;
+                let at = occurrence_on(&c.plan.task(&id)?, &on)?;
+                c.plan.hand_over(c.me, &id, at, now)?;
+                Ok(at)
+            })?;
+            say!(
+                "You gave your turn on {} back; the circle sees that it needs someone.",
+                dates::format(at)
+            );
+            Ok(())
+        }
+        TaskCmd::Occurrences { task, from, to } => {
+            let circle = ctx.open_current()?;
+            let view = circle.plan.view();
+            let id = context::task(&view, &task)?;
+            let task = view
+                .task(&id)
+                .cloned()
+                .ok_or_else(|| CliError::NotFound(task.clone()))?;
+            let from = from
+                .as_deref()
+                .map(dates::parse)
+                .transpose()?
+                .unwrap_or(ctx.now);
+            let to = to
+                .as_deref()
+                .map(dates::parse)
+                .transpose()?
+                .unwrap_or(from.plus_days(92));
+            let rows = occurrence_rows(&view, &task, from, to);
+            output(ctx, &rows, || render::occurrences(&rows))
         }
         TaskCmd::Unclaim { task } => {
             mutate(ctx, |c, now| {

@@ -134,6 +134,20 @@ pub fn people(people: &[Person], me: &MemberId) -> String {
     format!("{t}\n")
 }
 
+/// `kring task occurrences`: one line per date, in the circle's time zone.
+pub fn occurrences(rows: &[crate::commands::OccurrenceRow]) -> String {
+    let mut t = table(&["when", "who", "status"]);
+    for r in rows {
+        let status = match (r.handed_over, r.free) {
+            (true, f) if f > 0 => "handed over: needs someone".to_owned(),
+            (_, 0) => "taken".to_owned(),
+            (_, f) => format!("{f} free"),
+        };
+        t.add_row(vec![r.when.clone(), r.people.join(", "), status]);
+    }
+    format!("{t}\n(times in {})\n", dates::zone())
+}
+
 /// A device key shortened for people (the full key is 64 hex characters).
 fn short_device(device: &kring_core::identity::DeviceId) -> String {
     device.to_string().chars().take(8).collect()

@@ -123,6 +123,7 @@ impl PlanBuilder {
             slots: 1,
             checker: None,
             claims: vec![],
+            turns: vec![],
             overbooked: false,
             completions: vec![],
             status: TaskStatus::Open,

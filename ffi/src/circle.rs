@@ -409,6 +409,26 @@ impl CircleHandle {
         self.mutate(|plan, me, now| plan.cancel_task(me, &task_id, now))
     }
 
+    /// Takes the one occurrence at `occurrence` of a repeating task.
+    pub fn claim_turn(&self, task_id: TaskId, occurrence: Timestamp) -> Result<()> {
+        self.mutate(|plan, me, now| plan.claim_turn(me, &task_id, occurrence, now))
+    }
+
+    /// Takes every occurrence of a repeating task from `occurrence` on.
+    pub fn claim_from(&self, task_id: TaskId, occurrence: Timestamp) -> Result<()> {
+        self.mutate(|plan, me, now| plan.claim_from(me, &task_id, occurrence, now))
+    }
+
+    /// Gives the turn at `occurrence` back, asking someone to take it over.
+    pub fn hand_over(&self, task_id: TaskId, occurrence: Timestamp) -> Result<()> {
+        self.mutate(|plan, me, now| plan.hand_over(me, &task_id, occurrence, now))
+    }
+
+    /// The circle's IANA time zone (the main person changes it).
+    pub fn set_timezone(&self, zone: String) -> Result<()> {
+        self.mutate(|plan, me, now| plan.set_timezone(me, &zone, now))
+    }
+
     pub fn reopen_task(&self, task_id: TaskId) -> Result<()> {
         self.mutate(|plan, me, now| plan.reopen_task(me, &task_id, now))
     }

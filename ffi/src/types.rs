@@ -20,7 +20,7 @@ use kring_core::plan::{
     Approval, CircleId, CircleInfo, Claim, Completion, ConditionView, Designation, EntryId,
     Language, LogEntry, LogKind, MeetingView, MemberId, MemberView, NewTask, OfferView, OwnerKind,
     PlanList, PlanSection, PlanStatus, PlanView, Relation, Review, Rsvp, RsvpView, Schedule,
-    TaskCategory, TaskId, TaskStatus, TaskView, TextItem,
+    TaskCategory, TaskId, TaskStatus, TaskView, TextItem, TurnClaim, TurnKind,
 };
 use kring_core::store::StoredCircle;
 use kring_core::sync::engine::{Connectivity, Standing, SyncStatus};
@@ -267,11 +267,29 @@ pub struct TaskView {
     pub slots: u32,
     pub checker: Option<MemberId>,
     pub claims: Vec<Claim>,
+    pub turns: Vec<TurnClaim>,
     pub overbooked: bool,
     pub completions: Vec<Completion>,
     pub status: TaskStatus,
     pub created_by: MemberId,
     pub created_at: Timestamp,
+}
+
+/// How a member is on one occurrence of a series.
+#[uniffi::remote(Enum)]
+pub enum TurnKind {
+    One,
+    From,
+    HandedOver,
+}
+
+/// A claim about one occurrence of a series (`occurrence`: its local start).
+#[uniffi::remote(Record)]
+pub struct TurnClaim {
+    pub member: MemberId,
+    pub occurrence: String,
+    pub kind: TurnKind,
+    pub at: Timestamp,
 }
 
 #[uniffi::remote(Record)]
