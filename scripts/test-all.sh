@@ -13,6 +13,12 @@ cargo fmt --all -- --check
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "Python iCalendar parser for the calendar round trip (icalendar, recurring-ical-events)"
+if ! python3 -c "import icalendar, recurring_ical_events" 2>/dev/null; then
+    python3 -m pip install --quiet --user icalendar recurring-ical-events \
+        || python3 -m pip install --quiet --user --break-system-packages icalendar recurring-ical-events
+fi
+
 step "cargo test (workspace)"
 cargo test --workspace --locked
 

@@ -96,6 +96,15 @@ pub enum Command {
         #[arg(long)]
         lang: Option<String>,
     },
+    /// Write the plan as an iCalendar file (RFC 5545) for the phone's own calendar:
+    /// every task and meeting, or with --mine only your own turns, with a reminder.
+    /// Importing it again updates the entries.
+    Calendar {
+        #[arg(long)]
+        mine: bool,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Merge a file from another device of the same circle: a signed bundle
     /// (`kring export --signed`), checked as sync checks, or, for a circle imported
     /// from a file, an automerge file.

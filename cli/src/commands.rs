@@ -124,6 +124,19 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
             let week = my_week(&view, ctx.now, lang);
             output(ctx, &week, || render::week(&week))
         }
+        Command::Calendar { mine, out } => {
+            let circle = ctx.open_current()?;
+            let view = circle.plan.view();
+            let me = mine.then_some(&circle.me);
+            let text = kring_core::export::calendar::calendar(&view, me, ctx.now);
+            write_file(&out, text.as_bytes())?;
+            say!(
+                "Wrote {} (times in {}).",
+                out.display(),
+                view.circle.timezone
+            );
+            Ok(())
+        }
         Command::Merge { file } => {
             let bytes = read_file(&file)?;
             if kring_core::device::is_bundle(&bytes) {

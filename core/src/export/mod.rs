@@ -10,6 +10,7 @@
 //! text a person wrote. Dates and times are shown in UTC.
 
 mod build;
+pub mod calendar;
 mod document;
 pub mod html;
 pub mod markdown;

@@ -1,0 +1,262 @@
+//! The "done when", through the real `kring` binary and an iCalendar parser no
+//! one here wrote (Python `icalendar` + `recurring-ical-events`, installed by the test
+//! command): a weekly dinner at 17:00 in Amsterdam, three times across the March clock
+//! change, one turn claimed alone, and a calendar file that expands to exactly the
+//! instants Kring lists — with skipped and moved occurrences, and one's own turns.
+
+use std::path::Path;
+use std::process::Command;
+
+use kring_e2e::workspace_binary;
+use serde_json::Value;
+
+fn kring(dir: &Path, args: &[&str]) -> Value {
+    let out = Command::new(workspace_binary("kring-cli", "kring"))
+        .env("KRING_DATA_DIR", dir)
+        .env("KRING_NOW", "2027-03-01 10:00")
+        .env_remove("KRING_CIRCLE")
+        .args(args)
+        .output()
+        .expect("run kring");
+    assert!(
+        out.status.success(),
+        "kring {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
+/// The occurrences as the independent parser expands them: (uid, start) pairs.
+fn expand(ics: &Path, from: &str, to: &str) -> Vec<(String, Value)> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/expand_ics.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(ics)
+        .args([from, to])
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "the Python iCalendar parser failed (the test command installs it: pip install icalendar recurring-ical-events): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let events: Value = serde_json::from_slice(&out.stdout).expect("JSON from Python");
+    events
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|e| {
+            (
+                e["uid"].as_str().unwrap_or("").to_owned(),
+                e["start_ms"].clone(),
+            )
+        })
+        .collect()
+}
+
+fn occurrence_instants(dir: &Path, task: &str, from: &str, to: &str) -> Vec<Value> {
+    kring(
+        dir,
+        &[
+            "task",
+            "occurrences",
+            task,
+            "--from",
+            from,
+            "--to",
+            to,
+            "--json",
+        ],
+    )
+    .as_array()
+    .expect("occurrences")
+    .iter()
+    .map(|o| o["at"].clone())
+    .collect()
+}
+
+#[test]
+fn a_weekly_dinner_in_amsterdam_matches_an_independent_icalendar_expansion() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("sanne");
+    kring(
+        &dir,
+        &[
+            "circle",
+            "create",
+            "--name",
+            "Kring van Sanne",
+            "--me",
+            "Sanne",
+            "--timezone",
+            "Europe/Amsterdam",
+        ],
+    );
+    kring(
+        &dir,
+        &[
+            "task",
+            "add",
+            "Samen koken",
+            "--repeat",
+            "weekly",
+            "--on",
+            "wed",
+            "--at",
+            "17:00",
+            "--from",
+            "2027-03-17",
+            "--count",
+            "3",
+        ],
+    );
+    let tasks = kring(&dir, &["task", "list", "--json"]);
+    let id = tasks[0]["id"].as_str().expect("id").to_owned();
+    let listed = kring(
+        &dir,
+        &[
+            "task",
+            "occurrences",
+            &id[..8],
+            "--from",
+            "2027-03-01",
+            "--json",
+        ],
+    );
+    let when: Vec<&str> = listed
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|o| o["when"].as_str())
+        .collect();
+    assert_eq!(
+        when,
+        ["2027-03-17 17:00", "2027-03-24 17:00", "2027-03-31 17:00"]
+    );
+
+    // One of them is claimed alone.
+    kring(&dir, &["task", "claim", &id[..8], "--on", "2027-03-24"]);
+    let listed = kring(
+        &dir,
+        &[
+            "task",
+            "occurrences",
+            &id[..8],
+            "--from",
+            "2027-03-01",
+            "--json",
+        ],
+    );
+    let people: Vec<usize> = listed
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|o| o["people"].as_array().map_or(0, Vec::len))
+        .collect();
+    assert_eq!(people, [0, 1, 0]);
+
+    // The whole calendar expands to exactly the instants Kring lists.
+    let ics = root.path().join("kring.ics");
+    kring(&dir, &["calendar", "--out", ics.to_str().expect("utf-8")]);
+    let expanded = expand(&ics, "2027-01-01T00:00:00", "2028-01-01T00:00:00");
+    let theirs: Vec<Value> = expanded
+        .iter()
+        .filter(|(uid, _)| uid == &format!("{id}@kring"))
+        .map(|(_, start)| start.clone())
+        .collect();
+    assert_eq!(
+        theirs,
+        occurrence_instants(&dir, &id[..8], "2027-01-01", "2028-01-01")
+    );
+    assert_eq!(theirs.len(), 3);
+
+    // Exporting again keeps the UIDs (a re-import updates instead of duplicating).
+    let again = root.path().join("again.ics");
+    kring(&dir, &["calendar", "--out", again.to_str().expect("utf-8")]);
+    let uids = |p: &Path| -> Vec<String> {
+        std::fs::read_to_string(p)
+            .expect("read")
+            .lines()
+            .filter(|l| l.starts_with("UID:"))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(uids(&ics), uids(&again));
+
+    // --mine: only Sanne's own turn, as its own entry.
+    let mine = root.path().join("mine.ics");
+    kring(
+        &dir,
+        &["calendar", "--mine", "--out", mine.to_str().expect("utf-8")],
+    );
+    let expanded = expand(&mine, "2027-01-01T00:00:00", "2028-01-01T00:00:00");
+    assert_eq!(expanded.len(), 1, "{expanded:?}");
+    assert_eq!(
+        expanded[0].1,
+        occurrence_instants(&dir, &id[..8], "2027-01-01", "2028-01-01")[1]
+    );
+    assert!(std::fs::read_to_string(&mine)
+        .expect("read")
+        .contains("BEGIN:VALARM"));
+}
+
+#[test]
+fn daily_rides_across_the_october_change_and_an_all_day_task_match_too() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("sanne");
+    kring(
+        &dir,
+        &[
+            "circle",
+            "create",
+            "--name",
+            "K",
+            "--me",
+            "Sanne",
+            "--timezone",
+            "Europe/Amsterdam",
+        ],
+    );
+    kring(
+        &dir,
+        &[
+            "task",
+            "add",
+            "Ziekenhuis",
+            "--repeat",
+            "daily",
+            "--at",
+            "02:30",
+            "--from",
+            "2026-10-23",
+            "--until",
+            "2026-10-27",
+        ],
+    );
+    kring(
+        &dir,
+        &["task", "add", "Boodschappen", "--date", "2026-10-24"],
+    );
+    let tasks = kring(&dir, &["task", "list", "--json"]);
+    let ics = root.path().join("k.ics");
+    kring(&dir, &["calendar", "--out", ics.to_str().expect("utf-8")]);
+    let expanded = expand(&ics, "2026-10-01T00:00:00", "2026-11-01T00:00:00");
+    for task in tasks.as_array().expect("tasks") {
+        let id = task["id"].as_str().expect("id");
+        let ours = occurrence_instants(&dir, &id[..8], "2026-10-01", "2026-11-01");
+        let theirs: Vec<Value> = expanded
+            .iter()
+            .filter(|(uid, _)| uid == &format!("{id}@kring"))
+            .map(|(_, start)| start.clone())
+            .collect();
+        if task["title"] == "Ziekenhuis" {
+            // 23–27 October at 02:30, once on the day 02:30 happens twice.
+            assert_eq!(theirs, ours, "{id}");
+            assert_eq!(theirs.len(), 5);
+        } else {
+            // All day: the parser gives the date itself.
+            assert_eq!(theirs, [Value::from("2026-10-24")]);
+            assert_eq!(ours.len(), 1);
+        }
+    }
+}
