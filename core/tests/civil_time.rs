@@ -190,3 +190,29 @@ fn only_the_main_person_sets_the_time_zone_and_a_bad_zone_changes_nothing() {
     assert_eq!(c.plan.heads(), heads);
     assert_eq!(c.plan.view().circle.timezone, ZONE);
 }
+
+#[test]
+fn a_handed_over_turn_is_an_open_occurrence_for_the_follow_up() {
+    use kring_core::followup::{circle_report, SignalKind};
+    let mut c = circle();
+    let task = cooking(&mut c);
+    let jan = c.jan.clone();
+    let now = local("2027-03-15T12:00");
+    c.plan.claim_task(&jan, &task, now).unwrap(); // the whole series
+    let unclaimed = |plan: &CirclePlan| {
+        circle_report(&plan.view(), now)
+            .signals
+            .into_iter()
+            .any(|s| matches!(s.kind, SignalKind::UnclaimedTask { free_slots: 1, .. }))
+    };
+    assert!(!unclaimed(&c.plan), "Jan does the series");
+    c.plan
+        .hand_over(&jan, &task, local("2027-03-17T17:00"), now)
+        .unwrap();
+    assert!(unclaimed(&c.plan), "Wednesday's turn needs someone again");
+    let piet = c.piet.clone();
+    c.plan
+        .claim_turn(&piet, &task, local("2027-03-17T17:00"), now)
+        .unwrap();
+    assert!(!unclaimed(&c.plan), "Piet took it over");
+}

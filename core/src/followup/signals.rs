@@ -301,7 +301,11 @@ pub(super) fn overdue(plan: &PlanView, task: &TaskView, now: Timestamp) -> Optio
             due_at,
             days_overdue: due_at.days_until(now),
             missed_occurrences: u32::try_from(missed.len()).unwrap_or(u32::MAX),
-            claimed_by: task.winners().map(|m| MemberRef::of(plan, m)).collect(),
+            claimed_by: task
+                .doing_at(due_at)
+                .iter()
+                .map(|m| MemberRef::of(plan, m))
+                .collect(),
         },
     })
 }
@@ -317,10 +321,12 @@ pub(super) fn overdue(plan: &PlanView, task: &TaskView, now: Timestamp) -> Optio
 /// Professional contributions and the main person's own tasks are not claimed by the
 /// circle, so they are never "unclaimed".
 pub(super) fn unclaimed(task: &TaskView, now: Timestamp) -> Option<Signal> {
-    if task.owner_kind != OwnerKind::Circle || task.free_slots() == 0 {
+    let next_due_at = upcoming_occurrence(task, now);
+    // Per occurrence for a series: a turn nobody took, or one handed over, is open.
+    let free = next_due_at.map_or(task.free_slots(), |at| task.free_slots_at(at));
+    if task.owner_kind != OwnerKind::Circle || free == 0 {
         return None;
     }
-    let next_due_at = upcoming_occurrence(task, now);
     let due_soon = next_due_at.filter(|&at| at <= now.plus_days(UNCLAIMED_DUE_SOON_DAYS));
     let (severity, at, reason) = match due_soon {
         Some(at) if at <= now.plus_days(UNCLAIMED_URGENT_DAYS) => {
@@ -344,7 +350,7 @@ pub(super) fn unclaimed(task: &TaskView, now: Timestamp) -> Option<Signal> {
             next_due_at,
             days_until_due: next_due_at.map(|at| now.days_until(at)),
             open_days: task.created_at.days_until(now),
-            free_slots: task.free_slots(),
+            free_slots: free,
         },
     })
 }

@@ -375,6 +375,26 @@ impl TaskView {
         super::read::ranked_claims(candidates, self.slots)
     }
 
+    /// Who is doing the occurrence at `at`: for a series in civil time the people on
+    /// that occurrence ([`TaskView::people_on`]), otherwise the task's winners.
+    pub fn doing_at(&self, at: Timestamp) -> Vec<MemberId> {
+        match &self.schedule {
+            Schedule::Repeat(r) if r.is_series() => self
+                .people_on(&r.key_of(at))
+                .into_iter()
+                .filter(|c| c.winner)
+                .map(|c| c.member)
+                .collect(),
+            _ => self.winners().cloned().collect(),
+        }
+    }
+
+    /// Places still free on the occurrence at `at` (a turn handed over is free again).
+    pub fn free_slots_at(&self, at: Timestamp) -> u32 {
+        let doing = u32::try_from(self.doing_at(at).len()).unwrap_or(u32::MAX);
+        self.slots.saturating_sub(doing)
+    }
+
     /// Whether someone handed the occurrence `occurrence` over and it still needs them.
     pub fn handed_over(&self, occurrence: &str) -> bool {
         self.turns
