@@ -28,10 +28,16 @@ pub fn zone() -> &'static str {
     ZONE.get().map_or("UTC", String::as_str)
 }
 
-/// The device's own IANA time zone, if it has one (a new circle gets it).
-#[allow(dead_code)] // used by `circle create` (next commit)
+/// The device's own IANA time zone, if it has one (a new circle gets it). A device that
+/// says UTC counts as having none: phones know where they are, and a server or a
+/// container set to UTC says nothing about where the circle lives.
 pub fn device_zone() -> Option<String> {
-    iana_time_zone::get_timezone().ok()
+    iana_time_zone::get_timezone().ok().filter(|z| {
+        !matches!(
+            z.as_str(),
+            "UTC" | "Etc/UTC" | "Etc/Universal" | "Universal" | "Zulu"
+        )
+    })
 }
 
 const WEEKDAYS: [(&[&str], chrono::Weekday); 7] = [

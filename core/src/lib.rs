@@ -20,7 +20,7 @@
 //! - [`sync`]: the relay protocol, the pure sync engine and (feature `client`) the
 //!   HTTP and WebSocket edges.
 //!
-//! See `DESIGN.md` in the repository for how the pieces fit.
+//! See `ARCHITECTURE.md` (the code map and its invariants) and `docs/design.md`.
 
 pub mod crypto;
 pub mod device;
