@@ -357,6 +357,9 @@ fn refusal(
         },
         (403, "removed", Some(device)) => Error::Removed(device),
         (403, "read_only", Some(device)) => Error::ReadOnly(device),
+        (410, crate::sync::protocol::codes::CIRCLE_CLOSED, _) => {
+            Error::CircleClosed(circle.map(|c| c.to_string()).unwrap_or_default())
+        }
         (404, "unknown_circle", _) => {
             Error::UnknownCircle(circle.map(|c| c.to_string()).unwrap_or_default())
         }
