@@ -202,7 +202,7 @@ async fn read_membership(
     CirclePath(circle): CirclePath,
     req: SignedRequest,
 ) -> ApiResult<Json<MembershipEntries>> {
-    let slot = relay.circles().get(relay.store(), &circle).await?;
+    let slot = relay.circle(&circle, &req).await?;
     // Held while reading so the entries and the head agree.
     let state = slot.state.read().await;
     relay.authenticate_reader(&req, &state)?;
@@ -224,7 +224,7 @@ async fn append_entry(
     let body: AppendEntry = req.json()?;
     let entry = SignedEntry::from_bytes(&body.entry.0)?;
     check_entry_signer(&entry, signer)?;
-    let slot = relay.circles().get(relay.store(), &circle).await?;
+    let slot = relay.circle(&circle, &req).await?;
     let mut state = slot.state.write().await;
     if state.contains(&entry) {
         return Ok((StatusCode::OK, Json(log_head(&state))).into_response());
@@ -321,7 +321,7 @@ async fn push(
     CirclePath(circle): CirclePath,
     req: SignedRequest,
 ) -> ApiResult<Json<Pushed>> {
-    let slot = relay.circles().get(relay.store(), &circle).await?;
+    let slot = relay.circle(&circle, &req).await?;
     // Held until the batch is committed: the log cannot move under it.
     let state = slot.state.read().await;
     let signer = relay.authenticate(&req, Some(&state))?;
@@ -382,12 +382,18 @@ fn verify_batch(
 }
 
 /// `GET /v1/circles/{circle}/envelopes?after=C&limit=L`.
+///
+/// A page stops at `limit` envelopes or at the byte budget, whichever comes first. At
+/// most `--max-concurrent-pulls` pages exist at once: a pull holds its permit from
+/// reading the page until its answer is handed to the socket (or dropped), so the
+/// memory of pulls stays under permits × (budget + its base64 JSON) however many
+/// devices pull at once.
 async fn pull(
     State(relay): State<Relay>,
     CirclePath(circle): CirclePath,
     req: SignedRequest,
-) -> ApiResult<Json<Pulled>> {
-    let slot = relay.circles().get(relay.store(), &circle).await?;
+) -> ApiResult<Response> {
+    let slot = relay.circle(&circle, &req).await?;
     {
         let state = slot.state.read().await;
         let signer = relay.authenticate(&req, Some(&state))?;
@@ -397,8 +403,13 @@ async fn pull(
     let limit = query_u64(&req, "limit", u64::from(DEFAULT_PULL_LIMIT))?
         .clamp(1, u64::from(MAX_PULL_LIMIT));
     let limit = u32::try_from(limit).unwrap_or(MAX_PULL_LIMIT);
-    let page = relay.store().pull(slot.key, after, limit).await?;
-    Ok(Json(Pulled {
+    let permit = Arc::clone(&relay.inner.pulls)
+        .acquire_owned()
+        .await
+        .map_err(|_| crate::error::internal("the pull semaphore closed"))?;
+    let budget = relay.config().pull_budget_bytes.max(1);
+    let page = relay.store().pull(slot.key, after, limit, budget).await?;
+    let pulled = Pulled {
         envelopes: page
             .envelopes
             .into_iter()
@@ -409,7 +420,34 @@ async fn pull(
             .collect(),
         latest: page.latest,
         more: page.more,
-    }))
+    };
+    let json = serde_json::to_vec(&pulled).map_err(crate::error::internal)?;
+    drop(pulled);
+    let body = crate::body::Guarded::new(json, permit);
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        axum::body::Body::new(body),
+    )
+        .into_response())
+}
+
+impl Relay {
+    /// The circle, loaded on first use. For a circle the relay does not have, the
+    /// request must still authenticate (with the key its signer id names) before it is
+    /// told `unknown_circle`, so circle ids cannot be probed without a key.
+    pub async fn circle(
+        &self,
+        circle: &CircleId,
+        req: &SignedRequest,
+    ) -> Result<Arc<crate::circles::CircleSlot>> {
+        match self.circles().get(self.store(), circle).await {
+            Err(Error::UnknownCircle(id)) => {
+                self.authenticate(req, None)?;
+                Err(Error::UnknownCircle(id))
+            }
+            other => other,
+        }
+    }
 }
 
 /// Unknown routes and methods.

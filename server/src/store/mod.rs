@@ -95,8 +95,16 @@ pub trait RelayStore: Send + Sync + 'static {
         devices: Vec<DeviceId>,
     ) -> StoreFuture<'_, Vec<(DeviceId, u64)>>;
 
-    /// Up to `limit` envelopes with cursor > `after`.
-    fn pull(&self, circle: CircleKey, after: u64, limit: u32) -> StoreFuture<'_, PulledPage>;
+    /// Up to `limit` envelopes with cursor > `after`, stopping before the envelope that
+    /// would take the page past `budget` bytes (the first envelope is always included,
+    /// so a page is never empty while there is more).
+    fn pull(
+        &self,
+        circle: CircleKey,
+        after: u64,
+        limit: u32,
+        budget: usize,
+    ) -> StoreFuture<'_, PulledPage>;
 
     /// Finishes pending writes and stops taking new ones.
     fn close(&self) -> StoreFuture<'_, ()>;

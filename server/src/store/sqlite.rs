@@ -267,7 +267,13 @@ impl RelayStore for SqliteStore {
         }))
     }
 
-    fn pull(&self, circle: CircleKey, after: u64, limit: u32) -> StoreFuture<'_, PulledPage> {
+    fn pull(
+        &self,
+        circle: CircleKey,
+        after: u64,
+        limit: u32,
+        budget: usize,
+    ) -> StoreFuture<'_, PulledPage> {
         Box::pin(self.read(move |conn| {
             let tx = conn.unchecked_transaction()?;
             let latest = latest_cursor(&tx, circle.0)?;
@@ -275,16 +281,30 @@ impl RelayStore for SqliteStore {
                 "SELECT cursor, bytes FROM envelopes WHERE circle = ?1 AND cursor > ?2
                  ORDER BY cursor LIMIT ?3",
             )?;
-            let mut envelopes = statement
-                .query_map(
-                    params![circle.0, to_i64(after), i64::from(limit) + 1],
-                    |row| Ok((to_u64(row.get::<_, i64>(0)?), row.get::<_, Vec<u8>>(1)?)),
-                )?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut rows = statement.query(params![circle.0, to_i64(after), i64::from(limit) + 1])?;
+            let mut envelopes = Vec::new();
+            let mut bytes = 0usize;
+            let mut more = false;
+            // Rows are read one at a time, so a page never holds more than its budget
+            // (plus one envelope) in memory, however large the circle is.
+            while let Some(row) = rows.next()? {
+                let size = row
+                    .get_ref(1)?
+                    .as_blob()
+                    .map_err(rusqlite::Error::from)?
+                    .len();
+                let full = envelopes.len() >= limit as usize
+                    || (!envelopes.is_empty() && bytes.saturating_add(size) > budget);
+                if full {
+                    more = true;
+                    break;
+                }
+                bytes = bytes.saturating_add(size);
+                envelopes.push((to_u64(row.get::<_, i64>(0)?), row.get::<_, Vec<u8>>(1)?));
+            }
+            drop(rows);
             drop(statement);
             tx.finish()?;
-            let more = envelopes.len() > limit as usize;
-            envelopes.truncate(limit as usize);
             Ok(PulledPage {
                 envelopes,
                 latest: to_u64(latest),
