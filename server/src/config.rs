@@ -149,7 +149,11 @@ pub struct Config {
     pub max_device_bytes_per_day: u64,
 
     /// Most envelopes one device may store per UTC day.
-    #[arg(long, env = "KRING_MAX_DEVICE_ENVELOPES_PER_DAY", default_value_t = 20_000)]
+    #[arg(
+        long,
+        env = "KRING_MAX_DEVICE_ENVELOPES_PER_DAY",
+        default_value_t = 20_000
+    )]
     pub max_device_envelopes_per_day: u64,
 
     /// Circles whose membership state is kept in memory (least recently used ones

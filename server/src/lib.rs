@@ -44,10 +44,10 @@ use std::sync::Arc;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use kring_core::identity::DeviceId;
 use kring_core::Result;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
-use kring_core::identity::DeviceId;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
@@ -99,8 +99,10 @@ impl Relay {
     ) -> Self {
         let rate = RateLimiter::new(config.rate_per_sec, config.rate_burst);
         let address_rate = RateLimiter::new(config.address_rate_per_sec, config.address_rate_burst);
-        let auth_failures =
-            RateLimiter::new(config.auth_failures_per_min / 60.0, config.auth_failures_per_min);
+        let auth_failures = RateLimiter::new(
+            config.auth_failures_per_min / 60.0,
+            config.auth_failures_per_min,
+        );
         let connection_cap = connection_cap(&config);
         // Plain requests keep a tenth of the connections even when live sockets are
         // at their cap, so an honest device can always push and pull.
@@ -108,7 +110,11 @@ impl Relay {
             .max_live_connections
             .min(connection_cap - connection_cap / 10)
             .max(1);
-        let connections = Slots::new(connection_cap, config.max_connections_per_address);
+        let connections = Slots::with_reserve(
+            connection_cap,
+            config.max_connections_per_address,
+            connection_cap / 10,
+        );
         let live_by_device = Slots::new(live_cap, config.max_live_per_device);
         let live_by_address = Slots::new(live_cap, config.max_live_per_address);
         let pulls = Arc::new(tokio::sync::Semaphore::new(

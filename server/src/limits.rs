@@ -161,6 +161,10 @@ pub struct Slots<K: Hash + Eq + Copy + Send + 'static> {
 struct SlotsInner<K> {
     total_max: usize,
     per_key_max: usize,
+    /// The last `reserve` slots go only to keys holding fewer than [`SMALL_SHARE`]:
+    /// many addresses each holding many connections cannot shut out a device that
+    /// needs one or two.
+    reserve: usize,
     counts: Mutex<(usize, HashMap<K, usize>)>,
 }
 
@@ -179,12 +183,21 @@ pub enum Full {
     Key,
 }
 
+/// See [`SlotsInner::reserve`].
+pub const SMALL_SHARE: usize = 4;
+
 impl<K: Hash + Eq + Copy + Send + 'static> Slots<K> {
     /// `per_key_max` 0 means no cap per key.
     pub fn new(total_max: usize, per_key_max: usize) -> Self {
+        Self::with_reserve(total_max, per_key_max, 0)
+    }
+
+    /// Like [`Slots::new`], keeping the last `reserve` slots for small holders.
+    pub fn with_reserve(total_max: usize, per_key_max: usize, reserve: usize) -> Self {
         Slots {
             inner: Arc::new(SlotsInner {
                 total_max,
+                reserve: reserve.min(total_max),
                 per_key_max: if per_key_max == 0 {
                     usize::MAX
                 } else {
@@ -204,9 +217,13 @@ impl<K: Hash + Eq + Copy + Send + 'static> Slots<K> {
         if counts.0 >= self.inner.total_max {
             return Err(Full::Total);
         }
+        let taken = counts.0;
         let count = counts.1.entry(key).or_insert(0);
         if *count >= self.inner.per_key_max {
             return Err(Full::Key);
+        }
+        if taken >= self.inner.total_max - self.inner.reserve && *count >= SMALL_SHARE {
+            return Err(Full::Total);
         }
         *count += 1;
         counts.0 += 1;
@@ -266,6 +283,8 @@ pub fn connections_from_open_files_limit() -> Option<usize> {
     if limit.rlim_cur == libc::RLIM_INFINITY {
         return None;
     }
+    // `rlim_t` is u64 on Linux but not on every target.
+    #[allow(clippy::unnecessary_cast)]
     let free = (limit.rlim_cur as u64).saturating_sub(RESERVED_FDS).max(16);
     usize::try_from(free).ok()
 }
@@ -284,7 +303,9 @@ mod tests {
         limiter.peek(&[1u8; 32], now).expect("one left");
         limiter.check(&[1u8; 32], now).expect("2");
         assert!(limiter.peek(&[1u8; 32], now).is_err());
-        assert!(limiter.peek(&[1u8; 32], now + Duration::from_secs(1)).is_ok());
+        assert!(limiter
+            .peek(&[1u8; 32], now + Duration::from_secs(1))
+            .is_ok());
     }
 
     #[test]
@@ -301,6 +322,16 @@ mod tests {
     }
 
     #[test]
+    fn the_reserve_is_for_small_holders() {
+        let slots = Slots::with_reserve(10, 0, 3);
+        let big: Vec<_> = (0..7).map(|_| slots.try_take('a').expect("a")).collect();
+        assert_eq!(slots.try_take('a').err(), Some(Full::Total));
+        let small: Vec<_> = (0..3).map(|_| slots.try_take('b').expect("b")).collect();
+        assert_eq!(slots.try_take('c').err(), Some(Full::Total));
+        drop((big, small));
+    }
+
+    #[test]
     fn ipv6_addresses_count_per_64() {
         let a: IpAddr = "2001:db8:1:2::1".parse().expect("ip");
         let b: IpAddr = "2001:db8:1:2:ffff::9".parse().expect("ip");
@@ -308,7 +339,10 @@ mod tests {
         assert_eq!(AddrKey::of(a), AddrKey::of(b));
         assert_ne!(AddrKey::of(a), AddrKey::of(c));
         let mapped: IpAddr = "::ffff:127.0.0.2".parse().expect("ip");
-        assert_eq!(AddrKey::of(mapped), AddrKey::of("127.0.0.2".parse().expect("ip")));
+        assert_eq!(
+            AddrKey::of(mapped),
+            AddrKey::of("127.0.0.2".parse().expect("ip"))
+        );
     }
 
     #[test]

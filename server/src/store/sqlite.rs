@@ -281,7 +281,8 @@ impl RelayStore for SqliteStore {
                 "SELECT cursor, bytes FROM envelopes WHERE circle = ?1 AND cursor > ?2
                  ORDER BY cursor LIMIT ?3",
             )?;
-            let mut rows = statement.query(params![circle.0, to_i64(after), i64::from(limit) + 1])?;
+            let mut rows =
+                statement.query(params![circle.0, to_i64(after), i64::from(limit) + 1])?;
             let mut envelopes = Vec::new();
             let mut bytes = 0usize;
             let mut more = false;
