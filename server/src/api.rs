@@ -403,6 +403,17 @@ async fn pull(
     let limit = query_u64(&req, "limit", u64::from(DEFAULT_PULL_LIMIT))?
         .clamp(1, u64::from(MAX_PULL_LIMIT));
     let limit = u32::try_from(limit).unwrap_or(MAX_PULL_LIMIT);
+    // One address may have a few pages in flight, not all of them: a slow reader on
+    // many sockets cannot take every permit.
+    let per_address =
+        match req.peer {
+            Some(peer) => Some(relay.inner.pulls_by_address.try_take(peer).map_err(|_| {
+                Error::RateLimited {
+                    retry_after_secs: 1,
+                }
+            })?),
+            None => None,
+        };
     let permit = Arc::clone(&relay.inner.pulls)
         .acquire_owned()
         .await
@@ -421,9 +432,13 @@ async fn pull(
         latest: page.latest,
         more: page.more,
     };
-    let json = serde_json::to_vec(&pulled).map_err(crate::error::internal)?;
+    // Sized up front (base64 is 4/3, plus a little per envelope): growing the buffer
+    // by doubling would hold two copies of it at once.
+    let raw: usize = pulled.envelopes.iter().map(|e| e.envelope.0.len()).sum();
+    let mut json = Vec::with_capacity(raw / 3 * 4 + 4 + pulled.envelopes.len() * 48 + 64);
+    serde_json::to_writer(&mut json, &pulled).map_err(crate::error::internal)?;
     drop(pulled);
-    let body = crate::body::Guarded::new(json, permit);
+    let body = crate::body::Guarded::new(json, (permit, per_address));
     Ok((
         [(header::CONTENT_TYPE, "application/json")],
         axum::body::Body::new(body),

@@ -1,29 +1,33 @@
-//! A response body that holds a resource (a semaphore permit) until it has been handed
-//! to the connection in full or dropped, so the resource bounds bodies in flight and
-//! not just the handlers that made them.
+//! A response body handed to the connection in small frames that holds a resource (a
+//! pull permit, a per-address slot) until it has been handed over in full or dropped.
+//! hyper asks for the next frame only when its write buffer has room, so a peer that
+//! reads slowly keeps the page here, under its permit, and the permits bound the
+//! memory of pages however many peers pull.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use axum::body::Bytes;
 use http_body::{Body, Frame, SizeHint};
-use tokio::sync::OwnedSemaphorePermit;
 
-pub struct Guarded {
-    data: Option<Bytes>,
-    permit: Option<OwnedSemaphorePermit>,
+/// Bytes per frame.
+const FRAME: usize = 64 * 1024;
+
+pub struct Guarded<G: Send + Unpin + 'static> {
+    data: Bytes,
+    guard: Option<G>,
 }
 
-impl Guarded {
-    pub fn new(data: Vec<u8>, permit: OwnedSemaphorePermit) -> Self {
+impl<G: Send + Unpin + 'static> Guarded<G> {
+    pub fn new(data: Vec<u8>, guard: G) -> Self {
         Guarded {
-            data: Some(Bytes::from(data)),
-            permit: Some(permit),
+            data: Bytes::from(data),
+            guard: Some(guard),
         }
     }
 }
 
-impl Body for Guarded {
+impl<G: Send + Unpin + 'static> Body for Guarded<G> {
     type Data = Bytes;
     type Error = std::convert::Infallible;
 
@@ -31,21 +35,21 @@ impl Body for Guarded {
         mut self: Pin<&mut Self>,
         _cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        match self.data.take() {
-            Some(data) => Poll::Ready(Some(Ok(Frame::data(data)))),
-            None => {
-                // Everything is with the connection: the permit can go.
-                self.permit = None;
-                Poll::Ready(None)
-            }
+        if self.data.is_empty() {
+            // Everything is with the connection: the guard can go.
+            self.guard = None;
+            return Poll::Ready(None);
         }
+        let take = self.data.len().min(FRAME);
+        let frame = self.data.split_to(take);
+        Poll::Ready(Some(Ok(Frame::data(frame))))
     }
 
     fn is_end_stream(&self) -> bool {
-        self.data.is_none()
+        self.data.is_empty()
     }
 
     fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.data.as_ref().map_or(0, |d| d.len() as u64))
+        SizeHint::with_exact(self.data.len() as u64)
     }
 }

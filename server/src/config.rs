@@ -128,7 +128,7 @@ pub struct Config {
 
     /// Most pulls assembled or being sent at once; further pulls wait their turn.
     /// With the byte budget this bounds the memory pulls can take.
-    #[arg(long, env = "KRING_MAX_CONCURRENT_PULLS", default_value_t = 8)]
+    #[arg(long, env = "KRING_MAX_CONCURRENT_PULLS", default_value_t = 4)]
     pub max_concurrent_pulls: usize,
 
     /// Most envelope bytes stored per circle (507 `quota_exceeded` beyond).
@@ -207,7 +207,7 @@ impl Config {
             max_live_per_device: 4,
             max_live_per_address: 128,
             pull_budget_bytes: DEFAULT_PULL_BYTES,
-            max_concurrent_pulls: 8,
+            max_concurrent_pulls: 4,
             max_circle_bytes: 1 << 30,
             max_circle_envelopes: 1_000_000,
             max_log_entries: 10_000,

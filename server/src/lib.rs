@@ -85,6 +85,8 @@ struct Inner {
     live_by_address: Slots<AddrKey>,
     /// Pulls being assembled or sent: with the byte budget, bounds their memory.
     pulls: Arc<tokio::sync::Semaphore>,
+    /// Pulls in flight per address.
+    pulls_by_address: Slots<AddrKey>,
     /// Becomes `true` when shutdown starts (live sockets close on it).
     shutdown: watch::Receiver<bool>,
 }
@@ -134,6 +136,7 @@ impl Relay {
                 live_by_device,
                 live_by_address,
                 pulls,
+                pulls_by_address: Slots::new(usize::MAX, PULLS_PER_ADDRESS),
                 shutdown,
             }),
         }
@@ -178,6 +181,9 @@ impl Relay {
             .set(self.inner.connections.taken() as i64);
     }
 }
+
+/// Pulls one address may have in flight (beyond: 429, retry in a second).
+const PULLS_PER_ADDRESS: usize = 4;
 
 fn connection_cap(config: &Config) -> usize {
     let from_files = limits::connections_from_open_files_limit().unwrap_or(usize::MAX);

@@ -521,3 +521,110 @@ async fn oversized_request_lines_and_headers_get_json_errors() {
         .await;
     reply.expect(431, "headers_too_large");
 }
+
+/// Random text (does not compress), so an envelope's size is what it carries.
+fn noise(len: usize, seed: u64) -> String {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from(b'a' + (x % 26) as u8)
+        })
+        .collect()
+}
+
+/// Finding: a pull page was capped by count only: one answered 151 MB, eight at once
+/// took the relay to 2.07 GB. Now a page stops at the byte budget (8 MiB by default)
+/// and at most 4 pages (`--max-concurrent-pulls`) are in memory at once, so 8
+/// concurrent pulls of the largest page stay within a stated bound: 4 × (8 MiB page +
+/// 10.7 MiB of base64 JSON) ≈ 75 MiB, asserted below 120 MiB with allocator slack.
+/// The pulls come from two addresses (at most 4 in flight per address).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_pull_pages_stop_at_the_byte_budget_and_memory_stays_bounded() {
+    let relay = RelayProcess::start(&["--rate-per-sec", "0"], None).await;
+    let mut honest = Honest::on(&relay).await;
+    let id = honest.circle.id();
+    // ~12 MiB of near-maximum envelopes (~200 KB each).
+    let mut stored = 0usize;
+    for batch in 0..6u64 {
+        let envelopes: Vec<_> = (0..10u64)
+            .map(|i| {
+                honest.writer.next(
+                    &honest.circle,
+                    &honest.member.device,
+                    &noise(200_000, batch * 100 + i + 1),
+                )
+            })
+            .collect();
+        stored += envelopes.iter().map(|e| e.as_bytes().len()).sum::<usize>();
+        let refs: Vec<_> = envelopes.iter().collect();
+        honest
+            .client
+            .push(&honest.member.device, &id, &refs)
+            .await
+            .ok(200);
+    }
+    let page = honest
+        .client
+        .pull(&honest.member.device, &id, 0, 1000)
+        .await;
+    let body = page.ok(200);
+    let envelopes = body["envelopes"].as_array().expect("envelopes");
+    let page_bytes: usize = envelopes
+        .iter()
+        .map(|e| e["envelope"].as_str().map_or(0, |s| s.len() * 3 / 4))
+        .sum();
+    assert!(page_bytes <= 8 * 1024 * 1024, "page of {page_bytes} bytes");
+    assert!(page_bytes > 7 * 1024 * 1024, "page of {page_bytes} bytes");
+    assert_eq!(
+        body["more"], true,
+        "{stored} bytes stored, page of {page_bytes}"
+    );
+
+    let (rss_before, _) = relay.memory_kib();
+    let pid = relay.child.id().expect("running");
+    let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let sampling = std::sync::Arc::clone(&sampling);
+        tokio::spawn(async move {
+            let mut peak = 0u64;
+            while sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                let status =
+                    std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+                let rss = status
+                    .lines()
+                    .find_map(|l| l.strip_prefix("VmRSS:"))
+                    .and_then(|v| v.split_whitespace().next())
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(0);
+                peak = peak.max(rss);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            peak
+        })
+    };
+    for _round in 0..3 {
+        let clients: Vec<Client> = (0..8)
+            .map(|i| relay.client_from(attacker(40 + i % 2)))
+            .collect();
+        let pulls = clients
+            .iter()
+            .map(|client| client.pull(&honest.member.device, &id, 0, 1000));
+        for reply in futures_util::future::join_all(pulls).await {
+            reply.ok(200);
+        }
+    }
+    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+    let peak = sampler.await.expect("sampler").max(rss_before);
+    let grew_mib = peak.saturating_sub(rss_before) / 1024;
+    eprintln!(
+        "8 concurrent pulls of an {:.1} MiB page (x3): relay RSS {} MiB before, peak {} MiB (+{grew_mib} MiB)",
+        page_bytes as f64 / 1048576.0,
+        rss_before / 1024,
+        peak / 1024
+    );
+    assert!(grew_mib < 120, "8 concurrent pulls took {grew_mib} MiB");
+    honest.still_works().await;
+}
