@@ -15,7 +15,8 @@ use kring_core::membership::{Action, MembershipState, SignedEntry};
 use kring_core::plan::ids::CircleId;
 use kring_core::sync::protocol::{
     AppendEntry, Base64, CircleCreated, CreateCircle, LogHead, MembershipEntries, Pulled,
-    PulledEnvelope, PushEnvelopes, Pushed, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT,
+    PulledEnvelope, PushEnvelopes, Pushed, DEFAULT_PULL_LIMIT, HEADER_ADMISSION, MAX_GENESIS_BYTES,
+    MAX_PULL_LIMIT, MAX_RELAY_ENTRY_BYTES,
 };
 use kring_core::sync::request_auth::MAX_CLOCK_SKEW_MS;
 use kring_core::{Error, Result, Timestamp};
@@ -45,6 +46,11 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<Relay>)> {
         ),
         (Method::POST, "/v1/circles/{circle}/envelopes", post(push)),
         (Method::GET, "/v1/circles/{circle}/envelopes", get(pull)),
+        (
+            Method::POST,
+            "/v1/circles/{circle}/close",
+            post(close_circle),
+        ),
         (Method::GET, "/v1/live", get(live::upgrade)),
     ]
 }
@@ -163,13 +169,37 @@ fn log_head(state: &MembershipState) -> LogHead {
     }
 }
 
-/// `POST /v1/circles`: signed by the device that signed the genesis entry.
+/// Refuses an entry larger than the relay takes, before parsing it.
+fn check_entry_size(bytes: &[u8], max: usize, what: &'static str) -> Result<()> {
+    if bytes.len() > max {
+        return Err(Error::Oversized {
+            what,
+            len: bytes.len(),
+            max,
+        });
+    }
+    Ok(())
+}
+
+/// `POST /v1/circles`: signed by the device that signed the genesis entry; in
+/// `credential` mode it must carry an admission credential with circles left.
 async fn create_circle(
     State(relay): State<Relay>,
     req: SignedRequest,
 ) -> ApiResult<(StatusCode, Json<CircleCreated>)> {
     let signer = relay.authenticate(&req, None)?;
+    let admission = relay.admit(&req).await?;
+    if admission.is_none() {
+        // Open mode: keys are free, so circle creation is limited per address.
+        if let Some(peer) = req.peer {
+            relay
+                .inner
+                .circle_creations
+                .check(&peer, std::time::Instant::now())?;
+        }
+    }
     let body: CreateCircle = req.json()?;
+    check_entry_size(&body.genesis.0, MAX_GENESIS_BYTES, "genesis entry")?;
     let genesis = SignedEntry::from_bytes(&body.genesis.0)?;
     let state = MembershipState::genesis(&genesis)?;
     if genesis.body().author != signer.0 {
@@ -182,7 +212,10 @@ async fn create_circle(
     check_genesis_time(&genesis, Timestamp::now())?;
     let circle = state.circle().clone();
     let head = log_head(&state);
-    let key = relay.store().create_circle(circle.clone(), genesis).await?;
+    let key = relay
+        .store()
+        .create_circle(circle.clone(), genesis, admission)
+        .await?;
     relay.circles().created(circle.clone(), key, state);
     relay.metrics().circles_created.inc();
     relay.metrics().entries_appended.inc();
@@ -193,6 +226,70 @@ async fn create_circle(
             circle: circle.to_string(),
             head,
         }),
+    ))
+}
+
+impl Relay {
+    /// In `credential` mode: the id of the request's valid, unrevoked admission
+    /// credential that has circles left; `None` in `open` mode.
+    async fn admit(&self, req: &SignedRequest) -> Result<Option<String>> {
+        let Some(operator) = self.inner.operator_key.as_ref() else {
+            return Ok(None);
+        };
+        let text = req.header(HEADER_ADMISSION).ok_or_else(|| {
+            Error::AdmissionRequired(format!(
+                "send the credential your organisation received as header {HEADER_ADMISSION}"
+            ))
+        })?;
+        let credential = crate::admission::Credential::verify(text, operator, Timestamp::now())?;
+        let (revoked, circles) = self
+            .store()
+            .admission_state(credential.body.id.clone())
+            .await?;
+        if revoked {
+            return Err(Error::AdmissionRequired(format!(
+                "the credential of {} was revoked",
+                credential.body.holder
+            )));
+        }
+        if circles >= credential.body.max_circles {
+            self.metrics().quota_refusals.inc();
+            return Err(Error::QuotaExceeded {
+                what: "circles for this admission credential",
+                limit: credential.body.max_circles,
+            });
+        }
+        Ok(Some(credential.body.id))
+    }
+}
+
+/// `POST /v1/circles/{circle}/close`: signed by an owner device. The relay deletes the
+/// circle's envelopes and membership log and keeps only a tombstone; every later
+/// request for it answers `410 circle_closed`, and live sockets on it close (4010).
+async fn close_circle(
+    State(relay): State<Relay>,
+    CirclePath(circle): CirclePath,
+    req: SignedRequest,
+) -> ApiResult<Json<serde_json::Value>> {
+    let slot = relay.circle(&circle, &req).await?;
+    // Held for writing: no push or append is between its checks and its commit.
+    let state = slot.state.write().await;
+    let signer = relay.authenticate(&req, Some(&state))?;
+    if require_active(&state, &signer.0)? != kring_core::membership::Capability::Owner {
+        return Err(Error::Unauthorized {
+            device: signer.0,
+            action: "close the circle (only the owner may)",
+        }
+        .into());
+    }
+    relay.store().close_circle(slot.key).await?;
+    relay.circles().forget(&circle);
+    drop(state);
+    slot.closed();
+    relay.metrics().circles_closed.inc();
+    tracing::info!(%circle, "circle closed by its owner");
+    Ok(Json(
+        serde_json::json!({ "circle": circle.to_string(), "closed": true }),
     ))
 }
 
@@ -222,6 +319,7 @@ async fn append_entry(
 ) -> ApiResult<Response> {
     let signer = relay.authenticate(&req, None)?;
     let body: AppendEntry = req.json()?;
+    check_entry_size(&body.entry.0, MAX_RELAY_ENTRY_BYTES, "membership entry")?;
     let entry = SignedEntry::from_bytes(&body.entry.0)?;
     check_entry_signer(&entry, signer)?;
     let slot = relay.circle(&circle, &req).await?;
@@ -240,6 +338,15 @@ async fn append_entry(
         return Err(Error::HeadMoved {
             head: state.head(),
             len: state.len(),
+        }
+        .into());
+    }
+    let max_entries = relay.config().max_log_entries;
+    if state.len() >= max_entries {
+        relay.metrics().quota_refusals.inc();
+        return Err(Error::QuotaExceeded {
+            what: "membership entries in this circle",
+            limit: max_entries,
         }
         .into());
     }
@@ -346,7 +453,18 @@ async fn push(
             .map_err(|e| crate::error::internal(format!("verify task: {e}")))??
     };
     let bytes: usize = batch.iter().map(|e| e.bytes.len()).sum();
-    let outcome = relay.store().push(slot.key, snapshot, batch).await?;
+    let outcome = relay
+        .store()
+        .push(slot.key, snapshot, batch, relay.quotas())
+        .await
+        .inspect_err(|e| {
+            if matches!(
+                e,
+                Error::QuotaExceeded { .. } | Error::DailyQuotaExceeded { .. }
+            ) {
+                relay.metrics().quota_refusals.inc();
+            }
+        })?;
     drop(state);
     if outcome.stored > 0 {
         slot.stored_up_to(outcome.latest);
@@ -447,8 +565,8 @@ async fn pull(
 }
 
 impl Relay {
-    /// The circle, loaded on first use. For a circle the relay does not have, the
-    /// request must still authenticate (with the key its signer id names) before it is
+    /// The circle, loaded on first use. For a circle the relay does not have (or only
+    /// has the tombstone of), the request must still authenticate (with the key its signer id names) before it is
     /// told `unknown_circle`, so circle ids cannot be probed without a key.
     pub async fn circle(
         &self,
@@ -456,9 +574,9 @@ impl Relay {
         req: &SignedRequest,
     ) -> Result<Arc<crate::circles::CircleSlot>> {
         match self.circles().get(self.store(), circle).await {
-            Err(Error::UnknownCircle(id)) => {
+            Err(e @ (Error::UnknownCircle(_) | Error::CircleClosed(_))) => {
                 self.authenticate(req, None)?;
-                Err(Error::UnknownCircle(id))
+                Err(e)
             }
             other => other,
         }

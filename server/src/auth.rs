@@ -77,7 +77,7 @@ impl FromRequest<Relay> for SignedRequest {
             .map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned());
         let peer = parts.extensions.get::<Peer>().map(Peer::key);
         precheck(relay, &parts.headers)?;
-        let limit = relay.config().max_body_bytes;
+        let limit = body_limit(&parts.method, uri.path(), relay.config().max_body_bytes);
         let declared = parts
             .headers
             .get(header::CONTENT_LENGTH)
@@ -102,6 +102,27 @@ impl FromRequest<Relay> for SignedRequest {
             peer,
         })
     }
+}
+
+/// The largest body a route takes: only pushes carry envelopes; a circle's creation
+/// carries one small genesis entry, an append one entry, a close nothing.
+fn body_limit(method: &Method, path: &str, max: usize) -> usize {
+    use kring_core::sync::protocol::{MAX_GENESIS_BYTES, MAX_RELAY_ENTRY_BYTES};
+    // base64 (4/3) and the JSON around it.
+    let entry_body = |bytes: usize| bytes / 3 * 4 + 256;
+    if method != Method::POST {
+        return 1024.min(max);
+    }
+    let limit = if path == "/v1/circles" {
+        entry_body(MAX_GENESIS_BYTES)
+    } else if path.ends_with("/membership") {
+        entry_body(MAX_RELAY_ENTRY_BYTES)
+    } else if path.ends_with("/close") {
+        1024
+    } else {
+        max
+    };
+    limit.min(max)
 }
 
 /// The checks that need only the headers (see [`SignedRequest`]). The signature itself

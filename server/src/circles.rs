@@ -26,6 +26,8 @@ pub struct Heads {
     pub latest: u64,
     /// Membership log length.
     pub len: u64,
+    /// The owner closed the circle: subscribers close their sockets.
+    pub closed: bool,
 }
 
 pub struct CircleSlot {
@@ -45,6 +47,7 @@ impl CircleSlot {
         let heads = watch::Sender::new(Heads {
             latest,
             len: state.len(),
+            closed: false,
         });
         Self {
             id,
@@ -64,6 +67,11 @@ impl CircleSlot {
             }
             newer
         });
+    }
+
+    /// Tells subscribers the circle was closed.
+    pub fn closed(&self) {
+        self.heads.send_modify(|heads| heads.closed = true);
     }
 
     pub fn log_grew_to(&self, len: u64) {

@@ -156,6 +156,15 @@ pub struct Config {
     )]
     pub max_device_envelopes_per_day: u64,
 
+    /// Circles one address may create per hour in `open` mode (keys are free, so
+    /// this is what stops a circle flood); 0 disables.
+    #[arg(
+        long,
+        env = "KRING_CIRCLES_PER_ADDRESS_PER_HOUR",
+        default_value_t = 60.0
+    )]
+    pub circles_per_address_per_hour: f64,
+
     /// Circles whose membership state is kept in memory (least recently used ones
     /// not in use are dropped beyond this; they are re-read on their next request).
     #[arg(long, env = "KRING_CIRCLE_CACHE", default_value_t = 10_000)]
@@ -213,6 +222,7 @@ impl Config {
             max_log_entries: 10_000,
             max_device_bytes_per_day: 64 << 20,
             max_device_envelopes_per_day: 20_000,
+            circles_per_address_per_hour: 60.0,
             circle_cache: 10_000,
             admission: Admission::Open,
             operator_key: None,

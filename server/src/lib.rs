@@ -23,6 +23,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod admission;
 pub mod api;
 pub mod auth;
 pub mod body;
@@ -85,6 +86,10 @@ struct Inner {
     live_by_address: Slots<AddrKey>,
     /// Pulls being assembled or sent: with the byte budget, bounds their memory.
     pulls: Arc<tokio::sync::Semaphore>,
+    /// Circles created per address (open mode).
+    circle_creations: RateLimiter<AddrKey>,
+    /// The operator's key in `credential` mode (`None`: open).
+    operator_key: Option<ed25519_dalek::VerifyingKey>,
     /// Pulls in flight per address.
     pulls_by_address: Slots<AddrKey>,
     /// Becomes `true` when shutdown starts (live sockets close on it).
@@ -92,13 +97,29 @@ struct Inner {
 }
 
 impl Relay {
-    /// A relay over `store`; `shutdown` turning `true` closes live sockets.
+    /// A relay over `store`; `shutdown` turning `true` closes live sockets. Fails if
+    /// `credential` admission is asked for without a valid `--operator-key`.
     pub fn new(
         config: Config,
         store: Arc<dyn RelayStore>,
         metrics: Arc<Metrics>,
         shutdown: watch::Receiver<bool>,
-    ) -> Self {
+    ) -> Result<Self> {
+        let operator_key = match (config.admission, &config.operator_key) {
+            (Admission::Open, _) => None,
+            (Admission::Credential, Some(key)) => Some(admission::parse_public_key(key)?),
+            (Admission::Credential, None) => {
+                return Err(kring_core::Error::InvalidValue {
+                    field: "--operator-key",
+                    value: String::new(),
+                    expected: "the operator's public key (hex) with --admission credential".into(),
+                })
+            }
+        };
+        let circle_creations = RateLimiter::new(
+            config.circles_per_address_per_hour / 3600.0,
+            config.circles_per_address_per_hour,
+        );
         let rate = RateLimiter::new(config.rate_per_sec, config.rate_burst);
         let address_rate = RateLimiter::new(config.address_rate_per_sec, config.address_rate_burst);
         let auth_failures = RateLimiter::new(
@@ -122,7 +143,7 @@ impl Relay {
         let pulls = Arc::new(tokio::sync::Semaphore::new(
             config.max_concurrent_pulls.max(1),
         ));
-        Relay {
+        Ok(Relay {
             inner: Arc::new(Inner {
                 circles: Circles::new(config.circle_cache),
                 config,
@@ -137,8 +158,21 @@ impl Relay {
                 live_by_address,
                 pulls,
                 pulls_by_address: Slots::new(usize::MAX, PULLS_PER_ADDRESS),
+                circle_creations,
+                operator_key,
                 shutdown,
             }),
+        })
+    }
+
+    /// The storage quotas of `--max-circle-*` and `--max-device-*`.
+    pub fn quotas(&self) -> store::push::Quotas {
+        let c = self.config();
+        store::push::Quotas {
+            circle_bytes: c.max_circle_bytes,
+            circle_envelopes: c.max_circle_envelopes,
+            device_bytes_per_day: c.max_device_bytes_per_day,
+            device_envelopes_per_day: c.max_device_envelopes_per_day,
         }
     }
 
@@ -254,7 +288,7 @@ pub async fn bind(config: Config) -> Result<Server> {
     let store = Arc::new(store);
     let listener = TcpListener::bind(config.listen).await?;
     let (shutdown, stopping) = watch::channel(false);
-    let relay = Relay::new(config, store.clone(), metrics, stopping);
+    let relay = Relay::new(config, store.clone(), metrics, stopping)?;
     Ok(Server {
         listener,
         relay,

@@ -31,6 +31,8 @@ use crate::Relay;
 
 /// Close code for a device removed from a subscribed circle.
 pub const CLOSE_REMOVED: u16 = 4003;
+/// Close code when the owner closed a subscribed circle on the relay.
+pub const CLOSE_CIRCLE_CLOSED: u16 = 4010;
 /// Close code when the relay shuts down (RFC 6455 "going away").
 pub const CLOSE_GOING_AWAY: u16 = 1001;
 
@@ -163,6 +165,10 @@ async fn run(
         tokio::select! {
             next = heads.next() => {
                 let Some((circle, now)) = next else { break };
+                if now.closed {
+                    close(&mut socket, CLOSE_CIRCLE_CLOSED, "the circle was closed").await;
+                    break;
+                }
                 let before = sent.insert(circle.clone(), now);
                 if before.is_some_and(|b| now.len > b.len) {
                     let active = match by_id.get(&circle) {

@@ -249,22 +249,16 @@ async fn slow_bodies_are_refused_on_their_headers_or_cut_at_the_deadline() {
     let mut stalled = Vec::new();
     for _ in 0..20 {
         let mut stream = relay.raw_from(attacker(6)).await.expect("connect");
-        let auth = sign_request(
-            &someone.device,
-            "POST",
-            "/v1/circles",
-            b"{}",
-            fresh_timestamp(),
-        );
-        let mut head =
-            "POST /v1/circles HTTP/1.1\r\nhost: x\r\ncontent-length: 100000\r\n".to_owned();
+        let path = format!("/v1/circles/{}/envelopes", honest.circle.id());
+        let auth = sign_request(&someone.device, "POST", &path, b"{}", fresh_timestamp());
+        let mut head = format!("POST {path} HTTP/1.1\r\nhost: x\r\ncontent-length: 100000\r\n");
         for (name, value) in auth.headers() {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
         head.push_str("\r\n");
         stream.write_all(head.as_bytes()).await.expect("head");
         stream
-            .write_all(b"{\"genesis\":\"")
+            .write_all(b"{\"envelopes\":[\"")
             .await
             .expect("a little");
         stalled.push(stream);
