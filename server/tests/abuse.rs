@@ -8,138 +8,14 @@
 
 mod common;
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::process::Stdio;
+use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use common::*;
 use kring_core::membership::Capability;
 use kring_core::sync::request_auth::sign_request;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpSocket, TcpStream};
-use tokio::process::{Child, Command};
-
-struct RelayProcess {
-    child: Child,
-    addr: SocketAddr,
-    _dir: tempfile::TempDir,
-}
-
-impl RelayProcess {
-    /// The real binary with `args` on top of `--listen 127.0.0.1:0`; `nofile` sets its
-    /// open-files limit (soft and hard) before it starts.
-    async fn start(args: &[&str], nofile: Option<u64>) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_kring-server"));
-        command
-            .args(["--listen", "127.0.0.1:0", "--db"])
-            .arg(dir.path().join("relay.db"))
-            .args(args)
-            .env("KRING_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true);
-        if let Some(limit) = nofile {
-            // SAFETY: only setrlimit (async-signal-safe) runs between fork and exec.
-            unsafe {
-                command.pre_exec(move || {
-                    let lim = libc::rlimit {
-                        rlim_cur: limit as libc::rlim_t,
-                        rlim_max: limit as libc::rlim_t,
-                    };
-                    if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                    Ok(())
-                });
-            }
-        }
-        let mut child = command.spawn().expect("kring-server starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-            .await
-            .expect("listening within 30 s")
-            .expect("stdout")
-            .expect("a line");
-        let addr = line
-            .strip_prefix("listening on ")
-            .expect("listening line")
-            .parse()
-            .expect("address");
-        RelayProcess {
-            child,
-            addr,
-            _dir: dir,
-        }
-    }
-
-    fn base(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// A client connecting from 127.0.0.1 (the honest side).
-    fn client(&self) -> Client {
-        Client {
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .expect("client"),
-            base: self.base(),
-        }
-    }
-
-    /// A client connecting from another loopback address.
-    fn client_from(&self, ip: Ipv4Addr) -> Client {
-        Client {
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .local_address(IpAddr::V4(ip))
-                .build()
-                .expect("client"),
-            base: self.base(),
-        }
-    }
-
-    /// A raw TCP connection from `ip`.
-    async fn raw_from(&self, ip: Ipv4Addr) -> std::io::Result<TcpStream> {
-        let socket = TcpSocket::new_v4()?;
-        socket.bind(SocketAddr::new(IpAddr::V4(ip), 0))?;
-        socket.connect(self.addr).await
-    }
-
-    /// Resident memory of the relay in KiB, and its peak (`VmRSS`, `VmHWM`).
-    fn memory_kib(&self) -> (u64, u64) {
-        let pid = self.child.id().expect("running");
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
-        let field = |name: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|v| v.split_whitespace().next())
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0)
-        };
-        (field("VmRSS:"), field("VmHWM:"))
-    }
-
-    async fn metric(&self, name: &str) -> f64 {
-        let text = self
-            .client()
-            .http
-            .get(format!("{}/metrics", self.base()))
-            .send()
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("text");
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("kring_{name} ")))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0.0)
-    }
-}
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 /// A circle with an owner and a member who writes; the honest side of every test.
 struct Honest {
@@ -621,4 +497,133 @@ async fn huge_pull_pages_stop_at_the_byte_budget_and_memory_stays_bounded() {
     );
     assert!(grew_mib < 120, "8 concurrent pulls took {grew_mib} MiB");
     honest.still_works().await;
+}
+
+/// Finding: 2,000 circles in 3.6 s from fresh keys (keys are free). In open mode an
+/// address now creates at most `--circles-per-address-per-hour`; in credential mode
+/// nobody without a credential creates any (tests/operator.rs).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_circle_flood_from_fresh_keys_is_stopped_per_address() {
+    let relay = RelayProcess::start(&["--circles-per-address-per-hour", "10"], None).await;
+    let mut honest = Honest::on(&relay).await;
+    let flooder = relay.client_from(attacker(50));
+    let mut created = 0;
+    let mut refused = 0;
+    for _ in 0..40 {
+        let owner = Person::new();
+        let (_, genesis) = Circle::found(&owner);
+        let reply = flooder.create_circle(&owner.device, &genesis).await;
+        match reply.status.as_u16() {
+            201 => created += 1,
+            429 => {
+                assert_eq!(reply.code(), "rate_limited");
+                refused += 1;
+            }
+            other => panic!("{other}: {}", reply.body),
+        }
+    }
+    assert_eq!((created, refused), (10, 30));
+    honest.still_works().await;
+    // Another address still founds its circle.
+    let _ = circle_on(&relay.client()).await;
+}
+
+/// Finding: 36 max-size pushes from one key wrote 113 MB in 3.4 s, with no quota per
+/// circle or device. Now the device's daily quota (here 4 MB) stops it with a 429 and
+/// a retry-after until the next UTC day, while other devices keep writing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_pushes_hit_the_device_quota_while_others_write() {
+    let relay = RelayProcess::start(
+        &[
+            "--max-device-bytes-per-day",
+            "4000000",
+            "--rate-per-sec",
+            "0",
+        ],
+        None,
+    )
+    .await;
+    let mut honest = Honest::on(&relay).await;
+    let hog_client = relay.client_from(attacker(60));
+    let (mut circle, owner) = circle_on(&hog_client).await;
+    let hog = join(&hog_client, &mut circle, &owner.device, Capability::Member).await;
+    let mut writer = Writer::new();
+    let mut stored = 0usize;
+    let mut refusal = None;
+    for batch in 0..10u64 {
+        // Written on a copy of the chain: it moves on only if the batch is stored.
+        let mut trial = Writer {
+            seq: writer.seq,
+            prev: writer.prev,
+        };
+        let envelopes: Vec<_> = (0..5u64)
+            .map(|i| trial.next(&circle, &hog.device, &noise(200_000, batch * 10 + i + 1)))
+            .collect();
+        let refs: Vec<_> = envelopes.iter().collect();
+        let reply = hog_client.push(&hog.device, &circle.id(), &refs).await;
+        if reply.status.as_u16() == 200 {
+            writer = trial;
+            stored += envelopes.iter().map(|e| e.as_bytes().len()).sum::<usize>();
+        } else {
+            refusal = Some(reply);
+            break;
+        }
+    }
+    let refusal = refusal.expect("the quota stops the hog");
+    refusal.expect(429, "daily_quota_exceeded");
+    assert!(refusal.headers.contains_key("retry-after"));
+    assert!(stored <= 4_000_000, "{stored} bytes stored");
+    eprintln!("the hog stored {stored} bytes before its daily quota of 4,000,000 stopped it");
+    honest.still_works().await;
+}
+
+/// Live sockets are shared per device and per address: one device cannot hold more
+/// than its share, so another circle's owner still connects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_sockets_are_capped_per_device_and_others_still_connect() {
+    let relay = RelayProcess::start(&["--max-live-per-device", "3"], None).await;
+    let mut honest = Honest::on(&relay).await;
+    let hog_client = relay.client_from(attacker(70));
+    let (circle, owner) = circle_on(&hog_client).await;
+    let url = |id: &str| format!("ws://{}/v1/live?circles={id}", relay.addr);
+    let mut sockets = Vec::new();
+    let mut refused = 0;
+    for _ in 0..6 {
+        match try_live(&owner.device, &url(&circle.id())).await {
+            Ok(socket) => sockets.push(socket),
+            Err(status) => {
+                assert_eq!(status, 429);
+                refused += 1;
+            }
+        }
+    }
+    assert_eq!((sockets.len(), refused), (3, 3));
+    let honest_socket = try_live(&honest.member.device, &url(&honest.circle.id())).await;
+    assert!(honest_socket.is_ok(), "another device connects");
+    honest.still_works().await;
+}
+
+async fn try_live(
+    device: &kring_core::identity::DeviceIdentity,
+    url: &str,
+) -> Result<tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>, u16> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let path = url
+        .split_once("/v1/")
+        .map(|(_, p)| format!("/v1/{p}"))
+        .expect("path");
+    let auth = sign_request(device, "GET", &path, b"", fresh_timestamp());
+    let mut request = url.into_client_request().expect("request");
+    for (name, value) in auth.headers() {
+        request
+            .headers_mut()
+            .insert(name, value.parse().expect("header"));
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((socket, _)) => Ok(socket),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            Err(response.status().as_u16())
+        }
+        Err(e) => panic!("live: {e}"),
+    }
 }
