@@ -184,7 +184,7 @@ fn fuzz(name: &str, seeds: Vec<Vec<u8>>, check: impl Fn(&[u8], bool)) {
             } else {
                 mutate(&all[seed], &mutations)
             };
-            let known = all.iter().any(|a| *a == input);
+            let known = all.contains(&input);
             check(&input, known);
             Ok(())
         })
