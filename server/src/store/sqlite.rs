@@ -465,7 +465,7 @@ fn open_writer(path: &Path) -> Result<Connection> {
         )));
     }
     conn.execute_batch(&format!(
-        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
+        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;
          PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES};
          PRAGMA cache_size = -{WRITER_CACHE_KIB};"
     ))?;
@@ -844,9 +844,15 @@ impl SqlPush<'_> {
                     bytes: to_u64(row.get(1)?),
                 })
             })
-            .optional()?
-            .unwrap_or_default();
-        self.days.push((*device, used));
+            .optional()?;
+        if used.is_none() {
+            // The device's first write today: forget days before yesterday (the
+            // quota needs only today; yesterday is kept for a day's overlap).
+            self.conn
+                .prepare_cached("DELETE FROM device_days WHERE device = ?1 AND day < ?2")?
+                .execute(params![&device.as_bytes()[..], day_of(self.now) - 1])?;
+        }
+        self.days.push((*device, used.unwrap_or_default()));
         Ok(self.days.len() - 1)
     }
 }
