@@ -274,6 +274,7 @@ async fn close_circle(
     let slot = relay.circle(&circle, &req).await?;
     // Held for writing: no push or append is between its checks and its commit.
     let state = slot.state.write().await;
+    slot.check_open()?;
     let signer = relay.authenticate(&req, Some(&state))?;
     if require_active(&state, &signer.0)? != kring_core::membership::Capability::Owner {
         return Err(Error::Unauthorized {
@@ -302,6 +303,7 @@ async fn read_membership(
     let slot = relay.circle(&circle, &req).await?;
     // Held while reading so the entries and the head agree.
     let state = slot.state.read().await;
+    slot.check_open()?;
     relay.authenticate_reader(&req, &state)?;
     let from = query_u64(&req, "after", 0)?;
     let entries = relay.store().entries_from(slot.key, from).await?;
@@ -324,6 +326,7 @@ async fn append_entry(
     check_entry_signer(&entry, signer)?;
     let slot = relay.circle(&circle, &req).await?;
     let mut state = slot.state.write().await;
+    slot.check_open()?;
     if state.contains(&entry) {
         return Ok((StatusCode::OK, Json(log_head(&state))).into_response());
     }
@@ -429,8 +432,10 @@ async fn push(
     req: SignedRequest,
 ) -> ApiResult<Json<Pushed>> {
     let slot = relay.circle(&circle, &req).await?;
-    // Held until the batch is committed: the log cannot move under it.
+    // Held until the batch is committed: the log cannot move under it (nor can the
+    // circle be closed under it).
     let state = slot.state.read().await;
+    slot.check_open()?;
     let signer = relay.authenticate(&req, Some(&state))?;
     require_writer(&state, &signer.0)?;
     let body: PushEnvelopes = req.json()?;
@@ -514,6 +519,7 @@ async fn pull(
     let slot = relay.circle(&circle, &req).await?;
     {
         let state = slot.state.read().await;
+        slot.check_open()?;
         let signer = relay.authenticate(&req, Some(&state))?;
         require_active(&state, &signer.0)?;
     }

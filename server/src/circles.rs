@@ -69,6 +69,21 @@ impl CircleSlot {
         });
     }
 
+    /// Whether the owner closed the circle (a request that got the slot before the
+    /// close must not act on it after).
+    pub fn is_closed(&self) -> bool {
+        self.heads.borrow().closed
+    }
+
+    /// Refuses with `circle_closed` if the circle was closed.
+    pub fn check_open(&self) -> Result<()> {
+        if self.is_closed() {
+            Err(Error::CircleClosed(self.id.to_string()))
+        } else {
+            Ok(())
+        }
+    }
+
     /// Tells subscribers the circle was closed.
     pub fn closed(&self) {
         self.heads.send_modify(|heads| heads.closed = true);

@@ -72,6 +72,7 @@ pub async fn upgrade(
     let mut slots = Vec::with_capacity(circles.len());
     for id in &circles {
         let slot = relay.circles().get(relay.store(), id).await?;
+        slot.check_open()?;
         require_active(&slot.state.read().await.clone(), &signer.0)?;
         slots.push(slot);
     }

@@ -658,7 +658,10 @@ fn run_in_savepoint(conn: &Connection, command: Command, poisoned: &mut bool) ->
             reply,
         } => Done::Append(
             reply,
-            savepoint(conn, poisoned, || insert_entry(conn, circle.0, &entry)),
+            savepoint(conn, poisoned, || {
+                refuse_closed(conn, circle.0)?;
+                insert_entry(conn, circle.0, &entry)
+            }),
         ),
         Command::Push {
             circle,
@@ -748,14 +751,20 @@ fn push(
     quotas: &Quotas,
 ) -> Result<PushOutcome> {
     let latest = latest_cursor(conn, circle)?;
-    let usage = conn
-        .prepare_cached("SELECT envelopes, bytes FROM circles WHERE num = ?1")?
+    let (usage, closed) = conn
+        .prepare_cached("SELECT envelopes, bytes, closed_at FROM circles WHERE num = ?1")?
         .query_row([circle], |row| {
-            Ok(Usage {
-                envelopes: to_u64(row.get(0)?),
-                bytes: to_u64(row.get(1)?),
-            })
+            Ok((
+                Usage {
+                    envelopes: to_u64(row.get(0)?),
+                    bytes: to_u64(row.get(1)?),
+                },
+                row.get::<_, Option<i64>>(2)?.is_some(),
+            ))
         })?;
+    if closed {
+        return Err(Error::CircleClosed(format!("#{circle}")));
+    }
     let now = Timestamp::now().0;
     let mut tx = SqlPush {
         conn,
@@ -805,6 +814,18 @@ fn close_circle(conn: &Connection, circle: i64) -> Result<()> {
         params![circle, Timestamp::now().0],
     )?;
     Ok(())
+}
+
+/// A closed circle takes no more writes, even from a request that began before the
+/// close (the API checks too; this is the store's own guarantee).
+fn refuse_closed(conn: &Connection, circle: i64) -> Result<()> {
+    let closed: Option<i64> = conn
+        .prepare_cached("SELECT closed_at FROM circles WHERE num = ?1")?
+        .query_row([circle], |row| row.get(0))?;
+    match closed {
+        Some(_) => Err(Error::CircleClosed(format!("#{circle}"))),
+        None => Ok(()),
+    }
 }
 
 /// Returns whether the credential was not revoked before.
@@ -999,6 +1020,39 @@ mod tests {
             )
             .expect("row");
         assert_eq!((envelopes, bytes, version), (2, 8, SCHEMA_VERSION));
+    }
+
+    #[tokio::test]
+    async fn a_closed_circle_takes_no_more_writes_and_keeps_its_id() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&dir.path().join("relay.db"), 1, None).expect("open");
+        let owner = kring_core::identity::DeviceIdentity::generate();
+        let (genesis, state) = MembershipState::create_circle(
+            &owner,
+            kring_core::plan::ids::MemberId::random(),
+            Timestamp::now(),
+        )
+        .expect("genesis");
+        let circle = state.circle().clone();
+        let key = store
+            .create_circle(circle.clone(), genesis.clone(), None)
+            .await
+            .expect("created");
+        store.close_circle(key).await.expect("closed");
+        let state = Arc::new(state);
+        assert!(matches!(
+            store.push(key, state, Vec::new(), Quotas::NONE).await,
+            Err(Error::CircleClosed(_))
+        ));
+        assert!(matches!(
+            store.create_circle(circle.clone(), genesis, None).await,
+            Err(Error::CircleClosed(_))
+        ));
+        assert!(matches!(
+            store.load_circle(circle).await,
+            Err(Error::CircleClosed(_))
+        ));
+        store.close().await.expect("close store");
     }
 
     #[test]
