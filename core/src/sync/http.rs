@@ -382,6 +382,12 @@ fn refusal(
         .map(|b| (b.error.code.clone(), b.error.message.clone()))
         .unwrap_or_else(|| (format!("http_{status}"), format!("HTTP {status}")));
     match (status, code.as_str(), device) {
+        // Not a retry-soon: the relay's own message says which quota and until when.
+        (429, crate::sync::protocol::codes::DAILY_QUOTA_EXCEEDED, _) => Error::Relay {
+            status,
+            code,
+            message,
+        },
         (429, _, _) => Error::RateLimited {
             retry_after_secs: retry_after.unwrap_or(1),
         },
@@ -490,6 +496,17 @@ mod tests {
             Error::RateLimited {
                 retry_after_secs: 3
             }
+        ));
+        let daily = refusal(429, body("daily_quota_exceeded"), Some(3600), None, None);
+        assert!(
+            matches!(&daily, Error::Relay { code, .. } if code == "daily_quota_exceeded"),
+            "{daily:?}"
+        );
+        assert!(!daily.is_transient(), "no retry loop until the next day");
+        let circle = CircleId::random();
+        assert!(matches!(
+            refusal(410, body("circle_closed"), None, None, Some(&circle)),
+            Error::CircleClosed(c) if c == circle.to_string()
         ));
         let e = refusal(502, None, None, None, None);
         assert!(e.is_transient(), "{e:?}");
