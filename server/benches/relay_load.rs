@@ -218,6 +218,7 @@ async fn main() {
                 .env("KRING_MAX_CONNECTIONS_PER_ADDRESS", "0")
                 .env("KRING_MAX_LIVE_PER_ADDRESS", "0")
                 .env("KRING_ADDRESS_RATE_PER_SEC", "0")
+                .env("KRING_CIRCLES_PER_ADDRESS_PER_HOUR", "0")
                 .stdout(Stdio::piped())
                 .kill_on_drop(true)
                 .spawn()
