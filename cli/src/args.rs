@@ -27,6 +27,9 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per process: the size of the largest variant (a task with all its date
+// options) costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create, list and pick circles.
@@ -60,14 +63,20 @@ pub enum Command {
     /// Meetings and RSVPs.
     #[command(subcommand)]
     Meeting(MeetingCmd),
-    /// Write the circle's plan: as a standard automerge file (the default, to copy to
-    /// another device), or readable as Markdown or a printable HTML page.
+    /// Write the circle's plan: as a standard automerge file (the default: an unsigned,
+    /// read-only interchange copy any automerge tool opens), as a signed bundle that
+    /// another device of the circle can merge (--signed), or readable as Markdown or a
+    /// printable HTML page.
     Export {
         /// File to write (the same as --out).
         file: Option<PathBuf>,
         /// automerge | md | html
         #[arg(long, default_value = "automerge", value_parser = ["automerge", "md", "html"])]
         format: String,
+        /// Write a signed bundle (the membership log and this device's signed changes)
+        /// for `kring merge` on another device of the same circle.
+        #[arg(long, conflicts_with_all = ["format", "lang"])]
+        signed: bool,
         /// Language of a md or html export: nl | en (default: the circle's language).
         #[arg(long)]
         lang: Option<String>,
@@ -87,7 +96,9 @@ pub enum Command {
         #[arg(long)]
         lang: Option<String>,
     },
-    /// Merge an automerge file of the same circle (from another device) into this one.
+    /// Merge a file from another device of the same circle: a signed bundle
+    /// (`kring export --signed`), checked as sync checks, or, for a circle imported
+    /// from a file, an automerge file.
     Merge { file: PathBuf },
     /// Play a whole circle, narrated, through a relay it starts on this computer:
     /// invites, the plan, offline claims, a conflict resolved, a member removed.
@@ -122,6 +133,29 @@ pub enum Command {
         /// Days until the link expires.
         #[arg(long, default_value_t = 7)]
         expires_in_days: u32,
+        /// Also print the link as a QR code.
+        #[arg(long)]
+        qr: bool,
+    },
+    /// Your devices in the current circle: link another one, add this one, list, remove.
+    #[command(subcommand)]
+    Device(DeviceCmd),
+    /// What a kring:// link says (which circle, who sent it, until when) before using it.
+    Preview { link: String },
+    /// Print a text, say a kring:// link, as a QR code in the terminal.
+    Qr { text: String },
+    /// Your recovery code for the current circle.
+    #[command(subcommand)]
+    Recovery(RecoveryCmd),
+    /// On a new device, with your recovery code: take your place in a circle back
+    /// (give its id with --circle). Your old devices are removed.
+    Recover {
+        /// The circle's relay.
+        #[arg(long)]
+        relay: String,
+        /// The twelve words, in quotes.
+        #[arg(long)]
+        code: String,
     },
     /// Join a circle with an invite link.
     Join {
@@ -147,6 +181,42 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum RecoveryCmd {
+    /// Make a new recovery code (the previous one made on this device stops working).
+    Setup,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeviceCmd {
+    /// A one-time link (kring://device/…) that adds another device of yours to the
+    /// current circle, with what you may do there. Short-lived: use it right away.
+    Link {
+        /// Minutes until the link expires (at most 60; default 10).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=60))]
+        minutes: Option<u32>,
+        /// Also print the link as a QR code.
+        #[arg(long)]
+        qr: bool,
+        /// One link for every circle on this device that has a relay (one line each:
+        /// the link, a tab, the circle's name).
+        #[arg(long, conflicts_with = "qr")]
+        all: bool,
+    },
+    /// On the new device: join the circles of one or more device links as yourself.
+    Add {
+        #[arg(required = true, num_args = 1..)]
+        links: Vec<String>,
+    },
+    /// Your devices in the current circle.
+    List,
+    /// Remove one of your devices (a lost phone); rotates the circle's key.
+    Remove {
+        /// The device id (or the start of it), from `kring device list`.
+        device: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum RelayCmd {
     /// Set the relay of the current circle (before its first sync).
     Set { url: String },
@@ -168,11 +238,18 @@ pub enum CircleCmd {
         /// The relay the circle syncs through (can be set later: `kring relay set`).
         #[arg(long)]
         relay: Option<String>,
+        /// IANA time zone of the circle's dates (default: this device's, else
+        /// Europe/Amsterdam).
+        #[arg(long)]
+        timezone: Option<String>,
     },
     /// The circles on this device.
     List,
     /// Make a circle the current one.
     Use { circle: String },
+    /// Change the circle's time zone (the main person decides); dates keep their
+    /// time on the clock.
+    Timezone { zone: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -184,26 +261,62 @@ pub enum MemberCmd {
         #[arg(long, default_value = "")]
         role: String,
     },
+    /// Everyone who can read the plan: name, role (owner, admin, member, reader),
+    /// marks and devices, readers included.
     List,
     /// Remove someone from the circle (their past contributions stay).
-    Remove {
+    Remove { member: String },
+    /// Make someone an admin, a member or a reader (through the membership log; only
+    /// the main person appoints admins).
+    Role {
         member: String,
+        #[arg(value_parser = ["admin", "member", "reader"])]
+        role: String,
+    },
+    /// Mark someone as the circle's professional or coordinator, or clear the mark
+    /// (the main person or an admin decides; professionals set safety conditions).
+    Mark {
+        member: String,
+        #[arg(value_parser = ["professional", "coordinator", "none"])]
+        mark: String,
     },
 }
 
 #[derive(Debug, Args)]
 pub struct ScheduleArgs {
-    /// Due at this moment (UTC): 2026-11-24 or "2026-11-24 18:00".
-    #[arg(long, conflicts_with = "weekly_from")]
+    /// Done by this moment, in the circle's time zone: 2026-11-24 or "2026-11-24 18:00".
+    #[arg(long, conflicts_with_all = ["weekly_from", "repeat", "date"])]
     pub due: Option<String>,
-    /// Recurring: first time (UTC).
-    #[arg(long)]
+    /// On this day (shown without a time), or at --at on it: "za", 2026-12-05.
+    #[arg(long, conflicts_with_all = ["weekly_from", "repeat"])]
+    pub date: Option<String>,
+    /// Weekly from this first time (in the circle's time zone).
+    #[arg(long, conflicts_with = "repeat")]
     pub weekly_from: Option<String>,
-    /// Recurring: every N weeks.
+    /// With --weekly-from: every N weeks.
     #[arg(long, default_value_t = 1, requires = "weekly_from")]
     pub every_weeks: u32,
-    /// Recurring: last possible date.
-    #[arg(long, requires = "weekly_from")]
+    /// Repeat: daily | weekly | monthly | yearly (RFC 5545 in the circle's time zone).
+    #[arg(long, value_parser = ["daily", "weekly", "monthly", "yearly"])]
+    pub repeat: Option<String>,
+    /// With --repeat: weekdays (mon,wed or ma,wo), for monthly also an nth weekday
+    /// (1mon, -1fri) or days of the month (15).
+    #[arg(long, requires = "repeat")]
+    pub on: Option<String>,
+    /// The time of day (HH:MM); without it a repeat or --date is all day.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// With --repeat: the first day (default: today).
+    #[arg(long, requires = "repeat")]
+    pub from: Option<String>,
+    /// With --repeat: every N days, weeks, months or years.
+    #[arg(long, default_value_t = 1, requires = "repeat")]
+    pub every: u32,
+    /// With --repeat: this many times.
+    #[arg(long, requires = "repeat", conflicts_with = "until")]
+    pub count: Option<u32>,
+    /// The last day of a repeat.
+    #[arg(long)]
     pub until: Option<String>,
 }
 
@@ -231,6 +344,26 @@ pub enum TaskCmd {
     /// Take a place on a task.
     Claim {
         task: String,
+        /// Only the turn on this day (or at this time) of a repeating task.
+        #[arg(long, conflicts_with = "from")]
+        on: Option<String>,
+        /// Every turn of a repeating task from this day on.
+        #[arg(long)]
+        from: Option<String>,
+    },
+    /// Give your turn on a day back and ask someone to take it over.
+    Handover {
+        task: String,
+        #[arg(long)]
+        on: String,
+    },
+    /// The dates of a task in the circle's time zone, with who is on each.
+    Occurrences {
+        task: String,
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
     },
     /// Give your place back.
     Unclaim {
@@ -248,6 +381,35 @@ pub enum TaskCmd {
     Cancel {
         task: String,
     },
+    /// Open a cancelled task again.
+    Reopen {
+        task: String,
+    },
+    /// Change a task: only what is given changes (who made it, the main person or an
+    /// admin may).
+    Edit {
+        task: String,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        notes: Option<String>,
+        #[arg(long)]
+        category: Option<String>,
+        #[arg(long)]
+        slots: Option<u32>,
+        /// Who checks it is done (name or id).
+        #[arg(long, conflicts_with = "no_checker")]
+        checker: Option<String>,
+        /// Nobody checks it any more.
+        #[arg(long)]
+        no_checker: bool,
+        /// A new date or schedule (replaces the current one).
+        #[command(flatten)]
+        schedule: ScheduleArgs,
+        /// The task has no date any more.
+        #[arg(long, conflicts_with_all = ["due", "weekly_from"])]
+        no_date: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -264,8 +426,15 @@ pub enum PlanCmd {
     Status { status: String },
     /// Say you agree with the plan.
     Approve,
-    /// Set the next evaluation date.
+    /// Set the next evaluation date (`none` clears it).
     ReviewDate { date: String },
+    /// Take a concern, goal or "if it goes differently" line out of the plan.
+    Remove {
+        #[arg(value_parser = ["concern", "goal", "contingency"])]
+        list: String,
+        /// The line's id (prefix), as `kring show --json` lists it.
+        id: String,
+    },
     /// Record an evaluation that took place today.
     Review {
         summary: String,
@@ -306,4 +475,16 @@ pub enum MeetingCmd {
     },
     /// Answer yes, no or maybe.
     Rsvp { meeting: String, answer: String },
+    /// Move a meeting or change its place or agenda.
+    Edit {
+        meeting: String,
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long)]
+        place: Option<String>,
+        #[arg(long)]
+        agenda: Option<String>,
+    },
+    /// Call a meeting off.
+    Cancel { meeting: String },
 }

@@ -4,11 +4,15 @@
 use std::path::{Path, PathBuf};
 
 use kring_core::export::{export_plan, ExportFormat};
-use kring_core::followup::{coordinator_overview, my_week};
+use kring_core::followup::my_week;
+use kring_core::membership::Capability;
+use kring_core::plan::recurrence::{CivilStart, Recurrence};
 use kring_core::plan::{
-    CircleId, CirclePlan, Language, LogKind, NewMember, NewTask, OwnerKind, PlanList, PlanStatus,
-    PlanView, Relation, Rsvp, Schedule, TaskCategory,
+    CircleId, CirclePlan, Designation, Language, LogKind, MeetingUpdate, MemberId, NewMember,
+    NewTask, OwnerKind, PlanList, PlanStatus, PlanView, Relation, Rsvp, Schedule, TaskCategory,
+    TaskUpdate, TaskView,
 };
+use kring_core::Timestamp;
 use serde::Serialize;
 
 use crate::args::*;
@@ -21,9 +25,10 @@ use crate::render;
 /// Prints `value` as JSON with `--json`, else the human text.
 pub fn output<T: Serialize>(ctx: &Context, value: &T, human: impl FnOnce() -> String) -> CliResult {
     if ctx.json {
+        // JSON is for machines: serde escapes control characters, the text stays exact.
         println!("{}", serde_json::to_string_pretty(value)?);
     } else {
-        print!("{}", human());
+        say_raw!("{}", human());
     }
     Ok(())
 }
@@ -53,18 +58,24 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
             output(ctx, &view, || render::plan(&view, &circle.me))
         }
         Command::Whoami => {
-            let circle = ctx.open_current()?;
-            let view = circle.plan.view();
-            let me = view.member(&circle.me).cloned();
+            let circle = ctx.current()?;
+            let people = ctx.device.people(&circle.id)?;
+            let me = people.into_iter().find(|p| p.id == circle.me);
+            let circle_name = ctx.device.view(&circle.id)?.circle.name;
             output(ctx, &me, || match &me {
-                Some(m) => format!(
-                    "You are {} ({}) in {}\n",
-                    m.display_name, m.relation, view.circle.name
-                ),
+                Some(p) if !p.removed => {
+                    let role = p.capability.map(|c| format!(", {c}")).unwrap_or_default();
+                    match (&p.name, p.relation) {
+                        (Some(name), Some(relation)) => {
+                            format!("You are {name} ({relation}{role}) in {circle_name}\n")
+                        }
+                        _ => format!("You read {circle_name} as a reader ({})\n", p.id.short()),
+                    }
+                }
+                Some(_) => format!("You were removed from {circle_name}\n"),
                 None => format!(
-                    "You ({}) are not a member of {}\n",
-                    circle.me.short(),
-                    view.circle.name
+                    "You ({}) are not a member of {circle_name}\n",
+                    circle.me.short()
                 ),
             })
         }
@@ -76,23 +87,34 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
         Command::Post { text, kind } => {
             let kind: LogKind = parse(&kind)?;
             mutate(ctx, |c, now| Ok(c.plan.post(c.me, kind, &text, now)?))?;
-            println!("Posted.");
+            say!("Posted.");
             Ok(())
         }
         Command::Meeting(cmd) => meeting(ctx, cmd),
         Command::Export {
             file,
+            out,
+            signed: true,
+            ..
+        } => {
+            let file = file.or(out).ok_or_else(|| {
+                CliError::Usage("give a file to write the signed bundle to".into())
+            })?;
+            let circle = ctx.current()?.id;
+            write_file(&file, &ctx.device.export_signed(&circle)?)?;
+            say!("Wrote {} (signed).", file.display());
+            Ok(())
+        }
+        Command::Export {
+            file,
             format,
             lang,
             out,
+            signed: false,
         } => export(ctx, file.or(out), &format, lang.as_deref()),
         Command::Followup { lang } => {
             let lang: Language = parse(&lang)?;
-            let mut views = Vec::new();
-            for stored in ctx.device.circles()? {
-                views.push(ctx.device.view(&stored.id)?);
-            }
-            let overview = coordinator_overview(&views, ctx.now);
+            let overview = ctx.device.followup(ctx.now)?;
             output(ctx, &overview, || render::followup(&overview, lang))
         }
         Command::Week { lang } => {
@@ -104,9 +126,21 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
         }
         Command::Merge { file } => {
             let bytes = read_file(&file)?;
+            if kring_core::device::is_bundle(&bytes) {
+                let report = ctx.device.merge_signed(&bytes, ctx.now)?;
+                if let Some(circle) = &report.circle {
+                    ctx.set_current(circle)?;
+                }
+                return output(ctx, &report, || {
+                    format!(
+                        "Merged {} new change(s) from a signed bundle; {} refused.\n",
+                        report.applied_changes, report.rejected
+                    )
+                });
+            }
             let circle = ctx.current()?.id;
             let added = ctx.device.merge_bytes(&circle, &bytes)?;
-            println!("Merged {added} new change(s).");
+            say!("Merged {added} new change(s).");
             Ok(())
         }
         Command::Demo {
@@ -120,7 +154,7 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
             let me = context::member(&view, &as_member)?;
             let id = ctx.device.import_circle(&bytes, &me, ctx.now)?;
             ctx.set_current(&id)?;
-            println!("Added {} as {}.", view.circle.name, view.display_name(&me));
+            say!("Added {} as {}.", view.circle.name, view.display_name(&me));
             Ok(())
         }
         Command::Identity => network::identity(ctx),
@@ -128,7 +162,13 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
         Command::Invite {
             capability,
             expires_in_days,
-        } => network::invite(ctx, &capability, expires_in_days),
+            qr,
+        } => network::invite(ctx, &capability, expires_in_days, qr),
+        Command::Device(cmd) => crate::devices::device(ctx, cmd),
+        Command::Preview { link } => crate::devices::preview(ctx, &link),
+        Command::Qr { text } => crate::devices::qr(&text),
+        Command::Recovery(RecoveryCmd::Setup) => crate::recovery::setup(ctx),
+        Command::Recover { relay, code } => crate::recovery::recover(ctx, &relay, &code),
         Command::Join {
             link,
             name,
@@ -154,7 +194,7 @@ fn export(ctx: &Context, out: Option<PathBuf>, format: &str, lang: Option<&str>)
             CliError::Usage("give a file to write the automerge document to".into())
         })?;
         write_file(&file, &circle.plan.export())?;
-        println!(
+        say!(
             "Wrote {} ({} changes).",
             file.display(),
             circle.plan.change_count()
@@ -167,9 +207,9 @@ fn export(ctx: &Context, out: Option<PathBuf>, format: &str, lang: Option<&str>)
     match out {
         Some(file) => {
             write_file(&file, text.as_bytes())?;
-            println!("Wrote {}.", file.display());
+            say!("Wrote {}.", file.display());
         }
-        None => print!("{text}"),
+        None => say_raw!("{text}"),
     }
     Ok(())
 }
@@ -203,16 +243,39 @@ fn circle(ctx: &mut Context, cmd: CircleCmd) -> CliResult {
             me,
             lang,
             relay,
+            timezone,
         } => {
             let language: Language = parse(&lang)?;
-            let id = ctx
-                .device
-                .create_circle(&name, language, &me, relay.as_deref(), ctx.now)?;
+            let zone = match timezone {
+                Some(zone) => kring_core::plan::recurrence::parse_zone(&zone)?
+                    .name()
+                    .to_owned(),
+                None => dates::device_zone()
+                    .filter(|z| kring_core::plan::recurrence::parse_zone(z).is_ok())
+                    .unwrap_or_else(|| kring_core::plan::recurrence::DEFAULT_ZONE.to_owned()),
+            };
+            let (id, code) = ctx.device.create_circle_with_recovery(
+                &name,
+                language,
+                &me,
+                relay.as_deref(),
+                ctx.now,
+            )?;
+            if zone != kring_core::plan::recurrence::DEFAULT_ZONE {
+                ctx.device.change(&id, ctx.now, |plan, me| {
+                    plan.set_timezone(me, &zone, ctx.now)
+                })?;
+            }
             ctx.set_current(&id)?;
-            println!(
+            say!(
                 "Created circle {} ({id}).",
                 ctx.device.view(&id)?.circle.name
             );
+            crate::recovery::print_code(ctx, &id, &code)
+        }
+        CircleCmd::Timezone { zone } => {
+            mutate(ctx, |c, now| Ok(c.plan.set_timezone(c.me, &zone, now)?))?;
+            say!("Dates of this circle are now in {zone}.");
             Ok(())
         }
         CircleCmd::List => {
@@ -255,7 +318,7 @@ fn circle(ctx: &mut Context, cmd: CircleCmd) -> CliResult {
                 "circle",
             )?;
             ctx.set_current(&chosen.id)?;
-            println!("Now using {}.", chosen.id);
+            say!("Now using {}.", chosen.id);
             Ok(())
         }
     }
@@ -280,55 +343,249 @@ fn member(ctx: &mut Context, cmd: MemberCmd) -> CliResult {
                     now,
                 )?)
             })?;
-            println!("Added {name} ({}).", id.short());
+            say!("Added {name} ({}).", id.short());
             Ok(())
         }
         MemberCmd::List => {
-            let circle = ctx.open_current()?;
-            let view = circle.plan.view();
-            output(ctx, &view.members, || {
-                render::members(&view, Some(&circle.me))
-            })
+            let circle = ctx.current()?.id;
+            let people = ctx.device.people(&circle)?;
+            let me = ctx.device.me(&circle)?;
+            output(ctx, &people, || render::people(&people, &me))
         }
         MemberCmd::Remove { member } => {
-            let open = ctx.open_current()?;
-            let circle = open.plan.circle_id().clone();
-            let id = match context::member(&open.plan.view(), &member) {
-                Ok(id) => id,
-                // Readers have no record in the plan (they do not write): find them
-                // by id in the membership log.
-                Err(CliError::NotFound(_)) => match ctx.device.trust(&circle)? {
-                    Some(trust) => context::unique_prefix(
-                        trust.state().members().map(|(id, _)| (id.as_str(), id)),
-                        &member,
-                        "member",
-                    )?
-                    .clone(),
-                    None => return Err(CliError::NotFound(format!("no member {member:?}"))),
-                },
-                Err(e) => return Err(e),
-            };
+            let (circle, id) = person(ctx, &member)?;
             // For someone in the membership log this goes through the relay (the key
             // rotates, so they cannot read what is written afterwards).
             ctx.device.remove_member(&circle, &id, ctx.now)?;
-            println!("Removed.");
+            say!("Removed.");
+            Ok(())
+        }
+        MemberCmd::Role { member, role } => {
+            let capability = Capability::parse(&role)?;
+            let (circle, id) = person(ctx, &member)?;
+            ctx.device
+                .set_capability(&circle, &id, capability, ctx.now)?;
+            say!("{member} is now {role}.");
+            Ok(())
+        }
+        MemberCmd::Mark { member, mark } => {
+            let designation = match mark.as_str() {
+                "none" => None,
+                other => Some(parse::<Designation>(other)?),
+            };
+            let (_, id) = person(ctx, &member)?;
+            mutate(ctx, |c, now| {
+                Ok(c.plan.designate(c.me, &id, designation, now)?)
+            })?;
+            say!("Saved.");
             Ok(())
         }
     }
 }
 
+/// The current circle and the member `name` (a name or id prefix) names: someone in
+/// the plan, or a reader, whom only the membership log knows (readers do not write).
+fn person(ctx: &Context, name: &str) -> CliResult<(CircleId, MemberId)> {
+    let open = ctx.open_current()?;
+    let circle = open.plan.circle_id().clone();
+    match context::member(&open.plan.view(), name) {
+        Ok(id) => Ok((circle, id)),
+        Err(CliError::NotFound(_)) => match ctx.device.trust(&circle)? {
+            Some(trust) => {
+                let id = context::unique_prefix(
+                    trust.state().members().map(|(id, _)| (id.as_str(), id)),
+                    name,
+                    "member",
+                )?
+                .clone();
+                Ok((circle, id))
+            }
+            None => Err(CliError::NotFound(format!("no member {name:?}"))),
+        },
+        Err(e) => Err(e),
+    }
+}
+
 fn schedule(args: &ScheduleArgs) -> CliResult<Schedule> {
-    Ok(match (&args.due, &args.weekly_from) {
-        (Some(due), _) => Schedule::Due {
+    let zone = dates::zone();
+    let civil = |day: &str, at: Option<&str>| -> CliResult<String> {
+        let start = match at {
+            Some(t) => dates::parse_civil(&format!("{day} {t}"))?,
+            None => dates::parse_civil(day)?,
+        };
+        Ok(start.to_string())
+    };
+    let until = |rule: &mut String| -> CliResult<()> {
+        if let Some(until) = &args.until {
+            // The end of that day, in UTC as RFC 5545 wants with a zoned start.
+            let day = match dates::parse_civil(until)? {
+                CivilStart::Date(d) => d,
+                CivilStart::DateTime(dt) => dt.date(),
+            };
+            let next = day
+                .succ_opt()
+                .map(CivilStart::Date)
+                .ok_or_else(|| CliError::Usage(format!("cannot read the end date {until:?}")))?;
+            let end = next.instant(zone)?.plus_millis(-1000);
+            let utc = chrono::DateTime::from_timestamp_millis(end.0)
+                .map(|t| t.format("%Y%m%dT%H%M%SZ").to_string())
+                .unwrap_or_default();
+            rule.push_str(&format!(";UNTIL={utc}"));
+        }
+        Ok(())
+    };
+    let repeat = |start: String, rule: Option<String>| {
+        Schedule::Repeat(Recurrence {
+            start,
+            rule,
+            skipped: Vec::new(),
+            moved: Vec::new(),
+            zone: zone.to_owned(),
+        })
+    };
+    if let Some(due) = &args.due {
+        return Ok(Schedule::Due {
             at: dates::parse(due)?,
-        },
-        (None, Some(first)) => Schedule::Weekly {
-            first_at: dates::parse(first)?,
-            every_weeks: args.every_weeks,
-            until: args.until.as_deref().map(dates::parse).transpose()?,
-        },
-        (None, None) => Schedule::Unscheduled,
-    })
+        });
+    }
+    if let Some(first) = &args.weekly_from {
+        let mut rule = format!("FREQ=WEEKLY;INTERVAL={}", args.every_weeks);
+        until(&mut rule)?;
+        return Ok(repeat(dates::parse_civil(first)?.to_string(), Some(rule)));
+    }
+    if let Some(freq) = &args.repeat {
+        let mut rule = format!("FREQ={};INTERVAL={}", freq.to_uppercase(), args.every);
+        let mut from = args.from.clone().unwrap_or_else(|| "today".into());
+        if let Some(on) = &args.on {
+            let (days, month_days) = by_days(on)?;
+            if !days.is_empty() {
+                rule.push_str(&format!(";BYDAY={}", days.join(",")));
+                // The series starts on its first matching day (RFC 5545 wants the
+                // start in step with the rule).
+                if freq == "weekly" {
+                    from = first_matching_day(&from, &days)?;
+                }
+            }
+            if !month_days.is_empty() {
+                rule.push_str(&format!(";BYMONTHDAY={}", month_days.join(",")));
+            }
+        }
+        if let Some(n) = args.count {
+            rule.push_str(&format!(";COUNT={n}"));
+        }
+        until(&mut rule)?;
+        return Ok(repeat(civil(&from, args.at.as_deref())?, Some(rule)));
+    }
+    if let Some(day) = &args.date {
+        return Ok(repeat(civil(day, args.at.as_deref())?, None));
+    }
+    Ok(Schedule::Unscheduled)
+}
+
+/// `wed,fri` → BYDAY `WE,FR`; `1mon`, `-1fri` → `1MO`, `-1FR`; `15` → BYMONTHDAY.
+fn by_days(on: &str) -> CliResult<(Vec<String>, Vec<String>)> {
+    let mut days = Vec::new();
+    let mut month_days = Vec::new();
+    for part in on.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        if part.parse::<i32>().is_ok() {
+            month_days.push(part.to_owned());
+            continue;
+        }
+        let split = part.find(|c: char| c.is_alphabetic()).unwrap_or(part.len());
+        let (nth, name) = part.split_at(split);
+        let day = dates::weekday(name).ok_or_else(|| {
+            CliError::Usage(format!("not a weekday: {part:?} (use mon, di, woensdag …)"))
+        })?;
+        let code = &day.to_string()[..2].to_uppercase();
+        days.push(format!("{nth}{code}"));
+    }
+    Ok((days, month_days))
+}
+
+/// The first day on or after `from` whose weekday is among `days` (BYDAY codes).
+fn first_matching_day(from: &str, days: &[String]) -> CliResult<String> {
+    let start = match dates::parse_civil(from)? {
+        CivilStart::Date(d) => d,
+        CivilStart::DateTime(dt) => dt.date(),
+    };
+    let mut day = start;
+    for _ in 0..7 {
+        let code = day.format("%a").to_string()[..2].to_uppercase();
+        if days.iter().any(|d| d.ends_with(&code)) {
+            return Ok(day.format("%Y-%m-%d").to_string());
+        }
+        day = day.succ_opt().unwrap_or(day);
+    }
+    Ok(start.format("%Y-%m-%d").to_string())
+}
+
+/// One occurrence of a task, for `kring task occurrences`.
+#[derive(Debug, Serialize)]
+pub struct OccurrenceRow {
+    /// `YYYY-MM-DD HH:MM` in the circle's time zone.
+    pub when: String,
+    pub at: Timestamp,
+    pub people: Vec<String>,
+    pub free: u32,
+    pub handed_over: bool,
+}
+
+fn occurrence_rows(
+    view: &PlanView,
+    task: &TaskView,
+    from: Timestamp,
+    to: Timestamp,
+) -> Vec<OccurrenceRow> {
+    task.schedule
+        .occurrences_between(from, to)
+        .into_iter()
+        .map(|at| {
+            let (on, handed_over) = match &task.schedule {
+                Schedule::Repeat(r) => {
+                    let key = r.key_of(at);
+                    (task.people_on(&key), task.handed_over(&key))
+                }
+                _ => (task.claims.clone(), false),
+            };
+            let people: Vec<String> = on
+                .iter()
+                .filter(|c| c.winner)
+                .map(|c| view.display_name(&c.member))
+                .collect();
+            let all_day = matches!(&task.schedule, Schedule::Repeat(r) if r.is_all_day());
+            let when = dates::format(at);
+            OccurrenceRow {
+                when: if all_day { when[..10].to_owned() } else { when },
+                at,
+                free: task
+                    .slots
+                    .saturating_sub(u32::try_from(people.len()).unwrap_or(u32::MAX)),
+                people,
+                handed_over,
+            }
+        })
+        .collect()
+}
+
+/// The occurrence of `task` a user means by `day`: that exact time, or the first
+/// occurrence on that day.
+fn occurrence_on(task: &TaskView, day: &str) -> CliResult<Timestamp> {
+    let zone = dates::zone();
+    let (from, to) = match dates::parse_civil(day)? {
+        CivilStart::DateTime(dt) => {
+            let at = CivilStart::DateTime(dt).instant(zone)?;
+            (at, at.plus_millis(1))
+        }
+        CivilStart::Date(d) => (
+            CivilStart::Date(d).instant(zone)?,
+            CivilStart::Date(d.succ_opt().unwrap_or(d)).instant(zone)?,
+        ),
+    };
+    task.schedule
+        .occurrences_between(from, to)
+        .first()
+        .copied()
+        .ok_or_else(|| CliError::NotFound(format!("“{}” has no turn on {day}", task.title)))
 }
 
 fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
@@ -358,7 +615,7 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
                     .transpose()?;
                 Ok(c.plan.add_task(c.me, NewTask { checker, ..new }, now)?)
             })?;
-            println!("Added task {}.", id.short());
+            say!("Added task {}.", id.short());
             Ok(())
         }
         TaskCmd::List => {
@@ -366,21 +623,71 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
             let view = circle.plan.view();
             output(ctx, &view.tasks, || render::tasks(&view) + "\n")
         }
-        TaskCmd::Claim { task } => {
-            let title = mutate(ctx, |c, now| {
+        TaskCmd::Claim { task, on, from } => {
+            let (title, when) = mutate(ctx, |c, now| {
                 let id = context::task(&c.plan.view(), &task)?;
-                c.plan.claim_task(c.me, &id, now)?;
-                Ok(c.plan.task(&id)?.title)
+                let view = c.plan.task(&id)?;
+                let when = match (&on, &from) {
+                    (Some(day), _) => {
+                        let at = occurrence_on(&view, day)?;
+                        c.plan.claim_turn(c.me, &id, at, now)?;
+                        format!(" on {}", dates::format(at))
+                    }
+                    (None, Some(day)) => {
+                        let at = occurrence_on(&view, day)?;
+                        c.plan.claim_from(c.me, &id, at, now)?;
+                        format!(" from {} on", dates::format(at))
+                    }
+                    (None, None) => {
+                        c.plan.claim_task(c.me, &id, now)?;
+                        String::new()
+                    }
+                };
+                Ok((view.title, when))
             })?;
-            println!("You claimed “{title}”.");
+            say!("You claimed “{title}”{when}.");
             Ok(())
+        }
+        TaskCmd::Handover { task, on } => {
+            let at = mutate(ctx, |c, now| {
+                let id = context::task(&c.plan.view(), &task)?;
+                let at = occurrence_on(&c.plan.task(&id)?, &on)?;
+                c.plan.hand_over(c.me, &id, at, now)?;
+                Ok(at)
+            })?;
+            say!(
+                "You gave your turn on {} back; the circle sees that it needs someone.",
+                dates::format(at)
+            );
+            Ok(())
+        }
+        TaskCmd::Occurrences { task, from, to } => {
+            let circle = ctx.open_current()?;
+            let view = circle.plan.view();
+            let id = context::task(&view, &task)?;
+            let task = view
+                .task(&id)
+                .cloned()
+                .ok_or_else(|| CliError::NotFound(task.clone()))?;
+            let from = from
+                .as_deref()
+                .map(dates::parse)
+                .transpose()?
+                .unwrap_or(ctx.now);
+            let to = to
+                .as_deref()
+                .map(dates::parse)
+                .transpose()?
+                .unwrap_or(from.plus_days(92));
+            let rows = occurrence_rows(&view, &task, from, to);
+            output(ctx, &rows, || render::occurrences(&rows))
         }
         TaskCmd::Unclaim { task } => {
             mutate(ctx, |c, now| {
                 let id = context::task(&c.plan.view(), &task)?;
                 Ok(c.plan.unclaim_task(c.me, &id, now)?)
             })?;
-            println!("Your place is free again.");
+            say!("Your place is free again.");
             Ok(())
         }
         TaskCmd::Done {
@@ -393,7 +700,7 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
                 let id = context::task(&c.plan.view(), &task)?;
                 Ok(c.plan.complete_task(c.me, &id, occurrence, &note, now)?)
             })?;
-            println!("Marked done. Thank you!");
+            say!("Marked done. Thank you!");
             Ok(())
         }
         TaskCmd::Cancel { task } => {
@@ -401,7 +708,53 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
                 let id = context::task(&c.plan.view(), &task)?;
                 Ok(c.plan.cancel_task(c.me, &id, now)?)
             })?;
-            println!("Cancelled.");
+            say!("Cancelled.");
+            Ok(())
+        }
+        TaskCmd::Reopen { task } => {
+            mutate(ctx, |c, now| {
+                let id = context::task(&c.plan.view(), &task)?;
+                Ok(c.plan.reopen_task(c.me, &id, now)?)
+            })?;
+            say!("Open again.");
+            Ok(())
+        }
+        TaskCmd::Edit {
+            task,
+            title,
+            notes,
+            category,
+            slots,
+            checker,
+            no_checker,
+            schedule: s,
+            no_date,
+        } => {
+            let category = category.as_deref().map(parse::<TaskCategory>).transpose()?;
+            let schedule = match (no_date, s.due.is_some() || s.weekly_from.is_some()) {
+                (true, _) => Some(Schedule::Unscheduled),
+                (false, true) => Some(schedule(&s)?),
+                (false, false) => None,
+            };
+            mutate(ctx, |c, now| {
+                let view = c.plan.view();
+                let id = context::task(&view, &task)?;
+                let checker = match (&checker, no_checker) {
+                    (Some(name), _) => Some(Some(context::member(&view, name)?)),
+                    (None, true) => Some(None),
+                    (None, false) => None,
+                };
+                let update = TaskUpdate {
+                    title,
+                    notes,
+                    category,
+                    schedule,
+                    slots,
+                    checker,
+                };
+                Ok(c.plan.update_task(c.me, &id, update, now)?)
+            })?;
+            say!("Saved.");
             Ok(())
         }
     }
@@ -412,13 +765,13 @@ fn plan(ctx: &mut Context, cmd: PlanCmd) -> CliResult {
         mutate(ctx, |c, now| {
             Ok(c.plan.add_to_list(c.me, list, &text, now)?)
         })?;
-        println!("Added.");
+        say!("Added.");
         Ok(())
     };
     match cmd {
         PlanCmd::Question { text } => {
             mutate(ctx, |c, now| Ok(c.plan.set_question(c.me, &text, now)?))?;
-            println!("Question set.");
+            say!("Question set.");
             Ok(())
         }
         PlanCmd::Concern { text } => add(ctx, PlanList::Concerns, text),
@@ -427,20 +780,43 @@ fn plan(ctx: &mut Context, cmd: PlanCmd) -> CliResult {
         PlanCmd::Status { status } => {
             let to: PlanStatus = parse(&status)?;
             mutate(ctx, |c, now| Ok(c.plan.set_plan_status(c.me, to, now)?))?;
-            println!("The plan is now {to}.");
+            say!("The plan is now {to}.");
             Ok(())
         }
         PlanCmd::Approve => {
             mutate(ctx, |c, now| Ok(c.plan.approve_plan(c.me, now)?))?;
-            println!("You approved the plan.");
+            say!("You approved the plan.");
             Ok(())
         }
         PlanCmd::ReviewDate { date } => {
-            let at = dates::parse(&date)?;
+            let at = match date.trim() {
+                "none" => None,
+                date => Some(dates::parse(date)?),
+            };
+            mutate(ctx, |c, now| Ok(c.plan.set_next_review(c.me, at, now)?))?;
+            match at {
+                Some(at) => say!("Next evaluation: {}.", dates::format(at)),
+                None => say!("No evaluation date planned."),
+            }
+            Ok(())
+        }
+        PlanCmd::Remove { list, id } => {
+            let list = match list.as_str() {
+                "concern" => PlanList::Concerns,
+                "goal" => PlanList::Goals,
+                _ => PlanList::Contingencies,
+            };
             mutate(ctx, |c, now| {
-                Ok(c.plan.set_next_review(c.me, Some(at), now)?)
+                let view = c.plan.view();
+                let items = match list {
+                    PlanList::Concerns => &view.plan.concerns,
+                    PlanList::Goals => &view.plan.goals,
+                    PlanList::Contingencies => &view.plan.contingencies,
+                };
+                let entry = context::entry(items.iter().map(|i| &i.id), &id, "line")?;
+                Ok(c.plan.remove_from_list(c.me, list, &entry, now)?)
             })?;
-            println!("Next evaluation: {}.", dates::format(at));
+            say!("Removed.");
             Ok(())
         }
         PlanCmd::Review { summary, next } => {
@@ -448,7 +824,7 @@ fn plan(ctx: &mut Context, cmd: PlanCmd) -> CliResult {
             mutate(ctx, |c, now| {
                 Ok(c.plan.record_review(c.me, &summary, next, now)?)
             })?;
-            println!("Evaluation recorded.");
+            say!("Evaluation recorded.");
             Ok(())
         }
     }
@@ -458,7 +834,7 @@ fn condition(ctx: &mut Context, cmd: ConditionCmd) -> CliResult {
     match cmd {
         ConditionCmd::Add { text } => {
             let id = mutate(ctx, |c, now| Ok(c.plan.set_condition(c.me, &text, now)?))?;
-            println!("Safety condition {} set.", id.short());
+            say!("Safety condition {} set.", id.short());
         }
         ConditionCmd::Accept { condition } => {
             mutate(ctx, |c, now| {
@@ -470,7 +846,7 @@ fn condition(ctx: &mut Context, cmd: ConditionCmd) -> CliResult {
                 )?;
                 Ok(c.plan.accept_condition(c.me, &id, now)?)
             })?;
-            println!("Accepted.");
+            say!("Accepted.");
         }
     }
     Ok(())
@@ -482,7 +858,7 @@ fn offer(ctx: &mut Context, cmd: OfferCmd) -> CliResult {
             let id = mutate(ctx, |c, now| {
                 Ok(c.plan.add_offer(c.me, &text, &when, now)?)
             })?;
-            println!("Offer {} posted.", id.short());
+            say!("Offer {} posted.", id.short());
         }
         OfferCmd::Withdraw { offer } => {
             mutate(ctx, |c, now| {
@@ -490,7 +866,7 @@ fn offer(ctx: &mut Context, cmd: OfferCmd) -> CliResult {
                 let id = context::entry(view.offers.iter().map(|x| &x.id), &offer, "offer")?;
                 Ok(c.plan.withdraw_offer(c.me, &id, now)?)
             })?;
-            println!("Withdrawn.");
+            say!("Withdrawn.");
         }
     }
     Ok(())
@@ -503,7 +879,30 @@ fn meeting(ctx: &mut Context, cmd: MeetingCmd) -> CliResult {
             let id = mutate(ctx, |c, now| {
                 Ok(c.plan.schedule_meeting(c.me, at, &place, &agenda, now)?)
             })?;
-            println!("Meeting {} planned for {}.", id.short(), dates::format(at));
+            say!("Meeting {} planned for {}.", id.short(), dates::format(at));
+        }
+        MeetingCmd::Edit {
+            meeting,
+            at,
+            place,
+            agenda,
+        } => {
+            let at = at.as_deref().map(dates::parse).transpose()?;
+            mutate(ctx, |c, now| {
+                let view = c.plan.view();
+                let id = context::entry(view.meetings.iter().map(|x| &x.id), &meeting, "meeting")?;
+                let update = MeetingUpdate { at, place, agenda };
+                Ok(c.plan.update_meeting(c.me, &id, update, now)?)
+            })?;
+            say!("Saved.");
+        }
+        MeetingCmd::Cancel { meeting } => {
+            mutate(ctx, |c, now| {
+                let view = c.plan.view();
+                let id = context::entry(view.meetings.iter().map(|x| &x.id), &meeting, "meeting")?;
+                Ok(c.plan.cancel_meeting(c.me, &id, now)?)
+            })?;
+            say!("The meeting is called off.");
         }
         MeetingCmd::Rsvp { meeting, answer } => {
             let answer: Rsvp = parse(&answer)?;
@@ -512,7 +911,7 @@ fn meeting(ctx: &mut Context, cmd: MeetingCmd) -> CliResult {
                 let id = context::entry(view.meetings.iter().map(|x| &x.id), &meeting, "meeting")?;
                 Ok(c.plan.rsvp(c.me, &id, answer, now)?)
             })?;
-            println!("Thanks, noted: {answer}.");
+            say!("Thanks, noted: {answer}.");
         }
     }
     Ok(())

@@ -46,13 +46,25 @@ impl Context {
             Some(s) => dates::parse(s)?,
             None => Timestamp::now(),
         };
-        Ok(Context {
+        let ctx = Context {
             device,
             data_dir: dir,
             now,
             json: cli.json,
             circle_arg: cli.circle.clone(),
-        })
+        };
+        // Dates are typed and shown in the current circle's time zone.
+        if let Ok(circle) = ctx.current() {
+            if let Ok(view) = ctx.device.view(&circle.id) {
+                dates::use_zone(&view.circle.timezone, now);
+            }
+        }
+        Ok(ctx)
+    }
+
+    /// What was given with `--circle`, as typed.
+    pub fn circle_arg(&self) -> Option<&str> {
+        self.circle_arg.as_deref()
     }
 
     /// The circle named by `--circle`, else the current one, else the only one.

@@ -1,38 +1,134 @@
-//! Dates as a shell user types and reads them. Plans store UTC instants; the CLI reads
-//! and prints UTC too, so what you type is what every member's device stores.
+//! Dates as a shell user types and reads them: in the current circle's time zone
+//! ("18:00" in a Dutch circle is 18:00 on the clock in Amsterdam, summer or winter).
+//!
+//! The zone is set once per command, from the circle the command is about
+//! ([`use_zone`]); before that (or without a circle) dates are UTC. The conversions
+//! themselves are kring-core's (`plan::recurrence`), over the IANA database.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use std::sync::OnceLock;
+
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime};
+use kring_core::plan::recurrence::{civil, CivilStart};
 use kring_core::Timestamp;
 
 use crate::error::{CliError, CliResult};
 
-/// Accepts `2026-11-24`, `2026-11-24 18:00`, `2026-11-24T18:00` or RFC 3339.
-pub fn parse(input: &str) -> CliResult<Timestamp> {
+static ZONE: OnceLock<String> = OnceLock::new();
+static NOW: OnceLock<Timestamp> = OnceLock::new();
+
+/// Reads and shows dates in `zone` from now on (the first call wins), with `now` for
+/// relative dates such as "morgen 17:00".
+pub fn use_zone(zone: &str, now: Timestamp) {
+    let _ = ZONE.set(zone.to_owned());
+    let _ = NOW.set(now);
+}
+
+/// The zone dates are read and shown in.
+pub fn zone() -> &'static str {
+    ZONE.get().map_or("UTC", String::as_str)
+}
+
+/// The device's own IANA time zone, if it has one (a new circle gets it).
+#[allow(dead_code)] // used by `circle create` (next commit)
+pub fn device_zone() -> Option<String> {
+    iana_time_zone::get_timezone().ok()
+}
+
+const WEEKDAYS: [(&[&str], chrono::Weekday); 7] = [
+    (&["mon", "monday", "ma", "maandag"], chrono::Weekday::Mon),
+    (&["tue", "tuesday", "di", "dinsdag"], chrono::Weekday::Tue),
+    (
+        &["wed", "wednesday", "wo", "woensdag"],
+        chrono::Weekday::Wed,
+    ),
+    (
+        &["thu", "thursday", "do", "donderdag"],
+        chrono::Weekday::Thu,
+    ),
+    (&["fri", "friday", "vr", "vrijdag"], chrono::Weekday::Fri),
+    (&["sat", "saturday", "za", "zaterdag"], chrono::Weekday::Sat),
+    (&["sun", "sunday", "zo", "zondag"], chrono::Weekday::Sun),
+];
+
+/// A weekday as people write it, in English or Dutch (`wed`, `wo`, `woensdag`).
+pub fn weekday(word: &str) -> Option<chrono::Weekday> {
+    let word = word.trim().to_lowercase();
+    WEEKDAYS
+        .iter()
+        .find(|(names, _)| names.contains(&word.as_str()))
+        .map(|(_, day)| *day)
+}
+
+/// A civil date or date and time in the circle's zone: `2026-11-24`,
+/// `2026-11-24 18:00`, `24-11-2026 18:00`, `morgen 17:00`, `di 18:00`,
+/// `tomorrow`, `fri 9:30`.
+pub fn parse_civil(input: &str) -> CliResult<CivilStart> {
     let s = input.trim();
-    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
-        return Ok(Timestamp(dt.timestamp_millis()));
+    let (day_part, time_part) = match s.rsplit_once(' ') {
+        Some((d, t)) if time(t).is_some() => (d.trim(), time(t)),
+        _ => (s, None),
+    };
+    if let Some(t) = time_part.or_else(|| time(s).filter(|_| !s.contains('-'))) {
+        if let Some(date) = day(if time_part.is_some() { day_part } else { "" }) {
+            return Ok(CivilStart::DateTime(date.and_time(t)));
+        }
     }
-    for format in ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"] {
+    for format in [
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+        "%d-%m-%Y %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+    ] {
         if let Ok(dt) = NaiveDateTime::parse_from_str(s, format) {
-            return Ok(Timestamp(dt.and_utc().timestamp_millis()));
+            return Ok(CivilStart::DateTime(dt));
         }
     }
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        if let Some(dt) = d.and_hms_opt(0, 0, 0) {
-            return Ok(Timestamp(dt.and_utc().timestamp_millis()));
-        }
+    if let Some(date) = day(s) {
+        return Ok(CivilStart::Date(date));
     }
     Err(CliError::Usage(format!(
-        "cannot read the date {input:?}; use 2026-11-24 or \"2026-11-24 18:00\" (UTC)"
+        "cannot read the date {input:?}; use 2026-11-24, \"2026-11-24 18:00\", 24-11-2026, \"morgen 17:00\" or \"di 18:00\" (in {})",
+        zone()
     )))
 }
 
-/// `2026-11-24 18:00` (UTC), or the raw number if it is out of range.
+fn time(s: &str) -> Option<NaiveTime> {
+    NaiveTime::parse_from_str(s.trim(), "%H:%M")
+        .or_else(|_| NaiveTime::parse_from_str(s.trim(), "%H.%M"))
+        .ok()
+}
+
+/// A day: a date, "today"/"vandaag", "tomorrow"/"morgen", or a weekday (the next one,
+/// today included); "" is today.
+fn day(s: &str) -> Option<NaiveDate> {
+    let today = civil(NOW.get().copied().unwrap_or_else(Timestamp::now), zone()).date();
+    let word = s.trim().to_lowercase();
+    match word.as_str() {
+        "" | "today" | "vandaag" => return Some(today),
+        "tomorrow" | "morgen" => return today.succ_opt(),
+        _ => {}
+    }
+    if let Some(wd) = weekday(&word) {
+        let ahead = (7 + wd.num_days_from_monday() - today.weekday().num_days_from_monday()) % 7;
+        return today.checked_add_signed(Duration::days(i64::from(ahead)));
+    }
+    ["%Y-%m-%d", "%d-%m-%Y"]
+        .iter()
+        .find_map(|f| NaiveDate::parse_from_str(s.trim(), f).ok())
+}
+
+/// An instant from what a user typed, in the circle's zone (a date alone is its
+/// midnight). RFC 3339 with an offset is taken as it is.
+pub fn parse(input: &str) -> CliResult<Timestamp> {
+    if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(input.trim()) {
+        return Ok(Timestamp(dt.timestamp_millis()));
+    }
+    Ok(parse_civil(input)?.instant(zone())?)
+}
+
+/// `2026-11-24 18:00` in the circle's zone.
 pub fn format(at: Timestamp) -> String {
-    DateTime::<Utc>::from_timestamp_millis(at.0).map_or_else(
-        || at.0.to_string(),
-        |dt| dt.format("%Y-%m-%d %H:%M").to_string(),
-    )
+    civil(at, zone()).format("%Y-%m-%d %H:%M").to_string()
 }
 
 pub fn format_opt(at: Option<Timestamp>) -> String {

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use kring_core::device::Device;
 use kring_core::membership::Capability;
 use kring_core::plan::{
-    CircleId, Language, LogKind, MemberId, NewTask, OwnerKind, PlanList, PlanStatus, PlanView,
-    Relation, Schedule, TaskCategory, TaskId,
+    CircleId, Designation, Language, LogKind, MemberId, NewTask, OwnerKind, PlanList, PlanStatus,
+    PlanView, Relation, Schedule, TaskCategory, TaskId,
 };
 use kring_core::Timestamp;
 
@@ -53,11 +53,11 @@ impl Phone {
 }
 
 fn step(text: &str) {
-    println!("\n▶ {text}");
+    say!("\n▶ {text}");
 }
 
 fn say(text: &str) {
-    println!("  {text}");
+    say!("  {text}");
 }
 
 fn phone_dir(dir: &Path, name: &str) -> PathBuf {
@@ -222,8 +222,16 @@ pub fn run(
         members.join(", ")
     ));
 
-    step("Together they write the plan: the question, a goal, what to do if it goes differently, and tasks.");
+    step("Sanne stays in charge: she marks Fatima as the coordinator and Marloes as the professional. What people call themselves grants nothing.");
     let now = Timestamp::now();
+    let (fatima_id, marloes_id) = (fatima.me()?, marloes.me()?);
+    sanne.edit(|plan, me| {
+        plan.designate(me, &fatima_id, Some(Designation::Coordinator), now)?;
+        plan.designate(me, &marloes_id, Some(Designation::Professional), now)
+    })?;
+    say(&sanne.sync()?);
+
+    step("Together they write the plan: the question, a goal, what to do if it goes differently, and tasks.");
     sanne.edit(|plan, me| {
         plan.set_question(me, "Hoe houd ik mijn huis en kom ik uit de schulden?", now)?;
         plan.add_to_list(
@@ -239,7 +247,7 @@ pub fn run(
             now,
         )
     })?;
-    let fatima_id = fatima.me()?;
+    say(&fatima.sync()?);
     fatima.edit(|plan, me| {
         plan.add_task(
             me,
@@ -283,9 +291,20 @@ pub fn run(
         say(&phone.sync()?);
     }
 
-    step("Jan and Piet fetch the plan. Then, offline, both claim the only place on the ride.");
+    step("Jan and Piet fetch the plan. Piet's app will not let him change Sanne's question: it is hers.");
     say(&jan.sync()?);
     say(&piet.sync()?);
+    match piet.edit(|plan, me| plan.set_question(me, "Een andere vraag", now)) {
+        Err(e) => say(&format!("Piet tries: {e}")),
+        Ok(()) => {
+            return Err(CliError::Usage(
+                "the demo expected Piet to be refused".into(),
+            ))
+        }
+    }
+    say("(a modified app that writes it anyway is refused by every other phone: docs/permissions.md)");
+
+    step("Offline, Jan and Piet both claim the only place on the ride.");
     let ride = task_titled(&jan.view()?, RIDE)?;
     let claimed_at = Timestamp::now();
     jan.edit(|plan, me| plan.claim_task(me, &ride, claimed_at))?;
@@ -323,6 +342,7 @@ pub fn run(
     say(&piet.sync()?);
 
     step("The professional sets a safety condition; Sanne accepts it and approves the plan.");
+    say(&marloes.sync()?);
     let condition = marloes
         .edit(|plan, me| plan.set_condition(me, "Post wordt elke week samen geopend.", later))?;
     say(&marloes.sync()?);
@@ -408,8 +428,8 @@ pub fn run(
     }
 
     step("Sanne's phone now shows the whole plan:");
-    println!("{}", render::plan(&sanne.view()?, &sanne.me()?));
-    println!(
+    say!("{}", render::plan(&sanne.view()?, &sanne.me()?));
+    say!(
         "The phones' stores are in {} ({}).",
         dir.display(),
         if dir == temp.path() {

@@ -46,4 +46,25 @@ impl CliError {
     }
 }
 
+impl CliError {
+    /// What the person can do about it, where there is one clear thing.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            CliError::Core(CoreError::InviteReused(_)) => {
+                Some("This link was already used. Ask whoever sent it for a new one.")
+            }
+            CliError::Core(CoreError::InviteExpired { .. }) => {
+                Some("This link has expired. Ask whoever sent it for a new one.")
+            }
+            CliError::Core(CoreError::InviteRevoked(_)) => {
+                Some("This link no longer works. Ask whoever sent it for a new one.")
+            }
+            CliError::Core(CoreError::RecoveryRefused(_)) => Some(
+                "Check the words, the circle id and the relay. A code works once; the newest one counts.",
+            ),
+            _ => None,
+        }
+    }
+}
+
 pub type CliResult<T = ()> = Result<T, CliError>;

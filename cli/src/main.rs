@@ -1,13 +1,17 @@
 //! `kring`: the command-line client for Kring circles (coordinator desk, scripting,
 //! demos). A thin shell over `kring-core`: parse, call, save, print.
 
+#[macro_use]
+mod terminal;
 mod args;
 mod commands;
 mod context;
 mod dates;
 mod demo;
+mod devices;
 mod error;
 mod network;
+mod recovery;
 mod render;
 
 use std::process::ExitCode;
@@ -21,7 +25,10 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("kring: {e}");
+            warn_user!("kring: {e}");
+            if let Some(hint) = e.hint() {
+                warn_user!("{hint}");
+            }
             ExitCode::from(e.exit_code())
         }
     }

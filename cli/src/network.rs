@@ -46,7 +46,7 @@ pub fn relay(ctx: &mut Context, cmd: RelayCmd) -> CliResult {
         RelayCmd::Set { url } => {
             ctx.device.set_relay(&circle, &url)?;
             let status = ctx.device.status(&circle)?;
-            println!(
+            say!(
                 "Relay set to {}. `kring sync` puts the circle there.",
                 status.relay_url.unwrap_or_default()
             );
@@ -69,7 +69,7 @@ struct Invite {
     expires_at: kring_core::Timestamp,
 }
 
-pub fn invite(ctx: &mut Context, capability: &str, days: u32) -> CliResult {
+pub fn invite(ctx: &mut Context, capability: &str, days: u32, qr: bool) -> CliResult {
     let circle = ctx.current()?.id;
     let capability = Capability::parse(capability)?;
     let expires_at = ctx.now.plus_days(i64::from(days));
@@ -78,7 +78,7 @@ pub fn invite(ctx: &mut Context, capability: &str, days: u32) -> CliResult {
         .invite(&circle, capability, expires_at, ctx.now)?;
     // The invitee reads the circle from the relay, so make sure it is there.
     if let Err(e) = ctx.device.sync(&circle, ctx.now) {
-        eprintln!("kring: note: could not sync ({e}); run `kring sync` before the link is used");
+        warn_user!("kring: note: could not sync ({e}); run `kring sync` before the link is used");
     }
     let invite = Invite {
         link,
@@ -86,8 +86,11 @@ pub fn invite(ctx: &mut Context, capability: &str, days: u32) -> CliResult {
         expires_at,
     };
     output(ctx, &invite, || format!("{}\n", invite.link))?;
+    if qr && !ctx.json {
+        crate::devices::qr(&invite.link)?;
+    }
     if !ctx.json {
-        eprintln!(
+        warn_user!(
             "Share this link privately: it lets one person join as {} until {}.",
             invite.capability,
             dates::format(invite.expires_at)
@@ -107,13 +110,13 @@ pub fn join(ctx: &mut Context, link: &str, name: &str, relation: &str) -> CliRes
             .last_error
             .map(|e| format!(" ({e})"))
             .unwrap_or_default();
-        println!(
+        say!(
             "You are in circle {}. Its plan is not here yet{why}; `kring sync` fetches it.",
             circle.short()
         );
     } else {
         let view = ctx.device.view(&circle)?;
-        println!("You joined {} as {}.", view.circle.name, name.trim());
+        say!("You joined {} as {}.", view.circle.name, name.trim());
     }
     Ok(())
 }
@@ -150,7 +153,7 @@ pub fn sync(ctx: &mut Context) -> CliResult {
                 report,
             }),
             Err(e) => {
-                eprintln!("kring: {}: {e}", circle_name(ctx, &circle));
+                warn_user!("kring: {}: {e}", circle_name(ctx, &circle));
                 failure.get_or_insert(e);
             }
         }
@@ -214,21 +217,21 @@ pub fn watch(ctx: &mut Context, seconds: Option<u64>) -> CliResult {
     };
     let mut on_event = |event: WatchEvent| {
         match event {
-            WatchEvent::Connected { relay } => println!(
+            WatchEvent::Connected { relay } => say!(
                 "Connected to {relay}; watching {} circle(s). Ctrl-C to stop.",
                 circles.len()
             ),
-            WatchEvent::Synced { circle, report } if !report.is_empty() => println!(
+            WatchEvent::Synced { circle, report } if !report.is_empty() => say!(
                 "{}: sent {}, received {} change(s)",
                 name(&circle),
                 report.pushed,
                 report.applied_changes
             ),
-            WatchEvent::Synced { .. } => {}
+            WatchEvent::Synced { .. } | WatchEvent::Syncing { .. } => {}
             WatchEvent::SyncFailed { circle, error } => {
-                eprintln!("kring: {}: {error}", name(&circle))
+                warn_user!("kring: {}: {error}", name(&circle))
             }
-            WatchEvent::Disconnected { error, retry_in } => eprintln!(
+            WatchEvent::Disconnected { error, retry_in } => warn_user!(
                 "kring: offline ({error}); trying again in {} s",
                 retry_in.as_secs().max(1)
             ),

@@ -1,6 +1,7 @@
 //! Human-readable output: the plan as tables. `--json` output bypasses this module.
 
 use comfy_table::Table;
+use kring_core::device::Person;
 use kring_core::followup::{CoordinatorOverview, MyWeek, Severity};
 use kring_core::plan::{Language, MemberId, PlanView, Schedule, TaskView};
 
@@ -16,6 +17,7 @@ pub fn schedule(s: &Schedule) -> String {
     match s {
         Schedule::Unscheduled => "when needed".into(),
         Schedule::Due { at } => format!("by {}", dates::format(*at)),
+        Schedule::Repeat(_) => kring_core::export::schedule_phrase(Language::En, dates::zone(), s),
         Schedule::Weekly {
             first_at,
             every_weeks,
@@ -89,7 +91,7 @@ pub fn members(view: &PlanView, me: Option<&MemberId>) -> String {
             name.push_str(" (you)");
         }
         if m.removed_at.is_some() {
-            name.push_str(" (left)");
+            name.push_str(" (removed from the circle)");
         }
         t.add_row(vec![
             m.id.short().to_owned(),
@@ -100,6 +102,55 @@ pub fn members(view: &PlanView, me: Option<&MemberId>) -> String {
         ]);
     }
     t.to_string()
+}
+
+/// `kring member list`: everyone who can read, with their role from the membership log.
+pub fn people(people: &[Person], me: &MemberId) -> String {
+    let mut t = table(&[
+        "id", "name", "role", "mark", "relation", "devices", "joined",
+    ]);
+    for p in people {
+        let mut name = p
+            .name
+            .clone()
+            .unwrap_or_else(|| "(no name in the plan)".into());
+        if &p.id == me {
+            name.push_str(" (you)");
+        }
+        if p.removed {
+            name.push_str(" (removed from the circle)");
+        }
+        let devices: Vec<String> = p.devices.iter().map(short_device).collect();
+        t.add_row(vec![
+            p.id.short().to_owned(),
+            name,
+            p.capability.map_or("-".into(), |c| c.to_string()),
+            p.designation.map_or(String::new(), |d| d.to_string()),
+            p.relation.map_or(String::new(), |r| r.to_string()),
+            devices.join(", "),
+            p.joined_at.map_or(String::new(), dates::format),
+        ]);
+    }
+    format!("{t}\n")
+}
+
+/// `kring task occurrences`: one line per date, in the circle's time zone.
+pub fn occurrences(rows: &[crate::commands::OccurrenceRow]) -> String {
+    let mut t = table(&["when", "who", "status"]);
+    for r in rows {
+        let status = match (r.handed_over, r.free) {
+            (true, f) if f > 0 => "handed over: needs someone".to_owned(),
+            (_, 0) => "taken".to_owned(),
+            (_, f) => format!("{f} free"),
+        };
+        t.add_row(vec![r.when.clone(), r.people.join(", "), status]);
+    }
+    format!("{t}\n(times in {})\n", dates::zone())
+}
+
+/// A device key shortened for people (the full key is 64 hex characters).
+fn short_device(device: &kring_core::identity::DeviceId) -> String {
+    device.to_string().chars().take(8).collect()
 }
 
 fn list(title: &str, items: &[String]) -> String {

@@ -250,10 +250,12 @@ fn shell_users_get_clear_errors_and_exit_codes() {
         .stderr(predicate::str::contains("family"));
     let garbage = dir.join("garbage.automerge");
     std::fs::write(&garbage, b"not a plan").expect("write");
+    // A circle with a membership log takes only signed bundles, never raw bytes.
     kring(dir, at)
         .args(["merge", garbage.to_str().expect("utf-8")])
         .assert()
-        .code(6);
+        .code(3)
+        .stderr(predicate::str::contains("unsigned"));
     kring(dir, at)
         .args(["import", garbage.to_str().expect("utf-8"), "--as", "x"])
         .assert()

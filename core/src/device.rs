@@ -23,19 +23,27 @@ use std::path::Path;
 
 use automerge::ActorId;
 
+use crate::followup::{self, Audience, CircleReport, CoordinatorOverview};
 use crate::identity::{DeviceId, DeviceIdentity, FileSecretStore, PublicDevice, SecretStore};
 use crate::invite::InviteToken;
 use crate::membership::{Capability, MembershipState};
+use crate::plan::recurrence::DEFAULT_ZONE;
 use crate::plan::{CircleId, CirclePlan, Language, MemberId, NewCircle, PlanView};
 use crate::store::{CircleVersion, Store, StoreTx, StoredCircle, SyncRecord};
 use crate::sync::engine::{self, CircleTrust, Standing, SyncStatus};
 use crate::time::Timestamp;
 use crate::{envelope, Error, Result};
 
+mod bundle;
 #[cfg(feature = "client")]
 mod net;
+mod people;
+mod receive;
+mod views;
+pub use bundle::{is_bundle, BundleReport, MAX_BUNDLE_BYTES};
 #[cfg(feature = "client")]
-pub use net::{SyncReport, WatchEvent};
+pub use net::{DeviceInfo, LinkPreview, Recovered, SyncReport, WatchEvent};
+pub use people::Person;
 
 /// The name of the device's identity in its [`SecretStore`].
 pub const IDENTITY_SECRET: &str = "device";
@@ -172,6 +180,45 @@ impl Device {
         Ok(self.store.circle(circle)?.me)
     }
 
+    /// Whether this device's person follows the circle up (and so sees signals about
+    /// people) or is one of the circle (see [`Audience`]).
+    pub fn audience(&self, circle: &CircleId, view: &PlanView) -> Result<Audience> {
+        let me = self.me(circle)?;
+        let capability = self.trust(circle)?.and_then(|trust| {
+            trust
+                .state()
+                .member(&me)
+                .filter(|m| !m.is_removed())
+                .map(|m| m.capability())
+        });
+        Ok(Audience::of(view, &me, capability))
+    }
+
+    /// The follow-up of one circle, as this device's person may see it.
+    pub fn circle_report(&self, circle: &CircleId, now: Timestamp) -> Result<CircleReport> {
+        let view = self.view(circle)?;
+        let audience = self.audience(circle, &view)?;
+        Ok(followup::circle_report(&view, now).for_audience(audience))
+    }
+
+    /// The follow-up across every circle on this device, most urgent first, each as
+    /// this device's person may see it.
+    pub fn followup(&self, now: Timestamp) -> Result<CoordinatorOverview> {
+        let mut views = Vec::new();
+        let mut audiences = HashMap::new();
+        for stored in self.circles()? {
+            let view = self.view(&stored.id)?;
+            audiences.insert(stored.id.clone(), self.audience(&stored.id, &view)?);
+            views.push(view);
+        }
+        Ok(followup::overview_for(&views, now, |plan| {
+            audiences
+                .get(&plan.circle.id)
+                .copied()
+                .unwrap_or(Audience::Circle)
+        }))
+    }
+
     /// The circle's validated membership log with this device's keys; `None` for a
     /// plan imported from a file.
     pub fn trust(&self, circle: &CircleId) -> Result<Option<CircleTrust>> {
@@ -188,7 +235,8 @@ impl Device {
     /// Founds a circle with this device's person as its main person: the genesis of
     /// the membership log (which names the circle) and the plan, stored together with
     /// the plan's first envelope in the outbox. Works offline; the first sync
-    /// registers the circle at `relay_url` (which can also be set later).
+    /// registers the circle at `relay_url` (which can also be set later). The circle
+    /// lives in [`DEFAULT_ZONE`] (see [`Device::create_circle_in_zone`]).
     pub fn create_circle(
         &mut self,
         name: &str,
@@ -197,13 +245,27 @@ impl Device {
         relay_url: Option<&str>,
         now: Timestamp,
     ) -> Result<CircleId> {
+        self.create_circle_in_zone(name, language, my_name, relay_url, DEFAULT_ZONE, now)
+    }
+
+    /// [`Device::create_circle`] in the IANA time zone `zone` (the creating device's
+    /// own, say), in which every date of the plan is read and shown.
+    pub fn create_circle_in_zone(
+        &mut self,
+        name: &str,
+        language: Language,
+        my_name: &str,
+        relay_url: Option<&str>,
+        zone: &str,
+        now: Timestamp,
+    ) -> Result<CircleId> {
         let relay = relay_url.map(normalize_relay).transpose()?;
         let owner = MemberId::random();
         let (genesis, _) = MembershipState::create_circle(&self.identity, owner.clone(), now)?;
         let circle = genesis
             .founded_circle()
             .ok_or_else(|| Error::MalformedDocument("genesis names no circle".into()))?;
-        let plan = CirclePlan::create_with_main_person(
+        let mut plan = CirclePlan::create_with_main_person(
             self.actor(),
             circle.clone(),
             owner.clone(),
@@ -214,6 +276,7 @@ impl Device {
             },
             now,
         )?;
+        plan.set_timezone(&owner, zone, now)?;
         let log = [genesis.as_bytes().to_vec()];
         let trust = CircleTrust::from_log(&self.identity, &log)?;
         let tx = self.store.begin()?;
@@ -277,6 +340,7 @@ impl Device {
                 return Err(Error::Removed(self.identity.id()).into());
             }
             require_writer(trust, &self.identity.id())?;
+            plan.set_authority(trust.authority());
         }
         let out = op(&mut plan, &stored.me)?;
         tx.save(&plan)?;
@@ -297,11 +361,21 @@ impl Device {
         Ok(out)
     }
 
-    /// Merges an automerge file of the same circle (the offline path). Changes of
-    /// other devices are not sealed here: each device relays its own changes.
+    /// Merges an automerge file of the same circle (the offline path, for circles
+    /// without a membership log). Changes of other devices are not sealed here: each
+    /// device relays its own changes.
+    ///
+    /// A circle with a membership log never merges such a file: nothing in it is
+    /// signed, so anyone could have written it as anyone (its changes reach this
+    /// device only through signed envelopes, by sync).
     pub fn merge_bytes(&mut self, circle: &CircleId, bytes: &[u8]) -> Result<usize> {
         let actor = self.actor();
         let tx = self.store.begin()?;
+        if !tx.membership_log(circle)?.is_empty() {
+            return Err(Error::NotAllowed(
+                "this circle syncs through its relay with signed changes; an unsigned plan file cannot be merged into it (use `kring sync`)",
+            ));
+        }
         let mut plan = tx.load(circle, actor)?;
         let added = plan.merge_bytes(bytes)?;
         tx.save(&plan)?;
@@ -355,7 +429,7 @@ impl Device {
             expires_at,
             now,
         )?;
-        Ok(token.to_link())
+        Ok(token.with_card(self.link_card(circle)?).to_link())
     }
 
     /// Where the circle stands with its relay, for a UI: last synced, pending

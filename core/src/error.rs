@@ -14,7 +14,7 @@ use crate::time::Timestamp;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     // ---- input that is malformed on its face -------------------------------------
-    #[error("{kind} must be 32 hex characters, got {value:?}")]
+    #[error("{kind} must be 32 hex characters (or a name), got {value:?}")]
     InvalidId { kind: &'static str, value: String },
     #[error("{field} must be one of {expected}, got {value:?}")]
     InvalidValue {
@@ -36,17 +36,17 @@ pub enum Error {
     DatesOutOfOrder(&'static str),
 
     // ---- references to things that do not exist (here) ---------------------------
-    #[error("no member {0} in this circle")]
+    #[error("no member {} in this circle", .0.short())]
     UnknownMember(MemberId),
-    #[error("no task {0} in this circle")]
+    #[error("no task {} in this circle", .0.short())]
     UnknownTask(TaskId),
-    #[error("no entry {0} in this circle")]
+    #[error("no entry {} in this circle", .0.short())]
     UnknownEntry(EntryId),
     #[error("no circle {0} on this device")]
     UnknownCircle(String),
 
     // ---- rules of the plan -----------------------------------------------------------
-    #[error("{0} is not an active member of this circle")]
+    #[error("{} is not an active member of this circle", .0.short())]
     NotAMember(MemberId),
     #[error("not allowed: {0}")]
     NotAllowed(&'static str),
@@ -94,15 +94,15 @@ pub enum Error {
     UnsupportedVersion { what: &'static str, version: u8 },
     #[error("bad signature on {0}")]
     BadSignature(&'static str),
-    #[error("unknown device {0}")]
+    #[error("unknown device {}", .0.short())]
     UnknownDevice(DeviceId),
-    #[error("device {0} was not a member of the circle at the cited membership head")]
+    #[error("device {} was not a member of the circle at the cited membership head", .0.short())]
     DeviceNotMember(DeviceId),
-    #[error("device {0} has been removed from the circle")]
+    #[error("device {} has been removed from the circle", .0.short())]
     Removed(DeviceId),
-    #[error("device {0} may only read")]
+    #[error("device {} may only read", .0.short())]
     ReadOnly(DeviceId),
-    #[error("device {device} may not {action}")]
+    #[error("device {} may not {action}", .device.short())]
     Unauthorized {
         device: DeviceId,
         action: &'static str,
@@ -119,7 +119,7 @@ pub enum Error {
     Fork { what: &'static str, seq: u64 },
     #[error("{what}: position {seq} is already applied")]
     AlreadyApplied { what: &'static str, seq: u64 },
-    #[error("entry time {got:?} is before the previous entry's {previous:?}")]
+    #[error("entry time {got} is before the previous entry's {previous}")]
     ClockRegression { previous: Timestamp, got: Timestamp },
     #[error("unknown membership head {0}")]
     UnknownHead(EntryHash),
@@ -133,13 +133,22 @@ pub enum Error {
         "an automerge change inside is by actor {found}, not the envelope's author {expected}"
     )]
     WrongActor { expected: String, found: String },
-    #[error("the invite expired at {expires_at:?} (redeemed at {at:?})")]
+    #[error("the invite expired at {expires_at} (used at {at})")]
     InviteExpired {
         expires_at: Timestamp,
         at: Timestamp,
     },
     #[error("invite {0} was already redeemed")]
     InviteReused(InviteId),
+    /// The invite has not expired and was not used, but the circle no longer accepts
+    /// it: whoever made it was removed or may no longer invite, or someone was removed
+    /// since it was made (the key it carries is stale). Ask for a new one.
+    #[error("the invite was revoked: {0}")]
+    InviteRevoked(&'static str),
+    /// A recovery code that is not a device of the circle, or was already used or
+    /// replaced by a newer one. Nothing was changed.
+    #[error("recovery refused: {0}")]
+    RecoveryRefused(&'static str),
     #[error("secret store: {0}")]
     SecretStore(String),
 
@@ -176,7 +185,7 @@ pub enum Error {
     NotFound(String),
     #[error("the relay expects envelope {expected_seq} of this device next")]
     RelayGap { expected_seq: u64 },
-    #[error("device {device} already has envelope {stored} on the relay, after the cut-off {cutoff}; sync, then try again")]
+    #[error("device {} already has envelope {stored} on the relay, after the cut-off {cutoff}; sync, then try again", .device.short())]
     CutoffBehindRelay {
         device: DeviceId,
         cutoff: u64,

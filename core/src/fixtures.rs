@@ -26,6 +26,7 @@ impl PlanBuilder {
                 id: CircleId::parse(&hex_id(0xc1)).expect("valid id"),
                 name: circle_name.to_owned(),
                 language: Language::Nl,
+                timezone: "UTC".into(),
                 main_person: main.clone(),
                 created_at,
             },
@@ -34,6 +35,7 @@ impl PlanBuilder {
                 display_name: main_name.to_owned(),
                 relation: Relation::MainPerson,
                 role_label: String::new(),
+                designation: None,
                 joined_at: created_at,
                 removed_at: None,
             }],
@@ -86,6 +88,13 @@ impl PlanBuilder {
             display_name: name.to_owned(),
             relation,
             role_label: String::new(),
+            // Professionals and coordinators in follow-up fixtures are the ones the
+            // main person marked as such.
+            designation: match relation {
+                Relation::Professional => Some(Designation::Professional),
+                Relation::Coordinator => Some(Designation::Coordinator),
+                _ => None,
+            },
             joined_at,
             removed_at: None,
         });
@@ -114,6 +123,7 @@ impl PlanBuilder {
             slots: 1,
             checker: None,
             claims: vec![],
+            turns: vec![],
             overbooked: false,
             completions: vec![],
             status: TaskStatus::Open,
@@ -221,6 +231,7 @@ impl PlanBuilder {
             place: place.to_owned(),
             agenda: agenda.to_owned(),
             created_by: by.clone(),
+            cancelled_at: None,
             rsvps: vec![],
         });
         id

@@ -131,6 +131,9 @@ fn grant_for<'a>(
         }
         | Action::RedeemInvite {
             device: new, key, ..
+        }
+        | Action::AddLinkedDevice {
+            device: new, key, ..
         } => (new.id == *device).then_some((epoch, key)),
         _ => action.rotation().and_then(|r| {
             r.keys

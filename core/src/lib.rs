@@ -33,6 +33,7 @@ pub mod invite;
 pub mod keyring;
 pub mod membership;
 pub mod plan;
+pub mod recovery;
 pub mod store;
 pub mod sync;
 #[cfg(test)]

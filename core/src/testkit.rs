@@ -129,7 +129,8 @@ impl TestCircle {
         .unwrap()
     }
 
-    /// Every entry kind at least once; returns the people still in the circle.
+    /// Every entry kind at least once (a device link's redemption included); returns the
+    /// people still in the circle.
     pub fn with_every_entry_kind() -> (Self, Vec<Person>) {
         let (mut circle, owner) = Self::new();
         let admin = circle.join(&owner.device, Capability::Admin);
@@ -163,6 +164,24 @@ impl TestCircle {
         let at = circle.tick();
         let entry = token
             .redeem(&circle.state, &joiner.device, joiner.member.clone(), at)
+            .unwrap();
+        circle.append(entry);
+
+        // The joiner links a second device of theirs.
+        let at = circle.tick();
+        let keys = circle.keys(&joiner.device);
+        let link = InviteToken::create_device_link(
+            &circle.state,
+            &joiner.device,
+            &keys,
+            RELAY,
+            at.plus_millis(60_000),
+            at,
+        )
+        .unwrap();
+        let at = circle.tick();
+        let entry = link
+            .redeem_device(&circle.state, &DeviceIdentity::generate(), at)
             .unwrap();
         circle.append(entry);
 

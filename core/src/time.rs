@@ -82,10 +82,8 @@ impl Weekday {
     }
 }
 
-/// A calendar date and time of day in UTC, for rendering timestamps to people.
-///
-/// Rendering in UTC keeps the core free of time-zone data; apps that show local time
-/// convert at the edge. Minutes are the finest unit shown to people.
+/// A calendar date and time of day (in UTC or a circle's zone), for rendering
+/// timestamps to people. Minutes are the finest unit shown to people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct CivilDateTime {
     pub year: i64,
@@ -101,13 +99,22 @@ pub struct CivilDateTime {
 impl Timestamp {
     /// The UTC calendar date and time of this instant (proleptic Gregorian calendar).
     pub fn to_civil_utc(self) -> CivilDateTime {
+        self.to_civil_in("UTC")
+    }
+
+    /// The wall-clock date and time of this instant in the IANA time zone `zone` (UTC
+    /// for a name the database does not know).
+    pub fn to_civil_in(self, zone: &str) -> CivilDateTime {
         use chrono::{Datelike, Timelike};
+        let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
         // chrono covers ±262,000 years; clamp anything beyond to its range.
-        let dt = chrono::DateTime::from_timestamp_millis(self.0).unwrap_or(if self.0 < 0 {
-            chrono::DateTime::<chrono::Utc>::MIN_UTC
-        } else {
-            chrono::DateTime::<chrono::Utc>::MAX_UTC
-        });
+        let dt = chrono::DateTime::from_timestamp_millis(self.0)
+            .unwrap_or(if self.0 < 0 {
+                chrono::DateTime::<chrono::Utc>::MIN_UTC
+            } else {
+                chrono::DateTime::<chrono::Utc>::MAX_UTC
+            })
+            .with_timezone(&tz);
         CivilDateTime {
             year: i64::from(dt.year()),
             month: dt.month(),
@@ -136,6 +143,16 @@ impl Timestamp {
             .timestamp_millis();
         let minutes = i64::from(hour) * 60 + i64::from(minute);
         Timestamp(midnight.saturating_add(minutes.saturating_mul(60_000)))
+    }
+}
+
+/// For people (error messages, logs): `2026-12-01 18:00 UTC`.
+impl std::fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match chrono::DateTime::from_timestamp_millis(self.0) {
+            Some(dt) => write!(f, "{} UTC", dt.format("%Y-%m-%d %H:%M")),
+            None => write!(f, "{} ms", self.0),
+        }
     }
 }
 

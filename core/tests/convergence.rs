@@ -1,10 +1,18 @@
-//! Offline edits on 3–11 replicas, merged in any order, converge to identical plans
-//! with identical claim winners (DESIGN §7).
+//! Offline edits on 3–11 replicas, exchanged in any order, converge to identical plans
+//! with identical claim winners (DESIGN §7) — also when some replicas run a modified
+//! client that writes forbidden changes, and when one replica's clock is a month behind.
+//!
+//! Replicas exchange changes the way devices do: every change is judged by the plan's
+//! rules with the rights of its author (`CirclePlan::apply_checked`), never merged raw.
 
-use automerge::ActorId;
+use std::collections::{HashMap, HashSet};
+
+use automerge::transaction::Transactable;
+use automerge::{ActorId, Automerge, ReadDoc, ROOT};
+use kring_core::membership::Capability;
 use kring_core::plan::{
     CircleId, CirclePlan, LogKind, MemberId, NewCircle, NewMember, NewTask, PlanList, PlanView,
-    Relation, TaskUpdate,
+    Relation, Rights, TaskId, TaskUpdate,
 };
 use kring_core::Timestamp;
 use proptest::prelude::*;
@@ -26,6 +34,9 @@ enum Action {
     AddGoal,
     /// Replica receives another replica's current state (a partial, one-way sync).
     MergeFrom(usize),
+    /// A modified client writes a forbidden change straight into its document: the
+    /// question, archiving, or cancelling the first task (whoever made it).
+    Tamper(u8),
 }
 
 #[derive(Debug, Clone)]
@@ -47,6 +58,7 @@ fn action() -> impl Strategy<Value = Action> {
         1 => Just(Action::Post),
         1 => Just(Action::AddGoal),
         2 => any::<usize>().prop_map(Action::MergeFrom),
+        1 => (0u8..3).prop_map(Action::Tamper),
     ]
 }
 
@@ -66,10 +78,27 @@ fn scenario() -> impl Strategy<Value = (usize, Vec<Step>, Vec<usize>)> {
     })
 }
 
-/// A circle with `n` members (the main person plus n-1 others), one replica per member.
-fn circle(n: usize) -> Vec<(CirclePlan, MemberId)> {
+/// The clock of replica 1 is a month behind.
+const SKEW_MILLIS: i64 = -30 * Timestamp::MILLIS_PER_DAY;
+
+/// A claim made (task, claimer) and the claims on that task its claimer saw then.
+type SeenWhenClaiming = (TaskId, MemberId, Vec<(MemberId, Timestamp)>);
+
+/// The replicas, the rights of every actor, who tampered, and, per claim made, the
+/// claims its author saw on that task when claiming.
+struct World {
+    replicas: Vec<(CirclePlan, MemberId)>,
+    rights: HashMap<ActorId, Rights>,
+    tampered: HashSet<usize>,
+    seen_when_claiming: Vec<SeenWhenClaiming>,
+}
+
+/// A circle with `n` members (the main person plus n-1 others), one replica per member;
+/// replica 0 is the main person's, so the genesis is hers.
+fn circle(n: usize) -> World {
+    let actors: Vec<ActorId> = (0..n).map(|_| ActorId::random()).collect();
     let (mut base, main) = CirclePlan::create(
-        ActorId::random(),
+        actors[0].clone(),
         CircleId::random(),
         NewCircle {
             name: "Circle".into(),
@@ -89,34 +118,101 @@ fn circle(n: usize) -> Vec<(CirclePlan, MemberId)> {
         members.push(base.add_member(&main, new, START).expect("add member"));
     }
     let bytes = base.export();
-    members
-        .into_iter()
-        .map(|m| {
-            (
-                CirclePlan::load(&bytes, ActorId::random()).expect("load"),
-                m,
-            )
+    let rights = actors
+        .iter()
+        .zip(&members)
+        .enumerate()
+        .map(|(i, (actor, member))| {
+            let capability = if i == 0 {
+                Capability::Owner
+            } else {
+                Capability::Member
+            };
+            let rights = Rights {
+                member: member.clone(),
+                capability,
+                professional: false,
+            };
+            (actor.clone(), rights)
         })
-        .collect()
+        .collect();
+    let replicas = members
+        .into_iter()
+        .zip(actors)
+        .map(|(m, actor)| (CirclePlan::load(&bytes, actor).expect("load"), m))
+        .collect();
+    World {
+        replicas,
+        rights,
+        tampered: HashSet::new(),
+        seen_when_claiming: Vec::new(),
+    }
 }
 
-fn pick(view: &PlanView, index: usize) -> Option<kring_core::plan::TaskId> {
+/// Every change of `from`, judged into `to` with the rights of each change's author.
+fn exchange(world: &mut World, from: usize, to: usize) {
+    let doc = Automerge::load(&world.replicas[from].0.export()).expect("load");
+    let changes = doc
+        .get_changes(&[])
+        .into_iter()
+        .map(|c| {
+            let rights = world.rights[c.actor_id()].clone();
+            (c.clone(), rights)
+        })
+        .collect();
+    world.replicas[to]
+        .0
+        .apply_checked(changes)
+        .expect("changes of a replica of the same circle");
+}
+
+/// A modified client's forbidden write, kept in its own document (merged raw, as such a
+/// client would), so its later changes build on it.
+fn tamper(world: &mut World, replica: usize, kind: u8, now: Timestamp) {
+    if replica == 0 {
+        return; // the owner may do all of these: not a forbidden change
+    }
+    let plan = &mut world.replicas[replica].0;
+    let first_task = plan.view().tasks.first().map(|t| t.id.to_string());
+    let mut doc = Automerge::load(&plan.export())
+        .expect("load")
+        .with_actor(plan.actor().clone());
+    let get = |doc: &Automerge, keys: &[&str]| {
+        keys.iter().fold(ROOT, |obj, key| {
+            doc.get(&obj, *key).expect("read").expect("map").1
+        })
+    };
+    let plan_map = get(&doc, &["plan"]);
+    let task_map = first_task.map(|t| get(&doc, &["tasks", &t]));
+    let mut tx = doc.transaction();
+    match (kind, task_map) {
+        (0, _) => tx.put(&plan_map, "question", "tampered").expect("put"),
+        (1, _) => tx.put(&plan_map, "status", "archived").expect("put"),
+        (_, Some(task)) => tx.put(&task, "status", "cancelled").expect("put"),
+        (_, None) => return,
+    }
+    tx.commit_with(automerge::transaction::CommitOptions::default().with_time(now.0 / 1000));
+    plan.merge_bytes(&doc.save()).expect("merge own tampering");
+    world.tampered.insert(replica);
+}
+
+fn pick(view: &PlanView, index: usize) -> Option<TaskId> {
     (!view.tasks.is_empty()).then(|| view.tasks[index % view.tasks.len()].id.clone())
 }
 
 /// Applies one action; rejected actions must leave the replica unchanged.
-fn apply(replicas: &mut [(CirclePlan, MemberId)], step: &Step) {
-    let now = START.plus_millis(step.minute * 60_000);
-    if let Action::MergeFrom(from) = step.action {
-        let from = from % replicas.len();
-        let bytes = replicas[from].0.export();
-        replicas[step.replica]
-            .0
-            .merge_bytes(&bytes)
-            .expect("merge of a replica of the same circle");
-        return;
+fn apply(world: &mut World, step: &Step) {
+    let skew = if step.replica == 1 { SKEW_MILLIS } else { 0 };
+    let now = START.plus_millis(step.minute * 60_000 + skew);
+    match step.action {
+        Action::MergeFrom(from) => {
+            let from = from % world.replicas.len();
+            return exchange(world, from, step.replica);
+        }
+        Action::Tamper(kind) => return tamper(world, step.replica, kind, now),
+        _ => {}
     }
-    let (plan, me) = &mut replicas[step.replica];
+    let (plan, me) = &mut world.replicas[step.replica];
     let view = plan.view();
     let heads_before = plan.heads();
     let result = match &step.action {
@@ -145,7 +241,19 @@ fn apply(replicas: &mut [(CirclePlan, MemberId)], step: &Step) {
                 return;
             };
             match action {
-                Action::Claim(_) => plan.claim_task(me, &task, now),
+                Action::Claim(_) => {
+                    let seen = view
+                        .task(&task)
+                        .map(|t| t.claims.iter().map(|c| (c.member.clone(), c.at)).collect())
+                        .unwrap_or_default();
+                    let result = plan.claim_task(me, &task, now);
+                    if result.is_ok() {
+                        world
+                            .seen_when_claiming
+                            .push((task.clone(), me.clone(), seen));
+                    }
+                    result
+                }
                 Action::Unclaim(_) => plan.unclaim_task(me, &task, now),
                 Action::Complete(_) => plan.complete_task(me, &task, None, "", now).map(drop),
                 Action::Cancel(_) => plan.cancel_task(me, &task, now),
@@ -171,27 +279,66 @@ fn apply(replicas: &mut [(CirclePlan, MemberId)], step: &Step) {
     }
 }
 
+/// A claim made on a device whose clock is behind the task's own creation is dated
+/// after what the device had seen, so every replica accepts it and they agree.
+#[test]
+fn a_claim_from_a_clock_behind_the_plan_is_accepted_everywhere() {
+    let steps = vec![
+        Step {
+            replica: 0,
+            action: Action::AddTask { slots: 1 },
+            minute: 5,
+        },
+        Step {
+            replica: 0,
+            action: Action::Claim(0),
+            minute: 4,
+        },
+    ];
+    let order = [2, 5, 1, 0, 4, 3];
+    let n = 6;
+    let mut world = circle(n);
+    for step in &steps {
+        apply(&mut world, step);
+    }
+    for i in 0..n {
+        for &j in order.iter().cycle().skip(i).take(order.len()) {
+            exchange(&mut world, j, i);
+        }
+    }
+    let first = world.replicas[0].0.view();
+    assert_eq!(first.tasks[0].claims.len(), 1);
+    assert!(first.tasks[0].claims[0].at >= first.tasks[0].created_at);
+    for (plan, _) in &world.replicas[1..] {
+        assert_eq!(plan.view(), first);
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
     #[test]
     fn replicas_converge_to_identical_plans_and_winners((n, steps, order) in scenario()) {
-        let mut replicas = circle(n);
+        let mut world = circle(n);
         for step in &steps {
-            apply(&mut replicas, step);
+            apply(&mut world, step);
         }
-        // Everyone exchanges everything, each replica merging the others in its own order.
-        let exports: Vec<Vec<u8>> = replicas.iter().map(|(p, _)| p.export()).collect();
-        for (i, (plan, _)) in replicas.iter_mut().enumerate() {
+        // Everyone exchanges everything, each replica receiving the others in its own order.
+        for i in 0..n {
             for &j in order.iter().cycle().skip(i).take(order.len()) {
-                plan.merge_bytes(&exports[j]).expect("merge");
+                exchange(&mut world, j, i);
             }
         }
-        let first = replicas[0].0.view();
-        for (plan, _) in &replicas[1..] {
-            let view = plan.view();
+        // A modified client keeps its own forbidden change: it has cut itself off. All
+        // the others agree, and none of them shows any forbidden change.
+        let honest: Vec<usize> = (0..n).filter(|i| !world.tampered.contains(i)).collect();
+        let first = world.replicas[honest[0]].0.view();
+        for &i in &honest[1..] {
+            let view = world.replicas[i].0.view();
             prop_assert_eq!(&view, &first);
         }
+        prop_assert_ne!(first.plan.question.as_str(), "tampered");
+        prop_assert_ne!(first.plan.status, kring_core::plan::PlanStatus::Archived);
         for task in &first.tasks {
             let winners = task.winners().count();
             prop_assert_eq!(winners, task.claims.len().min(task.slots as usize));
@@ -202,6 +349,21 @@ proptest! {
             prop_assert_eq!(&sorted, &task.claims);
             for (rank, claim) in task.claims.iter().enumerate() {
                 prop_assert_eq!(claim.winner, rank < task.slots as usize);
+            }
+        }
+        // Fair claims: a claim never ranks before one its author had already seen on
+        // that task, whatever the author's clock said (replica 1 is a month behind).
+        for (task, claimer, seen) in &world.seen_when_claiming {
+            let Some(task) = first.task(task) else { continue };
+            let Some(mine) = task.claims.iter().position(|c| &c.member == claimer) else {
+                continue;
+            };
+            for (other, at) in seen {
+                // The same claim as seen (not one given back and made again later).
+                let same = |c: &&kring_core::plan::Claim| &c.member == other && c.at == *at;
+                if let Some(theirs) = task.claims.iter().position(|c| same(&c)) {
+                    prop_assert!(theirs < mine, "a claim overtook one its author had seen");
+                }
             }
         }
     }

@@ -4,13 +4,14 @@
 //! `kring_core::Error` variant *and* that nothing changed (same heads, same view).
 
 use automerge::{ActorId, ReadDoc, ROOT};
+use kring_core::membership::Capability;
 use kring_core::plan::rules::{
     MAX_EVERY_WEEKS, MAX_NAME_CHARS, MAX_SLOTS, MAX_TEXT_CHARS, MAX_TITLE_CHARS,
 };
 use kring_core::plan::{
-    CircleId, CirclePlan, EntryId, Language, LogKind, MemberId, NewCircle, NewMember, NewTask,
-    OwnerKind, PlanList, PlanStatus, PlanView, Relation, Rsvp, Schedule, TaskCategory, TaskId,
-    TaskStatus, TaskUpdate, TaskView,
+    CircleId, CirclePlan, Designation, EntryId, Language, LogKind, MemberId, NewCircle, NewMember,
+    NewTask, OwnerKind, PlanList, PlanStatus, PlanView, Relation, Rights, Rsvp, Schedule,
+    TaskCategory, TaskId, TaskStatus, TaskUpdate, TaskView,
 };
 use kring_core::{Error, Timestamp};
 
@@ -69,6 +70,12 @@ fn circle() -> Circle {
     let friend = add("Chris", Relation::Friend);
     let coordinator = add("Dana", Relation::Coordinator);
     let professional = add("Eef", Relation::Professional);
+    // What someone calls themselves grants nothing: the main person marks who is the
+    // coordinator (an admin in a circle without a membership log) and the professional.
+    plan.designate(&main, &coordinator, Some(Designation::Coordinator), NOW)
+        .expect("designate coordinator");
+    plan.designate(&main, &professional, Some(Designation::Professional), NOW)
+        .expect("designate professional");
     Circle {
         plan,
         main,
@@ -669,7 +676,17 @@ fn set_question_trims_and_may_clear() {
         .set_question(&c.main, "  Hoe blijf ik thuis wonen?  ", at(1))
         .unwrap();
     assert_eq!(c.plan.view().plan.question, "Hoe blijf ik thuis wonen?");
-    c.plan.set_question(&c.family, "", at(2)).unwrap();
+    assert_rejects!(
+        c.plan,
+        |p| p.set_question(&c.family, "Andere vraag", at(2)),
+        Error::NotAllowed(_)
+    );
+    assert_rejects!(
+        c.plan,
+        |p| p.set_question(&c.coordinator, "Andere vraag", at(2)),
+        Error::NotAllowed(_)
+    );
+    c.plan.set_question(&c.main, "", at(2)).unwrap();
     assert_eq!(c.plan.view().plan.question, "");
     assert_rejects!(
         c.plan,
@@ -700,7 +717,7 @@ fn each_plan_list_adds_and_removes_its_own_items() {
         let mut c = circle();
         let first = c
             .plan
-            .add_to_list(&c.family, list, " Eerste ", at(2))
+            .add_to_list(&c.coordinator, list, " Eerste ", at(2))
             .unwrap();
         let second = c.plan.add_to_list(&c.main, list, "Tweede", at(1)).unwrap();
         let view = c.plan.view();
@@ -713,7 +730,7 @@ fn each_plan_list_adds_and_removes_its_own_items() {
             shown,
             vec![
                 (&second, "Tweede", &c.main, at(1)),
-                (&first, "Eerste", &c.family, at(2))
+                (&first, "Eerste", &c.coordinator, at(2))
             ],
             "{list:?} sorted by time"
         );
@@ -724,13 +741,40 @@ fn each_plan_list_adds_and_removes_its_own_items() {
             );
         }
 
+        // Someone else's line of the plan is not a member's to remove.
+        assert_rejects!(
+            c.plan,
+            |p| p.remove_from_list(&c.friend, list, &first, at(3)),
+            Error::NotAllowed(_)
+        );
         c.plan
-            .remove_from_list(&c.friend, list, &first, at(3))
+            .remove_from_list(&c.coordinator, list, &first, at(3))
             .unwrap();
         let view = c.plan.view();
         assert_eq!(list_of(&view, list).len(), 1);
         assert_eq!(list_of(&view, list)[0].id, second);
     }
+}
+
+#[test]
+fn members_share_worries_but_goals_are_the_main_persons_and_admins() {
+    let mut c = circle();
+    let worry = c
+        .plan
+        .add_to_list(&c.family, PlanList::Concerns, "Ik maak me zorgen", at(1))
+        .unwrap();
+    for list in [PlanList::Goals, PlanList::Contingencies] {
+        assert_rejects!(
+            c.plan,
+            |p| p.add_to_list(&c.family, list, "Sanne moet stoppen", at(2)),
+            Error::NotAllowed(_)
+        );
+    }
+    // Who wrote a worry may take it back.
+    c.plan
+        .remove_from_list(&c.family, PlanList::Concerns, &worry, at(3))
+        .unwrap();
+    assert!(c.plan.view().plan.concerns.is_empty());
 }
 
 #[test]
@@ -784,7 +828,7 @@ fn plan_goes_through_its_life_cycle() {
         (PlanStatus::Presented, at(3)),
     ];
     for (status, now) in steps {
-        c.plan.set_plan_status(&c.family, status, now).unwrap();
+        c.plan.set_plan_status(&c.main, status, now).unwrap();
         assert_eq!(c.plan.plan_status().unwrap(), status);
         assert_eq!(
             (
@@ -796,10 +840,16 @@ fn plan_goes_through_its_life_cycle() {
     }
     c.plan.approve_plan(&c.main, at(4)).unwrap();
     c.plan
-        .set_plan_status(&c.coordinator, PlanStatus::Accepted, at(5))
+        .set_plan_status(&c.main, PlanStatus::Accepted, at(5))
         .unwrap();
+    // Archiving cannot be undone: not even an admin may do it for her.
+    assert_rejects!(
+        c.plan,
+        |p| p.set_plan_status(&c.coordinator, PlanStatus::Archived, at(6)),
+        Error::NotAllowed(_)
+    );
     c.plan
-        .set_plan_status(&c.coordinator, PlanStatus::Archived, at(6))
+        .set_plan_status(&c.main, PlanStatus::Archived, at(6))
         .unwrap();
     let plan = c.plan.view().plan;
     assert_eq!(
@@ -849,12 +899,17 @@ fn accepting_needs_the_main_persons_approval() {
     }
     assert_rejects!(
         c.plan,
-        |p| p.set_plan_status(&c.coordinator, PlanStatus::Accepted, at(3)),
+        |p| p.set_plan_status(&c.main, PlanStatus::Accepted, at(3)),
         Error::MainPersonApprovalMissing
     );
     c.plan.approve_plan(&c.main, at(4)).unwrap();
+    assert_rejects!(
+        c.plan,
+        |p| p.set_plan_status(&c.coordinator, PlanStatus::Accepted, at(5)),
+        Error::NotAllowed(_)
+    );
     c.plan
-        .set_plan_status(&c.coordinator, PlanStatus::Accepted, at(5))
+        .set_plan_status(&c.main, PlanStatus::Accepted, at(5))
         .unwrap();
     assert_eq!(c.plan.view().plan.status, PlanStatus::Accepted);
 }
@@ -957,7 +1012,17 @@ fn record_review_lists_the_review_and_sets_the_next_one() {
         .record_review(&c.main, "Afgerond", None, at(100))
         .unwrap();
     let view = c.plan.view();
-    assert_eq!(view.plan.next_review_at, None);
+    assert_eq!(
+        view.plan.next_review_at,
+        Some(at(100)),
+        "recording a review without a next date keeps the planned one"
+    );
+    c.plan.set_next_review(&c.main, None, at(101)).unwrap();
+    assert_eq!(
+        c.plan.view().plan.next_review_at,
+        None,
+        "cleared only when asked"
+    );
     let ids: Vec<_> = view.plan.reviews.iter().map(|r| &r.id).collect();
     assert_eq!(ids, vec![&first, &second]);
 }
@@ -1096,7 +1161,7 @@ fn add_task_errors() {
                 matches!(
                     e,
                     Error::InvalidValue {
-                        field: "every_weeks",
+                        field: "every how many weeks",
                         ..
                     }
                 )
@@ -1111,7 +1176,7 @@ fn add_task_errors() {
                 matches!(
                     e,
                     Error::InvalidValue {
-                        field: "every_weeks",
+                        field: "every how many weeks",
                         ..
                     }
                 )
@@ -1186,16 +1251,17 @@ fn update_task_changes_only_what_is_given() {
         },
     );
     let before = c.task(&id);
+    let retitle = || TaskUpdate {
+        title: Some(" Soep koken ".into()),
+        ..TaskUpdate::default()
+    };
+    assert_rejects!(
+        c.plan,
+        |p| p.update_task(&c.friend, &id, retitle(), at(1)),
+        Error::NotAllowed(_)
+    );
     c.plan
-        .update_task(
-            &c.friend,
-            &id,
-            TaskUpdate {
-                title: Some(" Soep koken ".into()),
-                ..TaskUpdate::default()
-            },
-            at(1),
-        )
+        .update_task(&c.family, &id, retitle(), at(1))
         .unwrap();
     let after = c.task(&id);
     assert_eq!(after.title, "Soep koken");
@@ -1296,7 +1362,7 @@ fn update_task_errors() {
             ..TaskUpdate::default()
         }),
         Error::InvalidValue {
-            field: "every_weeks",
+            field: "every how many weeks",
             ..
         }
     );
@@ -1318,8 +1384,8 @@ fn update_task_errors() {
 fn several_people_claim_a_task_until_it_is_full() {
     let mut c = circle();
     let id = c.task_with_slots(2);
-    c.claim(&c.family.clone(), &id, at(2));
     c.claim(&c.friend.clone(), &id, at(1));
+    c.claim(&c.family.clone(), &id, at(2));
     let task = c.task(&id);
     let claims: Vec<_> = task
         .claims
@@ -2259,7 +2325,7 @@ fn schedule_validation_boundaries() {
     for every_weeks in [0, MAX_EVERY_WEEKS + 1] {
         let err = weekly(NOW, every_weeks, None).validate().unwrap_err();
         assert!(
-            matches!(&err, Error::InvalidValue { field: "every_weeks", value, .. }
+            matches!(&err, Error::InvalidValue { field: "every how many weeks", value, .. }
                 if *value == every_weeks.to_string()),
             "{err:?}"
         );
@@ -2328,13 +2394,24 @@ mod change_exchange {
         assert_eq!(mine[0].actor_id(), c.plan.actor());
     }
 
+    /// Changes by the main person, with the owner's rights.
+    fn as_owner(c: &Circle, changes: Vec<automerge::Change>) -> Vec<(automerge::Change, Rights)> {
+        let rights = Rights {
+            member: c.main.clone(),
+            capability: Capability::Owner,
+            professional: false,
+        };
+        changes.into_iter().map(|ch| (ch, rights.clone())).collect()
+    }
+
     #[test]
     fn a_joining_device_builds_the_plan_from_received_changes() {
         let c = circle();
-        let changes = c.plan.own_changes_since(&[]);
-        let joined =
+        let changes = as_owner(&c, c.plan.own_changes_since(&[]));
+        let (joined, checked) =
             CirclePlan::from_changes(c.plan.circle_id(), ActorId::random(), changes.clone())
                 .expect("join");
+        assert!(checked.refused.is_empty(), "{:?}", checked.refused);
         assert_eq!(joined.view(), c.plan.view());
         let err = CirclePlan::from_changes(&CircleId::random(), ActorId::random(), changes)
             .expect_err("other circle");
@@ -2348,16 +2425,15 @@ mod change_exchange {
         let mut receiver = CirclePlan::load(&c.plan.export(), ActorId::random()).expect("fork");
         let base = c.plan.heads();
         c.add_task(&main, NewTask::simple("Eerste"));
-        let first = c.plan.own_changes_since(&base);
         let middle = c.plan.heads();
         c.add_task(&main, NewTask::simple("Tweede"));
-        let second = c.plan.own_changes_since(&middle);
-        assert_eq!(
-            receiver.apply_changes(second).expect("queued"),
-            0,
-            "waits for its dependency"
-        );
-        assert_eq!(receiver.apply_changes(first).expect("applied"), 2);
+        let second = as_owner(&c, c.plan.own_changes_since(&middle));
+        let first = as_owner(&c, c.plan.own_changes_since(&base));
+        let checked = receiver.apply_checked(second.clone()).expect("queued");
+        assert_eq!(checked.applied, 0, "waits for its dependency");
+        assert_eq!(checked.waiting.len(), 1, "and says so");
+        let both = first.into_iter().chain(second).collect();
+        assert_eq!(receiver.apply_checked(both).expect("applied").applied, 2);
         assert_eq!(receiver.view(), c.plan.view());
     }
 }

@@ -8,10 +8,12 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use kring_core::export::ExportFormat;
+use kring_core::followup::{CircleReport, MyWeek};
 use kring_core::membership::Capability;
 use kring_core::plan::{
-    CircleId, CirclePlan, EntryId, LogKind, MemberId, NewMember, NewTask, PlanList, PlanStatus,
-    PlanView, Relation, Rsvp, TaskId, TaskView,
+    CircleId, CirclePlan, Designation, EntryId, Language, LogKind, MeetingUpdate, MemberId,
+    NewMember, NewTask, PlanList, PlanStatus, PlanView, Relation, Rsvp, TaskId, TaskView,
 };
 use kring_core::sync::engine::SyncStatus;
 use kring_core::Timestamp;
@@ -62,9 +64,9 @@ impl Observers {
 /// to the relay are `suspend`/`async`.
 #[derive(uniffi::Object)]
 pub struct CircleHandle {
-    id: CircleId,
+    pub(crate) id: CircleId,
     me: MemberId,
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     observers: Arc<Observers>,
 }
 
@@ -155,6 +157,33 @@ impl CircleHandle {
         Ok(self.plan()?.task(&task_id)?)
     }
 
+    /// The follow-up report of this circle now: what is slipping, load, plan health.
+    /// Core decides what this device's member may see (signals about people are for
+    /// the main person, admins and the coordinator).
+    pub fn followup_report(&self) -> Result<CircleReport> {
+        self.shared
+            .local(|d| d.circle_report(&self.id, Timestamp::now()))
+    }
+
+    /// "My plan this week": the main person's next seven days, one plain-language
+    /// sentence per item, in `language` (`null`/`nil`: the circle's own).
+    #[uniffi::method(default(language = None))]
+    pub fn my_week(&self, language: Option<Language>) -> Result<MyWeek> {
+        self.shared
+            .local(|d| d.my_week(&self.id, Timestamp::now(), language))
+    }
+
+    /// The plan as a readable document, UTF-8 bytes: Markdown, or a printable HTML
+    /// page (self-contained, every text people wrote escaped). `language`
+    /// `null`/`nil`: the circle's own.
+    #[uniffi::method(default(language = None))]
+    pub fn export_text(&self, format: ExportFormat, language: Option<Language>) -> Result<Vec<u8>> {
+        let text = self
+            .shared
+            .local(|d| d.export_text(&self.id, format, language, Timestamp::now()))?;
+        Ok(text.into_bytes())
+    }
+
     // ---- observers -------------------------------------------------------------------
 
     /// Registers `observer`; returns an id for [`CircleHandle::remove_observer`].
@@ -202,9 +231,19 @@ impl CircleHandle {
     pub async fn sync(&self) -> Result<SyncReport> {
         let (shared, id) = (self.shared.clone(), self.id.clone());
         blocking(move || {
-            let report = shared.net(|d| d.sync(&id, Timestamp::now()))?;
-            shared.synced(&id, &report);
-            Ok(SyncReport::from(report))
+            shared.registry.sync_event(crate::devices::SyncEvent {
+                circle_id: id.clone(),
+                state: crate::devices::LiveState::Syncing,
+                report: None,
+                error: None,
+                retry_in_millis: None,
+            });
+            let outcome = shared
+                .net(|d| d.sync(&id, Timestamp::now()))
+                .inspect(|report| shared.synced(&id, report))
+                .map(SyncReport::from);
+            shared.registry.sync_outcome(&id, outcome.as_ref());
+            outcome
         })
         .await
     }
@@ -267,6 +306,24 @@ impl CircleHandle {
                 now,
             )
         })
+    }
+
+    /// Marks a member as professional or coordinator (`null` clears it): the main
+    /// person's or an admin's decision. Professionals set safety conditions.
+    pub fn designate(&self, member_id: MemberId, designation: Option<Designation>) -> Result<()> {
+        self.mutate(|plan, me, now| plan.designate(me, &member_id, designation, now))
+    }
+
+    /// Makes a member an admin, a member or a reader, through the membership log at
+    /// the relay (only the main person appoints admins).
+    pub async fn set_capability(&self, member_id: MemberId, capability: Capability) -> Result<()> {
+        let (shared, id) = (self.shared.clone(), self.id.clone());
+        blocking(move || {
+            shared.net(|d| d.set_capability(&id, &member_id, capability, Timestamp::now()))
+        })
+        .await?;
+        self.observers.notify(&self.id, ChangeOrigin::Local);
+        Ok(())
     }
 
     /// Removes a person: from the plan, and — if they have a device in the circle —
@@ -352,6 +409,30 @@ impl CircleHandle {
         self.mutate(|plan, me, now| plan.cancel_task(me, &task_id, now))
     }
 
+    /// Takes the one occurrence at `occurrence` of a repeating task.
+    pub fn claim_turn(&self, task_id: TaskId, occurrence: Timestamp) -> Result<()> {
+        self.mutate(|plan, me, now| plan.claim_turn(me, &task_id, occurrence, now))
+    }
+
+    /// Takes every occurrence of a repeating task from `occurrence` on.
+    pub fn claim_from(&self, task_id: TaskId, occurrence: Timestamp) -> Result<()> {
+        self.mutate(|plan, me, now| plan.claim_from(me, &task_id, occurrence, now))
+    }
+
+    /// Gives the turn at `occurrence` back, asking someone to take it over.
+    pub fn hand_over(&self, task_id: TaskId, occurrence: Timestamp) -> Result<()> {
+        self.mutate(|plan, me, now| plan.hand_over(me, &task_id, occurrence, now))
+    }
+
+    /// The circle's IANA time zone (the main person changes it).
+    pub fn set_timezone(&self, zone: String) -> Result<()> {
+        self.mutate(|plan, me, now| plan.set_timezone(me, &zone, now))
+    }
+
+    pub fn reopen_task(&self, task_id: TaskId) -> Result<()> {
+        self.mutate(|plan, me, now| plan.reopen_task(me, &task_id, now))
+    }
+
     // ---- conditions, offers, log, meetings -------------------------------------------
 
     pub fn set_condition(&self, text: String) -> Result<EntryId> {
@@ -385,5 +466,21 @@ impl CircleHandle {
 
     pub fn rsvp(&self, meeting_id: EntryId, answer: Rsvp) -> Result<()> {
         self.mutate(|plan, me, now| plan.rsvp(me, &meeting_id, answer, now))
+    }
+
+    /// `null`/`nil` leaves a field as it is.
+    pub fn update_meeting(
+        &self,
+        meeting_id: EntryId,
+        at: Option<Timestamp>,
+        place: Option<String>,
+        agenda: Option<String>,
+    ) -> Result<()> {
+        let update = MeetingUpdate { at, place, agenda };
+        self.mutate(|plan, me, now| plan.update_meeting(me, &meeting_id, update, now))
+    }
+
+    pub fn cancel_meeting(&self, meeting_id: EntryId) -> Result<()> {
+        self.mutate(|plan, me, now| plan.cancel_meeting(me, &meeting_id, now))
     }
 }

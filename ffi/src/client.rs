@@ -11,12 +11,14 @@ use std::sync::{Arc, Mutex, Weak};
 use std::thread::JoinHandle;
 
 use kring_core::device::{Device, WatchEvent, IDENTITY_SECRET};
+use kring_core::followup::CoordinatorOverview;
 use kring_core::identity;
 use kring_core::plan::{CircleId, Language, MemberId, Relation};
 use kring_core::store::StoredCircle;
 use kring_core::Timestamp;
 
 use crate::circle::{CircleHandle, Observers};
+use crate::devices::SyncObserver;
 use crate::error::{KringError, Result};
 use crate::lock;
 use crate::types::{ChangeOrigin, CircleSync, Joined, SyncReport};
@@ -53,7 +55,7 @@ pub const DEVICE_SECRET: &str = IDENTITY_SECRET;
 /// are `suspend`/`async`.
 #[derive(uniffi::Object)]
 pub struct KringClient {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
 }
 
 /// What a client and its circle handles share.
@@ -81,6 +83,9 @@ pub(crate) struct Shared {
 #[derive(Default)]
 pub(crate) struct Registry {
     open: Mutex<HashMap<CircleId, OpenCircle>>,
+    /// Sync state observers (see `devices::SyncObserver`), with ids.
+    pub(crate) sync: Mutex<Vec<(u64, Arc<dyn SyncObserver>)>>,
+    pub(crate) next_sync: std::sync::atomic::AtomicU64,
 }
 
 /// An open circle: its handle, and its observers (what sync and live mode reach).
@@ -232,6 +237,13 @@ impl KringClient {
         self.shared.local(|d| d.pending_joins())
     }
 
+    /// The coordinator's overview now: every circle on this device, most urgent
+    /// first, and one queue of all their signals. Each circle is seen as this
+    /// device's member of it (core decides what that member may see).
+    pub fn coordinator_overview(&self) -> Result<CoordinatorOverview> {
+        self.shared.local(|d| d.followup(Timestamp::now()))
+    }
+
     /// Founds a circle with this device's user as its main person. Works offline.
     /// With `relay_url` the circle syncs there; the first `sync()` registers it (however
     /// much later). Without, it is on this device only until `CircleHandle.setRelay`.
@@ -331,17 +343,23 @@ impl KringClient {
                 .map(|(circle, result)| match result {
                     Ok(report) => {
                         shared.synced(&circle, &report);
+                        let report = SyncReport::from(report);
+                        shared.registry.sync_outcome(&circle, Ok(&report));
                         CircleSync {
                             circle_id: circle,
-                            report: Some(SyncReport::from(report)),
+                            report: Some(report),
                             error: None,
                         }
                     }
-                    Err(e) => CircleSync {
-                        circle_id: circle,
-                        report: None,
-                        error: Some(KringError::from(e).to_string()),
-                    },
+                    Err(e) => {
+                        let e = KringError::from(e);
+                        shared.registry.sync_outcome(&circle, Err(&e));
+                        CircleSync {
+                            circle_id: circle,
+                            report: None,
+                            error: Some(e.to_string()),
+                        }
+                    }
                 })
                 .collect())
         })
@@ -374,10 +392,12 @@ impl KringClient {
             let registry = self.shared.registry.clone();
             watched += circles.len();
             let flag = stop.clone();
+            let watched_here = circles.clone();
             let thread = std::thread::Builder::new()
                 .name("kring-watch".into())
                 .spawn(move || {
                     let mut on_event = |event: WatchEvent| {
+                        registry.watch_event(&watched_here, &event);
                         if let WatchEvent::Synced { circle, report } = event {
                             if report.applied_changes > 0 || report.joined {
                                 registry.notify(&circle, ChangeOrigin::Remote);

@@ -53,9 +53,22 @@ pub enum KringError {
     /// not taken in.
     #[error("{reason}")]
     Rejected { reason: String },
-    /// The invite expired or was already used.
+    /// The invite was already used (by someone else, or by this device): ask for a
+    /// new one.
     #[error("{reason}")]
-    InviteUnusable { reason: String },
+    InviteUsed { reason: String },
+    /// The invite expired before it was used: ask for a new one.
+    #[error("{reason}")]
+    InviteExpired { reason: String },
+    /// The circle no longer accepts the invite although it was neither used nor
+    /// expired (whoever made it was removed or may no longer invite, or someone was
+    /// removed since): ask for a new one.
+    #[error("{reason}")]
+    InviteRevoked { reason: String },
+    /// A recovery code that is not one of this circle's, or was already used or
+    /// replaced by a newer one. Nothing was changed.
+    #[error("{reason}")]
+    RecoveryRefused { reason: String },
     /// The app's `SecretStore` failed (threw), or holds a device secret Kring cannot
     /// read.
     #[error("{reason}")]
@@ -144,9 +157,10 @@ impl From<CoreError> for KringError {
             | CoreError::UnknownEpoch(_)
             | CoreError::Decrypt(_)
             | CoreError::WrongActor { .. } => KringError::Rejected { reason },
-            CoreError::InviteExpired { .. } | CoreError::InviteReused(_) => {
-                KringError::InviteUnusable { reason }
-            }
+            CoreError::InviteReused(_) => KringError::InviteUsed { reason },
+            CoreError::InviteExpired { .. } => KringError::InviteExpired { reason },
+            CoreError::InviteRevoked(_) => KringError::InviteRevoked { reason },
+            CoreError::RecoveryRefused(_) => KringError::RecoveryRefused { reason },
             CoreError::SecretStore(_) => KringError::SecretStore { reason },
             CoreError::Network(_) => KringError::Network { reason },
             CoreError::Unauthenticated(_)

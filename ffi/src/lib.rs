@@ -11,21 +11,29 @@
 //!   joining, `sync_all`, live mode.
 //! - [`CircleHandle`]: one circle, every plan operation, views, invite, sync, status,
 //!   export/merge, [`PlanObserver`]s.
+//! - `devices`: link previews, a person's other devices, live sync state
+//!   ([`SyncObserver`]).
 //! - `types`: core's read model and inputs exposed as records and enums.
+//! - `followup`: what people look at (follow-up report, coordinator overview, "my
+//!   plan this week", exports), core's types exposed the same way.
 //!
 //! Bindings (Kotlin, Swift) are generated from the built library; see
 //! `docs/mobile.md`.
 
 mod circle;
 mod client;
+mod devices;
 mod error;
+mod followup;
 mod types;
 
 use std::sync::{Mutex, MutexGuard};
 
 pub use circle::{CircleHandle, PlanObserver};
 pub use client::{KringClient, SecretStore, DEVICE_SECRET};
+pub use devices::{CreatedCircle, LiveState, SyncEvent, SyncObserver};
 pub use error::{KringError, Result};
+pub use followup::describe_signal;
 pub use types::{
     ChangeOrigin, CheckerUpdate, CircleSnapshot, CircleSync, Joined, MyPlace, SyncReport,
     TaskFacts, TaskUpdate,

@@ -15,11 +15,12 @@
 //! defined here; they hold no rules of their own, only what core computes.
 
 use kring_core::membership::Capability;
+use kring_core::plan::recurrence::{Moved, Recurrence};
 use kring_core::plan::{
-    Approval, CircleId, CircleInfo, Claim, Completion, ConditionView, EntryId, Language, LogEntry,
-    LogKind, MeetingView, MemberId, MemberView, NewTask, OfferView, OwnerKind, PlanList,
-    PlanSection, PlanStatus, PlanView, Relation, Review, Rsvp, RsvpView, Schedule, TaskCategory,
-    TaskId, TaskStatus, TaskView, TextItem,
+    Approval, CircleId, CircleInfo, Claim, Completion, ConditionView, Designation, EntryId,
+    Language, LogEntry, LogKind, MeetingView, MemberId, MemberView, NewTask, OfferView, OwnerKind,
+    PlanList, PlanSection, PlanStatus, PlanView, Relation, Review, Rsvp, RsvpView, Schedule,
+    TaskCategory, TaskId, TaskStatus, TaskView, TextItem, TurnClaim, TurnKind,
 };
 use kring_core::store::StoredCircle;
 use kring_core::sync::engine::{Connectivity, Standing, SyncStatus};
@@ -78,6 +79,13 @@ pub enum Relation {
     Professional,
     Coordinator,
     Other,
+}
+
+/// A role the main person or an admin records (professionals set safety conditions).
+#[uniffi::remote(Enum)]
+pub enum Designation {
+    Professional,
+    Coordinator,
 }
 
 /// Life cycle of the plan: draft → presented → accepted → archived.
@@ -152,6 +160,24 @@ pub enum Schedule {
         every_weeks: u32,
         until: Option<Timestamp>,
     },
+    Repeat(Recurrence),
+}
+
+/// A task's dates in the circle's own time: a start (`2027-03-17T17:00`, or a date for
+/// all day) and an RFC 5545 rule, with skipped and moved occurrences.
+#[uniffi::remote(Record)]
+pub struct Recurrence {
+    pub start: String,
+    pub rule: Option<String>,
+    pub skipped: Vec<String>,
+    pub moved: Vec<Moved>,
+    pub zone: String,
+}
+
+#[uniffi::remote(Record)]
+pub struct Moved {
+    pub from: String,
+    pub to: String,
 }
 
 // ---- the read model ----------------------------------------------------------------
@@ -161,6 +187,7 @@ pub struct CircleInfo {
     pub id: CircleId,
     pub name: String,
     pub language: Language,
+    pub timezone: String,
     pub main_person: MemberId,
     pub created_at: Timestamp,
 }
@@ -171,6 +198,7 @@ pub struct MemberView {
     pub display_name: String,
     pub relation: Relation,
     pub role_label: String,
+    pub designation: Option<Designation>,
     pub joined_at: Timestamp,
     pub removed_at: Option<Timestamp>,
 }
@@ -239,11 +267,29 @@ pub struct TaskView {
     pub slots: u32,
     pub checker: Option<MemberId>,
     pub claims: Vec<Claim>,
+    pub turns: Vec<TurnClaim>,
     pub overbooked: bool,
     pub completions: Vec<Completion>,
     pub status: TaskStatus,
     pub created_by: MemberId,
     pub created_at: Timestamp,
+}
+
+/// How a member is on one occurrence of a series.
+#[uniffi::remote(Enum)]
+pub enum TurnKind {
+    One,
+    From,
+    HandedOver,
+}
+
+/// A claim about one occurrence of a series (`occurrence`: its local start).
+#[uniffi::remote(Record)]
+pub struct TurnClaim {
+    pub member: MemberId,
+    pub occurrence: String,
+    pub kind: TurnKind,
+    pub at: Timestamp,
 }
 
 #[uniffi::remote(Record)]
@@ -287,6 +333,7 @@ pub struct MeetingView {
     pub place: String,
     pub agenda: String,
     pub created_by: MemberId,
+    pub cancelled_at: Option<Timestamp>,
     pub rsvps: Vec<RsvpView>,
 }
 

@@ -271,6 +271,13 @@ typedef void (*UniffiCallbackInterfaceSecretStoreMethod2)(uint64_t, RustBuffer, 
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_OBSERVER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_OBSERVER_METHOD0
+typedef void (*UniffiCallbackInterfaceSyncObserverMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PLAN_OBSERVER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PLAN_OBSERVER
 typedef struct UniffiVTableCallbackInterfacePlanObserver {
@@ -289,6 +296,15 @@ typedef struct UniffiVTableCallbackInterfaceSecretStore {
     UniffiCallbackInterfaceSecretStoreMethod1 _Nonnull put;
     UniffiCallbackInterfaceSecretStoreMethod2 _Nonnull delete;
 } UniffiVTableCallbackInterfaceSecretStore;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_OBSERVER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_OBSERVER
+typedef struct UniffiVTableCallbackInterfaceSyncObserver {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceSyncObserverMethod0 _Nonnull onSyncEvent;
+} UniffiVTableCallbackInterfaceSyncObserver;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_CLONE_CIRCLEHANDLE
@@ -336,6 +352,11 @@ RustBuffer uniffi_kring_ffi_fn_method_circlehandle_add_to_list(uint64_t ptr, Rus
 void uniffi_kring_ffi_fn_method_circlehandle_approve_plan(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_CANCEL_MEETING
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_CANCEL_MEETING
+void uniffi_kring_ffi_fn_method_circlehandle_cancel_meeting(uint64_t ptr, RustBuffer meeting_id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_CANCEL_TASK
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_CANCEL_TASK
 void uniffi_kring_ffi_fn_method_circlehandle_cancel_task(uint64_t ptr, RustBuffer task_id, RustCallStatus *_Nonnull out_status
@@ -356,9 +377,24 @@ void uniffi_kring_ffi_fn_method_circlehandle_claim_task(uint64_t ptr, RustBuffer
 RustBuffer uniffi_kring_ffi_fn_method_circlehandle_complete_task(uint64_t ptr, RustBuffer task_id, RustBuffer occurrence, RustBuffer note, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_DESIGNATE
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_DESIGNATE
+void uniffi_kring_ffi_fn_method_circlehandle_designate(uint64_t ptr, RustBuffer member_id, RustBuffer designation, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_EXPORT
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_EXPORT
 RustBuffer uniffi_kring_ffi_fn_method_circlehandle_export(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_EXPORT_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_EXPORT_TEXT
+RustBuffer uniffi_kring_ffi_fn_method_circlehandle_export_text(uint64_t ptr, RustBuffer format, RustBuffer language, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_FOLLOWUP_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_FOLLOWUP_REPORT
+RustBuffer uniffi_kring_ffi_fn_method_circlehandle_followup_report(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_INVITE
@@ -374,6 +410,11 @@ RustBuffer uniffi_kring_ffi_fn_method_circlehandle_me(uint64_t ptr, RustCallStat
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_MERGE
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_MERGE
 uint32_t uniffi_kring_ffi_fn_method_circlehandle_merge(uint64_t ptr, RustBuffer document, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_MY_WEEK
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_MY_WEEK
+RustBuffer uniffi_kring_ffi_fn_method_circlehandle_my_week(uint64_t ptr, RustBuffer language, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_POST
@@ -401,6 +442,11 @@ uint64_t uniffi_kring_ffi_fn_method_circlehandle_remove_member(uint64_t ptr, Rus
 int8_t uniffi_kring_ffi_fn_method_circlehandle_remove_observer(uint64_t ptr, uint64_t observer_id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_REOPEN_TASK
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_REOPEN_TASK
+void uniffi_kring_ffi_fn_method_circlehandle_reopen_task(uint64_t ptr, RustBuffer task_id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_RSVP
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_RSVP
 void uniffi_kring_ffi_fn_method_circlehandle_rsvp(uint64_t ptr, RustBuffer meeting_id, RustBuffer answer, RustCallStatus *_Nonnull out_status
@@ -409,6 +455,11 @@ void uniffi_kring_ffi_fn_method_circlehandle_rsvp(uint64_t ptr, RustBuffer meeti
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_SCHEDULE_MEETING
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_SCHEDULE_MEETING
 RustBuffer uniffi_kring_ffi_fn_method_circlehandle_schedule_meeting(uint64_t ptr, int64_t at, RustBuffer place, RustBuffer agenda, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_SET_CAPABILITY
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_SET_CAPABILITY
+uint64_t uniffi_kring_ffi_fn_method_circlehandle_set_capability(uint64_t ptr, RustBuffer member_id, RustBuffer capability
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_SET_CONDITION
@@ -461,6 +512,11 @@ RustBuffer uniffi_kring_ffi_fn_method_circlehandle_task(uint64_t ptr, RustBuffer
 void uniffi_kring_ffi_fn_method_circlehandle_unclaim_task(uint64_t ptr, RustBuffer task_id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_UPDATE_MEETING
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_UPDATE_MEETING
+void uniffi_kring_ffi_fn_method_circlehandle_update_meeting(uint64_t ptr, RustBuffer meeting_id, RustBuffer at, RustBuffer place, RustBuffer agenda, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_UPDATE_MEMBER
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_UPDATE_MEMBER
 void uniffi_kring_ffi_fn_method_circlehandle_update_member(uint64_t ptr, RustBuffer member_id, RustBuffer display_name, RustBuffer role_label, RustCallStatus *_Nonnull out_status
@@ -479,6 +535,26 @@ RustBuffer uniffi_kring_ffi_fn_method_circlehandle_view(uint64_t ptr, RustCallSt
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_WITHDRAW_OFFER
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_WITHDRAW_OFFER
 void uniffi_kring_ffi_fn_method_circlehandle_withdraw_offer(uint64_t ptr, RustBuffer offer_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_DEVICE_LINK
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_DEVICE_LINK
+RustBuffer uniffi_kring_ffi_fn_method_circlehandle_device_link(uint64_t ptr, RustBuffer expires_at, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_DEVICES
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_DEVICES
+RustBuffer uniffi_kring_ffi_fn_method_circlehandle_devices(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_REMOVE_DEVICE
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_REMOVE_DEVICE
+uint64_t uniffi_kring_ffi_fn_method_circlehandle_remove_device(uint64_t ptr, RustBuffer device_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_SETUP_RECOVERY
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_SETUP_RECOVERY
+uint64_t uniffi_kring_ffi_fn_method_circlehandle_setup_recovery(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_CLONE_PLANOBSERVER
@@ -519,6 +595,11 @@ uint64_t uniffi_kring_ffi_fn_constructor_kringclient_open(RustBuffer data_dir, u
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_CIRCLES
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_CIRCLES
 RustBuffer uniffi_kring_ffi_fn_method_kringclient_circles(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_COORDINATOR_OVERVIEW
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_COORDINATOR_OVERVIEW
+RustBuffer uniffi_kring_ffi_fn_method_kringclient_coordinator_overview(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_CREATE_CIRCLE
@@ -571,6 +652,36 @@ void uniffi_kring_ffi_fn_method_kringclient_stop_watching(uint64_t ptr, RustCall
 uint64_t uniffi_kring_ffi_fn_method_kringclient_sync_all(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_ADD_DEVICE
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_ADD_DEVICE
+uint64_t uniffi_kring_ffi_fn_method_kringclient_add_device(uint64_t ptr, RustBuffer link
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_ADD_SYNC_OBSERVER
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_ADD_SYNC_OBSERVER
+uint64_t uniffi_kring_ffi_fn_method_kringclient_add_sync_observer(uint64_t ptr, uint64_t observer, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_CREATE_CIRCLE_WITH_RECOVERY
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_CREATE_CIRCLE_WITH_RECOVERY
+RustBuffer uniffi_kring_ffi_fn_method_kringclient_create_circle_with_recovery(uint64_t ptr, RustBuffer name, RustBuffer language, RustBuffer main_person_name, RustBuffer relay_url, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_PREVIEW_LINK
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_PREVIEW_LINK
+RustBuffer uniffi_kring_ffi_fn_method_kringclient_preview_link(uint64_t ptr, RustBuffer link, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_RECOVER
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_RECOVER
+uint64_t uniffi_kring_ffi_fn_method_kringclient_recover(uint64_t ptr, RustBuffer circle_id, RustBuffer relay_url, RustBuffer code
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_REMOVE_SYNC_OBSERVER
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_REMOVE_SYNC_OBSERVER
+int8_t uniffi_kring_ffi_fn_method_kringclient_remove_sync_observer(uint64_t ptr, uint64_t observer_id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_CLONE_SECRETSTORE
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_CLONE_SECRETSTORE
 uint64_t uniffi_kring_ffi_fn_clone_secretstore(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -599,6 +710,31 @@ void uniffi_kring_ffi_fn_method_secretstore_put(uint64_t ptr, RustBuffer name, R
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_SECRETSTORE_DELETE
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_SECRETSTORE_DELETE
 void uniffi_kring_ffi_fn_method_secretstore_delete(uint64_t ptr, RustBuffer name, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_CLONE_SYNCOBSERVER
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_CLONE_SYNCOBSERVER
+uint64_t uniffi_kring_ffi_fn_clone_syncobserver(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_FREE_SYNCOBSERVER
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_FREE_SYNCOBSERVER
+void uniffi_kring_ffi_fn_free_syncobserver(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_INIT_CALLBACK_VTABLE_SYNCOBSERVER
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_INIT_CALLBACK_VTABLE_SYNCOBSERVER
+void uniffi_kring_ffi_fn_init_callback_vtable_syncobserver(const UniffiVTableCallbackInterfaceSyncObserver* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_SYNCOBSERVER_ON_SYNC_EVENT
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_SYNCOBSERVER_ON_SYNC_EVENT
+void uniffi_kring_ffi_fn_method_syncobserver_on_sync_event(uint64_t ptr, RustBuffer event, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_FUNC_DESCRIBE_SIGNAL
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_FUNC_DESCRIBE_SIGNAL
+RustBuffer uniffi_kring_ffi_fn_func_describe_signal(RustBuffer signal, RustBuffer language, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_KRING_FFI_RUSTBUFFER_ALLOC
@@ -861,6 +997,12 @@ void ffi_kring_ffi_rust_future_free_void(uint64_t handle
 void ffi_kring_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_FUNC_DESCRIBE_SIGNAL
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_FUNC_DESCRIBE_SIGNAL
+uint16_t uniffi_kring_ffi_checksum_func_describe_signal(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_ACCEPT_CONDITION
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_ACCEPT_CONDITION
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_accept_condition(void
@@ -903,6 +1045,12 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_approve_plan(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_CANCEL_MEETING
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_CANCEL_MEETING
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_cancel_meeting(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_CANCEL_TASK
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_CANCEL_TASK
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_cancel_task(void
@@ -927,9 +1075,27 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_complete_task(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_DESIGNATE
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_DESIGNATE
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_designate(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_EXPORT
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_EXPORT
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_export(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_EXPORT_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_EXPORT_TEXT
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_export_text(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_FOLLOWUP_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_FOLLOWUP_REPORT
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_followup_report(void
     
 );
 #endif
@@ -948,6 +1114,12 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_me(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_MERGE
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_MERGE
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_merge(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_MY_WEEK
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_MY_WEEK
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_my_week(void
     
 );
 #endif
@@ -981,6 +1153,12 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_remove_observer(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_REOPEN_TASK
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_REOPEN_TASK
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_reopen_task(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_RSVP
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_RSVP
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_rsvp(void
@@ -990,6 +1168,12 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_rsvp(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_SCHEDULE_MEETING
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_SCHEDULE_MEETING
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_schedule_meeting(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_SET_CAPABILITY
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_SET_CAPABILITY
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_set_capability(void
     
 );
 #endif
@@ -1053,6 +1237,12 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_unclaim_task(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_UPDATE_MEETING
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_UPDATE_MEETING
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_update_meeting(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_UPDATE_MEMBER
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_UPDATE_MEMBER
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_update_member(void
@@ -1077,6 +1267,30 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_withdraw_offer(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_DEVICE_LINK
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_DEVICE_LINK
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_device_link(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_DEVICES
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_DEVICES
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_devices(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_REMOVE_DEVICE
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_REMOVE_DEVICE
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_remove_device(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_SETUP_RECOVERY
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_SETUP_RECOVERY
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_setup_recovery(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_PLANOBSERVER_ON_PLAN_CHANGED
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_PLANOBSERVER_ON_PLAN_CHANGED
 uint16_t uniffi_kring_ffi_checksum_method_planobserver_on_plan_changed(void
@@ -1086,6 +1300,12 @@ uint16_t uniffi_kring_ffi_checksum_method_planobserver_on_plan_changed(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_CIRCLES
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_CIRCLES
 uint16_t uniffi_kring_ffi_checksum_method_kringclient_circles(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_COORDINATOR_OVERVIEW
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_COORDINATOR_OVERVIEW
+uint16_t uniffi_kring_ffi_checksum_method_kringclient_coordinator_overview(void
     
 );
 #endif
@@ -1149,6 +1369,42 @@ uint16_t uniffi_kring_ffi_checksum_method_kringclient_sync_all(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_ADD_DEVICE
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_ADD_DEVICE
+uint16_t uniffi_kring_ffi_checksum_method_kringclient_add_device(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_ADD_SYNC_OBSERVER
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_ADD_SYNC_OBSERVER
+uint16_t uniffi_kring_ffi_checksum_method_kringclient_add_sync_observer(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_CREATE_CIRCLE_WITH_RECOVERY
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_CREATE_CIRCLE_WITH_RECOVERY
+uint16_t uniffi_kring_ffi_checksum_method_kringclient_create_circle_with_recovery(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_PREVIEW_LINK
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_PREVIEW_LINK
+uint16_t uniffi_kring_ffi_checksum_method_kringclient_preview_link(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_RECOVER
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_RECOVER
+uint16_t uniffi_kring_ffi_checksum_method_kringclient_recover(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_REMOVE_SYNC_OBSERVER
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_REMOVE_SYNC_OBSERVER
+uint16_t uniffi_kring_ffi_checksum_method_kringclient_remove_sync_observer(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_SECRETSTORE_GET
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_SECRETSTORE_GET
 uint16_t uniffi_kring_ffi_checksum_method_secretstore_get(void
@@ -1164,6 +1420,12 @@ uint16_t uniffi_kring_ffi_checksum_method_secretstore_put(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_SECRETSTORE_DELETE
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_SECRETSTORE_DELETE
 uint16_t uniffi_kring_ffi_checksum_method_secretstore_delete(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_SYNCOBSERVER_ON_SYNC_EVENT
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_SYNCOBSERVER_ON_SYNC_EVENT
+uint16_t uniffi_kring_ffi_checksum_method_syncobserver_on_sync_event(void
     
 );
 #endif

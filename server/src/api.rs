@@ -408,10 +408,12 @@ fn check_entry_signer(entry: &SignedEntry, signer: Signer) -> Result<()> {
     if body.author == signer.0 {
         return Ok(());
     }
-    let by_invite = matches!(body.action, Action::RedeemInvite { .. })
-        && entry
-            .invite()
-            .is_some_and(|invite| invite.id().as_bytes() == signer.0.as_bytes());
+    let by_invite = matches!(
+        body.action,
+        Action::RedeemInvite { .. } | Action::AddLinkedDevice { .. }
+    ) && entry
+        .invite()
+        .is_some_and(|invite| invite.id().as_bytes() == signer.0.as_bytes());
     if by_invite {
         Ok(())
     } else {

@@ -218,14 +218,8 @@ impl Relay {
                 "request (not signed with the invite key)",
             ));
         }
-        state.check_invite(&invite)?;
-        let now = Timestamp::now();
-        if now > invite.body().expires_at {
-            return Err(Error::InviteExpired {
-                expires_at: invite.body().expires_at,
-                at: now,
-            });
-        }
+        // Used, expired and revoked invites each get their own code.
+        kring_core::invite::check_usable(state, &invite, Timestamp::now())?;
         Ok(signer)
     }
 }

@@ -188,7 +188,7 @@ async fn joining_with_an_invite() {
     client
         .read_log_with_invite(&token, &circle.id())
         .await
-        .expect(409, "rejected");
+        .expect(409, "invite_used");
     let other = Person::new();
     let reuse = token
         .redeem(

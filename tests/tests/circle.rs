@@ -12,8 +12,8 @@ use kring_core::envelope;
 use kring_core::identity::{DeviceIdentity, FileSecretStore};
 use kring_core::membership::Capability;
 use kring_core::plan::{
-    CircleId, Language, LogKind, MemberId, NewTask, PlanList, PlanView, Relation, Schedule,
-    TaskCategory, TaskId,
+    CircleId, Designation, Language, LogKind, MemberId, NewTask, PlanList, PlanView, Relation,
+    Schedule, TaskCategory, TaskId,
 };
 use kring_core::sync::engine::{CircleTrust, Connectivity};
 use kring_core::sync::http::{system_clock, RelayClient, Signer};
@@ -262,6 +262,12 @@ fn eleven_members_converge_through_a_real_relay_that_is_killed_and_restarted() {
         )
     });
     let marloes_i = by_name(&everyone, "Marloes");
+    // Calling oneself a professional grants nothing: Sanne marks Marloes as one.
+    let marloes_id = everyone[marloes_i].me();
+    everyone[0]
+        .edit(|plan, me| plan.designate(me, &marloes_id, Some(Designation::Professional), now));
+    everyone[0].synced();
+    everyone[marloes_i].synced();
     everyone[marloes_i].edit(|plan, me| {
         plan.set_condition(me, "Geen alcohol in huis.", now)?;
         plan.add_task(

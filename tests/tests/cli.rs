@@ -180,4 +180,47 @@ fn three_people_in_three_data_dirs_through_a_local_relay() {
     let show = stdout(&sanne, &["show"]);
     assert!(show.contains("Piet is verhuisd."), "{show}");
     assert!(!stdout(&piet, &["show"]).contains("Piet is verhuisd."));
+
+    // The main person stays in charge: Sanne appoints Jan as admin and marks him as the
+    // coordinator; even so, her question is hers alone.
+    run(&sanne, &["member", "role", "Jan", "admin"]);
+    run(&sanne, &["member", "mark", "Jan", "coordinator"]);
+    run(&sanne, &["sync"]);
+    run(&jan, &["sync"]);
+    let people = json(&jan, &["member", "list"]);
+    let jan_entry = people
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["name"] == "Jan"))
+        .cloned()
+        .expect("Jan listed");
+    assert_eq!(jan_entry["capability"], "admin", "{jan_entry}");
+    assert_eq!(jan_entry["designation"], "coordinator", "{jan_entry}");
+    assert_eq!(exit_code(&jan, &["plan", "question", "Andere vraag"]), 3);
+
+    // Offline, with files: signed bundles carry what the relay would, checked the same.
+    relay.kill9();
+    run(&sanne, &["task", "add", "Apotheek"]);
+    let bundle = root.path().join("sanne.kring");
+    run(
+        &sanne,
+        &["export", "--signed", bundle.to_str().expect("utf-8")],
+    );
+    let merged = json(&jan, &["merge", bundle.to_str().expect("utf-8")]);
+    assert_eq!(merged["rejected"], 0, "{merged}");
+    assert!(task_id(&jan, "Apotheek").len() == 8, "arrived by file");
+    // An unsigned file never gets into a circle with a membership log.
+    let raw = root.path().join("jan.automerge");
+    run(&jan, &["export", raw.to_str().expect("utf-8")]);
+    assert_eq!(
+        exit_code(&sanne, &["merge", raw.to_str().expect("utf-8")]),
+        3
+    );
+    relay.restart();
+    run(&sanne, &["sync"]);
+    run(&jan, &["sync"]);
+    assert_eq!(
+        json(&sanne, &["task", "list"]),
+        json(&jan, &["task", "list"]),
+        "sync after the file exchange duplicates nothing"
+    );
 }

@@ -12,6 +12,7 @@ use crate::envelope::{self, EnvelopeHash};
 use crate::error::{Error, Result};
 use crate::identity::{DeviceId, DeviceIdentity};
 use crate::invite::InviteToken;
+use crate::membership::Capability;
 use crate::plan::rules::{required_text, MAX_NAME_CHARS};
 use crate::plan::{CircleId, CirclePlan, MemberId, NewMember, Relation};
 use crate::store::{OwnEnvelope, Store, SyncRecord};
@@ -20,6 +21,11 @@ use crate::sync::http::{system_clock, Clock, RelayClient, Signer};
 use crate::sync::live::{LiveConnection, LiveEvent, PING_EVERY, SILENCE_LIMIT};
 use crate::sync::protocol::{LiveNotice, DEFAULT_PULL_LIMIT};
 use crate::time::Timestamp;
+
+mod link;
+mod recovery;
+pub use link::{DeviceInfo, LinkPreview};
+pub use recovery::Recovered;
 
 /// How many times one sync re-reads the membership log or realigns the outbox with
 /// the relay before giving up (each round trip makes progress; this only stops a
@@ -35,6 +41,10 @@ struct PendingJoin {
     member: MemberId,
     name: String,
     relation: Relation,
+    /// Another device of an existing member (a device link): the member is in the
+    /// plan already, so no record is added.
+    #[serde(default)]
+    linked: bool,
 }
 
 /// The runtime and clock behind the blocking network methods.
@@ -104,6 +114,11 @@ pub enum WatchEvent {
         error: String,
         retry_in: Duration,
     },
+    /// A sync of `circle` starts (followed by `Synced` or `SyncFailed`), so a screen
+    /// can show "syncing".
+    Syncing {
+        circle: CircleId,
+    },
 }
 
 impl Device {
@@ -152,8 +167,9 @@ impl Device {
         net.runtime.block_on(async {
             let mut attempts = 0;
             let trust = loop {
-                let log =
-                    with_retry(|| relay.membership(Signer::Invite(&token), &circle, 0)).await?;
+                let log = with_retry(|| relay.membership(Signer::Invite(&token), &circle, 0))
+                    .await
+                    .map_err(|e| crate::invite::refusal_of(e, token.invite(), now))?;
                 let entries: Vec<Vec<u8>> = log.entries.into_iter().map(|e| e.0).collect();
                 let mut trust = CircleTrust::from_log(identity, &entries)?;
                 if trust.circle() != &circle {
@@ -162,8 +178,12 @@ impl Device {
                         found: trust.circle().to_string(),
                     });
                 }
+                crate::invite::check_usable(trust.state(), token.invite(), now)?;
                 let entry = token.redeem(trust.state(), identity, member.clone(), now)?;
-                match with_retry(|| relay.append(identity, &circle, entry.as_bytes())).await {
+                match with_retry(|| relay.append(identity, &circle, entry.as_bytes()))
+                    .await
+                    .map_err(|e| crate::invite::refusal_of(e, token.invite(), now))
+                {
                     Ok(_) => {
                         trust.push(identity, entry)?;
                         break trust;
@@ -186,6 +206,7 @@ impl Device {
                     member,
                     name,
                     relation,
+                    linked: false,
                 })
                 .map_err(|e| Error::MalformedDocument(e.to_string()))?,
             );
@@ -248,6 +269,9 @@ impl Device {
             .is_some_and(|record| !record.is_removed());
         let me = self.me(circle)?;
         let mut scratch = self.plan(circle)?;
+        if let Some(trust) = &trust {
+            scratch.set_authority(trust.authority());
+        }
         let in_plan = match scratch.remove_member(&me, member, now) {
             Ok(()) => true,
             Err(Error::UnknownMember(_)) if in_log => false,
@@ -276,6 +300,34 @@ impl Device {
             let _ = self.sync(circle, now);
         }
         Ok(())
+    }
+
+    /// Makes `member` an admin, a member or a reader (the owner's decision; the
+    /// membership validator refuses anyone else, and the owner's own capability never
+    /// changes). Online: syncs first so the write cutoffs of a member who becomes a
+    /// reader keep everything they wrote before.
+    pub fn set_capability(
+        &mut self,
+        circle: &CircleId,
+        member: &MemberId,
+        capability: Capability,
+        now: Timestamp,
+    ) -> Result<()> {
+        let Device {
+            store,
+            identity,
+            net,
+            ..
+        } = self;
+        net.runtime.block_on(async {
+            let mut session = Session::open(store, identity, &net.clock, circle, now)?;
+            session.run().await?;
+            session
+                .append_entry("change of role", |state, identity, _, last_seqs, now| {
+                    state.set_capability(identity, member, capability, last_seqs, now)
+                })
+                .await
+        })
     }
 
     /// Keeps `circles` (all on one relay) in sync until `stop` is set: a catch-up
@@ -459,6 +511,7 @@ impl<'a> Session<'a> {
                 Ok(_) | Err(Error::CircleExists(_)) => {}
                 Err(e) => return Err(e),
             }
+            self.push_offline_entries().await?;
         }
         let tx = self.store.begin()?;
         let mut record = tx
@@ -619,7 +672,15 @@ impl<'a> Session<'a> {
                 if item.cursor <= page_result.cursor {
                     continue;
                 }
-                match engine::classify(item.envelope.0, item.cursor, &self.trust, &me, &heads) {
+                let incoming = super::receive::classify(
+                    self.store,
+                    item.envelope.0,
+                    item.cursor,
+                    &self.trust,
+                    &me,
+                    &heads,
+                )?;
+                match incoming {
                     Incoming::Apply(received) => {
                         heads.insert(received.author, (received.device_seq, received.hash));
                         page_result.heads.push((
@@ -683,43 +744,16 @@ impl<'a> Session<'a> {
             }
             tx.record_own_echo(&circle, &me, echo, self.now)?;
         }
-        match tx.load(&circle, self.identity.actor_id()) {
-            Ok(mut plan) => {
-                if !page.received.is_empty() || !own_changes.is_empty() {
-                    let mut all = page.received;
-                    for waiting in tx.waiting_envelopes(&circle)? {
-                        match engine::reopen(&waiting, &self.trust) {
-                            Ok(received) => all.push(received),
-                            Err(_) => {
-                                tx.delete_waiting(&circle, &waiting.author, waiting.device_seq)?;
-                                self.report.rejected += 1;
-                            }
-                        }
-                    }
-                    if !own_changes.is_empty() {
-                        plan.apply_changes(own_changes)?;
-                    }
-                    let outcome = engine::apply_received(&mut plan, all);
-                    for (author, seq) in &outcome.complete {
-                        tx.delete_waiting(&circle, author, *seq)?;
-                    }
-                    for waiting in &outcome.waiting {
-                        tx.put_waiting(&circle, waiting, self.now)?;
-                    }
-                    self.report.applied_changes += outcome.applied_changes;
-                    self.report.rejected += outcome.rejected.len();
-                    tx.save(&plan)?;
-                }
-            }
-            // A join still waiting for its plan: keep everything until the plan can
-            // be built from it.
-            Err(Error::UnknownCircle(_)) => {
-                for received in &page.received {
-                    tx.put_waiting(&circle, &received.waiting(), self.now)?;
-                }
-            }
-            Err(e) => return Err(e),
-        }
+        let outcome = super::receive::apply_envelopes(
+            &tx,
+            self.identity,
+            &self.trust,
+            page.received,
+            own_changes,
+            self.now,
+        )?;
+        self.report.applied_changes += outcome.applied_changes;
+        self.report.rejected += outcome.rejected.len();
         for (device, seq, hash) in &page.heads {
             tx.set_device_head(&circle, device, *seq, hash)?;
         }
@@ -748,9 +782,12 @@ impl<'a> Session<'a> {
             .iter()
             .filter_map(|w| engine::reopen(w, &self.trust).ok())
             .collect();
-        let changes = received.iter().flat_map(|r| r.changes.clone()).collect();
+        let changes = received
+            .iter()
+            .flat_map(|r| r.changes.iter().map(|c| (c.clone(), r.rights.clone())))
+            .collect();
         let mut plan = match CirclePlan::from_changes(&circle, actor, changes) {
-            Ok(plan) => plan,
+            Ok((plan, _)) => plan,
             // No genesis among them yet: the inviter has not pushed the plan.
             Err(Error::MalformedDocument(_)) | Err(Error::Automerge(_)) => return Ok(false),
             Err(e) => return Err(e),
@@ -760,7 +797,7 @@ impl<'a> Session<'a> {
                 tx.delete_waiting(&circle, &r.author, r.device_seq)?;
             }
         }
-        if writer {
+        if writer && !pending.linked {
             let me = NewMember {
                 display_name: pending.name.clone(),
                 relation: pending.relation,
@@ -781,16 +818,35 @@ impl<'a> Session<'a> {
         Ok(true)
     }
 
-    /// Appends the removal of `member` (after a full sync, so the cutoffs are right),
-    /// rebuilding it on the new head if another entry came first.
+    /// Appends the removal of `member` (after a full sync, so the cutoffs are right).
     async fn remove(&mut self, member: &MemberId) -> Result<()> {
+        self.append_entry("removal", |state, identity, keys, last_seqs, now| {
+            state.remove_member(identity, keys, member, last_seqs, now)
+        })
+        .await
+    }
+
+    /// Appends the entry `build` makes from the current log (after a full sync, so
+    /// write cutoffs are right), rebuilding it on the new head if another entry came
+    /// first. `what` names it for the error when the log keeps moving.
+    async fn append_entry(
+        &mut self,
+        what: &str,
+        build: impl Fn(
+            &crate::membership::MembershipState,
+            &DeviceIdentity,
+            &crate::keyring::Keyring,
+            &crate::membership::build::LastSeqs,
+            Timestamp,
+        ) -> Result<crate::membership::SignedEntry>,
+    ) -> Result<()> {
         for _ in 0..MAX_REFRESHES {
             require_writer(&self.trust, &self.me())?;
             let last_seqs = engine::last_seqs(&self.store.device_heads(&self.circle)?);
-            let entry = self.trust.state().remove_member(
+            let entry = build(
+                self.trust.state(),
                 self.identity,
                 self.trust.keys(),
-                member,
                 &last_seqs,
                 self.now,
             )?;
@@ -813,9 +869,9 @@ impl<'a> Session<'a> {
                 Err(e) => return Err(e),
             }
         }
-        Err(Error::Network(
-            "the membership log kept moving; try the removal again".into(),
-        ))
+        Err(Error::Network(format!(
+            "the membership log kept moving; try the {what} again"
+        )))
     }
 }
 
@@ -875,6 +931,9 @@ impl Watcher<'_> {
     }
 
     async fn sync(&mut self, circle: &CircleId) {
+        (self.on_event)(WatchEvent::Syncing {
+            circle: circle.clone(),
+        });
         let now = (self.clock)();
         match sync_circle(self.store, self.identity, self.clock, circle, now).await {
             Ok(report) => (self.on_event)(WatchEvent::Synced {

@@ -36,7 +36,12 @@ fn a_founded_circle_has_a_genesis_a_plan_and_its_first_envelope() {
         .unwrap();
     assert_eq!(pending.len(), 1);
     let opened = envelope::open(&pending[0].bytes, trust.state(), trust.keys()).unwrap();
-    assert_eq!(opened.changes().len(), 1);
+    // The plan's genesis and its time zone.
+    assert_eq!(opened.changes().len(), 2);
+    assert_eq!(
+        device.view(&circle).unwrap().circle.timezone,
+        "Europe/Amsterdam"
+    );
     let status = device.status(&circle).unwrap();
     assert_eq!(
         (status.connectivity, status.pending, status.epoch),

@@ -11,6 +11,7 @@ use crate::time::Timestamp;
 
 /// The plan as a document in `lang`, dated `now`.
 pub fn build_document(plan: &PlanView, now: Timestamp, lang: Language) -> ExportDocument {
+    let zone = plan.circle.timezone.as_str();
     let t = texts(lang);
     let section = |kind, heading: &str, blocks| Section {
         kind,
@@ -35,7 +36,7 @@ pub fn build_document(plan: &PlanView, now: Timestamp, lang: Language) -> Export
                 .kring(status_name(lang, plan.plan.status)),
             Line::new()
                 .label(t.made_on)
-                .kring(format_date_time(lang, now)),
+                .kring(format_date_time(lang, zone, now)),
         ],
         sections: vec![
             section(SectionKind::Question, t.question, question(plan, t)),
@@ -135,6 +136,7 @@ fn who(plan: &PlanView, task: &TaskView, lang: Language) -> Line {
 }
 
 fn task_table(plan: &PlanView, tasks: &[&TaskView], lang: Language) -> Vec<Block> {
+    let zone = plan.circle.timezone.as_str();
     let t = texts(lang);
     if tasks.is_empty() {
         return nothing_yet(t);
@@ -156,7 +158,7 @@ fn task_table(plan: &PlanView, tasks: &[&TaskView], lang: Language) -> Vec<Block
             vec![
                 what,
                 who(plan, task, lang),
-                Line::new().kring(schedule_phrase(lang, &task.schedule)),
+                Line::new().kring(schedule_phrase(lang, zone, &task.schedule)),
                 checker,
             ]
         })
@@ -168,6 +170,7 @@ fn task_table(plan: &PlanView, tasks: &[&TaskView], lang: Language) -> Vec<Block
 }
 
 fn safety(plan: &PlanView, lang: Language) -> Vec<Block> {
+    let zone = plan.circle.timezone.as_str();
     let t = texts(lang);
     if plan.conditions.is_empty() {
         return nothing_yet(t);
@@ -189,7 +192,11 @@ fn safety(plan: &PlanView, lang: Language) -> Vec<Block> {
                 line = line.kring(" (").user(role).kring(")");
             }
             match c.accepted_at {
-                Some(at) => line.kring(format!(". {} {}.", t.accepted_on, format_date(lang, at))),
+                Some(at) => line.kring(format!(
+                    ". {} {}.",
+                    t.accepted_on,
+                    format_date(lang, zone, at)
+                )),
                 None => line.kring(format!(". {}.", t.not_accepted_yet)),
             }
         })
@@ -198,12 +205,13 @@ fn safety(plan: &PlanView, lang: Language) -> Vec<Block> {
 }
 
 fn evaluation(plan: &PlanView, lang: Language) -> Vec<Block> {
+    let zone = plan.circle.timezone.as_str();
     let t = texts(lang);
     let mut blocks = vec![match plan.plan.next_review_at {
         Some(at) => Block::Paragraph {
             line: Line::new()
                 .label(t.next_evaluation)
-                .kring(format_date_time(lang, at)),
+                .kring(format_date_time(lang, zone, at)),
         },
         None => Block::Note {
             text: t.no_evaluation_date.to_owned(),
@@ -219,7 +227,7 @@ fn evaluation(plan: &PlanView, lang: Language) -> Vec<Block> {
             .iter()
             .map(|r| {
                 Line::new()
-                    .kring(format!("{} — ", format_date(lang, r.at)))
+                    .kring(format!("{} — ", format_date(lang, zone, r.at)))
                     .user(plan.display_name(&r.by))
                     .kring(": ")
                     .user(&r.summary)
@@ -254,6 +262,7 @@ fn participants(plan: &PlanView, lang: Language) -> Vec<Block> {
 }
 
 fn approvals(plan: &PlanView, lang: Language) -> Vec<Block> {
+    let zone = plan.circle.timezone.as_str();
     let t = texts(lang);
     if plan.plan.approvals.is_empty() {
         return nothing_yet(t);
@@ -269,7 +278,7 @@ fn approvals(plan: &PlanView, lang: Language) -> Vec<Block> {
             } else {
                 line
             };
-            line.kring(format!(" — {}", format_date(lang, a.at)))
+            line.kring(format!(" — {}", format_date(lang, zone, a.at)))
         })
         .collect();
     vec![Block::List { items }]

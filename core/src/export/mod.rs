@@ -20,6 +20,7 @@ mod tests;
 
 pub use build::build_document;
 pub use document::{Block, ExportDocument, Line, Origin, Section, SectionKind, Span};
+pub use text::schedule_phrase;
 
 use crate::plan::view::{Language, PlanView};
 use crate::time::Timestamp;

@@ -5,7 +5,7 @@
 //! people wrote (names, titles, notes) never passes through here as a format string,
 //! it is always kept separate so the renderers can escape it.
 //!
-//! Dates and times are shown in UTC (see [`Timestamp::to_civil_utc`]); the apps show
+//! Dates and times are shown in the circle's time zone (see [`Timestamp::to_civil_in`]); the apps show
 //! local time, and the export says that its times are UTC.
 
 use crate::plan::view::{Language, PlanStatus, Relation, Schedule};
@@ -201,14 +201,14 @@ pub(crate) fn capitalize(s: &str) -> String {
 }
 
 /// "14 mei 2024" / "14 May 2024".
-pub(crate) fn format_date(lang: Language, at: Timestamp) -> String {
-    let c = at.to_civil_utc();
+pub(crate) fn format_date(lang: Language, zone: &str, at: Timestamp) -> String {
+    let c = at.to_civil_in(zone);
     format!("{} {} {}", c.day, month_name(lang, c.month), c.year)
 }
 
 /// "dinsdag 14 mei" / "Tuesday 14 May".
-pub(crate) fn format_day(lang: Language, at: Timestamp) -> String {
-    let c = at.to_civil_utc();
+pub(crate) fn format_day(lang: Language, zone: &str, at: Timestamp) -> String {
+    let c = at.to_civil_in(zone);
     format!(
         "{} {} {}",
         weekday_name(lang, c.weekday),
@@ -218,8 +218,8 @@ pub(crate) fn format_day(lang: Language, at: Timestamp) -> String {
 }
 
 /// "10.00 uur" / "10:00".
-pub(crate) fn format_time(lang: Language, at: Timestamp) -> String {
-    let CivilDateTime { hour, minute, .. } = at.to_civil_utc();
+pub(crate) fn format_time(lang: Language, zone: &str, at: Timestamp) -> String {
+    let CivilDateTime { hour, minute, .. } = at.to_civil_in(zone);
     match lang {
         Language::Nl => format!("{hour}.{minute:02} uur"),
         Language::En => format!("{hour}:{minute:02}"),
@@ -227,13 +227,13 @@ pub(crate) fn format_time(lang: Language, at: Timestamp) -> String {
 }
 
 /// "dinsdag 14 mei 2024 om 10.00 uur" / "Tuesday 14 May 2024 at 10:00".
-pub(crate) fn format_date_time(lang: Language, at: Timestamp) -> String {
-    let weekday = weekday_name(lang, at.to_civil_utc().weekday);
+pub(crate) fn format_date_time(lang: Language, zone: &str, at: Timestamp) -> String {
+    let weekday = weekday_name(lang, at.to_civil_in(zone).weekday);
     let on = pick(lang, "om", "at");
     format!(
         "{weekday} {} {on} {}",
-        format_date(lang, at),
-        format_time(lang, at)
+        format_date(lang, zone, at),
+        format_time(lang, zone, at)
     )
 }
 
@@ -292,18 +292,19 @@ pub(crate) fn more_needed(lang: Language, n: u32) -> String {
 
 /// When a task happens, in words: "Als het nodig is", "Elke dinsdag om 10.00 uur,
 /// vanaf 14 mei 2024", "Om de 2 weken op dinsdag …".
-pub(crate) fn schedule_phrase(lang: Language, schedule: &Schedule) -> String {
+pub fn schedule_phrase(lang: Language, zone: &str, schedule: &Schedule) -> String {
     match *schedule {
         Schedule::Unscheduled => pick(lang, "Als het nodig is", "When needed").to_owned(),
-        Schedule::Due { at } => capitalize(&format_date_time(lang, at)),
+        Schedule::Due { at } => capitalize(&format_date_time(lang, zone, at)),
+        Schedule::Repeat(ref r) => capitalize(&repeat_phrase(lang, r)),
         Schedule::Weekly {
             first_at,
             every_weeks,
             until,
         } => {
-            let weekday = weekday_name(lang, first_at.to_civil_utc().weekday);
-            let time = format_time(lang, first_at);
-            let from = format_date(lang, first_at);
+            let weekday = weekday_name(lang, first_at.to_civil_in(zone).weekday);
+            let time = format_time(lang, zone, first_at);
+            let from = format_date(lang, zone, first_at);
             let every = match (lang, every_weeks <= 1) {
                 (Language::Nl, true) => format!("Elke {weekday} om {time}, vanaf {from}"),
                 (Language::Nl, false) => {
@@ -318,12 +319,91 @@ pub(crate) fn schedule_phrase(lang: Language, schedule: &Schedule) -> String {
                 Some(until) => format!(
                     "{every}, {} {}",
                     pick(lang, "tot en met", "until"),
-                    format_date(lang, until)
+                    format_date(lang, zone, until)
                 ),
                 None => every,
             }
         }
     }
+}
+
+/// A series in words, from its rule: "elke week op woensdag om 17:00, 3 keer, vanaf
+/// 2027-03-17". The rule itself is the agreement; this only reads it out.
+fn repeat_phrase(lang: Language, r: &crate::plan::recurrence::Recurrence) -> String {
+    let (date, time) = match r.start.split_once('T') {
+        Some((d, t)) => (d.to_owned(), Some(t.to_owned())),
+        None => (r.start.clone(), None),
+    };
+    let at = time
+        .map(|t| format!(" {} {t}", pick(lang, "om", "at")))
+        .unwrap_or_default();
+    let Some(rule) = &r.rule else {
+        return format!("{} {date}{at}", pick(lang, "op", "on"));
+    };
+    let part = |key: &str| {
+        rule.split(';')
+            .find_map(|p| p.strip_prefix(key).and_then(|v| v.strip_prefix('=')))
+            .map(str::to_owned)
+    };
+    let interval = part("INTERVAL")
+        .and_then(|i| i.parse::<u32>().ok())
+        .unwrap_or(1);
+    let unit = match part("FREQ").as_deref() {
+        Some("DAILY") => pick(lang, "dag", "day"),
+        Some("MONTHLY") => pick(lang, "maand", "month"),
+        Some("YEARLY") => pick(lang, "jaar", "year"),
+        _ => pick(lang, "week", "week"),
+    };
+    let every = match (lang, interval) {
+        (Language::Nl, 1) => format!("elke {unit}"),
+        (Language::Nl, n) => format!("om de {n} {unit}en"),
+        (Language::En, 1) => format!("every {unit}"),
+        (Language::En, n) => format!("every {n} {unit}s"),
+    };
+    let days = part("BYDAY")
+        .map(|days| {
+            let names: Vec<String> = days.split(',').map(|d| byday_name(lang, d)).collect();
+            format!(" {} {}", pick(lang, "op", "on"), names.join(", "))
+        })
+        .unwrap_or_default();
+    let count = part("COUNT")
+        .map(|n| format!(", {n} {}", pick(lang, "keer", "times")))
+        .unwrap_or_default();
+    let until = part("UNTIL")
+        .map(|u| format!(", {} {}", pick(lang, "tot", "until"), &u[..u.len().min(8)]))
+        .unwrap_or_default();
+    format!(
+        "{every}{days}{at}{count}{until}, {} {date}",
+        pick(lang, "vanaf", "from")
+    )
+}
+
+/// `WE` → "woensdag" / "Wednesday"; `1MO` → "de eerste maandag" / "the first Monday".
+fn byday_name(lang: Language, byday: &str) -> String {
+    let (nth, day) = byday.split_at(byday.len().saturating_sub(2));
+    let names: &[(&str, &str, &str)] = &[
+        ("MO", "maandag", "Monday"),
+        ("TU", "dinsdag", "Tuesday"),
+        ("WE", "woensdag", "Wednesday"),
+        ("TH", "donderdag", "Thursday"),
+        ("FR", "vrijdag", "Friday"),
+        ("SA", "zaterdag", "Saturday"),
+        ("SU", "zondag", "Sunday"),
+    ];
+    let name = names
+        .iter()
+        .find(|(code, _, _)| *code == day)
+        .map_or(day.to_owned(), |(_, nl, en)| {
+            pick(lang, *nl, *en).to_owned()
+        });
+    let ordinal = match (lang, nth) {
+        (_, "") => return name,
+        (Language::Nl, "-1") => "de laatste".to_owned(),
+        (Language::En, "-1") => "the last".to_owned(),
+        (Language::Nl, n) => format!("de {n}e"),
+        (Language::En, n) => format!("the {n}."),
+    };
+    format!("{ordinal} {name}")
 }
 
 #[cfg(test)]
@@ -334,14 +414,17 @@ mod tests {
     fn dates_and_phrases_read_naturally() {
         let t = Timestamp::from_civil_utc(2024, 5, 14, 9, 5);
         assert_eq!(
-            format_date_time(Language::Nl, t),
+            format_date_time(Language::Nl, "UTC", t),
             "dinsdag 14 mei 2024 om 9.05 uur"
         );
         assert_eq!(
-            format_date_time(Language::En, t),
+            format_date_time(Language::En, "UTC", t),
             "Tuesday 14 May 2024 at 9:05"
         );
-        assert_eq!(capitalize(&format_day(Language::Nl, t)), "Dinsdag 14 mei");
+        assert_eq!(
+            capitalize(&format_day(Language::Nl, "UTC", t)),
+            "Dinsdag 14 mei"
+        );
         assert_eq!(
             join_names(Language::Nl, &["Jan".into(), "Piet".into(), "Kees".into()]),
             "Jan, Piet en Kees"
@@ -356,7 +439,7 @@ mod tests {
             until: Some(t.plus_days(28)),
         };
         assert_eq!(
-            schedule_phrase(Language::Nl, &weekly),
+            schedule_phrase(Language::Nl, "UTC", &weekly),
             "Om de 2 weken op dinsdag om 9.05 uur, vanaf 14 mei 2024, tot en met 11 juni 2024"
         );
     }

@@ -6,6 +6,7 @@
 //! is the same on every run. `items` lists every signal of every circle in one queue,
 //! ordered like the signals within a circle, ties broken by circle id.
 
+use super::audience::Audience;
 use super::signals::{circle_report, CircleReport, Signal};
 use crate::plan::ids::CircleId;
 use crate::plan::view::PlanView;
@@ -45,9 +46,27 @@ fn circle_cmp(a: &CircleReport, b: &CircleReport) -> Ordering {
     key(a).cmp(&key(b)).then_with(|| a.circle.cmp(&b.circle))
 }
 
-/// Reports for all `plans` at `now`, most urgent first.
+/// Full reports for all `plans` at `now`, most urgent first: for a follow-up audience
+/// in every circle (see [`overview_for`]).
 pub fn coordinator_overview(plans: &[PlanView], now: Timestamp) -> CoordinatorOverview {
-    let mut circles: Vec<CircleReport> = plans.iter().map(|p| circle_report(p, now)).collect();
+    overview(plans.iter().map(|p| circle_report(p, now)).collect(), now)
+}
+
+/// Reports for all `plans` at `now`, most urgent first, each as `audience_of(plan)`
+/// may see it: what a device shows its person across their circles.
+pub fn overview_for(
+    plans: &[PlanView],
+    now: Timestamp,
+    audience_of: impl Fn(&PlanView) -> Audience,
+) -> CoordinatorOverview {
+    let reports = plans
+        .iter()
+        .map(|p| circle_report(p, now).for_audience(audience_of(p)))
+        .collect();
+    overview(reports, now)
+}
+
+fn overview(mut circles: Vec<CircleReport>, now: Timestamp) -> CoordinatorOverview {
     circles.sort_by(circle_cmp);
     let mut items: Vec<CoordinatorItem> = circles
         .iter()

@@ -53,7 +53,7 @@ impl Signal {
                 ..
             } => {
                 let when = next_due_at
-                    .map(|at| format!(" ({})", format_day(lang, at)))
+                    .map(|at| format!(" ({})", format_day(lang, "UTC", at)))
                     .unwrap_or_default();
                 pick(
                     lang,
@@ -82,7 +82,7 @@ impl Signal {
                 format!("Too many people: {claims} said yes for {slots} place(s): {title}"),
             ),
             SignalKind::ReviewDue { review_at, .. } => {
-                let when = format_day(lang, *review_at);
+                let when = format_day(lang, "UTC", *review_at);
                 pick(
                     lang,
                     format!("Evaluatie van het plan op {when}"),
@@ -101,7 +101,7 @@ impl Signal {
             )
             .to_owned(),
             SignalKind::CheckinDue { due_at, .. } => {
-                let when = format_day(lang, *due_at);
+                let when = format_day(lang, "UTC", *due_at);
                 pick(
                     lang,
                     format!("Gesprek na vier weken op {when}"),

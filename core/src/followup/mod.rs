@@ -24,12 +24,13 @@
 //!
 //! # Who sees this
 //!
-//! The circle report names people (who claimed an overdue task, who has been silent,
-//! who carries most of the work). It is meant for the coordinator and the network
-//! chair, who use it to call and support people — not for display to the whole circle,
-//! where "nobody sees who did not help" applies.
+//! The full circle report names people (who claimed an overdue task, who has been
+//! silent, who carries most of the work). Only the main person, admins and the
+//! coordinator see that; everyone else gets [`CircleReport::for_audience`] with
+//! [`Audience::Circle`]: what the circle needs, never who did not help.
 
 mod activity;
+mod audience;
 mod coordinator;
 mod describe;
 mod health;
@@ -41,7 +42,8 @@ mod signals;
 #[cfg(test)]
 mod tests;
 
-pub use coordinator::{coordinator_overview, CoordinatorItem, CoordinatorOverview};
+pub use audience::Audience;
+pub use coordinator::{coordinator_overview, overview_for, CoordinatorItem, CoordinatorOverview};
 pub use health::PlanHealth;
 pub use load::{Load, MemberLoad};
 pub use my_week::{my_week, MyWeek, WeekItem, WeekItemKind};

@@ -106,6 +106,7 @@ pub fn my_week(plan: &PlanView, now: Timestamp, lang: Language) -> MyWeek {
         items.push(item(
             meeting.at,
             lang,
+            &plan.circle.timezone,
             meeting_sentence(lang, &meeting.place),
             kind,
         ));
@@ -116,7 +117,13 @@ pub fn my_week(plan: &PlanView, now: Timestamp, lang: Language) -> MyWeek {
             "We kijken samen hoe het plan gaat (evaluatie).",
             "Together we look at how the plan is going (evaluation).",
         );
-        items.push(item(at, lang, sentence.to_owned(), WeekItemKind::Review));
+        items.push(item(
+            at,
+            lang,
+            &plan.circle.timezone,
+            sentence.to_owned(),
+            WeekItemKind::Review,
+        ));
     }
     items.sort_by(|a, b| (a.at, a.kind.rank()).cmp(&(b.at, b.kind.rank())));
 
@@ -136,12 +143,18 @@ pub fn my_week(plan: &PlanView, now: Timestamp, lang: Language) -> MyWeek {
 }
 
 /// An item whose sentence starts with its day and time.
-fn item(at: Timestamp, lang: Language, sentence: String, kind: WeekItemKind) -> WeekItem {
-    let day = capitalize(&format_day(lang, at));
+fn item(
+    at: Timestamp,
+    lang: Language,
+    zone: &str,
+    sentence: String,
+    kind: WeekItemKind,
+) -> WeekItem {
+    let day = capitalize(&format_day(lang, zone, at));
     let on = pick(lang, "om", "at");
     WeekItem {
         at,
-        sentence: format!("{day} {on} {}: {sentence}", format_time(lang, at)),
+        sentence: format!("{day} {on} {}: {sentence}", format_time(lang, zone, at)),
         day,
         kind,
     }
@@ -161,7 +174,7 @@ fn task_item(plan: &PlanView, task: &TaskView, at: Timestamp, lang: Language) ->
         helpers,
         done_by,
     };
-    item(at, lang, sentence, kind)
+    item(at, lang, &plan.circle.timezone, sentence, kind)
 }
 
 /// Who does it, in one or two short sentences.

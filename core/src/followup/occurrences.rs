@@ -22,9 +22,10 @@ pub(super) fn agreed_occurrences(
     from: Timestamp,
     to: Timestamp,
 ) -> Vec<Timestamp> {
-    let from = match task.schedule {
-        Schedule::Weekly { .. } => from.max(task.created_at),
-        _ => from,
+    let from = if task.schedule.is_recurring() {
+        from.max(task.created_at)
+    } else {
+        from
     };
     task.schedule.occurrences_between(from, to)
 }
@@ -45,9 +46,10 @@ pub(super) fn occurrences_with_deadline_in(
 /// The first agreed occurrence that is not late yet at `now` (`deadline >= now`).
 pub(super) fn upcoming_occurrence(task: &TaskView, now: Timestamp) -> Option<Timestamp> {
     let from = now.plus_millis(-GRACE_MILLIS);
-    let from = match task.schedule {
-        Schedule::Weekly { .. } => from.max(task.created_at),
-        _ => from,
+    let from = if task.schedule.is_recurring() {
+        from.max(task.created_at)
+    } else {
+        from
     };
     task.schedule.next_occurrence(from)
 }
@@ -55,11 +57,24 @@ pub(super) fn upcoming_occurrence(task: &TaskView, now: Timestamp) -> Option<Tim
 /// The completion that covers the occurrence at `at`: for a one-off task its first
 /// completion; for a weekly task the first completion recorded for that occurrence.
 pub(super) fn completion_for(task: &TaskView, at: Timestamp) -> Option<&Completion> {
-    match task.schedule {
-        Schedule::Weekly { .. } => task.completions.iter().find(|c| c.occurrence == Some(at)),
-        _ => task.completions.first(),
+    if task.schedule.is_recurring() {
+        task.completions.iter().find(|c| c.occurrence == Some(at))
+    } else {
+        task.completions.first()
     }
 }
+
+/// The one occurrence of a schedule that is not a series (`None` when unscheduled).
+pub(super) fn single_occurrence(schedule: &Schedule) -> Option<Timestamp> {
+    match schedule {
+        Schedule::Unscheduled => None,
+        Schedule::Due { at } => Some(*at),
+        _ => schedule.next_occurrence(Timestamp(EARLIEST_MILLIS)),
+    }
+}
+
+/// Far enough back for any plan (the year 1700).
+const EARLIEST_MILLIS: i64 = -8_520_000_000_000;
 
 /// Done no later than the occurrence's deadline.
 pub(super) fn done_on_time(task: &TaskView, at: Timestamp) -> bool {

@@ -7,7 +7,7 @@ use super::activity::{last_activity, last_activity_by_member};
 use super::health::{plan_health, PlanHealth};
 use super::load::{load, Load};
 use super::occurrences::{
-    completion_for, deadline, occurrences_with_deadline_in, upcoming_occurrence,
+    completion_for, deadline, occurrences_with_deadline_in, single_occurrence, upcoming_occurrence,
 };
 use super::{
     CHECKIN_AFTER_DAYS, CHECKIN_DUE_SOON_DAYS, HEALTH_LOW_PERCENT, HEALTH_MIN_DUE,
@@ -15,7 +15,7 @@ use super::{
     UNCLAIMED_DUE_SOON_DAYS, UNCLAIMED_OPEN_LONG_DAYS, UNCLAIMED_URGENT_DAYS,
 };
 use crate::plan::ids::{CircleId, MemberId, TaskId};
-use crate::plan::view::{LogKind, OwnerKind, PlanStatus, PlanView, Relation, Schedule, TaskView};
+use crate::plan::view::{LogKind, OwnerKind, PlanStatus, PlanView, Relation, TaskView};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::cmp::{Ordering, Reverse};
@@ -239,21 +239,32 @@ pub fn circle_report(plan: &PlanView, now: Timestamp) -> CircleReport {
         signals.extend(health_low(&health, now));
     }
     signals.sort_by(Signal::urgency_cmp);
-    let count = |s: Severity| {
-        u32::try_from(signals.iter().filter(|x| x.severity == s).count()).unwrap_or(u32::MAX)
-    };
-    CircleReport {
+    let mut report = CircleReport {
         circle: plan.circle.id.clone(),
         circle_name: plan.circle.name.clone(),
         status,
         generated_at: now,
-        urgent: count(Severity::Urgent),
-        attention: count(Severity::Attention),
+        urgent: 0,
+        attention: 0,
         signals,
         load,
         health,
         last_activity_at: last,
         days_since_last_activity: last.map(|at| at.days_until(now)),
+    };
+    report.recount();
+    report
+}
+
+impl CircleReport {
+    /// Sets the urgent and attention counts from the signals.
+    pub(super) fn recount(&mut self) {
+        let count = |s: Severity| {
+            let n = self.signals.iter().filter(|x| x.severity == s).count();
+            u32::try_from(n).unwrap_or(u32::MAX)
+        };
+        self.urgent = count(Severity::Urgent);
+        self.attention = count(Severity::Attention);
     }
 }
 
@@ -269,21 +280,16 @@ fn overdue_or_unclaimed(plan: &PlanView, task: &TaskView, now: Timestamp) -> Opt
 /// last [`RECENT_WINDOW_DAYS`] days (older misses only lower plan health).
 /// Unscheduled tasks are never overdue.
 pub(super) fn overdue(plan: &PlanView, task: &TaskView, now: Timestamp) -> Option<Signal> {
-    let missed: Vec<Timestamp> = match task.schedule {
-        Schedule::Unscheduled => Vec::new(),
-        Schedule::Due { at } => {
-            if now > deadline(at) && completion_for(task, at).is_none() {
-                vec![at]
-            } else {
-                Vec::new()
-            }
-        }
-        Schedule::Weekly { .. } => {
-            occurrences_with_deadline_in(task, now.plus_days(-RECENT_WINDOW_DAYS), now)
-                .into_iter()
-                .filter(|&o| completion_for(task, o).is_none())
-                .collect()
-        }
+    let missed: Vec<Timestamp> = if task.schedule.is_recurring() {
+        occurrences_with_deadline_in(task, now.plus_days(-RECENT_WINDOW_DAYS), now)
+            .into_iter()
+            .filter(|&o| completion_for(task, o).is_none())
+            .collect()
+    } else {
+        single_occurrence(&task.schedule)
+            .filter(|&at| now > deadline(at) && completion_for(task, at).is_none())
+            .into_iter()
+            .collect()
     };
     let due_at = *missed.first()?;
     Some(Signal {

@@ -1119,3 +1119,59 @@ fn an_empty_week_says_so() {
         "Nothing is planned for you this week."
     );
 }
+
+// ---- who sees signals about people ---------------------------------------------------
+
+#[test]
+fn only_the_main_person_admins_and_the_coordinator_see_who_is_not_helping() {
+    use crate::membership::Capability;
+    let mut b = accepted(Some(day(365)));
+    let kees = b.member("Kees", Relation::Neighbour, day(0));
+    let els = b.member("Els", Relation::Friend, day(0));
+    let cor = b.member("Cor", Relation::Coordinator, day(0));
+    let late = b.task("Naar de huisarts", due(day(25)), day(0));
+    b.claim(&late, &kees, day(1));
+    let plan = b.build();
+    let now = day(40);
+    let full = circle_report(&plan, now);
+    let about_people = |r: &CircleReport| {
+        r.signals.iter().any(|s| {
+            matches!(
+                &s.kind,
+                SignalKind::SilentMember { .. } | SignalKind::LoadImbalance { .. }
+            ) || matches!(&s.kind, SignalKind::OverdueTask { claimed_by, .. } if !claimed_by.is_empty())
+        }) || !r.load.members.is_empty()
+    };
+    assert!(
+        about_people(&full),
+        "the full report names people: {full:?}"
+    );
+
+    let main = plan.circle.main_person.clone();
+    for (who, capability, expected) in [
+        (&main, Some(Capability::Owner), Audience::FollowUp),
+        (&cor, Some(Capability::Member), Audience::FollowUp),
+        (&els, Some(Capability::Admin), Audience::FollowUp),
+        (&els, Some(Capability::Member), Audience::Circle),
+        (&kees, None, Audience::Circle),
+        (&els, Some(Capability::Reader), Audience::Circle),
+    ] {
+        assert_eq!(
+            Audience::of(&plan, who, capability),
+            expected,
+            "{who:?} {capability:?}"
+        );
+    }
+    let seen_by_els = full.clone().for_audience(Audience::Circle);
+    assert!(!about_people(&seen_by_els), "{seen_by_els:?}");
+    // What the circle needs stays: the late task itself, the evaluation, the counts.
+    assert!(seen_by_els
+        .signals
+        .iter()
+        .any(|s| matches!(&s.kind, SignalKind::OverdueTask { task, .. } if *task == late)));
+    assert_eq!(
+        seen_by_els.urgent + seen_by_els.attention,
+        u32::try_from(seen_by_els.signals.len()).unwrap()
+    );
+    assert_eq!(full.clone().for_audience(Audience::FollowUp), full);
+}

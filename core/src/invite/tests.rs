@@ -221,8 +221,9 @@ fn invites_need_an_active_admin_who_may_grant_the_capability() {
         ..good.invite().body().clone()
     };
     let forged = InviteToken {
-        invite: SignedInvite::sign(&member.device, &forged_body).unwrap(),
+        invite: SignedInvite::sign(&member.device, &forged_body, InviteKind::Person).unwrap(),
         secret: good.secret.clone(),
+        card: None,
     };
     assert!(matches!(
         redeem(&mut circle, &forged),

@@ -178,6 +178,18 @@ pub enum Action {
     RotateKey {
         rotation: Rotation,
     },
+    /// Another device of an existing member, admitted by a device link
+    /// (`kring://device/…`) that one of the member's own devices made: the entry's
+    /// author is the new device and the link key co-signs, as with an invite. `member`
+    /// must be the link issuer's member; the device gets that member's capability.
+    /// `key` is the current key re-wrapped by the new device for itself.
+    AddLinkedDevice {
+        #[serde(with = "serde_bytes")]
+        invite: Vec<u8>,
+        member: MemberId,
+        device: PublicDevice,
+        key: WrappedKey,
+    },
 }
 
 impl Action {
@@ -191,6 +203,7 @@ impl Action {
             Action::RemoveDevice { .. } => "remove device",
             Action::RedeemInvite { .. } => "redeem invite",
             Action::RotateKey { .. } => "rotate key",
+            Action::AddLinkedDevice { .. } => "add linked device",
         }
     }
 
@@ -211,7 +224,8 @@ impl Action {
             | Action::AddDevice { member, .. }
             | Action::SetCapability { member, .. }
             | Action::RemoveMember { member, .. }
-            | Action::RedeemInvite { member, .. } => Some(member),
+            | Action::RedeemInvite { member, .. }
+            | Action::AddLinkedDevice { member, .. } => Some(member),
             Action::RemoveDevice { .. } | Action::RotateKey { .. } => None,
         }
     }
@@ -222,7 +236,8 @@ impl Action {
             Action::Genesis { device, .. }
             | Action::AddMember { device, .. }
             | Action::AddDevice { device, .. }
-            | Action::RedeemInvite { device, .. } => Some(device),
+            | Action::RedeemInvite { device, .. }
+            | Action::AddLinkedDevice { device, .. } => Some(device),
             _ => None,
         }
     }
@@ -289,7 +304,10 @@ impl SignedEntry {
         wire::verify(what, &author, ENTRY_DOMAIN, &wire.body, &wire.signature)?;
 
         let invite = match (&body.action, wire.redemption) {
-            (Action::RedeemInvite { invite, .. }, Some(redemption)) => {
+            (
+                Action::RedeemInvite { invite, .. } | Action::AddLinkedDevice { invite, .. },
+                Some(redemption),
+            ) => {
                 let invite = SignedInvite::from_bytes(invite)?;
                 let invite_key = invite.id().verifying_key()?;
                 wire::verify(
@@ -301,7 +319,7 @@ impl SignedEntry {
                 )?;
                 Some(invite)
             }
-            (Action::RedeemInvite { .. }, None) => {
+            (Action::RedeemInvite { .. } | Action::AddLinkedDevice { .. }, None) => {
                 return Err(Error::BadSignature("invite redemption"));
             }
             (_, Some(_)) => {

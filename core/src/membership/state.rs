@@ -7,7 +7,11 @@
 //!
 //! Authority rules (see `docs/threat-model.md`):
 //! - Only devices of the owner and of admins write membership entries (invite
-//!   redemptions are written by the joining device, under an admin's invite).
+//!   redemptions are written by the joining device, under an admin's invite), except
+//!   that every member manages their own devices: a device of the member adds or
+//!   removes another one, and a new device admits itself under a device link that
+//!   one of the member's devices made (`Action::AddLinkedDevice`), with the member's
+//!   own capability.
 //! - Admins manage members and readers; only the owner manages admins and appoints
 //!   them. Nobody can remove or change the owner, or manage the owner's devices,
 //!   except the owner (who cannot remove or demote themselves: a circle always has
@@ -295,7 +299,80 @@ impl MembershipState {
                 self.admin_author(&body.author, "rotate the key")?;
                 self.check_rotation(rotation, &BTreeSet::new())
             }
+            Action::AddLinkedDevice { member, device, .. } => {
+                let link = entry
+                    .invite()
+                    .ok_or(Error::BadSignature("device link redemption"))?;
+                if body.author != device.id {
+                    return Err(Error::Unauthorized {
+                        device: body.author,
+                        action: "redeem a device link for another device",
+                    });
+                }
+                let issuers_member = self.check_device_link(link)?;
+                if issuers_member != member {
+                    return Err(Error::Unauthorized {
+                        device: body.author,
+                        action: "join as another member than the device link's",
+                    });
+                }
+                let link = link.body();
+                if body.at > link.expires_at {
+                    return Err(Error::InviteExpired {
+                        expires_at: link.expires_at,
+                        at: body.at,
+                    });
+                }
+                self.check_new_device(device)
+            }
         }
+    }
+
+    /// Whether a device link (see [`crate::invite::InviteKind::Device`]) is (still)
+    /// good, apart from its expiry: issued by an active device, for that device's
+    /// member and the member's current capability, for the current key epoch, valid
+    /// for at most [`crate::invite::MAX_DEVICE_LINK_MILLIS`], never used. Returns the
+    /// member the link admits a device for.
+    pub fn check_device_link(&self, link: &SignedInvite) -> Result<&MemberId> {
+        let body = link.body();
+        if link.kind() != crate::invite::InviteKind::Device {
+            return Err(Error::NotAllowed(
+                "an invite admits a new person, not another device",
+            ));
+        }
+        if body.circle != self.circle {
+            return Err(Error::WrongCircle {
+                expected: self.circle.to_string(),
+                found: body.circle.to_string(),
+            });
+        }
+        let capability = self.active_capability(&body.issuer)?;
+        let member = self
+            .member_of_device(&body.issuer)
+            .ok_or(Error::UnknownDevice(body.issuer))?;
+        if capability != body.capability {
+            // The member's capability changed since: the link would grant the old one.
+            return Err(Error::InviteRevoked(
+                "the member's capability changed after it was made",
+            ));
+        }
+        if body.expires_at.0.saturating_sub(body.created_at.0)
+            > crate::invite::MAX_DEVICE_LINK_MILLIS
+        {
+            return Err(Error::NotAllowed(
+                "a device link is valid for at most an hour",
+            ));
+        }
+        if body.epoch != self.epoch {
+            return Err(Error::StaleEpoch {
+                expected: self.epoch,
+                got: body.epoch,
+            });
+        }
+        if self.redeemed.contains(&link.id()) {
+            return Err(Error::InviteReused(link.id()));
+        }
+        Ok(member)
     }
 
     /// Whether an invite is (still) good for this circle, apart from its expiry, which
@@ -303,6 +380,11 @@ impl MembershipState {
     /// capability, for the current key epoch, never redeemed.
     pub fn check_invite(&self, invite: &SignedInvite) -> Result<()> {
         let body = invite.body();
+        if invite.kind() != crate::invite::InviteKind::Person {
+            return Err(Error::NotAllowed(
+                "a device link admits another device of its member, not a new person",
+            ));
+        }
         if body.circle != self.circle {
             return Err(Error::WrongCircle {
                 expected: self.circle.to_string(),
@@ -427,7 +509,9 @@ impl MembershipState {
     ) -> Result<&MemberRecord> {
         let target = self.active_member(member)?;
         if target.devices.contains(author) {
-            self.admin_author(author, action)?;
+            // A member manages their own devices (a lost phone, a new tablet), whatever
+            // their capability: it grants nothing they do not have.
+            self.active_capability(author)?;
             Ok(target)
         } else {
             self.check_manage_member(author, member, action)
@@ -524,6 +608,12 @@ impl MembershipState {
                 self.insert_device(seq, member, entry);
             }
             Action::AddDevice { member, .. } => self.insert_device(seq, member, entry),
+            Action::AddLinkedDevice { member, .. } => {
+                if let Some(link) = entry.invite() {
+                    self.redeemed.insert(link.id());
+                }
+                self.insert_device(seq, member, entry);
+            }
             Action::RedeemInvite { member, .. } => {
                 if let Some(invite) = entry.invite() {
                     self.redeemed.insert(invite.id());

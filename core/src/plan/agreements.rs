@@ -3,6 +3,7 @@
 
 use automerge::transaction::Transactable;
 
+use super::authority::Operation;
 use super::document::{obj, CirclePlan};
 use super::ids::{EntryId, MemberId};
 use super::rules;
@@ -47,7 +48,7 @@ impl PlanStatus {
 impl CirclePlan {
     /// The circle's question: what the plan is for, in the main person's words.
     pub fn set_question(&mut self, by: &MemberId, question: &str, now: Timestamp) -> Result<()> {
-        self.require_active(by)?;
+        self.permit(by, Operation::SetQuestion)?;
         let question = rules::optional_text("question", question, rules::MAX_TEXT_CHARS)?;
         self.change(now, |tx| {
             let plan = obj(tx, &[schema::PLAN])?;
@@ -62,7 +63,7 @@ impl CirclePlan {
         text: &str,
         now: Timestamp,
     ) -> Result<EntryId> {
-        self.require_active(by)?;
+        self.permit(by, Operation::AddListItem(list))?;
         let text = rules::required_text("text", text, rules::MAX_TEXT_CHARS)?;
         let id = EntryId::random();
         self.change(now, |tx| {
@@ -82,10 +83,19 @@ impl CirclePlan {
         id: &EntryId,
         now: Timestamp,
     ) -> Result<()> {
-        self.require_active(by)?;
-        if !self.exists(&[schema::PLAN, list.key(), id.as_str()]) {
-            return Err(Error::UnknownEntry(id.clone()));
-        }
+        let item = self
+            .snapshot(&[schema::PLAN, list.key(), id.as_str()])
+            .map_err(|_| Error::UnknownEntry(id.clone()))?;
+        let author = Node::new(&item)
+            .str("by")
+            .and_then(|b| MemberId::parse(&b).ok());
+        self.permit(
+            by,
+            Operation::RemoveListItem {
+                list,
+                author: author.as_ref(),
+            },
+        )?;
         self.change(now, |tx| {
             let items = obj(tx, &[schema::PLAN, list.key()])?;
             tx.delete(&items, id.as_str())?;
@@ -105,7 +115,7 @@ impl CirclePlan {
     /// Moves the plan through its life cycle. Accepting needs the main person's
     /// approval: the circle makes the plan, the main person stays in charge of it.
     pub fn set_plan_status(&mut self, by: &MemberId, to: PlanStatus, now: Timestamp) -> Result<()> {
-        self.require_active(by)?;
+        self.permit(by, Operation::SetStatus { to: Some(to) })?;
         let from = self.plan_status()?;
         if !from.can_move_to(to) {
             return Err(Error::InvalidTransition { from, to });
@@ -126,7 +136,7 @@ impl CirclePlan {
 
     /// Records that `by` agrees with the plan as it stands.
     pub fn approve_plan(&mut self, by: &MemberId, now: Timestamp) -> Result<()> {
-        self.require_active(by)?;
+        self.permit(by, Operation::Approve { member: by })?;
         let status = self.plan_status()?;
         if status == PlanStatus::Archived {
             return Err(Error::InvalidTransition {
@@ -148,7 +158,7 @@ impl CirclePlan {
         at: Option<Timestamp>,
         now: Timestamp,
     ) -> Result<()> {
-        self.require_active(by)?;
+        self.permit(by, Operation::SetReviewDate)?;
         if at.is_some_and(|at| at <= now) {
             return Err(Error::DatesOutOfOrder(
                 "the next evaluation must be in the future",
@@ -160,7 +170,8 @@ impl CirclePlan {
         })
     }
 
-    /// Records an evaluation that took place now, and optionally the next one.
+    /// Records an evaluation that took place now. The next evaluation date changes
+    /// only when `next_review_at` gives one: recording a review never clears it.
     pub fn record_review(
         &mut self,
         by: &MemberId,
@@ -168,7 +179,7 @@ impl CirclePlan {
         next_review_at: Option<Timestamp>,
         now: Timestamp,
     ) -> Result<EntryId> {
-        self.require_active(by)?;
+        self.permit(by, Operation::RecordReview)?;
         let summary = rules::required_text("summary", summary, rules::MAX_TEXT_CHARS)?;
         if next_review_at.is_some_and(|at| at <= now) {
             return Err(Error::DatesOutOfOrder(
@@ -183,7 +194,10 @@ impl CirclePlan {
             put_time(tx, &review, "at", now)?;
             put_str(tx, &review, "by", by.as_str())?;
             put_str(tx, &review, "summary", &summary)?;
-            put_optional_time(tx, &plan, "next_review_at", next_review_at)
+            match next_review_at {
+                Some(at) => put_time(tx, &plan, "next_review_at", at),
+                None => Ok(()),
+            }
         })?;
         Ok(id)
     }

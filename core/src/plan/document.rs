@@ -11,10 +11,12 @@ use automerge::{
     ActorId, Automerge, ChangeHash, ObjId, ReadDoc, ROOT,
 };
 
+use super::authority::{self, Authority, Operation, Rights};
 use super::ids::{CircleId, MemberId};
 use super::schema::{self, put_str, put_time, Node};
-use super::view::{Language, PlanStatus, PlanView, Relation};
+use super::view::{Designation, Language, PlanStatus, PlanView, Relation};
 use super::{read, rules};
+use crate::membership::Capability;
 use crate::time::Timestamp;
 use crate::{Error, Result};
 
@@ -38,6 +40,8 @@ pub struct CirclePlan {
     /// Heads already written to the local store; [`CirclePlan::unsaved_changes`]
     /// returns what came after.
     saved_heads: Vec<ChangeHash>,
+    /// Where the capabilities of local writers come from (see [`authority`]).
+    authority: Authority,
 }
 
 impl std::fmt::Debug for CirclePlan {
@@ -116,6 +120,7 @@ impl CirclePlan {
             doc,
             circle_id,
             saved_heads: Vec::new(),
+            authority: Authority::default(),
         })
     }
 
@@ -131,6 +136,7 @@ impl CirclePlan {
             doc,
             circle_id,
             saved_heads,
+            authority: Authority::default(),
         })
     }
 
@@ -191,40 +197,123 @@ impl CirclePlan {
     }
 
     /// Builds a plan from changes received from other devices (a device that joined
-    /// a circle starts from what it pulls). Refused unless the changes contain the
-    /// circle's genesis for `circle_id`.
+    /// a circle starts from what it pulls), each judged like [`CirclePlan::apply_checked`].
+    /// Refused unless the accepted changes contain the circle's genesis for `circle_id`.
     pub fn from_changes(
         circle_id: &CircleId,
         actor: ActorId,
-        changes: Vec<automerge::Change>,
-    ) -> Result<CirclePlan> {
-        let mut doc = Automerge::new().with_actor(actor);
-        doc.apply_changes(changes)?;
-        let found = circle_id_of(&doc)?;
+        changes: Vec<(automerge::Change, Rights)>,
+    ) -> Result<(CirclePlan, Checked)> {
+        let mut plan = CirclePlan {
+            doc: Automerge::new().with_actor(actor),
+            circle_id: circle_id.clone(),
+            saved_heads: Vec::new(),
+            authority: Authority::default(),
+        };
+        let checked = plan.apply_checked(changes)?;
+        let found = circle_id_of(&plan.doc)?;
         if &found != circle_id {
             return Err(Error::WrongCircle {
                 expected: circle_id.to_string(),
                 found: found.to_string(),
             });
         }
-        Ok(CirclePlan {
-            doc,
-            circle_id: found,
-            saved_heads: Vec::new(),
-        })
+        Ok((plan, checked))
     }
 
     /// Applies changes from other devices, already verified (signature, membership,
-    /// actor) by the envelope layer. Changes whose dependencies have not arrived yet
-    /// wait inside automerge until they do. Returns how many changes became part of
-    /// the plan.
-    pub fn apply_changes(&mut self, changes: Vec<automerge::Change>) -> Result<usize> {
-        let before = self.doc.stats().num_changes;
-        self.doc.apply_changes(changes)?;
-        Ok(
-            usize::try_from(self.doc.stats().num_changes.saturating_sub(before))
-                .unwrap_or(usize::MAX),
-        )
+    /// actor) by the envelope layer, each with the rights of its author at the
+    /// membership head its envelope cites; every change is judged by
+    /// [`authority::check_change`] and a refused one is never part of the plan (nor is
+    /// anything built on it).
+    ///
+    /// Changes whose dependencies are missing are *not* handed to automerge (which
+    /// would apply them later, unjudged, once the dependencies arrive): they come back
+    /// in [`Checked::waiting`] for the caller to offer again.
+    pub fn apply_checked(&mut self, changes: Vec<(automerge::Change, Rights)>) -> Result<Checked> {
+        let mut out = Checked::default();
+        let before = self.doc.get_heads();
+        let fresh: Vec<(automerge::Change, Rights)> = changes
+            .into_iter()
+            .filter(|(c, _)| !self.has_change(&c.hash()))
+            .collect();
+        let (ready, waiting) = self.split_ready(&fresh, |_| false);
+        out.waiting = waiting;
+        if ready.is_empty() {
+            return Ok(out);
+        }
+        self.doc
+            .apply_changes(ready.iter().map(|&i| fresh[i].0.clone()))?;
+        let mut refused = std::collections::HashMap::new();
+        for &i in &ready {
+            let (change, rights) = &fresh[i];
+            if let Err(e) = authority::check_change(&self.doc, change, rights) {
+                refused.insert(change.hash(), e);
+            }
+        }
+        if refused.is_empty() {
+            out.applied = ready.len();
+            return Ok(out);
+        }
+        // Rare (a modified client): rebuild without the refused changes and whatever
+        // builds on them. The verdicts of the others stand: each was judged at its own
+        // dependencies, none of which is refused.
+        let actor = self.doc.get_actor().clone();
+        let mut doc = self.doc.fork_at(&before)?.with_actor(actor);
+        std::mem::swap(&mut self.doc, &mut doc);
+        let candidates: Vec<(automerge::Change, Rights)> = ready
+            .iter()
+            .map(|&i| fresh[i].clone())
+            .filter(|(c, _)| !refused.contains_key(&c.hash()))
+            .collect();
+        let (keep, dropped) = self.split_ready(&candidates, |h| refused.contains_key(h));
+        self.doc
+            .apply_changes(keep.iter().map(|&i| candidates[i].0.clone()))?;
+        out.applied = keep.len();
+        out.refused = refused.into_iter().collect();
+        out.refused.extend(dropped.into_iter().map(|h| {
+            (
+                h,
+                Error::NotAllowed("the change builds on a change that was refused"),
+            )
+        }));
+        Ok(out)
+    }
+
+    /// Which of `changes` can be applied now: each dependency is in the document or
+    /// is itself ready. Returns their indices in dependency order, and the hashes of
+    /// the others. A change depending on something `blocked` is never ready.
+    fn split_ready(
+        &self,
+        changes: &[(automerge::Change, Rights)],
+        blocked: impl Fn(&ChangeHash) -> bool,
+    ) -> (Vec<usize>, Vec<ChangeHash>) {
+        let mut ready_hashes = std::collections::HashSet::new();
+        let mut ready = Vec::new();
+        let mut pending: Vec<usize> = (0..changes.len()).collect();
+        loop {
+            let before = ready.len();
+            pending.retain(|&i| {
+                let change = &changes[i].0;
+                if ready_hashes.contains(&change.hash()) {
+                    return false; // the same change twice in one batch
+                }
+                let ok = change
+                    .deps()
+                    .iter()
+                    .all(|d| !blocked(d) && (ready_hashes.contains(d) || self.has_change(d)));
+                if ok {
+                    ready_hashes.insert(change.hash());
+                    ready.push(i);
+                }
+                !ok
+            });
+            if ready.len() == before {
+                break;
+            }
+        }
+        let rest = pending.into_iter().map(|i| changes[i].0.hash()).collect();
+        (ready, rest)
     }
 
     /// This device's own changes that are not ancestors of `since` (the heads at the
@@ -307,8 +396,13 @@ impl CirclePlan {
         MemberId::parse(&id)
     }
 
-    /// Checks `by` is a current member and returns their relation.
-    pub(super) fn require_active(&self, by: &MemberId) -> Result<Relation> {
+    /// Where capabilities come from; the device sets the membership log's.
+    pub fn set_authority(&mut self, authority: Authority) {
+        self.authority = authority;
+    }
+
+    /// The rights of `by`, who must be a current member.
+    pub fn rights(&self, by: &MemberId) -> Result<Rights> {
         let member = self
             .snapshot(&[schema::MEMBERS, by.as_str()])
             .map_err(|_| Error::NotAMember(by.clone()))?;
@@ -316,10 +410,58 @@ impl CirclePlan {
         if member.has("removed_at") {
             return Err(Error::NotAMember(by.clone()));
         }
-        Ok(member
-            .str("relation")
-            .and_then(|r| Relation::parse(&r))
-            .unwrap_or(Relation::Other))
+        let designation = member
+            .str("designation")
+            .and_then(|d| Designation::parse(&d));
+        let capability = match &self.authority {
+            Authority::Log(capabilities) => *capabilities
+                .get(by)
+                .ok_or_else(|| Error::NotAMember(by.clone()))?,
+            Authority::FromPlan if *by == self.main_person()? => Capability::Owner,
+            Authority::FromPlan if designation == Some(Designation::Coordinator) => {
+                Capability::Admin
+            }
+            Authority::FromPlan => Capability::Member,
+        };
+        Ok(Rights {
+            member: by.clone(),
+            capability,
+            professional: designation == Some(Designation::Professional),
+        })
+    }
+
+    /// Checks that `by`, a current member, may perform `op` (the rule table of
+    /// [`authority::permit`]).
+    pub(super) fn permit(&self, by: &MemberId, op: Operation<'_>) -> Result<Rights> {
+        let rights = self.rights(by)?;
+        authority::permit(&rights, op, &self.main_person()?)?;
+        Ok(rights)
+    }
+
+    /// The earliest time a claim by this device may carry now (see
+    /// [`authority::earliest_claim_time`]).
+    pub(super) fn earliest_claim_time(&self) -> crate::time::Timestamp {
+        authority::earliest_claim_time(&self.doc, &self.doc.get_heads())
+    }
+
+    /// The circle's IANA time zone ([`super::recurrence::LEGACY_ZONE`] for a circle
+    /// made before circles had one).
+    pub fn timezone(&self) -> Result<String> {
+        let circle = self.snapshot(&[schema::CIRCLE])?;
+        Ok(Node::new(&circle)
+            .str("timezone")
+            .unwrap_or_else(|| super::recurrence::LEGACY_ZONE.to_owned()))
+    }
+
+    /// Sets the circle's time zone (the main person decides; dates of the plan keep
+    /// their wall-clock time in the new zone).
+    pub fn set_timezone(&mut self, by: &MemberId, zone: &str, now: Timestamp) -> Result<()> {
+        self.permit(by, Operation::ChangeCircle)?;
+        let zone = super::recurrence::parse_zone(zone)?.name().to_owned();
+        self.change(now, |tx| {
+            let circle = obj(tx, &[schema::CIRCLE])?;
+            put_str(tx, &circle, "timezone", &zone)
+        })
     }
 
     /// Checks `id` is a current member (someone named as checker, for example).
@@ -329,6 +471,17 @@ impl CirclePlan {
             _ => Err(Error::UnknownMember(id.clone())),
         }
     }
+}
+
+/// What [`CirclePlan::apply_checked`] did with the changes it was given.
+#[derive(Debug, Default)]
+pub struct Checked {
+    /// Changes that became part of the plan.
+    pub applied: usize,
+    /// Changes refused by the plan's rules (or built on a refused one), with why.
+    pub refused: Vec<(ChangeHash, Error)>,
+    /// Changes whose dependencies have not arrived: offer them again later.
+    pub waiting: Vec<ChangeHash>,
 }
 
 /// The object id of a map at `keys`, inside a transaction.

@@ -3,12 +3,13 @@
 //! Which *devices* may write, and with what capability, is the membership log's job
 //! (see `membership`); this part of the document holds what humans see: names and roles.
 
-use automerge::{transaction::Transactable, ObjId};
+use automerge::{transaction::Transactable, ObjId, ReadDoc};
 
+use super::authority::Operation;
 use super::document::{obj, CirclePlan};
 use super::ids::MemberId;
 use super::schema::{self, put_str, put_time, Node};
-use super::view::Relation;
+use super::view::{Designation, Relation};
 use super::{read, rules};
 use crate::time::Timestamp;
 use crate::{Error, Result};
@@ -50,7 +51,8 @@ impl CirclePlan {
     }
 
     /// Adds a person under an id chosen elsewhere (e.g. by an invite, so the
-    /// membership log and the plan name the same member).
+    /// membership log and the plan name the same member). Only the main person and
+    /// admins add people.
     pub fn add_member_with_id(
         &mut self,
         by: &MemberId,
@@ -58,7 +60,7 @@ impl CirclePlan {
         new: NewMember,
         now: Timestamp,
     ) -> Result<MemberId> {
-        self.require_active(by)?;
+        self.permit(by, Operation::AddPerson)?;
         self.insert_member(&id, new, now)?;
         Ok(id)
     }
@@ -88,7 +90,7 @@ impl CirclePlan {
     }
 
     /// Changes how a member is shown. Members may rename themselves; the main
-    /// person and coordinators may rename anyone.
+    /// person and admins may rename anyone.
     pub fn update_member(
         &mut self,
         by: &MemberId,
@@ -97,13 +99,8 @@ impl CirclePlan {
         role_label: Option<&str>,
         now: Timestamp,
     ) -> Result<()> {
-        let relation = self.require_active(by)?;
         self.require_member_exists(member)?;
-        if by != member && !relation.is_in_charge() {
-            return Err(Error::NotAllowed(
-                "only the main person or a coordinator can rename others",
-            ));
-        }
+        self.permit(by, Operation::EditMember { member })?;
         let name = display_name
             .map(|n| rules::required_text("display name", n, rules::MAX_NAME_CHARS))
             .transpose()?;
@@ -122,6 +119,27 @@ impl CirclePlan {
         })
     }
 
+    /// Marks (or clears) a member as professional or coordinator: a decision of the
+    /// main person or an admin, never of the member themselves.
+    pub fn designate(
+        &mut self,
+        by: &MemberId,
+        member: &MemberId,
+        designation: Option<Designation>,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.require_member_exists(member)?;
+        self.permit(by, Operation::Designate)?;
+        self.change(now, |tx| {
+            let m = obj(tx, &[schema::MEMBERS, member.as_str()])?;
+            match designation {
+                Some(d) => put_str(tx, &m, "designation", d.as_str()),
+                None if tx.get(&m, "designation")?.is_some() => Ok(tx.delete(&m, "designation")?),
+                None => Ok(()),
+            }
+        })
+    }
+
     /// Marks a member as no longer in the circle. Their past contributions stay; their
     /// open claims are released so the tasks show up as open again.
     pub fn remove_member(
@@ -130,18 +148,8 @@ impl CirclePlan {
         member: &MemberId,
         now: Timestamp,
     ) -> Result<()> {
-        let relation = self.require_active(by)?;
         self.require_member_exists(member)?;
-        if *member == self.main_person()? {
-            return Err(Error::NotAllowed(
-                "the main person cannot be removed from their own circle",
-            ));
-        }
-        if by != member && !relation.is_in_charge() {
-            return Err(Error::NotAllowed(
-                "only the main person or a coordinator can remove others",
-            ));
-        }
+        self.permit(by, Operation::RemoveMember { member })?;
         let tasks = self.snapshot(&[schema::TASKS])?;
         let claimed: Vec<String> = Node::new(&tasks)
             .child_maps()
@@ -149,7 +157,8 @@ impl CirclePlan {
             .filter(|(id, task)| {
                 task.map(schema::CLAIMS)
                     .is_some_and(|c| c.has(member.as_str()))
-                    && read::task_view(id, task).is_some_and(|t| t.is_open())
+                    && read::task_view(id, task, &read::TaskContext::default())
+                        .is_some_and(|t| t.is_open())
             })
             .map(|(id, _)| id.to_owned())
             .collect();
@@ -162,13 +171,5 @@ impl CirclePlan {
             }
             Ok(())
         })
-    }
-}
-
-impl Relation {
-    /// The main person and coordinators look after the circle as a whole
-    /// (renaming, removing, cancelling others' tasks).
-    pub fn is_in_charge(self) -> bool {
-        matches!(self, Relation::MainPerson | Relation::Coordinator)
     }
 }

@@ -7,18 +7,22 @@
 //! - `schema`: the document layout; the only place that knows automerge keys.
 
 pub mod agreements;
+pub mod authority;
 pub mod document;
 pub mod entries;
 pub mod ids;
 pub mod members;
 mod read;
+pub mod recurrence;
 pub mod rules;
 mod schema;
 pub mod tasks;
 pub mod view;
 
 pub use agreements::PlanList;
-pub use document::{CirclePlan, NewCircle};
+pub use authority::{Authority, Operation, Rights};
+pub use document::{Checked, CirclePlan, NewCircle};
+pub use entries::MeetingUpdate;
 pub use ids::{CircleId, EntryId, MemberId, TaskId};
 pub use members::NewMember;
 pub use tasks::{NewTask, TaskUpdate};

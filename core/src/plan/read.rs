@@ -4,9 +4,12 @@
 //! app) is skipped rather than failing the whole view; unknown enum strings fall back
 //! to a documented default. Every list is sorted so equal documents give equal views.
 
+use std::collections::HashMap;
+
 use automerge::ReadDoc;
 
 use super::ids::{CircleId, EntryId, MemberId, TaskId};
+use super::recurrence::{Moved, Recurrence, LEGACY_ZONE};
 use super::schema::{self, Node};
 use super::view::*;
 use crate::time::Timestamp;
@@ -25,6 +28,10 @@ pub(super) fn plan_view<D: ReadDoc>(doc: &D, circle_id: &CircleId) -> PlanView {
             .and_then(|c| c.str("language"))
             .and_then(|l| Language::parse(&l))
             .unwrap_or(Language::Nl),
+        timezone: circle
+            .as_ref()
+            .and_then(|c| c.str("timezone"))
+            .unwrap_or_else(|| LEGACY_ZONE.to_owned()),
         main_person: circle
             .as_ref()
             .and_then(|c| member_id(c, "main_person"))
@@ -36,7 +43,12 @@ pub(super) fn plan_view<D: ReadDoc>(doc: &D, circle_id: &CircleId) -> PlanView {
     };
     let mut members = collect(section(schema::MEMBERS), member_view);
     members.sort_by(|a, b| (a.joined_at, &a.id).cmp(&(b.joined_at, &b.id)));
-    let mut tasks = collect(section(schema::TASKS), |k, n| task_view(k, n));
+    let ctx = TaskContext {
+        removed: removed_members(&members),
+        zone: circle.timezone.clone(),
+    };
+    let removed = &ctx.removed;
+    let mut tasks = collect(section(schema::TASKS), |k, n| task_view(k, n, &ctx));
     tasks.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
     let mut conditions = collect(section(schema::CONDITIONS), condition_view);
     conditions.sort_by(|a, b| (a.set_at, &a.id).cmp(&(b.set_at, &b.id)));
@@ -46,16 +58,33 @@ pub(super) fn plan_view<D: ReadDoc>(doc: &D, circle_id: &CircleId) -> PlanView {
     log.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
     let mut meetings = collect(section(schema::MEETINGS), meeting_view);
     meetings.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+    // Someone removed from the circle no longer offers anything, and their approval
+    // no longer counts: the view says so, whatever the document still holds.
+    for offer in &mut offers {
+        if let Some(&at) = removed.get(&offer.by) {
+            offer.withdrawn_at = Some(offer.withdrawn_at.map_or(at, |w| w.min(at)));
+        }
+    }
+    let mut plan = plan_section(section(schema::PLAN));
+    plan.approvals.retain(|a| !removed.contains_key(&a.member));
     PlanView {
         circle,
         members,
-        plan: plan_section(section(schema::PLAN)),
+        plan,
         tasks,
         conditions,
         offers,
         log,
         meetings,
     }
+}
+
+/// Members removed from the circle, with when.
+pub(super) fn removed_members(members: &[MemberView]) -> HashMap<MemberId, Timestamp> {
+    members
+        .iter()
+        .filter_map(|m| Some((m.id.clone(), m.removed_at?)))
+        .collect()
 }
 
 /// Reads every child map of `parent` with `read`, skipping what cannot be read.
@@ -84,6 +113,7 @@ fn member_view(key: &str, n: &Node<'_>) -> Option<MemberView> {
         display_name: n.str("display_name")?,
         relation: parse_enum(n, "relation", Relation::parse, Relation::Other),
         role_label: n.text("role_label"),
+        designation: n.str("designation").and_then(|d| Designation::parse(&d)),
         joined_at: n.time("joined_at")?,
         removed_at: n.time("removed_at"),
     })
@@ -143,11 +173,33 @@ fn plan_section(plan: Option<Node<'_>>) -> PlanSection {
     }
 }
 
-fn schedule(task: &Node<'_>) -> Schedule {
+fn schedule(task: &Node<'_>, zone: &str) -> Schedule {
     let Some(s) = task.map(schema::SCHEDULE) else {
         return Schedule::Unscheduled;
     };
     match s.str("kind").as_deref() {
+        Some("repeat") => match s.str("start") {
+            Some(start) => Schedule::Repeat(Recurrence {
+                start,
+                rule: s.str("rule"),
+                skipped: s.map("skipped").map_or_else(Vec::new, |m| {
+                    m.keys().into_iter().map(str::to_owned).collect()
+                }),
+                moved: s.map("moved").map_or_else(Vec::new, |m| {
+                    m.keys()
+                        .into_iter()
+                        .filter_map(|k| {
+                            Some(Moved {
+                                from: k.to_owned(),
+                                to: m.str(k)?,
+                            })
+                        })
+                        .collect()
+                }),
+                zone: zone.to_owned(),
+            }),
+            None => Schedule::Unscheduled,
+        },
         Some("due") => s
             .time("at")
             .map_or(Schedule::Unscheduled, |at| Schedule::Due { at }),
@@ -179,20 +231,36 @@ pub(super) fn ranked_claims(mut claims: Vec<(MemberId, Timestamp)>, slots: u32) 
         .collect()
 }
 
-pub(super) fn task_view(key: &str, n: &Node<'_>) -> Option<TaskView> {
+/// What reading a task needs from the rest of the plan.
+#[derive(Debug, Clone, Default)]
+pub(super) struct TaskContext {
+    /// Members removed from the circle, with when.
+    pub removed: HashMap<MemberId, Timestamp>,
+    /// The circle's time zone.
+    pub zone: String,
+}
+
+/// One task. Claims of removed members on a task that is still open are withdrawn
+/// (their place is free again); on a finished task they stay as history.
+pub(super) fn task_view(key: &str, n: &Node<'_>, ctx: &TaskContext) -> Option<TaskView> {
+    let removed = &ctx.removed;
     let slots = n
         .int("slots")
         .and_then(|s| u32::try_from(s).ok())
         .unwrap_or(1)
         .max(1);
-    let raw_claims = n
-        .map(schema::CLAIMS)
-        .map(|c| c.times())
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|(k, at)| Some((MemberId::parse(k).ok()?, at)))
+    let all_claims = n.map(schema::CLAIMS).map(|c| c.times()).unwrap_or_default();
+    let raw_claims = all_claims
+        .iter()
+        .filter_map(|(k, at)| Some((MemberId::parse(k).ok()?, *at)))
         .collect::<Vec<_>>();
-    let claims = ranked_claims(raw_claims, slots);
+    let mut turns: Vec<TurnClaim> = all_claims
+        .iter()
+        .filter_map(|(k, at)| turn_claim(k, *at))
+        .filter(|t| !removed.contains_key(&t.member))
+        .collect();
+    turns.sort_by(|a, b| (&a.occurrence, a.at, &a.member).cmp(&(&b.occurrence, b.at, &b.member)));
+    let status = parse_enum(n, "status", TaskStatus::parse, TaskStatus::Open);
     let mut completions = collect(n.map(schema::COMPLETIONS), |k, c| {
         Some(Completion {
             id: EntryId::parse(k).ok()?,
@@ -203,21 +271,46 @@ pub(super) fn task_view(key: &str, n: &Node<'_>) -> Option<TaskView> {
         })
     });
     completions.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+    let schedule = schedule(n, &ctx.zone);
+    let recurring = schedule.is_recurring();
+    let finished = status != TaskStatus::Open || (!recurring && !completions.is_empty());
+    let raw_claims = raw_claims
+        .into_iter()
+        .filter(|(member, _)| finished || !removed.contains_key(member))
+        .collect();
+    let claims = ranked_claims(raw_claims, slots);
     Some(TaskView {
         id: TaskId::parse(key).ok()?,
         title: n.str("title")?,
         notes: n.text("notes"),
         category: parse_enum(n, "category", TaskCategory::parse, TaskCategory::Other),
         owner_kind: parse_enum(n, "owner_kind", OwnerKind::parse, OwnerKind::Circle),
-        schedule: schedule(n),
+        schedule,
         slots,
         checker: member_id(n, "checker"),
         overbooked: claims.len() > slots as usize,
         claims,
+        turns,
         completions,
-        status: parse_enum(n, "status", TaskStatus::parse, TaskStatus::Open),
+        status,
         created_by: member_id(n, "created_by")?,
         created_at: n.time("created_at")?,
+    })
+}
+
+/// A stored claim key `<member><mark><occurrence>` (see [`TurnKind::mark`]).
+pub(super) fn turn_claim(key: &str, at: Timestamp) -> Option<TurnClaim> {
+    let (split, mark) = key
+        .char_indices()
+        .find(|(_, c)| TurnKind::from_mark(*c).is_some())?;
+    let member = MemberId::parse(&key[..split]).ok()?;
+    let occurrence = key[split + mark.len_utf8()..].to_owned();
+    super::recurrence::CivilStart::parse(&occurrence).ok()?;
+    Some(TurnClaim {
+        member,
+        occurrence,
+        kind: TurnKind::from_mark(mark)?,
+        at,
     })
 }
 
@@ -273,6 +366,7 @@ fn meeting_view(key: &str, n: &Node<'_>) -> Option<MeetingView> {
         place: n.text("place"),
         agenda: n.text("agenda"),
         created_by: member_id(n, "created_by")?,
+        cancelled_at: n.time("cancelled_at"),
         rsvps,
     })
 }

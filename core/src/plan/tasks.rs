@@ -7,6 +7,7 @@
 
 use automerge::{transaction::Transactable, ObjId, ReadDoc, ScalarValue};
 
+use super::authority::Operation;
 use super::document::{obj, CirclePlan};
 use super::ids::{EntryId, MemberId, TaskId};
 use super::schema::{self, put_optional_time, put_str, put_time, Node};
@@ -59,6 +60,9 @@ impl Schedule {
     /// Rejects schedules that cannot happen: an end before the start, or a period of
     /// zero or more than a year.
     pub fn validate(&self) -> Result<()> {
+        if let Schedule::Repeat(r) = self {
+            return r.validate();
+        }
         if let Schedule::Weekly {
             first_at,
             every_weeks,
@@ -67,9 +71,9 @@ impl Schedule {
         {
             if every_weeks == 0 || every_weeks > rules::MAX_EVERY_WEEKS {
                 return Err(Error::InvalidValue {
-                    field: "every_weeks",
+                    field: "every how many weeks",
                     value: every_weeks.to_string(),
-                    expected: format!("1..={}", rules::MAX_EVERY_WEEKS),
+                    expected: format!("a number from 1 to {}", rules::MAX_EVERY_WEEKS),
                 });
             }
             if until.is_some_and(|until| until < first_at) {
@@ -85,6 +89,11 @@ impl Schedule {
     pub fn latest_occurrence_until(&self, at: Timestamp) -> Option<Timestamp> {
         match *self {
             Schedule::Unscheduled => None,
+            // The year 1700 is before any plan.
+            Schedule::Repeat(ref r) => r
+                .occurrences_between(Timestamp(-8_520_000_000_000), at.plus_millis(1))
+                .last()
+                .copied(),
             Schedule::Due { at: due } => (due <= at).then_some(due),
             Schedule::Weekly {
                 first_at, until, ..
@@ -124,21 +133,52 @@ fn write_schedule<T: Transactable>(tx: &mut T, task: &ObjId, schedule: &Schedule
             tx.put(&s, "every_weeks", ScalarValue::Uint(u64::from(every_weeks)))?;
             put_optional_time(tx, &s, "until", until)
         }
+        Schedule::Repeat(ref r) => {
+            put_str(tx, &s, "kind", "repeat")?;
+            put_str(tx, &s, "start", &r.start)?;
+            if let Some(rule) = &r.rule {
+                put_str(tx, &s, "rule", rule)?;
+            }
+            let skipped = schema::new_map(tx, &s, "skipped")?;
+            for key in &r.skipped {
+                put_str(tx, &skipped, key, "skip")?;
+            }
+            let moved = schema::new_map(tx, &s, "moved")?;
+            for m in &r.moved {
+                put_str(tx, &moved, &m.from, &m.to)?;
+            }
+            Ok(())
+        }
     }
 }
 
 impl CirclePlan {
+    /// What reading one task needs: who was removed (their open claims no longer
+    /// count) and the circle's time zone.
+    fn task_context(&self) -> Result<read::TaskContext> {
+        let members = self.snapshot(&[schema::MEMBERS])?;
+        let removed = Node::new(&members)
+            .child_maps()
+            .into_iter()
+            .filter_map(|(k, m)| Some((MemberId::parse(k).ok()?, m.time("removed_at")?)))
+            .collect();
+        Ok(read::TaskContext {
+            removed,
+            zone: self.timezone()?,
+        })
+    }
+
     /// The current state of one task (cheap: reads only that task).
     pub fn task(&self, id: &TaskId) -> Result<TaskView> {
         let task = self
             .snapshot(&[schema::TASKS, id.as_str()])
             .map_err(|_| Error::UnknownTask(id.clone()))?;
-        read::task_view(id.as_str(), &Node::new(&task))
+        read::task_view(id.as_str(), &Node::new(&task), &self.task_context()?)
             .ok_or_else(|| Error::UnknownTask(id.clone()))
     }
 
     pub fn add_task(&mut self, by: &MemberId, new: NewTask, now: Timestamp) -> Result<TaskId> {
-        self.require_active(by)?;
+        self.permit(by, Operation::AddTask)?;
         let title = rules::required_text("title", &new.title, rules::MAX_TITLE_CHARS)?;
         let notes = rules::optional_text("notes", &new.notes, rules::MAX_TEXT_CHARS)?;
         let slots = rules::slots(new.slots)?;
@@ -175,8 +215,13 @@ impl CirclePlan {
         update: TaskUpdate,
         now: Timestamp,
     ) -> Result<()> {
-        self.require_active(by)?;
         let task = self.task(id)?;
+        self.permit(
+            by,
+            Operation::EditTask {
+                creator: Some(&task.created_by),
+            },
+        )?;
         if task.status != TaskStatus::Open {
             return Err(Error::TaskNotOpen(id.clone()));
         }
@@ -233,8 +278,13 @@ impl CirclePlan {
 
     /// `by` takes one place on the task. Refused when the task is full *on this
     /// replica*; concurrent offline claims can still overbook it (see module docs).
+    ///
+    /// The claim is dated `now`, but never earlier than the newest change this device
+    /// has seen, and after every claim on the task it sees: a clock that is set back
+    /// cannot put it ahead of claims it knew of (every replica refuses a claim dated
+    /// earlier; `docs/permissions.md`, "Fair claims").
     pub fn claim_task(&mut self, by: &MemberId, id: &TaskId, now: Timestamp) -> Result<()> {
-        self.require_active(by)?;
+        self.permit(by, Operation::Claim { member: by })?;
         let task = self.task(id)?;
         require_open(&task)?;
         if task.claims.iter().any(|c| &c.member == by) {
@@ -246,15 +296,148 @@ impl CirclePlan {
                 slots: task.slots,
             });
         }
+        // Every claim in the document, also those of removed members the view hides:
+        // the rule is judged on the document.
+        let claims = self.snapshot(&[schema::TASKS, id.as_str(), schema::CLAIMS])?;
+        let seen = Node::new(&claims)
+            .times()
+            .into_iter()
+            .filter_map(|(m, at)| Some((MemberId::parse(m).ok()?, at)))
+            .collect();
+        let at = now
+            .max(self.earliest_claim_time())
+            .max(super::authority::after_claims(seen));
         self.change(now, |tx| {
             let claims = obj(tx, &[schema::TASKS, id.as_str(), schema::CLAIMS])?;
-            put_time(tx, &claims, by.as_str(), now)
+            put_time(tx, &claims, by.as_str(), at)
         })
+    }
+
+    /// The local key of occurrence `at` of a series in civil time, checked to be one
+    /// of its occurrences.
+    fn turn_key(task: &TaskView, at: Timestamp) -> Result<String> {
+        let Schedule::Repeat(r) = &task.schedule else {
+            return Err(Error::NotAllowed(
+                "turns need a task repeating in the circle's time (edit its schedule first)",
+            ));
+        };
+        if !r.is_series() || !task.schedule.has_occurrence(at) {
+            return Err(Error::InvalidValue {
+                field: "occurrence",
+                value: at.to_string(),
+                expected: "one of the task's occurrences".into(),
+            });
+        }
+        Ok(r.key_of(at))
+    }
+
+    /// The time a claim by `by` may carry now (see [`CirclePlan::claim_task`]).
+    fn fair_claim_time(&self, id: &TaskId, now: Timestamp) -> Result<Timestamp> {
+        let claims = self.snapshot(&[schema::TASKS, id.as_str(), schema::CLAIMS])?;
+        let seen = Node::new(&claims)
+            .times()
+            .into_iter()
+            .filter_map(|(m, at)| Some((MemberId::parse(m).ok()?, at)))
+            .collect();
+        Ok(now
+            .max(self.earliest_claim_time())
+            .max(super::authority::after_claims(seen)))
+    }
+
+    /// Writes the turn claim `key` (and removes `remove`), dated fairly.
+    fn put_turn(
+        &mut self,
+        id: &TaskId,
+        key: String,
+        remove: Option<String>,
+        now: Timestamp,
+    ) -> Result<()> {
+        let at = self.fair_claim_time(id, now)?;
+        self.change(now, |tx| {
+            let claims = obj(tx, &[schema::TASKS, id.as_str(), schema::CLAIMS])?;
+            if let Some(old) = &remove {
+                if tx.get(&claims, old.as_str())?.is_some() {
+                    tx.delete(&claims, old.as_str())?;
+                }
+            }
+            put_time(tx, &claims, &key, at)
+        })
+    }
+
+    /// `by` takes the one occurrence at `occurrence` of a repeating task ("ik rijd
+    /// volgende dinsdag"), if a place is free on it.
+    pub fn claim_turn(
+        &mut self,
+        by: &MemberId,
+        id: &TaskId,
+        occurrence: Timestamp,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.permit(by, Operation::Claim { member: by })?;
+        let task = self.task(id)?;
+        require_open(&task)?;
+        let key = Self::turn_key(&task, occurrence)?;
+        let on = task.people_on(&key);
+        if on.iter().any(|c| &c.member == by) {
+            return Err(Error::AlreadyClaimed(id.clone()));
+        }
+        if on.iter().filter(|c| c.winner).count() >= task.slots as usize {
+            return Err(Error::TaskFull {
+                task: id.clone(),
+                slots: task.slots,
+            });
+        }
+        let mark = super::view::TurnKind::One.mark();
+        self.put_turn(id, format!("{by}{mark}{key}"), None, now)
+    }
+
+    /// `by` takes every occurrence of a repeating task from `occurrence` on.
+    pub fn claim_from(
+        &mut self,
+        by: &MemberId,
+        id: &TaskId,
+        occurrence: Timestamp,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.permit(by, Operation::Claim { member: by })?;
+        let task = self.task(id)?;
+        require_open(&task)?;
+        let key = Self::turn_key(&task, occurrence)?;
+        if task.claims.iter().any(|c| &c.member == by) {
+            return Err(Error::AlreadyClaimed(id.clone()));
+        }
+        let mark = super::view::TurnKind::From.mark();
+        self.put_turn(id, format!("{by}{mark}{key}"), None, now)
+    }
+
+    /// `by` gives their turn at `occurrence` back and asks someone to take it over;
+    /// the follow-up then treats the occurrence as one that needs someone.
+    pub fn hand_over(
+        &mut self,
+        by: &MemberId,
+        id: &TaskId,
+        occurrence: Timestamp,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.permit(by, Operation::Claim { member: by })?;
+        let task = self.task(id)?;
+        require_open(&task)?;
+        let key = Self::turn_key(&task, occurrence)?;
+        if !task
+            .people_on(&key)
+            .iter()
+            .any(|c| &c.member == by && c.winner)
+        {
+            return Err(Error::NotClaimed(id.clone()));
+        }
+        let one = format!("{by}{}{key}", super::view::TurnKind::One.mark());
+        let mark = super::view::TurnKind::HandedOver.mark();
+        self.put_turn(id, format!("{by}{mark}{key}"), Some(one), now)
     }
 
     /// `by` gives their place back.
     pub fn unclaim_task(&mut self, by: &MemberId, id: &TaskId, now: Timestamp) -> Result<()> {
-        self.require_active(by)?;
+        self.permit(by, Operation::Claim { member: by })?;
         let task = self.task(id)?;
         if !task.claims.iter().any(|c| &c.member == by) {
             return Err(Error::NotClaimed(id.clone()));
@@ -279,18 +462,13 @@ impl CirclePlan {
         note: &str,
         now: Timestamp,
     ) -> Result<EntryId> {
-        self.require_active(by)?;
         let task = self.task(id)?;
+        let doing_it = task.winners().any(|w| w == by) || task.checker.as_ref() == Some(by);
+        self.permit(by, Operation::Complete { doing_it })?;
         require_open(&task)?;
-        let is_winner = task.winners().any(|w| w == by);
-        if !is_winner && task.checker.as_ref() != Some(by) && *by != self.main_person()? {
-            return Err(Error::NotAllowed(
-                "only someone doing the task, its checker or the main person can mark it done",
-            ));
-        }
         let note = rules::optional_text("note", note, rules::MAX_TEXT_CHARS)?;
         let occurrence = match task.schedule {
-            Schedule::Weekly { .. } => Some(recurring_occurrence(&task, occurrence, now)?),
+            ref s if s.is_recurring() => Some(recurring_occurrence(&task, occurrence, now)?),
             _ => None,
         };
         let completion = EntryId::random();
@@ -305,22 +483,41 @@ impl CirclePlan {
         Ok(completion)
     }
 
-    /// Cancels a task that is no longer needed. The creator, the main person or a
-    /// coordinator may cancel.
+    /// Cancels a task that is no longer needed. The creator, the main person or an
+    /// admin may cancel.
     pub fn cancel_task(&mut self, by: &MemberId, id: &TaskId, now: Timestamp) -> Result<()> {
-        let relation = self.require_active(by)?;
+        self.set_task_status(by, id, TaskStatus::Open, TaskStatus::Cancelled, now)
+    }
+
+    /// Opens a cancelled task again (the same people as for cancelling may).
+    pub fn reopen_task(&mut self, by: &MemberId, id: &TaskId, now: Timestamp) -> Result<()> {
+        self.set_task_status(by, id, TaskStatus::Cancelled, TaskStatus::Open, now)
+    }
+
+    fn set_task_status(
+        &mut self,
+        by: &MemberId,
+        id: &TaskId,
+        from: TaskStatus,
+        to: TaskStatus,
+        now: Timestamp,
+    ) -> Result<()> {
         let task = self.task(id)?;
-        if task.status != TaskStatus::Open {
-            return Err(Error::TaskNotOpen(id.clone()));
-        }
-        if &task.created_by != by && !relation.is_in_charge() {
-            return Err(Error::NotAllowed(
-                "only who made the task, the main person or a coordinator can cancel it",
-            ));
+        self.permit(
+            by,
+            Operation::EditTask {
+                creator: Some(&task.created_by),
+            },
+        )?;
+        if task.status != from {
+            return Err(match from {
+                TaskStatus::Open => Error::TaskNotOpen(id.clone()),
+                _ => Error::NotAllowed("only a cancelled task can be opened again"),
+            });
         }
         self.change(now, |tx| {
             let t = obj(tx, &[schema::TASKS, id.as_str()])?;
-            put_str(tx, &t, "status", TaskStatus::Cancelled.as_str())
+            put_str(tx, &t, "status", to.as_str())
         })
     }
 }

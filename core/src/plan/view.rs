@@ -69,6 +69,12 @@ string_enum!(
     }
 );
 string_enum!(
+    /// A role in the circle that the main person or an admin records, unlike the
+    /// [`Relation`] people choose themselves: professionals set safety conditions,
+    /// coordinators follow the circle up (see `docs/permissions.md`).
+    Designation { Professional = "professional", Coordinator = "coordinator" }
+);
+string_enum!(
     /// Life cycle of the plan: made in the meeting (draft), presented to the
     /// professionals, accepted (approved by the main person), archived when the circle ends.
     PlanStatus { Draft = "draft", Presented = "presented", Accepted = "accepted", Archived = "archived" }
@@ -113,13 +119,27 @@ pub enum Schedule {
         every_weeks: u32,
         until: Option<Timestamp>,
     },
+    /// In the circle's own time: a date, a date and time, or a series by an RFC 5545
+    /// rule, with exceptions (see [`super::recurrence`]).
+    Repeat(super::recurrence::Recurrence),
 }
 
 impl Schedule {
+    /// A series (as opposed to one occurrence, or none): never done as a whole, each
+    /// occurrence is done on its own.
+    pub fn is_recurring(&self) -> bool {
+        match self {
+            Schedule::Weekly { .. } => true,
+            Schedule::Repeat(r) => r.is_series(),
+            Schedule::Unscheduled | Schedule::Due { .. } => false,
+        }
+    }
+
     /// The first occurrence at or after `from`, if there is one.
     pub fn next_occurrence(&self, from: Timestamp) -> Option<Timestamp> {
         match *self {
             Schedule::Unscheduled => None,
+            Schedule::Repeat(ref r) => r.next_at_or_after(from),
             Schedule::Due { at } => (at >= from).then_some(at),
             Schedule::Weekly {
                 first_at,
@@ -146,6 +166,9 @@ impl Schedule {
 
     /// Every occurrence in the half-open window `[from, to)`.
     pub fn occurrences_between(&self, from: Timestamp, to: Timestamp) -> Vec<Timestamp> {
+        if let Schedule::Repeat(r) = self {
+            return r.occurrences_between(from, to);
+        }
         let mut out = Vec::new();
         let mut cursor = from;
         while let Some(at) = self.next_occurrence(cursor) {
@@ -167,6 +190,8 @@ pub struct CircleInfo {
     pub id: CircleId,
     pub name: String,
     pub language: Language,
+    /// IANA time zone every date of the plan is read and shown in.
+    pub timezone: String,
     pub main_person: MemberId,
     pub created_at: Timestamp,
 }
@@ -178,6 +203,8 @@ pub struct MemberView {
     pub relation: Relation,
     /// Free text, e.g. "aunt", "JIM mentor", "debt counsellor".
     pub role_label: String,
+    /// Recorded by the main person or an admin; `None` for most people.
+    pub designation: Option<Designation>,
     pub joined_at: Timestamp,
     /// Set when the member left or was removed; their history stays in the plan.
     pub removed_at: Option<Timestamp>,
@@ -260,8 +287,13 @@ pub struct TaskView {
     pub slots: u32,
     /// Who checks that it is done.
     pub checker: Option<MemberId>,
-    /// Every claim, sorted by `(at, member)`; the first `slots` are winners.
+    /// Every claim of the whole task (or series), sorted by `(at, member)`; the first
+    /// `slots` are winners.
     pub claims: Vec<Claim>,
+    /// Claims for single occurrences of a series, series claims from a date on, and
+    /// turns handed over (see [`TaskView::people_on`]). Sorted by occurrence, time,
+    /// member.
+    pub turns: Vec<TurnClaim>,
     /// More claims than slots: concurrent offline claims collided. The losers see
     /// "already taken"; the coordinator sees the overbooking.
     pub overbooked: bool,
@@ -272,7 +304,84 @@ pub struct TaskView {
     pub created_at: Timestamp,
 }
 
+/// How a member is (or is no longer) on one occurrence of a series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TurnKind {
+    /// This one occurrence ("ik rijd volgende dinsdag").
+    One,
+    /// Every occurrence from this one on.
+    From,
+    /// Given back, with a request that someone takes it over.
+    HandedOver,
+}
+
+/// A claim about one occurrence of a series, keyed by the occurrence's local start in
+/// the circle's zone (`2027-03-24T17:00`, or `2027-03-24` for all day).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TurnClaim {
+    pub member: MemberId,
+    pub occurrence: String,
+    pub kind: TurnKind,
+    pub at: Timestamp,
+}
+
+impl TurnKind {
+    /// The separator between member and occurrence in the stored claim key.
+    pub(super) fn mark(self) -> char {
+        match self {
+            TurnKind::One => '@',
+            TurnKind::From => '+',
+            TurnKind::HandedOver => '!',
+        }
+    }
+
+    pub(super) fn from_mark(c: char) -> Option<TurnKind> {
+        [TurnKind::One, TurnKind::From, TurnKind::HandedOver]
+            .into_iter()
+            .find(|k| k.mark() == c)
+    }
+}
+
 impl TaskView {
+    /// Who is on the occurrence whose local start is `occurrence`, ranked like claims
+    /// (the first `slots` by `(time, member)` are doing it): series claims and
+    /// claims from an earlier occurrence on, plus claims for this one — without anyone
+    /// who handed this turn over.
+    pub fn people_on(&self, occurrence: &str) -> Vec<Claim> {
+        let handed_over = |m: &MemberId| {
+            self.turns.iter().any(|t| {
+                t.kind == TurnKind::HandedOver && &t.member == m && t.occurrence == occurrence
+            })
+        };
+        let mut candidates: Vec<(MemberId, Timestamp)> = self
+            .claims
+            .iter()
+            .map(|c| (c.member.clone(), c.at))
+            .chain(self.turns.iter().filter_map(|t| {
+                let applies = match t.kind {
+                    TurnKind::One => t.occurrence == occurrence,
+                    // Local starts in one format sort as they fall.
+                    TurnKind::From => t.occurrence.as_str() <= occurrence,
+                    TurnKind::HandedOver => false,
+                };
+                applies.then(|| (t.member.clone(), t.at))
+            }))
+            .filter(|(m, _)| !handed_over(m))
+            .collect();
+        // One place per person, at their earliest claim.
+        candidates.sort();
+        candidates.dedup_by(|a, b| a.0 == b.0);
+        super::read::ranked_claims(candidates, self.slots)
+    }
+
+    /// Whether someone handed the occurrence `occurrence` over and it still needs them.
+    pub fn handed_over(&self, occurrence: &str) -> bool {
+        self.turns
+            .iter()
+            .any(|t| t.kind == TurnKind::HandedOver && t.occurrence == occurrence)
+    }
+
     pub fn winners(&self) -> impl Iterator<Item = &MemberId> {
         self.claims.iter().filter(|c| c.winner).map(|c| &c.member)
     }
@@ -284,7 +393,7 @@ impl TaskView {
 
     /// A one-off task is done once completed; a recurring task is never done as a whole.
     pub fn is_done(&self) -> bool {
-        !matches!(self.schedule, Schedule::Weekly { .. }) && !self.completions.is_empty()
+        !self.schedule.is_recurring() && !self.completions.is_empty()
     }
 
     pub fn is_open(&self) -> bool {
@@ -344,6 +453,8 @@ pub struct MeetingView {
     pub place: String,
     pub agenda: String,
     pub created_by: MemberId,
+    /// Set when the meeting was called off.
+    pub cancelled_at: Option<Timestamp>,
     /// Sorted by member id.
     pub rsvps: Vec<RsvpView>,
 }

@@ -312,7 +312,16 @@ pub struct CircleVersion {
     pub log_len: i64,
 }
 
+fn cut_off_key(circle: &CircleId, device: &DeviceId) -> String {
+    format!("cut_off/{circle}/{device}")
+}
+
 impl Store {
+    /// Whether `device` was cut off in `circle` (see [`StoreTx::cut_off`]).
+    pub fn is_cut_off(&self, circle: &CircleId, device: &DeviceId) -> Result<bool> {
+        Ok(read::setting(&self.conn, &cut_off_key(circle, device))?.is_some())
+    }
+
     /// See [`CircleVersion`].
     pub fn circle_version(&self, id: &CircleId) -> Result<CircleVersion> {
         read::version(&self.conn, id)
@@ -626,6 +635,22 @@ impl StoreTx<'_> {
             ],
         )?;
         Ok(())
+    }
+
+    /// Records that `device` sent a change the plan's rules refuse: its later
+    /// envelopes build on that change and are refused without being opened, until the
+    /// device is removed (see `docs/permissions.md`).
+    pub fn cut_off(&self, circle: &CircleId, device: &DeviceId, why: &str) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![cut_off_key(circle, device), why.as_bytes()],
+        )?;
+        Ok(())
+    }
+
+    pub fn is_cut_off(&self, circle: &CircleId, device: &DeviceId) -> Result<bool> {
+        Ok(read::setting(&self.tx, &cut_off_key(circle, device))?.is_some())
     }
 
     pub fn delete_waiting(

@@ -27,7 +27,7 @@ use crate::identity::{DeviceId, DeviceIdentity};
 use crate::keyring::Keyring;
 use crate::membership::build::LastSeqs;
 use crate::membership::{Capability, MembershipState, SignedEntry};
-use crate::plan::{CircleId, CirclePlan};
+use crate::plan::{Authority, CircleId, CirclePlan, Rights};
 use crate::store::{DeviceHeads, OwnEnvelope, SyncRecord, WaitingEnvelope};
 use crate::sync::protocol::{MAX_BODY_BYTES, MAX_PUSH_BATCH};
 use crate::time::Timestamp;
@@ -105,6 +105,39 @@ impl CircleTrust {
     /// The genesis entry (the relay needs it to register the circle).
     pub fn genesis(&self) -> Option<&SignedEntry> {
         self.entries.first()
+    }
+
+    /// The capabilities of the log's current members, for local plan operations.
+    pub fn authority(&self) -> Authority {
+        Authority::Log(
+            self.state
+                .members()
+                .filter(|(_, record)| !record.is_removed())
+                .map(|(member, record)| (member.clone(), record.capability()))
+                .collect(),
+        )
+    }
+
+    /// The rights `device` wrote with when it cited membership head `head` (what the
+    /// plan's rules judge its changes by): its member and that member's capability
+    /// right after `head`. `None` when the device could not write there.
+    pub fn rights_at(
+        &self,
+        device: &DeviceId,
+        head: &crate::membership::EntryHash,
+    ) -> Option<Rights> {
+        let position = self.state.position_of(head)?;
+        let record = self.state.device(device)?;
+        Some(Rights {
+            member: record.member().clone(),
+            capability: record.capability_at(position)?,
+            professional: false,
+        })
+    }
+
+    /// The rights of this circle's `device` now (for its own changes echoed back).
+    pub fn rights_now(&self, device: &DeviceId) -> Option<Rights> {
+        self.rights_at(device, &self.state.head())
     }
 
     pub fn standing(&self, device: &DeviceId) -> Standing {
@@ -196,19 +229,31 @@ pub struct Received {
     pub hash: EnvelopeHash,
     pub bytes: Vec<u8>,
     pub changes: Vec<Change>,
+    /// What the author could do at the membership head the envelope cites.
+    pub rights: Rights,
 }
 
 impl Received {
-    fn new(cursor: u64, bytes: Vec<u8>, opened: OpenedEnvelope) -> Self {
+    fn new(
+        cursor: u64,
+        bytes: Vec<u8>,
+        opened: OpenedEnvelope,
+        trust: &CircleTrust,
+    ) -> Result<Self> {
         let header = opened.header();
-        Self {
+        // The envelope verified at this head, so the device had a capability there.
+        let rights = trust
+            .rights_at(&header.author, &header.membership_head)
+            .ok_or(Error::DeviceNotMember(header.author))?;
+        Ok(Self {
             cursor,
             author: header.author,
             device_seq: header.device_seq,
             hash: opened.hash(),
             bytes,
             changes: opened.into_changes(),
-        }
+            rights,
+        })
     }
 
     pub fn waiting(&self) -> WaitingEnvelope {
@@ -255,8 +300,11 @@ pub fn classify(
         Err(Error::AlreadyApplied { .. }) => return Incoming::Duplicate,
         Err(e) => return Incoming::Rejected(e),
     }
-    match verified.decrypt(&trust.keys) {
-        Ok(opened) => Incoming::Apply(Received::new(cursor, bytes, opened)),
+    match verified
+        .decrypt(&trust.keys)
+        .and_then(|opened| Received::new(cursor, bytes, opened, trust))
+    {
+        Ok(received) => Incoming::Apply(received),
         Err(e) => Incoming::Rejected(e),
     }
 }
@@ -265,7 +313,7 @@ pub fn classify(
 /// membership log has only grown since, so it verifies the same way).
 pub fn reopen(waiting: &WaitingEnvelope, trust: &CircleTrust) -> Result<Received> {
     let opened = envelope::open(&waiting.bytes, &trust.state, &trust.keys)?;
-    Ok(Received::new(waiting.cursor, waiting.bytes.clone(), opened))
+    Received::new(waiting.cursor, waiting.bytes.clone(), opened, trust)
 }
 
 /// What [`apply_received`] did.
@@ -277,45 +325,62 @@ pub struct ApplyOutcome {
     pub complete: Vec<(DeviceId, u64)>,
     /// Envelopes whose changes wait for dependencies (keep them, retry next time).
     pub waiting: Vec<WaitingEnvelope>,
-    /// Envelopes automerge refused outright.
+    /// Envelopes refused: automerge could not read them, or a change in them breaks
+    /// the plan's rules (`plan::authority`). Never applied; their authors' later
+    /// changes build on them and are refused as well.
     pub rejected: Vec<(DeviceId, u64, String)>,
 }
 
-/// Applies the changes of `received` (in one automerge call, so dependencies among
-/// them resolve in any order) and sorts the envelopes into complete and waiting.
+/// Applies the changes of `received`, each judged by the plan's rules with its
+/// envelope's rights (in one call, so dependencies among them resolve in any order),
+/// and sorts the envelopes into complete, waiting and rejected.
 ///
-/// Automerge keeps changes whose dependencies are missing in an in-memory queue that a
-/// save does not include; an envelope is complete only when all its changes are part
-/// of the document, otherwise the caller stores it and offers it again.
+/// An envelope is complete only when all its changes are part of the document;
+/// otherwise the caller stores it and offers it again.
 pub fn apply_received(plan: &mut CirclePlan, received: Vec<Received>) -> ApplyOutcome {
     let mut outcome = ApplyOutcome::default();
-    let all: Vec<Change> = received
+    let all: Vec<(Change, Rights)> = received
         .iter()
-        .flat_map(|r| r.changes.iter().cloned())
+        .flat_map(|r| r.changes.iter().map(|c| (c.clone(), r.rights.clone())))
         .collect();
-    match plan.apply_changes(all) {
-        Ok(n) => outcome.applied_changes = n,
+    let refused = match plan.apply_checked(all) {
+        Ok(checked) => {
+            outcome.applied_changes = checked.applied;
+            checked.refused
+        }
         Err(_) => {
-            // One bad envelope must not block the others: apply them one by one.
+            // One unreadable envelope must not block the others: one by one.
+            let mut refused = Vec::new();
             for r in &received {
-                match plan.apply_changes(r.changes.clone()) {
-                    Ok(n) => outcome.applied_changes += n,
-                    Err(e) => outcome
-                        .rejected
-                        .push((r.author, r.device_seq, e.to_string())),
+                let changes = r.changes.iter().map(|c| (c.clone(), r.rights.clone()));
+                match plan.apply_checked(changes.collect()) {
+                    Ok(checked) => {
+                        outcome.applied_changes += checked.applied;
+                        refused.extend(checked.refused);
+                    }
+                    Err(e) => refused.extend(r.changes.iter().map(|c| {
+                        (
+                            c.hash(),
+                            Error::Malformed {
+                                what: "plan change",
+                                detail: e.to_string(),
+                            },
+                        )
+                    })),
                 }
             }
+            refused
         }
-    }
+    };
     for r in received {
-        if outcome
-            .rejected
+        let refusal = refused
             .iter()
-            .any(|(a, s, _)| *a == r.author && *s == r.device_seq)
-        {
-            continue;
-        }
-        if r.changes.iter().all(|c| plan.has_change(&c.hash())) {
+            .find(|(hash, _)| r.changes.iter().any(|c| c.hash() == *hash));
+        if let Some((_, why)) = refusal {
+            outcome
+                .rejected
+                .push((r.author, r.device_seq, why.to_string()));
+        } else if r.changes.iter().all(|c| plan.has_change(&c.hash())) {
             outcome.complete.push((r.author, r.device_seq));
         } else {
             outcome.waiting.push(r.waiting());
@@ -559,5 +624,7 @@ pub fn status(
     }
 }
 
+#[cfg(test)]
+mod tampered;
 #[cfg(test)]
 mod tests;

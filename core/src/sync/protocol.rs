@@ -167,11 +167,13 @@ pub fn status_and_code(error: &Error) -> (u16, &'static str) {
         Error::BrokenChain { .. } | Error::RelayGap { .. } => (409, "gap"),
         Error::Fork { .. } => (409, "fork"),
         Error::StaleEpoch { .. } => (409, "stale_epoch"),
+        // A person can act on these (ask for a new invite), so each has its own code.
+        Error::InviteReused(_) => (409, "invite_used"),
+        Error::InviteExpired { .. } => (409, "invite_expired"),
+        Error::InviteRevoked(_) => (409, "invite_revoked"),
         Error::AlreadyApplied { .. }
         | Error::ClockRegression { .. }
         | Error::UnknownHead(_)
-        | Error::InviteExpired { .. }
-        | Error::InviteReused(_)
         | Error::WrongActor { .. }
         | Error::UnknownEpoch(_)
         | Error::WrongCircle { .. }

@@ -636,6 +636,8 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
     
     func approvePlan() throws 
     
+    func cancelMeeting(meetingId: EntryId) throws 
+    
     func cancelTask(taskId: TaskId) throws 
     
     func circleId()  -> CircleId
@@ -653,10 +655,30 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
     func completeTask(taskId: TaskId, occurrence: Timestamp?, note: String) throws  -> EntryId
     
     /**
+     * Marks a member as professional or coordinator (`null` clears it): the main
+     * person's or an admin's decision. Professionals set safety conditions.
+     */
+    func designate(memberId: MemberId, designation: Designation?) throws 
+    
+    /**
      * The whole plan in the standard automerge format: the offline exchange format
      * (and what `KringClient.importCircle` reads).
      */
     func export() throws  -> Data
+    
+    /**
+     * The plan as a readable document, UTF-8 bytes: Markdown, or a printable HTML
+     * page (self-contained, every text people wrote escaped). `language`
+     * `null`/`nil`: the circle's own.
+     */
+    func exportText(format: ExportFormat, language: Language?) throws  -> Data
+    
+    /**
+     * The follow-up report of this circle now: what is slipping, load, plan health.
+     * Core decides what this device's member may see (signals about people are for
+     * the main person, admins and the coordinator).
+     */
+    func followupReport() throws  -> CircleReport
     
     /**
      * An invite link (`kring://invite/…`) for one new person with `capability`, valid
@@ -679,6 +701,12 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
      */
     func merge(document: Data) throws  -> UInt32
     
+    /**
+     * "My plan this week": the main person's next seven days, one plain-language
+     * sentence per item, in `language` (`null`/`nil`: the circle's own).
+     */
+    func myWeek(language: Language?) throws  -> MyWeek
+    
     func post(kind: LogKind, text: String) throws  -> EntryId
     
     func recordReview(summary: String, nextReviewAt: Timestamp?) throws  -> EntryId
@@ -699,9 +727,17 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
      */
     func removeObserver(observerId: UInt64) throws  -> Bool
     
+    func reopenTask(taskId: TaskId) throws 
+    
     func rsvp(meetingId: EntryId, answer: Rsvp) throws 
     
     func scheduleMeeting(at: Timestamp, place: String, agenda: String) throws  -> EntryId
+    
+    /**
+     * Makes a member an admin, a member or a reader, through the membership log at
+     * the relay (only the main person appoints admins).
+     */
+    func setCapability(memberId: MemberId, capability: Capability) async throws 
     
     func setCondition(text: String) throws  -> EntryId
     
@@ -749,6 +785,11 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
     /**
      * `null`/`nil` leaves a field as it is.
      */
+    func updateMeeting(meetingId: EntryId, at: Timestamp?, place: String?, agenda: String?) throws 
+    
+    /**
+     * `null`/`nil` leaves a field as it is.
+     */
     func updateMember(memberId: MemberId, displayName: String?, roleLabel: String?) throws 
     
     func updateTask(taskId: TaskId, update: TaskUpdate) throws 
@@ -756,6 +797,33 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
     func view() throws  -> PlanView
     
     func withdrawOffer(offerId: EntryId) throws 
+    
+    /**
+     * A one-time link (`kring://device/…`, QR-sized) that admits one more device of
+     * mine to this circle, with my capability, until `expires_at` (`null`/`nil`: ten
+     * minutes; at most an hour). Made offline; `sync()` so the circle is on the relay
+     * before the other device uses it.
+     */
+    func deviceLink(expiresAt: Timestamp?) throws  -> String
+    
+    /**
+     * My devices in this circle, as the membership log here says (sync first for
+     * the latest), oldest first.
+     */
+    func devices() throws  -> [DeviceInfo]
+    
+    /**
+     * Removes another device of mine (a lost phone) through the relay; the circle's
+     * key rotates, so it cannot read anything written afterwards. A device never
+     * removes itself, and my last device goes only with me (`NotAllowed`).
+     */
+    func removeDevice(deviceId: DeviceId) async throws 
+    
+    /**
+     * A new recovery code for me in this circle (through the relay); the previous
+     * one made on this device stops working. Show the words once.
+     */
+    func setupRecovery() async throws  -> String
     
 }
 /**
@@ -895,6 +963,15 @@ open func approvePlan()throws   {try rustCallWithError(FfiConverterTypeKringErro
 }
 }
     
+open func cancelMeeting(meetingId: EntryId)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_cancel_meeting(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEntryId_lower(meetingId),uniffiCallStatus
+    )
+}
+}
+    
 open func cancelTask(taskId: TaskId)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
         uniffiCallStatus in
     uniffi_kring_ffi_fn_method_circlehandle_cancel_task(
@@ -943,6 +1020,20 @@ open func completeTask(taskId: TaskId, occurrence: Timestamp?, note: String)thro
 }
     
     /**
+     * Marks a member as professional or coordinator (`null` clears it): the main
+     * person's or an admin's decision. Professionals set safety conditions.
+     */
+open func designate(memberId: MemberId, designation: Designation?)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_designate(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeMemberId_lower(memberId),
+        FfiConverterOptionTypeDesignation.lower(designation),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * The whole plan in the standard automerge format: the offline exchange format
      * (and what `KringClient.importCircle` reads).
      */
@@ -950,6 +1041,36 @@ open func export()throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
         uniffiCallStatus in
     uniffi_kring_ffi_fn_method_circlehandle_export(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The plan as a readable document, UTF-8 bytes: Markdown, or a printable HTML
+     * page (self-contained, every text people wrote escaped). `language`
+     * `null`/`nil`: the circle's own.
+     */
+open func exportText(format: ExportFormat, language: Language? = nil)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_export_text(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeExportFormat_lower(format),
+        FfiConverterOptionTypeLanguage.lower(language),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The follow-up report of this circle now: what is slipping, load, plan health.
+     * Core decides what this device's member may see (signals about people are for
+     * the main person, admins and the coordinator).
+     */
+open func followupReport()throws  -> CircleReport  {
+    return try  FfiConverterTypeCircleReport_lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_followup_report(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -996,6 +1117,20 @@ open func merge(document: Data)throws  -> UInt32  {
     uniffi_kring_ffi_fn_method_circlehandle_merge(
             self.uniffiCloneHandle(),
         FfiConverterData.lower(document),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * "My plan this week": the main person's next seven days, one plain-language
+     * sentence per item, in `language` (`null`/`nil`: the circle's own).
+     */
+open func myWeek(language: Language? = nil)throws  -> MyWeek  {
+    return try  FfiConverterTypeMyWeek_lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_my_week(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionTypeLanguage.lower(language),uniffiCallStatus
     )
 })
 }
@@ -1068,6 +1203,15 @@ open func removeObserver(observerId: UInt64)throws  -> Bool  {
 })
 }
     
+open func reopenTask(taskId: TaskId)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_reopen_task(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTaskId_lower(taskId),uniffiCallStatus
+    )
+}
+}
+    
 open func rsvp(meetingId: EntryId, answer: Rsvp)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
         uniffiCallStatus in
     uniffi_kring_ffi_fn_method_circlehandle_rsvp(
@@ -1088,6 +1232,26 @@ open func scheduleMeeting(at: Timestamp, place: String, agenda: String)throws  -
         FfiConverterString.lower(agenda),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Makes a member an admin, a member or a reader, through the membership log at
+     * the relay (only the main person appoints admins).
+     */
+open func setCapability(memberId: MemberId, capability: Capability)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kring_ffi_fn_method_circlehandle_set_capability(
+                        self.uniffiCloneHandle(),FfiConverterTypeMemberId_lower(memberId),FfiConverterTypeCapability_lower(capability)
+                )
+            },
+            pollFunc: ffi_kring_ffi_rust_future_poll_void,
+            completeFunc: ffi_kring_ffi_rust_future_complete_void,
+            freeFunc: ffi_kring_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeKringError_lift
+        )
 }
     
 open func setCondition(text: String)throws  -> EntryId  {
@@ -1215,6 +1379,21 @@ open func unclaimTask(taskId: TaskId)throws   {try rustCallWithError(FfiConverte
     /**
      * `null`/`nil` leaves a field as it is.
      */
+open func updateMeeting(meetingId: EntryId, at: Timestamp?, place: String?, agenda: String?)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_update_meeting(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEntryId_lower(meetingId),
+        FfiConverterOptionTypeTimestamp.lower(at),
+        FfiConverterOptionString.lower(place),
+        FfiConverterOptionString.lower(agenda),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * `null`/`nil` leaves a field as it is.
+     */
 open func updateMember(memberId: MemberId, displayName: String?, roleLabel: String?)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
         uniffiCallStatus in
     uniffi_kring_ffi_fn_method_circlehandle_update_member(
@@ -1252,6 +1431,76 @@ open func withdrawOffer(offerId: EntryId)throws   {try rustCallWithError(FfiConv
         FfiConverterTypeEntryId_lower(offerId),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * A one-time link (`kring://device/…`, QR-sized) that admits one more device of
+     * mine to this circle, with my capability, until `expires_at` (`null`/`nil`: ten
+     * minutes; at most an hour). Made offline; `sync()` so the circle is on the relay
+     * before the other device uses it.
+     */
+open func deviceLink(expiresAt: Timestamp? = nil)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_device_link(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionTypeTimestamp.lower(expiresAt),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * My devices in this circle, as the membership log here says (sync first for
+     * the latest), oldest first.
+     */
+open func devices()throws  -> [DeviceInfo]  {
+    return try  FfiConverterSequenceTypeDeviceInfo.lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_devices(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Removes another device of mine (a lost phone) through the relay; the circle's
+     * key rotates, so it cannot read anything written afterwards. A device never
+     * removes itself, and my last device goes only with me (`NotAllowed`).
+     */
+open func removeDevice(deviceId: DeviceId)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kring_ffi_fn_method_circlehandle_remove_device(
+                        self.uniffiCloneHandle(),FfiConverterTypeDeviceId_lower(deviceId)
+                )
+            },
+            pollFunc: ffi_kring_ffi_rust_future_poll_void,
+            completeFunc: ffi_kring_ffi_rust_future_complete_void,
+            freeFunc: ffi_kring_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeKringError_lift
+        )
+}
+    
+    /**
+     * A new recovery code for me in this circle (through the relay); the previous
+     * one made on this device stops working. Show the words once.
+     */
+open func setupRecovery()async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kring_ffi_fn_method_circlehandle_setup_recovery(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_kring_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_kring_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_kring_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeKringError_lift
+        )
 }
     
 
@@ -1317,6 +1566,13 @@ public protocol KringClientProtocol: AnyObject, Sendable {
      * The circles whose plan is on this device, oldest first.
      */
     func circles() throws  -> [StoredCircle]
+    
+    /**
+     * The coordinator's overview now: every circle on this device, most urgent
+     * first, and one queue of all their signals. Each circle is seen as this
+     * device's member of it (core decides what that member may see).
+     */
+    func coordinatorOverview() throws  -> CoordinatorOverview
     
     /**
      * Founds a circle with this device's user as its main person. Works offline.
@@ -1390,6 +1646,50 @@ public protocol KringClientProtocol: AnyObject, Sendable {
      * open circles hear `REMOTE` when other devices' changes arrived.
      */
     func syncAll() async throws  -> [CircleSync]
+    
+    /**
+     * On a new device: joins the circle of a device link (`kring://device/…`, from
+     * `CircleHandle.deviceLink` on another device of the same person) as that
+     * person, with their capability. Needs the relay. A used, expired or revoked
+     * link arrives as `InviteUsed` / `InviteExpired` / `InviteRevoked`, with nothing
+     * stored.
+     */
+    func addDevice(link: String) async throws  -> Joined
+    
+    /**
+     * Registers `observer` for every circle's sync state; returns an id for
+     * [`KringClient::remove_sync_observer`].
+     */
+    func addSyncObserver(observer: SyncObserver) throws  -> UInt64
+    
+    /**
+     * Founds a circle like `createCircle` and makes the main person's recovery code
+     * with it (works offline; the code's public half reaches the relay with the
+     * first sync). Open it with `openCircle(circleId)`.
+     */
+    func createCircleWithRecovery(name: String, language: Language, mainPersonName: String, relayUrl: String?) throws  -> CreatedCircle
+    
+    /**
+     * What `link` (an invite or a device link) says — circle, its name, who sent it,
+     * capability, expiry — from the link alone, before joining. Changes nothing;
+     * `KringException.InvalidInput` for a link that is not one.
+     */
+    func previewLink(link: String) throws  -> LinkPreview
+    
+    /**
+     * On a new device, with the words of a recovery code: takes the place in
+     * `circle_id` (at `relay_url`) of the person the code belongs to. Their old
+     * devices and the code are removed and the key rotates; the others see a line
+     * in the plan's log. Make a new code afterwards (`CircleHandle.setupRecovery`).
+     * A wrong, spent or replaced code is `RecoveryRefused`, badly typed words
+     * `InvalidInput`; nothing is stored then.
+     */
+    func recover(circleId: CircleId, relayUrl: String, code: String) async throws  -> Recovered
+    
+    /**
+     * Returns whether an observer with this id was registered.
+     */
+    func removeSyncObserver(observerId: UInt64) throws  -> Bool
     
 }
 /**
@@ -1479,6 +1779,20 @@ open func circles()throws  -> [StoredCircle]  {
     return try  FfiConverterSequenceTypeStoredCircle.lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
         uniffiCallStatus in
     uniffi_kring_ffi_fn_method_kringclient_circles(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The coordinator's overview now: every circle on this device, most urgent
+     * first, and one queue of all their signals. Each circle is seen as this
+     * device's member of it (core decides what that member may see).
+     */
+open func coordinatorOverview()throws  -> CoordinatorOverview  {
+    return try  FfiConverterTypeCoordinatorOverview_lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_kringclient_coordinator_overview(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -1645,6 +1959,113 @@ open func syncAll()async throws  -> [CircleSync]  {
             liftFunc: FfiConverterSequenceTypeCircleSync.lift,
             errorHandler: FfiConverterTypeKringError_lift
         )
+}
+    
+    /**
+     * On a new device: joins the circle of a device link (`kring://device/…`, from
+     * `CircleHandle.deviceLink` on another device of the same person) as that
+     * person, with their capability. Needs the relay. A used, expired or revoked
+     * link arrives as `InviteUsed` / `InviteExpired` / `InviteRevoked`, with nothing
+     * stored.
+     */
+open func addDevice(link: String)async throws  -> Joined  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kring_ffi_fn_method_kringclient_add_device(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(link)
+                )
+            },
+            pollFunc: ffi_kring_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_kring_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_kring_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeJoined_lift,
+            errorHandler: FfiConverterTypeKringError_lift
+        )
+}
+    
+    /**
+     * Registers `observer` for every circle's sync state; returns an id for
+     * [`KringClient::remove_sync_observer`].
+     */
+open func addSyncObserver(observer: SyncObserver)throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_kringclient_add_sync_observer(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSyncObserver_lower(observer),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Founds a circle like `createCircle` and makes the main person's recovery code
+     * with it (works offline; the code's public half reaches the relay with the
+     * first sync). Open it with `openCircle(circleId)`.
+     */
+open func createCircleWithRecovery(name: String, language: Language, mainPersonName: String, relayUrl: String? = nil)throws  -> CreatedCircle  {
+    return try  FfiConverterTypeCreatedCircle_lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_kringclient_create_circle_with_recovery(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),
+        FfiConverterTypeLanguage_lower(language),
+        FfiConverterString.lower(mainPersonName),
+        FfiConverterOptionString.lower(relayUrl),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * What `link` (an invite or a device link) says — circle, its name, who sent it,
+     * capability, expiry — from the link alone, before joining. Changes nothing;
+     * `KringException.InvalidInput` for a link that is not one.
+     */
+open func previewLink(link: String)throws  -> LinkPreview  {
+    return try  FfiConverterTypeLinkPreview_lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_kringclient_preview_link(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(link),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * On a new device, with the words of a recovery code: takes the place in
+     * `circle_id` (at `relay_url`) of the person the code belongs to. Their old
+     * devices and the code are removed and the key rotates; the others see a line
+     * in the plan's log. Make a new code afterwards (`CircleHandle.setupRecovery`).
+     * A wrong, spent or replaced code is `RecoveryRefused`, badly typed words
+     * `InvalidInput`; nothing is stored then.
+     */
+open func recover(circleId: CircleId, relayUrl: String, code: String)async throws  -> Recovered  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kring_ffi_fn_method_kringclient_recover(
+                        self.uniffiCloneHandle(),FfiConverterTypeCircleId_lower(circleId),FfiConverterString.lower(relayUrl),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_kring_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_kring_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_kring_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeRecovered_lift,
+            errorHandler: FfiConverterTypeKringError_lift
+        )
+}
+    
+    /**
+     * Returns whether an observer with this id was registered.
+     */
+open func removeSyncObserver(observerId: UInt64)throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_kringclient_remove_sync_observer(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(observerId),uniffiCallStatus
+    )
+})
 }
     
 
@@ -2228,6 +2649,217 @@ public func FfiConverterTypeSecretStore_lower(_ value: SecretStore) -> UInt64 {
 
 
 
+
+
+/**
+ * Told about sync state changes of every circle: from live mode (connected,
+ * disconnected, syncing, synced, error; on the `kring-watch` thread) and from
+ * `CircleHandle.sync` / `KringClient.syncAll` (on tokio's blocking pool). No lock of
+ * Kring's is held; anything it throws is ignored. Keep it short.
+ */
+public protocol SyncObserver: AnyObject, Sendable {
+    
+    func onSyncEvent(event: SyncEvent) throws 
+    
+}
+/**
+ * Told about sync state changes of every circle: from live mode (connected,
+ * disconnected, syncing, synced, error; on the `kring-watch` thread) and from
+ * `CircleHandle.sync` / `KringClient.syncAll` (on tokio's blocking pool). No lock of
+ * Kring's is held; anything it throws is ignored. Keep it short.
+ */
+open class SyncObserverImpl: SyncObserver, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_kring_ffi_fn_clone_syncobserver(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_kring_ffi_fn_free_syncobserver(handle, $0) }
+    }
+
+    
+
+    
+open func onSyncEvent(event: SyncEvent)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_syncobserver_on_sync_event(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSyncEvent_lower(event),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceSyncObserver {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceSyncObserver = UniffiVTableCallbackInterfaceSyncObserver(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeSyncObserver.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface SyncObserver: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeSyncObserver.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface SyncObserver: handle missing in uniffiClone")
+            }
+        },
+        onSyncEvent: { (
+            uniffiHandle: UInt64,
+            event: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeSyncObserver.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.onSyncEvent(
+                     event: try FfiConverterTypeSyncEvent_lift(event)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeKringError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceSyncObserver> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceSyncObserver>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitSyncObserver() {
+    uniffi_kring_ffi_fn_init_callback_vtable_syncobserver(UniffiCallbackInterfaceSyncObserver.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncObserver: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<SyncObserver>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = SyncObserver
+
+    public static func lift(_ handle: UInt64) throws -> SyncObserver {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return SyncObserverImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: SyncObserver) -> UInt64 {
+         if let rustImpl = value as? SyncObserverImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncObserver {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SyncObserver, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncObserver_lift(_ handle: UInt64) throws -> SyncObserver {
+    return try FfiConverterTypeSyncObserver.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncObserver_lower(_ value: SyncObserver) -> UInt64 {
+    return FfiConverterTypeSyncObserver.lower(value)
+}
+
+
+
+
 public struct Approval: Equatable, Hashable {
     public let member: MemberId
     public let at: Timestamp
@@ -2345,6 +2977,99 @@ public func FfiConverterTypeCircleInfo_lift(_ buf: RustBuffer) throws -> CircleI
 #endif
 public func FfiConverterTypeCircleInfo_lower(_ value: CircleInfo) -> RustBuffer {
     return FfiConverterTypeCircleInfo.lower(value)
+}
+
+
+/**
+ * Everything the follow-up engine says about one circle, signals most urgent first.
+ */
+public struct CircleReport: Equatable, Hashable {
+    public let circle: CircleId
+    public let circleName: String
+    public let status: PlanStatus
+    public let generatedAt: Timestamp
+    public let urgent: UInt32
+    public let attention: UInt32
+    public let signals: [Signal]
+    public let load: Load
+    public let health: PlanHealth
+    public let lastActivityAt: Timestamp?
+    public let daysSinceLastActivity: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(circle: CircleId, circleName: String, status: PlanStatus, generatedAt: Timestamp, urgent: UInt32, attention: UInt32, signals: [Signal], load: Load, health: PlanHealth, lastActivityAt: Timestamp?, daysSinceLastActivity: Int64?) {
+        self.circle = circle
+        self.circleName = circleName
+        self.status = status
+        self.generatedAt = generatedAt
+        self.urgent = urgent
+        self.attention = attention
+        self.signals = signals
+        self.load = load
+        self.health = health
+        self.lastActivityAt = lastActivityAt
+        self.daysSinceLastActivity = daysSinceLastActivity
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CircleReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCircleReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CircleReport {
+        return
+            try CircleReport(
+                circle: FfiConverterTypeCircleId.read(from: &buf), 
+                circleName: FfiConverterString.read(from: &buf), 
+                status: FfiConverterTypePlanStatus.read(from: &buf), 
+                generatedAt: FfiConverterTypeTimestamp.read(from: &buf), 
+                urgent: FfiConverterUInt32.read(from: &buf), 
+                attention: FfiConverterUInt32.read(from: &buf), 
+                signals: FfiConverterSequenceTypeSignal.read(from: &buf), 
+                load: FfiConverterTypeLoad.read(from: &buf), 
+                health: FfiConverterTypePlanHealth.read(from: &buf), 
+                lastActivityAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
+                daysSinceLastActivity: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CircleReport, into buf: inout [UInt8]) {
+        FfiConverterTypeCircleId.write(value.circle, into: &buf)
+        FfiConverterString.write(value.circleName, into: &buf)
+        FfiConverterTypePlanStatus.write(value.status, into: &buf)
+        FfiConverterTypeTimestamp.write(value.generatedAt, into: &buf)
+        FfiConverterUInt32.write(value.urgent, into: &buf)
+        FfiConverterUInt32.write(value.attention, into: &buf)
+        FfiConverterSequenceTypeSignal.write(value.signals, into: &buf)
+        FfiConverterTypeLoad.write(value.load, into: &buf)
+        FfiConverterTypePlanHealth.write(value.health, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.lastActivityAt, into: &buf)
+        FfiConverterOptionInt64.write(value.daysSinceLastActivity, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCircleReport_lift(_ buf: RustBuffer) throws -> CircleReport {
+    return try FfiConverterTypeCircleReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCircleReport_lower(_ value: CircleReport) -> RustBuffer {
+    return FfiConverterTypeCircleReport.lower(value)
 }
 
 
@@ -2667,6 +3392,264 @@ public func FfiConverterTypeConditionView_lower(_ value: ConditionView) -> RustB
 
 
 /**
+ * One signal with its circle, in the coordinator's queue.
+ */
+public struct CoordinatorItem: Equatable, Hashable {
+    public let circle: CircleId
+    public let circleName: String
+    public let signal: Signal
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(circle: CircleId, circleName: String, signal: Signal) {
+        self.circle = circle
+        self.circleName = circleName
+        self.signal = signal
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CoordinatorItem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCoordinatorItem: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CoordinatorItem {
+        return
+            try CoordinatorItem(
+                circle: FfiConverterTypeCircleId.read(from: &buf), 
+                circleName: FfiConverterString.read(from: &buf), 
+                signal: FfiConverterTypeSignal.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CoordinatorItem, into buf: inout [UInt8]) {
+        FfiConverterTypeCircleId.write(value.circle, into: &buf)
+        FfiConverterString.write(value.circleName, into: &buf)
+        FfiConverterTypeSignal.write(value.signal, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCoordinatorItem_lift(_ buf: RustBuffer) throws -> CoordinatorItem {
+    return try FfiConverterTypeCoordinatorItem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCoordinatorItem_lower(_ value: CoordinatorItem) -> RustBuffer {
+    return FfiConverterTypeCoordinatorItem.lower(value)
+}
+
+
+/**
+ * Every circle on the device, most urgent first, and one queue of all signals.
+ */
+public struct CoordinatorOverview: Equatable, Hashable {
+    public let generatedAt: Timestamp
+    public let circles: [CircleReport]
+    public let items: [CoordinatorItem]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(generatedAt: Timestamp, circles: [CircleReport], items: [CoordinatorItem]) {
+        self.generatedAt = generatedAt
+        self.circles = circles
+        self.items = items
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CoordinatorOverview: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCoordinatorOverview: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CoordinatorOverview {
+        return
+            try CoordinatorOverview(
+                generatedAt: FfiConverterTypeTimestamp.read(from: &buf), 
+                circles: FfiConverterSequenceTypeCircleReport.read(from: &buf), 
+                items: FfiConverterSequenceTypeCoordinatorItem.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CoordinatorOverview, into buf: inout [UInt8]) {
+        FfiConverterTypeTimestamp.write(value.generatedAt, into: &buf)
+        FfiConverterSequenceTypeCircleReport.write(value.circles, into: &buf)
+        FfiConverterSequenceTypeCoordinatorItem.write(value.items, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCoordinatorOverview_lift(_ buf: RustBuffer) throws -> CoordinatorOverview {
+    return try FfiConverterTypeCoordinatorOverview.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCoordinatorOverview_lower(_ value: CoordinatorOverview) -> RustBuffer {
+    return FfiConverterTypeCoordinatorOverview.lower(value)
+}
+
+
+/**
+ * A circle just founded, and its main person's recovery code.
+ */
+public struct CreatedCircle: Equatable, Hashable {
+    public let circleId: CircleId
+    /**
+     * Twelve words, one line: show once, for the person to write down. Never store
+     * or send it: whoever has it can take the main person's place.
+     */
+    public let recoveryCode: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(circleId: CircleId, 
+        /**
+         * Twelve words, one line: show once, for the person to write down. Never store
+         * or send it: whoever has it can take the main person's place.
+         */recoveryCode: String) {
+        self.circleId = circleId
+        self.recoveryCode = recoveryCode
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CreatedCircle: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCreatedCircle: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CreatedCircle {
+        return
+            try CreatedCircle(
+                circleId: FfiConverterTypeCircleId.read(from: &buf), 
+                recoveryCode: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CreatedCircle, into buf: inout [UInt8]) {
+        FfiConverterTypeCircleId.write(value.circleId, into: &buf)
+        FfiConverterString.write(value.recoveryCode, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreatedCircle_lift(_ buf: RustBuffer) throws -> CreatedCircle {
+    return try FfiConverterTypeCreatedCircle.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreatedCircle_lower(_ value: CreatedCircle) -> RustBuffer {
+    return FfiConverterTypeCreatedCircle.lower(value)
+}
+
+
+/**
+ * One device of this device's member in a circle.
+ */
+public struct DeviceInfo: Equatable, Hashable {
+    public let id: DeviceId
+    public let thisDevice: Bool
+    /**
+     * The recovery code this device made (as far as this device knows).
+     */
+    public let recoveryCode: Bool
+    public let addedAt: Timestamp
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: DeviceId, thisDevice: Bool, 
+        /**
+         * The recovery code this device made (as far as this device knows).
+         */recoveryCode: Bool, addedAt: Timestamp) {
+        self.id = id
+        self.thisDevice = thisDevice
+        self.recoveryCode = recoveryCode
+        self.addedAt = addedAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DeviceInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeviceInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeviceInfo {
+        return
+            try DeviceInfo(
+                id: FfiConverterTypeDeviceId.read(from: &buf), 
+                thisDevice: FfiConverterBool.read(from: &buf), 
+                recoveryCode: FfiConverterBool.read(from: &buf), 
+                addedAt: FfiConverterTypeTimestamp.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DeviceInfo, into buf: inout [UInt8]) {
+        FfiConverterTypeDeviceId.write(value.id, into: &buf)
+        FfiConverterBool.write(value.thisDevice, into: &buf)
+        FfiConverterBool.write(value.recoveryCode, into: &buf)
+        FfiConverterTypeTimestamp.write(value.addedAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceInfo_lift(_ buf: RustBuffer) throws -> DeviceInfo {
+    return try FfiConverterTypeDeviceInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceInfo_lower(_ value: DeviceInfo) -> RustBuffer {
+    return FfiConverterTypeDeviceInfo.lower(value)
+}
+
+
+/**
  * The outcome of `KringClient.join`.
  */
 public struct Joined: Equatable, Hashable {
@@ -2728,6 +3711,182 @@ public func FfiConverterTypeJoined_lift(_ buf: RustBuffer) throws -> Joined {
 #endif
 public func FfiConverterTypeJoined_lower(_ value: Joined) -> RustBuffer {
     return FfiConverterTypeJoined.lower(value)
+}
+
+
+/**
+ * What a link says, read from the link alone (no network), before it is used.
+ */
+public struct LinkPreview: Equatable, Hashable {
+    public let kind: InviteKind
+    public let circle: CircleId
+    /**
+     * The circle's name as the sender's device put it in the link (encrypted in
+     * it); `null`/`nil` for links without names.
+     */
+    public let circleName: String?
+    /**
+     * Who sent it (for a device link: whose device it adds).
+     */
+    public let inviterName: String?
+    public let capability: Capability
+    public let relayUrl: String
+    public let expiresAt: Timestamp
+    /**
+     * Expired by this device's clock.
+     */
+    public let expired: Bool
+    /**
+     * This device is in that circle already.
+     */
+    public let alreadyHere: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(kind: InviteKind, circle: CircleId, 
+        /**
+         * The circle's name as the sender's device put it in the link (encrypted in
+         * it); `null`/`nil` for links without names.
+         */circleName: String?, 
+        /**
+         * Who sent it (for a device link: whose device it adds).
+         */inviterName: String?, capability: Capability, relayUrl: String, expiresAt: Timestamp, 
+        /**
+         * Expired by this device's clock.
+         */expired: Bool, 
+        /**
+         * This device is in that circle already.
+         */alreadyHere: Bool) {
+        self.kind = kind
+        self.circle = circle
+        self.circleName = circleName
+        self.inviterName = inviterName
+        self.capability = capability
+        self.relayUrl = relayUrl
+        self.expiresAt = expiresAt
+        self.expired = expired
+        self.alreadyHere = alreadyHere
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LinkPreview: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLinkPreview: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LinkPreview {
+        return
+            try LinkPreview(
+                kind: FfiConverterTypeInviteKind.read(from: &buf), 
+                circle: FfiConverterTypeCircleId.read(from: &buf), 
+                circleName: FfiConverterOptionString.read(from: &buf), 
+                inviterName: FfiConverterOptionString.read(from: &buf), 
+                capability: FfiConverterTypeCapability.read(from: &buf), 
+                relayUrl: FfiConverterString.read(from: &buf), 
+                expiresAt: FfiConverterTypeTimestamp.read(from: &buf), 
+                expired: FfiConverterBool.read(from: &buf), 
+                alreadyHere: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LinkPreview, into buf: inout [UInt8]) {
+        FfiConverterTypeInviteKind.write(value.kind, into: &buf)
+        FfiConverterTypeCircleId.write(value.circle, into: &buf)
+        FfiConverterOptionString.write(value.circleName, into: &buf)
+        FfiConverterOptionString.write(value.inviterName, into: &buf)
+        FfiConverterTypeCapability.write(value.capability, into: &buf)
+        FfiConverterString.write(value.relayUrl, into: &buf)
+        FfiConverterTypeTimestamp.write(value.expiresAt, into: &buf)
+        FfiConverterBool.write(value.expired, into: &buf)
+        FfiConverterBool.write(value.alreadyHere, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLinkPreview_lift(_ buf: RustBuffer) throws -> LinkPreview {
+    return try FfiConverterTypeLinkPreview.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLinkPreview_lower(_ value: LinkPreview) -> RustBuffer {
+    return FfiConverterTypeLinkPreview.lower(value)
+}
+
+
+/**
+ * Load per member: is one person carrying the plan?
+ */
+public struct Load: Equatable, Hashable {
+    public let windowDays: Int64
+    public let helpers: UInt32
+    public let totalUnits: UInt32
+    public let members: [MemberLoad]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(windowDays: Int64, helpers: UInt32, totalUnits: UInt32, members: [MemberLoad]) {
+        self.windowDays = windowDays
+        self.helpers = helpers
+        self.totalUnits = totalUnits
+        self.members = members
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Load: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLoad: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Load {
+        return
+            try Load(
+                windowDays: FfiConverterInt64.read(from: &buf), 
+                helpers: FfiConverterUInt32.read(from: &buf), 
+                totalUnits: FfiConverterUInt32.read(from: &buf), 
+                members: FfiConverterSequenceTypeMemberLoad.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Load, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.windowDays, into: &buf)
+        FfiConverterUInt32.write(value.helpers, into: &buf)
+        FfiConverterUInt32.write(value.totalUnits, into: &buf)
+        FfiConverterSequenceTypeMemberLoad.write(value.members, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLoad_lift(_ buf: RustBuffer) throws -> Load {
+    return try FfiConverterTypeLoad.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLoad_lower(_ value: Load) -> RustBuffer {
+    return FfiConverterTypeLoad.lower(value)
 }
 
 
@@ -2803,16 +3962,18 @@ public struct MeetingView: Equatable, Hashable {
     public let place: String
     public let agenda: String
     public let createdBy: MemberId
+    public let cancelledAt: Timestamp?
     public let rsvps: [RsvpView]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: EntryId, at: Timestamp, place: String, agenda: String, createdBy: MemberId, rsvps: [RsvpView]) {
+    public init(id: EntryId, at: Timestamp, place: String, agenda: String, createdBy: MemberId, cancelledAt: Timestamp?, rsvps: [RsvpView]) {
         self.id = id
         self.at = at
         self.place = place
         self.agenda = agenda
         self.createdBy = createdBy
+        self.cancelledAt = cancelledAt
         self.rsvps = rsvps
     }
 
@@ -2837,6 +3998,7 @@ public struct FfiConverterTypeMeetingView: FfiConverterRustBuffer {
                 place: FfiConverterString.read(from: &buf), 
                 agenda: FfiConverterString.read(from: &buf), 
                 createdBy: FfiConverterTypeMemberId.read(from: &buf), 
+                cancelledAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
                 rsvps: FfiConverterSequenceTypeRsvpView.read(from: &buf)
         )
     }
@@ -2847,6 +4009,7 @@ public struct FfiConverterTypeMeetingView: FfiConverterRustBuffer {
         FfiConverterString.write(value.place, into: &buf)
         FfiConverterString.write(value.agenda, into: &buf)
         FfiConverterTypeMemberId.write(value.createdBy, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.cancelledAt, into: &buf)
         FfiConverterSequenceTypeRsvpView.write(value.rsvps, into: &buf)
     }
 }
@@ -2867,21 +4030,150 @@ public func FfiConverterTypeMeetingView_lower(_ value: MeetingView) -> RustBuffe
 }
 
 
+public struct MemberLoad: Equatable, Hashable {
+    public let member: MemberRef
+    public let claimed: UInt32
+    public let completed: UInt32
+    public let units: UInt32
+    public let sharePercent: UInt32
+    public let flagged: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(member: MemberRef, claimed: UInt32, completed: UInt32, units: UInt32, sharePercent: UInt32, flagged: Bool) {
+        self.member = member
+        self.claimed = claimed
+        self.completed = completed
+        self.units = units
+        self.sharePercent = sharePercent
+        self.flagged = flagged
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MemberLoad: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMemberLoad: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MemberLoad {
+        return
+            try MemberLoad(
+                member: FfiConverterTypeMemberRef.read(from: &buf), 
+                claimed: FfiConverterUInt32.read(from: &buf), 
+                completed: FfiConverterUInt32.read(from: &buf), 
+                units: FfiConverterUInt32.read(from: &buf), 
+                sharePercent: FfiConverterUInt32.read(from: &buf), 
+                flagged: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MemberLoad, into buf: inout [UInt8]) {
+        FfiConverterTypeMemberRef.write(value.member, into: &buf)
+        FfiConverterUInt32.write(value.claimed, into: &buf)
+        FfiConverterUInt32.write(value.completed, into: &buf)
+        FfiConverterUInt32.write(value.units, into: &buf)
+        FfiConverterUInt32.write(value.sharePercent, into: &buf)
+        FfiConverterBool.write(value.flagged, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMemberLoad_lift(_ buf: RustBuffer) throws -> MemberLoad {
+    return try FfiConverterTypeMemberLoad.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMemberLoad_lower(_ value: MemberLoad) -> RustBuffer {
+    return FfiConverterTypeMemberLoad.lower(value)
+}
+
+
+/**
+ * A member by id, with the display name at the time of the report.
+ */
+public struct MemberRef: Equatable, Hashable {
+    public let id: MemberId
+    public let name: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: MemberId, name: String) {
+        self.id = id
+        self.name = name
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MemberRef: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMemberRef: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MemberRef {
+        return
+            try MemberRef(
+                id: FfiConverterTypeMemberId.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MemberRef, into buf: inout [UInt8]) {
+        FfiConverterTypeMemberId.write(value.id, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMemberRef_lift(_ buf: RustBuffer) throws -> MemberRef {
+    return try FfiConverterTypeMemberRef.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMemberRef_lower(_ value: MemberRef) -> RustBuffer {
+    return FfiConverterTypeMemberRef.lower(value)
+}
+
+
 public struct MemberView: Equatable, Hashable {
     public let id: MemberId
     public let displayName: String
     public let relation: Relation
     public let roleLabel: String
+    public let designation: Designation?
     public let joinedAt: Timestamp
     public let removedAt: Timestamp?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: MemberId, displayName: String, relation: Relation, roleLabel: String, joinedAt: Timestamp, removedAt: Timestamp?) {
+    public init(id: MemberId, displayName: String, relation: Relation, roleLabel: String, designation: Designation?, joinedAt: Timestamp, removedAt: Timestamp?) {
         self.id = id
         self.displayName = displayName
         self.relation = relation
         self.roleLabel = roleLabel
+        self.designation = designation
         self.joinedAt = joinedAt
         self.removedAt = removedAt
     }
@@ -2906,6 +4198,7 @@ public struct FfiConverterTypeMemberView: FfiConverterRustBuffer {
                 displayName: FfiConverterString.read(from: &buf), 
                 relation: FfiConverterTypeRelation.read(from: &buf), 
                 roleLabel: FfiConverterString.read(from: &buf), 
+                designation: FfiConverterOptionTypeDesignation.read(from: &buf), 
                 joinedAt: FfiConverterTypeTimestamp.read(from: &buf), 
                 removedAt: FfiConverterOptionTypeTimestamp.read(from: &buf)
         )
@@ -2916,6 +4209,7 @@ public struct FfiConverterTypeMemberView: FfiConverterRustBuffer {
         FfiConverterString.write(value.displayName, into: &buf)
         FfiConverterTypeRelation.write(value.relation, into: &buf)
         FfiConverterString.write(value.roleLabel, into: &buf)
+        FfiConverterOptionTypeDesignation.write(value.designation, into: &buf)
         FfiConverterTypeTimestamp.write(value.joinedAt, into: &buf)
         FfiConverterOptionTypeTimestamp.write(value.removedAt, into: &buf)
     }
@@ -2934,6 +4228,91 @@ public func FfiConverterTypeMemberView_lift(_ buf: RustBuffer) throws -> MemberV
 #endif
 public func FfiConverterTypeMemberView_lower(_ value: MemberView) -> RustBuffer {
     return FfiConverterTypeMemberView.lower(value)
+}
+
+
+/**
+ * The main person's next seven days in plain language.
+ */
+public struct MyWeek: Equatable, Hashable {
+    public let circle: CircleId
+    public let language: Language
+    public let mainPerson: MemberRef
+    public let from: Timestamp
+    public let to: Timestamp
+    public let heading: String
+    public let summary: String
+    public let items: [WeekItem]
+    public let openCount: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(circle: CircleId, language: Language, mainPerson: MemberRef, from: Timestamp, to: Timestamp, heading: String, summary: String, items: [WeekItem], openCount: UInt32) {
+        self.circle = circle
+        self.language = language
+        self.mainPerson = mainPerson
+        self.from = from
+        self.to = to
+        self.heading = heading
+        self.summary = summary
+        self.items = items
+        self.openCount = openCount
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MyWeek: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMyWeek: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MyWeek {
+        return
+            try MyWeek(
+                circle: FfiConverterTypeCircleId.read(from: &buf), 
+                language: FfiConverterTypeLanguage.read(from: &buf), 
+                mainPerson: FfiConverterTypeMemberRef.read(from: &buf), 
+                from: FfiConverterTypeTimestamp.read(from: &buf), 
+                to: FfiConverterTypeTimestamp.read(from: &buf), 
+                heading: FfiConverterString.read(from: &buf), 
+                summary: FfiConverterString.read(from: &buf), 
+                items: FfiConverterSequenceTypeWeekItem.read(from: &buf), 
+                openCount: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MyWeek, into buf: inout [UInt8]) {
+        FfiConverterTypeCircleId.write(value.circle, into: &buf)
+        FfiConverterTypeLanguage.write(value.language, into: &buf)
+        FfiConverterTypeMemberRef.write(value.mainPerson, into: &buf)
+        FfiConverterTypeTimestamp.write(value.from, into: &buf)
+        FfiConverterTypeTimestamp.write(value.to, into: &buf)
+        FfiConverterString.write(value.heading, into: &buf)
+        FfiConverterString.write(value.summary, into: &buf)
+        FfiConverterSequenceTypeWeekItem.write(value.items, into: &buf)
+        FfiConverterUInt32.write(value.openCount, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMyWeek_lift(_ buf: RustBuffer) throws -> MyWeek {
+    return try FfiConverterTypeMyWeek.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMyWeek_lower(_ value: MyWeek) -> RustBuffer {
+    return FfiConverterTypeMyWeek.lower(value)
 }
 
 
@@ -3081,6 +4460,77 @@ public func FfiConverterTypeOfferView_lift(_ buf: RustBuffer) throws -> OfferVie
 #endif
 public func FfiConverterTypeOfferView_lower(_ value: OfferView) -> RustBuffer {
     return FfiConverterTypeOfferView.lower(value)
+}
+
+
+/**
+ * Agreements due in the window and how many were done on time.
+ */
+public struct PlanHealth: Equatable, Hashable {
+    public let windowDays: Int64
+    public let due: UInt32
+    public let onTime: UInt32
+    /**
+     * `null`/`nil` when nothing fell due.
+     */
+    public let percent: UInt32?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(windowDays: Int64, due: UInt32, onTime: UInt32, 
+        /**
+         * `null`/`nil` when nothing fell due.
+         */percent: UInt32?) {
+        self.windowDays = windowDays
+        self.due = due
+        self.onTime = onTime
+        self.percent = percent
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PlanHealth: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePlanHealth: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PlanHealth {
+        return
+            try PlanHealth(
+                windowDays: FfiConverterInt64.read(from: &buf), 
+                due: FfiConverterUInt32.read(from: &buf), 
+                onTime: FfiConverterUInt32.read(from: &buf), 
+                percent: FfiConverterOptionUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PlanHealth, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.windowDays, into: &buf)
+        FfiConverterUInt32.write(value.due, into: &buf)
+        FfiConverterUInt32.write(value.onTime, into: &buf)
+        FfiConverterOptionUInt32.write(value.percent, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlanHealth_lift(_ buf: RustBuffer) throws -> PlanHealth {
+    return try FfiConverterTypePlanHealth.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlanHealth_lower(_ value: PlanHealth) -> RustBuffer {
+    return FfiConverterTypePlanHealth.lower(value)
 }
 
 
@@ -3248,6 +4698,69 @@ public func FfiConverterTypePlanView_lower(_ value: PlanView) -> RustBuffer {
 }
 
 
+/**
+ * What `KringClient.recover` did.
+ */
+public struct Recovered: Equatable, Hashable {
+    public let circle: CircleId
+    /**
+     * The old devices removed, the used recovery code's device last.
+     */
+    public let removedDevices: [DeviceId]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(circle: CircleId, 
+        /**
+         * The old devices removed, the used recovery code's device last.
+         */removedDevices: [DeviceId]) {
+        self.circle = circle
+        self.removedDevices = removedDevices
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Recovered: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecovered: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Recovered {
+        return
+            try Recovered(
+                circle: FfiConverterTypeCircleId.read(from: &buf), 
+                removedDevices: FfiConverterSequenceTypeDeviceId.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Recovered, into buf: inout [UInt8]) {
+        FfiConverterTypeCircleId.write(value.circle, into: &buf)
+        FfiConverterSequenceTypeDeviceId.write(value.removedDevices, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecovered_lift(_ buf: RustBuffer) throws -> Recovered {
+    return try FfiConverterTypeRecovered.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecovered_lower(_ value: Recovered) -> RustBuffer {
+    return FfiConverterTypeRecovered.lower(value)
+}
+
+
 public struct Review: Equatable, Hashable {
     public let id: EntryId
     public let at: Timestamp
@@ -3365,6 +4878,73 @@ public func FfiConverterTypeRsvpView_lower(_ value: RsvpView) -> RustBuffer {
 
 
 /**
+ * One thing that needs attention. `describeSignal` gives its sentence.
+ */
+public struct Signal: Equatable, Hashable {
+    public let severity: Severity
+    /**
+     * The moment that makes it urgent; earlier sorts first within a severity.
+     */
+    public let at: Timestamp
+    public let kind: SignalKind
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(severity: Severity, 
+        /**
+         * The moment that makes it urgent; earlier sorts first within a severity.
+         */at: Timestamp, kind: SignalKind) {
+        self.severity = severity
+        self.at = at
+        self.kind = kind
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Signal: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSignal: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Signal {
+        return
+            try Signal(
+                severity: FfiConverterTypeSeverity.read(from: &buf), 
+                at: FfiConverterTypeTimestamp.read(from: &buf), 
+                kind: FfiConverterTypeSignalKind.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Signal, into buf: inout [UInt8]) {
+        FfiConverterTypeSeverity.write(value.severity, into: &buf)
+        FfiConverterTypeTimestamp.write(value.at, into: &buf)
+        FfiConverterTypeSignalKind.write(value.kind, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignal_lift(_ buf: RustBuffer) throws -> Signal {
+    return try FfiConverterTypeSignal.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignal_lower(_ value: Signal) -> RustBuffer {
+    return FfiConverterTypeSignal.lower(value)
+}
+
+
+/**
  * A circle held on this device, and the member this device acts as in it.
  */
 public struct StoredCircle: Equatable, Hashable {
@@ -3422,6 +5002,95 @@ public func FfiConverterTypeStoredCircle_lift(_ buf: RustBuffer) throws -> Store
 #endif
 public func FfiConverterTypeStoredCircle_lower(_ value: StoredCircle) -> RustBuffer {
     return FfiConverterTypeStoredCircle.lower(value)
+}
+
+
+/**
+ * One change of a circle's live sync state.
+ */
+public struct SyncEvent: Equatable, Hashable {
+    public let circleId: CircleId
+    public let state: LiveState
+    /**
+     * With `SYNCED`. `report.joined`: a pending join completed (the plan arrived;
+     * `openCircle` works now).
+     */
+    public let report: SyncReport?
+    /**
+     * With `DISCONNECTED` and `ERROR`.
+     */
+    public let error: String?
+    /**
+     * With `DISCONNECTED`: when live mode tries again.
+     */
+    public let retryInMillis: UInt64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(circleId: CircleId, state: LiveState, 
+        /**
+         * With `SYNCED`. `report.joined`: a pending join completed (the plan arrived;
+         * `openCircle` works now).
+         */report: SyncReport?, 
+        /**
+         * With `DISCONNECTED` and `ERROR`.
+         */error: String?, 
+        /**
+         * With `DISCONNECTED`: when live mode tries again.
+         */retryInMillis: UInt64?) {
+        self.circleId = circleId
+        self.state = state
+        self.report = report
+        self.error = error
+        self.retryInMillis = retryInMillis
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncEvent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncEvent: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncEvent {
+        return
+            try SyncEvent(
+                circleId: FfiConverterTypeCircleId.read(from: &buf), 
+                state: FfiConverterTypeLiveState.read(from: &buf), 
+                report: FfiConverterOptionTypeSyncReport.read(from: &buf), 
+                error: FfiConverterOptionString.read(from: &buf), 
+                retryInMillis: FfiConverterOptionUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncEvent, into buf: inout [UInt8]) {
+        FfiConverterTypeCircleId.write(value.circleId, into: &buf)
+        FfiConverterTypeLiveState.write(value.state, into: &buf)
+        FfiConverterOptionTypeSyncReport.write(value.report, into: &buf)
+        FfiConverterOptionString.write(value.error, into: &buf)
+        FfiConverterOptionUInt64.write(value.retryInMillis, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncEvent_lift(_ buf: RustBuffer) throws -> SyncEvent {
+    return try FfiConverterTypeSyncEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncEvent_lower(_ value: SyncEvent) -> RustBuffer {
+    return FfiConverterTypeSyncEvent.lower(value)
 }
 
 
@@ -3999,6 +5668,71 @@ public func FfiConverterTypeTextItem_lower(_ value: TextItem) -> RustBuffer {
 
 
 /**
+ * One item of the week: its day and a whole plain-language sentence.
+ */
+public struct WeekItem: Equatable, Hashable {
+    public let at: Timestamp
+    public let day: String
+    public let sentence: String
+    public let kind: WeekItemKind
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(at: Timestamp, day: String, sentence: String, kind: WeekItemKind) {
+        self.at = at
+        self.day = day
+        self.sentence = sentence
+        self.kind = kind
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WeekItem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWeekItem: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WeekItem {
+        return
+            try WeekItem(
+                at: FfiConverterTypeTimestamp.read(from: &buf), 
+                day: FfiConverterString.read(from: &buf), 
+                sentence: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeWeekItemKind.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WeekItem, into buf: inout [UInt8]) {
+        FfiConverterTypeTimestamp.write(value.at, into: &buf)
+        FfiConverterString.write(value.day, into: &buf)
+        FfiConverterString.write(value.sentence, into: &buf)
+        FfiConverterTypeWeekItemKind.write(value.kind, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWeekItem_lift(_ buf: RustBuffer) throws -> WeekItem {
+    return try FfiConverterTypeWeekItem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWeekItem_lower(_ value: WeekItem) -> RustBuffer {
+    return FfiConverterTypeWeekItem.lower(value)
+}
+
+
+/**
  * What a member may do in a circle (invites carry one). Ordered: reader < member <
  * admin < owner; readers only read, admins also invite and remove.
  */
@@ -4361,6 +6095,219 @@ public func FfiConverterTypeConnectivity_lower(_ value: Connectivity) -> RustBuf
 
 
 
+/**
+ * A role the main person or an admin records (professionals set safety conditions).
+ */
+
+public enum Designation: Equatable, Hashable {
+    
+    case professional
+    case coordinator
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Designation: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDesignation: FfiConverterRustBuffer {
+    typealias SwiftType = Designation
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Designation {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .professional
+        
+        case 2: return .coordinator
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Designation, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .professional:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .coordinator:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDesignation_lift(_ buf: RustBuffer) throws -> Designation {
+    return try FfiConverterTypeDesignation.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDesignation_lower(_ value: Designation) -> RustBuffer {
+    return FfiConverterTypeDesignation.lower(value)
+}
+
+
+
+/**
+ * The readable exports of a plan.
+ */
+
+public enum ExportFormat: Equatable, Hashable {
+    
+    case markdown
+    case html
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ExportFormat: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeExportFormat: FfiConverterRustBuffer {
+    typealias SwiftType = ExportFormat
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ExportFormat {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .markdown
+        
+        case 2: return .html
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ExportFormat, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .markdown:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .html:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExportFormat_lift(_ buf: RustBuffer) throws -> ExportFormat {
+    return try FfiConverterTypeExportFormat.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExportFormat_lower(_ value: ExportFormat) -> RustBuffer {
+    return FfiConverterTypeExportFormat.lower(value)
+}
+
+
+
+/**
+ * What a link admits.
+ */
+
+public enum InviteKind: Equatable, Hashable {
+    
+    /**
+     * A new person (`kring://invite/…`).
+     */
+    case person
+    /**
+     * Another device of the member who made it (`kring://device/…`).
+     */
+    case device
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension InviteKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeInviteKind: FfiConverterRustBuffer {
+    typealias SwiftType = InviteKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> InviteKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .person
+        
+        case 2: return .device
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: InviteKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .person:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .device:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInviteKind_lift(_ buf: RustBuffer) throws -> InviteKind {
+    return try FfiConverterTypeInviteKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInviteKind_lower(_ value: InviteKind) -> RustBuffer {
+    return FfiConverterTypeInviteKind.lower(value)
+}
+
+
+
 public 
 enum KringError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
 
@@ -4437,9 +6384,28 @@ enum KringError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case Rejected(reason: String
     )
     /**
-     * The invite expired or was already used.
+     * The invite was already used (by someone else, or by this device): ask for a
+     * new one.
      */
-    case InviteUnusable(reason: String
+    case InviteUsed(reason: String
+    )
+    /**
+     * The invite expired before it was used: ask for a new one.
+     */
+    case InviteExpired(reason: String
+    )
+    /**
+     * The circle no longer accepts the invite although it was neither used nor
+     * expired (whoever made it was removed or may no longer invite, or someone was
+     * removed since): ask for a new one.
+     */
+    case InviteRevoked(reason: String
+    )
+    /**
+     * A recovery code that is not one of this circle's, or was already used or
+     * replaced by a newer one. Nothing was changed.
+     */
+    case RecoveryRefused(reason: String
     )
     /**
      * The app's `SecretStore` failed (threw), or holds a device secret Kring cannot
@@ -4552,28 +6518,37 @@ public struct FfiConverterTypeKringError: FfiConverterRustBuffer {
         case 13: return .Rejected(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .InviteUnusable(
+        case 14: return .InviteUsed(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 15: return .SecretStore(
+        case 15: return .InviteExpired(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 16: return .Network(
+        case 16: return .InviteRevoked(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 17: return .Relay(
+        case 17: return .RecoveryRefused(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 18: return .NoRelay(
+        case 18: return .SecretStore(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 19: return .LocalOnly(
+        case 19: return .Network(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 20: return .PlanNotAvailable(
+        case 20: return .Relay(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 21: return .Internal(
+        case 21: return .NoRelay(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 22: return .LocalOnly(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 23: return .PlanNotAvailable(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 24: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -4653,43 +6628,58 @@ public struct FfiConverterTypeKringError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .InviteUnusable(reason):
+        case let .InviteUsed(reason):
             writeInt(&buf, Int32(14))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .SecretStore(reason):
+        case let .InviteExpired(reason):
             writeInt(&buf, Int32(15))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Network(reason):
+        case let .InviteRevoked(reason):
             writeInt(&buf, Int32(16))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Relay(reason):
+        case let .RecoveryRefused(reason):
             writeInt(&buf, Int32(17))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .NoRelay(reason):
+        case let .SecretStore(reason):
             writeInt(&buf, Int32(18))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .LocalOnly(reason):
+        case let .Network(reason):
             writeInt(&buf, Int32(19))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .PlanNotAvailable(reason):
+        case let .Relay(reason):
             writeInt(&buf, Int32(20))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Internal(reason):
+        case let .NoRelay(reason):
             writeInt(&buf, Int32(21))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .LocalOnly(reason):
+            writeInt(&buf, Int32(22))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .PlanNotAvailable(reason):
+            writeInt(&buf, Int32(23))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Internal(reason):
+            writeInt(&buf, Int32(24))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -4777,6 +6767,111 @@ public func FfiConverterTypeLanguage_lift(_ buf: RustBuffer) throws -> Language 
 #endif
 public func FfiConverterTypeLanguage_lower(_ value: Language) -> RustBuffer {
     return FfiConverterTypeLanguage.lower(value)
+}
+
+
+
+/**
+ * What live sync is doing for one circle, for a "live" / "offline" badge.
+ */
+
+public enum LiveState: Equatable, Hashable {
+    
+    /**
+     * The live connection to the circle's relay is up.
+     */
+    case connected
+    /**
+     * The live connection failed or closed; live mode retries (`retry_in_millis`).
+     */
+    case disconnected
+    /**
+     * A sync of the circle started.
+     */
+    case syncing
+    /**
+     * A sync of the circle finished (`report`).
+     */
+    case synced
+    /**
+     * A sync of the circle failed (`error`; `CircleHandle.status()` says more).
+     */
+    case error
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension LiveState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLiveState: FfiConverterRustBuffer {
+    typealias SwiftType = LiveState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LiveState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .connected
+        
+        case 2: return .disconnected
+        
+        case 3: return .syncing
+        
+        case 4: return .synced
+        
+        case 5: return .error
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: LiveState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .connected:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .disconnected:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .syncing:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .synced:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .error:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLiveState_lift(_ buf: RustBuffer) throws -> LiveState {
+    return try FfiConverterTypeLiveState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLiveState_lower(_ value: LiveState) -> RustBuffer {
+    return FfiConverterTypeLiveState.lower(value)
 }
 
 
@@ -5443,6 +7538,283 @@ public func FfiConverterTypeSchedule_lower(_ value: Schedule) -> RustBuffer {
 
 
 /**
+ * How soon someone should act; `URGENT` sorts first.
+ */
+
+public enum Severity: Equatable, Hashable {
+    
+    /**
+     * Look at it this week.
+     */
+    case attention
+    /**
+     * Act now: something agreed did not happen, or is about to not happen.
+     */
+    case urgent
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Severity: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSeverity: FfiConverterRustBuffer {
+    typealias SwiftType = Severity
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Severity {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .attention
+        
+        case 2: return .urgent
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Severity, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .attention:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .urgent:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSeverity_lift(_ buf: RustBuffer) throws -> Severity {
+    return try FfiConverterTypeSeverity.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSeverity_lower(_ value: Severity) -> RustBuffer {
+    return FfiConverterTypeSeverity.lower(value)
+}
+
+
+
+/**
+ * What a signal is about (see docs/followup.md for each definition).
+ */
+
+public enum SignalKind: Equatable, Hashable {
+    
+    case overdueTask(task: TaskId, title: String, dueAt: Timestamp, daysOverdue: Int64, missedOccurrences: UInt32, claimedBy: [MemberRef]
+    )
+    case unclaimedTask(task: TaskId, title: String, reason: UnclaimedReason, nextDueAt: Timestamp?, daysUntilDue: Int64?, openDays: Int64, freeSlots: UInt32
+    )
+    case overbookedTask(task: TaskId, title: String, slots: UInt32, claims: UInt32, notNeeded: [MemberRef]
+    )
+    case reviewDue(reviewAt: Timestamp, daysLeft: Int64
+    )
+    case reviewOverdue(reviewAt: Timestamp, daysOverdue: Int64
+    )
+    case reviewNotScheduled(acceptedAt: Timestamp
+    )
+    case checkinDue(dueAt: Timestamp, daysLeft: Int64
+    )
+    case checkinOverdue(dueAt: Timestamp, daysOverdue: Int64
+    )
+    case silentMember(member: MemberRef, lastActivityAt: Timestamp, silentDays: Int64
+    )
+    case loadImbalance(member: MemberRef, units: UInt32, totalUnits: UInt32, sharePercent: UInt32
+    )
+    case circleQuiet(lastActivityAt: Timestamp, quietDays: Int64
+    )
+    case planHealthLow(percent: UInt32, due: UInt32, onTime: UInt32
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SignalKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSignalKind: FfiConverterRustBuffer {
+    typealias SwiftType = SignalKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SignalKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .overdueTask(task: try FfiConverterTypeTaskId.read(from: &buf), title: try FfiConverterString.read(from: &buf), dueAt: try FfiConverterTypeTimestamp.read(from: &buf), daysOverdue: try FfiConverterInt64.read(from: &buf), missedOccurrences: try FfiConverterUInt32.read(from: &buf), claimedBy: try FfiConverterSequenceTypeMemberRef.read(from: &buf)
+        )
+        
+        case 2: return .unclaimedTask(task: try FfiConverterTypeTaskId.read(from: &buf), title: try FfiConverterString.read(from: &buf), reason: try FfiConverterTypeUnclaimedReason.read(from: &buf), nextDueAt: try FfiConverterOptionTypeTimestamp.read(from: &buf), daysUntilDue: try FfiConverterOptionInt64.read(from: &buf), openDays: try FfiConverterInt64.read(from: &buf), freeSlots: try FfiConverterUInt32.read(from: &buf)
+        )
+        
+        case 3: return .overbookedTask(task: try FfiConverterTypeTaskId.read(from: &buf), title: try FfiConverterString.read(from: &buf), slots: try FfiConverterUInt32.read(from: &buf), claims: try FfiConverterUInt32.read(from: &buf), notNeeded: try FfiConverterSequenceTypeMemberRef.read(from: &buf)
+        )
+        
+        case 4: return .reviewDue(reviewAt: try FfiConverterTypeTimestamp.read(from: &buf), daysLeft: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        case 5: return .reviewOverdue(reviewAt: try FfiConverterTypeTimestamp.read(from: &buf), daysOverdue: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        case 6: return .reviewNotScheduled(acceptedAt: try FfiConverterTypeTimestamp.read(from: &buf)
+        )
+        
+        case 7: return .checkinDue(dueAt: try FfiConverterTypeTimestamp.read(from: &buf), daysLeft: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        case 8: return .checkinOverdue(dueAt: try FfiConverterTypeTimestamp.read(from: &buf), daysOverdue: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        case 9: return .silentMember(member: try FfiConverterTypeMemberRef.read(from: &buf), lastActivityAt: try FfiConverterTypeTimestamp.read(from: &buf), silentDays: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        case 10: return .loadImbalance(member: try FfiConverterTypeMemberRef.read(from: &buf), units: try FfiConverterUInt32.read(from: &buf), totalUnits: try FfiConverterUInt32.read(from: &buf), sharePercent: try FfiConverterUInt32.read(from: &buf)
+        )
+        
+        case 11: return .circleQuiet(lastActivityAt: try FfiConverterTypeTimestamp.read(from: &buf), quietDays: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        case 12: return .planHealthLow(percent: try FfiConverterUInt32.read(from: &buf), due: try FfiConverterUInt32.read(from: &buf), onTime: try FfiConverterUInt32.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SignalKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .overdueTask(task,title,dueAt,daysOverdue,missedOccurrences,claimedBy):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeTaskId.write(task, into: &buf)
+            FfiConverterString.write(title, into: &buf)
+            FfiConverterTypeTimestamp.write(dueAt, into: &buf)
+            FfiConverterInt64.write(daysOverdue, into: &buf)
+            FfiConverterUInt32.write(missedOccurrences, into: &buf)
+            FfiConverterSequenceTypeMemberRef.write(claimedBy, into: &buf)
+            
+        
+        case let .unclaimedTask(task,title,reason,nextDueAt,daysUntilDue,openDays,freeSlots):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeTaskId.write(task, into: &buf)
+            FfiConverterString.write(title, into: &buf)
+            FfiConverterTypeUnclaimedReason.write(reason, into: &buf)
+            FfiConverterOptionTypeTimestamp.write(nextDueAt, into: &buf)
+            FfiConverterOptionInt64.write(daysUntilDue, into: &buf)
+            FfiConverterInt64.write(openDays, into: &buf)
+            FfiConverterUInt32.write(freeSlots, into: &buf)
+            
+        
+        case let .overbookedTask(task,title,slots,claims,notNeeded):
+            writeInt(&buf, Int32(3))
+            FfiConverterTypeTaskId.write(task, into: &buf)
+            FfiConverterString.write(title, into: &buf)
+            FfiConverterUInt32.write(slots, into: &buf)
+            FfiConverterUInt32.write(claims, into: &buf)
+            FfiConverterSequenceTypeMemberRef.write(notNeeded, into: &buf)
+            
+        
+        case let .reviewDue(reviewAt,daysLeft):
+            writeInt(&buf, Int32(4))
+            FfiConverterTypeTimestamp.write(reviewAt, into: &buf)
+            FfiConverterInt64.write(daysLeft, into: &buf)
+            
+        
+        case let .reviewOverdue(reviewAt,daysOverdue):
+            writeInt(&buf, Int32(5))
+            FfiConverterTypeTimestamp.write(reviewAt, into: &buf)
+            FfiConverterInt64.write(daysOverdue, into: &buf)
+            
+        
+        case let .reviewNotScheduled(acceptedAt):
+            writeInt(&buf, Int32(6))
+            FfiConverterTypeTimestamp.write(acceptedAt, into: &buf)
+            
+        
+        case let .checkinDue(dueAt,daysLeft):
+            writeInt(&buf, Int32(7))
+            FfiConverterTypeTimestamp.write(dueAt, into: &buf)
+            FfiConverterInt64.write(daysLeft, into: &buf)
+            
+        
+        case let .checkinOverdue(dueAt,daysOverdue):
+            writeInt(&buf, Int32(8))
+            FfiConverterTypeTimestamp.write(dueAt, into: &buf)
+            FfiConverterInt64.write(daysOverdue, into: &buf)
+            
+        
+        case let .silentMember(member,lastActivityAt,silentDays):
+            writeInt(&buf, Int32(9))
+            FfiConverterTypeMemberRef.write(member, into: &buf)
+            FfiConverterTypeTimestamp.write(lastActivityAt, into: &buf)
+            FfiConverterInt64.write(silentDays, into: &buf)
+            
+        
+        case let .loadImbalance(member,units,totalUnits,sharePercent):
+            writeInt(&buf, Int32(10))
+            FfiConverterTypeMemberRef.write(member, into: &buf)
+            FfiConverterUInt32.write(units, into: &buf)
+            FfiConverterUInt32.write(totalUnits, into: &buf)
+            FfiConverterUInt32.write(sharePercent, into: &buf)
+            
+        
+        case let .circleQuiet(lastActivityAt,quietDays):
+            writeInt(&buf, Int32(11))
+            FfiConverterTypeTimestamp.write(lastActivityAt, into: &buf)
+            FfiConverterInt64.write(quietDays, into: &buf)
+            
+        
+        case let .planHealthLow(percent,due,onTime):
+            writeInt(&buf, Int32(12))
+            FfiConverterUInt32.write(percent, into: &buf)
+            FfiConverterUInt32.write(due, into: &buf)
+            FfiConverterUInt32.write(onTime, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignalKind_lift(_ buf: RustBuffer) throws -> SignalKind {
+    return try FfiConverterTypeSignalKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignalKind_lower(_ value: SignalKind) -> RustBuffer {
+    return FfiConverterTypeSignalKind.lower(value)
+}
+
+
+
+/**
  * Where this device stands in a circle, according to its membership log.
  */
 
@@ -5717,6 +8089,168 @@ public func FfiConverterTypeTaskStatus_lower(_ value: TaskStatus) -> RustBuffer 
 }
 
 
+
+/**
+ * Why an unclaimed task is reported.
+ */
+
+public enum UnclaimedReason: Equatable, Hashable {
+    
+    /**
+     * Its next occurrence is at most 7 days away.
+     */
+    case dueSoon
+    /**
+     * It was created at least 14 days ago.
+     */
+    case openLong
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension UnclaimedReason: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUnclaimedReason: FfiConverterRustBuffer {
+    typealias SwiftType = UnclaimedReason
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UnclaimedReason {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .dueSoon
+        
+        case 2: return .openLong
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: UnclaimedReason, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .dueSoon:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .openLong:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUnclaimedReason_lift(_ buf: RustBuffer) throws -> UnclaimedReason {
+    return try FfiConverterTypeUnclaimedReason.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUnclaimedReason_lower(_ value: UnclaimedReason) -> RustBuffer {
+    return FfiConverterTypeUnclaimedReason.lower(value)
+}
+
+
+
+
+public enum WeekItemKind: Equatable, Hashable {
+    
+    case task(task: TaskId, title: String, category: TaskCategory, ownerKind: OwnerKind, helpers: [MemberRef], freeSlots: UInt32, doneBy: MemberRef?
+    )
+    case meeting(meeting: EntryId, place: String, agenda: String
+    )
+    case review
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension WeekItemKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWeekItemKind: FfiConverterRustBuffer {
+    typealias SwiftType = WeekItemKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WeekItemKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .task(task: try FfiConverterTypeTaskId.read(from: &buf), title: try FfiConverterString.read(from: &buf), category: try FfiConverterTypeTaskCategory.read(from: &buf), ownerKind: try FfiConverterTypeOwnerKind.read(from: &buf), helpers: try FfiConverterSequenceTypeMemberRef.read(from: &buf), freeSlots: try FfiConverterUInt32.read(from: &buf), doneBy: try FfiConverterOptionTypeMemberRef.read(from: &buf)
+        )
+        
+        case 2: return .meeting(meeting: try FfiConverterTypeEntryId.read(from: &buf), place: try FfiConverterString.read(from: &buf), agenda: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .review
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: WeekItemKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .task(task,title,category,ownerKind,helpers,freeSlots,doneBy):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeTaskId.write(task, into: &buf)
+            FfiConverterString.write(title, into: &buf)
+            FfiConverterTypeTaskCategory.write(category, into: &buf)
+            FfiConverterTypeOwnerKind.write(ownerKind, into: &buf)
+            FfiConverterSequenceTypeMemberRef.write(helpers, into: &buf)
+            FfiConverterUInt32.write(freeSlots, into: &buf)
+            FfiConverterOptionTypeMemberRef.write(doneBy, into: &buf)
+            
+        
+        case let .meeting(meeting,place,agenda):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeEntryId.write(meeting, into: &buf)
+            FfiConverterString.write(place, into: &buf)
+            FfiConverterString.write(agenda, into: &buf)
+            
+        
+        case .review:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWeekItemKind_lift(_ buf: RustBuffer) throws -> WeekItemKind {
+    return try FfiConverterTypeWeekItemKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWeekItemKind_lower(_ value: WeekItemKind) -> RustBuffer {
+    return FfiConverterTypeWeekItemKind.lower(value)
+}
+
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -5760,6 +8294,30 @@ fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterUInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
+    typealias SwiftType = Int64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterInt64.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -5816,6 +8374,30 @@ fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeMemberRef: FfiConverterRustBuffer {
+    typealias SwiftType = MemberRef?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeMemberRef.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeMemberRef.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeSyncReport: FfiConverterRustBuffer {
     typealias SwiftType = SyncReport?
 
@@ -5832,6 +8414,54 @@ fileprivate struct FfiConverterOptionTypeSyncReport: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeSyncReport.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeDesignation: FfiConverterRustBuffer {
+    typealias SwiftType = Designation?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDesignation.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDesignation.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeLanguage: FfiConverterRustBuffer {
+    typealias SwiftType = Language?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeLanguage.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeLanguage.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -5985,6 +8615,31 @@ fileprivate struct FfiConverterSequenceTypeApproval: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeCircleReport: FfiConverterRustBuffer {
+    typealias SwiftType = [CircleReport]
+
+    public static func write(_ value: [CircleReport], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCircleReport.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CircleReport] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CircleReport]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCircleReport.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeCircleSync: FfiConverterRustBuffer {
     typealias SwiftType = [CircleSync]
 
@@ -6085,6 +8740,56 @@ fileprivate struct FfiConverterSequenceTypeConditionView: FfiConverterRustBuffer
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeCoordinatorItem: FfiConverterRustBuffer {
+    typealias SwiftType = [CoordinatorItem]
+
+    public static func write(_ value: [CoordinatorItem], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCoordinatorItem.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CoordinatorItem] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CoordinatorItem]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCoordinatorItem.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeDeviceInfo: FfiConverterRustBuffer {
+    typealias SwiftType = [DeviceInfo]
+
+    public static func write(_ value: [DeviceInfo], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDeviceInfo.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DeviceInfo] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [DeviceInfo]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDeviceInfo.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeLogEntry: FfiConverterRustBuffer {
     typealias SwiftType = [LogEntry]
 
@@ -6127,6 +8832,56 @@ fileprivate struct FfiConverterSequenceTypeMeetingView: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeMeetingView.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMemberLoad: FfiConverterRustBuffer {
+    typealias SwiftType = [MemberLoad]
+
+    public static func write(_ value: [MemberLoad], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMemberLoad.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [MemberLoad] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [MemberLoad]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMemberLoad.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMemberRef: FfiConverterRustBuffer {
+    typealias SwiftType = [MemberRef]
+
+    public static func write(_ value: [MemberRef], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMemberRef.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [MemberRef] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [MemberRef]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMemberRef.read(from: &buf))
         }
         return seq
     }
@@ -6235,6 +8990,31 @@ fileprivate struct FfiConverterSequenceTypeRsvpView: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeSignal: FfiConverterRustBuffer {
+    typealias SwiftType = [Signal]
+
+    public static func write(_ value: [Signal], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSignal.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Signal] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Signal]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSignal.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeStoredCircle: FfiConverterRustBuffer {
     typealias SwiftType = [StoredCircle]
 
@@ -6335,6 +9115,31 @@ fileprivate struct FfiConverterSequenceTypeTextItem: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeWeekItem: FfiConverterRustBuffer {
+    typealias SwiftType = [WeekItem]
+
+    public static func write(_ value: [WeekItem], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeWeekItem.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [WeekItem] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [WeekItem]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeWeekItem.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeCircleId: FfiConverterRustBuffer {
     typealias SwiftType = [CircleId]
 
@@ -6352,6 +9157,31 @@ fileprivate struct FfiConverterSequenceTypeCircleId: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeCircleId.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeDeviceId: FfiConverterRustBuffer {
+    typealias SwiftType = [DeviceId]
+
+    public static func write(_ value: [DeviceId], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDeviceId.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DeviceId] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [DeviceId]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDeviceId.read(from: &buf))
         }
         return seq
     }
@@ -6394,6 +9224,46 @@ public func FfiConverterTypeCircleId_lift(_ value: RustBuffer) throws -> CircleI
 #endif
 public func FfiConverterTypeCircleId_lower(_ value: CircleId) -> RustBuffer {
     return FfiConverterTypeCircleId.lower(value)
+}
+
+
+
+public typealias DeviceId = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeviceId: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeviceId {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: DeviceId, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> DeviceId {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: DeviceId) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceId_lift(_ value: RustBuffer) throws -> DeviceId {
+    return try FfiConverterTypeDeviceId.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceId_lower(_ value: DeviceId) -> RustBuffer {
+    return FfiConverterTypeDeviceId.lower(value)
 }
 
 
@@ -6604,6 +9474,19 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
         print("uniffiFutureContinuationCallback invalid handle")
     }
 }
+/**
+ * The sentence core writes for a signal ("3 dagen te laat: Boodschappen"), plain
+ * text with names in it: escape it where it is displayed.
+ */
+public func describeSignal(signal: Signal, language: Language) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_func_describe_signal(
+        FfiConverterTypeSignal_lower(signal),
+        FfiConverterTypeLanguage_lower(language),uniffiCallStatus
+    )
+})
+}
 
 private enum InitializationResult {
     case ok
@@ -6619,6 +9502,9 @@ private let initializationResult: InitializationResult = {
     let scaffolding_contract_version = ffi_kring_ffi_uniffi_contract_version()
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
+    }
+    if (uniffi_kring_ffi_checksum_func_describe_signal() != 21128) {
+        return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_accept_condition() != 61312) {
         return InitializationResult.apiChecksumMismatch
@@ -6641,6 +9527,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_circlehandle_approve_plan() != 21050) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_cancel_meeting() != 53653) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kring_ffi_checksum_method_circlehandle_cancel_task() != 56025) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6653,7 +9542,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_circlehandle_complete_task() != 57085) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_designate() != 56348) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kring_ffi_checksum_method_circlehandle_export() != 9438) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_export_text() != 23477) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_followup_report() != 65296) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_invite() != 3230) {
@@ -6663,6 +9561,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_merge() != 63800) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_my_week() != 5105) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_post() != 33827) {
@@ -6680,10 +9581,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_circlehandle_remove_observer() != 60688) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_reopen_task() != 35192) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kring_ffi_checksum_method_circlehandle_rsvp() != 61435) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_schedule_meeting() != 34297) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_set_capability() != 45751) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_set_condition() != 37698) {
@@ -6716,6 +9623,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_circlehandle_unclaim_task() != 56066) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_update_meeting() != 21374) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kring_ffi_checksum_method_circlehandle_update_member() != 30632) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6728,10 +9638,25 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_circlehandle_withdraw_offer() != 36600) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_device_link() != 19088) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_devices() != 35719) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_remove_device() != 55451) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_setup_recovery() != 61946) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kring_ffi_checksum_method_planobserver_on_plan_changed() != 43474) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_kringclient_circles() != 13220) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_kringclient_coordinator_overview() != 36342) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_kringclient_create_circle() != 23437) {
@@ -6764,6 +9689,24 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_kringclient_sync_all() != 55030) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kring_ffi_checksum_method_kringclient_add_device() != 38822) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_kringclient_add_sync_observer() != 52394) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_kringclient_create_circle_with_recovery() != 51812) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_kringclient_preview_link() != 18896) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_kringclient_recover() != 10587) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_kringclient_remove_sync_observer() != 52130) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kring_ffi_checksum_method_secretstore_get() != 1325) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6773,12 +9716,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_secretstore_delete() != 50342) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kring_ffi_checksum_method_syncobserver_on_sync_event() != 11246) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kring_ffi_checksum_constructor_kringclient_open() != 56410) {
         return InitializationResult.apiChecksumMismatch
     }
 
     uniffiCallbackInitPlanObserver()
     uniffiCallbackInitSecretStore()
+    uniffiCallbackInitSyncObserver()
     return InitializationResult.ok
 }()
 

@@ -43,9 +43,9 @@ final class SyncTests: KringTestCase {
         XCTAssertEqual(Set(try annas.view().members.map(\.displayName)), ["Anna", "Bram"])
         XCTAssertEqual(try annas.view(), try brams.view(), "one plan")
 
-        // The link was for one person; the relay's generic `rejected` arrives as Relay.
+        // The link was for one person; the relay's `invite_used` arrives as InviteUsed.
         let carl = try Device(dir("carl"))
-        await assertKringAsync("Relay") { _ = try await carl.client.join(link: link, myName: "Carl", relation: .friend) }
+        await assertKringAsync("InviteUsed") { _ = try await carl.client.join(link: link, myName: "Carl", relation: .friend) }
         await assertKringAsync("AlreadyExists") { _ = try await bram.client.join(link: link, myName: "Bram", relation: .family) }
     }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::*;
 use crate::envelope::seal;
 use crate::membership::Capability;
-use crate::plan::{Language, MemberId, NewCircle, NewMember, Relation};
+use crate::plan::{Language, NewCircle, NewMember, Relation};
 use crate::store::SyncRecord;
 use crate::testkit::{change_by, Person, TestCircle};
 
@@ -180,7 +180,8 @@ fn changes_whose_dependencies_are_missing_wait_and_apply_later() {
     let member = circle.join(&owner.device, Capability::Member);
     let (mut plan, mut theirs) = plan_pair(&owner, &member);
     let now = Timestamp(1_750_000_100_000);
-    let who = MemberId::random();
+    // The member writes their own record: the plan's rules refuse one for anyone else.
+    let who = member.member.clone();
     theirs
         .join(
             &who,

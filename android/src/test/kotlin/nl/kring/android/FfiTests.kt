@@ -12,6 +12,7 @@ import nl.kring.ffi.CheckerUpdate
 import nl.kring.ffi.CircleId
 import nl.kring.ffi.KringClient
 import nl.kring.ffi.KringException
+import nl.kring.ffi.Designation
 import nl.kring.ffi.Language
 import nl.kring.ffi.LogKind
 import nl.kring.ffi.MyPlace
@@ -104,36 +105,41 @@ fun ffiTests(): List<TestCase> =
                 assertKring<KringException.InvalidInput> { KringClient.open(" ", RecordingSecretStore()) }
             }
         },
-        TestCase("two devices claim the last place offline; after exchanging, both agree who has it") {
+        TestCase("two file copies claim the last place offline; after exchanging, both agree who has it") {
             withTempDir { dir ->
                 val anna = Device(dir.resolve("anna"))
                 val bram = Device(dir.resolve("bram"))
+                val carl = Device(dir.resolve("carl"))
                 val annasCircle = anna.client.createCircle("Kring voor Anna", Language.NL, "Anna")
                 val bramId = annasCircle.addMember("Bram", Relation.FAMILY, "broer")
+                val carlId = annasCircle.addMember("Carl", Relation.FRIEND, "")
                 val task = annasCircle.addTask(simpleTask("Rijden naar het ziekenhuis"))
                 val bramsCircle = bram.client.importCircle(annasCircle.export(), bramId)
+                val carlsCircle = carl.client.importCircle(annasCircle.export(), carlId)
                 assertEquals(bramId, bramsCircle.me())
                 assertNotEquals(anna.client.deviceId(), bram.client.deviceId())
 
                 // Both offline: each sees a free place and takes it.
                 assertTrue(bramsCircle.snapshot().tasks.single().canClaim)
-                annasCircle.claimTask(task)
+                carlsCircle.claimTask(task)
                 bramsCircle.claimTask(task)
 
-                assertEquals(1u, bramsCircle.merge(annasCircle.export()))
-                assertEquals(1u, annasCircle.merge(bramsCircle.export()))
-                val seenByAnna = annasCircle.view()
-                assertEquals(seenByAnna, bramsCircle.view(), "replicas converge")
-                val taskView = seenByAnna.tasks.single()
+                assertEquals(1u, bramsCircle.merge(carlsCircle.export()))
+                assertEquals(1u, carlsCircle.merge(bramsCircle.export()))
+                val seenByBram = bramsCircle.view()
+                assertEquals(seenByBram, carlsCircle.view(), "replicas converge")
+                val taskView = seenByBram.tasks.single()
                 assertTrue(taskView.overbooked)
                 assertEquals(2, taskView.claims.size)
                 assertEquals(1, taskView.claims.count { it.winner })
-                val places = listOf(annasCircle, bramsCircle).map { it.snapshot().tasks.single().myPlace }.toSet()
+                val places = listOf(carlsCircle, bramsCircle).map { it.snapshot().tasks.single().myPlace }.toSet()
                 assertEquals(setOf(MyPlace.DOING, MyPlace.TOO_LATE), places)
                 // The loser now gets "already taken" from core, not a silent success.
-                val loser = if (taskView.claims.first { it.winner }.member == bramId) annasCircle else bramsCircle
+                val loser = if (taskView.claims.first { it.winner }.member == bramId) carlsCircle else bramsCircle
                 loser.unclaimTask(task)
                 assertKring<KringException.TaskFull> { loser.claimTask(task) }
+                // Anna's circle has a membership log: an unsigned file never gets in.
+                assertKring<KringException.NotAllowed> { annasCircle.merge(bramsCircle.export()) }
             }
         },
         TestCase("observers hear about merged and local changes, once per change, until removed") {
@@ -200,9 +206,10 @@ fun ffiTests(): List<TestCase> =
                 assertKring<KringException.NotAllowed> { circle.setCondition("Alleen professionals") }
                 assertKring<KringException.NotAllowed> { await { circle.removeMember(circle.me()) } }
                 assertKring<KringException.InvalidTransition> { circle.setPlanStatus(PlanStatus.ACCEPTED) }
-                assertKring<KringException.InvalidDocument> { circle.merge(byteArrayOf(1, 2, 3)) }
+                // A circle with a membership log takes no unsigned files at all.
+                assertKring<KringException.NotAllowed> { circle.merge(byteArrayOf(1, 2, 3)) }
                 val otherCircle = client.createCircle("Andere kring", Language.NL, "Anna")
-                assertKring<KringException.InvalidDocument> { circle.merge(otherCircle.export()) }
+                assertKring<KringException.NotAllowed> { circle.merge(otherCircle.export()) }
                 assertKring<KringException.AlreadyExists> { client.importCircle(before, circle.me()) }
                 assertKring<KringException.NotFound> { Device(dir.resolve("other")).client.importCircle(before, "1".repeat(32)) }
                 assertContentEquals(before, circle.export(), "rejections changed nothing")
@@ -269,11 +276,9 @@ fun ffiTests(): List<TestCase> =
                 circle.post(LogKind.CHECKIN, "Het gaat goed")
                 val meeting = circle.scheduleMeeting(inDays(7), "Bij Anna thuis", "Evaluatie")
                 circle.rsvp(meeting, Rsvp.YES)
-                // A professional's condition, set on their own device and accepted by Anna.
-                val eefsCircle = Device(dir.resolve("eef")).client.importCircle(circle.export(), eef)
-                val condition = eefsCircle.setCondition("De kinderen slapen thuis")
-                circle.merge(eefsCircle.export())
-                circle.acceptCondition(condition)
+                // Calling oneself a professional grants nothing: Anna marks Eef as one
+                // (Eef's condition comes from Eef's device: see the sync tests).
+                circle.designate(eef, Designation.PROFESSIONAL)
                 circle.approvePlan()
                 circle.setPlanStatus(PlanStatus.PRESENTED)
                 circle.setPlanStatus(PlanStatus.ACCEPTED)
@@ -306,8 +311,8 @@ fun ffiTests(): List<TestCase> =
                 assertTrue(view.offers.single().withdrawnAt != null)
                 assertEquals(LogKind.CHECKIN, view.log.single().kind)
                 assertEquals(Rsvp.YES, view.meetings.single().rsvps.single().answer)
-                assertTrue(view.conditions.single().acceptedAt != null)
-                assertEquals(eef, view.conditions.single().setBy)
+                assertEquals(Designation.PROFESSIONAL, view.members.first { it.id == eef }.designation)
+                assertNull(view.members.first { it.id == bram }.designation)
             }
         },
     )

@@ -99,12 +99,15 @@ fun repositoryTests(): List<TestCase> =
         },
         TestCase("the loser of an offline collision sees the task as already taken") {
             withTempDir { dir ->
+                // Two unsigned file copies of Anna's plan (her own circle, which has a
+                // membership log, takes no unsigned files).
                 val anna = Device(dir.resolve("anna"))
-                val bram = Device(dir.resolve("bram"))
-                val annasCircle = anna.client.createCircle("Kring", Language.NL, "Anna")
-                val bramId = annasCircle.addMember("Bram", Relation.FAMILY, "")
-                val task = annasCircle.addTask(simpleTask("Oppassen"))
-                val bramsCircle = bram.client.importCircle(annasCircle.export(), bramId)
+                val annasOriginal = anna.client.createCircle("Kring", Language.NL, "Anna")
+                val carlId = annasOriginal.addMember("Carl", Relation.FRIEND, "")
+                val bramId = annasOriginal.addMember("Bram", Relation.FAMILY, "")
+                val task = annasOriginal.addTask(simpleTask("Oppassen"))
+                val annasCircle = Device(dir.resolve("carl")).client.importCircle(annasOriginal.export(), carlId)
+                val bramsCircle = Device(dir.resolve("bram")).client.importCircle(annasOriginal.export(), bramId)
                 repositoryTest {
                     val annas = PlanRepository(annasCircle, this)
                     val brams = PlanRepository(bramsCircle, this)

@@ -12,8 +12,10 @@ import nl.kring.ffi.CircleHandle
 import nl.kring.ffi.Connectivity
 import nl.kring.ffi.KringException
 import nl.kring.ffi.Language
+import nl.kring.ffi.Designation
 import nl.kring.ffi.LogKind
 import nl.kring.ffi.MyPlace
+import nl.kring.ffi.PlanStatus
 import nl.kring.ffi.Relation
 import nl.kring.ffi.Standing
 
@@ -77,10 +79,10 @@ fun syncTests(): List<TestCase> =
                 assertEquals(setOf("Anna", "Bram"), annas.view().members.map { it.displayName }.toSet())
                 assertEquals(annas.view(), brams.view(), "one plan")
 
-                // The link was for one person. The relay refuses it with its generic
-                // `rejected` code (relay-api.md), which is all the client learns: Relay.
+                // The link was for one person: the relay says so with its own code
+                // (`invite_used`), which arrives as its own exception type.
                 val carl = Device(dir.resolve("carl"))
-                val used = assertKring<KringException.Relay> { await { carl.client.join(link, "Carl", Relation.FRIEND) } }
+                val used = assertKring<KringException.InviteUsed> { await { carl.client.join(link, "Carl", Relation.FRIEND) } }
                 assertTrue("already redeemed" in used.reason, used.reason)
                 assertTrue(carl.client.circles().isEmpty() && carl.client.pendingJoins().isEmpty())
                 assertKring<KringException.AlreadyExists> { await { bram.client.join(link, "Bram", Relation.FAMILY) } }
@@ -186,6 +188,48 @@ fun syncTests(): List<TestCase> =
                 assertKring<KringException.NotAllowed> { c.brams.invite(Capability.READER, inDays(1)) }
                 assertContentEquals(before, c.brams.export())
                 assertEquals(0uL, c.brams.status().pending)
+            }
+        },
+        TestCase("a plain member cannot rewrite the main person's plan: NotAllowed, nothing changes, nothing is sent") {
+            withTempDir { dir ->
+                val c = TwoDevices(dir)
+                c.annas.setQuestion("Hoe houd ik mijn huis?")
+                val hers = c.annas.addTask(simpleTask("Naar de huisarts"))
+                await { c.annas.sync() }
+                await { c.brams.sync() }
+                val before = c.brams.export()
+                assertKring<KringException.NotAllowed> { c.brams.setQuestion("Andere vraag") }
+                assertKring<KringException.NotAllowed> { c.brams.setPlanStatus(PlanStatus.PRESENTED) }
+                assertKring<KringException.NotAllowed> { c.brams.cancelTask(hers) }
+                assertKring<KringException.NotAllowed> { c.brams.addMember("Kees", Relation.FRIEND, "") }
+                assertContentEquals(before, c.brams.export())
+                assertEquals(0uL, c.brams.status().pending, "nothing waits to be sent")
+                // What a member may do still works.
+                c.brams.addTask(simpleTask("Boodschappen"))
+                await { c.brams.sync() }
+                await { c.annas.sync() }
+                assertEquals("Hoe houd ik mijn huis?", c.annas.view().plan.question)
+                assertEquals(setOf("Naar de huisarts", "Boodschappen"), c.annas.view().tasks.map { it.title }.toSet())
+            }
+        },
+        TestCase("a safety condition comes from a member Anna marked as professional, and only Anna accepts it") {
+            withTempDir { dir ->
+                val c = TwoDevices(dir)
+                val bram = c.brams.me()
+                assertKring<KringException.NotAllowed> { c.brams.setCondition("Geen alcohol in huis") }
+                assertKring<KringException.NotAllowed> { c.brams.designate(bram, Designation.PROFESSIONAL) }
+                await { c.annas.sync() } // Bram's own record arrives
+                c.annas.designate(bram, Designation.PROFESSIONAL)
+                await { c.annas.sync() }
+                await { c.brams.sync() }
+                val condition = c.brams.setCondition("Geen alcohol in huis")
+                assertKring<KringException.NotAllowed> { c.brams.acceptCondition(condition) }
+                await { c.brams.sync() }
+                await { c.annas.sync() }
+                c.annas.acceptCondition(condition)
+                val accepted = c.annas.view().conditions.single()
+                assertEquals(bram, accepted.setBy)
+                assertTrue(accepted.acceptedAt != null)
             }
         },
         TestCase("a member removed through the relay is refused: sync and writes are NotAllowed, status says removed") {
