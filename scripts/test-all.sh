@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The one test command (README): formatting, lints, every Rust test (unit, property,
-# store, CLI and end-to-end), then the Kotlin binding tests on the JVM when present.
+# decoder fuzzing, store, CLI, end-to-end and the relay's abuse suite), schemathesis
+# against the relay's served OpenAPI description, then the Kotlin binding tests on
+# the JVM when present.
 # Safe to run repeatedly; installs what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +23,9 @@ fi
 
 step "cargo test (workspace)"
 cargo test --workspace --locked
+
+step "schemathesis against the relay (bounded; no 5xx, answers match openapi.json)"
+scripts/schemathesis.sh
 
 if [[ -x scripts/kotlin-tests.sh ]]; then
     step "Kotlin bindings on the JVM"

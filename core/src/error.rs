@@ -197,6 +197,32 @@ pub enum Error {
     LocalOnly(String),
     #[error("the plan of circle {0} is not on the relay yet; sync again later")]
     PlanNotAvailable(String),
+    /// The relay stores no more for this circle: its operator's quota is used up.
+    /// Not transient: the circle's owner must ask the operator (or close the circle).
+    #[error("the relay's quota for {what} is used up (at most {limit})")]
+    QuotaExceeded { what: &'static str, limit: u64 },
+    /// A device wrote as much as the relay takes from it in one day (UTC).
+    #[error("the relay's daily quota for {what} is used up (at most {limit}); try again in {retry_after_secs} s")]
+    DailyQuotaExceeded {
+        what: &'static str,
+        limit: u64,
+        retry_after_secs: u64,
+    },
+    /// The circle's owner closed it on the relay; the relay keeps only a tombstone.
+    #[error("circle {0} was closed by its owner; the relay keeps nothing of it")]
+    CircleClosed(String),
+    /// The relay only lets holders of an admission credential create circles.
+    #[error("this relay needs an admission credential to create a circle: {0}")]
+    AdmissionRequired(String),
+    /// The client took too long to send its request.
+    #[error("the request took too long: {0}")]
+    Timeout(&'static str),
+    /// The request line is longer than the relay reads.
+    #[error("the request target is too long: {len} bytes, at most {max}")]
+    UriTooLong { len: usize, max: usize },
+    /// The request headers are larger than the relay reads.
+    #[error("the request headers are too large: {len}, at most {max}")]
+    HeadersTooLarge { len: usize, max: usize },
 }
 
 impl Error {
@@ -204,7 +230,7 @@ impl Error {
     /// unreachable, overloaded or failed internally. Refusals are not transient.
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::Network(_) | Error::RateLimited { .. } => true,
+            Error::Network(_) | Error::RateLimited { .. } | Error::Timeout(_) => true,
             Error::Relay { status, .. } => *status >= 500,
             _ => false,
         }

@@ -172,7 +172,14 @@ impl From<CoreError> for KringError {
             | CoreError::EntryClockSkew { .. }
             | CoreError::BadRequest(_)
             | CoreError::RelayGap { .. }
-            | CoreError::CutoffBehindRelay { .. } => KringError::Relay { reason },
+            | CoreError::CutoffBehindRelay { .. }
+            | CoreError::QuotaExceeded { .. }
+            | CoreError::DailyQuotaExceeded { .. }
+            | CoreError::CircleClosed(_)
+            | CoreError::AdmissionRequired(_)
+            | CoreError::Timeout(_)
+            | CoreError::UriTooLong { .. }
+            | CoreError::HeadersTooLarge { .. } => KringError::Relay { reason },
             CoreError::NotFound(_) => KringError::NotFound { reason },
             CoreError::NoRelay(_) => KringError::NoRelay { reason },
             CoreError::LocalOnly(_) => KringError::LocalOnly { reason },

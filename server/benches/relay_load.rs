@@ -213,6 +213,12 @@ async fn main() {
                 .args(["--listen", "127.0.0.1:0", "--db"])
                 .arg(dir.path().join("bench.db"))
                 .env("KRING_LOG", "warn")
+                // Every simulated device connects from 127.0.0.1: the per-address
+                // limits (meant for one party's load) would cap the whole bench.
+                .env("KRING_MAX_CONNECTIONS_PER_ADDRESS", "0")
+                .env("KRING_MAX_LIVE_PER_ADDRESS", "0")
+                .env("KRING_ADDRESS_RATE_PER_SEC", "0")
+                .env("KRING_CIRCLES_PER_ADDRESS_PER_HOUR", "0")
                 .stdout(Stdio::piped())
                 .kill_on_drop(true)
                 .spawn()

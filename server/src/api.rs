@@ -15,7 +15,8 @@ use kring_core::membership::{Action, MembershipState, SignedEntry};
 use kring_core::plan::ids::CircleId;
 use kring_core::sync::protocol::{
     AppendEntry, Base64, CircleCreated, CreateCircle, LogHead, MembershipEntries, Pulled,
-    PulledEnvelope, PushEnvelopes, Pushed, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT,
+    PulledEnvelope, PushEnvelopes, Pushed, DEFAULT_PULL_LIMIT, HEADER_ADMISSION, MAX_GENESIS_BYTES,
+    MAX_PULL_LIMIT, MAX_RELAY_ENTRY_BYTES,
 };
 use kring_core::sync::request_auth::MAX_CLOCK_SKEW_MS;
 use kring_core::{Error, Result, Timestamp};
@@ -45,6 +46,11 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<Relay>)> {
         ),
         (Method::POST, "/v1/circles/{circle}/envelopes", post(push)),
         (Method::GET, "/v1/circles/{circle}/envelopes", get(pull)),
+        (
+            Method::POST,
+            "/v1/circles/{circle}/close",
+            post(close_circle),
+        ),
         (Method::GET, "/v1/live", get(live::upgrade)),
     ]
 }
@@ -163,13 +169,37 @@ fn log_head(state: &MembershipState) -> LogHead {
     }
 }
 
-/// `POST /v1/circles`: signed by the device that signed the genesis entry.
+/// Refuses an entry larger than the relay takes, before parsing it.
+fn check_entry_size(bytes: &[u8], max: usize, what: &'static str) -> Result<()> {
+    if bytes.len() > max {
+        return Err(Error::Oversized {
+            what,
+            len: bytes.len(),
+            max,
+        });
+    }
+    Ok(())
+}
+
+/// `POST /v1/circles`: signed by the device that signed the genesis entry; in
+/// `credential` mode it must carry an admission credential with circles left.
 async fn create_circle(
     State(relay): State<Relay>,
     req: SignedRequest,
 ) -> ApiResult<(StatusCode, Json<CircleCreated>)> {
     let signer = relay.authenticate(&req, None)?;
+    let admission = relay.admit(&req).await?;
+    if admission.is_none() {
+        // Open mode: keys are free, so circle creation is limited per address.
+        if let Some(peer) = req.peer {
+            relay
+                .inner
+                .circle_creations
+                .check(&peer, std::time::Instant::now())?;
+        }
+    }
     let body: CreateCircle = req.json()?;
+    check_entry_size(&body.genesis.0, MAX_GENESIS_BYTES, "genesis entry")?;
     let genesis = SignedEntry::from_bytes(&body.genesis.0)?;
     let state = MembershipState::genesis(&genesis)?;
     if genesis.body().author != signer.0 {
@@ -182,7 +212,10 @@ async fn create_circle(
     check_genesis_time(&genesis, Timestamp::now())?;
     let circle = state.circle().clone();
     let head = log_head(&state);
-    let key = relay.store().create_circle(circle.clone(), genesis).await?;
+    let key = relay
+        .store()
+        .create_circle(circle.clone(), genesis, admission)
+        .await?;
     relay.circles().created(circle.clone(), key, state);
     relay.metrics().circles_created.inc();
     relay.metrics().entries_appended.inc();
@@ -196,15 +229,81 @@ async fn create_circle(
     ))
 }
 
+impl Relay {
+    /// In `credential` mode: the id of the request's valid, unrevoked admission
+    /// credential that has circles left; `None` in `open` mode.
+    async fn admit(&self, req: &SignedRequest) -> Result<Option<String>> {
+        let Some(operator) = self.inner.operator_key.as_ref() else {
+            return Ok(None);
+        };
+        let text = req.header(HEADER_ADMISSION).ok_or_else(|| {
+            Error::AdmissionRequired(format!(
+                "send the credential your organisation received as header {HEADER_ADMISSION}"
+            ))
+        })?;
+        let credential = crate::admission::Credential::verify(text, operator, Timestamp::now())?;
+        let (revoked, circles) = self
+            .store()
+            .admission_state(credential.body.id.clone())
+            .await?;
+        if revoked {
+            return Err(Error::AdmissionRequired(format!(
+                "the credential of {} was revoked",
+                credential.body.holder
+            )));
+        }
+        if circles >= credential.body.max_circles {
+            self.metrics().quota_refusals.inc();
+            return Err(Error::QuotaExceeded {
+                what: "circles for this admission credential",
+                limit: credential.body.max_circles,
+            });
+        }
+        Ok(Some(credential.body.id))
+    }
+}
+
+/// `POST /v1/circles/{circle}/close`: signed by an owner device. The relay deletes the
+/// circle's envelopes and membership log and keeps only a tombstone; every later
+/// request for it answers `410 circle_closed`, and live sockets on it close (4010).
+async fn close_circle(
+    State(relay): State<Relay>,
+    CirclePath(circle): CirclePath,
+    req: SignedRequest,
+) -> ApiResult<Json<serde_json::Value>> {
+    let slot = relay.circle(&circle, &req).await?;
+    // Held for writing: no push or append is between its checks and its commit.
+    let state = slot.state.write().await;
+    slot.check_open()?;
+    let signer = relay.authenticate(&req, Some(&state))?;
+    if require_active(&state, &signer.0)? != kring_core::membership::Capability::Owner {
+        return Err(Error::Unauthorized {
+            device: signer.0,
+            action: "close the circle (only the owner may)",
+        }
+        .into());
+    }
+    relay.store().close_circle(slot.key).await?;
+    relay.circles().forget(&circle);
+    drop(state);
+    slot.closed();
+    relay.metrics().circles_closed.inc();
+    tracing::info!(%circle, "circle closed by its owner");
+    Ok(Json(
+        serde_json::json!({ "circle": circle.to_string(), "closed": true }),
+    ))
+}
+
 /// `GET /v1/circles/{circle}/membership?after=N`: the entries from position N on.
 async fn read_membership(
     State(relay): State<Relay>,
     CirclePath(circle): CirclePath,
     req: SignedRequest,
 ) -> ApiResult<Json<MembershipEntries>> {
-    let slot = relay.circles().get(relay.store(), &circle).await?;
+    let slot = relay.circle(&circle, &req).await?;
     // Held while reading so the entries and the head agree.
     let state = slot.state.read().await;
+    slot.check_open()?;
     relay.authenticate_reader(&req, &state)?;
     let from = query_u64(&req, "after", 0)?;
     let entries = relay.store().entries_from(slot.key, from).await?;
@@ -222,10 +321,12 @@ async fn append_entry(
 ) -> ApiResult<Response> {
     let signer = relay.authenticate(&req, None)?;
     let body: AppendEntry = req.json()?;
+    check_entry_size(&body.entry.0, MAX_RELAY_ENTRY_BYTES, "membership entry")?;
     let entry = SignedEntry::from_bytes(&body.entry.0)?;
     check_entry_signer(&entry, signer)?;
-    let slot = relay.circles().get(relay.store(), &circle).await?;
+    let slot = relay.circle(&circle, &req).await?;
     let mut state = slot.state.write().await;
+    slot.check_open()?;
     if state.contains(&entry) {
         return Ok((StatusCode::OK, Json(log_head(&state))).into_response());
     }
@@ -240,6 +341,15 @@ async fn append_entry(
         return Err(Error::HeadMoved {
             head: state.head(),
             len: state.len(),
+        }
+        .into());
+    }
+    let max_entries = relay.config().max_log_entries;
+    if state.len() >= max_entries {
+        relay.metrics().quota_refusals.inc();
+        return Err(Error::QuotaExceeded {
+            what: "membership entries in this circle",
+            limit: max_entries,
         }
         .into());
     }
@@ -323,9 +433,11 @@ async fn push(
     CirclePath(circle): CirclePath,
     req: SignedRequest,
 ) -> ApiResult<Json<Pushed>> {
-    let slot = relay.circles().get(relay.store(), &circle).await?;
-    // Held until the batch is committed: the log cannot move under it.
+    let slot = relay.circle(&circle, &req).await?;
+    // Held until the batch is committed: the log cannot move under it (nor can the
+    // circle be closed under it).
     let state = slot.state.read().await;
+    slot.check_open()?;
     let signer = relay.authenticate(&req, Some(&state))?;
     require_writer(&state, &signer.0)?;
     let body: PushEnvelopes = req.json()?;
@@ -348,7 +460,18 @@ async fn push(
             .map_err(|e| crate::error::internal(format!("verify task: {e}")))??
     };
     let bytes: usize = batch.iter().map(|e| e.bytes.len()).sum();
-    let outcome = relay.store().push(slot.key, snapshot, batch).await?;
+    let outcome = relay
+        .store()
+        .push(slot.key, snapshot, batch, relay.quotas())
+        .await
+        .inspect_err(|e| {
+            if matches!(
+                e,
+                Error::QuotaExceeded { .. } | Error::DailyQuotaExceeded { .. }
+            ) {
+                relay.metrics().quota_refusals.inc();
+            }
+        })?;
     drop(state);
     if outcome.stored > 0 {
         slot.stored_up_to(outcome.latest);
@@ -384,14 +507,21 @@ fn verify_batch(
 }
 
 /// `GET /v1/circles/{circle}/envelopes?after=C&limit=L`.
+///
+/// A page stops at `limit` envelopes or at the byte budget, whichever comes first. At
+/// most `--max-concurrent-pulls` pages exist at once: a pull holds its permit from
+/// reading the page until its answer is handed to the socket (or dropped), so the
+/// memory of pulls stays under permits × (budget + its base64 JSON) however many
+/// devices pull at once.
 async fn pull(
     State(relay): State<Relay>,
     CirclePath(circle): CirclePath,
     req: SignedRequest,
-) -> ApiResult<Json<Pulled>> {
-    let slot = relay.circles().get(relay.store(), &circle).await?;
+) -> ApiResult<Response> {
+    let slot = relay.circle(&circle, &req).await?;
     {
         let state = slot.state.read().await;
+        slot.check_open()?;
         let signer = relay.authenticate(&req, Some(&state))?;
         require_active(&state, &signer.0)?;
     }
@@ -399,8 +529,24 @@ async fn pull(
     let limit = query_u64(&req, "limit", u64::from(DEFAULT_PULL_LIMIT))?
         .clamp(1, u64::from(MAX_PULL_LIMIT));
     let limit = u32::try_from(limit).unwrap_or(MAX_PULL_LIMIT);
-    let page = relay.store().pull(slot.key, after, limit).await?;
-    Ok(Json(Pulled {
+    // One address may have a few pages in flight, not all of them: a slow reader on
+    // many sockets cannot take every permit.
+    let per_address =
+        match req.peer {
+            Some(peer) => Some(relay.inner.pulls_by_address.try_take(peer).map_err(|_| {
+                Error::RateLimited {
+                    retry_after_secs: 1,
+                }
+            })?),
+            None => None,
+        };
+    let permit = Arc::clone(&relay.inner.pulls)
+        .acquire_owned()
+        .await
+        .map_err(|_| crate::error::internal("the pull semaphore closed"))?;
+    let budget = relay.config().pull_budget_bytes.max(1);
+    let page = relay.store().pull(slot.key, after, limit, budget).await?;
+    let pulled = Pulled {
         envelopes: page
             .envelopes
             .into_iter()
@@ -411,7 +557,38 @@ async fn pull(
             .collect(),
         latest: page.latest,
         more: page.more,
-    }))
+    };
+    // Sized up front (base64 is 4/3, plus a little per envelope): growing the buffer
+    // by doubling would hold two copies of it at once.
+    let raw: usize = pulled.envelopes.iter().map(|e| e.envelope.0.len()).sum();
+    let mut json = Vec::with_capacity(raw / 3 * 4 + 4 + pulled.envelopes.len() * 48 + 64);
+    serde_json::to_writer(&mut json, &pulled).map_err(crate::error::internal)?;
+    drop(pulled);
+    let body = crate::body::Guarded::new(json, (permit, per_address));
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        axum::body::Body::new(body),
+    )
+        .into_response())
+}
+
+impl Relay {
+    /// The circle, loaded on first use. For a circle the relay does not have (or only
+    /// has the tombstone of), the request must still authenticate (with the key its signer id names) before it is
+    /// told `unknown_circle`, so circle ids cannot be probed without a key.
+    pub async fn circle(
+        &self,
+        circle: &CircleId,
+        req: &SignedRequest,
+    ) -> Result<Arc<crate::circles::CircleSlot>> {
+        match self.circles().get(self.store(), circle).await {
+            Err(e @ (Error::UnknownCircle(_) | Error::CircleClosed(_))) => {
+                self.authenticate(req, None)?;
+                Err(e)
+            }
+            other => other,
+        }
+    }
 }
 
 /// Unknown routes and methods.

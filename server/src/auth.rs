@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, OriginalUri, Request};
@@ -22,16 +23,26 @@ use kring_core::sync::request_auth::{
 use kring_core::{Error, Result, Timestamp};
 use serde::de::DeserializeOwned;
 
+use crate::conn::Peer;
 use crate::error::ApiError;
+use crate::limits::AddrKey;
 use crate::Relay;
 
 /// A request as it was signed: method, path and query exactly as sent, headers and the
-/// whole body (read up to the configured limit).
+/// whole body (read up to the configured limit and deadline).
+///
+/// Extracting one makes the cheap checks first, on the headers alone, so a request
+/// that would be refused anyway costs no body read: the authentication headers must be
+/// present and readable, the timestamp inside the clock window, the signer's rate
+/// bucket not empty and the declared length within the limit. Only then is the body
+/// read, against a deadline.
 pub struct SignedRequest {
     pub method: Method,
     pub path_and_query: String,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// The address limits are kept for (absent for requests not from a socket).
+    pub peer: Option<AddrKey>,
 }
 
 impl SignedRequest {
@@ -64,7 +75,9 @@ impl FromRequest<Relay> for SignedRequest {
         let path_and_query = uri
             .path_and_query()
             .map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned());
-        let limit = relay.config().max_body_bytes;
+        let peer = parts.extensions.get::<Peer>().map(Peer::key);
+        precheck(relay, &parts.headers)?;
+        let limit = body_limit(&parts.method, uri.path(), relay.config().max_body_bytes);
         let declared = parts
             .headers
             .get(header::CONTENT_LENGTH)
@@ -73,14 +86,58 @@ impl FromRequest<Relay> for SignedRequest {
         if let Some(len) = declared.filter(|len| *len > limit as u64) {
             return Err(too_large(usize::try_from(len).unwrap_or(usize::MAX), limit).into());
         }
-        let body = read_body(body, limit).await?;
+        let deadline = Duration::from_secs(relay.config().body_timeout_secs.max(1));
+        let body = match tokio::time::timeout(deadline, read_body(body, limit)).await {
+            Ok(body) => body?,
+            Err(_) => {
+                relay.metrics().body_timeouts.inc();
+                return Err(Error::Timeout("the request body did not arrive in time").into());
+            }
+        };
         Ok(SignedRequest {
             method: parts.method,
             path_and_query,
             headers: parts.headers,
             body,
+            peer,
         })
     }
+}
+
+/// The largest body a route takes: only pushes carry envelopes; a circle's creation
+/// carries one small genesis entry, an append one entry, a close nothing.
+fn body_limit(method: &Method, path: &str, max: usize) -> usize {
+    use kring_core::sync::protocol::{MAX_GENESIS_BYTES, MAX_RELAY_ENTRY_BYTES};
+    // base64 (4/3) and the JSON around it.
+    let entry_body = |bytes: usize| bytes / 3 * 4 + 256;
+    if method != Method::POST {
+        return 1024.min(max);
+    }
+    let limit = if path == "/v1/circles" {
+        entry_body(MAX_GENESIS_BYTES)
+    } else if path.ends_with("/membership") {
+        entry_body(MAX_RELAY_ENTRY_BYTES)
+    } else if path.ends_with("/close") {
+        1024
+    } else {
+        max
+    };
+    limit.min(max)
+}
+
+/// The checks that need only the headers (see [`SignedRequest`]). The signature itself
+/// covers the body, so it is checked later, by [`Relay::authenticate`].
+fn precheck(relay: &Relay, headers: &HeaderMap) -> Result<()> {
+    let auth = RequestAuth::from_headers(|name| headers.get(name).and_then(|v| v.to_str().ok()))?;
+    let id = DeviceId::parse(&auth.signer).map_err(|_| Error::Unauthenticated(HEADER_DEVICE))?;
+    let skew = auth.timestamp.0.saturating_sub(Timestamp::now().0);
+    if skew.saturating_abs() > MAX_CLOCK_SKEW_MS {
+        return Err(Error::StaleRequest { skew_ms: skew });
+    }
+    relay
+        .inner
+        .rate
+        .peek(id.as_bytes(), std::time::Instant::now())
 }
 
 fn too_large(len: usize, max: usize) -> Error {

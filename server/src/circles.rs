@@ -3,9 +3,12 @@
 //! WebSocket subscribers watch.
 //!
 //! A circle is loaded from the store and validated with `MembershipState::from_log` on
-//! first use, then kept current by the appends that go through this relay.
+//! first use, then kept current by the appends that go through this relay. The cache
+//! is bounded: beyond its capacity the least recently used circles that nobody holds
+//! (no request in flight, no live socket) are dropped and re-read when next used.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use kring_core::membership::{MembershipState, SignedEntry};
@@ -23,6 +26,8 @@ pub struct Heads {
     pub latest: u64,
     /// Membership log length.
     pub len: u64,
+    /// The owner closed the circle: subscribers close their sockets.
+    pub closed: bool,
 }
 
 pub struct CircleSlot {
@@ -33,6 +38,8 @@ pub struct CircleSlot {
     /// is committed, so no envelope is ever stored against a state that has moved on.
     pub state: RwLock<Arc<MembershipState>>,
     pub heads: watch::Sender<Heads>,
+    /// The cache's clock when the slot was last handed out (for eviction).
+    used: AtomicU64,
 }
 
 impl CircleSlot {
@@ -40,12 +47,14 @@ impl CircleSlot {
         let heads = watch::Sender::new(Heads {
             latest,
             len: state.len(),
+            closed: false,
         });
         Self {
             id,
             key,
             state: RwLock::new(Arc::new(state)),
             heads,
+            used: AtomicU64::new(0),
         }
     }
 
@@ -60,6 +69,26 @@ impl CircleSlot {
         });
     }
 
+    /// Whether the owner closed the circle (a request that got the slot before the
+    /// close must not act on it after).
+    pub fn is_closed(&self) -> bool {
+        self.heads.borrow().closed
+    }
+
+    /// Refuses with `circle_closed` if the circle was closed.
+    pub fn check_open(&self) -> Result<()> {
+        if self.is_closed() {
+            Err(Error::CircleClosed(self.id.to_string()))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Tells subscribers the circle was closed.
+    pub fn closed(&self) {
+        self.heads.send_modify(|heads| heads.closed = true);
+    }
+
     pub fn log_grew_to(&self, len: u64) {
         self.heads.send_if_modified(|heads| {
             let longer = len > heads.len;
@@ -71,18 +100,40 @@ impl CircleSlot {
     }
 }
 
-#[derive(Default)]
 pub struct Circles {
     slots: Mutex<HashMap<CircleId, Arc<CircleSlot>>>,
+    capacity: usize,
+    clock: AtomicU64,
 }
 
 impl Circles {
+    /// A cache of at most about `capacity` circles (more only while more are in use).
+    pub fn new(capacity: usize) -> Self {
+        Circles {
+            slots: Mutex::new(HashMap::new()),
+            capacity: capacity.max(1),
+            clock: AtomicU64::new(0),
+        }
+    }
+
     fn slots(&self) -> std::sync::MutexGuard<'_, HashMap<CircleId, Arc<CircleSlot>>> {
         self.slots.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    fn touch(&self, slot: &CircleSlot) {
+        let now = self.clock.fetch_add(1, Ordering::Relaxed);
+        slot.used.store(now, Ordering::Relaxed);
+    }
+
     fn cached(&self, id: &CircleId) -> Option<Arc<CircleSlot>> {
-        self.slots().get(id).cloned()
+        let slot = self.slots().get(id).cloned()?;
+        self.touch(&slot);
+        Some(slot)
+    }
+
+    /// Forgets a circle (it was closed): later requests read its tombstone.
+    pub fn forget(&self, id: &CircleId) {
+        self.slots().remove(id);
     }
 
     /// Number of circles in memory.
@@ -140,6 +191,32 @@ impl Circles {
 
     /// Keeps the slot already there if two loads raced (it may have moved on since).
     fn insert(&self, slot: Arc<CircleSlot>) -> Arc<CircleSlot> {
-        Arc::clone(self.slots().entry(slot.id.clone()).or_insert(slot))
+        self.touch(&slot);
+        let mut slots = self.slots();
+        let kept = Arc::clone(slots.entry(slot.id.clone()).or_insert(slot));
+        if slots.len() > self.capacity {
+            Self::evict(&mut slots, self.capacity);
+        }
+        kept
+    }
+
+    /// Drops least recently used slots nobody else holds until a tenth below
+    /// `capacity` (so eviction runs once per many inserts, not on each). A slot held
+    /// elsewhere (a request, a live socket watching its heads) is kept: dropping it
+    /// would split the circle into two slots with separate locks and subscribers.
+    /// Under the map's lock, a count of one cannot grow, since handing out a slot
+    /// takes that lock.
+    fn evict(slots: &mut HashMap<CircleId, Arc<CircleSlot>>, capacity: usize) {
+        let target = capacity - capacity / 10;
+        let mut idle: Vec<(u64, CircleId)> = slots
+            .iter()
+            .filter(|(_, slot)| Arc::strong_count(slot) == 1)
+            .map(|(id, slot)| (slot.used.load(Ordering::Relaxed), id.clone()))
+            .collect();
+        idle.sort_unstable_by_key(|(used, _)| *used);
+        let excess = slots.len().saturating_sub(target);
+        for (_, id) in idle.into_iter().take(excess) {
+            slots.remove(&id);
+        }
     }
 }

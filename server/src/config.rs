@@ -4,7 +4,17 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
-use kring_core::sync::protocol::{MAX_BODY_BYTES, MAX_PUSH_BATCH};
+use kring_core::sync::protocol::{DEFAULT_PULL_BYTES, MAX_BODY_BYTES, MAX_PUSH_BATCH};
+
+/// Who may create circles on this relay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Admission {
+    /// Anyone with a device key (a local or private relay; the default).
+    Open,
+    /// Only holders of an admission credential signed by the operator key
+    /// (`--operator-key`): what a public relay should run.
+    Credential,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -61,6 +71,115 @@ pub struct Config {
     #[arg(long, env = "KRING_READ_CONNECTIONS", default_value_t = 4)]
     pub read_connections: usize,
 
+    /// Seconds a connection may take to send a request's headers; also how long an
+    /// idle keep-alive connection is kept waiting for its next request.
+    #[arg(long, env = "KRING_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+
+    /// Seconds a request's whole body may take to arrive (408 `timeout` beyond).
+    #[arg(long, env = "KRING_BODY_TIMEOUT_SECS", default_value_t = 20)]
+    pub body_timeout_secs: u64,
+
+    /// Seconds a request may take from its headers to its answer (408 beyond).
+    #[arg(long, env = "KRING_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+
+    /// Seconds a connection may go without a byte moving either way before it is
+    /// closed (slow readers of an answer, stalled peers). Live sockets are kept alive
+    /// by their pings instead.
+    #[arg(long, env = "KRING_IDLE_TIMEOUT_SECS", default_value_t = 60)]
+    pub idle_timeout_secs: u64,
+
+    /// Most simultaneous connections (0: derived from the open-files limit, keeping
+    /// room for the database files).
+    #[arg(long, env = "KRING_MAX_CONNECTIONS", default_value_t = 0)]
+    pub max_connections: usize,
+
+    /// Most simultaneous connections from one address (an IPv6 /64 counts as one
+    /// address); 0 disables. Behind a reverse proxy every connection comes from the
+    /// proxy: set this to 0 there and limit per client in the proxy.
+    #[arg(long, env = "KRING_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 256)]
+    pub max_connections_per_address: usize,
+
+    /// Sustained `/v1/` requests per second from one address; 0 disables.
+    #[arg(long, env = "KRING_ADDRESS_RATE_PER_SEC", default_value_t = 100.0)]
+    pub address_rate_per_sec: f64,
+
+    /// Burst of `/v1/` requests from one address.
+    #[arg(long, env = "KRING_ADDRESS_RATE_BURST", default_value_t = 200.0)]
+    pub address_rate_burst: f64,
+
+    /// Failed authentications (401) one address may have per minute before all its
+    /// requests are refused with 429 for a while; 0 disables.
+    #[arg(long, env = "KRING_AUTH_FAILURES_PER_MIN", default_value_t = 30.0)]
+    pub auth_failures_per_min: f64,
+
+    /// Most live WebSockets of one device.
+    #[arg(long, env = "KRING_MAX_LIVE_PER_DEVICE", default_value_t = 4)]
+    pub max_live_per_device: usize,
+
+    /// Most live WebSockets from one address; 0 disables.
+    #[arg(long, env = "KRING_MAX_LIVE_PER_ADDRESS", default_value_t = 128)]
+    pub max_live_per_address: usize,
+
+    /// Most envelope bytes in one pull page (it always holds at least one envelope).
+    #[arg(long, env = "KRING_PULL_BUDGET_BYTES", default_value_t = DEFAULT_PULL_BYTES)]
+    pub pull_budget_bytes: usize,
+
+    /// Most pulls assembled or being sent at once; further pulls wait their turn.
+    /// With the byte budget this bounds the memory pulls can take.
+    #[arg(long, env = "KRING_MAX_CONCURRENT_PULLS", default_value_t = 4)]
+    pub max_concurrent_pulls: usize,
+
+    /// Most envelope bytes stored per circle (507 `quota_exceeded` beyond).
+    #[arg(long, env = "KRING_MAX_CIRCLE_BYTES", default_value_t = 1 << 30)]
+    pub max_circle_bytes: u64,
+
+    /// Most envelopes stored per circle.
+    #[arg(long, env = "KRING_MAX_CIRCLE_ENVELOPES", default_value_t = 1_000_000)]
+    pub max_circle_envelopes: u64,
+
+    /// Most membership entries per circle (the relay keeps each log in memory).
+    #[arg(long, env = "KRING_MAX_LOG_ENTRIES", default_value_t = 10_000)]
+    pub max_log_entries: u64,
+
+    /// Most envelope bytes one device may store per UTC day, over all its circles
+    /// (429 `daily_quota_exceeded` beyond).
+    #[arg(long, env = "KRING_MAX_DEVICE_BYTES_PER_DAY", default_value_t = 64 << 20)]
+    pub max_device_bytes_per_day: u64,
+
+    /// Most envelopes one device may store per UTC day.
+    #[arg(
+        long,
+        env = "KRING_MAX_DEVICE_ENVELOPES_PER_DAY",
+        default_value_t = 20_000
+    )]
+    pub max_device_envelopes_per_day: u64,
+
+    /// Circles one address may create per hour in `open` mode (keys are free, so
+    /// this is what stops a circle flood); 0 disables.
+    #[arg(
+        long,
+        env = "KRING_CIRCLES_PER_ADDRESS_PER_HOUR",
+        default_value_t = 60.0
+    )]
+    pub circles_per_address_per_hour: f64,
+
+    /// Circles whose membership state is kept in memory (least recently used ones
+    /// not in use are dropped beyond this; they are re-read on their next request).
+    #[arg(long, env = "KRING_CIRCLE_CACHE", default_value_t = 10_000)]
+    pub circle_cache: usize,
+
+    /// Who may create circles: `open` (anyone; a local relay) or `credential` (holders
+    /// of an admission credential signed by `--operator-key`; a public relay).
+    #[arg(long, env = "KRING_ADMISSION", value_enum, default_value_t = Admission::Open)]
+    pub admission: Admission,
+
+    /// The operator's public key (hex) that signs admission credentials
+    /// (`kring-server admission keygen`).
+    #[arg(long, env = "KRING_OPERATOR_KEY")]
+    pub operator_key: Option<String>,
+
     /// Log format.
     #[arg(long, env = "KRING_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -85,6 +204,28 @@ impl Config {
             max_live_connections: 50_000,
             ping_secs: 30,
             read_connections: 4,
+            header_timeout_secs: 10,
+            body_timeout_secs: 20,
+            request_timeout_secs: 30,
+            idle_timeout_secs: 60,
+            max_connections: 0,
+            max_connections_per_address: 256,
+            address_rate_per_sec: 100.0,
+            address_rate_burst: 200.0,
+            auth_failures_per_min: 30.0,
+            max_live_per_device: 4,
+            max_live_per_address: 128,
+            pull_budget_bytes: DEFAULT_PULL_BYTES,
+            max_concurrent_pulls: 4,
+            max_circle_bytes: 1 << 30,
+            max_circle_envelopes: 1_000_000,
+            max_log_entries: 10_000,
+            max_device_bytes_per_day: 64 << 20,
+            max_device_envelopes_per_day: 20_000,
+            circles_per_address_per_hour: 60.0,
+            circle_cache: 10_000,
+            admission: Admission::Open,
+            operator_key: None,
             log_format: LogFormat::Text,
             log: "info".to_owned(),
         }

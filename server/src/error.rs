@@ -34,7 +34,11 @@ impl IntoResponse for ApiError {
         }
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, Json(body)).into_response();
-        if let Error::RateLimited { retry_after_secs } = self.0 {
+        if let Error::RateLimited { retry_after_secs }
+        | Error::DailyQuotaExceeded {
+            retry_after_secs, ..
+        } = self.0
+        {
             if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
             }

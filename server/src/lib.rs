@@ -23,11 +23,15 @@
 //! # Ok(()) }
 //! ```
 
+pub mod admission;
 pub mod api;
 pub mod auth;
+pub mod body;
 pub mod circles;
 pub mod config;
+pub mod conn;
 pub mod error;
+pub mod guard;
 pub mod limits;
 pub mod live;
 pub mod metrics;
@@ -36,24 +40,24 @@ pub mod store;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use kring_core::identity::DeviceId;
 use kring_core::Result;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
-pub use config::{Config, LogFormat};
+pub use config::{Admission, Config, LogFormat};
 
 use auth::ReplayCache;
 use circles::Circles;
 use error::internal;
-use limits::RateLimiter;
+use limits::{AddrKey, RateLimiter, Slots};
 use metrics::Metrics;
 use store::sqlite::SqliteStore;
 use store::RelayStore;
@@ -70,33 +74,118 @@ struct Inner {
     circles: Circles,
     replay: ReplayCache,
     rate: RateLimiter,
+    /// `/v1/` requests per address.
+    address_rate: RateLimiter<AddrKey>,
+    /// Failed authentications per address: an empty bucket refuses the address.
+    auth_failures: RateLimiter<AddrKey>,
     metrics: Arc<Metrics>,
-    live_connections: AtomicUsize,
+    /// Every connection, per address and in total (see [`Relay::connection_cap`]).
+    connections: Slots<AddrKey>,
+    /// Live sockets per device and per address; the totals of both are the live cap.
+    live_by_device: Slots<DeviceId>,
+    live_by_address: Slots<AddrKey>,
+    /// Pulls being assembled or sent: with the byte budget, bounds their memory.
+    pulls: Arc<tokio::sync::Semaphore>,
+    /// Circles created per address (open mode).
+    circle_creations: RateLimiter<AddrKey>,
+    /// The operator's key in `credential` mode (`None`: open).
+    operator_key: Option<ed25519_dalek::VerifyingKey>,
+    /// Pulls in flight per address.
+    pulls_by_address: Slots<AddrKey>,
     /// Becomes `true` when shutdown starts (live sockets close on it).
     shutdown: watch::Receiver<bool>,
 }
 
 impl Relay {
-    /// A relay over `store`; `shutdown` turning `true` closes live sockets.
+    /// A relay over `store`; `shutdown` turning `true` closes live sockets. Fails if
+    /// `credential` admission is asked for without a valid `--operator-key`.
     pub fn new(
         config: Config,
         store: Arc<dyn RelayStore>,
         metrics: Arc<Metrics>,
         shutdown: watch::Receiver<bool>,
-    ) -> Self {
+    ) -> Result<Self> {
+        let operator_key = match (config.admission, &config.operator_key) {
+            (Admission::Open, _) => None,
+            (Admission::Credential, Some(key)) => Some(admission::parse_public_key(key)?),
+            (Admission::Credential, None) => {
+                return Err(kring_core::Error::InvalidValue {
+                    field: "--operator-key",
+                    value: String::new(),
+                    expected: "the operator's public key (hex) with --admission credential".into(),
+                })
+            }
+        };
+        let circle_creations = RateLimiter::new(
+            config.circles_per_address_per_hour / 3600.0,
+            config.circles_per_address_per_hour,
+        );
         let rate = RateLimiter::new(config.rate_per_sec, config.rate_burst);
-        Relay {
+        let address_rate = RateLimiter::new(config.address_rate_per_sec, config.address_rate_burst);
+        let auth_failures = RateLimiter::new(
+            config.auth_failures_per_min / 60.0,
+            config.auth_failures_per_min,
+        );
+        let connection_cap = connection_cap(&config);
+        // Plain requests keep a tenth of the connections even when live sockets are
+        // at their cap, so an honest device can always push and pull.
+        let live_cap = config
+            .max_live_connections
+            .min(connection_cap - connection_cap / 10)
+            .max(1);
+        let connections = Slots::with_reserve(
+            connection_cap,
+            config.max_connections_per_address,
+            connection_cap / 10,
+        );
+        let live_by_device = Slots::new(live_cap, config.max_live_per_device);
+        let live_by_address = Slots::new(live_cap, config.max_live_per_address);
+        let pulls = Arc::new(tokio::sync::Semaphore::new(
+            config.max_concurrent_pulls.max(1),
+        ));
+        Ok(Relay {
             inner: Arc::new(Inner {
+                circles: Circles::new(config.circle_cache),
                 config,
                 store,
-                circles: Circles::default(),
                 replay: ReplayCache::default(),
                 rate,
+                address_rate,
+                auth_failures,
                 metrics,
-                live_connections: AtomicUsize::new(0),
+                connections,
+                live_by_device,
+                live_by_address,
+                pulls,
+                pulls_by_address: Slots::new(usize::MAX, PULLS_PER_ADDRESS),
+                circle_creations,
+                operator_key,
                 shutdown,
             }),
+        })
+    }
+
+    /// The storage quotas of `--max-circle-*` and `--max-device-*`.
+    pub fn quotas(&self) -> store::push::Quotas {
+        let c = self.config();
+        store::push::Quotas {
+            circle_bytes: c.max_circle_bytes,
+            circle_envelopes: c.max_circle_envelopes,
+            device_bytes_per_day: c.max_device_bytes_per_day,
+            device_envelopes_per_day: c.max_device_envelopes_per_day,
         }
+    }
+
+    /// Most simultaneous connections: `--max-connections`, but never more than the
+    /// open-files limit leaves room for (so the relay never fails to accept, or to
+    /// open its database, for lack of file descriptors).
+    pub fn connection_cap(&self) -> usize {
+        self.inner.connections.total_max()
+    }
+
+    /// Most simultaneous live sockets (below the connection cap).
+    pub fn live_cap(&self) -> usize {
+        self.inner.live_by_device.total_max()
     }
 
     pub fn config(&self) -> &Config {
@@ -121,7 +210,22 @@ impl Relay {
         metrics.circles_cached.set(self.circles().len() as i64);
         metrics.replay_cache.set(self.inner.replay.len() as i64);
         metrics.rate_buckets.set(self.inner.rate.tracked() as i64);
+        metrics
+            .connections_open
+            .set(self.inner.connections.taken() as i64);
     }
+}
+
+/// Pulls one address may have in flight (beyond: 429, retry in a second).
+const PULLS_PER_ADDRESS: usize = 4;
+
+fn connection_cap(config: &Config) -> usize {
+    let from_files = limits::connections_from_open_files_limit().unwrap_or(usize::MAX);
+    let cap = match config.max_connections {
+        0 => from_files,
+        flag => flag.min(from_files),
+    };
+    cap.clamp(16, 1 << 20)
 }
 
 /// The HTTP service: the routes of [`api::routes`], JSON errors for anything else,
@@ -134,6 +238,10 @@ pub fn router(relay: Relay) -> Router {
     router
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            relay.clone(),
+            guard::guard,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             relay.clone(),
             metrics::track,
@@ -180,7 +288,7 @@ pub async fn bind(config: Config) -> Result<Server> {
     let store = Arc::new(store);
     let listener = TcpListener::bind(config.listen).await?;
     let (shutdown, stopping) = watch::channel(false);
-    let relay = Relay::new(config, store.clone(), metrics, stopping);
+    let relay = Relay::new(config, store.clone(), metrics, stopping)?;
     Ok(Server {
         listener,
         relay,
@@ -207,18 +315,22 @@ impl Server {
             store,
             shutdown: stopping,
         } = self;
-        let app = router(relay);
+        let app = router(relay.clone());
+        tracing::info!(
+            connections = relay.connection_cap(),
+            live = relay.live_cap(),
+            "connection limits"
+        );
+        let watching = relay.inner.shutdown.clone();
         let signal = async move {
             shutdown.await;
             tracing::info!("shutting down: finishing in-flight requests");
             let _ = stopping.send(true);
         };
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(signal)
-            .await;
-        // Flush the store whether or not serving ended in an error.
+        let signal = tokio::spawn(signal);
+        conn::serve(listener, relay, app, watching).await;
+        signal.abort();
         store.close().await?;
-        served?;
         tracing::info!("stopped");
         Ok(())
     }

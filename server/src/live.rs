@@ -8,7 +8,6 @@
 //! connected is disconnected with close code 4003.
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,10 +26,13 @@ use crate::api::query_param;
 use crate::auth::{require_active, SignedRequest};
 use crate::circles::{CircleSlot, Heads};
 use crate::error::ApiResult;
+use crate::limits::{AddrKey, Full, Slot};
 use crate::Relay;
 
 /// Close code for a device removed from a subscribed circle.
 pub const CLOSE_REMOVED: u16 = 4003;
+/// Close code when the owner closed a subscribed circle on the relay.
+pub const CLOSE_CIRCLE_CLOSED: u16 = 4010;
 /// Close code when the relay shuts down (RFC 6455 "going away").
 pub const CLOSE_GOING_AWAY: u16 = 1001;
 
@@ -70,48 +72,76 @@ pub async fn upgrade(
     let mut slots = Vec::with_capacity(circles.len());
     for id in &circles {
         let slot = relay.circles().get(relay.store(), id).await?;
+        slot.check_open()?;
         require_active(&slot.state.read().await.clone(), &signer.0)?;
         slots.push(slot);
     }
-    let connections = &relay.inner.live_connections;
-    if connections.load(Ordering::Relaxed) >= relay.config().max_live_connections {
-        return Err(Error::RateLimited {
-            retry_after_secs: 5,
-        }
-        .into());
-    }
+    // Taken before the upgrade is answered, so concurrent upgrades cannot overshoot;
+    // given back when the socket ends (or the upgrade fails).
+    let connected = Connected::new(&relay, signer.0, req.peer)?;
     let device = signer.0;
     Ok(upgrade
         .read_buffer_size(BUFFER)
         .write_buffer_size(BUFFER)
         .max_message_size(MAX_CLIENT_MESSAGE)
         .max_frame_size(MAX_CLIENT_MESSAGE)
-        .on_upgrade(move |socket| run(relay, device, slots, socket)))
+        .on_upgrade(move |socket| run(relay, device, slots, socket, connected)))
 }
 
-/// Counts the socket in the gauge while it lives.
-struct Connected(Relay);
+/// A live socket's places under the caps (per device, per address, in total); counts
+/// the socket in the gauge while it lives.
+struct Connected {
+    relay: Relay,
+    _device: Slot<DeviceId>,
+    _address: Option<Slot<AddrKey>>,
+}
 
 impl Connected {
-    fn new(relay: Relay) -> Self {
-        relay.inner.live_connections.fetch_add(1, Ordering::Relaxed);
+    fn new(relay: &Relay, device: DeviceId, peer: Option<AddrKey>) -> Result<Self, Error> {
+        let busy = |full: Full, whose: &str| {
+            relay.metrics().live_refused.inc();
+            tracing::debug!(%device, ?full, whose, "live socket refused");
+            Error::RateLimited {
+                retry_after_secs: 5,
+            }
+        };
+        let device_slot = relay
+            .inner
+            .live_by_device
+            .try_take(device)
+            .map_err(|full| busy(full, "device"))?;
+        let address_slot = match peer {
+            Some(peer) => Some(
+                relay
+                    .inner
+                    .live_by_address
+                    .try_take(peer)
+                    .map_err(|full| busy(full, "address"))?,
+            ),
+            None => None,
+        };
         relay.metrics().live_connections.inc();
-        Self(relay)
+        Ok(Self {
+            relay: relay.clone(),
+            _device: device_slot,
+            _address: address_slot,
+        })
     }
 }
 
 impl Drop for Connected {
     fn drop(&mut self) {
-        self.0
-            .inner
-            .live_connections
-            .fetch_sub(1, Ordering::Relaxed);
-        self.0.metrics().live_connections.dec();
+        self.relay.metrics().live_connections.dec();
     }
 }
 
-async fn run(relay: Relay, device: DeviceId, slots: Vec<Arc<CircleSlot>>, mut socket: WebSocket) {
-    let _connected = Connected::new(relay.clone());
+async fn run(
+    relay: Relay,
+    device: DeviceId,
+    slots: Vec<Arc<CircleSlot>>,
+    mut socket: WebSocket,
+    _connected: Connected,
+) {
     let mut heads = StreamMap::new();
     let by_id: HashMap<CircleId, Arc<CircleSlot>> = slots
         .into_iter()
@@ -136,6 +166,10 @@ async fn run(relay: Relay, device: DeviceId, slots: Vec<Arc<CircleSlot>>, mut so
         tokio::select! {
             next = heads.next() => {
                 let Some((circle, now)) = next else { break };
+                if now.closed {
+                    close(&mut socket, CLOSE_CIRCLE_CLOSED, "the circle was closed").await;
+                    break;
+                }
                 let before = sent.insert(circle.clone(), now);
                 if before.is_some_and(|b| now.len > b.len) {
                     let active = match by_id.get(&circle) {

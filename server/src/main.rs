@@ -1,15 +1,71 @@
-//! `kring-server --listen 127.0.0.1:8470 --db ./kring-relay.db` (see `docs/relay.md`).
+//! `kring-server --listen 127.0.0.1:8470 --db ./kring-relay.db` (see `docs/relay.md`),
+//! and `kring-server admission keygen|issue|revoke` for the operator.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use kring_server::{Config, LogFormat};
 use tracing_subscriber::EnvFilter;
 
+#[derive(Debug, Parser)]
+#[command(name = "kring-server", version, about)]
+struct Cli {
+    #[command(flatten)]
+    config: Config,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Admission credentials for `--admission credential` (see docs/relay.md).
+    #[command(subcommand)]
+    Admission(AdmissionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AdmissionCommand {
+    /// Makes an operator key: writes its secret to FILE (mode 0600) and prints the
+    /// public key to start the relay with (`--operator-key`).
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Issues a credential signed with the operator key and prints it.
+    Issue {
+        /// The operator key file (from `keygen`).
+        #[arg(long)]
+        key: PathBuf,
+        /// Who receives it, e.g. "Gemeente Utrecht" (kept in the credential).
+        #[arg(long)]
+        holder: String,
+        /// Most circles created with it.
+        #[arg(long, default_value_t = 100)]
+        max_circles: u64,
+        /// Days it is valid.
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+    },
+    /// Revokes a credential (its text or its id) in the relay's database (`--db`):
+    /// circles made with it stay, no new ones can be. Works while the relay runs.
+    Revoke { credential: String },
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = Config::parse();
+    let cli = Cli::parse();
+    let config = cli.config;
+    if let Some(Command::Admission(command)) = cli.command {
+        return match admission(command, &config).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("kring-server: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     init_tracing(&config);
     raise_open_files_limit();
     let db = config.db.display().to_string();
@@ -38,6 +94,53 @@ async fn main() -> ExitCode {
             tracing::error!(error = %e, "stopped with an error");
             eprintln!("kring-server: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+async fn admission(command: AdmissionCommand, config: &Config) -> kring_core::Result<()> {
+    use kring_server::admission;
+    match command {
+        AdmissionCommand::Keygen { out } => {
+            let key = admission::generate_key();
+            let mut file = {
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create_new(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                options.open(&out)?
+            };
+            writeln!(file, "{}", hex::encode(key.to_bytes()))?;
+            println!("{}", hex::encode(key.verifying_key().to_bytes()));
+            eprintln!(
+                "operator key written to {}; start the relay with --admission credential --operator-key <the line above>",
+                out.display()
+            );
+            Ok(())
+        }
+        AdmissionCommand::Issue {
+            key,
+            holder,
+            max_circles,
+            days,
+        } => {
+            let key = admission::read_key(&std::fs::read_to_string(&key)?)?;
+            let expires = kring_core::Timestamp::now().plus_days(days.into());
+            println!("{}", admission::issue(&key, &holder, max_circles, expires));
+            Ok(())
+        }
+        AdmissionCommand::Revoke { credential } => {
+            let id = admission::credential_id(&credential)?;
+            let store = kring_server::store::sqlite::SqliteStore::open(&config.db, 1, None)?;
+            use kring_server::store::RelayStore;
+            let newly = store.revoke_admission(id.clone()).await;
+            store.close().await?;
+            if newly? {
+                println!("revoked {id}");
+            } else {
+                println!("{id} was already revoked");
+            }
+            Ok(())
         }
     }
 }

@@ -29,6 +29,15 @@ pub struct Metrics {
     pub circles_cached: IntGauge,
     pub replay_cache: IntGauge,
     pub rate_buckets: IntGauge,
+    pub accept_errors: IntCounter,
+    pub connections_refused: IntCounter,
+    pub connections_timed_out: IntCounter,
+    pub body_timeouts: IntCounter,
+    pub refused_after_auth_failures: IntCounter,
+    pub live_refused: IntCounter,
+    pub quota_refusals: IntCounter,
+    pub circles_closed: IntCounter,
+    pub connections_open: IntGauge,
 }
 
 const LATENCY_BUCKETS: &[f64] = &[
@@ -92,6 +101,49 @@ impl Metrics {
             "rate_limit_devices",
             "Devices with a rate-limit bucket in memory",
         )?;
+        let accept_errors = IntCounter::new(
+            "accept_errors_total",
+            "Failed accepts (e.g. out of file descriptors)",
+        )?;
+        registry.register(Box::new(accept_errors.clone()))?;
+        let connections_refused = IntCounter::new(
+            "connections_refused_total",
+            "Connections refused at the total or per-address cap",
+        )?;
+        registry.register(Box::new(connections_refused.clone()))?;
+        let connections_timed_out = IntCounter::new(
+            "connections_timed_out_total",
+            "Connections closed for moving no byte within the idle timeout",
+        )?;
+        registry.register(Box::new(connections_timed_out.clone()))?;
+        let body_timeouts = IntCounter::new(
+            "body_timeouts_total",
+            "Requests whose body did not arrive within the body timeout",
+        )?;
+        registry.register(Box::new(body_timeouts.clone()))?;
+        let refused_after_auth_failures = IntCounter::new(
+            "refused_after_auth_failures_total",
+            "Requests refused because their address failed authentication too often",
+        )?;
+        registry.register(Box::new(refused_after_auth_failures.clone()))?;
+        let live_refused = IntCounter::new(
+            "live_refused_total",
+            "Live sockets refused at the per-device, per-address or total cap",
+        )?;
+        registry.register(Box::new(live_refused.clone()))?;
+        let quota_refusals = IntCounter::new(
+            "quota_refusals_total",
+            "Pushes or circles refused by a quota",
+        )?;
+        registry.register(Box::new(quota_refusals.clone()))?;
+        let circles_closed =
+            IntCounter::new("circles_closed_total", "Circles closed by their owner")?;
+        registry.register(Box::new(circles_closed.clone()))?;
+        let connections_open = IntGauge::new(
+            "connections_open",
+            "Open connections (live sockets included)",
+        )?;
+        registry.register(Box::new(connections_open.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(request_seconds.clone()))?;
         registry.register(Box::new(errors.clone()))?;
@@ -122,6 +174,15 @@ impl Metrics {
             circles_cached,
             replay_cache,
             rate_buckets,
+            accept_errors,
+            connections_refused,
+            connections_timed_out,
+            body_timeouts,
+            refused_after_auth_failures,
+            live_refused,
+            quota_refusals,
+            circles_closed,
+            connections_open,
         })
     }
 

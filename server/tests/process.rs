@@ -30,6 +30,7 @@ async fn start(db: &Path) -> Process {
         .args(["--listen", "127.0.0.1:0", "--db"])
         .arg(db)
         .env("KRING_RATE_PER_SEC", "0")
+        .env("KRING_ADDRESS_RATE_PER_SEC", "0")
         .env("KRING_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -13,11 +13,15 @@ use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 
+use super::protocol::HEADER_ADMISSION;
 use super::protocol::{
     self, AppendEntry, Base64, CreateCircle, ErrorBody, LogHead, MembershipEntries, Pulled,
     PushEnvelopes, Pushed,
 };
 use super::request_auth::{sign_request, RequestSigner, HEADER_INVITE};
+
+/// Environment variable holding an admission credential, sent when creating a circle.
+pub const ADMISSION_ENV: &str = "KRING_ADMISSION";
 use crate::identity::{DeviceId, DeviceIdentity};
 use crate::invite::{InviteToken, MAX_RELAY_URL_LEN};
 use crate::plan::CircleId;
@@ -190,6 +194,17 @@ impl RelayClient {
         if let Signer::Invite(token) = signer {
             request = request.header(HEADER_INVITE, B64.encode(token.invite().as_bytes()));
         }
+        // A relay in `credential` mode lets only holders of an admission credential
+        // found circles (docs/relay.md, "Admission"). Until the apps carry one, a
+        // coordinator's device gets it from the environment.
+        if method == Method::POST && path_and_query == "/v1/circles" {
+            if let Some(credential) = std::env::var(ADMISSION_ENV)
+                .ok()
+                .filter(|c| !c.trim().is_empty())
+            {
+                request = request.header(HEADER_ADMISSION, credential.trim());
+            }
+        }
         if method != Method::GET {
             request = request
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -236,6 +251,21 @@ impl RelayClient {
             )
             .await?;
         Ok(created.head)
+    }
+
+    /// `POST /v1/circles/{circle}/close`, signed by an owner device: the relay deletes
+    /// the circle's envelopes and log and answers `circle_closed` from then on.
+    pub async fn close_circle(&self, device: &DeviceIdentity, circle: &CircleId) -> Result<()> {
+        let _: serde_json::Value = self
+            .call(
+                Signer::Device(device),
+                Method::POST,
+                &format!("/v1/circles/{circle}/close"),
+                Some(Vec::new()),
+                Some(circle),
+            )
+            .await?;
+        Ok(())
     }
 
     /// `GET /v1/circles/{circle}/membership?after=N`.
@@ -352,11 +382,20 @@ fn refusal(
         .map(|b| (b.error.code.clone(), b.error.message.clone()))
         .unwrap_or_else(|| (format!("http_{status}"), format!("HTTP {status}")));
     match (status, code.as_str(), device) {
+        // Not a retry-soon: the relay's own message says which quota and until when.
+        (429, crate::sync::protocol::codes::DAILY_QUOTA_EXCEEDED, _) => Error::Relay {
+            status,
+            code,
+            message,
+        },
         (429, _, _) => Error::RateLimited {
             retry_after_secs: retry_after.unwrap_or(1),
         },
         (403, "removed", Some(device)) => Error::Removed(device),
         (403, "read_only", Some(device)) => Error::ReadOnly(device),
+        (410, crate::sync::protocol::codes::CIRCLE_CLOSED, _) => {
+            Error::CircleClosed(circle.map(|c| c.to_string()).unwrap_or_default())
+        }
         (404, "unknown_circle", _) => {
             Error::UnknownCircle(circle.map(|c| c.to_string()).unwrap_or_default())
         }
@@ -457,6 +496,17 @@ mod tests {
             Error::RateLimited {
                 retry_after_secs: 3
             }
+        ));
+        let daily = refusal(429, body("daily_quota_exceeded"), Some(3600), None, None);
+        assert!(
+            matches!(&daily, Error::Relay { code, .. } if code == "daily_quota_exceeded"),
+            "{daily:?}"
+        );
+        assert!(!daily.is_transient(), "no retry loop until the next day");
+        let circle = CircleId::random();
+        assert!(matches!(
+            refusal(410, body("circle_closed"), None, None, Some(&circle)),
+            Error::CircleClosed(c) if c == circle.to_string()
         ));
         let e = refusal(502, None, None, None, None);
         assert!(e.is_transient(), "{e:?}");

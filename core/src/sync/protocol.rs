@@ -33,6 +33,28 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// Default and largest page of a pull.
 pub const DEFAULT_PULL_LIMIT: u32 = 500;
 pub const MAX_PULL_LIMIT: u32 = 1000;
+/// Most envelope bytes in one pull page (the page stops before the envelope that
+/// would pass it, but always holds at least one): bounds a pull's memory on the relay.
+pub const DEFAULT_PULL_BYTES: usize = 8 * 1024 * 1024;
+/// Largest genesis entry the relay takes. A real genesis is a few hundred bytes (keys,
+/// times, signatures); the bound stops padded ones from carrying data for free.
+pub const MAX_GENESIS_BYTES: usize = 4 * 1024;
+/// Largest membership entry the relay appends (a redemption carries its invite).
+pub const MAX_RELAY_ENTRY_BYTES: usize = 16 * 1024;
+/// Header carrying an admission credential (base64) when creating a circle.
+pub const HEADER_ADMISSION: &str = "x-kring-admission";
+
+/// Stable error codes added with the relay's abuse limits (the older codes are the
+/// literals in [`status_and_code`]). Clients match on these, never on messages.
+pub mod codes {
+    pub const QUOTA_EXCEEDED: &str = "quota_exceeded";
+    pub const DAILY_QUOTA_EXCEEDED: &str = "daily_quota_exceeded";
+    pub const CIRCLE_CLOSED: &str = "circle_closed";
+    pub const ADMISSION_REQUIRED: &str = "admission_required";
+    pub const TIMEOUT: &str = "timeout";
+    pub const URI_TOO_LONG: &str = "uri_too_long";
+    pub const HEADERS_TOO_LARGE: &str = "headers_too_large";
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CreateCircle {
@@ -161,6 +183,13 @@ pub fn status_and_code(error: &Error) -> (u16, &'static str) {
         | Error::CutoffBehindRelay { .. } => (409, "rejected"),
         Error::Oversized { .. } => (413, "too_large"),
         Error::RateLimited { .. } => (429, "rate_limited"),
+        Error::QuotaExceeded { .. } => (507, codes::QUOTA_EXCEEDED),
+        Error::DailyQuotaExceeded { .. } => (429, codes::DAILY_QUOTA_EXCEEDED),
+        Error::CircleClosed(_) => (410, codes::CIRCLE_CLOSED),
+        Error::AdmissionRequired(_) => (403, codes::ADMISSION_REQUIRED),
+        Error::Timeout(_) => (408, codes::TIMEOUT),
+        Error::UriTooLong { .. } => (414, codes::URI_TOO_LONG),
+        Error::HeadersTooLarge { .. } => (431, codes::HEADERS_TOO_LARGE),
         Error::Malformed { .. }
         | Error::UnsupportedVersion { .. }
         | Error::InvalidId { .. }
@@ -241,6 +270,48 @@ mod tests {
         );
         let json = serde_json::to_value(&body).expect("json");
         assert_eq!(json["expected_seq"], 4);
+    }
+
+    #[test]
+    fn abuse_limits_have_their_own_codes() {
+        for (error, status, code) in [
+            (
+                Error::QuotaExceeded {
+                    what: "x",
+                    limit: 1,
+                },
+                507,
+                codes::QUOTA_EXCEEDED,
+            ),
+            (
+                Error::DailyQuotaExceeded {
+                    what: "x",
+                    limit: 1,
+                    retry_after_secs: 5,
+                },
+                429,
+                codes::DAILY_QUOTA_EXCEEDED,
+            ),
+            (Error::CircleClosed("c".into()), 410, codes::CIRCLE_CLOSED),
+            (
+                Error::AdmissionRequired("no credential".into()),
+                403,
+                codes::ADMISSION_REQUIRED,
+            ),
+            (Error::Timeout("body"), 408, codes::TIMEOUT),
+            (
+                Error::UriTooLong { len: 2, max: 1 },
+                414,
+                codes::URI_TOO_LONG,
+            ),
+            (
+                Error::HeadersTooLarge { len: 2, max: 1 },
+                431,
+                codes::HEADERS_TOO_LARGE,
+            ),
+        ] {
+            assert_eq!(status_and_code(&error), (status, code), "{error}");
+        }
     }
 
     #[test]

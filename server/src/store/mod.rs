@@ -65,11 +65,28 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a
 /// What the relay needs from storage. Every write resolves only after it is durable
 /// (committed and synced); every `Err` leaves the store unchanged.
 pub trait RelayStore: Send + Sync + 'static {
-    /// Stores a new circle founded by `genesis` (already validated).
-    /// `Error::CircleExists` if the id is taken.
-    fn create_circle(&self, circle: CircleId, genesis: SignedEntry) -> StoreFuture<'_, CircleKey>;
+    /// Stores a new circle founded by `genesis` (already validated), admitted with
+    /// the credential `admission` (its id) if the relay requires one.
+    /// `Error::CircleExists` if the id is taken, `Error::CircleClosed` if a circle of
+    /// that id was closed (its tombstone keeps the id).
+    fn create_circle(
+        &self,
+        circle: CircleId,
+        genesis: SignedEntry,
+        admission: Option<String>,
+    ) -> StoreFuture<'_, CircleKey>;
 
-    /// The circle, or `None` if it does not exist.
+    /// Deletes the circle's envelopes and membership log, keeping only a tombstone
+    /// (its id and when it was closed).
+    fn close_circle(&self, circle: CircleKey) -> StoreFuture<'_, ()>;
+
+    /// Records an admission credential as revoked; `false` if it already was.
+    fn revoke_admission(&self, credential: String) -> StoreFuture<'_, bool>;
+
+    /// Whether the credential is revoked, and how many circles were created with it.
+    fn admission_state(&self, credential: String) -> StoreFuture<'_, (bool, u64)>;
+
+    /// The circle, `None` if it does not exist, `Error::CircleClosed` if it was closed.
     fn load_circle(&self, circle: CircleId) -> StoreFuture<'_, Option<StoredCircle>>;
 
     /// Appends `entry` (validated at the head by the caller, who serialises appends per
@@ -86,6 +103,7 @@ pub trait RelayStore: Send + Sync + 'static {
         circle: CircleKey,
         state: Arc<MembershipState>,
         batch: Vec<NewEnvelope>,
+        quotas: push::Quotas,
     ) -> StoreFuture<'_, PushOutcome>;
 
     /// The highest `device_seq` stored for each of `devices` that has any envelope.
@@ -95,8 +113,16 @@ pub trait RelayStore: Send + Sync + 'static {
         devices: Vec<DeviceId>,
     ) -> StoreFuture<'_, Vec<(DeviceId, u64)>>;
 
-    /// Up to `limit` envelopes with cursor > `after`.
-    fn pull(&self, circle: CircleKey, after: u64, limit: u32) -> StoreFuture<'_, PulledPage>;
+    /// Up to `limit` envelopes with cursor > `after`, stopping before the envelope that
+    /// would take the page past `budget` bytes (the first envelope is always included,
+    /// so a page is never empty while there is more).
+    fn pull(
+        &self,
+        circle: CircleKey,
+        after: u64,
+        limit: u32,
+        budget: usize,
+    ) -> StoreFuture<'_, PulledPage>;
 
     /// Finishes pending writes and stops taking new ones.
     fn close(&self) -> StoreFuture<'_, ()>;

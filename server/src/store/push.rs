@@ -18,6 +18,89 @@ use kring_core::{Error, Result};
 
 use super::NewEnvelope;
 
+/// What the relay stores at most (the operator's flags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quotas {
+    pub circle_bytes: u64,
+    pub circle_envelopes: u64,
+    pub device_bytes_per_day: u64,
+    pub device_envelopes_per_day: u64,
+}
+
+impl Quotas {
+    /// No limits (tests of other rules).
+    pub const NONE: Quotas = Quotas {
+        circle_bytes: u64::MAX,
+        circle_envelopes: u64::MAX,
+        device_bytes_per_day: u64::MAX,
+        device_envelopes_per_day: u64::MAX,
+    };
+}
+
+/// Envelopes and their bytes: a circle's total, or a device's for one day.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub envelopes: u64,
+    pub bytes: u64,
+}
+
+const MS_PER_DAY: i64 = 86_400_000;
+
+/// The UTC day a time falls on, as days since the epoch.
+pub fn day_of(now_ms: i64) -> i64 {
+    now_ms.div_euclid(MS_PER_DAY)
+}
+
+/// Counts one new envelope of `len` bytes against the circle's and its author's
+/// day's usage, or refuses it: the circle's quota is storage (507, not transient),
+/// the device's is a daily rate (429 until the next UTC day).
+pub fn charge(
+    quotas: &Quotas,
+    circle: &mut Usage,
+    day: &mut Usage,
+    len: usize,
+    now_ms: i64,
+) -> Result<()> {
+    let len = len as u64;
+    if circle.bytes.saturating_add(len) > quotas.circle_bytes {
+        return Err(Error::QuotaExceeded {
+            what: "envelope bytes in this circle",
+            limit: quotas.circle_bytes,
+        });
+    }
+    if circle.envelopes >= quotas.circle_envelopes {
+        return Err(Error::QuotaExceeded {
+            what: "envelopes in this circle",
+            limit: quotas.circle_envelopes,
+        });
+    }
+    let retry_after_secs = {
+        let next_day = (day_of(now_ms) + 1) * MS_PER_DAY;
+        u64::try_from((next_day - now_ms) / 1000)
+            .unwrap_or(1)
+            .max(1)
+    };
+    if day.bytes.saturating_add(len) > quotas.device_bytes_per_day {
+        return Err(Error::DailyQuotaExceeded {
+            what: "envelope bytes from this device today",
+            limit: quotas.device_bytes_per_day,
+            retry_after_secs,
+        });
+    }
+    if day.envelopes >= quotas.device_envelopes_per_day {
+        return Err(Error::DailyQuotaExceeded {
+            what: "envelopes from this device today",
+            limit: quotas.device_envelopes_per_day,
+            retry_after_secs,
+        });
+    }
+    circle.bytes += len;
+    circle.envelopes += 1;
+    day.bytes += len;
+    day.envelopes += 1;
+    Ok(())
+}
+
 const CHAIN: &str = "envelope chain";
 
 /// One open transaction of a backend, scoped to one circle.
@@ -30,7 +113,8 @@ pub trait PushTx {
     ) -> Result<Option<(u64, EnvelopeHash)>>;
     /// `(device_seq, hash)` of the author's newest stored envelope.
     fn last_of(&mut self, author: &DeviceId) -> Result<Option<(u64, EnvelopeHash)>>;
-    /// Stores the envelope under the next cursor and returns it.
+    /// Stores the envelope under the next cursor and returns it. Counts it against
+    /// the quotas first ([`charge`]), refusing it if they are used up.
     fn insert(&mut self, envelope: &NewEnvelope) -> Result<u64>;
 }
 

@@ -19,14 +19,16 @@ use kring_core::{Error, Result, Timestamp};
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension};
 use tokio::sync::{mpsc, oneshot};
 
-use super::push::{apply_push, PushTx};
+use super::push::{apply_push, charge, day_of, PushTx, Quotas, Usage};
 use super::{
     CircleKey, NewEnvelope, PulledPage, PushOutcome, RelayStore, StoreFuture, StoredCircle,
 };
 use crate::error::internal;
 
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 // Version 1 is the first released schema; bump it and migrate on any change.
+// Version 2 (`MIGRATE_2`): usage counters and the tombstone on circles, usage per
+// device per day, the credential a circle was admitted with, revoked credentials.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS circles (
     num        INTEGER PRIMARY KEY,
@@ -56,6 +58,32 @@ CREATE UNIQUE INDEX IF NOT EXISTS envelopes_by_author
     ON envelopes (circle, author, device_seq);
 ";
 
+/// From version 1 to 2. The counters of existing circles are computed once here.
+const MIGRATE_2: &str = "
+ALTER TABLE circles ADD COLUMN envelopes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE circles ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+-- Set when the owner closed the circle: the row is its tombstone, nothing else is kept.
+ALTER TABLE circles ADD COLUMN closed_at INTEGER;
+-- The admission credential the circle was created with (credential mode).
+ALTER TABLE circles ADD COLUMN admission TEXT;
+UPDATE circles SET
+    envelopes = (SELECT count(*) FROM envelopes e WHERE e.circle = circles.num),
+    bytes = (SELECT coalesce(sum(length(e.bytes)), 0) FROM envelopes e WHERE e.circle = circles.num);
+CREATE INDEX IF NOT EXISTS circles_by_admission ON circles (admission) WHERE admission IS NOT NULL;
+-- What each device stored per UTC day (for the daily quota); old days are pruned.
+CREATE TABLE IF NOT EXISTS device_days (
+    device    BLOB NOT NULL,
+    day       INTEGER NOT NULL,
+    envelopes INTEGER NOT NULL,
+    bytes     INTEGER NOT NULL,
+    PRIMARY KEY (device, day)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS admission_revoked (
+    id         TEXT PRIMARY KEY,
+    revoked_at INTEGER NOT NULL
+);
+";
+
 /// How often the checkpointer moves committed pages from the WAL into the database.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 /// WAL pages after which the writer checkpoints itself (only if the checkpointer lags).
@@ -79,6 +107,7 @@ enum Command {
     Create {
         circle: CircleId,
         genesis: SignedEntry,
+        admission: Option<String>,
         reply: oneshot::Sender<Result<CircleKey>>,
     },
     Append {
@@ -90,7 +119,16 @@ enum Command {
         circle: CircleKey,
         state: Arc<MembershipState>,
         batch: Vec<NewEnvelope>,
+        quotas: Quotas,
         reply: oneshot::Sender<Result<PushOutcome>>,
+    },
+    Close {
+        circle: CircleKey,
+        reply: oneshot::Sender<Result<()>>,
+    },
+    Revoke {
+        credential: String,
+        reply: oneshot::Sender<Result<bool>>,
     },
 }
 
@@ -99,6 +137,8 @@ enum Done {
     Create(oneshot::Sender<Result<CircleKey>>, Result<CircleKey>),
     Append(oneshot::Sender<Result<()>>, Result<()>),
     Push(oneshot::Sender<Result<PushOutcome>>, Result<PushOutcome>),
+    Close(oneshot::Sender<Result<()>>, Result<()>),
+    Revoke(oneshot::Sender<Result<bool>>, Result<bool>),
 }
 
 impl Done {
@@ -107,6 +147,8 @@ impl Done {
             Done::Create(_, r) => r.is_ok(),
             Done::Append(_, r) => r.is_ok(),
             Done::Push(_, r) => r.is_ok(),
+            Done::Close(_, r) => r.is_ok(),
+            Done::Revoke(_, r) => r.is_ok(),
         }
     }
 
@@ -123,6 +165,8 @@ impl Done {
             Done::Create(tx, r) => drop(tx.send(settle(r, commit))),
             Done::Append(tx, r) => drop(tx.send(settle(r, commit))),
             Done::Push(tx, r) => drop(tx.send(settle(r, commit))),
+            Done::Close(tx, r) => drop(tx.send(settle(r, commit))),
+            Done::Revoke(tx, r) => drop(tx.send(settle(r, commit))),
         }
     }
 }
@@ -144,7 +188,9 @@ impl SqliteStore {
         read_connections: usize,
         observer: Option<CommitObserver>,
     ) -> Result<Self> {
+        restrict_files(path)?;
         let conn = open_writer(path)?;
+        restrict_files(path)?;
         let checkpointer = spawn_checkpointer(path)?;
         let (writer, commands) = mpsc::channel(QUEUE);
         let thread = std::thread::Builder::new()
@@ -188,11 +234,37 @@ impl SqliteStore {
 }
 
 impl RelayStore for SqliteStore {
-    fn create_circle(&self, circle: CircleId, genesis: SignedEntry) -> StoreFuture<'_, CircleKey> {
+    fn create_circle(
+        &self,
+        circle: CircleId,
+        genesis: SignedEntry,
+        admission: Option<String>,
+    ) -> StoreFuture<'_, CircleKey> {
         Box::pin(self.send(move |reply| Command::Create {
             circle,
             genesis,
+            admission,
             reply,
+        }))
+    }
+
+    fn close_circle(&self, circle: CircleKey) -> StoreFuture<'_, ()> {
+        Box::pin(self.send(move |reply| Command::Close { circle, reply }))
+    }
+
+    fn revoke_admission(&self, credential: String) -> StoreFuture<'_, bool> {
+        Box::pin(self.send(move |reply| Command::Revoke { credential, reply }))
+    }
+
+    fn admission_state(&self, credential: String) -> StoreFuture<'_, (bool, u64)> {
+        Box::pin(self.read(move |conn| {
+            let revoked: bool = conn
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM admission_revoked WHERE id = ?1)")?
+                .query_row([&credential], |row| row.get(0))?;
+            let circles: i64 = conn
+                .prepare_cached("SELECT count(*) FROM circles WHERE admission = ?1")?
+                .query_row([&credential], |row| row.get(0))?;
+            Ok((revoked, to_u64(circles)))
         }))
     }
 
@@ -201,14 +273,17 @@ impl RelayStore for SqliteStore {
             let tx = conn.unchecked_transaction()?;
             let found = tx
                 .query_row(
-                    "SELECT num FROM circles WHERE id = ?1",
+                    "SELECT num, closed_at FROM circles WHERE id = ?1",
                     [circle.as_str()],
-                    |row| row.get::<_, i64>(0),
+                    |row| Ok((row.get::<_, i64>(0)?, row.get::<_, Option<i64>>(1)?)),
                 )
                 .optional()?;
-            let Some(num) = found else {
+            let Some((num, closed_at)) = found else {
                 return Ok(None);
             };
+            if closed_at.is_some() {
+                return Err(Error::CircleClosed(circle.to_string()));
+            }
             let latest = latest_cursor(&tx, num)?;
             let log = entries_from(&tx, num, 0)?;
             tx.finish()?;
@@ -237,11 +312,13 @@ impl RelayStore for SqliteStore {
         circle: CircleKey,
         state: Arc<MembershipState>,
         batch: Vec<NewEnvelope>,
+        quotas: Quotas,
     ) -> StoreFuture<'_, PushOutcome> {
         Box::pin(self.send(move |reply| Command::Push {
             circle,
             state,
             batch,
+            quotas,
             reply,
         }))
     }
@@ -267,7 +344,13 @@ impl RelayStore for SqliteStore {
         }))
     }
 
-    fn pull(&self, circle: CircleKey, after: u64, limit: u32) -> StoreFuture<'_, PulledPage> {
+    fn pull(
+        &self,
+        circle: CircleKey,
+        after: u64,
+        limit: u32,
+        budget: usize,
+    ) -> StoreFuture<'_, PulledPage> {
         Box::pin(self.read(move |conn| {
             let tx = conn.unchecked_transaction()?;
             let latest = latest_cursor(&tx, circle.0)?;
@@ -275,16 +358,31 @@ impl RelayStore for SqliteStore {
                 "SELECT cursor, bytes FROM envelopes WHERE circle = ?1 AND cursor > ?2
                  ORDER BY cursor LIMIT ?3",
             )?;
-            let mut envelopes = statement
-                .query_map(
-                    params![circle.0, to_i64(after), i64::from(limit) + 1],
-                    |row| Ok((to_u64(row.get::<_, i64>(0)?), row.get::<_, Vec<u8>>(1)?)),
-                )?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut rows =
+                statement.query(params![circle.0, to_i64(after), i64::from(limit) + 1])?;
+            let mut envelopes = Vec::new();
+            let mut bytes = 0usize;
+            let mut more = false;
+            // Rows are read one at a time, so a page never holds more than its budget
+            // (plus one envelope) in memory, however large the circle is.
+            while let Some(row) = rows.next()? {
+                let size = row
+                    .get_ref(1)?
+                    .as_blob()
+                    .map_err(rusqlite::Error::from)?
+                    .len();
+                let full = envelopes.len() >= limit as usize
+                    || (!envelopes.is_empty() && bytes.saturating_add(size) > budget);
+                if full {
+                    more = true;
+                    break;
+                }
+                bytes = bytes.saturating_add(size);
+                envelopes.push((to_u64(row.get::<_, i64>(0)?), row.get::<_, Vec<u8>>(1)?));
+            }
+            drop(rows);
             drop(statement);
             tx.finish()?;
-            let more = envelopes.len() > limit as usize;
-            envelopes.truncate(limit as usize);
             Ok(PulledPage {
                 envelopes,
                 latest: to_u64(latest),
@@ -316,6 +414,46 @@ impl RelayStore for SqliteStore {
     }
 }
 
+/// The database holds who is in which circle and when they wrote: readable by the
+/// relay's user only. A missing parent directory is created 0700; the database file
+/// is created 0600 before SQLite opens it, and SQLite gives its `-wal` and `-shm`
+/// files the database file's mode. Existing files that are readable by others are
+/// tightened (and logged).
+fn restrict_files(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if !parent.exists() {
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(parent)?;
+            }
+        }
+        if !path.exists() {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .open(path)?;
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            let file = PathBuf::from(file);
+            if let Ok(meta) = std::fs::metadata(&file) {
+                if meta.permissions().mode() & 0o077 != 0 {
+                    tracing::warn!(file = %file.display(), "tightening permissions to 0600");
+                    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 fn open_writer(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
@@ -327,7 +465,7 @@ fn open_writer(path: &Path) -> Result<Connection> {
         )));
     }
     conn.execute_batch(&format!(
-        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
+        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;
          PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES};
          PRAGMA cache_size = -{WRITER_CACHE_KIB};"
     ))?;
@@ -338,8 +476,9 @@ fn open_writer(path: &Path) -> Result<Connection> {
             path.display()
         )));
     }
+    let migrate = if version < 2 { MIGRATE_2 } else { "" };
     conn.execute_batch(&format!(
-        "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+        "BEGIN IMMEDIATE; {SCHEMA} {migrate} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
     ))?;
     Ok(conn)
 }
@@ -475,6 +614,8 @@ fn refuse(command: Command, why: &str) -> Done {
         Command::Create { reply, .. } => Done::Create(reply, Err(error())),
         Command::Append { reply, .. } => Done::Append(reply, Err(error())),
         Command::Push { reply, .. } => Done::Push(reply, Err(error())),
+        Command::Close { reply, .. } => Done::Close(reply, Err(error())),
+        Command::Revoke { reply, .. } => Done::Revoke(reply, Err(error())),
     }
 }
 
@@ -503,10 +644,13 @@ fn run_in_savepoint(conn: &Connection, command: Command, poisoned: &mut bool) ->
         Command::Create {
             circle,
             genesis,
+            admission,
             reply,
         } => Done::Create(
             reply,
-            savepoint(conn, poisoned, || create(conn, &circle, &genesis)),
+            savepoint(conn, poisoned, || {
+                create(conn, &circle, &genesis, admission.as_deref())
+            }),
         ),
         Command::Append {
             circle,
@@ -514,28 +658,58 @@ fn run_in_savepoint(conn: &Connection, command: Command, poisoned: &mut bool) ->
             reply,
         } => Done::Append(
             reply,
-            savepoint(conn, poisoned, || insert_entry(conn, circle.0, &entry)),
+            savepoint(conn, poisoned, || {
+                refuse_closed(conn, circle.0)?;
+                insert_entry(conn, circle.0, &entry)
+            }),
         ),
         Command::Push {
             circle,
             state,
             batch,
+            quotas,
             reply,
         } => Done::Push(
             reply,
-            savepoint(conn, poisoned, || push(conn, circle.0, &state, &batch)),
+            savepoint(conn, poisoned, || {
+                push(conn, circle.0, &state, &batch, &quotas)
+            }),
+        ),
+        Command::Close { circle, reply } => Done::Close(
+            reply,
+            savepoint(conn, poisoned, || close_circle(conn, circle.0)),
+        ),
+        Command::Revoke { credential, reply } => Done::Revoke(
+            reply,
+            savepoint(conn, poisoned, || revoke(conn, &credential)),
         ),
     }
 }
 
-fn create(conn: &Connection, circle: &CircleId, genesis: &SignedEntry) -> Result<CircleKey> {
+fn create(
+    conn: &Connection,
+    circle: &CircleId,
+    genesis: &SignedEntry,
+    admission: Option<&str>,
+) -> Result<CircleKey> {
     let inserted = conn.execute(
-        "INSERT INTO circles (id, created_at) VALUES (?1, ?2)",
-        params![circle.as_str(), Timestamp::now().0],
+        "INSERT INTO circles (id, created_at, admission) VALUES (?1, ?2, ?3)",
+        params![circle.as_str(), Timestamp::now().0, admission],
     );
     match inserted {
         Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == ErrorCode::ConstraintViolation => {
-            return Err(Error::CircleExists(circle.to_string()));
+            let closed: Option<i64> = conn
+                .query_row(
+                    "SELECT closed_at FROM circles WHERE id = ?1",
+                    [circle.as_str()],
+                    |row| row.get(0),
+                )
+                .optional()?
+                .flatten();
+            return Err(match closed {
+                Some(_) => Error::CircleClosed(circle.to_string()),
+                None => Error::CircleExists(circle.to_string()),
+            });
         }
         other => other?,
     };
@@ -574,15 +748,55 @@ fn push(
     circle: i64,
     state: &MembershipState,
     batch: &[NewEnvelope],
+    quotas: &Quotas,
 ) -> Result<PushOutcome> {
     let latest = latest_cursor(conn, circle)?;
+    let (usage, closed) = conn
+        .prepare_cached("SELECT envelopes, bytes, closed_at FROM circles WHERE num = ?1")?
+        .query_row([circle], |row| {
+            Ok((
+                Usage {
+                    envelopes: to_u64(row.get(0)?),
+                    bytes: to_u64(row.get(1)?),
+                },
+                row.get::<_, Option<i64>>(2)?.is_some(),
+            ))
+        })?;
+    if closed {
+        return Err(Error::CircleClosed(format!("#{circle}")));
+    }
+    let now = Timestamp::now().0;
     let mut tx = SqlPush {
         conn,
         circle,
         latest,
-        now: Timestamp::now().0,
+        now,
+        quotas: *quotas,
+        usage,
+        days: Vec::new(),
     };
     let (cursors, stored) = apply_push(&mut tx, state, batch)?;
+    if stored > 0 {
+        conn.prepare_cached("UPDATE circles SET envelopes = ?2, bytes = ?3 WHERE num = ?1")?
+            .execute(params![
+                circle,
+                to_i64(tx.usage.envelopes),
+                to_i64(tx.usage.bytes)
+            ])?;
+        let day = day_of(now);
+        for (device, used) in &tx.days {
+            conn.prepare_cached(
+                "INSERT INTO device_days (device, day, envelopes, bytes) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (device, day) DO UPDATE SET envelopes = ?3, bytes = ?4",
+            )?
+            .execute(params![
+                &device.as_bytes()[..],
+                day,
+                to_i64(used.envelopes),
+                to_i64(used.bytes)
+            ])?;
+        }
+    }
     Ok(PushOutcome {
         cursors,
         latest: to_u64(tx.latest),
@@ -590,11 +804,78 @@ fn push(
     })
 }
 
+/// Deletes everything of a circle but its row, which stays as the tombstone (so the
+/// id cannot be registered again and requests for it answer `circle_closed`).
+fn close_circle(conn: &Connection, circle: i64) -> Result<()> {
+    conn.execute("DELETE FROM envelopes WHERE circle = ?1", [circle])?;
+    conn.execute("DELETE FROM membership WHERE circle = ?1", [circle])?;
+    conn.execute(
+        "UPDATE circles SET closed_at = ?2, envelopes = 0, bytes = 0 WHERE num = ?1",
+        params![circle, Timestamp::now().0],
+    )?;
+    Ok(())
+}
+
+/// A closed circle takes no more writes, even from a request that began before the
+/// close (the API checks too; this is the store's own guarantee).
+fn refuse_closed(conn: &Connection, circle: i64) -> Result<()> {
+    let closed: Option<i64> = conn
+        .prepare_cached("SELECT closed_at FROM circles WHERE num = ?1")?
+        .query_row([circle], |row| row.get(0))?;
+    match closed {
+        Some(_) => Err(Error::CircleClosed(format!("#{circle}"))),
+        None => Ok(()),
+    }
+}
+
+/// Returns whether the credential was not revoked before.
+fn revoke(conn: &Connection, credential: &str) -> Result<bool> {
+    let inserted = conn.execute(
+        "INSERT OR IGNORE INTO admission_revoked (id, revoked_at) VALUES (?1, ?2)",
+        params![credential, Timestamp::now().0],
+    )?;
+    Ok(inserted > 0)
+}
+
 struct SqlPush<'c> {
     conn: &'c Connection,
     circle: i64,
     latest: i64,
     now: i64,
+    quotas: Quotas,
+    /// The circle's usage, counting this batch so far.
+    usage: Usage,
+    /// Today's usage of each author in the batch, counting this batch so far.
+    days: Vec<(DeviceId, Usage)>,
+}
+
+impl SqlPush<'_> {
+    fn day_usage(&mut self, device: &DeviceId) -> Result<usize> {
+        if let Some(i) = self.days.iter().position(|(d, _)| d == device) {
+            return Ok(i);
+        }
+        let used = self
+            .conn
+            .prepare_cached(
+                "SELECT envelopes, bytes FROM device_days WHERE device = ?1 AND day = ?2",
+            )?
+            .query_row(params![&device.as_bytes()[..], day_of(self.now)], |row| {
+                Ok(Usage {
+                    envelopes: to_u64(row.get(0)?),
+                    bytes: to_u64(row.get(1)?),
+                })
+            })
+            .optional()?;
+        if used.is_none() {
+            // The device's first write today: forget days before yesterday (the
+            // quota needs only today; yesterday is kept for a day's overlap).
+            self.conn
+                .prepare_cached("DELETE FROM device_days WHERE device = ?1 AND day < ?2")?
+                .execute(params![&device.as_bytes()[..], day_of(self.now) - 1])?;
+        }
+        self.days.push((*device, used.unwrap_or_default()));
+        Ok(self.days.len() - 1)
+    }
 }
 
 impl PushTx for SqlPush<'_> {
@@ -636,6 +917,14 @@ impl PushTx for SqlPush<'_> {
 
     fn insert(&mut self, envelope: &NewEnvelope) -> Result<u64> {
         let header = envelope.verified.header();
+        let day = self.day_usage(&header.author)?;
+        charge(
+            &self.quotas,
+            &mut self.usage,
+            &mut self.days[day].1,
+            envelope.bytes.len(),
+            self.now,
+        )?;
         let device_seq = i64::try_from(header.device_seq)
             .map_err(|_| internal("device_seq beyond the store's range"))?;
         let cursor = self.latest + 1;
@@ -687,6 +976,85 @@ mod tests {
 
     /// The queries on the push and pull paths must seek, never scan: a scan would make
     /// every push slower as the relay fills.
+    #[cfg(unix)]
+    #[test]
+    fn database_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("new-dir").join("relay.db");
+        let store = SqliteStore::open(&db, 1, None).expect("open");
+        let mode = |p: &Path| std::fs::metadata(p).expect("exists").permissions().mode() & 0o777;
+        assert_eq!(mode(db.parent().expect("dir")), 0o700);
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = db.as_os_str().to_owned();
+            file.push(suffix);
+            assert_eq!(mode(Path::new(&file)), 0o600, "{suffix}");
+        }
+        drop(store);
+        // A database left readable by others is tightened on open.
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let _store = SqliteStore::open(&db, 1, None).expect("reopen");
+        assert_eq!(mode(&db), 0o600);
+    }
+
+    #[test]
+    fn a_version_1_database_is_migrated_with_its_usage_counted() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("relay.db");
+        {
+            let conn = Connection::open(&path).expect("open");
+            conn.execute_batch(&format!(
+                "{SCHEMA} PRAGMA user_version = 1;
+                 INSERT INTO circles (num, id, created_at) VALUES (1, 'c', 0);
+                 INSERT INTO envelopes VALUES (1, 1, x'00', 1, x'00', 0, x'0102030405');
+                 INSERT INTO envelopes VALUES (1, 2, x'00', 2, x'00', 0, x'010203');"
+            ))
+            .expect("v1");
+        }
+        let conn = open_writer(&path).expect("migrate");
+        let (envelopes, bytes, version): (i64, i64, i64) = conn
+            .query_row(
+                "SELECT envelopes, bytes, (SELECT user_version FROM pragma_user_version) FROM circles",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .expect("row");
+        assert_eq!((envelopes, bytes, version), (2, 8, SCHEMA_VERSION));
+    }
+
+    #[tokio::test]
+    async fn a_closed_circle_takes_no_more_writes_and_keeps_its_id() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&dir.path().join("relay.db"), 1, None).expect("open");
+        let owner = kring_core::identity::DeviceIdentity::generate();
+        let (genesis, state) = MembershipState::create_circle(
+            &owner,
+            kring_core::plan::ids::MemberId::random(),
+            Timestamp::now(),
+        )
+        .expect("genesis");
+        let circle = state.circle().clone();
+        let key = store
+            .create_circle(circle.clone(), genesis.clone(), None)
+            .await
+            .expect("created");
+        store.close_circle(key).await.expect("closed");
+        let state = Arc::new(state);
+        assert!(matches!(
+            store.push(key, state, Vec::new(), Quotas::NONE).await,
+            Err(Error::CircleClosed(_))
+        ));
+        assert!(matches!(
+            store.create_circle(circle.clone(), genesis, None).await,
+            Err(Error::CircleClosed(_))
+        ));
+        assert!(matches!(
+            store.load_circle(circle).await,
+            Err(Error::CircleClosed(_))
+        ));
+        store.close().await.expect("close store");
+    }
+
     #[test]
     fn hot_queries_use_indexes() {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -2,6 +2,10 @@
 //! client, and a client-side model of a circle built with kring-core's own builders.
 #![allow(dead_code)]
 
+mod binary;
+#[allow(unused_imports)]
+pub use binary::RelayProcess;
+
 use std::collections::BTreeMap;
 
 use automerge::transaction::Transactable;
