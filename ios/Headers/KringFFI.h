@@ -367,9 +367,19 @@ void uniffi_kring_ffi_fn_method_circlehandle_cancel_task(uint64_t ptr, RustBuffe
 RustBuffer uniffi_kring_ffi_fn_method_circlehandle_circle_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_CLAIM_FROM
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_CLAIM_FROM
+void uniffi_kring_ffi_fn_method_circlehandle_claim_from(uint64_t ptr, RustBuffer task_id, int64_t occurrence, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_CLAIM_TASK
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_CLAIM_TASK
 void uniffi_kring_ffi_fn_method_circlehandle_claim_task(uint64_t ptr, RustBuffer task_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_CLAIM_TURN
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_CLAIM_TURN
+void uniffi_kring_ffi_fn_method_circlehandle_claim_turn(uint64_t ptr, RustBuffer task_id, int64_t occurrence, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_COMPLETE_TASK
@@ -395,6 +405,11 @@ RustBuffer uniffi_kring_ffi_fn_method_circlehandle_export_text(uint64_t ptr, Rus
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_FOLLOWUP_REPORT
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_FOLLOWUP_REPORT
 RustBuffer uniffi_kring_ffi_fn_method_circlehandle_followup_report(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_HAND_OVER
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_HAND_OVER
+void uniffi_kring_ffi_fn_method_circlehandle_hand_over(uint64_t ptr, RustBuffer task_id, int64_t occurrence, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_INVITE
@@ -485,6 +500,11 @@ void uniffi_kring_ffi_fn_method_circlehandle_set_question(uint64_t ptr, RustBuff
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_SET_RELAY
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_SET_RELAY
 void uniffi_kring_ffi_fn_method_circlehandle_set_relay(uint64_t ptr, RustBuffer url, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_SET_TIMEZONE
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_SET_TIMEZONE
+void uniffi_kring_ffi_fn_method_circlehandle_set_timezone(uint64_t ptr, RustBuffer zone, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_SNAPSHOT
@@ -1063,9 +1083,21 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_circle_id(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_CLAIM_FROM
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_CLAIM_FROM
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_claim_from(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_CLAIM_TASK
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_CLAIM_TASK
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_claim_task(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_CLAIM_TURN
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_CLAIM_TURN
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_claim_turn(void
     
 );
 #endif
@@ -1096,6 +1128,12 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_export_text(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_FOLLOWUP_REPORT
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_FOLLOWUP_REPORT
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_followup_report(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_HAND_OVER
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_HAND_OVER
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_hand_over(void
     
 );
 #endif
@@ -1204,6 +1242,12 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_set_question(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_SET_RELAY
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_SET_RELAY
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_set_relay(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_SET_TIMEZONE
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_SET_TIMEZONE
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_set_timezone(void
     
 );
 #endif

@@ -643,11 +643,21 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
     func circleId()  -> CircleId
     
     /**
+     * Takes every occurrence of a repeating task from `occurrence` on.
+     */
+    func claimFrom(taskId: TaskId, occurrence: Timestamp) throws 
+    
+    /**
      * Takes one place on the task. `KringException.TaskFull` when every place is
      * taken on this device; offline claims elsewhere can still collide, which the
      * view shows as `overbooked` (and `MyPlace.TOO_LATE` for whoever lost).
      */
     func claimTask(taskId: TaskId) throws 
+    
+    /**
+     * Takes the one occurrence at `occurrence` of a repeating task.
+     */
+    func claimTurn(taskId: TaskId, occurrence: Timestamp) throws 
     
     /**
      * Marks the task (for recurring tasks: `occurrence`, default the latest one) done.
@@ -679,6 +689,11 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
      * the main person, admins and the coordinator).
      */
     func followupReport() throws  -> CircleReport
+    
+    /**
+     * Gives the turn at `occurrence` back, asking someone to take it over.
+     */
+    func handOver(taskId: TaskId, occurrence: Timestamp) throws 
     
     /**
      * An invite link (`kring://invite/…`) for one new person with `capability`, valid
@@ -754,6 +769,11 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
      * Sets the relay of a circle that has none yet; the next `sync()` registers it.
      */
     func setRelay(url: String) throws 
+    
+    /**
+     * The circle's IANA time zone (the main person changes it).
+     */
+    func setTimezone(zone: String) throws 
     
     /**
      * The plan, who I am, and what core says about each task: what a screen needs.
@@ -991,6 +1011,19 @@ open func circleId() -> CircleId  {
 }
     
     /**
+     * Takes every occurrence of a repeating task from `occurrence` on.
+     */
+open func claimFrom(taskId: TaskId, occurrence: Timestamp)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_claim_from(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTaskId_lower(taskId),
+        FfiConverterTypeTimestamp_lower(occurrence),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * Takes one place on the task. `KringException.TaskFull` when every place is
      * taken on this device; offline claims elsewhere can still collide, which the
      * view shows as `overbooked` (and `MyPlace.TOO_LATE` for whoever lost).
@@ -1000,6 +1033,19 @@ open func claimTask(taskId: TaskId)throws   {try rustCallWithError(FfiConverterT
     uniffi_kring_ffi_fn_method_circlehandle_claim_task(
             self.uniffiCloneHandle(),
         FfiConverterTypeTaskId_lower(taskId),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Takes the one occurrence at `occurrence` of a repeating task.
+     */
+open func claimTurn(taskId: TaskId, occurrence: Timestamp)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_claim_turn(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTaskId_lower(taskId),
+        FfiConverterTypeTimestamp_lower(occurrence),uniffiCallStatus
     )
 }
 }
@@ -1074,6 +1120,19 @@ open func followupReport()throws  -> CircleReport  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Gives the turn at `occurrence` back, asking someone to take it over.
+     */
+open func handOver(taskId: TaskId, occurrence: Timestamp)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_hand_over(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTaskId_lower(taskId),
+        FfiConverterTypeTimestamp_lower(occurrence),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -1302,6 +1361,18 @@ open func setRelay(url: String)throws   {try rustCallWithError(FfiConverterTypeK
     uniffi_kring_ffi_fn_method_circlehandle_set_relay(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(url),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The circle's IANA time zone (the main person changes it).
+     */
+open func setTimezone(zone: String)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_set_timezone(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(zone),uniffiCallStatus
     )
 }
 }
@@ -2918,15 +2989,17 @@ public struct CircleInfo: Equatable, Hashable {
     public let id: CircleId
     public let name: String
     public let language: Language
+    public let timezone: String
     public let mainPerson: MemberId
     public let createdAt: Timestamp
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: CircleId, name: String, language: Language, mainPerson: MemberId, createdAt: Timestamp) {
+    public init(id: CircleId, name: String, language: Language, timezone: String, mainPerson: MemberId, createdAt: Timestamp) {
         self.id = id
         self.name = name
         self.language = language
+        self.timezone = timezone
         self.mainPerson = mainPerson
         self.createdAt = createdAt
     }
@@ -2950,6 +3023,7 @@ public struct FfiConverterTypeCircleInfo: FfiConverterRustBuffer {
                 id: FfiConverterTypeCircleId.read(from: &buf), 
                 name: FfiConverterString.read(from: &buf), 
                 language: FfiConverterTypeLanguage.read(from: &buf), 
+                timezone: FfiConverterString.read(from: &buf), 
                 mainPerson: FfiConverterTypeMemberId.read(from: &buf), 
                 createdAt: FfiConverterTypeTimestamp.read(from: &buf)
         )
@@ -2959,6 +3033,7 @@ public struct FfiConverterTypeCircleInfo: FfiConverterRustBuffer {
         FfiConverterTypeCircleId.write(value.id, into: &buf)
         FfiConverterString.write(value.name, into: &buf)
         FfiConverterTypeLanguage.write(value.language, into: &buf)
+        FfiConverterString.write(value.timezone, into: &buf)
         FfiConverterTypeMemberId.write(value.mainPerson, into: &buf)
         FfiConverterTypeTimestamp.write(value.createdAt, into: &buf)
     }
@@ -4231,6 +4306,60 @@ public func FfiConverterTypeMemberView_lower(_ value: MemberView) -> RustBuffer 
 }
 
 
+public struct Moved: Equatable, Hashable {
+    public let from: String
+    public let to: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(from: String, to: String) {
+        self.from = from
+        self.to = to
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Moved: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMoved: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Moved {
+        return
+            try Moved(
+                from: FfiConverterString.read(from: &buf), 
+                to: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Moved, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.from, into: &buf)
+        FfiConverterString.write(value.to, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMoved_lift(_ buf: RustBuffer) throws -> Moved {
+    return try FfiConverterTypeMoved.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMoved_lower(_ value: Moved) -> RustBuffer {
+    return FfiConverterTypeMoved.lower(value)
+}
+
+
 /**
  * The main person's next seven days in plain language.
  */
@@ -4758,6 +4887,76 @@ public func FfiConverterTypeRecovered_lift(_ buf: RustBuffer) throws -> Recovere
 #endif
 public func FfiConverterTypeRecovered_lower(_ value: Recovered) -> RustBuffer {
     return FfiConverterTypeRecovered.lower(value)
+}
+
+
+/**
+ * A task's dates in the circle's own time: a start (`2027-03-17T17:00`, or a date for
+ * all day) and an RFC 5545 rule, with skipped and moved occurrences.
+ */
+public struct Recurrence: Equatable, Hashable {
+    public let start: String
+    public let rule: String?
+    public let skipped: [String]
+    public let moved: [Moved]
+    public let zone: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(start: String, rule: String?, skipped: [String], moved: [Moved], zone: String) {
+        self.start = start
+        self.rule = rule
+        self.skipped = skipped
+        self.moved = moved
+        self.zone = zone
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Recurrence: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecurrence: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Recurrence {
+        return
+            try Recurrence(
+                start: FfiConverterString.read(from: &buf), 
+                rule: FfiConverterOptionString.read(from: &buf), 
+                skipped: FfiConverterSequenceString.read(from: &buf), 
+                moved: FfiConverterSequenceTypeMoved.read(from: &buf), 
+                zone: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Recurrence, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.start, into: &buf)
+        FfiConverterOptionString.write(value.rule, into: &buf)
+        FfiConverterSequenceString.write(value.skipped, into: &buf)
+        FfiConverterSequenceTypeMoved.write(value.moved, into: &buf)
+        FfiConverterString.write(value.zone, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecurrence_lift(_ buf: RustBuffer) throws -> Recurrence {
+    return try FfiConverterTypeRecurrence.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecurrence_lower(_ value: Recurrence) -> RustBuffer {
+    return FfiConverterTypeRecurrence.lower(value)
 }
 
 
@@ -5513,6 +5712,7 @@ public struct TaskView: Equatable, Hashable {
     public let slots: UInt32
     public let checker: MemberId?
     public let claims: [Claim]
+    public let turns: [TurnClaim]
     public let overbooked: Bool
     public let completions: [Completion]
     public let status: TaskStatus
@@ -5521,7 +5721,7 @@ public struct TaskView: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: TaskId, title: String, notes: String, category: TaskCategory, ownerKind: OwnerKind, schedule: Schedule, slots: UInt32, checker: MemberId?, claims: [Claim], overbooked: Bool, completions: [Completion], status: TaskStatus, createdBy: MemberId, createdAt: Timestamp) {
+    public init(id: TaskId, title: String, notes: String, category: TaskCategory, ownerKind: OwnerKind, schedule: Schedule, slots: UInt32, checker: MemberId?, claims: [Claim], turns: [TurnClaim], overbooked: Bool, completions: [Completion], status: TaskStatus, createdBy: MemberId, createdAt: Timestamp) {
         self.id = id
         self.title = title
         self.notes = notes
@@ -5531,6 +5731,7 @@ public struct TaskView: Equatable, Hashable {
         self.slots = slots
         self.checker = checker
         self.claims = claims
+        self.turns = turns
         self.overbooked = overbooked
         self.completions = completions
         self.status = status
@@ -5563,6 +5764,7 @@ public struct FfiConverterTypeTaskView: FfiConverterRustBuffer {
                 slots: FfiConverterUInt32.read(from: &buf), 
                 checker: FfiConverterOptionTypeMemberId.read(from: &buf), 
                 claims: FfiConverterSequenceTypeClaim.read(from: &buf), 
+                turns: FfiConverterSequenceTypeTurnClaim.read(from: &buf), 
                 overbooked: FfiConverterBool.read(from: &buf), 
                 completions: FfiConverterSequenceTypeCompletion.read(from: &buf), 
                 status: FfiConverterTypeTaskStatus.read(from: &buf), 
@@ -5581,6 +5783,7 @@ public struct FfiConverterTypeTaskView: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.slots, into: &buf)
         FfiConverterOptionTypeMemberId.write(value.checker, into: &buf)
         FfiConverterSequenceTypeClaim.write(value.claims, into: &buf)
+        FfiConverterSequenceTypeTurnClaim.write(value.turns, into: &buf)
         FfiConverterBool.write(value.overbooked, into: &buf)
         FfiConverterSequenceTypeCompletion.write(value.completions, into: &buf)
         FfiConverterTypeTaskStatus.write(value.status, into: &buf)
@@ -5664,6 +5867,71 @@ public func FfiConverterTypeTextItem_lift(_ buf: RustBuffer) throws -> TextItem 
 #endif
 public func FfiConverterTypeTextItem_lower(_ value: TextItem) -> RustBuffer {
     return FfiConverterTypeTextItem.lower(value)
+}
+
+
+/**
+ * A claim about one occurrence of a series (`occurrence`: its local start).
+ */
+public struct TurnClaim: Equatable, Hashable {
+    public let member: MemberId
+    public let occurrence: String
+    public let kind: TurnKind
+    public let at: Timestamp
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(member: MemberId, occurrence: String, kind: TurnKind, at: Timestamp) {
+        self.member = member
+        self.occurrence = occurrence
+        self.kind = kind
+        self.at = at
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TurnClaim: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTurnClaim: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TurnClaim {
+        return
+            try TurnClaim(
+                member: FfiConverterTypeMemberId.read(from: &buf), 
+                occurrence: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeTurnKind.read(from: &buf), 
+                at: FfiConverterTypeTimestamp.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TurnClaim, into buf: inout [UInt8]) {
+        FfiConverterTypeMemberId.write(value.member, into: &buf)
+        FfiConverterString.write(value.occurrence, into: &buf)
+        FfiConverterTypeTurnKind.write(value.kind, into: &buf)
+        FfiConverterTypeTimestamp.write(value.at, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTurnClaim_lift(_ buf: RustBuffer) throws -> TurnClaim {
+    return try FfiConverterTypeTurnClaim.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTurnClaim_lower(_ value: TurnClaim) -> RustBuffer {
+    return FfiConverterTypeTurnClaim.lower(value)
 }
 
 
@@ -7464,6 +7732,8 @@ public enum Schedule: Equatable, Hashable {
     )
     case weekly(firstAt: Timestamp, everyWeeks: UInt32, until: Timestamp?
     )
+    case `repeat`(Recurrence
+    )
 
 
 
@@ -7493,6 +7763,9 @@ public struct FfiConverterTypeSchedule: FfiConverterRustBuffer {
         case 3: return .weekly(firstAt: try FfiConverterTypeTimestamp.read(from: &buf), everyWeeks: try FfiConverterUInt32.read(from: &buf), until: try FfiConverterOptionTypeTimestamp.read(from: &buf)
         )
         
+        case 4: return .`repeat`(try FfiConverterTypeRecurrence.read(from: &buf)
+        )
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -7515,6 +7788,11 @@ public struct FfiConverterTypeSchedule: FfiConverterRustBuffer {
             FfiConverterTypeTimestamp.write(firstAt, into: &buf)
             FfiConverterUInt32.write(everyWeeks, into: &buf)
             FfiConverterOptionTypeTimestamp.write(until, into: &buf)
+            
+        
+        case let .`repeat`(v1):
+            writeInt(&buf, Int32(4))
+            FfiConverterTypeRecurrence.write(v1, into: &buf)
             
         }
     }
@@ -8091,6 +8369,82 @@ public func FfiConverterTypeTaskStatus_lower(_ value: TaskStatus) -> RustBuffer 
 
 
 /**
+ * How a member is on one occurrence of a series.
+ */
+
+public enum TurnKind: Equatable, Hashable {
+    
+    case one
+    case from
+    case handedOver
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension TurnKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTurnKind: FfiConverterRustBuffer {
+    typealias SwiftType = TurnKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TurnKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .one
+        
+        case 2: return .from
+        
+        case 3: return .handedOver
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: TurnKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .one:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .from:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .handedOver:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTurnKind_lift(_ buf: RustBuffer) throws -> TurnKind {
+    return try FfiConverterTypeTurnKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTurnKind_lower(_ value: TurnKind) -> RustBuffer {
+    return FfiConverterTypeTurnKind.lower(value)
+}
+
+
+
+/**
  * Why an unclaimed task is reported.
  */
 
@@ -8590,6 +8944,31 @@ fileprivate struct FfiConverterOptionTypeTimestamp: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]
+
+    public static func write(_ value: [String], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterString.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [String]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeApproval: FfiConverterRustBuffer {
     typealias SwiftType = [Approval]
 
@@ -8915,6 +9294,31 @@ fileprivate struct FfiConverterSequenceTypeMemberView: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeMoved: FfiConverterRustBuffer {
+    typealias SwiftType = [Moved]
+
+    public static func write(_ value: [Moved], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMoved.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Moved] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Moved]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMoved.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeOfferView: FfiConverterRustBuffer {
     typealias SwiftType = [OfferView]
 
@@ -9107,6 +9511,31 @@ fileprivate struct FfiConverterSequenceTypeTextItem: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeTextItem.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeTurnClaim: FfiConverterRustBuffer {
+    typealias SwiftType = [TurnClaim]
+
+    public static func write(_ value: [TurnClaim], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeTurnClaim.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [TurnClaim] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [TurnClaim]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeTurnClaim.read(from: &buf))
         }
         return seq
     }
@@ -9536,7 +9965,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_circlehandle_circle_id() != 42086) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_claim_from() != 676) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kring_ffi_checksum_method_circlehandle_claim_task() != 49356) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_claim_turn() != 54269) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_complete_task() != 57085) {
@@ -9552,6 +9987,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_followup_report() != 65296) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_hand_over() != 13459) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_invite() != 3230) {
@@ -9606,6 +10044,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_set_relay() != 1035) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_set_timezone() != 26231) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_snapshot() != 60594) {
