@@ -366,6 +366,20 @@ pub enum TaskCmd {
         #[arg(long)]
         on: String,
     },
+    /// Leave one occurrence of a series out ("geen koken op 24 maart").
+    Skip {
+        task: String,
+        #[arg(long)]
+        on: String,
+    },
+    /// Move one occurrence of a series to another day or time.
+    Move {
+        task: String,
+        #[arg(long)]
+        on: String,
+        #[arg(long)]
+        to: String,
+    },
     /// The dates of a task in the circle's time zone, with who is on each.
     Occurrences {
         task: String,

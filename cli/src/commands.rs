@@ -532,6 +532,30 @@ fn first_matching_day(from: &str, days: &[String]) -> CliResult<String> {
     Ok(start.format("%Y-%m-%d").to_string())
 }
 
+/// `kring task skip` / `kring task move`.
+fn change_occurrence(ctx: &mut Context, task: &str, on: &str, to: Option<&str>) -> CliResult {
+    let to = to
+        .map(dates::parse_civil)
+        .transpose()?
+        .map(|c| c.to_string());
+    let at = mutate(ctx, |c, now| {
+        let id = context::task(&c.plan.view(), task)?;
+        let at = occurrence_on(&c.plan.task(&id)?, on)?;
+        c.plan
+            .change_occurrence(c.me, &id, at, to.as_deref(), now)?;
+        Ok(at)
+    })?;
+    match &to {
+        Some(to) => say!(
+            "The turn of {} moves to {}.",
+            dates::format(at),
+            to.replace('T', " ")
+        ),
+        None => say!("The turn of {} is left out.", dates::format(at)),
+    }
+    Ok(())
+}
+
 /// One occurrence of a task, for `kring task occurrences`.
 #[derive(Debug, Serialize)]
 pub struct OccurrenceRow {
@@ -674,6 +698,8 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
             );
             Ok(())
         }
+        TaskCmd::Skip { task, on } => change_occurrence(ctx, &task, &on, None),
+        TaskCmd::Move { task, on, to } => change_occurrence(ctx, &task, &on, Some(&to)),
         TaskCmd::Occurrences { task, from, to } => {
             let circle = ctx.open_current()?;
             let view = circle.plan.view();

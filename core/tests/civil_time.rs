@@ -216,3 +216,40 @@ fn a_handed_over_turn_is_an_open_occurrence_for_the_follow_up() {
         .unwrap();
     assert!(!unclaimed(&c.plan), "Piet took it over");
 }
+
+#[test]
+fn an_occurrence_is_skipped_or_moved_and_a_member_may_not_change_her_series() {
+    let mut c = circle();
+    let task = cooking(&mut c);
+    let now = local("2027-03-10T12:00");
+    let jan = c.jan.clone();
+    let err = c
+        .plan
+        .change_occurrence(&jan, &task, local("2027-03-24T17:00"), None, now)
+        .unwrap_err();
+    assert!(matches!(err, Error::NotAllowed(_)), "{err:?}");
+    let main = c.main.clone();
+    c.plan
+        .change_occurrence(&main, &task, local("2027-03-24T17:00"), None, now)
+        .unwrap();
+    c.plan
+        .change_occurrence(
+            &main,
+            &task,
+            local("2027-03-31T17:00"),
+            Some("2027-04-01T18:30"),
+            now,
+        )
+        .unwrap();
+    let view = c.plan.task(&task).unwrap();
+    let Schedule::Repeat(r) = &view.schedule else {
+        panic!("a repeat")
+    };
+    let keys: Vec<String> = view
+        .schedule
+        .occurrences_between(local("2027-03-01T00:00"), local("2027-05-01T00:00"))
+        .into_iter()
+        .map(|at| r.key_of(at))
+        .collect();
+    assert_eq!(keys, ["2027-03-17T17:00", "2027-04-01T18:30"]);
+}

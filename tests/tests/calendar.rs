@@ -198,6 +198,34 @@ fn a_weekly_dinner_in_amsterdam_matches_an_independent_icalendar_expansion() {
     assert!(std::fs::read_to_string(&mine)
         .expect("read")
         .contains("BEGIN:VALARM"));
+
+    // Exceptions: one skipped (EXDATE), one moved (RECURRENCE-ID), still the same.
+    kring(&dir, &["task", "skip", &id[..8], "--on", "2027-03-17"]);
+    kring(
+        &dir,
+        &[
+            "task",
+            "move",
+            &id[..8],
+            "--on",
+            "2027-03-31",
+            "--to",
+            "2027-04-01 18:30",
+        ],
+    );
+    let changed = root.path().join("changed.ics");
+    kring(
+        &dir,
+        &["calendar", "--out", changed.to_str().expect("utf-8")],
+    );
+    let theirs: Vec<Value> = expand(&changed, "2027-01-01T00:00:00", "2028-01-01T00:00:00")
+        .into_iter()
+        .filter(|(uid, _)| uid == &format!("{id}@kring"))
+        .map(|(_, start)| start)
+        .collect();
+    let ours = occurrence_instants(&dir, &id[..8], "2027-01-01", "2028-01-01");
+    assert_eq!(ours.len(), 2);
+    assert_eq!(theirs, ours);
 }
 
 #[test]

@@ -435,6 +435,39 @@ impl CirclePlan {
         self.put_turn(id, format!("{by}{mark}{key}"), Some(one), now)
     }
 
+    /// Leaves out the occurrence at `occurrence` of a series ("no dinner on 24
+    /// March"), or moves it to `to` (a civil start in the circle's zone). Who made the
+    /// task, the main person or an admin may; it is a change of the task's schedule.
+    pub fn change_occurrence(
+        &mut self,
+        by: &MemberId,
+        id: &TaskId,
+        occurrence: Timestamp,
+        to: Option<&str>,
+        now: Timestamp,
+    ) -> Result<()> {
+        let task = self.task(id)?;
+        let key = Self::turn_key(&task, occurrence)?;
+        let Schedule::Repeat(mut r) = task.schedule.clone() else {
+            return Err(Error::NotAllowed(
+                "only a series in the circle's time has occurrences to change",
+            ));
+        };
+        match to {
+            None => r.skipped.push(key),
+            Some(to) => {
+                let to = super::recurrence::CivilStart::parse(to)?.to_string();
+                r.moved.retain(|m| m.from != key);
+                r.moved.push(super::recurrence::Moved { from: key, to });
+            }
+        }
+        let update = TaskUpdate {
+            schedule: Some(Schedule::Repeat(r)),
+            ..TaskUpdate::default()
+        };
+        self.update_task(by, id, update, now)
+    }
+
     /// `by` gives their place back.
     pub fn unclaim_task(&mut self, by: &MemberId, id: &TaskId, now: Timestamp) -> Result<()> {
         self.permit(by, Operation::Claim { member: by })?;
