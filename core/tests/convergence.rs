@@ -10,9 +10,10 @@ use std::collections::{HashMap, HashSet};
 use automerge::transaction::Transactable;
 use automerge::{ActorId, Automerge, ReadDoc, ROOT};
 use kring_core::membership::Capability;
+use kring_core::plan::recurrence::Recurrence;
 use kring_core::plan::{
     CircleId, CirclePlan, LogKind, MemberId, NewCircle, NewMember, NewTask, PlanList, PlanView,
-    Relation, Rights, TaskId, TaskUpdate,
+    Relation, Rights, Schedule, TaskId, TaskUpdate,
 };
 use kring_core::Timestamp;
 use proptest::prelude::*;
@@ -34,6 +35,13 @@ enum Action {
     AddGoal,
     /// Replica receives another replica's current state (a partial, one-way sync).
     MergeFrom(usize),
+    /// A weekly series in the circle's time (Europe/Amsterdam, across the clock change).
+    AddSeries {
+        slots: u32,
+    },
+    /// One turn (the k-th occurrence) of a series, taken or handed over.
+    ClaimTurn(usize, usize),
+    HandOver(usize, usize),
     /// A modified client writes a forbidden change straight into its document: the
     /// question, archiving, or cancelling the first task (whoever made it).
     Tamper(u8),
@@ -59,6 +67,9 @@ fn action() -> impl Strategy<Value = Action> {
         1 => Just(Action::AddGoal),
         2 => any::<usize>().prop_map(Action::MergeFrom),
         1 => (0u8..3).prop_map(Action::Tamper),
+        1 => (1u32..=2).prop_map(|slots| Action::AddSeries { slots }),
+        2 => (any::<usize>(), 0usize..4).prop_map(|(t, k)| Action::ClaimTurn(t, k)),
+        1 => (any::<usize>(), 0usize..4).prop_map(|(t, k)| Action::HandOver(t, k)),
     ]
 }
 
@@ -77,6 +88,21 @@ fn scenario() -> impl Strategy<Value = (usize, Vec<Step>, Vec<usize>)> {
         )
     })
 }
+
+/// The series of the test: weekly on Wednesday 17:00 in Amsterdam, four times, across
+/// the March 2027 clock change (the plan's "now" is earlier, so all are to come).
+fn series() -> Schedule {
+    Schedule::Repeat(Recurrence {
+        start: "2027-03-17T17:00".into(),
+        rule: Some("FREQ=WEEKLY;BYDAY=WE;COUNT=4".into()),
+        skipped: vec![],
+        moved: vec![],
+        zone: "Europe/Amsterdam".into(),
+    })
+}
+
+const SERIES_FROM: Timestamp = Timestamp(1_800_000_000_000);
+const SERIES_TO: Timestamp = Timestamp(1_900_000_000_000);
 
 /// The clock of replica 1 is a month behind.
 const SKEW_MILLIS: i64 = -30 * Timestamp::MILLIS_PER_DAY;
@@ -228,6 +254,41 @@ fn apply(world: &mut World, step: &Step) {
             .map(drop),
         Action::Post => plan.post(me, LogKind::Update, "hello", now).map(drop),
         Action::AddGoal => plan.add_to_list(me, PlanList::Goals, "goal", now).map(drop),
+        Action::AddSeries { slots } => plan
+            .add_task(
+                me,
+                NewTask {
+                    slots: *slots,
+                    schedule: series(),
+                    ..NewTask::simple("series")
+                },
+                now,
+            )
+            .map(drop),
+        Action::ClaimTurn(t, k) | Action::HandOver(t, k) => {
+            let series: Vec<&kring_core::plan::TaskView> = view
+                .tasks
+                .iter()
+                .filter(|task| matches!(task.schedule, Schedule::Repeat(_)))
+                .collect();
+            if series.is_empty() {
+                return;
+            }
+            let task = series[t % series.len()];
+            let Some(&at) = task
+                .schedule
+                .occurrences_between(SERIES_FROM, SERIES_TO)
+                .get(*k)
+            else {
+                return;
+            };
+            let id = task.id.clone();
+            if matches!(step.action, Action::ClaimTurn(..)) {
+                plan.claim_turn(me, &id, at, now)
+            } else {
+                plan.hand_over(me, &id, at, now)
+            }
+        }
         action => {
             let index = match action {
                 Action::Claim(i)
@@ -349,6 +410,23 @@ proptest! {
             prop_assert_eq!(&sorted, &task.claims);
             for (rank, claim) in task.claims.iter().enumerate() {
                 prop_assert_eq!(claim.winner, rank < task.slots as usize);
+            }
+        }
+        // Per occurrence: at most `slots` people do a turn, and nobody who handed it over.
+        for task in first.tasks.iter().filter(|t| matches!(t.schedule, Schedule::Repeat(_))) {
+            let Schedule::Repeat(r) = &task.schedule else { continue };
+            for at in task.schedule.occurrences_between(SERIES_FROM, SERIES_TO) {
+                let key = r.key_of(at);
+                let on = task.people_on(&key);
+                prop_assert!(on.iter().filter(|c| c.winner).count() <= task.slots as usize);
+                for c in &on {
+                    let handed = task.turns.iter().any(|t| {
+                        t.member == c.member
+                            && t.occurrence == key
+                            && t.kind == kring_core::plan::TurnKind::HandedOver
+                    });
+                    prop_assert!(!handed, "someone who handed a turn over is still on it");
+                }
             }
         }
         // Fair claims: a claim never ranks before one its author had already seen on
