@@ -181,7 +181,8 @@ fn list(title: &str, items: &[String]) -> String {
         return String::new();
     }
     let lines: Vec<String> = items.iter().map(|i| format!("  - {i}")).collect();
-    format!("{title}:\n{}\n", lines.join("\n"))
+    // The title carries its own punctuation ("Concerns:", "Wat willen we bereiken?").
+    format!("{title}\n{}\n", lines.join("\n"))
 }
 
 pub fn plan(view: &PlanView, me: &MemberId) -> String {

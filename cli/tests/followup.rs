@@ -111,7 +111,9 @@ fn followup_lists_the_most_urgent_circle_first() {
         .success()
         .stdout(predicate::str::contains("DRINGEND"))
         .stdout(predicate::str::contains("6 dagen te laat: Naar de dokter"))
-        .stdout(predicate::str::contains("Te doen, het meest dringend eerst"))
+        .stdout(predicate::str::contains(
+            "Te doen, het meest dringend eerst",
+        ))
         .stdout(predicate::str::contains("URGENT").not());
 }
 

@@ -208,7 +208,9 @@ fn two_devices_claim_the_last_place_offline_and_agree_on_the_winner() {
         .args(["task", "list"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("te veel mensen: Piet wilde dit ook doen"));
+        .stdout(predicate::str::contains(
+            "te veel mensen: Piet wilde dit ook doen",
+        ));
 }
 
 #[test]

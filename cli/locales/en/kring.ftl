@@ -84,21 +84,21 @@ name-none = (no name in the plan)
 
 show-heading = { $circle } — plan for { $main_person } ({ $language }), status: { $status }
 show-question = Question: { $question }
-show-concerns = Concerns
-show-goals = Goals
-show-contingencies = If it goes differently
+show-concerns = Concerns:
+show-goals = Goals:
+show-contingencies = If it goes differently:
 condition-accepted = accepted
 condition-not-accepted = not yet accepted
 show-condition = { $text } [{ $id }] — { $set_by }, { $accepted }
-show-conditions = Safety conditions
+show-conditions = Safety conditions:
 show-next-evaluation = Next evaluation: { $date }
 show-approved-by = Approved by: { $names }
 show-tasks = Tasks
 show-offer = { $by } offers: { $text } { $when } [{ $id }]
-show-offers = Offers
+show-offers = Offers:
 show-meeting = { $at } { $place } — { $agenda } [{ $id }], { $coming } coming
-show-meetings = Meetings
-show-log = Latest messages
+show-meetings = Meetings:
+show-log = Latest messages:
 show-people = People
 
 ## kring followup

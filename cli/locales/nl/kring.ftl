@@ -86,7 +86,7 @@ show-heading = { $circle } — plan voor { $main_person } ({ $language }), statu
 show-question = Vraag: { $question }
 show-concerns = Waar maken we ons zorgen over?
 show-goals = Wat willen we bereiken?
-show-contingencies = Als het anders gaat
+show-contingencies = Als het anders gaat:
 condition-accepted = akkoord
 condition-not-accepted = nog niet akkoord
 show-condition = { $text } [{ $id }] — gevraagd door { $set_by }, { $accepted }
@@ -97,8 +97,8 @@ show-tasks = Wie doet wat?
 show-offer = { $by } biedt aan: { $text } { $when } [{ $id }]
 show-offers = Wie biedt wat aan?
 show-meeting = { $at } { $place } — { $agenda } [{ $id }], { $coming } komen
-show-meetings = Bijeenkomsten
-show-log = Laatste berichten
+show-meetings = Bijeenkomsten:
+show-log = Laatste berichten:
 show-people = Wie doen er mee?
 
 ## kring followup
