@@ -179,6 +179,7 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
             let me = context::member(&view, &as_member)?;
             let id = ctx.device.import_circle(&bytes, &me, ctx.now)?;
             ctx.set_current(&id)?;
+            i18n::use_language(view.circle.language);
             say!(
                 "{}",
                 t!(

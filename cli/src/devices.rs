@@ -120,6 +120,7 @@ fn add(ctx: &mut Context, link: &str) -> CliResult {
         say!("{}", t!("device-added-pending", circle = circle.short()));
     } else {
         let view = ctx.device.view(&circle)?;
+        crate::i18n::use_language(view.circle.language);
         let me = ctx.device.me(&circle)?;
         say!(
             "{}",

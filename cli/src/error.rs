@@ -21,7 +21,7 @@ pub enum CliError {
         path: String,
         source: std::io::Error,
     },
-    #[error("could not write JSON: {0}")]
+    #[error("{}", t!("error-json", error = .0.to_string()))]
     Json(#[from] serde_json::Error),
 }
 

@@ -124,6 +124,8 @@ pub fn join(ctx: &mut Context, link: &str, name: &str, relation: &str) -> CliRes
         );
     } else {
         let view = ctx.device.view(&circle)?;
+        // A device new to circles speaks the language of the one it just joined.
+        crate::i18n::use_language(view.circle.language);
         say!(
             "{}",
             t!("joined", circle = &view.circle.name, name = name.trim())

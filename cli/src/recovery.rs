@@ -64,11 +64,13 @@ pub fn recover(ctx: &mut Context, relay: &str, code: &str) -> CliResult {
     if ctx.json {
         return output(ctx, &out, String::new);
     }
-    let name = ctx
-        .device
-        .view(&circle)
-        .map(|v| v.circle.name)
-        .unwrap_or_else(|_| circle.to_string());
+    let (name, language) = ctx.device.view(&circle).map_or_else(
+        |_| (circle.to_string(), None),
+        |v| (v.circle.name, Some(v.circle.language)),
+    );
+    if let Some(language) = language {
+        crate::i18n::use_language(language);
+    }
     say!(
         "{}",
         t!(

@@ -252,6 +252,7 @@ error-give-automerge-file = give a file to write the automerge document to
 error-recover-circle = give the circle's id: kring recover --circle ID …
 error-qr = cannot make a QR code of this: { $error }
 error-file = cannot read or write { $path }: { $error }
+error-json = could not write JSON: { $error }
 hint-invite-reused = This link was already used. Ask whoever sent it for a new one.
 hint-invite-expired = This link has expired. Ask whoever sent it for a new one.
 hint-invite-revoked = This link no longer works. Ask whoever sent it for a new one.

@@ -252,6 +252,7 @@ error-give-automerge-file = geef een bestand op voor het automerge-document
 error-recover-circle = geef de id van de kring: kring recover --circle ID …
 error-qr = hiervan kan geen QR-code gemaakt worden: { $error }
 error-file = kan { $path } niet lezen of schrijven: { $error }
+error-json = kon de JSON niet schrijven: { $error }
 hint-invite-reused = Deze link is al gebruikt. Vraag wie hem stuurde om een nieuwe.
 hint-invite-expired = Deze link werkt niet meer, hij is te oud. Vraag wie hem stuurde om een nieuwe.
 hint-invite-revoked = Deze link werkt niet meer. Vraag wie hem stuurde om een nieuwe.
