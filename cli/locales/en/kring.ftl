@@ -135,8 +135,14 @@ wrote = Wrote { $file }.
 wrote-signed = Wrote { $file } (signed).
 wrote-automerge = Wrote { $file } ({ $changes } changes).
 wrote-calendar = Wrote { $file } (times in { $zone }).
-merged = Merged { $changes } new change(s).
-merged-signed = Merged { $changes } new change(s) from a signed bundle; { $refused } refused.
+merged = Merged { $changes ->
+    [one] 1 new change
+   *[other] { $changes } new changes
+  }.
+merged-signed = Merged { $changes ->
+    [one] 1 new change
+   *[other] { $changes } new changes
+  } from a signed bundle; { $refused } refused.
 imported = Added { $circle } as { $name }.
 circle-created = Created circle { $circle } ({ $id }).
 circle-timezone-set = Dates of this circle are now in { $zone }.
@@ -186,12 +192,21 @@ relay-none = No relay set: `kring relay set URL`.
 invite-share = Share this link privately: it lets one person join as { $role } until { $date }.
 joined = You joined { $circle } as { $name }.
 joined-pending = You are in circle { $circle }. Its plan is not here yet{ $why }; `kring sync` fetches it.
-synced = { $circle }: sent { $sent }, received { $received } change(s)
+synced = { $circle }: sent { $sent }, received { $received ->
+    [one] 1 change
+   *[other] { $received } changes
+  }
 synced-plan-arrived = ; the plan arrived
-synced-membership = ; { $count } membership update(s)
+synced-membership = ; { $count ->
+    [one] 1 membership update
+   *[other] { $count } membership updates
+  }
 synced-refused = ; { $count } refused
 synced-waiting = ; { $count } waiting
-watch-connected = Connected to { $relay }; watching { $circles } circle(s). Ctrl-C to stop.
+watch-connected = Connected to { $relay }; watching { $circles ->
+    [one] 1 circle
+   *[other] { $circles } circles
+  }. Ctrl-C to stop.
 watch-offline = offline ({ $error }); trying again in { $seconds } s
 status-local-only = local only (from a file; does not sync)
 status-no-relay = no relay set
@@ -202,8 +217,14 @@ status-error = sync failed
 status-removed = removed from this circle
 status-last-synced = , last synced { $date }
 status-relay = relay { $url }
-status-pending = { $count } change(s) waiting to be sent
-status-waiting = , { $count } received change(s) waiting for others
+status-pending = { $count ->
+    [one] 1 change waiting to be sent
+   *[other] { $count } changes waiting to be sent
+  }
+status-waiting = , { $count ->
+    [one] 1 received change waiting for others
+   *[other] { $count } received changes waiting for others
+  }
 status-last-error = last error: { $error }
 note-invite-not-synced = note: could not sync ({ $error }); run `kring sync` before the link is used
 note-not-synced = note: could not sync { $circle } ({ $error })

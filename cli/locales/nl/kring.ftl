@@ -135,8 +135,14 @@ wrote = { $file } is gemaakt.
 wrote-signed = { $file } is gemaakt (ondertekend).
 wrote-automerge = { $file } is gemaakt ({ $changes } wijzigingen).
 wrote-calendar = { $file } is gemaakt (tijden in { $zone }).
-merged = { $changes } nieuwe wijziging(en) samengevoegd.
-merged-signed = { $changes } nieuwe wijziging(en) uit een ondertekend bestand samengevoegd; { $refused } geweigerd.
+merged = { $changes ->
+    [one] 1 nieuwe wijziging
+   *[other] { $changes } nieuwe wijzigingen
+  } samengevoegd.
+merged-signed = { $changes ->
+    [one] 1 nieuwe wijziging
+   *[other] { $changes } nieuwe wijzigingen
+  } uit een ondertekend bestand samengevoegd; { $refused } geweigerd.
 imported = { $circle } is toegevoegd. Je bent { $name }.
 circle-created = { $circle } is gemaakt ({ $id }).
 circle-timezone-set = De tijden van deze kring zijn nu in { $zone }.
@@ -186,12 +192,21 @@ relay-none = Er is geen relay: `kring relay set URL`.
 invite-share = Deel deze link alleen met die ene persoon: die kan meedoen als { $role } tot { $date }.
 joined = Je doet mee in { $circle } als { $name }.
 joined-pending = Je zit in kring { $circle }. Het plan is er nog niet{ $why }; `kring sync` haalt het op.
-synced = { $circle }: { $sent } verstuurd, { $received } wijziging(en) ontvangen
+synced = { $circle }: { $sent } verstuurd, { $received ->
+    [one] 1 wijziging
+   *[other] { $received } wijzigingen
+  } ontvangen
 synced-plan-arrived = ; het plan is binnen
-synced-membership = ; { $count } wijziging(en) in wie er meedoet
+synced-membership = ; { $count ->
+    [one] 1 wijziging
+   *[other] { $count } wijzigingen
+  } in wie er meedoet
 synced-refused = ; { $count } geweigerd
 synced-waiting = ; { $count } wachten nog
-watch-connected = Verbonden met { $relay }; { $circles } kring(en) worden gevolgd. Stoppen: Ctrl-C.
+watch-connected = Verbonden met { $relay }; { $circles ->
+    [one] 1 kring wordt
+   *[other] { $circles } kringen worden
+  } gevolgd. Stoppen: Ctrl-C.
 watch-offline = geen verbinding ({ $error }); over { $seconds } s opnieuw
 status-local-only = alleen hier (uit een bestand; synchroniseert niet)
 status-no-relay = geen relay ingesteld
@@ -202,8 +217,14 @@ status-error = synchroniseren mislukt
 status-removed = niet meer in deze kring
 status-last-synced = , laatst gesynchroniseerd { $date }
 status-relay = relay { $url }
-status-pending = { $count } wijziging(en) wachten om verstuurd te worden
-status-waiting = , { $count } ontvangen wijziging(en) wachten op anderen
+status-pending = { $count ->
+    [one] 1 wijziging wacht
+   *[other] { $count } wijzigingen wachten
+  } om verstuurd te worden
+status-waiting = , { $count ->
+    [one] 1 ontvangen wijziging wacht
+   *[other] { $count } ontvangen wijzigingen wachten
+  } op anderen
 status-last-error = laatste fout: { $error }
 note-invite-not-synced = let op: synchroniseren lukte niet ({ $error }); doe `kring sync` voordat de link wordt gebruikt
 note-not-synced = let op: { $circle } synchroniseren lukte niet ({ $error })
