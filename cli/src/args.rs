@@ -20,6 +20,11 @@ pub struct Cli {
     /// Print reads as JSON, for scripts.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Language of what kring says, and of `followup`, `week` and md/html exports:
+    /// nl | en (default: the circle's language). With `circle create`: the new
+    /// circle's language (default nl).
+    #[arg(long, global = true)]
+    pub lang: Option<String>,
     /// Pretend it is this moment (UTC), for demos and tests.
     #[arg(long, global = true, env = "KRING_NOW", hide = true)]
     pub now: Option<String>,
@@ -75,27 +80,18 @@ pub enum Command {
         format: String,
         /// Write a signed bundle (the membership log and this device's signed changes)
         /// for `kring merge` on another device of the same circle.
-        #[arg(long, conflicts_with_all = ["format", "lang"])]
+        #[arg(long, conflicts_with = "format")]
         signed: bool,
-        /// Language of a md or html export: nl | en (default: the circle's language).
-        #[arg(long)]
-        lang: Option<String>,
         /// File to write; without one, md and html go to standard output.
         #[arg(long, conflicts_with = "file")]
         out: Option<PathBuf>,
     },
     /// Follow-up across every circle on this device: what is slipping, most urgent first.
-    Followup {
-        /// Language of the descriptions: nl | en.
-        #[arg(long, default_value = "en")]
-        lang: String,
-    },
-    /// "My plan this week": the main person's next seven days, in plain language.
-    Week {
-        /// nl | en (default: the circle's language).
-        #[arg(long)]
-        lang: Option<String>,
-    },
+    /// Its language: `--lang`, else the current circle's.
+    Followup,
+    /// "My plan this week": the main person's next seven days, in plain language
+    /// (`--lang`, else the circle's language).
+    Week,
     /// Write the plan as an iCalendar file (RFC 5545) for the phone's own calendar:
     /// every task and meeting, or with --mine only your own turns, with a reminder.
     /// Importing it again updates the entries.
@@ -242,8 +238,6 @@ pub enum CircleCmd {
         /// Your own name, as the circle will see it.
         #[arg(long = "me")]
         me: String,
-        #[arg(long, default_value = "nl")]
-        lang: String,
         /// The relay the circle syncs through (can be set later: `kring relay set`).
         #[arg(long)]
         relay: Option<String>,

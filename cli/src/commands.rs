@@ -19,6 +19,7 @@ use crate::args::*;
 use crate::context::{self, Context, Editing};
 use crate::dates;
 use crate::error::{CliError, CliResult};
+use crate::i18n::{self, word};
 use crate::network;
 use crate::render;
 
@@ -64,20 +65,27 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
             let circle_name = ctx.device.view(&circle.id)?.circle.name;
             output(ctx, &me, || match &me {
                 Some(p) if !p.removed => {
-                    let role = p.capability.map(|c| format!(", {c}")).unwrap_or_default();
+                    let role = p
+                        .capability
+                        .map(|c| format!(", {}", word("capability", c.as_str())))
+                        .unwrap_or_default();
                     match (&p.name, p.relation) {
-                        (Some(name), Some(relation)) => {
-                            format!("You are {name} ({relation}{role}) in {circle_name}\n")
-                        }
-                        _ => format!("You read {circle_name} as a reader ({})\n", p.id.short()),
+                        (Some(name), Some(relation)) => t!(
+                            "whoami-member",
+                            name = name,
+                            relation = word("relation", &relation.to_string()) + &role,
+                            circle = &circle_name
+                        ),
+                        _ => t!("whoami-reader", circle = &circle_name, id = p.id.short()),
                     }
                 }
-                Some(_) => format!("You were removed from {circle_name}\n"),
-                None => format!(
-                    "You ({}) are not a member of {circle_name}\n",
-                    circle.me.short()
+                Some(_) => t!("whoami-removed", circle = &circle_name),
+                None => t!(
+                    "whoami-not-member",
+                    id = circle.me.short(),
+                    circle = &circle_name
                 ),
-            })
+            } + "\n")
         }
         Command::Member(cmd) => member(ctx, cmd),
         Command::Task(cmd) => task(ctx, cmd),
@@ -87,7 +95,7 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
         Command::Post { text, kind } => {
             let kind: LogKind = parse(&kind)?;
             mutate(ctx, |c, now| Ok(c.plan.post(c.me, kind, &text, now)?))?;
-            say!("Posted.");
+            say!("{}", t!("posted"));
             Ok(())
         }
         Command::Meeting(cmd) => meeting(ctx, cmd),
@@ -97,30 +105,30 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
             signed: true,
             ..
         } => {
-            let file = file.or(out).ok_or_else(|| {
-                CliError::Usage("give a file to write the signed bundle to".into())
-            })?;
+            let file = file
+                .or(out)
+                .ok_or_else(|| CliError::Usage(t!("error-give-bundle-file")))?;
             let circle = ctx.current()?.id;
             write_file(&file, &ctx.device.export_signed(&circle)?)?;
-            say!("Wrote {} (signed).", file.display());
+            say!("{}", t!("wrote-signed", file = file.display().to_string()));
             Ok(())
         }
         Command::Export {
             file,
             format,
-            lang,
             out,
             signed: false,
-        } => export(ctx, file.or(out), &format, lang.as_deref()),
-        Command::Followup { lang } => {
-            let lang: Language = parse(&lang)?;
+        } => export(ctx, file.or(out), &format),
+        Command::Followup => {
             let overview = ctx.device.followup(ctx.now)?;
-            output(ctx, &overview, || render::followup(&overview, lang))
+            output(ctx, &overview, || {
+                render::followup(&overview, i18n::language())
+            })
         }
-        Command::Week { lang } => {
+        Command::Week => {
             let circle = ctx.open_current()?;
             let view = circle.plan.view();
-            let lang = language_or(lang.as_deref(), &view)?;
+            let lang = language_or(ctx.lang_arg.as_deref(), &view)?;
             let week = my_week(&view, ctx.now, lang);
             output(ctx, &week, || render::week(&week))
         }
@@ -131,9 +139,12 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
             let text = kring_core::export::calendar::calendar(&view, me, ctx.now);
             write_file(&out, text.as_bytes())?;
             say!(
-                "Wrote {} (times in {}).",
-                out.display(),
-                view.circle.timezone
+                "{}",
+                t!(
+                    "wrote-calendar",
+                    file = out.display().to_string(),
+                    zone = &view.circle.timezone
+                )
             );
             Ok(())
         }
@@ -145,15 +156,16 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
                     ctx.set_current(circle)?;
                 }
                 return output(ctx, &report, || {
-                    format!(
-                        "Merged {} new change(s) from a signed bundle; {} refused.\n",
-                        report.applied_changes, report.rejected
-                    )
+                    t!(
+                        "merged-signed",
+                        changes = report.applied_changes,
+                        refused = report.rejected
+                    ) + "\n"
                 });
             }
             let circle = ctx.current()?.id;
             let added = ctx.device.merge_bytes(&circle, &bytes)?;
-            say!("Merged {added} new change(s).");
+            say!("{}", t!("merged", changes = added));
             Ok(())
         }
         Command::Demo {
@@ -167,7 +179,15 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
             let me = context::member(&view, &as_member)?;
             let id = ctx.device.import_circle(&bytes, &me, ctx.now)?;
             ctx.set_current(&id)?;
-            say!("Added {} as {}.", view.circle.name, view.display_name(&me));
+            i18n::use_language(view.circle.language);
+            say!(
+                "{}",
+                t!(
+                    "imported",
+                    circle = &view.circle.name,
+                    name = view.display_name(&me)
+                )
+            );
             Ok(())
         }
         Command::Identity => network::identity(ctx),
@@ -200,27 +220,29 @@ fn language_or(typed: Option<&str>, view: &PlanView) -> CliResult<Language> {
 
 /// `kring export`: the automerge document to a file, or a readable plan (md/html) to a
 /// file or standard output.
-fn export(ctx: &Context, out: Option<PathBuf>, format: &str, lang: Option<&str>) -> CliResult {
+fn export(ctx: &Context, out: Option<PathBuf>, format: &str) -> CliResult {
     let circle = ctx.open_current()?;
     if format == "automerge" {
-        let file = out.ok_or_else(|| {
-            CliError::Usage("give a file to write the automerge document to".into())
-        })?;
+        let file = out.ok_or_else(|| CliError::Usage(t!("error-give-automerge-file")))?;
         write_file(&file, &circle.plan.export())?;
         say!(
-            "Wrote {} ({} changes).",
-            file.display(),
-            circle.plan.change_count()
+            "{}",
+            t!(
+                "wrote-automerge",
+                file = file.display().to_string(),
+                changes = circle.plan.change_count()
+            )
         );
         return Ok(());
     }
     let format: ExportFormat = parse(format)?;
     let view = circle.plan.view();
-    let text = export_plan(&view, ctx.now, format, language_or(lang, &view)?);
+    let lang = language_or(ctx.lang_arg.as_deref(), &view)?;
+    let text = export_plan(&view, ctx.now, format, lang);
     match out {
         Some(file) => {
             write_file(&file, text.as_bytes())?;
-            say!("Wrote {}.", file.display());
+            say!("{}", t!("wrote", file = file.display().to_string()));
         }
         None => say_raw!("{text}"),
     }
@@ -254,11 +276,10 @@ fn circle(ctx: &mut Context, cmd: CircleCmd) -> CliResult {
         CircleCmd::Create {
             name,
             me,
-            lang,
             relay,
             timezone,
         } => {
-            let language: Language = parse(&lang)?;
+            let language: Language = parse(ctx.lang_arg.as_deref().unwrap_or("nl"))?;
             let zone = match timezone {
                 Some(zone) => kring_core::plan::recurrence::parse_zone(&zone)?
                     .name()
@@ -281,14 +302,18 @@ fn circle(ctx: &mut Context, cmd: CircleCmd) -> CliResult {
             }
             ctx.set_current(&id)?;
             say!(
-                "Created circle {} ({id}).",
-                ctx.device.view(&id)?.circle.name
+                "{}",
+                t!(
+                    "circle-created",
+                    circle = ctx.device.view(&id)?.circle.name,
+                    id = id.to_string()
+                )
             );
             crate::recovery::print_code(ctx, &id, &code)
         }
         CircleCmd::Timezone { zone } => {
             mutate(ctx, |c, now| Ok(c.plan.set_timezone(c.me, &zone, now)?))?;
-            say!("Dates of this circle are now in {zone}.");
+            say!("{}", t!("circle-timezone-set", zone = &zone));
             Ok(())
         }
         CircleCmd::List => {
@@ -307,17 +332,17 @@ fn circle(ctx: &mut Context, cmd: CircleCmd) -> CliResult {
                 let lines: Vec<String> = rows
                     .iter()
                     .map(|r| {
-                        format!(
-                            "{} {}  {} (you: {})",
-                            if r.current { "*" } else { " " },
-                            r.id.short(),
-                            r.name,
-                            r.me
+                        t!(
+                            "circle-line",
+                            mark = if r.current { "*" } else { " " },
+                            id = r.id.short(),
+                            circle = &r.name,
+                            me = &r.me
                         )
                     })
                     .collect();
                 if lines.is_empty() {
-                    "No circles yet.\n".into()
+                    t!("no-circles") + "\n"
                 } else {
                     lines.join("\n") + "\n"
                 }
@@ -331,7 +356,7 @@ fn circle(ctx: &mut Context, cmd: CircleCmd) -> CliResult {
                 "circle",
             )?;
             ctx.set_current(&chosen.id)?;
-            say!("Now using {}.", chosen.id);
+            say!("{}", t!("circle-used", id = chosen.id.to_string()));
             Ok(())
         }
     }
@@ -356,7 +381,7 @@ fn member(ctx: &mut Context, cmd: MemberCmd) -> CliResult {
                     now,
                 )?)
             })?;
-            say!("Added {name} ({}).", id.short());
+            say!("{}", t!("member-added", name = &name, id = id.short()));
             Ok(())
         }
         MemberCmd::List => {
@@ -370,7 +395,7 @@ fn member(ctx: &mut Context, cmd: MemberCmd) -> CliResult {
             // For someone in the membership log this goes through the relay (the key
             // rotates, so they cannot read what is written afterwards).
             ctx.device.remove_member(&circle, &id, ctx.now)?;
-            say!("Removed.");
+            say!("{}", t!("removed"));
             Ok(())
         }
         MemberCmd::Role { member, role } => {
@@ -378,7 +403,14 @@ fn member(ctx: &mut Context, cmd: MemberCmd) -> CliResult {
             let (circle, id) = person(ctx, &member)?;
             ctx.device
                 .set_capability(&circle, &id, capability, ctx.now)?;
-            say!("{member} is now {role}.");
+            say!(
+                "{}",
+                t!(
+                    "member-role-set",
+                    name = &member,
+                    role = word("capability", capability.as_str())
+                )
+            );
             Ok(())
         }
         MemberCmd::Mark { member, mark } => {
@@ -390,7 +422,7 @@ fn member(ctx: &mut Context, cmd: MemberCmd) -> CliResult {
             mutate(ctx, |c, now| {
                 Ok(c.plan.designate(c.me, &id, designation, now)?)
             })?;
-            say!("Saved.");
+            say!("{}", t!("saved"));
             Ok(())
         }
     }
@@ -413,7 +445,7 @@ fn person(ctx: &Context, name: &str) -> CliResult<(CircleId, MemberId)> {
                 .clone();
                 Ok((circle, id))
             }
-            None => Err(CliError::NotFound(format!("no member {name:?}"))),
+            None => Err(CliError::NotFound(t!("error-no-member", name = name))),
         },
         Err(e) => Err(e),
     }
@@ -438,7 +470,7 @@ fn schedule(args: &ScheduleArgs) -> CliResult<Schedule> {
             let next = day
                 .succ_opt()
                 .map(CivilStart::Date)
-                .ok_or_else(|| CliError::Usage(format!("cannot read the end date {until:?}")))?;
+                .ok_or_else(|| CliError::Usage(t!("error-end-date", date = until)))?;
             let end = next.instant(zone)?.plus_millis(-1000);
             let utc = chrono::DateTime::from_timestamp_millis(end.0)
                 .map(|t| t.format("%Y%m%dT%H%M%SZ").to_string())
@@ -506,9 +538,8 @@ fn by_days(on: &str) -> CliResult<(Vec<String>, Vec<String>)> {
         }
         let split = part.find(|c: char| c.is_alphabetic()).unwrap_or(part.len());
         let (nth, name) = part.split_at(split);
-        let day = dates::weekday(name).ok_or_else(|| {
-            CliError::Usage(format!("not a weekday: {part:?} (use mon, di, woensdag …)"))
-        })?;
+        let day =
+            dates::weekday(name).ok_or_else(|| CliError::Usage(t!("error-weekday", day = part)))?;
         let code = &day.to_string()[..2].to_uppercase();
         days.push(format!("{nth}{code}"));
     }
@@ -622,7 +653,7 @@ fn occurrence_on(task: &TaskView, day: &str) -> CliResult<Timestamp> {
         .occurrences_between(from, to)
         .first()
         .copied()
-        .ok_or_else(|| CliError::NotFound(format!("“{}” has no turn on {day}", task.title)))
+        .ok_or_else(|| CliError::NotFound(t!("error-no-turn", task = &task.title, day = day)))
 }
 
 fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
@@ -652,7 +683,7 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
                     .transpose()?;
                 Ok(c.plan.add_task(c.me, NewTask { checker, ..new }, now)?)
             })?;
-            say!("Added task {}.", id.short());
+            say!("{}", t!("task-added", id = id.short()));
             Ok(())
         }
         TaskCmd::List => {
@@ -668,21 +699,21 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
                     (Some(day), _) => {
                         let at = occurrence_on(&view, day)?;
                         c.plan.claim_turn(c.me, &id, at, now)?;
-                        format!(" on {}", dates::format(at))
+                        t!("claimed-on", date = dates::format(at))
                     }
                     (None, Some(day)) => {
                         let at = occurrence_on(&view, day)?;
                         c.plan.claim_from(c.me, &id, at, now)?;
-                        format!(" from {} on", dates::format(at))
+                        t!("claimed-from", date = dates::format(at))
                     }
                     (None, None) => {
                         c.plan.claim_task(c.me, &id, now)?;
-                        String::new()
+                        t!("claimed-all")
                     }
                 };
                 Ok((view.title, when))
             })?;
-            say!("You claimed “{title}”{when}.");
+            say!("{}", t!("claimed", task = &title, when = when));
             Ok(())
         }
         TaskCmd::Handover { task, on } => {
@@ -692,10 +723,7 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
                 c.plan.hand_over(c.me, &id, at, now)?;
                 Ok(at)
             })?;
-            say!(
-                "You gave your turn on {} back; the circle sees that it needs someone.",
-                dates::format(at)
-            );
+            say!("{}", t!("handed-over", date = dates::format(at)));
             Ok(())
         }
         TaskCmd::Skip { task, on } => change_occurrence(ctx, &task, &on, None),
@@ -726,7 +754,7 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
                 let id = context::task(&c.plan.view(), &task)?;
                 Ok(c.plan.unclaim_task(c.me, &id, now)?)
             })?;
-            say!("Your place is free again.");
+            say!("{}", t!("unclaimed"));
             Ok(())
         }
         TaskCmd::Done {
@@ -739,7 +767,7 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
                 let id = context::task(&c.plan.view(), &task)?;
                 Ok(c.plan.complete_task(c.me, &id, occurrence, &note, now)?)
             })?;
-            say!("Marked done. Thank you!");
+            say!("{}", t!("done"));
             Ok(())
         }
         TaskCmd::Cancel { task } => {
@@ -747,7 +775,7 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
                 let id = context::task(&c.plan.view(), &task)?;
                 Ok(c.plan.cancel_task(c.me, &id, now)?)
             })?;
-            say!("Cancelled.");
+            say!("{}", t!("task-cancelled"));
             Ok(())
         }
         TaskCmd::Reopen { task } => {
@@ -755,7 +783,7 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
                 let id = context::task(&c.plan.view(), &task)?;
                 Ok(c.plan.reopen_task(c.me, &id, now)?)
             })?;
-            say!("Open again.");
+            say!("{}", t!("task-reopened"));
             Ok(())
         }
         TaskCmd::Edit {
@@ -793,7 +821,7 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
                 };
                 Ok(c.plan.update_task(c.me, &id, update, now)?)
             })?;
-            say!("Saved.");
+            say!("{}", t!("saved"));
             Ok(())
         }
     }
@@ -804,13 +832,13 @@ fn plan(ctx: &mut Context, cmd: PlanCmd) -> CliResult {
         mutate(ctx, |c, now| {
             Ok(c.plan.add_to_list(c.me, list, &text, now)?)
         })?;
-        say!("Added.");
+        say!("{}", t!("added"));
         Ok(())
     };
     match cmd {
         PlanCmd::Question { text } => {
             mutate(ctx, |c, now| Ok(c.plan.set_question(c.me, &text, now)?))?;
-            say!("Question set.");
+            say!("{}", t!("question-set"));
             Ok(())
         }
         PlanCmd::Concern { text } => add(ctx, PlanList::Concerns, text),
@@ -819,12 +847,18 @@ fn plan(ctx: &mut Context, cmd: PlanCmd) -> CliResult {
         PlanCmd::Status { status } => {
             let to: PlanStatus = parse(&status)?;
             mutate(ctx, |c, now| Ok(c.plan.set_plan_status(c.me, to, now)?))?;
-            say!("The plan is now {to}.");
+            say!(
+                "{}",
+                t!(
+                    "plan-status-set",
+                    status = word("plan-status", &to.to_string())
+                )
+            );
             Ok(())
         }
         PlanCmd::Approve => {
             mutate(ctx, |c, now| Ok(c.plan.approve_plan(c.me, now)?))?;
-            say!("You approved the plan.");
+            say!("{}", t!("plan-approved"));
             Ok(())
         }
         PlanCmd::ReviewDate { date } => {
@@ -834,8 +868,8 @@ fn plan(ctx: &mut Context, cmd: PlanCmd) -> CliResult {
             };
             mutate(ctx, |c, now| Ok(c.plan.set_next_review(c.me, at, now)?))?;
             match at {
-                Some(at) => say!("Next evaluation: {}.", dates::format(at)),
-                None => say!("No evaluation date planned."),
+                Some(at) => say!("{}", t!("review-date-set", date = dates::format(at))),
+                None => say!("{}", t!("review-date-none")),
             }
             Ok(())
         }
@@ -855,7 +889,7 @@ fn plan(ctx: &mut Context, cmd: PlanCmd) -> CliResult {
                 let entry = context::entry(items.iter().map(|i| &i.id), &id, "line")?;
                 Ok(c.plan.remove_from_list(c.me, list, &entry, now)?)
             })?;
-            say!("Removed.");
+            say!("{}", t!("removed"));
             Ok(())
         }
         PlanCmd::Review { summary, next } => {
@@ -863,7 +897,7 @@ fn plan(ctx: &mut Context, cmd: PlanCmd) -> CliResult {
             mutate(ctx, |c, now| {
                 Ok(c.plan.record_review(c.me, &summary, next, now)?)
             })?;
-            say!("Evaluation recorded.");
+            say!("{}", t!("review-recorded"));
             Ok(())
         }
     }
@@ -873,7 +907,7 @@ fn condition(ctx: &mut Context, cmd: ConditionCmd) -> CliResult {
     match cmd {
         ConditionCmd::Add { text } => {
             let id = mutate(ctx, |c, now| Ok(c.plan.set_condition(c.me, &text, now)?))?;
-            say!("Safety condition {} set.", id.short());
+            say!("{}", t!("condition-set", id = id.short()));
         }
         ConditionCmd::Accept { condition } => {
             mutate(ctx, |c, now| {
@@ -885,7 +919,7 @@ fn condition(ctx: &mut Context, cmd: ConditionCmd) -> CliResult {
                 )?;
                 Ok(c.plan.accept_condition(c.me, &id, now)?)
             })?;
-            say!("Accepted.");
+            say!("{}", t!("condition-accepted-now"));
         }
     }
     Ok(())
@@ -897,7 +931,7 @@ fn offer(ctx: &mut Context, cmd: OfferCmd) -> CliResult {
             let id = mutate(ctx, |c, now| {
                 Ok(c.plan.add_offer(c.me, &text, &when, now)?)
             })?;
-            say!("Offer {} posted.", id.short());
+            say!("{}", t!("offer-posted", id = id.short()));
         }
         OfferCmd::Withdraw { offer } => {
             mutate(ctx, |c, now| {
@@ -905,7 +939,7 @@ fn offer(ctx: &mut Context, cmd: OfferCmd) -> CliResult {
                 let id = context::entry(view.offers.iter().map(|x| &x.id), &offer, "offer")?;
                 Ok(c.plan.withdraw_offer(c.me, &id, now)?)
             })?;
-            say!("Withdrawn.");
+            say!("{}", t!("offer-withdrawn"));
         }
     }
     Ok(())
@@ -918,7 +952,10 @@ fn meeting(ctx: &mut Context, cmd: MeetingCmd) -> CliResult {
             let id = mutate(ctx, |c, now| {
                 Ok(c.plan.schedule_meeting(c.me, at, &place, &agenda, now)?)
             })?;
-            say!("Meeting {} planned for {}.", id.short(), dates::format(at));
+            say!(
+                "{}",
+                t!("meeting-planned", id = id.short(), date = dates::format(at))
+            );
         }
         MeetingCmd::Edit {
             meeting,
@@ -933,7 +970,7 @@ fn meeting(ctx: &mut Context, cmd: MeetingCmd) -> CliResult {
                 let update = MeetingUpdate { at, place, agenda };
                 Ok(c.plan.update_meeting(c.me, &id, update, now)?)
             })?;
-            say!("Saved.");
+            say!("{}", t!("saved"));
         }
         MeetingCmd::Cancel { meeting } => {
             mutate(ctx, |c, now| {
@@ -941,7 +978,7 @@ fn meeting(ctx: &mut Context, cmd: MeetingCmd) -> CliResult {
                 let id = context::entry(view.meetings.iter().map(|x| &x.id), &meeting, "meeting")?;
                 Ok(c.plan.cancel_meeting(c.me, &id, now)?)
             })?;
-            say!("The meeting is called off.");
+            say!("{}", t!("meeting-cancelled"));
         }
         MeetingCmd::Rsvp { meeting, answer } => {
             let answer: Rsvp = parse(&answer)?;
@@ -950,7 +987,10 @@ fn meeting(ctx: &mut Context, cmd: MeetingCmd) -> CliResult {
                 let id = context::entry(view.meetings.iter().map(|x| &x.id), &meeting, "meeting")?;
                 Ok(c.plan.rsvp(c.me, &id, answer, now)?)
             })?;
-            say!("Thanks, noted: {answer}.");
+            say!(
+                "{}",
+                t!("rsvp-noted", answer = word("rsvp", &answer.to_string()))
+            );
         }
     }
     Ok(())

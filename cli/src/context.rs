@@ -11,6 +11,7 @@ use kring_core::Timestamp;
 use crate::args::Cli;
 use crate::dates;
 use crate::error::{CliError, CliResult};
+use crate::i18n;
 
 const CURRENT_CIRCLE: &str = "current_circle";
 
@@ -20,6 +21,8 @@ pub struct Context {
     /// The time plan operations are stamped with (`--now` for demos and tests).
     pub now: Timestamp,
     pub json: bool,
+    /// What was given with `--lang`, as typed.
+    pub lang_arg: Option<String>,
     circle_arg: Option<String>,
 }
 
@@ -51,12 +54,15 @@ impl Context {
             data_dir: dir,
             now,
             json: cli.json,
+            lang_arg: cli.lang.clone(),
             circle_arg: cli.circle.clone(),
         };
-        // Dates are typed and shown in the current circle's time zone.
+        // Dates are typed and shown in the current circle's time zone, and kring
+        // speaks the circle's language (unless `--lang` chose already).
         if let Ok(circle) = ctx.current() {
             if let Ok(view) = ctx.device.view(&circle.id) {
                 dates::use_zone(&view.circle.timezone, now);
+                i18n::use_language(view.circle.language);
             }
         }
         Ok(ctx)
@@ -82,12 +88,8 @@ impl Context {
         }
         match circles.as_slice() {
             [only] => Ok(only.clone()),
-            [] => Err(CliError::NotFound(
-                "no circle on this device yet: `kring circle create` or `kring import`".into(),
-            )),
-            _ => Err(CliError::Usage(
-                "several circles here: pick one with `kring circle use`".into(),
-            )),
+            [] => Err(CliError::NotFound(t!("error-no-circle"))),
+            _ => Err(CliError::Usage(t!("error-several-circles"))),
         }
     }
 
@@ -132,7 +134,7 @@ impl Context {
 fn default_data_dir() -> CliResult<PathBuf> {
     directories::ProjectDirs::from("nl", "Kring", "kring")
         .map(|d| d.data_dir().to_path_buf())
-        .ok_or_else(|| CliError::Usage("no home directory; pass --data-dir".into()))
+        .ok_or_else(|| CliError::Usage(t!("error-no-home")))
 }
 
 /// Finds the one item whose key starts with `typed` (ids are long; a prefix is enough).
@@ -142,15 +144,22 @@ pub fn unique_prefix<'a, T>(
     what: &str,
 ) -> CliResult<T> {
     let typed = typed.trim().to_ascii_lowercase();
+    let what = i18n::word("thing", what);
     if typed.is_empty() {
-        return Err(CliError::Usage(format!("give a {what} id")));
+        return Err(CliError::Usage(t!("error-give-id", what = what)));
     }
     let mut matches = items.filter(|(key, _)| key.starts_with(&typed));
     match (matches.next(), matches.next()) {
         (Some((_, item)), None) => Ok(item),
-        (None, _) => Err(CliError::NotFound(format!("no {what} matches {typed:?}"))),
-        (Some(_), Some(_)) => Err(CliError::Usage(format!(
-            "{typed:?} matches several {what}s; type more of the id"
+        (None, _) => Err(CliError::NotFound(t!(
+            "error-no-match",
+            what = what,
+            typed = typed
+        ))),
+        (Some(_), Some(_)) => Err(CliError::Usage(t!(
+            "error-several-match",
+            what = what,
+            typed = typed
         ))),
     }
 }
@@ -166,8 +175,9 @@ pub fn member(view: &PlanView, typed: &str) -> CliResult<MemberId> {
         [one] => return Ok(one.id.clone()),
         [] => {}
         _ => {
-            return Err(CliError::Usage(format!(
-                "several members are called {typed:?}; use the id"
+            return Err(CliError::Usage(t!(
+                "error-several-members",
+                name = typed.trim()
             )))
         }
     }

@@ -92,9 +92,10 @@ pub fn parse_civil(input: &str) -> CliResult<CivilStart> {
     if let Some(date) = day(s) {
         return Ok(CivilStart::Date(date));
     }
-    Err(CliError::Usage(format!(
-        "cannot read the date {input:?}; use 2026-11-24, \"2026-11-24 18:00\", 24-11-2026, \"morgen 17:00\" or \"di 18:00\" (in {})",
-        zone()
+    Err(CliError::Usage(t!(
+        "error-date",
+        date = input,
+        zone = zone()
     )))
 }
 

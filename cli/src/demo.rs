@@ -15,6 +15,7 @@ use kring_core::plan::{
 use kring_core::Timestamp;
 
 use crate::error::{CliError, CliResult};
+use crate::i18n::word;
 use crate::render;
 
 /// One person's phone.
@@ -36,9 +37,11 @@ impl Phone {
     /// Syncs with the relay and says what moved.
     fn sync(&mut self) -> CliResult<String> {
         let report = self.device.sync(&self.circle, Timestamp::now())?;
-        Ok(format!(
-            "{}'s phone synced: sent {}, received {} change(s)",
-            self.name, report.pushed, report.applied_changes
+        Ok(t!(
+            "demo-synced",
+            name = self.name,
+            sent = report.pushed,
+            received = report.applied_changes
         ))
     }
 
@@ -49,6 +52,14 @@ impl Phone {
         op: impl FnOnce(&mut kring_core::plan::CirclePlan, &MemberId) -> kring_core::Result<T>,
     ) -> CliResult<T> {
         Ok(self.device.change(&self.circle, Timestamp::now(), op)?)
+    }
+}
+
+fn yes_no(yes: bool) -> String {
+    if yes {
+        t!("demo-yes")
+    } else {
+        t!("demo-no-upper")
     }
 }
 
@@ -79,13 +90,14 @@ fn join(
     let mut device = Device::open_in(&phone_dir(dir, name))?;
     let circle = device.join(&link, name, relation, Timestamp::now())?;
     if device.pending_joins()?.contains(&circle) {
-        return Err(CliError::Usage(format!(
-            "{name} joined, but the plan did not arrive"
-        )));
+        return Err(CliError::Usage(t!("demo-join-no-plan", name = name)));
     }
-    say(&format!(
-        "{name} ({relation}, {capability}) opens a {}-character kring://invite/… link and joins",
-        link.len()
+    say(&t!(
+        "demo-joins",
+        name = name,
+        relation = word("relation", &relation.to_string()),
+        role = word("capability", capability.as_str()),
+        length = link.len()
     ));
     Ok(Phone {
         name,
@@ -99,7 +111,7 @@ fn task_titled(view: &PlanView, title: &str) -> CliResult<TaskId> {
         .iter()
         .find(|t| t.title == title)
         .map(|t| t.id.clone())
-        .ok_or_else(|| CliError::NotFound(format!("task {title:?}")))
+        .ok_or_else(|| CliError::NotFound(format!("{} {title:?}", word("thing", "task"))))
 }
 
 const RIDE: &str = "Sanne naar het spreekuur van de schuldhulp brengen";
@@ -141,9 +153,7 @@ pub fn run(
 
     let (url, relay) = match external {
         Some(url) => {
-            step(&format!(
-                "Using the relay at {url}. It only ever holds signed, encrypted envelopes."
-            ));
+            step(&t!("demo-relay-external", url = &url));
             (url, DemoRelay::External { db: external_db })
         }
         None => {
@@ -158,14 +168,12 @@ pub fn run(
                 .block_on(kring_server::spawn(kring_server::Config::local(&db)))
                 .map_err(CliError::Core)?;
             let url = relay.url();
-            step(&format!(
-                "A relay starts on this computer at {url}. It will only ever hold signed, encrypted envelopes."
-            ));
+            step(&t!("demo-relay-local", url = &url));
             (url, DemoRelay::InProcess { runtime, relay, db })
         }
     };
 
-    step("Sanne's circle meets. Sanne is the main person: she creates the circle on her phone.");
+    step(&t!("demo-step-create"));
     let mut sanne_device = Device::open_in(&phone_dir(&dir, "Sanne"))?;
     let circle = sanne_device.create_circle(
         "Kring van Sanne",
@@ -179,14 +187,14 @@ pub fn run(
         device: sanne_device,
         circle,
     };
-    say(&format!(
-        "circle {} founded by Sanne's phone (device {})",
-        sanne.circle.short(),
-        sanne.device.id().short()
+    say(&t!(
+        "demo-founded",
+        circle = sanne.circle.short(),
+        device = sanne.device.id().short()
     ));
     say(&sanne.sync()?);
 
-    step("Sanne invites her circle with links. Every phone makes its own keys; the links carry the circle's key.");
+    step(&t!("demo-step-invite"));
     let mut fatima = join(
         &dir,
         "Fatima",
@@ -209,20 +217,23 @@ pub fn run(
         Capability::Member,
         &fatima,
     )?;
-    say("(Marloes, the debt counsellor, was invited by Fatima, the coordinator)");
+    say(&t!("demo-marloes"));
     say(&sanne.sync()?);
     let members: Vec<String> = sanne
         .view()?
         .members
         .iter()
-        .map(|m| format!("{} ({})", m.display_name, m.relation))
+        .map(|m| {
+            format!(
+                "{} ({})",
+                m.display_name,
+                word("relation", &m.relation.to_string())
+            )
+        })
         .collect();
-    say(&format!(
-        "on Sanne's phone the circle is: {}",
-        members.join(", ")
-    ));
+    say(&t!("demo-members", names = members.join(", ")));
 
-    step("Sanne stays in charge: she marks Fatima as the coordinator and Marloes as the professional. What people call themselves grants nothing.");
+    step(&t!("demo-step-designate"));
     let now = Timestamp::now();
     let (fatima_id, marloes_id) = (fatima.me()?, marloes.me()?);
     sanne.edit(|plan, me| {
@@ -231,7 +242,7 @@ pub fn run(
     })?;
     say(&sanne.sync()?);
 
-    step("Together they write the plan: the question, a goal, what to do if it goes differently, and tasks.");
+    step(&t!("demo-step-plan"));
     sanne.edit(|plan, me| {
         plan.set_question(me, "Hoe houd ik mijn huis en kom ik uit de schulden?", now)?;
         plan.add_to_list(
@@ -291,48 +302,44 @@ pub fn run(
         say(&phone.sync()?);
     }
 
-    step("Jan and Piet fetch the plan. Piet's app will not let him change Sanne's question: it is hers.");
+    step(&t!("demo-step-fetch"));
     say(&jan.sync()?);
     say(&piet.sync()?);
     match piet.edit(|plan, me| plan.set_question(me, "Een andere vraag", now)) {
-        Err(e) => say(&format!("Piet tries: {e}")),
-        Ok(()) => {
-            return Err(CliError::Usage(
-                "the demo expected Piet to be refused".into(),
-            ))
-        }
+        Err(e) => say(&t!("demo-piet-tries", error = e.to_string())),
+        Ok(()) => return Err(CliError::Usage(t!("demo-expected-refusal"))),
     }
-    say("(a modified app that writes it anyway is refused by every other phone: docs/permissions.md)");
+    say(&t!("demo-modified-app"));
 
-    step("Offline, Jan and Piet both claim the only place on the ride.");
+    step(&t!("demo-step-offline"));
     let ride = task_titled(&jan.view()?, RIDE)?;
     let claimed_at = Timestamp::now();
     jan.edit(|plan, me| plan.claim_task(me, &ride, claimed_at))?;
     piet.edit(|plan, me| plan.claim_task(me, &ride, claimed_at.plus_millis(60_000)))?;
-    say("Jan claims first, Piet a minute later; neither phone knows of the other's claim");
-    say(&format!(
-        "the claims wait in the outboxes: Jan {} change(s), Piet {}",
-        jan.device.status(&jan.circle)?.pending,
-        piet.device.status(&piet.circle)?.pending
+    say(&t!("demo-claims"));
+    say(&t!(
+        "demo-outboxes",
+        jan = jan.device.status(&jan.circle)?.pending,
+        piet = piet.device.status(&piet.circle)?.pending
     ));
 
-    step("Back online, both phones sync. The conflict resolves the same way everywhere.");
+    step(&t!("demo-step-online"));
     say(&piet.sync()?);
     say(&jan.sync()?);
     say(&piet.sync()?);
     let (jan_view, piet_view) = (jan.view()?, piet.view()?);
     let task = jan_view.task(&ride).cloned();
     let winner = task.as_ref().and_then(|t| t.winners().next().cloned());
-    say(&format!(
-        "both phones show the same plan: {}; the ride goes to {} (the earlier claim); overbooked: {}",
-        if jan_view == piet_view { "yes" } else { "NO" },
-        winner
+    say(&t!(
+        "demo-resolved",
+        same = yes_no(jan_view == piet_view),
+        winner = winner
             .as_ref()
-            .map_or_else(|| "nobody".into(), |w| jan_view.display_name(w)),
-        task.is_some_and(|t| t.overbooked),
+            .map_or_else(|| t!("demo-nobody"), |w| jan_view.display_name(w)),
+        overbooked = yes_no(task.is_some_and(|t| t.overbooked)),
     ));
 
-    step("Piet sees the ride is taken, gives his place back and offers to drive on Tuesdays instead.");
+    step(&t!("demo-step-offer"));
     let later = Timestamp::now();
     piet.edit(|plan, me| {
         plan.unclaim_task(me, &ride, later)?;
@@ -341,7 +348,7 @@ pub fn run(
     })?;
     say(&piet.sync()?);
 
-    step("The professional sets a safety condition; Sanne accepts it and approves the plan.");
+    step(&t!("demo-step-condition"));
     say(&marloes.sync()?);
     let condition = marloes
         .edit(|plan, me| plan.set_condition(me, "Post wordt elke week samen geopend.", later))?;
@@ -355,15 +362,13 @@ pub fn run(
     })?;
     say(&sanne.sync()?);
 
-    step("Piet moves away. Sanne removes him from the circle: the circle gets a new key he does not have.");
+    step(&t!("demo-step-remove"));
     let piet_id = piet.me()?;
     sanne
         .device
         .remove_member(&sanne.circle, &piet_id, Timestamp::now())?;
     let epoch = sanne.device.status(&sanne.circle)?.epoch.unwrap_or(0);
-    say(&format!(
-        "removal in the membership log; key epoch now {epoch}, wrapped for every remaining phone"
-    ));
+    say(&t!("demo-removed", epoch = epoch));
     say(&jan.sync()?);
     jan.edit(|plan, me| {
         plan.post(
@@ -375,19 +380,21 @@ pub fn run(
     })?;
     say(&jan.sync()?);
     match piet.device.sync(&piet.circle, Timestamp::now()) {
-        Ok(_) => say("Piet's phone synced (unexpected!)"),
-        Err(e) => say(&format!("Piet's phone tries to sync: refused ({e})")),
+        Ok(_) => say(&t!("demo-piet-synced")),
+        Err(e) => say(&t!("demo-piet-refused", error = e.to_string())),
     }
     let piet_keys: Vec<u64> = piet
         .device
         .trust(&piet.circle)?
         .map(|t| t.keys().epochs().collect())
         .unwrap_or_default();
-    say(&format!(
-        "Piet's phone holds keys for epoch(s) {piet_keys:?}, not {epoch}: Jan's new post is unreadable to him"
+    say(&t!(
+        "demo-piet-keys",
+        epochs = format!("{piet_keys:?}"),
+        epoch = epoch
     ));
 
-    step("Everyone else syncs and sees exactly the same plan.");
+    step(&t!("demo-step-same"));
     let mut views = Vec::new();
     for phone in [&mut sanne, &mut fatima, &mut jan, &mut marloes] {
         say(&phone.sync()?);
@@ -395,18 +402,12 @@ pub fn run(
     for phone in [&sanne, &fatima, &jan, &marloes] {
         views.push(phone.view()?);
     }
-    say(&format!(
-        "Sanne, Fatima, Jan and Marloes hold identical plans: {}",
-        if views.windows(2).all(|w| w[0] == w[1]) {
-            "yes"
-        } else {
-            "NO"
-        }
+    say(&t!(
+        "demo-identical",
+        same = yes_no(views.windows(2).all(|w| w[0] == w[1]))
     ));
 
-    step(
-        "What does the relay hold? Its database has no names and no task titles, only ciphertext.",
-    );
+    step(&t!("demo-step-relay"));
     match relay.finish()? {
         Some(relay_db) => {
             let mut raw = Vec::new();
@@ -418,25 +419,33 @@ pub fn run(
             }
             for needle in ["Sanne", "Piet", "schuldhulp", "Budgetplan"] {
                 let found = raw.windows(needle.len()).any(|w| w == needle.as_bytes());
-                say(&format!(
-                    "{needle:?} in the relay's database: {}",
-                    if found { "FOUND" } else { "no" }
+                say(&t!(
+                    "demo-in-relay-db",
+                    needle = format!("{needle:?}"),
+                    found = if found {
+                        t!("demo-found")
+                    } else {
+                        t!("demo-no")
+                    }
                 ));
             }
         }
-        None => say("(pass --relay-db to look inside the relay's database)"),
+        None => say(&t!("demo-pass-relay-db")),
     }
 
-    step("Sanne's phone now shows the whole plan:");
+    step(&t!("demo-step-show"));
     say!("{}", render::plan(&sanne.view()?, &sanne.me()?));
     say!(
-        "The phones' stores are in {} ({}).",
-        dir.display(),
-        if dir == temp.path() {
-            "removed when the demo ends; keep them with --keep DIR"
-        } else {
-            "kept"
-        }
+        "{}",
+        t!(
+            "demo-stores",
+            dir = dir.display().to_string(),
+            kept = if dir == temp.path() {
+                t!("demo-stores-removed")
+            } else {
+                t!("demo-stores-kept")
+            }
+        )
     );
     Ok(())
 }

@@ -13,6 +13,7 @@ use crate::commands::output;
 use crate::context::{unique_prefix, Context};
 use crate::dates;
 use crate::error::{CliError, CliResult};
+use crate::i18n::word;
 
 pub fn device(ctx: &mut Context, cmd: DeviceCmd) -> CliResult {
     match cmd {
@@ -44,7 +45,10 @@ fn link(ctx: &mut Context, minutes: Option<u32>, qr: bool) -> CliResult {
     let link = ctx.device.device_link(&circle, expires_at, ctx.now)?;
     // The new device reads the circle from the relay, so make sure it is there.
     if let Err(e) = ctx.device.sync(&circle, ctx.now) {
-        warn_user!("kring: note: could not sync ({e}); run `kring sync` before the link is used");
+        warn_user!(
+            "kring: {}",
+            t!("note-invite-not-synced", error = e.to_string())
+        );
     }
     let out = Link { link, expires_at };
     output(ctx, &out, || format!("{}\n", out.link))?;
@@ -53,9 +57,8 @@ fn link(ctx: &mut Context, minutes: Option<u32>, qr: bool) -> CliResult {
             print!("{}", qr_text(&out.link)?);
         }
         warn_user!(
-            "On your other device: kring device add LINK. It becomes a device of yours in this \
-             circle, with what you may do here, once, until {} (UTC).",
-            dates::format(out.expires_at)
+            "{}",
+            t!("device-link-hint", date = dates::format(out.expires_at))
         );
     }
     Ok(())
@@ -72,7 +75,14 @@ fn link_all(ctx: &mut Context, minutes: Option<u32>) -> CliResult {
         match ctx.device.device_link(&circle, expires_at, ctx.now) {
             Ok(link) => {
                 if let Err(e) = ctx.device.sync(&circle, ctx.now) {
-                    warn_user!("kring: note: could not sync {} ({e})", circle.short());
+                    warn_user!(
+                        "kring: {}",
+                        t!(
+                            "note-not-synced",
+                            circle = circle.short(),
+                            error = e.to_string()
+                        )
+                    );
                 }
                 let name = ctx.device.view(&circle)?.circle.name;
                 out.push((link, name));
@@ -96,8 +106,8 @@ fn link_all(ctx: &mut Context, minutes: Option<u32>) -> CliResult {
     })?;
     if !ctx.json {
         warn_user!(
-            "On your other device: kring device add LINK… (all of them, until {} UTC).",
-            dates::format(expires_at)
+            "{}",
+            t!("device-link-all-hint", date = dates::format(expires_at))
         );
     }
     Ok(())
@@ -107,17 +117,18 @@ fn add(ctx: &mut Context, link: &str) -> CliResult {
     let circle = ctx.device.add_device(link, ctx.now)?;
     ctx.set_current(&circle)?;
     if ctx.device.pending_joins()?.contains(&circle) {
-        say!(
-            "This device is in circle {}. Its plan is not here yet; `kring sync` fetches it.",
-            circle.short()
-        );
+        say!("{}", t!("device-added-pending", circle = circle.short()));
     } else {
         let view = ctx.device.view(&circle)?;
+        crate::i18n::use_language(view.circle.language);
         let me = ctx.device.me(&circle)?;
         say!(
-            "This device is now one of {}'s in {}.",
-            view.display_name(&me),
-            view.circle.name
+            "{}",
+            t!(
+                "device-added",
+                name = view.display_name(&me),
+                circle = &view.circle.name
+            )
         );
     }
     Ok(())
@@ -131,13 +142,14 @@ fn list(ctx: &Context) -> CliResult {
             .iter()
             .map(|d: &DeviceInfo| {
                 let note = if d.this_device {
-                    "  (this device)"
+                    format!("  {}", t!("device-this"))
                 } else if d.recovery_code {
-                    "  (your recovery code)"
+                    format!("  {}", t!("device-recovery-code"))
                 } else {
-                    ""
+                    String::new()
                 };
-                format!("{}  added {}{note}\n", d.id, dates::format(d.added_at))
+                let added = t!("device-added-at", date = dates::format(d.added_at));
+                format!("{}  {added}{note}\n", d.id)
             })
             .collect()
     })
@@ -153,10 +165,7 @@ fn remove(ctx: &mut Context, typed: &str) -> CliResult {
         .collect();
     let target = *unique_prefix(ids.iter().map(|(s, id)| (s.as_str(), id)), typed, "device")?;
     ctx.device.remove_device(&circle, &target, ctx.now)?;
-    say!(
-        "Removed device {}. The circle's key was rotated: it cannot read anything written from now on.",
-        target.short()
-    );
+    say!("{}", t!("device-removed", id = target.short()));
     Ok(())
 }
 
@@ -164,34 +173,41 @@ pub fn preview(ctx: &Context, link: &str) -> CliResult {
     let p: LinkPreview = ctx.device.preview_link(link, ctx.now)?;
     output(ctx, &p, || {
         let what = match p.kind {
-            InviteKind::Person => format!("An invite to join as {}", p.capability),
-            InviteKind::Device => format!(
-                "A link that adds a device of {}'s",
-                p.inviter_name.as_deref().unwrap_or("a member")
+            InviteKind::Person => t!(
+                "preview-invite",
+                role = word("capability", p.capability.as_str())
+            ),
+            InviteKind::Device => t!(
+                "preview-device",
+                name = p.inviter_name.clone().unwrap_or_else(|| t!("a-member"))
             ),
         };
         let circle = p
             .circle_name
             .clone()
-            .unwrap_or_else(|| format!("circle {}", p.circle.short()));
+            .unwrap_or_else(|| t!("circle-unnamed", id = p.circle.short()));
         let from = match (p.kind, p.inviter_name.as_deref()) {
-            (InviteKind::Person, Some(n)) => format!(" from {n}"),
+            (InviteKind::Person, Some(n)) => t!("preview-from", name = n),
             _ => String::new(),
         };
         let when = if p.expired {
-            format!("It expired on {} (UTC).", dates::format(p.expires_at))
+            t!("preview-expired", date = dates::format(p.expires_at))
         } else {
-            format!("Valid until {} (UTC).", dates::format(p.expires_at))
+            t!("preview-valid", date = dates::format(p.expires_at))
         };
         let here = if p.already_here {
-            " This device is in that circle already."
+            t!("preview-already-here")
         } else {
-            ""
+            String::new()
         };
-        format!(
-            "{what}: {circle}{from}, through {}.\n{when}{here}\n",
-            p.relay_url
-        )
+        let line = t!(
+            "preview",
+            what = what,
+            circle = circle,
+            from = from,
+            relay = &p.relay_url
+        );
+        format!("{line}\n{when}{here}\n")
     })
 }
 
@@ -203,7 +219,7 @@ pub fn qr(text: &str) -> CliResult {
 
 fn qr_text(text: &str) -> CliResult<String> {
     let code = QrCode::new(text.trim().as_bytes())
-        .map_err(|e| CliError::Usage(format!("cannot make a QR code of this: {e}")))?;
+        .map_err(|e| CliError::Usage(t!("error-qr", error = e.to_string())))?;
     let mut out = code
         .render::<Dense1x2>()
         .dark_color(Dense1x2::Light)

@@ -16,13 +16,17 @@ pub enum CliError {
     Usage(String),
     #[error("{0}")]
     NotFound(String),
-    #[error("cannot read or write {path}: {source}")]
+    #[error("{}", file_error(.path, .source))]
     File {
         path: String,
         source: std::io::Error,
     },
-    #[error("could not write JSON: {0}")]
+    #[error("{}", t!("error-json", error = .0.to_string()))]
     Json(#[from] serde_json::Error),
+}
+
+fn file_error(path: &str, source: &std::io::Error) -> String {
+    t!("error-file", path = path, error = source.to_string())
 }
 
 impl CliError {
@@ -48,20 +52,12 @@ impl CliError {
 
 impl CliError {
     /// What the person can do about it, where there is one clear thing.
-    pub fn hint(&self) -> Option<&'static str> {
+    pub fn hint(&self) -> Option<String> {
         match self {
-            CliError::Core(CoreError::InviteReused(_)) => {
-                Some("This link was already used. Ask whoever sent it for a new one.")
-            }
-            CliError::Core(CoreError::InviteExpired { .. }) => {
-                Some("This link has expired. Ask whoever sent it for a new one.")
-            }
-            CliError::Core(CoreError::InviteRevoked(_)) => {
-                Some("This link no longer works. Ask whoever sent it for a new one.")
-            }
-            CliError::Core(CoreError::RecoveryRefused(_)) => Some(
-                "Check the words, the circle id and the relay. A code works once; the newest one counts.",
-            ),
+            CliError::Core(CoreError::InviteReused(_)) => Some(t!("hint-invite-reused")),
+            CliError::Core(CoreError::InviteExpired { .. }) => Some(t!("hint-invite-expired")),
+            CliError::Core(CoreError::InviteRevoked(_)) => Some(t!("hint-invite-revoked")),
+            CliError::Core(CoreError::RecoveryRefused(_)) => Some(t!("hint-recovery-refused")),
             _ => None,
         }
     }

@@ -3,6 +3,8 @@
 
 #[macro_use]
 mod terminal;
+#[macro_use]
+mod i18n;
 mod args;
 mod commands;
 mod context;
@@ -20,8 +22,9 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
-    let result =
-        context::Context::open(&cli).and_then(|mut ctx| commands::run(&mut ctx, cli.command));
+    let result = choose_language(&cli)
+        .and_then(|()| context::Context::open(&cli))
+        .and_then(|mut ctx| commands::run(&mut ctx, cli.command));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -32,4 +35,20 @@ fn main() -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// `--lang` wins; a new circle speaks its own language (Dutch unless asked);
+/// otherwise [`context::Context::open`] picks the current circle's.
+fn choose_language(cli: &args::Cli) -> error::CliResult {
+    use kring_core::plan::Language;
+    let creating = matches!(
+        cli.command,
+        args::Command::Circle(args::CircleCmd::Create { .. })
+    );
+    match &cli.lang {
+        Some(lang) => i18n::use_language(commands::parse(lang)?),
+        None if creating => i18n::use_language(Language::Nl),
+        None => {}
+    }
+    Ok(())
 }

@@ -17,6 +17,7 @@ use crate::commands::{output, parse};
 use crate::context::Context;
 use crate::dates;
 use crate::error::{CliError, CliResult};
+use crate::i18n::word;
 
 #[derive(Serialize)]
 struct Identity {
@@ -33,10 +34,11 @@ pub fn identity(ctx: &Context) -> CliResult {
         data_dir: ctx.data_dir.display().to_string(),
     };
     output(ctx, &identity, || {
-        format!(
-            "Device {}\nData directory {}\n",
-            identity.device, identity.data_dir
-        )
+        t!(
+            "identity",
+            device = &identity.device,
+            dir = &identity.data_dir
+        ) + "\n"
     })
 }
 
@@ -47,8 +49,8 @@ pub fn relay(ctx: &mut Context, cmd: RelayCmd) -> CliResult {
             ctx.device.set_relay(&circle, &url)?;
             let status = ctx.device.status(&circle)?;
             say!(
-                "Relay set to {}. `kring sync` puts the circle there.",
-                status.relay_url.unwrap_or_default()
+                "{}",
+                t!("relay-set", url = status.relay_url.unwrap_or_default())
             );
             Ok(())
         }
@@ -56,7 +58,7 @@ pub fn relay(ctx: &mut Context, cmd: RelayCmd) -> CliResult {
             let status = ctx.device.status(&circle)?;
             output(ctx, &status.relay_url, || match &status.relay_url {
                 Some(url) => format!("{url}\n"),
-                None => "No relay set: `kring relay set URL`.\n".into(),
+                None => t!("relay-none") + "\n",
             })
         }
     }
@@ -78,7 +80,10 @@ pub fn invite(ctx: &mut Context, capability: &str, days: u32, qr: bool) -> CliRe
         .invite(&circle, capability, expires_at, ctx.now)?;
     // The invitee reads the circle from the relay, so make sure it is there.
     if let Err(e) = ctx.device.sync(&circle, ctx.now) {
-        warn_user!("kring: note: could not sync ({e}); run `kring sync` before the link is used");
+        warn_user!(
+            "kring: {}",
+            t!("note-invite-not-synced", error = e.to_string())
+        );
     }
     let invite = Invite {
         link,
@@ -91,9 +96,12 @@ pub fn invite(ctx: &mut Context, capability: &str, days: u32, qr: bool) -> CliRe
     }
     if !ctx.json {
         warn_user!(
-            "Share this link privately: it lets one person join as {} until {}.",
-            invite.capability,
-            dates::format(invite.expires_at)
+            "{}",
+            t!(
+                "invite-share",
+                role = word("capability", invite.capability.as_str()),
+                date = dates::format(invite.expires_at)
+            )
         );
     }
     Ok(())
@@ -111,12 +119,17 @@ pub fn join(ctx: &mut Context, link: &str, name: &str, relation: &str) -> CliRes
             .map(|e| format!(" ({e})"))
             .unwrap_or_default();
         say!(
-            "You are in circle {}. Its plan is not here yet{why}; `kring sync` fetches it.",
-            circle.short()
+            "{}",
+            t!("joined-pending", circle = circle.short(), why = why)
         );
     } else {
         let view = ctx.device.view(&circle)?;
-        say!("You joined {} as {}.", view.circle.name, name.trim());
+        // A device new to circles speaks the language of the one it just joined.
+        crate::i18n::use_language(view.circle.language);
+        say!(
+            "{}",
+            t!("joined", circle = &view.circle.name, name = name.trim())
+        );
     }
     Ok(())
 }
@@ -133,15 +146,13 @@ fn circle_name(ctx: &Context, circle: &CircleId) -> String {
     ctx.device
         .view(circle)
         .map(|v| v.circle.name)
-        .unwrap_or_else(|_| format!("circle {}", circle.short()))
+        .unwrap_or_else(|_| t!("circle-unnamed", id = circle.short()))
 }
 
 pub fn sync(ctx: &mut Context) -> CliResult {
     let circles = ctx.syncable()?;
     if circles.is_empty() {
-        return Err(CliError::Usage(
-            "no circle with a relay on this device: `kring relay set URL` first".into(),
-        ));
+        return Err(CliError::Usage(t!("error-no-relay-circle")));
     }
     let mut rows = Vec::new();
     let mut failure = None;
@@ -161,24 +172,26 @@ pub fn sync(ctx: &mut Context) -> CliResult {
     output(ctx, &rows, || {
         rows.iter()
             .map(|r| {
-                let mut line = format!(
-                    "{}: sent {}, received {} change(s)",
-                    r.name, r.report.pushed, r.report.applied_changes
+                let mut line = t!(
+                    "synced",
+                    circle = &r.name,
+                    sent = r.report.pushed,
+                    received = r.report.applied_changes
                 );
                 if r.report.joined {
-                    line.push_str("; the plan arrived");
+                    line.push_str(&t!("synced-plan-arrived"));
                 }
                 if r.report.membership_entries > 0 {
-                    line.push_str(&format!(
-                        "; {} membership update(s)",
-                        r.report.membership_entries
+                    line.push_str(&t!(
+                        "synced-membership",
+                        count = r.report.membership_entries
                     ));
                 }
                 if r.report.rejected > 0 {
-                    line.push_str(&format!("; {} refused", r.report.rejected));
+                    line.push_str(&t!("synced-refused", count = r.report.rejected));
                 }
                 if r.report.waiting > 0 {
-                    line.push_str(&format!("; {} waiting", r.report.waiting));
+                    line.push_str(&t!("synced-waiting", count = r.report.waiting));
                 }
                 line + "\n"
             })
@@ -193,9 +206,7 @@ pub fn sync(ctx: &mut Context) -> CliResult {
 pub fn watch(ctx: &mut Context, seconds: Option<u64>) -> CliResult {
     let circles = ctx.syncable()?;
     if circles.is_empty() {
-        return Err(CliError::Usage(
-            "no circle with a relay on this device: `kring relay set URL` first".into(),
-        ));
+        return Err(CliError::Usage(t!("error-no-relay-circle")));
     }
     let stop = Arc::new(AtomicBool::new(false));
     if let Some(seconds) = seconds {
@@ -218,22 +229,29 @@ pub fn watch(ctx: &mut Context, seconds: Option<u64>) -> CliResult {
     let mut on_event = |event: WatchEvent| {
         match event {
             WatchEvent::Connected { relay } => say!(
-                "Connected to {relay}; watching {} circle(s). Ctrl-C to stop.",
-                circles.len()
+                "{}",
+                t!("watch-connected", relay = relay, circles = circles.len())
             ),
             WatchEvent::Synced { circle, report } if !report.is_empty() => say!(
-                "{}: sent {}, received {} change(s)",
-                name(&circle),
-                report.pushed,
-                report.applied_changes
+                "{}",
+                t!(
+                    "synced",
+                    circle = name(&circle),
+                    sent = report.pushed,
+                    received = report.applied_changes
+                )
             ),
             WatchEvent::Synced { .. } | WatchEvent::Syncing { .. } => {}
             WatchEvent::SyncFailed { circle, error } => {
                 warn_user!("kring: {}: {error}", name(&circle))
             }
             WatchEvent::Disconnected { error, retry_in } => warn_user!(
-                "kring: offline ({error}); trying again in {} s",
-                retry_in.as_secs().max(1)
+                "kring: {}",
+                t!(
+                    "watch-offline",
+                    error = error.to_string(),
+                    seconds = retry_in.as_secs().max(1)
+                )
             ),
         }
         use std::io::Write;
@@ -268,7 +286,7 @@ pub fn status(ctx: &mut Context) -> CliResult {
     }
     output(ctx, &rows, || {
         if rows.is_empty() {
-            return "No circles yet.\n".into();
+            return t!("no-circles") + "\n";
         }
         rows.iter().map(describe).collect()
     })
@@ -277,34 +295,34 @@ pub fn status(ctx: &mut Context) -> CliResult {
 fn describe(row: &StatusRow) -> String {
     let s = &row.status;
     let state = match s.connectivity {
-        Connectivity::LocalOnly => "local only (from a file; does not sync)",
-        Connectivity::NoRelay => "no relay set",
-        Connectivity::NotSynced => "not synced yet",
-        Connectivity::Online => "online",
-        Connectivity::Offline => "offline",
-        Connectivity::Error => "sync failed",
-        Connectivity::Removed => "removed from this circle",
+        Connectivity::LocalOnly => t!("status-local-only"),
+        Connectivity::NoRelay => t!("status-no-relay"),
+        Connectivity::NotSynced => t!("status-not-synced"),
+        Connectivity::Online => t!("status-online"),
+        Connectivity::Offline => t!("status-offline"),
+        Connectivity::Error => t!("status-error"),
+        Connectivity::Removed => t!("status-removed"),
     };
     let mut out = format!("{} ({})\n  {state}", row.name, s.circle.short());
     if let Some(at) = s.last_synced_at {
-        out.push_str(&format!(", last synced {}", dates::format(at)));
+        out.push_str(&t!("status-last-synced", date = dates::format(at)));
     }
     out.push('\n');
     if let Some(url) = &s.relay_url {
-        out.push_str(&format!("  relay {url}\n"));
+        out.push_str(&format!("  {}\n", t!("status-relay", url = url)));
     }
-    out.push_str(&format!("  {} change(s) waiting to be sent", s.pending));
+    out.push_str(&format!("  {}", t!("status-pending", count = s.pending)));
     if s.waiting > 0 {
-        out.push_str(&format!(
-            ", {} received change(s) waiting for others",
-            s.waiting
-        ));
+        out.push_str(&t!("status-waiting", count = s.waiting));
     }
     out.push('\n');
     if let (Some(error), Connectivity::Offline | Connectivity::Error) =
         (&s.last_error, s.connectivity)
     {
-        out.push_str(&format!("  last error: {error}\n"));
+        out.push_str(&format!(
+            "  {}\n",
+            t!("status-last-error", error = error.to_string())
+        ));
     }
     out
 }

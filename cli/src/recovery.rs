@@ -14,15 +14,19 @@ use crate::error::{CliError, CliResult};
 /// Prints a recovery code once, with what is needed to use it.
 pub fn print_code(ctx: &Context, circle: &CircleId, code: &RecoveryCode) -> CliResult {
     let relay = ctx.device.status(circle)?.relay_url;
-    say!("Recovery code for this circle (shown only this once; write it down, keep it safe):");
+    say!("{}", t!("recovery-code"));
     say!("");
     say!("    {}", code.words().as_str());
     say!("");
     say!(
-        "If you lose this device: kring recover --circle {circle} --relay {} --code \"…\"",
-        relay.as_deref().unwrap_or("URL")
+        "{}",
+        t!(
+            "recovery-how",
+            circle = circle.to_string(),
+            relay = relay.as_deref().unwrap_or("URL")
+        )
     );
-    say!("Whoever has these words can take your place in the circle. Never send them to anyone.");
+    say!("{}", t!("recovery-warning"));
     Ok(())
 }
 
@@ -42,9 +46,9 @@ struct RecoveredOut {
 
 /// `kring recover --circle ID --relay URL --code "…"`.
 pub fn recover(ctx: &mut Context, relay: &str, code: &str) -> CliResult {
-    let circle = ctx.circle_arg().ok_or_else(|| {
-        CliError::Usage("give the circle's id: kring recover --circle ID …".into())
-    })?;
+    let circle = ctx
+        .circle_arg()
+        .ok_or_else(|| CliError::Usage(t!("error-recover-circle")))?;
     let circle = CircleId::parse(circle.trim())?;
     let code = RecoveryCode::parse(code)?;
     let recovered = ctx.device.recover(&circle, relay, &code, ctx.now)?;
@@ -60,21 +64,26 @@ pub fn recover(ctx: &mut Context, relay: &str, code: &str) -> CliResult {
     if ctx.json {
         return output(ctx, &out, String::new);
     }
-    let name = ctx
-        .device
-        .view(&circle)
-        .map(|v| v.circle.name)
-        .unwrap_or_else(|_| circle.to_string());
+    let (name, language) = ctx.device.view(&circle).map_or_else(
+        |_| (circle.to_string(), None),
+        |v| (v.circle.name, Some(v.circle.language)),
+    );
+    if let Some(language) = language {
+        crate::i18n::use_language(language);
+    }
     say!(
-        "This device took your place in {name}; {} old device(s) and the used code were removed, \
-         and the circle's key was rotated.",
-        recovered.removed_devices.len().saturating_sub(1)
+        "{}",
+        t!(
+            "recovered",
+            circle = name,
+            devices = recovered.removed_devices.len().saturating_sub(1)
+        )
     );
     // The code is spent: make the next one now.
     match ctx.device.setup_recovery(&circle, ctx.now) {
         Ok(code) => print_code(ctx, &circle, &code),
         Err(e) => {
-            warn_user!("kring: note: no new recovery code yet ({e}); run `kring recovery setup`");
+            warn_user!("kring: {}", t!("note-no-new-code", error = e.to_string()));
             Ok(())
         }
     }

@@ -6,8 +6,9 @@ use kring_core::followup::{CoordinatorOverview, MyWeek, Severity};
 use kring_core::plan::{Language, MemberId, PlanView, Schedule, TaskView};
 
 use crate::dates;
+use crate::i18n::{self, word};
 
-fn table(header: &[&str]) -> Table {
+fn table(header: &[String]) -> Table {
     let mut t = Table::new();
     t.set_header(header.to_vec());
     t
@@ -15,23 +16,26 @@ fn table(header: &[&str]) -> Table {
 
 pub fn schedule(s: &Schedule) -> String {
     match s {
-        Schedule::Unscheduled => "when needed".into(),
-        Schedule::Due { at } => format!("by {}", dates::format(*at)),
-        Schedule::Repeat(_) => kring_core::export::schedule_phrase(Language::En, dates::zone(), s),
+        Schedule::Unscheduled => t!("schedule-when-needed"),
+        Schedule::Due { at } => t!("schedule-due", date = dates::format(*at)),
+        Schedule::Repeat(_) => {
+            kring_core::export::schedule_phrase(i18n::language(), dates::zone(), s)
+        }
         Schedule::Weekly {
             first_at,
             every_weeks,
             until,
         } => {
-            let every = if *every_weeks == 1 {
-                "weekly".to_owned()
-            } else {
-                format!("every {every_weeks} weeks")
-            };
-            let until = until
-                .map(|u| format!(" until {}", dates::format(u)))
-                .unwrap_or_default();
-            format!("{every} from {}{until}", dates::format(*first_at))
+            let from = dates::format(*first_at);
+            match until {
+                Some(u) => t!(
+                    "schedule-weekly-until",
+                    every_weeks = *every_weeks,
+                    from = from,
+                    until = dates::format(*u)
+                ),
+                None => t!("schedule-weekly", every_weeks = *every_weeks, from = from),
+            }
         }
     }
 }
@@ -48,25 +52,32 @@ fn who(view: &PlanView, task: &TaskView) -> String {
     };
     let mut s = names(true);
     if task.overbooked {
-        s.push_str(&format!(" (overbooked: {} also claimed)", names(false)));
+        s.push_str(&t!("who-overbooked", others = names(false)));
     }
     s
 }
 
 fn state(task: &TaskView) -> String {
     if task.is_done() {
-        "done".into()
+        t!("state-done")
     } else if task.status != kring_core::plan::TaskStatus::Open {
-        task.status.to_string()
+        word("task-status", &task.status.to_string())
     } else if task.free_slots() > 0 {
-        format!("open ({} of {} free)", task.free_slots(), task.slots)
+        t!("state-open", free = task.free_slots(), slots = task.slots)
     } else {
-        "taken".into()
+        t!("state-taken")
     }
 }
 
 pub fn tasks(view: &PlanView) -> String {
-    let mut t = table(&["id", "task", "when", "who", "status", "checks"]);
+    let mut t = table(&[
+        t!("col-id"),
+        t!("col-task"),
+        t!("col-when"),
+        t!("col-who"),
+        t!("col-status"),
+        t!("col-checks"),
+    ]);
     for task in &view.tasks {
         t.add_row(vec![
             task.id.short().to_owned(),
@@ -84,19 +95,25 @@ pub fn tasks(view: &PlanView) -> String {
 }
 
 pub fn members(view: &PlanView, me: Option<&MemberId>) -> String {
-    let mut t = table(&["id", "name", "relation", "role", "joined"]);
+    let mut t = table(&[
+        t!("col-id"),
+        t!("col-name"),
+        t!("col-relation"),
+        t!("col-role"),
+        t!("col-joined"),
+    ]);
     for m in &view.members {
         let mut name = m.display_name.clone();
         if Some(&m.id) == me {
-            name.push_str(" (you)");
+            name.push_str(&t!("name-you"));
         }
         if m.removed_at.is_some() {
-            name.push_str(" (removed from the circle)");
+            name.push_str(&t!("name-removed"));
         }
         t.add_row(vec![
             m.id.short().to_owned(),
             name,
-            m.relation.to_string(),
+            word("relation", &m.relation.to_string()),
             m.role_label.clone(),
             dates::format(m.joined_at),
         ]);
@@ -107,26 +124,32 @@ pub fn members(view: &PlanView, me: Option<&MemberId>) -> String {
 /// `kring member list`: everyone who can read, with their role from the membership log.
 pub fn people(people: &[Person], me: &MemberId) -> String {
     let mut t = table(&[
-        "id", "name", "role", "mark", "relation", "devices", "joined",
+        t!("col-id"),
+        t!("col-name"),
+        t!("col-role"),
+        t!("col-mark"),
+        t!("col-relation"),
+        t!("col-devices"),
+        t!("col-joined"),
     ]);
     for p in people {
-        let mut name = p
-            .name
-            .clone()
-            .unwrap_or_else(|| "(no name in the plan)".into());
+        let mut name = p.name.clone().unwrap_or_else(|| t!("name-none"));
         if &p.id == me {
-            name.push_str(" (you)");
+            name.push_str(&t!("name-you"));
         }
         if p.removed {
-            name.push_str(" (removed from the circle)");
+            name.push_str(&t!("name-removed"));
         }
         let devices: Vec<String> = p.devices.iter().map(short_device).collect();
         t.add_row(vec![
             p.id.short().to_owned(),
             name,
-            p.capability.map_or("-".into(), |c| c.to_string()),
-            p.designation.map_or(String::new(), |d| d.to_string()),
-            p.relation.map_or(String::new(), |r| r.to_string()),
+            p.capability
+                .map_or("-".into(), |c| word("capability", c.as_str())),
+            p.designation
+                .map_or(String::new(), |d| word("designation", &d.to_string())),
+            p.relation
+                .map_or(String::new(), |r| word("relation", &r.to_string())),
             devices.join(", "),
             p.joined_at.map_or(String::new(), dates::format),
         ]);
@@ -136,16 +159,16 @@ pub fn people(people: &[Person], me: &MemberId) -> String {
 
 /// `kring task occurrences`: one line per date, in the circle's time zone.
 pub fn occurrences(rows: &[crate::commands::OccurrenceRow]) -> String {
-    let mut t = table(&["when", "who", "status"]);
+    let mut t = table(&[t!("col-when"), t!("col-who"), t!("col-status")]);
     for r in rows {
         let status = match (r.handed_over, r.free) {
-            (true, f) if f > 0 => "handed over: needs someone".to_owned(),
-            (_, 0) => "taken".to_owned(),
-            (_, f) => format!("{f} free"),
+            (true, f) if f > 0 => t!("turn-handed-over"),
+            (_, 0) => t!("state-taken"),
+            (_, f) => t!("turn-free", free = f),
         };
         t.add_row(vec![r.when.clone(), r.people.join(", "), status]);
     }
-    format!("{t}\n(times in {})\n", dates::zone())
+    format!("{t}\n{}\n", t!("times-in", zone = dates::zone()))
 }
 
 /// A device key shortened for people (the full key is 64 hex characters).
@@ -158,7 +181,8 @@ fn list(title: &str, items: &[String]) -> String {
         return String::new();
     }
     let lines: Vec<String> = items.iter().map(|i| format!("  - {i}")).collect();
-    format!("{title}:\n{}\n", lines.join("\n"))
+    // The title carries its own punctuation ("Concerns:", "Wat willen we bereiken?").
+    format!("{title}\n{}\n", lines.join("\n"))
 }
 
 pub fn plan(view: &PlanView, me: &MemberId) -> String {
@@ -166,65 +190,68 @@ pub fn plan(view: &PlanView, me: &MemberId) -> String {
     let texts = |items: &[kring_core::plan::TextItem]| {
         items.iter().map(|i| i.text.clone()).collect::<Vec<_>>()
     };
-    let mut out = format!(
-        "{} — plan for {} ({}), status: {}\n",
-        view.circle.name,
-        view.display_name(&view.circle.main_person),
-        view.circle.language,
-        p.status
-    );
+    let mut out = t!(
+        "show-heading",
+        circle = &view.circle.name,
+        main_person = view.display_name(&view.circle.main_person),
+        language = word("language", &view.circle.language.to_string()),
+        status = word("plan-status", &p.status.to_string())
+    ) + "\n";
     if !p.question.is_empty() {
-        out.push_str(&format!("Question: {}\n", p.question));
+        out.push_str(&(t!("show-question", question = &p.question) + "\n"));
     }
-    out.push_str(&list("Concerns", &texts(&p.concerns)));
-    out.push_str(&list("Goals", &texts(&p.goals)));
-    out.push_str(&list("If it goes differently", &texts(&p.contingencies)));
+    out.push_str(&list(&t!("show-concerns"), &texts(&p.concerns)));
+    out.push_str(&list(&t!("show-goals"), &texts(&p.goals)));
+    out.push_str(&list(&t!("show-contingencies"), &texts(&p.contingencies)));
     let conditions: Vec<String> = view
         .conditions
         .iter()
         .map(|c| {
             let accepted = if c.accepted_at.is_some() {
-                "accepted"
+                t!("condition-accepted")
             } else {
-                "not yet accepted"
+                t!("condition-not-accepted")
             };
-            format!(
-                "{} [{}] — {}, {accepted}",
-                c.text,
-                c.id.short(),
-                view.display_name(&c.set_by)
+            t!(
+                "show-condition",
+                text = &c.text,
+                id = c.id.short(),
+                set_by = view.display_name(&c.set_by),
+                accepted = accepted
             )
         })
         .collect();
-    out.push_str(&list("Safety conditions", &conditions));
-    out.push_str(&format!(
-        "Next evaluation: {}\n",
-        dates::format_opt(p.next_review_at)
-    ));
+    out.push_str(&list(&t!("show-conditions"), &conditions));
+    out.push_str(
+        &(t!(
+            "show-next-evaluation",
+            date = dates::format_opt(p.next_review_at)
+        ) + "\n"),
+    );
     let approvals: Vec<String> = p
         .approvals
         .iter()
         .map(|a| view.display_name(&a.member))
         .collect();
     if !approvals.is_empty() {
-        out.push_str(&format!("Approved by: {}\n", approvals.join(", ")));
+        out.push_str(&(t!("show-approved-by", names = approvals.join(", ")) + "\n"));
     }
-    out.push_str(&format!("\nTasks\n{}\n", tasks(view)));
+    out.push_str(&format!("\n{}\n{}\n", t!("show-tasks"), tasks(view)));
     let offers: Vec<String> = view
         .offers
         .iter()
         .filter(|o| o.withdrawn_at.is_none())
         .map(|o| {
-            format!(
-                "{} offers: {} {} [{}]",
-                view.display_name(&o.by),
-                o.text,
-                o.availability,
-                o.id.short()
+            t!(
+                "show-offer",
+                by = view.display_name(&o.by),
+                text = &o.text,
+                when = &o.availability,
+                id = o.id.short()
             )
         })
         .collect();
-    out.push_str(&list("Offers", &offers));
+    out.push_str(&list(&t!("show-offers"), &offers));
     let meetings: Vec<String> = view
         .meetings
         .iter()
@@ -234,16 +261,17 @@ pub fn plan(view: &PlanView, me: &MemberId) -> String {
                 .iter()
                 .filter(|r| r.answer == kring_core::plan::Rsvp::Yes)
                 .count();
-            format!(
-                "{} {} — {} [{}], {yes} coming",
-                dates::format(m.at),
-                m.place,
-                m.agenda,
-                m.id.short()
+            t!(
+                "show-meeting",
+                at = dates::format(m.at),
+                place = &m.place,
+                agenda = &m.agenda,
+                id = m.id.short(),
+                coming = yes
             )
         })
         .collect();
-    out.push_str(&list("Meetings", &meetings));
+    out.push_str(&list(&t!("show-meetings"), &meetings));
     let log: Vec<String> = view
         .log
         .iter()
@@ -254,29 +282,33 @@ pub fn plan(view: &PlanView, me: &MemberId) -> String {
                 "{} {} ({}): {}",
                 dates::format(e.at),
                 view.display_name(&e.by),
-                e.kind,
+                word("log-kind", &e.kind.to_string()),
                 e.text
             )
         })
         .collect();
-    out.push_str(&list("Latest messages", &log));
-    out.push_str(&format!("\nPeople\n{}\n", members(view, Some(me))));
+    out.push_str(&list(&t!("show-log"), &log));
+    out.push_str(&format!(
+        "\n{}\n{}\n",
+        t!("show-people"),
+        members(view, Some(me))
+    ));
     out
 }
 
 /// The coordinator's follow-up: one row per circle, then every signal, most urgent first.
 pub fn followup(overview: &CoordinatorOverview, lang: Language) -> String {
     if overview.circles.is_empty() {
-        return "No circles on this device yet.\n".into();
+        return t!("followup-no-circles") + "\n";
     }
     let mut circles = table(&[
-        "circle",
-        "status",
-        "urgent",
-        "attention",
-        "on time (30 days)",
-        "last activity",
-        "most urgent",
+        t!("col-circle"),
+        t!("col-status"),
+        t!("col-urgent"),
+        t!("col-attention"),
+        t!("col-on-time"),
+        t!("col-last-activity"),
+        t!("col-most-urgent"),
     ]);
     for r in &overview.circles {
         let on_time = r.health.percent.map_or_else(
@@ -285,10 +317,10 @@ pub fn followup(overview: &CoordinatorOverview, lang: Language) -> String {
         );
         let last = r
             .days_since_last_activity
-            .map_or_else(|| "-".to_owned(), |d| format!("{d} days ago"));
+            .map_or_else(|| "-".to_owned(), |d| t!("days-ago", days = d));
         circles.add_row(vec![
             format!("{} {}", r.circle.short(), r.circle_name),
-            r.status.to_string(),
+            word("plan-status", &r.status.to_string()),
             r.urgent.to_string(),
             r.attention.to_string(),
             on_time,
@@ -301,23 +333,28 @@ pub fn followup(overview: &CoordinatorOverview, lang: Language) -> String {
     }
     let mut out = format!("{circles}\n");
     if overview.items.is_empty() {
-        out.push_str("\nNothing needs attention.\n");
+        out.push_str(&format!("\n{}\n", t!("followup-nothing")));
         return out;
     }
-    let mut items = table(&["", "circle", "what", "date"]);
+    let mut items = table(&[
+        String::new(),
+        t!("col-circle"),
+        t!("col-what"),
+        t!("col-date"),
+    ]);
     for item in &overview.items {
         let severity = match item.signal.severity {
-            Severity::Urgent => "URGENT",
-            Severity::Attention => "attention",
+            Severity::Urgent => t!("severity-urgent"),
+            Severity::Attention => t!("severity-attention"),
         };
         items.add_row(vec![
-            severity.to_owned(),
+            severity,
             item.circle_name.clone(),
             item.signal.describe(lang),
             dates::format(item.signal.at),
         ]);
     }
-    out.push_str(&format!("\nTo do, most urgent first\n{items}\n"));
+    out.push_str(&format!("\n{}\n{items}\n", t!("followup-to-do")));
     out
 }
 

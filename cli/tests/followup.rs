@@ -95,8 +95,9 @@ fn followup_lists_the_most_urgent_circle_first() {
     assert_eq!(first["days_overdue"], 6);
     assert_eq!(first["claimed_by"][0]["name"], "Sanne");
 
+    // The current circle is Dutch, so follow-up speaks Dutch unless asked otherwise.
     kring(dir, LATER)
-        .arg("followup")
+        .args(["followup", "--lang", "en"])
         .assert()
         .success()
         .stdout(predicate::str::contains("URGENT"))
@@ -105,10 +106,15 @@ fn followup_lists_the_most_urgent_circle_first() {
         ))
         .stdout(predicate::str::contains("To do, most urgent first"));
     kring(dir, LATER)
-        .args(["followup", "--lang", "nl"])
+        .arg("followup")
         .assert()
         .success()
-        .stdout(predicate::str::contains("6 dagen te laat: Naar de dokter"));
+        .stdout(predicate::str::contains("DRINGEND"))
+        .stdout(predicate::str::contains("6 dagen te laat: Naar de dokter"))
+        .stdout(predicate::str::contains(
+            "Te doen, het meest dringend eerst",
+        ))
+        .stdout(predicate::str::contains("URGENT").not());
 }
 
 #[test]
@@ -190,6 +196,11 @@ fn export_writes_readable_plans_with_hostile_text_escaped() {
     // The automerge export still needs a file; unknown formats and languages are refused.
     kring(dir, LATER)
         .arg("export")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("geef een bestand"));
+    kring(dir, LATER)
+        .args(["export", "--lang", "en"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("give a file"));

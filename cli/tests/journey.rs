@@ -118,7 +118,7 @@ fn two_devices_claim_the_last_place_offline_and_agree_on_the_winner() {
         .arg("whoami")
         .assert()
         .success()
-        .stdout(predicate::str::contains("You are Jan"));
+        .stdout(predicate::str::contains("Je bent Jan"));
 
     // Offline, both claim the one remaining place: Sanne's brother Piet (added on
     // Sanne's device) at 11:00, Jan at 10:30.
@@ -208,7 +208,9 @@ fn two_devices_claim_the_last_place_offline_and_agree_on_the_winner() {
         .args(["task", "list"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("overbooked: Piet also claimed"));
+        .stdout(predicate::str::contains(
+            "te veel mensen: Piet wilde dit ook doen",
+        ));
 }
 
 #[test]
@@ -238,7 +240,7 @@ fn shell_users_get_clear_errors_and_exit_codes() {
         .args(["task", "add", "x", "--due", "next tuesday"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("cannot read the date"));
+        .stderr(predicate::str::contains("deze datum snap ik niet"));
     kring(dir, at)
         .args(["task", "claim", "ffff"])
         .assert()

@@ -166,7 +166,7 @@ fn three_people_in_three_data_dirs_through_a_local_relay() {
     let out = watcher.wait_with_output().expect("watch ends");
     assert!(out.status.success());
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(said.contains("Connected to"), "{said}");
+    assert!(said.contains("Verbonden met"), "{said}"); // a Dutch circle
     assert!(task_id(&jan, "Boodschappen doen").len() == 8);
 
     // Sanne removes Piet: he can no longer sync (exit code 3) and status says so.

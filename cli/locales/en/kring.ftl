@@ -1,0 +1,325 @@
+# What the kring CLI says, in English. Every message here has a twin in
+# ../nl/kring.ftl with the same id and the same $arguments (a test checks).
+# Placeables are names, dates and numbers; numbers choose the plural form.
+
+## Words for stored values
+
+relation-main_person = main person
+relation-family = family
+relation-friend = friend
+relation-neighbour = neighbour
+relation-professional = professional
+relation-coordinator = coordinator
+relation-other = other
+designation-professional = professional
+designation-coordinator = coordinator
+plan-status-draft = draft
+plan-status-presented = presented to the professionals
+plan-status-accepted = accepted
+plan-status-archived = closed
+task-status-open = open
+task-status-cancelled = cancelled
+task-status-archived = archived
+log-kind-update = update
+log-kind-thanks = thanks
+log-kind-concern = concern
+log-kind-checkin = check-in
+rsvp-yes = yes
+rsvp-no = no
+rsvp-maybe = maybe
+capability-reader = reader
+capability-member = member
+capability-admin = admin
+capability-owner = owner
+language-nl = Dutch
+language-en = English
+
+## Table headers
+
+col-id = id
+col-task = task
+col-when = when
+col-who = who
+col-status = status
+col-checks = checks
+col-name = name
+col-relation = relation
+col-role = role
+col-mark = mark
+col-devices = devices
+col-joined = joined
+col-circle = circle
+col-urgent = urgent
+col-attention = attention
+col-on-time = on time (30 days)
+col-last-activity = last activity
+col-most-urgent = most urgent
+col-what = what
+col-date = date
+
+## Tasks and turns
+
+schedule-when-needed = when needed
+schedule-due = by { $date }
+schedule-weekly = { $every_weeks ->
+    [1] weekly
+   *[other] every { $every_weeks } weeks
+  } from { $from }
+schedule-weekly-until = { $every_weeks ->
+    [1] weekly
+   *[other] every { $every_weeks } weeks
+  } from { $from } until { $until }
+who-overbooked = {" "}(overbooked: { $others } also claimed)
+state-done = done
+state-open = open ({ $free } of { $slots } free)
+state-taken = taken
+turn-handed-over = handed over: needs someone
+turn-free = { $free } free
+times-in = (times in { $zone })
+name-you = {" "}(you)
+name-removed = {" "}(removed from the circle)
+name-none = (no name in the plan)
+
+## kring show
+
+show-heading = { $circle } — plan for { $main_person } ({ $language }), status: { $status }
+show-question = Question: { $question }
+show-concerns = Concerns:
+show-goals = Goals:
+show-contingencies = If it goes differently:
+condition-accepted = accepted
+condition-not-accepted = not yet accepted
+show-condition = { $text } [{ $id }] — { $set_by }, { $accepted }
+show-conditions = Safety conditions:
+show-next-evaluation = Next evaluation: { $date }
+show-approved-by = Approved by: { $names }
+show-tasks = Tasks
+show-offer = { $by } offers: { $text } { $when } [{ $id }]
+show-offers = Offers:
+show-meeting = { $at } { $place } — { $agenda } [{ $id }], { $coming } coming
+show-meetings = Meetings:
+show-log = Latest messages:
+show-people = People
+
+## kring followup
+
+followup-no-circles = No circles on this device yet.
+followup-nothing = Nothing needs attention.
+followup-to-do = To do, most urgent first
+severity-urgent = URGENT
+severity-attention = attention
+days-ago = { $days ->
+    [0] today
+    [one] 1 day ago
+   *[other] { $days } days ago
+  }
+
+## What an id can name (in "no task matches …")
+
+thing-circle = circle
+thing-device = device
+thing-line = line
+thing-meeting = meeting
+thing-offer = offer
+thing-member = member
+thing-task = task
+thing-condition = condition
+
+## Done: what a command did
+
+posted = Posted.
+saved = Saved.
+added = Added.
+removed = Removed.
+wrote = Wrote { $file }.
+wrote-signed = Wrote { $file } (signed).
+wrote-automerge = Wrote { $file } ({ $changes } changes).
+wrote-calendar = Wrote { $file } (times in { $zone }).
+merged = Merged { $changes ->
+    [one] 1 new change
+   *[other] { $changes } new changes
+  }.
+merged-signed = Merged { $changes ->
+    [one] 1 new change
+   *[other] { $changes } new changes
+  } from a signed bundle; { $refused } refused.
+imported = Added { $circle } as { $name }.
+circle-created = Created circle { $circle } ({ $id }).
+circle-timezone-set = Dates of this circle are now in { $zone }.
+circle-line = { $mark } { $id }  { $circle } (you: { $me })
+circle-used = Now using { $id }.
+circle-unnamed = circle { $id }
+no-circles = No circles yet.
+member-added = Added { $name } ({ $id }).
+member-role-set = { $name } is now { $role }.
+task-added = Added task { $id }.
+claimed = You claimed “{ $task }”{ $when }.
+claimed-all = {""}
+claimed-on = {" "}on { $date }
+claimed-from = {" "}from { $date } on
+handed-over = You gave your turn on { $date } back; the circle sees that it needs someone.
+unclaimed = Your place is free again.
+done = Marked done. Thank you!
+task-cancelled = Cancelled.
+task-reopened = Open again.
+question-set = Question set.
+plan-status-set = The plan is now { $status }.
+plan-approved = You approved the plan.
+review-date-set = Next evaluation: { $date }.
+review-date-none = No evaluation date planned.
+review-recorded = Evaluation recorded.
+condition-set = Safety condition { $id } set.
+condition-accepted-now = Accepted.
+offer-posted = Offer { $id } posted.
+offer-withdrawn = Withdrawn.
+meeting-planned = Meeting { $id } planned for { $date }.
+meeting-cancelled = The meeting is called off.
+rsvp-noted = Thanks, noted: { $answer }.
+
+## kring whoami
+
+whoami-member = You are { $name } ({ $relation }) in { $circle }
+whoami-reader = You read { $circle } as a reader ({ $id })
+whoami-removed = You were removed from { $circle }
+whoami-not-member = You ({ $id }) are not a member of { $circle }
+
+## Relay, invites, sync, status
+
+identity = Device { $device }
+    Data directory { $dir }
+relay-set = Relay set to { $url }. `kring sync` puts the circle there.
+relay-none = No relay set: `kring relay set URL`.
+invite-share = Share this link privately: it lets one person join as { $role } until { $date }.
+joined = You joined { $circle } as { $name }.
+joined-pending = You are in circle { $circle }. Its plan is not here yet{ $why }; `kring sync` fetches it.
+synced = { $circle }: sent { $sent }, received { $received ->
+    [one] 1 change
+   *[other] { $received } changes
+  }
+synced-plan-arrived = ; the plan arrived
+synced-membership = ; { $count ->
+    [one] 1 membership update
+   *[other] { $count } membership updates
+  }
+synced-refused = ; { $count } refused
+synced-waiting = ; { $count } waiting
+watch-connected = Connected to { $relay }; watching { $circles ->
+    [one] 1 circle
+   *[other] { $circles } circles
+  }. Ctrl-C to stop.
+watch-offline = offline ({ $error }); trying again in { $seconds } s
+status-local-only = local only (from a file; does not sync)
+status-no-relay = no relay set
+status-not-synced = not synced yet
+status-online = online
+status-offline = offline
+status-error = sync failed
+status-removed = removed from this circle
+status-last-synced = , last synced { $date }
+status-relay = relay { $url }
+status-pending = { $count ->
+    [one] 1 change waiting to be sent
+   *[other] { $count } changes waiting to be sent
+  }
+status-waiting = , { $count ->
+    [one] 1 received change waiting for others
+   *[other] { $count } received changes waiting for others
+  }
+status-last-error = last error: { $error }
+note-invite-not-synced = note: could not sync ({ $error }); run `kring sync` before the link is used
+note-not-synced = note: could not sync { $circle } ({ $error })
+
+## Devices and recovery
+
+device-link-hint = On your other device: kring device add LINK. It becomes a device of yours in this circle, with what you may do here, once, until { $date } (UTC).
+device-link-all-hint = On your other device: kring device add LINK… (all of them, until { $date } UTC).
+device-added-pending = This device is in circle { $circle }. Its plan is not here yet; `kring sync` fetches it.
+device-added = This device is now one of { $name }'s in { $circle }.
+device-this = (this device)
+device-recovery-code = (your recovery code)
+device-added-at = added { $date }
+device-removed = Removed device { $id }. The circle's key was rotated: it cannot read anything written from now on.
+preview = { $what }: { $circle }{ $from }, through { $relay }.
+preview-invite = An invite to join as { $role }
+preview-device = A link that adds a device of { $name }'s
+a-member = a member
+preview-from = {" "}from { $name }
+preview-expired = It expired on { $date } (UTC).
+preview-valid = Valid until { $date } (UTC).
+preview-already-here = {" "}This device is in that circle already.
+recovery-code = Recovery code for this circle (shown only this once; write it down, keep it safe):
+recovery-how = If you lose this device: kring recover --circle { $circle } --relay { $relay } --code "…"
+recovery-warning = Whoever has these words can take your place in the circle. Never send them to anyone.
+recovered = This device took your place in { $circle }; { $devices } old device(s) and the used code were removed, and the circle's key was rotated.
+note-no-new-code = note: no new recovery code yet ({ $error }); run `kring recovery setup`
+
+## Errors and hints
+
+error-no-circle = no circle on this device yet: `kring circle create` or `kring import`
+error-several-circles = several circles here: pick one with `kring circle use`
+error-no-home = no home directory; pass --data-dir
+error-no-relay-circle = no circle with a relay on this device: `kring relay set URL` first
+error-give-id = give a { $what } id
+error-no-match = no { $what } matches "{ $typed }"
+error-several-match = "{ $typed }" matches several { $what }s; type more of the id
+error-several-members = several members are called "{ $name }"; use the id
+error-no-member = no member "{ $name }"
+error-date = cannot read the date "{ $date }"; use 2026-11-24, "2026-11-24 18:00", 24-11-2026, "morgen 17:00" or "di 18:00" (in { $zone })
+error-end-date = cannot read the end date "{ $date }"
+error-weekday = not a weekday: "{ $day }" (use mon, di, woensdag …)
+error-no-turn = “{ $task }” has no turn on { $day }
+error-give-bundle-file = give a file to write the signed bundle to
+error-give-automerge-file = give a file to write the automerge document to
+error-recover-circle = give the circle's id: kring recover --circle ID …
+error-qr = cannot make a QR code of this: { $error }
+error-file = cannot read or write { $path }: { $error }
+error-json = could not write JSON: { $error }
+hint-invite-reused = This link was already used. Ask whoever sent it for a new one.
+hint-invite-expired = This link has expired. Ask whoever sent it for a new one.
+hint-invite-revoked = This link no longer works. Ask whoever sent it for a new one.
+hint-recovery-refused = Check the words, the circle id and the relay. A code works once; the newest one counts.
+
+## kring demo
+
+demo-relay-external = Using the relay at { $url }. It only ever holds signed, encrypted envelopes.
+demo-relay-local = A relay starts on this computer at { $url }. It will only ever hold signed, encrypted envelopes.
+demo-synced = { $name }'s phone synced: sent { $sent }, received { $received } change(s)
+demo-join-no-plan = { $name } joined, but the plan did not arrive
+demo-joins = { $name } ({ $relation }, { $role }) opens a { $length }-character kring://invite/… link and joins
+demo-step-create = Sanne's circle meets. Sanne is the main person: she creates the circle on her phone.
+demo-founded = circle { $circle } founded by Sanne's phone (device { $device })
+demo-step-invite = Sanne invites her circle with links. Every phone makes its own keys; the links carry the circle's key.
+demo-marloes = (Marloes, the debt counsellor, was invited by Fatima, the coordinator)
+demo-members = on Sanne's phone the circle is: { $names }
+demo-step-designate = Sanne stays in charge: she marks Fatima as the coordinator and Marloes as the professional. What people call themselves grants nothing.
+demo-step-plan = Together they write the plan: the question, a goal, what to do if it goes differently, and tasks.
+demo-step-fetch = Jan and Piet fetch the plan. Piet's app will not let him change Sanne's question: it is hers.
+demo-piet-tries = Piet tries: { $error }
+demo-expected-refusal = the demo expected Piet to be refused
+demo-modified-app = (a modified app that writes it anyway is refused by every other phone: docs/permissions.md)
+demo-step-offline = Offline, Jan and Piet both claim the only place on the ride.
+demo-claims = Jan claims first, Piet a minute later; neither phone knows of the other's claim
+demo-outboxes = the claims wait in the outboxes: Jan { $jan } change(s), Piet { $piet }
+demo-step-online = Back online, both phones sync. The conflict resolves the same way everywhere.
+demo-resolved = both phones show the same plan: { $same }; the ride goes to { $winner } (the earlier claim); overbooked: { $overbooked }
+demo-nobody = nobody
+demo-yes = yes
+demo-no-upper = NO
+demo-step-offer = Piet sees the ride is taken, gives his place back and offers to drive on Tuesdays instead.
+demo-step-condition = The professional sets a safety condition; Sanne accepts it and approves the plan.
+demo-step-remove = Piet moves away. Sanne removes him from the circle: the circle gets a new key he does not have.
+demo-removed = removal in the membership log; key epoch now { $epoch }, wrapped for every remaining phone
+demo-piet-synced = Piet's phone synced (unexpected!)
+demo-piet-refused = Piet's phone tries to sync: refused ({ $error })
+demo-piet-keys = Piet's phone holds keys for epoch(s) { $epochs }, not { $epoch }: Jan's new post is unreadable to him
+demo-step-same = Everyone else syncs and sees exactly the same plan.
+demo-identical = Sanne, Fatima, Jan and Marloes hold identical plans: { $same }
+demo-step-relay = What does the relay hold? Its database has no names and no task titles, only ciphertext.
+demo-in-relay-db = { $needle } in the relay's database: { $found }
+demo-found = FOUND
+demo-no = no
+demo-pass-relay-db = (pass --relay-db to look inside the relay's database)
+demo-step-show = Sanne's phone now shows the whole plan:
+demo-stores = The phones' stores are in { $dir } ({ $kept }).
+demo-stores-removed = removed when the demo ends; keep them with --keep DIR
+demo-stores-kept = kept

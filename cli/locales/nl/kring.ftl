@@ -1,0 +1,325 @@
+# Wat de kring-CLI zegt, in het Nederlands (B1: korte zinnen, gewone woorden,
+# zoals de exports). Elk bericht heeft een tweeling in ../en/kring.ftl met
+# dezelfde id en dezelfde $argumenten (een test controleert dat).
+
+## Woorden voor opgeslagen waarden
+
+relation-main_person = hoofdpersoon
+relation-family = familie
+relation-friend = vriend of vriendin
+relation-neighbour = buurman of buurvrouw
+relation-professional = hulpverlener
+relation-coordinator = coördinator
+relation-other = anders
+designation-professional = hulpverlener
+designation-coordinator = coördinator
+plan-status-draft = concept
+plan-status-presented = voorgelegd aan de hulpverleners
+plan-status-accepted = goedgekeurd
+plan-status-archived = afgesloten
+task-status-open = open
+task-status-cancelled = gaat niet door
+task-status-archived = opgeborgen
+log-kind-update = nieuws
+log-kind-thanks = bedankt
+log-kind-concern = zorg
+log-kind-checkin = even gevraagd
+rsvp-yes = ja
+rsvp-no = nee
+rsvp-maybe = misschien
+capability-reader = lezer
+capability-member = lid
+capability-admin = beheerder
+capability-owner = eigenaar
+language-nl = Nederlands
+language-en = Engels
+
+## Kopjes van tabellen
+
+col-id = id
+col-task = taak
+col-when = wanneer
+col-who = wie
+col-status = status
+col-checks = controleert
+col-name = naam
+col-relation = relatie
+col-role = rol
+col-mark = aangewezen als
+col-devices = apparaten
+col-joined = erbij sinds
+col-circle = kring
+col-urgent = dringend
+col-attention = aandacht
+col-on-time = op tijd (30 dagen)
+col-last-activity = laatst actief
+col-most-urgent = het meest dringend
+col-what = wat
+col-date = datum
+
+## Taken en beurten
+
+schedule-when-needed = als het nodig is
+schedule-due = uiterlijk { $date }
+schedule-weekly = { $every_weeks ->
+    [1] elke week
+   *[other] om de { $every_weeks } weken
+  } vanaf { $from }
+schedule-weekly-until = { $every_weeks ->
+    [1] elke week
+   *[other] om de { $every_weeks } weken
+  } vanaf { $from } tot en met { $until }
+who-overbooked = {" "}(te veel mensen: { $others } wilde dit ook doen)
+state-done = klaar
+state-open = open ({ $free } van { $slots } vrij)
+state-taken = geregeld
+turn-handed-over = teruggegeven: er is iemand nodig
+turn-free = { $free } vrij
+times-in = (tijden in { $zone })
+name-you = {" "}(jij)
+name-removed = {" "}(niet meer in de kring)
+name-none = (geen naam in het plan)
+
+## kring show
+
+show-heading = { $circle } — plan voor { $main_person } ({ $language }), status: { $status }
+show-question = Vraag: { $question }
+show-concerns = Waar maken we ons zorgen over?
+show-goals = Wat willen we bereiken?
+show-contingencies = Als het anders gaat:
+condition-accepted = akkoord
+condition-not-accepted = nog niet akkoord
+show-condition = { $text } [{ $id }] — gevraagd door { $set_by }, { $accepted }
+show-conditions = Wat moet er gebeuren voor de veiligheid?
+show-next-evaluation = Volgende evaluatie: { $date }
+show-approved-by = Eens met het plan: { $names }
+show-tasks = Wie doet wat?
+show-offer = { $by } biedt aan: { $text } { $when } [{ $id }]
+show-offers = Wie biedt wat aan?
+show-meeting = { $at } { $place } — { $agenda } [{ $id }], { $coming } komen
+show-meetings = Bijeenkomsten:
+show-log = Laatste berichten:
+show-people = Wie doen er mee?
+
+## kring followup
+
+followup-no-circles = Er staat nog geen kring op dit apparaat.
+followup-nothing = Niets vraagt nu aandacht.
+followup-to-do = Te doen, het meest dringend eerst
+severity-urgent = DRINGEND
+severity-attention = aandacht
+days-ago = { $days ->
+    [0] vandaag
+    [one] 1 dag geleden
+   *[other] { $days } dagen geleden
+  }
+
+## Wat een id kan zijn (in "geen taak met …")
+
+thing-circle = kring
+thing-device = apparaat
+thing-line = regel
+thing-meeting = bijeenkomst
+thing-offer = aanbod
+thing-member = lid
+thing-task = taak
+thing-condition = veiligheidsafspraak
+
+## Klaar: wat een opdracht deed
+
+posted = Geplaatst.
+saved = Opgeslagen.
+added = Toegevoegd.
+removed = Weggehaald.
+wrote = { $file } is gemaakt.
+wrote-signed = { $file } is gemaakt (ondertekend).
+wrote-automerge = { $file } is gemaakt ({ $changes } wijzigingen).
+wrote-calendar = { $file } is gemaakt (tijden in { $zone }).
+merged = { $changes ->
+    [one] 1 nieuwe wijziging
+   *[other] { $changes } nieuwe wijzigingen
+  } samengevoegd.
+merged-signed = { $changes ->
+    [one] 1 nieuwe wijziging
+   *[other] { $changes } nieuwe wijzigingen
+  } uit een ondertekend bestand samengevoegd; { $refused } geweigerd.
+imported = { $circle } is toegevoegd. Je bent { $name }.
+circle-created = { $circle } is gemaakt ({ $id }).
+circle-timezone-set = De tijden van deze kring zijn nu in { $zone }.
+circle-line = { $mark } { $id }  { $circle } (jij: { $me })
+circle-used = Je werkt nu in { $id }.
+circle-unnamed = kring { $id }
+no-circles = Nog geen kringen.
+member-added = { $name } is toegevoegd ({ $id }).
+member-role-set = { $name } is nu { $role }.
+task-added = Taak { $id } is toegevoegd.
+claimed = Jij doet “{ $task }”{ $when }.
+claimed-all = {""}
+claimed-on = {" "}op { $date }
+claimed-from = {" "}vanaf { $date }
+handed-over = Je hebt je beurt op { $date } teruggegeven. De kring ziet dat er iemand nodig is.
+unclaimed = Je plek is weer vrij.
+done = Klaar. Dank je wel!
+task-cancelled = Deze taak gaat niet door.
+task-reopened = Deze taak is weer open.
+question-set = De vraag is opgeslagen.
+plan-status-set = Het plan is nu: { $status }.
+plan-approved = Je bent het eens met het plan.
+review-date-set = Volgende evaluatie: { $date }.
+review-date-none = Er is geen datum voor de evaluatie.
+review-recorded = De evaluatie is opgeslagen.
+condition-set = Veiligheidsafspraak { $id } is gemaakt.
+condition-accepted-now = Je bent akkoord.
+offer-posted = Aanbod { $id } is geplaatst.
+offer-withdrawn = Het aanbod is ingetrokken.
+meeting-planned = Bijeenkomst { $id } is gepland op { $date }.
+meeting-cancelled = De bijeenkomst gaat niet door.
+rsvp-noted = Dank je, genoteerd: { $answer }.
+
+## kring whoami
+
+whoami-member = Je bent { $name } ({ $relation }) in { $circle }
+whoami-reader = Je leest { $circle } mee als lezer ({ $id })
+whoami-removed = Je bent uit { $circle } gehaald
+whoami-not-member = Je ({ $id }) bent geen lid van { $circle }
+
+## Relay, uitnodigingen, synchroniseren, status
+
+identity = Apparaat { $device }
+    Map met gegevens { $dir }
+relay-set = De relay is nu { $url }. Met `kring sync` komt de kring daar.
+relay-none = Er is geen relay: `kring relay set URL`.
+invite-share = Deel deze link alleen met die ene persoon: die kan meedoen als { $role } tot { $date }.
+joined = Je doet mee in { $circle } als { $name }.
+joined-pending = Je zit in kring { $circle }. Het plan is er nog niet{ $why }; `kring sync` haalt het op.
+synced = { $circle }: { $sent } verstuurd, { $received ->
+    [one] 1 wijziging
+   *[other] { $received } wijzigingen
+  } ontvangen
+synced-plan-arrived = ; het plan is binnen
+synced-membership = ; { $count ->
+    [one] 1 wijziging
+   *[other] { $count } wijzigingen
+  } in wie er meedoet
+synced-refused = ; { $count } geweigerd
+synced-waiting = ; { $count } wachten nog
+watch-connected = Verbonden met { $relay }; { $circles ->
+    [one] 1 kring wordt
+   *[other] { $circles } kringen worden
+  } gevolgd. Stoppen: Ctrl-C.
+watch-offline = geen verbinding ({ $error }); over { $seconds } s opnieuw
+status-local-only = alleen hier (uit een bestand; synchroniseert niet)
+status-no-relay = geen relay ingesteld
+status-not-synced = nog niet gesynchroniseerd
+status-online = online
+status-offline = geen verbinding
+status-error = synchroniseren mislukt
+status-removed = niet meer in deze kring
+status-last-synced = , laatst gesynchroniseerd { $date }
+status-relay = relay { $url }
+status-pending = { $count ->
+    [one] 1 wijziging wacht
+   *[other] { $count } wijzigingen wachten
+  } om verstuurd te worden
+status-waiting = , { $count ->
+    [one] 1 ontvangen wijziging wacht
+   *[other] { $count } ontvangen wijzigingen wachten
+  } op anderen
+status-last-error = laatste fout: { $error }
+note-invite-not-synced = let op: synchroniseren lukte niet ({ $error }); doe `kring sync` voordat de link wordt gebruikt
+note-not-synced = let op: { $circle } synchroniseren lukte niet ({ $error })
+
+## Apparaten en herstel
+
+device-link-hint = Op je andere apparaat: kring device add LINK. Dat wordt dan ook jouw apparaat in deze kring, met wat jij hier mag. De link werkt één keer, tot { $date } (UTC).
+device-link-all-hint = Op je andere apparaat: kring device add LINK… (allemaal, tot { $date } UTC).
+device-added-pending = Dit apparaat zit in kring { $circle }. Het plan is er nog niet; `kring sync` haalt het op.
+device-added = Dit apparaat is nu een apparaat van { $name } in { $circle }.
+device-this = (dit apparaat)
+device-recovery-code = (je herstelcode)
+device-added-at = toegevoegd { $date }
+device-removed = Apparaat { $id } is weggehaald. De sleutel van de kring is vernieuwd: het kan niets meer lezen van wat er vanaf nu komt.
+preview = { $what }: { $circle }{ $from }, via { $relay }.
+preview-invite = Een uitnodiging om mee te doen als { $role }
+preview-device = Een link die een apparaat van { $name } toevoegt
+a-member = een lid
+preview-from = {" "}van { $name }
+preview-expired = De link werkte tot { $date } (UTC).
+preview-valid = De link werkt tot { $date } (UTC).
+preview-already-here = {" "}Dit apparaat zit al in die kring.
+recovery-code = Herstelcode voor deze kring (je ziet hem maar één keer; schrijf hem op en bewaar hem goed):
+recovery-how = Ben je dit apparaat kwijt? Doe dan: kring recover --circle { $circle } --relay { $relay } --code "…"
+recovery-warning = Wie deze woorden heeft, kan jouw plek in de kring innemen. Stuur ze nooit naar iemand.
+recovered = Dit apparaat heeft jouw plek in { $circle } overgenomen. { $devices } oud(e) apparaat/apparaten en de gebruikte code zijn weggehaald, en de sleutel van de kring is vernieuwd.
+note-no-new-code = let op: nog geen nieuwe herstelcode ({ $error }); doe `kring recovery setup`
+
+## Fouten en tips
+
+error-no-circle = er staat nog geen kring op dit apparaat: `kring circle create` of `kring import`
+error-several-circles = er zijn hier meer kringen: kies er één met `kring circle use`
+error-no-home = geen thuismap; geef --data-dir op
+error-no-relay-circle = geen kring met een relay op dit apparaat: eerst `kring relay set URL`
+error-give-id = geef de id van een { $what }
+error-no-match = geen { $what } gevonden met "{ $typed }"
+error-several-match = "{ $typed }" past bij meer dan één { $what }; typ meer van de id
+error-several-members = meer leden heten "{ $name }"; gebruik de id
+error-no-member = geen lid "{ $name }"
+error-date = deze datum snap ik niet: "{ $date }"; schrijf 24-11-2026, "24-11-2026 18:00", 2026-11-24, "morgen 17:00" of "di 18:00" (tijd in { $zone })
+error-end-date = deze einddatum snap ik niet: "{ $date }"
+error-weekday = geen dag van de week: "{ $day }" (schrijf ma, di, woensdag …)
+error-no-turn = “{ $task }” heeft geen beurt op { $day }
+error-give-bundle-file = geef een bestand op voor het ondertekende bestand
+error-give-automerge-file = geef een bestand op voor het automerge-document
+error-recover-circle = geef de id van de kring: kring recover --circle ID …
+error-qr = hiervan kan geen QR-code gemaakt worden: { $error }
+error-file = kan { $path } niet lezen of schrijven: { $error }
+error-json = kon de JSON niet schrijven: { $error }
+hint-invite-reused = Deze link is al gebruikt. Vraag wie hem stuurde om een nieuwe.
+hint-invite-expired = Deze link werkt niet meer, hij is te oud. Vraag wie hem stuurde om een nieuwe.
+hint-invite-revoked = Deze link werkt niet meer. Vraag wie hem stuurde om een nieuwe.
+hint-recovery-refused = Kijk de woorden, de id van de kring en de relay na. Een code werkt één keer; de nieuwste telt.
+
+## kring demo
+
+demo-relay-external = We gebruiken de relay op { $url }. Die bewaart alleen ondertekende, versleutelde enveloppen.
+demo-relay-local = Op deze computer start een relay op { $url }. Die bewaart alleen ondertekende, versleutelde enveloppen.
+demo-synced = De telefoon van { $name } is gesynchroniseerd: { $sent } verstuurd, { $received } wijziging(en) ontvangen
+demo-join-no-plan = { $name } doet mee, maar het plan is niet aangekomen
+demo-joins = { $name } ({ $relation }, { $role }) opent een kring://invite/…-link van { $length } tekens en doet mee
+demo-step-create = De kring van Sanne komt bij elkaar. Sanne is de hoofdpersoon: zij maakt de kring op haar telefoon.
+demo-founded = kring { $circle } gemaakt door de telefoon van Sanne (apparaat { $device })
+demo-step-invite = Sanne nodigt haar kring uit met links. Elke telefoon maakt zijn eigen sleutels; de links brengen de sleutel van de kring mee.
+demo-marloes = (Marloes, de schuldhulpverlener, is uitgenodigd door Fatima, de coördinator)
+demo-members = op de telefoon van Sanne is de kring: { $names }
+demo-step-designate = Sanne blijft de baas: zij maakt Fatima coördinator en Marloes hulpverlener. Hoe mensen zichzelf noemen, geeft geen rechten.
+demo-step-plan = Samen schrijven ze het plan: de vraag, een doel, wat te doen als het anders gaat, en taken.
+demo-step-fetch = Jan en Piet halen het plan op. De app van Piet laat hem de vraag van Sanne niet veranderen: die is van haar.
+demo-piet-tries = Piet probeert het: { $error }
+demo-expected-refusal = de demo verwachtte dat Piet geweigerd werd
+demo-modified-app = (een aangepaste app die het toch schrijft, wordt door elke andere telefoon geweigerd: docs/permissions.md)
+demo-step-offline = Zonder verbinding willen Jan en Piet allebei de enige plek bij het rijden.
+demo-claims = Jan is eerst, Piet een minuut later; geen van de telefoons weet van de ander
+demo-outboxes = de aanmeldingen wachten om verstuurd te worden: Jan { $jan } wijziging(en), Piet { $piet }
+demo-step-online = Weer online synchroniseren beide telefoons. Overal komt er hetzelfde uit.
+demo-resolved = beide telefoons tonen hetzelfde plan: { $same }; het rijden gaat naar { $winner } (wie eerst was); te veel mensen: { $overbooked }
+demo-nobody = niemand
+demo-yes = ja
+demo-no-upper = NEE
+demo-step-offer = Piet ziet dat het rijden geregeld is, geeft zijn plek terug en biedt aan om op dinsdag te rijden.
+demo-step-condition = De hulpverlener maakt een veiligheidsafspraak; Sanne is akkoord en keurt het plan goed.
+demo-step-remove = Piet gaat verhuizen. Sanne haalt hem uit de kring: de kring krijgt een nieuwe sleutel die hij niet heeft.
+demo-removed = weggehaald in het ledenlogboek; sleutelversie nu { $epoch }, ingepakt voor elke telefoon die overblijft
+demo-piet-synced = De telefoon van Piet is gesynchroniseerd (onverwacht!)
+demo-piet-refused = De telefoon van Piet probeert te synchroniseren: geweigerd ({ $error })
+demo-piet-keys = De telefoon van Piet heeft sleutels voor versie(s) { $epochs }, niet { $epoch }: het nieuwe bericht van Jan kan hij niet lezen
+demo-step-same = Alle anderen synchroniseren en zien precies hetzelfde plan.
+demo-identical = Sanne, Fatima, Jan en Marloes hebben hetzelfde plan: { $same }
+demo-step-relay = Wat bewaart de relay? In de database staan geen namen en geen taken, alleen versleutelde gegevens.
+demo-in-relay-db = { $needle } in de database van de relay: { $found }
+demo-found = GEVONDEN
+demo-no = nee
+demo-pass-relay-db = (geef --relay-db mee om in de database van de relay te kijken)
+demo-step-show = De telefoon van Sanne toont nu het hele plan:
+demo-stores = De opslag van de telefoons staat in { $dir } ({ $kept }).
+demo-stores-removed = wordt weggehaald als de demo klaar is; bewaar met --keep DIR
+demo-stores-kept = bewaard
