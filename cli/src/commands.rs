@@ -578,11 +578,14 @@ fn change_occurrence(ctx: &mut Context, task: &str, on: &str, to: Option<&str>) 
     })?;
     match &to {
         Some(to) => say!(
-            "The turn of {} moves to {}.",
-            dates::format(at),
-            to.replace('T', " ")
+            "{}",
+            t!(
+                "turn-moved",
+                date = dates::format(at),
+                to = to.replace('T', " ")
+            )
         ),
-        None => say!("The turn of {} is left out.", dates::format(at)),
+        None => say!("{}", t!("turn-skipped", date = dates::format(at))),
     }
     Ok(())
 }
