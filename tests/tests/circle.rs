@@ -398,7 +398,10 @@ fn eleven_members_converge_through_a_real_relay_that_is_killed_and_restarted() {
         BUDGET,
         "Geen alcohol",
     ];
-    secrets.extend(everyone.iter().map(|p| p.name));
+    // Names of five letters or more: a three-letter name ("Jan") turns up by chance in
+    // a few megabytes of ciphertext and keys about one run in five; a leak of the plan
+    // would show every name, so the longer ones tell as much.
+    secrets.extend(everyone.iter().map(|p| p.name).filter(|n| n.len() >= 5));
     for needle in secrets {
         assert!(
             !contains(&raw, needle),
