@@ -820,6 +820,7 @@ impl<'a> Session<'a> {
 
     /// Appends the removal of `member` (after a full sync, so the cutoffs are right).
     async fn remove(&mut self, member: &MemberId) -> Result<()> {
+        require_writer(&self.trust, &self.me())?;
         self.append_entry("removal", |state, identity, keys, last_seqs, now| {
             state.remove_member(identity, keys, member, last_seqs, now)
         })
@@ -828,8 +829,9 @@ impl<'a> Session<'a> {
 
     /// Appends the entry `build` makes from the current log (after a full sync, so
     /// write cutoffs are right), rebuilding it on the new head if another entry came
-    /// first. `what` names it for the error when the log keeps moving.
-    async fn append_entry(
+    /// first. `what` names it for the error when the log keeps moving. Who may append
+    /// it is the membership validator's to say (the relay runs the same).
+    pub(super) async fn append_entry(
         &mut self,
         what: &str,
         build: impl Fn(
@@ -841,7 +843,6 @@ impl<'a> Session<'a> {
         ) -> Result<crate::membership::SignedEntry>,
     ) -> Result<()> {
         for _ in 0..MAX_REFRESHES {
-            require_writer(&self.trust, &self.me())?;
             let last_seqs = engine::last_seqs(&self.store.device_heads(&self.circle)?);
             let entry = build(
                 self.trust.state(),

@@ -331,6 +331,21 @@ impl CirclePlan {
         Ok(r.key_of(at))
     }
 
+    /// What every turn operation of `by` starts with: the right to claim for oneself,
+    /// an open task, and the key of `occurrence` (which must be one of its turns).
+    fn turn_for(
+        &self,
+        by: &MemberId,
+        id: &TaskId,
+        occurrence: Timestamp,
+    ) -> Result<(TaskView, String)> {
+        self.permit(by, Operation::Claim { member: by })?;
+        let task = self.task(id)?;
+        require_open(&task)?;
+        let key = Self::turn_key(&task, occurrence)?;
+        Ok((task, key))
+    }
+
     /// The time a claim by `by` may carry now (see [`CirclePlan::claim_task`]).
     fn fair_claim_time(&self, id: &TaskId, now: Timestamp) -> Result<Timestamp> {
         let claims = self.snapshot(&[schema::TASKS, id.as_str(), schema::CLAIMS])?;
@@ -373,10 +388,7 @@ impl CirclePlan {
         occurrence: Timestamp,
         now: Timestamp,
     ) -> Result<()> {
-        self.permit(by, Operation::Claim { member: by })?;
-        let task = self.task(id)?;
-        require_open(&task)?;
-        let key = Self::turn_key(&task, occurrence)?;
+        let (task, key) = self.turn_for(by, id, occurrence)?;
         let on = task.people_on(&key);
         if on.iter().any(|c| &c.member == by) {
             return Err(Error::AlreadyClaimed(id.clone()));
@@ -399,10 +411,7 @@ impl CirclePlan {
         occurrence: Timestamp,
         now: Timestamp,
     ) -> Result<()> {
-        self.permit(by, Operation::Claim { member: by })?;
-        let task = self.task(id)?;
-        require_open(&task)?;
-        let key = Self::turn_key(&task, occurrence)?;
+        let (task, key) = self.turn_for(by, id, occurrence)?;
         if task.claims.iter().any(|c| &c.member == by) {
             return Err(Error::AlreadyClaimed(id.clone()));
         }
@@ -419,10 +428,7 @@ impl CirclePlan {
         occurrence: Timestamp,
         now: Timestamp,
     ) -> Result<()> {
-        self.permit(by, Operation::Claim { member: by })?;
-        let task = self.task(id)?;
-        require_open(&task)?;
-        let key = Self::turn_key(&task, occurrence)?;
+        let (task, key) = self.turn_for(by, id, occurrence)?;
         if !task
             .people_on(&key)
             .iter()

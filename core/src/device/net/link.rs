@@ -20,7 +20,7 @@ use crate::invite::{self, InviteKind, InviteToken};
 use crate::membership::Capability;
 use crate::plan::{CircleId, Relation};
 use crate::store::SyncRecord;
-use crate::sync::engine::{self, CircleTrust};
+use crate::sync::engine::CircleTrust;
 use crate::sync::http::{RelayClient, Signer};
 use crate::time::Timestamp;
 
@@ -258,36 +258,9 @@ impl Session<'_> {
     /// Appends the removal of `device`, rebuilt on the new head if another entry came
     /// first.
     pub(super) async fn remove_device(&mut self, device: &DeviceId) -> Result<()> {
-        for _ in 0..MAX_REFRESHES {
-            let last_seqs = engine::last_seqs(&self.store.device_heads(&self.circle)?);
-            let entry = self.trust.state().remove_device(
-                self.identity,
-                self.trust.keys(),
-                device,
-                &last_seqs,
-                self.now,
-            )?;
-            match with_retry(|| {
-                self.relay
-                    .append(self.identity, &self.circle, entry.as_bytes())
-            })
-            .await
-            {
-                Ok(_) => {
-                    self.trust.push(self.identity, entry.clone())?;
-                    let tx = self.store.begin()?;
-                    tx.append_membership(&self.circle, &[(entry.seq(), entry.as_bytes())])?;
-                    return tx.commit();
-                }
-                Err(Error::HeadMoved { .. }) => {
-                    self.refresh_membership().await?;
-                    self.pull().await?;
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        Err(Error::Network(
-            "the membership log kept moving; try the removal again".into(),
-        ))
+        self.append_entry("removal", |state, identity, keys, last_seqs, now| {
+            state.remove_device(identity, keys, device, last_seqs, now)
+        })
+        .await
     }
 }
