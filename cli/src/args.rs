@@ -374,7 +374,8 @@ pub enum TaskCmd {
         #[arg(long)]
         to: String,
     },
-    /// The dates of a task in the circle's time zone, with who is on each.
+    /// The dates of a task in the circle's time zone, with who is on each (without
+    /// --to: the next twelve).
     Occurrences {
         task: String,
         #[arg(long)]

@@ -590,6 +590,9 @@ fn change_occurrence(ctx: &mut Context, task: &str, on: &str, to: Option<&str>) 
     Ok(())
 }
 
+/// How many dates `kring task occurrences` lists without `--to`.
+const DEFAULT_OCCURRENCES: usize = 12;
+
 /// One occurrence of a task, for `kring task occurrences`.
 #[derive(Debug, Serialize)]
 pub struct OccurrenceRow {
@@ -744,12 +747,13 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
                 .map(dates::parse)
                 .transpose()?
                 .unwrap_or(ctx.now);
-            let to = to
-                .as_deref()
-                .map(dates::parse)
-                .transpose()?
-                .unwrap_or(from.plus_days(92));
-            let rows = occurrence_rows(&view, &task, from, to);
+            // Without --to: the next dates, however far ahead the series starts.
+            let (to, limit) = match to.as_deref().map(dates::parse).transpose()? {
+                Some(to) => (to, usize::MAX),
+                None => (from.plus_days(2 * 366), DEFAULT_OCCURRENCES),
+            };
+            let mut rows = occurrence_rows(&view, &task, from, to);
+            rows.truncate(limit);
             output(ctx, &rows, || render::occurrences(&rows))
         }
         TaskCmd::Unclaim { task } => {
