@@ -192,26 +192,13 @@ impl Device {
                     Err(e) => return Err(e),
                 }
             };
-            let tx = store.begin()?;
-            let entries: Vec<(u64, &[u8])> = trust
-                .entries()
-                .iter()
-                .map(|e| (e.seq(), e.as_bytes()))
-                .collect();
-            tx.append_membership(&circle, &entries)?;
-            let mut record = SyncRecord::new(circle.clone(), Some(relay.base_url().to_owned()));
-            record.registered = true;
-            record.pending_join = Some(
-                serde_json::to_string(&PendingJoin {
-                    member,
-                    name,
-                    relation,
-                    linked: false,
-                })
-                .map_err(|e| Error::MalformedDocument(e.to_string()))?,
-            );
-            tx.put_sync_record(&record)?;
-            tx.commit()?;
+            let pending = PendingJoin {
+                member,
+                name,
+                relation,
+                linked: false,
+            };
+            record_join(store, &trust, relay.base_url(), &pending)?;
             // The join stands; fetching the plan is an ordinary sync that may fail
             // now and succeed later (its error is in the status).
             let _ = sync_circle(store, identity, &net.clock, &circle, now).await;
@@ -883,6 +870,30 @@ struct Page {
     received: Vec<Received>,
     echoes: Vec<OwnEnvelope>,
     heads: Vec<(DeviceId, u64, EnvelopeHash)>,
+}
+
+/// Stores a join whose membership entry the relay accepted: the whole log as learned,
+/// and a sync record that waits for the plan (the next sync completes it).
+fn record_join(
+    store: &mut Store,
+    trust: &CircleTrust,
+    relay_url: &str,
+    pending: &PendingJoin,
+) -> Result<()> {
+    let circle = trust.circle();
+    let tx = store.begin()?;
+    let entries: Vec<(u64, &[u8])> = trust
+        .entries()
+        .iter()
+        .map(|e| (e.seq(), e.as_bytes()))
+        .collect();
+    tx.append_membership(circle, &entries)?;
+    let mut record = SyncRecord::new(circle.clone(), Some(relay_url.to_owned()));
+    record.registered = true;
+    record.pending_join =
+        Some(serde_json::to_string(pending).map_err(|e| Error::MalformedDocument(e.to_string()))?);
+    tx.put_sync_record(&record)?;
+    tx.commit()
 }
 
 fn bad_answer(what: &str) -> Error {

@@ -12,14 +12,13 @@
 
 use serde::Serialize;
 
-use super::{sync_circle, with_retry, PendingJoin, Session, MAX_REFRESHES};
+use super::{record_join, sync_circle, with_retry, PendingJoin, Session, MAX_REFRESHES};
 use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::identity::DeviceId;
 use crate::invite::{self, InviteKind, InviteToken};
 use crate::membership::Capability;
 use crate::plan::{CircleId, Relation};
-use crate::store::SyncRecord;
 use crate::sync::engine::CircleTrust;
 use crate::sync::http::{RelayClient, Signer};
 use crate::time::Timestamp;
@@ -170,26 +169,13 @@ impl Device {
                     Err(e) => return Err(e),
                 }
             };
-            let tx = store.begin()?;
-            let entries: Vec<(u64, &[u8])> = trust
-                .entries()
-                .iter()
-                .map(|e| (e.seq(), e.as_bytes()))
-                .collect();
-            tx.append_membership(&circle, &entries)?;
-            let mut record = SyncRecord::new(circle.clone(), Some(relay.base_url().to_owned()));
-            record.registered = true;
-            record.pending_join = Some(
-                serde_json::to_string(&PendingJoin {
-                    member,
-                    name: String::new(),
-                    relation: Relation::Other,
-                    linked: true,
-                })
-                .map_err(|e| Error::MalformedDocument(e.to_string()))?,
-            );
-            tx.put_sync_record(&record)?;
-            tx.commit()?;
+            let pending = PendingJoin {
+                member,
+                name: String::new(),
+                relation: Relation::Other,
+                linked: true,
+            };
+            record_join(store, &trust, relay.base_url(), &pending)?;
             // The device is in; fetching the plan is an ordinary sync that may fail now
             // and succeed later (its error is in the status).
             let _ = sync_circle(store, identity, &net.clock, &circle, now).await;
