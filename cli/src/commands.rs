@@ -626,7 +626,7 @@ fn occurrence_rows(
                 .filter(|c| c.winner)
                 .map(|c| view.display_name(&c.member))
                 .collect();
-            let all_day = matches!(&task.schedule, Schedule::Repeat(r) if r.is_all_day());
+            let all_day = task.schedule.is_all_day();
             let when = dates::format(at);
             OccurrenceRow {
                 when: if all_day { when[..10].to_owned() } else { when },

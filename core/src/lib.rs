@@ -34,6 +34,7 @@ pub mod keyring;
 pub mod membership;
 pub mod plan;
 pub mod recovery;
+pub mod reminders;
 pub mod store;
 pub mod sync;
 #[cfg(test)]

@@ -36,7 +36,7 @@ mod describe;
 mod health;
 mod load;
 mod my_week;
-mod occurrences;
+pub(crate) mod occurrences;
 mod signals;
 
 #[cfg(test)]
@@ -50,6 +50,7 @@ pub use my_week::{my_week, MyWeek, WeekItem, WeekItemKind};
 pub use signals::{
     circle_report, CircleReport, MemberRef, Severity, Signal, SignalKind, UnclaimedReason,
 };
+pub(crate) use signals::{pending_checkin, pending_review};
 
 use crate::time::Timestamp;
 

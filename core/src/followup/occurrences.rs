@@ -17,7 +17,7 @@ pub(super) fn deadline(at: Timestamp) -> Timestamp {
 ///
 /// For weekly tasks, occurrences before the task was created are not agreements (the
 /// series may have been given a start date in the past when it was added).
-pub(super) fn agreed_occurrences(
+pub(crate) fn agreed_occurrences(
     task: &TaskView,
     from: Timestamp,
     to: Timestamp,
@@ -56,7 +56,7 @@ pub(super) fn upcoming_occurrence(task: &TaskView, now: Timestamp) -> Option<Tim
 
 /// The completion that covers the occurrence at `at`: for a one-off task its first
 /// completion; for a weekly task the first completion recorded for that occurrence.
-pub(super) fn completion_for(task: &TaskView, at: Timestamp) -> Option<&Completion> {
+pub(crate) fn completion_for(task: &TaskView, at: Timestamp) -> Option<&Completion> {
     if task.schedule.is_recurring() {
         task.completions.iter().find(|c| c.occurrence == Some(at))
     } else {

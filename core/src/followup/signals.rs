@@ -398,10 +398,8 @@ pub(super) fn review(plan: &PlanView, now: Timestamp) -> Option<Signal> {
             },
         });
     };
+    let review_at = pending_review(plan, review_at)?;
     let window_start = review_at.plus_days(-REVIEW_DUE_SOON_DAYS);
-    if section.reviews.iter().any(|r| r.at >= window_start) {
-        return None;
-    }
     if now > review_at {
         Some(Signal {
             severity: Severity::Urgent,
@@ -425,13 +423,17 @@ pub(super) fn review(plan: &PlanView, now: Timestamp) -> Option<Signal> {
     }
 }
 
-/// **Four-week check-in** (accepted plans). The check-in day is `D = accepted_at +
-/// CHECKIN_AFTER_DAYS` (`accepted_at` is the plan's `status_changed_at`):
-/// - nothing if a `checkin` log entry or a review was recorded at or after
-///   `D - CHECKIN_DUE_SOON_DAYS` (a review is more than a check-in);
-/// - *overdue* (urgent) when `now > D`;
-/// - *due* (attention) when `D - 7 days <= now <= D`.
-pub(super) fn checkin(plan: &PlanView, now: Timestamp) -> Option<Signal> {
+/// The evaluation at `review_at`, unless a review was already recorded for it (at or
+/// after `review_at - REVIEW_DUE_SOON_DAYS`).
+pub(crate) fn pending_review(plan: &PlanView, review_at: Timestamp) -> Option<Timestamp> {
+    let window_start = review_at.plus_days(-REVIEW_DUE_SOON_DAYS);
+    (!plan.plan.reviews.iter().any(|r| r.at >= window_start)).then_some(review_at)
+}
+
+/// The four-week check-in day `D = accepted_at + CHECKIN_AFTER_DAYS`, unless a
+/// `checkin` log entry or a review was recorded at or after `D - CHECKIN_DUE_SOON_DAYS`
+/// (a review is more than a check-in).
+pub(crate) fn pending_checkin(plan: &PlanView) -> Option<Timestamp> {
     let due_at = plan.plan.status_changed_at.plus_days(CHECKIN_AFTER_DAYS);
     let window_start = due_at.plus_days(-CHECKIN_DUE_SOON_DAYS);
     let checked_in = plan
@@ -439,9 +441,19 @@ pub(super) fn checkin(plan: &PlanView, now: Timestamp) -> Option<Signal> {
         .iter()
         .any(|e| e.kind == LogKind::Checkin && e.at >= window_start)
         || plan.plan.reviews.iter().any(|r| r.at >= window_start);
-    if checked_in {
-        None
-    } else if now > due_at {
+    (!checked_in).then_some(due_at)
+}
+
+/// **Four-week check-in** (accepted plans). The check-in day is `D = accepted_at +
+/// CHECKIN_AFTER_DAYS` (`accepted_at` is the plan's `status_changed_at`):
+/// - nothing if a `checkin` log entry or a review was recorded at or after
+///   `D - CHECKIN_DUE_SOON_DAYS` (a review is more than a check-in);
+/// - *overdue* (urgent) when `now > D`;
+/// - *due* (attention) when `D - 7 days <= now <= D`.
+pub(super) fn checkin(plan: &PlanView, now: Timestamp) -> Option<Signal> {
+    let due_at = pending_checkin(plan)?;
+    let window_start = due_at.plus_days(-CHECKIN_DUE_SOON_DAYS);
+    if now > due_at {
         Some(Signal {
             severity: Severity::Urgent,
             at: due_at,

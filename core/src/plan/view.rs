@@ -135,6 +135,11 @@ impl Schedule {
         }
     }
 
+    /// Occurrences are days, not moments (a date without a time of day).
+    pub fn is_all_day(&self) -> bool {
+        matches!(self, Schedule::Repeat(r) if r.is_all_day())
+    }
+
     /// The first occurrence at or after `from`, if there is one.
     pub fn next_occurrence(&self, from: Timestamp) -> Option<Timestamp> {
         match *self {
