@@ -32,6 +32,7 @@ pub mod identity;
 pub mod invite;
 pub mod keyring;
 pub mod membership;
+pub mod news;
 pub mod plan;
 pub mod recovery;
 pub mod reminders;

@@ -226,6 +226,38 @@ pub(crate) fn format_time(lang: Language, zone: &str, at: Timestamp) -> String {
     }
 }
 
+/// An occurrence as a notification or reminder names it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct When {
+    pub at: Timestamp,
+    pub all_day: bool,
+}
+
+impl When {
+    pub(crate) fn of(task: &crate::plan::view::TaskView, at: Timestamp) -> When {
+        When {
+            at,
+            all_day: task.schedule.is_all_day(),
+        }
+    }
+
+    /// "woensdag 24 maart om 17.00 uur", or "woensdag 24 maart" for a whole day.
+    pub(crate) fn phrase(self, lang: Language, zone: &str) -> String {
+        let day = format_day(lang, zone, self.at);
+        if self.all_day {
+            day
+        } else {
+            let on = pick(lang, "om", "at");
+            format!("{day} {on} {}", format_time(lang, zone, self.at))
+        }
+    }
+}
+
+/// A title people wrote, for use inside a sentence: trimmed, without a final full stop.
+pub(crate) fn title(t: &str) -> &str {
+    t.trim().trim_end_matches('.')
+}
+
 /// "dinsdag 14 mei 2024 om 10.00 uur" / "Tuesday 14 May 2024 at 10:00".
 pub(crate) fn format_date_time(lang: Language, zone: &str, at: Timestamp) -> String {
     let weekday = weekday_name(lang, at.to_civil_in(zone).weekday);

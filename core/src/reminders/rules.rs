@@ -88,13 +88,6 @@ impl Context<'_> {
         }
     }
 
-    fn when(&self, task: &TaskView, at: Timestamp) -> When {
-        When {
-            at,
-            all_day: task.schedule.is_all_day(),
-        }
-    }
-
     /// Whether the viewer is doing the occurrence of `task` at `at`: on it, or the
     /// main person for a task she does herself.
     fn is_mine(&self, task: &TaskView, at: Timestamp) -> bool {
@@ -131,7 +124,7 @@ pub(super) fn turns(ctx: &Context<'_>, window: Window, out: &mut Vec<Reminder>) 
         if !ctx.is_mine(task, at) {
             continue;
         }
-        let when = ctx.when(task, at);
+        let when = When::of(task, at);
         let key = format!("{}:{}", task.id.as_str(), at.0);
         let lang = ctx.plan.circle.language;
         let day = ctx.date_of(at);
@@ -201,7 +194,7 @@ pub(super) fn needs_people(ctx: &Context<'_>, window: Window, out: &mut Vec<Remi
             if at < nudge || at >= until || !nudged.insert(&task.id) {
                 continue;
             }
-            let when = ctx.when(task, at);
+            let when = When::of(task, at);
             let handed_over = match &task.schedule {
                 Schedule::Repeat(r) if r.is_series() => task.handed_over(&r.key_of(at)),
                 _ => false,

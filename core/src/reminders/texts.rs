@@ -2,33 +2,12 @@
 //! never about who did not help. Titles are text people wrote; whoever shows a
 //! reminder escapes it.
 
+pub(super) use crate::export::text::When;
 use crate::export::text::{capitalize, format_day, format_time, pick};
 use crate::plan::view::Language;
 use crate::time::Timestamp;
 
-/// An occurrence as the reminder names it.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct When {
-    pub at: Timestamp,
-    pub all_day: bool,
-}
-
-impl When {
-    /// "woensdag 24 maart om 17.00 uur", or "woensdag 24 maart" for a whole day.
-    fn phrase(self, lang: Language, zone: &str) -> String {
-        let day = format_day(lang, zone, self.at);
-        if self.all_day {
-            day
-        } else {
-            let on = pick(lang, "om", "at");
-            format!("{day} {on} {}", format_time(lang, zone, self.at))
-        }
-    }
-}
-
-fn title(t: &str) -> &str {
-    t.trim().trim_end_matches('.')
-}
+use crate::export::text::title;
 
 pub(super) fn turn_tomorrow(lang: Language, zone: &str, task: &str, when: When) -> String {
     let task = title(task);

@@ -1,0 +1,289 @@
+//! What changed, seen by each member: the right news to the right people, in the
+//! circle's words, and never who did not help.
+
+use automerge::ActorId;
+
+use super::*;
+use crate::plan::recurrence::{CivilStart, Recurrence};
+use crate::plan::view::{Language, Schedule};
+use crate::plan::{CirclePlan, NewCircle, NewMember, NewTask, Relation};
+
+const ZONE: &str = "Europe/Amsterdam";
+
+fn local(s: &str) -> Timestamp {
+    CivilStart::parse(s)
+        .and_then(|c| c.instant(ZONE))
+        .expect("a test time")
+}
+
+struct Circle {
+    plan: CirclePlan,
+    sanne: MemberId,
+    jan: MemberId,
+    piet: MemberId,
+}
+
+fn circle() -> Circle {
+    let now = local("2026-11-01T10:00");
+    let (mut plan, sanne) = CirclePlan::create(
+        ActorId::random(),
+        CircleId::random(),
+        NewCircle {
+            name: "Kring van Sanne".into(),
+            language: Language::Nl,
+            main_person_name: "Sanne".into(),
+        },
+        now,
+    )
+    .expect("circle");
+    plan.set_timezone(&sanne, ZONE, now).expect("zone");
+    let mut add = |name: &str| {
+        let new = NewMember {
+            display_name: name.into(),
+            relation: Relation::Family,
+            role_label: String::new(),
+        };
+        plan.add_member(&sanne, new, now).expect("member")
+    };
+    let (jan, piet) = (add("Jan"), add("Piet"));
+    Circle {
+        plan,
+        sanne,
+        jan,
+        piet,
+    }
+}
+
+fn viewer(member: &MemberId, can_claim: bool) -> Viewer {
+    Viewer {
+        member: member.clone(),
+        audience: Audience::Circle,
+        can_claim,
+    }
+}
+
+fn texts(news: &[Notification]) -> Vec<&str> {
+    news.iter().map(|n| n.text.as_str()).collect()
+}
+
+#[test]
+fn a_ride_taken_is_news_to_everyone_but_the_one_who_took_it() {
+    let mut c = circle();
+    let sanne = c.sanne.clone();
+    let ride = c
+        .plan
+        .add_task(
+            &sanne,
+            NewTask {
+                schedule: Schedule::Due {
+                    at: local("2026-12-05T10:00"),
+                },
+                ..NewTask::simple("Naar het ziekenhuis rijden")
+            },
+            local("2026-12-01T09:00"),
+        )
+        .expect("task");
+    let before = c.plan.view();
+    let jan = c.jan.clone();
+    c.plan
+        .claim_task(&jan, &ride, local("2026-12-01T10:00"))
+        .expect("claim");
+    let after = c.plan.view();
+
+    let for_piet = what_changed(&before, &after, &viewer(&c.piet, true));
+    assert_eq!(
+        texts(&for_piet),
+        ["Jan doet Naar het ziekenhuis rijden op zaterdag 5 december om 10.00 uur."]
+    );
+    assert_eq!(for_piet[0].kind, NewsKind::Taken);
+    assert_eq!(for_piet[0].title, "Kring van Sanne");
+    assert_eq!(for_piet[0].task.as_ref(), Some(&ride));
+    let for_sanne = what_changed(&before, &after, &viewer(&sanne, true));
+    assert_eq!(texts(&for_sanne), texts(&for_piet));
+    assert!(what_changed(&before, &after, &viewer(&jan, true)).is_empty());
+    // Nothing changed: no news.
+    assert!(what_changed(&after, &after, &viewer(&c.piet, true)).is_empty());
+}
+
+#[test]
+fn a_new_task_that_needs_people_reaches_those_who_can_take_it_and_the_main_person() {
+    let mut c = circle();
+    let before = c.plan.view();
+    let jan = c.jan.clone();
+    c.plan
+        .add_task(
+            &jan,
+            NewTask {
+                schedule: Schedule::Due {
+                    at: local("2026-12-09T17:00"),
+                },
+                ..NewTask::simple("Koken")
+            },
+            local("2026-12-01T10:00"),
+        )
+        .expect("task");
+    let after = c.plan.view();
+    let expected =
+        "Nieuw in het plan: Koken, woensdag 9 december om 17.00 uur. Er is nog iemand nodig.";
+    assert_eq!(
+        texts(&what_changed(&before, &after, &viewer(&c.piet, true))),
+        [expected]
+    );
+    assert_eq!(
+        texts(&what_changed(&before, &after, &viewer(&c.sanne, true))),
+        [expected]
+    );
+    // A reader cannot take it; its author knows.
+    assert!(what_changed(&before, &after, &viewer(&c.piet, false)).is_empty());
+    assert!(what_changed(&before, &after, &viewer(&jan, true)).is_empty());
+}
+
+#[test]
+fn a_turn_given_back_says_it_is_free_and_not_who_gave_it_back() {
+    let mut c = circle();
+    let sanne = c.sanne.clone();
+    let cooking = c
+        .plan
+        .add_task(
+            &sanne,
+            NewTask {
+                schedule: Schedule::Repeat(Recurrence {
+                    start: "2026-12-02T17:00".into(),
+                    rule: Some("FREQ=WEEKLY;COUNT=4".into()),
+                    skipped: vec![],
+                    moved: vec![],
+                    zone: ZONE.into(),
+                }),
+                ..NewTask::simple("Koken bij Sanne")
+            },
+            local("2026-11-20T10:00"),
+        )
+        .expect("task");
+    let jan = c.jan.clone();
+    let t = local("2026-11-21T10:00");
+    let before = c.plan.view();
+    c.plan
+        .claim_turn(&jan, &cooking, local("2026-12-09T17:00"), t)
+        .expect("turn");
+    let taken = c.plan.view();
+    assert_eq!(
+        texts(&what_changed(&before, &taken, &viewer(&c.piet, true))),
+        ["Jan doet Koken bij Sanne op woensdag 9 december om 17.00 uur."]
+    );
+    c.plan
+        .hand_over(&jan, &cooking, local("2026-12-09T17:00"), t.plus_millis(1))
+        .expect("hand over");
+    let after = c.plan.view();
+    let for_piet = what_changed(&taken, &after, &viewer(&c.piet, true));
+    assert_eq!(
+        texts(&for_piet),
+        ["Er is een beurt vrij: Koken bij Sanne, woensdag 9 december om 17.00 uur."]
+    );
+    assert!(!for_piet[0].text.contains("Jan"));
+    assert_eq!(for_piet[0].occurrence, Some(local("2026-12-09T17:00")));
+}
+
+#[test]
+fn thanks_joins_meetings_and_done_work_reach_whom_they_concern() {
+    let mut c = circle();
+    let (sanne, jan, piet) = (c.sanne.clone(), c.jan.clone(), c.piet.clone());
+    let shopping = c
+        .plan
+        .add_task(
+            &sanne,
+            NewTask::simple("Boodschappen"),
+            local("2026-11-20T10:00"),
+        )
+        .expect("task");
+    c.plan
+        .claim_task(&jan, &shopping, local("2026-11-20T11:00"))
+        .expect("claim");
+    let before = c.plan.view();
+    let t = local("2026-12-01T10:00");
+    c.plan
+        .complete_task(&jan, &shopping, None, "", t)
+        .expect("done");
+    c.plan
+        .post(
+            &sanne,
+            LogKind::Thanks,
+            "Dank je wel Jan, het was fijn!",
+            t.plus_millis(1),
+        )
+        .expect("thanks");
+    c.plan
+        .post(
+            &jan,
+            LogKind::Update,
+            "Alles staat in de koelkast",
+            t.plus_millis(2),
+        )
+        .expect("update");
+    c.plan
+        .schedule_meeting(
+            &sanne,
+            local("2026-12-15T19:00"),
+            "Bij Sanne",
+            "Evaluatie",
+            t.plus_millis(3),
+        )
+        .expect("meeting");
+    c.plan
+        .add_member(
+            &sanne,
+            NewMember {
+                display_name: "Kees".into(),
+                relation: Relation::Neighbour,
+                role_label: String::new(),
+            },
+            t.plus_millis(4),
+        )
+        .expect("member");
+    let after = c.plan.view();
+
+    assert_eq!(
+        texts(&what_changed(&before, &after, &viewer(&piet, true))),
+        [
+            "Sanne bedankt: \u{201c}Dank je wel Jan, het was fijn!\u{201d}",
+            "Kees is nu ook in de kring.",
+            "Nieuw overleg: dinsdag 15 december om 19.00 uur. Waar: Bij Sanne.",
+        ],
+        "Piet is not told about work he does not follow up, nor about an update"
+    );
+    let for_sanne = what_changed(&before, &after, &viewer(&sanne, true));
+    assert_eq!(
+        texts(&for_sanne),
+        [
+            "Jan heeft dit gedaan: Boodschappen.",
+            "Kees is nu ook in de kring.",
+        ]
+    );
+}
+
+#[test]
+fn a_week_of_changes_is_a_few_notifications_and_a_count() {
+    let mut c = circle();
+    let before = c.plan.view();
+    let jan = c.jan.clone();
+    for day in 1..=9 {
+        c.plan
+            .add_task(
+                &jan,
+                NewTask::simple(format!("Klus {day}")),
+                local("2026-12-01T10:00").plus_days(day),
+            )
+            .expect("task");
+    }
+    let after = c.plan.view();
+    let news = what_changed(&before, &after, &viewer(&c.piet, true));
+    assert_eq!(news.len(), MAX_NEWS);
+    assert_eq!(news[MAX_NEWS - 1].kind, NewsKind::More);
+    assert_eq!(
+        news[MAX_NEWS - 1].text,
+        "En nog 5 andere wijzigingen in het plan."
+    );
+    assert_eq!(
+        news[0].text,
+        "Nieuw in het plan: Klus 1. Er is nog iemand nodig."
+    );
+}
