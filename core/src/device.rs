@@ -38,6 +38,7 @@ mod bundle;
 #[cfg(feature = "client")]
 mod net;
 mod people;
+mod reach;
 mod receive;
 mod views;
 pub use bundle::{is_bundle, BundleReport, MAX_BUNDLE_BYTES};

@@ -271,3 +271,100 @@ fn a_second_process_on_the_same_data_directory_is_never_overwritten() {
         "the genesis envelope and one per task, none lost or doubled"
     );
 }
+
+#[test]
+fn news_starts_from_the_first_look_and_tells_only_what_others_did() {
+    use crate::news::NewsKind;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut founder, circle) = founded(&dir.path().join("sanne"));
+    let jan = founder
+        .change(&circle, NOW, |plan, me| {
+            let new = crate::plan::NewMember {
+                display_name: "Jan".into(),
+                relation: crate::plan::Relation::Family,
+                role_label: String::new(),
+            };
+            plan.add_member(me, new, NOW)
+        })
+        .unwrap();
+    let piet = founder
+        .change(&circle, NOW, |plan, me| {
+            let new = crate::plan::NewMember {
+                display_name: "Piet".into(),
+                relation: crate::plan::Relation::Family,
+                role_label: String::new(),
+            };
+            plan.add_member(me, new, NOW)
+        })
+        .unwrap();
+    let ride = founder
+        .change(&circle, NOW, |plan, me| {
+            let task = NewTask {
+                schedule: crate::plan::Schedule::Due {
+                    at: NOW.plus_days(2),
+                },
+                ..NewTask::simple("Naar het ziekenhuis rijden")
+            };
+            plan.add_task(me, task, NOW)
+        })
+        .unwrap();
+    // Piet's device holds a copy of the plan (from a file, so no membership log).
+    let mut device = Device::open_in(&dir.path().join("piet")).unwrap();
+    let bytes = founder.plan(&circle).unwrap().export();
+    device.import_circle(&bytes, &piet, NOW).unwrap();
+    // The first look: nothing to announce, the whole plan is not news.
+    assert!(device.what_changed(&circle).unwrap().is_empty());
+    // The ride still needs someone, and Piet can take it: it is in his reminders.
+    let reminders = device.reminders(None, NOW, 7).unwrap();
+    assert!(
+        reminders
+            .iter()
+            .any(|r| r.kind == crate::reminders::ReminderKind::NeedsPeople
+                && r.task.as_ref() == Some(&ride)),
+        "{reminders:?}"
+    );
+
+    // Jan takes the ride on his own copy; it reaches Piet as a file.
+    let mut jans = CirclePlan::load(&bytes, automerge::ActorId::random()).unwrap();
+    jans.claim_task(&jan, &ride, NOW.plus_millis(5)).unwrap();
+    device.merge_bytes(&circle, &jans.export()).unwrap();
+    let news = device.what_changed(&circle).unwrap();
+    assert_eq!(news.len(), 1, "{news:?}");
+    assert_eq!(news[0].kind, NewsKind::Taken);
+    assert!(
+        news[0]
+            .text
+            .starts_with("Jan doet Naar het ziekenhuis rijden"),
+        "{}",
+        news[0].text
+    );
+    // Asked again: already seen.
+    assert!(device.what_changed(&circle).unwrap().is_empty());
+    // Piet's own change is not news to him, and his reminders no longer ask him.
+    device
+        .change(&circle, NOW, |plan, me| {
+            plan.post(me, crate::plan::LogKind::Thanks, "Top Jan", NOW)
+        })
+        .unwrap();
+    assert!(device.what_changed(&circle).unwrap().is_empty());
+    assert!(device
+        .reminders(Some(&circle), NOW, 7)
+        .unwrap()
+        .iter()
+        .all(|r| r.task.as_ref() != Some(&ride)));
+
+    // Muted on this device: no reminders for the circle; the plan is untouched.
+    let heads = device.plan(&circle).unwrap().heads();
+    let muted = crate::reminders::ReminderSettings {
+        muted: true,
+        ..device.reminder_settings(&circle).unwrap()
+    };
+    device.set_reminder_settings(&circle, &muted).unwrap();
+    assert!(device.reminder_settings(&circle).unwrap().muted);
+    assert_eq!(device.plan(&circle).unwrap().heads(), heads);
+    let unknown = CircleId::random();
+    assert!(matches!(
+        device.reminder_settings(&unknown),
+        Err(Error::UnknownCircle(_))
+    ));
+}

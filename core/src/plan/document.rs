@@ -364,6 +364,13 @@ impl CirclePlan {
         read::plan_view(&self.doc, &self.circle_id)
     }
 
+    /// The plan as it was at `heads` (an earlier state of this document), for telling
+    /// what changed since then. Fails for heads this document does not have.
+    pub fn view_at(&self, heads: &[ChangeHash]) -> Result<PlanView> {
+        let doc = self.doc.fork_at(heads)?;
+        Ok(read::plan_view(&doc, &self.circle_id))
+    }
+
     // ---- helpers for the operation modules -------------------------------------------
 
     /// Runs `f` in one transaction stamped with `now`; on error nothing is kept.

@@ -17,3 +17,4 @@ pub mod http;
 pub mod live;
 pub mod protocol;
 pub mod request_auth;
+pub mod wake_up;

@@ -1,0 +1,154 @@
+//! What reaches this device's person: the reminder schedule, their reminder choices
+//! (kept in this device's store, never in the plan) and the news since they last
+//! looked. The rules are in [`crate::reminders`] and [`crate::news`]; this only
+//! gathers who is looking and remembers what was already seen.
+
+use automerge::ChangeHash;
+
+use super::Device;
+use crate::error::{Error, Result};
+use crate::news::{self, Notification};
+use crate::plan::{CircleId, PlanView};
+use crate::reminders::{self, Reminder, ReminderSettings, Viewer};
+use crate::time::Timestamp;
+
+fn settings_key(circle: &CircleId) -> String {
+    format!("reminders:{circle}")
+}
+
+fn settings_error(e: serde_json::Error) -> Error {
+    Error::Malformed {
+        what: "reminder settings",
+        detail: e.to_string(),
+    }
+}
+
+fn seen_key(circle: &CircleId) -> String {
+    format!("news_seen:{circle}")
+}
+
+impl Device {
+    /// Who this device's person is in `circle`, for reminders and news.
+    pub fn viewer(&self, circle: &CircleId, view: &PlanView) -> Result<Viewer> {
+        let member = self.me(circle)?;
+        let audience = self.audience(circle, view)?;
+        let capability = self.trust(circle)?.map(|trust| {
+            trust
+                .state()
+                .member(&member)
+                .filter(|m| !m.is_removed())
+                .map(|m| m.capability())
+        });
+        let can_claim = match capability {
+            // A circle with a membership log: its capability decides.
+            Some(capability) => capability.is_some_and(|c| c.can_write()),
+            // A plan from a file: whoever is an active member of it.
+            None => view.member(&member).is_some_and(|m| m.is_active()),
+        };
+        Ok(Viewer {
+            member,
+            audience,
+            can_claim,
+        })
+    }
+
+    /// This device's reminder choices for `circle` (the defaults until changed).
+    pub fn reminder_settings(&self, circle: &CircleId) -> Result<ReminderSettings> {
+        self.store.circle(circle)?;
+        match self.store.setting(&settings_key(circle))? {
+            None => Ok(ReminderSettings::default()),
+            Some(bytes) => serde_json::from_slice(&bytes).map_err(settings_error),
+        }
+    }
+
+    pub fn set_reminder_settings(
+        &self,
+        circle: &CircleId,
+        settings: &ReminderSettings,
+    ) -> Result<()> {
+        self.store.circle(circle)?;
+        let bytes = serde_json::to_vec(settings).map_err(settings_error)?;
+        self.store.set_setting(&settings_key(circle), &bytes)
+    }
+
+    /// Every reminder in `[now, now + days)` for this device's person, across all
+    /// circles on the device (or just `only`), sorted by time.
+    pub fn reminders(
+        &self,
+        only: Option<&CircleId>,
+        now: Timestamp,
+        days: u32,
+    ) -> Result<Vec<Reminder>> {
+        let mut all = Vec::new();
+        for stored in self.circles()? {
+            if only.is_some_and(|c| *c != stored.id) {
+                continue;
+            }
+            let view = self.view(&stored.id)?;
+            let viewer = self.viewer(&stored.id, &view)?;
+            let settings = self.reminder_settings(&stored.id)?;
+            all.extend(reminders::schedule(&view, &viewer, &settings, now, days));
+        }
+        all.sort_by(|a, b| (a.at, a.kind, &a.id).cmp(&(b.at, b.kind, &b.id)));
+        Ok(all)
+    }
+
+    /// What changed in `circle` since this device last asked, as notifications for
+    /// its person (see [`crate::news`]), and remembers that it has now seen it.
+    ///
+    /// The first time a device asks about a circle there is no "before": it answers
+    /// nothing and starts from here, rather than announcing the whole plan.
+    pub fn what_changed(&self, circle: &CircleId) -> Result<Vec<Notification>> {
+        let plan = self.plan(circle)?;
+        let heads = plan.heads();
+        let seen = self
+            .store
+            .setting(&seen_key(circle))?
+            .map(|b| decode_heads(&b));
+        let news = match seen {
+            Some(Some(seen)) if seen != heads => {
+                // Heads this document no longer knows (a store rebuilt from the relay):
+                // start over from here.
+                match plan.view_at(&seen) {
+                    Ok(before) => {
+                        let after = plan.view();
+                        news::what_changed(&before, &after, &self.viewer(circle, &after)?)
+                    }
+                    Err(_) => Vec::new(),
+                }
+            }
+            _ => Vec::new(),
+        };
+        self.store
+            .set_setting(&seen_key(circle), &encode_heads(&heads))?;
+        Ok(news)
+    }
+}
+
+fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
+    heads.iter().flat_map(|h| h.0).collect()
+}
+
+/// `None` for bytes that are not whole hashes (then nothing counts as seen).
+fn decode_heads(bytes: &[u8]) -> Option<Vec<ChangeHash>> {
+    if bytes.len() % 32 != 0 {
+        return None;
+    }
+    bytes
+        .chunks_exact(32)
+        .map(|c| <[u8; 32]>::try_from(c).ok().map(ChangeHash))
+        .collect()
+}
+
+#[cfg(feature = "client")]
+impl Device {
+    /// A push arrived (its decrypted payload): syncs the circle it names and returns
+    /// the notifications to show, written here from the plan — the push itself
+    /// carried nothing but the circle's id and cursor.
+    pub fn on_push(&mut self, payload: &[u8], now: Timestamp) -> Result<Vec<Notification>> {
+        let wake = crate::sync::wake_up::PushWakeUp::parse(payload)?;
+        self.store.circle(&wake.circle)?;
+        self.sync(&wake.circle, now)?;
+        self.what_changed(&wake.circle)
+    }
+}
