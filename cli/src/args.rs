@@ -101,6 +101,21 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Your reminders for the coming days, across every circle (or --circle): your
+    /// turns, open turns you could take, the evaluation. `kring reminders set` changes
+    /// what this device reminds you of.
+    #[command(args_conflicts_with_subcommands = true)]
+    Reminders {
+        #[command(subcommand)]
+        set: Option<RemindersCmd>,
+        /// How many days ahead (1 to 366).
+        #[arg(long, default_value_t = kring_core::reminders::DEFAULT_DAYS,
+              value_parser = clap::value_parser!(u32).range(1..=366))]
+        days: u32,
+    },
+    /// What changed in your circles since you last looked (or in --circle): who took
+    /// what, new tasks that need someone, thanks. Sync first to hear from others.
+    News,
     /// Merge a file from another device of the same circle: a signed bundle
     /// (`kring export --signed`), checked as sync checks, or, for a circle imported
     /// from a file, an automerge file.
@@ -183,6 +198,22 @@ pub enum Command {
     },
     /// Sync status: last synced, changes waiting to be sent, online or offline.
     Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RemindersCmd {
+    /// This device's reminder choices for the current circle (they stay on this device).
+    Set {
+        /// on: no reminders at all for this circle; off: reminders again.
+        #[arg(long, value_parser = ["on", "off"])]
+        mute: Option<String>,
+        /// on: a short digest of the week on Monday mornings.
+        #[arg(long, value_parser = ["on", "off"])]
+        digest: Option<String>,
+        /// Quiet hours in the circle's time, such as 22:00-08:00: no reminder then.
+        #[arg(long)]
+        quiet: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

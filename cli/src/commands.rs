@@ -148,6 +148,8 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
             );
             Ok(())
         }
+        Command::Reminders { set, days } => crate::reach::reminders(ctx, set, days),
+        Command::News => crate::reach::news(ctx),
         Command::Merge { file } => {
             let bytes = read_file(&file)?;
             if kring_core::device::is_bundle(&bytes) {

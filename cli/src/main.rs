@@ -13,6 +13,7 @@ mod demo;
 mod devices;
 mod error;
 mod network;
+mod reach;
 mod recovery;
 mod render;
 

@@ -148,3 +148,53 @@ pub fn contains(haystack: &[u8], needle: &str) -> bool {
         .windows(needle.len())
         .any(|w| w == needle.as_bytes())
 }
+
+/// The real `kring` binary on the data directory `dir`, with the real clock and no
+/// circle chosen from the environment.
+pub fn kring(dir: &Path) -> Command {
+    let mut cmd = Command::new(workspace_binary("kring-cli", "kring"));
+    cmd.env("KRING_DATA_DIR", dir)
+        .env_remove("KRING_NOW")
+        .env_remove("KRING_CIRCLE");
+    cmd
+}
+
+/// Runs `kring ARGS` on `dir` and insists it succeeds.
+#[track_caller]
+pub fn run(dir: &Path, args: &[&str]) -> std::process::Output {
+    let out = kring(dir).args(args).output().expect("run kring");
+    assert!(
+        out.status.success(),
+        "kring {args:?} failed ({:?}): {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// What `kring ARGS` printed, trimmed.
+#[track_caller]
+pub fn stdout(dir: &Path, args: &[&str]) -> String {
+    String::from_utf8_lossy(&run(dir, args).stdout)
+        .trim()
+        .to_owned()
+}
+
+/// `kring ARGS --json`, parsed.
+#[track_caller]
+pub fn json(dir: &Path, args: &[&str]) -> serde_json::Value {
+    let mut args = args.to_vec();
+    args.push("--json");
+    serde_json::from_slice(&run(dir, &args).stdout).expect("JSON")
+}
+
+/// Exit code and standard error of a command that is expected to fail.
+#[track_caller]
+pub fn refused(dir: &Path, args: &[&str]) -> (i32, String) {
+    let out = kring(dir).args(args).output().expect("run kring");
+    assert!(!out.status.success(), "kring {args:?} should have failed");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

@@ -4,55 +4,9 @@
 //! plan, and a lost device removed (the key rotates, it is cut off).
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-use kring_e2e::{workspace_binary, RelayProcess};
+use kring_e2e::{json, kring, refused, run, stdout, RelayProcess};
 use serde_json::Value;
-
-fn kring(dir: &Path) -> Command {
-    let mut cmd = Command::new(workspace_binary("kring-cli", "kring"));
-    cmd.env("KRING_DATA_DIR", dir)
-        .env_remove("KRING_NOW")
-        .env_remove("KRING_CIRCLE");
-    cmd
-}
-
-#[track_caller]
-fn run(dir: &Path, args: &[&str]) -> Output {
-    let out = kring(dir).args(args).output().expect("run kring");
-    assert!(
-        out.status.success(),
-        "kring {args:?} failed ({:?}): {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-#[track_caller]
-fn stdout(dir: &Path, args: &[&str]) -> String {
-    String::from_utf8_lossy(&run(dir, args).stdout)
-        .trim()
-        .to_owned()
-}
-
-#[track_caller]
-fn json(dir: &Path, args: &[&str]) -> Value {
-    let mut args = args.to_vec();
-    args.push("--json");
-    serde_json::from_slice(&run(dir, &args).stdout).expect("JSON")
-}
-
-/// Exit code and standard error of a command that is expected to fail.
-#[track_caller]
-fn refused(dir: &Path, args: &[&str]) -> (i32, String) {
-    let out = kring(dir).args(args).output().expect("run kring");
-    assert!(!out.status.success(), "kring {args:?} should have failed");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn titles(dir: &Path) -> Vec<String> {
     let mut titles: Vec<String> = json(dir, &["task", "list"])

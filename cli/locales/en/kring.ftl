@@ -325,3 +325,18 @@ demo-step-show = Sanne's phone now shows the whole plan:
 demo-stores = The phones' stores are in { $dir } ({ $kept }).
 demo-stores-removed = removed when the demo ends; keep them with --keep DIR
 demo-stores-kept = kept
+
+## kring reminders, kring news
+reminders-heading = Your reminders for the next { $days ->
+    [one] day
+   *[other] { $days } days
+}:
+reminders-none = No reminders for the next { $days ->
+    [one] day
+   *[other] { $days } days
+}.
+reminders-set = On this device: muted { $mute }, weekly digest { $digest }, quiet hours { $from } to { $until }.
+word-on = on
+word-off = off
+error-quiet-hours = Write quiet hours as 22:00-08:00, not as { $typed }.
+news-none = Nothing new since you last looked.

@@ -325,3 +325,18 @@ demo-step-show = De telefoon van Sanne toont nu het hele plan:
 demo-stores = De opslag van de telefoons staat in { $dir } ({ $kept }).
 demo-stores-removed = wordt weggehaald als de demo klaar is; bewaar met --keep DIR
 demo-stores-kept = bewaard
+
+## kring reminders, kring news
+reminders-heading = Je herinneringen voor de komende { $days ->
+    [one] dag
+   *[other] { $days } dagen
+}:
+reminders-none = Geen herinneringen voor de komende { $days ->
+    [one] dag
+   *[other] { $days } dagen
+}.
+reminders-set = Op dit apparaat: stil { $mute }, weekoverzicht { $digest }, rustige uren { $from } tot { $until }.
+word-on = aan
+word-off = uit
+error-quiet-hours = Rustige uren schrijf je als 22:00-08:00, niet als { $typed }.
+news-none = Niets nieuws sinds je de vorige keer keek.

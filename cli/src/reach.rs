@@ -1,0 +1,125 @@
+//! `kring reminders` and `kring news`: what reaches a person, computed on this device
+//! (`kring_core::reminders`, `kring_core::news`); this file picks the circles, parses
+//! the choices and prints.
+
+use kring_core::news::Notification;
+use kring_core::plan::recurrence::civil;
+use kring_core::plan::CircleId;
+use kring_core::reminders::{ClockTime, Reminder, ReminderSettings};
+use kring_core::Timestamp;
+use serde::Serialize;
+
+use crate::args::RemindersCmd;
+use crate::commands::output;
+use crate::context::Context;
+use crate::error::{CliError, CliResult};
+
+/// The circles a command is about: the one given with `--circle`, else all.
+fn chosen(ctx: &Context) -> CliResult<Option<CircleId>> {
+    Ok(match ctx.has_circle_arg() {
+        true => Some(ctx.current()?.id),
+        false => None,
+    })
+}
+
+/// `2026-12-02 19:00` on the wall clock of the circle the item is from.
+fn when(ctx: &Context, circle: &CircleId, at: Timestamp) -> CliResult<String> {
+    let zone = ctx.device.view(circle)?.circle.timezone;
+    Ok(civil(at, &zone).format("%Y-%m-%d %H:%M").to_string())
+}
+
+/// `kring reminders [--days N]`, or `kring reminders set …`.
+pub fn reminders(ctx: &Context, set: Option<RemindersCmd>, days: u32) -> CliResult {
+    if let Some(RemindersCmd::Set {
+        mute,
+        digest,
+        quiet,
+    }) = set
+    {
+        return set_choices(ctx, mute, digest, quiet);
+    }
+    let only = chosen(ctx)?;
+    let list = ctx.device.reminders(only.as_ref(), ctx.now, days)?;
+    output(ctx, &list, || render(ctx, &list, days))
+}
+
+fn render(ctx: &Context, list: &[Reminder], days: u32) -> String {
+    if list.is_empty() {
+        return format!("{}\n", t!("reminders-none", days = days));
+    }
+    let mut out = format!("{}\n", t!("reminders-heading", days = days));
+    for r in list {
+        let at = when(ctx, &r.circle, r.at).unwrap_or_default();
+        out.push_str(&format!("  {at}  {}: {}\n", r.title, r.text));
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct Choices<'a> {
+    circle: &'a CircleId,
+    #[serde(flatten)]
+    settings: ReminderSettings,
+}
+
+fn set_choices(
+    ctx: &Context,
+    mute: Option<String>,
+    digest: Option<String>,
+    quiet: Option<String>,
+) -> CliResult {
+    let circle = ctx.current()?.id;
+    let mut settings = ctx.device.reminder_settings(&circle)?;
+    if let Some(mute) = mute {
+        settings.muted = mute == "on";
+    }
+    if let Some(digest) = digest {
+        settings.digest = digest == "on";
+    }
+    if let Some(quiet) = quiet {
+        let (from, until) = quiet
+            .split_once('-')
+            .ok_or_else(|| CliError::Usage(t!("error-quiet-hours", typed = quiet.as_str())))?;
+        settings.quiet_from = ClockTime::parse(from)?;
+        settings.quiet_until = ClockTime::parse(until)?;
+    }
+    ctx.device.set_reminder_settings(&circle, &settings)?;
+    let choices = Choices {
+        circle: &circle,
+        settings,
+    };
+    output(ctx, &choices, || {
+        let state = |on: bool| if on { t!("word-on") } else { t!("word-off") };
+        let text = t!(
+            "reminders-set",
+            mute = state(settings.muted),
+            digest = state(settings.digest),
+            from = settings.quiet_from.to_string(),
+            until = settings.quiet_until.to_string()
+        );
+        format!("{text}\n")
+    })
+}
+
+/// `kring news`: what changed since this device last looked, per circle.
+pub fn news(ctx: &Context) -> CliResult {
+    let circles = match chosen(ctx)? {
+        Some(one) => vec![one],
+        None => ctx.device.circles()?.into_iter().map(|c| c.id).collect(),
+    };
+    let mut all: Vec<Notification> = Vec::new();
+    for circle in &circles {
+        all.extend(ctx.device.what_changed(circle)?);
+    }
+    output(ctx, &all, || {
+        if all.is_empty() {
+            return format!("{}\n", t!("news-none"));
+        }
+        let mut out = String::new();
+        for n in &all {
+            let at = when(ctx, &n.circle, n.at).unwrap_or_default();
+            out.push_str(&format!("  {at}  {}: {}\n", n.title, n.text));
+        }
+        out
+    })
+}
