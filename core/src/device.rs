@@ -39,6 +39,8 @@ mod bundle;
 mod net;
 mod people;
 mod reach;
+#[cfg(feature = "client")]
+pub use reach::Wakened;
 mod receive;
 mod views;
 pub use bundle::{is_bundle, BundleReport, MAX_BUNDLE_BYTES};

@@ -11,10 +11,12 @@ use std::sync::{Arc, Mutex};
 use kring_core::export::ExportFormat;
 use kring_core::followup::{CircleReport, MyWeek};
 use kring_core::membership::Capability;
+use kring_core::news::Notification;
 use kring_core::plan::{
     CircleId, CirclePlan, Designation, EntryId, Language, LogKind, MeetingUpdate, MemberId,
     NewMember, NewTask, PlanList, PlanStatus, PlanView, Relation, Rsvp, TaskId, TaskView,
 };
+use kring_core::reminders::{Reminder, ReminderSettings};
 use kring_core::sync::engine::SyncStatus;
 use kring_core::Timestamp;
 
@@ -182,6 +184,34 @@ impl CircleHandle {
             .shared
             .local(|d| d.export_text(&self.id, format, language, Timestamp::now()))?;
         Ok(text.into_bytes())
+    }
+
+    // ---- what reaches people -----------------------------------------------------------
+
+    /// This circle's reminders for the next `days` days (7 by default), for this
+    /// device's person: hand them to the phone's local notifications, replacing what
+    /// was scheduled before (ids are stable). Compute again after every sync.
+    #[uniffi::method(default(days = 7))]
+    pub fn reminders(&self, days: u32) -> Result<Vec<Reminder>> {
+        self.shared
+            .local(|d| d.reminders(Some(&self.id), Timestamp::now(), days))
+    }
+
+    /// This device's reminder choices for the circle.
+    pub fn reminder_settings(&self) -> Result<ReminderSettings> {
+        self.shared.local(|d| d.reminder_settings(&self.id))
+    }
+
+    /// Changes this device's reminder choices (nothing in the shared plan changes).
+    pub fn set_reminder_settings(&self, settings: ReminderSettings) -> Result<()> {
+        self.shared
+            .local(|d| d.set_reminder_settings(&self.id, &settings))
+    }
+
+    /// What changed since the app last asked, as notifications for this device's
+    /// person; the first call answers nothing and starts from there.
+    pub fn what_changed(&self) -> Result<Vec<Notification>> {
+        self.shared.local(|d| d.what_changed(&self.id))
     }
 
     // ---- observers -------------------------------------------------------------------

@@ -22,6 +22,8 @@ use crate::devices::SyncObserver;
 use crate::error::{KringError, Result};
 use crate::lock;
 use crate::types::{ChangeOrigin, CircleSync, Joined, SyncReport};
+use kring_core::news::Notification;
+use kring_core::reminders::Reminder;
 
 /// Where the app keeps the device's secrets: Android Keystore-backed storage, the
 /// iOS Keychain. Implemented in Kotlin/Swift and handed to [`KringClient::open`].
@@ -362,6 +364,31 @@ impl KringClient {
                     }
                 })
                 .collect())
+        })
+        .await
+    }
+
+    /// Every reminder of every circle on this device for the next `days` days (7 by
+    /// default), sorted by time: what an app schedules as local notifications.
+    #[uniffi::method(default(days = 7))]
+    pub fn reminders(&self, days: u32) -> Result<Vec<Reminder>> {
+        self.shared
+            .local(|d| d.reminders(None, Timestamp::now(), days))
+    }
+
+    /// A push arrived: `payload` is its decrypted content (the Web Push library or
+    /// UnifiedPush connector decrypts it; it holds only a circle id and a cursor).
+    /// Syncs that circle and returns the notifications to show, written on this
+    /// device. A payload that is not a Kring wake-up is `KringException.InvalidInput`;
+    /// an unreachable relay `KringException.Network` (nothing is lost: sync later).
+    pub async fn on_push(&self, payload: Vec<u8>) -> Result<Vec<Notification>> {
+        let shared = self.shared.clone();
+        blocking(move || {
+            let wakened = shared.net(|d| d.on_push(&payload, Timestamp::now()))?;
+            shared.synced(&wakened.circle, &wakened.report);
+            let report = SyncReport::from(wakened.report);
+            shared.registry.sync_outcome(&wakened.circle, Ok(&report));
+            Ok(wakened.news)
         })
         .await
     }

@@ -25,6 +25,7 @@ mod client;
 mod devices;
 mod error;
 mod followup;
+mod reach;
 mod types;
 
 use std::sync::{Mutex, MutexGuard};

@@ -28,31 +28,34 @@ use kring_core::Timestamp;
 
 use crate::error::KringError;
 
-/// Parses an id coming from the app; a bad one becomes `KringError::InvalidInput`
+/// Parses a value (an id, a time of day) coming from the app; a bad one becomes `KringError::InvalidInput`
 /// (uniffi hands errors of the function's own error type back as that type).
-fn lift_id<T>(parse: impl FnOnce(&str) -> kring_core::Result<T>, s: &str) -> uniffi::Result<T> {
+pub(crate) fn lift_parsed<T>(
+    parse: impl FnOnce(&str) -> kring_core::Result<T>,
+    s: &str,
+) -> uniffi::Result<T> {
     parse(s).map_err(|e| uniffi::deps::anyhow::Error::new(KringError::from(e)))
 }
 
 uniffi::custom_type!(CircleId, String, {
     remote,
     lower: |id| id.to_string(),
-    try_lift: |s| lift_id(CircleId::parse, &s),
+    try_lift: |s| lift_parsed(CircleId::parse, &s),
 });
 uniffi::custom_type!(MemberId, String, {
     remote,
     lower: |id| id.to_string(),
-    try_lift: |s| lift_id(MemberId::parse, &s),
+    try_lift: |s| lift_parsed(MemberId::parse, &s),
 });
 uniffi::custom_type!(TaskId, String, {
     remote,
     lower: |id| id.to_string(),
-    try_lift: |s| lift_id(TaskId::parse, &s),
+    try_lift: |s| lift_parsed(TaskId::parse, &s),
 });
 uniffi::custom_type!(EntryId, String, {
     remote,
     lower: |id| id.to_string(),
-    try_lift: |s| lift_id(EntryId::parse, &s),
+    try_lift: |s| lift_parsed(EntryId::parse, &s),
 });
 uniffi::custom_type!(Timestamp, i64, {
     remote,

@@ -442,6 +442,16 @@ RustBuffer uniffi_kring_ffi_fn_method_circlehandle_post(uint64_t ptr, RustBuffer
 RustBuffer uniffi_kring_ffi_fn_method_circlehandle_record_review(uint64_t ptr, RustBuffer summary, RustBuffer next_review_at, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_REMINDER_SETTINGS
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_REMINDER_SETTINGS
+RustBuffer uniffi_kring_ffi_fn_method_circlehandle_reminder_settings(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_REMINDERS
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_REMINDERS
+RustBuffer uniffi_kring_ffi_fn_method_circlehandle_reminders(uint64_t ptr, uint32_t days, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_REMOVE_FROM_LIST
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_REMOVE_FROM_LIST
 void uniffi_kring_ffi_fn_method_circlehandle_remove_from_list(uint64_t ptr, RustBuffer list, RustBuffer entry_id, RustCallStatus *_Nonnull out_status
@@ -502,6 +512,11 @@ void uniffi_kring_ffi_fn_method_circlehandle_set_question(uint64_t ptr, RustBuff
 void uniffi_kring_ffi_fn_method_circlehandle_set_relay(uint64_t ptr, RustBuffer url, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_SET_REMINDER_SETTINGS
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_SET_REMINDER_SETTINGS
+void uniffi_kring_ffi_fn_method_circlehandle_set_reminder_settings(uint64_t ptr, RustBuffer settings, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_SET_TIMEZONE
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_SET_TIMEZONE
 void uniffi_kring_ffi_fn_method_circlehandle_set_timezone(uint64_t ptr, RustBuffer zone, RustCallStatus *_Nonnull out_status
@@ -550,6 +565,11 @@ void uniffi_kring_ffi_fn_method_circlehandle_update_task(uint64_t ptr, RustBuffe
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_VIEW
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_VIEW
 RustBuffer uniffi_kring_ffi_fn_method_circlehandle_view(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_WHAT_CHANGED
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_WHAT_CHANGED
+RustBuffer uniffi_kring_ffi_fn_method_circlehandle_what_changed(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_WITHDRAW_OFFER
@@ -647,6 +667,11 @@ int8_t uniffi_kring_ffi_fn_method_kringclient_is_watching(uint64_t ptr, RustCall
 uint64_t uniffi_kring_ffi_fn_method_kringclient_join(uint64_t ptr, RustBuffer link, RustBuffer my_name, RustBuffer relation
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_ON_PUSH
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_ON_PUSH
+uint64_t uniffi_kring_ffi_fn_method_kringclient_on_push(uint64_t ptr, RustBuffer payload
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_OPEN_CIRCLE
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_OPEN_CIRCLE
 uint64_t uniffi_kring_ffi_fn_method_kringclient_open_circle(uint64_t ptr, RustBuffer circle_id, RustCallStatus *_Nonnull out_status
@@ -655,6 +680,11 @@ uint64_t uniffi_kring_ffi_fn_method_kringclient_open_circle(uint64_t ptr, RustBu
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_PENDING_JOINS
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_PENDING_JOINS
 RustBuffer uniffi_kring_ffi_fn_method_kringclient_pending_joins(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_REMINDERS
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_REMINDERS
+RustBuffer uniffi_kring_ffi_fn_method_kringclient_reminders(uint64_t ptr, uint32_t days, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_START_WATCHING
@@ -755,6 +785,12 @@ void uniffi_kring_ffi_fn_method_syncobserver_on_sync_event(uint64_t ptr, RustBuf
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_FUNC_DESCRIBE_SIGNAL
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_FUNC_DESCRIBE_SIGNAL
 RustBuffer uniffi_kring_ffi_fn_func_describe_signal(RustBuffer signal, RustBuffer language, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_FUNC_DEFAULT_REMINDER_SETTINGS
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_FUNC_DEFAULT_REMINDER_SETTINGS
+RustBuffer uniffi_kring_ffi_fn_func_default_reminder_settings(RustCallStatus *_Nonnull out_status
+    
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_KRING_FFI_RUSTBUFFER_ALLOC
@@ -1023,6 +1059,12 @@ uint16_t uniffi_kring_ffi_checksum_func_describe_signal(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_FUNC_DEFAULT_REMINDER_SETTINGS
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_FUNC_DEFAULT_REMINDER_SETTINGS
+uint16_t uniffi_kring_ffi_checksum_func_default_reminder_settings(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_ACCEPT_CONDITION
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_ACCEPT_CONDITION
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_accept_condition(void
@@ -1173,6 +1215,18 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_record_review(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_REMINDER_SETTINGS
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_REMINDER_SETTINGS
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_reminder_settings(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_REMINDERS
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_REMINDERS
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_reminders(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_REMOVE_FROM_LIST
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_REMOVE_FROM_LIST
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_remove_from_list(void
@@ -1245,6 +1299,12 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_set_relay(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_SET_REMINDER_SETTINGS
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_SET_REMINDER_SETTINGS
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_set_reminder_settings(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_SET_TIMEZONE
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_SET_TIMEZONE
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_set_timezone(void
@@ -1302,6 +1362,12 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_update_task(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_VIEW
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_VIEW
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_view(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_WHAT_CHANGED
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_WHAT_CHANGED
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_what_changed(void
     
 );
 #endif
@@ -1383,6 +1449,12 @@ uint16_t uniffi_kring_ffi_checksum_method_kringclient_join(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_ON_PUSH
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_ON_PUSH
+uint16_t uniffi_kring_ffi_checksum_method_kringclient_on_push(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_OPEN_CIRCLE
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_OPEN_CIRCLE
 uint16_t uniffi_kring_ffi_checksum_method_kringclient_open_circle(void
@@ -1392,6 +1464,12 @@ uint16_t uniffi_kring_ffi_checksum_method_kringclient_open_circle(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_PENDING_JOINS
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_PENDING_JOINS
 uint16_t uniffi_kring_ffi_checksum_method_kringclient_pending_joins(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_REMINDERS
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_REMINDERS
+uint16_t uniffi_kring_ffi_checksum_method_kringclient_reminders(void
     
 );
 #endif

@@ -131,7 +131,7 @@ fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
 
 /// `None` for bytes that are not whole hashes (then nothing counts as seen).
 fn decode_heads(bytes: &[u8]) -> Option<Vec<ChangeHash>> {
-    if bytes.len() % 32 != 0 {
+    if !bytes.len().is_multiple_of(32) {
         return None;
     }
     bytes
@@ -140,15 +140,29 @@ fn decode_heads(bytes: &[u8]) -> Option<Vec<ChangeHash>> {
         .collect()
 }
 
+/// What a push led to: the sync of the circle it named, and what to show.
+#[cfg(feature = "client")]
+#[derive(Debug, Clone)]
+pub struct Wakened {
+    pub circle: CircleId,
+    pub report: super::SyncReport,
+    pub news: Vec<Notification>,
+}
+
 #[cfg(feature = "client")]
 impl Device {
     /// A push arrived (its decrypted payload): syncs the circle it names and returns
-    /// the notifications to show, written here from the plan — the push itself
-    /// carried nothing but the circle's id and cursor.
-    pub fn on_push(&mut self, payload: &[u8], now: Timestamp) -> Result<Vec<Notification>> {
+    /// what to show, written here from the plan — the push itself carried nothing but
+    /// the circle's id and the relay's cursor.
+    pub fn on_push(&mut self, payload: &[u8], now: Timestamp) -> Result<Wakened> {
         let wake = crate::sync::wake_up::PushWakeUp::parse(payload)?;
         self.store.circle(&wake.circle)?;
-        self.sync(&wake.circle, now)?;
-        self.what_changed(&wake.circle)
+        let report = self.sync(&wake.circle, now)?;
+        let news = self.what_changed(&wake.circle)?;
+        Ok(Wakened {
+            circle: wake.circle,
+            report,
+            news,
+        })
     }
 }

@@ -113,7 +113,7 @@ pub fn what_changed(before: &PlanView, after: &PlanView, viewer: &Viewer) -> Vec
         let old = before.task(&task.id);
         let name = |id: &MemberId| after.display_name(id);
         let when = |at: Option<Timestamp>| at.map(|at| texts::When::of(task, at));
-        let Some(old) = old else {
+        if old.is_none() {
             let needs =
                 task.owner_kind == OwnerKind::Circle && task.is_open() && task.free_slots() > 0;
             if (needs && may_take) || main_person {
@@ -128,10 +128,15 @@ pub fn what_changed(before: &PlanView, after: &PlanView, viewer: &Viewer) -> Vec
                     text: texts::new_task(lang, zone, &task.title, when(first), needs),
                 });
             }
-            continue;
+        }
+        // A task new since the last look is compared with nothing: its claims, turns
+        // and completions are all news.
+        let (old_claims, old_turns, old_completions) = match old {
+            Some(old) => (&old.claims[..], &old.turns[..], &old.completions[..]),
+            None => (&[][..], &[][..], &[][..]),
         };
         for claim in task.claims.iter().filter(|c| c.winner) {
-            if !old.claims.iter().any(|o| o.member == claim.member) {
+            if !old_claims.iter().any(|o| o.member == claim.member) {
                 // A one-off task names its date; a whole series is just "doet: …".
                 let first = task
                     .schedule
@@ -149,7 +154,7 @@ pub fn what_changed(before: &PlanView, after: &PlanView, viewer: &Viewer) -> Vec
                 });
             }
         }
-        for turn in task.turns.iter().filter(|t| !old.turns.contains(t)) {
+        for turn in task.turns.iter().filter(|t| !old_turns.contains(t)) {
             let Some(at) = occurrence_of(&task.schedule, &turn.occurrence) else {
                 continue;
             };
@@ -188,7 +193,7 @@ pub fn what_changed(before: &PlanView, after: &PlanView, viewer: &Viewer) -> Vec
         for done in task
             .completions
             .iter()
-            .filter(|c| !old.completions.contains(c))
+            .filter(|c| !old_completions.contains(c))
         {
             if told_of_done {
                 events.push(Event {

@@ -726,6 +726,18 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
     
     func recordReview(summary: String, nextReviewAt: Timestamp?) throws  -> EntryId
     
+    /**
+     * This device's reminder choices for the circle.
+     */
+    func reminderSettings() throws  -> ReminderSettings
+    
+    /**
+     * This circle's reminders for the next `days` days (7 by default), for this
+     * device's person: hand them to the phone's local notifications, replacing what
+     * was scheduled before (ids are stable). Compute again after every sync.
+     */
+    func reminders(days: UInt32) throws  -> [Reminder]
+    
     func removeFromList(list: PlanList, entryId: EntryId) throws 
     
     /**
@@ -769,6 +781,11 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
      * Sets the relay of a circle that has none yet; the next `sync()` registers it.
      */
     func setRelay(url: String) throws 
+    
+    /**
+     * Changes this device's reminder choices (nothing in the shared plan changes).
+     */
+    func setReminderSettings(settings: ReminderSettings) throws 
     
     /**
      * The circle's IANA time zone (the main person changes it).
@@ -815,6 +832,12 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
     func updateTask(taskId: TaskId, update: TaskUpdate) throws 
     
     func view() throws  -> PlanView
+    
+    /**
+     * What changed since the app last asked, as notifications for this device's
+     * person; the first call answers nothing and starts from there.
+     */
+    func whatChanged() throws  -> [Notification]
     
     func withdrawOffer(offerId: EntryId) throws 
     
@@ -1216,6 +1239,33 @@ open func recordReview(summary: String, nextReviewAt: Timestamp?)throws  -> Entr
 })
 }
     
+    /**
+     * This device's reminder choices for the circle.
+     */
+open func reminderSettings()throws  -> ReminderSettings  {
+    return try  FfiConverterTypeReminderSettings_lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_reminder_settings(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * This circle's reminders for the next `days` days (7 by default), for this
+     * device's person: hand them to the phone's local notifications, replacing what
+     * was scheduled before (ids are stable). Compute again after every sync.
+     */
+open func reminders(days: UInt32 = UInt32(7))throws  -> [Reminder]  {
+    return try  FfiConverterSequenceTypeReminder.lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_reminders(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt32.lower(days),uniffiCallStatus
+    )
+})
+}
+    
 open func removeFromList(list: PlanList, entryId: EntryId)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
         uniffiCallStatus in
     uniffi_kring_ffi_fn_method_circlehandle_remove_from_list(
@@ -1366,6 +1416,18 @@ open func setRelay(url: String)throws   {try rustCallWithError(FfiConverterTypeK
 }
     
     /**
+     * Changes this device's reminder choices (nothing in the shared plan changes).
+     */
+open func setReminderSettings(settings: ReminderSettings)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_set_reminder_settings(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeReminderSettings_lower(settings),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * The circle's IANA time zone (the main person changes it).
      */
 open func setTimezone(zone: String)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
@@ -1490,6 +1552,19 @@ open func view()throws  -> PlanView  {
     return try  FfiConverterTypePlanView_lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
         uniffiCallStatus in
     uniffi_kring_ffi_fn_method_circlehandle_view(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * What changed since the app last asked, as notifications for this device's
+     * person; the first call answers nothing and starts from there.
+     */
+open func whatChanged()throws  -> [Notification]  {
+    return try  FfiConverterSequenceTypeNotification.lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_what_changed(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -1680,6 +1755,15 @@ public protocol KringClientProtocol: AnyObject, Sendable {
     func join(link: String, myName: String, relation: Relation) async throws  -> Joined
     
     /**
+     * A push arrived: `payload` is its decrypted content (the Web Push library or
+     * UnifiedPush connector decrypts it; it holds only a circle id and a cursor).
+     * Syncs that circle and returns the notifications to show, written on this
+     * device. A payload that is not a Kring wake-up is `KringException.InvalidInput`;
+     * an unreachable relay `KringException.Network` (nothing is lost: sync later).
+     */
+    func onPush(payload: Data) async throws  -> [Notification]
+    
+    /**
      * A handle on a circle of this device. Opening the same circle twice returns the
      * same handle while it is alive. A joined circle whose plan has not arrived yet
      * fails with `KringException.PlanNotAvailable` (sync, then open it again).
@@ -1691,6 +1775,12 @@ public protocol KringClientProtocol: AnyObject, Sendable {
      * them (then they are in [`KringClient::circles`]).
      */
     func pendingJoins() throws  -> [CircleId]
+    
+    /**
+     * Every reminder of every circle on this device for the next `days` days (7 by
+     * default), sorted by time: what an app schedules as local notifications.
+     */
+    func reminders(days: UInt32) throws  -> [Reminder]
     
     /**
      * Live mode: keeps every circle that has a relay in sync until
@@ -1952,6 +2042,29 @@ open func join(link: String, myName: String, relation: Relation)async throws  ->
 }
     
     /**
+     * A push arrived: `payload` is its decrypted content (the Web Push library or
+     * UnifiedPush connector decrypts it; it holds only a circle id and a cursor).
+     * Syncs that circle and returns the notifications to show, written on this
+     * device. A payload that is not a Kring wake-up is `KringException.InvalidInput`;
+     * an unreachable relay `KringException.Network` (nothing is lost: sync later).
+     */
+open func onPush(payload: Data)async throws  -> [Notification]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kring_ffi_fn_method_kringclient_on_push(
+                        self.uniffiCloneHandle(),FfiConverterData.lower(payload)
+                )
+            },
+            pollFunc: ffi_kring_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_kring_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_kring_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeNotification.lift,
+            errorHandler: FfiConverterTypeKringError_lift
+        )
+}
+    
+    /**
      * A handle on a circle of this device. Opening the same circle twice returns the
      * same handle while it is alive. A joined circle whose plan has not arrived yet
      * fails with `KringException.PlanNotAvailable` (sync, then open it again).
@@ -1975,6 +2088,20 @@ open func pendingJoins()throws  -> [CircleId]  {
         uniffiCallStatus in
     uniffi_kring_ffi_fn_method_kringclient_pending_joins(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Every reminder of every circle on this device for the next `days` days (7 by
+     * default), sorted by time: what an app schedules as local notifications.
+     */
+open func reminders(days: UInt32 = UInt32(7))throws  -> [Reminder]  {
+    return try  FfiConverterSequenceTypeReminder.lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_kringclient_reminders(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt32.lower(days),uniffiCallStatus
     )
 })
 }
@@ -4522,6 +4649,88 @@ public func FfiConverterTypeNewTask_lower(_ value: NewTask) -> RustBuffer {
 }
 
 
+/**
+ * Something that happened in the circle, in words for this device's person: show it
+ * as a notification (`id` replaces an earlier one of the same event).
+ */
+public struct Notification: Equatable, Hashable {
+    public let id: String
+    public let kind: NewsKind
+    public let circle: CircleId
+    public let at: Timestamp
+    public let task: TaskId?
+    public let occurrence: Timestamp?
+    public let title: String
+    public let text: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, kind: NewsKind, circle: CircleId, at: Timestamp, task: TaskId?, occurrence: Timestamp?, title: String, text: String) {
+        self.id = id
+        self.kind = kind
+        self.circle = circle
+        self.at = at
+        self.task = task
+        self.occurrence = occurrence
+        self.title = title
+        self.text = text
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Notification: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNotification: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Notification {
+        return
+            try Notification(
+                id: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeNewsKind.read(from: &buf), 
+                circle: FfiConverterTypeCircleId.read(from: &buf), 
+                at: FfiConverterTypeTimestamp.read(from: &buf), 
+                task: FfiConverterOptionTypeTaskId.read(from: &buf), 
+                occurrence: FfiConverterOptionTypeTimestamp.read(from: &buf), 
+                title: FfiConverterString.read(from: &buf), 
+                text: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Notification, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeNewsKind.write(value.kind, into: &buf)
+        FfiConverterTypeCircleId.write(value.circle, into: &buf)
+        FfiConverterTypeTimestamp.write(value.at, into: &buf)
+        FfiConverterOptionTypeTaskId.write(value.task, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.occurrence, into: &buf)
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterString.write(value.text, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNotification_lift(_ buf: RustBuffer) throws -> Notification {
+    return try FfiConverterTypeNotification.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNotification_lower(_ value: Notification) -> RustBuffer {
+    return FfiConverterTypeNotification.lower(value)
+}
+
+
 public struct OfferView: Equatable, Hashable {
     public let id: EntryId
     public let by: MemberId
@@ -4957,6 +5166,154 @@ public func FfiConverterTypeRecurrence_lift(_ buf: RustBuffer) throws -> Recurre
 #endif
 public func FfiConverterTypeRecurrence_lower(_ value: Recurrence) -> RustBuffer {
     return FfiConverterTypeRecurrence.lower(value)
+}
+
+
+/**
+ * One reminder: schedule a local notification with `id` (the same reminder keeps
+ * its id when the schedule is computed again) at `at`, showing `title` and `text`.
+ */
+public struct Reminder: Equatable, Hashable {
+    public let id: String
+    public let at: Timestamp
+    public let kind: ReminderKind
+    public let circle: CircleId
+    public let task: TaskId?
+    public let occurrence: Timestamp?
+    public let title: String
+    public let text: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, at: Timestamp, kind: ReminderKind, circle: CircleId, task: TaskId?, occurrence: Timestamp?, title: String, text: String) {
+        self.id = id
+        self.at = at
+        self.kind = kind
+        self.circle = circle
+        self.task = task
+        self.occurrence = occurrence
+        self.title = title
+        self.text = text
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Reminder: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReminder: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Reminder {
+        return
+            try Reminder(
+                id: FfiConverterString.read(from: &buf), 
+                at: FfiConverterTypeTimestamp.read(from: &buf), 
+                kind: FfiConverterTypeReminderKind.read(from: &buf), 
+                circle: FfiConverterTypeCircleId.read(from: &buf), 
+                task: FfiConverterOptionTypeTaskId.read(from: &buf), 
+                occurrence: FfiConverterOptionTypeTimestamp.read(from: &buf), 
+                title: FfiConverterString.read(from: &buf), 
+                text: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Reminder, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeTimestamp.write(value.at, into: &buf)
+        FfiConverterTypeReminderKind.write(value.kind, into: &buf)
+        FfiConverterTypeCircleId.write(value.circle, into: &buf)
+        FfiConverterOptionTypeTaskId.write(value.task, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.occurrence, into: &buf)
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterString.write(value.text, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReminder_lift(_ buf: RustBuffer) throws -> Reminder {
+    return try FfiConverterTypeReminder.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReminder_lower(_ value: Reminder) -> RustBuffer {
+    return FfiConverterTypeReminder.lower(value)
+}
+
+
+/**
+ * One circle's reminder choices on this device ("HH:MM" quiet hours in the circle's
+ * time zone). They stay on this device, never in the shared plan.
+ */
+public struct ReminderSettings: Equatable, Hashable {
+    public let muted: Bool
+    public let digest: Bool
+    public let quietFrom: ClockTime
+    public let quietUntil: ClockTime
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(muted: Bool, digest: Bool, quietFrom: ClockTime, quietUntil: ClockTime) {
+        self.muted = muted
+        self.digest = digest
+        self.quietFrom = quietFrom
+        self.quietUntil = quietUntil
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReminderSettings: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReminderSettings: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReminderSettings {
+        return
+            try ReminderSettings(
+                muted: FfiConverterBool.read(from: &buf), 
+                digest: FfiConverterBool.read(from: &buf), 
+                quietFrom: FfiConverterTypeClockTime.read(from: &buf), 
+                quietUntil: FfiConverterTypeClockTime.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReminderSettings, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.muted, into: &buf)
+        FfiConverterBool.write(value.digest, into: &buf)
+        FfiConverterTypeClockTime.write(value.quietFrom, into: &buf)
+        FfiConverterTypeClockTime.write(value.quietUntil, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReminderSettings_lift(_ buf: RustBuffer) throws -> ReminderSettings {
+    return try FfiConverterTypeReminderSettings.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReminderSettings_lower(_ value: ReminderSettings) -> RustBuffer {
+    return FfiConverterTypeReminderSettings.lower(value)
 }
 
 
@@ -7309,6 +7666,114 @@ public func FfiConverterTypeMyPlace_lower(_ value: MyPlace) -> RustBuffer {
 
 
 
+
+public enum NewsKind: Equatable, Hashable {
+    
+    case taken
+    case newTask
+    case turnFree
+    case done
+    case thanks
+    case joined
+    case meeting
+    case more
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension NewsKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewsKind: FfiConverterRustBuffer {
+    typealias SwiftType = NewsKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewsKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .taken
+        
+        case 2: return .newTask
+        
+        case 3: return .turnFree
+        
+        case 4: return .done
+        
+        case 5: return .thanks
+        
+        case 6: return .joined
+        
+        case 7: return .meeting
+        
+        case 8: return .more
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: NewsKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .taken:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .newTask:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .turnFree:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .done:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .thanks:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .joined:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .meeting:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .more:
+            writeInt(&buf, Int32(8))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewsKind_lift(_ buf: RustBuffer) throws -> NewsKind {
+    return try FfiConverterTypeNewsKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewsKind_lower(_ value: NewsKind) -> RustBuffer {
+    return FfiConverterTypeNewsKind.lower(value)
+}
+
+
+
 /**
  * Whose contribution a task is.
  */
@@ -7644,6 +8109,107 @@ public func FfiConverterTypeRelation_lift(_ buf: RustBuffer) throws -> Relation 
 #endif
 public func FfiConverterTypeRelation_lower(_ value: Relation) -> RustBuffer {
     return FfiConverterTypeRelation.lower(value)
+}
+
+
+
+
+public enum ReminderKind: Equatable, Hashable {
+    
+    case turnTomorrow
+    case turnSoon
+    case needsPeople
+    case turnHandedOver
+    case review
+    case checkin
+    case digest
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ReminderKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReminderKind: FfiConverterRustBuffer {
+    typealias SwiftType = ReminderKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReminderKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .turnTomorrow
+        
+        case 2: return .turnSoon
+        
+        case 3: return .needsPeople
+        
+        case 4: return .turnHandedOver
+        
+        case 5: return .review
+        
+        case 6: return .checkin
+        
+        case 7: return .digest
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ReminderKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .turnTomorrow:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .turnSoon:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .needsPeople:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .turnHandedOver:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .review:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .checkin:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .digest:
+            writeInt(&buf, Int32(7))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReminderKind_lift(_ buf: RustBuffer) throws -> ReminderKind {
+    return try FfiConverterTypeReminderKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReminderKind_lower(_ value: ReminderKind) -> RustBuffer {
+    return FfiConverterTypeReminderKind.lower(value)
 }
 
 
@@ -8920,6 +9486,30 @@ fileprivate struct FfiConverterOptionTypeMemberId: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeTaskId: FfiConverterRustBuffer {
+    typealias SwiftType = TaskId?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeTaskId.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeTaskId.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeTimestamp: FfiConverterRustBuffer {
     typealias SwiftType = Timestamp?
 
@@ -9319,6 +9909,31 @@ fileprivate struct FfiConverterSequenceTypeMoved: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeNotification: FfiConverterRustBuffer {
+    typealias SwiftType = [Notification]
+
+    public static func write(_ value: [Notification], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeNotification.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Notification] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Notification]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeNotification.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeOfferView: FfiConverterRustBuffer {
     typealias SwiftType = [OfferView]
 
@@ -9336,6 +9951,31 @@ fileprivate struct FfiConverterSequenceTypeOfferView: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeOfferView.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeReminder: FfiConverterRustBuffer {
+    typealias SwiftType = [Reminder]
+
+    public static func write(_ value: [Reminder], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeReminder.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Reminder] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Reminder]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeReminder.read(from: &buf))
         }
         return seq
     }
@@ -9657,6 +10297,46 @@ public func FfiConverterTypeCircleId_lower(_ value: CircleId) -> RustBuffer {
 
 
 
+public typealias ClockTime = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeClockTime: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ClockTime {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: ClockTime, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> ClockTime {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: ClockTime) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClockTime_lift(_ value: RustBuffer) throws -> ClockTime {
+    return try FfiConverterTypeClockTime.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClockTime_lower(_ value: ClockTime) -> RustBuffer {
+    return FfiConverterTypeClockTime.lower(value)
+}
+
+
+
 public typealias DeviceId = String
 
 #if swift(>=5.8)
@@ -9916,6 +10596,17 @@ public func describeSignal(signal: Signal, language: Language) -> String  {
     )
 })
 }
+/**
+ * The defaults for a circle nobody changed anything for: not muted, no digest,
+ * quiet from 22:00 to 08:00.
+ */
+public func defaultReminderSettings() -> ReminderSettings  {
+    return try!  FfiConverterTypeReminderSettings_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_func_default_reminder_settings(uniffiCallStatus
+    )
+})
+}
 
 private enum InitializationResult {
     case ok
@@ -9933,6 +10624,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.contractVersionMismatch
     }
     if (uniffi_kring_ffi_checksum_func_describe_signal() != 21128) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_func_default_reminder_settings() != 26026) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_accept_condition() != 61312) {
@@ -10010,6 +10704,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_circlehandle_record_review() != 48100) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_reminder_settings() != 30260) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_reminders() != 20065) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kring_ffi_checksum_method_circlehandle_remove_from_list() != 18883) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -10046,6 +10746,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_circlehandle_set_relay() != 1035) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_set_reminder_settings() != 14234) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kring_ffi_checksum_method_circlehandle_set_timezone() != 26231) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -10074,6 +10777,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_view() != 57354) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_what_changed() != 63827) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_withdraw_offer() != 36600) {
@@ -10115,10 +10821,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_kringclient_join() != 50077) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kring_ffi_checksum_method_kringclient_on_push() != 11444) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kring_ffi_checksum_method_kringclient_open_circle() != 31392) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_kringclient_pending_joins() != 31990) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_kringclient_reminders() != 6400) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_kringclient_start_watching() != 35540) {

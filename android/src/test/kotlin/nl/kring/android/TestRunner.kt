@@ -13,7 +13,7 @@ class TestCase(val name: String, val body: () -> Unit)
  */
 fun main(args: Array<String>) {
     val filter = args.firstOrNull()
-    val tests = (ffiTests() + syncTests() + repositoryTests() + viewTests() + deviceTests()).filter { filter == null || filter in it.name }
+    val tests = (ffiTests() + syncTests() + repositoryTests() + viewTests() + deviceTests() + reachTests()).filter { filter == null || filter in it.name }
     var passed = 0
     var failed = 0
     for (test in tests) {
