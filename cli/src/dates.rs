@@ -135,7 +135,12 @@ pub fn parse(input: &str) -> CliResult<Timestamp> {
 
 /// `2026-11-24 18:00` in the circle's zone.
 pub fn format(at: Timestamp) -> String {
-    civil(at, zone()).format("%Y-%m-%d %H:%M").to_string()
+    format_in(at, zone())
+}
+
+/// `2026-11-24 18:00` in `zone` (for lists across circles, each in its own zone).
+pub fn format_in(at: Timestamp, zone: &str) -> String {
+    civil(at, zone).format("%Y-%m-%d %H:%M").to_string()
 }
 
 pub fn format_opt(at: Option<Timestamp>) -> String {

@@ -3,7 +3,6 @@
 //! the choices and prints.
 
 use kring_core::news::Notification;
-use kring_core::plan::recurrence::civil;
 use kring_core::plan::CircleId;
 use kring_core::reminders::{ClockTime, Reminder, ReminderSettings};
 use kring_core::Timestamp;
@@ -25,7 +24,7 @@ fn chosen(ctx: &Context) -> CliResult<Option<CircleId>> {
 /// `2026-12-02 19:00` on the wall clock of the circle the item is from.
 fn when(ctx: &Context, circle: &CircleId, at: Timestamp) -> CliResult<String> {
     let zone = ctx.device.view(circle)?.circle.timezone;
-    Ok(civil(at, &zone).format("%Y-%m-%d %H:%M").to_string())
+    Ok(crate::dates::format_in(at, &zone))
 }
 
 /// `kring reminders [--days N]`, or `kring reminders set …`.

@@ -327,7 +327,7 @@ pub fn followup(overview: &CoordinatorOverview, lang: Language) -> String {
             last,
             r.signals
                 .first()
-                .map(|s| s.describe(lang))
+                .map(|s| s.describe(lang, &r.timezone))
                 .unwrap_or_default(),
         ]);
     }
@@ -350,8 +350,8 @@ pub fn followup(overview: &CoordinatorOverview, lang: Language) -> String {
         items.add_row(vec![
             severity,
             item.circle_name.clone(),
-            item.signal.describe(lang),
-            dates::format(item.signal.at),
+            item.signal.describe(lang, &item.timezone),
+            dates::format_in(item.signal.at, &item.timezone),
         ]);
     }
     out.push_str(&format!("\n{}\n{items}\n", t!("followup-to-do")));

@@ -152,6 +152,7 @@ pub struct PlanHealth {
 pub struct CircleReport {
     pub circle: CircleId,
     pub circle_name: String,
+    pub timezone: String,
     pub status: PlanStatus,
     pub generated_at: Timestamp,
     pub urgent: u32,
@@ -168,6 +169,7 @@ pub struct CircleReport {
 pub struct CoordinatorItem {
     pub circle: CircleId,
     pub circle_name: String,
+    pub timezone: String,
     pub signal: Signal,
 }
 
@@ -229,8 +231,10 @@ pub enum ExportFormat {
 }
 
 /// The sentence core writes for a signal ("3 dagen te laat: Boodschappen"), plain
-/// text with names in it: escape it where it is displayed.
+/// text with names in it: escape it where it is displayed. `timezone` is the
+/// circle's (`CircleReport.timezone`, `CoordinatorItem.timezone`): the days it names
+/// are that zone's days.
 #[uniffi::export]
-pub fn describe_signal(signal: Signal, language: Language) -> String {
-    signal.describe(language)
+pub fn describe_signal(signal: Signal, language: Language, timezone: String) -> String {
+    signal.describe(language, &timezone)
 }

@@ -74,7 +74,10 @@ pub fn build_document(plan: &PlanView, now: Timestamp, lang: Language) -> Export
             ),
             section(SectionKind::Approvals, t.approvals, approvals(plan, lang)),
         ],
-        footer: Line::new().kring(format!("{} {}", t.times_in_utc, t.footer)),
+        footer: Line::new().kring(format!(
+            "{} {}. {}",
+            t.times_in_zone, plan.circle.timezone, t.footer
+        )),
     }
 }
 

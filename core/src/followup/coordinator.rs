@@ -28,6 +28,8 @@ pub struct CoordinatorOverview {
 pub struct CoordinatorItem {
     pub circle: CircleId,
     pub circle_name: String,
+    /// The circle's IANA time zone (see [`Signal::describe`]).
+    pub timezone: String,
     #[serde(flatten)]
     pub signal: Signal,
 }
@@ -74,6 +76,7 @@ fn overview(mut circles: Vec<CircleReport>, now: Timestamp) -> CoordinatorOvervi
             r.signals.iter().map(|s| CoordinatorItem {
                 circle: r.circle.clone(),
                 circle_name: r.circle_name.clone(),
+                timezone: r.timezone.clone(),
                 signal: s.clone(),
             })
         })

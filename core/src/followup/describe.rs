@@ -1,5 +1,5 @@
 //! One plain-language line per signal, in Dutch or English, for tables and
-//! notifications. Coming dates are named by their day (UTC) rather than "in 2 days",
+//! notifications. Coming dates are named by their day in the circle's time zone rather than "in 2 days",
 //! which would be ambiguous with whole-day counts. The line contains names and titles
 //! people wrote: it is plain text, to be escaped by whatever displays it.
 
@@ -8,8 +8,9 @@ use crate::export::text::{days_phrase, format_day, join_names, pick};
 use crate::plan::view::Language;
 
 impl Signal {
-    /// A short sentence saying what is going on, e.g. "3 dagen te laat: Boodschappen".
-    pub fn describe(&self, lang: Language) -> String {
+    /// A short sentence saying what is going on, e.g. "3 dagen te laat: Boodschappen",
+    /// with days named as they are in `zone` (the circle's, [`super::CircleReport::timezone`]).
+    pub fn describe(&self, lang: Language, zone: &str) -> String {
         let days = |n: i64| days_phrase(lang, n);
         match &self.kind {
             SignalKind::OverdueTask {
@@ -53,7 +54,7 @@ impl Signal {
                 ..
             } => {
                 let when = next_due_at
-                    .map(|at| format!(" ({})", format_day(lang, "UTC", at)))
+                    .map(|at| format!(" ({})", format_day(lang, zone, at)))
                     .unwrap_or_default();
                 pick(
                     lang,
@@ -82,7 +83,7 @@ impl Signal {
                 format!("Too many people: {claims} said yes for {slots} place(s): {title}"),
             ),
             SignalKind::ReviewDue { review_at, .. } => {
-                let when = format_day(lang, "UTC", *review_at);
+                let when = format_day(lang, zone, *review_at);
                 pick(
                     lang,
                     format!("Evaluatie van het plan op {when}"),
@@ -101,7 +102,7 @@ impl Signal {
             )
             .to_owned(),
             SignalKind::CheckinDue { due_at, .. } => {
-                let when = format_day(lang, "UTC", *due_at);
+                let when = format_day(lang, zone, *due_at);
                 pick(
                     lang,
                     format!("Gesprek na vier weken op {when}"),

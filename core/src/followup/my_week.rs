@@ -9,7 +9,7 @@
 //!
 //! Unscheduled tasks have no day and are left out. Each item carries a sentence in the
 //! requested language ("Dinsdag 14 mei om 10.00 uur: Naar de dokter. Jan doet dit.").
-//! Days and times are in UTC. Sentences are plain text containing names and titles
+//! Days and times are on the circle's clock (its time zone). Sentences are plain text containing names and titles
 //! people wrote; whoever displays them escapes them.
 
 use super::occurrences::{agreed_occurrences, completion_for};

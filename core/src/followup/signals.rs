@@ -201,6 +201,8 @@ impl Signal {
 pub struct CircleReport {
     pub circle: CircleId,
     pub circle_name: String,
+    /// The circle's IANA time zone: the days signals name are its days.
+    pub timezone: String,
     pub status: PlanStatus,
     pub generated_at: Timestamp,
     /// Number of urgent signals.
@@ -242,6 +244,7 @@ pub fn circle_report(plan: &PlanView, now: Timestamp) -> CircleReport {
     let mut report = CircleReport {
         circle: plan.circle.id.clone(),
         circle_name: plan.circle.name.clone(),
+        timezone: plan.circle.timezone.clone(),
         status,
         generated_at: now,
         urgent: 0,

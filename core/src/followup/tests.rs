@@ -901,11 +901,11 @@ fn describe_reads_as_plain_language() {
     b.claim(&task, &jan, t0());
     let s = &circle_report(&b.build(), day(4)).signals[0];
     assert_eq!(
-        s.describe(Language::Nl),
+        s.describe(Language::Nl, "UTC"),
         "3 dagen te laat: Boodschappen — opgepakt door Jan"
     );
     assert_eq!(
-        s.describe(Language::En),
+        s.describe(Language::En, "UTC"),
         "3 days overdue: Boodschappen — taken by Jan"
     );
 
@@ -913,12 +913,26 @@ fn describe_reads_as_plain_language() {
     b.task("Rijden", due(day(2)), t0());
     let s = &circle_report(&b.build(), day(1)).signals[0];
     assert_eq!(
-        s.describe(Language::Nl),
+        s.describe(Language::Nl, "UTC"),
         "Nog niemand voor: Rijden (woensdag 8 mei)"
     );
     assert_eq!(
-        s.describe(Language::En),
+        s.describe(Language::En, "UTC"),
         "Nobody yet for: Rijden (Wednesday 8 May)"
+    );
+
+    // 23:00 UTC on Wednesday is already Thursday on an Amsterdam clock: the day named
+    // is the circle's.
+    let (mut b, _) = circle();
+    b.task("Laat rijden", due(day(2).plus_millis(14 * 3_600_000)), t0());
+    let s = &circle_report(&b.build(), day(1)).signals[0];
+    assert_eq!(
+        s.describe(Language::Nl, "UTC"),
+        "Nog niemand voor: Laat rijden (woensdag 8 mei)"
+    );
+    assert_eq!(
+        s.describe(Language::Nl, "Europe/Amsterdam"),
+        "Nog niemand voor: Laat rijden (donderdag 9 mei)"
     );
 }
 

@@ -44,7 +44,7 @@ final class ViewTests: KringTestCase {
         }
         XCTAssertEqual(Set(unclaimed), ["Naar de dokter", "Boodschappen"])
         XCTAssertEqual(report.signals.first?.severity, .urgent)
-        XCTAssertTrue(describeSignal(signal: report.signals[0], language: .nl).contains("Naar de dokter"))
+        XCTAssertTrue(describeSignal(signal: report.signals[0], language: .nl, timezone: report.timezone).contains("Naar de dokter"))
 
         try circle.claimTask(taskId: ride)
         XCTAssertEqual(try circle.myWeek().openCount, 1)

@@ -75,11 +75,12 @@ fun viewTests(): List<TestCase> =
                 val report = circle.followupReport()
                 assertEquals(circle.circleId(), report.circle)
                 assertEquals("Kring voor Sanne", report.circleName)
+                assertEquals("Europe/Amsterdam", report.timezone)
                 val unclaimed = report.signals.map { it.kind }.filterIsInstance<SignalKind.UnclaimedTask>()
                 assertEquals(setOf("Naar de dokter", "Boodschappen"), unclaimed.map { it.title }.toSet(), "${report.signals}")
                 val urgent = report.signals.first()
                 assertEquals(Severity.URGENT, urgent.severity, "due tomorrow and nobody on it")
-                assertTrue("Naar de dokter" in describeSignal(urgent, Language.NL), describeSignal(urgent, Language.NL))
+                assertTrue("Naar de dokter" in describeSignal(urgent, Language.NL, report.timezone), describeSignal(urgent, Language.NL, report.timezone))
 
                 // Once someone says yes, the signal goes and the week counts one open.
                 circle.claimTask(ride)
