@@ -2,12 +2,13 @@
 //! "you asked for something the plan does not allow" from "that does not exist" from
 //! "the disk failed".
 
-use kring_core::Error as CoreError;
+use kring_core::{Error as CoreError, ErrorKind};
 
 /// Exit codes (documented in the README):
 /// 0 ok · 2 usage (from clap) · 3 refused (by the plan's rules, the membership, the
 /// relay) · 4 not found · 5 storage or file problem · 6 bad input file ·
-/// 7 network: the relay could not be reached (the change is safe in the outbox).
+/// 7 network: the relay could not be reached (the change is safe in the outbox) ·
+/// 8 busy: the circle changed at the same moment, try again · 9 internal error.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     #[error(transparent)]
@@ -35,18 +36,40 @@ impl CliError {
             CliError::Usage(_) => 2,
             CliError::NotFound(_) => 4,
             CliError::File { .. } | CliError::Json(_) => 5,
-            CliError::Core(e) => match e {
-                CoreError::UnknownMember(_)
-                | CoreError::UnknownTask(_)
-                | CoreError::UnknownEntry(_)
-                | CoreError::UnknownCircle(_) => 4,
-                CoreError::Store(_) | CoreError::Io(_) | CoreError::SecretStore(_) => 5,
-                CoreError::MalformedDocument(_) | CoreError::WrongCircle { .. } => 6,
-                CoreError::NoRelay(_) => 2,
-                e if e.is_transient() => 7,
-                _ => 3,
-            },
+            CliError::Core(e) => exit_code_of(e.kind()),
         }
+    }
+}
+
+/// The exit code of each kind of core error: the one place the CLI decides it.
+fn exit_code_of(kind: ErrorKind) -> u8 {
+    use ErrorKind as K;
+    match kind {
+        K::NoRelay => 2,
+        K::InvalidInput
+        | K::NotAllowed
+        | K::TaskFull
+        | K::AlreadyClaimed
+        | K::NotClaimed
+        | K::TaskClosed
+        | K::InvalidTransition
+        | K::ApprovalMissing
+        | K::AlreadyExists
+        | K::Rejected
+        | K::InviteUsed
+        | K::InviteExpired
+        | K::InviteRevoked
+        | K::RecoveryRefused
+        | K::RelayRefused
+        | K::Closed
+        | K::LocalOnly
+        | K::PlanNotAvailable => 3,
+        K::NotFound => 4,
+        K::Storage | K::SecretStore => 5,
+        K::InvalidDocument => 6,
+        K::Unreachable => 7,
+        K::Busy => 8,
+        K::Internal => 9,
     }
 }
 
@@ -64,3 +87,21 @@ impl CliError {
 }
 
 pub type CliResult<T = ()> = Result<T, CliError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_the_kind_of_error() {
+        let code = |e: CoreError| CliError::Core(e).exit_code();
+        assert_eq!(code(CoreError::Contended("removal")), 8);
+        assert_eq!(code(CoreError::CorruptStore("hole".into())), 5);
+        assert_eq!(code(CoreError::Internal("stopped".into())), 9);
+        assert_eq!(code(CoreError::Network("down".into())), 7);
+        assert_eq!(code(CoreError::MalformedDocument("x".into())), 6);
+        assert_eq!(code(CoreError::NoRelay("c".into())), 2);
+        assert_eq!(code(CoreError::UnknownCircle("c".into())), 4);
+        assert_eq!(code(CoreError::NotAllowed("no")), 3);
+    }
+}

@@ -223,18 +223,298 @@ pub enum Error {
     /// The request headers are larger than the relay reads.
     #[error("the request headers are too large: {len}, at most {max}")]
     HeadersTooLarge { len: usize, max: usize },
+    /// Another device changed the circle's membership at the same moment, every time
+    /// this was tried: nothing was changed; trying again in a moment will work.
+    #[error("the circle's membership kept changing while this was tried; try the {0} again")]
+    Contended(&'static str),
+    /// What this device stored earlier cannot be read back as it was written (a hole
+    /// in a log, a hash of the wrong length): the store is damaged, not the input.
+    #[error("the local store is damaged: {0}")]
+    CorruptStore(String),
+    /// Something that should not fail did (a worker that stopped, a task that
+    /// panicked): a bug or a dying process, never the caller's input.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// What kind of failure an error is: the one classification every boundary maps
+/// from — the CLI's exit codes, the FFI's exception types, the relay's HTTP statuses
+/// and stable codes ([`Error::class`]). Adding an [`Error`] variant means choosing its
+/// kind here once; no mapping elsewhere has a catch-all arm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// Input malformed on its face: a bad id, text, value, date order, size, encoding.
+    InvalidInput,
+    /// A member, task, entry or circle that does not exist (here).
+    NotFound,
+    /// The plan's or the circle's rules do not let this member or device do this.
+    NotAllowed,
+    TaskFull,
+    AlreadyClaimed,
+    NotClaimed,
+    /// The task is cancelled, archived or already done.
+    TaskClosed,
+    InvalidTransition,
+    ApprovalMissing,
+    AlreadyExists,
+    /// Bytes that are not (this circle's) plan document.
+    InvalidDocument,
+    /// The local database or file system failed, or the store is damaged.
+    Storage,
+    /// Signed or encrypted data from elsewhere failed verification: not taken in.
+    Rejected,
+    InviteUsed,
+    InviteExpired,
+    InviteRevoked,
+    RecoveryRefused,
+    /// The platform's secret store failed.
+    SecretStore,
+    /// The relay cannot be reached, is overloaded or failing: try again later.
+    Unreachable,
+    /// The circle changed at the same moment, every time: try again now.
+    Busy,
+    /// The relay answered and refused; trying again unchanged will not help.
+    RelayRefused,
+    /// The circle was closed on its relay.
+    Closed,
+    NoRelay,
+    LocalOnly,
+    PlanNotAvailable,
+    /// A bug or a dying process.
+    Internal,
+}
+
+/// The stable error codes of the relay API (`docs/relay-api.md`): clients match on
+/// these, never on messages.
+pub mod codes {
+    pub const MALFORMED: &str = "malformed";
+    pub const BAD_REQUEST: &str = "bad_request";
+    pub const TOO_LARGE: &str = "too_large";
+    pub const UNAUTHENTICATED: &str = "unauthenticated";
+    pub const BAD_SIGNATURE: &str = "bad_signature";
+    pub const STALE_REQUEST: &str = "stale_request";
+    pub const REPLAYED: &str = "replayed";
+    pub const NOT_A_MEMBER: &str = "not_a_member";
+    pub const REMOVED: &str = "removed";
+    pub const READ_ONLY: &str = "read_only";
+    pub const FORBIDDEN: &str = "forbidden";
+    pub const UNKNOWN_CIRCLE: &str = "unknown_circle";
+    pub const NOT_FOUND: &str = "not_found";
+    pub const HEAD_MOVED: &str = "head_moved";
+    pub const CIRCLE_EXISTS: &str = "circle_exists";
+    pub const GAP: &str = "gap";
+    pub const FORK: &str = "fork";
+    pub const STALE_EPOCH: &str = "stale_epoch";
+    pub const INVITE_USED: &str = "invite_used";
+    pub const INVITE_EXPIRED: &str = "invite_expired";
+    pub const INVITE_REVOKED: &str = "invite_revoked";
+    pub const REJECTED: &str = "rejected";
+    pub const RATE_LIMITED: &str = "rate_limited";
+    pub const QUOTA_EXCEEDED: &str = "quota_exceeded";
+    pub const DAILY_QUOTA_EXCEEDED: &str = "daily_quota_exceeded";
+    pub const CIRCLE_CLOSED: &str = "circle_closed";
+    pub const ADMISSION_REQUIRED: &str = "admission_required";
+    pub const TIMEOUT: &str = "timeout";
+    pub const URI_TOO_LONG: &str = "uri_too_long";
+    pub const HEADERS_TOO_LARGE: &str = "headers_too_large";
+    pub const INTERNAL: &str = "internal";
+}
+
+/// An error's kind and how the relay reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Class {
+    pub kind: ErrorKind,
+    /// The HTTP status the relay answers with.
+    pub status: u16,
+    /// The stable code in the relay's error body (one of [`codes`]).
+    pub code: &'static str,
+}
+
+const fn class(kind: ErrorKind, status: u16, code: &'static str) -> Class {
+    Class { kind, status, code }
 }
 
 impl Error {
+    /// This error's kind, HTTP status and stable code — the one classification.
+    ///
+    /// Errors only a client can meet (the network, the local store, the secret store,
+    /// a circle without relay) are a 500 `internal` should a relay ever answer with
+    /// one: their details stay in the relay's log.
+    pub fn class(&self) -> Class {
+        use codes::*;
+        use ErrorKind as K;
+        let internal = |kind| class(kind, 500, INTERNAL);
+        match self {
+            Error::InvalidId { .. }
+            | Error::InvalidValue { .. }
+            | Error::EmptyText { .. }
+            | Error::TextTooLong { .. }
+            | Error::InvalidSlots(_)
+            | Error::DatesOutOfOrder(_)
+            | Error::Malformed { .. }
+            | Error::UnsupportedVersion { .. } => class(K::InvalidInput, 400, MALFORMED),
+            Error::Oversized { .. } => class(K::InvalidInput, 413, TOO_LARGE),
+            Error::UnknownMember(_) => class(K::NotFound, 409, REJECTED),
+            Error::UnknownTask(_) | Error::UnknownEntry(_) => class(K::NotFound, 404, NOT_FOUND),
+            Error::NotFound(_) => class(K::NotFound, 404, NOT_FOUND),
+            Error::UnknownCircle(_) => class(K::NotFound, 404, UNKNOWN_CIRCLE),
+            Error::NotAMember(_) => class(K::NotAllowed, 403, NOT_A_MEMBER),
+            Error::NotAllowed(_) | Error::Unauthorized { .. } | Error::OwnerProtected => {
+                class(K::NotAllowed, 403, FORBIDDEN)
+            }
+            Error::Removed(_) => class(K::NotAllowed, 403, REMOVED),
+            Error::ReadOnly(_) => class(K::NotAllowed, 403, READ_ONLY),
+            Error::TaskNotOpen(_) | Error::AlreadyDone(_) => class(K::TaskClosed, 409, REJECTED),
+            Error::TaskFull { .. } => class(K::TaskFull, 409, REJECTED),
+            Error::AlreadyClaimed(_) => class(K::AlreadyClaimed, 409, REJECTED),
+            Error::NotClaimed(_) => class(K::NotClaimed, 409, REJECTED),
+            Error::InvalidTransition { .. } => class(K::InvalidTransition, 409, REJECTED),
+            Error::MainPersonApprovalMissing => class(K::ApprovalMissing, 409, REJECTED),
+            Error::AlreadyExists(_) => class(K::AlreadyExists, 409, REJECTED),
+            Error::CircleExists(_) => class(K::AlreadyExists, 409, CIRCLE_EXISTS),
+            // Automerge refuses bytes (a load, a merge, changes that do not apply):
+            // the document is what is wrong.
+            Error::MalformedDocument(_) | Error::Automerge(_) => {
+                class(K::InvalidDocument, 400, MALFORMED)
+            }
+            Error::WrongCircle { .. } => class(K::InvalidDocument, 409, REJECTED),
+            Error::Store(_) | Error::Io(_) | Error::CorruptStore(_) => internal(K::Storage),
+            Error::SecretStore(_) => internal(K::SecretStore),
+            Error::Internal(_) => internal(K::Internal),
+            Error::BadSignature(_) => class(K::Rejected, 401, BAD_SIGNATURE),
+            Error::UnknownDevice(_) | Error::DeviceNotMember(_) => {
+                class(K::Rejected, 403, NOT_A_MEMBER)
+            }
+            Error::BrokenChain { .. } => class(K::Rejected, 409, GAP),
+            Error::Fork { .. } => class(K::Rejected, 409, FORK),
+            Error::StaleEpoch { .. } => class(K::Rejected, 409, STALE_EPOCH),
+            Error::AlreadyApplied { .. }
+            | Error::ClockRegression { .. }
+            | Error::UnknownHead(_)
+            | Error::UnknownEpoch(_)
+            | Error::Decrypt(_)
+            | Error::WrongActor { .. } => class(K::Rejected, 409, REJECTED),
+            Error::InviteReused(_) => class(K::InviteUsed, 409, INVITE_USED),
+            Error::InviteExpired { .. } => class(K::InviteExpired, 409, INVITE_EXPIRED),
+            Error::InviteRevoked(_) => class(K::InviteRevoked, 409, INVITE_REVOKED),
+            Error::RecoveryRefused(_) => class(K::RecoveryRefused, 409, REJECTED),
+            Error::Unauthenticated(_) => class(K::RelayRefused, 401, UNAUTHENTICATED),
+            Error::StaleRequest { .. } => class(K::RelayRefused, 401, STALE_REQUEST),
+            Error::Replayed => class(K::RelayRefused, 401, REPLAYED),
+            Error::EntryClockSkew { .. } | Error::CutoffBehindRelay { .. } => {
+                class(K::RelayRefused, 409, REJECTED)
+            }
+            Error::BadRequest(_) => class(K::RelayRefused, 400, BAD_REQUEST),
+            Error::RelayGap { .. } => class(K::RelayRefused, 409, GAP),
+            Error::QuotaExceeded { .. } => class(K::RelayRefused, 507, QUOTA_EXCEEDED),
+            // "Try again tomorrow" is not a retry loop: refused until then.
+            Error::DailyQuotaExceeded { .. } => class(K::RelayRefused, 429, DAILY_QUOTA_EXCEEDED),
+            Error::AdmissionRequired(_) => class(K::RelayRefused, 403, ADMISSION_REQUIRED),
+            Error::UriTooLong { .. } => class(K::RelayRefused, 414, URI_TOO_LONG),
+            Error::HeadersTooLarge { .. } => class(K::RelayRefused, 431, HEADERS_TOO_LARGE),
+            Error::HeadMoved { .. } => class(K::Busy, 409, HEAD_MOVED),
+            Error::Contended(_) => internal(K::Busy),
+            Error::RateLimited { .. } => class(K::Unreachable, 429, RATE_LIMITED),
+            Error::Timeout(_) => class(K::Unreachable, 408, TIMEOUT),
+            Error::Network(_) => internal(K::Unreachable),
+            // The relay's own refusal as a client received it: failing (5xx) is
+            // "try later", anything else a refusal.
+            Error::Relay { status, .. } if *status >= 500 => internal(K::Unreachable),
+            Error::Relay { .. } => internal(K::RelayRefused),
+            Error::CircleClosed(_) => class(K::Closed, 410, CIRCLE_CLOSED),
+            Error::NoRelay(_) => internal(K::NoRelay),
+            Error::LocalOnly(_) => internal(K::LocalOnly),
+            Error::PlanNotAvailable(_) => internal(K::PlanNotAvailable),
+        }
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        self.class().kind
+    }
+
     /// Whether trying the same request again later may succeed: the relay was
     /// unreachable, overloaded or failed internally. Refusals are not transient.
     pub fn is_transient(&self) -> bool {
-        match self {
-            Error::Network(_) | Error::RateLimited { .. } | Error::Timeout(_) => true,
-            Error::Relay { status, .. } => *status >= 500,
-            _ => false,
-        }
+        self.kind() == ErrorKind::Unreachable
     }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn misleading_classifications_are_gone() {
+        // A membership log that kept moving is "try again now", not "offline".
+        let busy = Error::Contended("removal");
+        assert_eq!(busy.kind(), ErrorKind::Busy);
+        assert!(!busy.is_transient());
+        assert!(busy.to_string().contains("try the removal again"));
+        // A damaged store is storage, not "not a plan of this circle".
+        assert_eq!(
+            Error::CorruptStore("a hole".into()).kind(),
+            ErrorKind::Storage
+        );
+        // A relay's internal failure is internal, and says nothing outside.
+        let internal = Error::Internal("the store writer stopped".into());
+        assert_eq!(internal.kind(), ErrorKind::Internal);
+        assert_eq!(
+            (internal.class().status, internal.class().code),
+            (500, codes::INTERNAL)
+        );
+        // Unreachable, rate limited and a failing relay are the only "try later".
+        for transient in [
+            Error::Network("down".into()),
+            Error::RateLimited {
+                retry_after_secs: 1,
+            },
+            Error::Timeout("body"),
+            Error::Relay {
+                status: 503,
+                code: "x".into(),
+                message: "m".into(),
+            },
+        ] {
+            assert!(transient.is_transient(), "{transient:?}");
+        }
+        let refused = Error::Relay {
+            status: 409,
+            code: "x".into(),
+            message: "m".into(),
+        };
+        assert_eq!(refused.kind(), ErrorKind::RelayRefused);
+    }
+
+    #[test]
+    fn relay_statuses_and_codes_come_from_the_classification() {
+        let cases: [(Error, u16, &str); 6] = [
+            (Error::Replayed, 401, codes::REPLAYED),
+            (Error::CircleClosed("c".into()), 410, codes::CIRCLE_CLOSED),
+            (
+                Error::QuotaExceeded {
+                    what: "bytes",
+                    limit: 1,
+                },
+                507,
+                codes::QUOTA_EXCEEDED,
+            ),
+            (
+                Error::Oversized {
+                    what: "entry",
+                    len: 2,
+                    max: 1,
+                },
+                413,
+                codes::TOO_LARGE,
+            ),
+            (Error::UnknownCircle("c".into()), 404, codes::UNKNOWN_CIRCLE),
+            (Error::EmptyText { field: "title" }, 400, codes::MALFORMED),
+        ];
+        for (error, status, code) in cases {
+            let class = error.class();
+            assert_eq!((class.status, class.code), (status, code), "{error:?}");
+        }
+    }
+}

@@ -43,7 +43,7 @@ mod testkit;
 pub mod time;
 mod wire;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
 pub use time::Timestamp;
 
 #[cfg(test)]

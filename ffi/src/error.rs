@@ -78,6 +78,14 @@ pub enum KringError {
     /// later sync.
     #[error("{reason}")]
     Network { reason: String },
+    /// Another device changed the circle at the same moment, every time this was
+    /// tried (say, two admins removing people at once). Nothing was changed; trying
+    /// again in a moment works.
+    #[error("{reason}")]
+    Busy { reason: String },
+    /// The circle was closed on its relay: this device keeps a read-only archive.
+    #[error("{reason}")]
+    Closed { reason: String },
     /// The relay answered but refused (authentication, a clock more than five minutes
     /// off, a relay that lost envelopes it had acknowledged, or another reason it
     /// gives). Trying again unchanged will not help.
@@ -101,89 +109,38 @@ pub enum KringError {
 }
 
 impl From<CoreError> for KringError {
+    /// One exception type per kind of core error ([`CoreError::kind`]): the one place
+    /// the FFI decides it.
     fn from(e: CoreError) -> Self {
+        use kring_core::ErrorKind as K;
         let reason = e.to_string();
-        // Core's own judgement of "try again later" (unreachable, rate limited, the
-        // relay failing internally) is one kind for the apps: offline.
-        if e.is_transient() {
-            return KringError::Network { reason };
-        }
-        match e {
-            CoreError::InvalidId { .. }
-            | CoreError::InvalidValue { .. }
-            | CoreError::EmptyText { .. }
-            | CoreError::TextTooLong { .. }
-            | CoreError::InvalidSlots(_)
-            | CoreError::DatesOutOfOrder(_)
-            | CoreError::Oversized { .. }
-            | CoreError::Malformed { .. }
-            | CoreError::UnsupportedVersion { .. } => KringError::InvalidInput { reason },
-            CoreError::UnknownMember(_)
-            | CoreError::UnknownTask(_)
-            | CoreError::UnknownEntry(_)
-            | CoreError::UnknownCircle(_) => KringError::NotFound { reason },
-            CoreError::NotAMember(_)
-            | CoreError::NotAllowed(_)
-            | CoreError::Removed(_)
-            | CoreError::ReadOnly(_)
-            | CoreError::Unauthorized { .. }
-            | CoreError::OwnerProtected => KringError::NotAllowed { reason },
-            CoreError::TaskFull { .. } => KringError::TaskFull { reason },
-            CoreError::AlreadyClaimed(_) => KringError::AlreadyClaimed { reason },
-            CoreError::NotClaimed(_) => KringError::NotClaimed { reason },
-            CoreError::TaskNotOpen(_) | CoreError::AlreadyDone(_) => {
-                KringError::TaskClosed { reason }
-            }
-            CoreError::InvalidTransition { .. } => KringError::InvalidTransition { reason },
-            CoreError::MainPersonApprovalMissing => KringError::ApprovalMissing { reason },
-            CoreError::AlreadyExists(_) | CoreError::CircleExists(_) => {
-                KringError::AlreadyExists { reason }
-            }
-            CoreError::MalformedDocument(_) | CoreError::WrongCircle { .. } => {
-                KringError::InvalidDocument { reason }
-            }
-            CoreError::Automerge(_) | CoreError::Store(_) | CoreError::Io(_) => {
-                KringError::Storage { reason }
-            }
-            CoreError::BadSignature(_)
-            | CoreError::UnknownDevice(_)
-            | CoreError::DeviceNotMember(_)
-            | CoreError::BrokenChain { .. }
-            | CoreError::Fork { .. }
-            | CoreError::AlreadyApplied { .. }
-            | CoreError::ClockRegression { .. }
-            | CoreError::UnknownHead(_)
-            | CoreError::StaleEpoch { .. }
-            | CoreError::UnknownEpoch(_)
-            | CoreError::Decrypt(_)
-            | CoreError::WrongActor { .. } => KringError::Rejected { reason },
-            CoreError::InviteReused(_) => KringError::InviteUsed { reason },
-            CoreError::InviteExpired { .. } => KringError::InviteExpired { reason },
-            CoreError::InviteRevoked(_) => KringError::InviteRevoked { reason },
-            CoreError::RecoveryRefused(_) => KringError::RecoveryRefused { reason },
-            CoreError::SecretStore(_) => KringError::SecretStore { reason },
-            CoreError::Network(_) => KringError::Network { reason },
-            CoreError::Unauthenticated(_)
-            | CoreError::StaleRequest { .. }
-            | CoreError::Replayed
-            | CoreError::HeadMoved { .. }
-            | CoreError::RateLimited { .. }
-            | CoreError::Relay { .. }
-            | CoreError::EntryClockSkew { .. }
-            | CoreError::BadRequest(_)
-            | CoreError::RelayGap { .. }
-            | CoreError::CutoffBehindRelay { .. }
-            | CoreError::QuotaExceeded { .. }
-            | CoreError::DailyQuotaExceeded { .. }
-            | CoreError::CircleClosed(_)
-            | CoreError::AdmissionRequired(_)
-            | CoreError::Timeout(_)
-            | CoreError::UriTooLong { .. }
-            | CoreError::HeadersTooLarge { .. } => KringError::Relay { reason },
-            CoreError::NotFound(_) => KringError::NotFound { reason },
-            CoreError::NoRelay(_) => KringError::NoRelay { reason },
-            CoreError::LocalOnly(_) => KringError::LocalOnly { reason },
-            CoreError::PlanNotAvailable(_) => KringError::PlanNotAvailable { reason },
+        match e.kind() {
+            K::InvalidInput => KringError::InvalidInput { reason },
+            K::NotFound => KringError::NotFound { reason },
+            K::NotAllowed => KringError::NotAllowed { reason },
+            K::TaskFull => KringError::TaskFull { reason },
+            K::AlreadyClaimed => KringError::AlreadyClaimed { reason },
+            K::NotClaimed => KringError::NotClaimed { reason },
+            K::TaskClosed => KringError::TaskClosed { reason },
+            K::InvalidTransition => KringError::InvalidTransition { reason },
+            K::ApprovalMissing => KringError::ApprovalMissing { reason },
+            K::AlreadyExists => KringError::AlreadyExists { reason },
+            K::InvalidDocument => KringError::InvalidDocument { reason },
+            K::Storage => KringError::Storage { reason },
+            K::Rejected => KringError::Rejected { reason },
+            K::InviteUsed => KringError::InviteUsed { reason },
+            K::InviteExpired => KringError::InviteExpired { reason },
+            K::InviteRevoked => KringError::InviteRevoked { reason },
+            K::RecoveryRefused => KringError::RecoveryRefused { reason },
+            K::SecretStore => KringError::SecretStore { reason },
+            K::Unreachable => KringError::Network { reason },
+            K::Busy => KringError::Busy { reason },
+            K::RelayRefused => KringError::Relay { reason },
+            K::Closed => KringError::Closed { reason },
+            K::NoRelay => KringError::NoRelay { reason },
+            K::LocalOnly => KringError::LocalOnly { reason },
+            K::PlanNotAvailable => KringError::PlanNotAvailable { reason },
+            K::Internal => KringError::Internal { reason },
         }
     }
 }

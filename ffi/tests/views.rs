@@ -65,7 +65,11 @@ fn the_week_report_and_exports_come_from_core_in_the_asked_language() {
     );
     let report = circle.followup_report().unwrap();
     assert_eq!(report.urgent, 1, "{report:?}");
-    let sentence = kring_ffi::describe_signal(report.signals[0].clone(), Language::En, report.timezone.clone());
+    let sentence = kring_ffi::describe_signal(
+        report.signals[0].clone(),
+        Language::En,
+        report.timezone.clone(),
+    );
     assert!(sentence.contains("Naar de dokter"), "{sentence}");
     let overview = client.coordinator_overview().unwrap();
     assert_eq!(overview.circles.len(), 1);

@@ -50,5 +50,5 @@ impl IntoResponse for ApiError {
 
 /// An error from a place that should not fail (a task that panicked, a closed channel).
 pub fn internal(what: impl std::fmt::Display) -> Error {
-    Error::Io(std::io::Error::other(what.to_string()))
+    Error::Internal(what.to_string())
 }

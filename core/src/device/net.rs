@@ -820,7 +820,7 @@ impl<'a> Session<'a> {
     /// it is the membership validator's to say (the relay runs the same).
     pub(super) async fn append_entry(
         &mut self,
-        what: &str,
+        what: &'static str,
         build: impl Fn(
             &crate::membership::MembershipState,
             &DeviceIdentity,
@@ -857,9 +857,7 @@ impl<'a> Session<'a> {
                 Err(e) => return Err(e),
             }
         }
-        Err(Error::Network(format!(
-            "the membership log kept moving; try the {what} again"
-        )))
+        Err(Error::Contended(what))
     }
 }
 

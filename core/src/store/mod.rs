@@ -704,7 +704,7 @@ fn to_u64(n: i64) -> u64 {
 fn hash32(bytes: &[u8]) -> Result<[u8; 32]> {
     bytes
         .try_into()
-        .map_err(|_| Error::MalformedDocument("a stored hash is not 32 bytes".into()))
+        .map_err(|_| Error::CorruptStore("a stored hash is not 32 bytes".into()))
 }
 
 /// Reads shared by [`Store`] and [`StoreTx`] (a transaction derefs to a connection).
@@ -792,7 +792,7 @@ mod read {
         for row in rows {
             let (seq, bytes) = row?;
             if to_u64(seq) != out.len() as u64 {
-                return Err(Error::MalformedDocument(format!(
+                return Err(Error::CorruptStore(format!(
                     "membership log of {circle} has a hole before entry {seq}"
                 )));
             }
@@ -834,7 +834,7 @@ mod read {
 
     fn to_record(id: String, raw: SyncRecordRaw) -> Result<SyncRecord> {
         if !raw.sealed_heads.len().is_multiple_of(32) {
-            return Err(Error::MalformedDocument("stored sealed heads".into()));
+            return Err(Error::CorruptStore("stored sealed heads".into()));
         }
         let sealed_heads = raw
             .sealed_heads

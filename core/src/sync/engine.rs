@@ -541,7 +541,10 @@ pub fn recovery(error: &Error, attempt: u32, backoff: &Backoff, jitter: f64) -> 
             Recovery::Retry(backoff.delay(attempt, jitter))
         }
         Error::StaleEpoch { .. } | Error::UnknownHead(_) => Recovery::Refresh,
-        Error::Relay { code, .. } if code == "stale_epoch" || code == "rejected" => {
+        Error::Relay { code, .. }
+            if code == crate::error::codes::STALE_EPOCH
+                || code == crate::error::codes::REJECTED =>
+        {
             Recovery::Refresh
         }
         Error::RelayGap { expected_seq } => Recovery::Gap {

@@ -381,9 +381,10 @@ fn refusal(
         .as_ref()
         .map(|b| (b.error.code.clone(), b.error.message.clone()))
         .unwrap_or_else(|| (format!("http_{status}"), format!("HTTP {status}")));
+    use crate::error::codes;
     match (status, code.as_str(), device) {
         // Not a retry-soon: the relay's own message says which quota and until when.
-        (429, crate::sync::protocol::codes::DAILY_QUOTA_EXCEEDED, _) => Error::Relay {
+        (429, codes::DAILY_QUOTA_EXCEEDED, _) => Error::Relay {
             status,
             code,
             message,
@@ -391,18 +392,18 @@ fn refusal(
         (429, _, _) => Error::RateLimited {
             retry_after_secs: retry_after.unwrap_or(1),
         },
-        (403, "removed", Some(device)) => Error::Removed(device),
-        (403, "read_only", Some(device)) => Error::ReadOnly(device),
-        (410, crate::sync::protocol::codes::CIRCLE_CLOSED, _) => {
+        (403, codes::REMOVED, Some(device)) => Error::Removed(device),
+        (403, codes::READ_ONLY, Some(device)) => Error::ReadOnly(device),
+        (410, codes::CIRCLE_CLOSED, _) => {
             Error::CircleClosed(circle.map(|c| c.to_string()).unwrap_or_default())
         }
-        (404, "unknown_circle", _) => {
+        (404, codes::UNKNOWN_CIRCLE, _) => {
             Error::UnknownCircle(circle.map(|c| c.to_string()).unwrap_or_default())
         }
-        (409, "circle_exists", _) => {
+        (409, codes::CIRCLE_EXISTS, _) => {
             Error::CircleExists(circle.map(|c| c.to_string()).unwrap_or_default())
         }
-        (409, "head_moved", _) => match body.and_then(|b| b.head).and_then(|h| {
+        (409, codes::HEAD_MOVED, _) => match body.and_then(|b| b.head).and_then(|h| {
             crate::membership::EntryHash::parse(&h.head)
                 .ok()
                 .map(|x| (x, h.len))
@@ -414,7 +415,7 @@ fn refusal(
                 message,
             },
         },
-        (409, "gap", _) => match body.and_then(|b| b.expected_seq) {
+        (409, codes::GAP, _) => match body.and_then(|b| b.expected_seq) {
             Some(expected_seq) => Error::RelayGap { expected_seq },
             None => Error::Relay {
                 status,

@@ -44,17 +44,8 @@ pub const MAX_RELAY_ENTRY_BYTES: usize = 16 * 1024;
 /// Header carrying an admission credential (base64) when creating a circle.
 pub const HEADER_ADMISSION: &str = "x-kring-admission";
 
-/// Stable error codes added with the relay's abuse limits (the older codes are the
-/// literals in [`status_and_code`]). Clients match on these, never on messages.
-pub mod codes {
-    pub const QUOTA_EXCEEDED: &str = "quota_exceeded";
-    pub const DAILY_QUOTA_EXCEEDED: &str = "daily_quota_exceeded";
-    pub const CIRCLE_CLOSED: &str = "circle_closed";
-    pub const ADMISSION_REQUIRED: &str = "admission_required";
-    pub const TIMEOUT: &str = "timeout";
-    pub const URI_TOO_LONG: &str = "uri_too_long";
-    pub const HEADERS_TOO_LARGE: &str = "headers_too_large";
-}
+/// The stable error codes (defined with the classification in [`crate::error`]).
+pub use crate::error::codes;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CreateCircle {
@@ -144,59 +135,11 @@ pub struct ErrorBody {
     pub expected_seq: Option<u64>,
 }
 
-/// The HTTP status and stable code for an error, as the relay reports it.
+/// The HTTP status and stable code for an error, as the relay reports it
+/// ([`Error::class`]).
 pub fn status_and_code(error: &Error) -> (u16, &'static str) {
-    match error {
-        Error::Unauthenticated(_) => (401, "unauthenticated"),
-        Error::BadSignature(_) => (401, "bad_signature"),
-        Error::StaleRequest { .. } => (401, "stale_request"),
-        Error::Replayed => (401, "replayed"),
-        Error::UnknownDevice(_) | Error::DeviceNotMember(_) | Error::NotAMember(_) => {
-            (403, "not_a_member")
-        }
-        Error::Removed(_) => (403, "removed"),
-        Error::ReadOnly(_) => (403, "read_only"),
-        Error::Unauthorized { .. } | Error::OwnerProtected | Error::NotAllowed(_) => {
-            (403, "forbidden")
-        }
-        Error::UnknownCircle(_) => (404, "unknown_circle"),
-        Error::NotFound(_) => (404, "not_found"),
-        Error::BadRequest(_) => (400, "bad_request"),
-        Error::HeadMoved { .. } => (409, "head_moved"),
-        Error::CircleExists(_) => (409, "circle_exists"),
-        Error::BrokenChain { .. } | Error::RelayGap { .. } => (409, "gap"),
-        Error::Fork { .. } => (409, "fork"),
-        Error::StaleEpoch { .. } => (409, "stale_epoch"),
-        // A person can act on these (ask for a new invite), so each has its own code.
-        Error::InviteReused(_) => (409, "invite_used"),
-        Error::InviteExpired { .. } => (409, "invite_expired"),
-        Error::InviteRevoked(_) => (409, "invite_revoked"),
-        Error::AlreadyApplied { .. }
-        | Error::ClockRegression { .. }
-        | Error::UnknownHead(_)
-        | Error::WrongActor { .. }
-        | Error::UnknownEpoch(_)
-        | Error::WrongCircle { .. }
-        | Error::AlreadyExists(_)
-        | Error::UnknownMember(_)
-        | Error::EntryClockSkew { .. }
-        | Error::CutoffBehindRelay { .. } => (409, "rejected"),
-        Error::Oversized { .. } => (413, "too_large"),
-        Error::RateLimited { .. } => (429, "rate_limited"),
-        Error::QuotaExceeded { .. } => (507, codes::QUOTA_EXCEEDED),
-        Error::DailyQuotaExceeded { .. } => (429, codes::DAILY_QUOTA_EXCEEDED),
-        Error::CircleClosed(_) => (410, codes::CIRCLE_CLOSED),
-        Error::AdmissionRequired(_) => (403, codes::ADMISSION_REQUIRED),
-        Error::Timeout(_) => (408, codes::TIMEOUT),
-        Error::UriTooLong { .. } => (414, codes::URI_TOO_LONG),
-        Error::HeadersTooLarge { .. } => (431, codes::HEADERS_TOO_LARGE),
-        Error::Malformed { .. }
-        | Error::UnsupportedVersion { .. }
-        | Error::InvalidId { .. }
-        | Error::InvalidValue { .. }
-        | Error::MalformedDocument(_) => (400, "malformed"),
-        _ => (500, "internal"),
-    }
+    let class = error.class();
+    (class.status, class.code)
 }
 
 impl ErrorBody {

@@ -263,9 +263,7 @@ impl Session<'_> {
                 Err(e) => return Err(e),
             }
         }
-        Err(Error::Network(
-            "the membership log kept moving; try again".into(),
-        ))
+        Err(Error::Contended("recovery"))
     }
 
     /// Entries this device made offline after its genesis (a recovery code's paper
