@@ -11,7 +11,8 @@ use kring_core::{Error as CoreError, ErrorKind};
 /// 8 busy: the circle changed at the same moment, try again · 9 internal error.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
-    #[error(transparent)]
+    /// Core's error, said in the person's language (`core_text`).
+    #[error("{}", crate::core_text::say(.0))]
     Core(#[from] CoreError),
     #[error("{0}")]
     Usage(String),

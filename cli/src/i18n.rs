@@ -114,6 +114,12 @@ fn format_in(lang: Language, key: &str, args: &[(&str, Arg)]) -> Option<String> 
     )
 }
 
+/// Whether `lang` has a message `key`.
+#[cfg(test)]
+pub fn has_message(lang: Language, key: &str) -> bool {
+    bundle(lang).get_message(key).is_some()
+}
+
 /// A word for a stored value (`relation`, `main_person` → "hoofdpersoon"): message
 /// `{group}-{value}`, else the value as stored.
 pub fn word(group: &str, value: &str) -> String {

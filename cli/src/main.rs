@@ -8,6 +8,7 @@ mod i18n;
 mod args;
 mod commands;
 mod context;
+mod core_text;
 mod dates;
 mod demo;
 mod devices;

@@ -3,45 +3,10 @@
 //! a relay that goes away (exit code 7) and comes back, live watching, and a removal.
 
 use std::path::Path;
-use std::process::{Command, Output};
 use std::time::Duration;
 
-use kring_e2e::{workspace_binary, RelayProcess};
+use kring_e2e::{json, kring, refused, run, stdout, RelayProcess};
 use serde_json::Value;
-
-fn kring(dir: &Path) -> Command {
-    let mut cmd = Command::new(workspace_binary("kring-cli", "kring"));
-    cmd.env("KRING_DATA_DIR", dir)
-        .env_remove("KRING_NOW")
-        .env_remove("KRING_CIRCLE");
-    cmd
-}
-
-#[track_caller]
-fn run(dir: &Path, args: &[&str]) -> Output {
-    let out = kring(dir).args(args).output().expect("run kring");
-    assert!(
-        out.status.success(),
-        "kring {args:?} failed ({:?}): {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-#[track_caller]
-fn stdout(dir: &Path, args: &[&str]) -> String {
-    String::from_utf8_lossy(&run(dir, args).stdout)
-        .trim()
-        .to_owned()
-}
-
-#[track_caller]
-fn json(dir: &Path, args: &[&str]) -> Value {
-    let mut args = args.to_vec();
-    args.push("--json");
-    serde_json::from_slice(&run(dir, &args).stdout).expect("JSON")
-}
 
 #[track_caller]
 fn exit_code(dir: &Path, args: &[&str]) -> i32 {
@@ -223,4 +188,33 @@ fn three_people_in_three_data_dirs_through_a_local_relay() {
         json(&jan, &["task", "list"]),
         "sync after the file exchange duplicates nothing"
     );
+}
+
+#[test]
+fn a_dutch_circle_hears_the_plan_s_rules_in_dutch_and_an_english_one_in_english() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let sanne = root.path().join("sanne");
+    run(
+        &sanne,
+        &[
+            "circle",
+            "create",
+            "--name",
+            "Kring van Sanne",
+            "--me",
+            "Sanne",
+        ],
+    );
+    run(&sanne, &["member", "add", "Jan"]);
+    run(&sanne, &["task", "add", "Boodschappen", "--slots", "1"]);
+    let task = task_id(&sanne, "Boodschappen");
+    run(&sanne, &["task", "claim", &task]);
+    let (code, err) = refused(&sanne, &["task", "claim", &task]);
+    assert_eq!(code, 3);
+    assert!(err.contains("Je doet deze taak al."), "{err}");
+    let (_, err) = refused(&sanne, &["task", "add", " "]);
+    assert!(err.contains("Vul een titel in"), "{err}");
+    // The same refusal for someone who asked for English.
+    let (_, err) = refused(&sanne, &["--lang", "en", "task", "claim", &task]);
+    assert!(err.contains("You already do this task."), "{err}");
 }

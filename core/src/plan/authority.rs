@@ -130,99 +130,100 @@ pub enum Operation<'a> {
     },
 }
 
+/// What [`permit`] says when it refuses, for a person: who may. Constants, so a
+/// client can say the same in the person's language (the CLI keys its Dutch on them).
+pub mod refusal {
+    pub const READER: &str = "readers can read the plan but not change it";
+    pub const CHANGE_CIRCLE: &str = "only the main person changes the circle's name and language";
+    pub const ADD_PERSON: &str = "only the main person or an admin adds people to the circle";
+    pub const EDIT_MEMBER: &str =
+        "only the main person or an admin changes how someone else is shown";
+    pub const DESIGNATE: &str =
+        "only the main person or an admin marks professionals and coordinators";
+    pub const REMOVE_MAIN_PERSON: &str = "the main person cannot be removed from their own circle";
+    pub const REMOVE_MEMBER: &str = "only the main person or an admin removes people";
+    pub const SET_QUESTION: &str = "only the main person sets the plan's question";
+    pub const SET_STATUS: &str = "only the main person changes the plan's status";
+    pub const APPROVE: &str = "people approve the plan only for themselves";
+    pub const ADD_LIST_ITEM: &str =
+        "only the main person or an admin adds goals and plans for when it goes differently";
+    pub const REMOVE_LIST_ITEM: &str =
+        "only who wrote it, the main person or an admin removes a line of the plan";
+    pub const REVIEW: &str = "only the main person or an admin plans and records evaluations";
+    pub const EDIT_TASK: &str =
+        "only who made the task, the main person or an admin changes or cancels it";
+    pub const CLAIM: &str = "people take and give back places only for themselves";
+    pub const COMPLETE: &str =
+        "only someone doing the task, its checker or the main person marks it done";
+    pub const SET_CONDITION: &str = "only a member marked as professional sets safety conditions";
+    pub const ACCEPT_CONDITION: &str = "only the main person accepts safety conditions";
+    pub const WITHDRAW_OFFER: &str = "only who made an offer withdraws it";
+    pub const EDIT_MEETING: &str =
+        "only who planned the meeting, the main person or an admin changes it";
+    pub const RSVP: &str = "people answer an invitation only for themselves";
+
+    /// Every refusal [`super::permit`] gives.
+    pub const ALL: &[&str] = &[
+        READER,
+        CHANGE_CIRCLE,
+        ADD_PERSON,
+        EDIT_MEMBER,
+        DESIGNATE,
+        REMOVE_MAIN_PERSON,
+        REMOVE_MEMBER,
+        SET_QUESTION,
+        SET_STATUS,
+        APPROVE,
+        ADD_LIST_ITEM,
+        REMOVE_LIST_ITEM,
+        REVIEW,
+        EDIT_TASK,
+        CLAIM,
+        COMPLETE,
+        SET_CONDITION,
+        ACCEPT_CONDITION,
+        WITHDRAW_OFFER,
+        EDIT_MEETING,
+        RSVP,
+    ];
+}
+
 /// The rule table: may `who` perform `op`? `main_person` is the circle's owner as the
 /// plan names them. Refusals say, for a person, who may.
 pub fn permit(who: &Rights, op: Operation<'_>, main_person: &MemberId) -> Result<()> {
     use Operation::*;
     if !who.capability.can_write() {
-        return Err(Error::NotAllowed(
-            "readers can read the plan but not change it",
-        ));
+        return Err(Error::NotAllowed(refusal::READER));
     }
     let own = |member: &MemberId| *member == who.member;
     let admin = who.is_admin();
     let (allowed, refusal) = match op {
-        ChangeCircle => (
-            who.is_owner(),
-            "only the main person changes the circle's name and language",
-        ),
-        AddPerson => (
-            admin,
-            "only the main person or an admin adds people to the circle",
-        ),
+        ChangeCircle => (who.is_owner(), refusal::CHANGE_CIRCLE),
+        AddPerson => (admin, refusal::ADD_PERSON),
         Join => (true, ""),
-        EditMember { member } => (
-            own(member) || admin,
-            "only the main person or an admin changes how someone else is shown",
-        ),
-        Designate => (
-            admin,
-            "only the main person or an admin marks professionals and coordinators",
-        ),
-        RemoveMember { member } if member == main_person => (
-            false,
-            "the main person cannot be removed from their own circle",
-        ),
-        RemoveMember { member } => (
-            own(member) || admin,
-            "only the main person or an admin removes people",
-        ),
-        SetQuestion => (
-            who.is_owner(),
-            "only the main person sets the plan's question",
-        ),
-        SetStatus { .. } => (
-            who.is_owner(),
-            "only the main person changes the plan's status",
-        ),
-        Approve { member } => (own(member), "people approve the plan only for themselves"),
+        EditMember { member } => (own(member) || admin, refusal::EDIT_MEMBER),
+        Designate => (admin, refusal::DESIGNATE),
+        RemoveMember { member } if member == main_person => (false, refusal::REMOVE_MAIN_PERSON),
+        RemoveMember { member } => (own(member) || admin, refusal::REMOVE_MEMBER),
+        SetQuestion => (who.is_owner(), refusal::SET_QUESTION),
+        SetStatus { .. } => (who.is_owner(), refusal::SET_STATUS),
+        Approve { member } => (own(member), refusal::APPROVE),
         AddListItem(PlanList::Concerns) => (true, ""),
-        AddListItem(_) => (
-            admin,
-            "only the main person or an admin adds goals and plans for when it goes differently",
-        ),
-        RemoveListItem { author, .. } => (
-            admin || author.is_some_and(own),
-            "only who wrote it, the main person or an admin removes a line of the plan",
-        ),
-        SetReviewDate | RecordReview => (
-            admin,
-            "only the main person or an admin plans and records evaluations",
-        ),
+        AddListItem(_) => (admin, refusal::ADD_LIST_ITEM),
+        RemoveListItem { author, .. } => {
+            (admin || author.is_some_and(own), refusal::REMOVE_LIST_ITEM)
+        }
+        SetReviewDate | RecordReview => (admin, refusal::REVIEW),
         AddTask | Post | AddOffer | ScheduleMeeting => (true, ""),
-        EditTask { creator } => (
-            admin || creator.is_some_and(own),
-            "only who made the task, the main person or an admin changes or cancels it",
-        ),
-        Claim { member } => (
-            own(member) || admin,
-            "people take and give back places only for themselves",
-        ),
-        Complete { doing_it } => (
-            doing_it || own(main_person),
-            "only someone doing the task, its checker or the main person marks it done",
-        ),
-        SetCondition => (
-            who.professional,
-            "only a member marked as professional sets safety conditions",
-        ),
-        AcceptCondition => (
-            own(main_person),
-            "only the main person accepts safety conditions",
-        ),
+        EditTask { creator } => (admin || creator.is_some_and(own), refusal::EDIT_TASK),
+        Claim { member } => (own(member) || admin, refusal::CLAIM),
+        Complete { doing_it } => (doing_it || own(main_person), refusal::COMPLETE),
+        SetCondition => (who.professional, refusal::SET_CONDITION),
+        AcceptCondition => (own(main_person), refusal::ACCEPT_CONDITION),
         // An offer is a person's own generosity: nobody withdraws it for them.
-        WithdrawOffer { author } => (
-            author.is_some_and(own),
-            "only who made an offer withdraws it",
-        ),
-        EditMeeting { creator } => (
-            admin || creator.is_some_and(own),
-            "only who planned the meeting, the main person or an admin changes it",
-        ),
-        Rsvp { member } => (
-            own(member),
-            "people answer an invitation only for themselves",
-        ),
+        WithdrawOffer { author } => (author.is_some_and(own), refusal::WITHDRAW_OFFER),
+        EditMeeting { creator } => (admin || creator.is_some_and(own), refusal::EDIT_MEETING),
+        Rsvp { member } => (own(member), refusal::RSVP),
     };
     if allowed {
         Ok(())
