@@ -153,7 +153,7 @@ fn two_devices_claim_the_last_place_offline_and_agree_on_the_winner() {
         .args(["task", "claim", &ride])
         .assert()
         .code(3)
-        .stderr(predicate::str::contains("already claimed"));
+        .stderr(predicate::str::contains("Je doet deze taak al."));
 
     // They merge both ways (via files).
     let from_piet = tmp.path().join("piet.automerge");
@@ -231,7 +231,7 @@ fn shell_users_get_clear_errors_and_exit_codes() {
         .args(["task", "add", "   "])
         .assert()
         .code(3)
-        .stderr(predicate::str::contains("title must not be empty"));
+        .stderr(predicate::str::contains("Vul een titel in"));
     kring(dir, at)
         .args(["task", "add", "x", "--slots", "0"])
         .assert()
