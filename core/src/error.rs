@@ -214,6 +214,10 @@ pub enum Error {
     /// The relay only lets holders of an admission credential create circles.
     #[error("this relay needs an admission credential to create a circle: {0}")]
     AdmissionRequired(String),
+    /// A Web Push subscription the relay does not take (endpoint scheme, address or
+    /// length, key sizes); the message says which part.
+    #[error("push subscription refused: {0}")]
+    InvalidPushSubscription(String),
     /// The client took too long to send its request.
     #[error("the request took too long: {0}")]
     Timeout(&'static str),

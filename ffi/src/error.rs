@@ -117,7 +117,8 @@ impl From<CoreError> for KringError {
             | CoreError::DatesOutOfOrder(_)
             | CoreError::Oversized { .. }
             | CoreError::Malformed { .. }
-            | CoreError::UnsupportedVersion { .. } => KringError::InvalidInput { reason },
+            | CoreError::UnsupportedVersion { .. }
+            | CoreError::InvalidPushSubscription(_) => KringError::InvalidInput { reason },
             CoreError::UnknownMember(_)
             | CoreError::UnknownTask(_)
             | CoreError::UnknownEntry(_)

@@ -54,6 +54,7 @@ pub mod codes {
     pub const TIMEOUT: &str = "timeout";
     pub const URI_TOO_LONG: &str = "uri_too_long";
     pub const HEADERS_TOO_LARGE: &str = "headers_too_large";
+    pub const INVALID_SUBSCRIPTION: &str = "invalid_subscription";
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -126,6 +127,50 @@ pub enum LiveNotice {
     Membership { circle: String, len: u64 },
 }
 
+/// `PUT /v1/circles/{circle}/push`: the signing device's Web Push subscription for
+/// this circle, as the platform's push API hands it out (`PushSubscription.toJSON()`
+/// in a browser, a UnifiedPush distributor's endpoint on Android): the RFC 8030
+/// endpoint and the RFC 8291 keys, both base64url.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushSubscription {
+    pub endpoint: String,
+    /// The device's P-256 public key, uncompressed (65 bytes), base64url.
+    pub p256dh: String,
+    /// The device's 16-byte authentication secret, base64url.
+    pub auth: String,
+}
+
+/// The answer to registering (`registered: true`) or unregistering a subscription.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushRegistration {
+    pub circle: String,
+    pub registered: bool,
+}
+
+/// `GET /v1/push/vapid`: the relay's VAPID public key (RFC 8292), the
+/// `applicationServerKey` a device subscribes with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VapidKey {
+    /// Uncompressed P-256 point (65 bytes), base64url without padding.
+    pub public_key: String,
+}
+
+/// What a push from the relay carries, once decrypted on the device: which circle
+/// changed and its newest envelope cursor. Nothing else, by design: the relay cannot
+/// read the plan, and every word a person sees is written on their own device from
+/// the plan after it syncs (`docs/push.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushWakeup {
+    /// Format version (1).
+    pub v: u8,
+    pub circle: String,
+    pub cursor: u64,
+}
+
+impl PushWakeup {
+    pub const VERSION: u8 = 1;
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorDetail {
     pub code: String,
@@ -190,6 +235,7 @@ pub fn status_and_code(error: &Error) -> (u16, &'static str) {
         Error::Timeout(_) => (408, codes::TIMEOUT),
         Error::UriTooLong { .. } => (414, codes::URI_TOO_LONG),
         Error::HeadersTooLarge { .. } => (431, codes::HEADERS_TOO_LARGE),
+        Error::InvalidPushSubscription(_) => (400, codes::INVALID_SUBSCRIPTION),
         Error::Malformed { .. }
         | Error::UnsupportedVersion { .. }
         | Error::InvalidId { .. }
@@ -308,6 +354,11 @@ mod tests {
                 Error::HeadersTooLarge { len: 2, max: 1 },
                 431,
                 codes::HEADERS_TOO_LARGE,
+            ),
+            (
+                Error::InvalidPushSubscription("auth".into()),
+                400,
+                codes::INVALID_SUBSCRIPTION,
             ),
         ] {
             assert_eq!(status_and_code(&error), (status, code), "{error}");
