@@ -319,7 +319,7 @@ impl Sender {
     /// Topic. Returns the push service's status.
     async fn send(&self, wakeup: &Wakeup) -> Result<u16> {
         let subscription = &wakeup.subscription;
-        check_endpoint(&subscription.endpoint, self.settings.policy)?;
+        let url = check_endpoint(&subscription.endpoint, self.settings.policy)?;
         let refused =
             |what: &str| Error::InvalidPushSubscription(format!("stored {what} unusable"));
         let uri: Uri = subscription
@@ -334,10 +334,14 @@ impl Sender {
         let auth = Auth::clone_from_slice(&subscription.auth);
         let request = WebPushBuilder::new(uri, ua_public, auth)
             .with_valid_duration(self.settings.ttl)
-            .with_vapid(self.vapid.key_pair(), self.vapid.subject())
             .build(payload(&wakeup.circle, wakeup.cursor))
             .map_err(|e| internal(format!("building a push: {e}")))?;
         let (mut parts, body) = request.into_parts();
+        let authorization = self.vapid.authorization(&url, self.settings.ttl)?;
+        parts.headers.insert(
+            axum::http::header::AUTHORIZATION,
+            HeaderValue::from_str(&authorization).map_err(internal)?,
+        );
         parts
             .headers
             .insert("urgency", HeaderValue::from_static("normal"));

@@ -13,7 +13,11 @@ use std::path::Path;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use kring_core::{Error, Result};
-use web_push_native::jwt_simple::algorithms::{ECDSAP256PublicKeyLike, ES256KeyPair};
+use reqwest::Url;
+use web_push_native::jwt_simple::algorithms::{
+    ECDSAP256KeyPairLike, ECDSAP256PublicKeyLike, ES256KeyPair,
+};
+use web_push_native::jwt_simple::claims::Claims;
 
 /// The name the generated key is kept under in the database.
 pub const STORE_NAME: &str = "vapid";
@@ -84,12 +88,27 @@ impl Vapid {
         &self.public_key
     }
 
-    pub fn key_pair(&self) -> &ES256KeyPair {
-        &self.key
-    }
-
     pub fn subject(&self) -> &str {
         &self.subject
+    }
+
+    /// The `Authorization` header of a push to `endpoint` (RFC 8292 §3): a JWT
+    /// (ES256, by jwt-simple) with the endpoint's origin as audience, valid for
+    /// `valid`, and the public key.
+    ///
+    /// Not web-push-native's own VAPID header: that one leaves the port out of the
+    /// audience, which push services on a non-default port (a UnifiedPush server on
+    /// :8080, the e2e test's receiver) rightly refuse (the origin includes the port).
+    pub fn authorization(&self, endpoint: &Url, valid: std::time::Duration) -> Result<String> {
+        let origin = endpoint.origin().ascii_serialization();
+        let claims = Claims::create(valid.into())
+            .with_audience(origin)
+            .with_subject(&self.subject);
+        let token = self
+            .key
+            .sign(claims)
+            .map_err(|e| crate::error::internal(format!("signing the VAPID token: {e}")))?;
+        Ok(format!("vapid t={token}, k={}", self.public_key))
     }
 }
 
@@ -129,6 +148,41 @@ mod tests {
         assert_eq!((public.len(), public[0]), (65, 4));
         std::fs::write(&raw, "not a key").expect("write");
         assert!(Vapid::read_secret(&raw).is_err());
+    }
+
+    #[test]
+    fn the_vapid_token_names_the_endpoint_origin_with_its_port() {
+        let vapid =
+            Vapid::from_secret(&Vapid::generate_secret(), "mailto:ops@example.org").expect("key");
+        for (endpoint, aud) in [
+            (
+                "https://push.example.net/wpush/1",
+                "https://push.example.net",
+            ),
+            ("https://push.example.net:443/x", "https://push.example.net"),
+            ("http://127.0.0.1:8080/up/1", "http://127.0.0.1:8080"),
+        ] {
+            let header = vapid
+                .authorization(
+                    &Url::parse(endpoint).expect("url"),
+                    std::time::Duration::from_secs(60),
+                )
+                .expect("signed");
+            let token = header
+                .strip_prefix("vapid t=")
+                .and_then(|rest| rest.split(',').next())
+                .expect("token");
+            let key = web_push_native::jwt_simple::algorithms::ES256PublicKey::from_bytes(
+                &URL_SAFE_NO_PAD.decode(vapid.public_key()).expect("b64"),
+            )
+            .expect("public key");
+            let claims = key
+                .verify_token::<web_push_native::jwt_simple::claims::NoCustomClaims>(token, None)
+                .expect("verifies");
+            let audience = claims.audiences.and_then(|a| a.into_string().ok());
+            assert_eq!(audience.as_deref(), Some(aud), "{endpoint}");
+            assert!(header.ends_with(&format!("k={}", vapid.public_key())));
+        }
     }
 
     #[test]
