@@ -44,7 +44,7 @@ impl Receiver {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
-        let mut receiver = Receiver {
+        let receiver = Receiver {
             base: format!("http://{}", listener.local_addr().expect("addr")),
             ..Receiver::default()
         };
