@@ -21,6 +21,12 @@ if ! python3 -c "import icalendar, recurring_ical_events" 2>/dev/null; then
         || python3 -m pip install --quiet --user --break-system-packages icalendar recurring-ical-events
 fi
 
+step "Python Web Push receiver for the push end-to-end test (http-ece, py-vapid)"
+if ! python3 -c "import http_ece, py_vapid" 2>/dev/null; then
+    python3 -m pip install --quiet --user http-ece py-vapid \
+        || python3 -m pip install --quiet --user --break-system-packages http-ece py-vapid
+fi
+
 step "cargo test (workspace)"
 cargo test --workspace --locked
 

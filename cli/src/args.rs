@@ -145,6 +145,10 @@ pub enum Command {
     /// The relay the current circle syncs through.
     #[command(subcommand)]
     Relay(RelayCmd),
+    /// Web Push wake-ups for the current circle: the relay tells this device's push
+    /// service "something changed" (no content) when others change the plan.
+    #[command(subcommand)]
+    Push(PushCmd),
     /// Make an invite link for one new person (prints a kring:// link; share it privately).
     Invite {
         /// member | reader | admin (only the main person invites admins).
@@ -250,6 +254,26 @@ pub enum DeviceCmd {
         /// The device id (or the start of it), from `kring device list`.
         device: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PushCmd {
+    /// Register a Web Push subscription (RFC 8030 endpoint, RFC 8291 keys), for
+    /// testing and scripts; the apps register the one their platform gives them.
+    Register {
+        /// The push endpoint (https).
+        endpoint: String,
+        /// The subscription's P-256 public key (65 bytes, base64url).
+        #[arg(long)]
+        p256dh: String,
+        /// The subscription's authentication secret (16 bytes, base64url).
+        #[arg(long)]
+        auth: String,
+    },
+    /// Stop the relay's wake-ups for this device in the current circle.
+    Unregister,
+    /// The relay's VAPID public key, to subscribe with (applicationServerKey).
+    Key,
 }
 
 #[derive(Debug, Subcommand)]

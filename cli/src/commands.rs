@@ -194,6 +194,7 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
         }
         Command::Identity => network::identity(ctx),
         Command::Relay(cmd) => network::relay(ctx, cmd),
+        Command::Push(cmd) => network::push(ctx, cmd),
         Command::Invite {
             capability,
             expires_in_days,

@@ -12,7 +12,7 @@ use kring_core::plan::{CircleId, Relation};
 use kring_core::sync::engine::{Connectivity, SyncStatus};
 use serde::Serialize;
 
-use crate::args::RelayCmd;
+use crate::args::{PushCmd, RelayCmd};
 use crate::commands::{output, parse};
 use crate::context::Context;
 use crate::dates;
@@ -60,6 +60,35 @@ pub fn relay(ctx: &mut Context, cmd: RelayCmd) -> CliResult {
                 Some(url) => format!("{url}\n"),
                 None => t!("relay-none") + "\n",
             })
+        }
+    }
+}
+
+pub fn push(ctx: &mut Context, cmd: PushCmd) -> CliResult {
+    let circle = ctx.current()?.id;
+    match cmd {
+        PushCmd::Register {
+            endpoint,
+            p256dh,
+            auth,
+        } => {
+            let subscription = kring_core::sync::protocol::PushSubscription {
+                endpoint,
+                p256dh,
+                auth,
+            };
+            ctx.device.register_push(&circle, &subscription)?;
+            say!("{}", t!("push-registered"));
+            Ok(())
+        }
+        PushCmd::Unregister => {
+            ctx.device.unregister_push(&circle)?;
+            say!("{}", t!("push-unregistered"));
+            Ok(())
+        }
+        PushCmd::Key => {
+            let key = ctx.device.push_key(&circle)?;
+            output(ctx, &key, || format!("{}\n", key.public_key))
         }
     }
 }

@@ -214,6 +214,10 @@ pub enum Error {
     /// The relay only lets holders of an admission credential create circles.
     #[error("this relay needs an admission credential to create a circle: {0}")]
     AdmissionRequired(String),
+    /// A Web Push subscription the relay does not take (endpoint scheme, address or
+    /// length, key sizes); the message says which part.
+    #[error("push subscription refused: {0}")]
+    InvalidPushSubscription(String),
     /// The client took too long to send its request.
     #[error("the request took too long: {0}")]
     Timeout(&'static str),
@@ -317,6 +321,7 @@ pub mod codes {
     pub const TIMEOUT: &str = "timeout";
     pub const URI_TOO_LONG: &str = "uri_too_long";
     pub const HEADERS_TOO_LARGE: &str = "headers_too_large";
+    pub const INVALID_SUBSCRIPTION: &str = "invalid_subscription";
     pub const INTERNAL: &str = "internal";
 }
 
@@ -354,6 +359,7 @@ impl Error {
             | Error::Malformed { .. }
             | Error::UnsupportedVersion { .. } => class(K::InvalidInput, 400, MALFORMED),
             Error::Oversized { .. } => class(K::InvalidInput, 413, TOO_LARGE),
+            Error::InvalidPushSubscription(_) => class(K::InvalidInput, 400, INVALID_SUBSCRIPTION),
             Error::UnknownMember(_) => class(K::NotFound, 409, REJECTED),
             Error::UnknownTask(_) | Error::UnknownEntry(_) => class(K::NotFound, 404, NOT_FOUND),
             Error::NotFound(_) => class(K::NotFound, 404, NOT_FOUND),

@@ -8,21 +8,22 @@ use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, MethodRouter};
+use axum::routing::{delete, get, post, put, MethodRouter};
 use axum::Json;
 use kring_core::envelope;
 use kring_core::membership::{Action, MembershipState, SignedEntry};
 use kring_core::plan::ids::CircleId;
 use kring_core::sync::protocol::{
     AppendEntry, Base64, CircleCreated, CreateCircle, LogHead, MembershipEntries, Pulled,
-    PulledEnvelope, PushEnvelopes, Pushed, DEFAULT_PULL_LIMIT, HEADER_ADMISSION, MAX_GENESIS_BYTES,
-    MAX_PULL_LIMIT, MAX_RELAY_ENTRY_BYTES,
+    PulledEnvelope, PushEnvelopes, PushRegistration, PushSubscription, Pushed, VapidKey,
+    DEFAULT_PULL_LIMIT, HEADER_ADMISSION, MAX_GENESIS_BYTES, MAX_PULL_LIMIT, MAX_RELAY_ENTRY_BYTES,
 };
 use kring_core::sync::request_auth::MAX_CLOCK_SKEW_MS;
 use kring_core::{Error, Result, Timestamp};
 
 use crate::auth::{require_active, require_writer, SignedRequest, Signer};
 use crate::error::{ApiError, ApiResult};
+use crate::push::{Change, Subscription};
 use crate::store::{CircleKey, NewEnvelope, RelayStore};
 use crate::{live, openapi, Relay};
 
@@ -51,6 +52,13 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<Relay>)> {
             "/v1/circles/{circle}/close",
             post(close_circle),
         ),
+        (Method::PUT, "/v1/circles/{circle}/push", put(register_push)),
+        (
+            Method::DELETE,
+            "/v1/circles/{circle}/push",
+            delete(unregister_push),
+        ),
+        (Method::GET, "/v1/push/vapid", get(vapid_key)),
         (Method::GET, "/v1/live", get(live::upgrade)),
     ]
 }
@@ -357,14 +365,53 @@ async fn append_entry(
     check_entry_time(&entry, Timestamp::now())?;
     check_cutoffs(relay.store(), slot.key, &entry).await?;
     let action = entry.body().action.name();
+    let author = entry.body().author;
     relay.store().append_entry(slot.key, entry).await?;
+    let left: Vec<_> = state
+        .active_devices()
+        .filter(|device| !next.is_active(device))
+        .collect();
     *state = Arc::new(next);
+    if !left.is_empty() {
+        // Still under the write lock, so no registration of theirs can come between.
+        forget_push_subscriptions(&relay, slot.key, left).await;
+    }
     let head = log_head(&state);
+    let after = Arc::clone(&state);
     drop(state);
     slot.log_grew_to(head.len);
+    relay.pusher().changed(Change {
+        circle: circle.clone(),
+        circle_key: slot.key,
+        author,
+        cursor: slot.heads.borrow().latest,
+        state: after,
+    });
     relay.metrics().entries_appended.inc();
     tracing::info!(%circle, len = head.len, action, "membership entry appended");
     Ok((StatusCode::CREATED, Json(head)).into_response())
+}
+
+/// Deletes the subscriptions of devices that left the circle. The entry is committed
+/// already, so a failure is logged, not returned: the push dispatcher deletes any
+/// subscription of an inactive device it meets, and never wakes one.
+async fn forget_push_subscriptions(
+    relay: &Relay,
+    circle: CircleKey,
+    devices: Vec<kring_core::identity::DeviceId>,
+) {
+    match relay
+        .store()
+        .delete_push_subscriptions(circle, devices, None)
+        .await
+    {
+        Ok(n) => relay
+            .metrics()
+            .push_subscriptions_dropped
+            .with_label_values(&["left"])
+            .inc_by(n),
+        Err(e) => tracing::warn!(error = %e, "deleting push subscriptions of removed devices"),
+    }
 }
 
 /// A removal or demotion cuts a device's writing off after a given envelope. If the
@@ -462,7 +509,7 @@ async fn push(
     let bytes: usize = batch.iter().map(|e| e.bytes.len()).sum();
     let outcome = relay
         .store()
-        .push(slot.key, snapshot, batch, relay.quotas())
+        .push(slot.key, Arc::clone(&snapshot), batch, relay.quotas())
         .await
         .inspect_err(|e| {
             if matches!(
@@ -478,11 +525,77 @@ async fn push(
         let metrics = relay.metrics();
         metrics.envelopes_stored.inc_by(outcome.stored as u64);
         metrics.envelope_bytes_stored.inc_by(bytes as u64);
+        relay.pusher().changed(Change {
+            circle: circle.clone(),
+            circle_key: slot.key,
+            author: signer.0,
+            cursor: outcome.latest,
+            state: snapshot,
+        });
     }
     Ok(Json(Pushed {
         cursors: outcome.cursors,
         latest: outcome.latest,
     }))
+}
+
+/// `PUT /v1/circles/{circle}/push`: the signing device, active in the circle,
+/// registers its Web Push subscription there (replacing its earlier one).
+async fn register_push(
+    State(relay): State<Relay>,
+    CirclePath(circle): CirclePath,
+    req: SignedRequest,
+) -> ApiResult<Json<PushRegistration>> {
+    let slot = relay.circle(&circle, &req).await?;
+    // Held until stored: a removal (which deletes the device's subscriptions under
+    // the write lock) is either before this check or after this store.
+    let state = slot.state.read().await;
+    slot.check_open()?;
+    let signer = relay.authenticate(&req, Some(&state))?;
+    require_active(&state, &signer.0)?;
+    let body: PushSubscription = req.json()?;
+    let subscription = Subscription::parse(&body, relay.config().push_settings().policy)?;
+    relay
+        .store()
+        .put_push_subscription(slot.key, signer.0, subscription)
+        .await?;
+    drop(state);
+    tracing::debug!(%circle, device = %signer.0, "push subscription registered");
+    Ok(Json(PushRegistration {
+        circle: circle.to_string(),
+        registered: true,
+    }))
+}
+
+/// `DELETE /v1/circles/{circle}/push`: the signing device's subscription is deleted
+/// (a success also when there was none).
+async fn unregister_push(
+    State(relay): State<Relay>,
+    CirclePath(circle): CirclePath,
+    req: SignedRequest,
+) -> ApiResult<Json<PushRegistration>> {
+    let slot = relay.circle(&circle, &req).await?;
+    let state = slot.state.read().await;
+    slot.check_open()?;
+    let signer = relay.authenticate(&req, Some(&state))?;
+    require_active(&state, &signer.0)?;
+    relay
+        .store()
+        .delete_push_subscriptions(slot.key, vec![signer.0], None)
+        .await?;
+    drop(state);
+    Ok(Json(PushRegistration {
+        circle: circle.to_string(),
+        registered: false,
+    }))
+}
+
+/// `GET /v1/push/vapid`: the relay's VAPID public key. Public (it is in every push
+/// the relay sends), so not signed.
+async fn vapid_key(State(relay): State<Relay>) -> Json<VapidKey> {
+    Json(VapidKey {
+        public_key: relay.pusher().public_key().to_owned(),
+    })
 }
 
 /// `envelope::verify` for each envelope, which the signer must have written.

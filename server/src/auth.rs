@@ -110,6 +110,9 @@ fn body_limit(method: &Method, path: &str, max: usize) -> usize {
     use kring_core::sync::protocol::{MAX_GENESIS_BYTES, MAX_RELAY_ENTRY_BYTES};
     // base64 (4/3) and the JSON around it.
     let entry_body = |bytes: usize| bytes / 3 * 4 + 256;
+    if method == Method::PUT && path.ends_with("/push") {
+        return PUSH_SUBSCRIPTION_BODY.min(max);
+    }
     if method != Method::POST {
         return 1024.min(max);
     }
@@ -124,6 +127,9 @@ fn body_limit(method: &Method, path: &str, max: usize) -> usize {
     };
     limit.min(max)
 }
+
+/// A push subscription: the endpoint (at most 1 KiB) and two base64url keys in JSON.
+const PUSH_SUBSCRIPTION_BODY: usize = 2048;
 
 /// The checks that need only the headers (see [`SignedRequest`]). The signature itself
 /// covers the body, so it is checked later, by [`Relay::authenticate`].

@@ -180,6 +180,47 @@ pub struct Config {
     #[arg(long, env = "KRING_OPERATOR_KEY")]
     pub operator_key: Option<String>,
 
+    /// Contact of this relay's operator for push services (RFC 8292 `sub`): a
+    /// `mailto:` or `https://` URI. Set it on a public relay; some push services
+    /// refuse placeholder addresses.
+    #[arg(long, env = "KRING_PUSH_SUBJECT", default_value = DEFAULT_PUSH_SUBJECT)]
+    pub push_subject: String,
+
+    /// The VAPID key file (PEM, or the 32-byte secret in base64url). Without one the
+    /// relay generates a key on first start and keeps it in the database.
+    #[arg(long, env = "KRING_VAPID_KEY")]
+    pub vapid_key: Option<PathBuf>,
+
+    /// Accept `http://` push endpoints (default: `https://` only).
+    #[arg(long, env = "KRING_PUSH_ALLOW_HTTP")]
+    pub push_allow_http: bool,
+
+    /// Send pushes to loopback, private and link-local addresses too (a test
+    /// receiver, a gateway on the operator's network). Default: public addresses only.
+    #[arg(long, env = "KRING_PUSH_ALLOW_PRIVATE")]
+    pub push_allow_private: bool,
+
+    /// At most one push per device and circle per this many milliseconds.
+    #[arg(long, env = "KRING_PUSH_COALESCE_MS", default_value_t = 2000)]
+    pub push_coalesce_ms: u64,
+
+    /// Changes waiting to be turned into pushes, and pushes waiting to be sent (each
+    /// queue); beyond, wake-ups are dropped and counted.
+    #[arg(long, env = "KRING_PUSH_QUEUE", default_value_t = 1024)]
+    pub push_queue: usize,
+
+    /// Requests to push services in flight at once.
+    #[arg(long, env = "KRING_PUSH_CONCURRENCY", default_value_t = 8)]
+    pub push_concurrency: usize,
+
+    /// Seconds one request to a push service may take (connect to answer).
+    #[arg(long, env = "KRING_PUSH_TIMEOUT_SECS", default_value_t = 10)]
+    pub push_timeout_secs: u64,
+
+    /// Seconds a push service keeps an undelivered push (TTL, 60 to 86000).
+    #[arg(long, env = "KRING_PUSH_TTL_SECS", default_value_t = 43_200)]
+    pub push_ttl_secs: u64,
+
     /// Log format.
     #[arg(long, env = "KRING_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -188,6 +229,9 @@ pub struct Config {
     #[arg(long, env = "KRING_LOG", default_value = "info")]
     pub log: String,
 }
+
+/// The push contact until the operator sets `--push-subject`.
+pub const DEFAULT_PUSH_SUBJECT: &str = "mailto:operator@kring-relay.invalid";
 
 impl Config {
     /// The defaults (ignoring flags and environment), with `db` as the database and
@@ -226,8 +270,33 @@ impl Config {
             circle_cache: 10_000,
             admission: Admission::Open,
             operator_key: None,
+            push_subject: DEFAULT_PUSH_SUBJECT.to_owned(),
+            vapid_key: None,
+            push_allow_http: false,
+            push_allow_private: false,
+            push_coalesce_ms: 2000,
+            push_queue: 1024,
+            push_concurrency: 8,
+            push_timeout_secs: 10,
+            push_ttl_secs: 43_200,
             log_format: LogFormat::Text,
             log: "info".to_owned(),
+        }
+    }
+
+    /// The push settings of these flags (the TTL within what RFC 8292 allows a
+    /// VAPID token: at most 24 hours).
+    pub fn push_settings(&self) -> crate::push::Settings {
+        crate::push::Settings {
+            policy: crate::push::EndpointPolicy {
+                allow_http: self.push_allow_http,
+                allow_private: self.push_allow_private,
+            },
+            coalesce: std::time::Duration::from_millis(self.push_coalesce_ms),
+            queue: self.push_queue.max(1),
+            concurrency: self.push_concurrency.max(1),
+            timeout: std::time::Duration::from_secs(self.push_timeout_secs.max(1)),
+            ttl: std::time::Duration::from_secs(self.push_ttl_secs.clamp(60, 86_000)),
         }
     }
 

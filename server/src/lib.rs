@@ -12,6 +12,7 @@
 //! - [`auth`]: signed requests, replay refusal, who may do what.
 //! - [`api`]: the handlers and the route table; [`live`]: the WebSocket.
 //! - [`limits`]: per-device rate limits; [`metrics`]; [`openapi`].
+//! - [`push`]: content-free Web Push wake-ups to registered devices.
 //!
 //! Running one in-process (tests, `kring demo`):
 //!
@@ -36,6 +37,7 @@ pub mod limits;
 pub mod live;
 pub mod metrics;
 pub mod openapi;
+pub mod push;
 pub mod store;
 
 use std::future::Future;
@@ -94,15 +96,19 @@ struct Inner {
     pulls_by_address: Slots<AddrKey>,
     /// Becomes `true` when shutdown starts (live sockets close on it).
     shutdown: watch::Receiver<bool>,
+    /// Web Push wake-ups: requests hand their changes over, never waiting.
+    pusher: push::Pusher,
 }
 
 impl Relay {
-    /// A relay over `store`; `shutdown` turning `true` closes live sockets. Fails if
-    /// `credential` admission is asked for without a valid `--operator-key`.
+    /// A relay over `store`, waking devices through `pusher`; `shutdown` turning
+    /// `true` closes live sockets. Fails if `credential` admission is asked for
+    /// without a valid `--operator-key`.
     pub fn new(
         config: Config,
         store: Arc<dyn RelayStore>,
         metrics: Arc<Metrics>,
+        pusher: push::Pusher,
         shutdown: watch::Receiver<bool>,
     ) -> Result<Self> {
         let operator_key = match (config.admission, &config.operator_key) {
@@ -161,6 +167,7 @@ impl Relay {
                 circle_creations,
                 operator_key,
                 shutdown,
+                pusher,
             }),
         })
     }
@@ -204,6 +211,10 @@ impl Relay {
         &self.inner.metrics
     }
 
+    pub fn pusher(&self) -> &push::Pusher {
+        &self.inner.pusher
+    }
+
     /// Updates the gauges that are sampled rather than counted.
     pub fn refresh_gauges(&self) {
         let metrics = self.metrics();
@@ -213,6 +224,9 @@ impl Relay {
         metrics
             .connections_open
             .set(self.inner.connections.taken() as i64);
+        metrics
+            .push_queue_depth
+            .set(self.pusher().queue_depth() as i64);
     }
 }
 
@@ -288,13 +302,37 @@ pub async fn bind(config: Config) -> Result<Server> {
     let store = Arc::new(store);
     let listener = TcpListener::bind(config.listen).await?;
     let (shutdown, stopping) = watch::channel(false);
-    let relay = Relay::new(config, store.clone(), metrics, stopping)?;
+    let vapid = load_vapid(&config, store.as_ref()).await?;
+    tracing::info!(public_key = vapid.public_key(), "VAPID key for push");
+    let pusher = push::Pusher::start(
+        store.clone(),
+        Arc::clone(&metrics),
+        vapid,
+        config.push_settings(),
+        stopping.clone(),
+    )?;
+    let relay = Relay::new(config, store.clone(), metrics, pusher, stopping)?;
     Ok(Server {
         listener,
         relay,
         store,
         shutdown,
     })
+}
+
+/// The VAPID key: `--vapid-key`'s file, or the one generated on first start and kept
+/// in the database (see [`push::vapid`]).
+async fn load_vapid(config: &Config, store: &dyn RelayStore) -> Result<push::Vapid> {
+    push::vapid::check_subject(&config.push_subject)?;
+    let secret = match &config.vapid_key {
+        Some(path) => push::Vapid::read_secret(path)?,
+        None => {
+            store
+                .relay_secret(push::vapid::STORE_NAME, push::Vapid::generate_secret())
+                .await?
+        }
+    };
+    push::Vapid::from_secret(&secret, &config.push_subject)
 }
 
 impl Server {

@@ -38,6 +38,11 @@ pub struct Metrics {
     pub quota_refusals: IntCounter,
     pub circles_closed: IntCounter,
     pub connections_open: IntGauge,
+    pub push_sent: IntCounter,
+    pub push_failed: IntCounter,
+    pub push_discarded: IntCounter,
+    pub push_subscriptions_dropped: IntCounterVec,
+    pub push_queue_depth: IntGauge,
 }
 
 const LATENCY_BUCKETS: &[f64] = &[
@@ -144,6 +149,31 @@ impl Metrics {
             "Open connections (live sockets included)",
         )?;
         registry.register(Box::new(connections_open.clone()))?;
+        let push_sent = IntCounter::new("push_sent_total", "Pushes a push service accepted (2xx)")?;
+        registry.register(Box::new(push_sent.clone()))?;
+        let push_failed = IntCounter::new(
+            "push_failed_total",
+            "Pushes not accepted: refused, failing or unreachable push service, timeout",
+        )?;
+        registry.register(Box::new(push_failed.clone()))?;
+        let push_discarded = IntCounter::new(
+            "push_discarded_total",
+            "Wake-ups dropped because a push queue or the coalescer was full",
+        )?;
+        registry.register(Box::new(push_discarded.clone()))?;
+        let push_subscriptions_dropped = IntCounterVec::new(
+            Opts::new(
+                "push_subscriptions_dropped_total",
+                "Push subscriptions deleted by the relay: gone (the push service answered 404/410) or left (the device is no longer in the circle)",
+            ),
+            &["reason"],
+        )?;
+        registry.register(Box::new(push_subscriptions_dropped.clone()))?;
+        let push_queue_depth = IntGauge::new(
+            "push_queue_depth",
+            "Changes and wake-ups waiting to be sent",
+        )?;
+        registry.register(Box::new(push_queue_depth.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(request_seconds.clone()))?;
         registry.register(Box::new(errors.clone()))?;
@@ -183,6 +213,11 @@ impl Metrics {
             quota_refusals,
             circles_closed,
             connections_open,
+            push_sent,
+            push_failed,
+            push_discarded,
+            push_subscriptions_dropped,
+            push_queue_depth,
         })
     }
 

@@ -190,6 +190,8 @@ whoami-not-member = You ({ $id }) are not a member of { $circle }
 identity = Device { $device }
     Data directory { $dir }
 relay-set = Relay set to { $url }. `kring sync` puts the circle there.
+push-registered = This device now gets a wake-up (without content) when others change the plan.
+push-unregistered = This device gets no more wake-ups for this circle.
 relay-none = No relay set: `kring relay set URL`.
 invite-share = Share this link privately: it lets one person join as { $role } until { $date }.
 joined = You joined { $circle } as { $name }.

@@ -190,6 +190,8 @@ whoami-not-member = Je ({ $id }) bent geen lid van { $circle }
 identity = Apparaat { $device }
     Map met gegevens { $dir }
 relay-set = De relay is nu { $url }. Met `kring sync` komt de kring daar.
+push-registered = Dit apparaat krijgt nu een seintje (zonder inhoud) als anderen het plan veranderen.
+push-unregistered = Dit apparaat krijgt geen seintjes meer voor deze kring.
 relay-none = Er is geen relay: `kring relay set URL`.
 invite-share = Deel deze link alleen met die ene persoon: die kan meedoen als { $role } tot { $date }.
 joined = Je doet mee in { $circle } als { $name }.

@@ -23,6 +23,7 @@ use crate::sync::protocol::{LiveNotice, DEFAULT_PULL_LIMIT};
 use crate::time::Timestamp;
 
 mod link;
+mod push;
 mod recovery;
 pub use link::{DeviceInfo, LinkPreview};
 pub use recovery::Recovered;

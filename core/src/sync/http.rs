@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use super::protocol::HEADER_ADMISSION;
 use super::protocol::{
     self, AppendEntry, Base64, CreateCircle, ErrorBody, LogHead, MembershipEntries, Pulled,
-    PushEnvelopes, Pushed,
+    PushEnvelopes, PushRegistration, PushSubscription, Pushed, VapidKey,
 };
 use super::request_auth::{sign_request, RequestSigner, HEADER_INVITE};
 
@@ -341,6 +341,57 @@ impl RelayClient {
             &format!("/v1/circles/{circle}/envelopes?after={after}&limit={limit}"),
             None,
             Some(circle),
+        )
+        .await
+    }
+}
+
+impl RelayClient {
+    /// `PUT /v1/circles/{circle}/push`: the relay wakes this device with a
+    /// content-free Web Push when others store something in the circle (replaces the
+    /// device's earlier subscription for the circle).
+    pub async fn register_push(
+        &self,
+        device: &DeviceIdentity,
+        circle: &CircleId,
+        subscription: &PushSubscription,
+    ) -> Result<PushRegistration> {
+        let body = serde_json::to_vec(subscription).map_err(json_error)?;
+        self.call(
+            Signer::Device(device),
+            Method::PUT,
+            &format!("/v1/circles/{circle}/push"),
+            Some(body),
+            Some(circle),
+        )
+        .await
+    }
+
+    /// `DELETE /v1/circles/{circle}/push`: no more wake-ups for this device in the
+    /// circle (succeeds when there was no subscription, too).
+    pub async fn unregister_push(
+        &self,
+        device: &DeviceIdentity,
+        circle: &CircleId,
+    ) -> Result<PushRegistration> {
+        self.call(
+            Signer::Device(device),
+            Method::DELETE,
+            &format!("/v1/circles/{circle}/push"),
+            Some(Vec::new()),
+            Some(circle),
+        )
+        .await
+    }
+
+    /// `GET /v1/push/vapid`: the key a device subscribes with (`applicationServerKey`).
+    pub async fn vapid_key(&self, device: &DeviceIdentity) -> Result<VapidKey> {
+        self.call(
+            Signer::Device(device),
+            Method::GET,
+            "/v1/push/vapid",
+            None,
+            None,
         )
         .await
     }

@@ -117,6 +117,34 @@ pub enum LiveNotice {
     Membership { circle: String, len: u64 },
 }
 
+/// `PUT /v1/circles/{circle}/push`: the signing device's Web Push subscription for
+/// this circle, as the platform's push API hands it out (`PushSubscription.toJSON()`
+/// in a browser, a UnifiedPush distributor's endpoint on Android): the RFC 8030
+/// endpoint and the RFC 8291 keys, both base64url.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushSubscription {
+    pub endpoint: String,
+    /// The device's P-256 public key, uncompressed (65 bytes), base64url.
+    pub p256dh: String,
+    /// The device's 16-byte authentication secret, base64url.
+    pub auth: String,
+}
+
+/// The answer to registering (`registered: true`) or unregistering a subscription.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushRegistration {
+    pub circle: String,
+    pub registered: bool,
+}
+
+/// `GET /v1/push/vapid`: the relay's VAPID public key (RFC 8292), the
+/// `applicationServerKey` a device subscribes with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VapidKey {
+    /// Uncompressed P-256 point (65 bytes), base64url without padding.
+    pub public_key: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorDetail {
     pub code: String,
@@ -251,6 +279,11 @@ mod tests {
                 Error::HeadersTooLarge { len: 2, max: 1 },
                 431,
                 codes::HEADERS_TOO_LARGE,
+            ),
+            (
+                Error::InvalidPushSubscription("auth".into()),
+                400,
+                codes::INVALID_SUBSCRIPTION,
             ),
         ] {
             assert_eq!(status_and_code(&error), (status, code), "{error}");

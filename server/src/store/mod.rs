@@ -21,8 +21,10 @@ use kring_core::membership::{MembershipState, SignedEntry};
 use kring_core::plan::ids::CircleId;
 use kring_core::Result;
 
+use crate::push::Subscription;
+
 /// A storage backend's own key for a circle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CircleKey(pub i64);
 
 /// A circle as stored: its key, its membership log (entry bytes in order) and the
@@ -123,6 +125,35 @@ pub trait RelayStore: Send + Sync + 'static {
         limit: u32,
         budget: usize,
     ) -> StoreFuture<'_, PulledPage>;
+
+    /// Stores `device`'s push subscription for the circle, replacing its earlier one
+    /// there (`Error::CircleClosed` for a closed circle).
+    fn put_push_subscription(
+        &self,
+        circle: CircleKey,
+        device: DeviceId,
+        subscription: Subscription,
+    ) -> StoreFuture<'_, ()>;
+
+    /// Deletes the push subscriptions of `devices` in the circle (only one with
+    /// this endpoint, if `endpoint` is given: a push service said it is gone, and a
+    /// newer registration must survive that). Returns how many were deleted.
+    fn delete_push_subscriptions(
+        &self,
+        circle: CircleKey,
+        devices: Vec<DeviceId>,
+        endpoint: Option<String>,
+    ) -> StoreFuture<'_, u64>;
+
+    /// Every push subscription of the circle, with its device.
+    fn push_subscriptions(
+        &self,
+        circle: CircleKey,
+    ) -> StoreFuture<'_, Vec<(DeviceId, Subscription)>>;
+
+    /// The relay's own secret `name` (its VAPID key), stored as `generated` if there
+    /// is none yet: generated once, then the same on every start.
+    fn relay_secret(&self, name: &'static str, generated: Vec<u8>) -> StoreFuture<'_, Vec<u8>>;
 
     /// Finishes pending writes and stops taking new ones.
     fn close(&self) -> StoreFuture<'_, ()>;

@@ -24,11 +24,13 @@ use super::{
     CircleKey, NewEnvelope, PulledPage, PushOutcome, RelayStore, StoreFuture, StoredCircle,
 };
 use crate::error::internal;
+use crate::push::Subscription;
 
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 // Version 1 is the first released schema; bump it and migrate on any change.
 // Version 2 (`MIGRATE_2`): usage counters and the tombstone on circles, usage per
 // device per day, the credential a circle was admitted with, revoked credentials.
+// Version 3 (`MIGRATE_3`): push subscriptions and the relay's own secrets.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS circles (
     num        INTEGER PRIMARY KEY,
@@ -84,6 +86,25 @@ CREATE TABLE IF NOT EXISTS admission_revoked (
 );
 ";
 
+/// From version 2 to 3.
+const MIGRATE_3: &str = "
+-- One Web Push subscription per device per circle (docs/push.md).
+CREATE TABLE IF NOT EXISTS push_subscriptions (
+    circle     INTEGER NOT NULL REFERENCES circles(num),
+    device     BLOB NOT NULL,
+    endpoint   TEXT NOT NULL,
+    p256dh     BLOB NOT NULL,
+    auth       BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (circle, device)
+) WITHOUT ROWID;
+-- The relay's own keys (the VAPID key), kept with the subscriptions bound to them.
+CREATE TABLE IF NOT EXISTS relay_secrets (
+    name   TEXT PRIMARY KEY,
+    secret BLOB NOT NULL
+);
+";
+
 /// How often the checkpointer moves committed pages from the WAL into the database.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 /// WAL pages after which the writer checkpoints itself (only if the checkpointer lags).
@@ -130,6 +151,23 @@ enum Command {
         credential: String,
         reply: oneshot::Sender<Result<bool>>,
     },
+    PutPush {
+        circle: CircleKey,
+        device: DeviceId,
+        subscription: Subscription,
+        reply: oneshot::Sender<Result<()>>,
+    },
+    DeletePush {
+        circle: CircleKey,
+        devices: Vec<DeviceId>,
+        endpoint: Option<String>,
+        reply: oneshot::Sender<Result<u64>>,
+    },
+    Secret {
+        name: &'static str,
+        generated: Vec<u8>,
+        reply: oneshot::Sender<Result<Vec<u8>>>,
+    },
 }
 
 /// A command run inside the group transaction, waiting for the commit to reply.
@@ -139,6 +177,9 @@ enum Done {
     Push(oneshot::Sender<Result<PushOutcome>>, Result<PushOutcome>),
     Close(oneshot::Sender<Result<()>>, Result<()>),
     Revoke(oneshot::Sender<Result<bool>>, Result<bool>),
+    PutPush(oneshot::Sender<Result<()>>, Result<()>),
+    DeletePush(oneshot::Sender<Result<u64>>, Result<u64>),
+    Secret(oneshot::Sender<Result<Vec<u8>>>, Result<Vec<u8>>),
 }
 
 impl Done {
@@ -149,6 +190,9 @@ impl Done {
             Done::Push(_, r) => r.is_ok(),
             Done::Close(_, r) => r.is_ok(),
             Done::Revoke(_, r) => r.is_ok(),
+            Done::PutPush(_, r) => r.is_ok(),
+            Done::DeletePush(_, r) => r.is_ok(),
+            Done::Secret(_, r) => r.is_ok(),
         }
     }
 
@@ -167,6 +211,9 @@ impl Done {
             Done::Push(tx, r) => drop(tx.send(settle(r, commit))),
             Done::Close(tx, r) => drop(tx.send(settle(r, commit))),
             Done::Revoke(tx, r) => drop(tx.send(settle(r, commit))),
+            Done::PutPush(tx, r) => drop(tx.send(settle(r, commit))),
+            Done::DeletePush(tx, r) => drop(tx.send(settle(r, commit))),
+            Done::Secret(tx, r) => drop(tx.send(settle(r, commit))),
         }
     }
 }
@@ -391,6 +438,73 @@ impl RelayStore for SqliteStore {
         }))
     }
 
+    fn put_push_subscription(
+        &self,
+        circle: CircleKey,
+        device: DeviceId,
+        subscription: Subscription,
+    ) -> StoreFuture<'_, ()> {
+        Box::pin(self.send(move |reply| Command::PutPush {
+            circle,
+            device,
+            subscription,
+            reply,
+        }))
+    }
+
+    fn delete_push_subscriptions(
+        &self,
+        circle: CircleKey,
+        devices: Vec<DeviceId>,
+        endpoint: Option<String>,
+    ) -> StoreFuture<'_, u64> {
+        Box::pin(self.send(move |reply| Command::DeletePush {
+            circle,
+            devices,
+            endpoint,
+            reply,
+        }))
+    }
+
+    fn push_subscriptions(
+        &self,
+        circle: CircleKey,
+    ) -> StoreFuture<'_, Vec<(DeviceId, Subscription)>> {
+        Box::pin(self.read(move |conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT device, endpoint, p256dh, auth FROM push_subscriptions WHERE circle = ?1",
+            )?;
+            let rows = statement
+                .query_map([circle.0], |row| {
+                    Ok((
+                        row.get::<_, Vec<u8>>(0)?,
+                        Subscription {
+                            endpoint: row.get(1)?,
+                            p256dh: row.get(2)?,
+                            auth: row.get(3)?,
+                        },
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter()
+                .map(|(device, subscription)| {
+                    let bytes: [u8; 32] = device
+                        .try_into()
+                        .map_err(|_| internal("a stored device id is not 32 bytes"))?;
+                    Ok((DeviceId::from_bytes(bytes), subscription))
+                })
+                .collect()
+        }))
+    }
+
+    fn relay_secret(&self, name: &'static str, generated: Vec<u8>) -> StoreFuture<'_, Vec<u8>> {
+        Box::pin(self.send(move |reply| Command::Secret {
+            name,
+            generated,
+            reply,
+        }))
+    }
+
     fn close(&self) -> StoreFuture<'_, ()> {
         Box::pin(async move {
             let checkpointer = self.checkpointer.lock().ok().and_then(|mut c| c.take());
@@ -476,9 +590,10 @@ fn open_writer(path: &Path) -> Result<Connection> {
             path.display()
         )));
     }
-    let migrate = if version < 2 { MIGRATE_2 } else { "" };
+    let migrate_2 = if version < 2 { MIGRATE_2 } else { "" };
+    let migrate_3 = if version < 3 { MIGRATE_3 } else { "" };
     conn.execute_batch(&format!(
-        "BEGIN IMMEDIATE; {SCHEMA} {migrate} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+        "BEGIN IMMEDIATE; {SCHEMA} {migrate_2} {migrate_3} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
     ))?;
     Ok(conn)
 }
@@ -616,6 +731,9 @@ fn refuse(command: Command, why: &str) -> Done {
         Command::Push { reply, .. } => Done::Push(reply, Err(error())),
         Command::Close { reply, .. } => Done::Close(reply, Err(error())),
         Command::Revoke { reply, .. } => Done::Revoke(reply, Err(error())),
+        Command::PutPush { reply, .. } => Done::PutPush(reply, Err(error())),
+        Command::DeletePush { reply, .. } => Done::DeletePush(reply, Err(error())),
+        Command::Secret { reply, .. } => Done::Secret(reply, Err(error())),
     }
 }
 
@@ -682,6 +800,37 @@ fn run_in_savepoint(conn: &Connection, command: Command, poisoned: &mut bool) ->
         Command::Revoke { credential, reply } => Done::Revoke(
             reply,
             savepoint(conn, poisoned, || revoke(conn, &credential)),
+        ),
+        Command::PutPush {
+            circle,
+            device,
+            subscription,
+            reply,
+        } => Done::PutPush(
+            reply,
+            savepoint(conn, poisoned, || {
+                refuse_closed(conn, circle.0)?;
+                put_push(conn, circle.0, &device, &subscription)
+            }),
+        ),
+        Command::DeletePush {
+            circle,
+            devices,
+            endpoint,
+            reply,
+        } => Done::DeletePush(
+            reply,
+            savepoint(conn, poisoned, || {
+                delete_push(conn, circle.0, &devices, endpoint.as_deref())
+            }),
+        ),
+        Command::Secret {
+            name,
+            generated,
+            reply,
+        } => Done::Secret(
+            reply,
+            savepoint(conn, poisoned, || relay_secret(conn, name, &generated)),
         ),
     }
 }
@@ -809,11 +958,60 @@ fn push(
 fn close_circle(conn: &Connection, circle: i64) -> Result<()> {
     conn.execute("DELETE FROM envelopes WHERE circle = ?1", [circle])?;
     conn.execute("DELETE FROM membership WHERE circle = ?1", [circle])?;
+    conn.execute("DELETE FROM push_subscriptions WHERE circle = ?1", [circle])?;
     conn.execute(
         "UPDATE circles SET closed_at = ?2, envelopes = 0, bytes = 0 WHERE num = ?1",
         params![circle, Timestamp::now().0],
     )?;
     Ok(())
+}
+
+fn put_push(
+    conn: &Connection,
+    circle: i64,
+    device: &DeviceId,
+    subscription: &Subscription,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO push_subscriptions (circle, device, endpoint, p256dh, auth, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (circle, device) DO UPDATE SET
+             endpoint = ?3, p256dh = ?4, auth = ?5, created_at = ?6",
+    )?
+    .execute(params![
+        circle,
+        &device.as_bytes()[..],
+        subscription.endpoint,
+        subscription.p256dh,
+        subscription.auth,
+        Timestamp::now().0
+    ])?;
+    Ok(())
+}
+
+fn delete_push(
+    conn: &Connection,
+    circle: i64,
+    devices: &[DeviceId],
+    endpoint: Option<&str>,
+) -> Result<u64> {
+    let mut deleted = 0;
+    let mut statement = conn.prepare_cached(
+        "DELETE FROM push_subscriptions
+         WHERE circle = ?1 AND device = ?2 AND (?3 IS NULL OR endpoint = ?3)",
+    )?;
+    for device in devices {
+        deleted += statement.execute(params![circle, &device.as_bytes()[..], endpoint])? as u64;
+    }
+    Ok(deleted)
+}
+
+fn relay_secret(conn: &Connection, name: &str, generated: &[u8]) -> Result<Vec<u8>> {
+    conn.prepare_cached("INSERT OR IGNORE INTO relay_secrets (name, secret) VALUES (?1, ?2)")?
+        .execute(params![name, generated])?;
+    Ok(conn
+        .prepare_cached("SELECT secret FROM relay_secrets WHERE name = ?1")?
+        .query_row([name], |row| row.get(0))?)
 }
 
 /// A closed circle takes no more writes, even from a request that began before the
@@ -1067,6 +1265,7 @@ mod tests {
             "SELECT cursor, bytes FROM envelopes WHERE circle = 1 AND cursor > 5 ORDER BY cursor LIMIT 10",
             "SELECT bytes FROM membership WHERE circle = 1 AND seq >= 0 ORDER BY seq",
             "SELECT num FROM circles WHERE id = 'x'",
+            "SELECT device, endpoint, p256dh, auth FROM push_subscriptions WHERE circle = 1",
         ] {
             let mut plan = conn
                 .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
