@@ -29,7 +29,7 @@ use crate::invite::InviteToken;
 use crate::membership::{Capability, MembershipState};
 use crate::plan::recurrence::DEFAULT_ZONE;
 use crate::plan::{CircleId, CirclePlan, Language, MemberId, NewCircle, PlanView};
-use crate::store::{CircleVersion, Store, StoreTx, StoredCircle, SyncRecord};
+use crate::store::{CircleVersion, Departure, Store, StoreTx, StoredCircle, SyncRecord};
 use crate::sync::engine::{self, CircleTrust, Standing, SyncStatus};
 use crate::time::Timestamp;
 use crate::{envelope, Error, Result};
@@ -335,8 +335,10 @@ impl Device {
                 plan: tx.load(circle, actor)?,
             },
         };
+        let record = tx.sync_record(circle)?;
+        require_open(record.as_ref())?;
         if let Some(trust) = &trust {
-            if tx.sync_record(circle)?.is_some_and(|r| r.removed) {
+            if record.as_ref().is_some_and(|r| r.removed) {
                 return Err(Error::Removed(self.identity.id()).into());
             }
             require_writer(trust, &self.identity.id())?;
@@ -390,6 +392,7 @@ impl Device {
         let mut record = tx
             .sync_record(circle)?
             .ok_or_else(|| Error::LocalOnly(circle.to_string()))?;
+        require_open(Some(&record))?;
         if record.registered && record.relay_url.as_deref() != Some(url.as_str()) {
             return Err(Error::NotAllowed(
                 "this circle is already on another relay; moving circles is not supported",
@@ -414,6 +417,7 @@ impl Device {
             .store
             .sync_record(circle)?
             .ok_or_else(|| Error::LocalOnly(circle.to_string()))?;
+        require_open(Some(&record))?;
         let relay = record
             .relay_url
             .ok_or_else(|| Error::NoRelay(circle.to_string()))?;
@@ -430,6 +434,22 @@ impl Device {
             now,
         )?;
         Ok(token.with_card(self.link_card(circle)?).to_link())
+    }
+
+    /// Erases the circle from this device: its plan, membership log and keys, outbox
+    /// and sync state (see [`Store::delete_circle`]). Nothing is sent anywhere: the
+    /// circle goes on for everyone else (an owner who wants it gone everywhere closes
+    /// it first, [`Device::close_circle`]). Also forgets the note of a circle that was
+    /// erased because this device was removed.
+    pub fn delete_local(&mut self, circle: &CircleId) -> Result<()> {
+        self.cache.remove(circle);
+        self.store.delete_circle(circle, None)
+    }
+
+    /// Circles this device erased on its own because it was removed from them: only
+    /// their ids, why and when are kept (see [`Store::departures`]).
+    pub fn departures(&self) -> Result<Vec<Departure>> {
+        self.store.departures()
     }
 
     /// Where the circle stands with its relay, for a UI: last synced, pending
@@ -494,6 +514,15 @@ fn trust_in(
         return Ok(None);
     }
     CircleTrust::from_log(identity, &log).map(Some)
+}
+
+/// Refuses every write to a circle that was closed on its relay: this device keeps
+/// it as a read-only archive ([`Error::Archived`]).
+fn require_open(record: Option<&SyncRecord>) -> Result<()> {
+    match record {
+        Some(r) if r.closed_at.is_some() => Err(Error::Archived(r.circle.to_string())),
+        _ => Ok(()),
+    }
 }
 
 fn require_writer(trust: &CircleTrust, me: &DeviceId) -> Result<()> {

@@ -180,6 +180,20 @@ pub struct Config {
     #[arg(long, env = "KRING_OPERATOR_KEY")]
     pub operator_key: Option<String>,
 
+    /// Close circles in which nothing new was stored for this many months (30 days
+    /// each); off unless set. The same close as an owner's: only a tombstone stays.
+    #[arg(long, env = "KRING_RETENTION_INACTIVE_MONTHS")]
+    pub retention_inactive_months: Option<u32>,
+
+    /// Days before a retention close during which pull answers carry `closes_at`, so
+    /// the owner's device can warn them.
+    #[arg(long, env = "KRING_RETENTION_WARNING_DAYS", default_value_t = 30)]
+    pub retention_warning_days: u32,
+
+    /// How often the relay looks for circles its retention period closes.
+    #[arg(long, env = "KRING_RETENTION_SWEEP_SECS", default_value_t = 3600)]
+    pub retention_sweep_secs: u64,
+
     /// Log format.
     #[arg(long, env = "KRING_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -226,6 +240,9 @@ impl Config {
             circle_cache: 10_000,
             admission: Admission::Open,
             operator_key: None,
+            retention_inactive_months: None,
+            retention_warning_days: 30,
+            retention_sweep_secs: 3600,
             log_format: LogFormat::Text,
             log: "info".to_owned(),
         }

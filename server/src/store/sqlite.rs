@@ -25,10 +25,11 @@ use super::{
 };
 use crate::error::internal;
 
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 // Version 1 is the first released schema; bump it and migrate on any change.
 // Version 2 (`MIGRATE_2`): usage counters and the tombstone on circles, usage per
 // device per day, the credential a circle was admitted with, revoked credentials.
+// Version 3 (`MIGRATE_3`): when something was last stored in each circle (retention).
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS circles (
     num        INTEGER PRIMARY KEY,
@@ -84,6 +85,15 @@ CREATE TABLE IF NOT EXISTS admission_revoked (
 );
 ";
 
+/// From version 2 to 3. A circle's last activity starts as its newest envelope's (or
+/// its creation): membership entries carry no storage time of their own.
+const MIGRATE_3: &str = "
+ALTER TABLE circles ADD COLUMN active_at INTEGER NOT NULL DEFAULT 0;
+UPDATE circles SET active_at = max(created_at,
+    coalesce((SELECT max(e.stored_at) FROM envelopes e WHERE e.circle = circles.num), 0));
+CREATE INDEX IF NOT EXISTS circles_by_activity ON circles (active_at) WHERE closed_at IS NULL;
+";
+
 /// How often the checkpointer moves committed pages from the WAL into the database.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 /// WAL pages after which the writer checkpoints itself (only if the checkpointer lags).
@@ -124,7 +134,10 @@ enum Command {
     },
     Close {
         circle: CircleKey,
-        reply: oneshot::Sender<Result<()>>,
+        /// Only if nothing was stored in it since (a retention close; `None`: the
+        /// owner's, unconditional).
+        inactive_before: Option<i64>,
+        reply: oneshot::Sender<Result<bool>>,
     },
     Revoke {
         credential: String,
@@ -137,7 +150,7 @@ enum Done {
     Create(oneshot::Sender<Result<CircleKey>>, Result<CircleKey>),
     Append(oneshot::Sender<Result<()>>, Result<()>),
     Push(oneshot::Sender<Result<PushOutcome>>, Result<PushOutcome>),
-    Close(oneshot::Sender<Result<()>>, Result<()>),
+    Close(oneshot::Sender<Result<bool>>, Result<bool>),
     Revoke(oneshot::Sender<Result<bool>>, Result<bool>),
 }
 
@@ -249,7 +262,40 @@ impl RelayStore for SqliteStore {
     }
 
     fn close_circle(&self, circle: CircleKey) -> StoreFuture<'_, ()> {
-        Box::pin(self.send(move |reply| Command::Close { circle, reply }))
+        Box::pin(async move {
+            self.send(move |reply| Command::Close {
+                circle,
+                inactive_before: None,
+                reply,
+            })
+            .await
+            .map(drop)
+        })
+    }
+
+    fn close_inactive(&self, circle: CircleKey, before: Timestamp) -> StoreFuture<'_, bool> {
+        Box::pin(self.send(move |reply| Command::Close {
+            circle,
+            inactive_before: Some(before.0),
+            reply,
+        }))
+    }
+
+    fn inactive_circles(&self, before: Timestamp) -> StoreFuture<'_, Vec<(CircleId, CircleKey)>> {
+        Box::pin(self.read(move |conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT id, num FROM circles WHERE closed_at IS NULL AND active_at < ?1
+                 ORDER BY active_at",
+            )?;
+            let rows = statement
+                .query_map([before.0], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter()
+                .map(|(id, num)| Ok((CircleId::parse(&id)?, CircleKey(num))))
+                .collect()
+        }))
     }
 
     fn revoke_admission(&self, credential: String) -> StoreFuture<'_, bool> {
@@ -382,11 +428,15 @@ impl RelayStore for SqliteStore {
             }
             drop(rows);
             drop(statement);
+            let active_at: i64 = tx
+                .prepare_cached("SELECT active_at FROM circles WHERE num = ?1")?
+                .query_row([circle.0], |row| row.get(0))?;
             tx.finish()?;
             Ok(PulledPage {
                 envelopes,
                 latest: to_u64(latest),
                 more,
+                active_at: Timestamp(active_at),
             })
         }))
     }
@@ -476,9 +526,10 @@ fn open_writer(path: &Path) -> Result<Connection> {
             path.display()
         )));
     }
-    let migrate = if version < 2 { MIGRATE_2 } else { "" };
+    let migrate_2 = if version < 2 { MIGRATE_2 } else { "" };
+    let migrate_3 = if version < 3 { MIGRATE_3 } else { "" };
     conn.execute_batch(&format!(
-        "BEGIN IMMEDIATE; {SCHEMA} {migrate} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+        "BEGIN IMMEDIATE; {SCHEMA} {migrate_2} {migrate_3} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
     ))?;
     Ok(conn)
 }
@@ -660,7 +711,8 @@ fn run_in_savepoint(conn: &Connection, command: Command, poisoned: &mut bool) ->
             reply,
             savepoint(conn, poisoned, || {
                 refuse_closed(conn, circle.0)?;
-                insert_entry(conn, circle.0, &entry)
+                insert_entry(conn, circle.0, &entry)?;
+                touch(conn, circle.0, Timestamp::now().0)
             }),
         ),
         Command::Push {
@@ -675,9 +727,15 @@ fn run_in_savepoint(conn: &Connection, command: Command, poisoned: &mut bool) ->
                 push(conn, circle.0, &state, &batch, &quotas)
             }),
         ),
-        Command::Close { circle, reply } => Done::Close(
+        Command::Close {
+            circle,
+            inactive_before,
             reply,
-            savepoint(conn, poisoned, || close_circle(conn, circle.0)),
+        } => Done::Close(
+            reply,
+            savepoint(conn, poisoned, || {
+                close_circle(conn, circle.0, inactive_before)
+            }),
         ),
         Command::Revoke { credential, reply } => Done::Revoke(
             reply,
@@ -693,7 +751,7 @@ fn create(
     admission: Option<&str>,
 ) -> Result<CircleKey> {
     let inserted = conn.execute(
-        "INSERT INTO circles (id, created_at, admission) VALUES (?1, ?2, ?3)",
+        "INSERT INTO circles (id, created_at, active_at, admission) VALUES (?1, ?2, ?2, ?3)",
         params![circle.as_str(), Timestamp::now().0, admission],
     );
     match inserted {
@@ -777,6 +835,7 @@ fn push(
     };
     let (cursors, stored) = apply_push(&mut tx, state, batch)?;
     if stored > 0 {
+        touch(conn, circle, now)?;
         conn.prepare_cached("UPDATE circles SET envelopes = ?2, bytes = ?3 WHERE num = ?1")?
             .execute(params![
                 circle,
@@ -805,14 +864,35 @@ fn push(
 }
 
 /// Deletes everything of a circle but its row, which stays as the tombstone (so the
-/// id cannot be registered again and requests for it answer `circle_closed`).
-fn close_circle(conn: &Connection, circle: i64) -> Result<()> {
+/// id cannot be registered again and requests for it answer `circle_closed`). With
+/// `inactive_before`, only if the circle is open and nothing was stored in it since
+/// then (checked here, in the writer, so a push that just came in wins); `false`
+/// when it was not closed for that reason.
+fn close_circle(conn: &Connection, circle: i64, inactive_before: Option<i64>) -> Result<bool> {
+    if let Some(before) = inactive_before {
+        let due: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM circles
+                 WHERE num = ?1 AND closed_at IS NULL AND active_at < ?2)",
+            params![circle, before],
+            |row| row.get(0),
+        )?;
+        if !due {
+            return Ok(false);
+        }
+    }
     conn.execute("DELETE FROM envelopes WHERE circle = ?1", [circle])?;
     conn.execute("DELETE FROM membership WHERE circle = ?1", [circle])?;
     conn.execute(
         "UPDATE circles SET closed_at = ?2, envelopes = 0, bytes = 0 WHERE num = ?1",
         params![circle, Timestamp::now().0],
     )?;
+    Ok(true)
+}
+
+/// Something new was stored in the circle: its retention clock starts again.
+fn touch(conn: &Connection, circle: i64, now: i64) -> Result<()> {
+    conn.prepare_cached("UPDATE circles SET active_at = ?2 WHERE num = ?1")?
+        .execute(params![circle, now])?;
     Ok(())
 }
 
