@@ -53,6 +53,11 @@ pub enum KringError {
     /// not taken in.
     #[error("{reason}")]
     Rejected { reason: String },
+    /// The circle was closed on its relay (by its owner, or by the relay's retention
+    /// of inactive circles): this device keeps a read-only archive, which can be read
+    /// and exported, or erased with `CircleHandle.deleteLocal`.
+    #[error("{reason}")]
+    Closed { reason: String },
     /// The invite was already used (by someone else, or by this device): ask for a
     /// new one.
     #[error("{reason}")]
@@ -175,11 +180,11 @@ impl From<CoreError> for KringError {
             | CoreError::CutoffBehindRelay { .. }
             | CoreError::QuotaExceeded { .. }
             | CoreError::DailyQuotaExceeded { .. }
-            | CoreError::CircleClosed(_)
             | CoreError::AdmissionRequired(_)
             | CoreError::Timeout(_)
             | CoreError::UriTooLong { .. }
             | CoreError::HeadersTooLarge { .. } => KringError::Relay { reason },
+            CoreError::CircleClosed(_) | CoreError::Archived(_) => KringError::Closed { reason },
             CoreError::NotFound(_) => KringError::NotFound { reason },
             CoreError::NoRelay(_) => KringError::NoRelay { reason },
             CoreError::LocalOnly(_) => KringError::LocalOnly { reason },

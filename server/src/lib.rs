@@ -377,7 +377,9 @@ impl Server {
             let _ = stopping.send(true);
         };
         let signal = tokio::spawn(signal);
-        let sweeper = relay.retention().map(|_| tokio::spawn(sweep_periodically(relay.clone())));
+        let sweeper = relay
+            .retention()
+            .map(|_| tokio::spawn(sweep_periodically(relay.clone())));
         conn::serve(listener, relay, app, watching).await;
         signal.abort();
         if let Some(sweeper) = sweeper {

@@ -104,7 +104,10 @@ mod tests {
         let closes = active.plus_days(360);
         let p = policy();
         assert_eq!(p.verdict(active, active), Verdict::Keep);
-        assert_eq!(p.verdict(active, closes.plus_millis(-30 * DAY - 1)), Verdict::Keep);
+        assert_eq!(
+            p.verdict(active, closes.plus_millis(-30 * DAY - 1)),
+            Verdict::Keep
+        );
         assert_eq!(
             p.verdict(active, closes.plus_millis(-30 * DAY)),
             Verdict::Warn { closes_at: closes }
