@@ -51,15 +51,23 @@ pub struct RelayProcess {
     child: Option<Child>,
     db: PathBuf,
     addr: String,
+    /// Further flags, kept for restarts.
+    args: Vec<String>,
 }
 
 impl RelayProcess {
     /// Starts `kring-server` on a free loopback port with its database at `db`.
     pub fn start(db: &Path) -> Self {
+        Self::start_with(db, &[])
+    }
+
+    /// [`RelayProcess::start`] with further flags (say a retention period).
+    pub fn start_with(db: &Path, args: &[&str]) -> Self {
         let mut relay = Self {
             child: None,
             db: db.to_path_buf(),
             addr: "127.0.0.1:0".into(),
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
         };
         relay.spawn();
         relay
@@ -75,6 +83,7 @@ impl RelayProcess {
                 .args(["--listen", &self.addr])
                 .arg("--db")
                 .arg(&self.db)
+                .args(&self.args)
                 .env("KRING_LOG", "warn")
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
