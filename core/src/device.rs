@@ -29,7 +29,7 @@ use crate::invite::InviteToken;
 use crate::membership::{Capability, MembershipState};
 use crate::plan::recurrence::DEFAULT_ZONE;
 use crate::plan::{CircleId, CirclePlan, Language, MemberId, NewCircle, PlanView};
-use crate::store::{CircleVersion, Departure, Store, StoreTx, StoredCircle, SyncRecord};
+use crate::store::{CircleVersion, Departure, Store, StoreKey, StoreTx, StoredCircle, SyncRecord};
 use crate::sync::engine::{self, CircleTrust, Standing, SyncStatus};
 use crate::time::Timestamp;
 use crate::{envelope, Error, Result};
@@ -47,6 +47,8 @@ pub use people::Person;
 
 /// The name of the device's identity in its [`SecretStore`].
 pub const IDENTITY_SECRET: &str = "device";
+/// The name of the key the device's store is encrypted with, in its [`SecretStore`].
+pub const STORE_KEY_SECRET: &str = "store-key";
 /// The store file inside a data directory.
 pub const STORE_FILE: &str = "kring.db";
 /// The secrets directory inside a data directory (for [`Device::open_in`]).
@@ -81,8 +83,11 @@ impl Device {
     /// Opens the device whose store lives in `data_dir`, with its keys in `secrets`
     /// (generated there on first use). A data directory belongs to one identity: the
     /// store remembers it, and a different secret store is refused.
+    ///
+    /// The store is encrypted at rest with a key kept in `secrets` beside the
+    /// identity ([`STORE_KEY_SECRET`], made on first use); a store from before
+    /// encryption is encrypted in place on first open (nothing is lost).
     pub fn open(data_dir: &Path, secrets: Box<dyn SecretStore>) -> Result<Self> {
-        let store = Store::open(&data_dir.join(STORE_FILE))?;
         // A secret that is there but unreadable is the secret store's problem (a
         // keystore restored from elsewhere, a truncated file), not the caller's input.
         let identity = DeviceIdentity::load_or_create(secrets.as_ref(), IDENTITY_SECRET).map_err(
@@ -91,6 +96,9 @@ impl Device {
                 other => Error::SecretStore(format!("the device secret cannot be read: {other}")),
             },
         )?;
+        let path = data_dir.join(STORE_FILE);
+        let key = store_key(secrets.as_ref(), &path)?;
+        let store = Store::open_encrypted(&path, &key)?;
         let id = identity.id().to_string();
         match store.setting(DEVICE_ID_SETTING)? {
             None => store.set_setting(DEVICE_ID_SETTING, id.as_bytes())?,
@@ -476,6 +484,25 @@ impl Device {
             self.store.waiting_count(circle)?,
         ))
     }
+}
+
+/// The store's key from `secrets`, made there if the store has none yet: no store
+/// file, or one from before encryption. An encrypted store whose key is missing is
+/// refused (a new key would not open it, and would hide that the old one is lost).
+fn store_key(secrets: &dyn SecretStore, path: &Path) -> Result<StoreKey> {
+    if let Some(bytes) = secrets.get(STORE_KEY_SECRET)? {
+        return StoreKey::from_bytes(&bytes);
+    }
+    let holds_data = std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
+    if holds_data && !crate::store::is_plaintext(path)? {
+        return Err(Error::SecretStore(format!(
+            "the key of the encrypted store {} is missing from the secret store",
+            path.display()
+        )));
+    }
+    let key = StoreKey::generate();
+    secrets.put(STORE_KEY_SECRET, key.as_bytes())?;
+    Ok(key)
 }
 
 fn normalize_relay(url: &str) -> Result<String> {

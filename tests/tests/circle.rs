@@ -464,7 +464,10 @@ fn eleven_members_converge_through_a_real_relay_that_is_killed_and_restarted() {
     );
     let kees_db = store_bytes(&everyone[kees_i].dir);
     for title in [RIDE, GROCERIES, COOKING, CIRCLE_NAME] {
-        assert!(!contains(&kees_db, title), "{title:?} is still in Kees's store");
+        assert!(
+            !contains(&kees_db, title),
+            "{title:?} is still in Kees's store"
+        );
     }
     let runtime = tokio_runtime();
     let client = RelayClient::new(&url, system_clock()).unwrap();

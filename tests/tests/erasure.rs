@@ -94,7 +94,14 @@ fn create(dir: &Path, url: &str) -> CircleId {
     run(
         dir,
         &[
-            "circle", "create", "--name", "Kring van Sanne", "--me", "Sanne", "--relay", url,
+            "circle",
+            "create",
+            "--name",
+            "Kring van Sanne",
+            "--me",
+            "Sanne",
+            "--relay",
+            url,
         ],
     );
     run(dir, &["task", "add", TITLE]);
@@ -149,7 +156,10 @@ fn closing_archives_everywhere_removal_and_local_delete_erase_the_plan_from_the_
     run(&sanne, &["member", "remove", "Piet"]);
     let (code, said) = refused(&piet, &["sync"]);
     assert_eq!(code, 3);
-    assert!(said.contains("Je bent uit de kring Kring van Sanne gehaald"), "{said}");
+    assert!(
+        said.contains("Je bent uit de kring Kring van Sanne gehaald"),
+        "{said}"
+    );
     assert!(said.contains("gewist"), "{said}");
     let status = json(&piet, &["status"]);
     assert_eq!(status[0]["connectivity"], "removed", "{status}");
@@ -157,7 +167,10 @@ fn closing_archives_everywhere_removal_and_local_delete_erase_the_plan_from_the_
     assert_eq!(refused(&piet, &["show"]).0, 4);
     let piet_bytes = store_bytes(&piet);
     for text in [TITLE, SECOND, "Kring van Sanne", "Sanne"] {
-        assert!(!contains(&piet_bytes, text), "{text:?} is still in Piet's kring.db");
+        assert!(
+            !contains(&piet_bytes, text),
+            "{text:?} is still in Piet's kring.db"
+        );
     }
 
     // Only the owner closes: Jan's app refuses, and so does the relay when Jan's
@@ -201,7 +214,10 @@ fn closing_archives_everywhere_removal_and_local_delete_erase_the_plan_from_the_
     // Jan's device learns it at its next sync, and tells him plainly.
     let (code, said) = refused(&jan, &["sync"]);
     assert_eq!(code, 3);
-    assert!(said.contains("De kring Kring van Sanne is gesloten"), "{said}");
+    assert!(
+        said.contains("De kring Kring van Sanne is gesloten"),
+        "{said}"
+    );
     assert!(said.contains("kring circle delete --local"), "{said}");
     assert_eq!(json(&jan, &["status"])[0]["connectivity"], "closed");
     assert!(run(&jan, &["show"]).contains(SECOND));
@@ -214,7 +230,10 @@ fn closing_archives_everywhere_removal_and_local_delete_erase_the_plan_from_the_
     run(&jan, &["circle", "delete", "--local", "--yes"]);
     let jan_bytes = store_bytes(&jan);
     for text in [TITLE, SECOND, "Kring van Sanne", "Sanne"] {
-        assert!(!contains(&jan_bytes, text), "{text:?} is still in Jan's kring.db");
+        assert!(
+            !contains(&jan_bytes, text),
+            "{text:?} is still in Jan's kring.db"
+        );
     }
     assert_eq!(json(&jan, &["status"]), Value::Array(Vec::new()));
     run(&sanne, &["circle", "delete", "--local", "--yes"]);

@@ -136,13 +136,142 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// The key a device's store is encrypted with at rest (SQLCipher: AES-256 per page,
+/// with an HMAC per page). It lives in the device's `SecretStore` (Keystore, Keychain,
+/// the CLI's 0600 file), never in the data directory, so a copied `kring.db` reveals
+/// nothing without it. A raw 256-bit key: SQLCipher skips its passphrase derivation.
+#[derive(Clone)]
+pub struct StoreKey([u8; 32]);
+
+impl std::fmt::Debug for StoreKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StoreKey(..)")
+    }
+}
+
+impl Drop for StoreKey {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
+impl StoreKey {
+    /// A fresh key from the operating system's random number generator.
+    pub fn generate() -> Self {
+        let mut key = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
+        StoreKey(key)
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let key: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| Error::SecretStore("the store key is not 32 bytes".into()))?;
+        Ok(StoreKey(key))
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// The key as SQLCipher takes a raw key: `x'<64 hex digits>'`, quoted.
+    fn pragma_value(&self) -> String {
+        format!("\"x'{}'\"", hex::encode(self.0))
+    }
+}
+
+/// The first bytes of every unencrypted SQLite file.
+const PLAIN_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// Whether the file at `path` is an unencrypted SQLite database (`false` if there is
+/// no file).
+pub fn is_plaintext(path: &Path) -> Result<bool> {
+    use std::io::Read;
+    let mut header = [0u8; 16];
+    match std::fs::File::open(path) {
+        Ok(mut file) => Ok(file.read_exact(&mut header).is_ok() && &header == PLAIN_HEADER),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Rewrites the unencrypted store at `path` encrypted with `key`, in place and
+/// losslessly (SQLCipher's `sqlcipher_export` copies every table, index and row; the
+/// schema version is carried over). The encrypted copy is written next to it, synced,
+/// then renamed over the original, so a crash leaves either the old file or the new
+/// one, never a mix. The old file's blocks are released to the file system (which
+/// may keep them until they are reused: encrypt the disk too).
+fn encrypt_in_place(path: &Path, key: &StoreKey) -> Result<()> {
+    let tmp = path.with_extension("db-encrypting");
+    let _ = std::fs::remove_file(&tmp);
+    {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Every committed page into the file first, so the export sees all of it.
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        conn.execute(
+            &format!("ATTACH DATABASE ?1 AS encrypted KEY {}", key.pragma_value()),
+            [tmp.to_string_lossy()],
+        )?;
+        conn.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()))?;
+        conn.execute_batch(&format!(
+            "PRAGMA encrypted.user_version = {version}; DETACH DATABASE encrypted;"
+        ))?;
+    }
+    std::fs::File::open(&tmp)?.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    // The old file's (empty) write-ahead log and index belong to it, not to the new.
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::File::open(parent)?.sync_all()?;
+    }
+    Ok(())
+}
+
 impl Store {
-    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    /// Opens (creating if needed) an **unencrypted** store at `path` and brings its
+    /// schema up to date. Devices use [`Store::open_encrypted`]; this is for tests,
+    /// benchmarks and tools that look inside.
     pub fn open(path: &Path) -> Result<Store> {
+        Self::open_with(path, None)
+    }
+
+    /// Opens (creating if needed) the store at `path`, encrypted at rest with `key`.
+    /// An unencrypted store from before is encrypted in place first (nothing is
+    /// lost). A store that does not open with `key` is refused with
+    /// [`Error::SecretStore`] and left as it is.
+    pub fn open_encrypted(path: &Path, key: &StoreKey) -> Result<Store> {
+        if is_plaintext(path)? {
+            encrypt_in_place(path, key)?;
+        }
+        Self::open_with(path, Some(key))
+    }
+
+    fn open_with(path: &Path, key: Option<&StoreKey>) -> Result<Store> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
         let mut conn = Connection::open(path)?;
+        if let Some(key) = key {
+            // A wrong key is reported as our typed error below, not logged by SQLCipher
+            // on the terminal.
+            conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+            conn.execute_batch(&format!("PRAGMA key = {};", key.pragma_value()))?;
+            // The key is only tried on first use: read the schema to know now.
+            let opened = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                r.get::<_, i64>(0)
+            });
+            if let Err(e) = opened {
+                return Err(Error::SecretStore(format!(
+                    "the local store {} does not open with this device's store key ({e}); \
+                     it was made with another key or is damaged",
+                    path.display()
+                )));
+            }
+        }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
