@@ -1135,6 +1135,71 @@ mod tests {
         store.close().await.expect("close store");
     }
 
+    #[tokio::test]
+    async fn the_retention_sweep_closes_only_circles_inactive_for_the_whole_period() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&dir.path().join("relay.db"), 1, None).expect("open");
+        let mut circles = Vec::new();
+        for _ in 0..2 {
+            let owner = kring_core::identity::DeviceIdentity::generate();
+            let (genesis, state) = MembershipState::create_circle(
+                &owner,
+                kring_core::plan::ids::MemberId::random(),
+                Timestamp::now(),
+            )
+            .expect("genesis");
+            let key = store
+                .create_circle(state.circle().clone(), genesis, None)
+                .await
+                .expect("created");
+            circles.push((state.circle().clone(), key));
+        }
+        let retention = crate::retention::Retention {
+            inactive_ms: 30 * 24 * 3600 * 1000,
+            warning_ms: 7 * 24 * 3600 * 1000,
+        };
+        let now = Timestamp::now();
+        // Just created: nothing due today or in 29 days.
+        for later in [0, 29] {
+            let swept = crate::sweep(&store, retention, now.plus_days(later), |_| {})
+                .await
+                .expect("sweep");
+            assert_eq!(swept, 0);
+        }
+        // One circle becomes active again in between (a fake "push" moves its clock).
+        let (active, active_key) = circles[1].clone();
+        let later = now.plus_days(20);
+        store
+            .send(move |reply| Command::Close {
+                circle: active_key,
+                inactive_before: Some(0),
+                reply,
+            })
+            .await
+            .expect("a close of a circle active since is a no-op");
+        let side = Connection::open(dir.path().join("relay.db")).expect("side connection");
+        side.busy_timeout(std::time::Duration::from_secs(5))
+            .expect("busy timeout");
+        side.execute(
+            "UPDATE circles SET active_at = ?2 WHERE num = ?1",
+            params![active_key.0, later.0],
+        )
+        .expect("touch");
+        let mut closed = Vec::new();
+        let swept = crate::sweep(&store, retention, now.plus_days(31), |c| {
+            closed.push(c.clone())
+        })
+        .await
+        .expect("sweep");
+        assert_eq!((swept, closed), (1, vec![circles[0].0.clone()]));
+        assert!(matches!(
+            store.load_circle(circles[0].0.clone()).await,
+            Err(Error::CircleClosed(_))
+        ));
+        assert!(store.load_circle(active).await.expect("open").is_some());
+        store.close().await.expect("close store");
+    }
+
     #[test]
     fn hot_queries_use_indexes() {
         let dir = tempfile::tempdir().expect("tempdir");
