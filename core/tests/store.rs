@@ -238,7 +238,7 @@ fn deleting_a_circle_erases_its_text_from_the_file_and_the_wal_and_keeps_the_oth
     for i in 0..20 {
         gone.add_task(
             &me,
-            NewTask::simple(&format!("Geheime taak nummer {i}")),
+            NewTask::simple(format!("Geheime taak nummer {i}")),
             NOW,
         )
         .expect("task");

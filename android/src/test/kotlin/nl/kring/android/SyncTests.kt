@@ -290,4 +290,42 @@ fun syncTests(): List<TestCase> =
                 assertKring<KringException.NotAllowed> { await { Device(dir.resolve("carl")).client.join(link, "Carl", Relation.MAIN_PERSON) } }
             }
         },
+        TestCase("the owner closes the circle: both devices keep a read-only archive, a member cannot close, deleteLocal erases it") {
+            withTempDir { dir ->
+                val c = TwoDevices(dir)
+                c.annas.addTask(simpleTask("Naar de apotheek"))
+                await { c.annas.sync() }
+                await { c.brams.sync() }
+                // Only the owner may close; the relay refuses Bram too.
+                assertKring<KringException.NotAllowed> { await { c.brams.close() } }
+
+                await { c.annas.close() }
+                assertEquals(Connectivity.CLOSED, c.annas.status().connectivity)
+                assertNotNull(c.annas.status().closedAt)
+                assertEquals(listOf("Naar de apotheek"), c.annas.view().tasks.map { it.title })
+                assertKring<KringException.Closed> { c.annas.addTask(simpleTask("Nog iets")) }
+
+                // Bram's device learns it at its next sync.
+                assertKring<KringException.Closed> { await { c.brams.sync() } }
+                assertEquals(Connectivity.CLOSED, c.brams.status().connectivity)
+                assertEquals(listOf("Naar de apotheek"), c.brams.view().tasks.map { it.title })
+                assertKring<KringException.Closed> { c.brams.claimTask(c.brams.view().tasks.first().id) }
+
+                c.brams.deleteLocal()
+                assertTrue(c.bram.client.circles().isEmpty())
+                assertTrue(c.bram.client.erasedCircles().isEmpty(), "a deletion by hand leaves no note")
+            }
+        },
+        TestCase("a removed member's device erases the circle at its next sync and keeps only a note") {
+            withTempDir { dir ->
+                val c = TwoDevices(dir)
+                await { c.brams.sync() }
+                await { c.annas.removeMember(c.brams.me()) }
+                assertKring<KringException.NotAllowed> { await { c.brams.sync() } }
+                assertTrue(c.bram.client.circles().isEmpty(), "the plan is gone from Bram's device")
+                assertEquals(listOf(c.annas.circleId()), c.bram.client.erasedCircles())
+                c.bram.client.forgetErased(c.annas.circleId())
+                assertTrue(c.bram.client.erasedCircles().isEmpty())
+            }
+        },
     )
