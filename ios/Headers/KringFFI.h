@@ -382,9 +382,19 @@ void uniffi_kring_ffi_fn_method_circlehandle_claim_task(uint64_t ptr, RustBuffer
 void uniffi_kring_ffi_fn_method_circlehandle_claim_turn(uint64_t ptr, RustBuffer task_id, int64_t occurrence, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_CLOSE
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_CLOSE
+uint64_t uniffi_kring_ffi_fn_method_circlehandle_close(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_COMPLETE_TASK
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_COMPLETE_TASK
 RustBuffer uniffi_kring_ffi_fn_method_circlehandle_complete_task(uint64_t ptr, RustBuffer task_id, RustBuffer occurrence, RustBuffer note, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_DELETE_LOCAL
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_DELETE_LOCAL
+void uniffi_kring_ffi_fn_method_circlehandle_delete_local(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_DESIGNATE
@@ -630,6 +640,16 @@ uint64_t uniffi_kring_ffi_fn_method_kringclient_create_circle(uint64_t ptr, Rust
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_DEVICE_ID
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_DEVICE_ID
 RustBuffer uniffi_kring_ffi_fn_method_kringclient_device_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_ERASED_CIRCLES
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_ERASED_CIRCLES
+RustBuffer uniffi_kring_ffi_fn_method_kringclient_erased_circles(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_FORGET_ERASED
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_FORGET_ERASED
+void uniffi_kring_ffi_fn_method_kringclient_forget_erased(uint64_t ptr, RustBuffer circle_id, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_IMPORT_CIRCLE
@@ -1101,9 +1121,21 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_claim_turn(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_CLOSE
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_CLOSE
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_close(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_COMPLETE_TASK
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_COMPLETE_TASK
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_complete_task(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_DELETE_LOCAL
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_DELETE_LOCAL
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_delete_local(void
     
 );
 #endif
@@ -1362,6 +1394,18 @@ uint16_t uniffi_kring_ffi_checksum_method_kringclient_create_circle(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_DEVICE_ID
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_DEVICE_ID
 uint16_t uniffi_kring_ffi_checksum_method_kringclient_device_id(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_ERASED_CIRCLES
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_ERASED_CIRCLES
+uint16_t uniffi_kring_ffi_checksum_method_kringclient_erased_circles(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_FORGET_ERASED
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_FORGET_ERASED
+uint16_t uniffi_kring_ffi_checksum_method_kringclient_forget_erased(void
     
 );
 #endif

@@ -660,9 +660,24 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
     func claimTurn(taskId: TaskId, occurrence: Timestamp) throws 
     
     /**
+     * Closes the circle for everyone (the owner only; the relay checks the owner's
+     * signature): the relay deletes the plan and the membership log and keeps a
+     * tombstone. This device keeps a read-only archive (`status().connectivity` is
+     * `CLOSED`; changes get `KringException.Closed`). Other devices learn it at
+     * their next sync.
+     */
+    func close() async throws 
+    
+    /**
      * Marks the task (for recurring tasks: `occurrence`, default the latest one) done.
      */
     func completeTask(taskId: TaskId, occurrence: Timestamp?, note: String) throws  -> EntryId
+    
+    /**
+     * Erases the circle from this device (plan, keys, outbox, sync state); nothing
+     * is sent. The handle is of no use afterwards.
+     */
+    func deleteLocal() throws 
     
     /**
      * Marks a member as professional or coordinator (`null` clears it): the main
@@ -1051,6 +1066,29 @@ open func claimTurn(taskId: TaskId, occurrence: Timestamp)throws   {try rustCall
 }
     
     /**
+     * Closes the circle for everyone (the owner only; the relay checks the owner's
+     * signature): the relay deletes the plan and the membership log and keeps a
+     * tombstone. This device keeps a read-only archive (`status().connectivity` is
+     * `CLOSED`; changes get `KringException.Closed`). Other devices learn it at
+     * their next sync.
+     */
+open func close()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kring_ffi_fn_method_circlehandle_close(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_kring_ffi_rust_future_poll_void,
+            completeFunc: ffi_kring_ffi_rust_future_complete_void,
+            freeFunc: ffi_kring_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeKringError_lift
+        )
+}
+    
+    /**
      * Marks the task (for recurring tasks: `occurrence`, default the latest one) done.
      */
 open func completeTask(taskId: TaskId, occurrence: Timestamp?, note: String)throws  -> EntryId  {
@@ -1063,6 +1101,18 @@ open func completeTask(taskId: TaskId, occurrence: Timestamp?, note: String)thro
         FfiConverterString.lower(note),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Erases the circle from this device (plan, keys, outbox, sync state); nothing
+     * is sent. The handle is of no use afterwards.
+     */
+open func deleteLocal()throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_delete_local(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -1659,6 +1709,19 @@ public protocol KringClientProtocol: AnyObject, Sendable {
     func deviceId()  -> String
     
     /**
+     * Circles this device erased on its own because it learned it was removed from
+     * them (at a sync): tell the person once ("you were removed from a circle; what
+     * this device had of it was erased"). Only the ids are kept, nothing the circle
+     * wrote; `forget_erased` drops a note.
+     */
+    func erasedCircles() throws  -> [CircleId]
+    
+    /**
+     * Drops the note of an erased circle (see [`KringClient::erased_circles`]).
+     */
+    func forgetErased(circleId: CircleId) throws 
+    
+    /**
      * Adds a circle from an exported document (offline exchange: a file, a QR code),
      * acting as the existing member `as_member`. Such a circle has no membership log
      * here and does not sync (`KringException.LocalOnly`); its changes travel as
@@ -1898,6 +1961,33 @@ open func deviceId() -> String  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Circles this device erased on its own because it learned it was removed from
+     * them (at a sync): tell the person once ("you were removed from a circle; what
+     * this device had of it was erased"). Only the ids are kept, nothing the circle
+     * wrote; `forget_erased` drops a note.
+     */
+open func erasedCircles()throws  -> [CircleId]  {
+    return try  FfiConverterSequenceTypeCircleId.lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_kringclient_erased_circles(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Drops the note of an erased circle (see [`KringClient::erased_circles`]).
+     */
+open func forgetErased(circleId: CircleId)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_kringclient_forget_erased(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeCircleId_lower(circleId),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -5440,6 +5530,15 @@ public struct SyncStatus: Equatable, Hashable {
      * The current key epoch (it grows with every removal).
      */
     public let epoch: UInt64?
+    /**
+     * When this device learned the circle was closed (it is a read-only archive).
+     */
+    public let closedAt: Timestamp?
+    /**
+     * The relay will close the circle at this time for inactivity (its operator's
+     * retention period) unless something new is written before: warn the owner.
+     */
+    public let closesAt: Timestamp?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5455,7 +5554,14 @@ public struct SyncStatus: Equatable, Hashable {
          */standing: Standing?, 
         /**
          * The current key epoch (it grows with every removal).
-         */epoch: UInt64?) {
+         */epoch: UInt64?, 
+        /**
+         * When this device learned the circle was closed (it is a read-only archive).
+         */closedAt: Timestamp?, 
+        /**
+         * The relay will close the circle at this time for inactivity (its operator's
+         * retention period) unless something new is written before: warn the owner.
+         */closesAt: Timestamp?) {
         self.circle = circle
         self.relayUrl = relayUrl
         self.connectivity = connectivity
@@ -5466,6 +5572,8 @@ public struct SyncStatus: Equatable, Hashable {
         self.lastError = lastError
         self.standing = standing
         self.epoch = epoch
+        self.closedAt = closedAt
+        self.closesAt = closesAt
     }
 
     
@@ -5493,7 +5601,9 @@ public struct FfiConverterTypeSyncStatus: FfiConverterRustBuffer {
                 lastAttemptAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
                 lastError: FfiConverterOptionString.read(from: &buf), 
                 standing: FfiConverterOptionTypeStanding.read(from: &buf), 
-                epoch: FfiConverterOptionUInt64.read(from: &buf)
+                epoch: FfiConverterOptionUInt64.read(from: &buf), 
+                closedAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
+                closesAt: FfiConverterOptionTypeTimestamp.read(from: &buf)
         )
     }
 
@@ -5508,6 +5618,8 @@ public struct FfiConverterTypeSyncStatus: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.lastError, into: &buf)
         FfiConverterOptionTypeStanding.write(value.standing, into: &buf)
         FfiConverterOptionUInt64.write(value.epoch, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.closedAt, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.closesAt, into: &buf)
     }
 }
 
@@ -6272,6 +6384,11 @@ public enum Connectivity: Equatable, Hashable {
      * This device was removed from the circle.
      */
     case removed
+    /**
+     * The circle was closed on its relay; this device keeps a read-only archive
+     * (reads and exports work, changes get `KringException.Closed`).
+     */
+    case closed
 
 
 
@@ -6307,6 +6424,8 @@ public struct FfiConverterTypeConnectivity: FfiConverterRustBuffer {
         
         case 7: return .removed
         
+        case 8: return .closed
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -6341,6 +6460,10 @@ public struct FfiConverterTypeConnectivity: FfiConverterRustBuffer {
         
         case .removed:
             writeInt(&buf, Int32(7))
+        
+        
+        case .closed:
+            writeInt(&buf, Int32(8))
         
         }
     }
@@ -6652,6 +6775,13 @@ enum KringError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case Rejected(reason: String
     )
     /**
+     * The circle was closed on its relay (by its owner, or by the relay's retention
+     * of inactive circles): this device keeps a read-only archive, which can be read
+     * and exported, or erased with `CircleHandle.deleteLocal`.
+     */
+    case Closed(reason: String
+    )
+    /**
      * The invite was already used (by someone else, or by this device): ask for a
      * new one.
      */
@@ -6786,37 +6916,40 @@ public struct FfiConverterTypeKringError: FfiConverterRustBuffer {
         case 13: return .Rejected(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .InviteUsed(
+        case 14: return .Closed(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 15: return .InviteExpired(
+        case 15: return .InviteUsed(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 16: return .InviteRevoked(
+        case 16: return .InviteExpired(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 17: return .RecoveryRefused(
+        case 17: return .InviteRevoked(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 18: return .SecretStore(
+        case 18: return .RecoveryRefused(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 19: return .Network(
+        case 19: return .SecretStore(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 20: return .Relay(
+        case 20: return .Network(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 21: return .NoRelay(
+        case 21: return .Relay(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 22: return .LocalOnly(
+        case 22: return .NoRelay(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 23: return .PlanNotAvailable(
+        case 23: return .LocalOnly(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 24: return .Internal(
+        case 24: return .PlanNotAvailable(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 25: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -6896,58 +7029,63 @@ public struct FfiConverterTypeKringError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .InviteUsed(reason):
+        case let .Closed(reason):
             writeInt(&buf, Int32(14))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .InviteExpired(reason):
+        case let .InviteUsed(reason):
             writeInt(&buf, Int32(15))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .InviteRevoked(reason):
+        case let .InviteExpired(reason):
             writeInt(&buf, Int32(16))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .RecoveryRefused(reason):
+        case let .InviteRevoked(reason):
             writeInt(&buf, Int32(17))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .SecretStore(reason):
+        case let .RecoveryRefused(reason):
             writeInt(&buf, Int32(18))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Network(reason):
+        case let .SecretStore(reason):
             writeInt(&buf, Int32(19))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Relay(reason):
+        case let .Network(reason):
             writeInt(&buf, Int32(20))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .NoRelay(reason):
+        case let .Relay(reason):
             writeInt(&buf, Int32(21))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .LocalOnly(reason):
+        case let .NoRelay(reason):
             writeInt(&buf, Int32(22))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .PlanNotAvailable(reason):
+        case let .LocalOnly(reason):
             writeInt(&buf, Int32(23))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Internal(reason):
+        case let .PlanNotAvailable(reason):
             writeInt(&buf, Int32(24))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Internal(reason):
+            writeInt(&buf, Int32(25))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -9974,7 +10112,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_circlehandle_claim_turn() != 54269) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_close() != 6601) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kring_ffi_checksum_method_circlehandle_complete_task() != 57085) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_delete_local() != 59592) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_designate() != 56348) {
@@ -10104,6 +10248,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_kringclient_device_id() != 31868) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_kringclient_erased_circles() != 52768) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_kringclient_forget_erased() != 33749) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_kringclient_import_circle() != 1134) {
