@@ -253,7 +253,7 @@ impl CircleHandle {
     /// tombstone. This device keeps a read-only archive (`status().connectivity` is
     /// `CLOSED`; changes get `KringException.Closed`). Other devices learn it at
     /// their next sync.
-    pub async fn close(&self) -> Result<()> {
+    pub async fn close_circle(&self) -> Result<()> {
         let (shared, id) = (self.shared.clone(), self.id.clone());
         blocking(move || shared.net(|d| d.close_circle(&id, Timestamp::now()))).await
     }

@@ -382,9 +382,9 @@ void uniffi_kring_ffi_fn_method_circlehandle_claim_task(uint64_t ptr, RustBuffer
 void uniffi_kring_ffi_fn_method_circlehandle_claim_turn(uint64_t ptr, RustBuffer task_id, int64_t occurrence, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_CLOSE
-#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_CLOSE
-uint64_t uniffi_kring_ffi_fn_method_circlehandle_close(uint64_t ptr
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_CLOSE_CIRCLE
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_CLOSE_CIRCLE
+uint64_t uniffi_kring_ffi_fn_method_circlehandle_close_circle(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_COMPLETE_TASK
@@ -1121,9 +1121,9 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_claim_turn(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_CLOSE
-#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_CLOSE
-uint16_t uniffi_kring_ffi_checksum_method_circlehandle_close(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_CLOSE_CIRCLE
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_CLOSE_CIRCLE
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_close_circle(void
     
 );
 #endif

@@ -666,7 +666,7 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
      * `CLOSED`; changes get `KringException.Closed`). Other devices learn it at
      * their next sync.
      */
-    func close() async throws 
+    func closeCircle() async throws 
     
     /**
      * Marks the task (for recurring tasks: `occurrence`, default the latest one) done.
@@ -1072,11 +1072,11 @@ open func claimTurn(taskId: TaskId, occurrence: Timestamp)throws   {try rustCall
      * `CLOSED`; changes get `KringException.Closed`). Other devices learn it at
      * their next sync.
      */
-open func close()async throws   {
+open func closeCircle()async throws   {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
-                uniffi_kring_ffi_fn_method_circlehandle_close(
+                uniffi_kring_ffi_fn_method_circlehandle_close_circle(
                         self.uniffiCloneHandle()
                 )
             },
@@ -10112,7 +10112,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_circlehandle_claim_turn() != 54269) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_kring_ffi_checksum_method_circlehandle_close() != 6601) {
+    if (uniffi_kring_ffi_checksum_method_circlehandle_close_circle() != 19526) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_complete_task() != 57085) {
