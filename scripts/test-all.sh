@@ -9,6 +9,14 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n=== %s\n' "$*"; }
 
+step "OpenSSL's libcrypto headers for SQLCipher (the device store is encrypted at rest)"
+if [[ ! -f /usr/include/openssl/evp.h ]]; then
+    sudo=""
+    [[ "$(id -u)" -eq 0 ]] || sudo="sudo"
+    $sudo apt-get install -y -qq libssl-dev \
+        || { $sudo apt-get update -qq && $sudo apt-get install -y -qq libssl-dev; }
+fi
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -308,6 +308,24 @@ pub enum CircleCmd {
     /// Change the circle's time zone (the main person decides); dates keep their
     /// time on the clock.
     Timezone { zone: String },
+    /// Close the circle for everyone (the main person only): the relay deletes the
+    /// plan and keeps only a tombstone; every device keeps a read-only archive.
+    Close {
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Erase the circle from this device only: plan, keys, changes waiting to be
+    /// sent, sync state. The circle goes on for everyone else.
+    Delete {
+        /// Only this device (required: there is no other kind of delete; closing for
+        /// everyone is `kring circle close`).
+        #[arg(long, required = true)]
+        local: bool,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -121,6 +121,11 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
         } => export(ctx, file.or(out), &format),
         Command::Followup => {
             let overview = ctx.device.followup(ctx.now)?;
+            for stored in ctx.device.circles()? {
+                if let Some(warning) = crate::erasure::closing_warning(ctx, &stored.id)? {
+                    warn_user!("{warning}");
+                }
+            }
             output(ctx, &overview, || {
                 render::followup(&overview, i18n::language())
             })
@@ -314,6 +319,8 @@ fn circle(ctx: &mut Context, cmd: CircleCmd) -> CliResult {
             );
             crate::recovery::print_code(ctx, &id, &code)
         }
+        CircleCmd::Close { yes } => crate::erasure::close(ctx, yes),
+        CircleCmd::Delete { local: _, yes } => crate::erasure::delete_local(ctx, yes),
         CircleCmd::Timezone { zone } => {
             mutate(ctx, |c, now| Ok(c.plan.set_timezone(c.me, &zone, now)?))?;
             say!("{}", t!("circle-timezone-set", zone = &zone));

@@ -116,9 +116,12 @@ impl Context {
     /// waiting for their plan included), else all of them.
     pub fn syncable(&self) -> CliResult<Vec<CircleId>> {
         let records = self.device.store().sync_records()?;
+        // An archive (closed on its relay) is never synced again; named explicitly it
+        // answers why.
+        let named = self.circle_arg.is_some();
         let ids: Vec<CircleId> = records
             .into_iter()
-            .filter(|r| r.relay_url.is_some())
+            .filter(|r| r.relay_url.is_some() && (named || r.closed_at.is_none()))
             .map(|r| r.circle)
             .collect();
         match &self.circle_arg {

@@ -64,6 +64,7 @@ pub fn say(e: &CoreError) -> String {
         E::LocalOnly(_) => t!("core-local-only"),
         E::PlanNotAvailable(_) => t!("core-plan-not-available"),
         E::CircleClosed(_) => t!("core-circle-closed"),
+        E::Archived(_) => t!("core-archived"),
         E::QuotaExceeded { .. } | E::DailyQuotaExceeded { .. } => {
             t!("core-quota", detail = e.to_string())
         }

@@ -25,6 +25,10 @@ pub enum CliError {
     },
     #[error("{}", t!("error-json", error = .0.to_string()))]
     Json(#[from] serde_json::Error),
+    /// The person was already told what happened, in plain words; only the exit code
+    /// of the underlying error is left to give.
+    #[error("")]
+    Told(Box<CliError>),
 }
 
 fn file_error(path: &str, source: &std::io::Error) -> String {
@@ -34,6 +38,7 @@ fn file_error(path: &str, source: &std::io::Error) -> String {
 impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
+            CliError::Told(inner) => inner.exit_code(),
             CliError::Usage(_) => 2,
             CliError::NotFound(_) => 4,
             CliError::File { .. } | CliError::Json(_) => 5,
@@ -82,6 +87,7 @@ impl CliError {
             CliError::Core(CoreError::InviteExpired { .. }) => Some(t!("hint-invite-expired")),
             CliError::Core(CoreError::InviteRevoked(_)) => Some(t!("hint-invite-revoked")),
             CliError::Core(CoreError::RecoveryRefused(_)) => Some(t!("hint-recovery-refused")),
+            CliError::Core(CoreError::Archived(_)) => Some(t!("hint-archived")),
             _ => None,
         }
     }

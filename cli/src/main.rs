@@ -12,6 +12,7 @@ mod core_text;
 mod dates;
 mod demo;
 mod devices;
+mod erasure;
 mod error;
 mod network;
 mod reach;
@@ -30,7 +31,10 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            warn_user!("kring: {e}");
+            // An error already told in plain words has nothing left to say.
+            if !matches!(e, error::CliError::Told(_)) {
+                warn_user!("kring: {e}");
+            }
             if let Some(hint) = e.hint() {
                 warn_user!("{hint}");
             }

@@ -171,12 +171,7 @@ struct SyncRow {
     report: kring_core::device::SyncReport,
 }
 
-fn circle_name(ctx: &Context, circle: &CircleId) -> String {
-    ctx.device
-        .view(circle)
-        .map(|v| v.circle.name)
-        .unwrap_or_else(|_| t!("circle-unnamed", id = circle.short()))
-}
+use crate::erasure::circle_name;
 
 pub fn sync(ctx: &mut Context) -> CliResult {
     let circles = ctx.syncable()?;
@@ -185,15 +180,29 @@ pub fn sync(ctx: &mut Context) -> CliResult {
     }
     let mut rows = Vec::new();
     let mut failure = None;
+    let mut ended = false;
     for circle in circles {
+        // Named before the sync: a removal erases the plan, name included.
+        let name = circle_name(ctx, &circle);
         match ctx.device.sync(&circle, ctx.now) {
-            Ok(report) => rows.push(SyncRow {
-                name: circle_name(ctx, &circle),
-                circle,
-                report,
-            }),
+            Ok(report) => {
+                if let Some(warning) = crate::erasure::closing_warning(ctx, &circle)? {
+                    warn_user!("{warning}");
+                }
+                rows.push(SyncRow {
+                    name,
+                    circle,
+                    report,
+                })
+            }
             Err(e) => {
-                warn_user!("kring: {}: {e}", circle_name(ctx, &circle));
+                match crate::erasure::ending(&e, &circle, &name) {
+                    Some(told) => {
+                        warn_user!("{told}");
+                        ended |= failure.is_none();
+                    }
+                    None => warn_user!("kring: {name}: {e}"),
+                }
                 failure.get_or_insert(e);
             }
         }
@@ -227,6 +236,7 @@ pub fn sync(ctx: &mut Context) -> CliResult {
             .collect()
     })?;
     match failure {
+        Some(e) if ended => Err(CliError::Told(Box::new(e.into()))),
         Some(e) => Err(e.into()),
         None => Ok(()),
     }
@@ -295,6 +305,8 @@ struct StatusRow {
     name: String,
     #[serde(flatten)]
     status: SyncStatus,
+    /// This device erased the circle (it was removed from it); only a note is left.
+    erased: bool,
 }
 
 pub fn status(ctx: &mut Context) -> CliResult {
@@ -311,7 +323,26 @@ pub fn status(ctx: &mut Context) -> CliResult {
         rows.push(StatusRow {
             name: circle_name(ctx, &circle),
             status: ctx.device.status(&circle)?,
+            erased: false,
         });
+    }
+    if !ctx.has_circle_arg() {
+        for departure in ctx.device.departures()? {
+            let mut status = kring_core::sync::engine::status(
+                &departure.circle,
+                None,
+                Some(kring_core::sync::engine::Standing::Removed),
+                None,
+                0,
+                0,
+            );
+            status.last_attempt_at = Some(departure.at);
+            rows.push(StatusRow {
+                name: circle_name(ctx, &departure.circle),
+                status,
+                erased: true,
+            });
+        }
     }
     output(ctx, &rows, || {
         if rows.is_empty() {
@@ -330,7 +361,9 @@ fn describe(row: &StatusRow) -> String {
         Connectivity::Online => t!("status-online"),
         Connectivity::Offline => t!("status-offline"),
         Connectivity::Error => t!("status-error"),
+        Connectivity::Removed if row.erased => t!("status-erased"),
         Connectivity::Removed => t!("status-removed"),
+        Connectivity::Closed => t!("status-closed"),
     };
     let mut out = format!("{} ({})\n  {state}", row.name, s.circle.short());
     if let Some(at) = s.last_synced_at {
@@ -339,6 +372,15 @@ fn describe(row: &StatusRow) -> String {
     out.push('\n');
     if let Some(url) = &s.relay_url {
         out.push_str(&format!("  {}\n", t!("status-relay", url = url)));
+    }
+    if row.erased {
+        return out;
+    }
+    if let Some(at) = s.closes_at {
+        out.push_str(&format!(
+            "  {}\n",
+            t!("status-closes-at", date = dates::format(at))
+        ));
     }
     out.push_str(&format!("  {}", t!("status-pending", count = s.pending)));
     if s.waiting > 0 {

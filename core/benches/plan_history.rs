@@ -1,7 +1,9 @@
 //! Benchmark: a circle with two years of history (~2,000 tasks, ~20,000 changes).
 //!
 //! Measures (1) claim + durable save, (2) opening the circle from disk, (3) building
-//! the view, and (4) the peak RSS of a fresh process that opens it.
+//! the view, and (4) the peak RSS of a fresh process that opens it — each for an
+//! unencrypted store and for the encrypted one devices keep — and (5) the device
+//! façade's `change` (encrypted store, sealing into the outbox).
 //! Targets (issue 2): claim + save ≤ 2 ms median, open ≤ 150 ms, peak RSS ≤ 50 MB.
 //!
 //! Run: `cargo bench -p kring-core --bench plan_history`
@@ -13,7 +15,7 @@ use kring_core::plan::{
     CircleId, CirclePlan, Language, LogKind, MemberId, NewCircle, NewMember, NewTask, Relation,
     Schedule, TaskId,
 };
-use kring_core::store::Store;
+use kring_core::store::{Store, StoreKey};
 use kring_core::Timestamp;
 
 const TASKS: usize = 2_000;
@@ -25,30 +27,64 @@ const START: Timestamp = Timestamp(1_720_000_000_000);
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(pos) = args.iter().position(|a| a == "--measure-open") {
-        measure_open_child(&args[pos + 1], &args[pos + 2]);
+        measure_open_child(&args[pos + 1], &args[pos + 2], args.get(pos + 3));
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("kring.db");
     let started = Instant::now();
-    let (mut plan, members, fresh_tasks) = two_years_of_history();
-    let mut store = Store::open(&path).expect("store");
-    let main_person = members[0].clone();
-    store
-        .add_circle(&mut plan, &main_person, START)
-        .expect("store circle");
+    let (plan, members, fresh_tasks) = two_years_of_history();
     println!(
-        "fixture: {} tasks, {} changes, {} KiB on disk, built in {:.1?}",
+        "fixture: {} tasks, {} changes, built in {:.1?}",
         plan.view().tasks.len(),
         plan.change_count(),
+        started.elapsed()
+    );
+    let saved = plan.export();
+    // The same circle in an unencrypted store (as before issue 13) and in the store a
+    // device now keeps: SQLCipher, encrypted at rest.
+    let key = StoreKey::generate();
+    for (label, key) in [
+        ("plain SQLite", None),
+        ("encrypted (SQLCipher)", Some(&key)),
+    ] {
+        println!("-- store: {label}");
+        let path = dir.path().join(format!("kring-{}.db", key.is_some()));
+        let plan = CirclePlan::load(&saved, plan.actor().clone()).expect("fixture");
+        store_section(&path, key, plan, &members, &fresh_tasks);
+    }
+
+    device_facade(&dir.path().join("device"));
+}
+
+fn open_store(path: &std::path::Path, key: Option<&StoreKey>) -> Store {
+    match key {
+        Some(key) => Store::open_encrypted(path, key),
+        None => Store::open(path),
+    }
+    .expect("open store")
+}
+
+/// Claim + durable save, open from disk, build the view, and the peak RSS of a fresh
+/// process opening it: for one kind of store.
+fn store_section(
+    path: &std::path::Path,
+    key: Option<&StoreKey>,
+    mut plan: CirclePlan,
+    members: &[MemberId],
+    fresh_tasks: &[TaskId],
+) {
+    let mut store = open_store(path, key);
+    store
+        .add_circle(&mut plan, &members[0], START)
+        .expect("store circle");
+    println!(
+        "{} KiB on disk",
         ["", "-wal"]
             .iter()
             .filter_map(|s| std::fs::metadata(format!("{}{s}", path.display())).ok())
             .map(|m| m.len() / 1024)
-            .sum::<u64>(),
-        started.elapsed()
+            .sum::<u64>()
     );
-
     let mut plan = store
         .load(plan.circle_id(), plan.actor().clone())
         .expect("load");
@@ -68,7 +104,7 @@ fn main() {
     let mut views = Vec::new();
     for _ in 0..OPEN_SAMPLES {
         let t = Instant::now();
-        let store = Store::open(&path).expect("open store");
+        let store = open_store(path, key);
         let plan = store.load(&id, ActorId::random()).expect("load");
         opens.push(t.elapsed());
         let t = Instant::now();
@@ -78,15 +114,20 @@ fn main() {
     report("open circle from disk", &mut opens, "target ≤ 150 ms");
     report("build PlanView (2,000+ tasks)", &mut views, "");
 
-    device_facade(&dir.path().join("device"));
-
-    let incremental_rss = measure_open_in_fresh_process(&path, &id);
+    let incremental_rss = measure_open_in_fresh_process(path, &id, key);
     store.compact(&mut plan).expect("compact");
     println!("as stored after the claims (full save + incremental chunks): {incremental_rss}");
-    println!("compacted: {}", measure_open_in_fresh_process(&path, &id));
+    println!(
+        "compacted: {}",
+        measure_open_in_fresh_process(path, &id, key)
+    );
 }
 
-fn measure_open_in_fresh_process(path: &std::path::Path, id: &CircleId) -> String {
+fn measure_open_in_fresh_process(
+    path: &std::path::Path,
+    id: &CircleId,
+    key: Option<&StoreKey>,
+) -> String {
     let exe = std::env::current_exe().expect("bench binary");
     let out = std::process::Command::new(exe)
         .args([
@@ -94,6 +135,7 @@ fn measure_open_in_fresh_process(path: &std::path::Path, id: &CircleId) -> Strin
             path.to_str().expect("utf-8 path"),
             id.as_str(),
         ])
+        .args(key.map(|k| hex::encode(k.as_bytes())))
         .output()
         .expect("child");
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
@@ -173,9 +215,10 @@ fn device_facade(dir: &std::path::Path) {
 }
 
 /// Opens the circle in a fresh process and reports its peak resident memory.
-fn measure_open_child(path: &str, id: &str) {
+fn measure_open_child(path: &str, id: &str, key: Option<&String>) {
     let at_start = peak_rss();
-    let store = Store::open(std::path::Path::new(path)).expect("open");
+    let key = key.map(|k| StoreKey::from_bytes(&hex::decode(k).expect("hex")).expect("key"));
+    let store = open_store(std::path::Path::new(path), key.as_ref());
     let plan = store
         .load(&CircleId::parse(id).expect("id"), ActorId::random())
         .expect("load");

@@ -29,7 +29,7 @@ use crate::invite::InviteToken;
 use crate::membership::{Capability, MembershipState};
 use crate::plan::recurrence::DEFAULT_ZONE;
 use crate::plan::{CircleId, CirclePlan, Language, MemberId, NewCircle, PlanView};
-use crate::store::{CircleVersion, Store, StoreTx, StoredCircle, SyncRecord};
+use crate::store::{CircleVersion, Departure, Store, StoreKey, StoreTx, StoredCircle, SyncRecord};
 use crate::sync::engine::{self, CircleTrust, Standing, SyncStatus};
 use crate::time::Timestamp;
 use crate::{envelope, Error, Result};
@@ -50,6 +50,8 @@ pub use people::Person;
 
 /// The name of the device's identity in its [`SecretStore`].
 pub const IDENTITY_SECRET: &str = "device";
+/// The name of the key the device's store is encrypted with, in its [`SecretStore`].
+pub const STORE_KEY_SECRET: &str = "store-key";
 /// The store file inside a data directory.
 pub const STORE_FILE: &str = "kring.db";
 /// The secrets directory inside a data directory (for [`Device::open_in`]).
@@ -84,8 +86,11 @@ impl Device {
     /// Opens the device whose store lives in `data_dir`, with its keys in `secrets`
     /// (generated there on first use). A data directory belongs to one identity: the
     /// store remembers it, and a different secret store is refused.
+    ///
+    /// The store is encrypted at rest with a key kept in `secrets` beside the
+    /// identity ([`STORE_KEY_SECRET`], made on first use); a store from before
+    /// encryption is encrypted in place on first open (nothing is lost).
     pub fn open(data_dir: &Path, secrets: Box<dyn SecretStore>) -> Result<Self> {
-        let store = Store::open(&data_dir.join(STORE_FILE))?;
         // A secret that is there but unreadable is the secret store's problem (a
         // keystore restored from elsewhere, a truncated file), not the caller's input.
         let identity = DeviceIdentity::load_or_create(secrets.as_ref(), IDENTITY_SECRET).map_err(
@@ -94,6 +99,9 @@ impl Device {
                 other => Error::SecretStore(format!("the device secret cannot be read: {other}")),
             },
         )?;
+        let path = data_dir.join(STORE_FILE);
+        let key = store_key(secrets.as_ref(), &path)?;
+        let store = Store::open_encrypted(&path, &key)?;
         let id = identity.id().to_string();
         match store.setting(DEVICE_ID_SETTING)? {
             None => store.set_setting(DEVICE_ID_SETTING, id.as_bytes())?,
@@ -338,8 +346,10 @@ impl Device {
                 plan: tx.load(circle, actor)?,
             },
         };
+        let record = tx.sync_record(circle)?;
+        require_open(record.as_ref())?;
         if let Some(trust) = &trust {
-            if tx.sync_record(circle)?.is_some_and(|r| r.removed) {
+            if record.as_ref().is_some_and(|r| r.removed) {
                 return Err(Error::Removed(self.identity.id()).into());
             }
             require_writer(trust, &self.identity.id())?;
@@ -393,6 +403,7 @@ impl Device {
         let mut record = tx
             .sync_record(circle)?
             .ok_or_else(|| Error::LocalOnly(circle.to_string()))?;
+        require_open(Some(&record))?;
         if record.registered && record.relay_url.as_deref() != Some(url.as_str()) {
             return Err(Error::NotAllowed(
                 "this circle is already on another relay; moving circles is not supported",
@@ -417,6 +428,7 @@ impl Device {
             .store
             .sync_record(circle)?
             .ok_or_else(|| Error::LocalOnly(circle.to_string()))?;
+        require_open(Some(&record))?;
         let relay = record
             .relay_url
             .ok_or_else(|| Error::NoRelay(circle.to_string()))?;
@@ -433,6 +445,22 @@ impl Device {
             now,
         )?;
         Ok(token.with_card(self.link_card(circle)?).to_link())
+    }
+
+    /// Erases the circle from this device: its plan, membership log and keys, outbox
+    /// and sync state (see [`Store::delete_circle`]). Nothing is sent anywhere: the
+    /// circle goes on for everyone else (an owner who wants it gone everywhere closes
+    /// it first, [`Device::close_circle`]). Also forgets the note of a circle that was
+    /// erased because this device was removed.
+    pub fn delete_local(&mut self, circle: &CircleId) -> Result<()> {
+        self.cache.remove(circle);
+        self.store.delete_circle(circle, None)
+    }
+
+    /// Circles this device erased on its own because it was removed from them: only
+    /// their ids, why and when are kept (see [`Store::departures`]).
+    pub fn departures(&self) -> Result<Vec<Departure>> {
+        self.store.departures()
     }
 
     /// Where the circle stands with its relay, for a UI: last synced, pending
@@ -459,6 +487,25 @@ impl Device {
             self.store.waiting_count(circle)?,
         ))
     }
+}
+
+/// The store's key from `secrets`, made there if the store has none yet: no store
+/// file, or one from before encryption. An encrypted store whose key is missing is
+/// refused (a new key would not open it, and would hide that the old one is lost).
+fn store_key(secrets: &dyn SecretStore, path: &Path) -> Result<StoreKey> {
+    if let Some(bytes) = secrets.get(STORE_KEY_SECRET)? {
+        return StoreKey::from_bytes(&bytes);
+    }
+    let holds_data = std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
+    if holds_data && !crate::store::is_plaintext(path)? {
+        return Err(Error::SecretStore(format!(
+            "the key of the encrypted store {} is missing from the secret store",
+            path.display()
+        )));
+    }
+    let key = StoreKey::generate();
+    secrets.put(STORE_KEY_SECRET, key.as_bytes())?;
+    Ok(key)
 }
 
 fn normalize_relay(url: &str) -> Result<String> {
@@ -497,6 +544,15 @@ fn trust_in(
         return Ok(None);
     }
     CircleTrust::from_log(identity, &log).map(Some)
+}
+
+/// Refuses every write to a circle that was closed on its relay: this device keeps
+/// it as a read-only archive ([`Error::Archived`]).
+fn require_open(record: Option<&SyncRecord>) -> Result<()> {
+    match record {
+        Some(r) if r.closed_at.is_some() => Err(Error::Archived(r.circle.to_string())),
+        _ => Ok(()),
+    }
 }
 
 fn require_writer(trust: &CircleTrust, me: &DeviceId) -> Result<()> {

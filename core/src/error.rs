@@ -211,6 +211,10 @@ pub enum Error {
     /// The circle's owner closed it on the relay; the relay keeps only a tombstone.
     #[error("circle {0} was closed by its owner; the relay keeps nothing of it")]
     CircleClosed(String),
+    /// The circle was closed on its relay and this device keeps it as a read-only
+    /// archive: it can be read and exported, not changed or synced.
+    #[error("circle {0} is closed; this device keeps a read-only archive of it")]
+    Archived(String),
     /// The relay only lets holders of an admission credential create circles.
     #[error("this relay needs an admission credential to create a circle: {0}")]
     AdmissionRequired(String),
@@ -428,6 +432,7 @@ impl Error {
             Error::Relay { status, .. } if *status >= 500 => internal(K::Unreachable),
             Error::Relay { .. } => internal(K::RelayRefused),
             Error::CircleClosed(_) => class(K::Closed, 410, CIRCLE_CLOSED),
+            Error::Archived(_) => internal(K::Closed),
             Error::NoRelay(_) => internal(K::NoRelay),
             Error::LocalOnly(_) => internal(K::LocalOnly),
             Error::PlanNotAvailable(_) => internal(K::PlanNotAvailable),

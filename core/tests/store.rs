@@ -214,3 +214,57 @@ fn acknowledged_saves_survive_kill_9() {
         assert!(view.task(id).is_some(), "acknowledged task {id} was lost");
     }
 }
+
+/// The bytes of a store file and its write-ahead log.
+fn file_bytes(path: &std::path::Path) -> Vec<u8> {
+    let mut bytes = std::fs::read(path).unwrap_or_default();
+    bytes.extend(std::fs::read(path.with_extension("db-wal")).unwrap_or_default());
+    bytes
+}
+
+fn holds(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn deleting_a_circle_erases_its_text_from_the_file_and_the_wal_and_keeps_the_others() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("kring.db");
+    let mut store = Store::open(&path).expect("open");
+    let (mut gone, me) = new_circle(&mut store);
+    let (mut kept, kept_me) = new_circle(&mut store);
+    for i in 0..20 {
+        gone.add_task(
+            &me,
+            NewTask::simple(format!("Geheime taak nummer {i}")),
+            NOW,
+        )
+        .expect("task");
+        store.save(&mut gone).expect("save");
+    }
+    kept.add_task(&kept_me, NewTask::simple("Blijvende afspraak"), NOW)
+        .expect("task");
+    store.save(&mut kept).expect("save");
+    assert!(holds(&file_bytes(&path), "Geheime taak nummer 7"));
+
+    store.delete_circle(gone.circle_id(), None).expect("delete");
+    let bytes = file_bytes(&path);
+    assert!(
+        !holds(&bytes, "Geheime taak"),
+        "erased text is still in the file"
+    );
+    assert!(holds(&bytes, "Blijvende afspraak"));
+    assert!(matches!(
+        store.load(gone.circle_id(), actor()),
+        Err(Error::UnknownCircle(_))
+    ));
+    assert!(store.load(kept.circle_id(), actor()).is_ok());
+    // Deleting what is not there is a clear error that changes nothing.
+    assert!(matches!(
+        store.delete_circle(gone.circle_id(), None),
+        Err(Error::UnknownCircle(_))
+    ));
+    assert_eq!(store.circles().expect("circles").len(), 1);
+}

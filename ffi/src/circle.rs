@@ -278,6 +278,22 @@ impl CircleHandle {
         .await
     }
 
+    /// Closes the circle for everyone (the owner only; the relay checks the owner's
+    /// signature): the relay deletes the plan and the membership log and keeps a
+    /// tombstone. This device keeps a read-only archive (`status().connectivity` is
+    /// `CLOSED`; changes get `KringException.Closed`). Other devices learn it at
+    /// their next sync.
+    pub async fn close_circle(&self) -> Result<()> {
+        let (shared, id) = (self.shared.clone(), self.id.clone());
+        blocking(move || shared.net(|d| d.close_circle(&id, Timestamp::now()))).await
+    }
+
+    /// Erases the circle from this device (plan, keys, outbox, sync state); nothing
+    /// is sent. The handle is of no use afterwards.
+    pub fn delete_local(&self) -> Result<()> {
+        self.shared.local(|d| d.delete_local(&self.id))
+    }
+
     // ---- exchange with other replicas ------------------------------------------------
 
     /// The whole plan in the standard automerge format: the offline exchange format

@@ -239,6 +239,24 @@ impl KringClient {
         self.shared.local(|d| d.pending_joins())
     }
 
+    /// Circles this device erased on its own because it learned it was removed from
+    /// them (at a sync): tell the person once ("you were removed from a circle; what
+    /// this device had of it was erased"). Only the ids are kept, nothing the circle
+    /// wrote; `forget_erased` drops a note.
+    pub fn erased_circles(&self) -> Result<Vec<CircleId>> {
+        Ok(self
+            .shared
+            .local(|d| d.departures())?
+            .into_iter()
+            .map(|d| d.circle)
+            .collect())
+    }
+
+    /// Drops the note of an erased circle (see [`KringClient::erased_circles`]).
+    pub fn forget_erased(&self, circle_id: CircleId) -> Result<()> {
+        self.shared.local(|d| d.delete_local(&circle_id))
+    }
+
     /// The coordinator's overview now: every circle on this device, most urgent
     /// first, and one queue of all their signals. Each circle is seen as this
     /// device's member of it (core decides what that member may see).

@@ -53,6 +53,11 @@ pub enum KringError {
     /// not taken in.
     #[error("{reason}")]
     Rejected { reason: String },
+    /// The circle was closed on its relay (by its owner, or by the relay's retention
+    /// of inactive circles): this device keeps a read-only archive, which can be read
+    /// and exported, or erased with `CircleHandle.deleteLocal`.
+    #[error("{reason}")]
+    Closed { reason: String },
     /// The invite was already used (by someone else, or by this device): ask for a
     /// new one.
     #[error("{reason}")]
@@ -83,9 +88,6 @@ pub enum KringError {
     /// again in a moment works.
     #[error("{reason}")]
     Busy { reason: String },
-    /// The circle was closed on its relay: this device keeps a read-only archive.
-    #[error("{reason}")]
-    Closed { reason: String },
     /// The relay answered but refused (authentication, a clock more than five minutes
     /// off, a relay that lost envelopes it had acknowledged, or another reason it
     /// gives). Trying again unchanged will not help.

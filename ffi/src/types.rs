@@ -517,6 +517,9 @@ pub enum Connectivity {
     Error,
     /// This device was removed from the circle.
     Removed,
+    /// The circle was closed on its relay; this device keeps a read-only archive
+    /// (reads and exports work, changes get `KringException.Closed`).
+    Closed,
 }
 
 /// Where this device stands in a circle, according to its membership log.
@@ -548,6 +551,11 @@ pub struct SyncStatus {
     pub standing: Option<Standing>,
     /// The current key epoch (it grows with every removal).
     pub epoch: Option<u64>,
+    /// When this device learned the circle was closed (it is a read-only archive).
+    pub closed_at: Option<Timestamp>,
+    /// The relay will close the circle at this time for inactivity (its operator's
+    /// retention period) unless something new is written before: warn the owner.
+    pub closes_at: Option<Timestamp>,
 }
 
 /// What one sync did (core's `SyncReport`, with counts as `u32`: uniffi has no

@@ -382,9 +382,19 @@ void uniffi_kring_ffi_fn_method_circlehandle_claim_task(uint64_t ptr, RustBuffer
 void uniffi_kring_ffi_fn_method_circlehandle_claim_turn(uint64_t ptr, RustBuffer task_id, int64_t occurrence, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_CLOSE_CIRCLE
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_CLOSE_CIRCLE
+uint64_t uniffi_kring_ffi_fn_method_circlehandle_close_circle(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_COMPLETE_TASK
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_COMPLETE_TASK
 RustBuffer uniffi_kring_ffi_fn_method_circlehandle_complete_task(uint64_t ptr, RustBuffer task_id, RustBuffer occurrence, RustBuffer note, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_DELETE_LOCAL
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_DELETE_LOCAL
+void uniffi_kring_ffi_fn_method_circlehandle_delete_local(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_DESIGNATE
@@ -652,6 +662,16 @@ uint64_t uniffi_kring_ffi_fn_method_kringclient_create_circle(uint64_t ptr, Rust
 RustBuffer uniffi_kring_ffi_fn_method_kringclient_device_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_ERASED_CIRCLES
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_ERASED_CIRCLES
+RustBuffer uniffi_kring_ffi_fn_method_kringclient_erased_circles(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_FORGET_ERASED
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_FORGET_ERASED
+void uniffi_kring_ffi_fn_method_kringclient_forget_erased(uint64_t ptr, RustBuffer circle_id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_IMPORT_CIRCLE
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_IMPORT_CIRCLE
 uint64_t uniffi_kring_ffi_fn_method_kringclient_import_circle(uint64_t ptr, RustBuffer document, RustBuffer as_member, RustCallStatus *_Nonnull out_status
@@ -784,7 +804,7 @@ void uniffi_kring_ffi_fn_method_syncobserver_on_sync_event(uint64_t ptr, RustBuf
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_FUNC_DESCRIBE_SIGNAL
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_FUNC_DESCRIBE_SIGNAL
-RustBuffer uniffi_kring_ffi_fn_func_describe_signal(RustBuffer signal, RustBuffer language, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_kring_ffi_fn_func_describe_signal(RustBuffer signal, RustBuffer language, RustBuffer timezone, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_FUNC_DEFAULT_REMINDER_SETTINGS
@@ -1143,9 +1163,21 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_claim_turn(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_CLOSE_CIRCLE
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_CLOSE_CIRCLE
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_close_circle(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_COMPLETE_TASK
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_COMPLETE_TASK
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_complete_task(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_DELETE_LOCAL
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_DELETE_LOCAL
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_delete_local(void
     
 );
 #endif
@@ -1428,6 +1460,18 @@ uint16_t uniffi_kring_ffi_checksum_method_kringclient_create_circle(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_DEVICE_ID
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_DEVICE_ID
 uint16_t uniffi_kring_ffi_checksum_method_kringclient_device_id(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_ERASED_CIRCLES
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_ERASED_CIRCLES
+uint16_t uniffi_kring_ffi_checksum_method_kringclient_erased_circles(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_FORGET_ERASED
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_FORGET_ERASED
+uint16_t uniffi_kring_ffi_checksum_method_kringclient_forget_erased(void
     
 );
 #endif

@@ -670,6 +670,9 @@ async fn pull(
             .collect(),
         latest: page.latest,
         more: page.more,
+        closes_at: relay
+            .retention()
+            .and_then(|r| r.warning(page.active_at, kring_core::Timestamp::now())),
     };
     // Sized up front (base64 is 4/3, plus a little per envelope): growing the buffer
     // by doubling would hold two copies of it at once.

@@ -136,6 +136,11 @@ impl Circles {
         self.slots().remove(id);
     }
 
+    /// Forgets a circle and hands back its slot, if it was in memory.
+    pub fn take(&self, id: &CircleId) -> Option<Arc<CircleSlot>> {
+        self.slots().remove(id)
+    }
+
     /// Number of circles in memory.
     pub fn len(&self) -> usize {
         self.slots().len()

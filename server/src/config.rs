@@ -220,6 +220,19 @@ pub struct Config {
     /// Seconds a push service keeps an undelivered push (TTL, 60 to 86000).
     #[arg(long, env = "KRING_PUSH_TTL_SECS", default_value_t = 43_200)]
     pub push_ttl_secs: u64,
+    /// Close circles in which nothing new was stored for this many months (30 days
+    /// each); off unless set. The same close as an owner's: only a tombstone stays.
+    #[arg(long, env = "KRING_RETENTION_INACTIVE_MONTHS")]
+    pub retention_inactive_months: Option<u32>,
+
+    /// Days before a retention close during which pull answers carry `closes_at`, so
+    /// the owner's device can warn them.
+    #[arg(long, env = "KRING_RETENTION_WARNING_DAYS", default_value_t = 30)]
+    pub retention_warning_days: u32,
+
+    /// How often the relay looks for circles its retention period closes.
+    #[arg(long, env = "KRING_RETENTION_SWEEP_SECS", default_value_t = 3600)]
+    pub retention_sweep_secs: u64,
 
     /// Log format.
     #[arg(long, env = "KRING_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -279,6 +292,9 @@ impl Config {
             push_concurrency: 8,
             push_timeout_secs: 10,
             push_ttl_secs: 43_200,
+            retention_inactive_months: None,
+            retention_warning_days: 30,
+            retention_sweep_secs: 3600,
             log_format: LogFormat::Text,
             log: "info".to_owned(),
         }

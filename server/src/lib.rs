@@ -38,6 +38,7 @@ pub mod live;
 pub mod metrics;
 pub mod openapi;
 pub mod push;
+pub mod retention;
 pub mod store;
 
 use std::future::Future;
@@ -98,6 +99,8 @@ struct Inner {
     shutdown: watch::Receiver<bool>,
     /// Web Push wake-ups: requests hand their changes over, never waiting.
     pusher: push::Pusher,
+    /// The operator's retention period for inactive circles, if any.
+    retention: Option<retention::Retention>,
 }
 
 impl Relay {
@@ -149,6 +152,7 @@ impl Relay {
         let pulls = Arc::new(tokio::sync::Semaphore::new(
             config.max_concurrent_pulls.max(1),
         ));
+        let config_retention = config.clone();
         Ok(Relay {
             inner: Arc::new(Inner {
                 circles: Circles::new(config.circle_cache),
@@ -168,6 +172,7 @@ impl Relay {
                 operator_key,
                 shutdown,
                 pusher,
+                retention: retention::Retention::from_config(&config_retention),
             }),
         })
     }
@@ -215,6 +220,30 @@ impl Relay {
         &self.inner.pusher
     }
 
+    /// The operator's retention period for inactive circles (`None`: off).
+    pub fn retention(&self) -> Option<retention::Retention> {
+        self.inner.retention
+    }
+
+    /// Closes every circle the retention period says is due at `now` (the same
+    /// tombstone as an owner's close; live sockets on it close with 4010) and returns
+    /// how many. A no-op without a retention period. `now` is passed in so tests and
+    /// the operator's `kring-server retention sweep --now` can move it.
+    pub async fn sweep_retention(&self, now: kring_core::Timestamp) -> Result<usize> {
+        let Some(retention) = self.retention() else {
+            return Ok(0);
+        };
+        sweep(self.store(), retention, now, |circle| {
+            // A slot in memory is told, so its live sockets close and later requests
+            // read the tombstone.
+            if let Some(slot) = self.circles().take(circle) {
+                slot.closed();
+            }
+            self.metrics().circles_closed.inc();
+        })
+        .await
+    }
+
     /// Updates the gauges that are sampled rather than counted.
     pub fn refresh_gauges(&self) {
         let metrics = self.metrics();
@@ -228,6 +257,26 @@ impl Relay {
             .push_queue_depth
             .set(self.pusher().queue_depth() as i64);
     }
+}
+
+/// The retention sweep over a store: lists the circles due at `now` and closes each
+/// that is still inactive when the writer gets to it. `closed` is called for each.
+pub async fn sweep(
+    store: &dyn RelayStore,
+    retention: retention::Retention,
+    now: kring_core::Timestamp,
+    mut closed: impl FnMut(&kring_core::plan::ids::CircleId),
+) -> Result<usize> {
+    let before = retention.cutoff(now);
+    let mut count = 0;
+    for (circle, key) in store.inactive_circles(before).await? {
+        if store.close_inactive(key, before).await? {
+            tracing::info!(%circle, "circle closed by the retention period");
+            closed(&circle);
+            count += 1;
+        }
+    }
+    Ok(count)
 }
 
 /// Pulls one address may have in flight (beyond: 429, retry in a second).
@@ -366,11 +415,31 @@ impl Server {
             let _ = stopping.send(true);
         };
         let signal = tokio::spawn(signal);
+        let sweeper = relay
+            .retention()
+            .map(|_| tokio::spawn(sweep_periodically(relay.clone())));
         conn::serve(listener, relay, app, watching).await;
         signal.abort();
+        if let Some(sweeper) = sweeper {
+            sweeper.abort();
+        }
         store.close().await?;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// The retention sweep every `--retention-sweep-secs`, on the system clock (the edge).
+async fn sweep_periodically(relay: Relay) {
+    let every = std::time::Duration::from_secs(relay.config().retention_sweep_secs.max(1));
+    let mut ticks = tokio::time::interval(every);
+    loop {
+        ticks.tick().await;
+        match relay.sweep_retention(kring_core::Timestamp::now()).await {
+            Ok(0) => {}
+            Ok(closed) => tracing::info!(closed, "retention sweep"),
+            Err(e) => tracing::warn!(error = %e, "retention sweep failed"),
+        }
     }
 }
 

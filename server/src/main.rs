@@ -1,5 +1,6 @@
 //! `kring-server --listen 127.0.0.1:8470 --db ./kring-relay.db` (see `docs/relay.md`),
-//! and `kring-server admission keygen|issue|revoke` for the operator.
+//! and `kring-server admission keygen|issue|revoke` and `retention sweep` for the
+//! operator.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -23,6 +24,22 @@ enum Command {
     /// Admission credentials for `--admission credential` (see docs/relay.md).
     #[command(subcommand)]
     Admission(AdmissionCommand),
+    /// The retention period for inactive circles (`--retention-inactive-months`).
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum RetentionCommand {
+    /// Closes the circles of `--db` that `--retention-inactive-months` says are due,
+    /// as the running relay does every `--retention-sweep-secs`, and prints how many.
+    /// Run it while the relay is stopped (a running relay sweeps by itself).
+    Sweep {
+        /// Sweep as if it were this moment (RFC 3339, e.g. 2027-01-01T00:00:00Z):
+        /// what a sweep then would close. Default: now.
+        #[arg(long)]
+        now: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -57,8 +74,12 @@ enum AdmissionCommand {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = cli.config;
-    if let Some(Command::Admission(command)) = cli.command {
-        return match admission(command, &config).await {
+    if let Some(command) = cli.command {
+        let done = match command {
+            Command::Admission(command) => admission(command, &config).await,
+            Command::Retention(RetentionCommand::Sweep { now }) => sweep(&config, now).await,
+        };
+        return match done {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("kring-server: {e}");
@@ -143,6 +164,32 @@ async fn admission(command: AdmissionCommand, config: &Config) -> kring_core::Re
             Ok(())
         }
     }
+}
+
+async fn sweep(config: &Config, now: Option<String>) -> kring_core::Result<()> {
+    use kring_server::store::RelayStore;
+    let retention = kring_server::retention::Retention::from_config(config).ok_or(
+        kring_core::Error::InvalidValue {
+            field: "--retention-inactive-months",
+            value: String::new(),
+            expected: "a number of months (retention is off without it)".into(),
+        },
+    )?;
+    let now = match now {
+        None => kring_core::Timestamp::now(),
+        Some(text) => chrono::DateTime::parse_from_rfc3339(text.trim())
+            .map(|t| kring_core::Timestamp(t.timestamp_millis()))
+            .map_err(|_| kring_core::Error::InvalidValue {
+                field: "--now",
+                value: text,
+                expected: "an RFC 3339 time such as 2027-01-01T00:00:00Z".into(),
+            })?,
+    };
+    let store = kring_server::store::sqlite::SqliteStore::open(&config.db, 1, None)?;
+    let swept = kring_server::sweep(&store, retention, now, |_| {}).await;
+    store.close().await?;
+    println!("closed {} inactive circle(s)", swept?);
+    Ok(())
 }
 
 fn init_tracing(config: &Config) {

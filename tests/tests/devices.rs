@@ -167,9 +167,12 @@ fn a_second_device_of_the_same_person_sees_the_same_plan_and_a_lost_one_is_cut_o
     let (code, _) = refused(&tablet, &["sync"]);
     assert_eq!(code, 3);
     assert_eq!(json(&tablet, &["status"])[0]["connectivity"], "removed");
-    assert!(!titles(&tablet).contains(&"Na het verlies".to_owned()));
+    // The tablet learned it was removed: it erased the circle (only a note is left).
+    assert_eq!(json(&tablet, &["status"])[0]["erased"], true);
+    let (code, _) = refused(&tablet, &["task", "list"]);
+    assert_eq!(code, 4);
     let (code, _) = refused(&tablet, &["task", "add", "Nog iets"]);
-    assert_eq!(code, 3);
+    assert_eq!(code, 4);
 }
 
 fn stdout_id(dir: &Path) -> String {

@@ -149,6 +149,12 @@ circle-timezone-set = Dates of this circle are now in { $zone }.
 circle-line = { $mark } { $id }  { $circle } (you: { $me })
 circle-used = Now using { $id }.
 circle-unnamed = circle { $id }
+circle-close-confirm = Close { $circle } for everyone? The relay erases the plan and keeps only that the circle existed; nobody can sync or change anything any more. This device keeps an archive to read. Type "yes" to close:
+circle-closed = { $circle } is closed. The relay keeps nothing of it; this device keeps an archive to read (erase it: `kring circle delete --local`).
+circle-delete-confirm = Erase everything of { $circle } from this device: the plan, the keys and changes still waiting to be sent? This cannot be undone. Type "yes" to erase:
+circle-deleted = { $circle } was erased from this device.
+confirm-yes = yes
+confirm-aborted = Nothing done.
 no-circles = No circles yet.
 member-added = Added { $name } ({ $id }).
 member-role-set = { $name } is now { $role }.
@@ -219,6 +225,9 @@ status-online = online
 status-offline = offline
 status-error = sync failed
 status-removed = removed from this circle
+status-closed = closed: this device keeps an archive to read
+status-erased = you were removed from this circle; what this device had of it was erased
+status-closes-at = note: the relay closes this circle on { $date }, because nothing has changed for a long time
 status-last-synced = , last synced { $date }
 status-relay = relay { $url }
 status-pending = { $count ->
@@ -232,6 +241,9 @@ status-waiting = , { $count ->
 status-last-error = last error: { $error }
 note-invite-not-synced = note: could not sync ({ $error }); run `kring sync` before the link is used
 note-not-synced = note: could not sync { $circle } ({ $error })
+note-circle-closed = The circle { $circle } is closed: the relay keeps nothing of it. This device keeps an archive; you can still read and export it, not change it. Erase it: `kring circle delete --local --circle { $id }`.
+note-removed-erased = You were removed from the circle { $circle }. What this device had of it was erased.
+note-closes-at = Note: the relay closes { $circle } on { $date }, because nothing has changed for a long time. Any new change keeps the circle open; once closed, the plan is gone from the relay.
 
 ## Devices and recovery
 
@@ -282,6 +294,7 @@ hint-invite-reused = This link was already used. Ask whoever sent it for a new o
 hint-invite-expired = This link has expired. Ask whoever sent it for a new one.
 hint-invite-revoked = This link no longer works. Ask whoever sent it for a new one.
 hint-recovery-refused = Check the words, the circle id and the relay. A code works once; the newest one counts.
+hint-archived = This circle is closed; this device only keeps an archive to read. Erase it: `kring circle delete --local`.
 
 ## kring demo
 
@@ -374,6 +387,7 @@ core-rate-limited = The relay is busy. Try again in { $seconds } seconds.
 core-no-relay = This circle has no relay yet: first `kring relay set URL`.
 core-local-only = This circle came from a file and does not sync; exchange files with `kring export` and `kring merge`.
 core-plan-not-available = The plan is not on the relay yet; sync again later.
+core-archived = This circle is closed. This device keeps it to read only.
 core-circle-closed = This circle was closed by its main person; the relay keeps nothing of it.
 core-quota = The relay takes no more for this circle (its operator's limit is reached). ({ $detail })
 core-busy = Someone else changed the circle's members at the same moment. Nothing was changed; try again ({ $what }).

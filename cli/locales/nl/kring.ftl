@@ -149,6 +149,12 @@ circle-timezone-set = De tijden van deze kring zijn nu in { $zone }.
 circle-line = { $mark } { $id }  { $circle } (jij: { $me })
 circle-used = Je werkt nu in { $id }.
 circle-unnamed = kring { $id }
+circle-close-confirm = { $circle } voor iedereen sluiten? De relay wist het plan en bewaart alleen dat de kring bestond; niemand kan nog synchroniseren of iets veranderen. Dit apparaat houdt een archief om te lezen. Typ "ja" om te sluiten:
+circle-closed = { $circle } is gesloten. De relay bewaart er niets meer van; dit apparaat houdt een archief om te lezen (wissen: `kring circle delete --local`).
+circle-delete-confirm = Alles van { $circle } van dit apparaat wissen: het plan, de sleutels en wijzigingen die nog verstuurd moesten worden? Dat kan niet ongedaan worden. Typ "ja" om te wissen:
+circle-deleted = { $circle } is van dit apparaat gewist.
+confirm-yes = ja
+confirm-aborted = Niets gedaan.
 no-circles = Nog geen kringen.
 member-added = { $name } is toegevoegd ({ $id }).
 member-role-set = { $name } is nu { $role }.
@@ -219,6 +225,9 @@ status-online = online
 status-offline = geen verbinding
 status-error = synchroniseren mislukt
 status-removed = niet meer in deze kring
+status-closed = gesloten: dit apparaat houdt een archief om te lezen
+status-erased = je bent uit deze kring gehaald; wat dit apparaat ervan had, is gewist
+status-closes-at = let op: de relay sluit deze kring op { $date }, omdat er lang niets veranderd is
 status-last-synced = , laatst gesynchroniseerd { $date }
 status-relay = relay { $url }
 status-pending = { $count ->
@@ -232,6 +241,9 @@ status-waiting = , { $count ->
 status-last-error = laatste fout: { $error }
 note-invite-not-synced = let op: synchroniseren lukte niet ({ $error }); doe `kring sync` voordat de link wordt gebruikt
 note-not-synced = let op: { $circle } synchroniseren lukte niet ({ $error })
+note-circle-closed = De kring { $circle } is gesloten: de relay bewaart er niets meer van. Dit apparaat houdt een archief; lezen en exporteren kan nog, veranderen niet. Wissen: `kring circle delete --local --circle { $id }`.
+note-removed-erased = Je bent uit de kring { $circle } gehaald. Wat dit apparaat ervan had, is gewist.
+note-closes-at = Let op: de relay sluit { $circle } op { $date }, omdat er lang niets veranderd is. Elke nieuwe wijziging houdt de kring open; na het sluiten is het plan weg van de relay.
 
 ## Apparaten en herstel
 
@@ -282,6 +294,7 @@ hint-invite-reused = Deze link is al gebruikt. Vraag wie hem stuurde om een nieu
 hint-invite-expired = Deze link werkt niet meer, hij is te oud. Vraag wie hem stuurde om een nieuwe.
 hint-invite-revoked = Deze link werkt niet meer. Vraag wie hem stuurde om een nieuwe.
 hint-recovery-refused = Kijk de woorden, de id van de kring en de relay na. Een code werkt één keer; de nieuwste telt.
+hint-archived = Deze kring is gesloten; dit apparaat houdt alleen een archief om te lezen. Wissen: `kring circle delete --local`.
 
 ## kring demo
 
@@ -374,6 +387,7 @@ core-rate-limited = De relay is even te druk. Probeer het over { $seconds } seco
 core-no-relay = Deze kring heeft nog geen relay: eerst `kring relay set URL`.
 core-local-only = Deze kring komt uit een bestand en synchroniseert niet; wissel bestanden uit met `kring export` en `kring merge`.
 core-plan-not-available = Het plan is nog niet op de relay; synchroniseer straks opnieuw.
+core-archived = Deze kring is gesloten. Dit apparaat bewaart hem alleen om te lezen.
 core-circle-closed = Deze kring is gesloten door de hoofdpersoon; de relay bewaart er niets meer van.
 core-quota = De relay neemt voor deze kring niets meer aan (de grens van de beheerder is bereikt). ({ $detail })
 core-busy = Iemand anders veranderde de leden van de kring op hetzelfde moment. Er is niets veranderd; probeer het nog eens ({ $what }).

@@ -98,6 +98,7 @@ impl Device {
             });
         }
         let circle = bundle.circle;
+        super::require_open(self.store.sync_record(&circle)?.as_ref())?;
         let mut trust = self
             .trust(&circle)?
             .ok_or_else(|| Error::LocalOnly(circle.to_string()))?;

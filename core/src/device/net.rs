@@ -15,7 +15,7 @@ use crate::invite::InviteToken;
 use crate::membership::Capability;
 use crate::plan::rules::{required_text, MAX_NAME_CHARS};
 use crate::plan::{CircleId, CirclePlan, MemberId, NewMember, Relation};
-use crate::store::{OwnEnvelope, Store, SyncRecord};
+use crate::store::{DepartureReason, OwnEnvelope, Store, SyncRecord};
 use crate::sync::engine::{self, Backoff, CircleTrust, Incoming, Received, Recovery, Standing};
 use crate::sync::http::{system_clock, Clock, RelayClient, Signer};
 use crate::sync::live::{LiveConnection, LiveEvent, PING_EVERY, SILENCE_LIMIT};
@@ -210,15 +210,74 @@ impl Device {
     /// Syncs one circle with its relay: membership log, push, pull. See
     /// `docs/sync.md`. On `Err` everything already done stays done and the outbox
     /// keeps what was not acknowledged; the error is also kept for [`Device::status`].
+    ///
+    /// A sync that learns the circle was closed on the relay turns it into a
+    /// read-only archive ([`Error::CircleClosed`] is returned once; later writes get
+    /// [`Error::Archived`]). A sync that learns this device was removed erases the
+    /// circle's plaintext from this device, keeping only a note
+    /// ([`Device::departures`]), and returns [`Error::Removed`].
     pub fn sync(&mut self, circle: &CircleId, now: Timestamp) -> Result<SyncReport> {
         let Device {
             store,
             identity,
             net,
-            ..
+            cache,
         } = self;
-        net.runtime
-            .block_on(sync_circle(store, identity, &net.clock, circle, now))
+        let result = net
+            .runtime
+            .block_on(sync_circle(store, identity, &net.clock, circle, now));
+        if result.is_err() {
+            cache.remove(circle);
+        }
+        result
+    }
+
+    /// Closes the circle on its relay for everyone (the owner's decision; the relay
+    /// checks the owner's signature and deletes the envelopes and membership log,
+    /// keeping a tombstone). This device keeps a read-only archive of the plan,
+    /// which [`Device::delete_local`] erases. A circle that never reached its relay
+    /// is only archived here. On `Err` nothing changed, here or on the relay.
+    pub fn close_circle(&mut self, circle: &CircleId, now: Timestamp) -> Result<()> {
+        let record =
+            self.store
+                .sync_record(circle)?
+                .ok_or_else(|| match self.store.circle(circle) {
+                    Ok(_) => Error::LocalOnly(circle.to_string()),
+                    Err(e) => e,
+                })?;
+        super::require_open(Some(&record))?;
+        let trust = self
+            .trust(circle)?
+            .ok_or_else(|| Error::LocalOnly(circle.to_string()))?;
+        let me = self.identity.id();
+        // The relay refuses anyone else too; asking first gives a clear error offline.
+        if trust.state().capability_of(&me) != Some(Capability::Owner) {
+            return Err(Error::Unauthorized {
+                device: me,
+                action: "close the circle (only the owner may)",
+            });
+        }
+        if record.registered {
+            let url = record
+                .relay_url
+                .as_deref()
+                .ok_or_else(|| Error::NoRelay(circle.to_string()))?;
+            let relay = RelayClient::new(url, self.net.clock.clone())?;
+            let identity = &self.identity;
+            match self
+                .net
+                .runtime
+                .block_on(with_retry(|| relay.close_circle(identity, circle)))
+            {
+                // Closed already (an earlier answer was lost): the same end state.
+                Ok(()) | Err(Error::CircleClosed(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.cache.remove(circle);
+        let tx = self.store.begin()?;
+        tx.archive(circle, now)?;
+        tx.commit()
     }
 
     /// Syncs every circle that has a relay (joins waiting for their plan included).
@@ -227,7 +286,7 @@ impl Device {
             .store
             .sync_records()?
             .into_iter()
-            .filter(|r| r.relay_url.is_some())
+            .filter(|r| r.relay_url.is_some() && r.closed_at.is_none())
             .map(|r| r.circle)
             .collect();
         Ok(circles
@@ -384,26 +443,39 @@ async fn sync_circle(
         Ok(mut session) => session.run().await.map(|()| session.report),
         Err(e) => Err(e),
     };
+    if matches!(result, Err(Error::Archived(_))) {
+        // Nothing was attempted: an archive is not synced.
+        return result;
+    }
     // Remember how it went, for the status a UI shows.
-    let tx = store.begin()?;
-    if let Some(mut record) = tx.sync_record(circle)? {
-        record.last_attempt_at = Some(now);
-        match &result {
-            Ok(_) => {
-                record.last_synced_at = Some(now);
-                record.last_error = None;
-                record.offline = false;
-            }
-            Err(e) => {
-                record.last_error = Some(e.to_string());
-                record.offline = e.is_transient();
-                if matches!(e, Error::Removed(d) if *d == identity.id()) {
-                    record.removed = true;
+    let removed = matches!(&result, Err(Error::Removed(d)) if *d == identity.id());
+    {
+        let tx = store.begin()?;
+        if let Some(mut record) = tx.sync_record(circle)? {
+            record.last_attempt_at = Some(now);
+            match &result {
+                Ok(_) => {
+                    record.last_synced_at = Some(now);
+                    record.last_error = None;
+                    record.offline = false;
+                }
+                Err(e) => {
+                    record.last_error = Some(e.to_string());
+                    record.offline = e.is_transient();
+                    record.removed |= removed;
                 }
             }
+            tx.put_sync_record(&record)?;
+            if matches!(result, Err(Error::CircleClosed(_))) {
+                tx.archive(circle, now)?;
+            }
+            tx.commit()?;
         }
-        tx.put_sync_record(&record)?;
-        tx.commit()?;
+    }
+    if removed {
+        // Removed: the person may no longer hold the circle, and this device erases
+        // what it has of it (the choice is in docs/data-retention.md).
+        store.delete_circle(circle, Some((DepartureReason::Removed, now)))?;
     }
     result
 }
@@ -433,6 +505,7 @@ impl<'a> Session<'a> {
                 Ok(_) => Error::LocalOnly(circle.to_string()),
                 Err(e) => e,
             })?;
+        super::require_open(Some(&record))?;
         let url = record
             .relay_url
             .ok_or_else(|| Error::NoRelay(circle.to_string()))?;
@@ -653,6 +726,7 @@ impl<'a> Session<'a> {
             let mut heads = self.store.device_heads(&self.circle)?;
             let mut page_result = Page {
                 cursor,
+                closes_at: page.closes_at,
                 ..Page::default()
             };
             let mut need_refresh = false;
@@ -746,6 +820,7 @@ impl<'a> Session<'a> {
             tx.set_device_head(&circle, device, *seq, hash)?;
         }
         record.pull_cursor = page.cursor;
+        record.closes_at = page.closes_at;
         tx.put_sync_record(&record)?;
         tx.commit()
     }
@@ -866,6 +941,8 @@ impl<'a> Session<'a> {
 #[derive(Default)]
 struct Page {
     cursor: u64,
+    /// The relay's retention warning on this page (see [`crate::sync::protocol::Pulled`]).
+    closes_at: Option<Timestamp>,
     received: Vec<Received>,
     echoes: Vec<OwnEnvelope>,
     heads: Vec<(DeviceId, u64, EnvelopeHash)>,
@@ -952,7 +1029,13 @@ impl Watcher<'_> {
                 report,
             }),
             Err(e) => {
-                if matches!(e, Error::Removed(_) | Error::DeviceNotMember(_)) {
+                if matches!(
+                    e,
+                    Error::Removed(_)
+                        | Error::DeviceNotMember(_)
+                        | Error::CircleClosed(_)
+                        | Error::Archived(_)
+                ) {
                     self.circles.retain(|c| c != circle);
                 }
                 (self.on_event)(WatchEvent::SyncFailed {

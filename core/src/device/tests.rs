@@ -368,3 +368,158 @@ fn news_starts_from_the_first_look_and_tells_only_what_others_did() {
         Err(Error::UnknownCircle(_))
     ));
 }
+
+/// The bytes of a data directory's store and its write-ahead log.
+fn store_bytes(dir: &Path) -> Vec<u8> {
+    let mut bytes = std::fs::read(dir.join(STORE_FILE)).unwrap_or_default();
+    bytes.extend(std::fs::read(dir.join("kring.db-wal")).unwrap_or_default());
+    bytes
+}
+
+fn holds(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+const SECRET_TITLE: &str = "Schuldhulp bellen over de huurachterstand";
+
+#[test]
+fn the_store_is_encrypted_at_rest_and_a_copy_opens_only_with_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut device, circle) = founded(dir.path());
+    for i in 0..30 {
+        device
+            .change(&circle, NOW, |plan, me| {
+                plan.add_task(me, NewTask::simple(format!("{SECRET_TITLE} {i}")), NOW)
+            })
+            .unwrap();
+    }
+    drop(device);
+    let bytes = store_bytes(dir.path());
+    assert!(!bytes.starts_with(b"SQLite format 3\0"));
+    for text in [SECRET_TITLE, "Kring van Sanne", "Sanne"] {
+        assert!(!holds(&bytes, text), "{text:?} readable in kring.db");
+    }
+
+    // A copy of the file alone: not a database without the key, refused with another.
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(dir.path().join(STORE_FILE), &copy).unwrap();
+    assert!(Store::open(&copy).is_err());
+    let wrong = Store::open_encrypted(&copy, &StoreKey::generate()).unwrap_err();
+    assert!(matches!(wrong, Error::SecretStore(_)), "{wrong:?}");
+    assert!(crate::store::is_plaintext(&copy).is_ok_and(|plain| !plain));
+
+    // With the key from the device's secret store, everything is there.
+    let secrets = FileSecretStore::open(dir.path().join(SECRETS_DIR)).unwrap();
+    let key = StoreKey::from_bytes(&secrets.get(STORE_KEY_SECRET).unwrap().unwrap()).unwrap();
+    let reopened = Device::open_in(dir.path()).unwrap();
+    assert_eq!(reopened.view(&circle).unwrap().tasks.len(), 30);
+    drop(reopened);
+    assert!(Store::open_encrypted(&dir.path().join(STORE_FILE), &key).is_ok());
+}
+
+#[test]
+fn a_plaintext_store_from_before_is_encrypted_on_first_open_and_nothing_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    // What an earlier version left: an identity and an unencrypted kring.db.
+    let secrets = FileSecretStore::open(dir.path().join(SECRETS_DIR)).unwrap();
+    let identity = DeviceIdentity::load_or_create(&secrets, IDENTITY_SECRET).unwrap();
+    let path = dir.path().join(STORE_FILE);
+    let circle = {
+        let mut store = Store::open(&path).unwrap();
+        store
+            .set_setting(DEVICE_ID_SETTING, identity.id().to_string().as_bytes())
+            .unwrap();
+        let (mut plan, me) = CirclePlan::create(
+            identity.actor_id(),
+            CircleId::random(),
+            NewCircle {
+                name: "Kring van Sanne".into(),
+                language: Language::Nl,
+                main_person_name: "Sanne".into(),
+            },
+            NOW,
+        )
+        .unwrap();
+        plan.add_task(&me, NewTask::simple(SECRET_TITLE), NOW)
+            .unwrap();
+        store.add_circle(&mut plan, &me, NOW).unwrap();
+        plan.circle_id().clone()
+    };
+    assert!(crate::store::is_plaintext(&path).unwrap());
+    assert!(holds(&store_bytes(dir.path()), SECRET_TITLE));
+
+    let device = Device::open_in(dir.path()).unwrap();
+    let view = device.view(&circle).unwrap();
+    assert_eq!(view.circle.name, "Kring van Sanne");
+    assert_eq!(view.tasks[0].title, SECRET_TITLE);
+    drop(device);
+    assert!(!crate::store::is_plaintext(&path).unwrap());
+    assert!(!holds(&store_bytes(dir.path()), SECRET_TITLE));
+    assert!(!dir.path().join("kring.db-encrypting").exists());
+    // Opened again: the same key, the same plan.
+    let again = Device::open_in(dir.path()).unwrap();
+    assert_eq!(again.view(&circle).unwrap(), view);
+}
+
+#[test]
+fn an_encrypted_store_whose_key_is_lost_is_refused_not_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let (device, _) = founded(dir.path());
+    drop(device);
+    let secrets = FileSecretStore::open(dir.path().join(SECRETS_DIR)).unwrap();
+    secrets.delete(STORE_KEY_SECRET).unwrap();
+    let err = Device::open_in(dir.path()).unwrap_err();
+    assert!(matches!(err, Error::SecretStore(_)), "{err:?}");
+    assert!(
+        secrets.get(STORE_KEY_SECRET).unwrap().is_none(),
+        "no new key made"
+    );
+}
+
+#[cfg(feature = "client")]
+#[test]
+fn a_closed_circle_is_a_read_only_archive_until_it_is_deleted_here() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut device, circle) = founded(dir.path());
+    device
+        .change(&circle, NOW, |plan, me| {
+            plan.add_task(me, NewTask::simple(SECRET_TITLE), NOW)
+        })
+        .unwrap();
+    // Never on a relay: closing only archives it here.
+    device.close_circle(&circle, NOW).unwrap();
+    let status = device.status(&circle).unwrap();
+    assert_eq!(status.connectivity, Connectivity::Closed);
+    assert_eq!(status.closed_at, Some(NOW));
+    assert_eq!(status.pending, 0, "the outbox went with the relay");
+    let before = device.view(&circle).unwrap();
+    let err = device
+        .change(&circle, NOW, |plan, me| {
+            plan.add_task(me, NewTask::simple("Nog iets"), NOW)
+        })
+        .unwrap_err();
+    assert!(matches!(err, Error::Archived(_)), "{err:?}");
+    assert_eq!(device.view(&circle).unwrap(), before, "nothing changed");
+    assert!(matches!(device.sync(&circle, NOW), Err(Error::Archived(_))));
+    assert!(matches!(
+        device.invite(&circle, Capability::Member, NOW.plus_days(1), NOW),
+        Err(Error::Archived(_))
+    ));
+    assert!(matches!(
+        device.close_circle(&circle, NOW),
+        Err(Error::Archived(_))
+    ));
+    // Reads and exports still work.
+    assert!(!device.plan(&circle).unwrap().export().is_empty());
+    assert!(device.circle_report(&circle, NOW).is_ok());
+
+    device.delete_local(&circle).unwrap();
+    assert!(device.circles().unwrap().is_empty());
+    assert!(matches!(device.view(&circle), Err(Error::UnknownCircle(_))));
+    assert!(matches!(
+        device.delete_local(&circle),
+        Err(Error::UnknownCircle(_))
+    ));
+}

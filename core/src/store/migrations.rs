@@ -57,6 +57,18 @@ const STEPS: &[&str] = &[
          removed INTEGER NOT NULL DEFAULT 0,
          pending_join TEXT
      );",
+    // 3: erasure. `closed_at`: when this device learned the circle was closed on its
+    // relay (the circle is a read-only archive from then on); `closes_at`: the relay's
+    // announced retention close of an inactive circle. `departures`: a note, without
+    // any of the circle's contents, that this device erased a circle because it was
+    // removed from it (so the person can be told why it is gone).
+    "ALTER TABLE sync_state ADD COLUMN closed_at INTEGER;
+     ALTER TABLE sync_state ADD COLUMN closes_at INTEGER;
+     CREATE TABLE departures (
+         circle_id TEXT PRIMARY KEY,
+         reason TEXT NOT NULL CHECK (reason IN ('removed')),
+         at INTEGER NOT NULL
+     );",
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<()> {

@@ -95,6 +95,13 @@ pub struct SyncRecord {
     /// A join whose membership entry is in but whose plan could not be fetched yet
     /// (JSON, owned by the device façade).
     pub pending_join: Option<String>,
+    /// When this device learned that the circle was closed on its relay (by its
+    /// owner, or by the relay's retention of inactive circles). From then on the
+    /// circle is a read-only archive here: it is never synced or written again.
+    pub closed_at: Option<Timestamp>,
+    /// The relay announced it will close the circle at this time for inactivity
+    /// (its operator's retention period); any new change resets that clock.
+    pub closes_at: Option<Timestamp>,
 }
 
 impl SyncRecord {
@@ -111,6 +118,8 @@ impl SyncRecord {
             offline: false,
             removed: false,
             pending_join: None,
+            closed_at: None,
+            closes_at: None,
         }
     }
 }
@@ -127,16 +136,148 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// The key a device's store is encrypted with at rest (SQLCipher: AES-256 per page,
+/// with an HMAC per page). It lives in the device's `SecretStore` (Keystore, Keychain,
+/// the CLI's 0600 file), never in the data directory, so a copied `kring.db` reveals
+/// nothing without it. A raw 256-bit key: SQLCipher skips its passphrase derivation.
+#[derive(Clone)]
+pub struct StoreKey([u8; 32]);
+
+impl std::fmt::Debug for StoreKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StoreKey(..)")
+    }
+}
+
+impl Drop for StoreKey {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
+impl StoreKey {
+    /// A fresh key from the operating system's random number generator.
+    pub fn generate() -> Self {
+        let mut key = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
+        StoreKey(key)
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let key: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| Error::SecretStore("the store key is not 32 bytes".into()))?;
+        Ok(StoreKey(key))
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// The key as SQLCipher takes a raw key: `x'<64 hex digits>'`, quoted.
+    fn pragma_value(&self) -> String {
+        format!("\"x'{}'\"", hex::encode(self.0))
+    }
+}
+
+/// The first bytes of every unencrypted SQLite file.
+const PLAIN_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// Whether the file at `path` is an unencrypted SQLite database (`false` if there is
+/// no file).
+pub fn is_plaintext(path: &Path) -> Result<bool> {
+    use std::io::Read;
+    let mut header = [0u8; 16];
+    match std::fs::File::open(path) {
+        Ok(mut file) => Ok(file.read_exact(&mut header).is_ok() && &header == PLAIN_HEADER),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Rewrites the unencrypted store at `path` encrypted with `key`, in place and
+/// losslessly (SQLCipher's `sqlcipher_export` copies every table, index and row; the
+/// schema version is carried over). The encrypted copy is written next to it, synced,
+/// then renamed over the original, so a crash leaves either the old file or the new
+/// one, never a mix. The old file's blocks are released to the file system (which
+/// may keep them until they are reused: encrypt the disk too).
+fn encrypt_in_place(path: &Path, key: &StoreKey) -> Result<()> {
+    let tmp = path.with_extension("db-encrypting");
+    let _ = std::fs::remove_file(&tmp);
+    {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Every committed page into the file first, so the export sees all of it.
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        conn.execute(
+            &format!("ATTACH DATABASE ?1 AS encrypted KEY {}", key.pragma_value()),
+            [tmp.to_string_lossy()],
+        )?;
+        conn.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()))?;
+        conn.execute_batch(&format!(
+            "PRAGMA encrypted.user_version = {version}; DETACH DATABASE encrypted;"
+        ))?;
+    }
+    std::fs::File::open(&tmp)?.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    // The old file's (empty) write-ahead log and index belong to it, not to the new.
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::File::open(parent)?.sync_all()?;
+    }
+    Ok(())
+}
+
 impl Store {
-    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    /// Opens (creating if needed) an **unencrypted** store at `path` and brings its
+    /// schema up to date. Devices use [`Store::open_encrypted`]; this is for tests,
+    /// benchmarks and tools that look inside.
     pub fn open(path: &Path) -> Result<Store> {
+        Self::open_with(path, None)
+    }
+
+    /// Opens (creating if needed) the store at `path`, encrypted at rest with `key`.
+    /// An unencrypted store from before is encrypted in place first (nothing is
+    /// lost). A store that does not open with `key` is refused with
+    /// [`Error::SecretStore`] and left as it is.
+    pub fn open_encrypted(path: &Path, key: &StoreKey) -> Result<Store> {
+        if is_plaintext(path)? {
+            encrypt_in_place(path, key)?;
+        }
+        Self::open_with(path, Some(key))
+    }
+
+    fn open_with(path: &Path, key: Option<&StoreKey>) -> Result<Store> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
         let mut conn = Connection::open(path)?;
+        if let Some(key) = key {
+            // A wrong key is reported as our typed error below, not logged by SQLCipher
+            // on the terminal.
+            conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+            conn.execute_batch(&format!("PRAGMA key = {};", key.pragma_value()))?;
+            // The key is only tried on first use: read the schema to know now.
+            let opened = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                r.get::<_, i64>(0)
+            });
+            if let Err(e) = opened {
+                return Err(Error::SecretStore(format!(
+                    "the local store {} does not open with this device's store key ({e}); \
+                     it was made with another key or is damaged",
+                    path.display()
+                )));
+            }
+        }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Deleted rows are overwritten with zeros in the file, not just unlinked from
+        // the b-tree: erasing a circle must not leave its plan readable in free pages.
+        conn.pragma_update(None, "secure_delete", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         migrations::migrate(&mut conn)?;
         Ok(Store { conn })
@@ -302,6 +443,130 @@ impl Store {
     }
 }
 
+/// Why this device erased a circle on its own (see [`Store::delete_circle`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DepartureReason {
+    /// The device learned it was removed from the circle.
+    Removed,
+}
+
+impl DepartureReason {
+    fn as_str(self) -> &'static str {
+        match self {
+            DepartureReason::Removed => "removed",
+        }
+    }
+}
+
+/// The note a device keeps about a circle it erased on its own: the circle's random
+/// id, why and when; nothing of what the circle wrote.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Departure {
+    pub circle: CircleId,
+    pub reason: DepartureReason,
+    pub at: Timestamp,
+}
+
+impl Store {
+    /// Erases everything this device holds of `circle`: the plan, the membership log
+    /// (from which its content keys are unwrapped), the outbox and received
+    /// envelopes, the sync state and cut-offs — in one transaction. `departure`
+    /// leaves a note of why (a device that was removed); without one, an earlier
+    /// note is dropped too. Then the write-ahead log is checkpointed and truncated,
+    /// so with `secure_delete` no copy of the erased pages stays in `kring.db` or its
+    /// `-wal` (what the file system keeps of old blocks is the disk's business:
+    /// encrypt it).
+    ///
+    /// [`Error::UnknownCircle`] (and nothing changed) if the device holds nothing of
+    /// the circle.
+    pub fn delete_circle(
+        &mut self,
+        circle: &CircleId,
+        departure: Option<(DepartureReason, Timestamp)>,
+    ) -> Result<()> {
+        let tx = self.begin()?;
+        let id = circle.as_str();
+        let held: bool = tx.tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM circles WHERE id = ?1)
+                 OR EXISTS (SELECT 1 FROM sync_state WHERE circle_id = ?1)
+                 OR EXISTS (SELECT 1 FROM membership_entries WHERE circle_id = ?1)
+                 OR EXISTS (SELECT 1 FROM departures WHERE circle_id = ?1)",
+            [id],
+            |r| r.get(0),
+        )?;
+        if !held {
+            return Err(Error::UnknownCircle(id.to_owned()));
+        }
+        for table in [
+            "doc_chunks",
+            "membership_entries",
+            "envelopes",
+            "device_heads",
+            "sync_state",
+            "departures",
+        ] {
+            tx.tx
+                .execute(&format!("DELETE FROM {table} WHERE circle_id = ?1"), [id])?;
+        }
+        tx.tx.execute("DELETE FROM circles WHERE id = ?1", [id])?;
+        tx.tx.execute(
+            "DELETE FROM settings WHERE substr(key, 1, length(?1)) = ?1",
+            [cut_off_prefix(circle)],
+        )?;
+        if let Some((reason, at)) = departure {
+            tx.tx.execute(
+                "INSERT INTO departures (circle_id, reason, at) VALUES (?1, ?2, ?3)",
+                params![id, reason.as_str(), at.0],
+            )?;
+        }
+        tx.commit()?;
+        self.truncate_wal()
+    }
+
+    /// Moves every committed page into the database file and empties the `-wal`
+    /// (which otherwise keeps copies of pages written earlier, erased rows included).
+    /// Best effort when another process reads at the same time: SQLite then leaves
+    /// the rest for the next checkpoint.
+    fn truncate_wal(&self) -> Result<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// The notes of circles this device erased on its own, oldest first.
+    pub fn departures(&self) -> Result<Vec<Departure>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT circle_id, reason, at FROM departures ORDER BY at, circle_id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (circle, reason, at) = row?;
+            let reason = match reason.as_str() {
+                "removed" => DepartureReason::Removed,
+                other => {
+                    return Err(Error::MalformedDocument(format!(
+                        "unknown departure reason {other:?}"
+                    )))
+                }
+            };
+            out.push(Departure {
+                circle: CircleId::parse(&circle)?,
+                reason,
+                at: Timestamp(at),
+            });
+        }
+        Ok(out)
+    }
+}
+
 /// Where a circle's stored state stands: the newest document chunk and the length of
 /// its membership log. Every write to either changes it (chunk numbers only grow,
 /// compaction included), so a copy held in memory is current exactly when its
@@ -313,7 +578,11 @@ pub struct CircleVersion {
 }
 
 fn cut_off_key(circle: &CircleId, device: &DeviceId) -> String {
-    format!("cut_off/{circle}/{device}")
+    format!("{}{device}", cut_off_prefix(circle))
+}
+
+fn cut_off_prefix(circle: &CircleId) -> String {
+    format!("cut_off/{circle}/")
 }
 
 impl Store {
@@ -489,8 +758,9 @@ impl StoreTx<'_> {
             .collect();
         self.tx.execute(
             "INSERT INTO sync_state (circle_id, relay_url, registered, pull_cursor, sealed_heads,
-                 last_synced_at, last_attempt_at, last_error, offline, removed, pending_join)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                 last_synced_at, last_attempt_at, last_error, offline, removed, pending_join,
+                 closed_at, closes_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
              ON CONFLICT (circle_id) DO UPDATE SET
                  relay_url = excluded.relay_url, registered = excluded.registered,
                  pull_cursor = excluded.pull_cursor, sealed_heads = excluded.sealed_heads,
@@ -498,7 +768,8 @@ impl StoreTx<'_> {
                  last_attempt_at = excluded.last_attempt_at,
                  last_error = excluded.last_error, offline = excluded.offline,
                  removed = excluded.removed,
-                 pending_join = excluded.pending_join",
+                 pending_join = excluded.pending_join,
+                 closed_at = excluded.closed_at, closes_at = excluded.closes_at",
             params![
                 record.circle.as_str(),
                 record.relay_url,
@@ -511,6 +782,8 @@ impl StoreTx<'_> {
                 record.offline,
                 record.removed,
                 record.pending_join,
+                record.closed_at.map(|t| t.0),
+                record.closes_at.map(|t| t.0),
             ],
         )?;
         Ok(())
@@ -610,6 +883,26 @@ impl StoreTx<'_> {
                 echo.cursor.map(to_i64).transpose()?,
                 now.0,
             ],
+        )?;
+        Ok(())
+    }
+
+    /// Turns the circle into a read-only archive: it was closed on its relay. The
+    /// plan and the membership log stay (reads and exports keep working); the outbox
+    /// and waiting envelopes go, since no relay will take or complete them any more.
+    pub fn archive(&self, circle: &CircleId, now: Timestamp) -> Result<()> {
+        let mut record = self
+            .sync_record(circle)?
+            .ok_or_else(|| Error::LocalOnly(circle.to_string()))?;
+        if record.closed_at.is_none() {
+            record.closed_at = Some(now);
+        }
+        record.closes_at = None;
+        record.pending_join = None;
+        self.put_sync_record(&record)?;
+        self.tx.execute(
+            "DELETE FROM envelopes WHERE circle_id = ?1",
+            [circle.as_str()],
         )?;
         Ok(())
     }
@@ -815,6 +1108,8 @@ mod read {
                 offline: r.get(8)?,
                 removed: r.get(9)?,
                 pending_join: r.get(10)?,
+                closed_at: r.get(11)?,
+                closes_at: r.get(12)?,
             },
         ))
     }
@@ -830,6 +1125,8 @@ mod read {
         offline: bool,
         removed: bool,
         pending_join: Option<String>,
+        closed_at: Option<i64>,
+        closes_at: Option<i64>,
     }
 
     fn to_record(id: String, raw: SyncRecordRaw) -> Result<SyncRecord> {
@@ -853,11 +1150,14 @@ mod read {
             offline: raw.offline,
             removed: raw.removed,
             pending_join: raw.pending_join,
+            closed_at: raw.closed_at.map(Timestamp),
+            closes_at: raw.closes_at.map(Timestamp),
         })
     }
 
     const SYNC_COLUMNS: &str = "SELECT circle_id, relay_url, registered, pull_cursor, sealed_heads,
-         last_synced_at, last_attempt_at, last_error, offline, removed, pending_join FROM sync_state";
+         last_synced_at, last_attempt_at, last_error, offline, removed, pending_join, closed_at,
+         closes_at FROM sync_state";
 
     pub fn sync_record(conn: &Connection, circle: &CircleId) -> Result<Option<SyncRecord>> {
         let row = conn

@@ -574,6 +574,8 @@ pub enum Connectivity {
     Error,
     /// This device was removed from the circle.
     Removed,
+    /// The circle was closed on its relay; this device keeps a read-only archive.
+    Closed,
 }
 
 /// What a UI shows about a circle's sync.
@@ -592,6 +594,10 @@ pub struct SyncStatus {
     pub standing: Option<Standing>,
     /// The current key epoch (it grows with every removal).
     pub epoch: Option<u64>,
+    /// When this device learned the circle was closed (it is a read-only archive).
+    pub closed_at: Option<Timestamp>,
+    /// When the relay will close the circle for inactivity, once it has warned.
+    pub closes_at: Option<Timestamp>,
 }
 
 /// The status of a circle from what the store holds about it.
@@ -604,6 +610,7 @@ pub fn status(
     waiting: u64,
 ) -> SyncStatus {
     let connectivity = match (record, standing) {
+        (Some(r), _) if r.closed_at.is_some() => Connectivity::Closed,
         (_, Some(Standing::Removed)) => Connectivity::Removed,
         (Some(r), _) if r.removed => Connectivity::Removed,
         (None, _) => Connectivity::LocalOnly,
@@ -624,6 +631,8 @@ pub fn status(
         last_error: record.and_then(|r| r.last_error.clone()),
         standing,
         epoch,
+        closed_at: record.and_then(|r| r.closed_at),
+        closes_at: record.and_then(|r| r.closes_at),
     }
 }
 

@@ -5,6 +5,7 @@
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::time::Timestamp;
 use crate::Error;
 
 /// Bytes that travel as standard base64 (with padding) in JSON.
@@ -105,6 +106,12 @@ pub struct Pulled {
     pub latest: u64,
     /// More envelopes after the last one returned.
     pub more: bool,
+    /// Set while the circle is within the warning window of the relay's retention
+    /// period for inactive circles: the relay will close it then unless something new
+    /// is stored before. The relay cannot write into the (encrypted) plan, so this is
+    /// how the owner's device learns it, and says so in the person's own language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closes_at: Option<Timestamp>,
 }
 
 /// Notices on the live WebSocket.

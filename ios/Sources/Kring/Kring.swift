@@ -660,9 +660,24 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
     func claimTurn(taskId: TaskId, occurrence: Timestamp) throws 
     
     /**
+     * Closes the circle for everyone (the owner only; the relay checks the owner's
+     * signature): the relay deletes the plan and the membership log and keeps a
+     * tombstone. This device keeps a read-only archive (`status().connectivity` is
+     * `CLOSED`; changes get `KringException.Closed`). Other devices learn it at
+     * their next sync.
+     */
+    func closeCircle() async throws 
+    
+    /**
      * Marks the task (for recurring tasks: `occurrence`, default the latest one) done.
      */
     func completeTask(taskId: TaskId, occurrence: Timestamp?, note: String) throws  -> EntryId
+    
+    /**
+     * Erases the circle from this device (plan, keys, outbox, sync state); nothing
+     * is sent. The handle is of no use afterwards.
+     */
+    func deleteLocal() throws 
     
     /**
      * Marks a member as professional or coordinator (`null` clears it): the main
@@ -1074,6 +1089,29 @@ open func claimTurn(taskId: TaskId, occurrence: Timestamp)throws   {try rustCall
 }
     
     /**
+     * Closes the circle for everyone (the owner only; the relay checks the owner's
+     * signature): the relay deletes the plan and the membership log and keeps a
+     * tombstone. This device keeps a read-only archive (`status().connectivity` is
+     * `CLOSED`; changes get `KringException.Closed`). Other devices learn it at
+     * their next sync.
+     */
+open func closeCircle()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kring_ffi_fn_method_circlehandle_close_circle(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_kring_ffi_rust_future_poll_void,
+            completeFunc: ffi_kring_ffi_rust_future_complete_void,
+            freeFunc: ffi_kring_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeKringError_lift
+        )
+}
+    
+    /**
      * Marks the task (for recurring tasks: `occurrence`, default the latest one) done.
      */
 open func completeTask(taskId: TaskId, occurrence: Timestamp?, note: String)throws  -> EntryId  {
@@ -1086,6 +1124,18 @@ open func completeTask(taskId: TaskId, occurrence: Timestamp?, note: String)thro
         FfiConverterString.lower(note),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Erases the circle from this device (plan, keys, outbox, sync state); nothing
+     * is sent. The handle is of no use afterwards.
+     */
+open func deleteLocal()throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_delete_local(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -1734,6 +1784,19 @@ public protocol KringClientProtocol: AnyObject, Sendable {
     func deviceId()  -> String
     
     /**
+     * Circles this device erased on its own because it learned it was removed from
+     * them (at a sync): tell the person once ("you were removed from a circle; what
+     * this device had of it was erased"). Only the ids are kept, nothing the circle
+     * wrote; `forget_erased` drops a note.
+     */
+    func erasedCircles() throws  -> [CircleId]
+    
+    /**
+     * Drops the note of an erased circle (see [`KringClient::erased_circles`]).
+     */
+    func forgetErased(circleId: CircleId) throws 
+    
+    /**
      * Adds a circle from an exported document (offline exchange: a file, a QR code),
      * acting as the existing member `as_member`. Such a circle has no membership log
      * here and does not sync (`KringException.LocalOnly`); its changes travel as
@@ -1988,6 +2051,33 @@ open func deviceId() -> String  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Circles this device erased on its own because it learned it was removed from
+     * them (at a sync): tell the person once ("you were removed from a circle; what
+     * this device had of it was erased"). Only the ids are kept, nothing the circle
+     * wrote; `forget_erased` drops a note.
+     */
+open func erasedCircles()throws  -> [CircleId]  {
+    return try  FfiConverterSequenceTypeCircleId.lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_kringclient_erased_circles(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Drops the note of an erased circle (see [`KringClient::erased_circles`]).
+     */
+open func forgetErased(circleId: CircleId)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_kringclient_forget_erased(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeCircleId_lower(circleId),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -3188,6 +3278,7 @@ public func FfiConverterTypeCircleInfo_lower(_ value: CircleInfo) -> RustBuffer 
 public struct CircleReport: Equatable, Hashable {
     public let circle: CircleId
     public let circleName: String
+    public let timezone: String
     public let status: PlanStatus
     public let generatedAt: Timestamp
     public let urgent: UInt32
@@ -3200,9 +3291,10 @@ public struct CircleReport: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(circle: CircleId, circleName: String, status: PlanStatus, generatedAt: Timestamp, urgent: UInt32, attention: UInt32, signals: [Signal], load: Load, health: PlanHealth, lastActivityAt: Timestamp?, daysSinceLastActivity: Int64?) {
+    public init(circle: CircleId, circleName: String, timezone: String, status: PlanStatus, generatedAt: Timestamp, urgent: UInt32, attention: UInt32, signals: [Signal], load: Load, health: PlanHealth, lastActivityAt: Timestamp?, daysSinceLastActivity: Int64?) {
         self.circle = circle
         self.circleName = circleName
+        self.timezone = timezone
         self.status = status
         self.generatedAt = generatedAt
         self.urgent = urgent
@@ -3232,6 +3324,7 @@ public struct FfiConverterTypeCircleReport: FfiConverterRustBuffer {
             try CircleReport(
                 circle: FfiConverterTypeCircleId.read(from: &buf), 
                 circleName: FfiConverterString.read(from: &buf), 
+                timezone: FfiConverterString.read(from: &buf), 
                 status: FfiConverterTypePlanStatus.read(from: &buf), 
                 generatedAt: FfiConverterTypeTimestamp.read(from: &buf), 
                 urgent: FfiConverterUInt32.read(from: &buf), 
@@ -3247,6 +3340,7 @@ public struct FfiConverterTypeCircleReport: FfiConverterRustBuffer {
     public static func write(_ value: CircleReport, into buf: inout [UInt8]) {
         FfiConverterTypeCircleId.write(value.circle, into: &buf)
         FfiConverterString.write(value.circleName, into: &buf)
+        FfiConverterString.write(value.timezone, into: &buf)
         FfiConverterTypePlanStatus.write(value.status, into: &buf)
         FfiConverterTypeTimestamp.write(value.generatedAt, into: &buf)
         FfiConverterUInt32.write(value.urgent, into: &buf)
@@ -3599,13 +3693,15 @@ public func FfiConverterTypeConditionView_lower(_ value: ConditionView) -> RustB
 public struct CoordinatorItem: Equatable, Hashable {
     public let circle: CircleId
     public let circleName: String
+    public let timezone: String
     public let signal: Signal
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(circle: CircleId, circleName: String, signal: Signal) {
+    public init(circle: CircleId, circleName: String, timezone: String, signal: Signal) {
         self.circle = circle
         self.circleName = circleName
+        self.timezone = timezone
         self.signal = signal
     }
 
@@ -3627,6 +3723,7 @@ public struct FfiConverterTypeCoordinatorItem: FfiConverterRustBuffer {
             try CoordinatorItem(
                 circle: FfiConverterTypeCircleId.read(from: &buf), 
                 circleName: FfiConverterString.read(from: &buf), 
+                timezone: FfiConverterString.read(from: &buf), 
                 signal: FfiConverterTypeSignal.read(from: &buf)
         )
     }
@@ -3634,6 +3731,7 @@ public struct FfiConverterTypeCoordinatorItem: FfiConverterRustBuffer {
     public static func write(_ value: CoordinatorItem, into buf: inout [UInt8]) {
         FfiConverterTypeCircleId.write(value.circle, into: &buf)
         FfiConverterString.write(value.circleName, into: &buf)
+        FfiConverterString.write(value.timezone, into: &buf)
         FfiConverterTypeSignal.write(value.signal, into: &buf)
     }
 }
@@ -5797,6 +5895,15 @@ public struct SyncStatus: Equatable, Hashable {
      * The current key epoch (it grows with every removal).
      */
     public let epoch: UInt64?
+    /**
+     * When this device learned the circle was closed (it is a read-only archive).
+     */
+    public let closedAt: Timestamp?
+    /**
+     * The relay will close the circle at this time for inactivity (its operator's
+     * retention period) unless something new is written before: warn the owner.
+     */
+    public let closesAt: Timestamp?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5812,7 +5919,14 @@ public struct SyncStatus: Equatable, Hashable {
          */standing: Standing?, 
         /**
          * The current key epoch (it grows with every removal).
-         */epoch: UInt64?) {
+         */epoch: UInt64?, 
+        /**
+         * When this device learned the circle was closed (it is a read-only archive).
+         */closedAt: Timestamp?, 
+        /**
+         * The relay will close the circle at this time for inactivity (its operator's
+         * retention period) unless something new is written before: warn the owner.
+         */closesAt: Timestamp?) {
         self.circle = circle
         self.relayUrl = relayUrl
         self.connectivity = connectivity
@@ -5823,6 +5937,8 @@ public struct SyncStatus: Equatable, Hashable {
         self.lastError = lastError
         self.standing = standing
         self.epoch = epoch
+        self.closedAt = closedAt
+        self.closesAt = closesAt
     }
 
     
@@ -5850,7 +5966,9 @@ public struct FfiConverterTypeSyncStatus: FfiConverterRustBuffer {
                 lastAttemptAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
                 lastError: FfiConverterOptionString.read(from: &buf), 
                 standing: FfiConverterOptionTypeStanding.read(from: &buf), 
-                epoch: FfiConverterOptionUInt64.read(from: &buf)
+                epoch: FfiConverterOptionUInt64.read(from: &buf), 
+                closedAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
+                closesAt: FfiConverterOptionTypeTimestamp.read(from: &buf)
         )
     }
 
@@ -5865,6 +5983,8 @@ public struct FfiConverterTypeSyncStatus: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.lastError, into: &buf)
         FfiConverterOptionTypeStanding.write(value.standing, into: &buf)
         FfiConverterOptionUInt64.write(value.epoch, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.closedAt, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.closesAt, into: &buf)
     }
 }
 
@@ -6629,6 +6749,11 @@ public enum Connectivity: Equatable, Hashable {
      * This device was removed from the circle.
      */
     case removed
+    /**
+     * The circle was closed on its relay; this device keeps a read-only archive
+     * (reads and exports work, changes get `KringException.Closed`).
+     */
+    case closed
 
 
 
@@ -6664,6 +6789,8 @@ public struct FfiConverterTypeConnectivity: FfiConverterRustBuffer {
         
         case 7: return .removed
         
+        case 8: return .closed
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -6698,6 +6825,10 @@ public struct FfiConverterTypeConnectivity: FfiConverterRustBuffer {
         
         case .removed:
             writeInt(&buf, Int32(7))
+        
+        
+        case .closed:
+            writeInt(&buf, Int32(8))
         
         }
     }
@@ -7009,6 +7140,13 @@ enum KringError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case Rejected(reason: String
     )
     /**
+     * The circle was closed on its relay (by its owner, or by the relay's retention
+     * of inactive circles): this device keeps a read-only archive, which can be read
+     * and exported, or erased with `CircleHandle.deleteLocal`.
+     */
+    case Closed(reason: String
+    )
+    /**
      * The invite was already used (by someone else, or by this device): ask for a
      * new one.
      */
@@ -7044,6 +7182,13 @@ enum KringError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      * later sync.
      */
     case Network(reason: String
+    )
+    /**
+     * Another device changed the circle at the same moment, every time this was
+     * tried (say, two admins removing people at once). Nothing was changed; trying
+     * again in a moment works.
+     */
+    case Busy(reason: String
     )
     /**
      * The relay answered but refused (authentication, a clock more than five minutes
@@ -7143,37 +7288,43 @@ public struct FfiConverterTypeKringError: FfiConverterRustBuffer {
         case 13: return .Rejected(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .InviteUsed(
+        case 14: return .Closed(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 15: return .InviteExpired(
+        case 15: return .InviteUsed(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 16: return .InviteRevoked(
+        case 16: return .InviteExpired(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 17: return .RecoveryRefused(
+        case 17: return .InviteRevoked(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 18: return .SecretStore(
+        case 18: return .RecoveryRefused(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 19: return .Network(
+        case 19: return .SecretStore(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 20: return .Relay(
+        case 20: return .Network(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 21: return .NoRelay(
+        case 21: return .Busy(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 22: return .LocalOnly(
+        case 22: return .Relay(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 23: return .PlanNotAvailable(
+        case 23: return .NoRelay(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 24: return .Internal(
+        case 24: return .LocalOnly(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 25: return .PlanNotAvailable(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 26: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -7253,58 +7404,68 @@ public struct FfiConverterTypeKringError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .InviteUsed(reason):
+        case let .Closed(reason):
             writeInt(&buf, Int32(14))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .InviteExpired(reason):
+        case let .InviteUsed(reason):
             writeInt(&buf, Int32(15))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .InviteRevoked(reason):
+        case let .InviteExpired(reason):
             writeInt(&buf, Int32(16))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .RecoveryRefused(reason):
+        case let .InviteRevoked(reason):
             writeInt(&buf, Int32(17))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .SecretStore(reason):
+        case let .RecoveryRefused(reason):
             writeInt(&buf, Int32(18))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Network(reason):
+        case let .SecretStore(reason):
             writeInt(&buf, Int32(19))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Relay(reason):
+        case let .Network(reason):
             writeInt(&buf, Int32(20))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .NoRelay(reason):
+        case let .Busy(reason):
             writeInt(&buf, Int32(21))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .LocalOnly(reason):
+        case let .Relay(reason):
             writeInt(&buf, Int32(22))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .PlanNotAvailable(reason):
+        case let .NoRelay(reason):
             writeInt(&buf, Int32(23))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Internal(reason):
+        case let .LocalOnly(reason):
             writeInt(&buf, Int32(24))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .PlanNotAvailable(reason):
+            writeInt(&buf, Int32(25))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Internal(reason):
+            writeInt(&buf, Int32(26))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -10585,14 +10746,17 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
 }
 /**
  * The sentence core writes for a signal ("3 dagen te laat: Boodschappen"), plain
- * text with names in it: escape it where it is displayed.
+ * text with names in it: escape it where it is displayed. `timezone` is the
+ * circle's (`CircleReport.timezone`, `CoordinatorItem.timezone`): the days it names
+ * are that zone's days.
  */
-public func describeSignal(signal: Signal, language: Language) -> String  {
+public func describeSignal(signal: Signal, language: Language, timezone: String) -> String  {
     return try!  FfiConverterString.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_kring_ffi_fn_func_describe_signal(
         FfiConverterTypeSignal_lower(signal),
-        FfiConverterTypeLanguage_lower(language),uniffiCallStatus
+        FfiConverterTypeLanguage_lower(language),
+        FfiConverterString.lower(timezone),uniffiCallStatus
     )
 })
 }
@@ -10623,7 +10787,7 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_kring_ffi_checksum_func_describe_signal() != 21128) {
+    if (uniffi_kring_ffi_checksum_func_describe_signal() != 35138) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_func_default_reminder_settings() != 26026) {
@@ -10668,7 +10832,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_circlehandle_claim_turn() != 54269) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_close_circle() != 19526) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kring_ffi_checksum_method_circlehandle_complete_task() != 57085) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_delete_local() != 59592) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_designate() != 56348) {
@@ -10810,6 +10980,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_kringclient_device_id() != 31868) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_kringclient_erased_circles() != 52768) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_kringclient_forget_erased() != 33749) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_kringclient_import_circle() != 1134) {

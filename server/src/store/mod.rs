@@ -19,7 +19,7 @@ use kring_core::envelope::VerifiedEnvelope;
 use kring_core::identity::DeviceId;
 use kring_core::membership::{MembershipState, SignedEntry};
 use kring_core::plan::ids::CircleId;
-use kring_core::Result;
+use kring_core::{Result, Timestamp};
 
 use crate::push::Subscription;
 
@@ -60,6 +60,8 @@ pub struct PulledPage {
     pub envelopes: Vec<(u64, Vec<u8>)>,
     pub latest: u64,
     pub more: bool,
+    /// When something was last stored in the circle (for the retention warning).
+    pub active_at: Timestamp,
 }
 
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
@@ -81,6 +83,14 @@ pub trait RelayStore: Send + Sync + 'static {
     /// Deletes the circle's envelopes and membership log, keeping only a tombstone
     /// (its id and when it was closed).
     fn close_circle(&self, circle: CircleKey) -> StoreFuture<'_, ()>;
+
+    /// Closes the circle as [`RelayStore::close_circle`] does, but only if nothing
+    /// was stored in it since `before` (the retention period; a push that came in
+    /// meanwhile wins). `true` if it was closed.
+    fn close_inactive(&self, circle: CircleKey, before: Timestamp) -> StoreFuture<'_, bool>;
+
+    /// Open circles in which nothing was stored since `before`, oldest first.
+    fn inactive_circles(&self, before: Timestamp) -> StoreFuture<'_, Vec<(CircleId, CircleKey)>>;
 
     /// Records an admission credential as revoked; `false` if it already was.
     fn revoke_admission(&self, credential: String) -> StoreFuture<'_, bool>;

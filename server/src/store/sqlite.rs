@@ -30,7 +30,8 @@ const SCHEMA_VERSION: i64 = 3;
 // Version 1 is the first released schema; bump it and migrate on any change.
 // Version 2 (`MIGRATE_2`): usage counters and the tombstone on circles, usage per
 // device per day, the credential a circle was admitted with, revoked credentials.
-// Version 3 (`MIGRATE_3`): push subscriptions and the relay's own secrets.
+// Version 3 (`MIGRATE_3`): push subscriptions and the relay's own secrets; when
+// something was last stored in each circle (retention).
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS circles (
     num        INTEGER PRIMARY KEY,
@@ -86,7 +87,8 @@ CREATE TABLE IF NOT EXISTS admission_revoked (
 );
 ";
 
-/// From version 2 to 3.
+/// From version 2 to 3. A circle's last activity starts as its newest envelope's (or
+/// its creation): membership entries carry no storage time of their own.
 const MIGRATE_3: &str = "
 -- One Web Push subscription per device per circle (docs/push.md).
 CREATE TABLE IF NOT EXISTS push_subscriptions (
@@ -103,6 +105,10 @@ CREATE TABLE IF NOT EXISTS relay_secrets (
     name   TEXT PRIMARY KEY,
     secret BLOB NOT NULL
 );
+ALTER TABLE circles ADD COLUMN active_at INTEGER NOT NULL DEFAULT 0;
+UPDATE circles SET active_at = max(created_at,
+    coalesce((SELECT max(e.stored_at) FROM envelopes e WHERE e.circle = circles.num), 0));
+CREATE INDEX IF NOT EXISTS circles_by_activity ON circles (active_at) WHERE closed_at IS NULL;
 ";
 
 /// How often the checkpointer moves committed pages from the WAL into the database.
@@ -145,7 +151,10 @@ enum Command {
     },
     Close {
         circle: CircleKey,
-        reply: oneshot::Sender<Result<()>>,
+        /// Only if nothing was stored in it since (a retention close; `None`: the
+        /// owner's, unconditional).
+        inactive_before: Option<i64>,
+        reply: oneshot::Sender<Result<bool>>,
     },
     Revoke {
         credential: String,
@@ -175,7 +184,7 @@ enum Done {
     Create(oneshot::Sender<Result<CircleKey>>, Result<CircleKey>),
     Append(oneshot::Sender<Result<()>>, Result<()>),
     Push(oneshot::Sender<Result<PushOutcome>>, Result<PushOutcome>),
-    Close(oneshot::Sender<Result<()>>, Result<()>),
+    Close(oneshot::Sender<Result<bool>>, Result<bool>),
     Revoke(oneshot::Sender<Result<bool>>, Result<bool>),
     PutPush(oneshot::Sender<Result<()>>, Result<()>),
     DeletePush(oneshot::Sender<Result<u64>>, Result<u64>),
@@ -296,7 +305,40 @@ impl RelayStore for SqliteStore {
     }
 
     fn close_circle(&self, circle: CircleKey) -> StoreFuture<'_, ()> {
-        Box::pin(self.send(move |reply| Command::Close { circle, reply }))
+        Box::pin(async move {
+            self.send(move |reply| Command::Close {
+                circle,
+                inactive_before: None,
+                reply,
+            })
+            .await
+            .map(drop)
+        })
+    }
+
+    fn close_inactive(&self, circle: CircleKey, before: Timestamp) -> StoreFuture<'_, bool> {
+        Box::pin(self.send(move |reply| Command::Close {
+            circle,
+            inactive_before: Some(before.0),
+            reply,
+        }))
+    }
+
+    fn inactive_circles(&self, before: Timestamp) -> StoreFuture<'_, Vec<(CircleId, CircleKey)>> {
+        Box::pin(self.read(move |conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT id, num FROM circles WHERE closed_at IS NULL AND active_at < ?1
+                 ORDER BY active_at",
+            )?;
+            let rows = statement
+                .query_map([before.0], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter()
+                .map(|(id, num)| Ok((CircleId::parse(&id)?, CircleKey(num))))
+                .collect()
+        }))
     }
 
     fn revoke_admission(&self, credential: String) -> StoreFuture<'_, bool> {
@@ -429,11 +471,15 @@ impl RelayStore for SqliteStore {
             }
             drop(rows);
             drop(statement);
+            let active_at: i64 = tx
+                .prepare_cached("SELECT active_at FROM circles WHERE num = ?1")?
+                .query_row([circle.0], |row| row.get(0))?;
             tx.finish()?;
             Ok(PulledPage {
                 envelopes,
                 latest: to_u64(latest),
                 more,
+                active_at: Timestamp(active_at),
             })
         }))
     }
@@ -778,7 +824,8 @@ fn run_in_savepoint(conn: &Connection, command: Command, poisoned: &mut bool) ->
             reply,
             savepoint(conn, poisoned, || {
                 refuse_closed(conn, circle.0)?;
-                insert_entry(conn, circle.0, &entry)
+                insert_entry(conn, circle.0, &entry)?;
+                touch(conn, circle.0, Timestamp::now().0)
             }),
         ),
         Command::Push {
@@ -793,9 +840,15 @@ fn run_in_savepoint(conn: &Connection, command: Command, poisoned: &mut bool) ->
                 push(conn, circle.0, &state, &batch, &quotas)
             }),
         ),
-        Command::Close { circle, reply } => Done::Close(
+        Command::Close {
+            circle,
+            inactive_before,
             reply,
-            savepoint(conn, poisoned, || close_circle(conn, circle.0)),
+        } => Done::Close(
+            reply,
+            savepoint(conn, poisoned, || {
+                close_circle(conn, circle.0, inactive_before)
+            }),
         ),
         Command::Revoke { credential, reply } => Done::Revoke(
             reply,
@@ -842,7 +895,7 @@ fn create(
     admission: Option<&str>,
 ) -> Result<CircleKey> {
     let inserted = conn.execute(
-        "INSERT INTO circles (id, created_at, admission) VALUES (?1, ?2, ?3)",
+        "INSERT INTO circles (id, created_at, active_at, admission) VALUES (?1, ?2, ?2, ?3)",
         params![circle.as_str(), Timestamp::now().0, admission],
     );
     match inserted {
@@ -926,6 +979,7 @@ fn push(
     };
     let (cursors, stored) = apply_push(&mut tx, state, batch)?;
     if stored > 0 {
+        touch(conn, circle, now)?;
         conn.prepare_cached("UPDATE circles SET envelopes = ?2, bytes = ?3 WHERE num = ?1")?
             .execute(params![
                 circle,
@@ -954,8 +1008,22 @@ fn push(
 }
 
 /// Deletes everything of a circle but its row, which stays as the tombstone (so the
-/// id cannot be registered again and requests for it answer `circle_closed`).
-fn close_circle(conn: &Connection, circle: i64) -> Result<()> {
+/// id cannot be registered again and requests for it answer `circle_closed`). With
+/// `inactive_before`, only if the circle is open and nothing was stored in it since
+/// then (checked here, in the writer, so a push that just came in wins); `false`
+/// when it was not closed for that reason.
+fn close_circle(conn: &Connection, circle: i64, inactive_before: Option<i64>) -> Result<bool> {
+    if let Some(before) = inactive_before {
+        let due: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM circles
+                 WHERE num = ?1 AND closed_at IS NULL AND active_at < ?2)",
+            params![circle, before],
+            |row| row.get(0),
+        )?;
+        if !due {
+            return Ok(false);
+        }
+    }
     conn.execute("DELETE FROM envelopes WHERE circle = ?1", [circle])?;
     conn.execute("DELETE FROM membership WHERE circle = ?1", [circle])?;
     conn.execute("DELETE FROM push_subscriptions WHERE circle = ?1", [circle])?;
@@ -963,6 +1031,13 @@ fn close_circle(conn: &Connection, circle: i64) -> Result<()> {
         "UPDATE circles SET closed_at = ?2, envelopes = 0, bytes = 0 WHERE num = ?1",
         params![circle, Timestamp::now().0],
     )?;
+    Ok(true)
+}
+
+/// Something new was stored in the circle: its retention clock starts again.
+fn touch(conn: &Connection, circle: i64, now: i64) -> Result<()> {
+    conn.prepare_cached("UPDATE circles SET active_at = ?2 WHERE num = ?1")?
+        .execute(params![circle, now])?;
     Ok(())
 }
 
@@ -1250,6 +1325,71 @@ mod tests {
             store.load_circle(circle).await,
             Err(Error::CircleClosed(_))
         ));
+        store.close().await.expect("close store");
+    }
+
+    #[tokio::test]
+    async fn the_retention_sweep_closes_only_circles_inactive_for_the_whole_period() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&dir.path().join("relay.db"), 1, None).expect("open");
+        let mut circles = Vec::new();
+        for _ in 0..2 {
+            let owner = kring_core::identity::DeviceIdentity::generate();
+            let (genesis, state) = MembershipState::create_circle(
+                &owner,
+                kring_core::plan::ids::MemberId::random(),
+                Timestamp::now(),
+            )
+            .expect("genesis");
+            let key = store
+                .create_circle(state.circle().clone(), genesis, None)
+                .await
+                .expect("created");
+            circles.push((state.circle().clone(), key));
+        }
+        let retention = crate::retention::Retention {
+            inactive_ms: 30 * 24 * 3600 * 1000,
+            warning_ms: 7 * 24 * 3600 * 1000,
+        };
+        let now = Timestamp::now();
+        // Just created: nothing due today or in 29 days.
+        for later in [0, 29] {
+            let swept = crate::sweep(&store, retention, now.plus_days(later), |_| {})
+                .await
+                .expect("sweep");
+            assert_eq!(swept, 0);
+        }
+        // One circle becomes active again in between (a fake "push" moves its clock).
+        let (active, active_key) = circles[1].clone();
+        let later = now.plus_days(20);
+        store
+            .send(move |reply| Command::Close {
+                circle: active_key,
+                inactive_before: Some(0),
+                reply,
+            })
+            .await
+            .expect("a close of a circle active since is a no-op");
+        let side = Connection::open(dir.path().join("relay.db")).expect("side connection");
+        side.busy_timeout(std::time::Duration::from_secs(5))
+            .expect("busy timeout");
+        side.execute(
+            "UPDATE circles SET active_at = ?2 WHERE num = ?1",
+            params![active_key.0, later.0],
+        )
+        .expect("touch");
+        let mut closed = Vec::new();
+        let swept = crate::sweep(&store, retention, now.plus_days(31), |c| {
+            closed.push(c.clone())
+        })
+        .await
+        .expect("sweep");
+        assert_eq!((swept, closed), (1, vec![circles[0].0.clone()]));
+        assert!(matches!(
+            store.load_circle(circles[0].0.clone()).await,
+            Err(Error::CircleClosed(_))
+        ));
+        assert!(store.load_circle(active).await.expect("open").is_some());
         store.close().await.expect("close store");
     }
 

@@ -64,11 +64,16 @@ fun ffiTests(): List<TestCase> =
                 }
             }
         },
-        TestCase("the Kotlin SecretStore holds the device identity") {
+        TestCase("the Kotlin SecretStore holds the device identity and the store's key") {
             withTempDir { dir ->
                 val secrets = RecordingSecretStore()
                 val first = KringClient.open(dir.resolve("a").path, secrets)
-                assertEquals(listOf("get $DEVICE_SECRET", "put $DEVICE_SECRET"), secrets.calls.toList())
+                assertEquals(
+                    listOf("get $DEVICE_SECRET", "put $DEVICE_SECRET", "get store-key", "put store-key"),
+                    secrets.calls.toList(),
+                )
+                // The local store is encrypted at rest with a 256-bit key kept only here.
+                assertEquals(32, secrets.secrets.getValue("store-key").size)
                 // Core's device identity: version byte, ed25519 seed, X25519 secret.
                 assertEquals(65, secrets.secrets.getValue(DEVICE_SECRET).size)
                 // The device id is the ed25519 verifying key (and the automerge actor id).
@@ -76,7 +81,7 @@ fun ffiTests(): List<TestCase> =
 
                 secrets.calls.clear()
                 val again = KringClient.open(dir.resolve("a").path, secrets)
-                assertEquals(listOf("get $DEVICE_SECRET"), secrets.calls.toList(), "read back, not replaced")
+                assertEquals(listOf("get $DEVICE_SECRET", "get store-key"), secrets.calls.toList(), "read back, not replaced")
                 assertEquals(first.deviceId(), again.deviceId())
 
                 // The keystore is the source of truth: a new data directory (app data cleared,

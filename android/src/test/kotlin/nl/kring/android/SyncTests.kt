@@ -232,7 +232,7 @@ fun syncTests(): List<TestCase> =
                 assertTrue(accepted.acceptedAt != null)
             }
         },
-        TestCase("a member removed through the relay is refused: sync and writes are NotAllowed, status says removed") {
+        TestCase("a member removed through the relay is refused, and their device erases the circle, keeping only a note") {
             withTempDir { dir ->
                 val c = TwoDevices(dir)
                 await { c.annas.sync() } // Anna learns Bram's member record.
@@ -242,8 +242,11 @@ fun syncTests(): List<TestCase> =
                 assertEquals(1uL, c.annas.status().epoch, "the circle's key rotated")
 
                 assertKring<KringException.NotAllowed> { await { c.brams.sync() } }
-                assertEquals(Connectivity.REMOVED, c.brams.status().connectivity)
-                assertKring<KringException.NotAllowed> { c.brams.addTask(simpleTask("Nog één")) }
+                assertTrue(c.bram.client.circles().isEmpty(), "the plan is gone from Bram's device")
+                assertEquals(listOf(c.annas.circleId()), c.bram.client.erasedCircles())
+                assertKring<KringException.NotFound> { c.brams.addTask(simpleTask("Nog één")) }
+                c.bram.client.forgetErased(c.annas.circleId())
+                assertTrue(c.bram.client.erasedCircles().isEmpty())
             }
         },
         TestCase("sync with the relay stopped is Network: the change is kept and the status says offline") {
@@ -288,6 +291,32 @@ fun syncTests(): List<TestCase> =
                 assertEquals(Connectivity.ONLINE, local.status().connectivity)
                 val link = local.invite(Capability.MEMBER, inDays(7))
                 assertKring<KringException.NotAllowed> { await { Device(dir.resolve("carl")).client.join(link, "Carl", Relation.MAIN_PERSON) } }
+            }
+        },
+        TestCase("the owner closes the circle: both devices keep a read-only archive, a member cannot close, deleteLocal erases it") {
+            withTempDir { dir ->
+                val c = TwoDevices(dir)
+                c.annas.addTask(simpleTask("Naar de apotheek"))
+                await { c.annas.sync() }
+                await { c.brams.sync() }
+                // Only the owner may close; the relay refuses Bram too.
+                assertKring<KringException.NotAllowed> { await { c.brams.closeCircle() } }
+
+                await { c.annas.closeCircle() }
+                assertEquals(Connectivity.CLOSED, c.annas.status().connectivity)
+                assertNotNull(c.annas.status().closedAt)
+                assertEquals(listOf("Naar de apotheek"), c.annas.view().tasks.map { it.title })
+                assertKring<KringException.Closed> { c.annas.addTask(simpleTask("Nog iets")) }
+
+                // Bram's device learns it at its next sync.
+                assertKring<KringException.Closed> { await { c.brams.sync() } }
+                assertEquals(Connectivity.CLOSED, c.brams.status().connectivity)
+                assertEquals(listOf("Naar de apotheek"), c.brams.view().tasks.map { it.title })
+                assertKring<KringException.Closed> { c.brams.claimTask(c.brams.view().tasks.first().id) }
+
+                c.brams.deleteLocal()
+                assertTrue(c.bram.client.circles().isEmpty())
+                assertTrue(c.bram.client.erasedCircles().isEmpty(), "a deletion by hand leaves no note")
             }
         },
     )
