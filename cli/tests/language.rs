@@ -263,7 +263,7 @@ fn a_dutch_circle_speaks_dutch_and_an_english_one_english() {
         "You are Sanne (main person, owner) in Kring van Sanne\n"
     );
 
-    // Success lines, and the CLI's own errors (kring-core's stay English).
+    // Success lines, the CLI's own errors and kring-core's, in the circle's language.
     has_all(&out(&nl, &["post", "Goed gegaan"]), &["Geplaatst."]);
     has_all(&out(&en, &["post", "Went well"]), &["Posted."]);
     has_all(
@@ -278,9 +278,10 @@ fn a_dutch_circle_speaks_dutch_and_an_english_one_english() {
         &err(&nl, &["task", "claim", "ffff"]),
         &["geen taak gevonden"],
     );
+    has_all(&err(&nl, &["task", "add", "   "]), &["Vul een titel in"]);
     has_all(
-        &err(&nl, &["task", "add", "   "]),
-        &["title must not be empty"],
+        &err(&en, &["task", "add", "   "]),
+        &["Fill in a title: it must not be empty."],
     );
 }
 

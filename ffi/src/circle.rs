@@ -188,6 +188,42 @@ impl CircleHandle {
 
     // ---- what reaches people -----------------------------------------------------------
 
+    /// Registers this device's Web Push subscription for the circle with its relay
+    /// (a UnifiedPush distributor's endpoint on Android, or any RFC 8030 push
+    /// service; `p256dh` and `auth` are the subscription's RFC 8291 keys, base64url).
+    /// From then on the relay wakes this device when others change the circle, with a
+    /// push that carries only the circle id and a cursor: hand it to
+    /// `KringClient.onPush`. A subscription the relay does not take (not https, a
+    /// private address, keys of the wrong size) is `KringException.InvalidInput`.
+    pub async fn register_push(
+        &self,
+        endpoint: String,
+        p256dh: String,
+        auth: String,
+    ) -> Result<()> {
+        let (shared, id) = (self.shared.clone(), self.id.clone());
+        let subscription = kring_core::sync::protocol::PushSubscription {
+            endpoint,
+            p256dh,
+            auth,
+        };
+        blocking(move || shared.net(|d| d.register_push(&id, &subscription))).await
+    }
+
+    /// Stops the relay's wake-ups for this device in the circle (no error when there
+    /// were none).
+    pub async fn unregister_push(&self) -> Result<()> {
+        let (shared, id) = (self.shared.clone(), self.id.clone());
+        blocking(move || shared.net(|d| d.unregister_push(&id))).await
+    }
+
+    /// The relay's VAPID public key (base64url, uncompressed P-256): the
+    /// `applicationServerKey` to create this circle's push subscription with.
+    pub async fn push_key(&self) -> Result<String> {
+        let (shared, id) = (self.shared.clone(), self.id.clone());
+        blocking(move || shared.net(|d| d.push_key(&id)).map(|k| k.public_key)).await
+    }
+
     /// This circle's reminders for the next `days` days (7 by default), for this
     /// device's person: hand them to the phone's local notifications, replacing what
     /// was scheduled before (ids are stable). Compute again after every sync.

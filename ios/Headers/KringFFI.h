@@ -447,9 +447,19 @@ RustBuffer uniffi_kring_ffi_fn_method_circlehandle_my_week(uint64_t ptr, RustBuf
 RustBuffer uniffi_kring_ffi_fn_method_circlehandle_post(uint64_t ptr, RustBuffer kind, RustBuffer text, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_PUSH_KEY
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_PUSH_KEY
+uint64_t uniffi_kring_ffi_fn_method_circlehandle_push_key(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_RECORD_REVIEW
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_RECORD_REVIEW
 RustBuffer uniffi_kring_ffi_fn_method_circlehandle_record_review(uint64_t ptr, RustBuffer summary, RustBuffer next_review_at, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_REGISTER_PUSH
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_REGISTER_PUSH
+uint64_t uniffi_kring_ffi_fn_method_circlehandle_register_push(uint64_t ptr, RustBuffer endpoint, RustBuffer p256dh, RustBuffer auth
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_REMINDER_SETTINGS
@@ -555,6 +565,11 @@ RustBuffer uniffi_kring_ffi_fn_method_circlehandle_task(uint64_t ptr, RustBuffer
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_UNCLAIM_TASK
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_UNCLAIM_TASK
 void uniffi_kring_ffi_fn_method_circlehandle_unclaim_task(uint64_t ptr, RustBuffer task_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_UNREGISTER_PUSH
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_UNREGISTER_PUSH
+uint64_t uniffi_kring_ffi_fn_method_circlehandle_unregister_push(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_UPDATE_MEETING
@@ -1241,9 +1256,21 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_post(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_PUSH_KEY
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_PUSH_KEY
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_push_key(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_RECORD_REVIEW
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_RECORD_REVIEW
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_record_review(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_REGISTER_PUSH
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_REGISTER_PUSH
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_register_push(void
     
 );
 #endif
@@ -1370,6 +1397,12 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_task(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_UNCLAIM_TASK
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_UNCLAIM_TASK
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_unclaim_task(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_UNREGISTER_PUSH
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_UNREGISTER_PUSH
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_unregister_push(void
     
 );
 #endif

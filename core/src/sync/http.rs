@@ -448,6 +448,8 @@ fn refusal(
         (410, codes::CIRCLE_CLOSED, _) => {
             Error::CircleClosed(circle.map(|c| c.to_string()).unwrap_or_default())
         }
+        // A subscription the relay does not take is the app's input, not a refusal.
+        (400, codes::INVALID_SUBSCRIPTION, _) => Error::InvalidPushSubscription(message),
         (404, codes::UNKNOWN_CIRCLE, _) => {
             Error::UnknownCircle(circle.map(|c| c.to_string()).unwrap_or_default())
         }

@@ -739,7 +739,24 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
     
     func post(kind: LogKind, text: String) throws  -> EntryId
     
+    /**
+     * The relay's VAPID public key (base64url, uncompressed P-256): the
+     * `applicationServerKey` to create this circle's push subscription with.
+     */
+    func pushKey() async throws  -> String
+    
     func recordReview(summary: String, nextReviewAt: Timestamp?) throws  -> EntryId
+    
+    /**
+     * Registers this device's Web Push subscription for the circle with its relay
+     * (a UnifiedPush distributor's endpoint on Android, or any RFC 8030 push
+     * service; `p256dh` and `auth` are the subscription's RFC 8291 keys, base64url).
+     * From then on the relay wakes this device when others change the circle, with a
+     * push that carries only the circle id and a cursor: hand it to
+     * `KringClient.onPush`. A subscription the relay does not take (not https, a
+     * private address, keys of the wrong size) is `KringException.InvalidInput`.
+     */
+    func registerPush(endpoint: String, p256dh: String, auth: String) async throws 
     
     /**
      * This device's reminder choices for the circle.
@@ -833,6 +850,12 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
     func task(taskId: TaskId) throws  -> TaskView
     
     func unclaimTask(taskId: TaskId) throws 
+    
+    /**
+     * Stops the relay's wake-ups for this device in the circle (no error when there
+     * were none).
+     */
+    func unregisterPush() async throws 
     
     /**
      * `null`/`nil` leaves a field as it is.
@@ -1278,6 +1301,26 @@ open func post(kind: LogKind, text: String)throws  -> EntryId  {
 })
 }
     
+    /**
+     * The relay's VAPID public key (base64url, uncompressed P-256): the
+     * `applicationServerKey` to create this circle's push subscription with.
+     */
+open func pushKey()async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kring_ffi_fn_method_circlehandle_push_key(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_kring_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_kring_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_kring_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeKringError_lift
+        )
+}
+    
 open func recordReview(summary: String, nextReviewAt: Timestamp?)throws  -> EntryId  {
     return try  FfiConverterTypeEntryId_lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
         uniffiCallStatus in
@@ -1287,6 +1330,31 @@ open func recordReview(summary: String, nextReviewAt: Timestamp?)throws  -> Entr
         FfiConverterOptionTypeTimestamp.lower(nextReviewAt),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Registers this device's Web Push subscription for the circle with its relay
+     * (a UnifiedPush distributor's endpoint on Android, or any RFC 8030 push
+     * service; `p256dh` and `auth` are the subscription's RFC 8291 keys, base64url).
+     * From then on the relay wakes this device when others change the circle, with a
+     * push that carries only the circle id and a cursor: hand it to
+     * `KringClient.onPush`. A subscription the relay does not take (not https, a
+     * private address, keys of the wrong size) is `KringException.InvalidInput`.
+     */
+open func registerPush(endpoint: String, p256dh: String, auth: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kring_ffi_fn_method_circlehandle_register_push(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(endpoint),FfiConverterString.lower(p256dh),FfiConverterString.lower(auth)
+                )
+            },
+            pollFunc: ffi_kring_ffi_rust_future_poll_void,
+            completeFunc: ffi_kring_ffi_rust_future_complete_void,
+            freeFunc: ffi_kring_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeKringError_lift
+        )
 }
     
     /**
@@ -1557,6 +1625,26 @@ open func unclaimTask(taskId: TaskId)throws   {try rustCallWithError(FfiConverte
         FfiConverterTypeTaskId_lower(taskId),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * Stops the relay's wake-ups for this device in the circle (no error when there
+     * were none).
+     */
+open func unregisterPush()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kring_ffi_fn_method_circlehandle_unregister_push(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_kring_ffi_rust_future_poll_void,
+            completeFunc: ffi_kring_ffi_rust_future_complete_void,
+            freeFunc: ffi_kring_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeKringError_lift
+        )
 }
     
     /**
@@ -10871,7 +10959,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_circlehandle_post() != 33827) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_push_key() != 42886) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kring_ffi_checksum_method_circlehandle_record_review() != 48100) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_register_push() != 58656) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_reminder_settings() != 30260) {
@@ -10935,6 +11029,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_unclaim_task() != 56066) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_unregister_push() != 59400) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_update_meeting() != 21374) {

@@ -1,6 +1,11 @@
 package nl.kring.android
 
+import java.security.KeyPairGenerator
+import java.security.SecureRandom
+import java.security.interfaces.ECPublicKey
+import java.security.spec.ECGenParameterSpec
 import java.time.ZoneId
+import java.util.Base64
 import java.time.ZonedDateTime
 import kotlin.test.assertEquals
 import kotlin.test.assertTrue
@@ -62,6 +67,32 @@ fun reachTests(): List<TestCase> =
                 assertEquals(listOf(NewsKind.JOINED, NewsKind.TAKEN), heard.map { it.kind }, "$heard")
                 assertEquals("Bram is nu ook in de kring.", heard[0].text)
                 assertTrue(heard[1].text.startsWith("Bram doet Naar het ziekenhuis rijden op "), heard[1].text)
+            }
+        },
+        TestCase("a device registers its Web Push subscription with the circle's relay; a bad one is refused plainly") {
+            withTempDir { dir ->
+                val two = TwoDevices(dir)
+                val b64 = Base64.getUrlEncoder().withoutPadding()
+                // The relay's VAPID key: an uncompressed P-256 point.
+                val vapid = Base64.getUrlDecoder().decode(await { two.brams.pushKey() })
+                assertEquals(65, vapid.size)
+                assertEquals(4, vapid[0].toInt())
+                // A subscription as a push service hands it out: the device's own P-256
+                // key and a 16-byte secret.
+                val keys = KeyPairGenerator.getInstance("EC").apply { initialize(ECGenParameterSpec("secp256r1")) }.generateKeyPair()
+                val point = keys.public as ECPublicKey
+                fun fixed(n: java.math.BigInteger) = n.toByteArray().takeLast(32).toByteArray().let { ByteArray(32 - it.size) + it }
+                val p256dh = b64.encodeToString(byteArrayOf(4) + fixed(point.w.affineX) + fixed(point.w.affineY))
+                val auth = b64.encodeToString(ByteArray(16).also { SecureRandom().nextBytes(it) })
+                await { two.brams.registerPush("https://push.example.org/kring/bram", p256dh, auth) }
+                await { two.brams.unregisterPush() }
+                // Not https, and a secret of the wrong size: refused, nothing stored.
+                assertKring<KringException.InvalidInput> {
+                    await { two.brams.registerPush("http://push.example.org/kring/bram", p256dh, auth) }
+                }
+                assertKring<KringException.InvalidInput> {
+                    await { two.brams.registerPush("https://push.example.org/kring/bram", p256dh, b64.encodeToString(ByteArray(5))) }
+                }
             }
         },
         TestCase("a push that is not a Kring wake-up, or names a circle not on this device, is refused plainly") {
