@@ -271,3 +271,60 @@ impl PlanBuilder {
         self.view.clone()
     }
 }
+
+/// A real plan document in Amsterdam: Sanne (the main person) with Jan and Piet,
+/// founded on 1 October 2026 — for the rules that read civil time (reminders, news).
+pub(crate) mod amsterdam {
+    use automerge::ActorId;
+
+    use crate::plan::recurrence::CivilStart;
+    use crate::plan::{CircleId, CirclePlan, Language, MemberId, NewCircle, NewMember, Relation};
+    use crate::time::Timestamp;
+
+    pub const ZONE: &str = "Europe/Amsterdam";
+
+    /// `2026-12-02T19:00` (or a date) on an Amsterdam clock.
+    pub fn local(s: &str) -> Timestamp {
+        CivilStart::parse(s)
+            .and_then(|c| c.instant(ZONE))
+            .expect("a test time")
+    }
+
+    pub struct Circle {
+        pub plan: CirclePlan,
+        pub sanne: MemberId,
+        pub jan: MemberId,
+        pub piet: MemberId,
+    }
+
+    pub fn circle(lang: Language) -> Circle {
+        let now = local("2026-10-01T10:00");
+        let (mut plan, sanne) = CirclePlan::create(
+            ActorId::random(),
+            CircleId::random(),
+            NewCircle {
+                name: "Kring van Sanne".into(),
+                language: lang,
+                main_person_name: "Sanne".into(),
+            },
+            now,
+        )
+        .expect("circle");
+        plan.set_timezone(&sanne, ZONE, now).expect("zone");
+        let mut add = |name: &str| {
+            let new = NewMember {
+                display_name: name.into(),
+                relation: Relation::Family,
+                role_label: String::new(),
+            };
+            plan.add_member(&sanne, new, now).expect("member")
+        };
+        let (jan, piet) = (add("Jan"), add("Piet"));
+        Circle {
+            plan,
+            sanne,
+            jan,
+            piet,
+        }
+    }
+}

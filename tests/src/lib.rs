@@ -207,3 +207,19 @@ pub fn refused(dir: &Path, args: &[&str]) -> (i32, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// `kring circle create --name "Kring van Sanne" --me Sanne` on `dir`, with `extra`
+/// flags (a relay, a time zone), as the main person's device.
+#[track_caller]
+pub fn create_sannes_circle(dir: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "circle",
+        "create",
+        "--name",
+        "Kring van Sanne",
+        "--me",
+        "Sanne",
+    ];
+    args.extend_from_slice(extra);
+    run(dir, &args);
+}

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use kring_e2e::{json, kring, refused, run, stdout, RelayProcess};
+use kring_e2e::{create_sannes_circle, json, kring, refused, run, stdout, RelayProcess};
 use serde_json::Value;
 
 #[track_caller]
@@ -195,17 +195,7 @@ fn three_people_in_three_data_dirs_through_a_local_relay() {
 fn a_dutch_circle_hears_the_plan_s_rules_in_dutch_and_an_english_one_in_english() {
     let root = tempfile::tempdir().expect("tempdir");
     let sanne = root.path().join("sanne");
-    run(
-        &sanne,
-        &[
-            "circle",
-            "create",
-            "--name",
-            "Kring van Sanne",
-            "--me",
-            "Sanne",
-        ],
-    );
+    create_sannes_circle(&sanne, &[]);
     run(&sanne, &["member", "add", "Jan"]);
     run(&sanne, &["task", "add", "Boodschappen", "--slots", "1"]);
     let task = task_id(&sanne, "Boodschappen");

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use kring_e2e::{json, kring, refused, run, stdout, RelayProcess};
+use kring_e2e::{create_sannes_circle, json, kring, refused, run, stdout, RelayProcess};
 use serde_json::Value;
 
 fn titles(dir: &Path) -> Vec<String> {
@@ -21,19 +21,7 @@ fn titles(dir: &Path) -> Vec<String> {
 
 fn circle_for_sanne(root: &Path, url: &str) -> std::path::PathBuf {
     let sanne = root.join("sanne");
-    run(
-        &sanne,
-        &[
-            "circle",
-            "create",
-            "--name",
-            "Kring van Sanne",
-            "--me",
-            "Sanne",
-            "--relay",
-            url,
-        ],
-    );
+    create_sannes_circle(&sanne, &["--relay", url]);
     run(&sanne, &["sync"]);
     sanne
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use kring_core::plan::recurrence::{civil, CivilStart};
 use kring_core::Timestamp;
-use kring_e2e::{json, run, stdout, RelayProcess};
+use kring_e2e::{create_sannes_circle, json, run, stdout, RelayProcess};
 use serde_json::Value;
 
 const ZONE: &str = "Europe/Amsterdam";
@@ -65,22 +65,9 @@ fn a_new_ride_is_news_is_asked_of_those_who_can_take_it_and_reminded_to_whoever_
         person(root.path(), "Piet"),
         person(root.path(), "Lies"),
     );
-    run(
+    create_sannes_circle(
         &sanne,
-        &[
-            "circle",
-            "create",
-            "--name",
-            "Kring van Sanne",
-            "--me",
-            "Sanne",
-            "--lang",
-            "nl",
-            "--timezone",
-            ZONE,
-            "--relay",
-            &relay.url(),
-        ],
+        &["--lang", "nl", "--timezone", ZONE, "--relay", &relay.url()],
     );
     run(&sanne, &["sync"]);
     for (dir, name) in [(&jan, "Jan"), (&piet, "Piet")] {

@@ -1,58 +1,11 @@
 //! What changed, seen by each member: the right news to the right people, in the
 //! circle's words, and never who did not help.
 
-use automerge::ActorId;
-
 use super::*;
-use crate::plan::recurrence::{CivilStart, Recurrence};
+use crate::fixtures::amsterdam::{circle, local, ZONE};
+use crate::plan::recurrence::Recurrence;
 use crate::plan::view::{Language, Schedule};
-use crate::plan::{CirclePlan, NewCircle, NewMember, NewTask, Relation};
-
-const ZONE: &str = "Europe/Amsterdam";
-
-fn local(s: &str) -> Timestamp {
-    CivilStart::parse(s)
-        .and_then(|c| c.instant(ZONE))
-        .expect("a test time")
-}
-
-struct Circle {
-    plan: CirclePlan,
-    sanne: MemberId,
-    jan: MemberId,
-    piet: MemberId,
-}
-
-fn circle() -> Circle {
-    let now = local("2026-11-01T10:00");
-    let (mut plan, sanne) = CirclePlan::create(
-        ActorId::random(),
-        CircleId::random(),
-        NewCircle {
-            name: "Kring van Sanne".into(),
-            language: Language::Nl,
-            main_person_name: "Sanne".into(),
-        },
-        now,
-    )
-    .expect("circle");
-    plan.set_timezone(&sanne, ZONE, now).expect("zone");
-    let mut add = |name: &str| {
-        let new = NewMember {
-            display_name: name.into(),
-            relation: Relation::Family,
-            role_label: String::new(),
-        };
-        plan.add_member(&sanne, new, now).expect("member")
-    };
-    let (jan, piet) = (add("Jan"), add("Piet"));
-    Circle {
-        plan,
-        sanne,
-        jan,
-        piet,
-    }
-}
+use crate::plan::{NewMember, NewTask, Relation};
 
 fn viewer(member: &MemberId, can_claim: bool) -> Viewer {
     Viewer {
@@ -68,7 +21,7 @@ fn texts(news: &[Notification]) -> Vec<&str> {
 
 #[test]
 fn a_ride_taken_is_news_to_everyone_but_the_one_who_took_it() {
-    let mut c = circle();
+    let mut c = circle(Language::Nl);
     let sanne = c.sanne.clone();
     let ride = c
         .plan
@@ -107,7 +60,7 @@ fn a_ride_taken_is_news_to_everyone_but_the_one_who_took_it() {
 
 #[test]
 fn a_new_task_that_needs_people_reaches_those_who_can_take_it_and_the_main_person() {
-    let mut c = circle();
+    let mut c = circle(Language::Nl);
     let before = c.plan.view();
     let jan = c.jan.clone();
     c.plan
@@ -140,7 +93,7 @@ fn a_new_task_that_needs_people_reaches_those_who_can_take_it_and_the_main_perso
 
 #[test]
 fn a_turn_given_back_says_it_is_free_and_not_who_gave_it_back() {
-    let mut c = circle();
+    let mut c = circle(Language::Nl);
     let sanne = c.sanne.clone();
     let cooking = c
         .plan
@@ -185,7 +138,7 @@ fn a_turn_given_back_says_it_is_free_and_not_who_gave_it_back() {
 
 #[test]
 fn thanks_joins_meetings_and_done_work_reach_whom_they_concern() {
-    let mut c = circle();
+    let mut c = circle(Language::Nl);
     let (sanne, jan, piet) = (c.sanne.clone(), c.jan.clone(), c.piet.clone());
     let shopping = c
         .plan
@@ -262,7 +215,7 @@ fn thanks_joins_meetings_and_done_work_reach_whom_they_concern() {
 
 #[test]
 fn a_week_of_changes_is_a_few_notifications_and_a_count() {
-    let mut c = circle();
+    let mut c = circle(Language::Nl);
     let before = c.plan.view();
     let jan = c.jan.clone();
     for day in 1..=9 {

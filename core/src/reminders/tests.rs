@@ -1,64 +1,17 @@
 //! The reminder rules, each at its boundary, in an Amsterdam circle across the clock
 //! change.
 
-use automerge::ActorId;
-
 use super::*;
-use crate::plan::recurrence::{CivilStart, Recurrence};
+use crate::fixtures::amsterdam::{circle, local, Circle, ZONE};
+use crate::plan::recurrence::Recurrence;
 use crate::plan::view::{Language, PlanStatus, Schedule};
-use crate::plan::{CirclePlan, NewCircle, NewMember, NewTask, Relation};
-
-const ZONE: &str = "Europe/Amsterdam";
-
-fn local(s: &str) -> Timestamp {
-    CivilStart::parse(s)
-        .and_then(|c| c.instant(ZONE))
-        .expect("a test time")
-}
+use crate::plan::NewTask;
 
 /// The wall-clock time of `at` in Amsterdam, as `2026-12-02T19:00`.
 fn clock(at: Timestamp) -> String {
     crate::plan::recurrence::civil(at, ZONE)
         .format("%Y-%m-%dT%H:%M")
         .to_string()
-}
-
-struct Circle {
-    plan: CirclePlan,
-    sanne: MemberId,
-    jan: MemberId,
-    piet: MemberId,
-}
-
-fn circle(lang: Language) -> Circle {
-    let now = local("2026-10-01T10:00");
-    let (mut plan, sanne) = CirclePlan::create(
-        ActorId::random(),
-        CircleId::random(),
-        NewCircle {
-            name: "Kring van Sanne".into(),
-            language: lang,
-            main_person_name: "Sanne".into(),
-        },
-        now,
-    )
-    .expect("circle");
-    plan.set_timezone(&sanne, ZONE, now).expect("zone");
-    let mut add = |name: &str| {
-        let new = NewMember {
-            display_name: name.into(),
-            relation: Relation::Family,
-            role_label: String::new(),
-        };
-        plan.add_member(&sanne, new, now).expect("member")
-    };
-    let (jan, piet) = (add("Jan"), add("Piet"));
-    Circle {
-        plan,
-        sanne,
-        jan,
-        piet,
-    }
 }
 
 impl Circle {
