@@ -277,6 +277,8 @@ struct CircleRow {
     name: String,
     me: String,
     current: bool,
+    /// Closed on its relay: kept here to read only.
+    archived: bool,
 }
 
 fn circle(ctx: &mut Context, cmd: CircleCmd) -> CliResult {
@@ -331,7 +333,13 @@ fn circle(ctx: &mut Context, cmd: CircleCmd) -> CliResult {
             let mut rows = Vec::new();
             for stored in ctx.device.circles()? {
                 let view = ctx.device.view(&stored.id)?;
+                let archived = ctx
+                    .device
+                    .store()
+                    .sync_record(&stored.id)?
+                    .is_some_and(|r| r.closed_at.is_some());
                 rows.push(CircleRow {
+                    archived,
                     current: current.as_ref() == Some(&stored.id),
                     name: view.circle.name.clone(),
                     me: view.display_name(&stored.me),
@@ -342,13 +350,17 @@ fn circle(ctx: &mut Context, cmd: CircleCmd) -> CliResult {
                 let lines: Vec<String> = rows
                     .iter()
                     .map(|r| {
-                        t!(
+                        let line = t!(
                             "circle-line",
                             mark = if r.current { "*" } else { " " },
                             id = r.id.short(),
                             circle = &r.name,
                             me = &r.me
-                        )
+                        );
+                        match r.archived {
+                            true => format!("{line} {}", t!("circle-archived")),
+                            false => line,
+                        }
                     })
                     .collect();
                 if lines.is_empty() {

@@ -111,7 +111,7 @@ pub fn invite(ctx: &mut Context, capability: &str, days: u32, qr: bool) -> CliRe
     if let Err(e) = ctx.device.sync(&circle, ctx.now) {
         warn_user!(
             "kring: {}",
-            t!("note-invite-not-synced", error = e.to_string())
+            t!("note-invite-not-synced", error = crate::core_text::say(&e))
         );
     }
     let invite = Invite {
@@ -201,7 +201,7 @@ pub fn sync(ctx: &mut Context) -> CliResult {
                         warn_user!("{told}");
                         ended |= failure.is_none();
                     }
-                    None => warn_user!("kring: {name}: {e}"),
+                    None => warn_user!("kring: {name}: {}", crate::core_text::say(&e)),
                 }
                 failure.get_or_insert(e);
             }

@@ -222,6 +222,8 @@ fn closing_archives_everywhere_removal_and_local_delete_erase_the_plan_from_the_
     assert_eq!(json(&jan, &["status"])[0]["connectivity"], "closed");
     assert!(run(&jan, &["show"]).contains(SECOND));
     assert_eq!(refused(&jan, &["task", "add", "Nog iets"]).0, 3);
+    assert_eq!(json(&jan, &["circle", "list"])[0]["archived"], true);
+    assert!(run(&jan, &["circle", "list"]).contains("gesloten, alleen om te lezen"));
 
     // Deleting locally asks too, then erases the plan from the file and its WAL.
     let out = answering(&jan, &["circle", "delete", "--local"], "\n");

@@ -147,6 +147,7 @@ imported = Added { $circle } as { $name }.
 circle-created = Created circle { $circle } ({ $id }).
 circle-timezone-set = Dates of this circle are now in { $zone }.
 circle-line = { $mark } { $id }  { $circle } (you: { $me })
+circle-archived = — closed, read only
 circle-used = Now using { $id }.
 circle-unnamed = circle { $id }
 circle-close-confirm = Close { $circle } for everyone? The relay erases the plan and keeps only that the circle existed; nobody can sync or change anything any more. This device keeps an archive to read. Type "yes" to close:

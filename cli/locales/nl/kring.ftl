@@ -147,6 +147,7 @@ imported = { $circle } is toegevoegd. Je bent { $name }.
 circle-created = { $circle } is gemaakt ({ $id }).
 circle-timezone-set = De tijden van deze kring zijn nu in { $zone }.
 circle-line = { $mark } { $id }  { $circle } (jij: { $me })
+circle-archived = — gesloten, alleen om te lezen
 circle-used = Je werkt nu in { $id }.
 circle-unnamed = kring { $id }
 circle-close-confirm = { $circle } voor iedereen sluiten? De relay wist het plan en bewaart alleen dat de kring bestond; niemand kan nog synchroniseren of iets veranderen. Dit apparaat houdt een archief om te lezen. Typ "ja" om te sluiten:
