@@ -23,6 +23,10 @@ cargo fmt --all -- --check
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "the shape: kring-core without its client feature (what the relay links), cargo doc (warnings are errors)"
+cargo check -p kring-core --no-default-features --locked
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+
 step "Python iCalendar parser for the calendar round trip (icalendar, recurring-ical-events)"
 if ! python3 -c "import icalendar, recurring_ical_events" 2>/dev/null; then
     python3 -m pip install --quiet --user icalendar recurring-ical-events \

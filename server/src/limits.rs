@@ -183,7 +183,7 @@ pub enum Full {
     Key,
 }
 
-/// See [`SlotsInner::reserve`].
+/// See `SlotsInner::reserve`.
 pub const SMALL_SHARE: usize = 4;
 
 impl<K: Hash + Eq + Copy + Send + 'static> Slots<K> {

@@ -33,7 +33,7 @@ pub struct NewCircle {
 /// store already holds.
 ///
 /// Invariant: every document a `CirclePlan` holds has the genesis layout of
-/// [`schema`] and a circle id; documents without one are refused at load/merge.
+/// `plan::schema` and a circle id; documents without one are refused at load/merge.
 pub struct CirclePlan {
     pub(super) doc: Automerge,
     circle_id: CircleId,
@@ -328,7 +328,7 @@ impl CirclePlan {
     }
 
     /// Whether the change `hash` is part of the plan. Changes handed to
-    /// [`CirclePlan::apply_changes`] whose dependencies are missing are held back by
+    /// [`CirclePlan::apply_checked`] whose dependencies are missing are held back by
     /// automerge in memory only; the sync client asks this to know which received
     /// envelopes it must keep until their dependencies arrive.
     pub fn has_change(&self, hash: &ChangeHash) -> bool {

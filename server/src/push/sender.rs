@@ -17,7 +17,7 @@
 //!   never read.
 //! - The relay sends only to addresses the [`EndpointPolicy`] allows: endpoints are
 //!   checked when registered and again before each send, and host names resolve
-//!   through [`PolicyResolver`], which drops non-public addresses. Redirects are
+//!   through `PolicyResolver`, which drops non-public addresses. Redirects are
 //!   not followed.
 
 use std::net::SocketAddr;
