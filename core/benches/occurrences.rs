@@ -1,7 +1,8 @@
 //! Benchmark: expanding a year of occurrences for every task of a circle with two
 //! years of tasks (2,000 series in civil time, Europe/Amsterdam), against the budget
 //! of the follow-up report on the same view (issue 11: "stays within the follow-up
-//! report's budget").
+//! report's budget"), and the reminder schedule an app recomputes after every sync
+//! (issue 15), for a member who could take any of them.
 //!
 //! Run: `cargo bench -p kring-core --bench occurrences`
 
@@ -10,7 +11,10 @@ use std::time::Instant;
 use automerge::ActorId;
 use kring_core::followup::circle_report;
 use kring_core::plan::recurrence::{CivilStart, Recurrence};
-use kring_core::plan::{CircleId, CirclePlan, Language, NewCircle, NewTask, Schedule};
+use kring_core::plan::{
+    CircleId, CirclePlan, Language, NewCircle, NewMember, NewTask, Relation, Schedule,
+};
+use kring_core::reminders::{schedule, ReminderSettings, Viewer};
 
 const TASKS: usize = 2_000;
 const ZONE: &str = "Europe/Amsterdam";
@@ -35,6 +39,17 @@ fn main() {
     )
     .expect("circle");
     plan.set_timezone(&main, ZONE, now).expect("zone");
+    let jan = plan
+        .add_member(
+            &main,
+            NewMember {
+                display_name: "Jan".into(),
+                relation: Relation::Family,
+                role_label: String::new(),
+            },
+            now,
+        )
+        .expect("member");
     let rules = [
         "FREQ=WEEKLY;BYDAY=TU,TH",
         "FREQ=WEEKLY;BYDAY=WE",
@@ -62,8 +77,15 @@ fn main() {
     println!("fixture: {TASKS} series built in {:.1?}", started.elapsed());
     let view = plan.view();
 
+    let viewer = Viewer {
+        member: jan,
+        audience: kring_core::followup::Audience::Circle,
+        can_claim: true,
+    };
+    let settings = ReminderSettings::default();
     let mut expand = Vec::new();
     let mut reports = Vec::new();
+    let mut reminders = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();
         let n: usize = view
@@ -80,9 +102,13 @@ fn main() {
         let t = Instant::now();
         std::hint::black_box(circle_report(&view, now));
         reports.push(t.elapsed());
+        let t = Instant::now();
+        std::hint::black_box(schedule(&view, &viewer, &settings, now, 7));
+        reminders.push(t.elapsed());
     }
     expand.sort();
     reports.sort();
+    reminders.sort();
     let occurrences: usize = view
         .tasks
         .iter()
@@ -99,5 +125,10 @@ fn main() {
     println!(
         "follow-up report of the same view: median {:.1?}",
         reports[reports.len() / 2]
+    );
+    let count = schedule(&view, &viewer, &settings, now, 7).len();
+    println!(
+        "a member's reminders for the next 7 days ({count} reminders): median {:.1?}",
+        reminders[reminders.len() / 2]
     );
 }
