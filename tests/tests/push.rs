@@ -12,12 +12,12 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use kring_e2e::{contains, workspace_binary, RelayProcess};
+use kring_e2e::{contains, create_sannes_circle, run, stdout, RelayProcess};
 use serde_json::Value;
 
 /// Words that are in the plan and must never be in a push.
@@ -29,27 +29,6 @@ const PLAINTEXT: [&str; 6] = [
     "Piet",
     "Anna",
 ];
-
-fn kring(dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new(workspace_binary("kring-cli", "kring"))
-        .env("KRING_DATA_DIR", dir)
-        .env_remove("KRING_NOW")
-        .args(args)
-        .output()
-        .expect("run kring");
-    assert!(
-        out.status.success(),
-        "kring {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn stdout(dir: &Path, args: &[&str]) -> String {
-    String::from_utf8_lossy(&kring(dir, args).stdout)
-        .trim()
-        .to_owned()
-}
 
 /// One HTTP/1.0 request to a loopback server: status and body.
 fn http(addr: &str, method: &str, path: &str) -> (u16, String) {
@@ -185,20 +164,8 @@ fn web_push_wakes_the_other_devices_with_nothing_but_circle_and_cursor() {
     );
     let url = relay.url();
     let sanne = dir("sanne");
-    kring(
-        &sanne,
-        &[
-            "circle",
-            "create",
-            "--name",
-            "Kring van Sanne",
-            "--me",
-            "Sanne",
-            "--relay",
-            &url,
-        ],
-    );
-    kring(&sanne, &["sync"]);
+    create_sannes_circle(&sanne, &["--relay", &url]);
+    run(&sanne, &["sync"]);
     let circle: Value =
         serde_json::from_str(&stdout(&sanne, &["circle", "list", "--json"])).expect("json");
     let circle = circle[0]["id"].as_str().expect("id").to_owned();
@@ -209,7 +176,7 @@ fn web_push_wakes_the_other_devices_with_nothing_but_circle_and_cursor() {
         ("Kees", "member"),
     ] {
         let link = stdout(&sanne, &["invite", "--capability", capability]);
-        kring(&dir(name), &["join", &link, "--name", name]);
+        run(&dir(name), &["join", &link, "--name", name]);
     }
     let (jan, piet, anna, kees) = (dir("Jan"), dir("Piet"), dir("Anna"), dir("Kees"));
 
@@ -245,8 +212,8 @@ fn web_push_wakes_the_other_devices_with_nothing_but_circle_and_cursor() {
     };
 
     // Sanne removes Kees: the others hear of the change, Kees does not.
-    kring(&sanne, &["sync"]);
-    kring(&sanne, &["member", "remove", "Kees"]);
+    run(&sanne, &["sync"]);
+    run(&sanne, &["member", "remove", "Kees"]);
     woken_up_to(&["jan", "piet", "anna"], newest());
     assert!(
         service.cursors_of("sanne").is_empty(),
@@ -255,14 +222,14 @@ fn web_push_wakes_the_other_devices_with_nothing_but_circle_and_cursor() {
     let before = service.cursors_of("jan").len();
 
     // Jan adds a task and syncs: everyone else is woken with the newest cursor.
-    kring(&jan, &["task", "add", "Naar het ziekenhuis rijden"]);
-    kring(&jan, &["sync"]);
+    run(&jan, &["task", "add", "Naar het ziekenhuis rijden"]);
+    run(&jan, &["sync"]);
     let task_cursor = newest();
     woken_up_to(&["sanne", "piet", "anna"], task_cursor);
 
     // Piet posts: Jan is woken for that, and got nothing for his own task.
-    kring(&piet, &["post", "Boodschappen gedaan"]);
-    kring(&piet, &["sync"]);
+    run(&piet, &["post", "Boodschappen gedaan"]);
+    run(&piet, &["sync"]);
     woken_up_to(&["jan"], newest());
     let to_jan = service.cursors_of("jan");
     assert!(
@@ -273,8 +240,8 @@ fn web_push_wakes_the_other_devices_with_nothing_but_circle_and_cursor() {
     // Piet's push service says the subscription is gone: the relay drops it.
     service.answer("piet", 410);
     let to_piet = service.cursors_of("piet").len();
-    kring(&jan, &["task", "add", "Boodschappen doen"]);
-    kring(&jan, &["sync"]);
+    run(&jan, &["task", "add", "Boodschappen doen"]);
+    run(&jan, &["sync"]);
     woken_up_to(&["sanne", "piet", "anna"], newest());
     eventually("the 410 unregisters Piet", || {
         metric(&relay, "push_subscriptions_dropped_total{reason=\"gone\"}") >= 1.0
@@ -285,13 +252,13 @@ fn web_push_wakes_the_other_devices_with_nothing_but_circle_and_cursor() {
         "one push, answered 410"
     );
     // Anna unregisters herself.
-    kring(&anna, &["push", "unregister"]);
+    run(&anna, &["push", "unregister"]);
     let (to_piet, to_anna) = (
         service.cursors_of("piet").len(),
         service.cursors_of("anna").len(),
     );
-    kring(&jan, &["post", "Nog een bericht"]);
-    kring(&jan, &["sync"]);
+    run(&jan, &["post", "Nog een bericht"]);
+    run(&jan, &["sync"]);
     woken_up_to(&["sanne"], newest());
     assert_eq!(
         service.cursors_of("piet").len(),
