@@ -12,7 +12,9 @@ use crate::plan::{CircleId, PlanView};
 use crate::reminders::{self, Reminder, ReminderSettings, Viewer};
 use crate::time::Timestamp;
 
-fn settings_key(circle: &CircleId) -> String {
+/// Per-circle settings name the circle in their key: `Store::delete_circle` erases
+/// them with it.
+pub(super) fn settings_key(circle: &CircleId) -> String {
     format!("reminders:{circle}")
 }
 
@@ -23,7 +25,7 @@ fn settings_error(e: serde_json::Error) -> Error {
     }
 }
 
-fn seen_key(circle: &CircleId) -> String {
+pub(super) fn seen_key(circle: &CircleId) -> String {
     format!("news_seen:{circle}")
 }
 

@@ -515,7 +515,15 @@ fn a_closed_circle_is_a_read_only_archive_until_it_is_deleted_here() {
     assert!(!device.plan(&circle).unwrap().export().is_empty());
     assert!(device.circle_report(&circle, NOW).is_ok());
 
+    // This device's own choices about the circle go with it.
+    device
+        .set_reminder_settings(&circle, &crate::reminders::ReminderSettings::default())
+        .unwrap();
+    device.what_changed(&circle).unwrap();
     device.delete_local(&circle).unwrap();
+    for key in [reach::settings_key(&circle), reach::seen_key(&circle)] {
+        assert_eq!(device.store().setting(&key).unwrap(), None, "{key}");
+    }
     assert!(device.circles().unwrap().is_empty());
     assert!(matches!(device.view(&circle), Err(Error::UnknownCircle(_))));
     assert!(matches!(

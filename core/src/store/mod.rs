@@ -452,10 +452,16 @@ pub enum DepartureReason {
 }
 
 impl DepartureReason {
+    const ALL: [DepartureReason; 1] = [DepartureReason::Removed];
+
     fn as_str(self) -> &'static str {
         match self {
             DepartureReason::Removed => "removed",
         }
+    }
+
+    fn parse(s: &str) -> Option<DepartureReason> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
     }
 }
 
@@ -510,10 +516,10 @@ impl Store {
                 .execute(&format!("DELETE FROM {table} WHERE circle_id = ?1"), [id])?;
         }
         tx.tx.execute("DELETE FROM circles WHERE id = ?1", [id])?;
-        tx.tx.execute(
-            "DELETE FROM settings WHERE substr(key, 1, length(?1)) = ?1",
-            [cut_off_prefix(circle)],
-        )?;
+        // Every per-circle setting names its circle in its key (cut-offs, reminder
+        // choices, what news was seen, the recovery device): all of them go.
+        tx.tx
+            .execute("DELETE FROM settings WHERE instr(key, ?1) > 0", [id])?;
         if let Some((reason, at)) = departure {
             tx.tx.execute(
                 "INSERT INTO departures (circle_id, reason, at) VALUES (?1, ?2, ?3)",
@@ -549,14 +555,9 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (circle, reason, at) = row?;
-            let reason = match reason.as_str() {
-                "removed" => DepartureReason::Removed,
-                other => {
-                    return Err(Error::MalformedDocument(format!(
-                        "unknown departure reason {other:?}"
-                    )))
-                }
-            };
+            let reason = DepartureReason::parse(&reason).ok_or_else(|| {
+                Error::CorruptStore(format!("unknown departure reason {reason:?}"))
+            })?;
             out.push(Departure {
                 circle: CircleId::parse(&circle)?,
                 reason,
@@ -577,12 +578,9 @@ pub struct CircleVersion {
     pub log_len: i64,
 }
 
+/// Per-circle settings name their circle in the key (see [`Store::delete_circle`]).
 fn cut_off_key(circle: &CircleId, device: &DeviceId) -> String {
-    format!("{}{device}", cut_off_prefix(circle))
-}
-
-fn cut_off_prefix(circle: &CircleId) -> String {
-    format!("cut_off/{circle}/")
+    format!("cut_off/{circle}/{device}")
 }
 
 impl Store {
