@@ -195,14 +195,25 @@ impl Device {
     /// people) or is one of the circle (see [`Audience`]).
     pub fn audience(&self, circle: &CircleId, view: &PlanView) -> Result<Audience> {
         let me = self.me(circle)?;
-        let capability = self.trust(circle)?.and_then(|trust| {
+        let capability = self.logged_capability(circle, &me)?.flatten();
+        Ok(Audience::of(view, &me, capability))
+    }
+
+    /// `member`'s capability in the circle's membership log: `None` for a circle
+    /// without a log (a plan from a file), `Some(None)` for someone the log does not
+    /// hold as a current member.
+    fn logged_capability(
+        &self,
+        circle: &CircleId,
+        member: &MemberId,
+    ) -> Result<Option<Option<Capability>>> {
+        Ok(self.trust(circle)?.map(|trust| {
             trust
                 .state()
-                .member(&me)
+                .member(member)
                 .filter(|m| !m.is_removed())
                 .map(|m| m.capability())
-        });
-        Ok(Audience::of(view, &me, capability))
+        }))
     }
 
     /// The follow-up of one circle, as this device's person may see it.

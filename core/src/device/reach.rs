@@ -7,6 +7,7 @@ use automerge::ChangeHash;
 
 use super::Device;
 use crate::error::{Error, Result};
+use crate::followup::Audience;
 use crate::news::{self, Notification};
 use crate::plan::{CircleId, PlanView};
 use crate::reminders::{self, Reminder, ReminderSettings, Viewer};
@@ -33,23 +34,15 @@ impl Device {
     /// Who this device's person is in `circle`, for reminders and news.
     pub fn viewer(&self, circle: &CircleId, view: &PlanView) -> Result<Viewer> {
         let member = self.me(circle)?;
-        let audience = self.audience(circle, view)?;
-        let capability = self.trust(circle)?.map(|trust| {
-            trust
-                .state()
-                .member(&member)
-                .filter(|m| !m.is_removed())
-                .map(|m| m.capability())
-        });
-        let can_claim = match capability {
-            // A circle with a membership log: its capability decides.
-            Some(capability) => capability.is_some_and(|c| c.can_write()),
-            // A plan from a file: whoever is an active member of it.
-            None => view.member(&member).is_some_and(|m| m.is_active()),
-        };
+        let logged = self.logged_capability(circle, &member)?;
+        let capability = logged.flatten();
+        // Claiming needs a member record in the plan, and, in a circle with a
+        // membership log, a capability that writes (a plan from a file has no log).
+        let active = view.member(&member).is_some_and(|m| m.is_active());
+        let can_claim = active && logged.is_none_or(|c| c.is_some_and(|c| c.can_write()));
         Ok(Viewer {
+            audience: Audience::of(view, &member, capability),
             member,
-            audience,
             can_claim,
         })
     }

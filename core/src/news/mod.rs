@@ -30,7 +30,6 @@ mod tests;
 
 use serde::{Deserialize, Serialize};
 
-use crate::followup::Audience;
 use crate::plan::ids::{CircleId, MemberId, TaskId};
 use crate::plan::view::{LogKind, OwnerKind, PlanView, Schedule, TaskView, TurnKind};
 use crate::reminders::Viewer;
@@ -104,6 +103,9 @@ struct Event<'a> {
 pub fn what_changed(before: &PlanView, after: &PlanView, viewer: &Viewer) -> Vec<Notification> {
     let lang = after.circle.language;
     let zone = after.circle.timezone.as_str();
+    if !viewer.is_in(after) {
+        return Vec::new();
+    }
     let me = &viewer.member;
     let main_person = *me == after.circle.main_person;
     let may_take = viewer.can_claim && !main_person;
@@ -254,12 +256,8 @@ pub fn what_changed(before: &PlanView, after: &PlanView, viewer: &Viewer) -> Vec
         }
     }
 
-    // A member's own doings are not news to them; nobody outside the circle gets any.
-    let in_circle = main_person
-        || after.member(me).is_some_and(|m| m.is_active())
-        || viewer.audience == Audience::FollowUp
-        || viewer.can_claim;
-    events.retain(|e| e.by != me && in_circle);
+    // A member's own doings are not news to them.
+    events.retain(|e| e.by != me);
     events.sort_by(|a, b| (a.at, a.kind, &a.key).cmp(&(b.at, b.kind, &b.key)));
     let news: Vec<Notification> = events.into_iter().map(|e| notification(after, e)).collect();
     capped(after, news)

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::fixtures::amsterdam::{circle, local, ZONE};
+use crate::followup::Audience;
 use crate::plan::recurrence::Recurrence;
 use crate::plan::view::{Language, Schedule};
 use crate::plan::{NewMember, NewTask, Relation};

@@ -60,14 +60,25 @@ pub const NEEDS_PEOPLE_WITHIN_DAYS: i64 = crate::followup::UNCLAIMED_URGENT_DAYS
 /// The days `kring reminders` looks ahead by default.
 pub const DEFAULT_DAYS: u32 = 7;
 
-/// Who the schedule is for.
+/// Who the schedule (or the news, [`crate::news`]) is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Viewer {
     pub member: MemberId,
     /// Whether they follow the circle up (see [`Audience`]).
     pub audience: Audience,
-    /// Whether they may take a place on a task (a writer; readers may not).
+    /// Whether they may take a place on a task: an active member of the plan who
+    /// writes (readers may not).
     pub can_claim: bool,
+}
+
+impl Viewer {
+    /// Whether they are in the circle of `plan` at all: its main person, an active
+    /// member, or someone who follows it up. Nobody else is reminded or told news.
+    pub fn is_in(&self, plan: &PlanView) -> bool {
+        self.member == plan.circle.main_person
+            || plan.member(&self.member).is_some_and(|m| m.is_active())
+            || self.audience == Audience::FollowUp
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -132,10 +143,7 @@ pub fn schedule(
     now: Timestamp,
     days: u32,
 ) -> Vec<Reminder> {
-    let active = viewer.member == plan.circle.main_person
-        || plan.member(&viewer.member).is_some_and(|m| m.is_active())
-        || viewer.audience == Audience::FollowUp;
-    if settings.muted || plan.plan.status == PlanStatus::Archived || !active {
+    if settings.muted || plan.plan.status == PlanStatus::Archived || !viewer.is_in(plan) {
         return Vec::new();
     }
     let window = rules::Window {
