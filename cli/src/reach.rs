@@ -2,6 +2,8 @@
 //! (`kring_core::reminders`, `kring_core::news`); this file picks the circles, parses
 //! the choices and prints.
 
+use std::collections::HashMap;
+
 use kring_core::news::Notification;
 use kring_core::plan::CircleId;
 use kring_core::reminders::{ClockTime, Reminder, ReminderSettings};
@@ -21,10 +23,34 @@ fn chosen(ctx: &Context) -> CliResult<Option<CircleId>> {
     })
 }
 
-/// `2026-12-02 19:00` on the wall clock of the circle the item is from.
-fn when(ctx: &Context, circle: &CircleId, at: Timestamp) -> CliResult<String> {
-    let zone = ctx.device.view(circle)?.circle.timezone;
-    Ok(crate::dates::format_in(at, &zone))
+/// The time zone of each circle in `circles`, read once per circle.
+fn zones<'a>(
+    ctx: &Context,
+    circles: impl IntoIterator<Item = &'a CircleId>,
+) -> CliResult<HashMap<CircleId, String>> {
+    let mut zones = HashMap::new();
+    for circle in circles {
+        if !zones.contains_key(circle) {
+            let zone = ctx.device.view(circle)?.circle.timezone;
+            zones.insert(circle.clone(), zone);
+        }
+    }
+    Ok(zones)
+}
+
+/// One line per item: `2026-12-02 19:00  Kring van Sanne: …`, its time on the wall
+/// clock of the circle it is from.
+fn lines<'a>(
+    zones: &HashMap<CircleId, String>,
+    items: impl IntoIterator<Item = (&'a CircleId, Timestamp, &'a str, &'a str)>,
+) -> String {
+    let mut out = String::new();
+    for (circle, at, title, text) in items {
+        let zone = zones.get(circle).map_or("UTC", String::as_str);
+        let at = crate::dates::format_in(at, zone);
+        out.push_str(&format!("  {at}  {title}: {text}\n"));
+    }
+    out
 }
 
 /// `kring reminders [--days N]`, or `kring reminders set …`.
@@ -39,19 +65,22 @@ pub fn reminders(ctx: &Context, set: Option<RemindersCmd>, days: u32) -> CliResu
     }
     let only = chosen(ctx)?;
     let list = ctx.device.reminders(only.as_ref(), ctx.now, days)?;
-    output(ctx, &list, || render(ctx, &list, days))
+    let zones = zones(ctx, list.iter().map(|r| &r.circle))?;
+    output(ctx, &list, || render(&zones, &list, days))
 }
 
-fn render(ctx: &Context, list: &[Reminder], days: u32) -> String {
+fn render(zones: &HashMap<CircleId, String>, list: &[Reminder], days: u32) -> String {
     if list.is_empty() {
         return format!("{}\n", t!("reminders-none", days = days));
     }
-    let mut out = format!("{}\n", t!("reminders-heading", days = days));
-    for r in list {
-        let at = when(ctx, &r.circle, r.at).unwrap_or_default();
-        out.push_str(&format!("  {at}  {}: {}\n", r.title, r.text));
-    }
-    out
+    let items = list
+        .iter()
+        .map(|r| (&r.circle, r.at, r.title.as_str(), r.text.as_str()));
+    format!(
+        "{}\n{}",
+        t!("reminders-heading", days = days),
+        lines(zones, items)
+    )
 }
 
 #[derive(Serialize)]
@@ -110,15 +139,14 @@ pub fn news(ctx: &Context) -> CliResult {
     for circle in &circles {
         all.extend(ctx.device.what_changed(circle)?);
     }
+    let zones = zones(ctx, &circles)?;
     output(ctx, &all, || {
         if all.is_empty() {
             return format!("{}\n", t!("news-none"));
         }
-        let mut out = String::new();
-        for n in &all {
-            let at = when(ctx, &n.circle, n.at).unwrap_or_default();
-            out.push_str(&format!("  {at}  {}: {}\n", n.title, n.text));
-        }
-        out
+        let items = all
+            .iter()
+            .map(|n| (&n.circle, n.at, n.title.as_str(), n.text.as_str()));
+        lines(&zones, items)
     })
 }
