@@ -238,13 +238,7 @@ impl Device {
     /// which [`Device::delete_local`] erases. A circle that never reached its relay
     /// is only archived here. On `Err` nothing changed, here or on the relay.
     pub fn close_circle(&mut self, circle: &CircleId, now: Timestamp) -> Result<()> {
-        let record =
-            self.store
-                .sync_record(circle)?
-                .ok_or_else(|| match self.store.circle(circle) {
-                    Ok(_) => Error::LocalOnly(circle.to_string()),
-                    Err(e) => e,
-                })?;
+        let record = synced_record(&self.store, circle)?;
         super::require_open(Some(&record))?;
         let trust = self
             .trust(circle)?
@@ -499,12 +493,7 @@ impl<'a> Session<'a> {
         circle: &CircleId,
         now: Timestamp,
     ) -> Result<Self> {
-        let record = store
-            .sync_record(circle)?
-            .ok_or_else(|| match store.circle(circle) {
-                Ok(_) => Error::LocalOnly(circle.to_string()),
-                Err(e) => e,
-            })?;
+        let record = synced_record(store, circle)?;
         super::require_open(Some(&record))?;
         let url = record
             .relay_url
@@ -935,6 +924,17 @@ impl<'a> Session<'a> {
         }
         Err(Error::Contended(what))
     }
+}
+
+/// The sync state of a circle that syncs: [`Error::LocalOnly`] for a circle that came
+/// from a file, [`Error::UnknownCircle`] for one that is not on this device.
+fn synced_record(store: &Store, circle: &CircleId) -> Result<SyncRecord> {
+    store
+        .sync_record(circle)?
+        .ok_or_else(|| match store.circle(circle) {
+            Ok(_) => Error::LocalOnly(circle.to_string()),
+            Err(e) => e,
+        })
 }
 
 /// One pulled page, ready to commit.
