@@ -308,7 +308,5 @@ fn occurrence_of(schedule: &Schedule, key: &str) -> Option<Timestamp> {
     let Schedule::Repeat(r) = schedule else {
         return None;
     };
-    crate::plan::recurrence::CivilStart::parse(key)
-        .and_then(|start| start.instant(&r.zone))
-        .ok()
+    r.instant_of(key)
 }

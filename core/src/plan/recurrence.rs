@@ -196,7 +196,7 @@ impl Recurrence {
             .skipped
             .iter()
             .chain(self.moved.iter().map(|m| &m.from))
-            .filter_map(|s| CivilStart::parse(s).ok()?.instant(&self.zone).ok())
+            .filter_map(|s| self.instant_of(s))
             .collect();
         let (Some(after), Some(before)) = (bound(from.plus_millis(-1)), bound(to)) else {
             return Vec::new();
@@ -213,7 +213,7 @@ impl Recurrence {
         out.extend(
             self.moved
                 .iter()
-                .filter_map(|m| CivilStart::parse(&m.to).ok()?.instant(&self.zone).ok())
+                .filter_map(|m| self.instant_of(&m.to))
                 .filter(|t| *t >= from && *t < to),
         );
         out.sort_unstable();
@@ -255,9 +255,16 @@ impl Recurrence {
         .map(|t| {
             self.moved
                 .iter()
-                .filter_map(|m| CivilStart::parse(&m.to).ok()?.instant(&self.zone).ok())
+                .filter_map(|m| self.instant_of(&m.to))
                 .fold(t, Timestamp::max)
         })
+    }
+
+    /// The instant of a local start written like [`Recurrence::start`] (an
+    /// occurrence's key, a skipped or moved one) in this series' zone; `None` for text
+    /// that is not one.
+    pub fn instant_of(&self, local: &str) -> Option<Timestamp> {
+        CivilStart::parse(local).ok()?.instant(&self.zone).ok()
     }
 
     /// The local start of the occurrence at `at` (the key people and calendars use).
