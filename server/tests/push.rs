@@ -135,19 +135,6 @@ async fn register(client: &Client, device: &DeviceIdentity, circle: &str, body: 
         .await
 }
 
-async fn metric(base: &str, name: &str) -> f64 {
-    let text = reqwest::get(format!("{base}/metrics"))
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("kring_{name} ")))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0.0)
-}
-
 /// Waits (at most ten seconds) until `check` holds.
 async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -358,7 +345,14 @@ async fn others_get_the_content_free_wakeup_the_author_nothing_and_410_unregiste
     // "other" answered 410: its subscription is gone.
     let base = relay.base.clone();
     let deadline = Instant::now() + Duration::from_secs(10);
-    while metric(&base, "push_subscriptions_dropped_total{reason=\"gone\"}").await < 1.0 {
+    while metric_at(
+        &reqwest::Client::new(),
+        &base,
+        "push_subscriptions_dropped_total{reason=\"gone\"}",
+    )
+    .await
+        < 1.0
+    {
         assert!(
             Instant::now() < deadline,
             "410 did not drop the subscription"
@@ -381,7 +375,7 @@ async fn others_get_the_content_free_wakeup_the_author_nothing_and_410_unregiste
         pushes_to_other,
         "no push after 410"
     );
-    assert!(metric(&base, "push_sent_total").await >= 5.0);
+    assert!(metric_at(&reqwest::Client::new(), &base, "push_sent_total").await >= 5.0);
     relay.stop().await;
 }
 
@@ -430,7 +424,8 @@ async fn removal_and_closing_delete_subscriptions() {
         "the removed device's is deleted"
     );
     assert_eq!(
-        metric(
+        metric_at(
+            &reqwest::Client::new(),
             &relay.base,
             "push_subscriptions_dropped_total{reason=\"left\"}"
         )

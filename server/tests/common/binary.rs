@@ -112,19 +112,6 @@ impl RelayProcess {
     }
 
     pub async fn metric(&self, name: &str) -> f64 {
-        let text = self
-            .client()
-            .http
-            .get(format!("{}/metrics", self.base()))
-            .send()
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("text");
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("kring_{name} ")))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0.0)
+        super::metric_at(&self.client().http, &self.base(), name).await
     }
 }

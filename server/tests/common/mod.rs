@@ -22,6 +22,23 @@ use kring_core::Timestamp;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+/// The value of `kring_<name>` (labels included in `name`) on the relay at `base`'s
+/// `/metrics`, fetched with `http`; 0 when it is not there yet.
+pub async fn metric_at(http: &reqwest::Client, base: &str, name: &str) -> f64 {
+    let text = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("kring_{name} ")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
 pub struct TestRelay {
     pub relay: Option<kring_server::RunningRelay>,
     pub dir: tempfile::TempDir,
