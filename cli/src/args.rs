@@ -109,7 +109,7 @@ pub enum Command {
         #[command(subcommand)]
         set: Option<RemindersCmd>,
         /// How many days ahead (1 to 366).
-        #[arg(long, default_value_t = kring_core::reminders::DEFAULT_DAYS,
+        #[arg(long, default_value_t = kring_plan::reminders::DEFAULT_DAYS,
               value_parser = clap::value_parser!(u32).range(1..=366))]
         days: u32,
     },

@@ -3,16 +3,16 @@
 
 use std::path::{Path, PathBuf};
 
-use kring_core::export::{export_plan, ExportFormat};
-use kring_core::followup::my_week;
-use kring_core::membership::Capability;
-use kring_core::plan::recurrence::{CivilStart, Recurrence};
-use kring_core::plan::{
+use kring_plan::export::{export_plan, ExportFormat};
+use kring_plan::followup::my_week;
+use kring_trust::membership::Capability;
+use kring_plan::plan::recurrence::{CivilStart, Recurrence};
+use kring_plan::plan::{
     CircleId, CirclePlan, Designation, Language, LogKind, MeetingUpdate, MemberId, NewMember,
     NewTask, OwnerKind, PlanList, PlanStatus, PlanView, Relation, Rsvp, Schedule, TaskCategory,
     TaskUpdate, TaskView,
 };
-use kring_core::Timestamp;
+use kring_trust::Timestamp;
 use serde::Serialize;
 
 use crate::args::*;
@@ -34,7 +34,7 @@ pub fn output<T: Serialize>(ctx: &Context, value: &T, human: impl FnOnce() -> St
     Ok(())
 }
 
-pub fn parse<T: std::str::FromStr<Err = kring_core::Error>>(s: &str) -> CliResult<T> {
+pub fn parse<T: std::str::FromStr<Err = kring_plan::Error>>(s: &str) -> CliResult<T> {
     Ok(s.parse::<T>()?)
 }
 
@@ -42,7 +42,7 @@ pub fn parse<T: std::str::FromStr<Err = kring_core::Error>>(s: &str) -> CliResul
 /// and sealed into the outbox for the next sync (see `Device::change`).
 fn mutate<T>(
     ctx: &mut Context,
-    op: impl FnOnce(&mut Editing<'_>, kring_core::Timestamp) -> CliResult<T>,
+    op: impl FnOnce(&mut Editing<'_>, kring_trust::Timestamp) -> CliResult<T>,
 ) -> CliResult<T> {
     let circle = ctx.current()?.id;
     let now = ctx.now;
@@ -141,7 +141,7 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
             let circle = ctx.open_current()?;
             let view = circle.plan.view();
             let me = mine.then_some(&circle.me);
-            let text = kring_core::export::calendar::calendar(&view, me, ctx.now);
+            let text = kring_plan::export::calendar::calendar(&view, me, ctx.now);
             write_file(&out, text.as_bytes())?;
             say!(
                 "{}",
@@ -157,7 +157,7 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
         Command::News => crate::reach::news(ctx),
         Command::Merge { file } => {
             let bytes = read_file(&file)?;
-            if kring_core::device::is_bundle(&bytes) {
+            if kring_client::device::is_bundle(&bytes) {
                 let report = ctx.device.merge_signed(&bytes, ctx.now)?;
                 if let Some(circle) = &report.circle {
                     ctx.set_current(circle)?;
@@ -291,12 +291,12 @@ fn circle(ctx: &mut Context, cmd: CircleCmd) -> CliResult {
         } => {
             let language: Language = parse(ctx.lang_arg.as_deref().unwrap_or("nl"))?;
             let zone = match timezone {
-                Some(zone) => kring_core::plan::recurrence::parse_zone(&zone)?
+                Some(zone) => kring_plan::plan::recurrence::parse_zone(&zone)?
                     .name()
                     .to_owned(),
                 None => dates::device_zone()
-                    .filter(|z| kring_core::plan::recurrence::parse_zone(z).is_ok())
-                    .unwrap_or_else(|| kring_core::plan::recurrence::DEFAULT_ZONE.to_owned()),
+                    .filter(|z| kring_plan::plan::recurrence::parse_zone(z).is_ok())
+                    .unwrap_or_else(|| kring_plan::plan::recurrence::DEFAULT_ZONE.to_owned()),
             };
             let (id, code) = ctx.device.create_circle_with_recovery(
                 &name,
@@ -305,8 +305,8 @@ fn circle(ctx: &mut Context, cmd: CircleCmd) -> CliResult {
                 relay.as_deref(),
                 ctx.now,
             )?;
-            if zone != kring_core::plan::recurrence::DEFAULT_ZONE {
-                ctx.device.change(&id, ctx.now, |plan, me| {
+            if zone != kring_plan::plan::recurrence::DEFAULT_ZONE {
+                ctx.device.change_plan(&id, ctx.now, |plan, me| {
                     plan.set_timezone(me, &zone, ctx.now)
                 })?;
             }

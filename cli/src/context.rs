@@ -3,10 +3,10 @@
 
 use std::path::PathBuf;
 
-use kring_core::device::Device;
-use kring_core::plan::{CircleId, CirclePlan, EntryId, MemberId, PlanView, TaskId};
-use kring_core::store::StoredCircle;
-use kring_core::Timestamp;
+use kring_client::device::Device;
+use kring_plan::plan::{CircleId, CirclePlan, EntryId, MemberId, PlanView, TaskId};
+use kring_client::store::StoredCircle;
+use kring_trust::Timestamp;
 
 use crate::args::Cli;
 use crate::dates;

@@ -4,8 +4,10 @@
 //! their own sentence; the technical refusals of the trust layer get one per kind,
 //! with core's detail after it.
 
-use kring_core::plan::authority::refusal;
-use kring_core::{Error as CoreError, ErrorKind};
+use kring_plan::plan::authority::refusal;
+use kring_client::Error as CoreError;
+use kring_plan::Error as PlanError;
+use kring_trust::{Error as TrustError, ErrorKind};
 
 use crate::i18n::word;
 
@@ -13,17 +15,27 @@ use crate::i18n::word;
 pub fn say(e: &CoreError) -> String {
     use CoreError as E;
     match e {
-        E::InvalidId { value, .. } => t!("core-invalid-id", value = value),
+        E::Plan(e) => say_plan(e),
+        E::Trust(e) => say_trust(e),
+        E::UnknownCircle(id) => t!("core-unknown-circle", id = id),
+        E::NoRelay(_) => t!("core-no-relay"),
+        E::LocalOnly(_) => t!("core-local-only"),
+        E::PlanNotAvailable(_) => t!("core-plan-not-available"),
+        E::Archived(_) => t!("core-archived"),
+        E::Contended(what) => t!("core-busy", what = *what),
+        other => by_kind(other.kind(), other.to_string()),
+    }
+}
+
+/// The rules of the plan people meet.
+fn say_plan(e: &PlanError) -> String {
+    use PlanError as E;
+    match e {
         E::InvalidValue {
             field,
             value,
             expected,
-        } => t!(
-            "core-invalid-value",
-            field = field_name(field),
-            value = value,
-            expected = expected
-        ),
+        } => invalid_value(field, value, expected),
         E::EmptyText { field } => t!("core-empty-text", field = field_name(field)),
         E::TextTooLong { field, len, max } => t!(
             "core-text-too-long",
@@ -36,7 +48,6 @@ pub fn say(e: &CoreError) -> String {
         E::UnknownMember(id) => t!("core-unknown-member", id = id.short()),
         E::UnknownTask(id) => t!("core-unknown-task", id = id.short()),
         E::UnknownEntry(id) => t!("core-unknown-entry", id = id.short()),
-        E::UnknownCircle(id) => t!("core-unknown-circle", id = id),
         E::NotAMember(id) => t!("core-not-a-member", id = id.short()),
         E::NotAllowed(why) => refusal_text(why),
         E::TaskNotOpen(_) => t!("core-task-not-open"),
@@ -50,6 +61,26 @@ pub fn say(e: &CoreError) -> String {
             to = word("plan-status", to.as_str())
         ),
         E::MainPersonApprovalMissing => t!("core-approval-missing"),
+        E::Trust(e) => say_trust(e),
+        other => by_kind(other.kind(), other.to_string()),
+    }
+}
+
+/// The circle's and the relay's refusals people meet.
+fn say_trust(e: &TrustError) -> String {
+    use TrustError as E;
+    match e {
+        E::InvalidId { value, .. } => t!("core-invalid-id", value = value),
+        E::InvalidValue {
+            field,
+            value,
+            expected,
+        } => invalid_value(field, value, expected),
+        E::DatesOutOfOrder(why) => t!("core-dates-out-of-order", why = *why),
+        E::UnknownMember(id) => t!("core-unknown-member", id = id.short()),
+        E::UnknownCircle(id) => t!("core-unknown-circle", id = id),
+        E::NotAMember(id) => t!("core-not-a-member", id = id.short()),
+        E::NotAllowed(why) => refusal_text(why),
         E::Removed(_) => t!("core-removed"),
         E::ReadOnly(_) => t!("core-read-only"),
         E::InviteExpired { .. } => t!("core-invite-expired"),
@@ -60,17 +91,21 @@ pub fn say(e: &CoreError) -> String {
         E::RateLimited { retry_after_secs } => {
             t!("core-rate-limited", seconds = *retry_after_secs)
         }
-        E::NoRelay(_) => t!("core-no-relay"),
-        E::LocalOnly(_) => t!("core-local-only"),
-        E::PlanNotAvailable(_) => t!("core-plan-not-available"),
         E::CircleClosed(_) => t!("core-circle-closed"),
-        E::Archived(_) => t!("core-archived"),
         E::QuotaExceeded { .. } | E::DailyQuotaExceeded { .. } => {
             t!("core-quota", detail = e.to_string())
         }
-        E::Contended(what) => t!("core-busy", what = *what),
-        other => by_kind(other),
+        other => by_kind(other.kind(), other.to_string()),
     }
+}
+
+fn invalid_value(field: &str, value: &str, expected: &str) -> String {
+    t!(
+        "core-invalid-value",
+        field = field_name(field),
+        value = value,
+        expected = expected
+    )
 }
 
 /// The permit table's refusals ("only the main person …") in the person's language;
@@ -118,9 +153,8 @@ fn field_name(field: &str) -> String {
 }
 
 /// One sentence per kind, with core's detail, for what has no sentence of its own.
-fn by_kind(e: &CoreError) -> String {
-    let detail = e.to_string();
-    match e.kind() {
+fn by_kind(kind: ErrorKind, detail: String) -> String {
+    match kind {
         ErrorKind::Rejected => t!("core-rejected", detail = detail),
         ErrorKind::Storage => t!("core-storage", detail = detail),
         ErrorKind::SecretStore => t!("core-secret-store", detail = detail),
@@ -153,7 +187,7 @@ fn by_kind(e: &CoreError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kring_core::plan::Language;
+    use kring_plan::plan::Language;
 
     #[test]
     fn every_permit_refusal_has_its_own_sentence_in_both_languages() {

@@ -8,8 +8,8 @@
 use std::sync::OnceLock;
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime};
-use kring_core::plan::recurrence::{civil, CivilStart};
-use kring_core::Timestamp;
+use kring_plan::plan::recurrence::{civil, CivilStart};
+use kring_trust::Timestamp;
 
 use crate::error::{CliError, CliResult};
 

@@ -1,18 +1,19 @@
 //! `kring demo`: plays a whole circle from start to finish so a newcomer sees Kring
-//! work with one command. It starts a real relay in this process on loopback (the
-//! `kring-server` library, with its own SQLite file), and every person's phone is a
-//! real device: its own data directory, keys and SQLite store, talking to the relay
-//! over HTTP exactly as the CLI and the apps do.
+//! work with one command. Without `--relay` it starts a real relay on loopback: the
+//! `kring-server` program (found next to `kring`, or as `$KRING_SERVER`), with its own
+//! SQLite file — the CLI does not link the relay. Every person's phone is a real
+//! device: its own data directory, keys and SQLite store, talking to the relay over
+//! HTTP exactly as the CLI and the apps do.
 
 use std::path::{Path, PathBuf};
 
-use kring_core::device::Device;
-use kring_core::membership::Capability;
-use kring_core::plan::{
+use kring_client::device::Device;
+use kring_trust::membership::Capability;
+use kring_plan::plan::{
     CircleId, Designation, Language, LogKind, MemberId, NewTask, OwnerKind, PlanList, PlanStatus,
     PlanView, Relation, Schedule, TaskCategory, TaskId,
 };
-use kring_core::Timestamp;
+use kring_trust::Timestamp;
 
 use crate::error::{CliError, CliResult};
 use crate::i18n::word;
@@ -49,9 +50,9 @@ impl Phone {
     /// when it returns.
     fn edit<T>(
         &mut self,
-        op: impl FnOnce(&mut kring_core::plan::CirclePlan, &MemberId) -> kring_core::Result<T>,
+        op: impl FnOnce(&mut kring_plan::plan::CirclePlan, &MemberId) -> kring_plan::Result<T>,
     ) -> CliResult<T> {
-        Ok(self.device.change(&self.circle, Timestamp::now(), op)?)
+        Ok(self.device.change_plan(&self.circle, Timestamp::now(), op)?)
     }
 }
 
@@ -118,9 +119,8 @@ const RIDE: &str = "Sanne naar het spreekuur van de schuldhulp brengen";
 
 /// The relay the demo talks to: one it starts itself, or one already running.
 enum DemoRelay {
-    InProcess {
-        runtime: tokio::runtime::Runtime,
-        relay: kring_server::RunningRelay,
+    Started {
+        relay: std::process::Child,
         db: PathBuf,
     },
     External {
@@ -128,13 +128,59 @@ enum DemoRelay {
     },
 }
 
+/// Where the `kring-server` program is: `$KRING_SERVER`, else beside this `kring`
+/// (cargo builds both into the same directory), else on the `PATH`.
+fn relay_program() -> PathBuf {
+    if let Some(path) = std::env::var_os("KRING_SERVER") {
+        return PathBuf::from(path);
+    }
+    std::env::current_exe()
+        .ok()
+        .map(|exe| exe.with_file_name("kring-server"))
+        .filter(|path| path.exists())
+        .unwrap_or_else(|| PathBuf::from("kring-server"))
+}
+
 impl DemoRelay {
-    /// Stops a relay the demo started (so its database is complete on disk) and
-    /// returns the database file to inspect, if known.
+    /// Starts `kring-server` on a free loopback port with its database `db` and waits
+    /// for the address it prints ("listening on …").
+    fn start(db: PathBuf) -> CliResult<(String, DemoRelay)> {
+        use std::io::BufRead;
+        let program = relay_program();
+        let cannot_start =
+            |e: std::io::Error| CliError::Usage(t!("demo-relay-missing", program = program.display().to_string(), error = e.to_string()));
+        let mut relay = std::process::Command::new(&program)
+            .args(["--listen", "127.0.0.1:0", "--db"])
+            .arg(&db)
+            .env("RUST_LOG", "warn")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .map_err(cannot_start)?;
+        let stdout = relay.stdout.take().ok_or_else(|| {
+            cannot_start(std::io::Error::other("no output from the relay"))
+        })?;
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let first = lines.next().transpose().map_err(cannot_start)?.unwrap_or_default();
+        let Some(addr) = first.strip_prefix("listening on ") else {
+            let _ = relay.kill();
+            let _ = relay.wait();
+            return Err(cannot_start(std::io::Error::other(format!(
+                "it said {first:?} instead of its address"
+            ))));
+        };
+        let url = format!("http://{}", addr.trim());
+        // Keep reading its output so the relay never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Ok((url, DemoRelay::Started { relay, db }))
+    }
+
+    /// Stops a relay the demo started (SIGTERM, so it finishes writing its database)
+    /// and returns the database file to inspect, if known.
     fn finish(self) -> CliResult<Option<PathBuf>> {
         match self {
-            DemoRelay::InProcess { runtime, relay, db } => {
-                runtime.block_on(relay.shutdown()).map_err(CliError::Core)?;
+            DemoRelay::Started { mut relay, db } => {
+                stop(&mut relay)?;
                 Ok(Some(db))
             }
             DemoRelay::External { db } => Ok(db),
@@ -142,14 +188,35 @@ impl DemoRelay {
     }
 }
 
+/// Asks the relay to stop and waits for it; a relay that does not stop within 10 s is
+/// killed.
+fn stop(relay: &mut std::process::Child) -> CliResult {
+    let pid = relay.id().to_string();
+    let asked = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .is_ok_and(|s| s.success());
+    if asked {
+        for _ in 0..100 {
+            if relay.try_wait().map_err(kring_client::Error::Io)?.is_some() {
+                return Ok(());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+    relay.kill().map_err(kring_client::Error::Io)?;
+    relay.wait().map_err(kring_client::Error::Io)?;
+    Ok(())
+}
+
 pub fn run(
     keep: Option<PathBuf>,
     external: Option<String>,
     external_db: Option<PathBuf>,
 ) -> CliResult {
-    let temp = tempfile::tempdir().map_err(kring_core::Error::Io)?;
+    let temp = tempfile::tempdir().map_err(kring_client::Error::Io)?;
     let dir = keep.unwrap_or_else(|| temp.path().to_path_buf());
-    std::fs::create_dir_all(&dir).map_err(kring_core::Error::Io)?;
+    std::fs::create_dir_all(&dir).map_err(kring_client::Error::Io)?;
 
     let (url, relay) = match external {
         Some(url) => {
@@ -157,19 +224,9 @@ pub fn run(
             (url, DemoRelay::External { db: external_db })
         }
         None => {
-            // The relay runs on its own small runtime; the phones are ordinary blocking code.
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .enable_all()
-                .build()
-                .map_err(kring_core::Error::Io)?;
-            let db = dir.join("relay.db");
-            let relay = runtime
-                .block_on(kring_server::spawn(kring_server::Config::local(&db)))
-                .map_err(CliError::Core)?;
-            let url = relay.url();
+            let (url, relay) = DemoRelay::start(dir.join("relay.db"))?;
             step(&t!("demo-relay-local", url = &url));
-            (url, DemoRelay::InProcess { runtime, relay, db })
+            (url, relay)
         }
     };
 

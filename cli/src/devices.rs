@@ -1,9 +1,9 @@
 //! A person's devices and links: `kring device link|add|list|remove`, `kring preview`
-//! and `kring qr`. Everything they decide is in `kring_core::device`; this file
+//! and `kring qr`. Everything they decide is in `kring_client::device`; this file
 //! parses, calls and prints.
 
-use kring_core::device::{DeviceInfo, LinkPreview};
-use kring_core::invite::{InviteKind, DEFAULT_DEVICE_LINK_MILLIS};
+use kring_client::device::{DeviceInfo, LinkPreview};
+use kring_trust::invite::{InviteKind, DEFAULT_DEVICE_LINK_MILLIS};
 use qrcode::render::unicode::Dense1x2;
 use qrcode::QrCode;
 use serde::Serialize;
@@ -35,7 +35,7 @@ pub fn device(ctx: &mut Context, cmd: DeviceCmd) -> CliResult {
 #[derive(Serialize)]
 struct Link {
     link: String,
-    expires_at: kring_core::Timestamp,
+    expires_at: kring_trust::Timestamp,
 }
 
 fn link(ctx: &mut Context, minutes: Option<u32>, qr: bool) -> CliResult {
@@ -88,7 +88,7 @@ fn link_all(ctx: &mut Context, minutes: Option<u32>) -> CliResult {
                 out.push((link, name));
             }
             // Circles from files have no relay to add a device through.
-            Err(kring_core::Error::LocalOnly(_) | kring_core::Error::NoRelay(_)) => {}
+            Err(kring_client::Error::LocalOnly(_) | kring_client::Error::NoRelay(_)) => {}
             Err(e) => return Err(e.into()),
         }
     }
@@ -157,7 +157,7 @@ fn list(ctx: &Context) -> CliResult {
 
 fn remove(ctx: &mut Context, typed: &str) -> CliResult {
     let circle = ctx.current()?.id;
-    let ids: Vec<(String, kring_core::identity::DeviceId)> = ctx
+    let ids: Vec<(String, kring_trust::identity::DeviceId)> = ctx
         .device
         .devices(&circle)?
         .into_iter()

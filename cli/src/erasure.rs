@@ -2,12 +2,12 @@
 //! `kring circle delete --local` (this device only), and what the person is told
 //! when a sync finds that a circle was closed or that they were removed from it, or
 //! that the relay will close an inactive circle. The rules are in
-//! `kring_core::device`; this file asks, calls and tells.
+//! `kring_client::device`; this file asks, calls and tells.
 
 use std::io::BufRead;
 
-use kring_core::plan::CircleId;
-use kring_core::Error as CoreError;
+use kring_plan::plan::CircleId;
+use kring_client::Error as CoreError;
 
 use crate::context::{unique_prefix, Context};
 use crate::dates;
@@ -90,10 +90,12 @@ fn confirm(question: &str) -> CliResult<bool> {
 /// was closed (now a read-only archive) or this device was removed (now erased).
 pub fn ending(error: &CoreError, circle: &CircleId, name: &str) -> Option<String> {
     match error {
-        CoreError::CircleClosed(_) => {
+        CoreError::Trust(kring_trust::Error::CircleClosed(_)) => {
             Some(t!("note-circle-closed", circle = name, id = circle.short()))
         }
-        CoreError::Removed(_) => Some(t!("note-removed-erased", circle = name)),
+        CoreError::Trust(kring_trust::Error::Removed(_)) => {
+            Some(t!("note-removed-erased", circle = name))
+        }
         _ => None,
     }
 }

@@ -2,7 +2,8 @@
 //! "you asked for something the plan does not allow" from "that does not exist" from
 //! "the disk failed".
 
-use kring_core::{Error as CoreError, ErrorKind};
+use kring_client::Error as CoreError;
+use kring_trust::{Error as TrustError, ErrorKind};
 
 /// Exit codes (documented in the README):
 /// 0 ok · 2 usage (from clap) · 3 refused (by the plan's rules, the membership, the
@@ -29,6 +30,19 @@ pub enum CliError {
     /// of the underlying error is left to give.
     #[error("")]
     Told(Box<CliError>),
+}
+
+/// The plan's and the trust layer's errors reach the person as the client's do.
+impl From<kring_plan::Error> for CliError {
+    fn from(e: kring_plan::Error) -> Self {
+        CliError::Core(e.into())
+    }
+}
+
+impl From<kring_trust::Error> for CliError {
+    fn from(e: kring_trust::Error) -> Self {
+        CliError::Core(e.into())
+    }
 }
 
 fn file_error(path: &str, source: &std::io::Error) -> String {
@@ -83,10 +97,13 @@ impl CliError {
     /// What the person can do about it, where there is one clear thing.
     pub fn hint(&self) -> Option<String> {
         match self {
-            CliError::Core(CoreError::InviteReused(_)) => Some(t!("hint-invite-reused")),
-            CliError::Core(CoreError::InviteExpired { .. }) => Some(t!("hint-invite-expired")),
-            CliError::Core(CoreError::InviteRevoked(_)) => Some(t!("hint-invite-revoked")),
-            CliError::Core(CoreError::RecoveryRefused(_)) => Some(t!("hint-recovery-refused")),
+            CliError::Core(CoreError::Trust(e)) => match e {
+                TrustError::InviteReused(_) => Some(t!("hint-invite-reused")),
+                TrustError::InviteExpired { .. } => Some(t!("hint-invite-expired")),
+                TrustError::InviteRevoked(_) => Some(t!("hint-invite-revoked")),
+                TrustError::RecoveryRefused(_) => Some(t!("hint-recovery-refused")),
+                _ => None,
+            },
             CliError::Core(CoreError::Archived(_)) => Some(t!("hint-archived")),
             _ => None,
         }
@@ -104,11 +121,11 @@ mod tests {
         let code = |e: CoreError| CliError::Core(e).exit_code();
         assert_eq!(code(CoreError::Contended("removal")), 8);
         assert_eq!(code(CoreError::CorruptStore("hole".into())), 5);
-        assert_eq!(code(CoreError::Internal("stopped".into())), 9);
-        assert_eq!(code(CoreError::Network("down".into())), 7);
-        assert_eq!(code(CoreError::MalformedDocument("x".into())), 6);
+        assert_eq!(code(kring_trust::Error::Internal("stopped".into()).into()), 9);
+        assert_eq!(code(kring_trust::Error::Network("down".into()).into()), 7);
+        assert_eq!(code(kring_plan::Error::MalformedDocument("x".into()).into()), 6);
         assert_eq!(code(CoreError::NoRelay("c".into())), 2);
         assert_eq!(code(CoreError::UnknownCircle("c".into())), 4);
-        assert_eq!(code(CoreError::NotAllowed("no")), 3);
+        assert_eq!(code(kring_trust::Error::NotAllowed("no").into()), 3);
     }
 }

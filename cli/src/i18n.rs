@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
-use kring_core::plan::Language;
+use kring_plan::plan::Language;
 use unic_langid::LanguageIdentifier;
 
 const NL_FTL: &str = include_str!("../locales/nl/kring.ftl");

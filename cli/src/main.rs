@@ -46,7 +46,7 @@ fn main() -> ExitCode {
 /// `--lang` wins; a new circle speaks its own language (Dutch unless asked);
 /// otherwise [`context::Context::open`] picks the current circle's.
 fn choose_language(cli: &args::Cli) -> error::CliResult {
-    use kring_core::plan::Language;
+    use kring_plan::plan::Language;
     let creating = matches!(
         cli.command,
         args::Command::Circle(args::CircleCmd::Create { .. })

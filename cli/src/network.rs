@@ -1,15 +1,15 @@
 //! The commands that involve this device's identity or the relay: identity, relay,
-//! invite, join, sync, watch, status. Everything they do is in `kring_core::device`;
+//! invite, join, sync, watch, status. Everything they do is in `kring_client::device`;
 //! this file parses, calls and prints.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use kring_core::device::WatchEvent;
-use kring_core::membership::Capability;
-use kring_core::plan::{CircleId, Relation};
-use kring_core::sync::engine::{Connectivity, SyncStatus};
+use kring_client::device::WatchEvent;
+use kring_trust::membership::Capability;
+use kring_plan::plan::{CircleId, Relation};
+use kring_client::sync::engine::{Connectivity, SyncStatus};
 use serde::Serialize;
 
 use crate::args::{PushCmd, RelayCmd};
@@ -72,7 +72,7 @@ pub fn push(ctx: &mut Context, cmd: PushCmd) -> CliResult {
             p256dh,
             auth,
         } => {
-            let subscription = kring_core::sync::protocol::PushSubscription {
+            let subscription = kring_trust::protocol::PushSubscription {
                 endpoint,
                 p256dh,
                 auth,
@@ -97,7 +97,7 @@ pub fn push(ctx: &mut Context, cmd: PushCmd) -> CliResult {
 struct Invite {
     link: String,
     capability: Capability,
-    expires_at: kring_core::Timestamp,
+    expires_at: kring_trust::Timestamp,
 }
 
 pub fn invite(ctx: &mut Context, capability: &str, days: u32, qr: bool) -> CliResult {
@@ -168,7 +168,7 @@ struct SyncRow {
     circle: CircleId,
     name: String,
     #[serde(flatten)]
-    report: kring_core::device::SyncReport,
+    report: kring_client::device::SyncReport,
 }
 
 use crate::erasure::circle_name;
@@ -328,10 +328,10 @@ pub fn status(ctx: &mut Context) -> CliResult {
     }
     if !ctx.has_circle_arg() {
         for departure in ctx.device.departures()? {
-            let mut status = kring_core::sync::engine::status(
+            let mut status = kring_client::sync::engine::status(
                 &departure.circle,
                 None,
-                Some(kring_core::sync::engine::Standing::Removed),
+                Some(kring_client::sync::engine::Standing::Removed),
                 None,
                 0,
                 0,

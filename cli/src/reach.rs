@@ -1,13 +1,13 @@
 //! `kring reminders` and `kring news`: what reaches a person, computed on this device
-//! (`kring_core::reminders`, `kring_core::news`); this file picks the circles, parses
+//! (`kring_plan::reminders`, `kring_plan::news`); this file picks the circles, parses
 //! the choices and prints.
 
 use std::collections::HashMap;
 
-use kring_core::news::Notification;
-use kring_core::plan::CircleId;
-use kring_core::reminders::{ClockTime, Reminder, ReminderSettings};
-use kring_core::Timestamp;
+use kring_plan::news::Notification;
+use kring_plan::plan::CircleId;
+use kring_plan::reminders::{ClockTime, Reminder, ReminderSettings};
+use kring_trust::Timestamp;
 use serde::Serialize;
 
 use crate::args::RemindersCmd;

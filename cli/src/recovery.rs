@@ -1,10 +1,10 @@
 //! Recovery codes: printed when a main person creates a circle (`kring circle
 //! create`), renewed with `kring recovery setup`, used with `kring recover` on a new
-//! device. Everything they decide is in `kring_core::device` and
-//! `kring_core::recovery`; this file parses, calls and prints.
+//! device. Everything they decide is in `kring_client::device` and
+//! `kring_trust::recovery`; this file parses, calls and prints.
 
-use kring_core::plan::CircleId;
-use kring_core::recovery::RecoveryCode;
+use kring_plan::plan::CircleId;
+use kring_trust::recovery::RecoveryCode;
 use serde::Serialize;
 
 use crate::commands::output;

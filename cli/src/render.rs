@@ -1,9 +1,9 @@
 //! Human-readable output: the plan as tables. `--json` output bypasses this module.
 
 use comfy_table::Table;
-use kring_core::device::Person;
-use kring_core::followup::{CoordinatorOverview, MyWeek, Severity};
-use kring_core::plan::{Language, MemberId, PlanView, Schedule, TaskView};
+use kring_client::device::Person;
+use kring_plan::followup::{CoordinatorOverview, MyWeek, Severity};
+use kring_plan::plan::{Language, MemberId, PlanView, Schedule, TaskView};
 
 use crate::dates;
 use crate::i18n::{self, word};
@@ -19,7 +19,7 @@ pub fn schedule(s: &Schedule) -> String {
         Schedule::Unscheduled => t!("schedule-when-needed"),
         Schedule::Due { at } => t!("schedule-due", date = dates::format(*at)),
         Schedule::Repeat(_) => {
-            kring_core::export::schedule_phrase(i18n::language(), dates::zone(), s)
+            kring_plan::export::schedule_phrase(i18n::language(), dates::zone(), s)
         }
         Schedule::Weekly {
             first_at,
@@ -60,7 +60,7 @@ fn who(view: &PlanView, task: &TaskView) -> String {
 fn state(task: &TaskView) -> String {
     if task.is_done() {
         t!("state-done")
-    } else if task.status != kring_core::plan::TaskStatus::Open {
+    } else if task.status != kring_plan::plan::TaskStatus::Open {
         word("task-status", &task.status.to_string())
     } else if task.free_slots() > 0 {
         t!("state-open", free = task.free_slots(), slots = task.slots)
@@ -172,7 +172,7 @@ pub fn occurrences(rows: &[crate::commands::OccurrenceRow]) -> String {
 }
 
 /// A device key shortened for people (the full key is 64 hex characters).
-fn short_device(device: &kring_core::identity::DeviceId) -> String {
+fn short_device(device: &kring_trust::identity::DeviceId) -> String {
     device.to_string().chars().take(8).collect()
 }
 
@@ -187,7 +187,7 @@ fn list(title: &str, items: &[String]) -> String {
 
 pub fn plan(view: &PlanView, me: &MemberId) -> String {
     let p = &view.plan;
-    let texts = |items: &[kring_core::plan::TextItem]| {
+    let texts = |items: &[kring_plan::plan::TextItem]| {
         items.iter().map(|i| i.text.clone()).collect::<Vec<_>>()
     };
     let mut out = t!(
@@ -259,7 +259,7 @@ pub fn plan(view: &PlanView, me: &MemberId) -> String {
             let yes = m
                 .rsvps
                 .iter()
-                .filter(|r| r.answer == kring_core::plan::Rsvp::Yes)
+                .filter(|r| r.answer == kring_plan::plan::Rsvp::Yes)
                 .count();
             t!(
                 "show-meeting",

@@ -8,17 +8,17 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use kring_core::export::ExportFormat;
-use kring_core::followup::{CircleReport, MyWeek};
-use kring_core::membership::Capability;
-use kring_core::news::Notification;
-use kring_core::plan::{
+use kring_plan::export::ExportFormat;
+use kring_plan::followup::{CircleReport, MyWeek};
+use kring_trust::membership::Capability;
+use kring_plan::news::Notification;
+use kring_plan::plan::{
     CircleId, CirclePlan, Designation, EntryId, Language, LogKind, MeetingUpdate, MemberId,
     NewMember, NewTask, PlanList, PlanStatus, PlanView, Relation, Rsvp, TaskId, TaskView,
 };
-use kring_core::reminders::{Reminder, ReminderSettings};
-use kring_core::sync::engine::SyncStatus;
-use kring_core::Timestamp;
+use kring_plan::reminders::{Reminder, ReminderSettings};
+use kring_client::sync::engine::SyncStatus;
+use kring_trust::Timestamp;
 
 use crate::client::{blocking, Shared};
 use crate::error::Result;
@@ -101,14 +101,14 @@ impl CircleHandle {
     /// envelope in one transaction), then tells the observers.
     fn mutate<T>(
         &self,
-        op: impl FnOnce(&mut CirclePlan, &MemberId, Timestamp) -> kring_core::Result<T>,
+        op: impl FnOnce(&mut CirclePlan, &MemberId, Timestamp) -> kring_plan::Result<T>,
     ) -> Result<T> {
         let now = Timestamp::now();
         let (out, changed) = self.shared.local(|device| {
             device.change(&self.id, now, |plan, me| {
                 let before = plan.heads();
                 let out = op(plan, me, now)?;
-                kring_core::Result::Ok((out, plan.heads() != before))
+                kring_client::Result::Ok((out, plan.heads() != before))
             })
         })?;
         if changed {
@@ -202,7 +202,7 @@ impl CircleHandle {
         auth: String,
     ) -> Result<()> {
         let (shared, id) = (self.shared.clone(), self.id.clone());
-        let subscription = kring_core::sync::protocol::PushSubscription {
+        let subscription = kring_trust::protocol::PushSubscription {
             endpoint,
             p256dh,
             auth,

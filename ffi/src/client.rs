@@ -1,7 +1,7 @@
 //! [`KringClient`]: one device — its data directory, its identity (kept in the app's
 //! [`SecretStore`]), its circles, joining circles, syncing them and live mode.
 //!
-//! Everything is `kring_core::device::Device`; this file adds the wall clock, the
+//! Everything is `kring_client::device::Device`; this file adds the wall clock, the
 //! threads the device's blocking calls need, and observer notification.
 
 use std::collections::{BTreeMap, HashMap};
@@ -10,20 +10,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::thread::JoinHandle;
 
-use kring_core::device::{Device, WatchEvent, IDENTITY_SECRET};
-use kring_core::followup::CoordinatorOverview;
-use kring_core::identity;
-use kring_core::plan::{CircleId, Language, MemberId, Relation};
-use kring_core::store::StoredCircle;
-use kring_core::Timestamp;
+use kring_client::device::{Device, WatchEvent, IDENTITY_SECRET};
+use kring_plan::followup::CoordinatorOverview;
+use kring_plan::plan::{CircleId, Language, MemberId, Relation};
+use kring_client::store::StoredCircle;
+use kring_trust::Timestamp;
 
 use crate::circle::{CircleHandle, Observers};
 use crate::devices::SyncObserver;
 use crate::error::{KringError, Result};
 use crate::lock;
 use crate::types::{ChangeOrigin, CircleSync, Joined, SyncReport};
-use kring_core::news::Notification;
-use kring_core::reminders::Reminder;
+use kring_plan::news::Notification;
+use kring_plan::reminders::Reminder;
 
 /// Where the app keeps the device's secrets: Android Keystore-backed storage, the
 /// iOS Keychain. Implemented in Kotlin/Swift and handed to [`KringClient::open`].
@@ -122,7 +121,7 @@ impl Shared {
     /// Runs a local device call.
     pub(crate) fn local<T>(
         &self,
-        call: impl FnOnce(&mut Device) -> kring_core::Result<T>,
+        call: impl FnOnce(&mut Device) -> kring_client::Result<T>,
     ) -> Result<T> {
         Ok(call(&mut *lock(&self.local)?)?)
     }
@@ -130,7 +129,7 @@ impl Shared {
     /// Runs a blocking network call on the network device (one at a time).
     pub(crate) fn net<T>(
         &self,
-        call: impl FnOnce(&mut Device) -> kring_core::Result<T>,
+        call: impl FnOnce(&mut Device) -> kring_client::Result<T>,
     ) -> Result<T> {
         let mut net = lock(&self.net)?;
         let device = match &mut *net {
@@ -141,7 +140,7 @@ impl Shared {
     }
 
     /// Tells the circle's observers about a sync that brought other devices' changes.
-    pub(crate) fn synced(&self, circle: &CircleId, report: &kring_core::device::SyncReport) {
+    pub(crate) fn synced(&self, circle: &CircleId, report: &kring_client::device::SyncReport) {
         if report.applied_changes > 0 || report.joined {
             self.registry.notify(circle, ChangeOrigin::Remote);
         }
@@ -296,8 +295,8 @@ impl KringClient {
             return Ok(handle);
         }
         let me = self.shared.local(|d| match d.me(&circle_id) {
-            Err(kring_core::Error::UnknownCircle(_)) if d.pending_joins()?.contains(&circle_id) => {
-                Err(kring_core::Error::PlanNotAvailable(circle_id.to_string()))
+            Err(kring_client::Error::UnknownCircle(_)) if d.pending_joins()?.contains(&circle_id) => {
+                Err(kring_client::Error::PlanNotAvailable(circle_id.to_string()))
             }
             other => other,
         })?;
@@ -325,9 +324,9 @@ impl KringClient {
         as_member: MemberId,
     ) -> Result<Arc<CircleHandle>> {
         let id = self.shared.local(|d| {
-            let plan = kring_core::plan::CirclePlan::load(&document, d.actor())?;
+            let plan = kring_plan::plan::CirclePlan::load(&document, d.actor())?;
             if plan.view().member(&as_member).is_none() {
-                return Err(kring_core::Error::UnknownMember(as_member.clone()));
+                return Err(kring_trust::Error::UnknownMember(as_member.clone()).into());
             }
             d.import_circle(&document, &as_member, Timestamp::now())
         })?;
@@ -480,20 +479,20 @@ impl KringClient {
 /// core's `SecretStore` error (and so `KringException.SecretStore`).
 struct Bridge(Arc<dyn SecretStore>);
 
-impl identity::SecretStore for Bridge {
-    fn get(&self, name: &str) -> kring_core::Result<Option<Vec<u8>>> {
+impl kring_client::secrets::SecretStore for Bridge {
+    fn get(&self, name: &str) -> kring_client::Result<Option<Vec<u8>>> {
         self.0.get(name.to_owned()).map_err(foreign)
     }
 
-    fn put(&self, name: &str, value: &[u8]) -> kring_core::Result<()> {
+    fn put(&self, name: &str, value: &[u8]) -> kring_client::Result<()> {
         self.0.put(name.to_owned(), value.to_vec()).map_err(foreign)
     }
 
-    fn delete(&self, name: &str) -> kring_core::Result<()> {
+    fn delete(&self, name: &str) -> kring_client::Result<()> {
         self.0.delete(name.to_owned()).map_err(foreign)
     }
 }
 
-fn foreign(e: KringError) -> kring_core::Error {
-    kring_core::Error::SecretStore(e.to_string())
+fn foreign(e: KringError) -> kring_client::Error {
+    kring_client::Error::SecretStore(e.to_string())
 }

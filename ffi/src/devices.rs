@@ -10,13 +10,13 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use kring_core::device::{DeviceInfo, LinkPreview, Recovered, WatchEvent};
-use kring_core::identity::DeviceId;
-use kring_core::invite::{InviteKind, DEFAULT_DEVICE_LINK_MILLIS};
-use kring_core::membership::Capability;
-use kring_core::plan::{CircleId, Language};
-use kring_core::recovery::RecoveryCode;
-use kring_core::Timestamp;
+use kring_client::device::{DeviceInfo, LinkPreview, Recovered, WatchEvent};
+use kring_trust::identity::DeviceId;
+use kring_trust::invite::{InviteKind, DEFAULT_DEVICE_LINK_MILLIS};
+use kring_trust::membership::Capability;
+use kring_plan::plan::{CircleId, Language};
+use kring_trust::recovery::RecoveryCode;
+use kring_trust::Timestamp;
 
 use crate::circle::CircleHandle;
 use crate::client::{blocking, KringClient, Registry};

@@ -1,11 +1,11 @@
-//! The one error type of the FFI, mapped once from `kring_core::Error`.
+//! The one error type of the FFI, mapped once from `kring_client::Error`.
 //!
 //! Core has a variant per rejection; apps need a handful of *kinds* they react to
 //! differently (show "already taken", point at a field, offer a retry). Each kind is
 //! its own Kotlin exception class (`KringException.TaskFull`, ...) and Swift enum
 //! case, and carries core's human-readable `reason`.
 
-use kring_core::Error as CoreError;
+use kring_client::Error as CoreError;
 
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum KringError {
@@ -110,11 +110,24 @@ pub enum KringError {
     Internal { reason: String },
 }
 
+/// The plan's and the trust layer's errors are classified as the client's are.
+impl From<kring_plan::Error> for KringError {
+    fn from(e: kring_plan::Error) -> Self {
+        CoreError::from(e).into()
+    }
+}
+
+impl From<kring_trust::Error> for KringError {
+    fn from(e: kring_trust::Error) -> Self {
+        CoreError::from(e).into()
+    }
+}
+
 impl From<CoreError> for KringError {
     /// One exception type per kind of core error ([`CoreError::kind`]): the one place
     /// the FFI decides it.
     fn from(e: CoreError) -> Self {
-        use kring_core::ErrorKind as K;
+        use kring_trust::ErrorKind as K;
         let reason = e.to_string();
         match e.kind() {
             K::InvalidInput => KringError::InvalidInput { reason },

@@ -1,20 +1,20 @@
 //! What people look at: the follow-up report, the coordinator's overview, "my plan
-//! this week" and the exports — core's own types (`kring_core::followup`), exposed
+//! this week" and the exports — core's own types (`kring_plan::followup`), exposed
 //! with `#[uniffi::remote(...)]` like the plan's read model (see `types`): the
 //! declarations mirror core's field by field and the compiler rejects any drift.
 //!
 //! Nothing is filtered or computed here. Which signals a viewer sees is core's
 //! decision (`Device::followup_report` acts as this device's member).
 
-use kring_core::export::ExportFormat;
-use kring_core::followup::{
+use kring_plan::export::ExportFormat;
+use kring_plan::followup::{
     CircleReport, CoordinatorItem, CoordinatorOverview, Load, MemberLoad, MemberRef, MyWeek,
     PlanHealth, Severity, Signal, SignalKind, UnclaimedReason, WeekItem, WeekItemKind,
 };
-use kring_core::plan::{
+use kring_plan::plan::{
     CircleId, EntryId, Language, MemberId, OwnerKind, PlanStatus, TaskCategory, TaskId,
 };
-use kring_core::Timestamp;
+use kring_trust::Timestamp;
 
 /// How soon someone should act; `URGENT` sorts first.
 #[uniffi::remote(Enum)]

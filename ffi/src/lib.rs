@@ -1,6 +1,6 @@
 //! `kring-ffi`: Kring for the Android and iOS apps, through uniffi.
 //!
-//! A thin surface over `kring-core`'s device façade (`kring_core::device::Device`),
+//! A thin surface over `kring-core`'s device façade (`kring_client::device::Device`),
 //! with no rules of its own: every check, every write path (`Device::change`: the
 //! document and the outbox in one transaction) and every computed fact comes from
 //! core; this crate adds the wall clock, threads for the blocking relay calls

@@ -1,16 +1,16 @@
 //! What reaches people: the reminder schedule an app hands to the phone's local
 //! notifications, this device's reminder choices, the news since the app last looked,
-//! and `on_push` for a push wake-up — core's own types (`kring_core::reminders`,
-//! `kring_core::news`), exposed with `#[uniffi::remote(...)]` like the rest.
+//! and `on_push` for a push wake-up — core's own types (`kring_plan::reminders`,
+//! `kring_plan::news`), exposed with `#[uniffi::remote(...)]` like the rest.
 //!
 //! Nothing is decided here: who is reminded of what, and what a notification says, is
 //! core's (`Device::reminders`, `Device::what_changed`, `Device::on_push`). Every word
 //! is written on the device; the push that woke it carried only a circle id.
 
-use kring_core::news::{NewsKind, Notification};
-use kring_core::plan::{CircleId, TaskId};
-use kring_core::reminders::{ClockTime, Reminder, ReminderKind, ReminderSettings};
-use kring_core::Timestamp;
+use kring_plan::news::{NewsKind, Notification};
+use kring_plan::plan::{CircleId, TaskId};
+use kring_plan::reminders::{ClockTime, Reminder, ReminderKind, ReminderSettings};
+use kring_trust::Timestamp;
 
 use crate::types::lift_parsed;
 

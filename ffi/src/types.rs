@@ -14,27 +14,27 @@
 //! [`TaskFacts`], [`CircleSnapshot`], [`SyncReport`], [`CircleSync`], [`Joined`]) are
 //! defined here; they hold no rules of their own, only what core computes.
 
-use kring_core::membership::Capability;
-use kring_core::plan::recurrence::{Moved, Recurrence};
-use kring_core::plan::{
+use kring_trust::membership::Capability;
+use kring_plan::plan::recurrence::{Moved, Recurrence};
+use kring_plan::plan::{
     Approval, CircleId, CircleInfo, Claim, Completion, ConditionView, Designation, EntryId,
     Language, LogEntry, LogKind, MeetingView, MemberId, MemberView, NewTask, OfferView, OwnerKind,
     PlanList, PlanSection, PlanStatus, PlanView, Relation, Review, Rsvp, RsvpView, Schedule,
     TaskCategory, TaskId, TaskStatus, TaskView, TextItem, TurnClaim, TurnKind,
 };
-use kring_core::store::StoredCircle;
-use kring_core::sync::engine::{Connectivity, Standing, SyncStatus};
-use kring_core::Timestamp;
+use kring_client::store::StoredCircle;
+use kring_client::sync::engine::{Connectivity, Standing, SyncStatus};
+use kring_trust::Timestamp;
 
 use crate::error::KringError;
 
 /// Parses a value (an id, a time of day) coming from the app; a bad one becomes `KringError::InvalidInput`
 /// (uniffi hands errors of the function's own error type back as that type).
-pub(crate) fn lift_parsed<T>(
-    parse: impl FnOnce(&str) -> kring_core::Result<T>,
+pub(crate) fn lift_parsed<T, E: Into<KringError>>(
+    parse: impl FnOnce(&str) -> Result<T, E>,
     s: &str,
 ) -> uniffi::Result<T> {
-    parse(s).map_err(|e| uniffi::deps::anyhow::Error::new(KringError::from(e)))
+    parse(s).map_err(|e| uniffi::deps::anyhow::Error::new(e.into()))
 }
 
 uniffi::custom_type!(CircleId, String, {
@@ -406,9 +406,9 @@ pub enum CheckerUpdate {
     Clear,
 }
 
-impl From<TaskUpdate> for kring_core::plan::TaskUpdate {
+impl From<TaskUpdate> for kring_plan::plan::TaskUpdate {
     fn from(u: TaskUpdate) -> Self {
-        kring_core::plan::TaskUpdate {
+        kring_plan::plan::TaskUpdate {
             title: u.title,
             notes: u.notes,
             category: u.category,
@@ -578,8 +578,8 @@ pub struct SyncReport {
     pub joined: bool,
 }
 
-impl From<kring_core::device::SyncReport> for SyncReport {
-    fn from(r: kring_core::device::SyncReport) -> Self {
+impl From<kring_client::device::SyncReport> for SyncReport {
+    fn from(r: kring_client::device::SyncReport) -> Self {
         let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         SyncReport {
             membership_entries: count(r.membership_entries),

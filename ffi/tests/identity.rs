@@ -6,8 +6,8 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
-use kring_core::identity::DeviceIdentity;
-use kring_core::plan::{Language, NewTask};
+use kring_trust::identity::DeviceIdentity;
+use kring_plan::plan::{Language, NewTask};
 use kring_ffi::{KringClient, KringError, SecretStore, DEVICE_SECRET};
 
 #[derive(Default)]

@@ -5,11 +5,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use kring_core::export::ExportFormat;
-use kring_core::invite::InviteKind;
-use kring_core::membership::Capability;
-use kring_core::plan::{Language, NewTask};
-use kring_core::Timestamp;
+use kring_plan::export::ExportFormat;
+use kring_trust::invite::InviteKind;
+use kring_trust::membership::Capability;
+use kring_plan::plan::{Language, NewTask};
+use kring_trust::Timestamp;
 use kring_ffi::{KringClient, KringError, SecretStore};
 
 #[derive(Default)]
@@ -50,7 +50,7 @@ fn the_week_report_and_exports_come_from_core_in_the_asked_language() {
         )
         .unwrap();
     let mut task = NewTask::simple("Naar de dokter");
-    task.schedule = kring_core::plan::Schedule::Due {
+    task.schedule = kring_plan::plan::Schedule::Due {
         at: Timestamp::now().plus_days(1),
     };
     circle.add_task(task).unwrap();

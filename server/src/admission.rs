@@ -13,7 +13,7 @@
 
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
-use kring_core::{Error, Result, Timestamp};
+use kring_trust::{Error, Result, Timestamp};
 use rand::rngs::OsRng;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};

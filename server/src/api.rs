@@ -10,16 +10,16 @@ use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put, MethodRouter};
 use axum::Json;
-use kring_core::envelope;
-use kring_core::membership::{Action, MembershipState, SignedEntry};
-use kring_core::plan::ids::CircleId;
-use kring_core::sync::protocol::{
+use kring_trust::envelope;
+use kring_trust::membership::{Action, MembershipState, SignedEntry};
+use kring_trust::ids::CircleId;
+use kring_trust::protocol::{
     AppendEntry, Base64, CircleCreated, CreateCircle, LogHead, MembershipEntries, Pulled,
     PulledEnvelope, PushEnvelopes, PushRegistration, PushSubscription, Pushed, VapidKey,
     DEFAULT_PULL_LIMIT, HEADER_ADMISSION, MAX_GENESIS_BYTES, MAX_PULL_LIMIT, MAX_RELAY_ENTRY_BYTES,
 };
-use kring_core::sync::request_auth::MAX_CLOCK_SKEW_MS;
-use kring_core::{Error, Result, Timestamp};
+use kring_trust::request_auth::MAX_CLOCK_SKEW_MS;
+use kring_trust::{Error, Result, Timestamp};
 
 use crate::auth::{require_active, require_writer, SignedRequest, Signer};
 use crate::error::{ApiError, ApiResult};
@@ -284,7 +284,7 @@ async fn close_circle(
     let state = slot.state.write().await;
     slot.check_open()?;
     let signer = relay.authenticate(&req, Some(&state))?;
-    if require_active(&state, &signer.0)? != kring_core::membership::Capability::Owner {
+    if require_active(&state, &signer.0)? != kring_trust::membership::Capability::Owner {
         return Err(Error::Unauthorized {
             device: signer.0,
             action: "close the circle (only the owner may)",
@@ -398,7 +398,7 @@ async fn append_entry(
 async fn forget_push_subscriptions(
     relay: &Relay,
     circle: CircleKey,
-    devices: Vec<kring_core::identity::DeviceId>,
+    devices: Vec<kring_trust::identity::DeviceId>,
 ) {
     match relay
         .store()
@@ -514,7 +514,9 @@ async fn push(
         .inspect_err(|e| {
             if matches!(
                 e,
-                Error::QuotaExceeded { .. } | Error::DailyQuotaExceeded { .. }
+                crate::Error::Trust(
+                    Error::QuotaExceeded { .. } | Error::DailyQuotaExceeded { .. }
+                )
             ) {
                 relay.metrics().quota_refusals.inc();
             }
@@ -672,7 +674,7 @@ async fn pull(
         more: page.more,
         closes_at: relay
             .retention()
-            .and_then(|r| r.warning(page.active_at, kring_core::Timestamp::now())),
+            .and_then(|r| r.warning(page.active_at, kring_trust::Timestamp::now())),
     };
     // Sized up front (base64 is 4/3, plus a little per envelope): growing the buffer
     // by doubling would hold two copies of it at once.

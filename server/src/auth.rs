@@ -1,4 +1,4 @@
-//! Signed requests: reading them, checking them with `kring_core::sync::request_auth`,
+//! Signed requests: reading them, checking them with `kring_trust::request_auth`,
 //! refusing replays, and the authorisation helpers every endpoint uses.
 //!
 //! Device ids are ed25519 verifying keys, so a signature can be checked for any
@@ -14,13 +14,13 @@ use axum::extract::{FromRequest, OriginalUri, Request};
 use axum::http::{header, HeaderMap, Method};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use kring_core::identity::DeviceId;
-use kring_core::invite::SignedInvite;
-use kring_core::membership::{Capability, MembershipState};
-use kring_core::sync::request_auth::{
+use kring_trust::identity::DeviceId;
+use kring_trust::invite::SignedInvite;
+use kring_trust::membership::{Capability, MembershipState};
+use kring_trust::request_auth::{
     verify_request, RequestAuth, HEADER_DEVICE, HEADER_INVITE, MAX_CLOCK_SKEW_MS,
 };
-use kring_core::{Error, Result, Timestamp};
+use kring_trust::{Error, Result, Timestamp};
 use serde::de::DeserializeOwned;
 
 use crate::conn::Peer;
@@ -107,7 +107,7 @@ impl FromRequest<Relay> for SignedRequest {
 /// The largest body a route takes: only pushes carry envelopes; a circle's creation
 /// carries one small genesis entry, an append one entry, a close nothing.
 fn body_limit(method: &Method, path: &str, max: usize) -> usize {
-    use kring_core::sync::protocol::{MAX_GENESIS_BYTES, MAX_RELAY_ENTRY_BYTES};
+    use kring_trust::protocol::{MAX_GENESIS_BYTES, MAX_RELAY_ENTRY_BYTES};
     // base64 (4/3) and the JSON around it.
     let entry_body = |bytes: usize| bytes / 3 * 4 + 256;
     if method == Method::PUT && path.ends_with("/push") {
@@ -225,7 +225,7 @@ impl Relay {
             ));
         }
         // Used, expired and revoked invites each get their own code.
-        kring_core::invite::check_usable(state, &invite, Timestamp::now())?;
+        kring_trust::invite::check_usable(state, &invite, Timestamp::now())?;
         Ok(signer)
     }
 }

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
-use kring_core::sync::protocol::{DEFAULT_PULL_BYTES, MAX_BODY_BYTES, MAX_PUSH_BATCH};
+use kring_trust::protocol::{DEFAULT_PULL_BYTES, MAX_BODY_BYTES, MAX_PUSH_BATCH};
 
 /// Who may create circles on this relay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use kring_core::sync::protocol::ErrorBody;
+use kring_trust::protocol::ErrorBody;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
@@ -101,7 +101,7 @@ async fn refuse(stream: TcpStream, full: Full) {
         Full::Total => "the relay is at its connection limit",
         Full::Key => "too many connections from your address",
     };
-    let (_, body) = ErrorBody::from_error(&kring_core::Error::RateLimited {
+    let (_, body) = ErrorBody::from_error(&kring_trust::Error::RateLimited {
         retry_after_secs: 5,
     });
     let mut body = body;

@@ -1,20 +1,25 @@
-//! Every refusal leaves as `{"error": {"code", "message"}}` with the status and code
-//! of `kring_core::sync::protocol::status_and_code`: one mapping, shared with clients.
+//! The relay's errors. Every refusal leaves as `{"error": {"code", "message"}}` with
+//! the status and code of the trust layer's classification
+//! (`kring_trust::protocol::status_and_code`): one mapping, shared with clients.
+//!
+//! The relay's own failures (its database, its files) are [`Error`]; on their way to a
+//! client they become the trust layer's `Internal` (a 500 whose details stay in the
+//! relay's log), never "not found" or "file system" in a client's face.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use kring_core::sync::protocol::ErrorBody;
-use kring_core::Error;
+use kring_trust::protocol::ErrorBody;
+use kring_trust::Error as TrustError;
 
 /// An error on its way to the client.
 #[derive(Debug)]
-pub struct ApiError(pub Error);
+pub struct ApiError(pub TrustError);
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-impl From<Error> for ApiError {
-    fn from(error: Error) -> Self {
+impl From<TrustError> for ApiError {
+    fn from(error: TrustError) -> Self {
         ApiError(error)
     }
 }
@@ -26,7 +31,7 @@ pub struct ErrorCode(pub &'static str);
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, body) = ErrorBody::from_error(&self.0);
-        let code = kring_core::sync::protocol::status_and_code(&self.0).1;
+        let code = kring_trust::protocol::status_and_code(&self.0).1;
         if status >= 500 {
             tracing::error!(error = %self.0, "internal error");
         } else {
@@ -34,8 +39,8 @@ impl IntoResponse for ApiError {
         }
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, Json(body)).into_response();
-        if let Error::RateLimited { retry_after_secs }
-        | Error::DailyQuotaExceeded {
+        if let TrustError::RateLimited { retry_after_secs }
+        | TrustError::DailyQuotaExceeded {
             retry_after_secs, ..
         } = self.0
         {
@@ -49,6 +54,49 @@ impl IntoResponse for ApiError {
 }
 
 /// An error from a place that should not fail (a task that panicked, a closed channel).
-pub fn internal(what: impl std::fmt::Display) -> Error {
-    Error::Internal(what.to_string())
+pub fn internal(what: impl std::fmt::Display) -> TrustError {
+    TrustError::Internal(what.to_string())
+}
+
+/// The relay's own failures, and the trust layer's refusals passed through.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Trust(#[from] TrustError),
+    #[error("relay database: {0}")]
+    Store(#[from] rusqlite::Error),
+    #[error("relay file system: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<Error> for TrustError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Trust(e) => e,
+            failure => TrustError::Internal(failure.to_string()),
+        }
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        ApiError(e.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_relays_own_failures_are_internal_not_a_clients_problem() {
+        let io = Error::Io(std::io::Error::other("disk full"));
+        let out: TrustError = io.into();
+        assert_eq!(out.class().status, 500);
+        assert_eq!(out.class().code, kring_trust::error::codes::INTERNAL);
+        let refusal: TrustError = Error::Trust(TrustError::Replayed).into();
+        assert!(matches!(refusal, TrustError::Replayed));
+    }
 }

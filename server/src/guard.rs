@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use kring_core::Error;
+use kring_trust::Error;
 
 use crate::conn::Peer;
 use crate::error::ApiError;

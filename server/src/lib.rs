@@ -17,7 +17,7 @@
 //! Running one in-process (tests, `kring demo`):
 //!
 //! ```no_run
-//! # async fn demo() -> kring_core::Result<()> {
+//! # async fn demo() -> kring_trust::Result<()> {
 //! let relay = kring_server::spawn(kring_server::Config::local("/tmp/relay.db")).await?;
 //! println!("relay at {}", relay.url());
 //! relay.shutdown().await?;
@@ -48,8 +48,8 @@ use std::sync::Arc;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use kring_core::identity::DeviceId;
-use kring_core::Result;
+use kring_trust::identity::DeviceId;
+pub use error::{Error, Result};
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 use tower_http::catch_panic::CatchPanicLayer;
@@ -118,11 +118,11 @@ impl Relay {
             (Admission::Open, _) => None,
             (Admission::Credential, Some(key)) => Some(admission::parse_public_key(key)?),
             (Admission::Credential, None) => {
-                return Err(kring_core::Error::InvalidValue {
+                return Err(Error::Trust(kring_trust::Error::InvalidValue {
                     field: "--operator-key",
                     value: String::new(),
                     expected: "the operator's public key (hex) with --admission credential".into(),
-                })
+                }))
             }
         };
         let circle_creations = RateLimiter::new(
@@ -229,7 +229,7 @@ impl Relay {
     /// tombstone as an owner's close; live sockets on it close with 4010) and returns
     /// how many. A no-op without a retention period. `now` is passed in so tests and
     /// the operator's `kring-server retention sweep --now` can move it.
-    pub async fn sweep_retention(&self, now: kring_core::Timestamp) -> Result<usize> {
+    pub async fn sweep_retention(&self, now: kring_trust::Timestamp) -> Result<usize> {
         let Some(retention) = self.retention() else {
             return Ok(0);
         };
@@ -264,8 +264,8 @@ impl Relay {
 pub async fn sweep(
     store: &dyn RelayStore,
     retention: retention::Retention,
-    now: kring_core::Timestamp,
-    mut closed: impl FnMut(&kring_core::plan::ids::CircleId),
+    now: kring_trust::Timestamp,
+    mut closed: impl FnMut(&kring_trust::ids::CircleId),
 ) -> Result<usize> {
     let before = retention.cutoff(now);
     let mut count = 0;
@@ -317,7 +317,7 @@ pub fn router(relay: Relay) -> Router {
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
     let (status, body) =
-        kring_core::sync::protocol::ErrorBody::from_error(&internal("handler panicked"));
+        kring_trust::protocol::ErrorBody::from_error(&internal("handler panicked"));
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let json = serde_json::to_string(&body).unwrap_or_default();
     (status, [(header::CONTENT_TYPE, "application/json")], json).into_response()
@@ -435,7 +435,7 @@ async fn sweep_periodically(relay: Relay) {
     let mut ticks = tokio::time::interval(every);
     loop {
         ticks.tick().await;
-        match relay.sweep_retention(kring_core::Timestamp::now()).await {
+        match relay.sweep_retention(kring_trust::Timestamp::now()).await {
             Ok(0) => {}
             Ok(closed) => tracing::info!(closed, "retention sweep"),
             Err(e) => tracing::warn!(error = %e, "retention sweep failed"),

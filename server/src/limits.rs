@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-use kring_core::{Error, Result};
+use kring_trust::{Error, Result};
 
 /// Buckets idle long enough to be full again are dropped every this many checks.
 const SWEEP_EVERY: u32 = 4096;

@@ -15,10 +15,10 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
 use futures_util::StreamExt;
-use kring_core::identity::DeviceId;
-use kring_core::plan::ids::CircleId;
-use kring_core::sync::protocol::LiveNotice;
-use kring_core::Error;
+use kring_trust::identity::DeviceId;
+use kring_trust::ids::CircleId;
+use kring_trust::protocol::LiveNotice;
+use kring_trust::Error;
 use tokio_stream::wrappers::WatchStream;
 use tokio_stream::StreamMap;
 

@@ -119,7 +119,7 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn admission(command: AdmissionCommand, config: &Config) -> kring_core::Result<()> {
+async fn admission(command: AdmissionCommand, config: &Config) -> kring_server::Result<()> {
     use kring_server::admission;
     match command {
         AdmissionCommand::Keygen { out } => {
@@ -146,7 +146,7 @@ async fn admission(command: AdmissionCommand, config: &Config) -> kring_core::Re
             days,
         } => {
             let key = admission::read_key(&std::fs::read_to_string(&key)?)?;
-            let expires = kring_core::Timestamp::now().plus_days(days.into());
+            let expires = kring_trust::Timestamp::now().plus_days(days.into());
             println!("{}", admission::issue(&key, &holder, max_circles, expires));
             Ok(())
         }
@@ -166,20 +166,20 @@ async fn admission(command: AdmissionCommand, config: &Config) -> kring_core::Re
     }
 }
 
-async fn sweep(config: &Config, now: Option<String>) -> kring_core::Result<()> {
+async fn sweep(config: &Config, now: Option<String>) -> kring_server::Result<()> {
     use kring_server::store::RelayStore;
     let retention = kring_server::retention::Retention::from_config(config).ok_or(
-        kring_core::Error::InvalidValue {
+        kring_trust::Error::InvalidValue {
             field: "--retention-inactive-months",
             value: String::new(),
             expected: "a number of months (retention is off without it)".into(),
         },
     )?;
     let now = match now {
-        None => kring_core::Timestamp::now(),
+        None => kring_trust::Timestamp::now(),
         Some(text) => chrono::DateTime::parse_from_rfc3339(text.trim())
-            .map(|t| kring_core::Timestamp(t.timestamp_millis()))
-            .map_err(|_| kring_core::Error::InvalidValue {
+            .map(|t| kring_trust::Timestamp(t.timestamp_millis()))
+            .map_err(|_| kring_trust::Error::InvalidValue {
                 field: "--now",
                 value: text,
                 expected: "an RFC 3339 time such as 2027-01-01T00:00:00Z".into(),

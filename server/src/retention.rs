@@ -12,7 +12,7 @@
 //! both passed in; the sweep that acts on it (`Relay::sweep_retention`) and its timer
 //! are at the edge.
 
-use kring_core::Timestamp;
+use kring_trust::Timestamp;
 
 use crate::config::Config;
 

@@ -12,8 +12,8 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use common::*;
-use kring_core::membership::Capability;
-use kring_core::sync::request_auth::sign_request;
+use kring_trust::membership::Capability;
+use kring_trust::request_auth::sign_request;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -604,7 +604,7 @@ async fn live_sockets_are_capped_per_device_and_others_still_connect() {
 }
 
 async fn try_live(
-    device: &kring_core::identity::DeviceIdentity,
+    device: &kring_trust::identity::DeviceIdentity,
     url: &str,
 ) -> Result<tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>, u16> {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use common::*;
-use kring_core::membership::Capability;
-use kring_core::sync::request_auth::MAX_CLOCK_SKEW_MS;
-use kring_core::Timestamp;
+use kring_trust::membership::Capability;
+use kring_trust::request_auth::MAX_CLOCK_SKEW_MS;
+use kring_trust::Timestamp;
 use serde_json::json;
 
 #[tokio::test]
@@ -158,13 +158,13 @@ async fn joining_with_an_invite() {
         .unwrap()
         .iter()
         .map(|e| {
-            kring_core::membership::SignedEntry::from_bytes(
+            kring_trust::membership::SignedEntry::from_bytes(
                 &B64.decode(e.as_str().unwrap()).unwrap(),
             )
             .unwrap()
         })
         .collect();
-    let state = kring_core::membership::MembershipState::from_log(&entries).unwrap();
+    let state = kring_trust::membership::MembershipState::from_log(&entries).unwrap();
     let joiner = Person::new();
     let redemption = token
         .redeem(
@@ -280,7 +280,7 @@ async fn push_and_pull_with_cursors_and_idempotent_retries() {
 
     // Pulled envelopes open on another device: the bytes are exactly what was pushed.
     let owner_keys = circle.keys(&owner.device);
-    let opened = kring_core::envelope::open(e3.as_bytes(), &circle.state, &owner_keys).unwrap();
+    let opened = kring_client::envelope::open(e3.as_bytes(), &circle.state, &owner_keys).unwrap();
     assert_eq!(opened.header().device_seq, 3);
     relay.stop().await;
 }
@@ -412,7 +412,7 @@ async fn requests_must_be_signed_fresh_and_once() {
         .expect(401, "unauthenticated");
 
     // A signature for another path.
-    let auth = kring_core::sync::request_auth::sign_request(
+    let auth = kring_trust::request_auth::sign_request(
         &owner.device,
         "GET",
         "/v1/circles/other",
@@ -450,7 +450,7 @@ async fn requests_must_be_signed_fresh_and_once() {
 
     // The same signed request twice: the second is a replay.
     let at = Timestamp::now();
-    let auth = kring_core::sync::request_auth::sign_request(&owner.device, "GET", &path, b"", at);
+    let auth = kring_trust::request_auth::sign_request(&owner.device, "GET", &path, b"", at);
     let headers: Vec<(&str, String)> = auth.headers().into_iter().collect();
     client
         .send_raw(None, "GET", &path, Vec::new(), at, &headers)
@@ -513,7 +513,7 @@ async fn removed_members_and_readers() {
     let before = {
         // Sealed against the log before the removal.
         let old = Circle {
-            state: kring_core::membership::MembershipState::from_log(
+            state: kring_trust::membership::MembershipState::from_log(
                 &circle.log[..circle.log.len() - 1],
             )
             .unwrap(),
@@ -699,7 +699,7 @@ async fn a_circle_founded_offline_days_ago_registers_but_not_one_from_the_future
     let client = relay.client();
     let found_at = |at: Timestamp| {
         let owner = Person::new();
-        let (genesis, _) = kring_core::membership::MembershipState::create_circle(
+        let (genesis, _) = kring_trust::membership::MembershipState::create_circle(
             &owner.device,
             owner.member.clone(),
             at,

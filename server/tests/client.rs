@@ -7,8 +7,8 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use kring_core::sync::http::{RelayClient, ADMISSION_ENV};
-use kring_core::{Error, Timestamp};
+use kring_client::sync::http::{RelayClient, ADMISSION_ENV};
+use kring_trust::{Error, Timestamp};
 
 fn run(args: &[&str]) -> String {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_kring-server"))
@@ -43,7 +43,7 @@ async fn the_sync_client_sends_its_credential_and_closes_circles() {
         .create_circle(&owner.device, genesis.as_bytes())
         .await
     {
-        Err(Error::Relay { status, code, .. }) => {
+        Err(kring_client::Error::Trust(Error::Relay { status, code, .. })) => {
             assert_eq!((status, code.as_str()), (403, "admission_required"))
         }
         other => panic!("{other:?}"),
@@ -61,13 +61,15 @@ async fn the_sync_client_sends_its_credential_and_closes_circles() {
         .expect("closed");
     match client
         .membership(
-            kring_core::sync::http::Signer::Device(&owner.device),
+            kring_client::sync::http::Signer::Device(&owner.device),
             &id,
             0,
         )
         .await
     {
-        Err(Error::CircleClosed(closed)) => assert_eq!(closed, id.to_string()),
+        Err(kring_client::Error::Trust(Error::CircleClosed(closed))) => {
+            assert_eq!(closed, id.to_string())
+        }
         other => panic!("{other:?}"),
     }
 }

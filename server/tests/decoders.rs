@@ -20,12 +20,12 @@ mod common;
 use std::path::PathBuf;
 
 use common::*;
-use kring_core::envelope;
-use kring_core::invite::{InviteToken, SignedInvite};
-use kring_core::membership::{Capability, SignedEntry};
-use kring_core::sync::protocol::{CreateCircle, ErrorBody, LiveNotice, Pulled, PushEnvelopes};
-use kring_core::sync::request_auth::{sign_request, verify_request, RequestAuth};
-use kring_core::{Error, Timestamp};
+use kring_trust::envelope;
+use kring_trust::invite::{InviteToken, SignedInvite};
+use kring_trust::membership::{Capability, SignedEntry};
+use kring_trust::protocol::{CreateCircle, ErrorBody, LiveNotice, Pulled, PushEnvelopes};
+use kring_trust::request_auth::{sign_request, verify_request, RequestAuth};
+use kring_trust::{Error, Timestamp};
 use kring_server::admission::{self, Credential};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
@@ -148,7 +148,7 @@ fn maybe_write_corpus(name: &str, seeds: &[Vec<u8>]) {
 #[track_caller]
 fn assert_typed(error: &Error, input: &[u8]) {
     assert!(
-        !matches!(error, Error::Io(_) | Error::Store(_) | Error::Automerge(_)),
+        !matches!(error, Error::Internal(_)),
         "untyped error {error:?} for {}",
         hex::encode(input)
     );
@@ -263,7 +263,7 @@ fn membership_entries() {
                     hex::encode(input)
                 );
                 // What the relay does next with it must not panic either.
-                let _ = kring_core::membership::MembershipState::genesis(&entry);
+                let _ = kring_trust::membership::MembershipState::genesis(&entry);
             }
         },
     );

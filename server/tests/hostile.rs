@@ -5,8 +5,8 @@ mod common;
 
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use common::*;
-use kring_core::membership::Capability;
-use kring_core::Timestamp;
+use kring_trust::membership::Capability;
+use kring_trust::Timestamp;
 use serde_json::json;
 
 struct XorShift(u64);

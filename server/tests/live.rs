@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use common::*;
 use futures_util::{SinkExt, StreamExt};
-use kring_core::identity::DeviceIdentity;
-use kring_core::membership::Capability;
-use kring_core::sync::request_auth::sign_request;
+use kring_trust::identity::DeviceIdentity;
+use kring_trust::membership::Capability;
+use kring_trust::request_auth::sign_request;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use common::*;
-use kring_core::membership::Capability;
+use kring_trust::membership::Capability;
 use serde_json::json;
 
 fn run(args: &[&str]) -> String {
@@ -185,8 +185,8 @@ async fn quotas_refuse_with_clear_codes_and_store_nothing_of_the_refused_push() 
     // The device's daily quota counts over all its circles.
     let (mut other, other_owner) = circle_on(&client).await;
     let person = Person {
-        member: kring_core::plan::ids::MemberId::random(),
-        device: kring_core::identity::DeviceIdentity::from_secret_bytes(
+        member: kring_trust::ids::MemberId::random(),
+        device: kring_trust::identity::DeviceIdentity::from_secret_bytes(
             &member.device.to_secret_bytes(),
         )
         .expect("same device"),
@@ -351,7 +351,7 @@ async fn an_owner_closes_a_circle_and_the_relay_keeps_only_a_tombstone() {
 }
 
 async fn live_socket(
-    device: &kring_core::identity::DeviceIdentity,
+    device: &kring_trust::identity::DeviceIdentity,
     url: &str,
 ) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -360,7 +360,7 @@ async fn live_socket(
         .map(|(_, p)| format!("/v1/{p}"))
         .expect("path");
     let auth =
-        kring_core::sync::request_auth::sign_request(device, "GET", &path, b"", fresh_timestamp());
+        kring_trust::request_auth::sign_request(device, "GET", &path, b"", fresh_timestamp());
     let mut request = url.into_client_request().expect("request");
     for (name, value) in auth.headers() {
         request

@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use common::*;
-use kring_core::envelope::SealedEnvelope;
-use kring_core::membership::Capability;
-use kring_core::sync::request_auth::sign_request;
+use kring_trust::envelope::SealedEnvelope;
+use kring_trust::membership::Capability;
+use kring_trust::request_auth::sign_request;
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};

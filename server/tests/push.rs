@@ -18,8 +18,8 @@ use axum::routing::post;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use common::*;
-use kring_core::identity::DeviceIdentity;
-use kring_core::membership::Capability;
+use kring_trust::identity::DeviceIdentity;
+use kring_trust::membership::Capability;
 use serde_json::{json, Value};
 use web_push_native::p256;
 

@@ -8,17 +8,21 @@
 //! can neither pull nor push nor read what is
 //! written after the removal.
 
-use kring_core::device::Device;
-use kring_core::envelope;
-use kring_core::identity::{DeviceIdentity, FileSecretStore};
-use kring_core::membership::Capability;
-use kring_core::plan::{
+use kring_client::device::Device;
+use kring_client::envelope;
+use kring_client::secrets::{load_identity, FileSecretStore};
+use kring_plan::plan::DeviceActor;
+use kring_trust::identity::DeviceIdentity;
+use kring_trust::membership::Capability;
+use kring_plan::plan::{
     CircleId, Designation, Language, LogKind, MemberId, NewTask, PlanList, PlanView, Relation,
     Schedule, TaskCategory, TaskId,
 };
-use kring_core::sync::engine::{CircleTrust, Connectivity};
-use kring_core::sync::http::{system_clock, RelayClient, Signer};
-use kring_core::{Error, Timestamp};
+use kring_client::sync::engine::{CircleTrust, Connectivity};
+use kring_client::sync::http::{system_clock, RelayClient, Signer};
+use kring_client::Error;
+use kring_trust::Error as TrustError;
+use kring_trust::Timestamp;
 use kring_e2e::{contains, RelayProcess};
 
 const CIRCLE_NAME: &str = "Kring van Sanne";
@@ -50,7 +54,7 @@ impl Person {
         self.circle.as_ref().expect("in a circle")
     }
 
-    fn sync(&mut self) -> kring_core::Result<kring_core::device::SyncReport> {
+    fn sync(&mut self) -> kring_client::Result<kring_client::device::SyncReport> {
         let circle = self.circle().clone();
         self.device.sync(&circle, Timestamp::now())
     }
@@ -73,10 +77,10 @@ impl Person {
     #[track_caller]
     fn edit<T>(
         &mut self,
-        op: impl FnOnce(&mut kring_core::plan::CirclePlan, &MemberId) -> kring_core::Result<T>,
+        op: impl FnOnce(&mut kring_plan::plan::CirclePlan, &MemberId) -> kring_plan::Result<T>,
     ) -> T {
         let circle = self.circle().clone();
-        match self.device.change(&circle, Timestamp::now(), op) {
+        match self.device.change_plan(&circle, Timestamp::now(), op) {
             Ok(value) => value,
             Err(e) => panic!("{}: {e}", self.name),
         }
@@ -84,7 +88,7 @@ impl Person {
 
     fn identity(&self) -> DeviceIdentity {
         let secrets = FileSecretStore::open(self.dir.join("secrets")).expect("secrets");
-        DeviceIdentity::load(&secrets, "device")
+        load_identity(&secrets, "device")
             .expect("load")
             .expect("identity")
     }
@@ -285,7 +289,7 @@ fn eleven_members_converge_through_a_real_relay_that_is_killed_and_restarted() {
         plan.add_task(
             me,
             NewTask {
-                owner_kind: kring_core::plan::OwnerKind::Professional,
+                owner_kind: kring_plan::plan::OwnerKind::Professional,
                 category: TaskCategory::Professional,
                 ..NewTask::simple(BUDGET)
             },
@@ -448,7 +452,7 @@ fn eleven_members_converge_through_a_real_relay_that_is_killed_and_restarted() {
     // Kees cannot pull (his device learns it was removed, and erases the circle) …
     let err = everyone[kees_i].sync().expect_err("removed");
     assert!(
-        matches!(err, Error::Removed(d) if d == kees_identity.id()),
+        matches!(err, Error::Trust(TrustError::Removed(d)) if d == kees_identity.id()),
         "{err:?}"
     );
     assert!(everyone[kees_i].device.circles().unwrap().is_empty());
@@ -472,7 +476,7 @@ fn eleven_members_converge_through_a_real_relay_that_is_killed_and_restarted() {
     let runtime = tokio_runtime();
     let client = RelayClient::new(&url, system_clock()).unwrap();
     let pulled = runtime.block_on(client.pull(&kees_identity, &circle, 0, 10));
-    assert!(matches!(pulled, Err(Error::Removed(_))), "{pulled:?}");
+    assert!(matches!(pulled, Err(Error::Trust(TrustError::Removed(_)))), "{pulled:?}");
     let log = runtime.block_on(client.membership(Signer::Device(&kees_identity), &circle, 0));
     assert!(log.is_err(), "a removed device reads no log");
 
@@ -481,7 +485,7 @@ fn eleven_members_converge_through_a_real_relay_that_is_killed_and_restarted() {
     let circle_for_kees = circle.clone();
     let err = everyone[kees_i]
         .device
-        .change(&circle_for_kees, Timestamp::now(), |plan, me| {
+        .change_plan(&circle_for_kees, Timestamp::now(), |plan, me| {
             plan.post(me, LogKind::Update, "Ik ben er nog", Timestamp::now())
         })
         .expect_err("removed devices do not write");
@@ -521,7 +525,7 @@ fn eleven_members_converge_through_a_real_relay_that_is_killed_and_restarted() {
         .expect("Lotte's latest envelope");
     assert!(posted.acked);
     let err = envelope::open(&posted.bytes, kees_full.state(), kees_full.keys()).unwrap_err();
-    assert!(matches!(err, Error::UnknownEpoch(1)), "{err:?}");
+    assert!(matches!(err, Error::Trust(TrustError::UnknownEpoch(1))), "{err:?}");
     let on_relay = relay_envelopes(&url, &sanne_id, &circle);
     assert!(on_relay.iter().any(|(_, bytes)| *bytes == posted.bytes));
     assert!(on_relay

@@ -230,7 +230,7 @@ fn a_new_phone_with_the_recovery_code_becomes_the_main_person_and_the_old_one_is
         ],
     );
     assert_eq!(code_wrong, 3, "{err}");
-    let stranger = kring_core::recovery::RecoveryCode::generate();
+    let stranger = kring_trust::recovery::RecoveryCode::generate();
     let (code_other, err) = refused(
         &new_phone,
         &[

@@ -9,10 +9,11 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use kring_core::identity::{DeviceIdentity, FileSecretStore};
-use kring_core::plan::CircleId;
-use kring_core::sync::http::{system_clock, RelayClient};
-use kring_core::Error;
+use kring_client::secrets::{load_identity, FileSecretStore};
+use kring_trust::identity::DeviceIdentity;
+use kring_plan::plan::CircleId;
+use kring_client::sync::http::{system_clock, RelayClient};
+use kring_client::Error;
 use kring_e2e::{contains, workspace_binary, RelayProcess};
 use serde_json::Value;
 
@@ -120,7 +121,7 @@ fn join(inviter: &Path, dir: &Path, name: &str) {
 
 fn identity(dir: &Path) -> DeviceIdentity {
     let secrets = FileSecretStore::open(dir.join("secrets")).expect("secrets");
-    DeviceIdentity::load(&secrets, "device")
+    load_identity(&secrets, "device")
         .expect("load")
         .expect("identity")
 }
@@ -183,7 +184,7 @@ fn closing_archives_everywhere_removal_and_local_delete_erase_the_plan_from_the_
     let client = RelayClient::new(&url, system_clock()).expect("client");
     let by_jan = runtime.block_on(client.close_circle(&identity(&jan), &circle));
     assert!(
-        matches!(&by_jan, Err(Error::Relay { status: 403, code, .. }) if code == "forbidden"),
+        matches!(&by_jan, Err(Error::Trust(kring_trust::Error::Relay { status: 403, code, .. })) if code == "forbidden"),
         "{by_jan:?}"
     );
     run(&jan, &["sync"]);
@@ -313,7 +314,7 @@ fn an_inactive_circle_is_announced_then_closed_by_the_relays_retention_period() 
 }
 
 fn rfc3339(ms: i64) -> String {
-    let at = kring_core::Timestamp(ms).to_civil_utc();
+    let at = kring_trust::Timestamp(ms).to_civil_utc();
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:00Z",
         at.year, at.month, at.day, at.hour, at.minute

@@ -4,11 +4,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kring_core::device::{Device, WatchEvent};
-use kring_core::membership::Capability;
-use kring_core::plan::{CircleId, Language, NewTask, Relation};
-use kring_core::sync::engine::Standing;
-use kring_core::{Error, Timestamp};
+use kring_client::device::{Device, WatchEvent};
+use kring_trust::membership::Capability;
+use kring_plan::plan::{CircleId, Language, NewTask, Relation};
+use kring_client::sync::engine::Standing;
+use kring_client::Error;
+use kring_trust::Timestamp;
 use kring_e2e::RelayProcess;
 
 fn founded(root: &std::path::Path, url: &str) -> (Device, CircleId) {
@@ -47,7 +48,7 @@ fn joined(
 fn add_task(device: &mut Device, circle: &CircleId, title: &str) {
     let now = Timestamp::now();
     device
-        .change(circle, now, |plan, me| {
+        .change_plan(circle, now, |plan, me| {
             plan.add_task(me, NewTask::simple(title), now)
         })
         .expect("add task");
@@ -142,11 +143,11 @@ fn a_reader_reads_everything_and_writes_nothing() {
         .any(|t| t.title == "Boodschappen doen"));
     let now = Timestamp::now();
     let err = reader
-        .change(&circle, now, |plan, me| {
+        .change_plan(&circle, now, |plan, me| {
             plan.add_task(me, NewTask::simple("x"), now)
         })
         .expect_err("readers do not write");
-    assert!(matches!(err, Error::ReadOnly(_)), "{err:?}");
+    assert!(matches!(err, Error::Trust(kring_trust::Error::ReadOnly(_))), "{err:?}");
     assert_eq!(reader.status(&circle).expect("status").pending, 0);
 
     // Later changes keep reaching the reader.

@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use kring_core::plan::recurrence::{civil, CivilStart};
-use kring_core::Timestamp;
+use kring_plan::plan::recurrence::{civil, CivilStart};
+use kring_trust::Timestamp;
 use kring_e2e::{create_sannes_circle, json, run, stdout, RelayProcess};
 use serde_json::Value;
 

@@ -300,6 +300,7 @@ hint-archived = This circle is closed; this device only keeps an archive to read
 ## kring demo
 
 demo-relay-external = Using the relay at { $url }. It only ever holds signed, encrypted envelopes.
+demo-relay-missing = Cannot start the relay program { $program }: { $error }. Build it with `cargo build --bin kring-server`, set KRING_SERVER to it, or pass --relay URL.
 demo-relay-local = A relay starts on this computer at { $url }. It will only ever hold signed, encrypted envelopes.
 demo-synced = { $name }'s phone synced: sent { $sent }, received { $received } change(s)
 demo-join-no-plan = { $name } joined, but the plan did not arrive

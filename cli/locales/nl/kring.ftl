@@ -300,6 +300,7 @@ hint-archived = Deze kring is gesloten; dit apparaat houdt alleen een archief om
 ## kring demo
 
 demo-relay-external = We gebruiken de relay op { $url }. Die bewaart alleen ondertekende, versleutelde enveloppen.
+demo-relay-missing = Het relay-programma { $program } start niet: { $error }. Bouw het met `cargo build --bin kring-server`, zet KRING_SERVER erop, of geef --relay URL.
 demo-relay-local = Op deze computer start een relay op { $url }. Die bewaart alleen ondertekende, versleutelde enveloppen.
 demo-synced = De telefoon van { $name } is gesynchroniseerd: { $sent } verstuurd, { $received } wijziging(en) ontvangen
 demo-join-no-plan = { $name } doet mee, maar het plan is niet aangekomen

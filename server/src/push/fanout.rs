@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use kring_core::identity::DeviceId;
-use kring_core::membership::MembershipState;
-use kring_core::plan::ids::CircleId;
-use kring_core::sync::wake_up::PushWakeUp;
+use kring_trust::identity::DeviceId;
+use kring_trust::membership::MembershipState;
+use kring_trust::ids::CircleId;
+use kring_trust::wake_up::PushWakeUp;
 
 use super::subscription::Subscription;
 use crate::store::CircleKey;
@@ -222,9 +222,9 @@ impl Coalescer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kring_core::identity::DeviceIdentity;
-    use kring_core::plan::ids::MemberId;
-    use kring_core::Timestamp;
+    use kring_trust::identity::DeviceIdentity;
+    use kring_trust::ids::MemberId;
+    use kring_trust::Timestamp;
 
     fn subscription(n: u8) -> Subscription {
         Subscription {

@@ -26,10 +26,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderValue, Uri};
-use kring_core::identity::DeviceId;
-use kring_core::membership::MembershipState;
-use kring_core::plan::ids::CircleId;
-use kring_core::{Error, Result};
+use kring_trust::identity::DeviceId;
+use kring_trust::membership::MembershipState;
+use kring_trust::ids::CircleId;
+use kring_trust::{Error, Result};
 use tokio::sync::{mpsc, watch, Mutex};
 use web_push_native::{Auth, WebPushBuilder};
 

@@ -13,8 +13,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use kring_core::sync::protocol::PushSubscription;
-use kring_core::{Error, Result};
+use kring_trust::protocol::PushSubscription;
+use kring_trust::{Error, Result};
 use reqwest::Url;
 
 /// Longest endpoint taken. Real ones are 50 (UnifiedPush) to ~400 (browser push

@@ -12,7 +12,8 @@ use std::path::Path;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use kring_core::{Error, Result};
+use crate::error::{Error, Result};
+use kring_trust::Error as TrustError;
 use reqwest::Url;
 use web_push_native::jwt_simple::algorithms::{
     ECDSAP256KeyPairLike, ECDSAP256PublicKeyLike, ES256KeyPair,
@@ -39,11 +40,11 @@ impl std::fmt::Debug for Vapid {
 }
 
 fn bad_key(what: impl std::fmt::Display) -> Error {
-    Error::InvalidValue {
+    Error::Trust(TrustError::InvalidValue {
         field: "--vapid-key",
         value: String::new(),
         expected: format!("a P-256 private key (PEM or 32 bytes base64url): {what}"),
-    }
+    })
 }
 
 impl Vapid {
@@ -120,11 +121,11 @@ pub fn check_subject(subject: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::InvalidValue {
+        Err(Error::Trust(TrustError::InvalidValue {
             field: "--push-subject",
             value: subject.to_owned(),
             expected: "a mailto: or https:// contact for push services".into(),
-        })
+        }))
     }
 }
 

@@ -15,11 +15,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use kring_core::envelope::VerifiedEnvelope;
-use kring_core::identity::DeviceId;
-use kring_core::membership::{MembershipState, SignedEntry};
-use kring_core::plan::ids::CircleId;
-use kring_core::{Result, Timestamp};
+use kring_trust::envelope::VerifiedEnvelope;
+use kring_trust::identity::DeviceId;
+use kring_trust::membership::{MembershipState, SignedEntry};
+use kring_trust::ids::CircleId;
+use crate::error::Result;
+use kring_trust::Timestamp;
 
 use crate::push::Subscription;
 
@@ -36,7 +37,7 @@ pub struct StoredCircle {
     pub latest: u64,
 }
 
-/// An envelope checked by [`kring_core::envelope::verify`], with its exact bytes.
+/// An envelope checked by [`kring_trust::envelope::verify`], with its exact bytes.
 #[derive(Debug, Clone)]
 pub struct NewEnvelope {
     pub bytes: Vec<u8>,

@@ -1,20 +1,21 @@
 //! The rules of a push, independent of the storage backend.
 //!
-//! Each envelope has already passed [`kring_core::envelope::verify`] (signature, writer
+//! Each envelope has already passed [`kring_trust::envelope::verify`] (signature, writer
 //! at the cited membership head). Here, inside the backend's transaction:
 //! - an envelope already stored at its `(author, device_seq)` returns its cursor if it
 //!   is the very same envelope (a retry), and is a fork otherwise;
 //! - a new one must use the current key epoch
-//!   ([`VerifiedEnvelope::check_current_epoch`](kring_core::envelope::VerifiedEnvelope::check_current_epoch))
+//!   ([`VerifiedEnvelope::check_current_epoch`](kring_trust::envelope::VerifiedEnvelope::check_current_epoch))
 //!   and follow its author's previous envelope
-//!   ([`EnvelopeHeader::check_follows`](kring_core::envelope::EnvelopeHeader::check_follows)).
+//!   ([`EnvelopeHeader::check_follows`](kring_trust::envelope::EnvelopeHeader::check_follows)).
 //!
 //! Any `Err` aborts the whole batch (the backend rolls the transaction back).
 
-use kring_core::envelope::EnvelopeHash;
-use kring_core::identity::DeviceId;
-use kring_core::membership::MembershipState;
-use kring_core::{Error, Result};
+use kring_trust::envelope::EnvelopeHash;
+use kring_trust::identity::DeviceId;
+use kring_trust::membership::MembershipState;
+use crate::error::{Error, Result};
+use kring_trust::Error as TrustError;
 
 use super::NewEnvelope;
 
@@ -63,16 +64,16 @@ pub fn charge(
 ) -> Result<()> {
     let len = len as u64;
     if circle.bytes.saturating_add(len) > quotas.circle_bytes {
-        return Err(Error::QuotaExceeded {
+        return Err(Error::Trust(TrustError::QuotaExceeded {
             what: "envelope bytes in this circle",
             limit: quotas.circle_bytes,
-        });
+        }));
     }
     if circle.envelopes >= quotas.circle_envelopes {
-        return Err(Error::QuotaExceeded {
+        return Err(Error::Trust(TrustError::QuotaExceeded {
             what: "envelopes in this circle",
             limit: quotas.circle_envelopes,
-        });
+        }));
     }
     let retry_after_secs = {
         let next_day = (day_of(now_ms) + 1) * MS_PER_DAY;
@@ -81,18 +82,18 @@ pub fn charge(
             .max(1)
     };
     if day.bytes.saturating_add(len) > quotas.device_bytes_per_day {
-        return Err(Error::DailyQuotaExceeded {
+        return Err(Error::Trust(TrustError::DailyQuotaExceeded {
             what: "envelope bytes from this device today",
             limit: quotas.device_bytes_per_day,
             retry_after_secs,
-        });
+        }));
     }
     if day.envelopes >= quotas.device_envelopes_per_day {
-        return Err(Error::DailyQuotaExceeded {
+        return Err(Error::Trust(TrustError::DailyQuotaExceeded {
             what: "envelopes from this device today",
             limit: quotas.device_envelopes_per_day,
             retry_after_secs,
-        });
+        }));
     }
     circle.bytes += len;
     circle.envelopes += 1;
@@ -130,10 +131,10 @@ pub fn apply_push(
         let header = envelope.verified.header();
         if let Some((cursor, hash)) = tx.stored_at(&header.author, header.device_seq)? {
             if hash != envelope.verified.hash() {
-                return Err(Error::Fork {
+                return Err(Error::Trust(TrustError::Fork {
                     what: CHAIN,
                     seq: header.device_seq,
-                });
+                }));
             }
             cursors.push(cursor);
             continue;
@@ -141,7 +142,9 @@ pub fn apply_push(
         match header.check_follows(tx.last_of(&header.author)?) {
             // The position is below the author's newest but not stored: cannot happen
             // with contiguous chains; treat it as a fork rather than trust it.
-            Err(Error::AlreadyApplied { seq, .. }) => return Err(Error::Fork { what: CHAIN, seq }),
+            Err(TrustError::AlreadyApplied { seq, .. }) => {
+                return Err(TrustError::Fork { what: CHAIN, seq }.into())
+            }
             other => other?,
         }
         envelope.verified.check_current_epoch(state)?;

@@ -11,11 +11,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use kring_core::envelope::EnvelopeHash;
-use kring_core::identity::DeviceId;
-use kring_core::membership::{MembershipState, SignedEntry};
-use kring_core::plan::ids::CircleId;
-use kring_core::{Error, Result, Timestamp};
+use kring_trust::envelope::EnvelopeHash;
+use kring_trust::identity::DeviceId;
+use kring_trust::membership::{MembershipState, SignedEntry};
+use kring_trust::ids::CircleId;
+use crate::error::{Error, Result};
+use kring_trust::{Error as TrustError, Timestamp};
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension};
 use tokio::sync::{mpsc, oneshot};
 
@@ -209,7 +210,7 @@ impl Done {
     fn reply(self, commit: &std::result::Result<(), String>) {
         fn settle<T>(result: Result<T>, commit: &std::result::Result<(), String>) -> Result<T> {
             match (result, commit) {
-                (Ok(_), Err(e)) => Err(internal(format!("commit failed: {e}"))),
+                (Ok(_), Err(e)) => Err(internal(format!("commit failed: {e}")).into()),
                 (result, _) => result,
             }
         }
@@ -371,7 +372,7 @@ impl RelayStore for SqliteStore {
                 return Ok(None);
             };
             if closed_at.is_some() {
-                return Err(Error::CircleClosed(circle.to_string()));
+                return Err(TrustError::CircleClosed(circle.to_string()).into());
             }
             let latest = latest_cursor(&tx, num)?;
             let log = entries_from(&tx, num, 0)?;
@@ -622,7 +623,8 @@ fn open_writer(path: &Path) -> Result<Connection> {
         return Err(internal(format!(
             "cannot switch {} to WAL (got {mode})",
             path.display()
-        )));
+        ))
+        .into());
     }
     conn.execute_batch(&format!(
         "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;
@@ -634,7 +636,8 @@ fn open_writer(path: &Path) -> Result<Connection> {
         return Err(internal(format!(
             "{} has schema version {version}; this relay knows up to {SCHEMA_VERSION}",
             path.display()
-        )));
+        ))
+        .into());
     }
     let migrate_2 = if version < 2 { MIGRATE_2 } else { "" };
     let migrate_3 = if version < 3 { MIGRATE_3 } else { "" };
@@ -770,7 +773,7 @@ fn write_loop(
 }
 
 fn refuse(command: Command, why: &str) -> Done {
-    let error = || internal(format!("not run: {why}"));
+    let error = || Error::from(internal(format!("not run: {why}")));
     match command {
         Command::Create { reply, .. } => Done::Create(reply, Err(error())),
         Command::Append { reply, .. } => Done::Append(reply, Err(error())),
@@ -909,9 +912,10 @@ fn create(
                 .optional()?
                 .flatten();
             return Err(match closed {
-                Some(_) => Error::CircleClosed(circle.to_string()),
-                None => Error::CircleExists(circle.to_string()),
-            });
+                Some(_) => TrustError::CircleClosed(circle.to_string()),
+                None => TrustError::CircleExists(circle.to_string()),
+            }
+            .into());
         }
         other => other?,
     };
@@ -965,7 +969,7 @@ fn push(
             ))
         })?;
     if closed {
-        return Err(Error::CircleClosed(format!("#{circle}")));
+        return Err(TrustError::CircleClosed(format!("#{circle}")).into());
     }
     let now = Timestamp::now().0;
     let mut tx = SqlPush {
@@ -1096,7 +1100,7 @@ fn refuse_closed(conn: &Connection, circle: i64) -> Result<()> {
         .prepare_cached("SELECT closed_at FROM circles WHERE num = ?1")?
         .query_row([circle], |row| row.get(0))?;
     match closed {
-        Some(_) => Err(Error::CircleClosed(format!("#{circle}"))),
+        Some(_) => Err(TrustError::CircleClosed(format!("#{circle}")).into()),
         None => Ok(()),
     }
 }
@@ -1299,10 +1303,10 @@ mod tests {
     async fn a_closed_circle_takes_no_more_writes_and_keeps_its_id() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = SqliteStore::open(&dir.path().join("relay.db"), 1, None).expect("open");
-        let owner = kring_core::identity::DeviceIdentity::generate();
+        let owner = kring_trust::identity::DeviceIdentity::generate();
         let (genesis, state) = MembershipState::create_circle(
             &owner,
-            kring_core::plan::ids::MemberId::random(),
+            kring_trust::ids::MemberId::random(),
             Timestamp::now(),
         )
         .expect("genesis");
@@ -1315,15 +1319,15 @@ mod tests {
         let state = Arc::new(state);
         assert!(matches!(
             store.push(key, state, Vec::new(), Quotas::NONE).await,
-            Err(Error::CircleClosed(_))
+            Err(Error::Trust(TrustError::CircleClosed(_)))
         ));
         assert!(matches!(
             store.create_circle(circle.clone(), genesis, None).await,
-            Err(Error::CircleClosed(_))
+            Err(Error::Trust(TrustError::CircleClosed(_)))
         ));
         assert!(matches!(
             store.load_circle(circle).await,
-            Err(Error::CircleClosed(_))
+            Err(Error::Trust(TrustError::CircleClosed(_)))
         ));
         store.close().await.expect("close store");
     }
@@ -1334,10 +1338,10 @@ mod tests {
         let store = SqliteStore::open(&dir.path().join("relay.db"), 1, None).expect("open");
         let mut circles = Vec::new();
         for _ in 0..2 {
-            let owner = kring_core::identity::DeviceIdentity::generate();
+            let owner = kring_trust::identity::DeviceIdentity::generate();
             let (genesis, state) = MembershipState::create_circle(
                 &owner,
-                kring_core::plan::ids::MemberId::random(),
+                kring_trust::ids::MemberId::random(),
                 Timestamp::now(),
             )
             .expect("genesis");
@@ -1387,7 +1391,7 @@ mod tests {
         assert_eq!((swept, closed), (1, vec![circles[0].0.clone()]));
         assert!(matches!(
             store.load_circle(circles[0].0.clone()).await,
-            Err(Error::CircleClosed(_))
+            Err(Error::Trust(TrustError::CircleClosed(_)))
         ));
         assert!(store.load_circle(active).await.expect("open").is_some());
         store.close().await.expect("close store");

@@ -11,14 +11,15 @@ use std::collections::BTreeMap;
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, Change, ROOT};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
-use kring_core::envelope::{self, EnvelopeHash, SealedEnvelope};
-use kring_core::identity::DeviceIdentity;
-use kring_core::invite::InviteToken;
-use kring_core::keyring::Keyring;
-use kring_core::membership::{Capability, MembershipState, SignedEntry};
-use kring_core::plan::ids::MemberId;
-use kring_core::sync::request_auth::{sign_request, RequestSigner, HEADER_INVITE};
-use kring_core::Timestamp;
+use kring_client::envelope::{self, EnvelopeHash, SealedEnvelope};
+use kring_plan::plan::DeviceActor;
+use kring_trust::identity::DeviceIdentity;
+use kring_trust::invite::InviteToken;
+use kring_trust::keyring::Keyring;
+use kring_trust::membership::{Capability, MembershipState, SignedEntry};
+use kring_trust::ids::MemberId;
+use kring_trust::request_auth::{sign_request, RequestSigner, HEADER_INVITE};
+use kring_trust::Timestamp;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -372,7 +373,7 @@ impl Circle {
         &self,
         by: &DeviceIdentity,
         member: &MemberId,
-        last_seqs: &BTreeMap<kring_core::identity::DeviceId, u64>,
+        last_seqs: &BTreeMap<kring_trust::identity::DeviceId, u64>,
     ) -> SignedEntry {
         self.state
             .remove_member(by, &self.keys(by), member, last_seqs, Timestamp::now())

@@ -1,0 +1,126 @@
+//! Envelopes as a device uses them: the trust layer's envelopes
+//! ([`kring_trust::envelope`]) carrying automerge changes.
+//!
+//! The trust layer signs, encrypts and verifies envelopes without looking inside (so
+//! the relay links no plan code). Here, on the way in, every change is checked to be an
+//! uncompressed automerge change chunk whose actor is the envelope's author: a member
+//! cannot slip in a change that claims to be someone else's. Sealing checks the same
+//! on the way out.
+
+use automerge::Change;
+use kring_plan::plan::DeviceActor;
+use kring_trust::identity::{DeviceId, DeviceIdentity};
+use kring_trust::keyring::Keyring;
+use kring_trust::membership::MembershipState;
+
+pub use kring_trust::envelope::{
+    read_header, verify, EnvelopeHash, EnvelopeHeader, SealedEnvelope, VerifiedEnvelope,
+    MAX_ENVELOPE_BYTES,
+};
+
+use crate::error::{Error, Result};
+
+/// In automerge's binary format a chunk starts with 4 magic bytes and a 4-byte checksum,
+/// followed by the chunk type: 1 is an uncompressed change. Compressed chunks are
+/// refused before parsing: their inflated size is not bounded by the envelope's.
+const CHUNK_TYPE_OFFSET: usize = 8;
+const CHUNK_TYPE_CHANGE: u8 = 1;
+
+/// Seals `changes` (made on this device, so with its actor id) as the author's envelope
+/// number `device_seq` after `prev` ([`kring_trust::envelope::seal`]).
+pub fn seal(
+    author: &DeviceIdentity,
+    state: &MembershipState,
+    keys: &Keyring,
+    device_seq: u64,
+    prev: Option<EnvelopeHash>,
+    changes: &[Change],
+) -> Result<SealedEnvelope> {
+    let actor = author.actor_id();
+    for change in changes {
+        check_actor(&actor, change)?;
+    }
+    let raw: Vec<&[u8]> = changes.iter().map(Change::raw_bytes).collect();
+    Ok(kring_trust::envelope::seal(
+        author, state, keys, device_seq, prev, &raw,
+    )?)
+}
+
+/// Verify, decrypt, then parse and check every change: what a client does with an
+/// envelope.
+pub fn open(bytes: &[u8], state: &MembershipState, keys: &Keyring) -> Result<OpenedEnvelope> {
+    decrypt(verify(bytes, state)?, keys)
+}
+
+/// Decrypts a verified envelope and parses its changes, each of which must be by the
+/// author.
+pub fn decrypt(verified: VerifiedEnvelope, keys: &Keyring) -> Result<OpenedEnvelope> {
+    let opened = verified.decrypt(keys)?;
+    let actor = opened.header().author.actor_id();
+    let header = opened.header().clone();
+    let hash = opened.hash();
+    let changes = opened
+        .into_changes()
+        .into_iter()
+        .map(|bytes| parse_change(bytes, &actor))
+        .collect::<Result<_>>()?;
+    Ok(OpenedEnvelope {
+        header,
+        hash,
+        changes,
+    })
+}
+
+fn parse_change(bytes: Vec<u8>, actor: &automerge::ActorId) -> Result<Change> {
+    let what = "automerge change";
+    let malformed = |detail: String| kring_trust::Error::Malformed { what, detail };
+    if bytes.get(CHUNK_TYPE_OFFSET) != Some(&CHUNK_TYPE_CHANGE) {
+        return Err(malformed("not an uncompressed change chunk".into()).into());
+    }
+    let change = Change::from_bytes(bytes).map_err(|e| malformed(e.to_string()))?;
+    check_actor(actor, &change)?;
+    Ok(change)
+}
+
+fn check_actor(actor: &automerge::ActorId, change: &Change) -> Result<()> {
+    if change.actor_id() != actor {
+        return Err(Error::WrongActor {
+            expected: actor.to_hex_string(),
+            found: change.actor_id().to_hex_string(),
+        });
+    }
+    Ok(())
+}
+
+/// A fully checked envelope: header, hash and the automerge changes to apply.
+#[derive(Debug, Clone)]
+pub struct OpenedEnvelope {
+    header: EnvelopeHeader,
+    hash: EnvelopeHash,
+    changes: Vec<Change>,
+}
+
+impl OpenedEnvelope {
+    pub fn header(&self) -> &EnvelopeHeader {
+        &self.header
+    }
+
+    pub fn hash(&self) -> EnvelopeHash {
+        self.hash
+    }
+
+    pub fn author(&self) -> &DeviceId {
+        &self.header.author
+    }
+
+    pub fn changes(&self) -> &[Change] {
+        &self.changes
+    }
+
+    pub fn into_changes(self) -> Vec<Change> {
+        self.changes
+    }
+}
+
+#[cfg(test)]
+mod tests;

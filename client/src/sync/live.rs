@@ -1,0 +1,121 @@
+//! The live connection: a signed WebSocket to `GET /v1/live?circles=…` on which the
+//! relay announces new envelopes and membership entries, so a watching device pulls
+//! at once instead of polling. A thin edge: it yields notices; the device façade
+//! decides what to sync and how to reconnect.
+
+use kring_trust::Error as TrustError;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
+
+use super::http::{tls_config, RelayClient};
+use kring_trust::protocol::LiveNotice;
+use kring_trust::request_auth::sign_request;
+use kring_trust::identity::DeviceIdentity;
+use kring_plan::plan::CircleId;
+use crate::{Error, Result};
+
+/// How often the client pings; a connection silent for [`SILENCE_LIMIT`] is dead
+/// (a phone that changed networks often never sees the close).
+pub const PING_EVERY: Duration = Duration::from_secs(20);
+pub const SILENCE_LIMIT: Duration = Duration::from_secs(60);
+
+pub struct LiveConnection {
+    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl std::fmt::Debug for LiveConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveConnection").finish_non_exhaustive()
+    }
+}
+
+/// What the live connection delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveEvent {
+    Notice(LiveNotice),
+    /// Something arrived that is not a notice we know (ignored, but it shows the
+    /// connection is alive).
+    Other,
+    /// The relay closed the connection.
+    Closed,
+}
+
+impl LiveConnection {
+    /// Opens the live connection for `circles` (the device must be active in all).
+    pub async fn connect(
+        relay: &RelayClient,
+        device: &DeviceIdentity,
+        circles: &[CircleId],
+    ) -> Result<Self> {
+        let list: Vec<&str> = circles.iter().map(CircleId::as_str).collect();
+        let (mut url, signed_path) = relay.url(&format!("/v1/live?circles={}", list.join(",")))?;
+        let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
+        url.set_scheme(scheme).map_err(|()| Error::Trust(TrustError::InvalidValue {
+            field: "relay URL",
+            value: url.to_string(),
+            expected: "an http:// or https:// URL".into(),
+        }))?;
+        let auth = sign_request(device, "GET", &signed_path, b"", relay.next_timestamp());
+        let mut request = url
+            .as_str()
+            .into_client_request()
+            .map_err(|e| TrustError::Network(e.to_string()))?;
+        for (name, value) in auth.headers() {
+            let value = HeaderValue::from_str(&value).map_err(|e| TrustError::Network(e.to_string()))?;
+            request.headers_mut().insert(name, value);
+        }
+        let connector = Connector::Rustls(Arc::new(tls_config()?));
+        let connected =
+            tokio_tungstenite::connect_async_tls_with_config(request, None, false, Some(connector))
+                .await;
+        match connected {
+            Ok((socket, _)) => Ok(Self { socket }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                let status = response.status().as_u16();
+                let body = response
+                    .body()
+                    .as_ref()
+                    .and_then(|b| serde_json::from_slice::<kring_trust::protocol::ErrorBody>(b).ok());
+                Err(kring_trust::protocol::refusal(status, body, None, Some(device.id()), None).into())
+            }
+            Err(e) => Err(TrustError::Network(e.to_string()).into()),
+        }
+    }
+
+    /// The next frame. Cancel-safe (so it can sit in a `select!` next to a timer):
+    /// the caller keeps time, pings with [`LiveConnection::ping`] when the relay has
+    /// been quiet for [`PING_EVERY`], and gives up after [`SILENCE_LIMIT`].
+    pub async fn recv(&mut self) -> Result<LiveEvent> {
+        match self.socket.next().await {
+            None | Some(Ok(Message::Close(_))) => Ok(LiveEvent::Closed),
+            Some(Err(e)) => Err(TrustError::Network(e.to_string()).into()),
+            Some(Ok(Message::Text(text))) => {
+                Ok(match serde_json::from_str::<LiveNotice>(text.as_str()) {
+                    Ok(notice) => LiveEvent::Notice(notice),
+                    Err(_) => LiveEvent::Other,
+                })
+            }
+            // Pings are answered by tungstenite itself; pongs and binary frames only
+            // show that the connection is alive.
+            Some(Ok(_)) => Ok(LiveEvent::Other),
+        }
+    }
+
+    pub async fn ping(&mut self) -> Result<()> {
+        self.socket
+            .send(Message::Ping(Vec::new().into()))
+            .await
+            .map_err(|e| TrustError::Network(e.to_string()).into())
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.socket.close(None).await;
+    }
+}

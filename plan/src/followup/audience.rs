@@ -1,0 +1,66 @@
+//! Who is looking decides what a report says about people.
+//!
+//! "Nobody is shamed": signals about people — who has been silent, who carries most of
+//! the work, who had claimed a task that is now late, whose claim lost an overbooking —
+//! are for the people whose job it is to follow up: the main person, the admins she
+//! appointed and the member marked as coordinator. Everyone else sees what the circle
+//! needs (open and late tasks, what is due, the evaluation), never who did not help.
+//! The rule lives here, once; the CLI and the mobile bindings only pass the viewer.
+
+use serde::{Deserialize, Serialize};
+
+use super::signals::{CircleReport, SignalKind};
+use kring_trust::membership::Capability;
+use crate::plan::ids::MemberId;
+use crate::plan::view::{Designation, PlanView};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    /// The main person, an admin or the coordinator: everything.
+    FollowUp,
+    /// Any other member or reader: what the circle needs, no signals about people.
+    Circle,
+}
+
+impl Audience {
+    /// The audience of `viewer` in `plan`, with their capability from the membership
+    /// log (`None` for a circle without one: then the plan's main person and marked
+    /// coordinator follow up).
+    pub fn of(plan: &PlanView, viewer: &MemberId, capability: Option<Capability>) -> Audience {
+        let coordinator = plan
+            .member(viewer)
+            .is_some_and(|m| m.is_active() && m.designation == Some(Designation::Coordinator));
+        let main_person = *viewer == plan.circle.main_person;
+        if main_person || coordinator || capability.is_some_and(Capability::is_admin) {
+            Audience::FollowUp
+        } else {
+            Audience::Circle
+        }
+    }
+}
+
+impl CircleReport {
+    /// This report as `audience` may see it.
+    pub fn for_audience(mut self, audience: Audience) -> CircleReport {
+        if audience == Audience::FollowUp {
+            return self;
+        }
+        self.signals.retain(|s| {
+            !matches!(
+                s.kind,
+                SignalKind::SilentMember { .. } | SignalKind::LoadImbalance { .. }
+            )
+        });
+        for signal in &mut self.signals {
+            match &mut signal.kind {
+                SignalKind::OverdueTask { claimed_by, .. } => claimed_by.clear(),
+                SignalKind::OverbookedTask { not_needed, .. } => not_needed.clear(),
+                _ => {}
+            }
+        }
+        self.load.members.clear();
+        self.recount();
+        self
+    }
+}
