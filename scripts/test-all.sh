@@ -23,8 +23,8 @@ cargo fmt --all -- --check
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "the shape: kring-core without its client feature (what the relay links), cargo doc (warnings are errors)"
-cargo check -p kring-core --no-default-features --locked
+step "the shape: the relay links no plan model, the CLI no relay; cargo doc (warnings are errors)"
+scripts/check-shape.sh
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 
 step "Python iCalendar parser for the calendar round trip (icalendar, recurring-ical-events)"

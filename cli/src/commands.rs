@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 
 use kring_plan::export::{export_plan, ExportFormat};
 use kring_plan::followup::my_week;
-use kring_trust::membership::Capability;
 use kring_plan::plan::recurrence::{CivilStart, Recurrence};
 use kring_plan::plan::{
     CircleId, CirclePlan, Designation, Language, LogKind, MeetingUpdate, MemberId, NewMember,
     NewTask, OwnerKind, PlanList, PlanStatus, PlanView, Relation, Rsvp, Schedule, TaskCategory,
     TaskUpdate, TaskView,
 };
+use kring_trust::membership::Capability;
 use kring_trust::Timestamp;
 use serde::Serialize;
 

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use kring_client::device::Device;
-use kring_plan::plan::{CircleId, CirclePlan, EntryId, MemberId, PlanView, TaskId};
 use kring_client::store::StoredCircle;
+use kring_plan::plan::{CircleId, CirclePlan, EntryId, MemberId, PlanView, TaskId};
 use kring_trust::Timestamp;
 
 use crate::args::Cli;

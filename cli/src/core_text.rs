@@ -4,8 +4,8 @@
 //! their own sentence; the technical refusals of the trust layer get one per kind,
 //! with core's detail after it.
 
-use kring_plan::plan::authority::refusal;
 use kring_client::Error as CoreError;
+use kring_plan::plan::authority::refusal;
 use kring_plan::Error as PlanError;
 use kring_trust::{Error as TrustError, ErrorKind};
 

@@ -8,11 +8,11 @@
 use std::path::{Path, PathBuf};
 
 use kring_client::device::Device;
-use kring_trust::membership::Capability;
 use kring_plan::plan::{
     CircleId, Designation, Language, LogKind, MemberId, NewTask, OwnerKind, PlanList, PlanStatus,
     PlanView, Relation, Schedule, TaskCategory, TaskId,
 };
+use kring_trust::membership::Capability;
 use kring_trust::Timestamp;
 
 use crate::error::{CliError, CliResult};
@@ -52,7 +52,9 @@ impl Phone {
         &mut self,
         op: impl FnOnce(&mut kring_plan::plan::CirclePlan, &MemberId) -> kring_plan::Result<T>,
     ) -> CliResult<T> {
-        Ok(self.device.change_plan(&self.circle, Timestamp::now(), op)?)
+        Ok(self
+            .device
+            .change_plan(&self.circle, Timestamp::now(), op)?)
     }
 }
 
@@ -147,8 +149,13 @@ impl DemoRelay {
     fn start(db: PathBuf) -> CliResult<(String, DemoRelay)> {
         use std::io::BufRead;
         let program = relay_program();
-        let cannot_start =
-            |e: std::io::Error| CliError::Usage(t!("demo-relay-missing", program = program.display().to_string(), error = e.to_string()));
+        let cannot_start = |e: std::io::Error| {
+            CliError::Usage(t!(
+                "demo-relay-missing",
+                program = program.display().to_string(),
+                error = e.to_string()
+            ))
+        };
         let mut relay = std::process::Command::new(&program)
             .args(["--listen", "127.0.0.1:0", "--db"])
             .arg(&db)
@@ -157,11 +164,16 @@ impl DemoRelay {
             .stdout(std::process::Stdio::piped())
             .spawn()
             .map_err(cannot_start)?;
-        let stdout = relay.stdout.take().ok_or_else(|| {
-            cannot_start(std::io::Error::other("no output from the relay"))
-        })?;
+        let stdout = relay
+            .stdout
+            .take()
+            .ok_or_else(|| cannot_start(std::io::Error::other("no output from the relay")))?;
         let mut lines = std::io::BufReader::new(stdout).lines();
-        let first = lines.next().transpose().map_err(cannot_start)?.unwrap_or_default();
+        let first = lines
+            .next()
+            .transpose()
+            .map_err(cannot_start)?
+            .unwrap_or_default();
         let Some(addr) = first.strip_prefix("listening on ") else {
             let _ = relay.kill();
             let _ = relay.wait();

@@ -6,8 +6,8 @@
 
 use std::io::BufRead;
 
-use kring_plan::plan::CircleId;
 use kring_client::Error as CoreError;
+use kring_plan::plan::CircleId;
 
 use crate::context::{unique_prefix, Context};
 use crate::dates;

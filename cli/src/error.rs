@@ -121,9 +121,15 @@ mod tests {
         let code = |e: CoreError| CliError::Core(e).exit_code();
         assert_eq!(code(CoreError::Contended("removal")), 8);
         assert_eq!(code(CoreError::CorruptStore("hole".into())), 5);
-        assert_eq!(code(kring_trust::Error::Internal("stopped".into()).into()), 9);
+        assert_eq!(
+            code(kring_trust::Error::Internal("stopped".into()).into()),
+            9
+        );
         assert_eq!(code(kring_trust::Error::Network("down".into()).into()), 7);
-        assert_eq!(code(kring_plan::Error::MalformedDocument("x".into()).into()), 6);
+        assert_eq!(
+            code(kring_plan::Error::MalformedDocument("x".into()).into()),
+            6
+        );
         assert_eq!(code(CoreError::NoRelay("c".into())), 2);
         assert_eq!(code(CoreError::UnknownCircle("c".into())), 4);
         assert_eq!(code(kring_trust::Error::NotAllowed("no").into()), 3);

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kring_client::device::WatchEvent;
-use kring_trust::membership::Capability;
-use kring_plan::plan::{CircleId, Relation};
 use kring_client::sync::engine::{Connectivity, SyncStatus};
+use kring_plan::plan::{CircleId, Relation};
+use kring_trust::membership::Capability;
 use serde::Serialize;
 
 use crate::args::{PushCmd, RelayCmd};

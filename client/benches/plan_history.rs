@@ -11,11 +11,11 @@
 use std::time::{Duration, Instant};
 
 use automerge::ActorId;
+use kring_client::store::{Store, StoreKey};
 use kring_plan::plan::{
     CircleId, CirclePlan, Language, LogKind, MemberId, NewCircle, NewMember, NewTask, Relation,
     Schedule, TaskId,
 };
-use kring_client::store::{Store, StoreKey};
 use kring_trust::Timestamp;
 
 const TASKS: usize = 2_000;

@@ -19,24 +19,24 @@
 //! runtime.
 
 use kring_plan::plan::DeviceActor;
-use kring_trust::Error as TrustError;
 use kring_plan::Error as PlanError;
+use kring_trust::Error as TrustError;
 use std::collections::HashMap;
 use std::path::Path;
 
 use automerge::ActorId;
 
-use kring_plan::followup::{self, Audience, CircleReport, CoordinatorOverview};
 use crate::secrets::{FileSecretStore, SecretStore};
+use crate::store::{CircleVersion, Departure, Store, StoreKey, StoreTx, StoredCircle, SyncRecord};
+use crate::sync::engine::{self, CircleTrust, Standing, SyncStatus};
+use crate::{envelope, Error, Result};
+use kring_plan::followup::{self, Audience, CircleReport, CoordinatorOverview};
+use kring_plan::plan::recurrence::DEFAULT_ZONE;
+use kring_plan::plan::{CircleId, CirclePlan, Language, MemberId, NewCircle, PlanView};
 use kring_trust::identity::{DeviceId, DeviceIdentity, PublicDevice};
 use kring_trust::invite::InviteToken;
 use kring_trust::membership::{Capability, MembershipState};
-use kring_plan::plan::recurrence::DEFAULT_ZONE;
-use kring_plan::plan::{CircleId, CirclePlan, Language, MemberId, NewCircle, PlanView};
-use crate::store::{CircleVersion, Departure, Store, StoreKey, StoreTx, StoredCircle, SyncRecord};
-use crate::sync::engine::{self, CircleTrust, Standing, SyncStatus};
 use kring_trust::time::Timestamp;
-use crate::{envelope, Error, Result};
 
 mod bundle;
 mod net;
@@ -93,12 +93,11 @@ impl Device {
     pub fn open(data_dir: &Path, secrets: Box<dyn SecretStore>) -> Result<Self> {
         // A secret that is there but unreadable is the secret store's problem (a
         // keystore restored from elsewhere, a truncated file), not the caller's input.
-        let identity = crate::secrets::load_or_create_identity(secrets.as_ref(), IDENTITY_SECRET).map_err(
-            |e| match e {
-                Error::SecretStore(_) => e,
-                other => Error::SecretStore(format!("the device secret cannot be read: {other}")),
-            },
-        )?;
+        let identity = crate::secrets::load_or_create_identity(secrets.as_ref(), IDENTITY_SECRET)
+            .map_err(|e| match e {
+            Error::SecretStore(_) => e,
+            other => Error::SecretStore(format!("the device secret cannot be read: {other}")),
+        })?;
         let path = data_dir.join(STORE_FILE);
         let key = store_key(secrets.as_ref(), &path)?;
         let store = Store::open_encrypted(&path, &key)?;
@@ -428,7 +427,8 @@ impl Device {
         if record.registered && record.relay_url.as_deref() != Some(url.as_str()) {
             return Err(TrustError::NotAllowed(
                 "this circle is already on another relay; moving circles is not supported",
-            ).into());
+            )
+            .into());
         }
         record.relay_url = Some(url);
         tx.put_sync_record(&record)?;

@@ -166,7 +166,10 @@ mod tests {
         let store = FileSecretStore::open(dir.path()).unwrap();
         for bad in ["", "../x", "a/b", ".hidden", "ü"] {
             assert!(
-                matches!(store.put(bad, b"x"), Err(Error::Trust(TrustError::InvalidValue { .. }))),
+                matches!(
+                    store.put(bad, b"x"),
+                    Err(Error::Trust(TrustError::InvalidValue { .. }))
+                ),
                 "{bad:?}"
             );
         }

@@ -5,11 +5,11 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use automerge::ActorId;
+use kring_client::store::{Store, COMPACT_AFTER_CHUNKS};
+use kring_client::Error;
 use kring_plan::plan::{
     CircleId, CirclePlan, LogKind, MemberId, NewCircle, NewTask, PlanView, TaskId,
 };
-use kring_client::store::{Store, COMPACT_AFTER_CHUNKS};
-use kring_client::Error;
 use kring_trust::Timestamp;
 
 const NOW: Timestamp = Timestamp(1_780_000_000_000);

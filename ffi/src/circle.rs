@@ -8,16 +8,16 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use kring_client::sync::engine::SyncStatus;
 use kring_plan::export::ExportFormat;
 use kring_plan::followup::{CircleReport, MyWeek};
-use kring_trust::membership::Capability;
 use kring_plan::news::Notification;
 use kring_plan::plan::{
     CircleId, CirclePlan, Designation, EntryId, Language, LogKind, MeetingUpdate, MemberId,
     NewMember, NewTask, PlanList, PlanStatus, PlanView, Relation, Rsvp, TaskId, TaskView,
 };
 use kring_plan::reminders::{Reminder, ReminderSettings};
-use kring_client::sync::engine::SyncStatus;
+use kring_trust::membership::Capability;
 use kring_trust::Timestamp;
 
 use crate::client::{blocking, Shared};

@@ -11,9 +11,9 @@ use std::sync::{Arc, Mutex, Weak};
 use std::thread::JoinHandle;
 
 use kring_client::device::{Device, WatchEvent, IDENTITY_SECRET};
+use kring_client::store::StoredCircle;
 use kring_plan::followup::CoordinatorOverview;
 use kring_plan::plan::{CircleId, Language, MemberId, Relation};
-use kring_client::store::StoredCircle;
 use kring_trust::Timestamp;
 
 use crate::circle::{CircleHandle, Observers};
@@ -295,7 +295,9 @@ impl KringClient {
             return Ok(handle);
         }
         let me = self.shared.local(|d| match d.me(&circle_id) {
-            Err(kring_client::Error::UnknownCircle(_)) if d.pending_joins()?.contains(&circle_id) => {
+            Err(kring_client::Error::UnknownCircle(_))
+                if d.pending_joins()?.contains(&circle_id) =>
+            {
                 Err(kring_client::Error::PlanNotAvailable(circle_id.to_string()))
             }
             other => other,

@@ -11,10 +11,10 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use kring_client::device::{DeviceInfo, LinkPreview, Recovered, WatchEvent};
+use kring_plan::plan::{CircleId, Language};
 use kring_trust::identity::DeviceId;
 use kring_trust::invite::{InviteKind, DEFAULT_DEVICE_LINK_MILLIS};
 use kring_trust::membership::Capability;
-use kring_plan::plan::{CircleId, Language};
 use kring_trust::recovery::RecoveryCode;
 use kring_trust::Timestamp;
 

@@ -14,7 +14,8 @@
 //! [`TaskFacts`], [`CircleSnapshot`], [`SyncReport`], [`CircleSync`], [`Joined`]) are
 //! defined here; they hold no rules of their own, only what core computes.
 
-use kring_trust::membership::Capability;
+use kring_client::store::StoredCircle;
+use kring_client::sync::engine::{Connectivity, Standing, SyncStatus};
 use kring_plan::plan::recurrence::{Moved, Recurrence};
 use kring_plan::plan::{
     Approval, CircleId, CircleInfo, Claim, Completion, ConditionView, Designation, EntryId,
@@ -22,8 +23,7 @@ use kring_plan::plan::{
     PlanList, PlanSection, PlanStatus, PlanView, Relation, Review, Rsvp, RsvpView, Schedule,
     TaskCategory, TaskId, TaskStatus, TaskView, TextItem, TurnClaim, TurnKind,
 };
-use kring_client::store::StoredCircle;
-use kring_client::sync::engine::{Connectivity, Standing, SyncStatus};
+use kring_trust::membership::Capability;
 use kring_trust::Timestamp;
 
 use crate::error::KringError;

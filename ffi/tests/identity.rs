@@ -6,9 +6,9 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
-use kring_trust::identity::DeviceIdentity;
-use kring_plan::plan::{Language, NewTask};
 use kring_ffi::{KringClient, KringError, SecretStore, DEVICE_SECRET};
+use kring_plan::plan::{Language, NewTask};
+use kring_trust::identity::DeviceIdentity;
 
 #[derive(Default)]
 struct MemorySecrets(Mutex<HashMap<String, Vec<u8>>>);

@@ -5,12 +5,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use kring_ffi::{KringClient, KringError, SecretStore};
 use kring_plan::export::ExportFormat;
+use kring_plan::plan::{Language, NewTask};
 use kring_trust::invite::InviteKind;
 use kring_trust::membership::Capability;
-use kring_plan::plan::{Language, NewTask};
 use kring_trust::Timestamp;
-use kring_ffi::{KringClient, KringError, SecretStore};
 
 #[derive(Default)]
 struct MemorySecrets(Mutex<HashMap<String, Vec<u8>>>);

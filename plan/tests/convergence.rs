@@ -9,12 +9,12 @@ use std::collections::{HashMap, HashSet};
 
 use automerge::transaction::Transactable;
 use automerge::{ActorId, Automerge, ReadDoc, ROOT};
-use kring_trust::membership::Capability;
 use kring_plan::plan::recurrence::Recurrence;
 use kring_plan::plan::{
     CircleId, CirclePlan, LogKind, MemberId, NewCircle, NewMember, NewTask, PlanList, PlanView,
     Relation, Rights, Schedule, TaskId, TaskUpdate,
 };
+use kring_trust::membership::Capability;
 use kring_trust::Timestamp;
 use proptest::prelude::*;
 

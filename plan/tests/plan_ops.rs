@@ -4,7 +4,6 @@
 //! `kring_plan::Error` variant *and* that nothing changed (same heads, same view).
 
 use automerge::{ActorId, ReadDoc, ROOT};
-use kring_trust::membership::Capability;
 use kring_plan::plan::rules::{
     MAX_EVERY_WEEKS, MAX_NAME_CHARS, MAX_SLOTS, MAX_TEXT_CHARS, MAX_TITLE_CHARS,
 };
@@ -14,6 +13,7 @@ use kring_plan::plan::{
     TaskCategory, TaskId, TaskStatus, TaskUpdate, TaskView,
 };
 use kring_plan::Error;
+use kring_trust::membership::Capability;
 use kring_trust::Timestamp;
 
 // ==== fixture and helpers ==============================================================

@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put, MethodRouter};
 use axum::Json;
 use kring_trust::envelope;
-use kring_trust::membership::{Action, MembershipState, SignedEntry};
 use kring_trust::ids::CircleId;
+use kring_trust::membership::{Action, MembershipState, SignedEntry};
 use kring_trust::protocol::{
     AppendEntry, Base64, CircleCreated, CreateCircle, LogHead, MembershipEntries, Pulled,
     PulledEnvelope, PushEnvelopes, PushRegistration, PushSubscription, Pushed, VapidKey,
@@ -514,9 +514,7 @@ async fn push(
         .inspect_err(|e| {
             if matches!(
                 e,
-                crate::Error::Trust(
-                    Error::QuotaExceeded { .. } | Error::DailyQuotaExceeded { .. }
-                )
+                crate::Error::Trust(Error::QuotaExceeded { .. } | Error::DailyQuotaExceeded { .. })
             ) {
                 relay.metrics().quota_refusals.inc();
             }

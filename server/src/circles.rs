@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use kring_trust::membership::{MembershipState, SignedEntry};
 use kring_trust::ids::CircleId;
+use kring_trust::membership::{MembershipState, SignedEntry};
 use kring_trust::{Error, Result};
 use tokio::sync::{watch, RwLock};
 

@@ -20,13 +20,13 @@ mod common;
 use std::path::PathBuf;
 
 use common::*;
+use kring_server::admission::{self, Credential};
 use kring_trust::envelope;
 use kring_trust::invite::{InviteToken, SignedInvite};
 use kring_trust::membership::{Capability, SignedEntry};
 use kring_trust::protocol::{CreateCircle, ErrorBody, LiveNotice, Pulled, PushEnvelopes};
 use kring_trust::request_auth::{sign_request, verify_request, RequestAuth};
 use kring_trust::{Error, Timestamp};
-use kring_server::admission::{self, Credential};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 

@@ -11,19 +11,19 @@
 use kring_client::device::Device;
 use kring_client::envelope;
 use kring_client::secrets::{load_identity, FileSecretStore};
+use kring_client::sync::engine::{CircleTrust, Connectivity};
+use kring_client::sync::http::{system_clock, RelayClient, Signer};
+use kring_client::Error;
+use kring_e2e::{contains, RelayProcess};
 use kring_plan::plan::DeviceActor;
-use kring_trust::identity::DeviceIdentity;
-use kring_trust::membership::Capability;
 use kring_plan::plan::{
     CircleId, Designation, Language, LogKind, MemberId, NewTask, PlanList, PlanView, Relation,
     Schedule, TaskCategory, TaskId,
 };
-use kring_client::sync::engine::{CircleTrust, Connectivity};
-use kring_client::sync::http::{system_clock, RelayClient, Signer};
-use kring_client::Error;
+use kring_trust::identity::DeviceIdentity;
+use kring_trust::membership::Capability;
 use kring_trust::Error as TrustError;
 use kring_trust::Timestamp;
-use kring_e2e::{contains, RelayProcess};
 
 const CIRCLE_NAME: &str = "Kring van Sanne";
 const RIDE: &str = "Naar het ziekenhuis rijden";
@@ -476,7 +476,10 @@ fn eleven_members_converge_through_a_real_relay_that_is_killed_and_restarted() {
     let runtime = tokio_runtime();
     let client = RelayClient::new(&url, system_clock()).unwrap();
     let pulled = runtime.block_on(client.pull(&kees_identity, &circle, 0, 10));
-    assert!(matches!(pulled, Err(Error::Trust(TrustError::Removed(_)))), "{pulled:?}");
+    assert!(
+        matches!(pulled, Err(Error::Trust(TrustError::Removed(_)))),
+        "{pulled:?}"
+    );
     let log = runtime.block_on(client.membership(Signer::Device(&kees_identity), &circle, 0));
     assert!(log.is_err(), "a removed device reads no log");
 
@@ -525,7 +528,10 @@ fn eleven_members_converge_through_a_real_relay_that_is_killed_and_restarted() {
         .expect("Lotte's latest envelope");
     assert!(posted.acked);
     let err = envelope::open(&posted.bytes, kees_full.state(), kees_full.keys()).unwrap_err();
-    assert!(matches!(err, Error::Trust(TrustError::UnknownEpoch(1))), "{err:?}");
+    assert!(
+        matches!(err, Error::Trust(TrustError::UnknownEpoch(1))),
+        "{err:?}"
+    );
     let on_relay = relay_envelopes(&url, &sanne_id, &circle);
     assert!(on_relay.iter().any(|(_, bytes)| *bytes == posted.bytes));
     assert!(on_relay

@@ -10,11 +10,11 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use kring_client::secrets::{load_identity, FileSecretStore};
-use kring_trust::identity::DeviceIdentity;
-use kring_plan::plan::CircleId;
 use kring_client::sync::http::{system_clock, RelayClient};
 use kring_client::Error;
 use kring_e2e::{contains, workspace_binary, RelayProcess};
+use kring_plan::plan::CircleId;
+use kring_trust::identity::DeviceIdentity;
 use serde_json::Value;
 
 const TITLE: &str = "Medicijnen ophalen bij de apotheek";

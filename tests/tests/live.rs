@@ -5,12 +5,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kring_client::device::{Device, WatchEvent};
-use kring_trust::membership::Capability;
-use kring_plan::plan::{CircleId, Language, NewTask, Relation};
 use kring_client::sync::engine::Standing;
 use kring_client::Error;
-use kring_trust::Timestamp;
 use kring_e2e::RelayProcess;
+use kring_plan::plan::{CircleId, Language, NewTask, Relation};
+use kring_trust::membership::Capability;
+use kring_trust::Timestamp;
 
 fn founded(root: &std::path::Path, url: &str) -> (Device, CircleId) {
     let mut sanne = Device::open_in(&root.join("sanne")).expect("device");
@@ -147,7 +147,10 @@ fn a_reader_reads_everything_and_writes_nothing() {
             plan.add_task(me, NewTask::simple("x"), now)
         })
         .expect_err("readers do not write");
-    assert!(matches!(err, Error::Trust(kring_trust::Error::ReadOnly(_))), "{err:?}");
+    assert!(
+        matches!(err, Error::Trust(kring_trust::Error::ReadOnly(_))),
+        "{err:?}"
+    );
     assert_eq!(reader.status(&circle).expect("status").pending, 0);
 
     // Later changes keep reaching the reader.

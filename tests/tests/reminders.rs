@@ -5,9 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
+use kring_e2e::{create_sannes_circle, json, run, stdout, RelayProcess};
 use kring_plan::plan::recurrence::{civil, CivilStart};
 use kring_trust::Timestamp;
-use kring_e2e::{create_sannes_circle, json, run, stdout, RelayProcess};
 use serde_json::Value;
 
 const ZONE: &str = "Europe/Amsterdam";

@@ -31,9 +31,9 @@ use serde_bytes::{ByteBuf, Bytes};
 use crate::crypto::{self, EpochKey, NONCE_LEN};
 use crate::error::{Error, Result};
 use crate::identity::{DeviceId, DeviceIdentity};
+use crate::ids::CircleId;
 use crate::keyring::Keyring;
 use crate::membership::{EntryHash, MembershipState};
-use crate::ids::CircleId;
 use crate::wire;
 
 /// Envelopes carry edits to a plan, not files; this leaves ample room for large batches.

@@ -9,9 +9,9 @@
 //! returns `Err` has changed nothing.
 
 use crate::identity::DeviceId;
+use crate::ids::MemberId;
 use crate::invite::InviteId;
 use crate::membership::EntryHash;
-use crate::ids::MemberId;
 use crate::time::Timestamp;
 
 #[derive(Debug, thiserror::Error)]

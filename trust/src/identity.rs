@@ -132,7 +132,7 @@ impl DeviceIdentity {
 #[cfg(test)]
 mod tests {
     use super::*;
-    
+
     #[test]
     fn the_device_id_is_the_verifying_key() {
         let identity = DeviceIdentity::generate();

@@ -26,9 +26,9 @@ use zeroize::Zeroizing;
 use crate::crypto::{EpochKey, WrappedKey, NONCE_LEN};
 use crate::error::{Error, Result};
 use crate::identity::{DeviceId, DeviceIdentity, ExchangeKey};
+use crate::ids::{CircleId, MemberId};
 use crate::keyring::Keyring;
 use crate::membership::{Action, Capability, MembershipState, SignedEntry};
-use crate::ids::{CircleId, MemberId};
 use crate::time::Timestamp;
 use crate::wire;
 

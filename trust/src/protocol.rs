@@ -5,9 +5,9 @@
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::time::Timestamp;
 use crate::identity::DeviceId;
 use crate::ids::CircleId;
+use crate::time::Timestamp;
 use crate::Error;
 
 /// Bytes that travel as standard base64 (with padding) in JSON.
@@ -279,7 +279,6 @@ pub fn refusal(
         },
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use crate::identity::DeviceIdentity;
+use crate::ids::MemberId;
 use crate::invite::InviteToken;
 use crate::keyring::Keyring;
 use crate::membership::{Capability, MembershipState, SignedEntry};
-use crate::ids::MemberId;
 use crate::time::Timestamp;
 
 pub const RELAY: &str = "https://relay.kring.example";

@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{receive, Device};
 use crate::error::{Error, Result};
-use kring_plan::plan::CircleId;
 use crate::sync::engine::Incoming;
+use kring_plan::plan::CircleId;
 use kring_trust::protocol::Base64;
 use kring_trust::time::Timestamp;
 
@@ -72,10 +72,12 @@ impl Device {
             log: log.into_iter().map(Base64).collect(),
             envelopes,
         };
-        serde_json::to_vec(&bundle).map_err(|e| Error::Trust(TrustError::Malformed {
-            what: "signed bundle",
-            detail: e.to_string(),
-        }))
+        serde_json::to_vec(&bundle).map_err(|e| {
+            Error::Trust(TrustError::Malformed {
+                what: "signed bundle",
+                detail: e.to_string(),
+            })
+        })
     }
 
     /// Merges a signed bundle of a circle this device is in: checked as sync checks
@@ -88,10 +90,12 @@ impl Device {
                 max: MAX_BUNDLE_BYTES,
             }));
         }
-        let bundle: Bundle = serde_json::from_slice(bytes).map_err(|e| Error::Trust(TrustError::Malformed {
-            what: "signed bundle",
-            detail: e.to_string(),
-        }))?;
+        let bundle: Bundle = serde_json::from_slice(bytes).map_err(|e| {
+            Error::Trust(TrustError::Malformed {
+                what: "signed bundle",
+                detail: e.to_string(),
+            })
+        })?;
         if bundle.format != FORMAT || bundle.version != VERSION {
             return Err(Error::Trust(TrustError::UnsupportedVersion {
                 what: "signed bundle",

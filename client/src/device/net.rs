@@ -2,8 +2,8 @@
 //! The IO driver around [`crate::sync::engine`]; see `docs/sync.md` for the algorithm.
 
 use kring_plan::plan::DeviceActor;
-use kring_trust::Error as TrustError;
 use kring_plan::Error as PlanError;
+use kring_trust::Error as TrustError;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -13,15 +13,15 @@ use serde::{Deserialize, Serialize};
 use super::{require_writer, seal_own, Device};
 use crate::envelope::{self, EnvelopeHash};
 use crate::error::{Error, Result};
-use kring_trust::identity::{DeviceId, DeviceIdentity};
-use kring_trust::invite::InviteToken;
-use kring_trust::membership::Capability;
-use kring_plan::plan::rules::{required_text, MAX_NAME_CHARS};
-use kring_plan::plan::{CircleId, CirclePlan, MemberId, NewMember, Relation};
 use crate::store::{DepartureReason, OwnEnvelope, Store, SyncRecord};
 use crate::sync::engine::{self, Backoff, CircleTrust, Incoming, Received, Recovery, Standing};
 use crate::sync::http::{system_clock, Clock, RelayClient, Signer};
 use crate::sync::live::{LiveConnection, LiveEvent, PING_EVERY, SILENCE_LIMIT};
+use kring_plan::plan::rules::{required_text, MAX_NAME_CHARS};
+use kring_plan::plan::{CircleId, CirclePlan, MemberId, NewMember, Relation};
+use kring_trust::identity::{DeviceId, DeviceIdentity};
+use kring_trust::invite::InviteToken;
+use kring_trust::membership::Capability;
 use kring_trust::protocol::{LiveNotice, DEFAULT_PULL_LIMIT};
 use kring_trust::time::Timestamp;
 
@@ -151,14 +151,16 @@ impl Device {
         let token = InviteToken::from_link(link)?;
         let name = required_text("display name", my_name, MAX_NAME_CHARS)?;
         if relation == Relation::MainPerson {
-            return Err(Error::Trust(TrustError::NotAllowed("a circle has exactly one main person")));
+            return Err(Error::Trust(TrustError::NotAllowed(
+                "a circle has exactly one main person",
+            )));
         }
         let body = token.invite().body().clone();
         let circle = body.circle.clone();
         if self.store.sync_record(&circle)?.is_some() || self.store.circle(&circle).is_ok() {
-            return Err(TrustError::AlreadyExists(format!(
-                "circle {circle} on this device"
-            )).into());
+            return Err(
+                TrustError::AlreadyExists(format!("circle {circle} on this device")).into(),
+            );
         }
         let relay = RelayClient::new(&body.relay_url, self.net.clock.clone())?;
         let member = MemberId::random();
@@ -173,7 +175,9 @@ impl Device {
             let trust = loop {
                 let log = with_retry(|| relay.membership(Signer::Invite(&token), &circle, 0))
                     .await
-                    .map_err(|e| e.map_trust(|e| kring_trust::invite::refusal_of(e, token.invite(), now)))?;
+                    .map_err(|e| {
+                        e.map_trust(|e| kring_trust::invite::refusal_of(e, token.invite(), now))
+                    })?;
                 let entries: Vec<Vec<u8>> = log.entries.into_iter().map(|e| e.0).collect();
                 let mut trust = CircleTrust::from_log(identity, &entries)?;
                 if trust.circle() != &circle {
@@ -186,13 +190,16 @@ impl Device {
                 let entry = token.redeem(trust.state(), identity, member.clone(), now)?;
                 match with_retry(|| relay.append(identity, &circle, entry.as_bytes()))
                     .await
-                    .map_err(|e| e.map_trust(|e| kring_trust::invite::refusal_of(e, token.invite(), now)))
-                {
+                    .map_err(|e| {
+                        e.map_trust(|e| kring_trust::invite::refusal_of(e, token.invite(), now))
+                    }) {
                     Ok(_) => {
                         trust.push(identity, entry)?;
                         break trust;
                     }
-                    Err(Error::Trust(TrustError::HeadMoved { .. })) if attempts < MAX_REFRESHES => attempts += 1,
+                    Err(Error::Trust(TrustError::HeadMoved { .. })) if attempts < MAX_REFRESHES => {
+                        attempts += 1
+                    }
                     Err(e) => return Err(e),
                 }
             };
@@ -445,7 +452,8 @@ async fn sync_circle(
         return result;
     }
     // Remember how it went, for the status a UI shows.
-    let removed = matches!(&result, Err(Error::Trust(TrustError::Removed(d))) if *d == identity.id());
+    let removed =
+        matches!(&result, Err(Error::Trust(TrustError::Removed(d))) if *d == identity.id());
     {
         let tx = store.begin()?;
         if let Some(mut record) = tx.sync_record(circle)? {
@@ -830,8 +838,8 @@ impl<'a> Session<'a> {
         let Some(pending) = record.pending_join.clone() else {
             return Ok(false);
         };
-        let pending: PendingJoin =
-            serde_json::from_str(&pending).map_err(|e| PlanError::MalformedDocument(e.to_string()))?;
+        let pending: PendingJoin = serde_json::from_str(&pending)
+            .map_err(|e| PlanError::MalformedDocument(e.to_string()))?;
         let received: Vec<Received> = tx
             .waiting_envelopes(&circle)?
             .iter()
@@ -844,7 +852,9 @@ impl<'a> Session<'a> {
         let mut plan = match CirclePlan::from_changes(&circle, actor, changes) {
             Ok((plan, _)) => plan,
             // No genesis among them yet: the inviter has not pushed the plan.
-            Err(PlanError::MalformedDocument(_)) | Err(PlanError::Automerge(_)) => return Ok(false),
+            Err(PlanError::MalformedDocument(_)) | Err(PlanError::Automerge(_)) => {
+                return Ok(false)
+            }
             Err(e) => return Err(e.into()),
         };
         for r in &received {
@@ -969,8 +979,9 @@ fn record_join(
     tx.append_membership(circle, &entries)?;
     let mut record = SyncRecord::new(circle.clone(), Some(relay_url.to_owned()));
     record.registered = true;
-    record.pending_join =
-        Some(serde_json::to_string(pending).map_err(|e| PlanError::MalformedDocument(e.to_string()))?);
+    record.pending_join = Some(
+        serde_json::to_string(pending).map_err(|e| PlanError::MalformedDocument(e.to_string()))?,
+    );
     tx.put_sync_record(&record)?;
     tx.commit()
 }
@@ -1057,7 +1068,9 @@ impl Watcher<'_> {
                 self.sync(&circle).await;
             }
             if self.circles.is_empty() {
-                return Err(Error::Trust(TrustError::NotAllowed("none of the circles can be watched")));
+                return Err(Error::Trust(TrustError::NotAllowed(
+                    "none of the circles can be watched",
+                )));
             }
             let error =
                 match LiveConnection::connect(self.relay, self.identity, &self.circles).await {
@@ -1151,7 +1164,9 @@ impl Watcher<'_> {
                 }
             }
             if self.circles.is_empty() {
-                return Err(Error::Trust(TrustError::NotAllowed("none of the circles can be watched")));
+                return Err(Error::Trust(TrustError::NotAllowed(
+                    "none of the circles can be watched",
+                )));
             }
         }
     }

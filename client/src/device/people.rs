@@ -6,9 +6,9 @@ use serde::Serialize;
 
 use super::Device;
 use crate::error::Result;
+use kring_plan::plan::{CircleId, Designation, MemberId, Relation};
 use kring_trust::identity::DeviceId;
 use kring_trust::membership::Capability;
-use kring_plan::plan::{CircleId, Designation, MemberId, Relation};
 use kring_trust::time::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -3,8 +3,8 @@
 //! looked. The rules are in [`kring_plan::reminders`] and [`kring_plan::news`]; this only
 //! gathers who is looking and remembers what was already seen.
 
-use kring_trust::Error as TrustError;
 use automerge::ChangeHash;
+use kring_trust::Error as TrustError;
 
 use super::Device;
 use crate::error::{Error, Result};

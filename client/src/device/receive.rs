@@ -2,15 +2,15 @@
 //! relay pull, or a signed bundle file): one path, so a file can never do what sync
 //! would refuse.
 
+use automerge::Change;
 use kring_plan::plan::DeviceActor;
 use kring_trust::Error as TrustError;
-use automerge::Change;
 
 use crate::envelope;
 use crate::error::{Error, Result};
-use kring_trust::identity::{DeviceId, DeviceIdentity};
 use crate::store::{DeviceHeads, Store, StoreTx};
 use crate::sync::engine::{self, ApplyOutcome, CircleTrust, Incoming, Received};
+use kring_trust::identity::{DeviceId, DeviceIdentity};
 use kring_trust::time::Timestamp;
 
 /// What to do with one envelope ([`engine::classify`]), except that an envelope of a
@@ -76,7 +76,9 @@ pub(super) fn apply_envelopes(
     }
     if !own_changes.is_empty() {
         let me = identity.id();
-        let rights = trust.rights_now(&me).ok_or(TrustError::DeviceNotMember(me))?;
+        let rights = trust
+            .rights_now(&me)
+            .ok_or(TrustError::DeviceNotMember(me))?;
         let own = own_changes.into_iter().map(|c| (c, rights.clone()));
         plan.apply_checked(own.collect())?;
     }

@@ -1,13 +1,13 @@
 //! The device façade offline: identity, founding, sealing into the outbox, imported
 //! circles, invites. (With a relay: the end-to-end tests in `tests/`.)
 
-use kring_trust::Error as TrustError;
-use kring_plan::Error as PlanError;
 use super::*;
 use crate::envelope;
 use crate::secrets::FileSecretStore;
-use kring_plan::plan::NewTask;
 use crate::sync::engine::Connectivity;
+use kring_plan::plan::NewTask;
+use kring_plan::Error as PlanError;
+use kring_trust::Error as TrustError;
 
 const NOW: Timestamp = Timestamp(1_790_000_000_000);
 
@@ -56,16 +56,20 @@ fn every_change_is_sealed_into_the_outbox_in_order_and_a_failed_one_leaves_nothi
     let dir = tempfile::tempdir().unwrap();
     let (mut device, circle) = founded(dir.path());
     let task = device
-        .change(&circle, NOW, |plan, me| Ok::<_, Error>({
-            plan.add_task(me, NewTask::simple("Boodschappen"), NOW)
-        }?))
+        .change(&circle, NOW, |plan, me| {
+            Ok::<_, Error>({ plan.add_task(me, NewTask::simple("Boodschappen"), NOW) }?)
+        })
         .unwrap();
     device
-        .change(&circle, NOW, |plan, me| Ok::<_, Error>(plan.claim_task(me, &task, NOW)?))
+        .change(&circle, NOW, |plan, me| {
+            Ok::<_, Error>(plan.claim_task(me, &task, NOW)?)
+        })
         .unwrap();
     let before = device.plan(&circle).unwrap().heads();
     let err = device
-        .change(&circle, NOW, |plan, me| Ok::<_, Error>(plan.claim_task(me, &task, NOW)?))
+        .change(&circle, NOW, |plan, me| {
+            Ok::<_, Error>(plan.claim_task(me, &task, NOW)?)
+        })
         .unwrap_err();
     assert!(
         matches!(err, Error::Plan(PlanError::AlreadyClaimed(_))),
@@ -101,7 +105,9 @@ fn every_change_is_sealed_into_the_outbox_in_order_and_a_failed_one_leaves_nothi
     drop(device);
     let mut device = Device::open_in(dir.path()).unwrap();
     device
-        .change(&circle, NOW, |plan, me| Ok::<_, Error>(plan.unclaim_task(me, &task, NOW)?))
+        .change(&circle, NOW, |plan, me| {
+            Ok::<_, Error>(plan.unclaim_task(me, &task, NOW)?)
+        })
         .unwrap();
     assert_eq!(device.status(&circle).unwrap().pending, 4);
 }
@@ -152,9 +158,9 @@ fn an_imported_circle_is_local_only() {
     let mut device = Device::open_in(&dir.path().join("copy")).unwrap();
     assert_eq!(device.import_circle(&bytes, &me, NOW).unwrap(), circle);
     device
-        .change(&circle, NOW, |plan, me| Ok::<_, Error>({
-            plan.add_task(me, NewTask::simple("Boodschappen"), NOW)
-        }?))
+        .change(&circle, NOW, |plan, me| {
+            Ok::<_, Error>({ plan.add_task(me, NewTask::simple("Boodschappen"), NOW) }?)
+        })
         .unwrap();
     let status = device.status(&circle).unwrap();
     assert_eq!(
@@ -237,9 +243,9 @@ fn a_second_process_on_the_same_data_directory_is_never_overwritten() {
     let (mut first, circle) = founded(dir.path());
     let add = |device: &mut Device, title: &str| {
         device
-            .change(&circle, NOW, |plan, me| Ok::<_, Error>({
-                plan.add_task(me, NewTask::simple(title), NOW)
-            }?))
+            .change(&circle, NOW, |plan, me| {
+                Ok::<_, Error>({ plan.add_task(me, NewTask::simple(title), NOW) }?)
+            })
             .unwrap()
     };
     add(&mut first, "Eerste");
@@ -284,35 +290,41 @@ fn news_starts_from_the_first_look_and_tells_only_what_others_did() {
     let dir = tempfile::tempdir().unwrap();
     let (mut founder, circle) = founded(&dir.path().join("sanne"));
     let jan = founder
-        .change(&circle, NOW, |plan, me| Ok::<_, Error>({
-            let new = kring_plan::plan::NewMember {
-                display_name: "Jan".into(),
-                relation: kring_plan::plan::Relation::Family,
-                role_label: String::new(),
-            };
-            plan.add_member(me, new, NOW)
-        }?))
+        .change(&circle, NOW, |plan, me| {
+            Ok::<_, Error>({
+                let new = kring_plan::plan::NewMember {
+                    display_name: "Jan".into(),
+                    relation: kring_plan::plan::Relation::Family,
+                    role_label: String::new(),
+                };
+                plan.add_member(me, new, NOW)
+            }?)
+        })
         .unwrap();
     let piet = founder
-        .change(&circle, NOW, |plan, me| Ok::<_, Error>({
-            let new = kring_plan::plan::NewMember {
-                display_name: "Piet".into(),
-                relation: kring_plan::plan::Relation::Family,
-                role_label: String::new(),
-            };
-            plan.add_member(me, new, NOW)
-        }?))
+        .change(&circle, NOW, |plan, me| {
+            Ok::<_, Error>({
+                let new = kring_plan::plan::NewMember {
+                    display_name: "Piet".into(),
+                    relation: kring_plan::plan::Relation::Family,
+                    role_label: String::new(),
+                };
+                plan.add_member(me, new, NOW)
+            }?)
+        })
         .unwrap();
     let ride = founder
-        .change(&circle, NOW, |plan, me| Ok::<_, Error>({
-            let task = NewTask {
-                schedule: kring_plan::plan::Schedule::Due {
-                    at: NOW.plus_days(2),
-                },
-                ..NewTask::simple("Naar het ziekenhuis rijden")
-            };
-            plan.add_task(me, task, NOW)
-        }?))
+        .change(&circle, NOW, |plan, me| {
+            Ok::<_, Error>({
+                let task = NewTask {
+                    schedule: kring_plan::plan::Schedule::Due {
+                        at: NOW.plus_days(2),
+                    },
+                    ..NewTask::simple("Naar het ziekenhuis rijden")
+                };
+                plan.add_task(me, task, NOW)
+            }?)
+        })
         .unwrap();
     // Piet's device holds a copy of the plan (from a file, so no membership log).
     let mut device = Device::open_in(&dir.path().join("piet")).unwrap();
@@ -323,10 +335,10 @@ fn news_starts_from_the_first_look_and_tells_only_what_others_did() {
     // The ride still needs someone, and Piet can take it: it is in his reminders.
     let reminders = device.reminders(None, NOW, 7).unwrap();
     assert!(
-        reminders
-            .iter()
-            .any(|r| r.kind == kring_plan::reminders::ReminderKind::NeedsPeople
-                && r.task.as_ref() == Some(&ride)),
+        reminders.iter().any(
+            |r| r.kind == kring_plan::reminders::ReminderKind::NeedsPeople
+                && r.task.as_ref() == Some(&ride)
+        ),
         "{reminders:?}"
     );
 
@@ -348,9 +360,9 @@ fn news_starts_from_the_first_look_and_tells_only_what_others_did() {
     assert!(device.what_changed(&circle).unwrap().is_empty());
     // Piet's own change is not news to him, and his reminders no longer ask him.
     device
-        .change(&circle, NOW, |plan, me| Ok::<_, Error>({
-            plan.post(me, kring_plan::plan::LogKind::Thanks, "Top Jan", NOW)
-        }?))
+        .change(&circle, NOW, |plan, me| {
+            Ok::<_, Error>({ plan.post(me, kring_plan::plan::LogKind::Thanks, "Top Jan", NOW) }?)
+        })
         .unwrap();
     assert!(device.what_changed(&circle).unwrap().is_empty());
     assert!(device
@@ -396,9 +408,11 @@ fn the_store_is_encrypted_at_rest_and_a_copy_opens_only_with_the_key() {
     let (mut device, circle) = founded(dir.path());
     for i in 0..30 {
         device
-            .change(&circle, NOW, |plan, me| Ok::<_, Error>({
-                plan.add_task(me, NewTask::simple(format!("{SECRET_TITLE} {i}")), NOW)
-            }?))
+            .change(&circle, NOW, |plan, me| {
+                Ok::<_, Error>({
+                    plan.add_task(me, NewTask::simple(format!("{SECRET_TITLE} {i}")), NOW)
+                }?)
+            })
             .unwrap();
     }
     drop(device);
@@ -489,9 +503,9 @@ fn a_closed_circle_is_a_read_only_archive_until_it_is_deleted_here() {
     let dir = tempfile::tempdir().unwrap();
     let (mut device, circle) = founded(dir.path());
     device
-        .change(&circle, NOW, |plan, me| Ok::<_, Error>({
-            plan.add_task(me, NewTask::simple(SECRET_TITLE), NOW)
-        }?))
+        .change(&circle, NOW, |plan, me| {
+            Ok::<_, Error>({ plan.add_task(me, NewTask::simple(SECRET_TITLE), NOW) }?)
+        })
         .unwrap();
     // Never on a relay: closing only archives it here.
     device.close_circle(&circle, NOW).unwrap();
@@ -501,9 +515,9 @@ fn a_closed_circle_is_a_read_only_archive_until_it_is_deleted_here() {
     assert_eq!(status.pending, 0, "the outbox went with the relay");
     let before = device.view(&circle).unwrap();
     let err = device
-        .change(&circle, NOW, |plan, me| Ok::<_, Error>({
-            plan.add_task(me, NewTask::simple("Nog iets"), NOW)
-        }?))
+        .change(&circle, NOW, |plan, me| {
+            Ok::<_, Error>({ plan.add_task(me, NewTask::simple("Nog iets"), NOW) }?)
+        })
         .unwrap_err();
     assert!(matches!(err, Error::Archived(_)), "{err:?}");
     assert_eq!(device.view(&circle).unwrap(), before, "nothing changed");

@@ -4,12 +4,12 @@
 //! carries. Every method acts *as this device's member* of the circle: the viewer is
 //! never a parameter an app can fill in.
 
+use crate::Result;
 use kring_plan::export::{export_plan, ExportFormat};
 use kring_plan::followup::{self, MyWeek};
-use kring_trust::invite::LinkCard;
 use kring_plan::plan::{CircleId, Language, MemberId, PlanView};
+use kring_trust::invite::LinkCard;
 use kring_trust::time::Timestamp;
-use crate::Result;
 
 use super::Device;
 

@@ -30,10 +30,10 @@ use automerge::{ActorId, ChangeHash};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::envelope::{EnvelopeHash, SealedEnvelope};
-use kring_trust::identity::DeviceId;
-use kring_plan::plan::{CircleId, CirclePlan, MemberId};
-use kring_trust::time::Timestamp;
 use crate::{Error, Result};
+use kring_plan::plan::{CircleId, CirclePlan, MemberId};
+use kring_trust::identity::DeviceId;
+use kring_trust::time::Timestamp;
 
 /// Incremental chunks kept before a circle is compacted into one full save.
 pub const COMPACT_AFTER_CHUNKS: i64 = 64;
@@ -982,11 +982,13 @@ impl StoreTx<'_> {
 }
 
 fn to_i64(n: u64) -> Result<i64> {
-    i64::try_from(n).map_err(|_| Error::Trust(TrustError::InvalidValue {
-        field: "sequence number",
-        value: n.to_string(),
-        expected: "at most 2^63 - 1".into(),
-    }))
+    i64::try_from(n).map_err(|_| {
+        Error::Trust(TrustError::InvalidValue {
+            field: "sequence number",
+            value: n.to_string(),
+            expected: "at most 2^63 - 1".into(),
+        })
+    })
 }
 
 fn to_u64(n: i64) -> u64 {

@@ -24,12 +24,12 @@ use serde::Serialize;
 
 use crate::envelope::{self, EnvelopeHash, OpenedEnvelope, SealedEnvelope};
 use crate::error::{Error, Result};
+use crate::store::{DeviceHeads, OwnEnvelope, SyncRecord, WaitingEnvelope};
+use kring_plan::plan::{Authority, CircleId, CirclePlan, Rights};
 use kring_trust::identity::{DeviceId, DeviceIdentity};
 use kring_trust::keyring::Keyring;
 use kring_trust::membership::build::LastSeqs;
 use kring_trust::membership::{Capability, MembershipState, SignedEntry};
-use kring_plan::plan::{Authority, CircleId, CirclePlan, Rights};
-use crate::store::{DeviceHeads, OwnEnvelope, SyncRecord, WaitingEnvelope};
 use kring_trust::protocol::{MAX_BODY_BYTES, MAX_PUSH_BATCH};
 use kring_trust::time::Timestamp;
 
@@ -346,7 +346,11 @@ pub fn apply_received(plan: &mut CirclePlan, received: Vec<Received>) -> ApplyOu
     let refused: Vec<(ChangeHash, Error)> = match plan.apply_checked(all) {
         Ok(checked) => {
             outcome.applied_changes = checked.applied;
-            checked.refused.into_iter().map(|(h, e)| (h, e.into())).collect()
+            checked
+                .refused
+                .into_iter()
+                .map(|(h, e)| (h, e.into()))
+                .collect()
         }
         Err(_) => {
             // One unreadable envelope must not block the others: one by one.
@@ -540,7 +544,9 @@ pub fn recovery(error: &Error, attempt: u32, backoff: &Backoff, jitter: f64) -> 
         Error::Trust(TrustError::Relay { code, .. }) if code == "replayed" && more => {
             Recovery::Retry(backoff.delay(attempt, jitter))
         }
-        Error::Trust(TrustError::StaleEpoch { .. } | TrustError::UnknownHead(_)) => Recovery::Refresh,
+        Error::Trust(TrustError::StaleEpoch { .. } | TrustError::UnknownHead(_)) => {
+            Recovery::Refresh
+        }
         Error::Trust(TrustError::Relay { code, .. })
             if code == kring_trust::error::codes::STALE_EPOCH
                 || code == kring_trust::error::codes::REJECTED =>

@@ -15,18 +15,18 @@ use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 
 use kring_trust::protocol::{
-    self, HEADER_ADMISSION, AppendEntry, Base64, CreateCircle, ErrorBody, LogHead, MembershipEntries, Pulled,
-    PushEnvelopes, PushRegistration, PushSubscription, Pushed, VapidKey,
+    self, AppendEntry, Base64, CreateCircle, ErrorBody, LogHead, MembershipEntries, Pulled,
+    PushEnvelopes, PushRegistration, PushSubscription, Pushed, VapidKey, HEADER_ADMISSION,
 };
 use kring_trust::request_auth::{sign_request, RequestSigner, HEADER_INVITE};
 
 /// Environment variable holding an admission credential, sent when creating a circle.
 pub const ADMISSION_ENV: &str = "KRING_ADMISSION";
+use crate::{Error, Result};
+use kring_plan::plan::CircleId;
 use kring_trust::identity::{DeviceId, DeviceIdentity};
 use kring_trust::invite::{InviteToken, MAX_RELAY_URL_LEN};
-use kring_plan::plan::CircleId;
 use kring_trust::time::Timestamp;
-use crate::{Error, Result};
 
 /// The wall clock as the sync client reads it (request timestamps must be within
 /// five minutes of the relay's clock). Injected so tests can move it.
@@ -67,11 +67,13 @@ impl Signer<'_> {
 /// Checks and normalises a relay URL: `http` or `https`, a host, no query or
 /// fragment, no trailing slash.
 pub fn normalize_relay_url(url: &str) -> Result<String> {
-    let invalid = |why: &str| Error::Trust(TrustError::InvalidValue {
-        field: "relay URL",
-        value: url.to_owned(),
-        expected: format!("an http:// or https:// URL ({why})"),
-    });
+    let invalid = |why: &str| {
+        Error::Trust(TrustError::InvalidValue {
+            field: "relay URL",
+            value: url.to_owned(),
+            expected: format!("an http:// or https:// URL ({why})"),
+        })
+    };
     let trimmed = url.trim();
     if trimmed.len() > MAX_RELAY_URL_LEN {
         return Err(invalid("too long"));
@@ -225,11 +227,13 @@ impl RelayClient {
             .await
             .map_err(|e| TrustError::Network(describe(&e)))?;
         if (200..300).contains(&status) {
-            return serde_json::from_slice(&bytes).map_err(|e| Error::Trust(TrustError::Relay {
-                status,
-                code: "bad_response".into(),
-                message: format!("unreadable answer: {e}"),
-            }));
+            return serde_json::from_slice(&bytes).map_err(|e| {
+                Error::Trust(TrustError::Relay {
+                    status,
+                    code: "bad_response".into(),
+                    message: format!("unreadable answer: {e}"),
+                })
+            });
         }
         let body: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
         Err(protocol::refusal(status, body, retry_after, signer.device(), circle).into())

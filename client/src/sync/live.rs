@@ -15,11 +15,11 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 use super::http::{tls_config, RelayClient};
+use crate::{Error, Result};
+use kring_plan::plan::CircleId;
+use kring_trust::identity::DeviceIdentity;
 use kring_trust::protocol::LiveNotice;
 use kring_trust::request_auth::sign_request;
-use kring_trust::identity::DeviceIdentity;
-use kring_plan::plan::CircleId;
-use crate::{Error, Result};
 
 /// How often the client pings; a connection silent for [`SILENCE_LIMIT`] is dead
 /// (a phone that changed networks often never sees the close).
@@ -57,18 +57,21 @@ impl LiveConnection {
         let list: Vec<&str> = circles.iter().map(CircleId::as_str).collect();
         let (mut url, signed_path) = relay.url(&format!("/v1/live?circles={}", list.join(",")))?;
         let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
-        url.set_scheme(scheme).map_err(|()| Error::Trust(TrustError::InvalidValue {
-            field: "relay URL",
-            value: url.to_string(),
-            expected: "an http:// or https:// URL".into(),
-        }))?;
+        url.set_scheme(scheme).map_err(|()| {
+            Error::Trust(TrustError::InvalidValue {
+                field: "relay URL",
+                value: url.to_string(),
+                expected: "an http:// or https:// URL".into(),
+            })
+        })?;
         let auth = sign_request(device, "GET", &signed_path, b"", relay.next_timestamp());
         let mut request = url
             .as_str()
             .into_client_request()
             .map_err(|e| TrustError::Network(e.to_string()))?;
         for (name, value) in auth.headers() {
-            let value = HeaderValue::from_str(&value).map_err(|e| TrustError::Network(e.to_string()))?;
+            let value =
+                HeaderValue::from_str(&value).map_err(|e| TrustError::Network(e.to_string()))?;
             request.headers_mut().insert(name, value);
         }
         let connector = Connector::Rustls(Arc::new(tls_config()?));
@@ -79,11 +82,13 @@ impl LiveConnection {
             Ok((socket, _)) => Ok(Self { socket }),
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
                 let status = response.status().as_u16();
-                let body = response
-                    .body()
-                    .as_ref()
-                    .and_then(|b| serde_json::from_slice::<kring_trust::protocol::ErrorBody>(b).ok());
-                Err(kring_trust::protocol::refusal(status, body, None, Some(device.id()), None).into())
+                let body = response.body().as_ref().and_then(|b| {
+                    serde_json::from_slice::<kring_trust::protocol::ErrorBody>(b).ok()
+                });
+                Err(
+                    kring_trust::protocol::refusal(status, body, None, Some(device.id()), None)
+                        .into(),
+                )
             }
             Err(e) => Err(TrustError::Network(e.to_string()).into()),
         }

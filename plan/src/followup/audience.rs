@@ -10,9 +10,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::signals::{CircleReport, SignalKind};
-use kring_trust::membership::Capability;
 use crate::plan::ids::MemberId;
 use crate::plan::view::{Designation, PlanView};
+use kring_trust::membership::Capability;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -9,8 +9,8 @@ use super::ids::{EntryId, MemberId};
 use super::rules;
 use super::schema::{self, put_optional_time, put_str, put_time, Node};
 use super::view::PlanStatus;
-use kring_trust::time::Timestamp;
 use crate::{Error, Result};
+use kring_trust::time::Timestamp;
 
 /// The three lists of the plan that hold free text lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

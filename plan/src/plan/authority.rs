@@ -30,9 +30,9 @@ use super::agreements::PlanList;
 use super::ids::MemberId;
 use super::schema;
 use super::view::{Designation, PlanStatus, Relation};
+use crate::{Error, Result};
 use kring_trust::membership::Capability;
 use kring_trust::time::Timestamp;
-use crate::{Error, Result};
 
 /// The rights of whoever writes: their member id and their capability from the
 /// membership log (for a circle without a log: see [`Authority`]).

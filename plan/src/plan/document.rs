@@ -16,9 +16,9 @@ use super::ids::{CircleId, MemberId};
 use super::schema::{self, put_str, put_time, Node};
 use super::view::{Designation, Language, PlanStatus, PlanView, Relation};
 use super::{read, rules};
+use crate::{Error, Result};
 use kring_trust::membership::Capability;
 use kring_trust::time::Timestamp;
-use crate::{Error, Result};
 
 /// What the person creating a circle fills in.
 #[derive(Debug, Clone)]

@@ -7,8 +7,8 @@ use super::ids::{EntryId, MemberId};
 use super::rules;
 use super::schema::{self, put_str, put_time, Node};
 use super::view::{LogKind, Rsvp};
-use kring_trust::time::Timestamp;
 use crate::{Error, Result};
+use kring_trust::time::Timestamp;
 
 impl CirclePlan {
     /// Creates an entry with a fresh id in the top-level map `collection` and fills it.

@@ -11,8 +11,8 @@ use super::ids::MemberId;
 use super::schema::{self, put_str, put_time, Node};
 use super::view::{Designation, Relation};
 use super::{read, rules};
-use kring_trust::time::Timestamp;
 use crate::{Error, Result};
+use kring_trust::time::Timestamp;
 
 #[derive(Debug, Clone)]
 pub struct NewMember {

@@ -18,8 +18,8 @@ use std::str::FromStr;
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use serde::{Deserialize, Serialize};
 
-use kring_trust::time::Timestamp;
 use crate::{Error, Result};
+use kring_trust::time::Timestamp;
 
 /// The time zone a circle without one lives in: the times of circles made before time
 /// zones existed were UTC instants, and they keep that meaning.

@@ -33,8 +33,8 @@ use automerge::{
 
 type ExId = ObjId;
 
-use kring_trust::time::Timestamp;
 use crate::{Error, Result};
+use kring_trust::time::Timestamp;
 
 pub const CIRCLE: &str = "circle";
 pub const MEMBERS: &str = "members";

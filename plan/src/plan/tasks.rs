@@ -13,8 +13,8 @@ use super::ids::{EntryId, MemberId, TaskId};
 use super::schema::{self, put_optional_time, put_str, put_time, Node};
 use super::view::{OwnerKind, Schedule, TaskCategory, TaskStatus, TaskView};
 use super::{read, rules};
-use kring_trust::time::Timestamp;
 use crate::{Error, Result};
+use kring_trust::time::Timestamp;
 
 #[derive(Debug, Clone)]
 pub struct NewTask {

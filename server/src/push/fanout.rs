@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use kring_trust::identity::DeviceId;
-use kring_trust::membership::MembershipState;
 use kring_trust::ids::CircleId;
+use kring_trust::membership::MembershipState;
 use kring_trust::wake_up::PushWakeUp;
 
 use super::subscription::Subscription;

@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 
 use axum::http::{HeaderValue, Uri};
 use kring_trust::identity::DeviceId;
-use kring_trust::membership::MembershipState;
 use kring_trust::ids::CircleId;
+use kring_trust::membership::MembershipState;
 use kring_trust::{Error, Result};
 use tokio::sync::{mpsc, watch, Mutex};
 use web_push_native::{Auth, WebPushBuilder};

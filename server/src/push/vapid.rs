@@ -10,9 +10,9 @@
 
 use std::path::Path;
 
+use crate::error::{Error, Result};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use crate::error::{Error, Result};
 use kring_trust::Error as TrustError;
 use reqwest::Url;
 use web_push_native::jwt_simple::algorithms::{

@@ -15,11 +15,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use crate::error::Result;
 use kring_trust::envelope::VerifiedEnvelope;
 use kring_trust::identity::DeviceId;
-use kring_trust::membership::{MembershipState, SignedEntry};
 use kring_trust::ids::CircleId;
-use crate::error::Result;
+use kring_trust::membership::{MembershipState, SignedEntry};
 use kring_trust::Timestamp;
 
 use crate::push::Subscription;

@@ -11,10 +11,10 @@
 //!
 //! Any `Err` aborts the whole batch (the backend rolls the transaction back).
 
+use crate::error::{Error, Result};
 use kring_trust::envelope::EnvelopeHash;
 use kring_trust::identity::DeviceId;
 use kring_trust::membership::MembershipState;
-use crate::error::{Error, Result};
 use kring_trust::Error as TrustError;
 
 use super::NewEnvelope;

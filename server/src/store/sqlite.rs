@@ -11,11 +11,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
+use crate::error::{Error, Result};
 use kring_trust::envelope::EnvelopeHash;
 use kring_trust::identity::DeviceId;
-use kring_trust::membership::{MembershipState, SignedEntry};
 use kring_trust::ids::CircleId;
-use crate::error::{Error, Result};
+use kring_trust::membership::{MembershipState, SignedEntry};
 use kring_trust::{Error as TrustError, Timestamp};
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension};
 use tokio::sync::{mpsc, oneshot};

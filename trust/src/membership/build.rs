@@ -19,8 +19,8 @@ use super::state::MembershipState;
 use crate::crypto::EpochKey;
 use crate::error::{Error, Result};
 use crate::identity::{DeviceId, DeviceIdentity, PublicDevice};
-use crate::keyring::Keyring;
 use crate::ids::MemberId;
+use crate::keyring::Keyring;
 use crate::time::Timestamp;
 
 /// The last `device_seq` this device has seen from other devices; write cutoffs are

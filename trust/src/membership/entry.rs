@@ -23,8 +23,8 @@ use serde::{Deserialize, Serialize};
 use crate::crypto::{SealedKey, WrappedKey};
 use crate::error::{Error, Result};
 use crate::identity::{DeviceId, DeviceIdentity, PublicDevice};
-use crate::invite::SignedInvite;
 use crate::ids::{CircleId, MemberId};
+use crate::invite::SignedInvite;
 use crate::time::Timestamp;
 use crate::wire;
 

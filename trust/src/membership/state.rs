@@ -28,8 +28,8 @@ use ed25519_dalek::VerifyingKey;
 use super::entry::{Action, Capability, EntryHash, Rotation, SignedEntry, WriteCutoff};
 use crate::error::{Error, Result};
 use crate::identity::{DeviceId, PublicDevice};
-use crate::invite::{InviteId, SignedInvite};
 use crate::ids::{CircleId, MemberId};
+use crate::invite::{InviteId, SignedInvite};
 use crate::time::Timestamp;
 use crate::wire;
 

@@ -9,8 +9,8 @@ use super::*;
 use crate::crypto::{EpochKey, SealedKey};
 use crate::error::Error;
 use crate::identity::DeviceIdentity;
-use crate::keyring::Keyring;
 use crate::ids::MemberId;
+use crate::keyring::Keyring;
 use crate::testkit::{single_byte_changes, Person, TestCircle};
 
 fn none() -> BTreeMap<crate::identity::DeviceId, u64> {

@@ -16,12 +16,12 @@ use serde::Serialize;
 use super::{record_join, sync_circle, with_retry, PendingJoin, Session, MAX_REFRESHES};
 use crate::device::Device;
 use crate::error::{Error, Result};
+use crate::sync::engine::CircleTrust;
+use crate::sync::http::{RelayClient, Signer};
+use kring_plan::plan::{CircleId, Relation};
 use kring_trust::identity::DeviceId;
 use kring_trust::invite::{self, InviteKind, InviteToken};
 use kring_trust::membership::Capability;
-use kring_plan::plan::{CircleId, Relation};
-use crate::sync::engine::CircleTrust;
-use crate::sync::http::{RelayClient, Signer};
 use kring_trust::time::Timestamp;
 
 /// What a link says, shown before it is used. Read from the link alone (no network).
@@ -100,9 +100,7 @@ impl Device {
             .trust(circle)?
             .ok_or_else(|| Error::LocalOnly(circle.to_string()))?;
         if expires_at <= now {
-            return Err(TrustError::DatesOutOfOrder(
-                "a link must expire after it is made",
-            ).into());
+            return Err(TrustError::DatesOutOfOrder("a link must expire after it is made").into());
         }
         let token = InviteToken::create_device_link(
             trust.state(),
@@ -125,14 +123,15 @@ impl Device {
         if token.invite().kind() != InviteKind::Device {
             return Err(TrustError::NotAllowed(
                 "this is an invite for a new person: join with it instead",
-            ).into());
+            )
+            .into());
         }
         let body = token.invite().body().clone();
         let circle = body.circle.clone();
         if self.store.sync_record(&circle)?.is_some() || self.store.circle(&circle).is_ok() {
-            return Err(TrustError::AlreadyExists(format!(
-                "circle {circle} on this device"
-            )).into());
+            return Err(
+                TrustError::AlreadyExists(format!("circle {circle} on this device")).into(),
+            );
         }
         let relay = RelayClient::new(&body.relay_url, self.net.clock.clone())?;
         let Device {
@@ -146,7 +145,9 @@ impl Device {
             let (trust, member) = loop {
                 let log = with_retry(|| relay.membership(Signer::Invite(&token), &circle, 0))
                     .await
-                    .map_err(|e| e.map_trust(|e| kring_trust::invite::refusal_of(e, token.invite(), now)))?;
+                    .map_err(|e| {
+                        e.map_trust(|e| kring_trust::invite::refusal_of(e, token.invite(), now))
+                    })?;
                 let entries: Vec<Vec<u8>> = log.entries.into_iter().map(|e| e.0).collect();
                 let mut trust = CircleTrust::from_log(identity, &entries)?;
                 if trust.circle() != &circle {
@@ -160,13 +161,16 @@ impl Device {
                 let entry = token.redeem_device(trust.state(), identity, now)?;
                 match with_retry(|| relay.append(identity, &circle, entry.as_bytes()))
                     .await
-                    .map_err(|e| e.map_trust(|e| kring_trust::invite::refusal_of(e, token.invite(), now)))
-                {
+                    .map_err(|e| {
+                        e.map_trust(|e| kring_trust::invite::refusal_of(e, token.invite(), now))
+                    }) {
                     Ok(_) => {
                         trust.push(identity, entry)?;
                         break (trust, member);
                     }
-                    Err(Error::Trust(TrustError::HeadMoved { .. })) if attempts < MAX_REFRESHES => attempts += 1,
+                    Err(Error::Trust(TrustError::HeadMoved { .. })) if attempts < MAX_REFRESHES => {
+                        attempts += 1
+                    }
                     Err(e) => return Err(e),
                 }
             };

@@ -6,8 +6,8 @@
 
 use crate::device::Device;
 use crate::error::{Error, Result};
-use kring_plan::plan::CircleId;
 use crate::sync::http::RelayClient;
+use kring_plan::plan::CircleId;
 use kring_trust::protocol::{PushSubscription, VapidKey};
 
 impl Device {

@@ -2,19 +2,19 @@
 //! later (`setup_recovery`), and used on a new device (`recover`) when every device
 //! of the member is lost.
 
-use kring_trust::Error as TrustError;
 use kring_plan::Error as PlanError;
+use kring_trust::Error as TrustError;
 use serde::Serialize;
 
 use super::{with_retry, PendingJoin, Session, MAX_REFRESHES};
 use crate::device::Device;
 use crate::error::{Error, Result};
-use kring_trust::identity::DeviceId;
-use kring_plan::plan::{CircleId, Language, LogKind, Relation};
-use kring_trust::recovery::RecoveryCode;
 use crate::store::SyncRecord;
 use crate::sync::engine::CircleTrust;
 use crate::sync::http::{RelayClient, Signer};
+use kring_plan::plan::{CircleId, Language, LogKind, Relation};
+use kring_trust::identity::DeviceId;
+use kring_trust::recovery::RecoveryCode;
 use kring_trust::time::Timestamp;
 
 /// The setting under which a device remembers the paper device of a circle (only to
@@ -116,9 +116,9 @@ impl Device {
         now: Timestamp,
     ) -> Result<Recovered> {
         if self.store.sync_record(circle)?.is_some() || self.store.circle(circle).is_ok() {
-            return Err(TrustError::AlreadyExists(format!(
-                "circle {circle} on this device"
-            )).into());
+            return Err(
+                TrustError::AlreadyExists(format!("circle {circle} on this device")).into(),
+            );
         }
         let relay = RelayClient::new(relay_url, self.net.clock.clone())?;
         let paper = code.device();
@@ -145,12 +145,15 @@ impl Device {
                     }));
                 }
                 let member = trust.state().member_of_device(&paper.id()).cloned().ok_or(
-                    TrustError::RecoveryRefused("this recovery code does not belong to this circle"),
+                    TrustError::RecoveryRefused(
+                        "this recovery code does not belong to this circle",
+                    ),
                 )?;
                 if !trust.state().is_active(&paper.id()) {
                     return Err(TrustError::RecoveryRefused(
                         "this recovery code was already used or replaced",
-                    ).into());
+                    )
+                    .into());
                 }
                 let entry = trust.state().add_device(
                     &paper,
@@ -169,7 +172,9 @@ impl Device {
                             .collect();
                         break (entries, member);
                     }
-                    Err(Error::Trust(TrustError::HeadMoved { .. })) if attempts < MAX_REFRESHES => attempts += 1,
+                    Err(Error::Trust(TrustError::HeadMoved { .. })) if attempts < MAX_REFRESHES => {
+                        attempts += 1
+                    }
                     Err(e) => return Err(refused(e)),
                 }
             };
@@ -234,7 +239,10 @@ impl Device {
 impl Session<'_> {
     /// Appends an `AddDevice` for this device's own member (the paper device of a
     /// recovery code), rebuilt on the new head if another entry came first.
-    async fn add_own_device(&mut self, device: &kring_trust::identity::DeviceIdentity) -> Result<()> {
+    async fn add_own_device(
+        &mut self,
+        device: &kring_trust::identity::DeviceIdentity,
+    ) -> Result<()> {
         for _ in 0..MAX_REFRESHES {
             let me = self.identity.id();
             let member = self
@@ -262,7 +270,9 @@ impl Session<'_> {
                     tx.append_membership(&self.circle, &[(entry.seq(), entry.as_bytes())])?;
                     return tx.commit();
                 }
-                Err(Error::Trust(TrustError::HeadMoved { .. })) => self.refresh_membership().await?,
+                Err(Error::Trust(TrustError::HeadMoved { .. })) => {
+                    self.refresh_membership().await?
+                }
                 Err(e) => return Err(e),
             }
         }

@@ -3,14 +3,16 @@
 //! plain member. Every other replica must refuse them with the same verdict, whatever
 //! the order in which the envelopes arrive.
 
-use kring_plan::plan::DeviceActor;
 use automerge::transaction::Transactable;
 use automerge::{Automerge, Change, ObjType, ReadDoc, ScalarValue, ROOT};
+use kring_plan::plan::DeviceActor;
 
 use super::*;
 use crate::envelope::seal;
+use kring_plan::plan::{
+    Language, MemberId, NewCircle, NewMember, NewTask, PlanView, Relation, TaskId,
+};
 use kring_trust::membership::Capability;
-use kring_plan::plan::{Language, MemberId, NewCircle, NewMember, NewTask, PlanView, Relation, TaskId};
 use kring_trust::testkit::{Person, TestCircle};
 
 const T0: Timestamp = Timestamp(1_780_000_000_000);

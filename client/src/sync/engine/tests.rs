@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::envelope::seal;
-use kring_trust::membership::Capability;
-use kring_plan::plan::{Language, NewCircle, NewMember, Relation};
 use crate::store::SyncRecord;
 use crate::testkit::change_by;
+use kring_plan::plan::{Language, NewCircle, NewMember, Relation};
+use kring_trust::membership::Capability;
 use kring_trust::testkit::{Person, TestCircle};
 
 fn own(sealed: &SealedEnvelope) -> OwnEnvelope {
@@ -60,7 +60,10 @@ fn trust_absorbs_new_entries_atomically_and_refuses_forks() {
     let err = trust
         .absorb(&member.device, &[other.log[0].as_bytes().to_vec()])
         .unwrap_err();
-    assert!(matches!(err, Error::Trust(TrustError::Fork { seq: 0, .. })), "{err:?}");
+    assert!(
+        matches!(err, Error::Trust(TrustError::Fork { seq: 0, .. })),
+        "{err:?}"
+    );
     assert_eq!(trust.len(), 3);
 
     // A bad entry after good ones: all or nothing.
@@ -365,7 +368,12 @@ fn failures_are_retried_refreshed_realigned_or_reported() {
     });
     assert_eq!(recovery(&stale, 1, &b, 0.0), Recovery::Refresh);
     assert_eq!(
-        recovery(&Error::Trust(TrustError::RelayGap { expected_seq: 4 }), 1, &b, 0.0),
+        recovery(
+            &Error::Trust(TrustError::RelayGap { expected_seq: 4 }),
+            1,
+            &b,
+            0.0
+        ),
         Recovery::Gap { expected_seq: 4 }
     );
     let removed = Error::Trust(TrustError::Removed(Person::new().device.id()));

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The dependency graph says what the system is (ARCHITECTURE.md): fail if the relay's
+# normal dependency tree gains automerge, rusqlite-for-plans or the client, if the
+# trust layer gains automerge, or if the CLI's gains the relay or axum.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fail=0
+refuse() { # crate, forbidden package
+    if cargo tree --locked -e normal -p "$1" --prefix none | awk '{print $1}' | grep -qx "$2"; then
+        echo "shape: $1 must not depend on $2" >&2
+        fail=1
+    fi
+}
+for pkg in automerge kring-plan kring-client; do
+    refuse kring-server "$pkg"
+    refuse kring-trust "$pkg"
+done
+refuse kring-plan kring-client
+for pkg in kring-server axum prometheus; do refuse kring-cli "$pkg"; done
+exit "$fail"
