@@ -155,7 +155,7 @@ fn device_facade(dir: &std::path::Path) {
     for i in 0..(TARGET_CHANGES / 4) {
         let now = START.plus_millis(i as i64 * 60_000);
         device
-            .change(&circle, now, |plan, me| {
+            .change_plan(&circle, now, |plan, me| {
                 let task = plan.add_task(me, NewTask::simple(format!("Taak {i}")), now)?;
                 plan.claim_task(me, &task, now)?;
                 plan.complete_task(me, &task, None, "gedaan", now)?;
@@ -167,7 +167,7 @@ fn device_facade(dir: &std::path::Path) {
     let fresh: Vec<TaskId> = (0..CLAIM_SAMPLES)
         .map(|i| {
             device
-                .change(&circle, START.plus_days(800), |plan, me| {
+                .change_plan(&circle, START.plus_days(800), |plan, me| {
                     plan.add_task(
                         me,
                         NewTask {
@@ -189,7 +189,7 @@ fn device_facade(dir: &std::path::Path) {
     for task in &fresh {
         let t = Instant::now();
         device
-            .change(&circle, START.plus_days(801), |plan, me| {
+            .change_plan(&circle, START.plus_days(801), |plan, me| {
                 plan.claim_task(me, task, START.plus_days(801))
             })
             .expect("claim");
@@ -205,7 +205,7 @@ fn device_facade(dir: &std::path::Path) {
         let mut reopened = Device::open_in(dir).expect("device");
         let t = Instant::now();
         reopened
-            .change(&circle, START.plus_days(802), |plan, me| {
+            .change_plan(&circle, START.plus_days(802), |plan, me| {
                 plan.unclaim_task(me, task, START.plus_days(802))
             })
             .expect("unclaim");

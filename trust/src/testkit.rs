@@ -18,6 +18,12 @@ pub struct Person {
     pub device: DeviceIdentity,
 }
 
+impl Default for Person {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Person {
     pub fn new() -> Self {
         Self {

@@ -7,11 +7,12 @@ use std::collections::BTreeMap;
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, Change, ROOT};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use kring_trust::envelope;
+use kring_client::envelope;
+use kring_plan::plan::DeviceActor;
 use kring_trust::identity::DeviceIdentity;
+use kring_trust::ids::MemberId;
 use kring_trust::keyring::Keyring;
 use kring_trust::membership::{Capability, MembershipState, SignedEntry};
-use kring_trust::plan::ids::MemberId;
 use kring_trust::Timestamp;
 
 /// A typical edit: one task with a title and ~600 characters of notes (< 1 KB change).
