@@ -3,8 +3,7 @@
 //!
 //! - [`device`]: the façade: identity, circles, plan operations that seal into the
 //!   outbox, invites, join, sync, status, watch, reminders and news.
-//! - [`sync`]: the pure sync engine (every decision), the session that drives it over
-//!   a [`sync::transport::Relay`], and the HTTP and WebSocket edges.
+//! - [`sync`]: the pure sync engine (every decision) and the HTTP and WebSocket edges.
 //! - [`store`]: the device's SQLite store (SQLCipher: encrypted at rest).
 //! - [`envelope`]: the trust layer's envelopes carrying automerge changes, each checked
 //!   to be by the envelope's author.

@@ -53,7 +53,7 @@ const SECRET_FORMAT_V1: u8 = 1;
 const SECRET_LEN: usize = 1 + 32 + 32;
 
 /// A device's secret keys. Never serialised except through
-/// [`to_secret_bytes`](Self::to_secret_bytes) into a [`SecretStore`]; both halves are
+/// [`to_secret_bytes`](Self::to_secret_bytes) into a secret store; both halves are
 /// zeroised on drop by their crates.
 pub struct DeviceIdentity {
     signing: SigningKey,
@@ -100,7 +100,7 @@ impl DeviceIdentity {
         wire::sign(&self.signing, domain, message)
     }
 
-    /// `version || ed25519 seed || X25519 secret`, for a [`SecretStore`] only.
+    /// `version || ed25519 seed || X25519 secret`, for a secret store only.
     pub fn to_secret_bytes(&self) -> Zeroizing<Vec<u8>> {
         let mut out = Zeroizing::new(Vec::with_capacity(SECRET_LEN));
         out.push(SECRET_FORMAT_V1);

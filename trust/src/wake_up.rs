@@ -2,7 +2,7 @@
 //! nothing else.
 //!
 //! The relay cannot read the plan and must not pretend to: a push wakes a device, the
-//! device syncs and writes the words itself ([`crate::news`]). So the payload is the
+//! device syncs and writes the words itself (`kring_plan::news`). So the payload is the
 //! circle id and the relay's cursor — what the relay already knows about the circle —
 //! encrypted to the device by Web Push (RFC 8291) on top.
 

@@ -222,10 +222,10 @@ impl Device {
     /// keeps what was not acknowledged; the error is also kept for [`Device::status`].
     ///
     /// A sync that learns the circle was closed on the relay turns it into a
-    /// read-only archive ([`Error::CircleClosed`] is returned once; later writes get
+    /// read-only archive ([`Error::CircleClosed`](kring_trust::Error::CircleClosed) is returned once; later writes get
     /// [`Error::Archived`]). A sync that learns this device was removed erases the
     /// circle's plaintext from this device, keeping only a note
-    /// ([`Device::departures`]), and returns [`Error::Removed`].
+    /// ([`Device::departures`]), and returns [`Error::Removed`](kring_trust::Error::Removed).
     pub fn sync(&mut self, circle: &CircleId, now: Timestamp) -> Result<SyncReport> {
         let Device {
             store,

@@ -106,7 +106,7 @@ impl Device {
     /// posts a line in the plan's log so the others see it happen.
     ///
     /// A code that is not a device of the circle, or was spent or replaced, is
-    /// [`Error::RecoveryRefused`] with nothing stored. Make a new code afterwards
+    /// [`Error::RecoveryRefused`](kring_trust::Error::RecoveryRefused) with nothing stored. Make a new code afterwards
     /// ([`Device::setup_recovery`]).
     pub fn recover(
         &mut self,
