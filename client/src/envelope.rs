@@ -9,7 +9,7 @@
 
 use automerge::Change;
 use kring_plan::plan::DeviceActor;
-use kring_trust::identity::{DeviceId, DeviceIdentity};
+use kring_trust::identity::DeviceIdentity;
 use kring_trust::keyring::Keyring;
 use kring_trust::membership::MembershipState;
 
@@ -57,18 +57,7 @@ pub fn open(bytes: &[u8], state: &MembershipState, keys: &Keyring) -> Result<Ope
 pub fn decrypt(verified: VerifiedEnvelope, keys: &Keyring) -> Result<OpenedEnvelope> {
     let opened = verified.decrypt(keys)?;
     let actor = opened.header().author.actor_id();
-    let header = opened.header().clone();
-    let hash = opened.hash();
-    let changes = opened
-        .into_changes()
-        .into_iter()
-        .map(|bytes| parse_change(bytes, &actor))
-        .collect::<Result<_>>()?;
-    Ok(OpenedEnvelope {
-        header,
-        hash,
-        changes,
-    })
+    opened.try_map(|bytes| parse_change(bytes, &actor))
 }
 
 fn parse_change(bytes: Vec<u8>, actor: &automerge::ActorId) -> Result<Change> {
@@ -93,34 +82,7 @@ fn check_actor(actor: &automerge::ActorId, change: &Change) -> Result<()> {
 }
 
 /// A fully checked envelope: header, hash and the automerge changes to apply.
-#[derive(Debug, Clone)]
-pub struct OpenedEnvelope {
-    header: EnvelopeHeader,
-    hash: EnvelopeHash,
-    changes: Vec<Change>,
-}
-
-impl OpenedEnvelope {
-    pub fn header(&self) -> &EnvelopeHeader {
-        &self.header
-    }
-
-    pub fn hash(&self) -> EnvelopeHash {
-        self.hash
-    }
-
-    pub fn author(&self) -> &DeviceId {
-        &self.header.author
-    }
-
-    pub fn changes(&self) -> &[Change] {
-        &self.changes
-    }
-
-    pub fn into_changes(self) -> Vec<Change> {
-        self.changes
-    }
-}
+pub type OpenedEnvelope = kring_trust::envelope::OpenedEnvelope<Change>;
 
 #[cfg(test)]
 mod tests;

@@ -321,15 +321,17 @@ impl VerifiedEnvelope {
     }
 }
 
-/// A verified and decrypted envelope: header, hash and the changes inside, as bytes.
+/// A verified and decrypted envelope: header, hash and the changes inside — as bytes
+/// here (`C = Vec<u8>`); the client parses them into automerge changes with
+/// [`OpenedEnvelope::try_map`].
 #[derive(Debug, Clone)]
-pub struct OpenedEnvelope {
+pub struct OpenedEnvelope<C = Vec<u8>> {
     header: EnvelopeHeader,
     hash: EnvelopeHash,
-    changes: Vec<Vec<u8>>,
+    changes: Vec<C>,
 }
 
-impl OpenedEnvelope {
+impl<C> OpenedEnvelope<C> {
     pub fn header(&self) -> &EnvelopeHeader {
         &self.header
     }
@@ -338,12 +340,29 @@ impl OpenedEnvelope {
         self.hash
     }
 
-    pub fn changes(&self) -> &[Vec<u8>] {
+    pub fn changes(&self) -> &[C] {
         &self.changes
     }
 
-    pub fn into_changes(self) -> Vec<Vec<u8>> {
+    pub fn into_changes(self) -> Vec<C> {
         self.changes
+    }
+
+    /// The same envelope with every change turned into `D` by `f`; the first error
+    /// stops it.
+    pub fn try_map<D, E>(
+        self,
+        mut f: impl FnMut(C) -> std::result::Result<D, E>,
+    ) -> std::result::Result<OpenedEnvelope<D>, E> {
+        Ok(OpenedEnvelope {
+            header: self.header,
+            hash: self.hash,
+            changes: self
+                .changes
+                .into_iter()
+                .map(&mut f)
+                .collect::<std::result::Result<_, _>>()?,
+        })
     }
 }
 

@@ -44,7 +44,7 @@ fn sealed_changes_open_and_apply() {
     )
     .unwrap();
     assert_eq!(opened.hash(), sealed.hash());
-    assert_eq!(opened.author(), &writer.device.id());
+    assert_eq!(opened.header().author, writer.device.id());
     let mut doc = AutoCommit::new();
     doc.apply_changes(opened.into_changes()).unwrap();
     let (value, _) = doc.get(ROOT, "note").unwrap().unwrap();
