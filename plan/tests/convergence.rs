@@ -446,3 +446,61 @@ proptest! {
         }
     }
 }
+
+/// A claim made right after a merge whose newest change came from a clock a month
+/// behind: automerge also makes the claim depend on its author's own last change (a
+/// rename dated later than the claim), so the claim must be dated after that change
+/// too, or every other replica refuses it and the circle no longer agrees on who does
+/// the turn (found by the property test above).
+#[test]
+fn a_turn_claimed_after_merging_a_slow_clock_is_accepted_everywhere() {
+    let steps = vec![
+        Step {
+            replica: 0,
+            action: Action::AddSeries { slots: 1 },
+            minute: 0,
+        },
+        Step {
+            replica: 0,
+            action: Action::Rename(0),
+            minute: 4,
+        },
+        Step {
+            replica: 1,
+            action: Action::MergeFrom(0),
+            minute: 0,
+        },
+        Step {
+            replica: 1,
+            action: Action::AddSeries { slots: 1 },
+            minute: 2,
+        },
+        Step {
+            replica: 0,
+            action: Action::MergeFrom(1),
+            minute: 5,
+        },
+        // Replica 0 takes the last turn of its own series, its clock at minute 3.
+        Step {
+            replica: 0,
+            action: Action::ClaimTurn(1, 3),
+            minute: 3,
+        },
+    ];
+    let n = 3;
+    let mut world = circle(n);
+    for step in &steps {
+        apply(&mut world, step);
+    }
+    for i in 0..n {
+        for j in 0..n {
+            exchange(&mut world, j, i);
+        }
+    }
+    let first = world.replicas[0].0.view();
+    let turns: usize = first.tasks.iter().map(|t| t.turns.len()).sum();
+    assert_eq!(turns, 1, "the turn claim stays on the replica that made it");
+    for (plan, _) in &world.replicas[1..] {
+        assert_eq!(plan.view(), first);
+    }
+}

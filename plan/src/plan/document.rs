@@ -446,9 +446,24 @@ impl CirclePlan {
     }
 
     /// The earliest time a claim by this device may carry now (see
-    /// [`authority::earliest_claim_time`]).
+    /// [`authority::earliest_claim_time`]), judged at the dependencies the claim's
+    /// change will have, because every other replica judges it there.
     pub(super) fn earliest_claim_time(&self) -> kring_trust::time::Timestamp {
-        authority::earliest_claim_time(&self.doc, &self.doc.get_heads())
+        authority::earliest_claim_time(&self.doc, &self.next_change_deps())
+    }
+
+    /// The dependencies automerge gives the next local change: the heads, plus this
+    /// actor's own last change when a merge has left it behind a head (automerge
+    /// keeps each actor's changes a chain). A rule read "at the change's
+    /// dependencies" must be read here, not at the heads alone.
+    fn next_change_deps(&self) -> Vec<ChangeHash> {
+        let mut deps = self.doc.get_heads();
+        if let Some(last) = self.doc.get_last_local_change() {
+            if !deps.contains(&last.hash()) {
+                deps.push(last.hash());
+            }
+        }
+        deps
     }
 
     /// The circle's IANA time zone ([`super::recurrence::LEGACY_ZONE`] for a circle
