@@ -1,6 +1,7 @@
-//! The relay's HTTP API (`docs/relay-api.md`) over reqwest: a thin edge that signs
-//! requests, sends them, and turns answers into [`protocol`] types or typed
-//! [`Error`]s. It decides nothing; the sync engine does (`super::engine`).
+//! The relay's HTTP API (`docs/relay-api.md`): a thin edge that signs requests, hands
+//! them to a [`Transport`] (reqwest by default), and turns answers into [`protocol`]
+//! types or typed [`Error`]s. It decides nothing; the sync engine does
+//! (`super::engine`).
 //!
 //! TLS is rustls with the *ring* provider and the Mozilla root certificates
 //! (webpki-roots): no OpenSSL and no platform verifier, so Linux, Android and iOS run
@@ -8,10 +9,10 @@
 
 use kring_trust::Error as TrustError;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
-use reqwest::{Method, Url};
+use http::Method;
+use reqwest::Url;
 use serde::de::DeserializeOwned;
 
 use kring_trust::protocol::{
@@ -28,6 +29,8 @@ use kring_trust::identity::{DeviceId, DeviceIdentity};
 use kring_trust::invite::{InviteToken, MAX_RELAY_URL_LEN};
 use kring_trust::time::Timestamp;
 
+use super::transport::{HttpTransport, Transport};
+
 /// The wall clock as the sync client reads it (request timestamps must be within
 /// five minutes of the relay's clock). Injected so tests can move it.
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
@@ -36,9 +39,6 @@ pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 pub fn system_clock() -> Clock {
     Arc::new(Timestamp::now)
 }
-
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Who signs a request.
 #[derive(Clone, Copy)]
@@ -104,10 +104,33 @@ pub(crate) fn tls_config() -> Result<rustls::ClientConfig> {
         .with_no_client_auth())
 }
 
+/// How a device reaches its relays: the clock its requests are signed with and the
+/// transport that carries them (shared by all its relays).
+#[derive(Clone)]
+pub struct RelayAccess {
+    pub clock: Clock,
+    pub transport: Arc<dyn Transport>,
+}
+
+impl RelayAccess {
+    /// The system clock over HTTP.
+    pub fn new() -> Result<Self> {
+        Ok(Self {
+            clock: system_clock(),
+            transport: HttpTransport::shared()?,
+        })
+    }
+
+    /// A client for the relay at `relay_url`.
+    pub fn client(&self, relay_url: &str) -> Result<RelayClient> {
+        RelayClient::with_transport(relay_url, self.clock.clone(), Arc::clone(&self.transport))
+    }
+}
+
 /// A client for one relay.
 pub struct RelayClient {
     base: String,
-    http: reqwest::Client,
+    transport: Arc<dyn Transport>,
     clock: Clock,
     /// The last request timestamp used: each request gets a later one, so two
     /// identical requests never carry the same signature (the relay refuses replays).
@@ -123,18 +146,19 @@ impl std::fmt::Debug for RelayClient {
 }
 
 impl RelayClient {
+    /// A client over its own HTTP transport.
     pub fn new(relay_url: &str, clock: Clock) -> Result<Self> {
-        let base = normalize_relay_url(relay_url)?;
-        let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls_config()?)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("kring/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| TrustError::Network(describe(&e)))?;
+        Self::with_transport(relay_url, clock, HttpTransport::shared()?)
+    }
+
+    pub fn with_transport(
+        relay_url: &str,
+        clock: Clock,
+        transport: Arc<dyn Transport>,
+    ) -> Result<Self> {
         Ok(Self {
-            base,
-            http,
+            base: normalize_relay_url(relay_url)?,
+            transport,
             clock,
             last_timestamp: Mutex::new(i64::MIN),
         })
@@ -189,7 +213,9 @@ impl RelayClient {
             &body,
             self.next_timestamp(),
         );
-        let mut request = self.http.request(method.clone(), url);
+        let mut request = http::Request::builder()
+            .method(method.clone())
+            .uri(url.as_str());
         for (name, value) in auth.headers() {
             request = request.header(name, value);
         }
@@ -207,25 +233,27 @@ impl RelayClient {
                 request = request.header(HEADER_ADMISSION, credential.trim());
             }
         }
-        if method != Method::GET {
-            request = request
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body);
-        }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| TrustError::Network(describe(&e)))?;
+        let body = if method == Method::GET {
+            Vec::new()
+        } else {
+            request = request.header(http::header::CONTENT_TYPE, "application/json");
+            body
+        };
+        let request = request.body(body).map_err(|e| {
+            Error::Trust(TrustError::InvalidValue {
+                field: "request",
+                value: path_and_query.to_owned(),
+                expected: e.to_string(),
+            })
+        })?;
+        let response = self.transport.send(request).await?;
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
-            .get(reqwest::header::RETRY_AFTER)
+            .get(http::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| TrustError::Network(describe(&e)))?;
+        let bytes = response.into_body();
         if (200..300).contains(&status) {
             return serde_json::from_slice(&bytes).map_err(|e| {
                 Error::Trust(TrustError::Relay {
@@ -406,21 +434,6 @@ fn json_error(e: serde_json::Error) -> Error {
         what: "request",
         detail: e.to_string(),
     })
-}
-
-/// A reqwest error with its causes ("error sending request: connection refused").
-fn describe(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

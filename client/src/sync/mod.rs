@@ -4,8 +4,12 @@
 //!
 //! - [`engine`]: the sync client's decisions, pure and unit-tested (what to apply,
 //!   what to push, when to reseal, retry or give up, the status a UI shows).
-//! - `http` and `live`: the network edges, reqwest and a WebSocket, both over rustls.
+//! - [`http`]: the relay API as signed requests and typed answers, over a
+//!   [`transport::Transport`] (reqwest over rustls for the apps; the relay's own router
+//!   in-process for fast tests).
+//! - [`live`]: the WebSocket edge for live notices.
 
 pub mod engine;
 pub mod http;
 pub mod live;
+pub mod transport;

@@ -13,14 +13,13 @@
 use kring_trust::Error as TrustError;
 use serde::Serialize;
 
-use super::{record_join, sync_circle, with_retry, PendingJoin, Session, MAX_REFRESHES};
+use super::join::PendingJoin;
+use super::session::Session;
 use crate::device::Device;
 use crate::error::{Error, Result};
-use crate::sync::engine::CircleTrust;
-use crate::sync::http::{RelayClient, Signer};
 use kring_plan::plan::{CircleId, Relation};
 use kring_trust::identity::DeviceId;
-use kring_trust::invite::{self, InviteKind, InviteToken};
+use kring_trust::invite::{InviteKind, InviteToken};
 use kring_trust::membership::Capability;
 use kring_trust::time::Timestamp;
 
@@ -126,65 +125,16 @@ impl Device {
             )
             .into());
         }
-        let body = token.invite().body().clone();
-        let circle = body.circle.clone();
-        if self.store.sync_record(&circle)?.is_some() || self.store.circle(&circle).is_ok() {
-            return Err(
-                TrustError::AlreadyExists(format!("circle {circle} on this device")).into(),
-            );
-        }
-        let relay = RelayClient::new(&body.relay_url, self.net.clock.clone())?;
-        let Device {
-            store,
-            identity,
-            net,
-            ..
-        } = self;
-        net.runtime.block_on(async {
-            let mut attempts = 0;
-            let (trust, member) = loop {
-                let log = with_retry(|| relay.membership(Signer::Invite(&token), &circle, 0))
-                    .await
-                    .map_err(|e| {
-                        e.map_trust(|e| kring_trust::invite::refusal_of(e, token.invite(), now))
-                    })?;
-                let entries: Vec<Vec<u8>> = log.entries.into_iter().map(|e| e.0).collect();
-                let mut trust = CircleTrust::from_log(identity, &entries)?;
-                if trust.circle() != &circle {
-                    return Err(Error::Trust(TrustError::WrongCircle {
-                        expected: circle.to_string(),
-                        found: trust.circle().to_string(),
-                    }));
-                }
-                invite::check_usable(trust.state(), token.invite(), now)?;
-                let member = trust.state().check_device_link(token.invite())?.clone();
-                let entry = token.redeem_device(trust.state(), identity, now)?;
-                match with_retry(|| relay.append(identity, &circle, entry.as_bytes()))
-                    .await
-                    .map_err(|e| {
-                        e.map_trust(|e| kring_trust::invite::refusal_of(e, token.invite(), now))
-                    }) {
-                    Ok(_) => {
-                        trust.push(identity, entry)?;
-                        break (trust, member);
-                    }
-                    Err(Error::Trust(TrustError::HeadMoved { .. })) if attempts < MAX_REFRESHES => {
-                        attempts += 1
-                    }
-                    Err(e) => return Err(e),
-                }
-            };
+        self.enter_circle(&token, now, |trust, identity| {
+            let member = trust.state().check_device_link(token.invite())?.clone();
+            let entry = token.redeem_device(trust.state(), identity, now)?;
             let pending = PendingJoin {
                 member,
                 name: String::new(),
                 relation: Relation::Other,
                 linked: true,
             };
-            record_join(store, &trust, relay.base_url(), &pending)?;
-            // The device is in; fetching the plan is an ordinary sync that may fail now
-            // and succeed later (its error is in the status).
-            let _ = sync_circle(store, identity, &net.clock, &circle, now).await;
-            Ok(circle.clone())
+            Ok((entry, pending))
         })
     }
 
@@ -238,7 +188,7 @@ impl Device {
             ..
         } = self;
         net.runtime.block_on(async {
-            let mut session = Session::open(store, identity, &net.clock, circle, now)?;
+            let mut session = Session::open(store, identity, &net.access, circle, now)?;
             session.run().await?;
             session.remove_device(device).await
         })

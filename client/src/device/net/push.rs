@@ -52,6 +52,6 @@ impl Device {
         let url = record
             .relay_url
             .ok_or_else(|| Error::NoRelay(circle.to_string()))?;
-        RelayClient::new(&url, self.net.clock.clone())
+        self.net.access.client(&url)
     }
 }

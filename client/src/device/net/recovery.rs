@@ -6,12 +6,13 @@ use kring_plan::Error as PlanError;
 use kring_trust::Error as TrustError;
 use serde::Serialize;
 
-use super::{with_retry, PendingJoin, Session, MAX_REFRESHES};
+use super::join::PendingJoin;
+use super::session::{with_retry, Session, MAX_REFRESHES};
 use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::store::SyncRecord;
 use crate::sync::engine::CircleTrust;
-use crate::sync::http::{RelayClient, Signer};
+use crate::sync::http::Signer;
 use kring_plan::plan::{CircleId, Language, LogKind, Relation};
 use kring_trust::identity::DeviceId;
 use kring_trust::recovery::RecoveryCode;
@@ -85,7 +86,7 @@ impl Device {
             ..
         } = self;
         net.runtime.block_on(async {
-            let mut session = Session::open(store, identity, &net.clock, circle, now)?;
+            let mut session = Session::open(store, identity, &net.access, circle, now)?;
             session.run().await?;
             session.add_own_device(&paper).await?;
             if let Some(old) = old.filter(|old| session.trust.state().is_active(old)) {
@@ -120,7 +121,7 @@ impl Device {
                 TrustError::AlreadyExists(format!("circle {circle} on this device")).into(),
             );
         }
-        let relay = RelayClient::new(relay_url, self.net.clock.clone())?;
+        let relay = self.net.access.client(relay_url)?;
         let paper = code.device();
         let Device {
             store,
@@ -196,7 +197,7 @@ impl Device {
             tx.put_sync_record(&record)?;
             tx.commit()?;
             // 3. The plan comes with a sync; then the lost devices go, the paper last.
-            let mut session = Session::open(store, identity, &net.clock, circle, now)?;
+            let mut session = Session::open(store, identity, &net.access, circle, now)?;
             session.run().await?;
             let mut removed: Vec<DeviceId> = session
                 .trust
@@ -243,40 +244,15 @@ impl Session<'_> {
         &mut self,
         device: &kring_trust::identity::DeviceIdentity,
     ) -> Result<()> {
-        for _ in 0..MAX_REFRESHES {
-            let me = self.identity.id();
-            let member = self
-                .trust
-                .state()
+        self.append_entry("recovery", |state, identity, keys, _, now| {
+            let me = identity.id();
+            let member = state
                 .member_of_device(&me)
                 .cloned()
                 .ok_or(TrustError::DeviceNotMember(me))?;
-            let entry = self.trust.state().add_device(
-                self.identity,
-                self.trust.keys(),
-                &member,
-                &device.public(),
-                self.now,
-            )?;
-            match with_retry(|| {
-                self.relay
-                    .append(self.identity, &self.circle, entry.as_bytes())
-            })
-            .await
-            {
-                Ok(_) => {
-                    self.trust.push(self.identity, entry.clone())?;
-                    let tx = self.store.begin()?;
-                    tx.append_membership(&self.circle, &[(entry.seq(), entry.as_bytes())])?;
-                    return tx.commit();
-                }
-                Err(Error::Trust(TrustError::HeadMoved { .. })) => {
-                    self.refresh_membership().await?
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        Err(Error::Contended("recovery"))
+            state.add_device(identity, keys, &member, &device.public(), now)
+        })
+        .await
     }
 
     /// Entries this device made offline after its genesis (a recovery code's paper

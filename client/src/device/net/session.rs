@@ -1,0 +1,517 @@
+//! One sync of one circle: register → membership → push → pull (→ complete a join),
+//! as a [`Session`] over a [`RelayClient`] (whose transport is the seam tests replace,
+//! see `crate::sync::transport`). The decisions are `crate::sync::engine`'s; this is
+//! the IO driver that asks for them and persists what they say. `docs/sync.md` has
+//! the algorithm.
+
+use kring_trust::Error as TrustError;
+use std::future::Future;
+
+use super::SyncReport;
+use crate::device::require_writer;
+use crate::envelope;
+use crate::envelope::EnvelopeHash;
+use crate::error::{Error, Result};
+use crate::store::{DepartureReason, OwnEnvelope, Store, SyncRecord};
+use crate::sync::engine::{self, Backoff, CircleTrust, Incoming, Received, Recovery, Standing};
+use crate::sync::http::{RelayAccess, RelayClient, Signer};
+use kring_plan::plan::{CircleId, MemberId};
+use kring_trust::identity::{DeviceId, DeviceIdentity};
+use kring_trust::protocol::DEFAULT_PULL_LIMIT;
+use kring_trust::time::Timestamp;
+
+/// How many times one sync re-reads the membership log or realigns the outbox with
+/// the relay before giving up (each round trip makes progress; this only stops a
+/// misbehaving relay from keeping a device busy forever).
+pub(super) const MAX_REFRESHES: u32 = 5;
+
+pub(super) async fn sync_circle(
+    store: &mut Store,
+    identity: &DeviceIdentity,
+    access: &RelayAccess,
+    circle: &CircleId,
+    now: Timestamp,
+) -> Result<SyncReport> {
+    let result = match Session::open(store, identity, access, circle, now) {
+        Ok(mut session) => session.run().await.map(|()| session.report),
+        Err(e) => Err(e),
+    };
+    if matches!(result, Err(Error::Archived(_))) {
+        // Nothing was attempted: an archive is not synced.
+        return result;
+    }
+    // Remember how it went, for the status a UI shows.
+    let removed =
+        matches!(&result, Err(Error::Trust(TrustError::Removed(d))) if *d == identity.id());
+    {
+        let tx = store.begin()?;
+        if let Some(mut record) = tx.sync_record(circle)? {
+            record.last_attempt_at = Some(now);
+            match &result {
+                Ok(_) => {
+                    record.last_synced_at = Some(now);
+                    record.last_error = None;
+                    record.offline = false;
+                }
+                Err(e) => {
+                    record.last_error = Some(e.to_string());
+                    record.offline = e.is_transient();
+                    record.removed |= removed;
+                }
+            }
+            tx.put_sync_record(&record)?;
+            if matches!(result, Err(Error::Trust(TrustError::CircleClosed(_)))) {
+                tx.archive(circle, now)?;
+            }
+            tx.commit()?;
+        }
+    }
+    if removed {
+        // Removed: the person may no longer hold the circle, and this device erases
+        // what it has of it (the choice is in docs/data-retention.md).
+        store.delete_circle(circle, Some((DepartureReason::Removed, now)))?;
+    }
+    result
+}
+
+/// A sync of one circle in progress.
+pub(super) struct Session<'a> {
+    pub(super) store: &'a mut Store,
+    pub(super) identity: &'a DeviceIdentity,
+    pub(super) relay: RelayClient,
+    pub(super) circle: CircleId,
+    pub(super) trust: CircleTrust,
+    pub(super) now: Timestamp,
+    pub(super) report: SyncReport,
+}
+
+impl<'a> Session<'a> {
+    pub(super) fn open(
+        store: &'a mut Store,
+        identity: &'a DeviceIdentity,
+        access: &RelayAccess,
+        circle: &CircleId,
+        now: Timestamp,
+    ) -> Result<Self> {
+        let record = synced_record(store, circle)?;
+        crate::device::require_open(Some(&record))?;
+        let url = record
+            .relay_url
+            .ok_or_else(|| Error::NoRelay(circle.to_string()))?;
+        let log = store.membership_log(circle)?;
+        if log.is_empty() {
+            return Err(Error::LocalOnly(circle.to_string()));
+        }
+        let trust = CircleTrust::from_log(identity, &log)?;
+        Ok(Self {
+            relay: access.client(&url)?,
+            store,
+            identity,
+            circle: circle.clone(),
+            trust,
+            now,
+            report: SyncReport::default(),
+        })
+    }
+
+    pub(super) fn me(&self) -> DeviceId {
+        self.identity.id()
+    }
+
+    pub(super) fn record(&self) -> Result<SyncRecord> {
+        self.store
+            .sync_record(&self.circle)?
+            .ok_or_else(|| Error::LocalOnly(self.circle.to_string()))
+    }
+
+    /// Membership → push → pull (→ complete a pending join → push its record).
+    pub(super) async fn run(&mut self) -> Result<()> {
+        if !self.record()?.registered {
+            self.register().await?;
+        }
+        self.refresh_membership().await?;
+        match self.trust.standing(&self.me()) {
+            Standing::Removed => return Err(TrustError::Removed(self.me()).into()),
+            Standing::NotMember => return Err(TrustError::DeviceNotMember(self.me()).into()),
+            Standing::Writer(_) => self.push().await?,
+            Standing::Reader => {}
+        }
+        self.pull().await?;
+        if self.record()?.pending_join.is_some() && self.complete_join()? {
+            self.report.joined = true;
+            if matches!(self.trust.standing(&self.me()), Standing::Writer(_)) {
+                self.push().await?;
+            }
+        }
+        self.report.waiting = usize::try_from(self.store.waiting_count(&self.circle)?).unwrap_or(0);
+        Ok(())
+    }
+
+    /// The founder's first sync puts the genesis on the relay.
+    async fn register(&mut self) -> Result<()> {
+        let genesis = self
+            .trust
+            .genesis()
+            .ok_or_else(|| Error::LocalOnly(self.circle.to_string()))?
+            .clone();
+        if genesis.body().author == self.me() {
+            match with_retry(|| self.relay.create_circle(self.identity, genesis.as_bytes())).await {
+                // Already there (an earlier attempt whose answer was lost): the log
+                // read that follows checks it is our genesis.
+                Ok(_) | Err(Error::Trust(TrustError::CircleExists(_))) => {}
+                Err(e) => return Err(e),
+            }
+            self.push_offline_entries().await?;
+        }
+        let tx = self.store.begin()?;
+        let mut record = tx
+            .sync_record(&self.circle)?
+            .ok_or_else(|| Error::LocalOnly(self.circle.to_string()))?;
+        record.registered = true;
+        tx.put_sync_record(&record)?;
+        tx.commit()
+    }
+
+    /// Reads the log from the relay and absorbs what is new.
+    pub(super) async fn refresh_membership(&mut self) -> Result<()> {
+        for _ in 0..MAX_REFRESHES * 20 {
+            // `after` counts the entries already held (positions >= after come back).
+            let after = self.trust.len();
+            let fetched = with_retry(|| {
+                self.relay
+                    .membership(Signer::Device(self.identity), &self.circle, after)
+            })
+            .await?;
+            let entries: Vec<Vec<u8>> = fetched.entries.into_iter().map(|e| e.0).collect();
+            let added = self.trust.absorb(self.identity, &entries)?;
+            if !added.is_empty() {
+                let tx = self.store.begin()?;
+                let rows: Vec<(u64, &[u8])> =
+                    added.iter().map(|e| (e.seq(), e.as_bytes())).collect();
+                tx.append_membership(&self.circle, &rows)?;
+                tx.commit()?;
+                self.report.membership_entries += added.len();
+            }
+            if added.is_empty() || self.trust.len() >= fetched.head.len {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Pushes the outbox in batches until it is empty.
+    async fn push(&mut self) -> Result<()> {
+        let me = self.me();
+        let mut refreshes = 0;
+        loop {
+            let pending = self.store.pending_envelopes(&self.circle, &me)?;
+            if pending.is_empty() {
+                return Ok(());
+            }
+            let last_acked = self.store.last_acked(&self.circle, &me)?;
+            if engine::needs_reseal(&pending, last_acked, self.trust.state())? {
+                let resealed = engine::reseal(self.identity, &self.trust, &pending, last_acked)?;
+                let tx = self.store.begin()?;
+                for envelope in &resealed {
+                    tx.replace_pending(&me, envelope)?;
+                }
+                tx.commit()?;
+                continue;
+            }
+            let batch = engine::push_batches(&pending)
+                .into_iter()
+                .next()
+                .map(|range| &pending[range])
+                .unwrap_or(&[]);
+            match self.push_batch(batch).await {
+                Ok(()) => {}
+                Err(e) => {
+                    refreshes += 1;
+                    if refreshes > MAX_REFRESHES {
+                        return Err(e);
+                    }
+                    match engine::recovery(&e, u32::MAX, &Backoff::SYNC, 0.0) {
+                        Recovery::Refresh => {
+                            // The key rotated or the log moved: learn it, record echoes
+                            // of envelopes that did arrive, then reseal the rest.
+                            self.refresh_membership().await?;
+                            self.pull().await?;
+                            if !matches!(self.trust.standing(&me), Standing::Writer(_)) {
+                                return Err(e);
+                            }
+                        }
+                        Recovery::Gap { expected_seq } => {
+                            self.realign(expected_seq, &pending).await?
+                        }
+                        Recovery::Retry(_) | Recovery::Fail => return Err(e),
+                    }
+                }
+            }
+        }
+    }
+
+    /// The relay expects `expected_seq` next while the outbox starts elsewhere.
+    async fn realign(&mut self, expected_seq: u64, pending: &[OwnEnvelope]) -> Result<()> {
+        let me = self.me();
+        let first = pending.first().map_or(expected_seq, |e| e.device_seq);
+        if expected_seq > first {
+            // The relay has them (acknowledgements were lost).
+            let tx = self.store.begin()?;
+            tx.mark_acked(&self.circle, &me, expected_seq - 1, None)?;
+            return tx.commit();
+        }
+        // The relay misses envelopes it once acknowledged (restored from a backup?):
+        // send them again, they are still in the outbox.
+        let missing: Vec<_> = self
+            .store
+            .own_envelopes_from(&self.circle, &me, expected_seq)?
+            .into_iter()
+            .filter(|e| e.device_seq < first)
+            .collect();
+        if missing.is_empty() {
+            return Err(Error::Trust(TrustError::RelayGap { expected_seq }));
+        }
+        for range in engine::push_batches(&missing) {
+            self.push_batch(&missing[range]).await?;
+        }
+        Ok(())
+    }
+
+    /// Pushes one batch of own envelopes and records the relay's acknowledgement: one
+    /// cursor per envelope, committed in one transaction. The only place envelopes
+    /// are pushed, so the answer is checked the same way whatever the reason to push.
+    async fn push_batch(&mut self, batch: &[OwnEnvelope]) -> Result<()> {
+        let me = self.me();
+        let bytes: Vec<&[u8]> = batch.iter().map(|e| e.bytes.as_slice()).collect();
+        let pushed = with_retry(|| self.relay.push(self.identity, &self.circle, &bytes)).await?;
+        if pushed.cursors.len() != batch.len() {
+            return Err(bad_answer("one cursor per pushed envelope"));
+        }
+        let tx = self.store.begin()?;
+        for (envelope, cursor) in batch.iter().zip(&pushed.cursors) {
+            tx.mark_acked(&self.circle, &me, envelope.device_seq, Some(*cursor))?;
+        }
+        tx.commit()?;
+        self.report.pushed += batch.len();
+        Ok(())
+    }
+
+    /// Pulls pages after the cursor until the relay has no more; each page is applied
+    /// and its cursor persisted in one transaction.
+    pub(super) async fn pull(&mut self) -> Result<()> {
+        let me = self.me();
+        let mut refreshed_for: Option<u64> = None;
+        loop {
+            let cursor = self.record()?.pull_cursor;
+            let page = with_retry(|| {
+                self.relay
+                    .pull(self.identity, &self.circle, cursor, DEFAULT_PULL_LIMIT)
+            })
+            .await?;
+            let mut heads = self.store.device_heads(&self.circle)?;
+            let mut page_result = Page {
+                cursor,
+                closes_at: page.closes_at,
+                ..Page::default()
+            };
+            let mut need_refresh = false;
+            for item in page.envelopes {
+                if item.cursor <= page_result.cursor {
+                    continue;
+                }
+                let incoming = crate::device::receive::classify(
+                    self.store,
+                    item.envelope.0,
+                    item.cursor,
+                    &self.trust,
+                    &me,
+                    &heads,
+                )?;
+                match incoming {
+                    Incoming::Apply(received) => {
+                        heads.insert(received.author, (received.device_seq, received.hash));
+                        page_result.heads.push((
+                            received.author,
+                            received.device_seq,
+                            received.hash,
+                        ));
+                        page_result.received.push(received);
+                    }
+                    Incoming::Own {
+                        device_seq,
+                        hash,
+                        cursor,
+                        bytes,
+                    } => page_result.echoes.push(OwnEnvelope {
+                        device_seq,
+                        hash,
+                        bytes,
+                        acked: true,
+                        cursor: Some(cursor),
+                    }),
+                    Incoming::Duplicate => {}
+                    Incoming::NeedMembership if refreshed_for != Some(item.cursor) => {
+                        refreshed_for = Some(item.cursor);
+                        need_refresh = true;
+                        break;
+                    }
+                    Incoming::NeedMembership | Incoming::Rejected(_) => self.report.rejected += 1,
+                }
+                self.report.pulled += 1;
+                page_result.cursor = item.cursor;
+            }
+            self.commit_page(page_result)?;
+            if need_refresh {
+                self.refresh_membership().await?;
+                continue;
+            }
+            if !page.more {
+                return Ok(());
+            }
+        }
+    }
+
+    fn commit_page(&mut self, page: Page) -> Result<()> {
+        let me = self.me();
+        let circle = self.circle.clone();
+        let tx = self.store.begin()?;
+        let mut record = tx
+            .sync_record(&circle)?
+            .ok_or_else(|| Error::LocalOnly(circle.to_string()))?;
+        // Echoes of our own envelopes: acknowledged. One that differs from the outbox
+        // (or is missing from it) carries changes this copy may lack: apply them.
+        let mut own_changes = Vec::new();
+        for echo in &page.echoes {
+            if tx.own_hash(&circle, &me, echo.device_seq)? != Some(echo.hash) {
+                if let Ok(opened) =
+                    envelope::open(&echo.bytes, self.trust.state(), self.trust.keys())
+                {
+                    own_changes.extend(opened.into_changes());
+                }
+            }
+            tx.record_own_echo(&circle, &me, echo, self.now)?;
+        }
+        let outcome = crate::device::receive::apply_envelopes(
+            &tx,
+            self.identity,
+            &self.trust,
+            page.received,
+            own_changes,
+            self.now,
+        )?;
+        self.report.applied_changes += outcome.applied_changes;
+        self.report.rejected += outcome.rejected.len();
+        for (device, seq, hash) in &page.heads {
+            tx.set_device_head(&circle, device, *seq, hash)?;
+        }
+        record.pull_cursor = page.cursor;
+        record.closes_at = page.closes_at;
+        tx.put_sync_record(&record)?;
+        tx.commit()
+    }
+    /// Appends the removal of `member` (after a full sync, so the cutoffs are right).
+    pub(super) async fn remove(&mut self, member: &MemberId) -> Result<()> {
+        require_writer(&self.trust, &self.me())?;
+        self.append_entry("removal", |state, identity, keys, last_seqs, now| {
+            state.remove_member(identity, keys, member, last_seqs, now)
+        })
+        .await
+    }
+
+    /// Appends the entry `build` makes from the current log (after a full sync, so
+    /// write cutoffs are right), rebuilding it on the new head if another entry came
+    /// first. `what` names it for the error when the log keeps moving. Who may append
+    /// it is the membership validator's to say (the relay runs the same).
+    pub(super) async fn append_entry(
+        &mut self,
+        what: &'static str,
+        build: impl Fn(
+            &kring_trust::membership::MembershipState,
+            &DeviceIdentity,
+            &kring_trust::keyring::Keyring,
+            &kring_trust::membership::build::LastSeqs,
+            Timestamp,
+        ) -> kring_trust::Result<kring_trust::membership::SignedEntry>,
+    ) -> Result<()> {
+        for _ in 0..MAX_REFRESHES {
+            let last_seqs = engine::last_seqs(&self.store.device_heads(&self.circle)?);
+            let entry = build(
+                self.trust.state(),
+                self.identity,
+                self.trust.keys(),
+                &last_seqs,
+                self.now,
+            )?;
+            match with_retry(|| {
+                self.relay
+                    .append(self.identity, &self.circle, entry.as_bytes())
+            })
+            .await
+            {
+                Ok(_) => {
+                    self.trust.push(self.identity, entry.clone())?;
+                    let tx = self.store.begin()?;
+                    tx.append_membership(&self.circle, &[(entry.seq(), entry.as_bytes())])?;
+                    return tx.commit();
+                }
+                Err(Error::Trust(TrustError::HeadMoved { .. })) => {
+                    self.refresh_membership().await?;
+                    self.pull().await?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::Contended(what))
+    }
+}
+
+/// The sync state of a circle that syncs: [`Error::LocalOnly`] for a circle that came
+/// from a file, [`Error::UnknownCircle`] for one that is not on this device.
+pub(super) fn synced_record(store: &Store, circle: &CircleId) -> Result<SyncRecord> {
+    store
+        .sync_record(circle)?
+        .ok_or_else(|| match store.circle(circle) {
+            Ok(_) => Error::LocalOnly(circle.to_string()),
+            Err(e) => e,
+        })
+}
+
+/// One pulled page, ready to commit.
+#[derive(Default)]
+struct Page {
+    cursor: u64,
+    /// The relay's retention warning on this page (see [`kring_trust::protocol::Pulled`]).
+    closes_at: Option<Timestamp>,
+    received: Vec<Received>,
+    echoes: Vec<OwnEnvelope>,
+    heads: Vec<(DeviceId, u64, EnvelopeHash)>,
+}
+
+fn bad_answer(what: &str) -> Error {
+    Error::Trust(TrustError::Relay {
+        status: 200,
+        code: "bad_response".into(),
+        message: format!("the relay's answer lacks {what}"),
+    })
+}
+
+/// Runs `request` again (freshly signed) after transient failures, with backoff.
+pub(super) async fn with_retry<T, F, Fut>(mut request: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let mut attempt = 0;
+    loop {
+        match request().await {
+            Ok(value) => return Ok(value),
+            Err(e) => {
+                attempt += 1;
+                match engine::recovery(&e, attempt, &Backoff::SYNC, rand::random()) {
+                    Recovery::Retry(wait) => tokio::time::sleep(wait).await,
+                    _ => return Err(e),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! Live watching: a catch-up sync, then the WebSocket's notices trigger syncs, and
+//! local changes (also by other processes on the same data) are pushed within half a
+//! second. Reconnects with backoff.
+
+use kring_trust::Error as TrustError;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use super::session::sync_circle;
+use super::SyncReport;
+use crate::device::Device;
+use crate::error::{Error, Result};
+use crate::store::Store;
+use crate::sync::engine::Backoff;
+use crate::sync::http::{RelayAccess, RelayClient};
+use crate::sync::live::{LiveConnection, LiveEvent, PING_EVERY, SILENCE_LIMIT};
+use kring_plan::plan::CircleId;
+use kring_trust::identity::DeviceIdentity;
+use kring_trust::protocol::LiveNotice;
+
+/// How often `watch` looks at the outbox (changes made by another process on the
+/// same data directory, e.g. a CLI command while `kring watch` runs).
+const WATCH_TICK: Duration = Duration::from_millis(500);
+
+/// What `watch` reports as it goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WatchEvent {
+    /// The live connection is up.
+    Connected {
+        relay: String,
+    },
+    Synced {
+        circle: CircleId,
+        report: SyncReport,
+    },
+    SyncFailed {
+        circle: CircleId,
+        error: String,
+    },
+    /// The live connection failed or closed; the next attempt is in `retry_in`.
+    Disconnected {
+        error: String,
+        retry_in: Duration,
+    },
+    /// A sync of `circle` starts (followed by `Synced` or `SyncFailed`), so a screen
+    /// can show "syncing".
+    Syncing {
+        circle: CircleId,
+    },
+}
+
+impl Device {
+    /// Keeps `circles` (all on one relay) in sync until `stop` is set: a catch-up
+    /// sync, then the live WebSocket; every notice from the relay triggers a sync of
+    /// its circle, and local changes (also made by other processes) are pushed within
+    /// half a second. Reconnects with backoff when the connection drops. Returns
+    /// `Err` only when no circle can be watched (all removed, no relay …).
+    pub fn watch(
+        &mut self,
+        circles: &[CircleId],
+        stop: &AtomicBool,
+        on_event: &mut dyn FnMut(WatchEvent),
+    ) -> Result<()> {
+        let mut relay_url = None;
+        for circle in circles {
+            let record = self
+                .store
+                .sync_record(circle)?
+                .ok_or_else(|| Error::LocalOnly(circle.to_string()))?;
+            let url = record
+                .relay_url
+                .ok_or_else(|| Error::NoRelay(circle.to_string()))?;
+            match &relay_url {
+                None => relay_url = Some(url),
+                Some(first) if *first == url => {}
+                Some(_) => {
+                    return Err(Error::Trust(TrustError::NotAllowed(
+                        "watch the circles of one relay at a time",
+                    )))
+                }
+            }
+        }
+        let Some(relay_url) = relay_url else {
+            return Err(Error::Trust(TrustError::NotAllowed("no circle to watch")));
+        };
+        let relay = self.net.access.client(&relay_url)?;
+        let Device {
+            store,
+            identity,
+            net,
+            ..
+        } = self;
+        let mut watcher = Watcher {
+            store,
+            identity,
+            access: &net.access,
+            relay: &relay,
+            circles: circles.to_vec(),
+            stop,
+            on_event,
+        };
+        net.runtime.block_on(watcher.run())
+    }
+}
+
+struct Watcher<'a> {
+    store: &'a mut Store,
+    identity: &'a DeviceIdentity,
+    access: &'a RelayAccess,
+    relay: &'a RelayClient,
+    circles: Vec<CircleId>,
+    stop: &'a AtomicBool,
+    on_event: &'a mut dyn FnMut(WatchEvent),
+}
+
+impl Watcher<'_> {
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    async fn sync(&mut self, circle: &CircleId) {
+        (self.on_event)(WatchEvent::Syncing {
+            circle: circle.clone(),
+        });
+        let now = (self.access.clock)();
+        match sync_circle(self.store, self.identity, self.access, circle, now).await {
+            Ok(report) => (self.on_event)(WatchEvent::Synced {
+                circle: circle.clone(),
+                report,
+            }),
+            Err(e) => {
+                if matches!(
+                    e,
+                    Error::Trust(
+                        TrustError::Removed(_)
+                            | TrustError::DeviceNotMember(_)
+                            | TrustError::CircleClosed(_)
+                    ) | Error::Archived(_)
+                ) {
+                    self.circles.retain(|c| c != circle);
+                }
+                (self.on_event)(WatchEvent::SyncFailed {
+                    circle: circle.clone(),
+                    error: e.to_string(),
+                });
+            }
+        }
+    }
+
+    async fn run(&mut self) -> Result<()> {
+        let mut failures = 0u32;
+        while !self.stopped() {
+            for circle in self.circles.clone() {
+                self.sync(&circle).await;
+            }
+            if self.circles.is_empty() {
+                return Err(Error::Trust(TrustError::NotAllowed(
+                    "none of the circles can be watched",
+                )));
+            }
+            let error =
+                match LiveConnection::connect(self.relay, self.identity, &self.circles).await {
+                    Ok(connection) => {
+                        failures = 0;
+                        (self.on_event)(WatchEvent::Connected {
+                            relay: self.relay.base_url().to_owned(),
+                        });
+                        match self.listen(connection).await? {
+                            None => return Ok(()),
+                            Some(error) => error,
+                        }
+                    }
+                    Err(e) => e,
+                };
+            failures += 1;
+            let wait = Backoff::LIVE.delay(failures, rand::random());
+            (self.on_event)(WatchEvent::Disconnected {
+                error: error.to_string(),
+                retry_in: wait,
+            });
+            let until = tokio::time::Instant::now() + wait;
+            while tokio::time::Instant::now() < until && !self.stopped() {
+                tokio::time::sleep(WATCH_TICK).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Serves one live connection. `Ok(None)`: stopped; `Ok(Some(e))`: reconnect.
+    async fn listen(&mut self, mut connection: LiveConnection) -> Result<Option<Error>> {
+        let mut last_frame = tokio::time::Instant::now();
+        let mut last_ping = last_frame;
+        loop {
+            if self.stopped() {
+                connection.close().await;
+                return Ok(None);
+            }
+            let event = tokio::select! {
+                event = connection.recv() => Some(event),
+                () = tokio::time::sleep(WATCH_TICK) => None,
+            };
+            match event {
+                Some(Ok(LiveEvent::Notice(notice))) => {
+                    last_frame = tokio::time::Instant::now();
+                    let (circle, newer) = match &notice {
+                        LiveNotice::Cursor { circle, latest } => (circle.clone(), Some(*latest)),
+                        LiveNotice::Membership { circle, .. } => (circle.clone(), None),
+                    };
+                    let Some(circle) = self.circles.iter().find(|c| c.as_str() == circle).cloned()
+                    else {
+                        continue;
+                    };
+                    let behind = match newer {
+                        Some(latest) => self
+                            .store
+                            .sync_record(&circle)?
+                            .is_none_or(|r| r.pull_cursor < latest),
+                        None => true,
+                    };
+                    if behind {
+                        self.sync(&circle).await;
+                    }
+                }
+                Some(Ok(LiveEvent::Other)) => last_frame = tokio::time::Instant::now(),
+                Some(Ok(LiveEvent::Closed)) => {
+                    return Ok(Some(
+                        TrustError::Network("the relay closed the live connection".into()).into(),
+                    ))
+                }
+                Some(Err(e)) => return Ok(Some(e)),
+                None => {
+                    let me = self.identity.id();
+                    for circle in self.circles.clone() {
+                        if self.store.pending_count(&circle, &me)? > 0 {
+                            self.sync(&circle).await;
+                        }
+                    }
+                    let now = tokio::time::Instant::now();
+                    if now.duration_since(last_frame) >= SILENCE_LIMIT {
+                        return Ok(Some(
+                            TrustError::Network("the live connection went silent".into()).into(),
+                        ));
+                    }
+                    if now.duration_since(last_ping) >= PING_EVERY {
+                        last_ping = now;
+                        if let Err(e) = connection.ping().await {
+                            return Ok(Some(e));
+                        }
+                    }
+                }
+            }
+            if self.circles.is_empty() {
+                return Err(Error::Trust(TrustError::NotAllowed(
+                    "none of the circles can be watched",
+                )));
+            }
+        }
+    }
+}
