@@ -333,6 +333,29 @@ pub struct Server {
 
 /// Opens the database and binds `config.listen` (port 0: a free port).
 pub async fn bind(config: Config) -> Result<Server> {
+    let listen = config.listen;
+    let Assembled {
+        relay,
+        store,
+        shutdown,
+    } = assemble(config).await?;
+    let listener = TcpListener::bind(listen).await?;
+    Ok(Server {
+        listener,
+        relay,
+        store,
+        shutdown,
+    })
+}
+
+/// Everything a relay is but its listener: the database, the push sender, the state.
+struct Assembled {
+    relay: Relay,
+    store: Arc<SqliteStore>,
+    shutdown: watch::Sender<bool>,
+}
+
+async fn assemble(config: Config) -> Result<Assembled> {
     let metrics = Arc::new(Metrics::new().map_err(internal)?);
     let observer: store::sqlite::CommitObserver = {
         let metrics = Arc::clone(&metrics);
@@ -349,7 +372,6 @@ pub async fn bind(config: Config) -> Result<Server> {
             .map_err(internal)??
     };
     let store = Arc::new(store);
-    let listener = TcpListener::bind(config.listen).await?;
     let (shutdown, stopping) = watch::channel(false);
     let vapid = load_vapid(&config, store.as_ref()).await?;
     tracing::info!(public_key = vapid.public_key(), "VAPID key for push");
@@ -361,12 +383,76 @@ pub async fn bind(config: Config) -> Result<Server> {
         stopping.clone(),
     )?;
     let relay = Relay::new(config, store.clone(), metrics, pusher, stopping)?;
-    Ok(Server {
-        listener,
+    Ok(Assembled {
         relay,
         store,
         shutdown,
     })
+}
+
+/// A relay without a socket: the same router, store and rules as a served relay,
+/// handed whole requests in this process. The sync client's fast tests run against it
+/// (through its `Transport` seam), so they exercise every rule of the real relay
+/// without a port or a process. Requests carry no peer address, so the per-address
+/// limits do not apply.
+pub struct InProcessRelay {
+    relay: Relay,
+    router: Router,
+    store: Arc<SqliteStore>,
+    shutdown: watch::Sender<bool>,
+}
+
+impl InProcessRelay {
+    /// Opens `config.db` (created if missing); `config.listen` is not used.
+    pub async fn open(config: Config) -> Result<Self> {
+        let Assembled {
+            relay,
+            store,
+            shutdown,
+        } = assemble(config).await?;
+        Ok(Self {
+            router: router(relay.clone()),
+            relay,
+            store,
+            shutdown,
+        })
+    }
+
+    pub fn relay(&self) -> &Relay {
+        &self.relay
+    }
+
+    /// Serves one request as the listener would (without a peer address).
+    pub async fn handle(&self, request: http::Request<Vec<u8>>) -> http::Response<Vec<u8>> {
+        use tower::ServiceExt;
+        let request = request.map(axum::body::Body::from);
+        let response = match self.router.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        };
+        let (parts, body) = response.into_parts();
+        // The answer is whole before it is handed on, as a client reading it would
+        // have it; a body that fails to read is the relay's failure.
+        match axum::body::to_bytes(body, usize::MAX).await {
+            Ok(bytes) => http::Response::from_parts(parts, bytes.to_vec()),
+            Err(e) => {
+                let (status, body) =
+                    kring_trust::protocol::ErrorBody::from_error(&internal(e.to_string()));
+                let json = serde_json::to_vec(&body).unwrap_or_default();
+                let mut answer = http::Response::new(json);
+                *answer.status_mut() =
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                answer
+            }
+        }
+    }
+
+    /// Stops the push sender and flushes and closes the database (a restart of the
+    /// relay is a new `open` on the same file).
+    pub async fn close(&self) -> Result<()> {
+        let _ = self.shutdown.send(true);
+        self.store.close().await
+    }
 }
 
 /// The VAPID key: `--vapid-key`'s file, or the one generated on first start and kept
