@@ -1,0 +1,220 @@
+//! What sync keeps per circle besides the plan: the sync record (relay, cursor,
+//! last outcome, a pending join), the membership log, the last envelope seen per
+//! author, received envelopes waiting for their dependencies, and cut-off devices.
+
+use super::*;
+
+/// A received envelope that verified but whose changes wait for automerge
+/// dependencies that have not arrived yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitingEnvelope {
+    pub cursor: u64,
+    pub author: DeviceId,
+    pub device_seq: u64,
+    pub hash: EnvelopeHash,
+    pub bytes: Vec<u8>,
+}
+
+/// The last envelope seen per author device: `(device_seq, hash)`.
+pub type DeviceHeads = BTreeMap<DeviceId, (u64, EnvelopeHash)>;
+
+/// Where a circle stands with its relay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncRecord {
+    pub circle: CircleId,
+    pub relay_url: Option<String>,
+    /// The relay holds the circle's genesis (the founder registered it).
+    pub registered: bool,
+    /// The relay cursor up to which envelopes have been pulled and processed.
+    pub pull_cursor: u64,
+    /// The document heads at the last time this device sealed its own changes.
+    pub sealed_heads: Vec<ChangeHash>,
+    pub last_synced_at: Option<Timestamp>,
+    pub last_attempt_at: Option<Timestamp>,
+    /// Why the last attempt failed (`None` after a successful sync).
+    pub last_error: Option<String>,
+    /// The last attempt failed because the relay could not be reached.
+    pub offline: bool,
+    /// The relay refused this device as removed from the circle (a removed device
+    /// may no longer read the log, so it learns this from the refusal).
+    pub removed: bool,
+    /// A join whose membership entry is in but whose plan could not be fetched yet
+    /// (JSON, owned by the device façade).
+    pub pending_join: Option<String>,
+    /// When this device learned that the circle was closed on its relay (by its
+    /// owner, or by the relay's retention of inactive circles). From then on the
+    /// circle is a read-only archive here: it is never synced or written again.
+    pub closed_at: Option<Timestamp>,
+    /// The relay announced it will close the circle at this time for inactivity
+    /// (its operator's retention period); any new change resets that clock.
+    pub closes_at: Option<Timestamp>,
+}
+
+impl SyncRecord {
+    pub fn new(circle: CircleId, relay_url: Option<String>) -> Self {
+        Self {
+            circle,
+            relay_url,
+            registered: false,
+            pull_cursor: 0,
+            sealed_heads: Vec::new(),
+            last_synced_at: None,
+            last_attempt_at: None,
+            last_error: None,
+            offline: false,
+            removed: false,
+            pending_join: None,
+            closed_at: None,
+            closes_at: None,
+        }
+    }
+}
+
+/// Per-circle settings name their circle in the key (see [`Store::delete_circle`]).
+pub(super) fn cut_off_key(circle: &CircleId, device: &DeviceId) -> String {
+    format!("cut_off/{circle}/{device}")
+}
+
+impl StoreTx<'_> {
+    /// Appends validated membership entries (`(seq, bytes)`, in order). An entry
+    /// already stored at its position must be identical; anything else is a fork.
+    pub fn append_membership(&self, circle: &CircleId, entries: &[(u64, &[u8])]) -> Result<()> {
+        for (seq, bytes) in entries {
+            let seq_i = to_i64(*seq)?;
+            let existing: Option<Vec<u8>> = self
+                .tx
+                .query_row(
+                    "SELECT bytes FROM membership_entries WHERE circle_id = ?1 AND seq = ?2",
+                    params![circle.as_str(), seq_i],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match existing {
+                Some(old) if old == *bytes => {}
+                Some(_) => {
+                    return Err(Error::Trust(TrustError::Fork {
+                        what: "membership log",
+                        seq: *seq,
+                    }))
+                }
+                None => {
+                    self.tx.execute(
+                        "INSERT INTO membership_entries (circle_id, seq, bytes) VALUES (?1, ?2, ?3)",
+                        params![circle.as_str(), seq_i, bytes],
+                    )?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates or replaces a circle's sync state.
+    pub fn put_sync_record(&self, record: &SyncRecord) -> Result<()> {
+        let heads: Vec<u8> = record
+            .sealed_heads
+            .iter()
+            .flat_map(|h| h.0.iter().copied())
+            .collect();
+        self.tx.execute(
+            "INSERT INTO sync_state (circle_id, relay_url, registered, pull_cursor, sealed_heads,
+                 last_synced_at, last_attempt_at, last_error, offline, removed, pending_join,
+                 closed_at, closes_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+             ON CONFLICT (circle_id) DO UPDATE SET
+                 relay_url = excluded.relay_url, registered = excluded.registered,
+                 pull_cursor = excluded.pull_cursor, sealed_heads = excluded.sealed_heads,
+                 last_synced_at = excluded.last_synced_at,
+                 last_attempt_at = excluded.last_attempt_at,
+                 last_error = excluded.last_error, offline = excluded.offline,
+                 removed = excluded.removed,
+                 pending_join = excluded.pending_join,
+                 closed_at = excluded.closed_at, closes_at = excluded.closes_at",
+            params![
+                record.circle.as_str(),
+                record.relay_url,
+                record.registered,
+                to_i64(record.pull_cursor)?,
+                heads,
+                record.last_synced_at.map(|t| t.0),
+                record.last_attempt_at.map(|t| t.0),
+                record.last_error,
+                record.offline,
+                record.removed,
+                record.pending_join,
+                record.closed_at.map(|t| t.0),
+                record.closes_at.map(|t| t.0),
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn put_waiting(
+        &self,
+        circle: &CircleId,
+        waiting: &WaitingEnvelope,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO envelopes (circle_id, author, device_seq, hash, bytes, state, cursor, stored_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'waiting', ?6, ?7)
+             ON CONFLICT (circle_id, author, device_seq) DO NOTHING",
+            params![
+                circle.as_str(),
+                waiting.author.to_string(),
+                to_i64(waiting.device_seq)?,
+                &waiting.hash.as_bytes()[..],
+                waiting.bytes,
+                to_i64(waiting.cursor)?,
+                now.0,
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Records that `device` sent a change the plan's rules refuse: its later
+    /// envelopes build on that change and are refused without being opened, until the
+    /// device is removed (see `docs/permissions.md`).
+    pub fn cut_off(&self, circle: &CircleId, device: &DeviceId, why: &str) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![cut_off_key(circle, device), why.as_bytes()],
+        )?;
+        Ok(())
+    }
+
+    pub fn delete_waiting(
+        &self,
+        circle: &CircleId,
+        author: &DeviceId,
+        device_seq: u64,
+    ) -> Result<()> {
+        self.tx.execute(
+            "DELETE FROM envelopes
+             WHERE circle_id = ?1 AND author = ?2 AND device_seq = ?3 AND state = 'waiting'",
+            params![circle.as_str(), author.to_string(), to_i64(device_seq)?],
+        )?;
+        Ok(())
+    }
+
+    pub fn set_device_head(
+        &self,
+        circle: &CircleId,
+        device: &DeviceId,
+        last_seq: u64,
+        last_hash: &EnvelopeHash,
+    ) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO device_heads (circle_id, device, last_seq, last_hash) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (circle_id, device) DO UPDATE
+                 SET last_seq = excluded.last_seq, last_hash = excluded.last_hash",
+            params![
+                circle.as_str(),
+                device.to_string(),
+                to_i64(last_seq)?,
+                &last_hash.as_bytes()[..],
+            ],
+        )?;
+        Ok(())
+    }
+}
