@@ -25,6 +25,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "the shape: the relay links no plan model, the CLI no relay; cargo doc (warnings are errors)"
 scripts/check-shape.sh
+# Every optional feature built too: kring-trust's `testkit` here (the workspace build
+# has it off; the tests have it on), kring-ffi's `bindgen` in the Kotlin step.
+cargo clippy -p kring-trust --features testkit --lib --locked -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 
 step "Python iCalendar parser for the calendar round trip (icalendar, recurring-ical-events)"
