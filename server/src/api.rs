@@ -366,7 +366,10 @@ async fn append_entry(
     check_cutoffs(relay.store(), slot.key, &entry).await?;
     let action = entry.body().action.name();
     let author = entry.body().author;
+    let entry_bytes = entry.as_bytes().to_vec();
+    let position = entry.seq();
     relay.store().append_entry(slot.key, entry).await?;
+    slot.stream.appended(position, &entry_bytes);
     let left: Vec<_> = state
         .active_devices()
         .filter(|device| !next.is_active(device))
@@ -507,6 +510,11 @@ async fn push(
             .map_err(|e| crate::error::internal(format!("verify task: {e}")))??
     };
     let bytes: usize = batch.iter().map(|e| e.bytes.len()).sum();
+    // Kept for the live stream only when a socket streams this circle.
+    let streamed: Option<Vec<Vec<u8>>> = slot
+        .stream
+        .has_subscribers()
+        .then(|| batch.iter().map(|e| e.bytes.clone()).collect());
     let outcome = relay
         .store()
         .push(slot.key, Arc::clone(&snapshot), batch, relay.quotas())
@@ -521,6 +529,16 @@ async fn push(
         })?;
     drop(state);
     if outcome.stored > 0 {
+        // Every stored cursor is handed over (with its bytes if anyone streams), so
+        // the stream's order never waits for a cursor that is not coming.
+        let copies = streamed.unwrap_or_default();
+        let handed: Vec<(u64, Option<&[u8]>)> = outcome
+            .cursors
+            .iter()
+            .enumerate()
+            .map(|(i, cursor)| (*cursor, copies.get(i).map(Vec::as_slice)))
+            .collect();
+        slot.stream.stored(&handed);
         slot.stored_up_to(outcome.latest);
         let metrics = relay.metrics();
         metrics.envelopes_stored.inc_by(outcome.stored as u64);

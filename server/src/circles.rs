@@ -18,6 +18,7 @@ use tokio::sync::{watch, RwLock};
 
 use crate::error::internal;
 use crate::store::{CircleKey, RelayStore};
+use crate::stream::Stream;
 
 /// Where a circle stands, as live subscribers see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +39,8 @@ pub struct CircleSlot {
     /// is committed, so no envelope is ever stored against a state that has moved on.
     pub state: RwLock<Arc<MembershipState>>,
     pub heads: watch::Sender<Heads>,
+    /// The stored data itself, for sockets that stream it (see [`crate::stream`]).
+    pub stream: Stream,
     /// The cache's clock when the slot was last handed out (for eviction).
     used: AtomicU64,
 }
@@ -50,6 +53,7 @@ impl CircleSlot {
             closed: false,
         });
         Self {
+            stream: Stream::new(id.clone(), latest),
             id,
             key,
             state: RwLock::new(Arc::new(state)),

@@ -40,6 +40,7 @@ pub mod openapi;
 pub mod push;
 pub mod retention;
 pub mod store;
+pub mod stream;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -6,6 +6,15 @@
 //! The relay sends a `cursor` notice on connect and whenever the cursor moves, and a
 //! `membership` notice when the log grows. A device removed from a circle while
 //! connected is disconnected with close code 4003.
+//!
+//! A device that also sends its positions (`after=C,C` envelope cursors and
+//! `log=N,N` log lengths, one per circle) gets the data instead of notices: the
+//! envelopes after its cursor and the entries after its log length as binary frames
+//! ([`kring_trust::live::LiveFrame`]), first what is stored (up to [`CATCH_UP`]
+//! envelopes; beyond that a `cursor` notice says "pull"), then each as it is stored,
+//! from the circle's [`crate::stream::Stream`]. A socket that falls behind the stream,
+//! or an envelope too large to stream, gets a `cursor` notice for that circle instead,
+//! so the relay never buffers for a slow reader.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,7 +28,8 @@ use kring_trust::identity::DeviceId;
 use kring_trust::ids::CircleId;
 use kring_trust::protocol::LiveNotice;
 use kring_trust::Error;
-use tokio_stream::wrappers::WatchStream;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use tokio_stream::wrappers::{BroadcastStream, WatchStream};
 use tokio_stream::StreamMap;
 
 use crate::api::query_param;
@@ -27,6 +37,7 @@ use crate::auth::{require_active, SignedRequest};
 use crate::circles::{CircleSlot, Heads};
 use crate::error::ApiResult;
 use crate::limits::{AddrKey, Full, Slot};
+use crate::stream::Stored;
 use crate::Relay;
 
 /// Close code for a device removed from a subscribed circle.
@@ -39,6 +50,58 @@ pub const CLOSE_GOING_AWAY: u16 = 1001;
 /// Clients send nothing but control frames; anything bigger is refused.
 const MAX_CLIENT_MESSAGE: usize = 4 * 1024;
 const BUFFER: usize = 4 * 1024;
+/// Stored envelopes a streaming socket is sent on connect; a device further behind
+/// pulls (HTTP pull pages are cheaper for a large catch-up).
+pub const CATCH_UP: u64 = 1000;
+/// How long a streaming socket may see the circle's cursor ahead of what it was
+/// sent before it sends a notice (a stream item that never came).
+const STALL: Duration = Duration::from_secs(1);
+/// Envelopes per store read while catching up.
+const CATCH_UP_PAGE: u32 = 100;
+
+/// Where a streaming device stands in a circle when it connects.
+#[derive(Debug, Clone, Copy)]
+struct Position {
+    after: u64,
+    log: u64,
+}
+
+/// `after=` and `log=`: one number per circle, or neither (notices only).
+fn positions(query: &str, circles: usize) -> Result<Option<Vec<Position>>, Error> {
+    let list = |name: &str| -> Result<Option<Vec<u64>>, Error> {
+        let Some(value) = query_param(query, name) else {
+            return Ok(None);
+        };
+        let numbers = value
+            .split(',')
+            .map(|n| {
+                n.trim().parse::<u64>().map_err(|_| {
+                    Error::BadRequest(format!("{name}= lists numbers, one per circle"))
+                })
+            })
+            .collect::<Result<Vec<u64>, Error>>()?;
+        if numbers.len() != circles {
+            return Err(Error::BadRequest(format!(
+                "{name}= has {} numbers for {circles} circles",
+                numbers.len()
+            )));
+        }
+        Ok(Some(numbers))
+    };
+    match (list("after")?, list("log")?) {
+        (None, None) => Ok(None),
+        (Some(after), Some(log)) => Ok(Some(
+            after
+                .into_iter()
+                .zip(log)
+                .map(|(after, log)| Position { after, log })
+                .collect(),
+        )),
+        _ => Err(Error::BadRequest(
+            "after= and log= go together (stream) or not at all (notices)".into(),
+        )),
+    }
+}
 
 pub async fn upgrade(
     State(relay): State<Relay>,
@@ -69,6 +132,7 @@ pub async fn upgrade(
         }
         .into());
     }
+    let positions = positions(req.query(), circles.len())?;
     let mut slots = Vec::with_capacity(circles.len());
     for id in &circles {
         let slot = relay.circles().get(relay.store(), id).await?;
@@ -85,7 +149,7 @@ pub async fn upgrade(
         .write_buffer_size(BUFFER)
         .max_message_size(MAX_CLIENT_MESSAGE)
         .max_frame_size(MAX_CLIENT_MESSAGE)
-        .on_upgrade(move |socket| run(relay, device, slots, socket, connected)))
+        .on_upgrade(move |socket| run(relay, device, slots, positions, socket, connected)))
 }
 
 /// A live socket's places under the caps (per device, per address, in total); counts
@@ -139,17 +203,33 @@ async fn run(
     relay: Relay,
     device: DeviceId,
     slots: Vec<Arc<CircleSlot>>,
+    positions: Option<Vec<Position>>,
     mut socket: WebSocket,
     _connected: Connected,
 ) {
     let mut heads = StreamMap::new();
+    let mut streams = StreamMap::new();
+    // Per streamed circle: the newest cursor this socket was sent (data or notice).
+    let mut delivered: HashMap<CircleId, u64> = HashMap::new();
+    let streaming = positions.is_some();
+    for (i, slot) in slots.iter().enumerate() {
+        // Yields the current heads first: the notice on connect.
+        heads.insert(slot.id.clone(), WatchStream::new(slot.heads.subscribe()));
+        if let Some(position) = positions.as_ref().and_then(|p| p.get(i)) {
+            // Subscribed before the store is read, so nothing falls between the two.
+            streams.insert(
+                slot.id.clone(),
+                BroadcastStream::new(slot.stream.subscribe()),
+            );
+            match catch_up(&relay, &mut socket, slot, *position).await {
+                Ok(sent_to) => drop(delivered.insert(slot.id.clone(), sent_to)),
+                Err(()) => return,
+            }
+        }
+    }
     let by_id: HashMap<CircleId, Arc<CircleSlot>> = slots
         .into_iter()
-        .map(|slot| {
-            // Yields the current heads first: the notice on connect.
-            heads.insert(slot.id.clone(), WatchStream::new(slot.heads.subscribe()));
-            (slot.id.clone(), slot)
-        })
+        .map(|slot| (slot.id.clone(), slot))
         .collect();
     let mut sent: HashMap<CircleId, Heads> = HashMap::new();
     let mut ping =
@@ -157,6 +237,9 @@ async fn run(
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ping.tick().await;
     let mut awaiting_pong = false;
+    let stall = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(stall);
+    let mut stall_armed = false;
     let mut shutdown = relay.inner.shutdown.clone();
     let stopping = async move {
         let _ = shutdown.wait_for(|stopping| *stopping).await.is_ok();
@@ -180,16 +263,71 @@ async fn run(
                         close(&mut socket, CLOSE_REMOVED, "removed from the circle").await;
                         break;
                     }
-                    let notice = LiveNotice::Membership { circle: circle.to_string(), len: now.len };
-                    if send(&relay, &mut socket, &notice).await.is_err() {
-                        break;
+                    // A streaming socket gets the entry itself from the stream.
+                    if !streaming {
+                        let notice = LiveNotice::Membership { circle: circle.to_string(), len: now.len };
+                        if send(&relay, &mut socket, &notice).await.is_err() {
+                            break;
+                        }
                     }
                 }
-                if before.is_none_or(|b| now.latest != b.latest) {
+                if streaming {
+                    // The data comes from the stream; only if it does not come soon
+                    // does this socket say "pull".
+                    if !stall_armed && delivered.get(&circle).is_some_and(|d| now.latest > *d) {
+                        stall.as_mut().reset(tokio::time::Instant::now() + STALL);
+                        stall_armed = true;
+                    }
+                } else if before.is_none_or(|b| now.latest != b.latest) {
                     let notice = LiveNotice::Cursor { circle: circle.to_string(), latest: now.latest };
                     if send(&relay, &mut socket, &notice).await.is_err() {
                         break;
                     }
+                }
+            }
+            item = streams.next(), if streaming => {
+                let Some((circle, item)) = item else { break };
+                let latest = by_id.get(&circle).map_or(0, |slot| slot.heads.borrow().latest);
+                let sent_to = delivered.entry(circle.clone()).or_default();
+                let outcome = match item {
+                    Ok(Stored::Envelope { cursor, .. }) if cursor <= *sent_to => Ok(()),
+                    Ok(Stored::Envelope { cursor, frame: Some(frame) }) if cursor == *sent_to + 1 => {
+                        *sent_to = cursor;
+                        send_frame(&relay, &mut socket, frame).await
+                    }
+                    // Too large to stream, or after a gap: the device pulls.
+                    Ok(Stored::Envelope { cursor, .. }) => {
+                        *sent_to = cursor;
+                        let notice = LiveNotice::Cursor { circle: circle.to_string(), latest: cursor };
+                        send(&relay, &mut socket, &notice).await
+                    }
+                    Ok(Stored::Entry { frame, .. }) => send_frame(&relay, &mut socket, frame).await,
+                    // Fell behind the stream: this circle's news becomes a notice.
+                    Err(BroadcastStreamRecvError::Lagged(_)) => {
+                        relay.metrics().live_lagged.inc();
+                        *sent_to = latest.max(*sent_to);
+                        let notice = LiveNotice::Cursor { circle: circle.to_string(), latest: *sent_to };
+                        send(&relay, &mut socket, &notice).await
+                    }
+                };
+                if outcome.is_err() {
+                    break;
+                }
+            }
+            () = &mut stall, if stall_armed => {
+                stall_armed = false;
+                let mut failed = false;
+                for (circle, slot) in &by_id {
+                    let latest = slot.heads.borrow().latest;
+                    let Some(sent_to) = delivered.get_mut(circle) else { continue };
+                    if latest > *sent_to {
+                        *sent_to = latest;
+                        let notice = LiveNotice::Cursor { circle: circle.to_string(), latest };
+                        failed |= send(&relay, &mut socket, &notice).await.is_err();
+                    }
+                }
+                if failed {
+                    break;
                 }
             }
             message = socket.recv() => match message {
@@ -213,6 +351,64 @@ async fn run(
             }
         }
     }
+}
+
+/// Sends a streaming socket what is stored after its position: the membership entries
+/// after `log`, then the envelopes after `after` (at most [`CATCH_UP`]; a device
+/// further behind gets a notice and pulls). Returns the cursor it was sent up to.
+async fn catch_up(
+    relay: &Relay,
+    socket: &mut WebSocket,
+    slot: &CircleSlot,
+    position: Position,
+) -> Result<u64, ()> {
+    let Heads { latest, len, .. } = *slot.heads.borrow();
+    if position.log < len {
+        let entries = relay
+            .store()
+            .entries_from(slot.key, position.log)
+            .await
+            .map_err(drop)?;
+        for (i, bytes) in (position.log..).zip(entries) {
+            let frame = kring_trust::live::entry_frame(&slot.id, i, &bytes);
+            send_frame(relay, socket, frame.into()).await?;
+        }
+    }
+    let mut sent_to = position.after;
+    let budget = relay.config().pull_budget_bytes.max(1);
+    while sent_to < latest {
+        if sent_to - position.after >= CATCH_UP {
+            let notice = LiveNotice::Cursor {
+                circle: slot.id.to_string(),
+                latest,
+            };
+            send(relay, socket, &notice).await?;
+            return Ok(latest);
+        }
+        let page = relay
+            .store()
+            .pull(slot.key, sent_to, CATCH_UP_PAGE, budget)
+            .await
+            .map_err(drop)?;
+        if page.envelopes.is_empty() {
+            break;
+        }
+        for (cursor, bytes) in page.envelopes {
+            let frame = kring_trust::live::envelope_frame(&slot.id, cursor, &bytes);
+            send_frame(relay, socket, frame.into()).await?;
+            sent_to = cursor;
+        }
+    }
+    Ok(sent_to)
+}
+
+async fn send_frame(relay: &Relay, socket: &mut WebSocket, frame: Arc<[u8]>) -> Result<(), ()> {
+    socket
+        .send(Message::Binary(axum::body::Bytes::from_owner(frame)))
+        .await
+        .map_err(|_| ())?;
+    relay.metrics().live_frames.inc();
+    Ok(())
 }
 
 async fn send(relay: &Relay, socket: &mut WebSocket, notice: &LiveNotice) -> Result<(), ()> {

@@ -24,6 +24,8 @@ pub struct Metrics {
     pub circles_created: IntCounter,
     pub live_connections: IntGauge,
     pub live_notices: IntCounter,
+    pub live_frames: IntCounter,
+    pub live_lagged: IntCounter,
     pub commit_seconds: Histogram,
     pub commit_group: Histogram,
     pub circles_cached: IntGauge,
@@ -83,6 +85,14 @@ impl Metrics {
         let circles_created = IntCounter::new("circles_created_total", "Circles created")?;
         let live_connections = IntGauge::new("live_connections", "Connected live WebSockets")?;
         let live_notices = IntCounter::new("live_notices_total", "Notices sent on live sockets")?;
+        let live_frames = IntCounter::new(
+            "live_frames_total",
+            "Stored envelopes and entries sent on streaming live sockets",
+        )?;
+        let live_lagged = IntCounter::new(
+            "live_lagged_total",
+            "Times a streaming socket fell behind and was sent a notice instead",
+        )?;
         let commit_seconds = Histogram::with_opts(
             HistogramOpts::new(
                 "store_commit_seconds",
@@ -183,6 +193,8 @@ impl Metrics {
         registry.register(Box::new(circles_created.clone()))?;
         registry.register(Box::new(live_connections.clone()))?;
         registry.register(Box::new(live_notices.clone()))?;
+        registry.register(Box::new(live_frames.clone()))?;
+        registry.register(Box::new(live_lagged.clone()))?;
         registry.register(Box::new(commit_seconds.clone()))?;
         registry.register(Box::new(commit_group.clone()))?;
         registry.register(Box::new(circles_cached.clone()))?;
@@ -199,6 +211,8 @@ impl Metrics {
             circles_created,
             live_connections,
             live_notices,
+            live_frames,
+            live_lagged,
             commit_seconds,
             commit_group,
             circles_cached,

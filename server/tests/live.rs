@@ -1,4 +1,5 @@
-//! The live WebSocket: cursor and membership notices, removal, shutdown.
+//! The live WebSocket: cursor and membership notices, removal, shutdown; and the
+//! streaming socket that gets the stored data itself (order, reconnects, a slow reader).
 
 mod common;
 
@@ -7,7 +8,9 @@ use std::time::Duration;
 
 use common::*;
 use futures_util::{SinkExt, StreamExt};
+use kring_trust::envelope;
 use kring_trust::identity::DeviceIdentity;
+use kring_trust::live::LiveFrame;
 use kring_trust::membership::Capability;
 use kring_trust::request_auth::sign_request;
 use serde_json::{json, Value};
@@ -206,5 +209,188 @@ async fn many_subscribers_all_get_each_cursor() {
             }
         }
     }
+    relay.stop().await;
+}
+
+/// A streaming connection: the device's positions (envelope cursor, log length) per
+/// circle go with the upgrade.
+async fn stream(
+    relay: &TestRelay,
+    device: &DeviceIdentity,
+    circle: &str,
+    after: u64,
+    log: u64,
+) -> Socket {
+    let path = format!("/v1/live?circles={circle}&after={after}&log={log}");
+    let url = format!("{}{}", relay.base.replace("http://", "ws://"), path);
+    let mut request = url.into_client_request().expect("request");
+    let auth = sign_request(device, "GET", &path, b"", fresh_timestamp());
+    for (name, value) in auth.headers() {
+        request
+            .headers_mut()
+            .insert(name, value.parse().expect("header value"));
+    }
+    tokio_tungstenite::connect_async(request)
+        .await
+        .map(|(socket, _)| socket)
+        .expect("streaming socket connects")
+}
+
+/// What a streaming socket delivered: a frame, or a notice (as JSON).
+#[derive(Debug)]
+enum Delivered {
+    Frame(LiveFrame),
+    Notice(Value),
+}
+
+async fn delivered(socket: &mut Socket) -> Delivered {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(5), socket.next())
+            .await
+            .expect("something within 5 s")
+            .expect("socket open")
+            .expect("message");
+        match message {
+            Message::Binary(bytes) => {
+                return Delivered::Frame(LiveFrame::decode(&bytes).expect("a live frame"))
+            }
+            Message::Text(text) => {
+                return Delivered::Notice(serde_json::from_str(&text).expect("json"))
+            }
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+/// The next `n` envelope frames: their cursors, each envelope checked as a device
+/// checks a pulled one (`envelope::verify` against the circle's membership).
+async fn envelopes(socket: &mut Socket, circle: &Circle, n: usize) -> Vec<u64> {
+    let mut cursors = Vec::new();
+    while cursors.len() < n {
+        match delivered(socket).await {
+            Delivered::Frame(LiveFrame::Envelope { cursor, bytes, .. }) => {
+                envelope::verify(&bytes, &circle.state).expect("a valid envelope");
+                cursors.push(cursor);
+            }
+            other => panic!("expected an envelope frame, got {other:?}"),
+        }
+    }
+    cursors
+}
+
+#[tokio::test]
+async fn a_streaming_socket_gets_every_envelope_and_entry_in_order_across_reconnects() {
+    let relay = TestRelay::start().await;
+    let client = relay.client();
+    let (mut circle, owner) = circle_on(&client).await;
+    let member = join(&client, &mut circle, &owner.device, Capability::Member).await;
+    let id = circle.id();
+    let mut writer = Writer::new();
+    let early = writer.next(&circle, &owner.device, "before the socket");
+    client.push(&owner.device, &id, &[&early]).await.ok(200);
+
+    // Connected at cursor 0 and a log of 2: what is stored comes first, as data.
+    let mut socket = stream(&relay, &member.device, &id, 0, 2).await;
+    assert_eq!(envelopes(&mut socket, &circle, 1).await, [1]);
+
+    // Then each envelope as it is stored: a batch of three, one more, and the member's
+    // own, in cursor order with nothing missing or twice.
+    let batch: Vec<_> = (0..3)
+        .map(|n| writer.next(&circle, &owner.device, &format!("batch {n}")))
+        .collect();
+    client
+        .push(&owner.device, &id, &batch.iter().collect::<Vec<_>>())
+        .await
+        .ok(200);
+    let single = writer.next(&circle, &owner.device, "single");
+    client.push(&owner.device, &id, &[&single]).await.ok(200);
+    let mut own = Writer::new();
+    let mine = own.next(&circle, &member.device, "mine");
+    client.push(&member.device, &id, &[&mine]).await.ok(200);
+    assert_eq!(envelopes(&mut socket, &circle, 5).await, [2, 3, 4, 5, 6]);
+
+    // A membership entry comes as data too, at its position in the log.
+    let _reader = join(&client, &mut circle, &owner.device, Capability::Reader).await;
+    match delivered(&mut socket).await {
+        Delivered::Frame(LiveFrame::Entry {
+            position, bytes, ..
+        }) => {
+            assert_eq!(position, 2);
+            assert_eq!(bytes, circle.log[2].as_bytes());
+        }
+        other => panic!("expected the entry, got {other:?}"),
+    }
+
+    // Disconnected; two more are stored meanwhile. Back with the device's position
+    // (it had applied up to 4): 5 to 8 in order, then the next one live.
+    drop(socket);
+    for text in ["while away 1", "while away 2"] {
+        let e = writer.next(&circle, &owner.device, text);
+        client.push(&owner.device, &id, &[&e]).await.ok(200);
+    }
+    let mut socket = stream(&relay, &member.device, &id, 4, 3).await;
+    assert_eq!(envelopes(&mut socket, &circle, 4).await, [5, 6, 7, 8]);
+    let next = writer.next(&circle, &owner.device, "after the reconnect");
+    client.push(&owner.device, &id, &[&next]).await.ok(200);
+    assert_eq!(envelopes(&mut socket, &circle, 1).await, [9]);
+    assert!(metric_at(&relay.http, &relay.base, "live_frames_total").await >= 12.0);
+
+    // Positions that do not match the circles are a plain refusal.
+    let path = format!("/v1/live?circles={id}&after=1,2&log=1");
+    client
+        .send(&member.device, "GET", &path, None)
+        .await
+        .expect(400, "bad_request");
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn a_subscriber_that_reads_too_slowly_is_switched_to_a_notice_not_buffered() {
+    let relay = TestRelay::start().await;
+    let client = relay.client();
+    let (mut circle, owner) = circle_on(&client).await;
+    let member = join(&client, &mut circle, &owner.device, Capability::Member).await;
+    let id = circle.id();
+    // Connected, then not read while ~16 MB of envelopes are stored: far more than
+    // the socket buffers and the relay's bounded stream hold.
+    let mut socket = stream(&relay, &member.device, &id, 0, 2).await;
+    let mut writer = Writer::new();
+    let filler: String = (0..10_000).map(|i| format!("{:x}", (i * 7919) % 16)).collect();
+    let total = 800u64;
+    for batch in 0..(total / 50) {
+        let envelopes: Vec<_> = (0..50)
+            .map(|n| writer.next(&circle, &owner.device, &format!("{batch}/{n} {filler}")))
+            .collect();
+        client
+            .push(&owner.device, &id, &envelopes.iter().collect::<Vec<_>>())
+            .await
+            .ok(200);
+    }
+    // Now read: envelopes in order, and where the socket fell behind a notice that
+    // says how far the circle is (the device pulls the rest).
+    let mut last = 0;
+    let mut notices = 0;
+    while last < total {
+        match delivered(&mut socket).await {
+            Delivered::Frame(LiveFrame::Envelope { cursor, .. }) => {
+                assert!(cursor > last, "{cursor} after {last}");
+                if notices == 0 {
+                    assert_eq!(cursor, last + 1, "no gap before the switch");
+                }
+                last = cursor;
+            }
+            Delivered::Notice(notice) => {
+                assert_eq!(notice["type"], "cursor");
+                let latest = notice["latest"].as_u64().expect("latest");
+                assert!(latest > last);
+                last = latest;
+                notices += 1;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(notices >= 1, "the slow socket was told to pull");
+    assert!(metric_at(&relay.http, &relay.base, "live_lagged_total").await >= 1.0);
     relay.stop().await;
 }

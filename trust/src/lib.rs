@@ -15,6 +15,7 @@
 //!   plan changes.
 //! - [`protocol`], [`request_auth`], [`wake_up`]: the relay's HTTP protocol, request
 //!   signing (both sides call the same functions), the content of a push.
+//! - [`live`]: the live WebSocket's binary frames (stored envelopes and entries).
 //! - [`error`]: this layer's [`Error`] and the one classification ([`ErrorKind`],
 //!   [`error::Class`], [`error::codes`]) the plan's and the client's errors map into.
 //! - `wire` (private): the canonical, versioned, size-bounded encoding they all share.
@@ -28,6 +29,7 @@ pub mod identity;
 pub mod ids;
 pub mod invite;
 pub mod keyring;
+pub mod live;
 pub mod membership;
 pub mod protocol;
 pub mod recovery;

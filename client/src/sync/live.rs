@@ -1,7 +1,9 @@
 //! The live connection: a signed WebSocket to `GET /v1/live?circles=…` on which the
-//! relay announces new envelopes and membership entries, so a watching device pulls
-//! at once instead of polling. A thin edge: it yields notices; the device façade
-//! decides what to sync and how to reconnect.
+//! relay sends what is stored — envelopes and membership entries as binary frames
+//! ([`LiveFrame`]) when the device gives its positions (`after=`, `log=`), notices
+//! otherwise — so a watching device applies them at once instead of polling. A thin
+//! edge: it yields frames and notices; the device façade decides what to apply, what
+//! to sync and how to reconnect.
 
 use kring_trust::Error as TrustError;
 use std::sync::Arc;
@@ -11,6 +13,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
@@ -18,6 +21,7 @@ use super::http::{tls_config, RelayClient};
 use crate::{Error, Result};
 use kring_plan::plan::CircleId;
 use kring_trust::identity::DeviceIdentity;
+use kring_trust::live::{LiveFrame, MAX_FRAME_BYTES};
 use kring_trust::protocol::LiveNotice;
 use kring_trust::request_auth::sign_request;
 
@@ -40,6 +44,9 @@ impl std::fmt::Debug for LiveConnection {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LiveEvent {
     Notice(LiveNotice),
+    /// Stored data: an envelope or a membership entry, still to be checked as any
+    /// pulled one is.
+    Frame(LiveFrame),
     /// Something arrived that is not a notice we know (ignored, but it shows the
     /// connection is alive).
     Other,
@@ -48,14 +55,38 @@ pub enum LiveEvent {
 }
 
 impl LiveConnection {
-    /// Opens the live connection for `circles` (the device must be active in all).
+    /// Opens the live connection for `circles` (the device must be active in all),
+    /// for notices only.
     pub async fn connect(
         relay: &RelayClient,
         device: &DeviceIdentity,
         circles: &[CircleId],
     ) -> Result<Self> {
         let list: Vec<&str> = circles.iter().map(CircleId::as_str).collect();
-        let (mut url, signed_path) = relay.url(&format!("/v1/live?circles={}", list.join(",")))?;
+        Self::open(relay, device, &format!("/v1/live?circles={}", list.join(","))).await
+    }
+
+    /// Opens the live connection streaming the data of each circle after its
+    /// position: `(circle, envelope cursor, membership log length)`.
+    pub async fn stream(
+        relay: &RelayClient,
+        device: &DeviceIdentity,
+        positions: &[(CircleId, u64, u64)],
+    ) -> Result<Self> {
+        let join = |f: &dyn Fn(&(CircleId, u64, u64)) -> String| {
+            positions.iter().map(f).collect::<Vec<_>>().join(",")
+        };
+        let path = format!(
+            "/v1/live?circles={}&after={}&log={}",
+            join(&|p| p.0.to_string()),
+            join(&|p| p.1.to_string()),
+            join(&|p| p.2.to_string()),
+        );
+        Self::open(relay, device, &path).await
+    }
+
+    async fn open(relay: &RelayClient, device: &DeviceIdentity, path: &str) -> Result<Self> {
+        let (mut url, signed_path) = relay.url(path)?;
         let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
         url.set_scheme(scheme).map_err(|()| {
             Error::Trust(TrustError::InvalidValue {
@@ -76,7 +107,16 @@ impl LiveConnection {
         }
         let connector = Connector::Rustls(Arc::new(tls_config()?));
         let connected =
-            tokio_tungstenite::connect_async_tls_with_config(request, None, false, Some(connector))
+            tokio_tungstenite::connect_async_tls_with_config(
+                request,
+                Some(
+                    WebSocketConfig::default()
+                        .max_message_size(Some(MAX_FRAME_BYTES))
+                        .max_frame_size(Some(MAX_FRAME_BYTES)),
+                ),
+                false,
+                Some(connector),
+            )
                 .await;
         match connected {
             Ok((socket, _)) => Ok(Self { socket }),
@@ -107,8 +147,11 @@ impl LiveConnection {
                     Err(_) => LiveEvent::Other,
                 })
             }
-            // Pings are answered by tungstenite itself; pongs and binary frames only
-            // show that the connection is alive.
+            // A frame that does not decode is the relay misbehaving: the caller
+            // reconnects (and catches up by pulling).
+            Some(Ok(Message::Binary(bytes))) => Ok(LiveEvent::Frame(LiveFrame::decode(&bytes)?)),
+            // Pings are answered by tungstenite itself; pongs only show that the
+            // connection is alive.
             Some(Ok(_)) => Ok(LiveEvent::Other),
         }
     }

@@ -74,6 +74,57 @@ pub(super) async fn sync_circle(
     result
 }
 
+/// Applies one envelope the live channel delivered at `cursor`, the next after this
+/// device's pull cursor, without a round trip: checked and applied exactly as a pulled
+/// one. `Ok(None)` when it needs what only a sync brings (a newer membership log): the
+/// caller syncs.
+pub(super) fn apply_streamed(
+    store: &mut Store,
+    identity: &DeviceIdentity,
+    access: &RelayAccess,
+    circle: &CircleId,
+    cursor: u64,
+    bytes: Vec<u8>,
+    now: Timestamp,
+) -> Result<Option<SyncReport>> {
+    let mut session = Session::open(store, identity, access, circle, now)?;
+    let record = session.record()?;
+    if record.pending_join.is_some() || cursor != record.pull_cursor + 1 {
+        return Ok(None);
+    }
+    let mut refreshed_for = None;
+    let needs_log = session.absorb(
+        record.pull_cursor,
+        vec![(cursor, bytes)],
+        record.closes_at,
+        &mut refreshed_for,
+    )?;
+    Ok((!needs_log).then_some(session.report))
+}
+
+/// Applies membership entries the live channel delivered (`first` is the position of
+/// the first), without a round trip. `Ok(None)` when they do not follow this device's
+/// log, or change this device's own standing (a removal: the sync erases the circle),
+/// so the caller syncs instead.
+pub(super) fn apply_streamed_entries(
+    store: &mut Store,
+    identity: &DeviceIdentity,
+    access: &RelayAccess,
+    circle: &CircleId,
+    first: u64,
+    entries: Vec<Vec<u8>>,
+    now: Timestamp,
+) -> Result<Option<SyncReport>> {
+    let mut session = Session::open(store, identity, access, circle, now)?;
+    if first != session.trust.len() {
+        return Ok(None);
+    }
+    let before = session.trust.standing(&session.me());
+    session.absorb_entries(&entries)?;
+    let after = session.trust.standing(&session.me());
+    Ok((before == after).then_some(session.report))
+}
+
 /// A sync of one circle in progress.
 pub(super) struct Session<'a> {
     pub(super) store: &'a mut Store,
@@ -183,20 +234,26 @@ impl<'a> Session<'a> {
             })
             .await?;
             let entries: Vec<Vec<u8>> = fetched.entries.into_iter().map(|e| e.0).collect();
-            let added = self.trust.absorb(self.identity, &entries)?;
-            if !added.is_empty() {
-                let tx = self.store.begin()?;
-                let rows: Vec<(u64, &[u8])> =
-                    added.iter().map(|e| (e.seq(), e.as_bytes())).collect();
-                tx.append_membership(&self.circle, &rows)?;
-                tx.commit()?;
-                self.report.membership_entries += added.len();
-            }
-            if added.is_empty() || self.trust.len() >= fetched.head.len {
+            let added = self.absorb_entries(&entries)?;
+            if added == 0 || self.trust.len() >= fetched.head.len {
                 return Ok(());
             }
         }
         Ok(())
+    }
+
+    /// Validates membership entries that follow this device's log and stores them;
+    /// returns how many were new.
+    pub(super) fn absorb_entries(&mut self, entries: &[Vec<u8>]) -> Result<usize> {
+        let added = self.trust.absorb(self.identity, entries)?;
+        if !added.is_empty() {
+            let tx = self.store.begin()?;
+            let rows: Vec<(u64, &[u8])> = added.iter().map(|e| (e.seq(), e.as_bytes())).collect();
+            tx.append_membership(&self.circle, &rows)?;
+            tx.commit()?;
+            self.report.membership_entries += added.len();
+        }
+        Ok(added.len())
     }
 
     /// Pushes the outbox in batches until it is empty.
@@ -299,7 +356,6 @@ impl<'a> Session<'a> {
     /// Pulls pages after the cursor until the relay has no more; each page is applied
     /// and its cursor persisted in one transaction.
     pub(super) async fn pull(&mut self) -> Result<()> {
-        let me = self.me();
         let mut refreshed_for: Option<u64> = None;
         loop {
             let cursor = self.record()?.pull_cursor;
@@ -308,60 +364,12 @@ impl<'a> Session<'a> {
                     .pull(self.identity, &self.circle, cursor, DEFAULT_PULL_LIMIT)
             })
             .await?;
-            let mut heads = self.store.device_heads(&self.circle)?;
-            let mut page_result = Page {
-                cursor,
-                closes_at: page.closes_at,
-                ..Page::default()
-            };
-            let mut need_refresh = false;
-            for item in page.envelopes {
-                if item.cursor <= page_result.cursor {
-                    continue;
-                }
-                let incoming = crate::device::receive::classify(
-                    self.store,
-                    item.envelope.0,
-                    item.cursor,
-                    &self.trust,
-                    &me,
-                    &heads,
-                )?;
-                match incoming {
-                    Incoming::Apply(received) => {
-                        heads.insert(received.author, (received.device_seq, received.hash));
-                        page_result.heads.push((
-                            received.author,
-                            received.device_seq,
-                            received.hash,
-                        ));
-                        page_result.received.push(received);
-                    }
-                    Incoming::Own {
-                        device_seq,
-                        hash,
-                        cursor,
-                        bytes,
-                    } => page_result.echoes.push(OwnEnvelope {
-                        device_seq,
-                        hash,
-                        bytes,
-                        acked: true,
-                        cursor: Some(cursor),
-                    }),
-                    Incoming::Duplicate => {}
-                    Incoming::NeedMembership if refreshed_for != Some(item.cursor) => {
-                        refreshed_for = Some(item.cursor);
-                        need_refresh = true;
-                        break;
-                    }
-                    Incoming::NeedMembership | Incoming::Rejected(_) => self.report.rejected += 1,
-                }
-                self.report.pulled += 1;
-                page_result.cursor = item.cursor;
-            }
-            self.commit_page(page_result)?;
-            if need_refresh {
+            let items = page
+                .envelopes
+                .into_iter()
+                .map(|item| (item.cursor, item.envelope.0))
+                .collect();
+            if self.absorb(cursor, items, page.closes_at, &mut refreshed_for)? {
                 self.refresh_membership().await?;
                 continue;
             }
@@ -369,6 +377,72 @@ impl<'a> Session<'a> {
                 return Ok(());
             }
         }
+    }
+
+    /// Classifies envelopes received after `cursor` (in cursor order, pulled or
+    /// streamed) and commits what they bring with the new cursor in one transaction.
+    /// Stops before an envelope that needs a newer membership log than this device
+    /// has, once per cursor (`refreshed_for`), and returns `true` then: the caller
+    /// refreshes the log and goes on from there.
+    pub(super) fn absorb(
+        &mut self,
+        cursor: u64,
+        items: Vec<(u64, Vec<u8>)>,
+        closes_at: Option<Timestamp>,
+        refreshed_for: &mut Option<u64>,
+    ) -> Result<bool> {
+        let me = self.me();
+        let mut heads = self.store.device_heads(&self.circle)?;
+        let mut page = Page {
+            cursor,
+            closes_at,
+            ..Page::default()
+        };
+        let mut need_refresh = false;
+        for (item_cursor, bytes) in items {
+            if item_cursor <= page.cursor {
+                continue;
+            }
+            let incoming = crate::device::receive::classify(
+                self.store,
+                bytes,
+                item_cursor,
+                &self.trust,
+                &me,
+                &heads,
+            )?;
+            match incoming {
+                Incoming::Apply(received) => {
+                    heads.insert(received.author, (received.device_seq, received.hash));
+                    page.heads
+                        .push((received.author, received.device_seq, received.hash));
+                    page.received.push(received);
+                }
+                Incoming::Own {
+                    device_seq,
+                    hash,
+                    cursor,
+                    bytes,
+                } => page.echoes.push(OwnEnvelope {
+                    device_seq,
+                    hash,
+                    bytes,
+                    acked: true,
+                    cursor: Some(cursor),
+                }),
+                Incoming::Duplicate => {}
+                Incoming::NeedMembership if *refreshed_for != Some(item_cursor) => {
+                    *refreshed_for = Some(item_cursor);
+                    need_refresh = true;
+                    break;
+                }
+                Incoming::NeedMembership | Incoming::Rejected(_) => self.report.rejected += 1,
+            }
+            self.report.pulled += 1;
+            page.cursor = item_cursor;
+        }
+        self.commit_page(page)?;
+        Ok(need_refresh)
     }
 
     fn commit_page(&mut self, page: Page) -> Result<()> {

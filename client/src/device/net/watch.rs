@@ -6,7 +6,7 @@ use kring_trust::Error as TrustError;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use super::session::sync_circle;
+use super::session::{self, sync_circle};
 use super::SyncReport;
 use crate::device::Device;
 use crate::error::{Error, Result};
@@ -16,6 +16,7 @@ use crate::sync::http::{RelayAccess, RelayClient};
 use crate::sync::live::{LiveConnection, LiveEvent, PING_EVERY, SILENCE_LIMIT};
 use kring_plan::plan::CircleId;
 use kring_trust::identity::DeviceIdentity;
+use kring_trust::live::LiveFrame;
 use kring_trust::protocol::LiveNotice;
 
 /// How often `watch` looks at the outbox (changes made by another process on the
@@ -158,8 +159,9 @@ impl Watcher<'_> {
                     "none of the circles can be watched",
                 )));
             }
+            let positions = self.positions()?;
             let error =
-                match LiveConnection::connect(self.relay, self.identity, &self.circles).await {
+                match LiveConnection::stream(self.relay, self.identity, &positions).await {
                     Ok(connection) => {
                         failures = 0;
                         (self.on_event)(WatchEvent::Connected {
@@ -182,6 +184,63 @@ impl Watcher<'_> {
             while tokio::time::Instant::now() < until && !self.stopped() {
                 tokio::time::sleep(WATCH_TICK).await;
             }
+        }
+        Ok(())
+    }
+
+    /// Where this device stands in each watched circle: its pull cursor and the length
+    /// of its membership log (the relay streams what comes after).
+    fn positions(&self) -> Result<Vec<(CircleId, u64, u64)>> {
+        self.circles
+            .iter()
+            .map(|circle| {
+                let cursor = self.store.sync_record(circle)?.map_or(0, |r| r.pull_cursor);
+                let log = self.store.membership_log(circle)?.len() as u64;
+                Ok((circle.clone(), cursor, log))
+            })
+            .collect()
+    }
+
+    /// Applies what the live channel delivered, as a pull would, without a round trip;
+    /// a frame that does not follow what this device has (a gap after a reconnect, a
+    /// newer log needed) makes it sync instead. Nothing is applied out of order or
+    /// twice: an envelope is taken only at the next cursor, an entry only at the next
+    /// position.
+    async fn apply(&mut self, frame: LiveFrame) -> Result<()> {
+        let Some(circle) = self.circles.iter().find(|c| *c == frame.circle()).cloned() else {
+            return Ok(());
+        };
+        let now = (self.access.clock)();
+        let (store, identity, access) = (&mut *self.store, self.identity, self.access);
+        let applied = match frame {
+            LiveFrame::Envelope { cursor, bytes, .. } => {
+                let had = store.sync_record(&circle)?.map_or(0, |r| r.pull_cursor);
+                if cursor <= had {
+                    return Ok(()); // delivered before (a pull got there first)
+                }
+                session::apply_streamed(store, identity, access, &circle, cursor, bytes, now)
+            }
+            LiveFrame::Entry {
+                position, bytes, ..
+            } => {
+                if position < store.membership_log(&circle)?.len() as u64 {
+                    return Ok(());
+                }
+                session::apply_streamed_entries(
+                    store,
+                    identity,
+                    access,
+                    &circle,
+                    position,
+                    vec![bytes],
+                    now,
+                )
+            }
+        };
+        match applied {
+            Ok(Some(report)) => (self.on_event)(WatchEvent::Synced { circle, report }),
+            // Not applicable alone (or refused as a whole): a sync sorts it out.
+            Ok(None) | Err(_) => self.sync(&circle).await,
         }
         Ok(())
     }
@@ -220,6 +279,10 @@ impl Watcher<'_> {
                     if behind {
                         self.sync(&circle).await;
                     }
+                }
+                Some(Ok(LiveEvent::Frame(frame))) => {
+                    last_frame = tokio::time::Instant::now();
+                    self.apply(frame).await?;
                 }
                 Some(Ok(LiveEvent::Other)) => last_frame = tokio::time::Instant::now(),
                 Some(Ok(LiveEvent::Closed)) => {
