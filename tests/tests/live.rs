@@ -96,7 +96,9 @@ fn a_watching_device_receives_and_sends_changes_without_being_asked() {
             .any(|e| matches!(e, WatchEvent::Connected { .. }))
     });
 
-    // Sanne's change reaches Jan's store through the relay's notice.
+    // Sanne's change reaches Jan's store over the live socket itself: the envelope
+    // comes as a frame and is applied without a sync (no pull, no "syncing").
+    let connected_at = events.lock().expect("events").len();
     add_task(&mut sanne, &circle, "Boodschappen doen");
     sanne.sync(&circle, Timestamp::now()).expect("sync");
     let jan_reader = Device::open_in(&root.path().join("jan")).expect("second handle");
@@ -105,6 +107,25 @@ fn a_watching_device_receives_and_sends_changes_without_being_asked() {
             .view(&circle)
             .is_ok_and(|v| v.tasks.iter().any(|t| t.title == "Boodschappen doen"))
     });
+    eventually("the watcher reported it", || {
+        events.lock().expect("events")[connected_at..]
+            .iter()
+            .any(|e| matches!(e, WatchEvent::Synced { report, .. } if report.applied_changes >= 1))
+    });
+    {
+        let events = events.lock().expect("events");
+        let after = &events[connected_at..];
+        let applied = after
+            .iter()
+            .position(|e| matches!(e, WatchEvent::Synced { report, .. } if report.applied_changes >= 1))
+            .expect("applied");
+        assert!(
+            !after[..applied]
+                .iter()
+                .any(|e| matches!(e, WatchEvent::Syncing { .. })),
+            "applied from the live frame, not by a sync: {after:?}"
+        );
+    }
 
     // A change made on Jan's data directory by another process (here: another
     // handle) is pushed by the watcher from the outbox.
