@@ -7,8 +7,14 @@
 //!
 //! The relay runs as a separate process (the release `kring-server` binary) on a fresh
 //! database. Reported: pushes/s acknowledged, push round trip (send → ack), fan-out
-//! latency (push *sent* → a notice covering it received by each other member of the
-//! circle, so it includes the push itself), notices missed, and the relay's RSS.
+//! latency — push *sent* → the envelope itself received by each other member of the
+//! circle over its streaming live socket and checked with `envelope::verify` as a
+//! device checks it (`--live stream`, the default: the job a user waits for), or → a
+//! notice covering it (`--live notices`, the older path, after which a device still
+//! has to pull) — deliveries missed, the relay's CPU per pushed change, and its RSS.
+//!
+//! Pinned like the anchor (`../shared/anchors/automerge-repo`: server on CPU 0, load
+//! on CPU 1): `--pin-relay 0 --pin-bench 1`.
 //!
 //! Every socket is an open file in both processes: the bench and the relay raise their
 //! soft open-files limit to the hard limit; if the hard limit is below about
@@ -30,6 +36,7 @@ use kring_plan::plan::DeviceActor;
 use kring_trust::identity::DeviceIdentity;
 use kring_trust::ids::MemberId;
 use kring_trust::keyring::Keyring;
+use kring_trust::live::LiveFrame;
 use kring_trust::membership::{Capability, MembershipState, SignedEntry};
 use kring_trust::protocol::LiveNotice;
 use kring_trust::request_auth::sign_request;
@@ -63,6 +70,15 @@ struct Args {
     /// Connect to this relay instead of starting one (`http://host:port`).
     #[arg(long)]
     relay: Option<String>,
+    /// What the live sockets carry: `stream` (the envelopes themselves) or `notices`.
+    #[arg(long, default_value = "stream")]
+    live: String,
+    /// Run the relay on this CPU only (`taskset -c`).
+    #[arg(long)]
+    pin_relay: Option<usize>,
+    /// Run this bench (the load and the receivers) on this CPU only.
+    #[arg(long)]
+    pin_bench: Option<usize>,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -125,6 +141,29 @@ struct CircleSetup {
     members: Vec<Member>,
     state: MembershipState,
     log: Vec<SignedEntry>,
+}
+
+/// Keeps this process on `cpu` (the load beside a pinned relay): every thread it has
+/// now (the runtime's workers exist already) and, by inheritance, every later one.
+fn pin_to(cpu: usize) {
+    let threads: Vec<i32> = std::fs::read_dir("/proc/self/task")
+        .map(|dir| {
+            dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    for tid in threads {
+        // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET writes within it,
+        // and sched_setaffinity reads `size_of` bytes of it.
+        let pinned = unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(cpu, &mut set);
+            libc::sched_setaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
+        };
+        if !pinned {
+            eprintln!("could not pin thread {tid} of the bench to CPU {cpu}");
+        }
+    }
 }
 
 #[allow(clippy::unnecessary_cast)] // rlim_t is not u64 everywhere
@@ -195,6 +234,17 @@ struct PushRecord {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
+    let streaming = match args.live.as_str() {
+        "stream" => true,
+        "notices" => false,
+        other => {
+            eprintln!("--live is stream or notices, not {other:?}");
+            std::process::exit(2);
+        }
+    };
+    if let Some(cpu) = args.pin_bench {
+        pin_to(cpu);
+    }
     let fds = raise_open_files_limit();
     let sockets = (args.circles * args.members) as u64;
     if fds < sockets + 512 {
@@ -210,7 +260,15 @@ async fn main() {
     let base = match &args.relay {
         Some(base) => base.clone(),
         None => {
-            let mut process = tokio::process::Command::new(env!("CARGO_BIN_EXE_kring-server"))
+            let mut command = match args.pin_relay {
+                Some(cpu) => {
+                    let mut c = tokio::process::Command::new("taskset");
+                    c.args(["-c", &cpu.to_string(), env!("CARGO_BIN_EXE_kring-server")]);
+                    c
+                }
+                None => tokio::process::Command::new(env!("CARGO_BIN_EXE_kring-server")),
+            };
+            let mut process = command
                 .args(["--listen", "127.0.0.1:0", "--db"])
                 .arg(dir.path().join("bench.db"))
                 .env("KRING_LOG", "warn")
@@ -312,7 +370,16 @@ async fn main() {
     let mut connects = Vec::new();
     for (c, setup) in setups.iter().enumerate() {
         for (m, member) in setup.members.iter().enumerate() {
-            let path = format!("/v1/live?circles={}", setup.id);
+            // Streaming from the start: nothing stored yet, a log of one entry per member.
+            let path = if streaming {
+                format!(
+                    "/v1/live?circles={}&after=0&log={}",
+                    setup.id,
+                    setup.log.len()
+                )
+            } else {
+                format!("/v1/live?circles={}", setup.id)
+            };
             let mut request = format!("{ws_base}{path}")
                 .into_client_request()
                 .expect("request");
@@ -351,11 +418,15 @@ async fn main() {
         .buffer_unordered(128)
         .collect()
         .await;
+    let invalid = Arc::new(AtomicU64::new(0));
     let subscribers: Vec<_> = sockets
         .into_iter()
         .map(|(c, m, mut socket)| {
             let mut stop = stop_rx.clone();
+            let setups = Arc::clone(&setups);
+            let invalid = Arc::clone(&invalid);
             tokio::spawn(async move {
+                // (newest cursor covered, when it arrived)
                 let mut notices: Vec<(u64, Instant)> = Vec::new();
                 loop {
                     tokio::select! {
@@ -363,6 +434,23 @@ async fn main() {
                             Some(Ok(Message::Text(text))) => {
                                 if let Ok(LiveNotice::Cursor { latest, .. }) = serde_json::from_str(&text) {
                                     notices.push((latest, Instant::now()));
+                                }
+                            }
+                            // The envelope itself: checked as a device checks it.
+                            Some(Ok(Message::Binary(bytes))) => {
+                                let at = Instant::now();
+                                match LiveFrame::decode(&bytes) {
+                                    Ok(LiveFrame::Envelope { cursor, bytes, .. }) => {
+                                        if kring_trust::envelope::verify(&bytes, &setups[c].state).is_ok() {
+                                            notices.push((cursor, at));
+                                        } else {
+                                            invalid.fetch_add(1, Ordering::Relaxed);
+                                        }
+                                    }
+                                    Ok(LiveFrame::Entry { .. }) => {}
+                                    Err(_) => {
+                                        invalid.fetch_add(1, Ordering::Relaxed);
+                                    }
                                 }
                             }
                             Some(Ok(_)) => {}
@@ -526,9 +614,12 @@ async fn main() {
     fan_out.sort_by(f64::total_cmp);
     let expected_deliveries = measured.len() * (args.members - 1);
     let pushes_per_sec = measured.len() as f64 / load_secs;
-    let cpu = match (measure_cpu.or(cpu_before), cpu_after) {
-        (Some(a), Some(b)) => format!("{:.0} %", (b - a) / load_secs * 100.0),
-        _ => "n/a".into(),
+    let (cpu, cpu_per_change) = match (measure_cpu.or(cpu_before), cpu_after) {
+        (Some(a), Some(b)) => (
+            format!("{:.0} %", (b - a) / load_secs * 100.0),
+            format!("{:.3} ms", (b - a) * 1000.0 / measured.len().max(1) as f64),
+        ),
+        _ => ("n/a".into(), "n/a".into()),
     };
     let mib = |kib: u64| kib as f64 / 1024.0;
     println!("## relay_load");
@@ -554,8 +645,13 @@ async fn main() {
         percentile(&round_trips, 99.0),
         round_trips.last().copied().unwrap_or(f64::NAN)
     );
+    let delivered = if streaming {
+        "envelope received and verified by"
+    } else {
+        "notice received by"
+    };
     println!(
-        "| fan-out push sent → other member notified p50 / p99 / max | {:.1} / {:.1} / {:.1} ms |",
+        "| fan-out push sent → {delivered} each other member p50 / p99 / max | {:.1} / {:.1} / {:.1} ms |",
         percentile(&fan_out, 50.0),
         percentile(&fan_out, 99.0),
         fan_out.last().copied().unwrap_or(f64::NAN)
@@ -573,6 +669,14 @@ async fn main() {
         );
     }
     println!("| relay CPU during load (of 1 core) | {cpu} |");
+    println!(
+        "| relay CPU per pushed change (fanned out to {} others) | {cpu_per_change} |",
+        args.members - 1
+    );
+    println!(
+        "| frames that failed to decode or verify | {} |",
+        invalid.load(Ordering::Relaxed)
+    );
     println!(
         "| bench process CPU during load (of 1 core) | {:.0} % |",
         (bench_cpu_after - bench_cpu_before) / load_secs * 100.0
