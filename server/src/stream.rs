@@ -167,7 +167,10 @@ mod tests {
     #[test]
     fn repeats_are_not_sent_again() {
         let mut order = Order::after(0);
-        assert_eq!(cursors(&order.accept([(1, frame(1)), (2, frame(2))])), [1, 2]);
+        assert_eq!(
+            cursors(&order.accept([(1, frame(1)), (2, frame(2))])),
+            [1, 2]
+        );
         assert!(order.accept([(1, frame(1)), (2, frame(2))]).is_empty());
     }
 

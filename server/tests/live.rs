@@ -26,10 +26,23 @@ async fn connect(
     device: &DeviceIdentity,
     circles: &[&str],
 ) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
-    let path = format!("/v1/live?circles={}", circles.join(","));
+    open(
+        relay,
+        device,
+        &format!("/v1/live?circles={}", circles.join(",")),
+    )
+    .await
+}
+
+/// A signed upgrade to `path` (`/v1/live?…`).
+async fn open(
+    relay: &TestRelay,
+    device: &DeviceIdentity,
+    path: &str,
+) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
     let url = format!("{}{}", relay.base.replace("http://", "ws://"), path);
     let mut request = url.into_client_request().expect("request");
-    let auth = sign_request(device, "GET", &path, b"", fresh_timestamp());
+    let auth = sign_request(device, "GET", path, b"", fresh_timestamp());
     for (name, value) in auth.headers() {
         request
             .headers_mut()
@@ -222,17 +235,8 @@ async fn stream(
     log: u64,
 ) -> Socket {
     let path = format!("/v1/live?circles={circle}&after={after}&log={log}");
-    let url = format!("{}{}", relay.base.replace("http://", "ws://"), path);
-    let mut request = url.into_client_request().expect("request");
-    let auth = sign_request(device, "GET", &path, b"", fresh_timestamp());
-    for (name, value) in auth.headers() {
-        request
-            .headers_mut()
-            .insert(name, value.parse().expect("header value"));
-    }
-    tokio_tungstenite::connect_async(request)
+    open(relay, device, &path)
         .await
-        .map(|(socket, _)| socket)
         .expect("streaming socket connects")
 }
 
@@ -356,7 +360,9 @@ async fn a_subscriber_that_reads_too_slowly_is_switched_to_a_notice_not_buffered
     // the socket buffers and the relay's bounded stream hold.
     let mut socket = stream(&relay, &member.device, &id, 0, 2).await;
     let mut writer = Writer::new();
-    let filler: String = (0..10_000).map(|i| format!("{:x}", (i * 7919) % 16)).collect();
+    let filler: String = (0..10_000)
+        .map(|i| format!("{:x}", (i * 7919) % 16))
+        .collect();
     let total = 800u64;
     for batch in 0..(total / 50) {
         let envelopes: Vec<_> = (0..50)

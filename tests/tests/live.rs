@@ -117,7 +117,9 @@ fn a_watching_device_receives_and_sends_changes_without_being_asked() {
         let after = &events[connected_at..];
         let applied = after
             .iter()
-            .position(|e| matches!(e, WatchEvent::Synced { report, .. } if report.applied_changes >= 1))
+            .position(
+                |e| matches!(e, WatchEvent::Synced { report, .. } if report.applied_changes >= 1),
+            )
             .expect("applied");
         assert!(
             !after[..applied]

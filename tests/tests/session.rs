@@ -37,6 +37,15 @@ impl Phone {
             .expect("post");
     }
 
+    /// A sync that fails as "offline" (transient): nothing lost, tried again later.
+    #[track_caller]
+    fn sync_fails_offline(&mut self, circle: &CircleId) {
+        match self.device.sync(circle, Timestamp::now()) {
+            Ok(report) => panic!("expected the sync to fail, it did {report:?}"),
+            Err(e) => assert!(e.is_transient(), "{e}"),
+        }
+    }
+
     fn view(&self, circle: &CircleId) -> PlanView {
         self.device.view(circle).expect("view")
     }
@@ -58,9 +67,9 @@ fn posts(view: &PlanView) -> Vec<&str> {
     view.log.iter().map(|e| e.text.as_str()).collect()
 }
 
-/// Sanne's circle on the in-process relay, registered by her first sync, and Jan in
-/// it by an invite.
-fn circle_with_jan(relay: &Arc<InProcessRelay>) -> (Phone, Phone, CircleId) {
+/// Sanne's circle on the in-process relay, registered by her first sync, and an
+/// invite to it.
+fn circle_and_invite(relay: &Arc<InProcessRelay>) -> (Phone, CircleId, String) {
     let mut sanne = Phone::new(relay);
     let now = Timestamp::now();
     let circle = sanne
@@ -78,6 +87,12 @@ fn circle_with_jan(relay: &Arc<InProcessRelay>) -> (Phone, Phone, CircleId) {
         .device
         .invite(&circle, Capability::Member, now.plus_days(2), now)
         .expect("invite");
+    (sanne, circle, link)
+}
+
+/// [`circle_and_invite`], and Jan in the circle by the invite.
+fn circle_with_jan(relay: &Arc<InProcessRelay>) -> (Phone, Phone, CircleId) {
+    let (mut sanne, circle, link) = circle_and_invite(relay);
     let mut jan = Phone::new(relay);
     let joined = jan
         .device
@@ -145,11 +160,7 @@ fn a_relay_that_cannot_be_reached_is_tried_again_and_nothing_is_lost() {
     for _ in 0..4 {
         relay.fault_next(post_to("/envelopes"), Fault::Unreachable);
     }
-    let err = sanne
-        .device
-        .sync(&circle, Timestamp::now())
-        .expect_err("offline");
-    assert!(err.is_transient(), "{err}");
+    sanne.sync_fails_offline(&circle);
     assert!(sanne
         .device
         .status(&circle)
@@ -177,11 +188,7 @@ fn a_lost_acknowledgement_is_repaired_by_the_next_push_and_the_envelope_is_store
     for _ in 0..4 {
         relay.fault_next(post_to("/envelopes"), Fault::AnswerLost);
     }
-    let err = sanne
-        .device
-        .sync(&circle, Timestamp::now())
-        .expect_err("no answer");
-    assert!(err.is_transient(), "{err}");
+    sanne.sync_fails_offline(&circle);
     assert_eq!(
         sanne.pending(&circle),
         1,
@@ -233,23 +240,7 @@ fn a_relay_restored_from_an_older_backup_gets_the_missing_envelopes_again() {
 #[test]
 fn a_join_whose_answer_was_lost_still_stands() {
     let relay = InProcessRelay::start();
-    let mut sanne = Phone::new(&relay);
-    let now = Timestamp::now();
-    let circle = sanne
-        .device
-        .create_circle(
-            "Kring",
-            Language::Nl,
-            "Sanne",
-            Some(InProcessRelay::URL),
-            now,
-        )
-        .expect("create");
-    sanne.synced(&circle);
-    let link = sanne
-        .device
-        .invite(&circle, Capability::Member, now.plus_days(2), now)
-        .expect("invite");
+    let (mut sanne, circle, link) = circle_and_invite(&relay);
     let mut jan = Phone::new(&relay);
     // The redemption reaches the relay; its answer does not reach Jan's phone.
     relay.fault_next(post_to("/membership"), Fault::AnswerLost);

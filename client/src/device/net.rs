@@ -96,6 +96,16 @@ impl Device {
         self.net.access.transport = transport;
     }
 
+    /// The relay of a circle that syncs: [`Error::LocalOnly`] for a circle without
+    /// sync state (from a file), [`Error::NoRelay`] for one that has none.
+    fn relay_url(&self, circle: &CircleId) -> Result<String> {
+        self.store
+            .sync_record(circle)?
+            .ok_or_else(|| Error::LocalOnly(circle.to_string()))?
+            .relay_url
+            .ok_or_else(|| Error::NoRelay(circle.to_string()))
+    }
+
     /// Syncs one circle with its relay: membership log, push, pull. See
     /// `docs/sync.md`. On `Err` everything already done stays done and the outbox
     /// keeps what was not acknowledged; the error is also kept for [`Device::status`].

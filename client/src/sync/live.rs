@@ -63,7 +63,12 @@ impl LiveConnection {
         circles: &[CircleId],
     ) -> Result<Self> {
         let list: Vec<&str> = circles.iter().map(CircleId::as_str).collect();
-        Self::open(relay, device, &format!("/v1/live?circles={}", list.join(","))).await
+        Self::open(
+            relay,
+            device,
+            &format!("/v1/live?circles={}", list.join(",")),
+        )
+        .await
     }
 
     /// Opens the live connection streaming the data of each circle after its
@@ -106,18 +111,17 @@ impl LiveConnection {
             request.headers_mut().insert(name, value);
         }
         let connector = Connector::Rustls(Arc::new(tls_config()?));
-        let connected =
-            tokio_tungstenite::connect_async_tls_with_config(
-                request,
-                Some(
-                    WebSocketConfig::default()
-                        .max_message_size(Some(MAX_FRAME_BYTES))
-                        .max_frame_size(Some(MAX_FRAME_BYTES)),
-                ),
-                false,
-                Some(connector),
-            )
-                .await;
+        let connected = tokio_tungstenite::connect_async_tls_with_config(
+            request,
+            Some(
+                WebSocketConfig::default()
+                    .max_message_size(Some(MAX_FRAME_BYTES))
+                    .max_frame_size(Some(MAX_FRAME_BYTES)),
+            ),
+            false,
+            Some(connector),
+        )
+        .await;
         match connected {
             Ok((socket, _)) => Ok(Self { socket }),
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {

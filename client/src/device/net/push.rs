@@ -5,7 +5,7 @@
 //! person sees itself, from the decrypted plan (`docs/push.md`).
 
 use crate::device::Device;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::sync::http::RelayClient;
 use kring_plan::plan::CircleId;
 use kring_trust::protocol::{PushSubscription, VapidKey};
@@ -45,13 +45,6 @@ impl Device {
     }
 
     fn relay_of(&self, circle: &CircleId) -> Result<RelayClient> {
-        let record = self
-            .store
-            .sync_record(circle)?
-            .ok_or_else(|| Error::LocalOnly(circle.to_string()))?;
-        let url = record
-            .relay_url
-            .ok_or_else(|| Error::NoRelay(circle.to_string()))?;
-        self.net.access.client(&url)
+        self.net.access.client(&self.relay_url(circle)?)
     }
 }

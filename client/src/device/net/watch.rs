@@ -64,13 +64,7 @@ impl Device {
     ) -> Result<()> {
         let mut relay_url = None;
         for circle in circles {
-            let record = self
-                .store
-                .sync_record(circle)?
-                .ok_or_else(|| Error::LocalOnly(circle.to_string()))?;
-            let url = record
-                .relay_url
-                .ok_or_else(|| Error::NoRelay(circle.to_string()))?;
+            let url = self.relay_url(circle)?;
             match &relay_url {
                 None => relay_url = Some(url),
                 Some(first) if *first == url => {}
@@ -160,20 +154,19 @@ impl Watcher<'_> {
                 )));
             }
             let positions = self.positions()?;
-            let error =
-                match LiveConnection::stream(self.relay, self.identity, &positions).await {
-                    Ok(connection) => {
-                        failures = 0;
-                        (self.on_event)(WatchEvent::Connected {
-                            relay: self.relay.base_url().to_owned(),
-                        });
-                        match self.listen(connection).await? {
-                            None => return Ok(()),
-                            Some(error) => error,
-                        }
+            let error = match LiveConnection::stream(self.relay, self.identity, &positions).await {
+                Ok(connection) => {
+                    failures = 0;
+                    (self.on_event)(WatchEvent::Connected {
+                        relay: self.relay.base_url().to_owned(),
+                    });
+                    match self.listen(connection).await? {
+                        None => return Ok(()),
+                        Some(error) => error,
                     }
-                    Err(e) => e,
-                };
+                }
+                Err(e) => e,
+            };
             failures += 1;
             let wait = Backoff::LIVE.delay(failures, rand::random());
             (self.on_event)(WatchEvent::Disconnected {
