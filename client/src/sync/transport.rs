@@ -1,7 +1,7 @@
 //! The transport seam under the sync session: one signed HTTP exchange with a relay.
 //!
 //! Everything above this seam — which requests a sync makes, how they are signed, how
-//! an answer becomes a typed [`Error`] — is one implementation, [`super::http::RelayClient`].
+//! an answer becomes a typed [`Error`](crate::Error) — is one implementation, [`super::http::RelayClient`].
 //! Below it is only the carrying of bytes. Putting the seam here, rather than behind a
 //! trait of relay operations, means a test double can never drift from the protocol: a
 //! test runs the real client against the real relay's router in the same process

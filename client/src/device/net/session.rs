@@ -5,6 +5,7 @@
 //! the algorithm.
 
 use kring_trust::Error as TrustError;
+use std::collections::HashMap;
 use std::future::Future;
 
 use super::SyncReport;
@@ -74,55 +75,79 @@ pub(super) async fn sync_circle(
     result
 }
 
-/// Applies one envelope the live channel delivered at `cursor`, the next after this
-/// device's pull cursor, without a round trip: checked and applied exactly as a pulled
-/// one. `Ok(None)` when it needs what only a sync brings (a newer membership log): the
-/// caller syncs.
-pub(super) fn apply_streamed(
-    store: &mut Store,
-    identity: &DeviceIdentity,
-    access: &RelayAccess,
-    circle: &CircleId,
-    cursor: u64,
-    bytes: Vec<u8>,
-    now: Timestamp,
-) -> Result<Option<SyncReport>> {
-    let mut session = Session::open(store, identity, access, circle, now)?;
-    let record = session.record()?;
-    if record.pending_join.is_some() || cursor != record.pull_cursor + 1 {
-        return Ok(None);
-    }
-    let mut refreshed_for = None;
-    let needs_log = session.absorb(
-        record.pull_cursor,
-        vec![(cursor, bytes)],
-        record.closes_at,
-        &mut refreshed_for,
-    )?;
-    Ok((!needs_log).then_some(session.report))
+/// What applying frames from the live channel needs: the device's store, identity and
+/// relay access, and each circle's trust as validated for the previous frame (reused
+/// by [`Session::open_with`] while the stored log is unchanged).
+pub(super) struct LiveReceiver<'a> {
+    pub store: &'a mut Store,
+    pub identity: &'a DeviceIdentity,
+    pub access: &'a RelayAccess,
+    pub trusts: &'a mut HashMap<CircleId, CircleTrust>,
 }
 
-/// Applies membership entries the live channel delivered (`first` is the position of
-/// the first), without a round trip. `Ok(None)` when they do not follow this device's
-/// log, or change this device's own standing (a removal: the sync erases the circle),
-/// so the caller syncs instead.
-pub(super) fn apply_streamed_entries(
-    store: &mut Store,
-    identity: &DeviceIdentity,
-    access: &RelayAccess,
-    circle: &CircleId,
-    first: u64,
-    entries: Vec<Vec<u8>>,
-    now: Timestamp,
-) -> Result<Option<SyncReport>> {
-    let mut session = Session::open(store, identity, access, circle, now)?;
-    if first != session.trust.len() {
-        return Ok(None);
+impl LiveReceiver<'_> {
+    fn session(&mut self, circle: &CircleId, now: Timestamp) -> Result<Session<'_>> {
+        let validated = self.trusts.remove(circle);
+        Session::open_with(
+            self.store,
+            self.identity,
+            self.access,
+            circle,
+            now,
+            validated,
+        )
     }
-    let before = session.trust.standing(&session.me());
-    session.absorb_entries(&entries)?;
-    let after = session.trust.standing(&session.me());
-    Ok((before == after).then_some(session.report))
+
+    /// Applies one envelope delivered at `cursor`, the next after this device's pull
+    /// cursor, without a round trip: checked and applied exactly as a pulled one.
+    /// `Ok(None)` when it needs what only a sync brings (a newer membership log, or it
+    /// does not follow the cursor): the caller syncs.
+    pub(super) fn envelope(
+        &mut self,
+        circle: &CircleId,
+        cursor: u64,
+        bytes: Vec<u8>,
+        now: Timestamp,
+    ) -> Result<Option<SyncReport>> {
+        let mut session = self.session(circle, now)?;
+        let record = session.record()?;
+        if record.pending_join.is_some() || cursor != record.pull_cursor + 1 {
+            return Ok(None);
+        }
+        let mut refreshed_for = None;
+        let needs_log = session.absorb(
+            record.pull_cursor,
+            vec![(cursor, bytes)],
+            record.closes_at,
+            &mut refreshed_for,
+        )?;
+        let (trust, report) = (session.trust.clone(), session.report);
+        self.trusts.insert(circle.clone(), trust);
+        Ok((!needs_log).then_some(report))
+    }
+
+    /// Applies membership entries delivered from position `first`, without a round
+    /// trip. `Ok(None)` when they do not follow this device's log, or change this
+    /// device's own standing (a removal: the sync erases the circle), so the caller
+    /// syncs instead.
+    pub(super) fn entries(
+        &mut self,
+        circle: &CircleId,
+        first: u64,
+        entries: Vec<Vec<u8>>,
+        now: Timestamp,
+    ) -> Result<Option<SyncReport>> {
+        let mut session = self.session(circle, now)?;
+        if first != session.trust.len() {
+            return Ok(None);
+        }
+        let before = session.trust.standing(&session.me());
+        session.absorb_entries(&entries)?;
+        let after = session.trust.standing(&session.me());
+        let (trust, report) = (session.trust.clone(), session.report);
+        self.trusts.insert(circle.clone(), trust);
+        Ok((before == after).then_some(report))
+    }
 }
 
 /// A sync of one circle in progress.
@@ -144,6 +169,20 @@ impl<'a> Session<'a> {
         circle: &CircleId,
         now: Timestamp,
     ) -> Result<Self> {
+        Self::open_with(store, identity, access, circle, now, None)
+    }
+
+    /// [`Session::open`], reusing `validated` — this circle's trust as validated
+    /// earlier — when it is still the stored log's (same length, same last entry), so a
+    /// stream of frames does not re-check every signature of the log for each one.
+    pub(super) fn open_with(
+        store: &'a mut Store,
+        identity: &'a DeviceIdentity,
+        access: &RelayAccess,
+        circle: &CircleId,
+        now: Timestamp,
+        validated: Option<CircleTrust>,
+    ) -> Result<Self> {
         let record = synced_record(store, circle)?;
         crate::device::require_open(Some(&record))?;
         let url = record
@@ -153,7 +192,14 @@ impl<'a> Session<'a> {
         if log.is_empty() {
             return Err(Error::LocalOnly(circle.to_string()));
         }
-        let trust = CircleTrust::from_log(identity, &log)?;
+        let current = |t: &CircleTrust| {
+            t.len() == log.len() as u64
+                && t.entries().last().map(|e| e.as_bytes()) == log.last().map(Vec::as_slice)
+        };
+        let trust = match validated {
+            Some(trust) if current(&trust) => trust,
+            _ => CircleTrust::from_log(identity, &log)?,
+        };
         Ok(Self {
             relay: access.client(&url)?,
             store,

@@ -3,6 +3,7 @@
 //! second. Reconnects with backoff.
 
 use kring_trust::Error as TrustError;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use super::SyncReport;
 use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::store::Store;
-use crate::sync::engine::Backoff;
+use crate::sync::engine::{Backoff, CircleTrust};
 use crate::sync::http::{RelayAccess, RelayClient};
 use crate::sync::live::{LiveConnection, LiveEvent, PING_EVERY, SILENCE_LIMIT};
 use kring_plan::plan::CircleId;
@@ -93,6 +94,7 @@ impl Device {
             circles: circles.to_vec(),
             stop,
             on_event,
+            trusts: HashMap::new(),
         };
         net.runtime.block_on(watcher.run())
     }
@@ -106,6 +108,9 @@ struct Watcher<'a> {
     circles: Vec<CircleId>,
     stop: &'a AtomicBool,
     on_event: &'a mut dyn FnMut(WatchEvent),
+    /// Each circle's membership as validated for the last frame applied, reused while
+    /// the stored log is unchanged.
+    trusts: HashMap<CircleId, CircleTrust>,
 }
 
 impl Watcher<'_> {
@@ -204,30 +209,30 @@ impl Watcher<'_> {
             return Ok(());
         };
         let now = (self.access.clock)();
-        let (store, identity, access) = (&mut *self.store, self.identity, self.access);
+        let mut receiver = session::LiveReceiver {
+            store: &mut *self.store,
+            identity: self.identity,
+            access: self.access,
+            trusts: &mut self.trusts,
+        };
         let applied = match frame {
             LiveFrame::Envelope { cursor, bytes, .. } => {
-                let had = store.sync_record(&circle)?.map_or(0, |r| r.pull_cursor);
+                let had = receiver
+                    .store
+                    .sync_record(&circle)?
+                    .map_or(0, |r| r.pull_cursor);
                 if cursor <= had {
                     return Ok(()); // delivered before (a pull got there first)
                 }
-                session::apply_streamed(store, identity, access, &circle, cursor, bytes, now)
+                receiver.envelope(&circle, cursor, bytes, now)
             }
             LiveFrame::Entry {
                 position, bytes, ..
             } => {
-                if position < store.membership_log(&circle)?.len() as u64 {
+                if position < receiver.store.membership_log(&circle)?.len() as u64 {
                     return Ok(());
                 }
-                session::apply_streamed_entries(
-                    store,
-                    identity,
-                    access,
-                    &circle,
-                    position,
-                    vec![bytes],
-                    now,
-                )
+                receiver.entries(&circle, position, vec![bytes], now)
             }
         };
         match applied {
