@@ -385,6 +385,13 @@ async fn catch_up(
             send(relay, socket, &notice).await?;
             return Ok(latest);
         }
+        // The same bound as HTTP pulls: at most `--max-concurrent-pulls` pages are
+        // read at once, whoever reads them (a device reconnecting in a loop cannot
+        // make the relay read more at a time).
+        let permit = Arc::clone(&relay.inner.pulls)
+            .acquire_owned()
+            .await
+            .map_err(drop)?;
         let page = relay
             .store()
             .pull(slot.key, sent_to, CATCH_UP_PAGE, budget)
@@ -398,6 +405,7 @@ async fn catch_up(
             send_frame(relay, socket, frame.into()).await?;
             sent_to = cursor;
         }
+        drop(permit);
     }
     Ok(sent_to)
 }
