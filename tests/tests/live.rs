@@ -187,3 +187,118 @@ fn a_reader_reads_everything_and_writes_nothing() {
         sanne.view(&circle).expect("view")
     );
 }
+
+/// The whole circle over the live data path: ten members each keep `watch` running
+/// (as their phones would), the main person's and each member's changes reach all the
+/// others as streamed envelopes, and every replica ends identical — the same plan as
+/// the eleven-person test over pull alone (`circle.rs`) reaches.
+#[test]
+fn eleven_people_stay_in_step_over_the_live_data_path() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let relay = RelayProcess::start(&root.path().join("relay.db"));
+    let (mut sanne, circle) = founded(root.path(), &relay.url());
+    let names: Vec<String> = (1..=10).map(|i| format!("member{i}")).collect();
+    for name in &names {
+        drop(joined(
+            root.path(),
+            name,
+            &sanne,
+            &circle,
+            Capability::Member,
+        ));
+    }
+    sanne.sync(&circle, Timestamp::now()).expect("sync");
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let events = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let watchers: Vec<_> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let (stop, events, circle) = (Arc::clone(&stop), Arc::clone(&events), circle.clone());
+            let dir = root.path().join(name);
+            std::thread::spawn(move || {
+                let mut device = Device::open_in(&dir).expect("device");
+                device.watch(&[circle], &stop, &mut |event| {
+                    events.lock().expect("events").push((i, event));
+                })
+            })
+        })
+        .collect();
+    eventually("every phone is connected", || {
+        let events = events.lock().expect("events");
+        events
+            .iter()
+            .filter(|(_, e)| matches!(e, WatchEvent::Connected { .. }))
+            .count()
+            >= names.len()
+    });
+    let handles: Vec<Device> = names
+        .iter()
+        .map(|name| Device::open_in(&root.path().join(name)).expect("second handle"))
+        .collect();
+    let titles = |device: &Device| -> Vec<String> {
+        let mut titles: Vec<String> = device
+            .view(&circle)
+            .map(|v| v.tasks.into_iter().map(|t| t.title).collect())
+            .unwrap_or_default();
+        titles.sort();
+        titles
+    };
+
+    // The main person adds three tasks: every watching phone has them.
+    for title in ["Boodschappen", "Ziekenhuis rijden", "Samen koken"] {
+        add_task(&mut sanne, &circle, title);
+    }
+    sanne.sync(&circle, Timestamp::now()).expect("sync");
+    eventually("the ten phones have the three tasks", || {
+        handles.iter().all(|h| titles(h).len() == 3)
+    });
+
+    // Each member adds a task on their own phone (another process on its data, as the
+    // CLI would); the watchers push them and stream them to one another.
+    let mut handles = handles;
+    for (handle, name) in handles.iter_mut().zip(&names) {
+        add_task(handle, &circle, &format!("Taak van {name}"));
+    }
+    eventually("every phone has all thirteen tasks", || {
+        handles.iter().all(|h| titles(h).len() == 13)
+    });
+    eventually("the main person has them too", || {
+        sanne.sync(&circle, Timestamp::now()).is_ok() && titles(&sanne).len() == 13
+    });
+    let first = sanne.view(&circle).expect("view");
+    for handle in &handles {
+        assert_eq!(handle.view(&circle).expect("view"), first);
+    }
+    // The changes came as frames: on every phone, at least the main person's three
+    // were applied straight from the socket (a "synced" with no "syncing" before it).
+    let events = events.lock().expect("events");
+    for (i, name) in names.iter().enumerate() {
+        let mine: Vec<&WatchEvent> = events
+            .iter()
+            .filter(|(w, _)| *w == i)
+            .map(|(_, e)| e)
+            .collect();
+        let from_frames = mine
+            .windows(2)
+            .filter(|pair| {
+                matches!(pair[1], WatchEvent::Synced { report, .. } if report.applied_changes >= 1)
+                    && !matches!(pair[0], WatchEvent::Syncing { .. })
+            })
+            .count();
+        assert!(
+            from_frames >= 3,
+            "{name}: {from_frames} arrivals from frames"
+        );
+    }
+    drop(events);
+
+    stop.store(true, Ordering::Relaxed);
+    for watcher in watchers {
+        watcher
+            .join()
+            .expect("watcher thread")
+            .expect("watch ends cleanly");
+    }
+}
