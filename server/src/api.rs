@@ -515,42 +515,62 @@ async fn push(
         .stream
         .has_subscribers()
         .then(|| batch.iter().map(|e| e.bytes.clone()).collect());
-    let outcome = relay
-        .store()
-        .push(slot.key, Arc::clone(&snapshot), batch, relay.quotas())
-        .await
-        .inspect_err(|e| {
-            if matches!(
-                e,
-                crate::Error::Trust(Error::QuotaExceeded { .. } | Error::DailyQuotaExceeded { .. })
-            ) {
-                relay.metrics().quota_refusals.inc();
+    // Committing and announcing run as one task of their own: the store commits even
+    // if this handler is dropped (the client went away), and what it committed must
+    // still reach the stream, the live notices and the wake-ups — a cursor never
+    // handed over would hold every later envelope of the circle back from streaming.
+    let committed = {
+        let (relay, slot, circle, snapshot) = (
+            relay.clone(),
+            Arc::clone(&slot),
+            circle.clone(),
+            Arc::clone(&snapshot),
+        );
+        tokio::spawn(async move {
+            let outcome = relay
+                .store()
+                .push(slot.key, Arc::clone(&snapshot), batch, relay.quotas())
+                .await
+                .inspect_err(|e| {
+                    if matches!(
+                        e,
+                        crate::Error::Trust(
+                            Error::QuotaExceeded { .. } | Error::DailyQuotaExceeded { .. }
+                        )
+                    ) {
+                        relay.metrics().quota_refusals.inc();
+                    }
+                })?;
+            if outcome.stored > 0 {
+                // Every stored cursor is handed over (with its bytes if anyone
+                // streams), so the stream's order never waits for one not coming.
+                let copies = streamed.unwrap_or_default();
+                let handed: Vec<(u64, Option<&[u8]>)> = outcome
+                    .cursors
+                    .iter()
+                    .enumerate()
+                    .map(|(i, cursor)| (*cursor, copies.get(i).map(Vec::as_slice)))
+                    .collect();
+                slot.stream.stored(&handed);
+                slot.stored_up_to(outcome.latest);
+                let metrics = relay.metrics();
+                metrics.envelopes_stored.inc_by(outcome.stored as u64);
+                metrics.envelope_bytes_stored.inc_by(bytes as u64);
+                relay.pusher().changed(Change {
+                    circle,
+                    circle_key: slot.key,
+                    author: signer.0,
+                    cursor: outcome.latest,
+                    state: snapshot,
+                });
             }
-        })?;
+            Ok::<_, crate::Error>(outcome)
+        })
+    };
+    let outcome = committed
+        .await
+        .map_err(|e| crate::error::internal(format!("push task: {e}")))??;
     drop(state);
-    if outcome.stored > 0 {
-        // Every stored cursor is handed over (with its bytes if anyone streams), so
-        // the stream's order never waits for a cursor that is not coming.
-        let copies = streamed.unwrap_or_default();
-        let handed: Vec<(u64, Option<&[u8]>)> = outcome
-            .cursors
-            .iter()
-            .enumerate()
-            .map(|(i, cursor)| (*cursor, copies.get(i).map(Vec::as_slice)))
-            .collect();
-        slot.stream.stored(&handed);
-        slot.stored_up_to(outcome.latest);
-        let metrics = relay.metrics();
-        metrics.envelopes_stored.inc_by(outcome.stored as u64);
-        metrics.envelope_bytes_stored.inc_by(bytes as u64);
-        relay.pusher().changed(Change {
-            circle: circle.clone(),
-            circle_key: slot.key,
-            author: signer.0,
-            cursor: outcome.latest,
-            state: snapshot,
-        });
-    }
     Ok(Json(Pushed {
         cursors: outcome.cursors,
         latest: outcome.latest,

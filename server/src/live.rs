@@ -56,8 +56,13 @@ pub const CATCH_UP: u64 = 1000;
 /// How long a streaming socket may see the circle's cursor ahead of what it was
 /// sent before it sends a notice (a stream item that never came).
 const STALL: Duration = Duration::from_secs(1);
-/// Envelopes per store read while catching up.
+/// Envelopes per store read while catching up, and their most bytes.
 const CATCH_UP_PAGE: u32 = 100;
+const CATCH_UP_PAGE_BYTES: usize = 1024 * 1024;
+/// Membership entries a streaming socket is sent on connect.
+pub const CATCH_UP_ENTRIES: u64 = 256;
+/// How long a socket may take to receive one catch-up page.
+const CATCH_UP_SEND: Duration = Duration::from_secs(10);
 
 /// Where a streaming device stands in a circle when it connects.
 #[derive(Debug, Clone, Copy)]
@@ -212,10 +217,15 @@ async fn run(
     // Per streamed circle: the newest cursor this socket was sent (data or notice).
     let mut delivered: HashMap<CircleId, u64> = HashMap::new();
     let streaming = positions.is_some();
+    let mut sent: HashMap<CircleId, Heads> = HashMap::new();
     for (i, slot) in slots.iter().enumerate() {
         // Yields the current heads first: the notice on connect.
         heads.insert(slot.id.clone(), WatchStream::new(slot.heads.subscribe()));
         if let Some(position) = positions.as_ref().and_then(|p| p.get(i)) {
+            // Where the circle stood before the catch-up: a membership change during
+            // it (a removal above all) is then seen as a change when the heads are
+            // first read, and checked like any other.
+            sent.insert(slot.id.clone(), *slot.heads.borrow());
             // Subscribed before the store is read, so nothing falls between the two.
             streams.insert(
                 slot.id.clone(),
@@ -231,7 +241,6 @@ async fn run(
         .into_iter()
         .map(|slot| (slot.id.clone(), slot))
         .collect();
-    let mut sent: HashMap<CircleId, Heads> = HashMap::new();
     let mut ping =
         tokio::time::interval(Duration::from_secs(relay.config().ping_secs.clamp(1, 3600)));
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -240,6 +249,9 @@ async fn run(
     let stall = tokio::time::sleep(Duration::ZERO);
     tokio::pin!(stall);
     let mut stall_armed = false;
+    // What each circle had been sent when the stall timer was armed: only a circle
+    // that got nothing since is told to pull (frames still queued are not overtaken).
+    let mut sent_when_armed: HashMap<CircleId, u64> = HashMap::new();
     let mut shutdown = relay.inner.shutdown.clone();
     let stopping = async move {
         let _ = shutdown.wait_for(|stopping| *stopping).await.is_ok();
@@ -277,6 +289,7 @@ async fn run(
                     if !stall_armed && delivered.get(&circle).is_some_and(|d| now.latest > *d) {
                         stall.as_mut().reset(tokio::time::Instant::now() + STALL);
                         stall_armed = true;
+                        sent_when_armed.clone_from(&delivered);
                     }
                 } else if before.is_none_or(|b| now.latest != b.latest) {
                     let notice = LiveNotice::Cursor { circle: circle.to_string(), latest: now.latest };
@@ -320,11 +333,21 @@ async fn run(
                 for (circle, slot) in &by_id {
                     let latest = slot.heads.borrow().latest;
                     let Some(sent_to) = delivered.get_mut(circle) else { continue };
-                    if latest > *sent_to {
+                    if latest <= *sent_to {
+                        continue;
+                    }
+                    if sent_when_armed.get(circle) == Some(sent_to) {
                         *sent_to = latest;
                         let notice = LiveNotice::Cursor { circle: circle.to_string(), latest };
                         failed |= send(&relay, &mut socket, &notice).await.is_err();
+                    } else if !stall_armed {
+                        // Frames are still coming: look again later.
+                        stall.as_mut().reset(tokio::time::Instant::now() + STALL);
+                        stall_armed = true;
                     }
+                }
+                if stall_armed {
+                    sent_when_armed.clone_from(&delivered);
                 }
                 if failed {
                     break;
@@ -354,8 +377,14 @@ async fn run(
 }
 
 /// Sends a streaming socket what is stored after its position: the membership entries
-/// after `log`, then the envelopes after `after` (at most [`CATCH_UP`]; a device
-/// further behind gets a notice and pulls). Returns the cursor it was sent up to.
+/// after `log` (at most [`CATCH_UP_ENTRIES`]; a device further behind gets a
+/// `membership` notice and re-reads the log), then the envelopes after `after` (at most
+/// [`CATCH_UP`]; further behind, a `cursor` notice and it pulls). Returns the cursor it
+/// was sent up to.
+///
+/// Each page is read and sent under a pull permit, like an HTTP pull, and must be
+/// taken by the socket within [`CATCH_UP_SEND`]: a reader that does not read is
+/// dropped rather than keep the permit (and the page's memory) from everyone else.
 async fn catch_up(
     relay: &Relay,
     socket: &mut WebSocket,
@@ -363,19 +392,37 @@ async fn catch_up(
     position: Position,
 ) -> Result<u64, ()> {
     let Heads { latest, len, .. } = *slot.heads.borrow();
-    if position.log < len {
+    let permit = || async {
+        Arc::clone(&relay.inner.pulls)
+            .acquire_owned()
+            .await
+            .map_err(drop)
+    };
+    // Read whatever the store has after `log`, not only up to the heads read above:
+    // an entry appended meanwhile may have reached the stream before the heads.
+    if len.saturating_sub(position.log) > CATCH_UP_ENTRIES {
+        let notice = LiveNotice::Membership {
+            circle: slot.id.to_string(),
+            len,
+        };
+        send(relay, socket, &notice).await?;
+    } else {
+        let _permit = permit().await?;
         let entries = relay
             .store()
             .entries_from(slot.key, position.log)
             .await
             .map_err(drop)?;
-        for (i, bytes) in (position.log..).zip(entries) {
-            let frame = kring_trust::live::entry_frame(&slot.id, i, &bytes);
-            send_frame(relay, socket, frame.into()).await?;
-        }
+        let frames = (position.log..)
+            .zip(entries)
+            .map(|(i, bytes)| kring_trust::live::entry_frame(&slot.id, i, &bytes).into());
+        send_within(relay, socket, frames).await?;
     }
     let mut sent_to = position.after;
-    let budget = relay.config().pull_budget_bytes.max(1);
+    let budget = relay
+        .config()
+        .pull_budget_bytes
+        .clamp(1, CATCH_UP_PAGE_BYTES);
     while sent_to < latest {
         if sent_to - position.after >= CATCH_UP {
             let notice = LiveNotice::Cursor {
@@ -385,29 +432,39 @@ async fn catch_up(
             send(relay, socket, &notice).await?;
             return Ok(latest);
         }
-        // The same bound as HTTP pulls: at most `--max-concurrent-pulls` pages are
-        // read at once, whoever reads them (a device reconnecting in a loop cannot
-        // make the relay read more at a time).
-        let permit = Arc::clone(&relay.inner.pulls)
-            .acquire_owned()
-            .await
-            .map_err(drop)?;
+        let _permit = permit().await?;
         let page = relay
             .store()
             .pull(slot.key, sent_to, CATCH_UP_PAGE, budget)
             .await
             .map_err(drop)?;
-        if page.envelopes.is_empty() {
+        let Some(&(last, _)) = page.envelopes.last() else {
             break;
-        }
-        for (cursor, bytes) in page.envelopes {
-            let frame = kring_trust::live::envelope_frame(&slot.id, cursor, &bytes);
-            send_frame(relay, socket, frame.into()).await?;
-            sent_to = cursor;
-        }
-        drop(permit);
+        };
+        let frames = page.envelopes.iter().map(|(cursor, bytes)| {
+            kring_trust::live::envelope_frame(&slot.id, *cursor, bytes).into()
+        });
+        send_within(relay, socket, frames).await?;
+        sent_to = last;
     }
     Ok(sent_to)
+}
+
+/// Sends `frames`, all within [`CATCH_UP_SEND`].
+async fn send_within(
+    relay: &Relay,
+    socket: &mut WebSocket,
+    frames: impl Iterator<Item = Arc<[u8]>>,
+) -> Result<(), ()> {
+    let sending = async {
+        for frame in frames {
+            send_frame(relay, socket, frame).await?;
+        }
+        Ok(())
+    };
+    tokio::time::timeout(CATCH_UP_SEND, sending)
+        .await
+        .map_err(drop)?
 }
 
 async fn send_frame(relay: &Relay, socket: &mut WebSocket, frame: Arc<[u8]>) -> Result<(), ()> {

@@ -119,12 +119,10 @@ impl Stream {
                 .map(|b| Arc::from(envelope_frame(&self.circle, *cursor, b)));
             (*cursor, frame)
         });
-        let ready = self
-            .order
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .accept(frames);
-        for item in ready {
+        // Sent under the lock: two pushes releasing consecutive cursors must not
+        // broadcast them in the other order.
+        let mut order = self.order.lock().unwrap_or_else(PoisonError::into_inner);
+        for item in order.accept(frames) {
             // No receiver: nothing to keep.
             let _ = self.sender.send(item);
         }

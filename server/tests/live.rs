@@ -400,3 +400,52 @@ async fn a_subscriber_that_reads_too_slowly_is_switched_to_a_notice_not_buffered
     assert!(metric_at(&relay.http, &relay.base, "live_lagged_total").await >= 1.0);
     relay.stop().await;
 }
+
+#[tokio::test]
+async fn a_member_removed_while_their_socket_catches_up_gets_nothing_after_the_removal() {
+    let relay = TestRelay::start().await;
+    let client = relay.client();
+    let (mut circle, owner) = circle_on(&client).await;
+    let member = join(&client, &mut circle, &owner.device, Capability::Member).await;
+    let id = circle.id();
+    // Enough stored that the catch-up cannot finish while the member does not read.
+    let mut writer = Writer::new();
+    let filler: String = (0..10_000)
+        .map(|i| format!("{:x}", (i * 7919) % 16))
+        .collect();
+    for batch in 0..12 {
+        let envelopes: Vec<_> = (0..50)
+            .map(|n| writer.next(&circle, &owner.device, &format!("{batch}/{n} {filler}")))
+            .collect();
+        client
+            .push(&owner.device, &id, &envelopes.iter().collect::<Vec<_>>())
+            .await
+            .ok(200);
+    }
+    let before_removal = 600;
+    let mut socket = stream(&relay, &member.device, &id, 0, 2).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let cutoffs = BTreeMap::from([(member.device.id(), 0)]);
+    let removal = circle.remove_member_entry(&owner.device, &member.member, &cutoffs);
+    client.append(&owner.device, &id, &removal).await.ok(201);
+    circle.apply(&removal);
+    let after = writer.next(&circle, &owner.device, "after the removal");
+    client.push(&owner.device, &id, &[&after]).await.ok(200);
+    // Now read everything the socket still gives: never the envelope sealed after the
+    // removal, and the socket ends (closed as removed, or dropped as too slow).
+    loop {
+        let next = tokio::time::timeout(Duration::from_secs(20), socket.next())
+            .await
+            .expect("the socket ends");
+        match next {
+            Some(Ok(Message::Binary(bytes))) => {
+                if let Ok(LiveFrame::Envelope { cursor, .. }) = LiveFrame::decode(&bytes) {
+                    assert!(cursor <= before_removal, "sent {cursor} after the removal");
+                }
+            }
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+            Some(Ok(_)) => {}
+        }
+    }
+    relay.stop().await;
+}
