@@ -349,6 +349,33 @@ async fn a_streaming_socket_gets_every_envelope_and_entry_in_order_across_reconn
     relay.stop().await;
 }
 
+/// Pushes `batches` × 50 envelopes of ~20 KB each (about 1 MB per batch: more than
+/// socket buffers and the relay's bounded stream hold, a few batches on).
+async fn push_bulk(
+    client: &Client,
+    circle: &Circle,
+    owner: &Person,
+    writer: &mut Writer,
+    batches: u64,
+) {
+    let filler: String = (0..10_000)
+        .map(|i| format!("{:x}", (i * 7919) % 16))
+        .collect();
+    for batch in 0..batches {
+        let envelopes: Vec<_> = (0..50)
+            .map(|n| writer.next(circle, &owner.device, &format!("{batch}/{n} {filler}")))
+            .collect();
+        client
+            .push(
+                &owner.device,
+                &circle.id(),
+                &envelopes.iter().collect::<Vec<_>>(),
+            )
+            .await
+            .ok(200);
+    }
+}
+
 #[tokio::test]
 async fn a_subscriber_that_reads_too_slowly_is_switched_to_a_notice_not_buffered() {
     let relay = TestRelay::start().await;
@@ -360,19 +387,8 @@ async fn a_subscriber_that_reads_too_slowly_is_switched_to_a_notice_not_buffered
     // the socket buffers and the relay's bounded stream hold.
     let mut socket = stream(&relay, &member.device, &id, 0, 2).await;
     let mut writer = Writer::new();
-    let filler: String = (0..10_000)
-        .map(|i| format!("{:x}", (i * 7919) % 16))
-        .collect();
     let total = 800u64;
-    for batch in 0..(total / 50) {
-        let envelopes: Vec<_> = (0..50)
-            .map(|n| writer.next(&circle, &owner.device, &format!("{batch}/{n} {filler}")))
-            .collect();
-        client
-            .push(&owner.device, &id, &envelopes.iter().collect::<Vec<_>>())
-            .await
-            .ok(200);
-    }
+    push_bulk(&client, &circle, &owner, &mut writer, total / 50).await;
     // Now read: envelopes in order, and where the socket fell behind a notice that
     // says how far the circle is (the device pulls the rest).
     let mut last = 0;
@@ -410,18 +426,7 @@ async fn a_member_removed_while_their_socket_catches_up_gets_nothing_after_the_r
     let id = circle.id();
     // Enough stored that the catch-up cannot finish while the member does not read.
     let mut writer = Writer::new();
-    let filler: String = (0..10_000)
-        .map(|i| format!("{:x}", (i * 7919) % 16))
-        .collect();
-    for batch in 0..12 {
-        let envelopes: Vec<_> = (0..50)
-            .map(|n| writer.next(&circle, &owner.device, &format!("{batch}/{n} {filler}")))
-            .collect();
-        client
-            .push(&owner.device, &id, &envelopes.iter().collect::<Vec<_>>())
-            .await
-            .ok(200);
-    }
+    push_bulk(&client, &circle, &owner, &mut writer, 12).await;
     let before_removal = 600;
     let mut socket = stream(&relay, &member.device, &id, 0, 2).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
