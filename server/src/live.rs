@@ -291,11 +291,10 @@ async fn run(
                         stall_armed = true;
                         sent_when_armed.clone_from(&delivered);
                     }
-                } else if before.is_none_or(|b| now.latest != b.latest) {
-                    let notice = LiveNotice::Cursor { circle: circle.to_string(), latest: now.latest };
-                    if send(&relay, &mut socket, &notice).await.is_err() {
-                        break;
-                    }
+                } else if before.is_none_or(|b| now.latest != b.latest)
+                    && send_cursor(&relay, &mut socket, &circle, now.latest).await.is_err()
+                {
+                    break;
                 }
             }
             item = streams.next(), if streaming => {
@@ -311,16 +310,14 @@ async fn run(
                     // Too large to stream, or after a gap: the device pulls.
                     Ok(Stored::Envelope { cursor, .. }) => {
                         *sent_to = cursor;
-                        let notice = LiveNotice::Cursor { circle: circle.to_string(), latest: cursor };
-                        send(&relay, &mut socket, &notice).await
+                        send_cursor(&relay, &mut socket, &circle, cursor).await
                     }
                     Ok(Stored::Entry { frame, .. }) => send_frame(&relay, &mut socket, frame).await,
                     // Fell behind the stream: this circle's news becomes a notice.
                     Err(BroadcastStreamRecvError::Lagged(_)) => {
                         relay.metrics().live_lagged.inc();
                         *sent_to = latest.max(*sent_to);
-                        let notice = LiveNotice::Cursor { circle: circle.to_string(), latest: *sent_to };
-                        send(&relay, &mut socket, &notice).await
+                        send_cursor(&relay, &mut socket, &circle, *sent_to).await
                     }
                 };
                 if outcome.is_err() {
@@ -338,8 +335,7 @@ async fn run(
                     }
                     if sent_when_armed.get(circle) == Some(sent_to) {
                         *sent_to = latest;
-                        let notice = LiveNotice::Cursor { circle: circle.to_string(), latest };
-                        failed |= send(&relay, &mut socket, &notice).await.is_err();
+                        failed |= send_cursor(&relay, &mut socket, circle, latest).await.is_err();
                     } else if !stall_armed {
                         // Frames are still coming: look again later.
                         stall.as_mut().reset(tokio::time::Instant::now() + STALL);
@@ -425,11 +421,7 @@ async fn catch_up(
         .clamp(1, CATCH_UP_PAGE_BYTES);
     while sent_to < latest {
         if sent_to - position.after >= CATCH_UP {
-            let notice = LiveNotice::Cursor {
-                circle: slot.id.to_string(),
-                latest,
-            };
-            send(relay, socket, &notice).await?;
+            send_cursor(relay, socket, &slot.id, latest).await?;
             return Ok(latest);
         }
         let _permit = permit().await?;
@@ -484,6 +476,20 @@ async fn send(relay: &Relay, socket: &mut WebSocket, notice: &LiveNotice) -> Res
         .map_err(|_| ())?;
     relay.metrics().live_notices.inc();
     Ok(())
+}
+
+/// "Envelopes up to `latest` are stored in `circle`: pull."
+async fn send_cursor(
+    relay: &Relay,
+    socket: &mut WebSocket,
+    circle: &CircleId,
+    latest: u64,
+) -> Result<(), ()> {
+    let notice = LiveNotice::Cursor {
+        circle: circle.to_string(),
+        latest,
+    };
+    send(relay, socket, &notice).await
 }
 
 async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {

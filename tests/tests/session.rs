@@ -46,6 +46,14 @@ impl Phone {
         }
     }
 
+    fn member_names(&self, circle: &CircleId) -> Vec<String> {
+        self.view(circle)
+            .members
+            .into_iter()
+            .map(|m| m.display_name)
+            .collect()
+    }
+
     fn view(&self, circle: &CircleId) -> PlanView {
         self.device.view(circle).expect("view")
     }
@@ -114,12 +122,7 @@ fn register_push_pull_and_join_go_through_the_relays_rules() {
     let relay = InProcessRelay::start();
     let (mut sanne, mut jan, circle) = circle_with_jan(&relay);
     assert_eq!(relay.count("POST", "/v1/circles"), 1, "registered once");
-    let names: Vec<String> = sanne
-        .view(&circle)
-        .members
-        .iter()
-        .map(|m| m.display_name.clone())
-        .collect();
+    let names = sanne.member_names(&circle);
     assert!(
         names.contains(&"Jan".to_owned()),
         "Jan's record reached Sanne"
@@ -250,12 +253,7 @@ fn a_join_whose_answer_was_lost_still_stands() {
         .expect("the join stands");
     assert_eq!(joined, circle);
     sanne.synced(&circle);
-    let names: Vec<String> = sanne
-        .view(&circle)
-        .members
-        .iter()
-        .map(|m| m.display_name.clone())
-        .collect();
+    let names = sanne.member_names(&circle);
     assert_eq!(names.iter().filter(|n| *n == "Jan").count(), 1, "{names:?}");
 }
 

@@ -4,6 +4,12 @@
 
 use super::*;
 
+/// The one number a `SELECT COUNT(*) …` query gives.
+pub fn count(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<u64> {
+    let n: i64 = conn.query_row(sql, params, |r| r.get(0))?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 pub fn setting(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>> {
     Ok(conn
         .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
@@ -356,13 +362,12 @@ impl Store {
     }
 
     pub fn pending_count(&self, circle: &CircleId, me: &DeviceId) -> Result<u64> {
-        let n: i64 = self.conn.query_row(
+        read::count(
+            &self.conn,
             "SELECT COUNT(*) FROM envelopes
              WHERE circle_id = ?1 AND author = ?2 AND state = 'pending'",
             params![circle.as_str(), me.to_string()],
-            |r| r.get(0),
-        )?;
-        Ok(u64::try_from(n).unwrap_or(0))
+        )
     }
 
     /// This device's envelopes from `from_seq` on, acknowledged or not (to re-push
@@ -381,12 +386,11 @@ impl Store {
     }
 
     pub fn waiting_count(&self, circle: &CircleId) -> Result<u64> {
-        let n: i64 = self.conn.query_row(
+        read::count(
+            &self.conn,
             "SELECT COUNT(*) FROM envelopes WHERE circle_id = ?1 AND state = 'waiting'",
             [circle.as_str()],
-            |r| r.get(0),
-        )?;
-        Ok(u64::try_from(n).unwrap_or(0))
+        )
     }
 
     /// This device's newest envelope the relay has acknowledged: `(device_seq, hash)`.
