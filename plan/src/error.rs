@@ -71,6 +71,9 @@ pub enum Error {
     MalformedDocument(String),
     #[error("this document belongs to another circle ({found}, expected {expected})")]
     WrongCircle { expected: String, found: String },
+    /// A document (a snapshot) holds a change its author's envelopes do not vouch for.
+    #[error("the document holds changes of device {actor} it cannot show were theirs: {why}")]
+    Unattested { actor: String, why: &'static str },
     #[error("automerge: {0}")]
     Automerge(#[from] automerge::AutomergeError),
 
@@ -106,7 +109,9 @@ impl Error {
             Error::MalformedDocument(_) | Error::Automerge(_) => {
                 class(K::InvalidDocument, 400, MALFORMED)
             }
-            Error::WrongCircle { .. } => class(K::InvalidDocument, 409, REJECTED),
+            Error::WrongCircle { .. } | Error::Unattested { .. } => {
+                class(K::InvalidDocument, 409, REJECTED)
+            }
             Error::Trust(e) => e.class(),
         }
     }

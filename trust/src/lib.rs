@@ -13,6 +13,7 @@
 //! - [`crypto`] and [`keyring`]: epoch keys, how they are wrapped and learned.
 //! - [`envelope`]: sealing, verifying and opening the encrypted envelopes that carry
 //!   plan changes.
+//! - [`snapshot`]: the main person's compacted copy of the plan, for fast catch-up.
 //! - [`protocol`], [`request_auth`], [`wake_up`]: the relay's HTTP protocol, request
 //!   signing (both sides call the same functions), the content of a push.
 //! - [`live`]: the live WebSocket's binary frames (stored envelopes and entries).
@@ -34,6 +35,7 @@ pub mod membership;
 pub mod protocol;
 pub mod recovery;
 pub mod request_auth;
+pub mod snapshot;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 pub mod time;

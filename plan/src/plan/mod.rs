@@ -8,6 +8,7 @@
 
 pub mod agreements;
 pub mod authority;
+mod authorship;
 pub mod document;
 pub mod entries;
 pub mod ids;
