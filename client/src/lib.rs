@@ -7,6 +7,8 @@
 //! - [`store`]: the device's SQLite store (SQLCipher: encrypted at rest).
 //! - [`envelope`]: the trust layer's envelopes carrying automerge changes, each checked
 //!   to be by the envelope's author.
+//! - [`snapshot`]: the main person's compacted plan, checked against the envelopes it
+//!   cites, for a new device's fast start.
 //! - [`secrets`]: where the device keeps its keys ([`secrets::SecretStore`]).
 //! - [`error`]: this crate's [`Error`], wrapping the plan's and the trust layer's.
 //!
@@ -18,6 +20,7 @@ pub mod device;
 pub mod envelope;
 pub mod error;
 pub mod secrets;
+pub mod snapshot;
 pub mod store;
 pub mod sync;
 #[cfg(test)]

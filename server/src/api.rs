@@ -15,10 +15,12 @@ use kring_trust::ids::CircleId;
 use kring_trust::membership::{Action, MembershipState, SignedEntry};
 use kring_trust::protocol::{
     AppendEntry, Base64, CircleCreated, CreateCircle, LogHead, MembershipEntries, Pulled,
-    PulledEnvelope, PushEnvelopes, PushRegistration, PushSubscription, Pushed, VapidKey,
-    DEFAULT_PULL_LIMIT, HEADER_ADMISSION, MAX_GENESIS_BYTES, MAX_PULL_LIMIT, MAX_RELAY_ENTRY_BYTES,
+    PulledEnvelope, PushEnvelopes, PushRegistration, PushSubscription, Pushed, SnapshotStored,
+    VapidKey, DEFAULT_PULL_LIMIT, HEADER_ADMISSION, MAX_GENESIS_BYTES, MAX_PULL_LIMIT,
+    MAX_RELAY_ENTRY_BYTES,
 };
 use kring_trust::request_auth::MAX_CLOCK_SKEW_MS;
+use kring_trust::snapshot;
 use kring_trust::{Error, Result, Timestamp};
 
 use crate::auth::{require_active, require_writer, SignedRequest, Signer};
@@ -47,6 +49,16 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<Relay>)> {
         ),
         (Method::POST, "/v1/circles/{circle}/envelopes", post(push)),
         (Method::GET, "/v1/circles/{circle}/envelopes", get(pull)),
+        (
+            Method::PUT,
+            "/v1/circles/{circle}/snapshot",
+            put(put_snapshot),
+        ),
+        (
+            Method::GET,
+            "/v1/circles/{circle}/snapshot",
+            get(get_snapshot),
+        ),
         (
             Method::POST,
             "/v1/circles/{circle}/close",
@@ -664,6 +676,97 @@ fn verify_batch(
 /// reading the page until its answer is handed to the socket (or dropped), so the
 /// memory of pulls stays under permits × (budget + its base64 JSON) however many
 /// devices pull at once.
+/// The permits a page being read holds until it is handed over: one of the relay's
+/// pull permits, and one of the address's (one address may have a few pages in
+/// flight, not all of them: a slow reader on many sockets cannot take every permit).
+async fn pull_permits(
+    relay: &Relay,
+    req: &SignedRequest,
+) -> ApiResult<(
+    tokio::sync::OwnedSemaphorePermit,
+    Option<crate::limits::Slot<crate::limits::AddrKey>>,
+)> {
+    let per_address =
+        match req.peer {
+            Some(peer) => Some(relay.inner.pulls_by_address.try_take(peer).map_err(|_| {
+                Error::RateLimited {
+                    retry_after_secs: 1,
+                }
+            })?),
+            None => None,
+        };
+    let permit = Arc::clone(&relay.inner.pulls)
+        .acquire_owned()
+        .await
+        .map_err(|_| crate::error::internal("the pull semaphore closed"))?;
+    Ok((permit, per_address))
+}
+
+/// `PUT /v1/circles/{circle}/snapshot`: the body is a snapshot (raw bytes) made and
+/// signed by the signing device, one of the main person's, under the current key and
+/// covering no more than is stored. Kept when it covers more than the stored one.
+async fn put_snapshot(
+    State(relay): State<Relay>,
+    CirclePath(circle): CirclePath,
+    req: SignedRequest,
+) -> ApiResult<Json<SnapshotStored>> {
+    let slot = relay.circle(&circle, &req).await?;
+    // Held until stored: a removal re-keys the circle, and a snapshot under the old
+    // key must not land after it.
+    let state = slot.state.read().await;
+    slot.check_open()?;
+    let signer = relay.authenticate(&req, Some(&state))?;
+    require_active(&state, &signer.0)?;
+    let snapshot = Arc::clone(&state);
+    let bytes = req.body.to_vec();
+    let (verified, bytes) = tokio::task::spawn_blocking(move || {
+        snapshot::verify(&bytes, &snapshot).map(|v| (v, bytes))
+    })
+    .await
+    .map_err(|e| crate::error::internal(format!("verify task: {e}")))??;
+    verified.check_current_epoch(&state)?;
+    if verified.header().maker != signer.0 {
+        return Err(Error::NotAllowed("a device uploads only the snapshots it made").into());
+    }
+    let covers = verified.header().covers;
+    let kept = relay.store().put_snapshot(slot.key, covers, bytes).await?;
+    drop(state);
+    tracing::debug!(%circle, covers, kept, "snapshot uploaded");
+    Ok(Json(SnapshotStored {
+        circle: circle.to_string(),
+        covers,
+        kept,
+    }))
+}
+
+/// `GET /v1/circles/{circle}/snapshot`: the newest snapshot, as uploaded (the device
+/// checks it as it would an envelope); 404 `not_found` when there is none.
+async fn get_snapshot(
+    State(relay): State<Relay>,
+    CirclePath(circle): CirclePath,
+    req: SignedRequest,
+) -> ApiResult<Response> {
+    let slot = relay.circle(&circle, &req).await?;
+    {
+        let state = slot.state.read().await;
+        slot.check_open()?;
+        let signer = relay.authenticate(&req, Some(&state))?;
+        require_active(&state, &signer.0)?;
+    }
+    let permits = pull_permits(&relay, &req).await?;
+    let bytes = relay
+        .store()
+        .snapshot(slot.key)
+        .await?
+        .ok_or_else(|| Error::NotFound("no snapshot of this circle yet".into()))?;
+    let body = crate::body::Guarded::new(bytes, permits);
+    Ok((
+        [(header::CONTENT_TYPE, "application/octet-stream")],
+        axum::body::Body::new(body),
+    )
+        .into_response())
+}
+
 async fn pull(
     State(relay): State<Relay>,
     CirclePath(circle): CirclePath,
@@ -680,21 +783,7 @@ async fn pull(
     let limit = query_u64(&req, "limit", u64::from(DEFAULT_PULL_LIMIT))?
         .clamp(1, u64::from(MAX_PULL_LIMIT));
     let limit = u32::try_from(limit).unwrap_or(MAX_PULL_LIMIT);
-    // One address may have a few pages in flight, not all of them: a slow reader on
-    // many sockets cannot take every permit.
-    let per_address =
-        match req.peer {
-            Some(peer) => Some(relay.inner.pulls_by_address.try_take(peer).map_err(|_| {
-                Error::RateLimited {
-                    retry_after_secs: 1,
-                }
-            })?),
-            None => None,
-        };
-    let permit = Arc::clone(&relay.inner.pulls)
-        .acquire_owned()
-        .await
-        .map_err(|_| crate::error::internal("the pull semaphore closed"))?;
+    let permits = pull_permits(&relay, &req).await?;
     let budget = relay.config().pull_budget_bytes.max(1);
     let page = relay.store().pull(slot.key, after, limit, budget).await?;
     let pulled = Pulled {
@@ -718,7 +807,7 @@ async fn pull(
     let mut json = Vec::with_capacity(raw / 3 * 4 + 4 + pulled.envelopes.len() * 48 + 64);
     serde_json::to_writer(&mut json, &pulled).map_err(crate::error::internal)?;
     drop(pulled);
-    let body = crate::body::Guarded::new(json, (permit, per_address));
+    let body = crate::body::Guarded::new(json, permits);
     Ok((
         [(header::CONTENT_TYPE, "application/json")],
         axum::body::Body::new(body),

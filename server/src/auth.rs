@@ -104,7 +104,8 @@ impl FromRequest<Relay> for SignedRequest {
     }
 }
 
-/// The largest body a route takes: only pushes carry envelopes; a circle's creation
+/// The largest body a route takes: only pushes carry envelopes and only a snapshot
+/// upload a whole plan; a circle's creation
 /// carries one small genesis entry, an append one entry, a close nothing.
 fn body_limit(method: &Method, path: &str, max: usize) -> usize {
     use kring_trust::protocol::{MAX_GENESIS_BYTES, MAX_RELAY_ENTRY_BYTES};
@@ -112,6 +113,10 @@ fn body_limit(method: &Method, path: &str, max: usize) -> usize {
     let entry_body = |bytes: usize| bytes / 3 * 4 + 256;
     if method == Method::PUT && path.ends_with("/push") {
         return PUSH_SUBSCRIPTION_BODY.min(max);
+    }
+    // Its own bound, whatever the batch limit: a busy circle's whole plan.
+    if method == Method::PUT && path.ends_with("/snapshot") {
+        return kring_trust::snapshot::MAX_SNAPSHOT_BYTES;
     }
     if method != Method::POST {
         return 1024.min(max);

@@ -21,6 +21,9 @@ pub enum Fault {
     /// The relay handles the request, but its answer is lost on the way back (a
     /// phone that went into a tunnel): the client cannot know it was done.
     AnswerLost,
+    /// The answer arrives with one byte of its body changed (a relay, or anything
+    /// between, that alters what it serves).
+    Tampered,
 }
 
 /// One exchange as the relay saw it (or did not).
@@ -187,6 +190,16 @@ pub fn get_of(suffix: &'static str) -> impl Fn(&Request) -> bool + Send + 'stati
     move |r: &Request| r.method() == http::Method::GET && r.uri().path().ends_with(suffix)
 }
 
+/// `response` with the middle byte of its body flipped.
+fn tamper(response: Response) -> Response {
+    let (parts, mut body) = response.into_parts();
+    let middle = body.len() / 2;
+    if let Some(byte) = body.get_mut(middle) {
+        *byte ^= 0x01;
+    }
+    Response::from_parts(parts, body)
+}
+
 impl Transport for InProcessRelay {
     fn send(&self, request: Request) -> Exchange<'_> {
         let fault = self.fault_for(&request);
@@ -213,6 +226,7 @@ impl Transport for InProcessRelay {
             };
             seen.status = answer.as_ref().map(|a: &Response| a.status().as_u16());
             let delivered = match fault {
+                Some(Fault::Tampered) => answer.map(tamper),
                 Some(_) => None,
                 None => answer,
             };

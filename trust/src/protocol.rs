@@ -146,6 +146,15 @@ pub struct PushRegistration {
     pub registered: bool,
 }
 
+/// The answer to `PUT /v1/circles/{circle}/snapshot`: `kept` is `false` when the
+/// relay already has a snapshot covering at least as much.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotStored {
+    pub circle: String,
+    pub covers: u64,
+    pub kept: bool,
+}
+
 /// `GET /v1/push/vapid`: the relay's VAPID public key (RFC 8292), the
 /// `applicationServerKey` a device subscribes with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -246,6 +255,7 @@ pub fn refusal(
         }
         // A subscription the relay does not take is the app's input, not a refusal.
         (400, codes::INVALID_SUBSCRIPTION, _) => Error::InvalidPushSubscription(message),
+        (404, codes::NOT_FOUND, _) => Error::NotFound(message),
         (404, codes::UNKNOWN_CIRCLE, _) => {
             Error::UnknownCircle(circle.map(|c| c.to_string()).unwrap_or_default())
         }

@@ -137,11 +137,10 @@ impl Device {
                 Incoming::NeedMembership | Incoming::Rejected(_) => report.rejected += 1,
             }
         }
-        let applied: Vec<_> = received
-            .iter()
-            .map(|r| (r.author, r.device_seq, r.hash))
-            .collect();
         let tx = self.store.begin()?;
+        for r in &received {
+            tx.set_device_head(&circle, &r.author, r.device_seq, &r.hash, &r.bytes)?;
+        }
         let first_new = trust.len() - learned.len() as u64;
         let entries: Vec<(u64, &[u8])> = learned
             .iter()
@@ -151,9 +150,6 @@ impl Device {
         tx.append_membership(&circle, &entries)?;
         let outcome =
             receive::apply_envelopes(&tx, &self.identity, &trust, received, Vec::new(), now)?;
-        for (device, seq, hash) in &applied {
-            tx.set_device_head(&circle, device, *seq, hash)?;
-        }
         tx.commit()?;
         report.applied_changes = outcome.applied_changes;
         report.rejected += outcome.rejected.len();

@@ -70,6 +70,12 @@ pub struct SyncReport {
     pub rejected: usize,
     /// This sync completed a join: the plan arrived.
     pub joined: bool,
+    /// The join started from the relay's snapshot, covering up to this cursor.
+    pub started_from_snapshot: Option<u64>,
+    /// Snapshots that failed a check and were ignored.
+    pub snapshots_refused: usize,
+    /// This device uploaded a snapshot covering up to this cursor.
+    pub snapshot_made: Option<u64>,
 }
 
 impl SyncReport {
@@ -94,6 +100,12 @@ impl Device {
     /// its platform's HTTP stack.
     pub fn set_transport(&mut self, transport: Arc<dyn Transport>) {
         self.net.access.transport = transport;
+    }
+
+    /// When this device starts from and makes snapshots (docs/sync.md, "Snapshots");
+    /// the default suits every app, tests and benchmarks change it.
+    pub fn set_snapshot_policy(&mut self, policy: crate::snapshot::SnapshotPolicy) {
+        self.net.access.snapshots = policy;
     }
 
     /// The relay of a circle that syncs: [`Error::LocalOnly`] for a circle without

@@ -130,6 +130,7 @@ impl Store {
             "envelopes",
             "device_heads",
             "sync_state",
+            "snapshot_starts",
             "departures",
         ] {
             tx.tx

@@ -69,6 +69,16 @@ const STEPS: &[&str] = &[
          reason TEXT NOT NULL CHECK (reason IN ('removed')),
          at INTEGER NOT NULL
      );",
+    // 4: snapshots (docs/sync.md). `last_envelope`: each device's last envelope as
+    // received, the attestation a snapshot made here carries for that device;
+    // `snapshot_cursor`: the cursor the newest snapshot made or started from here
+    // covers; `snapshot_starts`: the checked document a pending join starts from.
+    "ALTER TABLE device_heads ADD COLUMN last_envelope BLOB;
+     ALTER TABLE sync_state ADD COLUMN snapshot_cursor INTEGER NOT NULL DEFAULT 0;
+     CREATE TABLE snapshot_starts (
+         circle_id TEXT PRIMARY KEY,
+         document BLOB NOT NULL
+     );",
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<()> {

@@ -116,6 +116,7 @@ fn sync_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, SyncRecordRaw)> 
             pending_join: r.get(10)?,
             closed_at: r.get(11)?,
             closes_at: r.get(12)?,
+            snapshot_cursor: r.get(13)?,
         },
     ))
 }
@@ -133,6 +134,7 @@ pub struct SyncRecordRaw {
     pending_join: Option<String>,
     closed_at: Option<i64>,
     closes_at: Option<i64>,
+    snapshot_cursor: i64,
 }
 
 fn to_record(id: String, raw: SyncRecordRaw) -> Result<SyncRecord> {
@@ -158,12 +160,13 @@ fn to_record(id: String, raw: SyncRecordRaw) -> Result<SyncRecord> {
         pending_join: raw.pending_join,
         closed_at: raw.closed_at.map(Timestamp),
         closes_at: raw.closes_at.map(Timestamp),
+        snapshot_cursor: to_u64(raw.snapshot_cursor),
     })
 }
 
 const SYNC_COLUMNS: &str = "SELECT circle_id, relay_url, registered, pull_cursor, sealed_heads,
      last_synced_at, last_attempt_at, last_error, offline, removed, pending_join, closed_at,
-     closes_at FROM sync_state";
+     closes_at, snapshot_cursor FROM sync_state";
 
 pub fn sync_record(conn: &Connection, circle: &CircleId) -> Result<Option<SyncRecord>> {
     let row = conn
@@ -295,6 +298,31 @@ pub fn waiting(conn: &Connection, circle: &CircleId) -> Result<Vec<WaitingEnvelo
     Ok(out)
 }
 
+/// What a snapshot made here carries to show whose changes are in it: the last
+/// envelope received from each other device, and this device's own last acknowledged.
+pub fn attestations(conn: &Connection, circle: &CircleId, me: &DeviceId) -> Result<Vec<Vec<u8>>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT last_envelope FROM device_heads
+         WHERE circle_id = ?1 AND last_envelope IS NOT NULL
+         UNION ALL
+         SELECT * FROM (SELECT bytes FROM envelopes
+             WHERE circle_id = ?1 AND author = ?2 AND state = 'acked'
+             ORDER BY device_seq DESC LIMIT 1)",
+    )?;
+    let rows = stmt.query_map(params![circle.as_str(), me.to_string()], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn snapshot_start(conn: &Connection, circle: &CircleId) -> Result<Option<Vec<u8>>> {
+    Ok(conn
+        .query_row(
+            "SELECT document FROM snapshot_starts WHERE circle_id = ?1",
+            [circle.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 pub fn device_heads(conn: &Connection, circle: &CircleId) -> Result<DeviceHeads> {
     let mut stmt = conn.prepare_cached(
         "SELECT device, last_seq, last_hash FROM device_heads WHERE circle_id = ?1",
@@ -404,6 +432,10 @@ impl Store {
 
     pub fn device_heads(&self, circle: &CircleId) -> Result<DeviceHeads> {
         read::device_heads(&self.conn, circle)
+    }
+
+    pub fn attestations(&self, circle: &CircleId, me: &DeviceId) -> Result<Vec<Vec<u8>>> {
+        read::attestations(&self.conn, circle, me)
     }
 
     /// This device's newest envelope in the circle: `(device_seq, hash)`.

@@ -48,6 +48,9 @@ pub struct SyncRecord {
     /// The relay announced it will close the circle at this time for inactivity
     /// (its operator's retention period); any new change resets that clock.
     pub closes_at: Option<Timestamp>,
+    /// The relay cursor covered by the newest snapshot this device made or started
+    /// from (0: none); a device of the main person makes the next one well past it.
+    pub snapshot_cursor: u64,
 }
 
 impl SyncRecord {
@@ -66,6 +69,7 @@ impl SyncRecord {
             pending_join: None,
             closed_at: None,
             closes_at: None,
+            snapshot_cursor: 0,
         }
     }
 }
@@ -118,8 +122,8 @@ impl StoreTx<'_> {
         self.tx.execute(
             "INSERT INTO sync_state (circle_id, relay_url, registered, pull_cursor, sealed_heads,
                  last_synced_at, last_attempt_at, last_error, offline, removed, pending_join,
-                 closed_at, closes_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                 closed_at, closes_at, snapshot_cursor)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
              ON CONFLICT (circle_id) DO UPDATE SET
                  relay_url = excluded.relay_url, registered = excluded.registered,
                  pull_cursor = excluded.pull_cursor, sealed_heads = excluded.sealed_heads,
@@ -128,7 +132,8 @@ impl StoreTx<'_> {
                  last_error = excluded.last_error, offline = excluded.offline,
                  removed = excluded.removed,
                  pending_join = excluded.pending_join,
-                 closed_at = excluded.closed_at, closes_at = excluded.closes_at",
+                 closed_at = excluded.closed_at, closes_at = excluded.closes_at,
+                 snapshot_cursor = excluded.snapshot_cursor",
             params![
                 record.circle.as_str(),
                 record.relay_url,
@@ -143,6 +148,7 @@ impl StoreTx<'_> {
                 record.pending_join,
                 record.closed_at.map(|t| t.0),
                 record.closes_at.map(|t| t.0),
+                to_i64(record.snapshot_cursor)?,
             ],
         )?;
         Ok(())
@@ -197,24 +203,49 @@ impl StoreTx<'_> {
         Ok(())
     }
 
+    /// Records `envelope` (as stored on the relay) as the last one of `device` here.
     pub fn set_device_head(
         &self,
         circle: &CircleId,
         device: &DeviceId,
         last_seq: u64,
         last_hash: &EnvelopeHash,
+        envelope: &[u8],
     ) -> Result<()> {
-        self.tx.execute(
-            "INSERT INTO device_heads (circle_id, device, last_seq, last_hash) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (circle_id, device) DO UPDATE
-                 SET last_seq = excluded.last_seq, last_hash = excluded.last_hash",
-            params![
+        self.tx
+            .prepare_cached(
+                "INSERT INTO device_heads (circle_id, device, last_seq, last_hash, last_envelope)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (circle_id, device) DO UPDATE
+                     SET last_seq = excluded.last_seq, last_hash = excluded.last_hash,
+                         last_envelope = excluded.last_envelope",
+            )?
+            .execute(params![
                 circle.as_str(),
                 device.to_string(),
                 to_i64(last_seq)?,
                 &last_hash.as_bytes()[..],
-            ],
+                envelope,
+            ])?;
+        Ok(())
+    }
+
+    /// Keeps the checked snapshot document a pending join of `circle` starts from.
+    pub fn put_snapshot_start(&self, circle: &CircleId, document: &[u8]) -> Result<()> {
+        self.tx.execute(
+            "INSERT OR REPLACE INTO snapshot_starts (circle_id, document) VALUES (?1, ?2)",
+            params![circle.as_str(), document],
         )?;
         Ok(())
+    }
+
+    /// The document a pending join starts from, removed: the plan now holds it.
+    pub fn take_snapshot_start(&self, circle: &CircleId) -> Result<Option<Vec<u8>>> {
+        let document = read::snapshot_start(&self.tx, circle)?;
+        self.tx.execute(
+            "DELETE FROM snapshot_starts WHERE circle_id = ?1",
+            [circle.as_str()],
+        )?;
+        Ok(document)
     }
 }

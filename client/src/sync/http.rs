@@ -17,7 +17,8 @@ use serde::de::DeserializeOwned;
 
 use kring_trust::protocol::{
     self, AppendEntry, Base64, CreateCircle, ErrorBody, LogHead, MembershipEntries, Pulled,
-    PushEnvelopes, PushRegistration, PushSubscription, Pushed, VapidKey, HEADER_ADMISSION,
+    PushEnvelopes, PushRegistration, PushSubscription, Pushed, SnapshotStored, VapidKey,
+    HEADER_ADMISSION,
 };
 use kring_trust::request_auth::{sign_request, RequestSigner, HEADER_INVITE};
 
@@ -30,6 +31,8 @@ use kring_trust::invite::{InviteToken, MAX_RELAY_URL_LEN};
 use kring_trust::time::Timestamp;
 
 use super::transport::{HttpTransport, Transport};
+
+const JSON: &str = "application/json";
 
 /// The wall clock as the sync client reads it (request timestamps must be within
 /// five minutes of the relay's clock). Injected so tests can move it.
@@ -110,6 +113,8 @@ pub(crate) fn tls_config() -> Result<rustls::ClientConfig> {
 pub struct RelayAccess {
     pub clock: Clock,
     pub transport: Arc<dyn Transport>,
+    /// When to start from and make snapshots.
+    pub snapshots: crate::snapshot::SnapshotPolicy,
 }
 
 impl RelayAccess {
@@ -118,6 +123,7 @@ impl RelayAccess {
         Ok(Self {
             clock: system_clock(),
             transport: HttpTransport::shared()?,
+            snapshots: crate::snapshot::SnapshotPolicy::default(),
         })
     }
 
@@ -204,6 +210,23 @@ impl RelayClient {
         body: Option<Vec<u8>>,
         circle: Option<&CircleId>,
     ) -> Result<T> {
+        let (status, bytes) = self
+            .exchange(signer, method, path_and_query, body, circle, JSON)
+            .await?;
+        json_answer(status, &bytes)
+    }
+
+    /// One signed request; the status and body of a success, the relay's refusal as
+    /// a typed error otherwise.
+    async fn exchange(
+        &self,
+        signer: Signer<'_>,
+        method: Method,
+        path_and_query: &str,
+        body: Option<Vec<u8>>,
+        circle: Option<&CircleId>,
+        content_type: &str,
+    ) -> Result<(u16, Vec<u8>)> {
         let (url, signed_path) = self.url(path_and_query)?;
         let body = body.unwrap_or_default();
         let auth = sign_request(
@@ -236,7 +259,7 @@ impl RelayClient {
         let body = if method == Method::GET {
             Vec::new()
         } else {
-            request = request.header(http::header::CONTENT_TYPE, "application/json");
+            request = request.header(http::header::CONTENT_TYPE, content_type);
             body
         };
         let request = request.body(body).map_err(|e| {
@@ -255,13 +278,7 @@ impl RelayClient {
             .and_then(|v| v.trim().parse::<u64>().ok());
         let bytes = response.into_body();
         if (200..300).contains(&status) {
-            return serde_json::from_slice(&bytes).map_err(|e| {
-                Error::Trust(TrustError::Relay {
-                    status,
-                    code: "bad_response".into(),
-                    message: format!("unreadable answer: {e}"),
-                })
-            });
+            return Ok((status, bytes));
         }
         let body: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
         Err(protocol::refusal(status, body, retry_after, signer.device(), circle).into())
@@ -378,7 +395,62 @@ impl RelayClient {
     }
 }
 
+/// A success's body as `T`.
+fn json_answer<T: DeserializeOwned>(status: u16, bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        Error::Trust(TrustError::Relay {
+            status,
+            code: "bad_response".into(),
+            message: format!("unreadable answer: {e}"),
+        })
+    })
+}
+
 impl RelayClient {
+    /// `PUT /v1/circles/{circle}/snapshot`: uploads a snapshot this device made.
+    pub async fn put_snapshot(
+        &self,
+        device: &DeviceIdentity,
+        circle: &CircleId,
+        snapshot: Vec<u8>,
+    ) -> Result<SnapshotStored> {
+        let (status, bytes) = self
+            .exchange(
+                Signer::Device(device),
+                Method::PUT,
+                &format!("/v1/circles/{circle}/snapshot"),
+                Some(snapshot),
+                Some(circle),
+                "application/octet-stream",
+            )
+            .await?;
+        json_answer(status, &bytes)
+    }
+
+    /// `GET /v1/circles/{circle}/snapshot`: the newest snapshot, unverified; `None`
+    /// when the relay has none.
+    pub async fn snapshot(
+        &self,
+        device: &DeviceIdentity,
+        circle: &CircleId,
+    ) -> Result<Option<Vec<u8>>> {
+        let answer = self
+            .exchange(
+                Signer::Device(device),
+                Method::GET,
+                &format!("/v1/circles/{circle}/snapshot"),
+                None,
+                Some(circle),
+                JSON,
+            )
+            .await;
+        match answer {
+            Ok((_, bytes)) => Ok(Some(bytes)),
+            Err(Error::Trust(TrustError::NotFound(_))) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// `PUT /v1/circles/{circle}/push`: the relay wakes this device with a
     /// content-free Web Push when others store something in the circle (replaces the
     /// device's earlier subscription for the circle).

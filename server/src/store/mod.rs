@@ -164,6 +164,14 @@ pub trait RelayStore: Send + Sync + 'static {
 
     /// The relay's own secret `name` (its VAPID key), stored as `generated` if there
     /// is none yet: generated once, then the same on every start.
+    /// Keeps a snapshot (already verified) covering `covers` unless the stored one
+    /// covers as much; `true` when kept. Refused if `covers` is past the newest cursor.
+    fn put_snapshot(&self, circle: CircleKey, covers: u64, bytes: Vec<u8>)
+        -> StoreFuture<'_, bool>;
+
+    /// The circle's newest snapshot, as uploaded.
+    fn snapshot(&self, circle: CircleKey) -> StoreFuture<'_, Option<Vec<u8>>>;
+
     fn relay_secret(&self, name: &'static str, generated: Vec<u8>) -> StoreFuture<'_, Vec<u8>>;
 
     /// Finishes pending writes and stops taking new ones.

@@ -27,12 +27,13 @@ use super::{
 use crate::error::internal;
 use crate::push::Subscription;
 
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 // Version 1 is the first released schema; bump it and migrate on any change.
 // Version 2 (`MIGRATE_2`): usage counters and the tombstone on circles, usage per
 // device per day, the credential a circle was admitted with, revoked credentials.
 // Version 3 (`MIGRATE_3`): push subscriptions and the relay's own secrets; when
 // something was last stored in each circle (retention).
+// Version 4 (`MIGRATE_4`): the newest snapshot of each circle.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS circles (
     num        INTEGER PRIMARY KEY,
@@ -112,6 +113,18 @@ UPDATE circles SET active_at = max(created_at,
 CREATE INDEX IF NOT EXISTS circles_by_activity ON circles (active_at) WHERE closed_at IS NULL;
 ";
 
+/// From version 3 to 4.
+const MIGRATE_4: &str = "
+-- The newest snapshot of each circle (docs/sync.md, Snapshots): opaque, signed by one
+-- of the main person's devices, covering the envelopes up to `covers`.
+CREATE TABLE IF NOT EXISTS snapshots (
+    circle    INTEGER PRIMARY KEY REFERENCES circles(num),
+    covers    INTEGER NOT NULL,
+    stored_at INTEGER NOT NULL,
+    bytes     BLOB NOT NULL
+);
+";
+
 /// How often the checkpointer moves committed pages from the WAL into the database.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 /// WAL pages after which the writer checkpoints itself (only if the checkpointer lags).
@@ -178,6 +191,12 @@ enum Command {
         generated: Vec<u8>,
         reply: oneshot::Sender<Result<Vec<u8>>>,
     },
+    Snapshot {
+        circle: CircleKey,
+        covers: u64,
+        bytes: Vec<u8>,
+        reply: oneshot::Sender<Result<bool>>,
+    },
 }
 
 /// A command run inside the group transaction, waiting for the commit to reply.
@@ -190,6 +209,7 @@ enum Done {
     PutPush(oneshot::Sender<Result<()>>, Result<()>),
     DeletePush(oneshot::Sender<Result<u64>>, Result<u64>),
     Secret(oneshot::Sender<Result<Vec<u8>>>, Result<Vec<u8>>),
+    Snapshot(oneshot::Sender<Result<bool>>, Result<bool>),
 }
 
 impl Done {
@@ -203,6 +223,7 @@ impl Done {
             Done::PutPush(_, r) => r.is_ok(),
             Done::DeletePush(_, r) => r.is_ok(),
             Done::Secret(_, r) => r.is_ok(),
+            Done::Snapshot(_, r) => r.is_ok(),
         }
     }
 
@@ -224,6 +245,7 @@ impl Done {
             Done::PutPush(tx, r) => drop(tx.send(settle(r, commit))),
             Done::DeletePush(tx, r) => drop(tx.send(settle(r, commit))),
             Done::Secret(tx, r) => drop(tx.send(settle(r, commit))),
+            Done::Snapshot(tx, r) => drop(tx.send(settle(r, commit))),
         }
     }
 }
@@ -544,6 +566,29 @@ impl RelayStore for SqliteStore {
         }))
     }
 
+    fn put_snapshot(
+        &self,
+        circle: CircleKey,
+        covers: u64,
+        bytes: Vec<u8>,
+    ) -> StoreFuture<'_, bool> {
+        Box::pin(self.send(move |reply| Command::Snapshot {
+            circle,
+            covers,
+            bytes,
+            reply,
+        }))
+    }
+
+    fn snapshot(&self, circle: CircleKey) -> StoreFuture<'_, Option<Vec<u8>>> {
+        Box::pin(self.read(move |conn| {
+            Ok(conn
+                .prepare_cached("SELECT bytes FROM snapshots WHERE circle = ?1")?
+                .query_row([circle.0], |row| row.get(0))
+                .optional()?)
+        }))
+    }
+
     fn relay_secret(&self, name: &'static str, generated: Vec<u8>) -> StoreFuture<'_, Vec<u8>> {
         Box::pin(self.send(move |reply| Command::Secret {
             name,
@@ -641,8 +686,9 @@ fn open_writer(path: &Path) -> Result<Connection> {
     }
     let migrate_2 = if version < 2 { MIGRATE_2 } else { "" };
     let migrate_3 = if version < 3 { MIGRATE_3 } else { "" };
+    let migrate_4 = if version < 4 { MIGRATE_4 } else { "" };
     conn.execute_batch(&format!(
-        "BEGIN IMMEDIATE; {SCHEMA} {migrate_2} {migrate_3} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+        "BEGIN IMMEDIATE; {SCHEMA} {migrate_2} {migrate_3} {migrate_4} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
     ))?;
     Ok(conn)
 }
@@ -783,6 +829,7 @@ fn refuse(command: Command, why: &str) -> Done {
         Command::PutPush { reply, .. } => Done::PutPush(reply, Err(error())),
         Command::DeletePush { reply, .. } => Done::DeletePush(reply, Err(error())),
         Command::Secret { reply, .. } => Done::Secret(reply, Err(error())),
+        Command::Snapshot { reply, .. } => Done::Snapshot(reply, Err(error())),
     }
 }
 
@@ -887,6 +934,17 @@ fn run_in_savepoint(conn: &Connection, command: Command, poisoned: &mut bool) ->
         } => Done::Secret(
             reply,
             savepoint(conn, poisoned, || relay_secret(conn, name, &generated)),
+        ),
+        Command::Snapshot {
+            circle,
+            covers,
+            bytes,
+            reply,
+        } => Done::Snapshot(
+            reply,
+            savepoint(conn, poisoned, || {
+                put_snapshot(conn, circle.0, covers, &bytes)
+            }),
         ),
     }
 }
@@ -1031,6 +1089,7 @@ fn close_circle(conn: &Connection, circle: i64, inactive_before: Option<i64>) ->
     conn.execute("DELETE FROM envelopes WHERE circle = ?1", [circle])?;
     conn.execute("DELETE FROM membership WHERE circle = ?1", [circle])?;
     conn.execute("DELETE FROM push_subscriptions WHERE circle = ?1", [circle])?;
+    conn.execute("DELETE FROM snapshots WHERE circle = ?1", [circle])?;
     conn.execute(
         "UPDATE circles SET closed_at = ?2, envelopes = 0, bytes = 0 WHERE num = ?1",
         params![circle, Timestamp::now().0],
@@ -1091,6 +1150,29 @@ fn relay_secret(conn: &Connection, name: &str, generated: &[u8]) -> Result<Vec<u
     Ok(conn
         .prepare_cached("SELECT secret FROM relay_secrets WHERE name = ?1")?
         .query_row([name], |row| row.get(0))?)
+}
+
+/// Keeps `bytes` as the circle's snapshot if it covers more than the one stored (and
+/// no more than is stored); returns whether it was kept.
+fn put_snapshot(conn: &Connection, circle: i64, covers: u64, bytes: &[u8]) -> Result<bool> {
+    refuse_closed(conn, circle)?;
+    let latest = latest_cursor(conn, circle)?;
+    let covers = to_i64(covers);
+    if covers > latest {
+        return Err(TrustError::BadRequest(format!(
+            "the snapshot covers cursor {covers}, but the circle's newest is {latest}"
+        ))
+        .into());
+    }
+    let changed = conn
+        .prepare_cached(
+            "INSERT INTO snapshots (circle, covers, stored_at, bytes) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (circle) DO UPDATE SET
+                 covers = excluded.covers, stored_at = excluded.stored_at, bytes = excluded.bytes
+             WHERE excluded.covers > snapshots.covers",
+        )?
+        .execute(params![circle, covers, Timestamp::now().0, bytes])?;
+    Ok(changed > 0)
 }
 
 /// A closed circle takes no more writes, even from a request that began before the

@@ -160,8 +160,20 @@ impl Session<'_> {
             .iter()
             .flat_map(|r| r.changes.iter().map(|c| (c.clone(), r.rights.clone())))
             .collect();
-        let mut plan = match CirclePlan::from_changes(&circle, actor, changes) {
-            Ok((plan, _)) => plan,
+        // A join that started from a checked snapshot builds on its document; the
+        // envelopes after it are judged as any others.
+        let built = match tx.take_snapshot_start(&circle)? {
+            Some(document) => {
+                let started = match self.started_from.take() {
+                    Some(plan) => Ok(plan),
+                    None => CirclePlan::load(&document, actor),
+                };
+                started.and_then(|mut plan| plan.apply_checked(changes).map(|_| plan))
+            }
+            None => CirclePlan::from_changes(&circle, actor, changes).map(|(plan, _)| plan),
+        };
+        let mut plan = match built {
+            Ok(plan) => plan,
             // No genesis among them yet: the inviter has not pushed the plan.
             Err(PlanError::MalformedDocument(_)) | Err(PlanError::Automerge(_)) => {
                 return Ok(false)

@@ -11,12 +11,12 @@ use std::future::Future;
 use super::SyncReport;
 use crate::device::require_writer;
 use crate::envelope;
-use crate::envelope::EnvelopeHash;
 use crate::error::{Error, Result};
+use crate::snapshot::{self, SnapshotPolicy};
 use crate::store::{DepartureReason, OwnEnvelope, Store, SyncRecord};
 use crate::sync::engine::{self, Backoff, CircleTrust, Incoming, Received, Recovery, Standing};
 use crate::sync::http::{RelayAccess, RelayClient, Signer};
-use kring_plan::plan::{CircleId, MemberId};
+use kring_plan::plan::{CircleId, CirclePlan, DeviceActor, MemberId};
 use kring_trust::identity::{DeviceId, DeviceIdentity};
 use kring_trust::protocol::DEFAULT_PULL_LIMIT;
 use kring_trust::time::Timestamp;
@@ -159,6 +159,10 @@ pub(super) struct Session<'a> {
     pub(super) trust: CircleTrust,
     pub(super) now: Timestamp,
     pub(super) report: SyncReport,
+    snapshots: SnapshotPolicy,
+    /// The plan of a checked snapshot this sync started a join from (also kept in the
+    /// store), so completing the join does not load it again.
+    pub(super) started_from: Option<CirclePlan>,
 }
 
 impl<'a> Session<'a> {
@@ -208,6 +212,8 @@ impl<'a> Session<'a> {
             trust,
             now,
             report: SyncReport::default(),
+            snapshots: access.snapshots,
+            started_from: None,
         })
     }
 
@@ -241,7 +247,105 @@ impl<'a> Session<'a> {
             }
         }
         self.report.waiting = usize::try_from(self.store.waiting_count(&self.circle)?).unwrap_or(0);
+        self.offer_snapshot().await;
         Ok(())
+    }
+
+    /// A joining device with nothing pulled yet starts from the relay's newest
+    /// snapshot, if it passes every check ([`crate::snapshot::open`]): the document
+    /// becomes the plan the join completes from, each attested device's envelope its
+    /// device head, and the pull goes on after the cursor it covers. A snapshot that
+    /// fails a check is ignored (the device fetches the whole history as before) and
+    /// counted in [`SyncReport::snapshots_refused`].
+    async fn start_from_snapshot(&mut self) -> Result<()> {
+        let record = self.record()?;
+        if !self.snapshots.start_from || record.pending_join.is_none() || record.pull_cursor > 0 {
+            return Ok(());
+        }
+        let Some(bytes) = with_retry(|| self.relay.snapshot(self.identity, &self.circle)).await?
+        else {
+            return Ok(());
+        };
+        let checked = match snapshot::open(
+            &bytes,
+            &self.circle,
+            self.trust.state(),
+            self.trust.keys(),
+            self.identity.actor_id(),
+        ) {
+            Ok(checked) => checked,
+            Err(_) => {
+                self.report.snapshots_refused += 1;
+                return Ok(());
+            }
+        };
+        let me = self.me();
+        let tx = self.store.begin()?;
+        let mut record = tx
+            .sync_record(&self.circle)?
+            .ok_or_else(|| Error::LocalOnly(self.circle.to_string()))?;
+        tx.put_snapshot_start(&self.circle, &checked.document)?;
+        for (device, seq, hash, bytes) in &checked.heads {
+            if *device != me {
+                tx.set_device_head(&self.circle, device, *seq, hash, bytes)?;
+            }
+        }
+        record.pull_cursor = checked.covers;
+        record.snapshot_cursor = checked.covers;
+        tx.put_sync_record(&record)?;
+        tx.commit()?;
+        self.report.started_from_snapshot = Some(checked.covers);
+        self.started_from = Some(checked.plan);
+        Ok(())
+    }
+
+    /// On a device of the main person, uploads a snapshot once the circle has moved
+    /// [`SnapshotPolicy::make_every`] envelopes past the last one. Best effort: a
+    /// snapshot that cannot be made now (something still waiting or unsent, a change
+    /// no attestation covers yet) or is refused leaves the sync as it was.
+    async fn offer_snapshot(&mut self) {
+        if let Ok(Some(covers)) = self.make_snapshot().await {
+            self.report.snapshot_made = Some(covers);
+        }
+    }
+
+    async fn make_snapshot(&mut self) -> Result<Option<u64>> {
+        let me = self.me();
+        let state = self.trust.state();
+        let mut record = self.record()?;
+        let due = self.snapshots.make_every > 0
+            && record.pending_join.is_none()
+            && record.pull_cursor >= record.snapshot_cursor + self.snapshots.make_every
+            && state.is_active(&me)
+            && state.member_of_device(&me) == Some(state.owner());
+        if !due
+            || self.store.pending_count(&self.circle, &me)? > 0
+            || self.store.waiting_count(&self.circle)? > 0
+        {
+            return Ok(None);
+        }
+        let plan = self.store.load(&self.circle, self.identity.actor_id())?;
+        let attestations = self.store.attestations(&self.circle, &me)?;
+        let covers = record.pull_cursor;
+        let bytes = snapshot::make(
+            self.identity,
+            state,
+            self.trust.keys(),
+            &plan,
+            covers,
+            &attestations,
+        )?;
+        let stored = with_retry(|| {
+            self.relay
+                .put_snapshot(self.identity, &self.circle, bytes.clone())
+        })
+        .await?;
+        record = self.record()?;
+        record.snapshot_cursor = record.snapshot_cursor.max(stored.covers);
+        let tx = self.store.begin()?;
+        tx.put_sync_record(&record)?;
+        tx.commit()?;
+        Ok(stored.kept.then_some(covers))
     }
 
     /// The founder's first sync puts the genesis on the relay.
@@ -402,6 +506,7 @@ impl<'a> Session<'a> {
     /// Pulls pages after the cursor until the relay has no more; each page is applied
     /// and its cursor persisted in one transaction.
     pub(super) async fn pull(&mut self) -> Result<()> {
+        self.start_from_snapshot().await?;
         let mut refreshed_for: Option<u64> = None;
         loop {
             let cursor = self.record()?.pull_cursor;
@@ -460,8 +565,6 @@ impl<'a> Session<'a> {
             match incoming {
                 Incoming::Apply(received) => {
                     heads.insert(received.author, (received.device_seq, received.hash));
-                    page.heads
-                        .push((received.author, received.device_seq, received.hash));
                     page.received.push(received);
                 }
                 Incoming::Own {
@@ -511,6 +614,9 @@ impl<'a> Session<'a> {
             }
             tx.record_own_echo(&circle, &me, echo, self.now)?;
         }
+        for r in &page.received {
+            tx.set_device_head(&circle, &r.author, r.device_seq, &r.hash, &r.bytes)?;
+        }
         let outcome = crate::device::receive::apply_envelopes(
             &tx,
             self.identity,
@@ -521,9 +627,6 @@ impl<'a> Session<'a> {
         )?;
         self.report.applied_changes += outcome.applied_changes;
         self.report.rejected += outcome.rejected.len();
-        for (device, seq, hash) in &page.heads {
-            tx.set_device_head(&circle, device, *seq, hash)?;
-        }
         record.pull_cursor = page.cursor;
         record.closes_at = page.closes_at;
         tx.put_sync_record(&record)?;
@@ -604,7 +707,6 @@ struct Page {
     closes_at: Option<Timestamp>,
     received: Vec<Received>,
     echoes: Vec<OwnEnvelope>,
-    heads: Vec<(DeviceId, u64, EnvelopeHash)>,
 }
 
 fn bad_answer(what: &str) -> Error {
