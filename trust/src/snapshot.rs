@@ -136,6 +136,35 @@ pub fn seal(
     Ok(bytes)
 }
 
+/// A snapshot by `maker` without any of [`seal`]'s checks, citing `state`'s head and
+/// epoch: what a modified client could upload. For tests of whoever receives it.
+#[cfg(any(test, feature = "testkit"))]
+pub fn forge(
+    maker: &DeviceIdentity,
+    state: &MembershipState,
+    keys: &Keyring,
+    covers: u64,
+    document: &[u8],
+) -> Vec<u8> {
+    let header = SnapshotHeader {
+        circle: state.circle().clone(),
+        epoch: state.current_epoch(),
+        maker: maker.id(),
+        covers,
+        membership_head: state.head(),
+        nonce: crypto::random_nonce(),
+    };
+    let content = wire::encode(
+        CONTENT_V1,
+        &Content {
+            document: Bytes::new(document),
+            attestations: Vec::new(),
+        },
+    );
+    let key = keys.current(state).expect("a forger holds the current key");
+    encrypt_and_sign(maker, &header, key, &content)
+}
+
 /// The stored snapshot for `content` (already encoded), with no checks at all.
 fn encrypt_and_sign(
     maker: &DeviceIdentity,

@@ -16,24 +16,8 @@ fn circle() -> (TestCircle, Person, Person) {
     (circle, owner, member)
 }
 
-/// Seals as `maker` without `seal`'s checks: what a modified client could upload.
 fn forge(maker: &DeviceIdentity, state: &MembershipState, keys: &Keyring) -> Vec<u8> {
-    let header = SnapshotHeader {
-        circle: state.circle().clone(),
-        epoch: state.current_epoch(),
-        maker: maker.id(),
-        covers: 7,
-        membership_head: state.head(),
-        nonce: crypto::random_nonce(),
-    };
-    let content = wire::encode(
-        CONTENT_V1,
-        &Content {
-            document: Bytes::new(DOC),
-            attestations: Vec::new(),
-        },
-    );
-    encrypt_and_sign(maker, &header, keys.current(state).unwrap(), &content)
+    super::forge(maker, state, keys, 7, DOC)
 }
 
 #[test]
