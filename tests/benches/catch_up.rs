@@ -73,7 +73,12 @@ fn main() {
         for _ in 0..3 {
             let link = sanne
                 .device
-                .invite(&circle, Capability::Member, Timestamp::now().plus_days(1), Timestamp::now())
+                .invite(
+                    &circle,
+                    Capability::Member,
+                    Timestamp::now().plus_days(1),
+                    Timestamp::now(),
+                )
                 .expect("invite");
             let mut phone = Phone::new(SnapshotPolicy {
                 start_from,
@@ -179,7 +184,10 @@ fn history(relay: &str, changes: usize) -> (Phone, CircleId) {
             snapshots += 1;
         }
         if round % 20 == 19 {
-            eprintln!("  … {} changes, {snapshots} snapshots", (round + 1) * PER_ROUND);
+            eprintln!(
+                "  … {} changes, {snapshots} snapshots",
+                (round + 1) * PER_ROUND
+            );
         }
     }
     (sanne, circle)
