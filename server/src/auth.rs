@@ -114,9 +114,9 @@ fn body_limit(method: &Method, path: &str, max: usize) -> usize {
     if method == Method::PUT && path.ends_with("/push") {
         return PUSH_SUBSCRIPTION_BODY.min(max);
     }
-    // Its own bound, whatever the batch limit: a busy circle's whole plan.
+    // Raw bytes, no base64: a busy circle's whole plan (within the operator's bound).
     if method == Method::PUT && path.ends_with("/snapshot") {
-        return kring_trust::snapshot::MAX_SNAPSHOT_BYTES;
+        return kring_trust::snapshot::MAX_SNAPSHOT_BYTES.min(max);
     }
     if method != Method::POST {
         return 1024.min(max);

@@ -112,7 +112,10 @@ async fn the_main_persons_snapshot_is_kept_and_served_to_members() {
         (200, newer.clone())
     );
 
-    // Beyond what is stored: refused.
+    // Covering nothing, or beyond what is stored: refused.
+    put(&client, &owner.device, &circle, seal(&circle, &owner, 0))
+        .await
+        .expect(400, "bad_request");
     put(&client, &owner.device, &circle, seal(&circle, &owner, 3))
         .await
         .expect(400, "bad_request");

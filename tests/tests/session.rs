@@ -135,10 +135,12 @@ fn register_push_pull_and_join_go_through_the_relays_rules() {
     assert_eq!(report.applied_changes, 1);
     assert_eq!(posts(&sanne.view(&circle)), ["Ik rijd dinsdag"]);
     assert_eq!(sanne.view(&circle), jan.view(&circle));
-    // Every exchange was answered by the relay, and none was refused.
+    // Every exchange was answered by the relay, and none was refused (Jan's phone
+    // asked for a snapshot to start from: there was none yet).
     for seen in relay.seen() {
         assert!(seen.answered, "{seen:?}");
-        assert!(seen.status.is_some_and(|s| s < 300), "{seen:?}");
+        let none_yet = seen.path.ends_with("/snapshot") && seen.status == Some(404);
+        assert!(seen.status.is_some_and(|s| s < 300) || none_yet, "{seen:?}");
     }
 }
 

@@ -139,7 +139,7 @@ impl Device {
         }
         let tx = self.store.begin()?;
         for r in &received {
-            tx.set_device_head(&circle, &r.author, r.device_seq, &r.hash, &r.bytes)?;
+            tx.set_device_head(&circle, &r.author, r.device_seq, &r.hash)?;
         }
         let first_new = trust.len() - learned.len() as u64;
         let entries: Vec<(u64, &[u8])> = learned

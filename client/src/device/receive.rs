@@ -82,9 +82,23 @@ pub(super) fn apply_envelopes(
         let own = own_changes.into_iter().map(|c| (c, rights.clone()));
         plan.apply_checked(own.collect())?;
     }
+    // Each author's newest envelope that is now wholly in the plan: its attestation.
+    let mut newest: std::collections::HashMap<DeviceId, (u64, Vec<u8>)> = Default::default();
+    let bytes_of: std::collections::HashMap<(DeviceId, u64), Vec<u8>> = all
+        .iter()
+        .map(|r| ((r.author, r.device_seq), r.bytes.clone()))
+        .collect();
     let mut outcome = engine::apply_received(&mut plan, all);
     for (author, seq) in &outcome.complete {
         tx.delete_waiting(circle, author, *seq)?;
+        if newest.get(author).is_none_or(|(s, _)| s < seq) {
+            if let Some(bytes) = bytes_of.get(&(*author, *seq)) {
+                newest.insert(*author, (*seq, bytes.clone()));
+            }
+        }
+    }
+    for (author, (seq, bytes)) in &newest {
+        tx.set_last_applied(circle, author, *seq, bytes)?;
     }
     for waiting in &outcome.waiting {
         tx.put_waiting(circle, waiting, now)?;

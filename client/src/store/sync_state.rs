@@ -203,28 +203,47 @@ impl StoreTx<'_> {
         Ok(())
     }
 
-    /// Records `envelope` (as stored on the relay) as the last one of `device` here.
     pub fn set_device_head(
         &self,
         circle: &CircleId,
         device: &DeviceId,
         last_seq: u64,
         last_hash: &EnvelopeHash,
-        envelope: &[u8],
     ) -> Result<()> {
         self.tx
             .prepare_cached(
-                "INSERT INTO device_heads (circle_id, device, last_seq, last_hash, last_envelope)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
+                "INSERT INTO device_heads (circle_id, device, last_seq, last_hash) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (circle_id, device) DO UPDATE
-                     SET last_seq = excluded.last_seq, last_hash = excluded.last_hash,
-                         last_envelope = excluded.last_envelope",
+                     SET last_seq = excluded.last_seq, last_hash = excluded.last_hash",
             )?
             .execute(params![
                 circle.as_str(),
                 device.to_string(),
                 to_i64(last_seq)?,
                 &last_hash.as_bytes()[..],
+            ])?;
+        Ok(())
+    }
+
+    /// Keeps `envelope` (as stored on the relay), whose changes are all part of the
+    /// plan now, as `device`'s attestation for snapshots made here — the envelope of
+    /// the device's newest change in the plan. Refused or waiting envelopes never are.
+    pub fn set_last_applied(
+        &self,
+        circle: &CircleId,
+        device: &DeviceId,
+        device_seq: u64,
+        envelope: &[u8],
+    ) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "UPDATE device_heads SET last_envelope = ?4
+                 WHERE circle_id = ?1 AND device = ?2 AND last_seq >= ?3",
+            )?
+            .execute(params![
+                circle.as_str(),
+                device.to_string(),
+                to_i64(device_seq)?,
                 envelope,
             ])?;
         Ok(())

@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use automerge::{ActorId, ChangeHash};
+use automerge::{ActorId, ChangeHash, ReadDoc};
 
 use super::document::CirclePlan;
 use crate::error::{Error, Result};
@@ -22,6 +22,11 @@ impl CirclePlan {
     /// each device with changes here, the hash of its last change that a verified
     /// envelope carries (see the module docs for why that suffices).
     pub fn check_authorship(&self, attested: &[ChangeHash]) -> Result<()> {
+        // Changes kept aside for dependencies the document lacks are in no count below,
+        // and automerge would apply them, unjudged, once those arrive.
+        if !self.doc.get_missing_deps(&[]).is_empty() {
+            return Err(unattested(None, "changes held back for changes it lacks"));
+        }
         let mut last: HashMap<ActorId, u64> = HashMap::new();
         for hash in attested {
             let meta = self
@@ -140,6 +145,23 @@ mod tests {
         assert!(refused(plan.check_authorship(&[main, helper])));
         // Attesting the forged change itself needs an envelope the main person signed:
         // the client only takes hashes from verified envelopes.
+    }
+
+    #[test]
+    fn a_change_held_back_in_the_saved_bytes_is_refused() {
+        // A forged change of the helper that builds on a change of the main person's
+        // the snapshot leaves out: automerge keeps it aside and would apply it, with
+        // nobody's check, once that change arrives.
+        let (plan, main, helper) = plan_with_helper(1);
+        let mut ahead = plan.doc.fork().with_actor(actor(1));
+        write(&mut ahead, "a change the snapshot leaves out");
+        let mut forger = ahead.fork().with_actor(actor(2));
+        write(&mut forger, "held back");
+        let held = forger.get_last_local_change().unwrap();
+        let bytes = [plan.doc.save(), held.raw_bytes().to_vec()].concat();
+        let loaded = CirclePlan::load(&bytes, actor(9)).unwrap();
+        assert_eq!(loaded.heads(), plan.heads(), "automerge kept it aside");
+        assert!(refused(loaded.check_authorship(&[main, helper])));
     }
 
     #[test]

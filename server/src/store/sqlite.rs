@@ -1158,6 +1158,11 @@ fn put_snapshot(conn: &Connection, circle: i64, covers: u64, bytes: &[u8]) -> Re
     refuse_closed(conn, circle)?;
     let latest = latest_cursor(conn, circle)?;
     let covers = to_i64(covers);
+    if covers == 0 {
+        return Err(
+            TrustError::BadRequest("a snapshot covers at least one envelope".into()).into(),
+        );
+    }
     if covers > latest {
         return Err(TrustError::BadRequest(format!(
             "the snapshot covers cursor {covers}, but the circle's newest is {latest}"

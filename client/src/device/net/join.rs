@@ -161,19 +161,30 @@ impl Session<'_> {
             .flat_map(|r| r.changes.iter().map(|c| (c.clone(), r.rights.clone())))
             .collect();
         // A join that started from a checked snapshot builds on its document; the
-        // envelopes after it are judged as any others.
+        // envelopes after it are judged as any others, one by one if a batch fails,
+        // and a refused one cuts its author off as in any sync.
         let built = match tx.take_snapshot_start(&circle)? {
             Some(document) => {
                 let started = match self.started_from.take() {
                     Some(plan) => Ok(plan),
                     None => CirclePlan::load(&document, actor),
                 };
-                started.and_then(|mut plan| plan.apply_checked(changes).map(|_| plan))
+                started.map(|mut plan| {
+                    let outcome = engine::apply_received(&mut plan, received.clone());
+                    (plan, outcome.rejected)
+                })
             }
-            None => CirclePlan::from_changes(&circle, actor, changes).map(|(plan, _)| plan),
+            None => CirclePlan::from_changes(&circle, actor, changes)
+                .map(|(plan, _)| (plan, Vec::new())),
         };
         let mut plan = match built {
-            Ok(plan) => plan,
+            Ok((plan, rejected)) => {
+                for (author, seq, why) in &rejected {
+                    tx.delete_waiting(&circle, author, *seq)?;
+                    tx.cut_off(&circle, author, why)?;
+                }
+                plan
+            }
             // No genesis among them yet: the inviter has not pushed the plan.
             Err(PlanError::MalformedDocument(_)) | Err(PlanError::Automerge(_)) => {
                 return Ok(false)

@@ -259,12 +259,24 @@ impl<'a> Session<'a> {
     /// counted in [`SyncReport::snapshots_refused`].
     async fn start_from_snapshot(&mut self) -> Result<()> {
         let record = self.record()?;
-        if !self.snapshots.start_from || record.pending_join.is_none() || record.pull_cursor > 0 {
+        // `snapshot_cursor` set with nothing pulled: a snapshot was started from and
+        // given up (see `complete_join`); the whole history it is.
+        if !self.snapshots.start_from
+            || record.pending_join.is_none()
+            || record.pull_cursor > 0
+            || record.snapshot_cursor > 0
+        {
             return Ok(());
         }
-        let Some(bytes) = with_retry(|| self.relay.snapshot(self.identity, &self.circle)).await?
-        else {
-            return Ok(());
+        let bytes = match with_retry(|| self.relay.snapshot(self.identity, &self.circle)).await {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return Ok(()),
+            // Offline: the pull that follows would fail the same way.
+            Err(e) if e.is_transient() => return Err(e),
+            Err(_) => {
+                self.report.snapshots_refused += 1;
+                return Ok(());
+            }
         };
         let checked = match snapshot::open(
             &bytes,
@@ -287,7 +299,8 @@ impl<'a> Session<'a> {
         tx.put_snapshot_start(&self.circle, &checked.document)?;
         for (device, seq, hash, bytes) in &checked.heads {
             if *device != me {
-                tx.set_device_head(&self.circle, device, *seq, hash, bytes)?;
+                tx.set_device_head(&self.circle, device, *seq, hash)?;
+                tx.set_last_applied(&self.circle, device, *seq, bytes)?;
             }
         }
         record.pull_cursor = checked.covers;
@@ -315,7 +328,10 @@ impl<'a> Session<'a> {
         let mut record = self.record()?;
         let due = self.snapshots.make_every > 0
             && record.pending_join.is_none()
-            && record.pull_cursor >= record.snapshot_cursor + self.snapshots.make_every
+            && record.pull_cursor
+                >= record
+                    .snapshot_cursor
+                    .saturating_add(self.snapshots.make_every)
             && state.is_active(&me)
             && state.member_of_device(&me) == Some(state.owner());
         if !due
@@ -341,7 +357,8 @@ impl<'a> Session<'a> {
         })
         .await?;
         record = self.record()?;
-        record.snapshot_cursor = record.snapshot_cursor.max(stored.covers);
+        // The relay's word on what it holds, never past what this device has seen.
+        record.snapshot_cursor = record.snapshot_cursor.max(stored.covers.min(covers));
         let tx = self.store.begin()?;
         tx.put_sync_record(&record)?;
         tx.commit()?;
@@ -615,7 +632,7 @@ impl<'a> Session<'a> {
             tx.record_own_echo(&circle, &me, echo, self.now)?;
         }
         for r in &page.received {
-            tx.set_device_head(&circle, &r.author, r.device_seq, &r.hash, &r.bytes)?;
+            tx.set_device_head(&circle, &r.author, r.device_seq, &r.hash)?;
         }
         let outcome = crate::device::receive::apply_envelopes(
             &tx,
