@@ -10,10 +10,10 @@
 
 use std::time::{Duration, Instant};
 
-use kring_client::device::Device;
 use kring_client::snapshot::SnapshotPolicy;
+use kring_e2e::phone::Phone;
 use kring_e2e::RelayProcess;
-use kring_plan::plan::{CircleId, Language, LogKind, NewTask, Relation, TaskId};
+use kring_plan::plan::{CircleId, Language, NewTask, Relation, TaskId};
 use kring_trust::membership::Capability;
 use kring_trust::Timestamp;
 
@@ -21,31 +21,11 @@ use kring_trust::Timestamp;
 /// claims and completes 10 of them and posts 10 updates.
 const PER_ROUND: usize = 100;
 
-struct Phone {
-    _dir: tempfile::TempDir,
-    device: Device,
-}
-
-impl Phone {
-    fn new(policy: SnapshotPolicy) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut device = Device::open_in(dir.path()).expect("device");
-        device.set_snapshot_policy(policy);
-        Self { _dir: dir, device }
-    }
-
-    fn sync(&mut self, circle: &CircleId) -> kring_client::device::SyncReport {
-        self.device.sync(circle, Timestamp::now()).expect("sync")
-    }
-
-    fn post(&mut self, circle: &CircleId, text: &str) {
-        self.device
-            .change_plan(circle, Timestamp::now(), |plan, me| {
-                plan.post(me, LogKind::Update, text, Timestamp::now())
-                    .map(drop)
-            })
-            .expect("post");
-    }
+/// A phone over HTTP with `policy`.
+fn phone(policy: SnapshotPolicy) -> Phone {
+    let mut phone = Phone::new();
+    phone.device.set_snapshot_policy(policy);
+    phone
 }
 
 fn main() {
@@ -80,7 +60,7 @@ fn main() {
                     Timestamp::now(),
                 )
                 .expect("invite");
-            let mut phone = Phone::new(SnapshotPolicy {
+            let mut phone = phone(SnapshotPolicy {
                 start_from,
                 make_every: 0,
             });
@@ -96,7 +76,7 @@ fn main() {
             assert_eq!(view.log.len(), expected.log.len(), "the complete plan");
             samples.push(took);
             // The newcomer's record reaches the others, as a real join's would.
-            sanne.sync(&circle);
+            sanne.synced(&circle);
         }
         report(label, &mut samples);
     }
@@ -117,13 +97,13 @@ fn report(label: &str, samples: &mut [Duration]) {
 /// envelopes) and two helpers' phones writing `changes` changes in rounds, each
 /// round synced by all three.
 fn history(relay: &str, changes: usize) -> (Phone, CircleId) {
-    let mut sanne = Phone::new(SnapshotPolicy::default());
+    let mut sanne = phone(SnapshotPolicy::default());
     let now = Timestamp::now();
     let circle = sanne
         .device
         .create_circle("Kring van Sanne", Language::Nl, "Sanne", Some(relay), now)
         .expect("create");
-    sanne.sync(&circle);
+    sanne.synced(&circle);
     let mut helpers: Vec<Phone> = ["Jan", "Piet"]
         .iter()
         .map(|name| {
@@ -131,7 +111,7 @@ fn history(relay: &str, changes: usize) -> (Phone, CircleId) {
                 .device
                 .invite(&circle, Capability::Member, now.plus_days(1), now)
                 .expect("invite");
-            let mut phone = Phone::new(SnapshotPolicy::default());
+            let mut phone = phone(SnapshotPolicy::default());
             phone
                 .device
                 .join(&link, name, Relation::Family, Timestamp::now())
@@ -139,7 +119,7 @@ fn history(relay: &str, changes: usize) -> (Phone, CircleId) {
             phone
         })
         .collect();
-    sanne.sync(&circle);
+    sanne.synced(&circle);
     let mut snapshots = 0;
     for round in 0..changes.div_ceil(PER_ROUND) {
         let mut tasks: Vec<TaskId> = Vec::new();
@@ -157,11 +137,11 @@ fn history(relay: &str, changes: usize) -> (Phone, CircleId) {
             tasks.push(task);
             sanne.post(&circle, &format!("Ronde {round}: taak {i} staat klaar"));
         }
-        if sanne.sync(&circle).snapshot_made.is_some() {
+        if sanne.synced(&circle).snapshot_made.is_some() {
             snapshots += 1;
         }
         for (h, helper) in helpers.iter_mut().enumerate() {
-            helper.sync(&circle);
+            helper.synced(&circle);
             for task in &tasks[h * 10..h * 10 + 10] {
                 helper
                     .device
@@ -178,9 +158,9 @@ fn history(relay: &str, changes: usize) -> (Phone, CircleId) {
                     .expect("complete");
                 helper.post(&circle, "Boodschappen gebracht");
             }
-            helper.sync(&circle);
+            helper.synced(&circle);
         }
-        if sanne.sync(&circle).snapshot_made.is_some() {
+        if sanne.synced(&circle).snapshot_made.is_some() {
             snapshots += 1;
         }
         if round % 20 == 19 {

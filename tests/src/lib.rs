@@ -1,9 +1,11 @@
 //! Helpers for the end-to-end tests: the real `kring-server` and `kring` binaries,
 //! built through the workspace, and a relay process that can be killed with SIGKILL
 //! and started again on the same database and address; and the relay in-process
-//! behind the client's transport seam ([`in_process`]) for fast session tests.
+//! behind the client's transport seam ([`in_process`]) for fast session tests; a
+//! [`phone::Phone`] to drive a device with.
 
 pub mod in_process;
+pub mod phone;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -7,68 +7,17 @@
 
 use std::sync::Arc;
 
-use kring_client::device::Device;
 use kring_client::Error;
 use kring_e2e::in_process::{post_to, Fault, InProcessRelay};
+use kring_e2e::phone::Phone;
 use kring_plan::plan::{CircleId, Language, LogKind, PlanView, Relation};
 use kring_trust::membership::Capability;
 use kring_trust::Error as TrustError;
 use kring_trust::Timestamp;
 
-struct Phone {
-    _dir: tempfile::TempDir,
-    device: Device,
-}
-
-impl Phone {
-    fn new(relay: &Arc<InProcessRelay>) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut device = Device::open_in(dir.path()).expect("device");
-        device.set_transport(relay.clone());
-        Self { _dir: dir, device }
-    }
-
-    fn post(&mut self, circle: &CircleId, text: &str) {
-        self.device
-            .change_plan(circle, Timestamp::now(), |plan, me| {
-                plan.post(me, LogKind::Update, text, Timestamp::now())
-                    .map(drop)
-            })
-            .expect("post");
-    }
-
-    /// A sync that fails as "offline" (transient): nothing lost, tried again later.
-    #[track_caller]
-    fn sync_fails_offline(&mut self, circle: &CircleId) {
-        match self.device.sync(circle, Timestamp::now()) {
-            Ok(report) => panic!("expected the sync to fail, it did {report:?}"),
-            Err(e) => assert!(e.is_transient(), "{e}"),
-        }
-    }
-
-    fn member_names(&self, circle: &CircleId) -> Vec<String> {
-        self.view(circle)
-            .members
-            .into_iter()
-            .map(|m| m.display_name)
-            .collect()
-    }
-
-    fn view(&self, circle: &CircleId) -> PlanView {
-        self.device.view(circle).expect("view")
-    }
-
-    fn pending(&self, circle: &CircleId) -> u64 {
-        self.device.status(circle).expect("status").pending
-    }
-
-    #[track_caller]
-    fn synced(&mut self, circle: &CircleId) -> kring_client::device::SyncReport {
-        match self.device.sync(circle, Timestamp::now()) {
-            Ok(report) => report,
-            Err(e) => panic!("sync failed: {e}"),
-        }
-    }
+/// A phone on the in-process relay.
+fn phone(relay: &Arc<InProcessRelay>) -> Phone {
+    Phone::over(relay.clone())
 }
 
 fn posts(view: &PlanView) -> Vec<&str> {
@@ -78,7 +27,7 @@ fn posts(view: &PlanView) -> Vec<&str> {
 /// Sanne's circle on the in-process relay, registered by her first sync, and an
 /// invite to it.
 fn circle_and_invite(relay: &Arc<InProcessRelay>) -> (Phone, CircleId, String) {
-    let mut sanne = Phone::new(relay);
+    let mut sanne = phone(relay);
     let now = Timestamp::now();
     let circle = sanne
         .device
@@ -101,7 +50,7 @@ fn circle_and_invite(relay: &Arc<InProcessRelay>) -> (Phone, CircleId, String) {
 /// [`circle_and_invite`], and Jan in the circle by the invite.
 fn circle_with_jan(relay: &Arc<InProcessRelay>) -> (Phone, Phone, CircleId) {
     let (mut sanne, circle, link) = circle_and_invite(relay);
-    let mut jan = Phone::new(relay);
+    let mut jan = phone(relay);
     let joined = jan
         .device
         .join(&link, "Jan", Relation::Family, Timestamp::now())
@@ -246,7 +195,7 @@ fn a_relay_restored_from_an_older_backup_gets_the_missing_envelopes_again() {
 fn a_join_whose_answer_was_lost_still_stands() {
     let relay = InProcessRelay::start();
     let (mut sanne, circle, link) = circle_and_invite(&relay);
-    let mut jan = Phone::new(&relay);
+    let mut jan = phone(&relay);
     // The redemption reaches the relay; its answer does not reach Jan's phone.
     relay.fault_next(post_to("/membership"), Fault::AnswerLost);
     let joined = jan

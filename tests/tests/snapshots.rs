@@ -5,11 +5,12 @@
 
 use std::sync::Arc;
 
-use kring_client::device::{Device, SyncReport};
+use kring_client::device::SyncReport;
 use kring_client::snapshot::SnapshotPolicy;
 use kring_client::sync::transport::Request;
 use kring_e2e::in_process::{get_of, Fault, InProcessRelay};
-use kring_plan::plan::{CircleId, Language, LogKind, PlanView, Relation};
+use kring_e2e::phone::Phone;
+use kring_plan::plan::{CircleId, Language, Relation};
 use kring_trust::membership::Capability;
 use kring_trust::request_auth::HEADER_INVITE;
 use kring_trust::Timestamp;
@@ -20,59 +21,29 @@ const OFTEN: SnapshotPolicy = SnapshotPolicy {
     make_every: 5,
 };
 
-struct Phone {
-    _dir: tempfile::TempDir,
-    device: Device,
+/// A phone on the in-process relay that makes and uses snapshots [`OFTEN`].
+fn phone(relay: &Arc<InProcessRelay>) -> Phone {
+    let mut phone = Phone::over(relay.clone());
+    phone.device.set_snapshot_policy(OFTEN);
+    phone
 }
 
-impl Phone {
-    fn new(relay: &Arc<InProcessRelay>) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut device = Device::open_in(dir.path()).expect("device");
-        device.set_transport(relay.clone());
-        device.set_snapshot_policy(OFTEN);
-        Self { _dir: dir, device }
+/// Joins by `link`; the report of the sync that brought the plan. (The join's own
+/// first sync is made to fail, as on a phone that lost its signal right after the
+/// invite was accepted, so the next sync's report shows how the plan came.)
+fn join(phone: &mut Phone, relay: &InProcessRelay, link: &str, name: &str) -> SyncReport {
+    for _ in 0..4 {
+        relay.fault_next(device_reads_the_log, Fault::Unreachable);
     }
-
-    fn post(&mut self, circle: &CircleId, text: &str) {
-        self.device
-            .change_plan(circle, Timestamp::now(), |plan, me| {
-                plan.post(me, LogKind::Update, text, Timestamp::now())
-                    .map(drop)
-            })
-            .expect("post");
-    }
-
-    #[track_caller]
-    fn synced(&mut self, circle: &CircleId) -> SyncReport {
-        match self.device.sync(circle, Timestamp::now()) {
-            Ok(report) => report,
-            Err(e) => panic!("sync failed: {e}"),
-        }
-    }
-
-    fn view(&self, circle: &CircleId) -> PlanView {
-        self.device.view(circle).expect("view")
-    }
-
-    /// Joins by `link`; the report of the sync that brought the plan. (The join's
-    /// own first sync is made to fail, as on a phone that lost its signal right after
-    /// the invite was accepted, so the next sync's report shows how the plan came.)
-    fn join(&mut self, relay: &InProcessRelay, link: &str, name: &str) -> SyncReport {
-        for _ in 0..4 {
-            relay.fault_next(device_reads_the_log, Fault::Unreachable);
-        }
-        let circle = self
-            .device
-            .join(link, name, Relation::Friend, Timestamp::now())
-            .expect("join");
-        assert_eq!(self.device.pending_joins().expect("pending").len(), 1);
-        let report = self.synced(&circle);
-        assert!(report.joined, "the plan arrived: {report:?}");
-        report
-    }
+    let circle = phone
+        .device
+        .join(link, name, Relation::Friend, Timestamp::now())
+        .expect("join");
+    assert_eq!(phone.device.pending_joins().expect("pending").len(), 1);
+    let report = phone.synced(&circle);
+    assert!(report.joined, "the plan arrived: {report:?}");
+    report
 }
-
 /// A device's (not an invite's) read of the membership log: the first step of a sync.
 fn device_reads_the_log(request: &Request) -> bool {
     request.method() == http::Method::GET
@@ -83,7 +54,7 @@ fn device_reads_the_log(request: &Request) -> bool {
 /// Sanne's circle with Jan in it, 12 posts between them (more than two snapshots'
 /// worth), everything synced both ways; and an invite for a third person.
 fn busy_circle(relay: &Arc<InProcessRelay>) -> (Phone, Phone, CircleId, String) {
-    let mut sanne = Phone::new(relay);
+    let mut sanne = phone(relay);
     let now = Timestamp::now();
     let circle = sanne
         .device
@@ -102,8 +73,8 @@ fn busy_circle(relay: &Arc<InProcessRelay>) -> (Phone, Phone, CircleId, String) 
             .invite(&circle, Capability::Member, now.plus_days(2), now)
             .expect("invite")
     };
-    let mut jan = Phone::new(relay);
-    jan.join(relay, &invite(&mut sanne), "Jan");
+    let mut jan = phone(relay);
+    join(&mut jan, relay, &invite(&mut sanne), "Jan");
     for i in 0..6 {
         sanne.post(&circle, &format!("Sanne {i}"));
         sanne.synced(&circle);
@@ -132,8 +103,8 @@ fn a_new_phone_starts_from_the_main_persons_snapshot_and_ends_with_the_same_plan
         .collect();
     assert!(uploads.iter().all(|s| s.status == Some(200)), "{uploads:?}");
 
-    let mut piet = Phone::new(&relay);
-    let report = piet.join(&relay, &link, "Piet");
+    let mut piet = phone(&relay);
+    let report = join(&mut piet, &relay, &link, "Piet");
     let covers = report
         .started_from_snapshot
         .expect("Piet's phone started from the snapshot");
@@ -168,8 +139,8 @@ fn a_snapshot_that_fails_a_check_is_ignored_and_the_whole_history_fetched() {
     let relay = InProcessRelay::start();
     let (sanne, _jan, circle, link) = busy_circle(&relay);
     relay.fault_next(get_of("/snapshot"), Fault::Tampered);
-    let mut piet = Phone::new(&relay);
-    let report = piet.join(&relay, &link, "Piet");
+    let mut piet = phone(&relay);
+    let report = join(&mut piet, &relay, &link, "Piet");
     assert_eq!(report.snapshots_refused, 1);
     assert_eq!(report.started_from_snapshot, None);
     assert!(report.pulled >= 13, "the whole history: {}", report.pulled);
@@ -184,13 +155,13 @@ fn a_snapshot_that_fails_a_check_is_ignored_and_the_whole_history_fetched() {
 fn with_snapshots_off_a_phone_fetches_the_whole_history() {
     let relay = InProcessRelay::start();
     let (sanne, _jan, circle, link) = busy_circle(&relay);
-    let mut piet = Phone::new(&relay);
+    let mut piet = phone(&relay);
     piet.device.set_snapshot_policy(SnapshotPolicy {
         start_from: false,
         make_every: 0,
     });
     let asked = relay.count("GET", "/snapshot");
-    let report = piet.join(&relay, &link, "Piet");
+    let report = join(&mut piet, &relay, &link, "Piet");
     assert_eq!(report.started_from_snapshot, None);
     assert_eq!(
         relay.count("GET", "/snapshot"),

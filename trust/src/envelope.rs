@@ -285,14 +285,7 @@ impl VerifiedEnvelope {
     /// For the relay on push: new envelopes must use the current key, so nothing
     /// written after a removal is readable with a key the removed device holds.
     pub fn check_current_epoch(&self, state: &MembershipState) -> Result<()> {
-        let expected = state.current_epoch();
-        if self.header.epoch != expected {
-            return Err(Error::StaleEpoch {
-                expected,
-                got: self.header.epoch,
-            });
-        }
-        Ok(())
+        state.check_current_epoch(self.header.epoch)
     }
 
     /// Decrypts the content: the changes, as bytes.

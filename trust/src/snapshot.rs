@@ -147,23 +147,35 @@ pub fn forge(
     covers: u64,
     document: &[u8],
 ) -> Vec<u8> {
-    let header = SnapshotHeader {
+    let header = header(maker, state, covers);
+    let content = content(document, &[] as &[&[u8]]);
+    let key = keys.current(state).expect("a forger holds the current key");
+    encrypt_and_sign(maker, &header, key, &content)
+}
+
+/// A new snapshot's header: `state`'s circle, head and current epoch, a fresh nonce.
+fn header(maker: &DeviceIdentity, state: &MembershipState, covers: u64) -> SnapshotHeader {
+    SnapshotHeader {
         circle: state.circle().clone(),
         epoch: state.current_epoch(),
         maker: maker.id(),
         covers,
         membership_head: state.head(),
         nonce: crypto::random_nonce(),
-    };
-    let content = wire::encode(
+    }
+}
+
+fn content(document: &[u8], attestations: &[impl AsRef<[u8]>]) -> Vec<u8> {
+    wire::encode(
         CONTENT_V1,
         &Content {
             document: Bytes::new(document),
-            attestations: Vec::new(),
+            attestations: attestations
+                .iter()
+                .map(|a| Bytes::new(a.as_ref()))
+                .collect(),
         },
-    );
-    let key = keys.current(state).expect("a forger holds the current key");
-    encrypt_and_sign(maker, &header, key, &content)
+    )
 }
 
 /// The stored snapshot for `content` (already encoded), with no checks at all.
@@ -255,14 +267,7 @@ impl VerifiedSnapshot {
     /// For the relay on upload: a snapshot under an older key would stay readable by
     /// a device removed since.
     pub fn check_current_epoch(&self, state: &MembershipState) -> Result<()> {
-        let expected = state.current_epoch();
-        if self.header.epoch != expected {
-            return Err(Error::StaleEpoch {
-                expected,
-                got: self.header.epoch,
-            });
-        }
-        Ok(())
+        state.check_current_epoch(self.header.epoch)
     }
 
     /// Decrypts the content: the document and the attestations, as bytes.

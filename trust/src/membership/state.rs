@@ -760,6 +760,19 @@ impl MembershipState {
         self.epoch
     }
 
+    /// [`Error::StaleEpoch`] unless `epoch` is the current one: what the relay asks of
+    /// everything newly stored, so nothing written after a removal is readable with a
+    /// key the removed device holds.
+    pub fn check_current_epoch(&self, epoch: u64) -> Result<()> {
+        if epoch != self.epoch {
+            return Err(Error::StaleEpoch {
+                expected: self.epoch,
+                got: epoch,
+            });
+        }
+        Ok(())
+    }
+
     /// Position in the log of the entry with hash `head`.
     pub fn position_of(&self, head: &EntryHash) -> Option<u64> {
         self.positions.get(head).copied()
