@@ -10,7 +10,7 @@ use std::sync::Arc;
 use kring_client::Error;
 use kring_e2e::in_process::{post_to, Fault, InProcessRelay};
 use kring_e2e::phone::Phone;
-use kring_plan::plan::{CircleId, Language, LogKind, PlanView, Relation};
+use kring_plan::plan::{CircleId, Language, PlanView, Relation};
 use kring_trust::membership::Capability;
 use kring_trust::Error as TrustError;
 use kring_trust::Timestamp;

@@ -113,25 +113,9 @@ pub fn seal(
     document: &[u8],
     attestations: &[impl AsRef<[u8]>],
 ) -> Result<Vec<u8>> {
-    let header = SnapshotHeader {
-        circle: state.circle().clone(),
-        epoch: state.current_epoch(),
-        maker: maker.id(),
-        covers,
-        membership_head: state.head(),
-        nonce: crypto::random_nonce(),
-    };
+    let header = header(maker, state, covers);
     check_maker(state, &header)?;
-    let content = wire::encode(
-        CONTENT_V1,
-        &Content {
-            document: Bytes::new(document),
-            attestations: attestations
-                .iter()
-                .map(|a| Bytes::new(a.as_ref()))
-                .collect(),
-        },
-    );
+    let content = content(document, attestations);
     let bytes = encrypt_and_sign(maker, &header, keys.current(state)?, &content);
     wire::check_size(WHAT, bytes.len(), MAX_SNAPSHOT_BYTES)?;
     Ok(bytes)

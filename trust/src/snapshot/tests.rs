@@ -16,6 +16,19 @@ fn circle() -> (TestCircle, Person, Person) {
     (circle, owner, member)
 }
 
+/// The owner's snapshot of `circle`, covering `covers`.
+fn by_owner(circle: &TestCircle, owner: &Person, covers: u64) -> Vec<u8> {
+    seal(
+        &owner.device,
+        &circle.state,
+        &circle.keys(&owner.device),
+        covers,
+        DOC,
+        &[DOC],
+    )
+    .unwrap()
+}
+
 fn forge(maker: &DeviceIdentity, state: &MembershipState, keys: &Keyring) -> Vec<u8> {
     super::forge(maker, state, keys, 7, DOC)
 }
@@ -69,15 +82,7 @@ fn a_snapshot_by_anyone_but_the_main_person_is_refused() {
 #[test]
 fn a_tampered_snapshot_is_refused_at_every_byte_that_matters() {
     let (circle, owner, member) = circle();
-    let sealed = seal(
-        &owner.device,
-        &circle.state,
-        &circle.keys(&owner.device),
-        3,
-        DOC,
-        &[DOC],
-    )
-    .unwrap();
+    let sealed = by_owner(&circle, &owner, 3);
     let keys = circle.keys(&member.device);
     for at in (0..sealed.len()).step_by(7) {
         let mut tampered = sealed.clone();
@@ -93,15 +98,7 @@ fn a_tampered_snapshot_is_refused_at_every_byte_that_matters() {
 fn a_snapshot_of_another_circle_is_refused() {
     let (circle, _, _) = circle();
     let (other, other_owner) = TestCircle::new();
-    let theirs = seal(
-        &other_owner.device,
-        &other.state,
-        &other.keys(&other_owner.device),
-        1,
-        DOC,
-        &[DOC],
-    )
-    .unwrap();
+    let theirs = by_owner(&other, &other_owner, 1);
     assert!(matches!(
         verify(&theirs, &circle.state),
         Err(Error::WrongCircle { .. })
@@ -132,15 +129,7 @@ fn snapshots_and_envelopes_cannot_pass_for_each_other() {
 #[test]
 fn after_a_removal_the_old_snapshot_still_opens_but_the_relay_wants_the_new_key() {
     let (mut circle, owner, member) = circle();
-    let old = seal(
-        &owner.device,
-        &circle.state,
-        &circle.keys(&owner.device),
-        5,
-        DOC,
-        &[DOC],
-    )
-    .unwrap();
+    let old = by_owner(&circle, &owner, 5);
     circle.remove_member(&owner.device, &member.member, &BTreeMap::new());
     let verified = verify(&old, &circle.state).unwrap();
     assert!(matches!(
@@ -148,15 +137,7 @@ fn after_a_removal_the_old_snapshot_still_opens_but_the_relay_wants_the_new_key(
         Err(Error::StaleEpoch { .. })
     ));
     // The removed member's key never opens what is sealed after the removal.
-    let new = seal(
-        &owner.device,
-        &circle.state,
-        &circle.keys(&owner.device),
-        6,
-        DOC,
-        &[DOC],
-    )
-    .unwrap();
+    let new = by_owner(&circle, &owner, 6);
     let removed_keys = Keyring::from_log(&member.device, &circle.state, &circle.log);
     let opened = removed_keys.map(|k| open(&new, &circle.state, &k));
     assert!(!matches!(opened, Ok(Ok(_))));
