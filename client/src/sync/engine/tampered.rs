@@ -32,6 +32,8 @@ struct Scene {
     /// Envelopes the member has sent so far (for the chain).
     member_seq: u64,
     member_prev: Option<EnvelopeHash>,
+    /// Every envelope the member sealed, as stored.
+    member_sent: Vec<Vec<u8>>,
 }
 
 impl Scene {
@@ -78,6 +80,7 @@ impl Scene {
             owner_heads: DeviceHeads::new(),
             member_seq: 0,
             member_prev: None,
+            member_sent: Vec::new(),
         };
         let heads = scene.member_plan.heads();
         scene
@@ -114,6 +117,7 @@ impl Scene {
         )
         .unwrap();
         self.member_prev = Some(sealed.hash());
+        self.member_sent.push(sealed.as_bytes().to_vec());
         sealed.as_bytes().to_vec()
     }
 
@@ -397,4 +401,53 @@ fn the_honest_client_produces_changes_every_replica_accepts() {
     let outcome = scene.deliver_to_owner(vec![envelope]);
     assert!(outcome.rejected.is_empty(), "{:?}", outcome.rejected);
     assert_eq!(scene.owner_plan.view(), scene.member_plan.view());
+}
+
+#[test]
+fn a_snapshot_attests_what_was_applied_never_a_refused_envelope() {
+    let mut scene = Scene::new();
+    let joined = scene.member_sent[0].clone();
+    let change = forbidden_rewrite(&mut scene, "question");
+    let refused = scene.member_envelope(&[change]);
+    assert_eq!(
+        scene.deliver_to_owner(vec![refused.clone()]).rejected.len(),
+        1
+    );
+    let owner_keys = scene.circle.keys(&scene.owner.device);
+    let own = seal(
+        &scene.owner.device,
+        &scene.circle.state,
+        &owner_keys,
+        1,
+        None,
+        &scene.owner_plan.own_changes_since(&[]),
+    )
+    .unwrap()
+    .as_bytes()
+    .to_vec();
+    let make = |attestations: &[Vec<u8>]| {
+        crate::snapshot::make(
+            &scene.owner.device,
+            &scene.circle.state,
+            &owner_keys,
+            &scene.owner_plan,
+            2,
+            attestations,
+        )
+    };
+    // The refused envelope's changes are not in the plan: it cannot vouch for it.
+    assert!(make(&[own.clone(), refused]).is_err());
+    let snapshot = make(&[own, joined]).unwrap();
+    // The member's phone (and any new one) opens it to exactly the owner's plan.
+    let opened = crate::snapshot::open(
+        &snapshot,
+        scene.circle.state.circle(),
+        &scene.circle.state,
+        &scene.circle.keys(&scene.member.device),
+        automerge::ActorId::random(),
+    )
+    .unwrap();
+    assert_eq!(opened.covers, 2);
+    assert_eq!(opened.plan.view(), scene.owner_plan.view());
+    assert_eq!(opened.heads.len(), 2, "one head per attested device");
 }
