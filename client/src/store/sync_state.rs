@@ -49,7 +49,8 @@ pub struct SyncRecord {
     /// (its operator's retention period); any new change resets that clock.
     pub closes_at: Option<Timestamp>,
     /// The relay cursor covered by the newest snapshot this device made or started
-    /// from (0: none); a device of the main person makes the next one well past it.
+    /// from, or where making one last failed (0: none); a device of the main person
+    /// tries the next one well past it.
     pub snapshot_cursor: u64,
 }
 

@@ -343,26 +343,38 @@ impl<'a> Session<'a> {
         let plan = self.store.load(&self.circle, self.identity.actor_id())?;
         let attestations = self.store.attestations(&self.circle, &me)?;
         let covers = record.pull_cursor;
-        let bytes = snapshot::make(
+        let outcome = match snapshot::make(
             self.identity,
             state,
             self.trust.keys(),
             &plan,
             covers,
             &attestations,
-        )?;
-        let stored = with_retry(|| {
-            self.relay
-                .put_snapshot(self.identity, &self.circle, bytes.clone())
-        })
-        .await?;
+        ) {
+            Ok(bytes) => {
+                with_retry(|| {
+                    self.relay
+                        .put_snapshot(self.identity, &self.circle, bytes.clone())
+                })
+                .await
+            }
+            Err(e) => Err(e),
+        };
+        if outcome.as_ref().is_err_and(Error::is_transient) {
+            return outcome.map(|_| None);
+        }
         record = self.record()?;
-        // The relay's word on what it holds, never past what this device has seen.
-        record.snapshot_cursor = record.snapshot_cursor.max(stored.covers.min(covers));
+        record.snapshot_cursor = match &outcome {
+            // The relay's word on what it holds, never past what this device has seen.
+            Ok(stored) => record.snapshot_cursor.max(stored.covers.min(covers)),
+            // Not possible now (an attestation missing, a refusal): tried again only
+            // after as many envelopes more, not on every sync.
+            Err(_) => covers,
+        };
         let tx = self.store.begin()?;
         tx.put_sync_record(&record)?;
         tx.commit()?;
-        Ok(stored.kept.then_some(covers))
+        outcome.map(|stored| stored.kept.then_some(covers))
     }
 
     /// The founder's first sync puts the genesis on the relay.
