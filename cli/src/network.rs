@@ -218,6 +218,9 @@ pub fn sync(ctx: &mut Context) -> CliResult {
                 );
                 if r.report.joined {
                     line.push_str(&t!("synced-plan-arrived"));
+                    if r.report.started_from_snapshot.is_some() {
+                        line.push_str(&t!("synced-from-snapshot", after = r.report.pulled));
+                    }
                 }
                 if r.report.membership_entries > 0 {
                     line.push_str(&t!(

@@ -208,6 +208,7 @@ synced = { $circle }: sent { $sent }, received { $received ->
    *[other] { $received } changes
   }
 synced-plan-arrived = ; the plan arrived
+synced-from-snapshot = {" "}(from the main person's snapshot, then the { $after } changes after it)
 synced-membership = ; { $count ->
     [one] 1 membership update
    *[other] { $count } membership updates

@@ -208,6 +208,7 @@ synced = { $circle }: { $sent } verstuurd, { $received ->
    *[other] { $received } wijzigingen
   } ontvangen
 synced-plan-arrived = ; het plan is binnen
+synced-from-snapshot = {" "}(vanaf de momentopname van de hoofdpersoon, daarna de { $after } wijzigingen erna)
 synced-membership = ; { $count ->
     [one] 1 wijziging
    *[other] { $count } wijzigingen
