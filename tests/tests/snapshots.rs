@@ -170,3 +170,33 @@ fn with_snapshots_off_a_phone_fetches_the_whole_history() {
     );
     assert_eq!(piet.view(&circle).log, sanne.view(&circle).log);
 }
+
+#[test]
+fn the_main_persons_new_phone_starts_from_her_snapshot_and_makes_the_next_one() {
+    let relay = InProcessRelay::start();
+    let (sanne, mut jan, circle, _) = busy_circle(&relay);
+    let now = Timestamp::now();
+    let link = sanne
+        .device
+        .device_link(&circle, now.plus_millis(600_000), now)
+        .expect("device link");
+    let mut second = phone(&relay);
+    for _ in 0..4 {
+        relay.fault_next(device_reads_the_log, Fault::Unreachable);
+    }
+    second.device.add_device(&link, now).expect("add device");
+    let report = second.synced(&circle);
+    assert!(report.joined, "{report:?}");
+    assert!(report.started_from_snapshot.is_some(), "{report:?}");
+    // The circle goes on; the new phone, one of the main person's, attests every
+    // device from what it applied (the snapshot's envelopes and those after it) and
+    // makes the next snapshot itself.
+    let mut made = None;
+    for i in 0..6 {
+        jan.post(&circle, &format!("Jan later {i}"));
+        jan.synced(&circle);
+        made = made.or(second.synced(&circle).snapshot_made);
+    }
+    assert!(made.is_some(), "the new phone made a snapshot");
+    assert_eq!(second.view(&circle), jan.view(&circle));
+}

@@ -82,34 +82,58 @@ pub(super) fn apply_envelopes(
         let own = own_changes.into_iter().map(|c| (c, rights.clone()));
         plan.apply_checked(own.collect())?;
     }
-    // Each author's newest envelope that is now wholly in the plan: its attestation.
-    let mut newest: std::collections::HashMap<DeviceId, (u64, Vec<u8>)> = Default::default();
-    let bytes_of: std::collections::HashMap<(DeviceId, u64), Vec<u8>> = all
-        .iter()
-        .map(|r| ((r.author, r.device_seq), r.bytes.clone()))
-        .collect();
-    let mut outcome = engine::apply_received(&mut plan, all);
+    let mut outcome = engine::apply_received(&mut plan, &all);
     for (author, seq) in &outcome.complete {
         tx.delete_waiting(circle, author, *seq)?;
-        if newest.get(author).is_none_or(|(s, _)| s < seq) {
-            if let Some(bytes) = bytes_of.get(&(*author, *seq)) {
-                newest.insert(*author, (*seq, bytes.clone()));
-            }
-        }
     }
-    for (author, (seq, bytes)) in &newest {
-        tx.set_last_applied(circle, author, *seq, bytes)?;
-    }
+    record_attestations(tx, circle, &all, &outcome.complete)?;
     for waiting in &outcome.waiting {
         tx.put_waiting(circle, waiting, now)?;
     }
-    for (author, seq, why) in &outcome.rejected {
-        tx.delete_waiting(circle, author, *seq)?;
-        tx.cut_off(circle, author, why)?;
+    for (author, _, why) in &outcome.rejected {
+        cut_off(tx, circle, author, why)?;
     }
     // Stored envelopes that no longer open count as refused, but are no verdict on
     // their author.
     outcome.rejected.extend(unreadable);
     tx.save(&plan)?;
     Ok(outcome)
+}
+
+/// Keeps, for each author, the newest of `received` whose changes are all in the plan
+/// now (`complete`) as that author's attestation for snapshots made here. Refused and
+/// waiting envelopes never are: a snapshot attests only what its document holds.
+pub(super) fn record_attestations(
+    tx: &StoreTx<'_>,
+    circle: &kring_plan::plan::CircleId,
+    received: &[Received],
+    complete: &[(DeviceId, u64)],
+) -> Result<()> {
+    let complete: std::collections::HashSet<&(DeviceId, u64)> = complete.iter().collect();
+    let mut newest: std::collections::HashMap<DeviceId, &Received> = Default::default();
+    for r in received {
+        if complete.contains(&(r.author, r.device_seq))
+            && newest
+                .get(&r.author)
+                .is_none_or(|n| n.device_seq < r.device_seq)
+        {
+            newest.insert(r.author, r);
+        }
+    }
+    for r in newest.values() {
+        tx.set_last_applied(circle, &r.author, r.device_seq, &r.bytes)?;
+    }
+    Ok(())
+}
+
+/// Cuts `author` off in `circle` (it sent a change the plan's rules refuse): its
+/// envelopes kept waiting go too, as every later one builds on the refused change.
+pub(super) fn cut_off(
+    tx: &StoreTx<'_>,
+    circle: &kring_plan::plan::CircleId,
+    author: &DeviceId,
+    why: &str,
+) -> Result<()> {
+    tx.delete_waiting_of(circle, author)?;
+    tx.cut_off(circle, author, why)
 }

@@ -204,6 +204,15 @@ impl StoreTx<'_> {
         Ok(())
     }
 
+    /// Drops every waiting envelope of `author` in `circle`.
+    pub fn delete_waiting_of(&self, circle: &CircleId, author: &DeviceId) -> Result<()> {
+        self.tx.execute(
+            "DELETE FROM envelopes WHERE circle_id = ?1 AND author = ?2 AND state = 'waiting'",
+            params![circle.as_str(), author.to_string()],
+        )?;
+        Ok(())
+    }
+
     pub fn set_device_head(
         &self,
         circle: &CircleId,
@@ -236,17 +245,20 @@ impl StoreTx<'_> {
         device_seq: u64,
         envelope: &[u8],
     ) -> Result<()> {
-        self.tx
+        // The head row is written with the envelope's classification, before it is
+        // applied, in the same transaction.
+        let updated = self
+            .tx
             .prepare_cached(
-                "UPDATE device_heads SET last_envelope = ?4
-                 WHERE circle_id = ?1 AND device = ?2 AND last_seq >= ?3",
+                "UPDATE device_heads SET last_envelope = ?3 WHERE circle_id = ?1 AND device = ?2",
             )?
-            .execute(params![
-                circle.as_str(),
-                device.to_string(),
-                to_i64(device_seq)?,
-                envelope,
-            ])?;
+            .execute(params![circle.as_str(), device.to_string(), envelope])?;
+        if updated != 1 {
+            return Err(Error::CorruptStore(format!(
+                "no device head for an applied envelope of {} (seq {device_seq})",
+                device.short()
+            )));
+        }
         Ok(())
     }
 

@@ -337,7 +337,7 @@ pub struct ApplyOutcome {
 ///
 /// An envelope is complete only when all its changes are part of the document;
 /// otherwise the caller stores it and offers it again.
-pub fn apply_received(plan: &mut CirclePlan, received: Vec<Received>) -> ApplyOutcome {
+pub fn apply_received(plan: &mut CirclePlan, received: &[Received]) -> ApplyOutcome {
     let mut outcome = ApplyOutcome::default();
     let all: Vec<(Change, Rights)> = received
         .iter()
@@ -355,7 +355,7 @@ pub fn apply_received(plan: &mut CirclePlan, received: Vec<Received>) -> ApplyOu
         Err(_) => {
             // One unreadable envelope must not block the others: one by one.
             let mut refused = Vec::new();
-            for r in &received {
+            for r in received {
                 let changes = r.changes.iter().map(|c| (c.clone(), r.rights.clone()));
                 match plan.apply_checked(changes.collect()) {
                     Ok(checked) => {

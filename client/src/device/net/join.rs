@@ -170,7 +170,9 @@ impl Session<'_> {
                     None => CirclePlan::load(&document, actor),
                 };
                 started.map(|mut plan| {
-                    let outcome = engine::apply_received(&mut plan, received.clone());
+                    let outcome = engine::apply_received(&mut plan, &received);
+                    self.report.applied_changes += outcome.applied_changes;
+                    self.report.rejected += outcome.rejected.len();
                     (plan, outcome.rejected)
                 })
             }
@@ -179,9 +181,8 @@ impl Session<'_> {
         };
         let mut plan = match built {
             Ok((plan, rejected)) => {
-                for (author, seq, why) in &rejected {
-                    tx.delete_waiting(&circle, author, *seq)?;
-                    tx.cut_off(&circle, author, why)?;
+                for (author, _, why) in &rejected {
+                    crate::device::receive::cut_off(&tx, &circle, author, why)?;
                 }
                 plan
             }
@@ -191,11 +192,14 @@ impl Session<'_> {
             }
             Err(e) => return Err(e.into()),
         };
+        let mut complete = Vec::new();
         for r in &received {
             if r.changes.iter().all(|c| plan.has_change(&c.hash())) {
                 tx.delete_waiting(&circle, &r.author, r.device_seq)?;
+                complete.push((r.author, r.device_seq));
             }
         }
+        crate::device::receive::record_attestations(&tx, &circle, &received, &complete)?;
         if writer && !pending.linked {
             let me = NewMember {
                 display_name: pending.name.clone(),

@@ -259,13 +259,7 @@ impl<'a> Session<'a> {
     /// counted in [`SyncReport::snapshots_refused`].
     async fn start_from_snapshot(&mut self) -> Result<()> {
         let record = self.record()?;
-        // `snapshot_cursor` set with nothing pulled: a snapshot was started from and
-        // given up (see `complete_join`); the whole history it is.
-        if !self.snapshots.start_from
-            || record.pending_join.is_none()
-            || record.pull_cursor > 0
-            || record.snapshot_cursor > 0
-        {
+        if !self.snapshots.start_from || record.pending_join.is_none() || record.pull_cursor > 0 {
             return Ok(());
         }
         let bytes = match with_retry(|| self.relay.snapshot(self.identity, &self.circle)).await {

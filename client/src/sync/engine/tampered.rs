@@ -150,7 +150,7 @@ impl Scene {
 
     fn deliver_to_owner(&mut self, envelopes: Vec<Vec<u8>>) -> ApplyOutcome {
         let mut heads = self.owner_heads.clone();
-        let received = envelopes
+        let received: Vec<Received> = envelopes
             .into_iter()
             .enumerate()
             .map(|(i, bytes)| {
@@ -160,7 +160,7 @@ impl Scene {
             })
             .collect();
         self.owner_heads = heads;
-        apply_received(&mut self.owner_plan, received)
+        apply_received(&mut self.owner_plan, &received)
     }
 }
 
@@ -338,7 +338,7 @@ fn every_replica_gives_the_same_verdict_in_any_order() {
                 Received::new(i as u64 + 1, envelopes[i].clone(), opened, &trust).unwrap()
             })
             .collect();
-        let outcome = apply_received(&mut plan, received);
+        let outcome = apply_received(&mut plan, &received);
         let view = plan.view();
         assert_eq!(
             view.plan.status,

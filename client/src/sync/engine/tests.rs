@@ -233,7 +233,7 @@ fn changes_whose_dependencies_are_missing_wait_and_apply_later() {
     };
 
     // The second arrives alone: it waits (automerge holds it in memory only).
-    let outcome = apply_received(&mut plan, vec![received(&e2, 2)]);
+    let outcome = apply_received(&mut plan, &[received(&e2, 2)]);
     assert_eq!(outcome.applied_changes, 0);
     assert_eq!(outcome.waiting.len(), 1);
     assert!(outcome.complete.is_empty());
@@ -242,7 +242,7 @@ fn changes_whose_dependencies_are_missing_wait_and_apply_later() {
     // waiting one: both complete, in any order.
     let mut fresh_plan = CirclePlan::load(&plan.export(), owner.device.actor_id()).unwrap();
     let waiting = reopen(&outcome.waiting[0], &trust).unwrap();
-    let outcome = apply_received(&mut fresh_plan, vec![waiting, received(&e1, 1)]);
+    let outcome = apply_received(&mut fresh_plan, &[waiting, received(&e1, 1)]);
     assert_eq!(outcome.applied_changes, 2);
     assert_eq!(outcome.complete.len(), 2);
     assert!(outcome.waiting.is_empty());
