@@ -264,10 +264,11 @@ pub enum PushCmd {
         /// The push endpoint (https).
         endpoint: String,
         /// The subscription's P-256 public key (65 bytes, base64url).
-        #[arg(long)]
+        // base64url may start with `-`: a key, not a flag.
+        #[arg(long, allow_hyphen_values = true)]
         p256dh: String,
         /// The subscription's authentication secret (16 bytes, base64url).
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         auth: String,
     },
     /// Stop the relay's wake-ups for this device in the current circle.
@@ -578,4 +579,30 @@ pub enum MeetingCmd {
     },
     /// Call a meeting off.
     Cancel { meeting: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn push_keys_that_start_with_a_dash_are_keys() {
+        // One base64url key in 32 starts with `-`; it must not be taken for a flag.
+        let cli = Cli::try_parse_from([
+            "kring",
+            "push",
+            "register",
+            "https://push.example/x",
+            "--p256dh",
+            "-BL-uOXMgm",
+            "--auth",
+            "-2U3SqexwOEwyes9_YF5BQ",
+        ])
+        .expect("parsed");
+        let rendered = format!("{cli:?}");
+        assert!(rendered.contains("-2U3SqexwOEwyes9_YF5BQ"), "{rendered}");
+        assert!(rendered.contains("-BL-uOXMgm"), "{rendered}");
+    }
 }
