@@ -156,10 +156,6 @@ impl Session<'_> {
             .iter()
             .filter_map(|w| engine::reopen(w, &self.trust).ok())
             .collect();
-        let changes = received
-            .iter()
-            .flat_map(|r| r.changes.iter().map(|c| (c.clone(), r.rights.clone())))
-            .collect();
         // A join that started from a checked snapshot builds on its document; the
         // envelopes after it are judged as any others, one by one if a batch fails,
         // and a refused one cuts its author off as in any sync.
@@ -176,8 +172,14 @@ impl Session<'_> {
                     (plan, outcome.rejected)
                 })
             }
-            None => CirclePlan::from_changes(&circle, actor, changes)
-                .map(|(plan, _)| (plan, Vec::new())),
+            None => {
+                let changes = received
+                    .iter()
+                    .flat_map(|r| r.changes.iter().map(|c| (c.clone(), r.rights.clone())))
+                    .collect();
+                CirclePlan::from_changes(&circle, actor, changes)
+                    .map(|(plan, _)| (plan, Vec::new()))
+            }
         };
         let mut plan = match built {
             Ok((plan, rejected)) => {
