@@ -13,6 +13,11 @@
 //! notice covering it (`--live notices`, the older path, after which a device still
 //! has to pull) — deliveries missed, the relay's CPU per pushed change, and its RSS.
 //!
+//! Pushes go on each member's live socket (`--push socket`, the default: a
+//! `PushFrame`, acknowledged by a `pushed` notice after the commit), as the anchor's
+//! clients send their changes on their sockets; `--push http` signs and POSTs each
+//! one instead.
+//!
 //! Pinned like the anchor (`../shared/anchors/automerge-repo`: server on CPU 0, load
 //! on CPU 1): `--pin-relay 0 --pin-bench 1`.
 //!
@@ -30,13 +35,13 @@ use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ROOT};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use clap::Parser;
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
 use kring_client::envelope::{self, EnvelopeHash};
 use kring_plan::plan::DeviceActor;
 use kring_trust::identity::DeviceIdentity;
 use kring_trust::ids::MemberId;
 use kring_trust::keyring::Keyring;
-use kring_trust::live::LiveFrame;
+use kring_trust::live::{LiveFrame, PushFrame};
 use kring_trust::membership::{Capability, MembershipState, SignedEntry};
 use kring_trust::protocol::LiveNotice;
 use kring_trust::request_auth::sign_request;
@@ -67,6 +72,9 @@ struct Args {
     /// Envelopes per push.
     #[arg(long, default_value_t = 1)]
     batch: usize,
+    /// How members push: `socket` (on their live socket) or `http` (signed POSTs).
+    #[arg(long, default_value = "socket")]
+    push: String,
     /// Connect to this relay instead of starting one (`http://host:port`).
     #[arg(long)]
     relay: Option<String>,
@@ -236,6 +244,19 @@ struct PushRecord {
     acked: Instant,
 }
 
+/// A push sent on a member's socket, waiting for its `pushed` notice.
+struct SocketPush {
+    circle: usize,
+    author: usize,
+    id: u64,
+    sent: Instant,
+}
+
+type SocketSink = futures_util::stream::SplitSink<
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    Message,
+>;
+
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
@@ -244,6 +265,14 @@ async fn main() {
         "notices" => false,
         other => {
             eprintln!("--live is stream or notices, not {other:?}");
+            std::process::exit(2);
+        }
+    };
+    let on_socket = match args.push.as_str() {
+        "socket" => true,
+        "http" => false,
+        other => {
+            eprintln!("--push is socket or http, not {other:?}");
             std::process::exit(2);
         }
     };
@@ -426,22 +455,48 @@ async fn main() {
         .collect()
         .await;
     let invalid = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let in_flight = Arc::new(AtomicU64::new(0));
+    // Each member's sending half, for pushes on the socket.
+    let mut senders: Vec<Vec<Option<Arc<tokio::sync::Mutex<SocketSink>>>>> = (0..args.circles)
+        .map(|_| vec![None; args.members])
+        .collect();
     let subscribers: Vec<_> = sockets
         .into_iter()
-        .map(|(c, m, mut socket)| {
+        .map(|(c, m, socket)| {
+            let (sink, mut socket) = socket.split();
+            let sink = Arc::new(tokio::sync::Mutex::new(sink));
+            senders[c][m] = Some(Arc::clone(&sink));
             let mut stop = stop_rx.clone();
             let setups = Arc::clone(&setups);
             let invalid = Arc::clone(&invalid);
+            let errors = Arc::clone(&errors);
+            let in_flight = Arc::clone(&in_flight);
             let verify_every = args.verify_every.max(1);
             tokio::spawn(async move {
                 // (newest cursor covered, when it arrived)
                 let mut notices: Vec<(u64, Instant)> = Vec::new();
+                // Pushes of this member acknowledged on its socket: (request id, last
+                // cursor, when).
+                let mut acks: Vec<(u64, u64, Instant)> = Vec::new();
                 loop {
                     tokio::select! {
                         message = socket.next() => match message {
                             Some(Ok(Message::Text(text))) => {
-                                if let Ok(LiveNotice::Cursor { latest, .. }) = serde_json::from_str(&text) {
-                                    notices.push((latest, Instant::now()));
+                                match serde_json::from_str(&text) {
+                                    Ok(LiveNotice::Cursor { latest, .. }) => notices.push((latest, Instant::now())),
+                                    Ok(LiveNotice::Pushed { id, cursors, .. }) => {
+                                        in_flight.fetch_sub(1, Ordering::Relaxed);
+                                        match cursors.last() {
+                                            Some(last) => acks.push((id, *last, Instant::now())),
+                                            None => drop(errors.fetch_add(1, Ordering::Relaxed)),
+                                        }
+                                    }
+                                    Ok(LiveNotice::PushRefused { .. }) => {
+                                        in_flight.fetch_sub(1, Ordering::Relaxed);
+                                        errors.fetch_add(1, Ordering::Relaxed);
+                                    }
+                                    _ => {}
                                 }
                             }
                             // The envelope itself: checked as a device checks it.
@@ -469,11 +524,12 @@ async fn main() {
                         _ = stop.changed() => break,
                     }
                 }
-                let _ = socket.close(None).await;
-                (c, m, notices)
+                let _ = sink.lock().await.close().await;
+                (c, m, notices, acks)
             })
         })
         .collect();
+    let senders = Arc::new(senders);
     let connect_secs = started.elapsed().as_secs_f64();
     eprintln!(
         "{} live sockets connected in {connect_secs:.1} s",
@@ -485,8 +541,9 @@ async fn main() {
     // ---- load: an open loop at the target rate ----------------------------------------------
     let chains = Arc::new(chains);
     let records: Arc<Mutex<Vec<PushRecord>>> = Arc::default();
-    let errors = Arc::new(AtomicU64::new(0));
-    let in_flight = Arc::new(AtomicU64::new(0));
+    // Pushes sent on sockets, matched with their acknowledgements after the run.
+    let sent_on_sockets: Arc<Mutex<Vec<SocketPush>>> = Arc::default();
+    let request_ids = Arc::new(AtomicU64::new(1));
     let next_chain: Arc<Vec<Vec<AtomicU64>>> = Arc::new(
         (0..args.circles)
             .map(|_| (0..args.members).map(|_| AtomicU64::new(0)).collect())
@@ -534,16 +591,46 @@ async fn main() {
                 in_flight.clone(),
                 next_chain.clone(),
             );
+            let (senders, sent_on_sockets, request_ids) = (
+                senders.clone(),
+                sent_on_sockets.clone(),
+                request_ids.clone(),
+            );
             let batch = args.batch;
             in_flight.fetch_add(1, Ordering::Relaxed);
             pushers.push(tokio::spawn(async move {
                 let position =
                     next_chain[circle][author].fetch_add(batch as u64, Ordering::Relaxed) as usize;
-                let envelopes: Vec<String> = chains[circle][author][position..position + batch]
-                    .iter()
-                    .map(|bytes| B64.encode(bytes))
-                    .collect();
+                let sealed = &chains[circle][author][position..position + batch];
                 let setup = &setups[circle];
+                if on_socket {
+                    let Some(sink) = &senders[circle][author] else {
+                        return;
+                    };
+                    let id = request_ids.fetch_add(1, Ordering::Relaxed);
+                    let frame = PushFrame {
+                        circle: kring_trust::ids::CircleId::parse(&setup.id).expect("circle id"),
+                        id,
+                        envelopes: sealed.to_vec(),
+                    }
+                    .encode();
+                    let mut sink = sink.lock().await;
+                    let sent = Instant::now();
+                    if sink.send(Message::Binary(frame.into())).await.is_err() {
+                        in_flight.fetch_sub(1, Ordering::Relaxed);
+                        errors.fetch_add(1, Ordering::Relaxed);
+                        return;
+                    }
+                    drop(sink);
+                    sent_on_sockets.lock().unwrap().push(SocketPush {
+                        circle,
+                        author,
+                        id,
+                        sent,
+                    });
+                    return;
+                }
+                let envelopes: Vec<String> = sealed.iter().map(|bytes| B64.encode(bytes)).collect();
                 let path = format!("/v1/circles/{}/envelopes", setup.id);
                 let sent = Instant::now();
                 let reply = http
@@ -585,8 +672,23 @@ async fn main() {
     let rss_loaded = relay_pid.map(rss_kib);
     let _ = stop_tx.send(true);
     let mut notices = Vec::new();
+    let mut acks: HashMap<u64, (u64, Instant)> = HashMap::new();
     for subscriber in subscribers {
-        notices.push(subscriber.await.expect("subscriber"));
+        let (c, m, seen, acked) = subscriber.await.expect("subscriber");
+        notices.push((c, m, seen));
+        acks.extend(acked.into_iter().map(|(id, cursor, at)| (id, (cursor, at))));
+    }
+    // A push on a socket counts once its acknowledgement came back.
+    for push in sent_on_sockets.lock().unwrap().drain(..) {
+        if let Some((cursor, acked)) = acks.get(&push.id) {
+            records.lock().unwrap().push(PushRecord {
+                circle: push.circle,
+                author: push.author,
+                cursor: *cursor,
+                sent: push.sent,
+                acked: *acked,
+            });
+        }
     }
 
     // ---- figures ------------------------------------------------------------------------
@@ -635,8 +737,8 @@ async fn main() {
     println!("## relay_load");
     println!();
     println!(
-        "circles {} × members {} = {} live sockets (connected in {connect_secs:.1} s); target {} pushes/s × {} envelope(s), {} s measured after {} s warm-up",
-        args.circles, args.members, args.circles * args.members, args.rate, args.batch, args.seconds, args.warmup
+        "circles {} × members {} = {} live sockets (connected in {connect_secs:.1} s); target {} pushes/s × {} envelope(s) over {}, {} s measured after {} s warm-up",
+        args.circles, args.members, args.circles * args.members, args.rate, args.batch, if on_socket { "the live sockets" } else { "HTTP" }, args.seconds, args.warmup
     );
     println!();
     println!("| figure | value |");

@@ -399,7 +399,7 @@ async fn append_entry(
         circle: circle.clone(),
         circle_key: slot.key,
         author,
-        cursor: slot.heads.borrow().latest,
+        cursor: slot.latest(),
         state: after,
     });
     relay.metrics().entries_appended.inc();
@@ -501,23 +501,42 @@ async fn push(
     let state = slot.state.read().await;
     slot.check_open()?;
     let signer = relay.authenticate(&req, Some(&state))?;
-    require_writer(&state, &signer.0)?;
     let body: PushEnvelopes = req.json()?;
+    let envelopes = body
+        .envelopes
+        .into_iter()
+        .map(|Base64(bytes)| bytes)
+        .collect();
+    Ok(Json(
+        store_batch(&relay, &slot, &state, signer, envelopes).await?,
+    ))
+}
+
+/// Stores a batch pushed by `signer` (over HTTP or on its live socket), all or
+/// nothing, and hands what was stored to the live stream, the cursor watchers and
+/// the wake-ups. The caller authenticated the signer and holds `state`'s read lock
+/// until this returns (the log cannot move under the batch, nor the circle close).
+pub(crate) async fn store_batch(
+    relay: &Relay,
+    slot: &Arc<crate::circles::CircleSlot>,
+    state: &Arc<MembershipState>,
+    signer: Signer,
+    envelopes: Vec<Vec<u8>>,
+) -> Result<Pushed> {
+    require_writer(state, &signer.0)?;
     let max = relay.config().max_batch;
-    if body.envelopes.len() > max {
+    if envelopes.len() > max {
         return Err(Error::Oversized {
             what: "push batch (envelopes)",
-            len: body.envelopes.len(),
+            len: envelopes.len(),
             max,
-        }
-        .into());
+        });
     }
-    let snapshot = Arc::clone(&state);
-    let batch = if body.envelopes.len() <= INLINE_VERIFY {
-        verify_batch(body.envelopes, &snapshot, signer)?
+    let batch = if envelopes.len() <= INLINE_VERIFY {
+        verify_batch(envelopes, state, signer)?
     } else {
-        let snapshot = Arc::clone(&snapshot);
-        tokio::task::spawn_blocking(move || verify_batch(body.envelopes, &snapshot, signer))
+        let snapshot = Arc::clone(state);
+        tokio::task::spawn_blocking(move || verify_batch(envelopes, &snapshot, signer))
             .await
             .map_err(|e| crate::error::internal(format!("verify task: {e}")))??
     };
@@ -528,20 +547,15 @@ async fn push(
         .has_subscribers()
         .then(|| batch.iter().map(|e| e.bytes.clone()).collect());
     // Committing and announcing run as one task of their own: the store commits even
-    // if this handler is dropped (the client went away), and what it committed must
+    // if the caller is dropped (the client went away), and what it committed must
     // still reach the stream, the live notices and the wake-ups — a cursor never
     // handed over would hold every later envelope of the circle back from streaming.
     let committed = {
-        let (relay, slot, circle, snapshot) = (
-            relay.clone(),
-            Arc::clone(&slot),
-            circle.clone(),
-            Arc::clone(&snapshot),
-        );
+        let (relay, slot, state) = (relay.clone(), Arc::clone(slot), Arc::clone(state));
         tokio::spawn(async move {
             let outcome = relay
                 .store()
-                .push(slot.key, Arc::clone(&snapshot), batch, relay.quotas())
+                .push(slot.key, Arc::clone(&state), batch, relay.quotas())
                 .await
                 .inspect_err(|e| {
                     if matches!(
@@ -569,11 +583,11 @@ async fn push(
                 metrics.envelopes_stored.inc_by(outcome.stored as u64);
                 metrics.envelope_bytes_stored.inc_by(bytes as u64);
                 relay.pusher().changed(Change {
-                    circle,
+                    circle: slot.id.clone(),
                     circle_key: slot.key,
                     author: signer.0,
                     cursor: outcome.latest,
-                    state: snapshot,
+                    state,
                 });
             }
             Ok::<_, crate::Error>(outcome)
@@ -581,12 +595,12 @@ async fn push(
     };
     let outcome = committed
         .await
-        .map_err(|e| crate::error::internal(format!("push task: {e}")))??;
-    drop(state);
-    Ok(Json(Pushed {
+        .map_err(|e| crate::error::internal(format!("push task: {e}")))?
+        .map_err(kring_trust::Error::from)?;
+    Ok(Pushed {
         cursors: outcome.cursors,
         latest: outcome.latest,
-    }))
+    })
 }
 
 /// `PUT /v1/circles/{circle}/push`: the signing device, active in the circle,
@@ -650,13 +664,13 @@ async fn vapid_key(State(relay): State<Relay>) -> Json<VapidKey> {
 
 /// `envelope::verify` for each envelope, which the signer must have written.
 fn verify_batch(
-    envelopes: Vec<Base64>,
+    envelopes: Vec<Vec<u8>>,
     state: &MembershipState,
     signer: Signer,
 ) -> Result<Vec<NewEnvelope>> {
     envelopes
         .into_iter()
-        .map(|Base64(bytes)| {
+        .map(|bytes| {
             let verified = envelope::verify(&bytes, state)?;
             if verified.header().author != signer.0 {
                 return Err(Error::Unauthorized {

@@ -1,5 +1,5 @@
 //! The relay's in-memory view of each circle it has served: the validated membership
-//! state (so envelope checks do not re-validate the log) and the live heads that
+//! state (so envelope checks do not re-validate the log) and the live positions that
 //! WebSocket subscribers watch.
 //!
 //! A circle is loaded from the store and validated with `MembershipState::from_log` on
@@ -20,11 +20,9 @@ use crate::error::internal;
 use crate::store::{CircleKey, RelayStore};
 use crate::stream::Stream;
 
-/// Where a circle stands, as live subscribers see it.
+/// Where a circle's membership stands, as live subscribers see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Heads {
-    /// Newest envelope cursor.
-    pub latest: u64,
+pub struct LogHeads {
     /// Membership log length.
     pub len: u64,
     /// The owner closed the circle: subscribers close their sockets.
@@ -38,36 +36,47 @@ pub struct CircleSlot {
     /// read lock while they act on it; an append holds the write lock until its entry
     /// is committed, so no envelope is ever stored against a state that has moved on.
     pub state: RwLock<Arc<MembershipState>>,
-    pub heads: watch::Sender<Heads>,
+    /// The newest envelope cursor. Watched by sockets that get notices; a streaming
+    /// socket gets the envelopes themselves from [`Self::stream`] and is not woken
+    /// twice per envelope.
+    pub cursor: watch::Sender<u64>,
+    /// The log's length and whether the circle was closed: every live socket watches
+    /// it (a removal closes the removed device's sockets).
+    pub log: watch::Sender<LogHeads>,
     /// The stored data itself, for sockets that stream it (see [`crate::stream`]).
-    pub stream: Stream,
+    pub stream: Arc<Stream>,
     /// The cache's clock when the slot was last handed out (for eviction).
     used: AtomicU64,
 }
 
 impl CircleSlot {
     fn new(id: CircleId, key: CircleKey, state: MembershipState, latest: u64) -> Self {
-        let heads = watch::Sender::new(Heads {
-            latest,
+        let log = watch::Sender::new(LogHeads {
             len: state.len(),
             closed: false,
         });
         Self {
-            stream: Stream::new(id.clone(), latest),
+            stream: Arc::new(Stream::new(id.clone(), latest)),
             id,
             key,
             state: RwLock::new(Arc::new(state)),
-            heads,
+            cursor: watch::Sender::new(latest),
+            log,
             used: AtomicU64::new(0),
         }
     }
 
+    /// The newest envelope cursor.
+    pub fn latest(&self) -> u64 {
+        *self.cursor.borrow()
+    }
+
     /// Records a newer cursor for subscribers (never moves back).
     pub fn stored_up_to(&self, latest: u64) {
-        self.heads.send_if_modified(|heads| {
-            let newer = latest > heads.latest;
+        self.cursor.send_if_modified(|cursor| {
+            let newer = latest > *cursor;
             if newer {
-                heads.latest = latest;
+                *cursor = latest;
             }
             newer
         });
@@ -76,7 +85,7 @@ impl CircleSlot {
     /// Whether the owner closed the circle (a request that got the slot before the
     /// close must not act on it after).
     pub fn is_closed(&self) -> bool {
-        self.heads.borrow().closed
+        self.log.borrow().closed
     }
 
     /// Refuses with `circle_closed` if the circle was closed.
@@ -90,14 +99,14 @@ impl CircleSlot {
 
     /// Tells subscribers the circle was closed.
     pub fn closed(&self) {
-        self.heads.send_modify(|heads| heads.closed = true);
+        self.log.send_modify(|log| log.closed = true);
     }
 
     pub fn log_grew_to(&self, len: u64) {
-        self.heads.send_if_modified(|heads| {
-            let longer = len > heads.len;
+        self.log.send_if_modified(|log| {
+            let longer = len > log.len;
             if longer {
-                heads.len = len;
+                log.len = len;
             }
             longer
         });

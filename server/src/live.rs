@@ -1,8 +1,9 @@
 //! Live notices over WebSocket: `GET /v1/live?circles=ID,ID`.
 //!
-//! Each circle has a `watch` channel of its [`Heads`] (newest cursor, log length). A
-//! socket watches the channels of its circles, so notices coalesce under load and a
-//! slow socket never holds anyone up: it just gets the newest position next time.
+//! Each circle has two `watch` channels: its newest cursor and its log's
+//! [`LogHeads`] (length, closed). A socket watches the channels of its circles, so
+//! notices coalesce under load and a slow socket never holds anyone up: it just gets
+//! the newest position next time.
 //! The relay sends a `cursor` notice on connect and whenever the cursor moves, and a
 //! `membership` notice when the log grows. A device removed from a circle while
 //! connected is disconnected with close code 4003.
@@ -14,7 +15,8 @@
 //! envelopes; beyond that a `cursor` notice says "pull"), then each as it is stored,
 //! from the circle's [`crate::stream::Stream`]. A socket that falls behind the stream,
 //! or an envelope too large to stream, gets a `cursor` notice for that circle instead,
-//! so the relay never buffers for a slow reader.
+//! so the relay never buffers for a slow reader. A streaming socket does not watch
+//! the cursor: each stored envelope wakes it once, with the envelope.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,15 +28,16 @@ use axum::response::Response;
 use futures_util::StreamExt;
 use kring_trust::identity::DeviceId;
 use kring_trust::ids::CircleId;
-use kring_trust::protocol::LiveNotice;
+use kring_trust::live::{PushFrame, MAX_PUSH_FRAME_BYTES};
+use kring_trust::protocol::{ErrorBody, LiveNotice};
 use kring_trust::Error;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::{BroadcastStream, WatchStream};
 use tokio_stream::StreamMap;
 
 use crate::api::query_param;
-use crate::auth::{require_active, SignedRequest};
-use crate::circles::{CircleSlot, Heads};
+use crate::auth::{require_active, SignedRequest, Signer};
+use crate::circles::{CircleSlot, LogHeads};
 use crate::error::ApiResult;
 use crate::limits::{AddrKey, Full, Slot};
 use crate::stream::Stored;
@@ -47,15 +50,13 @@ pub const CLOSE_CIRCLE_CLOSED: u16 = 4010;
 /// Close code when the relay shuts down (RFC 6455 "going away").
 pub const CLOSE_GOING_AWAY: u16 = 1001;
 
-/// Clients send nothing but control frames; anything bigger is refused.
-const MAX_CLIENT_MESSAGE: usize = 4 * 1024;
+/// Clients send control frames and pushes ([`PushFrame`]); anything bigger than the
+/// largest push is refused (and closes the socket).
+const MAX_CLIENT_MESSAGE: usize = MAX_PUSH_FRAME_BYTES;
 const BUFFER: usize = 4 * 1024;
 /// Stored envelopes a streaming socket is sent on connect; a device further behind
 /// pulls (HTTP pull pages are cheaper for a large catch-up).
 pub const CATCH_UP: u64 = 1000;
-/// How long a streaming socket may see the circle's cursor ahead of what it was
-/// sent before it sends a notice (a stream item that never came).
-const STALL: Duration = Duration::from_secs(1);
 /// Envelopes per store read while catching up, and their most bytes.
 const CATCH_UP_PAGE: u32 = 100;
 const CATCH_UP_PAGE_BYTES: usize = 1024 * 1024;
@@ -149,12 +150,16 @@ pub async fn upgrade(
     // given back when the socket ends (or the upgrade fails).
     let connected = Connected::new(&relay, signer.0, req.peer)?;
     let device = signer.0;
+    let peer = req.peer;
     Ok(upgrade
         .read_buffer_size(BUFFER)
         .write_buffer_size(BUFFER)
         .max_message_size(MAX_CLIENT_MESSAGE)
         .max_frame_size(MAX_CLIENT_MESSAGE)
-        .on_upgrade(move |socket| run(relay, device, slots, positions, socket, connected)))
+        .on_upgrade(move |socket| {
+            let who = Pusher { device, peer };
+            run(relay, who, slots, positions, socket, connected)
+        }))
 }
 
 /// A live socket's places under the caps (per device, per address, in total); counts
@@ -204,36 +209,54 @@ impl Drop for Connected {
     }
 }
 
+/// Who is on the other end of a socket: the device it was authenticated as at the
+/// upgrade, and the address its pushes are rate limited by.
+struct Pusher {
+    device: DeviceId,
+    peer: Option<AddrKey>,
+}
+
 async fn run(
     relay: Relay,
-    device: DeviceId,
+    pusher: Pusher,
     slots: Vec<Arc<CircleSlot>>,
     positions: Option<Vec<Position>>,
     mut socket: WebSocket,
     _connected: Connected,
 ) {
-    let mut heads = StreamMap::new();
+    let device = pusher.device;
+    let streaming = positions.is_some();
+    // Every socket watches each circle's log (a removal closes it, a closed circle
+    // too); a notice socket also watches the newest cursor; a streaming socket gets
+    // the envelopes themselves, so one stored envelope wakes it once.
+    let mut logs = StreamMap::new();
+    let mut cursors = StreamMap::new();
     let mut streams = StreamMap::new();
     // Per streamed circle: the newest cursor this socket was sent (data or notice).
     let mut delivered: HashMap<CircleId, u64> = HashMap::new();
-    let streaming = positions.is_some();
-    let mut sent: HashMap<CircleId, Heads> = HashMap::new();
+    let mut seen: HashMap<CircleId, LogHeads> = HashMap::new();
     for (i, slot) in slots.iter().enumerate() {
-        // Yields the current heads first: the notice on connect.
-        heads.insert(slot.id.clone(), WatchStream::new(slot.heads.subscribe()));
-        if let Some(position) = positions.as_ref().and_then(|p| p.get(i)) {
-            // Where the circle stood before the catch-up: a membership change during
-            // it (a removal above all) is then seen as a change when the heads are
-            // first read, and checked like any other.
-            sent.insert(slot.id.clone(), *slot.heads.borrow());
-            // Subscribed before the store is read, so nothing falls between the two.
-            streams.insert(
-                slot.id.clone(),
-                BroadcastStream::new(slot.stream.subscribe()),
-            );
-            match catch_up(&relay, &mut socket, slot, *position).await {
-                Ok(sent_to) => drop(delivered.insert(slot.id.clone(), sent_to)),
-                Err(()) => return,
+        // Yields the current position first.
+        logs.insert(slot.id.clone(), WatchStream::new(slot.log.subscribe()));
+        match positions.as_ref().and_then(|p| p.get(i)) {
+            Some(position) => {
+                // Where the log stood before the catch-up: a membership change during
+                // it (a removal above all) is then seen when the log is first read,
+                // and checked like any other.
+                seen.insert(slot.id.clone(), *slot.log.borrow());
+                // Subscribed before the store is read, so nothing falls between the two.
+                streams.insert(
+                    slot.id.clone(),
+                    BroadcastStream::new(slot.stream.subscribe()),
+                );
+                match catch_up(&relay, &mut socket, slot, *position).await {
+                    Ok(sent_to) => drop(delivered.insert(slot.id.clone(), sent_to)),
+                    Err(()) => return,
+                }
+            }
+            // Yields the current cursor first: the notice on connect.
+            None => {
+                drop(cursors.insert(slot.id.clone(), WatchStream::new(slot.cursor.subscribe())))
             }
         }
     }
@@ -246,12 +269,6 @@ async fn run(
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ping.tick().await;
     let mut awaiting_pong = false;
-    let stall = tokio::time::sleep(Duration::ZERO);
-    tokio::pin!(stall);
-    let mut stall_armed = false;
-    // What each circle had been sent when the stall timer was armed: only a circle
-    // that got nothing since is told to pull (frames still queued are not overtaken).
-    let mut sent_when_armed: HashMap<CircleId, u64> = HashMap::new();
     let mut shutdown = relay.inner.shutdown.clone();
     let stopping = async move {
         let _ = shutdown.wait_for(|stopping| *stopping).await.is_ok();
@@ -259,19 +276,15 @@ async fn run(
     tokio::pin!(stopping);
     loop {
         tokio::select! {
-            next = heads.next() => {
+            next = logs.next() => {
                 let Some((circle, now)) = next else { break };
                 if now.closed {
                     close(&mut socket, CLOSE_CIRCLE_CLOSED, "the circle was closed").await;
                     break;
                 }
-                let before = sent.insert(circle.clone(), now);
+                let before = seen.insert(circle.clone(), now);
                 if before.is_some_and(|b| now.len > b.len) {
-                    let active = match by_id.get(&circle) {
-                        Some(slot) => require_active(&slot.state.read().await.clone(), &device).is_ok(),
-                        None => false,
-                    };
-                    if !active {
+                    if !still_active(&by_id, &circle, &device).await {
                         close(&mut socket, CLOSE_REMOVED, "removed from the circle").await;
                         break;
                     }
@@ -283,23 +296,16 @@ async fn run(
                         }
                     }
                 }
-                if streaming {
-                    // The data comes from the stream; only if it does not come soon
-                    // does this socket say "pull".
-                    if !stall_armed && delivered.get(&circle).is_some_and(|d| now.latest > *d) {
-                        stall.as_mut().reset(tokio::time::Instant::now() + STALL);
-                        stall_armed = true;
-                        sent_when_armed.clone_from(&delivered);
-                    }
-                } else if before.is_none_or(|b| now.latest != b.latest)
-                    && send_cursor(&relay, &mut socket, &circle, now.latest).await.is_err()
-                {
+            }
+            next = cursors.next(), if !streaming => {
+                let Some((circle, latest)) = next else { break };
+                if send_cursor(&relay, &mut socket, &circle, latest).await.is_err() {
                     break;
                 }
             }
             item = streams.next(), if streaming => {
                 let Some((circle, item)) = item else { break };
-                let latest = by_id.get(&circle).map_or(0, |slot| slot.heads.borrow().latest);
+                let latest = by_id.get(&circle).map_or(0, |slot| slot.latest());
                 let sent_to = delivered.entry(circle.clone()).or_default();
                 let outcome = match item {
                     Ok(Stored::Envelope { cursor, .. }) if cursor <= *sent_to => Ok(()),
@@ -312,7 +318,15 @@ async fn run(
                         *sent_to = cursor;
                         send_cursor(&relay, &mut socket, &circle, cursor).await
                     }
-                    Ok(Stored::Entry { frame, .. }) => send_frame(&relay, &mut socket, frame).await,
+                    // An entry may be this device's removal: checked before anything
+                    // stored after it goes out (the stream has it before them).
+                    Ok(Stored::Entry { frame, .. }) => {
+                        if !still_active(&by_id, &circle, &device).await {
+                            close(&mut socket, CLOSE_REMOVED, "removed from the circle").await;
+                            break;
+                        }
+                        send_frame(&relay, &mut socket, frame).await
+                    }
                     // Fell behind the stream: this circle's news becomes a notice.
                     Err(BroadcastStreamRecvError::Lagged(_)) => {
                         relay.metrics().live_lagged.inc();
@@ -324,34 +338,17 @@ async fn run(
                     break;
                 }
             }
-            () = &mut stall, if stall_armed => {
-                stall_armed = false;
-                let mut failed = false;
-                for (circle, slot) in &by_id {
-                    let latest = slot.heads.borrow().latest;
-                    let Some(sent_to) = delivered.get_mut(circle) else { continue };
-                    if latest <= *sent_to {
-                        continue;
-                    }
-                    if sent_when_armed.get(circle) == Some(sent_to) {
-                        *sent_to = latest;
-                        failed |= send_cursor(&relay, &mut socket, circle, latest).await.is_err();
-                    } else if !stall_armed {
-                        // Frames are still coming: look again later.
-                        stall.as_mut().reset(tokio::time::Instant::now() + STALL);
-                        stall_armed = true;
-                    }
-                }
-                if stall_armed {
-                    sent_when_armed.clone_from(&delivered);
-                }
-                if failed {
-                    break;
-                }
-            }
             message = socket.recv() => match message {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
                 Some(Ok(Message::Pong(_))) => awaiting_pong = false,
+                // A push: answered on this socket once committed (or refused). Pushes
+                // from one socket are stored in the order they were sent.
+                Some(Ok(Message::Binary(frame))) => {
+                    let answer = push_on_socket(&relay, &pusher, &by_id, &frame).await;
+                    if send(&relay, &mut socket, &answer).await.is_err() {
+                        break;
+                    }
+                }
                 Some(Ok(_)) => {}
             },
             _ = ping.tick() => {
@@ -372,6 +369,67 @@ async fn run(
     }
 }
 
+/// Whether `device` is still active in `circle`. An entry reaches the stream while its
+/// append holds the state's write lock, so reading the state waits for the new one.
+async fn still_active(
+    circles: &HashMap<CircleId, Arc<CircleSlot>>,
+    circle: &CircleId,
+    device: &DeviceId,
+) -> bool {
+    match circles.get(circle) {
+        Some(slot) => require_active(&slot.state.read().await.clone(), device).is_ok(),
+        None => false,
+    }
+}
+
+/// A push sent on the socket, checked and stored exactly as an HTTP push from the
+/// socket's device (`api::store_batch`), after the same rate limits (the device's and
+/// its address's). The socket's authentication at the upgrade stands in for the
+/// request signature; the circle must be one the socket subscribed to (the device
+/// was active in it then, and its removal since would have closed the socket).
+async fn push_on_socket(
+    relay: &Relay,
+    pusher: &Pusher,
+    circles: &HashMap<CircleId, Arc<CircleSlot>>,
+    frame: &[u8],
+) -> LiveNotice {
+    relay.metrics().live_pushes.inc();
+    let id = PushFrame::request_id(frame).unwrap_or(0);
+    let stored = async {
+        let now = std::time::Instant::now();
+        if let Some(peer) = pusher.peer {
+            relay.inner.address_rate.check(&peer, now)?;
+        }
+        relay.inner.rate.check(pusher.device.as_bytes(), now)?;
+        let push = PushFrame::decode(frame)?;
+        let slot = circles.get(&push.circle).ok_or_else(|| {
+            Error::BadRequest(format!(
+                "this socket does not subscribe to circle {}; push over HTTP or subscribe",
+                push.circle
+            ))
+        })?;
+        let state = slot.state.read().await;
+        slot.check_open()?;
+        let pushed =
+            crate::api::store_batch(relay, slot, &state, Signer(pusher.device), push.envelopes)
+                .await?;
+        Ok::<_, Error>((push.circle, pushed))
+    };
+    match stored.await {
+        Ok((circle, pushed)) => LiveNotice::Pushed {
+            id,
+            circle: circle.to_string(),
+            cursors: pushed.cursors,
+            latest: pushed.latest,
+        },
+        Err(e) => {
+            let (status, error) = ErrorBody::from_error(&e);
+            tracing::debug!(device = %pusher.device, error = %e, "push on a live socket refused");
+            LiveNotice::PushRefused { id, status, error }
+        }
+    }
+}
+
 /// Sends a streaming socket what is stored after its position: the membership entries
 /// after `log` (at most [`CATCH_UP_ENTRIES`]; a device further behind gets a
 /// `membership` notice and re-reads the log), then the envelopes after `after` (at most
@@ -387,7 +445,7 @@ async fn catch_up(
     slot: &CircleSlot,
     position: Position,
 ) -> Result<u64, ()> {
-    let Heads { latest, len, .. } = *slot.heads.borrow();
+    let (latest, len) = (slot.latest(), slot.log.borrow().len);
     let permit = || async {
         Arc::clone(&relay.inner.pulls)
             .acquire_owned()

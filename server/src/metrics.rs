@@ -25,6 +25,7 @@ pub struct Metrics {
     pub live_connections: IntGauge,
     pub live_notices: IntCounter,
     pub live_frames: IntCounter,
+    pub live_pushes: IntCounter,
     pub live_lagged: IntCounter,
     pub commit_seconds: Histogram,
     pub commit_group: Histogram,
@@ -88,6 +89,10 @@ impl Metrics {
         let live_frames = IntCounter::new(
             "live_frames_total",
             "Stored envelopes and entries sent on streaming live sockets",
+        )?;
+        let live_pushes = IntCounter::new(
+            "live_pushes_total",
+            "Pushes received on live sockets (answered `pushed` or `push_refused`)",
         )?;
         let live_lagged = IntCounter::new(
             "live_lagged_total",
@@ -194,6 +199,7 @@ impl Metrics {
         registry.register(Box::new(live_connections.clone()))?;
         registry.register(Box::new(live_notices.clone()))?;
         registry.register(Box::new(live_frames.clone()))?;
+        registry.register(Box::new(live_pushes.clone()))?;
         registry.register(Box::new(live_lagged.clone()))?;
         registry.register(Box::new(commit_seconds.clone()))?;
         registry.register(Box::new(commit_group.clone()))?;
@@ -212,6 +218,7 @@ impl Metrics {
             live_connections,
             live_notices,
             live_frames,
+            live_pushes,
             live_lagged,
             commit_seconds,
             commit_group,

@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use kring_trust::ids::CircleId;
 use kring_trust::live::{entry_frame, envelope_frame};
@@ -25,6 +26,8 @@ pub const MAX_STREAMED_BYTES: usize = 32 * 1024;
 /// Envelopes held back waiting for an earlier cursor before the stream skips ahead
 /// (a handler that never handed its envelopes over): subscribers see the gap and pull.
 const MAX_HELD: usize = 256;
+/// How long envelopes wait for an earlier cursor before the stream skips ahead.
+pub const STALL: Duration = Duration::from_secs(1);
 
 /// One item of the stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +76,28 @@ impl Order {
                 self.next = first;
             }
         }
+        self.release()
+    }
+
+    /// The next cursor to release.
+    pub fn next(&self) -> u64 {
+        self.next
+    }
+
+    /// Whether envelopes wait for an earlier cursor.
+    pub fn is_holding(&self) -> bool {
+        !self.held.is_empty()
+    }
+
+    /// Gives up on the cursors before the first one held and releases what follows.
+    pub fn skip_ahead(&mut self) -> Vec<Stored> {
+        if let Some((&first, _)) = self.held.first_key_value() {
+            self.next = first;
+        }
+        self.release()
+    }
+
+    fn release(&mut self) -> Vec<Stored> {
         let mut out = Vec::new();
         while let Some(frame) = self.held.remove(&self.next) {
             out.push(Stored::Envelope {
@@ -89,7 +114,13 @@ impl Order {
 pub struct Stream {
     circle: CircleId,
     sender: broadcast::Sender<Stored>,
-    order: Mutex<Order>,
+    order: Mutex<Sequencer>,
+}
+
+/// The order, and whether a watchdog waits to skip a cursor that is not coming.
+struct Sequencer {
+    order: Order,
+    watching: bool,
 }
 
 impl Stream {
@@ -97,8 +128,15 @@ impl Stream {
         Self {
             circle,
             sender: broadcast::Sender::new(CAPACITY),
-            order: Mutex::new(Order::after(latest)),
+            order: Mutex::new(Sequencer {
+                order: Order::after(latest),
+                watching: false,
+            }),
         }
+    }
+
+    fn sequencer(&self) -> std::sync::MutexGuard<'_, Sequencer> {
+        self.order.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Stored> {
@@ -112,7 +150,7 @@ impl Stream {
 
     /// Hands over the cursors a push stored (repeats included), each with its bytes
     /// when anyone streams the circle.
-    pub fn stored(&self, envelopes: &[(u64, Option<&[u8]>)]) {
+    pub fn stored(self: &Arc<Self>, envelopes: &[(u64, Option<&[u8]>)]) {
         let frames = envelopes.iter().map(|(cursor, bytes)| {
             let frame = bytes
                 .filter(|b| b.len() <= MAX_STREAMED_BYTES)
@@ -121,11 +159,43 @@ impl Stream {
         });
         // Sent under the lock: two pushes releasing consecutive cursors must not
         // broadcast them in the other order.
-        let mut order = self.order.lock().unwrap_or_else(PoisonError::into_inner);
-        for item in order.accept(frames) {
+        let mut sequencer = self.sequencer();
+        let released = sequencer.order.accept(frames);
+        self.broadcast(released);
+        self.watch_for_stall(&mut sequencer);
+    }
+
+    fn broadcast(&self, items: Vec<Stored>) {
+        for item in items {
             // No receiver: nothing to keep.
             let _ = self.sender.send(item);
         }
+    }
+
+    /// If envelopes wait for an earlier cursor, starts (once) a watchdog that skips
+    /// ahead when that cursor has not come within [`STALL`].
+    fn watch_for_stall(self: &Arc<Self>, sequencer: &mut Sequencer) {
+        if sequencer.watching || !sequencer.order.is_holding() {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        sequencer.watching = true;
+        let waiting_for = sequencer.order.next();
+        let stream = Arc::clone(self);
+        runtime.spawn(async move {
+            tokio::time::sleep(STALL).await;
+            let mut sequencer = stream.sequencer();
+            sequencer.watching = false;
+            if sequencer.order.next() == waiting_for {
+                tracing::warn!(circle = %stream.circle, cursor = waiting_for, "a stored envelope never reached the stream; skipping it");
+                let released = sequencer.order.skip_ahead();
+                stream.broadcast(released);
+            }
+            // Still holding (a later gap): watch again.
+            stream.watch_for_stall(&mut sequencer);
+        });
     }
 
     /// Hands over a membership entry appended at `position`. Appends are serialised
@@ -181,9 +251,34 @@ mod tests {
         assert_eq!(cursors(&out)[0], 2);
     }
 
+    #[test]
+    fn skipping_ahead_releases_what_waits_after_the_missing_cursor() {
+        let mut order = Order::after(0);
+        assert!(order.accept([(3, frame(3)), (4, frame(4))]).is_empty());
+        assert!(order.is_holding());
+        assert_eq!(cursors(&order.skip_ahead()), [3, 4]);
+        assert!(!order.is_holding());
+        // The skipped cursor is not sent late.
+        assert!(order.accept([(1, frame(1)), (2, frame(2))]).is_empty());
+        assert_eq!(cursors(&order.accept([(5, frame(5))])), [5]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cursor_that_never_reaches_the_stream_holds_the_rest_back_only_briefly() {
+        let stream = Arc::new(Stream::new(CircleId::random(), 0));
+        let mut rx = stream.subscribe();
+        stream.stored(&[(2, Some(&[2u8][..])), (3, Some(&[3u8][..]))]);
+        assert!(rx.try_recv().is_err(), "2 and 3 wait for 1");
+        tokio::time::sleep(STALL / 2).await;
+        assert!(rx.try_recv().is_err(), "still waiting");
+        tokio::time::sleep(STALL).await;
+        let got: Vec<Stored> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
+        assert_eq!(cursors(&got), [2, 3]);
+    }
+
     #[tokio::test]
     async fn a_subscriber_that_falls_behind_is_told_so() {
-        let stream = Stream::new(CircleId::random(), 0);
+        let stream = Arc::new(Stream::new(CircleId::random(), 0));
         let mut slow = stream.subscribe();
         for cursor in 1..=(CAPACITY as u64 + 5) {
             stream.stored(&[(cursor, Some(&[1u8, 2, 3][..]))]);
@@ -196,7 +291,7 @@ mod tests {
 
     #[test]
     fn a_large_envelope_is_announced_not_streamed() {
-        let stream = Stream::new(CircleId::random(), 0);
+        let stream = Arc::new(Stream::new(CircleId::random(), 0));
         let mut rx = stream.subscribe();
         let big = vec![0u8; MAX_STREAMED_BYTES + 1];
         stream.stored(&[(1, Some(&big[..]))]);

@@ -403,6 +403,33 @@ fn live_frames_and_json_bodies() {
     });
 }
 
+/// The live socket's binary frames: the relay's data frames (a device decodes them)
+/// and a device's push frames (the relay decodes them). Never a panic, and what
+/// decodes is canonical: encoding it again gives the same bytes.
+#[test]
+fn live_data_and_push_frames() {
+    let circle = kring_trust::ids::CircleId::parse("0123456789abcdef0123456789abcdef").expect("id");
+    let seeds: Vec<Vec<u8>> = vec![
+        kring_trust::live::envelope_frame(&circle, 7, &[1, 2, 3]),
+        kring_trust::live::entry_frame(&circle, 0, &[9; 40]),
+        kring_trust::live::PushFrame {
+            circle: circle.clone(),
+            id: 42,
+            envelopes: vec![vec![5; 20], vec![6; 3]],
+        }
+        .encode(),
+    ];
+    fuzz("live-frames", seeds, |input, _| {
+        if let Ok(frame) = kring_trust::live::LiveFrame::decode(input) {
+            assert_eq!(frame.encode(), input);
+        }
+        if let Ok(push) = kring_trust::live::PushFrame::decode(input) {
+            assert_eq!(push.encode(), input);
+            assert!(!push.envelopes.is_empty());
+        }
+    });
+}
+
 #[test]
 fn admission_credentials() {
     let operator = admission::generate_key();

@@ -1,16 +1,19 @@
 //! The live WebSocket: cursor and membership notices, removal, shutdown; and the
-//! streaming socket that gets the stored data itself (order, reconnects, a slow reader).
+//! streaming socket that gets the stored data itself (order, reconnects, a slow reader);
+//! pushes sent on the socket (stored, answered and refused as over HTTP).
 
 mod common;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use common::*;
 use futures_util::{SinkExt, StreamExt};
 use kring_trust::envelope;
 use kring_trust::identity::DeviceIdentity;
-use kring_trust::live::LiveFrame;
+use kring_trust::ids::CircleId;
+use kring_trust::live::{LiveFrame, PushFrame};
 use kring_trust::membership::Capability;
 use kring_trust::request_auth::sign_request;
 use serde_json::{json, Value};
@@ -452,5 +455,179 @@ async fn a_member_removed_while_their_socket_catches_up_gets_nothing_after_the_r
             Some(Ok(_)) => {}
         }
     }
+    relay.stop().await;
+}
+
+/// Sends a push of `envelopes` on `socket` with request id `id` and returns the
+/// relay's answer to it (`pushed` or `push_refused`), skipping what the socket
+/// streams meanwhile.
+async fn push_on(socket: &mut Socket, circle: &str, id: u64, envelopes: &[&[u8]]) -> Value {
+    let frame = PushFrame {
+        circle: CircleId::parse(circle).expect("circle id"),
+        id,
+        envelopes: envelopes.iter().map(|e| e.to_vec()).collect(),
+    };
+    socket
+        .send(Message::Binary(frame.encode().into()))
+        .await
+        .expect("push sent");
+    answer_to(socket, id).await
+}
+
+/// The answer to push `id`, skipping frames and other notices.
+async fn answer_to(socket: &mut Socket, id: u64) -> Value {
+    loop {
+        if let Delivered::Notice(notice) = delivered(socket).await {
+            let answer = notice["type"] == "pushed" || notice["type"] == "push_refused";
+            if answer && notice["id"] == id {
+                return notice;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_push_on_the_live_socket_is_stored_acknowledged_and_streamed_like_an_http_push() {
+    let relay = TestRelay::start().await;
+    let client = relay.client();
+    let (mut circle, owner) = circle_on(&client).await;
+    let member = join(&client, &mut circle, &owner.device, Capability::Member).await;
+    let id = circle.id();
+    let mut watching = stream(&relay, &member.device, &id, 0, 2).await;
+    let mut owners = stream(&relay, &owner.device, &id, 0, 2).await;
+
+    // A batch of two on the owner's socket: acknowledged with its cursors, and each
+    // envelope reaches the member's socket as data.
+    let mut writer = Writer::new();
+    let first = writer.next(&circle, &owner.device, "first");
+    let second = writer.next(&circle, &owner.device, "second");
+    let answer = push_on(&mut owners, &id, 7, &[first.as_bytes(), second.as_bytes()]).await;
+    assert_eq!(answer["type"], "pushed", "{answer}");
+    assert_eq!(answer["cursors"], json!([1, 2]));
+    assert_eq!(answer["latest"], 2);
+    assert_eq!(envelopes(&mut watching, &circle, 2).await, [1, 2]);
+
+    // The same push again (an answer lost): the original cursors, nothing stored twice.
+    let again = push_on(&mut owners, &id, 8, &[first.as_bytes(), second.as_bytes()]).await;
+    assert_eq!(again["cursors"], json!([1, 2]), "{again}");
+    // The member pushes on its own socket; HTTP and socket pushes share one order.
+    let mut own = Writer::new();
+    let mine = own.next(&circle, &member.device, "mine");
+    let answer = push_on(&mut watching, &id, 1, &[mine.as_bytes()]).await;
+    assert_eq!(answer["cursors"], json!([3]), "{answer}");
+    let later = writer.next(&circle, &owner.device, "over http");
+    client.push(&owner.device, &id, &[&later]).await.ok(200);
+
+    // What a pull returns is exactly what was pushed, in that order.
+    let pulled = client.pull(&member.device, &id, 0, 10).await;
+    let stored: Vec<Vec<u8>> = pulled.ok(200)["envelopes"]
+        .as_array()
+        .expect("envelopes")
+        .iter()
+        .map(|e| {
+            B64.decode(e["envelope"].as_str().expect("b64"))
+                .expect("b64")
+        })
+        .collect();
+    let expected: Vec<Vec<u8>> = [&first, &second, &mine, &later]
+        .iter()
+        .map(|e| e.as_bytes().to_vec())
+        .collect();
+    assert_eq!(stored, expected);
+    assert_eq!(
+        metric_at(&relay.http, &relay.base, "live_pushes_total").await,
+        3.0
+    );
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn a_push_on_the_socket_that_http_would_refuse_is_refused_the_same_way_and_stores_nothing() {
+    let relay = TestRelay::start().await;
+    let client = relay.client();
+    let (mut circle, owner) = circle_on(&client).await;
+    let member = join(&client, &mut circle, &owner.device, Capability::Member).await;
+    let reader = join(&client, &mut circle, &owner.device, Capability::Reader).await;
+    let (other, _) = circle_on(&client).await;
+    let id = circle.id();
+    let mut socket = stream(&relay, &member.device, &id, 0, 3).await;
+    let mut readers = stream(&relay, &reader.device, &id, 0, 3).await;
+
+    let own = Writer::new();
+    let good = own.peek(&circle, &member.device, "fine");
+    let mut tampered = good.as_bytes().to_vec();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    let owners = Writer::new().peek(&circle, &owner.device, "the owner's");
+    let refusal = |answer: &Value| {
+        assert_eq!(answer["type"], "push_refused", "{answer}");
+        (
+            answer["status"].as_u64().unwrap_or(0) as u16,
+            answer["error"]["error"]["code"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned(),
+        )
+    };
+
+    // A tampered envelope, and another device's envelope: the same status and code
+    // as the same push over HTTP.
+    for (n, bytes) in [(1, &tampered[..]), (2, owners.as_bytes())] {
+        let on_socket = refusal(&push_on(&mut socket, &id, n, &[bytes]).await);
+        let body = json!({ "envelopes": [B64.encode(bytes)] });
+        let over_http = client
+            .send(
+                &member.device,
+                "POST",
+                &format!("/v1/circles/{id}/envelopes"),
+                Some(&body),
+            )
+            .await;
+        assert_eq!(
+            on_socket,
+            (over_http.status.as_u16(), over_http.code().to_owned()),
+            "push {n}"
+        );
+        assert!(on_socket.0 >= 400);
+    }
+    // A reader may not write (refused before its envelopes are even looked at); a
+    // circle this socket does not subscribe to; garbage.
+    let answer = push_on(&mut readers, &id, 3, &[good.as_bytes()]).await;
+    assert_eq!(refusal(&answer), (403, "read_only".to_owned()));
+    let answer = push_on(&mut socket, &other.id(), 4, &[good.as_bytes()]).await;
+    assert_eq!(refusal(&answer).0, 400);
+    socket
+        .send(Message::Binary(vec![3u8; 30].into()))
+        .await
+        .expect("sent");
+    assert_eq!(
+        refusal(&answer_to(&mut socket, 0x0303_0303_0303_0303).await).0,
+        400
+    );
+
+    // Nothing of it was stored, and the socket still works: the good one goes through.
+    let pulled = client.pull(&member.device, &id, 0, 10).await;
+    assert_eq!(pulled.ok(200)["latest"], 0);
+    let answer = push_on(&mut socket, &id, 5, &[good.as_bytes()]).await;
+    assert_eq!(answer["cursors"], json!([1]), "{answer}");
+
+    // A push larger than the socket takes closes the socket; nothing is stored.
+    let big = vec![0u8; kring_trust::live::MAX_PUSH_FRAME_BYTES + 1];
+    let _ = socket.send(Message::Binary(big.into())).await;
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match socket.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the relay closes a socket that sends too much"
+    );
+    let pulled = client.pull(&member.device, &id, 0, 10).await;
+    assert_eq!(pulled.ok(200)["latest"], 1);
     relay.stop().await;
 }

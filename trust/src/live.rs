@@ -16,6 +16,14 @@
 //! Layout (big-endian): `kind: u8` (1 envelope, 2 membership entry), the circle id's
 //! 16 bytes, `position: u64` (the envelope's cursor, or the entry's position in the
 //! log), then the stored bytes.
+//!
+//! The other way, a device may push on the same socket ([`PushFrame`], kind 3): the
+//! circle id, a request id of its choosing, then each envelope as `len: u32` and its
+//! bytes. The relay checks and stores it exactly as an HTTP push, and answers with a
+//! JSON notice naming the request id: `pushed` (the cursors, after the commit) or
+//! `push_refused` (the error body an HTTP push would have got; nothing stored). The
+//! socket was authenticated at the upgrade, so a push frame is not signed again; every
+//! envelope in it still is.
 
 use crate::envelope::MAX_ENVELOPE_BYTES;
 use crate::ids::CircleId;
@@ -23,9 +31,16 @@ use crate::Error;
 
 const ENVELOPE: u8 = 1;
 const ENTRY: u8 = 2;
+const PUSH: u8 = 3;
 const HEADER: usize = 1 + 16 + 8;
 /// Largest frame a receiver accepts: the largest envelope and its header.
 pub const MAX_FRAME_BYTES: usize = HEADER + MAX_ENVELOPE_BYTES;
+/// Largest push a device may send on the live socket. A larger batch goes over HTTP
+/// (`POST …/envelopes`): the relay reads a socket's message whole before checking
+/// it, so this bounds what each socket can make it hold.
+pub const MAX_PUSH_FRAME_BYTES: usize = 64 * 1024;
+/// Most envelopes in one push frame.
+pub const MAX_PUSH_FRAME_ENVELOPES: usize = 100;
 
 /// One item of stored data on the live channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,6 +124,99 @@ impl LiveFrame {
     }
 }
 
+/// A batch of envelopes a device pushes on its live socket, answered by a
+/// `pushed` or `push_refused` notice with the same `id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushFrame {
+    pub circle: CircleId,
+    /// Chosen by the device; the relay's answer names it.
+    pub id: u64,
+    /// Each as sealed; at least one.
+    pub envelopes: Vec<Vec<u8>>,
+}
+
+impl PushFrame {
+    pub fn encode(&self) -> Vec<u8> {
+        let len = HEADER + self.envelopes.iter().map(|e| 4 + e.len()).sum::<usize>();
+        let mut out = Vec::with_capacity(len);
+        out.push(PUSH);
+        out.extend(circle_bytes(&self.circle));
+        out.extend(self.id.to_be_bytes());
+        for envelope in &self.envelopes {
+            // An envelope is at most MAX_ENVELOPE_BYTES, far below u32::MAX.
+            out.extend(
+                u32::try_from(envelope.len())
+                    .unwrap_or(u32::MAX)
+                    .to_be_bytes(),
+            );
+            out.extend_from_slice(envelope);
+        }
+        out
+    }
+
+    /// The request id of what looks like a push frame, so that even a refusal of a
+    /// malformed one can name it.
+    pub fn request_id(frame: &[u8]) -> Option<u64> {
+        let id = frame.get(17..HEADER)?;
+        (frame.first() == Some(&PUSH))
+            .then(|| u64::from_be_bytes(id.try_into().unwrap_or_default()))
+    }
+
+    /// The push in `frame`, or a typed refusal (never a panic): too large, no
+    /// envelope, too many, a length that overruns the frame, an empty envelope.
+    pub fn decode(frame: &[u8]) -> Result<Self, Error> {
+        let malformed = |detail: &str| Error::Malformed {
+            what: "push frame",
+            detail: detail.to_owned(),
+        };
+        if frame.len() > MAX_PUSH_FRAME_BYTES {
+            return Err(Error::Oversized {
+                what: "push frame",
+                len: frame.len(),
+                max: MAX_PUSH_FRAME_BYTES,
+            });
+        }
+        if frame.len() <= HEADER {
+            return Err(malformed("shorter than its header and one envelope"));
+        }
+        let (kind, rest) = frame.split_at(1);
+        if kind[0] != PUSH {
+            return Err(malformed(&format!("kind {} is not a push", kind[0])));
+        }
+        let (id_bytes, rest) = rest.split_at(16);
+        let circle = CircleId::parse(&hex::encode(id_bytes))?;
+        let (request, mut rest) = rest.split_at(8);
+        let id = u64::from_be_bytes(request.try_into().map_err(|_| malformed("request id"))?);
+        let mut envelopes = Vec::new();
+        while !rest.is_empty() {
+            if envelopes.len() == MAX_PUSH_FRAME_ENVELOPES {
+                return Err(Error::Oversized {
+                    what: "push frame (envelopes)",
+                    len: envelopes.len() + 1,
+                    max: MAX_PUSH_FRAME_ENVELOPES,
+                });
+            }
+            if rest.len() < 4 {
+                return Err(malformed("an envelope length is cut off"));
+            }
+            let (len, after) = rest.split_at(4);
+            let len = u32::from_be_bytes(len.try_into().map_err(|_| malformed("length"))?);
+            let len = usize::try_from(len).map_err(|_| malformed("length"))?;
+            if len == 0 || len > after.len() {
+                return Err(malformed("an envelope length does not fit the frame"));
+            }
+            let (envelope, after) = after.split_at(len);
+            envelopes.push(envelope.to_vec());
+            rest = after;
+        }
+        Ok(PushFrame {
+            circle,
+            id,
+            envelopes,
+        })
+    }
+}
+
 /// The frame of an envelope without copying it first (what the relay sends to every
 /// subscriber of a circle; built once per stored envelope).
 pub fn envelope_frame(circle: &CircleId, cursor: u64, bytes: &[u8]) -> Vec<u8> {
@@ -123,11 +231,15 @@ pub fn entry_frame(circle: &CircleId, position: u64, bytes: &[u8]) -> Vec<u8> {
 fn encode_parts(kind: u8, circle: &CircleId, position: u64, bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER + bytes.len());
     out.push(kind);
-    // A CircleId is 32 lowercase hex characters by construction.
-    out.extend(hex::decode(circle.as_str()).unwrap_or_else(|_| vec![0; 16]));
+    out.extend(circle_bytes(circle));
     out.extend(position.to_be_bytes());
     out.extend_from_slice(bytes);
     out
+}
+
+fn circle_bytes(circle: &CircleId) -> Vec<u8> {
+    // A CircleId is 32 lowercase hex characters by construction.
+    hex::decode(circle.as_str()).unwrap_or_else(|_| vec![0; 16])
 }
 
 #[cfg(test)]
@@ -174,6 +286,65 @@ mod tests {
             assert!(
                 matches!(
                     LiveFrame::decode(bad),
+                    Err(Error::Malformed { .. } | Error::Oversized { .. })
+                ),
+                "{:?}",
+                &bad[..bad.len().min(4)]
+            );
+        }
+    }
+
+    #[test]
+    fn push_frames_round_trip() {
+        let push = PushFrame {
+            circle: CircleId::random(),
+            id: 42,
+            envelopes: vec![vec![1, 2, 3], vec![4; 300]],
+        };
+        assert_eq!(PushFrame::decode(&push.encode()).unwrap(), push);
+    }
+
+    #[test]
+    fn a_bad_push_frame_is_a_typed_refusal() {
+        let circle = CircleId::random();
+        let good = PushFrame {
+            circle: circle.clone(),
+            id: 1,
+            envelopes: vec![vec![7; 10]],
+        }
+        .encode();
+        let mut overrun = good.clone();
+        overrun[HEADER + 3] = 11; // says 11 bytes, 10 follow
+        let mut empty_envelope = good[..HEADER].to_vec();
+        empty_envelope.extend(0u32.to_be_bytes());
+        let cut = &good[..HEADER + 2];
+        let mut not_a_push = good.clone();
+        not_a_push[0] = ENVELOPE;
+        let too_many = PushFrame {
+            circle: circle.clone(),
+            id: 1,
+            envelopes: vec![vec![1]; MAX_PUSH_FRAME_ENVELOPES + 1],
+        }
+        .encode();
+        let huge = PushFrame {
+            circle,
+            id: 1,
+            envelopes: vec![vec![1; MAX_PUSH_FRAME_BYTES]],
+        }
+        .encode();
+        for bad in [
+            &good[..HEADER],
+            &overrun[..],
+            &empty_envelope[..],
+            cut,
+            &not_a_push[..],
+            &too_many[..],
+            &huge[..],
+            &[][..],
+        ] {
+            assert!(
+                matches!(
+                    PushFrame::decode(bad),
                     Err(Error::Malformed { .. } | Error::Oversized { .. })
                 ),
                 "{:?}",

@@ -124,6 +124,22 @@ pub enum LiveNotice {
     Cursor { circle: String, latest: u64 },
     /// The membership log of `circle` has `len` entries: re-read it.
     Membership { circle: String, len: u64 },
+    /// The push sent on this socket with request id `id` ([`crate::live::PushFrame`])
+    /// is stored and durable: the cursors of its envelopes, in order (a repeat is
+    /// answered with the original cursors), and the circle's newest cursor.
+    Pushed {
+        id: u64,
+        circle: String,
+        cursors: Vec<u64>,
+        latest: u64,
+    },
+    /// The push with request id `id` was refused and nothing of it stored: `status`
+    /// and `error` are what the same push over HTTP would have been answered.
+    PushRefused {
+        id: u64,
+        status: u16,
+        error: ErrorBody,
+    },
 }
 
 /// `PUT /v1/circles/{circle}/push`: the signing device's Web Push subscription for

@@ -199,6 +199,23 @@ enum Command {
     },
 }
 
+impl Command {
+    /// The circle whose push subscriptions this command may change.
+    fn subscriptions_written(&self) -> Option<i64> {
+        match self {
+            Command::PutPush { circle, .. }
+            | Command::DeletePush { circle, .. }
+            | Command::Close { circle, .. } => Some(circle.0),
+            Command::Create { .. }
+            | Command::Append { .. }
+            | Command::Push { .. }
+            | Command::Revoke { .. }
+            | Command::Secret { .. }
+            | Command::Snapshot { .. } => None,
+        }
+    }
+}
+
 /// A command run inside the group transaction, waiting for the commit to reply.
 enum Done {
     Create(oneshot::Sender<Result<CircleKey>>, Result<CircleKey>),
@@ -258,6 +275,63 @@ pub struct SqliteStore {
     thread: Mutex<Option<JoinHandle<()>>>,
     checkpointer: Mutex<Option<(std::sync::mpsc::Sender<()>, JoinHandle<()>)>>,
     readers: Arc<ReadPool>,
+    subscriptions: Arc<SubscriptionCache>,
+}
+
+/// Each circle's Web Push subscriptions as last read, so the wake-up dispatcher does
+/// not read SQLite for every stored envelope (most circles have none, and they
+/// change only when a device registers, unregisters or leaves).
+///
+/// The writer invalidates a circle after committing anything that touches its
+/// subscriptions, before it replies. A read caches what it found only if no
+/// invalidation happened since it began ([`Self::generation`]), so a read that
+/// overlapped a write can never leave the old list cached.
+#[derive(Default)]
+struct SubscriptionCache {
+    generation: std::sync::atomic::AtomicU64,
+    circles: Mutex<std::collections::HashMap<i64, Subscribed>>,
+}
+
+/// A circle's subscriptions: each device's.
+type Subscribed = Arc<Vec<(DeviceId, Subscription)>>;
+
+/// Circles whose subscriptions are kept in memory at most (then the cache starts over).
+const CACHED_SUBSCRIPTION_CIRCLES: usize = 65_536;
+
+impl SubscriptionCache {
+    fn circles(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<i64, Subscribed>> {
+        self.circles
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn get(&self, circle: i64) -> Option<Subscribed> {
+        self.circles().get(&circle).cloned()
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Keeps what a read that began at `generation` found, unless a write came since.
+    fn keep(&self, circle: i64, generation: u64, found: Subscribed) {
+        let mut circles = self.circles();
+        if self.generation() != generation {
+            return;
+        }
+        if circles.len() >= CACHED_SUBSCRIPTION_CIRCLES {
+            circles.clear();
+        }
+        circles.insert(circle, found);
+    }
+
+    /// After a commit that may have changed `circle`'s subscriptions.
+    fn invalidate(&self, circle: i64) {
+        let mut circles = self.circles();
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        circles.remove(&circle);
+    }
 }
 
 impl SqliteStore {
@@ -272,9 +346,11 @@ impl SqliteStore {
         restrict_files(path)?;
         let checkpointer = spawn_checkpointer(path)?;
         let (writer, commands) = mpsc::channel(QUEUE);
+        let subscriptions = Arc::new(SubscriptionCache::default());
+        let written = Arc::clone(&subscriptions);
         let thread = std::thread::Builder::new()
             .name("kring-sqlite-writer".into())
-            .spawn(move || write_loop(conn, commands, observer))?;
+            .spawn(move || write_loop(conn, commands, observer, &written))?;
         let readers = Arc::new(ReadPool {
             path: path.to_path_buf(),
             idle: Mutex::new(Vec::new()),
@@ -287,6 +363,7 @@ impl SqliteStore {
             thread: Mutex::new(Some(thread)),
             checkpointer: Mutex::new(Some(checkpointer)),
             readers,
+            subscriptions,
         })
     }
 
@@ -539,31 +616,19 @@ impl RelayStore for SqliteStore {
         &self,
         circle: CircleKey,
     ) -> StoreFuture<'_, Vec<(DeviceId, Subscription)>> {
-        Box::pin(self.read(move |conn| {
-            let mut statement = conn.prepare_cached(
-                "SELECT device, endpoint, p256dh, auth FROM push_subscriptions WHERE circle = ?1",
-            )?;
-            let rows = statement
-                .query_map([circle.0], |row| {
-                    Ok((
-                        row.get::<_, Vec<u8>>(0)?,
-                        Subscription {
-                            endpoint: row.get(1)?,
-                            p256dh: row.get(2)?,
-                            auth: row.get(3)?,
-                        },
-                    ))
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            rows.into_iter()
-                .map(|(device, subscription)| {
-                    let bytes: [u8; 32] = device
-                        .try_into()
-                        .map_err(|_| internal("a stored device id is not 32 bytes"))?;
-                    Ok((DeviceId::from_bytes(bytes), subscription))
-                })
-                .collect()
-        }))
+        Box::pin(async move {
+            if let Some(cached) = self.subscriptions.get(circle.0) {
+                return Ok(cached.as_ref().clone());
+            }
+            let generation = self.subscriptions.generation();
+            let found = Arc::new(
+                self.read(move |conn| read_push_subscriptions(conn, circle.0))
+                    .await?,
+            );
+            self.subscriptions
+                .keep(circle.0, generation, Arc::clone(&found));
+            Ok(found.as_ref().clone())
+        })
     }
 
     fn put_snapshot(
@@ -748,6 +813,7 @@ fn write_loop(
     conn: Connection,
     mut commands: mpsc::Receiver<Message>,
     observer: Option<CommitObserver>,
+    subscriptions: &SubscriptionCache,
 ) {
     let mut closing: Option<oneshot::Sender<()>> = None;
     while closing.is_none() {
@@ -765,6 +831,7 @@ fn write_loop(
         let count = group.len();
         let mut done = Vec::with_capacity(count);
         let mut poisoned = false;
+        let mut subscriptions_written = Vec::new();
         let begin = conn
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(|e| e.to_string());
@@ -776,6 +843,7 @@ fn write_loop(
                 }
                 Message::Write(command) => *command,
             };
+            subscriptions_written.extend(command.subscriptions_written());
             done.push(match &begin {
                 Ok(()) if !poisoned => run_in_savepoint(&conn, command, &mut poisoned),
                 Ok(()) => refuse(command, "an earlier command could not be rolled back"),
@@ -798,6 +866,9 @@ fn write_loop(
         };
         if let Err(e) = &commit {
             tracing::error!(error = %e, "store commit failed");
+        }
+        for circle in subscriptions_written {
+            subscriptions.invalidate(circle);
         }
         for d in done {
             d.reply(&commit);
@@ -1097,6 +1168,35 @@ fn close_circle(conn: &Connection, circle: i64, inactive_before: Option<i64>) ->
     Ok(true)
 }
 
+fn read_push_subscriptions(
+    conn: &Connection,
+    circle: i64,
+) -> Result<Vec<(DeviceId, Subscription)>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT device, endpoint, p256dh, auth FROM push_subscriptions WHERE circle = ?1",
+    )?;
+    let rows = statement
+        .query_map([circle], |row| {
+            Ok((
+                row.get::<_, Vec<u8>>(0)?,
+                Subscription {
+                    endpoint: row.get(1)?,
+                    p256dh: row.get(2)?,
+                    auth: row.get(3)?,
+                },
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter()
+        .map(|(device, subscription)| {
+            let bytes: [u8; 32] = device
+                .try_into()
+                .map_err(|_| internal("a stored device id is not 32 bytes"))?;
+            Ok((DeviceId::from_bytes(bytes), subscription))
+        })
+        .collect()
+}
+
 /// Something new was stored in the circle: its retention clock starts again.
 fn touch(conn: &Connection, circle: i64, now: i64) -> Result<()> {
     conn.prepare_cached("UPDATE circles SET active_at = ?2 WHERE num = ?1")?
@@ -1384,6 +1484,78 @@ mod tests {
             )
             .expect("row");
         assert_eq!((envelopes, bytes, version), (2, 8, SCHEMA_VERSION));
+    }
+
+    /// The dispatcher reads a circle's subscriptions for every stored envelope, from
+    /// memory after the first read: what it reads must follow every register,
+    /// unregister and close at once.
+    #[tokio::test]
+    async fn cached_push_subscriptions_follow_every_write() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&dir.path().join("relay.db"), 1, None).expect("open");
+        let owner = kring_trust::identity::DeviceIdentity::generate();
+        let (genesis, state) = MembershipState::create_circle(
+            &owner,
+            kring_trust::ids::MemberId::random(),
+            Timestamp::now(),
+        )
+        .expect("genesis");
+        let key = store
+            .create_circle(state.circle().clone(), genesis, None)
+            .await
+            .expect("created");
+        let device = owner.id();
+        let subscription = |n: u8| Subscription {
+            endpoint: format!("https://push.example/{n}"),
+            p256dh: "key".into(),
+            auth: "auth".into(),
+        };
+        let endpoints = |found: Vec<(DeviceId, Subscription)>| -> Vec<String> {
+            found.into_iter().map(|(_, s)| s.endpoint).collect()
+        };
+        // Read twice: the second answer comes from the cache.
+        for _ in 0..2 {
+            assert!(store
+                .push_subscriptions(key)
+                .await
+                .expect("read")
+                .is_empty());
+        }
+        store
+            .put_push_subscription(key, device, subscription(1))
+            .await
+            .expect("put");
+        for _ in 0..2 {
+            let found = store.push_subscriptions(key).await.expect("read");
+            assert_eq!(endpoints(found), ["https://push.example/1"]);
+        }
+        store
+            .put_push_subscription(key, device, subscription(2))
+            .await
+            .expect("replace");
+        let found = store.push_subscriptions(key).await.expect("read");
+        assert_eq!(endpoints(found), ["https://push.example/2"]);
+        store
+            .delete_push_subscriptions(key, vec![device], None)
+            .await
+            .expect("delete");
+        assert!(store
+            .push_subscriptions(key)
+            .await
+            .expect("read")
+            .is_empty());
+        store
+            .put_push_subscription(key, device, subscription(3))
+            .await
+            .expect("put again");
+        assert_eq!(store.push_subscriptions(key).await.expect("read").len(), 1);
+        store.close_circle(key).await.expect("closed");
+        assert!(store
+            .push_subscriptions(key)
+            .await
+            .expect("read")
+            .is_empty());
+        store.close().await.expect("close store");
     }
 
     #[tokio::test]

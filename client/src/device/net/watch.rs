@@ -262,6 +262,9 @@ impl Watcher<'_> {
                     let (circle, newer) = match &notice {
                         LiveNotice::Cursor { circle, latest } => (circle.clone(), Some(*latest)),
                         LiveNotice::Membership { circle, .. } => (circle.clone(), None),
+                        // Answers to pushes on the socket; this device pushes over HTTP
+                        // (a sync), so none is expected.
+                        LiveNotice::Pushed { .. } | LiveNotice::PushRefused { .. } => continue,
                     };
                     let Some(circle) = self.circles.iter().find(|c| c.as_str() == circle).cloned()
                     else {
