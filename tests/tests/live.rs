@@ -130,7 +130,9 @@ fn a_watching_device_receives_and_sends_changes_without_being_asked() {
     }
 
     // A change made on Jan's data directory by another process (here: another
-    // handle) is pushed by the watcher from the outbox.
+    // handle) is pushed by the watcher from the outbox, on the live socket itself:
+    // acknowledged there, with no sync.
+    let before_push = events.lock().expect("events").len();
     let mut jan_cli = jan_reader;
     add_task(&mut jan_cli, &circle, "Samen wandelen");
     eventually("Sanne has Jan's task", || {
@@ -139,6 +141,31 @@ fn a_watching_device_receives_and_sends_changes_without_being_asked() {
                 .view(&circle)
                 .is_ok_and(|v| v.tasks.iter().any(|t| t.title == "Samen wandelen"))
     });
+    eventually("the watcher reported the push", || {
+        events.lock().expect("events")[before_push..]
+            .iter()
+            .any(|e| matches!(e, WatchEvent::Synced { report, .. } if report.pushed >= 1))
+    });
+    {
+        let events = events.lock().expect("events");
+        let after = &events[before_push..];
+        let pushed = after
+            .iter()
+            .position(|e| matches!(e, WatchEvent::Synced { report, .. } if report.pushed >= 1))
+            .expect("pushed");
+        assert!(
+            !after[..=pushed]
+                .iter()
+                .any(|e| matches!(e, WatchEvent::Syncing { .. })),
+            "pushed on the socket, not by a sync: {after:?}"
+        );
+    }
+    let outbox = Device::open_in(&root.path().join("jan")).expect("third handle");
+    assert_eq!(
+        outbox.status(&circle).expect("status").pending,
+        0,
+        "the socket's answer acknowledged the outbox"
+    );
 
     stop.store(true, Ordering::Relaxed);
     watcher

@@ -422,6 +422,24 @@ pub fn push_batches(pending: &[OwnEnvelope]) -> Vec<std::ops::Range<usize>> {
 /// Whether the pending envelopes must be sealed again before they can be pushed:
 /// the key rotated since they were sealed (the relay only takes the current epoch),
 /// or they do not follow the last envelope the relay has from this device.
+/// The first envelopes of `pending` that fit one push frame on the live socket
+/// (`kring_trust::live::PushFrame`), or `None` when the first alone does not (it goes
+/// over HTTP).
+pub fn socket_batch(pending: &[OwnEnvelope]) -> Option<std::ops::Range<usize>> {
+    use kring_trust::live::{MAX_PUSH_FRAME_BYTES, MAX_PUSH_FRAME_ENVELOPES};
+    // The frame's header (kind, circle, request id), then a length per envelope.
+    let mut size = 1 + 16 + 8;
+    let mut end = 0;
+    for envelope in pending.iter().take(MAX_PUSH_FRAME_ENVELOPES) {
+        size += 4 + envelope.bytes.len();
+        if size > MAX_PUSH_FRAME_BYTES {
+            break;
+        }
+        end += 1;
+    }
+    (end > 0).then_some(0..end)
+}
+
 pub fn needs_reseal(
     pending: &[OwnEnvelope],
     last_acked: Option<(u64, EnvelopeHash)>,

@@ -160,6 +160,15 @@ impl LiveConnection {
         }
     }
 
+    /// Sends a push on the socket (`kring_trust::live::PushFrame`, encoded); the
+    /// relay's answer comes as a `pushed` or `push_refused` notice naming its id.
+    pub async fn push(&mut self, frame: Vec<u8>) -> Result<()> {
+        self.socket
+            .send(Message::Binary(frame.into()))
+            .await
+            .map_err(|e| TrustError::Network(e.to_string()).into())
+    }
+
     pub async fn ping(&mut self) -> Result<()> {
         self.socket
             .send(Message::Ping(Vec::new().into()))

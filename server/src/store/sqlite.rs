@@ -832,9 +832,14 @@ fn write_loop(
         let mut done = Vec::with_capacity(count);
         let mut poisoned = false;
         let mut subscriptions_written = Vec::new();
-        let begin = conn
-            .execute_batch("BEGIN IMMEDIATE")
-            .map_err(|e| e.to_string());
+        // A command alone in its group needs no savepoint: if it fails, nothing
+        // succeeded and the whole transaction is rolled back.
+        let alone = group
+            .iter()
+            .filter(|m| matches!(m, Message::Write(_)))
+            .count()
+            == 1;
+        let begin = run_sql(&conn, "BEGIN IMMEDIATE");
         for message in group {
             let command = match message {
                 Message::Close(reply) => {
@@ -845,7 +850,7 @@ fn write_loop(
             };
             subscriptions_written.extend(command.subscriptions_written());
             done.push(match &begin {
-                Ok(()) if !poisoned => run_in_savepoint(&conn, command, &mut poisoned),
+                Ok(()) if !poisoned => run_in_savepoint(&conn, command, alone, &mut poisoned),
                 Ok(()) => refuse(command, "an earlier command could not be rolled back"),
                 Err(e) => refuse(command, e),
             });
@@ -853,15 +858,12 @@ fn write_loop(
         let commit = match begin {
             Err(e) => Err(e),
             Ok(()) if poisoned => {
-                let _ = conn.execute_batch("ROLLBACK");
+                let _ = run_sql(&conn, "ROLLBACK");
                 Err("a savepoint could not be closed; the group was rolled back".to_owned())
             }
-            Ok(()) if !done.iter().any(Done::succeeded) => {
-                conn.execute_batch("ROLLBACK").map_err(|e| e.to_string())
-            }
-            Ok(()) => conn.execute_batch("COMMIT").map_err(|e| {
-                let _ = conn.execute_batch("ROLLBACK");
-                e.to_string()
+            Ok(()) if !done.iter().any(Done::succeeded) => run_sql(&conn, "ROLLBACK"),
+            Ok(()) => run_sql(&conn, "COMMIT").inspect_err(|_| {
+                let _ = run_sql(&conn, "ROLLBACK");
             }),
         };
         if let Err(e) = &commit {
@@ -904,14 +906,27 @@ fn refuse(command: Command, why: &str) -> Done {
     }
 }
 
-/// Runs one command in its own savepoint. If a savepoint cannot be closed, the group
-/// is `poisoned`: the caller rolls everything back rather than commit half a command.
-fn run_in_savepoint(conn: &Connection, command: Command, poisoned: &mut bool) -> Done {
+/// One statement without parameters, prepared once (the group's BEGIN and COMMIT).
+fn run_sql(conn: &Connection, sql: &str) -> std::result::Result<(), String> {
+    conn.prepare_cached(sql)
+        .and_then(|mut statement| statement.execute([]))
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+/// Runs one command in its own savepoint (none when it is `alone` in its group). If a
+/// savepoint cannot be closed, the group is `poisoned`: the caller rolls everything
+/// back rather than commit half a command.
+fn run_in_savepoint(conn: &Connection, command: Command, alone: bool, poisoned: &mut bool) -> Done {
     fn savepoint<T>(
         conn: &Connection,
+        alone: bool,
         poisoned: &mut bool,
         f: impl FnOnce() -> Result<T>,
     ) -> Result<T> {
+        if alone {
+            return f();
+        }
         conn.prepare_cached("SAVEPOINT command")?.execute([])?;
         let result = f();
         let end = |sql: &str| conn.prepare_cached(sql).and_then(|mut s| s.execute([]));
@@ -933,7 +948,7 @@ fn run_in_savepoint(conn: &Connection, command: Command, poisoned: &mut bool) ->
             reply,
         } => Done::Create(
             reply,
-            savepoint(conn, poisoned, || {
+            savepoint(conn, alone, poisoned, || {
                 create(conn, &circle, &genesis, admission.as_deref())
             }),
         ),
@@ -943,7 +958,7 @@ fn run_in_savepoint(conn: &Connection, command: Command, poisoned: &mut bool) ->
             reply,
         } => Done::Append(
             reply,
-            savepoint(conn, poisoned, || {
+            savepoint(conn, alone, poisoned, || {
                 refuse_closed(conn, circle.0)?;
                 insert_entry(conn, circle.0, &entry)?;
                 touch(conn, circle.0, Timestamp::now().0)
@@ -957,7 +972,7 @@ fn run_in_savepoint(conn: &Connection, command: Command, poisoned: &mut bool) ->
             reply,
         } => Done::Push(
             reply,
-            savepoint(conn, poisoned, || {
+            savepoint(conn, alone, poisoned, || {
                 push(conn, circle.0, &state, &batch, &quotas)
             }),
         ),
@@ -967,13 +982,13 @@ fn run_in_savepoint(conn: &Connection, command: Command, poisoned: &mut bool) ->
             reply,
         } => Done::Close(
             reply,
-            savepoint(conn, poisoned, || {
+            savepoint(conn, alone, poisoned, || {
                 close_circle(conn, circle.0, inactive_before)
             }),
         ),
         Command::Revoke { credential, reply } => Done::Revoke(
             reply,
-            savepoint(conn, poisoned, || revoke(conn, &credential)),
+            savepoint(conn, alone, poisoned, || revoke(conn, &credential)),
         ),
         Command::PutPush {
             circle,
@@ -982,7 +997,7 @@ fn run_in_savepoint(conn: &Connection, command: Command, poisoned: &mut bool) ->
             reply,
         } => Done::PutPush(
             reply,
-            savepoint(conn, poisoned, || {
+            savepoint(conn, alone, poisoned, || {
                 refuse_closed(conn, circle.0)?;
                 put_push(conn, circle.0, &device, &subscription)
             }),
@@ -994,7 +1009,7 @@ fn run_in_savepoint(conn: &Connection, command: Command, poisoned: &mut bool) ->
             reply,
         } => Done::DeletePush(
             reply,
-            savepoint(conn, poisoned, || {
+            savepoint(conn, alone, poisoned, || {
                 delete_push(conn, circle.0, &devices, endpoint.as_deref())
             }),
         ),
@@ -1004,7 +1019,9 @@ fn run_in_savepoint(conn: &Connection, command: Command, poisoned: &mut bool) ->
             reply,
         } => Done::Secret(
             reply,
-            savepoint(conn, poisoned, || relay_secret(conn, name, &generated)),
+            savepoint(conn, alone, poisoned, || {
+                relay_secret(conn, name, &generated)
+            }),
         ),
         Command::Snapshot {
             circle,
@@ -1013,7 +1030,7 @@ fn run_in_savepoint(conn: &Connection, command: Command, poisoned: &mut bool) ->
             reply,
         } => Done::Snapshot(
             reply,
-            savepoint(conn, poisoned, || {
+            savepoint(conn, alone, poisoned, || {
                 put_snapshot(conn, circle.0, covers, &bytes)
             }),
         ),
@@ -1085,9 +1102,13 @@ fn push(
     batch: &[NewEnvelope],
     quotas: &Quotas,
 ) -> Result<PushOutcome> {
-    let latest = latest_cursor(conn, circle)?;
-    let (usage, closed) = conn
-        .prepare_cached("SELECT envelopes, bytes, closed_at FROM circles WHERE num = ?1")?
+    // The circle's usage, whether it is closed and its newest cursor, in one read.
+    let (usage, closed, latest) = conn
+        .prepare_cached(
+            "SELECT envelopes, bytes, closed_at,
+                    (SELECT coalesce(max(cursor), 0) FROM envelopes WHERE circle = ?1)
+             FROM circles WHERE num = ?1",
+        )?
         .query_row([circle], |row| {
             Ok((
                 Usage {
@@ -1095,6 +1116,7 @@ fn push(
                     bytes: to_u64(row.get(1)?),
                 },
                 row.get::<_, Option<i64>>(2)?.is_some(),
+                row.get::<_, i64>(3)?,
             ))
         })?;
     if closed {
@@ -1112,13 +1134,16 @@ fn push(
     };
     let (cursors, stored) = apply_push(&mut tx, state, batch)?;
     if stored > 0 {
-        touch(conn, circle, now)?;
-        conn.prepare_cached("UPDATE circles SET envelopes = ?2, bytes = ?3 WHERE num = ?1")?
-            .execute(params![
-                circle,
-                to_i64(tx.usage.envelopes),
-                to_i64(tx.usage.bytes)
-            ])?;
+        // The usage, and the retention clock starts again (as `touch`).
+        conn.prepare_cached(
+            "UPDATE circles SET envelopes = ?2, bytes = ?3, active_at = ?4 WHERE num = ?1",
+        )?
+        .execute(params![
+            circle,
+            to_i64(tx.usage.envelopes),
+            to_i64(tx.usage.bytes),
+            now
+        ])?;
         let day = day_of(now);
         for (device, used) in &tx.days {
             conn.prepare_cached(
@@ -1662,6 +1687,9 @@ mod tests {
         let conn = open_writer(&dir.path().join("relay.db")).expect("open");
         for sql in [
             "SELECT coalesce(max(cursor), 0) FROM envelopes WHERE circle = 1",
+            "SELECT envelopes, bytes, closed_at,
+                    (SELECT coalesce(max(cursor), 0) FROM envelopes WHERE circle = 1)
+             FROM circles WHERE num = 1",
             "SELECT cursor, hash FROM envelopes WHERE circle = 1 AND author = x'00' AND device_seq = 2",
             "SELECT device_seq, hash FROM envelopes WHERE circle = 1 AND author = x'00'
              ORDER BY device_seq DESC LIMIT 1",

@@ -126,6 +126,44 @@ impl LiveReceiver<'_> {
         Ok((!needs_log).then_some(report))
     }
 
+    /// The start of this device's outbox that can go on the live socket as it is (at
+    /// most what one push frame takes). `None` when the outbox is empty, or when it
+    /// first needs what only a sync does (a reseal after a key rotation or a lost
+    /// acknowledgement, a join to complete, an envelope larger than a frame, no
+    /// longer a writer): the caller syncs instead.
+    pub(super) fn socket_batch(
+        &mut self,
+        circle: &CircleId,
+        now: Timestamp,
+    ) -> Result<Option<Vec<OwnEnvelope>>> {
+        let session = self.session(circle, now)?;
+        let me = session.me();
+        let ready = session.record()?.pending_join.is_none()
+            && matches!(session.trust.standing(&me), Standing::Writer(_));
+        let pending = session.store.pending_envelopes(circle, &me)?;
+        let last_acked = session.store.last_acked(circle, &me)?;
+        let batch = if ready && !engine::needs_reseal(&pending, last_acked, session.trust.state())?
+        {
+            engine::socket_batch(&pending)
+        } else {
+            None
+        };
+        let trust = session.trust.clone();
+        self.trusts.insert(circle.clone(), trust);
+        Ok(batch.map(|range| pending[range].to_vec()))
+    }
+
+    /// Records the relay's answer to a push of `batch` sent on the live socket, as
+    /// [`Session::push_batch`] does for one over HTTP.
+    pub(super) fn acknowledged(
+        &mut self,
+        circle: &CircleId,
+        batch: &[OwnEnvelope],
+        cursors: &[u64],
+    ) -> Result<()> {
+        record_acks(self.store, circle, &self.identity.id(), batch, cursors)
+    }
+
     /// Applies membership entries delivered from position `first`, without a round
     /// trip. `Ok(None)` when they do not follow this device's log, or change this
     /// device's own standing (a removal: the sync erases the circle), so the caller
@@ -514,14 +552,7 @@ impl<'a> Session<'a> {
         let me = self.me();
         let bytes: Vec<&[u8]> = batch.iter().map(|e| e.bytes.as_slice()).collect();
         let pushed = with_retry(|| self.relay.push(self.identity, &self.circle, &bytes)).await?;
-        if pushed.cursors.len() != batch.len() {
-            return Err(bad_answer("one cursor per pushed envelope"));
-        }
-        let tx = self.store.begin()?;
-        for (envelope, cursor) in batch.iter().zip(&pushed.cursors) {
-            tx.mark_acked(&self.circle, &me, envelope.device_seq, Some(*cursor))?;
-        }
-        tx.commit()?;
+        record_acks(self.store, &self.circle, &me, batch, &pushed.cursors)?;
         self.report.pushed += batch.len();
         Ok(())
     }
@@ -759,4 +790,23 @@ where
             }
         }
     }
+}
+
+/// Records the relay's acknowledgement of a pushed `batch` (over HTTP or on the live
+/// socket): one cursor per envelope, committed in one transaction, or nothing.
+fn record_acks(
+    store: &mut Store,
+    circle: &CircleId,
+    me: &DeviceId,
+    batch: &[OwnEnvelope],
+    cursors: &[u64],
+) -> Result<()> {
+    if cursors.len() != batch.len() {
+        return Err(bad_answer("one cursor per pushed envelope"));
+    }
+    let tx = store.begin()?;
+    for (envelope, cursor) in batch.iter().zip(cursors) {
+        tx.mark_acked(circle, me, envelope.device_seq, Some(*cursor))?;
+    }
+    tx.commit()
 }

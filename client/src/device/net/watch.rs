@@ -1,6 +1,7 @@
 //! Live watching: a catch-up sync, then the WebSocket's notices trigger syncs, and
 //! local changes (also by other processes on the same data) are pushed within half a
-//! second. Reconnects with backoff.
+//! second — on the socket itself when the outbox can go as it is (answered there
+//! after the relay's commit), by a sync otherwise. Reconnects with backoff.
 
 use kring_trust::Error as TrustError;
 use std::collections::HashMap;
@@ -11,18 +12,21 @@ use super::session::{self, sync_circle};
 use super::SyncReport;
 use crate::device::Device;
 use crate::error::{Error, Result};
+use crate::store::OwnEnvelope;
 use crate::store::Store;
 use crate::sync::engine::{Backoff, CircleTrust};
 use crate::sync::http::{RelayAccess, RelayClient};
 use crate::sync::live::{LiveConnection, LiveEvent, PING_EVERY, SILENCE_LIMIT};
 use kring_plan::plan::CircleId;
 use kring_trust::identity::DeviceIdentity;
-use kring_trust::live::LiveFrame;
+use kring_trust::live::{LiveFrame, PushFrame};
 use kring_trust::protocol::LiveNotice;
 
 /// How often `watch` looks at the outbox (changes made by another process on the
 /// same data directory, e.g. a CLI command while `kring watch` runs).
 const WATCH_TICK: Duration = Duration::from_millis(500);
+/// How long a push on the socket may go unanswered before a sync takes over.
+const PUSH_ANSWER: Duration = Duration::from_secs(10);
 
 /// What `watch` reports as it goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +99,8 @@ impl Device {
             stop,
             on_event,
             trusts: HashMap::new(),
+            in_flight: HashMap::new(),
+            next_push: 1,
         };
         net.runtime.block_on(watcher.run())
     }
@@ -111,6 +117,18 @@ struct Watcher<'a> {
     /// Each circle's membership as validated for the last frame applied, reused while
     /// the stored log is unchanged.
     trusts: HashMap<CircleId, CircleTrust>,
+    /// The push on the socket waiting for its answer, per circle (one at a time, so
+    /// the outbox goes in order).
+    in_flight: HashMap<CircleId, SocketPush>,
+    /// The next push's request id.
+    next_push: u64,
+}
+
+/// A push sent on the live socket and not answered yet.
+struct SocketPush {
+    id: u64,
+    batch: Vec<OwnEnvelope>,
+    sent: tokio::time::Instant,
 }
 
 impl Watcher<'_> {
@@ -243,8 +261,103 @@ impl Watcher<'_> {
         Ok(())
     }
 
+    /// Sends the start of `circle`'s outbox on the socket, unless a push of it is
+    /// still waiting for its answer. `Ok(false)` when the outbox needs a sync instead
+    /// (see `LiveReceiver::socket_batch`), or when an earlier push went unanswered for
+    /// [`PUSH_ANSWER`] (a repeat is answered with the original cursors, so nothing is
+    /// stored twice either way).
+    async fn push_on_socket(
+        &mut self,
+        connection: &mut LiveConnection,
+        circle: &CircleId,
+    ) -> Result<bool> {
+        if let Some(waiting) = self.in_flight.get(circle) {
+            if waiting.sent.elapsed() < PUSH_ANSWER {
+                return Ok(true);
+            }
+            self.in_flight.remove(circle);
+            return Ok(false);
+        }
+        let now = (self.access.clock)();
+        let mut receiver = session::LiveReceiver {
+            store: &mut *self.store,
+            identity: self.identity,
+            access: self.access,
+            trusts: &mut self.trusts,
+        };
+        let Some(batch) = receiver.socket_batch(circle, now)? else {
+            return Ok(false);
+        };
+        let id = self.next_push;
+        self.next_push += 1;
+        let frame = PushFrame {
+            circle: circle.clone(),
+            id,
+            envelopes: batch.iter().map(|e| e.bytes.clone()).collect(),
+        };
+        connection.push(frame.encode()).await?;
+        self.in_flight.insert(
+            circle.clone(),
+            SocketPush {
+                id,
+                batch,
+                sent: tokio::time::Instant::now(),
+            },
+        );
+        Ok(true)
+    }
+
+    /// The relay stored push `id`: its envelopes are acknowledged, as after a push in
+    /// a sync.
+    async fn pushed(&mut self, id: u64, circle: &str, cursors: &[u64]) -> Result<()> {
+        let Some(circle) = self.circles.iter().find(|c| c.as_str() == circle).cloned() else {
+            return Ok(());
+        };
+        if self.in_flight.get(&circle).is_none_or(|p| p.id != id) {
+            return Ok(()); // an answer to a push given up on
+        }
+        let Some(push) = self.in_flight.remove(&circle) else {
+            return Ok(());
+        };
+        let mut receiver = session::LiveReceiver {
+            store: &mut *self.store,
+            identity: self.identity,
+            access: self.access,
+            trusts: &mut self.trusts,
+        };
+        match receiver.acknowledged(&circle, &push.batch, cursors) {
+            Ok(()) => (self.on_event)(WatchEvent::Synced {
+                circle,
+                report: SyncReport {
+                    pushed: push.batch.len(),
+                    ..SyncReport::default()
+                },
+            }),
+            // An answer that does not fit the push: a sync sorts it out.
+            Err(_) => self.sync(&circle).await,
+        }
+        Ok(())
+    }
+
+    /// The relay refused push `id`: a sync does what the refusal calls for (refresh
+    /// the log, reseal, realign), as for a refused push over HTTP.
+    async fn push_refused(&mut self, id: u64) {
+        let refused = self
+            .in_flight
+            .iter()
+            .find(|(_, push)| push.id == id)
+            .map(|(circle, _)| circle.clone());
+        if let Some(circle) = refused {
+            self.in_flight.remove(&circle);
+            self.sync(&circle).await;
+        }
+    }
+
     /// Serves one live connection. `Ok(None)`: stopped; `Ok(Some(e))`: reconnect.
     async fn listen(&mut self, mut connection: LiveConnection) -> Result<Option<Error>> {
+        // Answers to pushes on an earlier connection are lost with it; the outbox
+        // still holds those envelopes and the next tick sends them again.
+        self.in_flight.clear();
         let mut last_frame = tokio::time::Instant::now();
         let mut last_ping = last_frame;
         loop {
@@ -262,9 +375,19 @@ impl Watcher<'_> {
                     let (circle, newer) = match &notice {
                         LiveNotice::Cursor { circle, latest } => (circle.clone(), Some(*latest)),
                         LiveNotice::Membership { circle, .. } => (circle.clone(), None),
-                        // Answers to pushes on the socket; this device pushes over HTTP
-                        // (a sync), so none is expected.
-                        LiveNotice::Pushed { .. } | LiveNotice::PushRefused { .. } => continue,
+                        LiveNotice::Pushed {
+                            id,
+                            circle,
+                            cursors,
+                            ..
+                        } => {
+                            self.pushed(*id, circle, cursors).await?;
+                            continue;
+                        }
+                        LiveNotice::PushRefused { id, .. } => {
+                            self.push_refused(*id).await;
+                            continue;
+                        }
                     };
                     let Some(circle) = self.circles.iter().find(|c| c.as_str() == circle).cloned()
                     else {
@@ -295,7 +418,9 @@ impl Watcher<'_> {
                 None => {
                     let me = self.identity.id();
                     for circle in self.circles.clone() {
-                        if self.store.pending_count(&circle, &me)? > 0 {
+                        if self.store.pending_count(&circle, &me)? > 0
+                            && !self.push_on_socket(&mut connection, &circle).await?
+                        {
                             self.sync(&circle).await;
                         }
                     }

@@ -283,6 +283,32 @@ fn push_batches_respect_the_count_and_the_body_size() {
 }
 
 #[test]
+fn a_socket_batch_fits_one_push_frame_and_a_too_large_envelope_goes_over_http() {
+    use kring_trust::live::{PushFrame, MAX_PUSH_FRAME_BYTES, MAX_PUSH_FRAME_ENVELOPES};
+    let sized = |seq, len| OwnEnvelope {
+        device_seq: seq,
+        hash: EnvelopeHash::from_bytes([0; 32]),
+        bytes: vec![1; len],
+        acked: false,
+        cursor: None,
+    };
+    // What the batch takes encodes within the frame limit, and one more would not.
+    let pending: Vec<_> = (1..=40).map(|seq| sized(seq, 3_000)).collect();
+    let range = socket_batch(&pending).expect("a batch");
+    let frame = |range: std::ops::Range<usize>| PushFrame {
+        circle: kring_trust::ids::CircleId::random(),
+        id: 1,
+        envelopes: pending[range].iter().map(|e| e.bytes.clone()).collect(),
+    };
+    assert!(frame(range.clone()).encode().len() <= MAX_PUSH_FRAME_BYTES);
+    assert!(frame(0..range.end + 1).encode().len() > MAX_PUSH_FRAME_BYTES);
+    let many: Vec<_> = (1..=150).map(|seq| sized(seq, 10)).collect();
+    assert_eq!(socket_batch(&many), Some(0..MAX_PUSH_FRAME_ENVELOPES));
+    assert_eq!(socket_batch(&[sized(1, MAX_PUSH_FRAME_BYTES)]), None);
+    assert_eq!(socket_batch(&[]), None);
+}
+
+#[test]
 fn pending_envelopes_are_resealed_after_a_rotation_at_the_same_positions() {
     let (mut circle, owner) = TestCircle::new();
     let member = circle.join(&owner.device, Capability::Member);
