@@ -577,8 +577,11 @@ pub(crate) async fn store_batch(
                     .enumerate()
                     .map(|(i, cursor)| (*cursor, copies.get(i).map(Vec::as_slice)))
                     .collect();
-                slot.stream.stored(&handed);
+                // The cursor moves first: a socket that subscribes to the stream
+                // after the hand-over then reads the new cursor when it catches up
+                // from the store, so no envelope falls between the two.
                 slot.stored_up_to(outcome.latest);
+                slot.stream.stored(&handed);
                 let metrics = relay.metrics();
                 metrics.envelopes_stored.inc_by(outcome.stored as u64);
                 metrics.envelope_bytes_stored.inc_by(bytes as u64);

@@ -276,6 +276,8 @@ async fn run(
     tokio::pin!(stopping);
     loop {
         tokio::select! {
+            // The log first: a removal is acted on before anything else goes out.
+            biased;
             next = logs.next() => {
                 let Some((circle, now)) = next else { break };
                 if now.closed {
@@ -328,8 +330,14 @@ async fn run(
                         send_frame(&relay, &mut socket, frame).await
                     }
                     // Fell behind the stream: this circle's news becomes a notice.
+                    // The items missed may include this device's removal: checked
+                    // before anything more goes out.
                     Err(BroadcastStreamRecvError::Lagged(_)) => {
                         relay.metrics().live_lagged.inc();
+                        if !still_active(&by_id, &circle, &device).await {
+                            close(&mut socket, CLOSE_REMOVED, "removed from the circle").await;
+                            break;
+                        }
                         *sent_to = latest.max(*sent_to);
                         send_cursor(&relay, &mut socket, &circle, *sent_to).await
                     }
@@ -344,7 +352,15 @@ async fn run(
                 // A push: answered on this socket once committed (or refused). Pushes
                 // from one socket are stored in the order they were sent.
                 Some(Ok(Message::Binary(frame))) => {
-                    let answer = push_on_socket(&relay, &pusher, &by_id, &frame).await;
+                    // Within the same deadline as an HTTP request: the push holds
+                    // the circle's state for reading (appends wait for it).
+                    let deadline = Duration::from_secs(relay.config().request_timeout_secs.max(1));
+                    let answer = tokio::time::timeout(deadline, push_on_socket(&relay, &pusher, &by_id, &frame))
+                        .await
+                        .unwrap_or_else(|_| refused(
+                            PushFrame::request_id(&frame).unwrap_or(0),
+                            &Error::Timeout("no answer within the request deadline"),
+                        ));
                     if send(&relay, &mut socket, &answer).await.is_err() {
                         break;
                     }
@@ -423,11 +439,16 @@ async fn push_on_socket(
             latest: pushed.latest,
         },
         Err(e) => {
-            let (status, error) = ErrorBody::from_error(&e);
             tracing::debug!(device = %pusher.device, error = %e, "push on a live socket refused");
-            LiveNotice::PushRefused { id, status, error }
+            refused(id, &e)
         }
     }
+}
+
+/// The answer to push `id` refused with `error`: what HTTP would have answered.
+fn refused(id: u64, error: &Error) -> LiveNotice {
+    let (status, error) = ErrorBody::from_error(error);
+    LiveNotice::PushRefused { id, status, error }
 }
 
 /// Sends a streaming socket what is stored after its position: the membership entries

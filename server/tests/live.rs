@@ -458,6 +458,50 @@ async fn a_member_removed_while_their_socket_catches_up_gets_nothing_after_the_r
     relay.stop().await;
 }
 
+#[tokio::test]
+async fn a_member_removed_while_their_socket_lags_behind_the_stream_gets_nothing_after_the_removal()
+{
+    let relay = TestRelay::start().await;
+    let client = relay.client();
+    let (mut circle, owner) = circle_on(&client).await;
+    let member = join(&client, &mut circle, &owner.device, Capability::Member).await;
+    let id = circle.id();
+    // Connected first, then it stops reading while far more than the stream keeps
+    // is stored: its socket lags, and the removal entry is among what it misses.
+    let mut socket = stream(&relay, &member.device, &id, 0, 2).await;
+    let mut writer = Writer::new();
+    push_bulk(&client, &circle, &owner, &mut writer, 4).await;
+    let before_removal = 200;
+    let cutoffs = BTreeMap::from([(member.device.id(), 0)]);
+    let removal = circle.remove_member_entry(&owner.device, &member.member, &cutoffs);
+    client.append(&owner.device, &id, &removal).await.ok(201);
+    circle.apply(&removal);
+    // More after the removal than the stream keeps: the entry itself is gone from
+    // what the lagging socket can still be sent.
+    let after: Vec<_> = (0..70)
+        .map(|n| writer.next(&circle, &owner.device, &format!("after the removal {n}")))
+        .collect();
+    client
+        .push(&owner.device, &id, &after.iter().collect::<Vec<_>>())
+        .await
+        .ok(200);
+    loop {
+        let next = tokio::time::timeout(Duration::from_secs(20), socket.next())
+            .await
+            .expect("the socket ends");
+        match next {
+            Some(Ok(Message::Binary(bytes))) => {
+                if let Ok(LiveFrame::Envelope { cursor, .. }) = LiveFrame::decode(&bytes) {
+                    assert!(cursor <= before_removal, "sent {cursor} after the removal");
+                }
+            }
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+            Some(Ok(_)) => {}
+        }
+    }
+    relay.stop().await;
+}
+
 /// Sends a push of `envelopes` on `socket` with request id `id` and returns the
 /// relay's answer to it (`pushed` or `push_refused`), skipping what the socket
 /// streams meanwhile.

@@ -37,8 +37,9 @@ const HEADER: usize = 1 + 16 + 8;
 pub const MAX_FRAME_BYTES: usize = HEADER + MAX_ENVELOPE_BYTES;
 /// Largest push a device may send on the live socket. A larger batch goes over HTTP
 /// (`POST …/envelopes`): the relay reads a socket's message whole before checking
-/// it, so this bounds what each socket can make it hold.
-pub const MAX_PUSH_FRAME_BYTES: usize = 64 * 1024;
+/// it (a slow sender can keep a half-sent one buffered), so this bounds what each of
+/// its sockets can make it hold. A typical edit's envelope is about 1 KiB.
+pub const MAX_PUSH_FRAME_BYTES: usize = 16 * 1024;
 /// Most envelopes in one push frame.
 pub const MAX_PUSH_FRAME_ENVELOPES: usize = 100;
 

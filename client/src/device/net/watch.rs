@@ -263,9 +263,10 @@ impl Watcher<'_> {
 
     /// Sends the start of `circle`'s outbox on the socket, unless a push of it is
     /// still waiting for its answer. `Ok(false)` when the outbox needs a sync instead
-    /// (see `LiveReceiver::socket_batch`), or when an earlier push went unanswered for
-    /// [`PUSH_ANSWER`] (a repeat is answered with the original cursors, so nothing is
-    /// stored twice either way).
+    /// (see `LiveReceiver::socket_batch`; also when preparing the batch failed, so the
+    /// sync meets and reports that failure), or when an earlier push went unanswered
+    /// for [`PUSH_ANSWER`] (a repeat is answered with the original cursors, so nothing
+    /// is stored twice either way). `Err` only when the socket cannot send.
     async fn push_on_socket(
         &mut self,
         connection: &mut LiveConnection,
@@ -285,7 +286,7 @@ impl Watcher<'_> {
             access: self.access,
             trusts: &mut self.trusts,
         };
-        let Some(batch) = receiver.socket_batch(circle, now)? else {
+        let Ok(Some(batch)) = receiver.socket_batch(circle, now) else {
             return Ok(false);
         };
         let id = self.next_push;
@@ -418,10 +419,14 @@ impl Watcher<'_> {
                 None => {
                     let me = self.identity.id();
                     for circle in self.circles.clone() {
-                        if self.store.pending_count(&circle, &me)? > 0
-                            && !self.push_on_socket(&mut connection, &circle).await?
-                        {
-                            self.sync(&circle).await;
+                        if self.store.pending_count(&circle, &me)? == 0 {
+                            continue;
+                        }
+                        match self.push_on_socket(&mut connection, &circle).await {
+                            Ok(true) => {}
+                            Ok(false) => self.sync(&circle).await,
+                            // The socket broke: reconnect (the catch-up sync pushes).
+                            Err(e) => return Ok(Some(e)),
                         }
                     }
                     let now = tokio::time::Instant::now();
