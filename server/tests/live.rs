@@ -420,6 +420,36 @@ async fn a_subscriber_that_reads_too_slowly_is_switched_to_a_notice_not_buffered
     relay.stop().await;
 }
 
+/// `owner` removes `member` from the circle (cutting off their writes from the start).
+async fn remove(client: &Client, circle: &mut Circle, owner: &Person, member: &Person) {
+    let cutoffs = BTreeMap::from([(member.device.id(), 0)]);
+    let removal = circle.remove_member_entry(&owner.device, &member.member, &cutoffs);
+    client
+        .append(&owner.device, &circle.id(), &removal)
+        .await
+        .ok(201);
+    circle.apply(&removal);
+}
+
+/// Reads everything `socket` still gives until it ends (closed as removed, or dropped
+/// as too slow): never an envelope after cursor `last`.
+async fn nothing_after(socket: &mut Socket, last: u64) {
+    loop {
+        let next = tokio::time::timeout(Duration::from_secs(20), socket.next())
+            .await
+            .expect("the socket ends");
+        match next {
+            Some(Ok(Message::Binary(bytes))) => {
+                if let Ok(LiveFrame::Envelope { cursor, .. }) = LiveFrame::decode(&bytes) {
+                    assert!(cursor <= last, "sent {cursor} after the removal");
+                }
+            }
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+            Some(Ok(_)) => {}
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_member_removed_while_their_socket_catches_up_gets_nothing_after_the_removal() {
     let relay = TestRelay::start().await;
@@ -433,28 +463,12 @@ async fn a_member_removed_while_their_socket_catches_up_gets_nothing_after_the_r
     let before_removal = 600;
     let mut socket = stream(&relay, &member.device, &id, 0, 2).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let cutoffs = BTreeMap::from([(member.device.id(), 0)]);
-    let removal = circle.remove_member_entry(&owner.device, &member.member, &cutoffs);
-    client.append(&owner.device, &id, &removal).await.ok(201);
-    circle.apply(&removal);
+    remove(&client, &mut circle, &owner, &member).await;
     let after = writer.next(&circle, &owner.device, "after the removal");
     client.push(&owner.device, &id, &[&after]).await.ok(200);
     // Now read everything the socket still gives: never the envelope sealed after the
     // removal, and the socket ends (closed as removed, or dropped as too slow).
-    loop {
-        let next = tokio::time::timeout(Duration::from_secs(20), socket.next())
-            .await
-            .expect("the socket ends");
-        match next {
-            Some(Ok(Message::Binary(bytes))) => {
-                if let Ok(LiveFrame::Envelope { cursor, .. }) = LiveFrame::decode(&bytes) {
-                    assert!(cursor <= before_removal, "sent {cursor} after the removal");
-                }
-            }
-            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-            Some(Ok(_)) => {}
-        }
-    }
+    nothing_after(&mut socket, before_removal).await;
     relay.stop().await;
 }
 
@@ -472,10 +486,7 @@ async fn a_member_removed_while_their_socket_lags_behind_the_stream_gets_nothing
     let mut writer = Writer::new();
     push_bulk(&client, &circle, &owner, &mut writer, 4).await;
     let before_removal = 200;
-    let cutoffs = BTreeMap::from([(member.device.id(), 0)]);
-    let removal = circle.remove_member_entry(&owner.device, &member.member, &cutoffs);
-    client.append(&owner.device, &id, &removal).await.ok(201);
-    circle.apply(&removal);
+    remove(&client, &mut circle, &owner, &member).await;
     // More after the removal than the stream keeps: the entry itself is gone from
     // what the lagging socket can still be sent.
     let after: Vec<_> = (0..70)
@@ -485,20 +496,7 @@ async fn a_member_removed_while_their_socket_lags_behind_the_stream_gets_nothing
         .push(&owner.device, &id, &after.iter().collect::<Vec<_>>())
         .await
         .ok(200);
-    loop {
-        let next = tokio::time::timeout(Duration::from_secs(20), socket.next())
-            .await
-            .expect("the socket ends");
-        match next {
-            Some(Ok(Message::Binary(bytes))) => {
-                if let Ok(LiveFrame::Envelope { cursor, .. }) = LiveFrame::decode(&bytes) {
-                    assert!(cursor <= before_removal, "sent {cursor} after the removal");
-                }
-            }
-            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-            Some(Ok(_)) => {}
-        }
-    }
+    nothing_after(&mut socket, before_removal).await;
     relay.stop().await;
 }
 

@@ -1511,13 +1511,12 @@ mod tests {
         assert_eq!((envelopes, bytes, version), (2, 8, SCHEMA_VERSION));
     }
 
-    /// The dispatcher reads a circle's subscriptions for every stored envelope, from
-    /// memory after the first read: what it reads must follow every register,
-    /// unregister and close at once.
-    #[tokio::test]
-    async fn cached_push_subscriptions_follow_every_write() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = SqliteStore::open(&dir.path().join("relay.db"), 1, None).expect("open");
+    /// A new circle: its owner, genesis entry and membership.
+    fn new_circle() -> (
+        kring_trust::identity::DeviceIdentity,
+        SignedEntry,
+        MembershipState,
+    ) {
         let owner = kring_trust::identity::DeviceIdentity::generate();
         let (genesis, state) = MembershipState::create_circle(
             &owner,
@@ -1525,6 +1524,17 @@ mod tests {
             Timestamp::now(),
         )
         .expect("genesis");
+        (owner, genesis, state)
+    }
+
+    /// The dispatcher reads a circle's subscriptions for every stored envelope, from
+    /// memory after the first read: what it reads must follow every register,
+    /// unregister and close at once.
+    #[tokio::test]
+    async fn cached_push_subscriptions_follow_every_write() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&dir.path().join("relay.db"), 1, None).expect("open");
+        let (owner, genesis, state) = new_circle();
         let key = store
             .create_circle(state.circle().clone(), genesis, None)
             .await
@@ -1535,51 +1545,37 @@ mod tests {
             p256dh: "key".into(),
             auth: "auth".into(),
         };
-        let endpoints = |found: Vec<(DeviceId, Subscription)>| -> Vec<String> {
+        async fn listed(store: &SqliteStore, key: CircleKey) -> Vec<String> {
+            let found = store.push_subscriptions(key).await.expect("read");
             found.into_iter().map(|(_, s)| s.endpoint).collect()
-        };
-        // Read twice: the second answer comes from the cache.
-        for _ in 0..2 {
-            assert!(store
-                .push_subscriptions(key)
-                .await
-                .expect("read")
-                .is_empty());
         }
+        let none: Vec<String> = Vec::new();
+        // Read twice: the second answer comes from the cache.
+        assert_eq!(listed(&store, key).await, none);
+        assert_eq!(listed(&store, key).await, none);
         store
             .put_push_subscription(key, device, subscription(1))
             .await
             .expect("put");
-        for _ in 0..2 {
-            let found = store.push_subscriptions(key).await.expect("read");
-            assert_eq!(endpoints(found), ["https://push.example/1"]);
-        }
+        assert_eq!(listed(&store, key).await, ["https://push.example/1"]);
+        assert_eq!(listed(&store, key).await, ["https://push.example/1"]);
         store
             .put_push_subscription(key, device, subscription(2))
             .await
             .expect("replace");
-        let found = store.push_subscriptions(key).await.expect("read");
-        assert_eq!(endpoints(found), ["https://push.example/2"]);
+        assert_eq!(listed(&store, key).await, ["https://push.example/2"]);
         store
             .delete_push_subscriptions(key, vec![device], None)
             .await
             .expect("delete");
-        assert!(store
-            .push_subscriptions(key)
-            .await
-            .expect("read")
-            .is_empty());
+        assert_eq!(listed(&store, key).await, none);
         store
             .put_push_subscription(key, device, subscription(3))
             .await
             .expect("put again");
-        assert_eq!(store.push_subscriptions(key).await.expect("read").len(), 1);
+        assert_eq!(listed(&store, key).await, ["https://push.example/3"]);
         store.close_circle(key).await.expect("closed");
-        assert!(store
-            .push_subscriptions(key)
-            .await
-            .expect("read")
-            .is_empty());
+        assert_eq!(listed(&store, key).await, none);
         store.close().await.expect("close store");
     }
 
@@ -1587,13 +1583,7 @@ mod tests {
     async fn a_closed_circle_takes_no_more_writes_and_keeps_its_id() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = SqliteStore::open(&dir.path().join("relay.db"), 1, None).expect("open");
-        let owner = kring_trust::identity::DeviceIdentity::generate();
-        let (genesis, state) = MembershipState::create_circle(
-            &owner,
-            kring_trust::ids::MemberId::random(),
-            Timestamp::now(),
-        )
-        .expect("genesis");
+        let (_owner, genesis, state) = new_circle();
         let circle = state.circle().clone();
         let key = store
             .create_circle(circle.clone(), genesis.clone(), None)

@@ -132,6 +132,17 @@ struct SocketPush {
 }
 
 impl Watcher<'_> {
+    /// What applies frames and prepares pushes, over this watcher's store and the
+    /// circles' trust as last validated.
+    fn receiver(&mut self) -> session::LiveReceiver<'_> {
+        session::LiveReceiver {
+            store: &mut *self.store,
+            identity: self.identity,
+            access: self.access,
+            trusts: &mut self.trusts,
+        }
+    }
+
     fn stopped(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
     }
@@ -227,12 +238,7 @@ impl Watcher<'_> {
             return Ok(());
         };
         let now = (self.access.clock)();
-        let mut receiver = session::LiveReceiver {
-            store: &mut *self.store,
-            identity: self.identity,
-            access: self.access,
-            trusts: &mut self.trusts,
-        };
+        let mut receiver = self.receiver();
         let applied = match frame {
             LiveFrame::Envelope { cursor, bytes, .. } => {
                 let had = receiver
@@ -280,12 +286,7 @@ impl Watcher<'_> {
             return Ok(false);
         }
         let now = (self.access.clock)();
-        let mut receiver = session::LiveReceiver {
-            store: &mut *self.store,
-            identity: self.identity,
-            access: self.access,
-            trusts: &mut self.trusts,
-        };
+        let mut receiver = self.receiver();
         let Ok(Some(batch)) = receiver.socket_batch(circle, now) else {
             return Ok(false);
         };
@@ -320,12 +321,7 @@ impl Watcher<'_> {
         let Some(push) = self.in_flight.remove(&circle) else {
             return Ok(());
         };
-        let mut receiver = session::LiveReceiver {
-            store: &mut *self.store,
-            identity: self.identity,
-            access: self.access,
-            trusts: &mut self.trusts,
-        };
+        let mut receiver = self.receiver();
         match receiver.acknowledged(&circle, &push.batch, cursors) {
             Ok(()) => (self.on_event)(WatchEvent::Synced {
                 circle,
