@@ -30,6 +30,10 @@ fn main() {
         measure_open_child(&args[pos + 1], &args[pos + 2], args.get(pos + 3));
         return;
     }
+    if let Some(pos) = args.iter().position(|a| a == "--measure-first-screen") {
+        measure_first_screen_child(&args[pos + 1], &args[pos + 2], args.get(pos + 3));
+        return;
+    }
     let dir = tempfile::tempdir().expect("tempdir");
     let started = Instant::now();
     let (plan, members, fresh_tasks) = two_years_of_history();
@@ -114,6 +118,30 @@ fn store_section(
     report("open circle from disk", &mut opens, "target ≤ 150 ms");
     report("build PlanView (2,000+ tasks)", &mut views, "");
 
+    // The first screen as an app shows it: the view kept when the document was last
+    // shown (`Device::view` keeps it), read without loading the document.
+    let version = store.circle_version(&id).expect("version");
+    store
+        .keep_view(&id, version, &plan.view())
+        .expect("keep view");
+    let mut screens = Vec::new();
+    for _ in 0..OPEN_SAMPLES {
+        let t = Instant::now();
+        let store = open_store(path, key);
+        let view = store.stored_view(&id).expect("read").expect("kept view");
+        std::hint::black_box(view);
+        screens.push(t.elapsed());
+    }
+    report(
+        "first screen from disk (open the store, read the kept view)",
+        &mut screens,
+        "target ≤ 50 ms",
+    );
+    println!(
+        "{}",
+        measure_in_fresh_process("--measure-first-screen", path, &id, key)
+    );
+
     let incremental_rss = measure_open_in_fresh_process(path, &id, key);
     store.compact(&mut plan).expect("compact");
     println!("as stored after the claims (full save + incremental chunks): {incremental_rss}");
@@ -128,13 +156,19 @@ fn measure_open_in_fresh_process(
     id: &CircleId,
     key: Option<&StoreKey>,
 ) -> String {
+    measure_in_fresh_process("--measure-open", path, id, key)
+}
+
+/// Runs this binary in `mode` on the circle and returns what it printed.
+fn measure_in_fresh_process(
+    mode: &str,
+    path: &std::path::Path,
+    id: &CircleId,
+    key: Option<&StoreKey>,
+) -> String {
     let exe = std::env::current_exe().expect("bench binary");
     let out = std::process::Command::new(exe)
-        .args([
-            "--measure-open",
-            path.to_str().expect("utf-8 path"),
-            id.as_str(),
-        ])
+        .args([mode, path.to_str().expect("utf-8 path"), id.as_str()])
         .args(key.map(|k| hex::encode(k.as_bytes())))
         .output()
         .expect("child");
@@ -230,6 +264,27 @@ fn measure_open_child(path: &str, id: &str, key: Option<&String>) {
         peak_rss(),
         at_start,
         after_open
+    );
+}
+
+/// Shows the circle's first screen in a fresh process, as an app just opened does
+/// (the kept view, no document), and reports the time and the peak resident memory.
+fn measure_first_screen_child(path: &str, id: &str, key: Option<&String>) {
+    let at_start = peak_rss();
+    let started = Instant::now();
+    let key = key.map(|k| StoreKey::from_bytes(&hex::decode(k).expect("hex")).expect("key"));
+    let store = open_store(std::path::Path::new(path), key.as_ref());
+    let view = store
+        .stored_view(&CircleId::parse(id).expect("id"))
+        .expect("read")
+        .expect("kept view");
+    let took = started.elapsed();
+    println!(
+        "fresh process, first screen from the kept view ({} tasks, {} log entries): {took:.1?}, peak RSS {} (target ≤ 40 MB; {} at start)",
+        view.tasks.len(),
+        view.log.len(),
+        peak_rss(),
+        at_start
     );
 }
 

@@ -168,10 +168,27 @@ impl Device {
     }
 
     pub fn view(&self, circle: &CircleId) -> Result<PlanView> {
-        match self.current_copy(circle)? {
-            Some(cached) => Ok(cached.plan.view()),
-            None => Ok(self.plan(circle)?.view()),
+        let (view, version) = match self.current_copy(circle)? {
+            Some(cached) => (cached.plan.view(), cached.version),
+            None => {
+                // The first screen: the view kept when the plan was last shown, while
+                // nothing was stored since — without loading the document.
+                if let Some(view) = self.store.stored_view(circle)? {
+                    return Ok(view);
+                }
+                // Read before the load: if another process stores meanwhile, the view
+                // is kept under the older version, so it is never shown as newer
+                // than it is.
+                let version = self.store.circle_version(circle)?;
+                (self.plan(circle)?.view(), version)
+            }
+        };
+        // Kept once per version of the document, for the next time the app opens.
+        // Only a shortcut: failing to keep it loses nothing.
+        if self.store.kept_view_chunk(circle)? != Some(version.last_chunk) {
+            let _ = self.store.keep_view(circle, version, &view);
         }
+        Ok(view)
     }
 
     /// The in-memory copy of `circle`, if it still matches what is stored.

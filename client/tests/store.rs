@@ -269,3 +269,67 @@ fn deleting_a_circle_erases_its_text_from_the_file_and_the_wal_and_keeps_the_oth
     ));
     assert_eq!(store.circles().expect("circles").len(), 1);
 }
+
+/// The first screen comes from the view kept for the stored document: identical to
+/// the one built from it, never shown once the document changed (also by another
+/// handle), not after the circle is erased, and a kept view that does not decode is
+/// ignored rather than shown or failed on.
+#[test]
+fn a_kept_view_is_shown_only_for_the_document_it_was_built_from() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("kring.db");
+    let mut store = Store::open(&path).expect("open");
+    let (mut plan, me) = new_circle(&mut store);
+    let task = plan
+        .add_task(&me, NewTask::simple("Boodschappen"), NOW)
+        .expect("task");
+    plan.claim_task(&me, &task, NOW.plus_millis(1))
+        .expect("claim");
+    plan.post(&me, LogKind::Thanks, "Dank je!", NOW.plus_millis(2))
+        .expect("post");
+    store.save(&mut plan).expect("save");
+    let id = plan.circle_id().clone();
+    assert_eq!(
+        store.stored_view(&id).expect("read"),
+        None,
+        "nothing kept yet"
+    );
+
+    let version = store.circle_version(&id).expect("version");
+    let built = plan.view();
+    store.keep_view(&id, version, &built).expect("keep");
+    let reopened = Store::open(&path).expect("reopen");
+    assert_eq!(
+        reopened.stored_view(&id).expect("read"),
+        Some(built.clone())
+    );
+
+    // Another handle stores a change: the kept view is stale, whoever asks.
+    let mut other = reopened.load(&id, actor()).expect("load");
+    other
+        .add_task(&me, NewTask::simple("Wandelen"), NOW.plus_millis(3))
+        .expect("task");
+    let mut writer = Store::open(&path).expect("second handle");
+    writer.save(&mut other).expect("save");
+    assert_eq!(store.stored_view(&id).expect("read"), None);
+    assert_eq!(reopened.stored_view(&id).expect("read"), None);
+
+    // Kept again for the new document; bytes that do not decode are ignored.
+    let version = store.circle_version(&id).expect("version");
+    store.keep_view(&id, version, &other.view()).expect("keep");
+    assert_eq!(
+        store.stored_view(&id).expect("read").map(|v| v.tasks.len()),
+        Some(2)
+    );
+    let raw = rusqlite::Connection::open(&path).expect("raw");
+    raw.execute("UPDATE plan_views SET view = x'7b7b'", [])
+        .expect("garble");
+    assert_eq!(store.stored_view(&id).expect("read"), None);
+
+    store.keep_view(&id, version, &other.view()).expect("keep");
+    store.delete_circle(&id, None).expect("erase");
+    let left: i64 = raw
+        .query_row("SELECT COUNT(*) FROM plan_views", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(left, 0, "an erased circle leaves no view behind");
+}

@@ -550,3 +550,47 @@ fn a_closed_circle_is_a_read_only_archive_until_it_is_deleted_here() {
         Err(Error::UnknownCircle(_))
     ));
 }
+
+#[test]
+fn a_reopened_device_shows_the_kept_view_until_the_plan_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut first, circle) = founded(dir.path());
+    let add = |device: &mut Device, title: &str| {
+        device
+            .change(&circle, NOW, |plan, me| {
+                Ok::<_, Error>({ plan.add_task(me, NewTask::simple(title), NOW) }?)
+            })
+            .unwrap()
+    };
+    add(&mut first, "Eerste");
+    // A fresh device (an app just opened) builds the view once and keeps it.
+    let reopened = Device::open_in(dir.path()).unwrap();
+    let shown = reopened.view(&circle).unwrap();
+    assert_eq!(shown.tasks.len(), 1);
+    assert_eq!(reopened.store().stored_view(&circle).unwrap(), Some(shown));
+    // Another handle changes the plan: the kept view is not shown any more.
+    add(&mut first, "Tweede");
+    assert_eq!(reopened.store().stored_view(&circle).unwrap(), None);
+    assert_eq!(reopened.view(&circle).unwrap().tasks.len(), 2);
+    assert_eq!(
+        Device::open_in(dir.path())
+            .unwrap()
+            .store()
+            .stored_view(&circle)
+            .unwrap()
+            .map(|v| v.tasks.len()),
+        Some(2)
+    );
+    // The device that wrote shows its in-memory copy, and keeps that view too.
+    add(&mut first, "Derde");
+    assert_eq!(first.view(&circle).unwrap().tasks.len(), 3);
+    let opened = Device::open_in(dir.path()).unwrap();
+    assert_eq!(
+        opened
+            .store()
+            .stored_view(&circle)
+            .unwrap()
+            .map(|v| v.tasks.len()),
+        Some(3)
+    );
+}

@@ -58,6 +58,24 @@ pub struct CircleVersion {
 }
 
 impl Store {
+    /// Keeps `view`, built from the circle's document at `version`, for the next
+    /// [`Store::stored_view`]. Versions only grow, so a view kept with an older
+    /// version than the document's is never shown as current.
+    pub fn keep_view(
+        &self,
+        circle: &CircleId,
+        version: CircleVersion,
+        view: &PlanView,
+    ) -> Result<()> {
+        let bytes = serde_json::to_vec(view)
+            .map_err(|e| Error::CorruptStore(format!("encoding a plan view: {e}")))?;
+        self.conn.execute(
+            "INSERT OR REPLACE INTO plan_views (circle_id, last_chunk, view) VALUES (?1, ?2, ?3)",
+            params![circle.as_str(), version.last_chunk, bytes],
+        )?;
+        Ok(())
+    }
+
     /// Stores a circle this device did not hold yet, as one full save.
     pub fn add_circle(
         &mut self,
@@ -132,6 +150,7 @@ impl Store {
             "sync_state",
             "snapshot_starts",
             "departures",
+            "plan_views",
         ] {
             tx.tx
                 .execute(&format!("DELETE FROM {table} WHERE circle_id = ?1"), [id])?;

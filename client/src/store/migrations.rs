@@ -79,6 +79,14 @@ const STEPS: &[&str] = &[
          circle_id TEXT PRIMARY KEY,
          document BLOB NOT NULL
      );",
+    // 5: the first screen. Each circle's `PlanView` as last built, with the newest
+    // document chunk it was built from: opening a circle shows it without loading
+    // the document while nothing was stored since (docs/benchmarks.md).
+    "CREATE TABLE plan_views (
+         circle_id TEXT PRIMARY KEY,
+         last_chunk INTEGER NOT NULL,
+         view BLOB NOT NULL
+     );",
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<()> {

@@ -15,7 +15,8 @@
 //! and the per-circle sync state. This module is the only place with SQL, one file
 //! per responsibility, each with the one write path of its tables:
 //!
-//! - `documents`: the plans' chunks, archive and erasure;
+//! - `documents`: the plans' chunks, the view last built from each, archive and
+//!   erasure;
 //! - `outbox`: this device's own envelopes;
 //! - `sync_state`: sync records, membership logs, heads, waiting envelopes, cut-offs;
 //! - `read`: every read, shared by [`Store`] and [`StoreTx`];
@@ -43,7 +44,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::envelope::{EnvelopeHash, SealedEnvelope};
 use crate::{Error, Result};
-use kring_plan::plan::{CircleId, CirclePlan, MemberId};
+use kring_plan::plan::{CircleId, CirclePlan, MemberId, PlanView};
 use kring_trust::identity::DeviceId;
 use kring_trust::time::Timestamp;
 

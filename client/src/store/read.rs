@@ -32,6 +32,14 @@ pub fn version(conn: &Connection, id: &CircleId) -> Result<CircleVersion> {
     )?)
 }
 
+/// The view kept for `id` if it was built from the document at `last_chunk`.
+pub fn plan_view(conn: &Connection, id: &CircleId, last_chunk: i64) -> Result<Option<Vec<u8>>> {
+    Ok(conn
+        .prepare_cached("SELECT view FROM plan_views WHERE circle_id = ?1 AND last_chunk = ?2")?
+        .query_row(params![id.as_str(), last_chunk], |r| r.get(0))
+        .optional()?)
+}
+
 pub fn load(conn: &Connection, id: &CircleId, actor: ActorId) -> Result<CirclePlan> {
     let mut stmt =
         conn.prepare_cached("SELECT bytes FROM doc_chunks WHERE circle_id = ?1 ORDER BY seq")?;
@@ -455,6 +463,24 @@ impl Store {
     /// See [`CircleVersion`].
     pub fn circle_version(&self, id: &CircleId) -> Result<CircleVersion> {
         read::version(&self.conn, id)
+    }
+
+    /// The document chunk the kept view of `id` was built from, if one is kept.
+    pub fn kept_view_chunk(&self, id: &CircleId) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT last_chunk FROM plan_views WHERE circle_id = ?1")?
+            .query_row([id.as_str()], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The circle's view as kept by [`Store::keep_view`], if it was built from the
+    /// document as it is stored now; `None` otherwise (also when the kept bytes do not
+    /// decode: the caller builds the view from the document).
+    pub fn stored_view(&self, id: &CircleId) -> Result<Option<PlanView>> {
+        let version = read::version(&self.conn, id)?;
+        Ok(read::plan_view(&self.conn, id, version.last_chunk)?
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok()))
     }
 }
 
