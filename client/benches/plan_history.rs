@@ -121,9 +121,18 @@ fn store_section(
     // The first screen as an app shows it: the view kept when the document was last
     // shown (`Device::view` keeps it), read without loading the document.
     let version = store.circle_version(&id).expect("version");
-    store
-        .keep_view(&id, version, &plan.view())
-        .expect("keep view");
+    let view = plan.view();
+    let mut keeps = Vec::new();
+    for _ in 0..OPEN_SAMPLES {
+        let t = Instant::now();
+        store.keep_view(&id, version, &view).expect("keep view");
+        keeps.push(t.elapsed());
+    }
+    report(
+        "keep the view (encode and store it; once per version, when it is shown)",
+        &mut keeps,
+        "",
+    );
     let mut screens = Vec::new();
     for _ in 0..OPEN_SAMPLES {
         let t = Instant::now();
