@@ -185,7 +185,11 @@ impl Device {
         };
         // Kept once per version of the document, for the next time the app opens.
         // Only a shortcut: failing to keep it loses nothing.
-        if self.store.kept_view_chunk(circle)? != Some(version.last_chunk) {
+        if self
+            .store
+            .kept_view_chunk(circle)?
+            .is_none_or(|kept| kept < version.last_chunk)
+        {
             let _ = self.store.keep_view(circle, version, &view);
         }
         Ok(view)

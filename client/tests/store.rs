@@ -313,6 +313,10 @@ fn a_kept_view_is_shown_only_for_the_document_it_was_built_from() {
     writer.save(&mut other).expect("save");
     assert_eq!(store.stored_view(&id).expect("read"), None);
     assert_eq!(reopened.stored_view(&id).expect("read"), None);
+    // A view built before that change (a handle that loaded the document earlier)
+    // is not kept as if it were current.
+    store.keep_view(&id, version, &built).expect("keep");
+    assert_eq!(store.stored_view(&id).expect("read"), None);
 
     // Kept again for the new document; bytes that do not decode are ignored.
     let version = store.circle_version(&id).expect("version");
@@ -322,14 +326,24 @@ fn a_kept_view_is_shown_only_for_the_document_it_was_built_from() {
         Some(2)
     );
     let raw = rusqlite::Connection::open(&path).expect("raw");
+    // Kept by another version of the app: not shown (it may read the plan otherwise).
+    raw.execute("UPDATE plan_views SET built_by = 'kring-client 0.0.0'", [])
+        .expect("older app");
+    assert_eq!(store.stored_view(&id).expect("read"), None);
+    store.keep_view(&id, version, &other.view()).expect("keep");
+    assert!(store.stored_view(&id).expect("read").is_some(), "replaced");
     raw.execute("UPDATE plan_views SET view = x'7b7b'", [])
         .expect("garble");
     assert_eq!(store.stored_view(&id).expect("read"), None);
 
     store.keep_view(&id, version, &other.view()).expect("keep");
     store.delete_circle(&id, None).expect("erase");
-    let left: i64 = raw
-        .query_row("SELECT COUNT(*) FROM plan_views", [], |r| r.get(0))
-        .expect("count");
-    assert_eq!(left, 0, "an erased circle leaves no view behind");
+    let count = || -> i64 {
+        raw.query_row("SELECT COUNT(*) FROM plan_views", [], |r| r.get(0))
+            .expect("count")
+    };
+    assert_eq!(count(), 0, "an erased circle leaves no view behind");
+    // A view built before the erasure and kept after it (another handle) is not.
+    store.keep_view(&id, version, &other.view()).expect("keep");
+    assert_eq!(count(), 0, "nor can one be kept for it afterwards");
 }

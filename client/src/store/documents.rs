@@ -59,8 +59,11 @@ pub struct CircleVersion {
 
 impl Store {
     /// Keeps `view`, built from the circle's document at `version`, for the next
-    /// [`Store::stored_view`]. Versions only grow, so a view kept with an older
-    /// version than the document's is never shown as current.
+    /// [`Store::stored_view`] — only if the document still ends at that chunk (a
+    /// circle erased or changed meanwhile, by another handle, keeps nothing) and no
+    /// newer view is kept. It does not wait for another writer: keeping a view is a
+    /// shortcut, and showing one must not stall behind a sync (`Error::Store` when
+    /// the store is busy; the caller drops it).
     pub fn keep_view(
         &self,
         circle: &CircleId,
@@ -69,10 +72,20 @@ impl Store {
     ) -> Result<()> {
         let bytes = serde_json::to_vec(view)
             .map_err(|e| Error::CorruptStore(format!("encoding a plan view: {e}")))?;
-        self.conn.execute(
-            "INSERT OR REPLACE INTO plan_views (circle_id, last_chunk, view) VALUES (?1, ?2, ?3)",
-            params![circle.as_str(), version.last_chunk, bytes],
-        )?;
+        self.conn.busy_timeout(std::time::Duration::ZERO)?;
+        let kept = self.conn.execute(
+            "INSERT INTO plan_views (circle_id, last_chunk, built_by, view)
+             SELECT ?1, ?2, ?3, ?4
+             WHERE (SELECT MAX(seq) FROM doc_chunks WHERE circle_id = ?1) = ?2
+             ON CONFLICT (circle_id) DO UPDATE SET
+                 last_chunk = excluded.last_chunk, built_by = excluded.built_by,
+                 view = excluded.view
+             WHERE excluded.last_chunk > plan_views.last_chunk
+                OR plan_views.built_by <> excluded.built_by",
+            params![circle.as_str(), version.last_chunk, VIEW_BUILT_BY, bytes],
+        );
+        self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        kept?;
         Ok(())
     }
 

@@ -80,11 +80,13 @@ const STEPS: &[&str] = &[
          document BLOB NOT NULL
      );",
     // 5: the first screen. Each circle's `PlanView` as last built, with the newest
-    // document chunk it was built from: opening a circle shows it without loading
-    // the document while nothing was stored since (docs/benchmarks.md).
+    // document chunk it was built from and the version of the code that built it:
+    // opening a circle shows it without loading the document while nothing was
+    // stored since and the app was not updated (docs/benchmarks.md).
     "CREATE TABLE plan_views (
          circle_id TEXT PRIMARY KEY,
          last_chunk INTEGER NOT NULL,
+         built_by TEXT NOT NULL,
          view BLOB NOT NULL
      );",
 ];

@@ -28,6 +28,13 @@
 //! directory (say `kring watch` and a `kring task claim`) serialise instead of
 //! interleaving a read-modify-write.
 
+/// How long a write waits for another process's transaction on the same file.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// What built a kept view: a view kept by another version of this code is not shown
+/// (the view's shape or how it is read from the document may have changed).
+const VIEW_BUILT_BY: &str = concat!("kring-client ", env!("CARGO_PKG_VERSION"));
+
 mod documents;
 mod encryption;
 mod migrations;
@@ -144,7 +151,7 @@ impl Store {
         // Deleted rows are overwritten with zeros in the file, not just unlinked from
         // the b-tree: erasing a circle must not leave its plan readable in free pages.
         conn.pragma_update(None, "secure_delete", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         migrations::migrate(&mut conn)?;
         Ok(Store { conn })
     }

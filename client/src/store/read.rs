@@ -35,8 +35,13 @@ pub fn version(conn: &Connection, id: &CircleId) -> Result<CircleVersion> {
 /// The view kept for `id` if it was built from the document at `last_chunk`.
 pub fn plan_view(conn: &Connection, id: &CircleId, last_chunk: i64) -> Result<Option<Vec<u8>>> {
     Ok(conn
-        .prepare_cached("SELECT view FROM plan_views WHERE circle_id = ?1 AND last_chunk = ?2")?
-        .query_row(params![id.as_str(), last_chunk], |r| r.get(0))
+        .prepare_cached(
+            "SELECT view FROM plan_views
+             WHERE circle_id = ?1 AND last_chunk = ?2 AND built_by = ?3",
+        )?
+        .query_row(params![id.as_str(), last_chunk, VIEW_BUILT_BY], |r| {
+            r.get(0)
+        })
         .optional()?)
 }
 
@@ -465,12 +470,14 @@ impl Store {
         read::version(&self.conn, id)
     }
 
-    /// The document chunk the kept view of `id` was built from, if one is kept.
+    /// The document chunk the kept view of `id` was built from, if this code kept it.
     pub fn kept_view_chunk(&self, id: &CircleId) -> Result<Option<i64>> {
         Ok(self
             .conn
-            .prepare_cached("SELECT last_chunk FROM plan_views WHERE circle_id = ?1")?
-            .query_row([id.as_str()], |r| r.get(0))
+            .prepare_cached(
+                "SELECT last_chunk FROM plan_views WHERE circle_id = ?1 AND built_by = ?2",
+            )?
+            .query_row(params![id.as_str(), VIEW_BUILT_BY], |r| r.get(0))
             .optional()?)
     }
 
