@@ -280,11 +280,12 @@ fn a_kept_view_is_shown_only_for_the_document_it_was_built_from() {
     let path = dir.path().join("kring.db");
     let mut store = Store::open(&path).expect("open");
     let (mut plan, me) = new_circle(&mut store);
-    let task = plan
-        .add_task(&me, NewTask::simple("Boodschappen"), NOW)
-        .expect("task");
-    plan.claim_task(&me, &task, NOW.plus_millis(1))
-        .expect("claim");
+    // Claimed tasks and a thank-you: a view with more than titles in it.
+    for (i, title) in ["Boodschappen", "Koken"].into_iter().enumerate() {
+        let at = NOW.plus_millis(i as i64);
+        let task = plan.add_task(&me, NewTask::simple(title), at).expect("task");
+        plan.claim_task(&me, &task, at).expect("claim");
+    }
     plan.post(&me, LogKind::Thanks, "Dank je!", NOW.plus_millis(2))
         .expect("post");
     store.save(&mut plan).expect("save");
@@ -323,7 +324,7 @@ fn a_kept_view_is_shown_only_for_the_document_it_was_built_from() {
     store.keep_view(&id, version, &other.view()).expect("keep");
     assert_eq!(
         store.stored_view(&id).expect("read").map(|v| v.tasks.len()),
-        Some(2)
+        Some(3)
     );
     let raw = rusqlite::Connection::open(&path).expect("raw");
     // Kept by another version of the app: not shown (it may read the plan otherwise).

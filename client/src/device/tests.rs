@@ -241,13 +241,7 @@ fn joining_checks_the_name_before_touching_the_network() {
 fn a_second_process_on_the_same_data_directory_is_never_overwritten() {
     let dir = tempfile::tempdir().unwrap();
     let (mut first, circle) = founded(dir.path());
-    let add = |device: &mut Device, title: &str| {
-        device
-            .change(&circle, NOW, |plan, me| {
-                Ok::<_, Error>({ plan.add_task(me, NewTask::simple(title), NOW) }?)
-            })
-            .unwrap()
-    };
+    let add = |device: &mut Device, title: &str| add_task(device, &circle, title);
     add(&mut first, "Eerste");
     let mut second = Device::open_in(dir.path()).unwrap();
     add(&mut second, "Tweede");
@@ -555,13 +549,7 @@ fn a_closed_circle_is_a_read_only_archive_until_it_is_deleted_here() {
 fn a_reopened_device_shows_the_kept_view_until_the_plan_changes() {
     let dir = tempfile::tempdir().unwrap();
     let (mut first, circle) = founded(dir.path());
-    let add = |device: &mut Device, title: &str| {
-        device
-            .change(&circle, NOW, |plan, me| {
-                Ok::<_, Error>({ plan.add_task(me, NewTask::simple(title), NOW) }?)
-            })
-            .unwrap()
-    };
+    let add = |device: &mut Device, title: &str| add_task(device, &circle, title);
     add(&mut first, "Eerste");
     // A fresh device (an app just opened) builds the view once and keeps it.
     let reopened = Device::open_in(dir.path()).unwrap();
@@ -593,4 +581,13 @@ fn a_reopened_device_shows_the_kept_view_until_the_plan_changes() {
             .map(|v| v.tasks.len()),
         Some(3)
     );
+}
+
+/// Adds a task through the device façade, as an app does.
+fn add_task(device: &mut Device, circle: &CircleId, title: &str) -> kring_plan::plan::TaskId {
+    device
+        .change(circle, NOW, |plan, me| {
+            Ok::<_, Error>({ plan.add_task(me, NewTask::simple(title), NOW) }?)
+        })
+        .unwrap()
 }
