@@ -283,7 +283,9 @@ fn a_kept_view_is_shown_only_for_the_document_it_was_built_from() {
     // Claimed tasks and a thank-you: a view with more than titles in it.
     for (i, title) in ["Boodschappen", "Koken"].into_iter().enumerate() {
         let at = NOW.plus_millis(i as i64);
-        let task = plan.add_task(&me, NewTask::simple(title), at).expect("task");
+        let task = plan
+            .add_task(&me, NewTask::simple(title), at)
+            .expect("task");
         plan.claim_task(&me, &task, at).expect("claim");
     }
     plan.post(&me, LogKind::Thanks, "Dank je!", NOW.plus_millis(2))
