@@ -286,8 +286,7 @@ async fn run(
                 }
                 let before = seen.insert(circle.clone(), now);
                 if before.is_some_and(|b| now.len > b.len) {
-                    if !still_active(&by_id, &circle, &device).await {
-                        close(&mut socket, CLOSE_REMOVED, "removed from the circle").await;
+                    if closed_if_removed(&mut socket, &by_id, &circle, &device).await {
                         break;
                     }
                     // A streaming socket gets the entry itself from the stream.
@@ -323,8 +322,7 @@ async fn run(
                     // An entry may be this device's removal: checked before anything
                     // stored after it goes out (the stream has it before them).
                     Ok(Stored::Entry { frame, .. }) => {
-                        if !still_active(&by_id, &circle, &device).await {
-                            close(&mut socket, CLOSE_REMOVED, "removed from the circle").await;
+                        if closed_if_removed(&mut socket, &by_id, &circle, &device).await {
                             break;
                         }
                         send_frame(&relay, &mut socket, frame).await
@@ -334,8 +332,7 @@ async fn run(
                     // before anything more goes out.
                     Err(BroadcastStreamRecvError::Lagged(_)) => {
                         relay.metrics().live_lagged.inc();
-                        if !still_active(&by_id, &circle, &device).await {
-                            close(&mut socket, CLOSE_REMOVED, "removed from the circle").await;
+                        if closed_if_removed(&mut socket, &by_id, &circle, &device).await {
                             break;
                         }
                         *sent_to = latest.max(*sent_to);
@@ -385,17 +382,23 @@ async fn run(
     }
 }
 
-/// Whether `device` is still active in `circle`. An entry reaches the stream while its
-/// append holds the state's write lock, so reading the state waits for the new one.
-async fn still_active(
+/// Closes the socket with [`CLOSE_REMOVED`] if `device` is no longer active in
+/// `circle`, and says whether it did. An entry reaches the stream while its append
+/// holds the state's write lock, so reading the state waits for the new one.
+async fn closed_if_removed(
+    socket: &mut WebSocket,
     circles: &HashMap<CircleId, Arc<CircleSlot>>,
     circle: &CircleId,
     device: &DeviceId,
 ) -> bool {
-    match circles.get(circle) {
+    let active = match circles.get(circle) {
         Some(slot) => require_active(&slot.state.read().await.clone(), device).is_ok(),
         None => false,
+    };
+    if !active {
+        close(socket, CLOSE_REMOVED, "removed from the circle").await;
     }
+    !active
 }
 
 /// A push sent on the socket, checked and stored exactly as an HTTP push from the

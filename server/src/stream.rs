@@ -72,9 +72,7 @@ impl Order {
         }
         if self.held.len() > MAX_HELD {
             // An earlier cursor is not coming: skip to the first held one.
-            if let Some((&first, _)) = self.held.first_key_value() {
-                self.next = first;
-            }
+            return self.skip_ahead();
         }
         self.release()
     }

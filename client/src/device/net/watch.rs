@@ -4,6 +4,7 @@
 //! after the relay's commit), by a sync otherwise. Reconnects with backoff.
 
 use kring_trust::Error as TrustError;
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -315,11 +316,9 @@ impl Watcher<'_> {
         let Some(circle) = self.circles.iter().find(|c| c.as_str() == circle).cloned() else {
             return Ok(());
         };
-        if self.in_flight.get(&circle).is_none_or(|p| p.id != id) {
-            return Ok(()); // an answer to a push given up on
-        }
-        let Some(push) = self.in_flight.remove(&circle) else {
-            return Ok(());
+        let push = match self.in_flight.entry(circle.clone()) {
+            Entry::Occupied(waiting) if waiting.get().id == id => waiting.remove(),
+            _ => return Ok(()), // an answer to a push given up on
         };
         let mut receiver = self.receiver();
         match receiver.acknowledged(&circle, &push.batch, cursors) {
