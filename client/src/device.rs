@@ -29,7 +29,7 @@ use automerge::ActorId;
 use crate::secrets::{FileSecretStore, SecretStore};
 use crate::store::{CircleVersion, Departure, Store, StoreKey, StoreTx, StoredCircle, SyncRecord};
 use crate::sync::engine::{self, CircleTrust, Standing, SyncStatus};
-use crate::{envelope, Error, Result};
+use crate::{Error, Result};
 use kring_plan::followup::{self, Audience, CircleReport, CoordinatorOverview};
 use kring_plan::plan::recurrence::DEFAULT_ZONE;
 use kring_plan::plan::{CircleId, CirclePlan, Language, MemberId, NewCircle, PlanView};
@@ -58,9 +58,6 @@ pub const STORE_FILE: &str = "kring.db";
 /// The secrets directory inside a data directory (for [`Device::open_in`]).
 pub const SECRETS_DIR: &str = "secrets";
 const DEVICE_ID_SETTING: &str = "device_id";
-/// Own changes per envelope are capped well below `MAX_ENVELOPE_BYTES` (encryption
-/// and the header add a little).
-const SEAL_CHUNK_BYTES: usize = 192 * 1024;
 
 /// One device: its identity and its local store.
 pub struct Device {
@@ -270,7 +267,7 @@ impl Device {
         if log.is_empty() {
             return Ok(None);
         }
-        CircleTrust::from_log(&self.identity, &log).map(Some)
+        Ok(Some(CircleTrust::from_log(&self.identity, &log)?))
     }
 
     /// Founds a circle with this device's person as its main person: the genesis of
@@ -551,7 +548,7 @@ fn store_key(secrets: &dyn SecretStore, path: &Path) -> Result<StoreKey> {
 }
 
 fn normalize_relay(url: &str) -> Result<String> {
-    crate::sync::http::normalize_relay_url(url)
+    Ok(crate::sync::http::normalize_relay_url(url)?)
 }
 
 /// A circle as this device last wrote it (see [`Device::change`]).
@@ -570,7 +567,7 @@ fn trust_in(
     if log.is_empty() {
         return Ok(None);
     }
-    CircleTrust::from_log(identity, &log).map(Some)
+    Ok(Some(CircleTrust::from_log(identity, &log)?))
 }
 
 /// Refuses every write to a circle that was closed on its relay: this device keeps
@@ -609,42 +606,12 @@ fn seal_own(
         return Ok(());
     }
     let me = identity.id();
-    let mut last = tx.last_own(circle, &me)?;
-    for chunk in chunk_changes(&changes) {
-        let seq = last.map_or(1, |(seq, _)| seq + 1);
-        let sealed = envelope::seal(
-            identity,
-            trust.state(),
-            trust.keys(),
-            seq,
-            last.map(|(_, hash)| hash),
-            chunk,
-        )?;
+    let last = tx.last_own(circle, &me)?;
+    for sealed in engine::seal_changes(identity, trust, &changes, last)? {
         tx.push_own(&me, &sealed, now)?;
-        last = Some((seq, sealed.hash()));
     }
     record.sealed_heads = plan.heads();
     tx.put_sync_record(&record)
-}
-
-/// Consecutive runs of changes that fit one envelope each.
-fn chunk_changes(changes: &[automerge::Change]) -> Vec<&[automerge::Change]> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut size = 0;
-    for (i, change) in changes.iter().enumerate() {
-        let len = change.raw_bytes().len();
-        if i > start && size + len > SEAL_CHUNK_BYTES {
-            out.push(&changes[start..i]);
-            start = i;
-            size = 0;
-        }
-        size += len;
-    }
-    if start < changes.len() {
-        out.push(&changes[start..]);
-    }
-    out
 }
 
 #[cfg(test)]

@@ -62,6 +62,18 @@ impl From<kring_plan::Error> for Error {
     }
 }
 
+impl From<kring_sync::Error> for Error {
+    fn from(e: kring_sync::Error) -> Self {
+        match e {
+            kring_sync::Error::Plan(e) => Error::Plan(e),
+            kring_sync::Error::Trust(e) => Error::Trust(e),
+            kring_sync::Error::WrongActor { expected, found } => {
+                Error::WrongActor { expected, found }
+            }
+        }
+    }
+}
+
 impl From<automerge::AutomergeError> for Error {
     fn from(e: automerge::AutomergeError) -> Self {
         Error::Plan(e.into())

@@ -5,10 +5,8 @@
 //!   outbox, invites, join, sync, status, watch, reminders and news.
 //! - [`sync`]: the pure sync engine (every decision) and the HTTP and WebSocket edges.
 //! - [`store`]: the device's SQLite store (SQLCipher: encrypted at rest).
-//! - [`envelope`]: the trust layer's envelopes carrying automerge changes, each checked
-//!   to be by the envelope's author.
-//! - [`snapshot`]: the main person's compacted plan, checked against the envelopes it
-//!   cites, for a new device's fast start.
+//! - [`envelope`], [`snapshot`]: `kring-sync`'s, re-exported (envelopes carrying
+//!   automerge changes; the main person's compacted plan), shared with the web app.
 //! - [`secrets`]: where the device keeps its keys ([`secrets::SecretStore`]).
 //! - [`error`]: this crate's [`Error`], wrapping the plan's and the trust layer's.
 //!
@@ -17,13 +15,11 @@
 //! `ARCHITECTURE.md` for what may depend on what.
 
 pub mod device;
-pub mod envelope;
 pub mod error;
 pub mod secrets;
-pub mod snapshot;
 pub mod store;
 pub mod sync;
-#[cfg(test)]
-mod testkit;
+
+pub use kring_sync::{envelope, snapshot};
 
 pub use error::{Error, Result};

@@ -529,7 +529,7 @@ fn eleven_members_converge_through_a_real_relay_that_is_killed_and_restarted() {
     assert!(posted.acked);
     let err = envelope::open(&posted.bytes, kees_full.state(), kees_full.keys()).unwrap_err();
     assert!(
-        matches!(err, Error::Trust(TrustError::UnknownEpoch(1))),
+        matches!(err, kring_sync::Error::Trust(TrustError::UnknownEpoch(1))),
         "{err:?}"
     );
     let on_relay = relay_envelopes(&url, &sanne_id, &circle);

@@ -42,7 +42,6 @@ mod outbox;
 mod read;
 mod sync_state;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use automerge::{ActorId, ChangeHash};
@@ -60,8 +59,7 @@ pub use documents::{
 };
 use encryption::encrypt_in_place;
 pub use encryption::{is_plaintext, StoreKey};
-pub use outbox::OwnEnvelope;
-pub use sync_state::{DeviceHeads, SyncRecord, WaitingEnvelope};
+pub use kring_sync::records::{DeviceHeads, OwnEnvelope, SyncRecord, WaitingEnvelope};
 
 pub struct Store {
     conn: Connection,

@@ -3,18 +3,6 @@
 
 use super::*;
 
-/// One of this device's own envelopes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OwnEnvelope {
-    pub device_seq: u64,
-    pub hash: EnvelopeHash,
-    pub bytes: Vec<u8>,
-    /// The relay has acknowledged it (it is committed there).
-    pub acked: bool,
-    /// The relay's cursor for it, once known.
-    pub cursor: Option<u64>,
-}
-
 impl StoreTx<'_> {
     /// Appends one of this device's envelopes to the outbox (pending).
     pub fn push_own(&self, me: &DeviceId, envelope: &SealedEnvelope, now: Timestamp) -> Result<()> {

@@ -1,38 +1,34 @@
-//! The relay's HTTP API (`docs/relay-api.md`): a thin edge that signs requests, hands
-//! them to a [`Transport`] (reqwest by default), and turns answers into [`protocol`]
-//! types or typed [`Error`]s. It decides nothing; the sync engine does
+//! The relay's HTTP API (`docs/relay-api.md`) over a [`Transport`] (reqwest by
+//! default): each operation is `kring_sync::request`'s [`Call`], signed there and read
+//! back there into [`protocol`] types or typed [`Error`]s; this edge only carries it
+//! and keeps the request clock. It decides nothing; the sync engine does
 //! (`super::engine`).
 //!
 //! TLS is rustls with the *ring* provider and the Mozilla root certificates
 //! (webpki-roots): no OpenSSL and no platform verifier, so Linux, Android and iOS run
 //! the same code. Plain `http://` is accepted too (a relay on loopback, tests, demos).
 
-use kring_trust::Error as TrustError;
 use std::sync::{Arc, Mutex};
 
-use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use http::Method;
-use reqwest::Url;
+use kring_trust::Error as TrustError;
 use serde::de::DeserializeOwned;
 
 use kring_trust::protocol::{
-    self, AppendEntry, Base64, CreateCircle, ErrorBody, LogHead, MembershipEntries, Pulled,
-    PushEnvelopes, PushRegistration, PushSubscription, Pushed, SnapshotStored, VapidKey,
-    HEADER_ADMISSION,
+    self, LogHead, MembershipEntries, Pulled, PushRegistration, PushSubscription, Pushed,
+    SnapshotStored, VapidKey, HEADER_ADMISSION,
 };
-use kring_trust::request_auth::{sign_request, RequestSigner, HEADER_INVITE};
 
 /// Environment variable holding an admission credential, sent when creating a circle.
 pub const ADMISSION_ENV: &str = "KRING_ADMISSION";
 use crate::{Error, Result};
 use kring_plan::plan::CircleId;
-use kring_trust::identity::{DeviceId, DeviceIdentity};
-use kring_trust::invite::{InviteToken, MAX_RELAY_URL_LEN};
+use kring_sync::request::{json_answer, Call};
+pub use kring_sync::request::{normalize_relay_url, Signer};
+use kring_trust::identity::DeviceIdentity;
 use kring_trust::time::Timestamp;
 
 use super::transport::{HttpTransport, Transport};
-
-const JSON: &str = "application/json";
 
 /// The wall clock as the sync client reads it (request timestamps must be within
 /// five minutes of the relay's clock). Injected so tests can move it.
@@ -41,57 +37,6 @@ pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 /// The system clock.
 pub fn system_clock() -> Clock {
     Arc::new(Timestamp::now)
-}
-
-/// Who signs a request.
-#[derive(Clone, Copy)]
-pub enum Signer<'a> {
-    Device(&'a DeviceIdentity),
-    /// While joining: the invite key, with the invite in `x-kring-invite`.
-    Invite(&'a InviteToken),
-}
-
-impl Signer<'_> {
-    fn signer(&self) -> &dyn RequestSigner {
-        match self {
-            Signer::Device(d) => *d,
-            Signer::Invite(i) => *i,
-        }
-    }
-
-    fn device(&self) -> Option<DeviceId> {
-        match self {
-            Signer::Device(d) => Some(d.id()),
-            Signer::Invite(_) => None,
-        }
-    }
-}
-
-/// Checks and normalises a relay URL: `http` or `https`, a host, no query or
-/// fragment, no trailing slash.
-pub fn normalize_relay_url(url: &str) -> Result<String> {
-    let invalid = |why: &str| {
-        Error::Trust(TrustError::InvalidValue {
-            field: "relay URL",
-            value: url.to_owned(),
-            expected: format!("an http:// or https:// URL ({why})"),
-        })
-    };
-    let trimmed = url.trim();
-    if trimmed.len() > MAX_RELAY_URL_LEN {
-        return Err(invalid("too long"));
-    }
-    let parsed = Url::parse(trimmed).map_err(|e| invalid(&e.to_string()))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(invalid("unsupported scheme"));
-    }
-    if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(invalid("no host"));
-    }
-    if parsed.query().is_some() || parsed.fragment().is_some() {
-        return Err(invalid("no query or fragment"));
-    }
-    Ok(parsed.as_str().trim_end_matches('/').to_owned())
 }
 
 /// The rustls configuration shared by HTTP and the live WebSocket.
@@ -187,88 +132,26 @@ impl RelayClient {
 
     /// `base + path`, and the path-and-query exactly as it goes on the wire (what
     /// the signature covers).
-    pub(crate) fn url(&self, path_and_query: &str) -> Result<(Url, String)> {
-        let url = Url::parse(&format!("{}{path_and_query}", self.base)).map_err(|e| {
-            Error::Trust(TrustError::InvalidValue {
-                field: "relay URL",
-                value: self.base.clone(),
-                expected: e.to_string(),
-            })
-        })?;
-        let signed = match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_owned(),
-        };
-        Ok((url, signed))
+    pub(crate) fn url(&self, path_and_query: &str) -> Result<(reqwest::Url, String)> {
+        Ok(kring_sync::request::url(&self.base, path_and_query)?)
     }
 
-    async fn call<T: DeserializeOwned>(
-        &self,
-        signer: Signer<'_>,
-        method: Method,
-        path_and_query: &str,
-        body: Option<Vec<u8>>,
-        circle: Option<&CircleId>,
-    ) -> Result<T> {
-        let (status, bytes) = self
-            .exchange(signer, method, path_and_query, body, circle, JSON)
-            .await?;
-        json_answer(status, &bytes)
-    }
-
-    /// One signed request; the status and body of a success, the relay's refusal as
-    /// a typed error otherwise.
-    async fn exchange(
-        &self,
-        signer: Signer<'_>,
-        method: Method,
-        path_and_query: &str,
-        body: Option<Vec<u8>>,
-        circle: Option<&CircleId>,
-        content_type: &str,
-    ) -> Result<(u16, Vec<u8>)> {
-        let (url, signed_path) = self.url(path_and_query)?;
-        let body = body.unwrap_or_default();
-        let auth = sign_request(
-            signer.signer(),
-            method.as_str(),
-            &signed_path,
-            &body,
-            self.next_timestamp(),
-        );
-        let mut request = http::Request::builder()
-            .method(method.clone())
-            .uri(url.as_str());
-        for (name, value) in auth.headers() {
-            request = request.header(name, value);
-        }
-        if let Signer::Invite(token) = signer {
-            request = request.header(HEADER_INVITE, B64.encode(token.invite().as_bytes()));
-        }
+    /// Signs `call`, carries it and reads the answer: the body of a success, the
+    /// relay's refusal as a typed error otherwise.
+    async fn exchange(&self, signer: Signer<'_>, call: Call) -> Result<Vec<u8>> {
+        let mut request = call.signed(&self.base, signer, self.next_timestamp())?;
         // A relay in `credential` mode lets only holders of an admission credential
         // found circles (docs/relay.md, "Admission"). Until the apps carry one, a
         // coordinator's device gets it from the environment.
-        if method == Method::POST && path_and_query == "/v1/circles" {
+        if call.method == Method::POST && call.path_and_query == "/v1/circles" {
             if let Some(credential) = std::env::var(ADMISSION_ENV)
                 .ok()
-                .filter(|c| !c.trim().is_empty())
+                .and_then(|c| http::HeaderValue::from_str(c.trim()).ok())
+                .filter(|c| !c.is_empty())
             {
-                request = request.header(HEADER_ADMISSION, credential.trim());
+                request.headers_mut().insert(HEADER_ADMISSION, credential);
             }
         }
-        let body = if method == Method::GET {
-            Vec::new()
-        } else {
-            request = request.header(http::header::CONTENT_TYPE, content_type);
-            body
-        };
-        let request = request.body(body).map_err(|e| {
-            Error::Trust(TrustError::InvalidValue {
-                field: "request",
-                value: path_and_query.to_owned(),
-                expected: e.to_string(),
-            })
-        })?;
         let response = self.transport.send(request).await?;
         let status = response.status().as_u16();
         let retry_after = response
@@ -276,28 +159,18 @@ impl RelayClient {
             .get(http::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        let bytes = response.into_body();
-        if (200..300).contains(&status) {
-            return Ok((status, bytes));
-        }
-        let body: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
-        Err(protocol::refusal(status, body, retry_after, signer.device(), circle).into())
+        Ok(call.answer(signer.device(), status, retry_after, response.into_body())?)
+    }
+
+    async fn call<T: DeserializeOwned>(&self, signer: Signer<'_>, call: Call) -> Result<T> {
+        let bytes = self.exchange(signer, call).await?;
+        Ok(json_answer(&bytes)?)
     }
 
     /// `POST /v1/circles`: registers a circle by its genesis entry.
     pub async fn create_circle(&self, device: &DeviceIdentity, genesis: &[u8]) -> Result<LogHead> {
-        let body = serde_json::to_vec(&CreateCircle {
-            genesis: Base64(genesis.to_vec()),
-        })
-        .map_err(json_error)?;
         let created: protocol::CircleCreated = self
-            .call(
-                Signer::Device(device),
-                Method::POST,
-                "/v1/circles",
-                Some(body),
-                None,
-            )
+            .call(Signer::Device(device), Call::create_circle(genesis)?)
             .await?;
         Ok(created.head)
     }
@@ -306,13 +179,7 @@ impl RelayClient {
     /// the circle's envelopes and log and answers `circle_closed` from then on.
     pub async fn close_circle(&self, device: &DeviceIdentity, circle: &CircleId) -> Result<()> {
         let _: serde_json::Value = self
-            .call(
-                Signer::Device(device),
-                Method::POST,
-                &format!("/v1/circles/{circle}/close"),
-                Some(Vec::new()),
-                Some(circle),
-            )
+            .call(Signer::Device(device), Call::close_circle(circle))
             .await?;
         Ok(())
     }
@@ -324,14 +191,7 @@ impl RelayClient {
         circle: &CircleId,
         after: u64,
     ) -> Result<MembershipEntries> {
-        self.call(
-            signer,
-            Method::GET,
-            &format!("/v1/circles/{circle}/membership?after={after}"),
-            None,
-            Some(circle),
-        )
-        .await
+        self.call(signer, Call::membership(circle, after)).await
     }
 
     /// `POST /v1/circles/{circle}/membership`: append by compare-and-swap.
@@ -341,18 +201,8 @@ impl RelayClient {
         circle: &CircleId,
         entry: &[u8],
     ) -> Result<LogHead> {
-        let body = serde_json::to_vec(&AppendEntry {
-            entry: Base64(entry.to_vec()),
-        })
-        .map_err(json_error)?;
-        self.call(
-            Signer::Device(device),
-            Method::POST,
-            &format!("/v1/circles/{circle}/membership"),
-            Some(body),
-            Some(circle),
-        )
-        .await
+        self.call(Signer::Device(device), Call::append(circle, entry)?)
+            .await
     }
 
     /// `POST /v1/circles/{circle}/envelopes`.
@@ -362,18 +212,8 @@ impl RelayClient {
         circle: &CircleId,
         envelopes: &[&[u8]],
     ) -> Result<Pushed> {
-        let body = serde_json::to_vec(&PushEnvelopes {
-            envelopes: envelopes.iter().map(|e| Base64(e.to_vec())).collect(),
-        })
-        .map_err(json_error)?;
-        self.call(
-            Signer::Device(device),
-            Method::POST,
-            &format!("/v1/circles/{circle}/envelopes"),
-            Some(body),
-            Some(circle),
-        )
-        .await
+        let call = Call::push(circle, envelopes.iter().copied())?;
+        self.call(Signer::Device(device), call).await
     }
 
     /// `GET /v1/circles/{circle}/envelopes?after=C&limit=L`.
@@ -384,26 +224,9 @@ impl RelayClient {
         after: u64,
         limit: u32,
     ) -> Result<Pulled> {
-        self.call(
-            Signer::Device(device),
-            Method::GET,
-            &format!("/v1/circles/{circle}/envelopes?after={after}&limit={limit}"),
-            None,
-            Some(circle),
-        )
-        .await
+        self.call(Signer::Device(device), Call::pull(circle, after, limit))
+            .await
     }
-}
-
-/// A success's body as `T`.
-fn json_answer<T: DeserializeOwned>(status: u16, bytes: &[u8]) -> Result<T> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        Error::Trust(TrustError::Relay {
-            status,
-            code: "bad_response".into(),
-            message: format!("unreadable answer: {e}"),
-        })
-    })
 }
 
 impl RelayClient {
@@ -414,17 +237,8 @@ impl RelayClient {
         circle: &CircleId,
         snapshot: Vec<u8>,
     ) -> Result<SnapshotStored> {
-        let (status, bytes) = self
-            .exchange(
-                Signer::Device(device),
-                Method::PUT,
-                &format!("/v1/circles/{circle}/snapshot"),
-                Some(snapshot),
-                Some(circle),
-                "application/octet-stream",
-            )
-            .await?;
-        json_answer(status, &bytes)
+        self.call(Signer::Device(device), Call::put_snapshot(circle, snapshot))
+            .await
     }
 
     /// `GET /v1/circles/{circle}/snapshot`: the newest snapshot, unverified; `None`
@@ -434,18 +248,11 @@ impl RelayClient {
         device: &DeviceIdentity,
         circle: &CircleId,
     ) -> Result<Option<Vec<u8>>> {
-        let answer = self
-            .exchange(
-                Signer::Device(device),
-                Method::GET,
-                &format!("/v1/circles/{circle}/snapshot"),
-                None,
-                Some(circle),
-                JSON,
-            )
-            .await;
-        match answer {
-            Ok((_, bytes)) => Ok(Some(bytes)),
+        match self
+            .exchange(Signer::Device(device), Call::snapshot(circle))
+            .await
+        {
+            Ok(bytes) => Ok(Some(bytes)),
             Err(Error::Trust(TrustError::NotFound(_))) => Ok(None),
             Err(e) => Err(e),
         }
@@ -460,15 +267,8 @@ impl RelayClient {
         circle: &CircleId,
         subscription: &PushSubscription,
     ) -> Result<PushRegistration> {
-        let body = serde_json::to_vec(subscription).map_err(json_error)?;
-        self.call(
-            Signer::Device(device),
-            Method::PUT,
-            &format!("/v1/circles/{circle}/push"),
-            Some(body),
-            Some(circle),
-        )
-        .await
+        let call = Call::register_push(circle, subscription)?;
+        self.call(Signer::Device(device), call).await
     }
 
     /// `DELETE /v1/circles/{circle}/push`: no more wake-ups for this device in the
@@ -478,67 +278,19 @@ impl RelayClient {
         device: &DeviceIdentity,
         circle: &CircleId,
     ) -> Result<PushRegistration> {
-        self.call(
-            Signer::Device(device),
-            Method::DELETE,
-            &format!("/v1/circles/{circle}/push"),
-            Some(Vec::new()),
-            Some(circle),
-        )
-        .await
+        self.call(Signer::Device(device), Call::unregister_push(circle))
+            .await
     }
 
     /// `GET /v1/push/vapid`: the key a device subscribes with (`applicationServerKey`).
     pub async fn vapid_key(&self, device: &DeviceIdentity) -> Result<VapidKey> {
-        self.call(
-            Signer::Device(device),
-            Method::GET,
-            "/v1/push/vapid",
-            None,
-            None,
-        )
-        .await
+        self.call(Signer::Device(device), Call::vapid_key()).await
     }
-}
-
-fn json_error(e: serde_json::Error) -> Error {
-    Error::Trust(TrustError::Malformed {
-        what: "request",
-        detail: e.to_string(),
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn relay_urls_are_checked_and_normalised() {
-        assert_eq!(
-            normalize_relay_url(" https://relay.example/kring/ ").unwrap(),
-            "https://relay.example/kring"
-        );
-        assert_eq!(
-            normalize_relay_url("http://127.0.0.1:8080").unwrap(),
-            "http://127.0.0.1:8080"
-        );
-        for bad in ["", "relay.example", "ftp://x", "https://x/?a=1", "http://"] {
-            assert!(normalize_relay_url(bad).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn the_signed_path_is_what_goes_on_the_wire() {
-        let client = RelayClient::new("http://127.0.0.1:9/prefix/", system_clock()).unwrap();
-        let (url, signed) = client
-            .url("/v1/circles/ab/envelopes?after=3&limit=500")
-            .unwrap();
-        assert_eq!(signed, "/prefix/v1/circles/ab/envelopes?after=3&limit=500");
-        assert_eq!(
-            url.as_str(),
-            "http://127.0.0.1:9/prefix/v1/circles/ab/envelopes?after=3&limit=500"
-        );
-    }
 
     #[test]
     fn request_timestamps_strictly_increase() {

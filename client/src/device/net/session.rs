@@ -390,7 +390,7 @@ impl<'a> Session<'a> {
                 })
                 .await
             }
-            Err(e) => Err(e),
+            Err(e) => Err(e.into()),
         };
         if outcome.as_ref().is_err_and(Error::is_transient) {
             return outcome.map(|_| None);
@@ -498,7 +498,7 @@ impl<'a> Session<'a> {
                     if refreshes > MAX_REFRESHES {
                         return Err(e);
                     }
-                    match engine::recovery(&e, u32::MAX, &Backoff::SYNC, 0.0) {
+                    match recovery(&e, u32::MAX, 0.0) {
                         Recovery::Refresh => {
                             // The key rotated or the log moved: learn it, record echoes
                             // of envelopes that did arrive, then reseal the rest.
@@ -783,13 +783,21 @@ where
             Ok(value) => return Ok(value),
             Err(e) => {
                 attempt += 1;
-                match engine::recovery(&e, attempt, &Backoff::SYNC, rand::random()) {
+                match recovery(&e, attempt, rand::random()) {
                     Recovery::Retry(wait) => tokio::time::sleep(wait).await,
                     _ => return Err(e),
                 }
             }
         }
     }
+}
+
+/// What a failed request of a sync means (the engine's [`engine::recovery`]; an
+/// error that is not the relay's or the network's is reported, not retried).
+fn recovery(error: &Error, attempt: u32, jitter: f64) -> Recovery {
+    error.as_trust().map_or(Recovery::Fail, |e| {
+        engine::recovery(e, attempt, &Backoff::SYNC, jitter)
+    })
 }
 
 /// Records the relay's acknowledgement of a pushed `batch` (over HTTP or on the live

@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use crate::envelope::{self, EnvelopeHash, OpenedEnvelope, SealedEnvelope};
 use crate::error::{Error, Result};
-use crate::store::{DeviceHeads, OwnEnvelope, SyncRecord, WaitingEnvelope};
+use crate::records::{DeviceHeads, OwnEnvelope, SyncRecord, WaitingEnvelope};
 use kring_plan::plan::{Authority, CircleId, CirclePlan, Rights};
 use kring_trust::identity::{DeviceId, DeviceIdentity};
 use kring_trust::keyring::Keyring;
@@ -440,6 +440,57 @@ pub fn socket_batch(pending: &[OwnEnvelope]) -> Option<std::ops::Range<usize>> {
     (end > 0).then_some(0..end)
 }
 
+/// Own changes per envelope are capped well below `MAX_ENVELOPE_BYTES` (encryption
+/// and the header add a little).
+const SEAL_CHUNK_BYTES: usize = 192 * 1024;
+
+/// Seals this device's new `changes` into its next envelopes, after `last` (its
+/// newest own envelope: sequence and hash), as many as they need at
+/// [`SEAL_CHUNK_BYTES`] each, chained in order. The caller appends them to its
+/// outbox in one transaction with the plan they came from.
+pub fn seal_changes(
+    identity: &DeviceIdentity,
+    trust: &CircleTrust,
+    changes: &[Change],
+    mut last: Option<(u64, EnvelopeHash)>,
+) -> Result<Vec<SealedEnvelope>> {
+    let mut sealed = Vec::new();
+    for chunk in chunk_changes(changes) {
+        let seq = last.map_or(1, |(seq, _)| seq + 1);
+        let envelope = envelope::seal(
+            identity,
+            trust.state(),
+            trust.keys(),
+            seq,
+            last.map(|(_, hash)| hash),
+            chunk,
+        )?;
+        last = Some((seq, envelope.hash()));
+        sealed.push(envelope);
+    }
+    Ok(sealed)
+}
+
+/// Consecutive runs of changes that fit one envelope each.
+fn chunk_changes(changes: &[Change]) -> Vec<&[Change]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut size = 0;
+    for (i, change) in changes.iter().enumerate() {
+        let len = change.raw_bytes().len();
+        if i > start && size + len > SEAL_CHUNK_BYTES {
+            out.push(&changes[start..i]);
+            start = i;
+            size = 0;
+        }
+        size += len;
+    }
+    if start < changes.len() {
+        out.push(&changes[start..]);
+    }
+    out
+}
+
 pub fn needs_reseal(
     pending: &[OwnEnvelope],
     last_acked: Option<(u64, EnvelopeHash)>,
@@ -551,27 +602,29 @@ pub enum Recovery {
 }
 
 /// Classifies `error`, the `attempt`-th failure (from 1) of one request.
-pub fn recovery(error: &Error, attempt: u32, backoff: &Backoff, jitter: f64) -> Recovery {
+/// Only the trust layer's errors (the relay's answers and the network) can be anything
+/// but [`Recovery::Fail`]; a caller holding another error does not retry it.
+pub fn recovery(error: &TrustError, attempt: u32, backoff: &Backoff, jitter: f64) -> Recovery {
     let more = attempt < backoff.attempts;
     match error {
-        Error::Trust(TrustError::RateLimited { retry_after_secs }) if more => Recovery::Retry(
+        TrustError::RateLimited { retry_after_secs } if more => Recovery::Retry(
             Duration::from_secs(*retry_after_secs).max(backoff.delay(attempt, jitter)),
         ),
-        e if e.is_transient() && more => Recovery::Retry(backoff.delay(attempt, jitter)),
-        // A replay verdict on a retry whose first attempt did arrive: sign anew.
-        Error::Trust(TrustError::Relay { code, .. }) if code == "replayed" && more => {
+        e if e.class().kind == kring_trust::ErrorKind::Unreachable && more => {
             Recovery::Retry(backoff.delay(attempt, jitter))
         }
-        Error::Trust(TrustError::StaleEpoch { .. } | TrustError::UnknownHead(_)) => {
-            Recovery::Refresh
+        // A replay verdict on a retry whose first attempt did arrive: sign anew.
+        TrustError::Relay { code, .. } if code == "replayed" && more => {
+            Recovery::Retry(backoff.delay(attempt, jitter))
         }
-        Error::Trust(TrustError::Relay { code, .. })
+        TrustError::StaleEpoch { .. } | TrustError::UnknownHead(_) => Recovery::Refresh,
+        TrustError::Relay { code, .. }
             if code == kring_trust::error::codes::STALE_EPOCH
                 || code == kring_trust::error::codes::REJECTED =>
         {
             Recovery::Refresh
         }
-        Error::Trust(TrustError::RelayGap { expected_seq }) => Recovery::Gap {
+        TrustError::RelayGap { expected_seq } => Recovery::Gap {
             expected_seq: *expected_seq,
         },
         _ => Recovery::Fail,

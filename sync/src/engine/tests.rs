@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::envelope::seal;
-use crate::store::SyncRecord;
+use crate::records::SyncRecord;
 use crate::testkit::change_by;
 use kring_plan::plan::{Language, NewCircle, NewMember, Relation};
 use kring_trust::membership::Capability;
@@ -367,48 +367,48 @@ fn pending_envelopes_are_resealed_after_a_rotation_at_the_same_positions() {
 #[test]
 fn failures_are_retried_refreshed_realigned_or_reported() {
     let b = Backoff::SYNC;
-    let network = Error::Trust(TrustError::Network("connection refused".into()));
+    let network = TrustError::Network("connection refused".into());
     assert!(matches!(recovery(&network, 1, &b, 0.0), Recovery::Retry(_)));
     assert_eq!(recovery(&network, b.attempts, &b, 0.0), Recovery::Fail);
     assert_eq!(
         recovery(
-            &Error::Trust(TrustError::RateLimited {
+            &TrustError::RateLimited {
                 retry_after_secs: 3
-            }),
+            },
             1,
             &b,
             0.0
         ),
         Recovery::Retry(Duration::from_secs(3))
     );
-    let server = Error::Trust(TrustError::Relay {
+    let server = TrustError::Relay {
         status: 503,
         code: "internal".into(),
         message: String::new(),
-    });
+    };
     assert!(matches!(recovery(&server, 2, &b, 0.5), Recovery::Retry(_)));
-    let stale = Error::Trust(TrustError::Relay {
+    let stale = TrustError::Relay {
         status: 409,
         code: "stale_epoch".into(),
         message: String::new(),
-    });
+    };
     assert_eq!(recovery(&stale, 1, &b, 0.0), Recovery::Refresh);
     assert_eq!(
         recovery(
-            &Error::Trust(TrustError::RelayGap { expected_seq: 4 }),
+            &TrustError::RelayGap { expected_seq: 4 },
             1,
             &b,
             0.0
         ),
         Recovery::Gap { expected_seq: 4 }
     );
-    let removed = Error::Trust(TrustError::Removed(Person::new().device.id()));
+    let removed = TrustError::Removed(Person::new().device.id());
     assert_eq!(recovery(&removed, 1, &b, 0.0), Recovery::Fail);
-    let forbidden = Error::Trust(TrustError::Relay {
+    let forbidden = TrustError::Relay {
         status: 403,
         code: "forbidden".into(),
         message: String::new(),
-    });
+    };
     assert_eq!(recovery(&forbidden, 1, &b, 0.0), Recovery::Fail);
 }
 
