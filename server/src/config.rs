@@ -234,6 +234,12 @@ pub struct Config {
     #[arg(long, env = "KRING_RETENTION_SWEEP_SECS", default_value_t = 3600)]
     pub retention_sweep_secs: u64,
 
+    /// A folder of static files served beside the API: the web app (`web/app`, with
+    /// its WebAssembly core built by `scripts/build-web.sh`). `/` is its
+    /// `index.html`, and so is `/join` (an invite opened on a phone). Off when unset.
+    #[arg(long, env = "KRING_WEB_DIR")]
+    pub web: Option<PathBuf>,
+
     /// Log format.
     #[arg(long, env = "KRING_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -295,6 +301,7 @@ impl Config {
             retention_inactive_months: None,
             retention_warning_days: 30,
             retention_sweep_secs: 3600,
+            web: None,
             log_format: LogFormat::Text,
             log: "info".to_owned(),
         }

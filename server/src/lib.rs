@@ -41,6 +41,7 @@ pub mod push;
 pub mod retention;
 pub mod store;
 pub mod stream;
+pub mod web_app;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -299,8 +300,11 @@ pub fn router(relay: Relay) -> Router {
     for (_, path, method_router) in api::routes() {
         router = router.route(path, method_router);
     }
+    router = match &relay.config().web {
+        Some(dir) => router.fallback_service(web_app::router(dir).with_state(relay.clone())),
+        None => router.fallback(api::not_found),
+    };
     router
-        .fallback(api::not_found)
         .method_not_allowed_fallback(api::not_found)
         .layer(axum::middleware::from_fn_with_state(
             relay.clone(),

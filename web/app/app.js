@@ -1,0 +1,316 @@
+// The app's screens. Every rule (who may claim, who wins the last place, what a
+// signature or an envelope must be) is the Rust core's, compiled to WebAssembly
+// (web/src); this file shows what the core says and hands it what a person does.
+//
+// Each action runs inside the device lock (store.exclusive): the device is read from
+// IndexedDB, changed by the core, and stored again before the screen says "saved", so
+// a second tab or a crash never loses or doubles a change. Changes wait in the core's
+// outbox while offline and go out with the next sync.
+
+import init, { Kring } from "./pkg/kring_web.js";
+import * as store from "./store.js";
+import { drive } from "./relay.js";
+import { TEXTS, sentence } from "./i18n.js";
+
+const $ = (selector) => document.querySelector(selector);
+const state = { lang: localStorage.getItem("kring.lang") || (navigator.language || "nl").slice(0, 2), tab: "week", circle: null };
+if (!TEXTS[state.lang]) state.lang = "nl";
+const t = () => TEXTS[state.lang];
+
+/** Parses the core's thrown JSON failure, or wraps a browser error. */
+function failureOf(error) {
+  if (typeof error === "string") {
+    try { return JSON.parse(error); } catch { return { kind: "Internal", message: error }; }
+  }
+  if (error && error.kring) return { ...error.kring, message: error.message };
+  return { kind: "Internal", message: String(error && error.message ? error.message : error) };
+}
+
+function say(text, kind = "info") {
+  const box = $("#message");
+  box.textContent = text;
+  box.dataset.kind = kind;
+  box.hidden = !text;
+}
+
+function sayFailure(error) {
+  const failure = failureOf(error);
+  say(sentence(t(), failure), "error");
+  return failure;
+}
+
+// ---- the device ----------------------------------------------------------------------
+
+async function loadDevice() {
+  const bytes = await store.load();
+  return bytes ? Kring.restore(bytes) : null;
+}
+
+/** Runs `work(core)` on the stored device in the lock, then stores what it changed. */
+async function withDevice(work, { create = false } = {}) {
+  return store.exclusive(async () => {
+    let core = await loadDevice();
+    const existed = core !== null;
+    if (!existed) {
+      if (!create) return null;
+      core = new Kring();
+    }
+    try {
+      return await work(core);
+    } finally {
+      // A new device is kept once it is in a circle (its keys are in the log now);
+      // a join refused before that leaves nothing behind.
+      if (existed || JSON.parse(core.circles()).length) await store.save(core.save());
+      core.free();
+    }
+  });
+}
+
+async function circles() {
+  return store.exclusive(async () => {
+    const core = await loadDevice();
+    if (!core) return { list: [] };
+    try {
+      const list = JSON.parse(core.circles());
+      const circle = state.circle && list.find((c) => c.circle === state.circle) ? state.circle : list[0] && list[0].circle;
+      const joined = list.find((c) => c.circle === circle);
+      const screen = joined && joined.name !== null
+        ? {
+            view: JSON.parse(core.view(circle)),
+            week: JSON.parse(core.week(circle, Date.now(), state.lang)),
+            me: core.me(circle),
+          }
+        : null;
+      return { list, circle, joined, screen };
+    } finally {
+      core.free();
+    }
+  });
+}
+
+// ---- actions ---------------------------------------------------------------------------
+
+async function join(form) {
+  const link = form.link.value;
+  const name = form.name.value;
+  const relation = form.relation.value;
+  say("");
+  setStatus(t().joining);
+  try {
+    const done = await withDevice((core) => drive(core, core.begin_join(link, name, relation, Date.now())), { create: true });
+    state.circle = done.circle;
+    history.replaceState(null, "", location.pathname.replace(/\/join$/, "/"));
+    say(done.report.joined ? "" : t().joinedWaiting);
+  } catch (error) {
+    sayFailure(error);
+  }
+  await render();
+}
+
+async function sync() {
+  if (!state.circle) return;
+  if (!navigator.onLine) {
+    state.unreachable = true;
+    await render();
+    return;
+  }
+  setStatus(t().syncing);
+  try {
+    await withDevice((core) => drive(core, core.begin_sync(state.circle, Date.now())));
+    state.unreachable = false;
+  } catch (error) {
+    const failure = failureOf(error);
+    state.unreachable = failure.kind === "Unreachable";
+    if (!state.unreachable) sayFailure(error);
+  }
+  await render();
+}
+
+/** A plan operation by this person; stored at once, sent with the next sync. */
+async function act(operation) {
+  try {
+    await withDevice((core) => operation(core, state.circle, Date.now()));
+    say(t().saved);
+  } catch (error) {
+    sayFailure(error);
+  }
+  await render();
+  sync();
+}
+
+async function forget() {
+  if (!confirm(t().forgetConfirm)) return;
+  await store.exclusive(() => store.erase());
+  state.circle = null;
+  say(t().forgotten);
+  await render();
+}
+
+// ---- screens ---------------------------------------------------------------------------
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "on") for (const [event, handler] of Object.entries(value)) node.addEventListener(event, handler);
+    else if (value !== undefined && value !== null && value !== false) node.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  return node;
+}
+
+function setStatus(text) {
+  $("#status").textContent = text;
+}
+
+function joinScreen() {
+  const fragment = decodeURIComponent(location.hash.slice(1));
+  const form = el("form", { id: "join", on: { submit: (e) => { e.preventDefault(); join(e.target); } } },
+    el("h2", {}, t().joinTitle),
+    el("p", {}, t().joinIntro),
+    el("label", { for: "link" }, t().inviteLink),
+    el("textarea", { id: "link", name: "link", rows: 3, required: true, autocomplete: "off", spellcheck: "false" }, fragment),
+    el("label", { for: "name" }, t().yourName),
+    el("input", { id: "name", name: "name", required: true, autocomplete: "name", maxlength: 80 }),
+    el("label", { for: "relation" }, t().relation),
+    el("select", { id: "relation", name: "relation" },
+      Object.entries(t().relations).map(([value, label]) => el("option", { value }, label))),
+    el("button", { type: "submit" }, t().join));
+  return form;
+}
+
+function nameOf(view, member) {
+  const found = view.members.find((m) => m.id === member);
+  return found ? found.display_name : member.slice(0, 8);
+}
+
+function formatWhen(view, schedule) {
+  const zone = view.circle.timezone;
+  const fmt = (ms) => new Intl.DateTimeFormat(state.lang, { dateStyle: "full", timeStyle: "short", timeZone: zone }).format(new Date(ms));
+  if (!schedule || schedule.type === "unscheduled" || schedule === "unscheduled") return t().whenNeeded;
+  const at = schedule.at ?? schedule.first_at ?? (schedule.Due && schedule.Due.at);
+  return typeof at === "number" ? fmt(at) : "";
+}
+
+function taskCard(view, me, task) {
+  const winners = task.claims.filter((c) => c.winner).map((c) => c.member);
+  const mine = task.claims.some((c) => c.member === me);
+  const free = Math.max(0, task.slots - winners.length);
+  const open = task.status === "open";
+  const buttons = [];
+  if (open && !mine && free > 0) buttons.push(el("button", { type: "button", "data-action": "claim", on: { click: () => act((c, circle, now) => c.claim(circle, task.id, now)) } }, t().claim));
+  if (open && mine) {
+    buttons.push(el("button", { type: "button", "data-action": "done", on: { click: () => act((c, circle, now) => c.complete(circle, task.id, -1, "", now)) } }, t().done));
+    buttons.push(el("button", { type: "button", class: "secondary", "data-action": "unclaim", on: { click: () => act((c, circle, now) => c.unclaim(circle, task.id, now)) } }, t().unclaim));
+  }
+  const who = winners.length ? `${t().doing} ${winners.map((m) => nameOf(view, m)).join(", ")}` : t().nobodyYet;
+  return el("li", { class: "task", "data-task": task.id },
+    el("h3", {}, task.title),
+    el("p", { class: "when" }, formatWhen(view, task.schedule)),
+    el("p", {}, mine && winners.includes(me) ? t().youAreOn : who),
+    open && free > 0 ? el("p", {}, t().needsPeople(free)) : open && !mine ? el("p", {}, t().taken) : "",
+    el("div", { class: "actions" }, buttons));
+}
+
+function weekScreen(screen) {
+  const { week } = screen;
+  return el("section", { "aria-labelledby": "week-heading" },
+    el("h2", { id: "week-heading" }, week.heading),
+    el("p", {}, week.summary),
+    el("ul", { class: "week" }, week.items.map((item) => el("li", {}, el("strong", {}, item.day), " ", item.sentence))));
+}
+
+function tasksScreen(screen) {
+  const { view, me } = screen;
+  const tasks = view.tasks.filter((task) => task.status === "open" || task.status === "done");
+  return el("section", { "aria-labelledby": "tasks-heading" },
+    el("h2", { id: "tasks-heading" }, t().tasks),
+    tasks.length ? el("ul", { class: "tasks" }, tasks.map((task) => taskCard(view, me, task))) : el("p", {}, t().noTasks));
+}
+
+function list(title, items) {
+  return [el("h3", {}, title), items.length ? el("ul", {}, items.map((i) => el("li", {}, i.text))) : el("p", {}, "—")];
+}
+
+function planScreen(screen) {
+  const { view, me } = screen;
+  const plan = view.plan;
+  const approved = plan.approvals.map((a) => nameOf(view, a.member));
+  const iApproved = plan.approvals.some((a) => a.member === me);
+  return el("section", { "aria-labelledby": "plan-heading" },
+    el("h2", { id: "plan-heading" }, `${t().plan} (${t().status[plan.status] || plan.status})`),
+    el("h3", {}, t().question), el("p", {}, plan.question || "—"),
+    list(t().goals, plan.goals),
+    list(t().concerns, plan.concerns),
+    list(t().contingencies, plan.contingencies),
+    list(t().conditions, view.conditions),
+    el("h3", {}, t().approvals), el("p", {}, approved.length ? approved.join(", ") : t().notApproved),
+    iApproved ? "" : el("button", { type: "button", "data-action": "approve", on: { click: () => act((c, circle, now) => c.approve(circle, now)) } }, t().approve));
+}
+
+function circleScreen(screen) {
+  const tabs = [["week", t().week], ["tasks", t().tasks], ["plan", t().plan]];
+  const nav = el("nav", { "aria-label": t().plan },
+    tabs.map(([id, label]) => el("button", { type: "button", class: "tab", "aria-current": state.tab === id ? "page" : false, on: { click: () => { state.tab = id; render(); } } }, label)));
+  const body = state.tab === "tasks" ? tasksScreen(screen) : state.tab === "plan" ? planScreen(screen) : weekScreen(screen);
+  return [nav, body, el("button", { type: "button", id: "sync", class: "secondary", on: { click: sync } }, t().sync)];
+}
+
+function statusLine(joined) {
+  if (!joined) return "";
+  const parts = [navigator.onLine && !state.unreachable ? t().online : t().offline];
+  if (joined.unsent > 0) parts.push(t().unsent(joined.unsent));
+  return parts.join(" ");
+}
+
+async function render() {
+  document.documentElement.lang = state.lang;
+  $("#lang").value = state.lang;
+  for (const node of document.querySelectorAll("[data-text]")) node.textContent = t()[node.dataset.text];
+  let data;
+  try {
+    data = await circles();
+  } catch (error) {
+    sayFailure(error);
+    data = { list: [] };
+  }
+  state.circle = data.circle || null;
+  const main = $("#main");
+  main.replaceChildren();
+  if (!data.joined || location.pathname.endsWith("/join")) {
+    main.append(joinScreen());
+  } else if (!data.screen) {
+    main.append(el("p", {}, t().joinedWaiting), el("button", { type: "button", id: "sync", on: { click: sync } }, t().sync));
+  } else {
+    $("#title").textContent = data.screen.view.circle.name;
+    main.append(...circleScreen(data.screen));
+  }
+  if (data.list.length) main.append(el("button", { type: "button", id: "forget", class: "danger", on: { click: forget } }, t().forget));
+  setStatus(statusLine(data.joined));
+  document.body.dataset.ready = "true";
+}
+
+// ---- start -----------------------------------------------------------------------------
+
+async function start() {
+  $("#lang").addEventListener("change", (e) => {
+    state.lang = e.target.value;
+    localStorage.setItem("kring.lang", state.lang);
+    render();
+  });
+  window.addEventListener("online", sync);
+  window.addEventListener("offline", render);
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") sync(); });
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("sw.js").catch(() => {});
+    navigator.serviceWorker.addEventListener("message", (e) => { if (e.data === "kring:wake") sync(); });
+  }
+  await init();
+  await render();
+  sync();
+  setInterval(sync, 60000);
+}
+
+start().catch((error) => {
+  say(sentence(t(), failureOf(error)), "error");
+  document.body.dataset.ready = "error";
+});

@@ -1,0 +1,110 @@
+// The device at rest in this browser: one IndexedDB database with two records.
+//
+// - "key": an AES-GCM key made by WebCrypto with extractable = false. IndexedDB keeps
+//   the CryptoKey object itself; no page script (ours included) can read its bytes,
+//   only ask the browser to encrypt or decrypt with it.
+// - "device": what the Rust core's `save()` returned (the device's secret keys and
+//   every circle's plan, log and outbox), encrypted under that key, with its nonce.
+//
+// So a copy of the profile's files, or a script that reads IndexedDB, gets ciphertext
+// and a key handle it cannot export; a script running *in this page* while it is open
+// can still ask for decryption (docs/threat-model.md, "The browser").
+//
+// Every write replaces the record in one IndexedDB transaction: after a crash or a
+// full disk the previous device is still there, never half of a new one.
+
+const DB_NAME = "kring";
+const STORE = "device";
+
+function open() {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open(DB_NAME, 1);
+    request.onupgradeneeded = () => request.result.createObjectStore(STORE);
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(storageError(request.error));
+    request.onblocked = () => reject(storageError(new Error("blocked by another tab")));
+  });
+}
+
+function storageError(cause) {
+  const error = new Error(String(cause && cause.message ? cause.message : cause));
+  error.kring = { kind: cause && cause.name === "QuotaExceededError" ? "StorageFull" : "Storage" };
+  return error;
+}
+
+function run(db, mode, work) {
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction(STORE, mode);
+    const store = tx.objectStore(STORE);
+    let result;
+    Promise.resolve(work(store)).then((r) => { result = r; }, reject);
+    tx.oncomplete = () => resolve(result);
+    tx.onerror = () => reject(storageError(tx.error));
+    tx.onabort = () => reject(storageError(tx.error || new Error("aborted")));
+  });
+}
+
+function get(store, key) {
+  return new Promise((resolve, reject) => {
+    const request = store.get(key);
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+async function wrappingKey(db) {
+  const existing = await run(db, "readonly", (s) => get(s, "key"));
+  if (existing) return existing;
+  const key = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, [
+    "encrypt",
+    "decrypt",
+  ]);
+  await run(db, "readwrite", (s) => { s.put(key, "key"); });
+  return key;
+}
+
+/** The stored device's bytes, or null when this browser has none. */
+export async function load() {
+  const db = await open();
+  try {
+    const record = await run(db, "readonly", (s) => get(s, "device"));
+    if (!record) return null;
+    const key = await wrappingKey(db);
+    const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: record.iv }, key, record.data);
+    return new Uint8Array(plain);
+  } finally {
+    db.close();
+  }
+}
+
+/** Stores the device's bytes (encrypted), replacing what was there. */
+export async function save(bytes) {
+  const db = await open();
+  try {
+    const key = await wrappingKey(db);
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const data = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, bytes);
+    await run(db, "readwrite", (s) => { s.put({ iv, data }, "device"); });
+  } finally {
+    db.close();
+  }
+}
+
+/** Forget this device: the keys, every circle, and the wrapping key. */
+export async function erase() {
+  const db = await open();
+  try {
+    await run(db, "readwrite", (s) => { s.clear(); });
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Runs `work` while no other tab of this app on this device runs one: each tab
+ * reloads the device inside the lock, so two tabs never write over each other.
+ */
+export function exclusive(work) {
+  if (navigator.locks) return navigator.locks.request("kring-device", work);
+  return work();
+}
