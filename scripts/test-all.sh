@@ -2,7 +2,7 @@
 # The one test command (README): formatting, lints, every Rust test (unit, property,
 # decoder fuzzing, store, CLI, end-to-end and the relay's abuse suite), schemathesis
 # against the relay's served OpenAPI description, then the Kotlin binding tests on
-# the JVM when present.
+# the JVM when present, and the web app in a real Chromium (scripts/web-tests.sh).
 # Safe to run repeatedly; installs what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,6 +47,10 @@ cargo test --workspace --locked
 
 step "schemathesis against the relay (bounded; no 5xx, answers match openapi.json)"
 scripts/schemathesis.sh
+
+step "the web app in Chromium (WebAssembly core, real relay and CLI, axe-core)"
+scripts/web-tests.sh
+cargo clippy -p kring-web --target wasm32-unknown-unknown --locked -- -D warnings
 
 if [[ -x scripts/kotlin-tests.sh ]]; then
     step "Kotlin bindings on the JVM"

@@ -446,7 +446,7 @@ const SEAL_CHUNK_BYTES: usize = 192 * 1024;
 
 /// Seals this device's new `changes` into its next envelopes, after `last` (its
 /// newest own envelope: sequence and hash), as many as they need at
-/// [`SEAL_CHUNK_BYTES`] each, chained in order. The caller appends them to its
+/// 192 KiB each, chained in order. The caller appends them to its
 /// outbox in one transaction with the plan they came from.
 pub fn seal_changes(
     identity: &DeviceIdentity,

@@ -1,6 +1,6 @@
 //! The relay's HTTP API (`docs/relay-api.md`) as data: each operation is a [`Call`]
 //! (method, path, body, which circle it is about); [`Call::signed`] turns it into the
-//! exact request that goes on the wire, signed by a device or an invite; [`answer`]
+//! exact request that goes on the wire, signed by a device or an invite; [`Call::answer`]
 //! turns the relay's status and body back into the success body or the typed refusal
 //! (`kring_trust::protocol::refusal`). Carrying the bytes is the caller's: reqwest on
 //! a phone or a laptop (`kring_client::sync::http`), `fetch` in the browser
@@ -124,7 +124,10 @@ impl Call {
     }
 
     /// `POST /v1/circles/{circle}/envelopes`.
-    pub fn push<'e>(circle: &CircleId, envelopes: impl IntoIterator<Item = &'e [u8]>) -> Result<Self> {
+    pub fn push<'e>(
+        circle: &CircleId,
+        envelopes: impl IntoIterator<Item = &'e [u8]>,
+    ) -> Result<Self> {
         Self::new(
             Method::POST,
             format!("/v1/circles/{circle}/envelopes"),

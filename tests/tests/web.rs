@@ -65,12 +65,22 @@ fn sannes_circle(relay: &Arc<InProcessRelay>) -> (Phone, CircleId, TaskId, Strin
     let now = Timestamp::now();
     let circle = sanne
         .device
-        .create_circle("Kring van Sanne", Language::Nl, "Sanne", Some(InProcessRelay::URL), now)
+        .create_circle(
+            "Kring van Sanne",
+            Language::Nl,
+            "Sanne",
+            Some(InProcessRelay::URL),
+            now,
+        )
         .expect("create");
     let task = sanne
         .device
-        .change(&circle, now, |plan, me| {
-            plan.add_task(me, kring_plan::plan::NewTask::simple("Boodschappen doen"), now)
+        .change_plan(&circle, now, |plan, me| {
+            plan.add_task(
+                me,
+                kring_plan::plan::NewTask::simple("Boodschappen doen"),
+                now,
+            )
         })
         .expect("task");
     sanne.synced(&circle);
@@ -110,7 +120,8 @@ fn a_browser_member_joins_claims_and_the_phones_see_it() {
     assert_eq!(jan.view(&circle).unwrap().circle.name, "Kring van Sanne");
 
     // Offline: the claim is kept in the outbox, and the sync fails without losing it.
-    jan.claim(&circle, task.as_str(), Timestamp::now()).expect("claim");
+    jan.claim(&circle, task.as_str(), Timestamp::now())
+        .expect("claim");
     relay.fault_next(|_| true, Fault::Unreachable);
     relay.fault_next(|_| true, Fault::Unreachable);
     relay.fault_next(|_| true, Fault::Unreachable);
@@ -129,20 +140,32 @@ fn a_browser_member_joins_claims_and_the_phones_see_it() {
 
     // And back: Sanne's post reaches the browser.
     sanne.post(&circle, "Dank je, Jan!");
+    sanne.synced(&circle);
     sync(&mut jan, &relay, &circle).expect("sync");
-    let texts: Vec<_> = jan.view(&circle).unwrap().log.iter().map(|e| e.text.clone()).collect();
+    let texts: Vec<_> = jan
+        .view(&circle)
+        .unwrap()
+        .log
+        .iter()
+        .map(|e| e.text.clone())
+        .collect();
     assert!(texts.contains(&"Dank je, Jan!".to_owned()), "{texts:?}");
 }
 
 #[test]
 fn the_last_place_goes_to_the_same_member_in_the_browser_and_on_the_phone() {
     let relay = InProcessRelay::start();
-    let (mut sanne, circle, task, link) = sannes_circle(&relay);
+    let (sanne, circle, task, link) = sannes_circle(&relay);
     let (mut jan, _) = joined(&relay, &link, "Jan");
     let mut piet = Phone::over(relay.clone());
     let link = sanne
         .device
-        .invite(&circle, Capability::Member, Timestamp::now().plus_days(2), Timestamp::now())
+        .invite(
+            &circle,
+            Capability::Member,
+            Timestamp::now().plus_days(2),
+            Timestamp::now(),
+        )
         .expect("invite");
     piet.device
         .join(&link, "Piet", Relation::Neighbour, Timestamp::now())
@@ -150,9 +173,12 @@ fn the_last_place_goes_to_the_same_member_in_the_browser_and_on_the_phone() {
     sync(&mut jan, &relay, &circle).expect("sync");
 
     // Both claim the one place before either syncs.
-    jan.claim(&circle, task.as_str(), Timestamp::now()).expect("Jan claims");
+    jan.claim(&circle, task.as_str(), Timestamp::now())
+        .expect("Jan claims");
     piet.device
-        .change(&circle, Timestamp::now(), |plan, me| plan.claim_task(me, &task, Timestamp::now()))
+        .change_plan(&circle, Timestamp::now(), |plan, me| {
+            plan.claim_task(me, &task, Timestamp::now())
+        })
         .expect("Piet claims");
     piet.synced(&circle);
     sync(&mut jan, &relay, &circle).expect("sync");
@@ -170,7 +196,8 @@ fn what_the_browser_stores_reopens_as_it_was_and_a_garbled_store_is_refused() {
     let relay = InProcessRelay::start();
     let (_sanne, circle, task, link) = sannes_circle(&relay);
     let (mut jan, _) = joined(&relay, &link, "Jan");
-    jan.claim(&circle, task.as_str(), Timestamp::now()).expect("claim");
+    jan.claim(&circle, task.as_str(), Timestamp::now())
+        .expect("claim");
     let bytes = jan.to_bytes().expect("save");
     let mut again = WebDevice::from_bytes(&bytes).expect("reopen");
     assert_eq!(again.identity().id(), jan.identity().id());
@@ -195,7 +222,9 @@ fn a_browser_reader_or_member_is_refused_what_only_the_main_person_may_and_nothi
     let (mut jan, _) = joined(&relay, &link, "Jan");
     let before = jan.to_bytes().expect("save");
     let refused = jan
-        .change(&circle, |plan, me| plan.set_question(me, "Een andere vraag", Timestamp::now()))
+        .change(&circle, |plan, me| {
+            plan.set_question(me, "Een andere vraag", Timestamp::now())
+        })
         .expect_err("only the main person sets her question");
     assert_eq!(refused.class().kind, kring_trust::ErrorKind::NotAllowed);
     assert_eq!(jan.to_bytes().expect("save"), before, "nothing changed");
@@ -221,7 +250,11 @@ fn a_member_removed_on_the_phones_loses_the_circle_in_the_browser() {
         .remove_member(&circle, &jan_id, Timestamp::now())
         .expect("remove");
     let err = sync(&mut jan, &relay, &circle).expect_err("removed");
-    assert_eq!(err.class().code, kring_trust::error::codes::REMOVED, "{err:?}");
+    assert_eq!(
+        err.class().code,
+        kring_trust::error::codes::REMOVED,
+        "{err:?}"
+    );
     assert!(jan.circles().is_empty(), "the browser erased the circle");
 }
 
@@ -239,7 +272,11 @@ fn a_garbled_or_used_invite_changes_nothing() {
         .begin_join(&link, "Kees", Relation::Friend, Timestamp::now())
         .expect("the link reads");
     let used = drive(&mut web, &relay, first).expect_err("the invite was used");
-    assert_eq!(used.class().kind, kring_trust::ErrorKind::InviteUsed, "{used:?}");
+    assert_eq!(
+        used.class().kind,
+        kring_trust::ErrorKind::InviteUsed,
+        "{used:?}"
+    );
     assert!(web.circles().is_empty());
     // The phone form of the link: the secret in the fragment.
     assert_eq!(

@@ -138,11 +138,20 @@ impl Kring {
 
     pub fn week(&self, circle: &str, now: f64, lang: &str) -> Result<String, JsValue> {
         let lang = Language::parse(lang).unwrap_or(Language::Nl);
-        json(&self.device.week(&circle_id(circle)?, at(now), lang).map_err(failure)?)
+        json(
+            &self
+                .device
+                .week(&circle_id(circle)?, at(now), lang)
+                .map_err(failure)?,
+        )
     }
 
     pub fn me(&self, circle: &str) -> Result<String, JsValue> {
-        Ok(self.device.me(&circle_id(circle)?).map_err(failure)?.to_string())
+        Ok(self
+            .device
+            .me(&circle_id(circle)?)
+            .map_err(failure)?
+            .to_string())
     }
 
     pub fn claim(&mut self, circle: &str, task: &str, now: f64) -> Result<(), JsValue> {
@@ -157,20 +166,39 @@ impl Kring {
             .map_err(failure)
     }
 
-    pub fn claim_turn(&mut self, circle: &str, task: &str, on: f64, now: f64) -> Result<(), JsValue> {
+    pub fn claim_turn(
+        &mut self,
+        circle: &str,
+        task: &str,
+        on: f64,
+        now: f64,
+    ) -> Result<(), JsValue> {
         self.device
             .claim_turn(&circle_id(circle)?, task, at(on), at(now))
             .map_err(failure)
     }
 
-    pub fn hand_over(&mut self, circle: &str, task: &str, on: f64, now: f64) -> Result<(), JsValue> {
+    pub fn hand_over(
+        &mut self,
+        circle: &str,
+        task: &str,
+        on: f64,
+        now: f64,
+    ) -> Result<(), JsValue> {
         self.device
             .hand_over(&circle_id(circle)?, task, at(on), at(now))
             .map_err(failure)
     }
 
     /// `on` is the occurrence for one turn of a series, or a negative number.
-    pub fn complete(&mut self, circle: &str, task: &str, on: f64, note: &str, now: f64) -> Result<(), JsValue> {
+    pub fn complete(
+        &mut self,
+        circle: &str,
+        task: &str,
+        on: f64,
+        note: &str,
+        now: f64,
+    ) -> Result<(), JsValue> {
         let on = (on >= 0.0).then(|| at(on));
         self.device
             .complete(&circle_id(circle)?, task, on, note, at(now))
@@ -190,7 +218,13 @@ impl Kring {
     }
 
     /// The first request of a join.
-    pub fn begin_join(&mut self, link: &str, name: &str, relation: &str, now: f64) -> Result<String, JsValue> {
+    pub fn begin_join(
+        &mut self,
+        link: &str,
+        name: &str,
+        relation: &str,
+        now: f64,
+    ) -> Result<String, JsValue> {
         let relation = Relation::parse(relation).unwrap_or(Relation::Other);
         let first = self
             .device
@@ -210,7 +244,13 @@ impl Kring {
 
     /// The answer to the last request: `{type: "send", …}` or `{type: "done", …}`.
     /// `retry_after` is negative when the header was absent.
-    pub fn answer(&mut self, status: u16, retry_after: f64, body: Vec<u8>, now: f64) -> Result<String, JsValue> {
+    pub fn answer(
+        &mut self,
+        status: u16,
+        retry_after: f64,
+        body: Vec<u8>,
+        now: f64,
+    ) -> Result<String, JsValue> {
         let answer = Answer {
             status,
             retry_after: (retry_after >= 0.0).then_some(retry_after as u64),

@@ -5,8 +5,10 @@
 //! `bindings` module is the thin JavaScript surface over it.
 
 use kring_plan::followup::{my_week, MyWeek};
-use kring_plan::plan::{CircleId, CirclePlan, Language, LogKind, MemberId, PlanView, Relation, TaskId};
 use kring_plan::plan::rules::{required_text, MAX_NAME_CHARS};
+use kring_plan::plan::{
+    CircleId, CirclePlan, Language, LogKind, MemberId, PlanView, Relation, TaskId,
+};
 use kring_sync::engine::Standing;
 use kring_trust::identity::DeviceIdentity;
 use kring_trust::invite::{InviteToken, LINK_PREFIX};
@@ -182,12 +184,24 @@ impl WebDevice {
         self.change(circle, |plan, me| plan.unclaim_task(me, &task, now))
     }
 
-    pub fn claim_turn(&mut self, circle: &CircleId, task: &str, on: Timestamp, now: Timestamp) -> Result<()> {
+    pub fn claim_turn(
+        &mut self,
+        circle: &CircleId,
+        task: &str,
+        on: Timestamp,
+        now: Timestamp,
+    ) -> Result<()> {
         let task = task_id(task)?;
         self.change(circle, |plan, me| plan.claim_turn(me, &task, on, now))
     }
 
-    pub fn hand_over(&mut self, circle: &CircleId, task: &str, on: Timestamp, now: Timestamp) -> Result<()> {
+    pub fn hand_over(
+        &mut self,
+        circle: &CircleId,
+        task: &str,
+        on: Timestamp,
+        now: Timestamp,
+    ) -> Result<()> {
         let task = task_id(task)?;
         self.change(circle, |plan, me| plan.hand_over(me, &task, on, now))
     }
@@ -201,8 +215,10 @@ impl WebDevice {
         now: Timestamp,
     ) -> Result<()> {
         let task = task_id(task)?;
-        self.change(circle, |plan, me| plan.complete_task(me, &task, on, note, now))
-            .map(|_| ())
+        self.change(circle, |plan, me| {
+            plan.complete_task(me, &task, on, note, now)
+        })
+        .map(|_| ())
     }
 
     pub fn thank(&mut self, circle: &CircleId, text: &str, now: Timestamp) -> Result<()> {
@@ -233,7 +249,9 @@ impl WebDevice {
         }
         let circle = &token.invite().body().circle;
         if self.circles.contains_key(circle) {
-            return Err(TrustError::AlreadyExists(format!("circle {circle} on this device")).into());
+            return Err(
+                TrustError::AlreadyExists(format!("circle {circle} on this device")).into(),
+            );
         }
         self.begin(Operation::join(link, PendingJoin { name, relation }), now)
     }

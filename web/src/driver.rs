@@ -148,13 +148,28 @@ impl Operation {
                 let by = (!invite).then_some(identity.id());
                 Ok(call.answer(by, answer.status, answer.retry_after, answer.body)?)
             })
-            .and_then(|bytes| self.advance(identity, circles, bytes, now));
+            .and_then(|bytes| self.advance(identity, circles, bytes, now))
+            .map_err(|e| self.as_link_refusal(e, now));
         match outcome {
             Ok(next) => {
                 self.attempt = 0;
                 Ok(next)
             }
             Err(e) => self.recover(identity, circles, e, now),
+        }
+    }
+
+    /// While joining, a relay's refusal of the link read as the typed error it means
+    /// (used, expired, revoked), as the native join does.
+    fn as_link_refusal(&self, error: Error, now: Timestamp) -> Error {
+        let (Step::JoinRead { link, .. } | Step::JoinAppend { link, .. }) = &self.step else {
+            return error;
+        };
+        match (error, InviteToken::from_link(link)) {
+            (Error::Sync(kring_sync::Error::Trust(e)), Ok(token)) => {
+                kring_trust::invite::refusal_of(e, token.invite(), now).into()
+            }
+            (error, _) => error,
         }
     }
 
@@ -311,7 +326,10 @@ impl Operation {
                     }));
                 }
                 if circles.contains_key(circle) {
-                    return Err(TrustError::AlreadyExists(format!("circle {circle} on this device")).into());
+                    return Err(TrustError::AlreadyExists(format!(
+                        "circle {circle} on this device"
+                    ))
+                    .into());
                 }
                 kring_trust::invite::check_usable(trust.state(), token.invite(), now)?;
                 let member = MemberId::random();
@@ -362,7 +380,9 @@ impl Operation {
                         (Standing::NotMember, _) => {
                             return Err(TrustError::DeviceNotMember(identity.id()).into())
                         }
-                        (Standing::Writer(_), Then::Push) => push_or_pull(identity, replica, circle)?,
+                        (Standing::Writer(_), Then::Push) => {
+                            push_or_pull(identity, replica, circle)?
+                        }
                         _ => Step::Pull {
                             circle,
                             refreshed_for: None,
@@ -388,8 +408,12 @@ impl Operation {
                     .map(|item| (item.cursor, item.envelope.0))
                     .collect();
                 let replica = replica(circles, &circle)?;
-                let need_log =
-                    replica.absorb_envelopes(identity, items, &mut refreshed_for, &mut self.report)?;
+                let need_log = replica.absorb_envelopes(
+                    identity,
+                    items,
+                    &mut refreshed_for,
+                    &mut self.report,
+                )?;
                 if need_log {
                     Step::Membership {
                         circle,
@@ -415,7 +439,11 @@ impl Operation {
 }
 
 /// After a push (or at the start): the outbox's next batch, or the pull.
-fn push_or_pull(identity: &DeviceIdentity, replica: &mut Replica, circle: CircleId) -> Result<Step> {
+fn push_or_pull(
+    identity: &DeviceIdentity,
+    replica: &mut Replica,
+    circle: CircleId,
+) -> Result<Step> {
     Ok(match replica.next_push(identity)? {
         Some(batch) => Step::Push { circle, batch },
         None => Step::Pull {
@@ -428,9 +456,9 @@ fn push_or_pull(identity: &DeviceIdentity, replica: &mut Replica, circle: Circle
 impl Step {
     fn circle(&self) -> Option<&CircleId> {
         match self {
-            Step::Membership { circle, .. } | Step::Push { circle, .. } | Step::Pull { circle, .. } => {
-                Some(circle)
-            }
+            Step::Membership { circle, .. }
+            | Step::Push { circle, .. }
+            | Step::Pull { circle, .. } => Some(circle),
             Step::JoinRead { .. } | Step::JoinAppend { .. } => None,
         }
     }

@@ -81,7 +81,11 @@ impl Replica {
             stored: StoredCircle {
                 relay_url,
                 member,
-                log: trust.entries().iter().map(|e| e.as_bytes().to_vec()).collect(),
+                log: trust
+                    .entries()
+                    .iter()
+                    .map(|e| e.as_bytes().to_vec())
+                    .collect(),
                 record,
                 document: None,
                 outbox: Vec::new(),
@@ -117,7 +121,9 @@ impl Replica {
     }
 
     pub fn plan(&self) -> Result<&CirclePlan> {
-        self.plan.as_ref().ok_or_else(|| Error::NotYetJoined(self.circle().to_string()))
+        self.plan
+            .as_ref()
+            .ok_or_else(|| Error::NotYetJoined(self.circle().to_string()))
     }
 
     pub fn standing(&self, me: &DeviceId) -> Standing {
@@ -198,7 +204,11 @@ impl Replica {
     // ---- membership -------------------------------------------------------------------
 
     /// Validates entries that follow the log and keeps them; how many were new.
-    pub fn absorb_entries(&mut self, identity: &DeviceIdentity, entries: &[Vec<u8>]) -> Result<usize> {
+    pub fn absorb_entries(
+        &mut self,
+        identity: &DeviceIdentity,
+        entries: &[Vec<u8>],
+    ) -> Result<usize> {
         let added = self.trust.absorb(identity, entries)?;
         self.stored
             .log
@@ -252,7 +262,11 @@ impl Replica {
 
     fn mark_acked(&mut self, device_seq: u64, hash: EnvelopeHash) {
         self.stored.outbox.retain(|e| e.device_seq > device_seq);
-        if self.stored.last_acked.is_none_or(|(seq, _)| seq < device_seq) {
+        if self
+            .stored
+            .last_acked
+            .is_none_or(|(seq, _)| seq < device_seq)
+        {
             self.stored.last_acked = Some((device_seq, hash));
         }
     }
@@ -310,7 +324,13 @@ impl Replica {
 
     /// [`engine::classify`], except that an envelope of a device cut off here is
     /// refused unopened (its later changes build on the refused one).
-    fn classify(&self, bytes: Vec<u8>, cursor: u64, me: &DeviceId, heads: &DeviceHeads) -> Incoming {
+    fn classify(
+        &self,
+        bytes: Vec<u8>,
+        cursor: u64,
+        me: &DeviceId,
+        heads: &DeviceHeads,
+    ) -> Incoming {
         if let Ok(header) = kring_sync::envelope::read_header(&bytes) {
             if self.stored.cut_off.contains(&header.author) {
                 return Incoming::Rejected(
@@ -326,7 +346,9 @@ impl Replica {
     /// plan arrived (a join in progress) they all wait.
     fn apply(&mut self, received: Vec<Received>, report: &mut SyncReport) -> Result<()> {
         let Some(plan) = self.plan.as_mut() else {
-            self.stored.waiting.extend(received.iter().map(Received::waiting));
+            self.stored
+                .waiting
+                .extend(received.iter().map(Received::waiting));
             return Ok(());
         };
         if received.is_empty() {
@@ -376,9 +398,13 @@ impl Replica {
             Err(e) => return Err(e.into()),
         };
         plan.set_authority(self.trust.authority());
-        self.stored
-            .waiting
-            .retain(|w| !received.iter().any(|r| r.author == w.author && r.device_seq == w.device_seq && r.changes.iter().all(|c| plan.has_change(&c.hash()))));
+        self.stored.waiting.retain(|w| {
+            !received.iter().any(|r| {
+                r.author == w.author
+                    && r.device_seq == w.device_seq
+                    && r.changes.iter().all(|c| plan.has_change(&c.hash()))
+            })
+        });
         let writer = matches!(self.standing(&identity.id()), Standing::Writer(_));
         if writer {
             let me = NewMember {

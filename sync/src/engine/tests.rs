@@ -394,12 +394,7 @@ fn failures_are_retried_refreshed_realigned_or_reported() {
     };
     assert_eq!(recovery(&stale, 1, &b, 0.0), Recovery::Refresh);
     assert_eq!(
-        recovery(
-            &TrustError::RelayGap { expected_seq: 4 },
-            1,
-            &b,
-            0.0
-        ),
+        recovery(&TrustError::RelayGap { expected_seq: 4 }, 1, &b, 0.0),
         Recovery::Gap { expected_seq: 4 }
     );
     let removed = TrustError::Removed(Person::new().device.id());
