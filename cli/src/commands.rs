@@ -632,32 +632,17 @@ fn occurrence_rows(
     from: Timestamp,
     to: Timestamp,
 ) -> Vec<OccurrenceRow> {
-    task.schedule
-        .occurrences_between(from, to)
+    let all_day = task.schedule.is_all_day();
+    task.turns_between(from, to)
         .into_iter()
-        .map(|at| {
-            let (on, handed_over) = match &task.schedule {
-                Schedule::Repeat(r) => {
-                    let key = r.key_of(at);
-                    (task.people_on(&key), task.handed_over(&key))
-                }
-                _ => (task.claims.clone(), false),
-            };
-            let people: Vec<String> = on
-                .iter()
-                .filter(|c| c.winner)
-                .map(|c| view.display_name(&c.member))
-                .collect();
-            let all_day = task.schedule.is_all_day();
-            let when = dates::format(at);
+        .map(|turn| {
+            let when = dates::format(turn.at);
             OccurrenceRow {
                 when: if all_day { when[..10].to_owned() } else { when },
-                at,
-                free: task
-                    .slots
-                    .saturating_sub(u32::try_from(people.len()).unwrap_or(u32::MAX)),
-                people,
-                handed_over,
+                at: turn.at,
+                free: turn.free,
+                people: turn.people.iter().map(|m| view.display_name(m)).collect(),
+                handed_over: turn.handed_over,
             }
         })
         .collect()

@@ -223,13 +223,7 @@ impl Device {
         circle: &CircleId,
         member: &MemberId,
     ) -> Result<Option<Option<Capability>>> {
-        Ok(self.trust(circle)?.map(|trust| {
-            trust
-                .state()
-                .member(member)
-                .filter(|m| !m.is_removed())
-                .map(|m| m.capability())
-        }))
+        Ok(self.trust(circle)?.map(|trust| trust.capability_of(member)))
     }
 
     /// The follow-up of one circle, as this device's person may see it.

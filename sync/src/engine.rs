@@ -25,7 +25,7 @@ use serde::Serialize;
 use crate::envelope::{self, EnvelopeHash, OpenedEnvelope, SealedEnvelope};
 use crate::error::{Error, Result};
 use crate::records::{DeviceHeads, OwnEnvelope, SyncRecord, WaitingEnvelope};
-use kring_plan::plan::{Authority, CircleId, CirclePlan, Rights};
+use kring_plan::plan::{Authority, CircleId, CirclePlan, MemberId, Rights};
 use kring_trust::identity::{DeviceId, DeviceIdentity};
 use kring_trust::keyring::Keyring;
 use kring_trust::membership::build::LastSeqs;
@@ -139,6 +139,15 @@ impl CircleTrust {
     /// The rights of this circle's `device` now (for its own changes echoed back).
     pub fn rights_now(&self, device: &DeviceId) -> Option<Rights> {
         self.rights_at(device, &self.state.head())
+    }
+
+    /// `member`'s capability as the log holds it now; `None` once removed (or never
+    /// in it).
+    pub fn capability_of(&self, member: &MemberId) -> Option<Capability> {
+        self.state
+            .member(member)
+            .filter(|m| !m.is_removed())
+            .map(|m| m.capability())
     }
 
     pub fn standing(&self, device: &DeviceId) -> Standing {

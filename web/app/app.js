@@ -74,10 +74,15 @@ async function circles() {
       const list = JSON.parse(core.circles());
       const circle = state.circle && list.find((c) => c.circle === state.circle) ? state.circle : list[0] && list[0].circle;
       const joined = list.find((c) => c.circle === circle);
+      const now = Date.now();
       const screen = joined && joined.name !== null
         ? {
             view: JSON.parse(core.view(circle)),
-            week: JSON.parse(core.week(circle, Date.now(), state.lang)),
+            week: JSON.parse(core.week(circle, now, state.lang)),
+            tasks: JSON.parse(core.tasks(circle, now, state.lang)),
+            followup: JSON.parse(core.followup(circle, now, state.lang)),
+            reminders: JSON.parse(core.reminders(now, 7)).filter((r) => r.circle === circle),
+            desk: list.length > 1 ? JSON.parse(core.desk(now, state.lang)) : [],
             me: core.me(circle),
           }
         : null;
@@ -162,19 +167,42 @@ function setStatus(text) {
   $("#status").textContent = text;
 }
 
-function joinScreen() {
+/** What the link in the address (or pasted) is, from the core; null if it does not read. */
+async function previewOf(link) {
+  if (!link.trim()) return null;
+  await init();
+  const core = new Kring();
+  try {
+    return JSON.parse(core.preview(link, Date.now()));
+  } catch {
+    return null;
+  } finally {
+    core.free();
+  }
+}
+
+function joinScreen(preview) {
   const fragment = decodeURIComponent(location.hash.slice(1));
+  const linked = preview && preview.device_link;
+  const intro = preview && preview.circle_name
+    ? t().invitedBy(preview.inviter_name || "", preview.circle_name)
+    : t().joinIntro;
   const form = el("form", { id: "join", on: { submit: (e) => { e.preventDefault(); join(e.target); } } },
-    el("h2", {}, t().joinTitle),
-    el("p", {}, t().joinIntro),
+    el("h2", {}, linked ? t().linkTitle : t().joinTitle),
+    el("p", {}, linked ? t().linkIntro : intro),
+    preview && preview.expired ? el("p", { class: "warning" }, t().errors.InviteExpired) : "",
     el("label", { for: "link" }, t().inviteLink),
-    el("textarea", { id: "link", name: "link", rows: 3, required: true, autocomplete: "off", spellcheck: "false" }, fragment),
-    el("label", { for: "name" }, t().yourName),
-    el("input", { id: "name", name: "name", required: true, autocomplete: "name", maxlength: 80 }),
-    el("label", { for: "relation" }, t().relation),
-    el("select", { id: "relation", name: "relation" },
-      Object.entries(t().relations).map(([value, label]) => el("option", { value }, label))),
-    el("button", { type: "submit" }, t().join));
+    el("textarea", { id: "link", name: "link", rows: 3, required: true, autocomplete: "off", spellcheck: "false",
+      on: { change: () => render() } }, fragment),
+    linked ? el("input", { type: "hidden", name: "name", value: "" }) : [
+      el("label", { for: "name" }, t().yourName),
+      el("input", { id: "name", name: "name", required: true, autocomplete: "name", maxlength: 80 }),
+      el("label", { for: "relation" }, t().relation),
+      el("select", { id: "relation", name: "relation" },
+        Object.entries(t().relations).map(([value, label]) => el("option", { value }, label))),
+    ],
+    linked ? el("input", { type: "hidden", name: "relation", value: "other" }) : "",
+    el("button", { type: "submit" }, linked ? t().link : t().join));
   return form;
 }
 
@@ -183,31 +211,39 @@ function nameOf(view, member) {
   return found ? found.display_name : member.slice(0, 8);
 }
 
-function formatWhen(view, schedule) {
-  const zone = view.circle.timezone;
-  const fmt = (ms) => new Intl.DateTimeFormat(state.lang, { dateStyle: "full", timeStyle: "short", timeZone: zone }).format(new Date(ms));
-  if (!schedule || schedule.type === "unscheduled" || schedule === "unscheduled") return t().whenNeeded;
-  const at = schedule.at ?? schedule.first_at ?? (schedule.Due && schedule.Due.at);
-  return typeof at === "number" ? fmt(at) : "";
+function button(label, action, run, secondary = false) {
+  return el("button", { type: "button", class: secondary ? "secondary" : undefined, "data-action": action,
+    on: { click: () => act(run) } }, label);
 }
 
-function taskCard(view, me, task) {
-  const winners = task.claims.filter((c) => c.winner).map((c) => c.member);
-  const mine = task.claims.some((c) => c.member === me);
-  const free = Math.max(0, task.slots - winners.length);
-  const open = task.status === "open";
+function turnItem(task, turn) {
   const buttons = [];
-  if (open && !mine && free > 0) buttons.push(el("button", { type: "button", "data-action": "claim", on: { click: () => act((c, circle, now) => c.claim(circle, task.id, now)) } }, t().claim));
-  if (open && mine) {
-    buttons.push(el("button", { type: "button", "data-action": "done", on: { click: () => act((c, circle, now) => c.complete(circle, task.id, -1, "", now)) } }, t().done));
-    buttons.push(el("button", { type: "button", class: "secondary", "data-action": "unclaim", on: { click: () => act((c, circle, now) => c.unclaim(circle, task.id, now)) } }, t().unclaim));
+  if (turn.mine) buttons.push(button(t().handOver, "hand-over", (c, circle, now) => c.hand_over(circle, task.id, turn.at, now), true));
+  else if (turn.free > 0) buttons.push(button(t().claimTurn, "claim-turn", (c, circle, now) => c.claim_turn(circle, task.id, turn.at, now)));
+  const who = turn.mine ? t().youAreOn : turn.doing.length ? `${t().doing} ${turn.doing.join(", ")}` : t().nobodyYet;
+  return el("li", { class: "turn", "data-at": turn.at },
+    el("strong", {}, turn.when), " ", who, turn.handed_over ? ` ${t().handedOver}` : "",
+    el("div", { class: "actions" }, buttons));
+}
+
+function taskCard(task) {
+  const buttons = [];
+  if (!task.recurring && !task.done) {
+    if (!task.claimed && task.free > 0) buttons.push(button(t().claim, "claim", (c, circle, now) => c.claim(circle, task.id, now)));
+    if (task.doing_it) buttons.push(button(t().done, "done", (c, circle, now) => c.complete(circle, task.id, -1, "", now)));
+    if (task.claimed) buttons.push(button(t().unclaim, "unclaim", (c, circle, now) => c.unclaim(circle, task.id, now), true));
   }
-  const who = winners.length ? `${t().doing} ${winners.map((m) => nameOf(view, m)).join(", ")}` : t().nobodyYet;
+  let who;
+  if (task.doing_it) who = t().youAreOn;
+  else if (task.claimed) who = `${t().waitingList} ${t().doing} ${task.doing.join(", ")}`;
+  else who = task.doing.length ? `${t().doing} ${task.doing.join(", ")}` : t().nobodyYet;
   return el("li", { class: "task", "data-task": task.id },
     el("h3", {}, task.title),
-    el("p", { class: "when" }, formatWhen(view, task.schedule)),
-    el("p", {}, mine && winners.includes(me) ? t().youAreOn : who),
-    open && free > 0 ? el("p", {}, t().needsPeople(free)) : open && !mine ? el("p", {}, t().taken) : "",
+    el("p", { class: "when" }, task.when),
+    task.recurring ? el("ul", { class: "turns", "aria-label": t().turns }, task.turns.map((turn) => turnItem(task, turn))) : [
+      el("p", {}, who),
+      task.done ? el("p", {}, t().isDone) : task.free > 0 ? el("p", {}, t().needsPeople(task.free)) : !task.claimed ? el("p", {}, t().taken) : "",
+    ],
     el("div", { class: "actions" }, buttons));
 }
 
@@ -220,11 +256,34 @@ function weekScreen(screen) {
 }
 
 function tasksScreen(screen) {
-  const { view, me } = screen;
-  const tasks = view.tasks.filter((task) => task.status === "open" || task.status === "done");
+  const { tasks } = screen;
   return el("section", { "aria-labelledby": "tasks-heading" },
     el("h2", { id: "tasks-heading" }, t().tasks),
-    tasks.length ? el("ul", { class: "tasks" }, tasks.map((task) => taskCard(view, me, task))) : el("p", {}, t().noTasks));
+    tasks.length ? el("ul", { class: "tasks" }, tasks.map(taskCard)) : el("p", {}, t().noTasks));
+}
+
+function newsScreen(screen) {
+  const news = state.news || [];
+  return el("section", { "aria-labelledby": "news-heading" },
+    el("h2", { id: "news-heading" }, t().news),
+    news.length ? el("ul", { class: "news" }, news.map((n) => el("li", {}, n.text))) : el("p", {}, t().noNews),
+    el("h2", { id: "reminders-heading" }, t().reminders),
+    screen.reminders.length ? el("ul", { class: "reminders" }, screen.reminders.map((r) => el("li", {}, r.text))) : el("p", {}, t().noReminders));
+}
+
+function followupScreen(screen) {
+  const { followup } = screen;
+  return el("section", { "aria-labelledby": "followup-heading" },
+    el("h2", { id: "followup-heading" }, t().followup),
+    followup.lines.length ? el("ul", { class: "signals" }, followup.lines.map((line) => el("li", {}, line))) : el("p", {}, t().nothingSlipping));
+}
+
+function deskScreen(screen) {
+  return el("section", { "aria-labelledby": "desk-heading" },
+    el("h2", { id: "desk-heading" }, t().desk),
+    screen.desk.length ? el("ul", { class: "desk" }, screen.desk.map((c) => el("li", {},
+      el("h3", {}, c.report.circle_name),
+      c.lines.length ? el("ul", {}, c.lines.map((line) => el("li", {}, line))) : el("p", {}, t().nothingSlipping)))) : el("p", {}, t().nothingSlipping));
 }
 
 function list(title, items) {
@@ -248,11 +307,34 @@ function planScreen(screen) {
 }
 
 function circleScreen(screen) {
-  const tabs = [["week", t().week], ["tasks", t().tasks], ["plan", t().plan]];
-  const nav = el("nav", { "aria-label": t().plan },
-    tabs.map(([id, label]) => el("button", { type: "button", class: "tab", "aria-current": state.tab === id ? "page" : false, on: { click: () => { state.tab = id; render(); } } }, label)));
-  const body = state.tab === "tasks" ? tasksScreen(screen) : state.tab === "plan" ? planScreen(screen) : weekScreen(screen);
-  return [nav, body, el("button", { type: "button", id: "sync", class: "secondary", on: { click: sync } }, t().sync)];
+  const tabs = [["week", t().week], ["tasks", t().tasks], ["plan", t().plan], ["news", t().news]];
+  if (screen.followup) tabs.push(["followup", t().followup]);
+  if (screen.desk.length > 1) tabs.push(["desk", t().desk]);
+  if (!tabs.some(([id]) => id === state.tab)) state.tab = "week";
+  const nav = el("nav", { "aria-label": t().sections },
+    tabs.map(([id, label]) => el("button", { type: "button", class: "tab", "data-tab": id, "aria-current": state.tab === id ? "page" : false,
+      on: { click: () => { state.tab = id; if (id === "news") loadNews(); else render(); } } }, label)));
+  const screens = { week: weekScreen, tasks: tasksScreen, plan: planScreen, news: newsScreen, followup: followupScreen, desk: deskScreen };
+  return [nav, screens[state.tab](screen), el("button", { type: "button", id: "sync", class: "secondary", on: { click: sync } }, t().sync)];
+}
+
+function circlePicker(list) {
+  const joined = list.filter((c) => c.name !== null);
+  if (joined.length < 2) return "";
+  return el("p", {},
+    el("label", { for: "circle" }, t().circle),
+    el("select", { id: "circle", on: { change: (e) => { state.circle = e.target.value; render(); } } },
+      joined.map((c) => el("option", { value: c.circle, selected: c.circle === state.circle }, c.name))));
+}
+
+/** The news since last looked (remembered as seen, so stored). */
+async function loadNews() {
+  try {
+    state.news = await withDevice((core) => JSON.parse(core.news(state.circle)));
+  } catch (error) {
+    sayFailure(error);
+  }
+  await render();
 }
 
 function statusLine(joined) {
@@ -275,14 +357,20 @@ async function render() {
   }
   state.circle = data.circle || null;
   const main = $("#main");
+  const typed = ["link", "name", "relation"].map((id) => [id, document.getElementById(id)?.value]);
   main.replaceChildren();
   if (!data.joined || location.pathname.endsWith("/join")) {
-    main.append(joinScreen());
+    const link = typed[0][1] ?? decodeURIComponent(location.hash.slice(1));
+    main.append(joinScreen(await previewOf(link)));
+    for (const [id, value] of typed) {
+      const field = document.getElementById(id);
+      if (field && value !== undefined && field.type !== "hidden") field.value = value;
+    }
   } else if (!data.screen) {
     main.append(el("p", {}, t().joinedWaiting), el("button", { type: "button", id: "sync", on: { click: sync } }, t().sync));
   } else {
     $("#title").textContent = data.screen.view.circle.name;
-    main.append(...circleScreen(data.screen));
+    main.append(circlePicker(data.list), ...circleScreen(data.screen));
   }
   if (data.list.length) main.append(el("button", { type: "button", id: "forget", class: "danger", on: { click: forget } }, t().forget));
   setStatus(statusLine(data.joined));

@@ -43,6 +43,11 @@ fn circle_id(text: &str) -> Result<CircleId, JsValue> {
     CircleId::parse(text).map_err(|e| failure(e.into()))
 }
 
+/// The screen's language; Dutch unless it is English.
+fn language(lang: &str) -> Language {
+    Language::parse(lang).unwrap_or(Language::Nl)
+}
+
 fn at(ms: f64) -> Timestamp {
     Timestamp(ms as i64)
 }
@@ -144,6 +149,44 @@ impl Kring {
                 .week(&circle_id(circle)?, at(now), lang)
                 .map_err(failure)?,
         )
+    }
+
+    /// The follow-up of a circle, or `null` for someone whose job it is not.
+    pub fn followup(&self, circle: &str, now: f64, lang: &str) -> Result<String, JsValue> {
+        let report = self
+            .device
+            .followup(&circle_id(circle)?, at(now), language(lang))
+            .map_err(failure)?;
+        json(&report)
+    }
+
+    /// The desk: the follow-up of every circle this person follows up.
+    pub fn desk(&self, now: f64, lang: &str) -> Result<String, JsValue> {
+        json(&self.device.desk(at(now), language(lang)).map_err(failure)?)
+    }
+
+    /// Reminders in the next `days` days, across circles.
+    pub fn reminders(&self, now: f64, days: u32) -> Result<String, JsValue> {
+        json(&self.device.reminders(at(now), days).map_err(failure)?)
+    }
+
+    /// What changed since the last call (save afterwards: it remembers what was seen).
+    pub fn news(&mut self, circle: &str) -> Result<String, JsValue> {
+        json(&self.device.news(&circle_id(circle)?).map_err(failure)?)
+    }
+
+    /// The tasks screen: cards with every word in `lang`.
+    pub fn tasks(&self, circle: &str, now: f64, lang: &str) -> Result<String, JsValue> {
+        let cards = self
+            .device
+            .tasks(&circle_id(circle)?, at(now), language(lang))
+            .map_err(failure)?;
+        json(&cards)
+    }
+
+    /// What a link is, before joining by it.
+    pub fn preview(&self, link: &str, now: f64) -> Result<String, JsValue> {
+        json(&self.device.preview(link, at(now)).map_err(failure)?)
     }
 
     pub fn me(&self, circle: &str) -> Result<String, JsValue> {

@@ -4,14 +4,17 @@
 //! and docs/threat-model.md). Plain Rust, so the tests run it natively too; the
 //! `bindings` module is the thin JavaScript surface over it.
 
-use kring_plan::followup::{my_week, MyWeek};
+use kring_plan::export::{occurrence_phrase, schedule_phrase};
+use kring_plan::followup::{circle_report, my_week, overview_for, Audience, CircleReport, MyWeek};
+use kring_plan::news::{self, Notification};
 use kring_plan::plan::rules::{required_text, MAX_NAME_CHARS};
 use kring_plan::plan::{
-    CircleId, CirclePlan, Language, LogKind, MemberId, PlanView, Relation, TaskId,
+    CircleId, CirclePlan, Language, LogKind, MemberId, PlanView, Relation, TaskId, TaskStatus,
 };
+use kring_plan::reminders::{self, Reminder, ReminderSettings, Viewer};
 use kring_sync::engine::Standing;
 use kring_trust::identity::DeviceIdentity;
-use kring_trust::invite::{InviteToken, LINK_PREFIX};
+use kring_trust::invite::{InviteKind, InviteToken, LINK_PREFIX};
 use kring_trust::time::Timestamp;
 use kring_trust::Error as TrustError;
 use serde::{Deserialize, Serialize};
@@ -42,6 +45,74 @@ pub struct CircleSummary {
     /// Own changes the relay has not acknowledged yet.
     pub unsent: usize,
     pub last_synced_at: Option<Timestamp>,
+}
+
+/// How far ahead the tasks screen lists a series' turns, and at most how many.
+const TURN_DAYS: i64 = 28;
+const MAX_TURNS: usize = 6;
+
+/// One task on the tasks screen, every word in the screen's language.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskCard {
+    pub id: TaskId,
+    pub title: String,
+    pub notes: String,
+    /// "Als het nodig is", "Elke woensdag om 17.00 uur, vanaf …".
+    pub when: String,
+    pub recurring: bool,
+    pub done: bool,
+    /// This person has a claim on the whole task (winning or not).
+    pub claimed: bool,
+    /// … and it is among the winners: they are doing it.
+    pub doing_it: bool,
+    pub free: u32,
+    /// Who is doing it (the winners).
+    pub doing: Vec<String>,
+    /// For a series: its coming turns.
+    pub turns: Vec<TurnCard>,
+}
+
+/// One turn of a series on the tasks screen.
+#[derive(Debug, Clone, Serialize)]
+pub struct TurnCard {
+    pub at: Timestamp,
+    pub when: String,
+    pub mine: bool,
+    pub doing: Vec<String>,
+    pub free: u32,
+    pub handed_over: bool,
+}
+
+/// A link as the join screen shows it before anything is sent.
+#[derive(Debug, Clone, Serialize)]
+pub struct LinkPreview {
+    /// One more device of a member (`kring device link`), not a new person.
+    pub device_link: bool,
+    pub circle_name: Option<String>,
+    pub inviter_name: Option<String>,
+    pub capability: String,
+    pub expires_at: Timestamp,
+    pub expired: bool,
+    pub already_here: bool,
+}
+
+/// A circle's follow-up as its screen shows it: the report, and each signal in a
+/// sentence of the screen's language, its days named in the circle's zone.
+#[derive(Debug, Clone, Serialize)]
+pub struct FollowUp {
+    pub report: CircleReport,
+    pub lines: Vec<String>,
+}
+
+impl FollowUp {
+    fn of(report: CircleReport, lang: Language) -> Self {
+        let lines = report
+            .signals
+            .iter()
+            .map(|s| s.describe(lang, &report.timezone))
+            .collect();
+        Self { report, lines }
+    }
 }
 
 pub struct WebDevice {
@@ -157,6 +228,143 @@ impl WebDevice {
         Ok(self.replica(circle)?.stored.member.clone())
     }
 
+    /// Who this device's person is in `circle`, from the signed log: whether they
+    /// follow the circle up and may claim.
+    pub fn viewer(&self, circle: &CircleId) -> Result<Viewer> {
+        let replica = self.replica(circle)?;
+        let view = replica.plan()?.view();
+        let me = &replica.stored.member;
+        Ok(Viewer::of(&view, me, Some(replica.trust.capability_of(me))))
+    }
+
+    /// The follow-up of `circle`, only for those whose job it is (the main person,
+    /// admins, the coordinator): `None` for everyone else, who never see signals
+    /// about people nor a screen of what is slipping.
+    pub fn followup(
+        &self,
+        circle: &CircleId,
+        now: Timestamp,
+        lang: Language,
+    ) -> Result<Option<FollowUp>> {
+        if self.viewer(circle)?.audience != Audience::FollowUp {
+            return Ok(None);
+        }
+        let report = circle_report(&self.view(circle)?, now).for_audience(Audience::FollowUp);
+        Ok(Some(FollowUp::of(report, lang)))
+    }
+
+    /// The coordinator's desk: the follow-up of every circle on this device she
+    /// follows up, most urgent first.
+    pub fn desk(&self, now: Timestamp, lang: Language) -> Result<Vec<FollowUp>> {
+        let mut views = Vec::new();
+        for (id, replica) in &self.circles {
+            if replica.plan().is_ok() && self.viewer(id)?.audience == Audience::FollowUp {
+                views.push(self.view(id)?);
+            }
+        }
+        let overview = overview_for(&views, now, |_| Audience::FollowUp);
+        Ok(overview
+            .circles
+            .into_iter()
+            .map(|report| FollowUp::of(report, lang))
+            .collect())
+    }
+
+    /// This person's reminders in `[now, now + days)` across the device's circles.
+    pub fn reminders(&self, now: Timestamp, days: u32) -> Result<Vec<Reminder>> {
+        let mut all = Vec::new();
+        for (id, replica) in &self.circles {
+            if replica.plan().is_err() {
+                continue;
+            }
+            let view = self.view(id)?;
+            let viewer = self.viewer(id)?;
+            all.extend(reminders::schedule(
+                &view,
+                &viewer,
+                &ReminderSettings::default(),
+                now,
+                days,
+            ));
+        }
+        all.sort_by(|a, b| (a.at, a.kind, &a.id).cmp(&(b.at, b.kind, &b.id)));
+        Ok(all)
+    }
+
+    /// What changed in `circle` since this device last asked (nothing the first
+    /// time), and remember that it was seen.
+    pub fn news(&mut self, circle: &CircleId) -> Result<Vec<Notification>> {
+        let viewer = self.viewer(circle)?;
+        let replica = self.replica_mut(circle)?;
+        let plan = replica.plan()?;
+        let heads = plan.heads();
+        let news = match &replica.stored.seen_heads {
+            Some(seen) if *seen != heads => match plan.view_at(seen) {
+                Ok(before) => news::what_changed(&before, &plan.view(), &viewer),
+                // Heads this document no longer knows: start over from here.
+                Err(_) => Vec::new(),
+            },
+            _ => Vec::new(),
+        };
+        replica.stored.seen_heads = Some(heads);
+        Ok(news)
+    }
+
+    /// The tasks screen: every open task as a card, in `lang`, with who is on it and
+    /// (for a series) its turns in the next four weeks, in the circle's time zone.
+    pub fn tasks(
+        &self,
+        circle: &CircleId,
+        now: Timestamp,
+        lang: Language,
+    ) -> Result<Vec<TaskCard>> {
+        let view = self.view(circle)?;
+        let me = self.me(circle)?;
+        let zone = view.circle.timezone.clone();
+        let names = |members: &[MemberId]| members.iter().map(|m| view.display_name(m)).collect();
+        let cards = view
+            .tasks
+            .iter()
+            .filter(|t| t.status == TaskStatus::Open)
+            .map(|task| {
+                let winners: Vec<MemberId> = task.winners().cloned().collect();
+                let recurring = task.schedule.is_recurring();
+                let turns = if recurring {
+                    task.turns_between(now, now.plus_days(TURN_DAYS))
+                        .into_iter()
+                        .take(MAX_TURNS)
+                        .map(|turn| TurnCard {
+                            at: turn.at,
+                            when: occurrence_phrase(lang, &zone, task, turn.at),
+                            mine: turn.people.contains(&me),
+                            doing: names(&turn.people),
+                            free: turn.free,
+                            handed_over: turn.handed_over,
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                TaskCard {
+                    id: task.id.clone(),
+                    title: task.title.clone(),
+                    notes: task.notes.clone(),
+                    when: schedule_phrase(lang, &zone, &task.schedule),
+                    recurring,
+                    done: task.is_done(),
+                    claimed: task.claims.iter().any(|c| c.member == me),
+                    doing_it: winners.contains(&me),
+                    free: task
+                        .slots
+                        .saturating_sub(u32::try_from(winners.len()).unwrap_or(u32::MAX)),
+                    doing: names(&winners),
+                    turns,
+                }
+            })
+            .collect();
+        Ok(cards)
+    }
+
     // ---- writing (durable once the app stored `to_bytes`) ---------------------------
 
     /// Runs a plan operation as this device's member; its changes wait in the outbox
@@ -232,6 +440,21 @@ impl WebDevice {
 
     // ---- joining and syncing: requests out, answers in ------------------------------
 
+    /// What a link is before joining by it: which circle, from whom, until when.
+    pub fn preview(&self, link: &str, now: Timestamp) -> Result<LinkPreview> {
+        let token = InviteToken::from_link(&invite_link(link))?;
+        let body = token.invite().body();
+        Ok(LinkPreview {
+            device_link: token.invite().kind() == InviteKind::Device,
+            circle_name: token.card().map(|c| c.circle_name.clone()),
+            inviter_name: token.card().map(|c| c.inviter_name.clone()),
+            capability: format!("{:?}", body.capability).to_lowercase(),
+            expires_at: body.expires_at,
+            expired: now > body.expires_at,
+            already_here: self.circles.contains_key(&body.circle),
+        })
+    }
+
     /// Starts joining by an invite link (`kring://invite/…`, or the `…/join#…` form a
     /// phone opens) as `name`; the first request to carry.
     pub fn begin_join(
@@ -243,8 +466,14 @@ impl WebDevice {
     ) -> Result<Outgoing> {
         let link = invite_link(link);
         let token = InviteToken::from_link(&link)?;
-        let name = required_text("display name", name, MAX_NAME_CHARS)?;
-        if relation == Relation::MainPerson {
+        let linked = token.invite().kind() == InviteKind::Device;
+        // A device link joins as the member it was made for: no name of its own.
+        let name = if linked {
+            String::new()
+        } else {
+            required_text("display name", name, MAX_NAME_CHARS)?
+        };
+        if relation == Relation::MainPerson && !linked {
             return Err(TrustError::NotAllowed("a circle has exactly one main person").into());
         }
         let circle = &token.invite().body().circle;
@@ -253,7 +482,12 @@ impl WebDevice {
                 TrustError::AlreadyExists(format!("circle {circle} on this device")).into(),
             );
         }
-        self.begin(Operation::join(link, PendingJoin { name, relation }), now)
+        let pending = PendingJoin {
+            name,
+            relation,
+            linked,
+        };
+        self.begin(Operation::join(link, pending), now)
     }
 
     /// Starts a sync of `circle`; the first request to carry.
@@ -312,9 +546,9 @@ fn task_id(text: &str) -> Result<TaskId> {
     Ok(TaskId::parse(text)?)
 }
 
-/// The `kring://invite/…` link inside what a person pasted or opened: the link
-/// itself, or an `https://relay/join#kring://invite/…` address whose fragment (never
-/// sent to a server) carries it.
+/// The `kring://invite/…` (or `kring://device/…`) link inside what a person pasted or
+/// opened: the link itself, or an `https://relay/join#kring://…` address whose
+/// fragment (never sent to a server) carries it.
 pub fn invite_link(text: &str) -> String {
     let text = text.trim();
     match text.split_once('#') {

@@ -12,7 +12,7 @@ use kring_sync::engine::{self, Backoff, CircleTrust, Recovery, Standing};
 use kring_sync::records::OwnEnvelope;
 use kring_sync::request::{json_answer, normalize_relay_url, Call, Signer};
 use kring_trust::identity::DeviceIdentity;
-use kring_trust::invite::InviteToken;
+use kring_trust::invite::{InviteKind, InviteToken};
 use kring_trust::membership::SignedEntry;
 use kring_trust::protocol::{MembershipEntries, Pulled, Pushed, DEFAULT_PULL_LIMIT};
 use kring_trust::time::Timestamp;
@@ -332,8 +332,18 @@ impl Operation {
                     .into());
                 }
                 kring_trust::invite::check_usable(trust.state(), token.invite(), now)?;
-                let member = MemberId::random();
-                let entry = token.redeem(trust.state(), identity, member.clone(), now)?;
+                let (member, entry) = match token.invite().kind() {
+                    InviteKind::Person => {
+                        let member = MemberId::random();
+                        let entry = token.redeem(trust.state(), identity, member.clone(), now)?;
+                        (member, entry)
+                    }
+                    // One more device of the member the link was made for.
+                    InviteKind::Device => {
+                        let member = trust.state().check_device_link(token.invite())?.clone();
+                        (member, token.redeem_device(trust.state(), identity, now)?)
+                    }
+                };
                 Step::JoinAppend {
                     link,
                     pending,

@@ -27,6 +27,9 @@ use crate::error::{Error, Result};
 pub struct PendingJoin {
     pub name: String,
     pub relation: Relation,
+    /// Another device of an existing member (a device link): the member is in the
+    /// plan already, so no record is added.
+    pub linked: bool,
 }
 
 /// What is stored of one circle (see the module doc).
@@ -46,6 +49,8 @@ pub struct StoredCircle {
     pub waiting: Vec<WaitingEnvelope>,
     pub cut_off: BTreeSet<DeviceId>,
     pub pending_join: Option<PendingJoin>,
+    /// The plan's heads when its person last looked at the news.
+    pub seen_heads: Option<Vec<automerge::ChangeHash>>,
 }
 
 /// One circle, open: what is stored plus the validated log and the loaded plan.
@@ -94,6 +99,7 @@ impl Replica {
                 waiting: Vec::new(),
                 cut_off: BTreeSet::new(),
                 pending_join: Some(pending),
+                seen_heads: None,
             },
             trust,
             plan: None,
@@ -406,7 +412,7 @@ impl Replica {
             })
         });
         let writer = matches!(self.standing(&identity.id()), Standing::Writer(_));
-        if writer {
+        if writer && !pending.linked {
             let me = NewMember {
                 display_name: pending.name.clone(),
                 relation: pending.relation,

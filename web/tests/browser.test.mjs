@@ -100,7 +100,7 @@ async function joinAs(page, link, name) {
 }
 
 async function openTasks(page) {
-  await page.click("nav .tab:nth-child(2)");
+  await page.click("nav [data-tab=tasks]");
   await page.waitForSelector("#tasks-heading");
 }
 
@@ -146,6 +146,8 @@ test("a new user joins from the CLI's invite, claims offline, and the CLI sees t
   assert.equal(await page.textContent("#title"), "Kring van Sanne");
   await shot(page, "week");
   await accessible(page, "week");
+  // A plain member has no follow-up screen: nobody is shamed.
+  assert.equal(await page.locator("nav [data-tab=followup]").count(), 0);
 
   await openTasks(page);
   await context.setOffline(true);
@@ -167,7 +169,7 @@ test("a new user joins from the CLI's invite, claims offline, and the CLI sees t
   kring("sanne", ["post", "Dank je, Jan!", "--kind", "thanks"]);
   kring("sanne", ["sync"]);
   await page.click("#sync");
-  await page.click("nav .tab:nth-child(3)");
+  await page.click("nav [data-tab=plan]");
   await page.waitForSelector("#plan-heading");
   await shot(page, "plan");
   await accessible(page, "plan");
@@ -199,6 +201,71 @@ test("two members claim the last place offline: the browser and the CLI agree on
   const card = await page.locator("li.task", { hasText: "ziekenhuis" }).textContent();
   if (onCli[0] === "Fatima") assert.match(card, /Jij doet dit/);
   else assert.match(card, new RegExp(`Doet het: ${onCli[0]}`));
+  await context.close();
+});
+
+test("the main person's browser, added by her device link: her plan, her approval, the follow-up", async () => {
+  const { context, page } = await phone();
+  const printed = kring("sanne", ["device", "link"]);
+  const link = printed.match(/kring:\/\/device\/\S+/);
+  assert.ok(link, printed);
+  await page.goto(`${url}/join#${link[0]}`);
+  await ready(page);
+  assert.equal(await page.locator("#name").count(), 0, "a device link asks no name");
+  await page.click("#join button[type=submit]");
+  await page.waitForSelector("nav .tab", { timeout: 30000 });
+  assert.equal(await page.locator("nav [data-tab=followup]").count(), 1, "she follows her circle up");
+  await page.click("nav [data-tab=followup]");
+  await page.waitForSelector("#followup-heading");
+  await shot(page, "followup");
+  await accessible(page, "followup");
+
+  await page.click("nav [data-tab=plan]");
+  await page.click("[data-action=approve]");
+  await allSent(page);
+  kring("sanne", ["sync"]);
+  const plan = planOf("sanne");
+  const sanne = plan.members.find((m) => m.display_name === "Sanne");
+  assert.ok(plan.plan.approvals.some((a) => a.member === sanne.id), "her approval reached her phone");
+  await context.close();
+});
+
+test("a repeating task's turns in the circle's time zone: a browser member takes one, the CLI sees it", async () => {
+  const { context, page } = await phone();
+  const tomorrow = new Date(Date.now() + 86400000).toISOString().slice(0, 10);
+  kring("sanne", ["task", "add", "Koken bij Sanne", "--repeat", "weekly", "--on", "wed", "--at", "17:00", "--from", tomorrow, "--count", "3"]);
+  kring("sanne", ["sync"]);
+  await joinAs(page, inviteLink(), "Noor");
+  await openTasks(page);
+  const card = page.locator("li.task", { hasText: "Koken bij Sanne" });
+  assert.equal(await card.locator("li.turn").count(), 3);
+  assert.match(await card.locator("li.turn").first().textContent(), /woensdag .* om 17\.00 uur/);
+  await card.locator("li.turn").first().locator("[data-action=claim-turn]").click();
+  await allSent(page);
+  assert.match(await card.locator("li.turn").first().textContent(), /Jij doet dit/);
+  await shot(page, "turns");
+
+  kring("sanne", ["sync"]);
+  const task = planOf("sanne").tasks.find((t) => t.title === "Koken bij Sanne");
+  const turns = JSON.parse(kring("sanne", ["task", "occurrences", task.id.slice(0, 8), "--json"]));
+  assert.deepEqual(turns[0].people, ["Noor"]);
+  assert.deepEqual(turns[1].people, []);
+  await context.close();
+});
+
+test("news: what changed since the member last looked, in the circle's words", async () => {
+  const { context, page } = await phone();
+  await joinAs(page, inviteLink(), "Bram");
+  await page.click("nav [data-tab=news]");
+  await page.waitForSelector("#news-heading");
+  kring("sanne", ["task", "add", "Gras maaien", "--slots", "1"]);
+  kring("sanne", ["sync"]);
+  await page.click("#sync");
+  await page.waitForFunction(() => !/Bezig/.test(document.querySelector("#status").textContent));
+  await page.click("nav [data-tab=news]");
+  await page.waitForFunction(() => /Gras maaien/.test(document.querySelector("#main").textContent), null, { timeout: 30000 });
+  await shot(page, "news");
+  await accessible(page, "news");
   await context.close();
 });
 

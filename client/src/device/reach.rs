@@ -8,7 +8,6 @@ use kring_trust::Error as TrustError;
 
 use super::Device;
 use crate::error::{Error, Result};
-use kring_plan::followup::Audience;
 use kring_plan::news::{self, Notification};
 use kring_plan::plan::{CircleId, PlanView};
 use kring_plan::reminders::{self, Reminder, ReminderSettings, Viewer};
@@ -36,16 +35,7 @@ impl Device {
     pub fn viewer(&self, circle: &CircleId, view: &PlanView) -> Result<Viewer> {
         let member = self.me(circle)?;
         let logged = self.logged_capability(circle, &member)?;
-        let capability = logged.flatten();
-        // Claiming needs a member record in the plan, and, in a circle with a
-        // membership log, a capability that writes (a plan from a file has no log).
-        let active = view.member(&member).is_some_and(|m| m.is_active());
-        let can_claim = active && logged.is_none_or(|c| c.is_some_and(|c| c.can_write()));
-        Ok(Viewer {
-            audience: Audience::of(view, &member, capability),
-            member,
-            can_claim,
-        })
+        Ok(Viewer::of(view, &member, logged))
     }
 
     /// This device's reminder choices for `circle` (the defaults until changed).

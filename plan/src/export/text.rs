@@ -8,7 +8,7 @@
 //! Dates and times are shown in the circle's time zone (see [`Timestamp::to_civil_in`]); the apps show
 //! local time, and the export says that its times are UTC.
 
-use crate::plan::view::{Language, PlanStatus, Relation, Schedule};
+use crate::plan::view::{Language, PlanStatus, Relation, Schedule, TaskView};
 use kring_trust::time::{CivilDateTime, Timestamp, Weekday};
 
 /// Fixed labels of an exported plan.
@@ -235,7 +235,7 @@ pub(crate) struct When {
 }
 
 impl When {
-    pub(crate) fn of(task: &crate::plan::view::TaskView, at: Timestamp) -> When {
+    pub(crate) fn of(task: &TaskView, at: Timestamp) -> When {
         When {
             at,
             all_day: task.schedule.is_all_day(),
@@ -252,6 +252,12 @@ impl When {
             format!("{day} {on} {}", format_time(lang, zone, self.at))
         }
     }
+}
+
+/// One occurrence of `task` in words: "woensdag 24 maart om 17.00 uur", or the day
+/// alone for a whole-day task.
+pub fn occurrence_phrase(lang: Language, zone: &str, task: &TaskView, at: Timestamp) -> String {
+    When::of(task, at).phrase(lang, zone)
 }
 
 /// A title people wrote, for use inside a sentence: trimmed, without a final full stop.

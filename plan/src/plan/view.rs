@@ -280,6 +280,18 @@ pub struct Completion {
     pub note: String,
 }
 
+/// One occurrence of a task and who is on it ([`TaskView::turns_between`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Turn {
+    pub at: Timestamp,
+    /// The winners of this turn.
+    pub people: Vec<MemberId>,
+    /// Places nobody has taken on this turn.
+    pub free: u32,
+    /// Someone gave this turn back and it still needs them.
+    pub handed_over: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskView {
     pub id: TaskId,
@@ -405,6 +417,38 @@ impl TaskView {
         self.turns
             .iter()
             .any(|t| t.kind == TurnKind::HandedOver && t.occurrence == occurrence)
+    }
+
+    /// Each occurrence in `[from, to)` with who is on it (the winners of that turn:
+    /// the series' claims with that turn's own claims and hand-overs applied), the
+    /// places still free and whether it was handed over. A task without a series has
+    /// its one occurrence (if in the window) with the task's own claims.
+    pub fn turns_between(&self, from: Timestamp, to: Timestamp) -> Vec<Turn> {
+        self.schedule
+            .occurrences_between(from, to)
+            .into_iter()
+            .map(|at| {
+                let (on, handed_over) = match &self.schedule {
+                    Schedule::Repeat(r) => {
+                        let key = r.key_of(at);
+                        (self.people_on(&key), self.handed_over(&key))
+                    }
+                    _ => (self.claims.clone(), false),
+                };
+                let people: Vec<MemberId> = on
+                    .into_iter()
+                    .filter(|c| c.winner)
+                    .map(|c| c.member)
+                    .collect();
+                let doing = u32::try_from(people.len()).unwrap_or(u32::MAX);
+                Turn {
+                    at,
+                    free: self.slots.saturating_sub(doing),
+                    people,
+                    handed_over,
+                }
+            })
+            .collect()
     }
 
     pub fn winners(&self) -> impl Iterator<Item = &MemberId> {

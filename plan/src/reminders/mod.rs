@@ -42,6 +42,7 @@ use serde::{Deserialize, Serialize};
 use crate::followup::Audience;
 use crate::plan::ids::{CircleId, MemberId, TaskId};
 use crate::plan::view::{PlanStatus, PlanView};
+use kring_trust::membership::Capability;
 use kring_trust::time::Timestamp;
 
 pub use settings::{ClockTime, ReminderSettings};
@@ -72,6 +73,22 @@ pub struct Viewer {
 }
 
 impl Viewer {
+    /// Who `member` is in `plan`, given their capability in the circle's signed
+    /// membership log: `None` for a plan without a log (from a file), `Some(None)` for
+    /// someone the log does not hold as a current member.
+    pub fn of(plan: &PlanView, member: &MemberId, logged: Option<Option<Capability>>) -> Viewer {
+        let capability = logged.flatten();
+        // Claiming needs a member record in the plan, and, in a circle with a
+        // membership log, a capability that writes.
+        let active = plan.member(member).is_some_and(|m| m.is_active());
+        let can_claim = active && logged.is_none_or(|c| c.is_some_and(|c| c.can_write()));
+        Viewer {
+            audience: Audience::of(plan, member, capability),
+            member: member.clone(),
+            can_claim,
+        }
+    }
+
     /// Whether they are in the circle of `plan` at all: its main person, an active
     /// member, or someone who follows it up. Nobody else is reminded or told news.
     pub fn is_in(&self, plan: &PlanView) -> bool {
