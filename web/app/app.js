@@ -13,6 +13,8 @@ import { drive } from "./relay.js";
 import { TEXTS, sentence } from "./i18n.js";
 
 const $ = (selector) => document.querySelector(selector);
+/** The WebAssembly core, loading from the start; everything that needs it waits. */
+const booted = init();
 const state = { lang: localStorage.getItem("kring.lang") || (navigator.language || "nl").slice(0, 2), tab: "week", circle: null };
 if (!TEXTS[state.lang]) state.lang = "nl";
 const t = () => TEXTS[state.lang];
@@ -41,15 +43,33 @@ function sayFailure(error) {
 
 // ---- the device ----------------------------------------------------------------------
 
-async function loadDevice() {
-  const bytes = await store.load();
-  return bytes ? Kring.restore(bytes) : null;
+/**
+ * The device, open in memory while this tab holds it: read from IndexedDB again only
+ * when another tab stored a newer version (or after a failed write). Call inside the
+ * lock.
+ */
+async function openDevice() {
+  await booted;
+  const stored = await store.version();
+  if (state.core && state.coreVersion === stored) return state.core;
+  forgetOpenDevice();
+  const loaded = await store.load();
+  if (!loaded) return null;
+  state.core = Kring.restore(loaded.bytes);
+  state.coreVersion = loaded.version;
+  return state.core;
 }
 
-/** Runs `work(core)` on the stored device in the lock, then stores what it changed. */
+function forgetOpenDevice() {
+  if (state.core) state.core.free();
+  state.core = null;
+  state.coreVersion = -1;
+}
+
+/** Runs `work(core)` on the device in the lock, then stores what it changed. */
 async function withDevice(work, { create = false } = {}) {
   return store.exclusive(async () => {
-    let core = await loadDevice();
+    let core = await openDevice();
     const existed = core !== null;
     if (!existed) {
       if (!create) return null;
@@ -60,36 +80,36 @@ async function withDevice(work, { create = false } = {}) {
     } finally {
       // A new device is kept once it is in a circle (its keys are in the log now);
       // a join refused before that leaves nothing behind.
-      if (existed || JSON.parse(core.circles()).length) await store.save(core.save());
-      core.free();
+      if (existed || JSON.parse(core.circles()).length) {
+        const next = (await store.version()) + 1;
+        try {
+          await store.save(core.save(), next);
+          state.core = core;
+          state.coreVersion = next;
+        } catch (error) {
+          // What is in memory is not what is stored: read it again next time.
+          if (state.core !== core) core.free();
+          forgetOpenDevice();
+          throw error;
+        }
+      } else {
+        core.free();
+      }
     }
   });
 }
 
 async function circles() {
   return store.exclusive(async () => {
-    const core = await loadDevice();
+    const core = await openDevice();
     if (!core) return { list: [] };
-    try {
-      const list = JSON.parse(core.circles());
-      const circle = state.circle && list.find((c) => c.circle === state.circle) ? state.circle : list[0] && list[0].circle;
-      const joined = list.find((c) => c.circle === circle);
-      const now = Date.now();
-      const screen = joined && joined.name !== null
-        ? {
-            view: JSON.parse(core.view(circle)),
-            week: JSON.parse(core.week(circle, now, state.lang)),
-            tasks: JSON.parse(core.tasks(circle, now, state.lang)),
-            followup: JSON.parse(core.followup(circle, now, state.lang)),
-            reminders: JSON.parse(core.reminders(now, 7)).filter((r) => r.circle === circle),
-            desk: list.length > 1 ? JSON.parse(core.desk(now, state.lang)) : [],
-            me: core.me(circle),
-          }
-        : null;
-      return { list, circle, joined, screen };
-    } finally {
-      core.free();
-    }
+    const list = JSON.parse(core.circles());
+    const circle = state.circle && list.find((c) => c.circle === state.circle) ? state.circle : list[0] && list[0].circle;
+    const joined = list.find((c) => c.circle === circle);
+    const screen = joined && joined.name !== null
+      ? JSON.parse(core.screen(circle, state.tab, Date.now(), state.lang))
+      : null;
+    return { list, circle, joined, screen };
   });
 }
 
@@ -145,7 +165,10 @@ async function act(operation) {
 
 async function forget() {
   if (!confirm(t().forgetConfirm)) return;
-  await store.exclusive(() => store.erase());
+  await store.exclusive(async () => {
+    forgetOpenDevice();
+    await store.erase();
+  });
   state.circle = null;
   say(t().forgotten);
   await render();
@@ -170,7 +193,7 @@ function setStatus(text) {
 /** What the link in the address (or pasted) is, from the core; null if it does not read. */
 async function previewOf(link) {
   if (!link.trim()) return null;
-  await init();
+  await booted;
   const core = new Kring();
   try {
     return JSON.parse(core.preview(link, Date.now()));
@@ -204,11 +227,6 @@ function joinScreen(preview) {
     linked ? el("input", { type: "hidden", name: "relation", value: "other" }) : "",
     el("button", { type: "submit" }, linked ? t().link : t().join));
   return form;
-}
-
-function nameOf(view, member) {
-  const found = view.members.find((m) => m.id === member);
-  return found ? found.display_name : member.slice(0, 8);
 }
 
 function button(label, action, run, secondary = false) {
@@ -273,6 +291,7 @@ function newsScreen(screen) {
 
 function followupScreen(screen) {
   const { followup } = screen;
+  if (!followup) return "";
   return el("section", { "aria-labelledby": "followup-heading" },
     el("h2", { id: "followup-heading" }, t().followup),
     followup.lines.length ? el("ul", { class: "signals" }, followup.lines.map((line) => el("li", {}, line))) : el("p", {}, t().nothingSlipping));
@@ -287,29 +306,26 @@ function deskScreen(screen) {
 }
 
 function list(title, items) {
-  return [el("h3", {}, title), items.length ? el("ul", {}, items.map((i) => el("li", {}, i.text))) : el("p", {}, "—")];
+  return [el("h3", {}, title), items.length ? el("ul", {}, items.map((text) => el("li", {}, text))) : el("p", {}, "—")];
 }
 
 function planScreen(screen) {
-  const { view, me } = screen;
-  const plan = view.plan;
-  const approved = plan.approvals.map((a) => nameOf(view, a.member));
-  const iApproved = plan.approvals.some((a) => a.member === me);
+  const { plan } = screen;
   return el("section", { "aria-labelledby": "plan-heading" },
     el("h2", { id: "plan-heading" }, `${t().plan} (${t().status[plan.status] || plan.status})`),
     el("h3", {}, t().question), el("p", {}, plan.question || "—"),
     list(t().goals, plan.goals),
     list(t().concerns, plan.concerns),
     list(t().contingencies, plan.contingencies),
-    list(t().conditions, view.conditions),
-    el("h3", {}, t().approvals), el("p", {}, approved.length ? approved.join(", ") : t().notApproved),
-    iApproved ? "" : el("button", { type: "button", "data-action": "approve", on: { click: () => act((c, circle, now) => c.approve(circle, now)) } }, t().approve));
+    list(t().conditions, plan.conditions),
+    el("h3", {}, t().approvals), el("p", {}, plan.approved_by.length ? plan.approved_by.join(", ") : t().notApproved),
+    plan.i_approved ? "" : button(t().approve, "approve", (c, circle, now) => c.approve(circle, now)));
 }
 
 function circleScreen(screen) {
   const tabs = [["week", t().week], ["tasks", t().tasks], ["plan", t().plan], ["news", t().news]];
-  if (screen.followup) tabs.push(["followup", t().followup]);
-  if (screen.desk.length > 1) tabs.push(["desk", t().desk]);
+  if (screen.follows_up) tabs.push(["followup", t().followup]);
+  if (screen.follows_up && screen.desk_circles > 1) tabs.push(["desk", t().desk]);
   if (!tabs.some(([id]) => id === state.tab)) state.tab = "week";
   const nav = el("nav", { "aria-label": t().sections },
     tabs.map(([id, label]) => el("button", { type: "button", class: "tab", "data-tab": id, "aria-current": state.tab === id ? "page" : false,
@@ -345,9 +361,7 @@ function statusLine(joined) {
 }
 
 async function render() {
-  document.documentElement.lang = state.lang;
-  $("#lang").value = state.lang;
-  for (const node of document.querySelectorAll("[data-text]")) node.textContent = t()[node.dataset.text];
+  const started = performance.now();
   let data;
   try {
     data = await circles();
@@ -355,6 +369,17 @@ async function render() {
     sayFailure(error);
     data = { list: [] };
   }
+  await paint(data, started);
+  if (data.screen && state.tab === "week" && state.coreVersion > 0) {
+    store.keepScreen(data, state.coreVersion).catch(() => {});
+  }
+}
+
+/** Shows `data` (what `circles` read, or the kept first screen). */
+async function paint(data, started) {
+  document.documentElement.lang = state.lang;
+  $("#lang").value = state.lang;
+  for (const node of document.querySelectorAll("[data-text]")) node.textContent = t()[node.dataset.text];
   state.circle = data.circle || null;
   const main = $("#main");
   const typed = ["link", "name", "relation"].map((id) => [id, document.getElementById(id)?.value]);
@@ -369,12 +394,17 @@ async function render() {
   } else if (!data.screen) {
     main.append(el("p", {}, t().joinedWaiting), el("button", { type: "button", id: "sync", on: { click: sync } }, t().sync));
   } else {
-    $("#title").textContent = data.screen.view.circle.name;
+    $("#title").textContent = data.screen.circle_name;
     main.append(circlePicker(data.list), ...circleScreen(data.screen));
   }
   if (data.list.length) main.append(el("button", { type: "button", id: "forget", class: "danger", on: { click: forget } }, t().forget));
   setStatus(statusLine(data.joined));
   document.body.dataset.ready = "true";
+  // For the benchmark (web/tests/bench.mjs): when the first screen was there, and
+  // what the last render took.
+  if (!state.firstScreenAt) state.firstScreenAt = performance.now();
+  document.body.dataset.firstScreenMs = String(Math.round(state.firstScreenAt));
+  document.body.dataset.renderMs = String(Math.round(performance.now() - started));
 }
 
 // ---- start -----------------------------------------------------------------------------
@@ -392,7 +422,10 @@ async function start() {
     navigator.serviceWorker.register("sw.js").catch(() => {});
     navigator.serviceWorker.addEventListener("message", (e) => { if (e.data === "kring:wake") sync(); });
   }
-  await init();
+  // The screen last shown, at once, while the core loads and opens the device.
+  const kept = await store.keptScreen().catch(() => null);
+  if (kept && kept.screen) await paint(kept, performance.now());
+  await booted;
   await render();
   sync();
   setInterval(sync, 60000);

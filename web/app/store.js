@@ -10,6 +10,9 @@
 // and a key handle it cannot export; a script running *in this page* while it is open
 // can still ask for decryption (docs/threat-model.md, "The browser").
 //
+// - "version": a counter raised by every write, so a tab can keep the device open in
+//   memory and read it again only when another tab wrote since.
+//
 // Every write replaces the record in one IndexedDB transaction: after a crash or a
 // full disk the previous device is still there, never half of a new one.
 
@@ -63,28 +66,75 @@ async function wrappingKey(db) {
   return key;
 }
 
-/** The stored device's bytes, or null when this browser has none. */
-export async function load() {
+/** The version of what is stored (0: nothing yet). */
+export async function version() {
   const db = await open();
   try {
-    const record = await run(db, "readonly", (s) => get(s, "device"));
-    if (!record) return null;
-    const key = await wrappingKey(db);
-    const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: record.iv }, key, record.data);
-    return new Uint8Array(plain);
+    return (await run(db, "readonly", (s) => get(s, "version"))) || 0;
   } finally {
     db.close();
   }
 }
 
-/** Stores the device's bytes (encrypted), replacing what was there. */
-export async function save(bytes) {
+/** The stored device's bytes and version, or null when this browser has none. */
+export async function load() {
+  const db = await open();
+  try {
+    const [record, version] = await run(db, "readonly", (s) => Promise.all([get(s, "device"), get(s, "version")]));
+    if (!record) return null;
+    const key = await wrappingKey(db);
+    const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: record.iv }, key, record.data);
+    return { bytes: new Uint8Array(plain), version: version || 0 };
+  } finally {
+    db.close();
+  }
+}
+
+/** Stores the device's bytes (encrypted) as `version`, replacing what was there. */
+export async function save(bytes, version) {
   const db = await open();
   try {
     const key = await wrappingKey(db);
     const iv = crypto.getRandomValues(new Uint8Array(12));
     const data = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, bytes);
-    await run(db, "readwrite", (s) => { s.put({ iv, data }, "device"); });
+    await run(db, "readwrite", (s) => {
+      s.put({ iv, data }, "device");
+      s.put(version, "version");
+    });
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Keeps the first screen as it was last shown (encrypted like the device), with the
+ * version of the device it was made from: the app shows it at once on the next start
+ * while the core loads, and only if nothing was stored since.
+ */
+export async function keepScreen(screen, version) {
+  const db = await open();
+  try {
+    const key = await wrappingKey(db);
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const bytes = new TextEncoder().encode(JSON.stringify(screen));
+    const data = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, bytes);
+    await run(db, "readwrite", (s) => { s.put({ iv, data, version }, "screen"); });
+  } finally {
+    db.close();
+  }
+}
+
+/** The kept first screen, if it was made from the device as stored now. */
+export async function keptScreen() {
+  const db = await open();
+  try {
+    const [kept, version] = await run(db, "readonly", (s) => Promise.all([get(s, "screen"), get(s, "version")]));
+    if (!kept || kept.version !== version) return null;
+    const key = await wrappingKey(db);
+    const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: kept.iv }, key, kept.data);
+    return JSON.parse(new TextDecoder().decode(plain));
+  } catch {
+    return null;
   } finally {
     db.close();
   }

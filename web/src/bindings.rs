@@ -11,7 +11,7 @@ use kring_trust::time::Timestamp;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::device::WebDevice;
+use crate::device::{Tab, WebDevice};
 use crate::driver::{Answer, Next, Outgoing};
 use crate::error::Error;
 
@@ -120,7 +120,7 @@ impl Kring {
     }
 
     /// Everything to store (encrypt it first).
-    pub fn save(&self) -> Result<Vec<u8>, JsValue> {
+    pub fn save(&mut self) -> Result<Vec<u8>, JsValue> {
         self.device.to_bytes().map_err(failure)
     }
 
@@ -138,7 +138,7 @@ impl Kring {
     }
 
     pub fn view(&self, circle: &str) -> Result<String, JsValue> {
-        json(&self.device.view(&circle_id(circle)?).map_err(failure)?)
+        json(&*self.device.view(&circle_id(circle)?).map_err(failure)?)
     }
 
     pub fn week(&self, circle: &str, now: f64, lang: &str) -> Result<String, JsValue> {
@@ -173,6 +173,18 @@ impl Kring {
     /// What changed since the last call (save afterwards: it remembers what was seen).
     pub fn news(&mut self, circle: &str) -> Result<String, JsValue> {
         json(&self.device.news(&circle_id(circle)?).map_err(failure)?)
+    }
+
+    /// One tab of a circle's screen (`week`, `tasks`, `plan`, `news`, `followup`,
+    /// `desk`), every word in `lang`.
+    pub fn screen(&self, circle: &str, tab: &str, now: f64, lang: &str) -> Result<String, JsValue> {
+        let tab: Tab = serde_json::from_value(serde_json::Value::String(tab.to_owned()))
+            .map_err(|_| failure(Error::Input(format!("no tab {tab}"))))?;
+        let screen = self
+            .device
+            .screen(&circle_id(circle)?, tab, at(now), language(lang))
+            .map_err(failure)?;
+        json(&screen)
     }
 
     /// The tasks screen: cards with every word in `lang`.

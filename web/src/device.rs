@@ -5,11 +5,14 @@
 //! `bindings` module is the thin JavaScript surface over it.
 
 use kring_plan::export::{occurrence_phrase, schedule_phrase};
+use std::rc::Rc;
+
 use kring_plan::followup::{circle_report, my_week, overview_for, Audience, CircleReport, MyWeek};
 use kring_plan::news::{self, Notification};
 use kring_plan::plan::rules::{required_text, MAX_NAME_CHARS};
 use kring_plan::plan::{
-    CircleId, CirclePlan, Language, LogKind, MemberId, PlanView, Relation, TaskId, TaskStatus,
+    CircleId, CirclePlan, Language, LogKind, MemberId, PlanStatus, PlanView, Relation, TaskId,
+    TaskStatus,
 };
 use kring_plan::reminders::{self, Reminder, ReminderSettings, Viewer};
 use kring_sync::engine::Standing;
@@ -45,6 +48,72 @@ pub struct CircleSummary {
     /// Own changes the relay has not acknowledged yet.
     pub unsent: usize,
     pub last_synced_at: Option<Timestamp>,
+}
+
+/// The tabs of a circle's screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tab {
+    Week,
+    Tasks,
+    Plan,
+    News,
+    Followup,
+    Desk,
+}
+
+/// One tab of a circle's screen ([`WebDevice::screen`]); the tab's part is set, the
+/// others are `None`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Screen {
+    pub circle_name: String,
+    /// This person follows the circle up: the follow-up tab is theirs.
+    pub follows_up: bool,
+    /// Circles on this device (a desk is worth showing from two on).
+    pub desk_circles: usize,
+    pub week: Option<MyWeek>,
+    pub tasks: Option<Vec<TaskCard>>,
+    pub plan: Option<PlanScreen>,
+    pub followup: Option<FollowUp>,
+    pub desk: Option<Vec<FollowUp>>,
+    pub reminders: Option<Vec<Reminder>>,
+}
+
+/// The plan as the main person reads it: her question, the goals, concerns, what to
+/// do if it goes differently, the professionals' conditions, and who agreed.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanScreen {
+    pub status: PlanStatus,
+    pub question: String,
+    pub goals: Vec<String>,
+    pub concerns: Vec<String>,
+    pub contingencies: Vec<String>,
+    pub conditions: Vec<String>,
+    /// The names of those who approved, in order.
+    pub approved_by: Vec<String>,
+    pub i_approved: bool,
+}
+
+impl PlanScreen {
+    fn of(view: &PlanView, me: &MemberId) -> Self {
+        let texts =
+            |items: &[kring_plan::plan::TextItem]| items.iter().map(|i| i.text.clone()).collect();
+        let plan = &view.plan;
+        PlanScreen {
+            status: plan.status,
+            question: plan.question.clone(),
+            goals: texts(&plan.goals),
+            concerns: texts(&plan.concerns),
+            contingencies: texts(&plan.contingencies),
+            conditions: view.conditions.iter().map(|c| c.text.clone()).collect(),
+            approved_by: plan
+                .approvals
+                .iter()
+                .map(|a| view.display_name(&a.member))
+                .collect(),
+            i_approved: plan.approvals.iter().any(|a| a.member == *me),
+        }
+    }
 }
 
 /// How far ahead the tasks screen lists a series' turns, and at most how many.
@@ -157,11 +226,11 @@ impl WebDevice {
 
     /// Everything to store, secrets included (the app encrypts it before it is
     /// written anywhere).
-    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+    pub fn to_bytes(&mut self) -> Result<Vec<u8>> {
         let stored = StoredDevice {
             format: FORMAT,
             secret: self.identity.to_secret_bytes().to_vec(),
-            circles: self.circles.values().map(Replica::to_stored).collect(),
+            circles: self.circles.values_mut().map(Replica::to_stored).collect(),
         };
         postcard::to_allocvec(&stored).map_err(|e| Error::CorruptState(e.to_string()))
     }
@@ -182,7 +251,7 @@ impl WebDevice {
                 };
                 CircleSummary {
                     circle: replica.circle().clone(),
-                    name: replica.plan().ok().map(|p| p.view().circle.name),
+                    name: replica.view().ok().map(|v| v.circle.name.clone()),
                     me: replica.stored.member.clone(),
                     standing,
                     unsent: replica.stored.outbox.len(),
@@ -214,14 +283,52 @@ impl WebDevice {
 
     // ---- reading --------------------------------------------------------------------
 
-    pub fn view(&self, circle: &CircleId) -> Result<PlanView> {
-        Ok(self.replica(circle)?.plan()?.view())
+    pub fn view(&self, circle: &CircleId) -> Result<Rc<PlanView>> {
+        self.replica(circle)?.view()
     }
 
     /// "What can I do this week", in the circle's time zone and `lang`.
     pub fn week(&self, circle: &CircleId, now: Timestamp, lang: Language) -> Result<MyWeek> {
         let view = self.view(circle)?;
         Ok(my_week(&view, now, lang))
+    }
+
+    /// Everything one tab of the circle's screen shows, and nothing more (a two-year
+    /// plan is megabytes as JSON): the header, and the tab's own part.
+    pub fn screen(
+        &self,
+        circle: &CircleId,
+        tab: Tab,
+        now: Timestamp,
+        lang: Language,
+    ) -> Result<Screen> {
+        let view = self.view(circle)?;
+        let me = self.me(circle)?;
+        let follows_up = self.viewer(circle)?.audience == Audience::FollowUp;
+        let mut screen = Screen {
+            circle_name: view.circle.name.clone(),
+            follows_up,
+            desk_circles: self.circles.len(),
+            week: None,
+            tasks: None,
+            plan: None,
+            followup: None,
+            desk: None,
+            reminders: None,
+        };
+        match tab {
+            Tab::Week => screen.week = Some(my_week(&view, now, lang)),
+            Tab::Tasks => screen.tasks = Some(self.tasks(circle, now, lang)?),
+            Tab::Plan => screen.plan = Some(PlanScreen::of(&view, &me)),
+            Tab::News => {
+                let mut reminders = self.reminders(now, 7)?;
+                reminders.retain(|r| r.circle == *circle);
+                screen.reminders = Some(reminders);
+            }
+            Tab::Followup => screen.followup = self.followup(circle, now, lang)?,
+            Tab::Desk => screen.desk = Some(self.desk(now, lang)?),
+        }
+        Ok(screen)
     }
 
     pub fn me(&self, circle: &CircleId) -> Result<MemberId> {
@@ -232,7 +339,7 @@ impl WebDevice {
     /// follow the circle up and may claim.
     pub fn viewer(&self, circle: &CircleId) -> Result<Viewer> {
         let replica = self.replica(circle)?;
-        let view = replica.plan()?.view();
+        let view = replica.view()?;
         let me = &replica.stored.member;
         Ok(Viewer::of(&view, me, Some(replica.trust.capability_of(me))))
     }
@@ -249,7 +356,7 @@ impl WebDevice {
         if self.viewer(circle)?.audience != Audience::FollowUp {
             return Ok(None);
         }
-        let report = circle_report(&self.view(circle)?, now).for_audience(Audience::FollowUp);
+        let report = circle_report(&*self.view(circle)?, now).for_audience(Audience::FollowUp);
         Ok(Some(FollowUp::of(report, lang)))
     }
 
@@ -259,7 +366,7 @@ impl WebDevice {
         let mut views = Vec::new();
         for (id, replica) in &self.circles {
             if replica.plan().is_ok() && self.viewer(id)?.audience == Audience::FollowUp {
-                views.push(self.view(id)?);
+                views.push(PlanView::clone(&*self.view(id)?));
             }
         }
         let overview = overview_for(&views, now, |_| Audience::FollowUp);
@@ -295,12 +402,13 @@ impl WebDevice {
     /// time), and remember that it was seen.
     pub fn news(&mut self, circle: &CircleId) -> Result<Vec<Notification>> {
         let viewer = self.viewer(circle)?;
+        let after = self.view(circle)?;
         let replica = self.replica_mut(circle)?;
         let plan = replica.plan()?;
         let heads = plan.heads();
         let news = match &replica.stored.seen_heads {
             Some(seen) if *seen != heads => match plan.view_at(seen) {
-                Ok(before) => news::what_changed(&before, &plan.view(), &viewer),
+                Ok(before) => news::what_changed(&before, &after, &viewer),
                 // Heads this document no longer knows: start over from here.
                 Err(_) => Vec::new(),
             },

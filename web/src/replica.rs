@@ -8,9 +8,15 @@
 //! Invariant: a method that returns `Err` left the replica as it was, so the app can
 //! save after every successful step and never stores half a change.
 
+use std::cell::RefCell;
 use std::collections::BTreeSet;
+use std::rc::Rc;
 
-use kring_plan::plan::{CircleId, CirclePlan, DeviceActor, MemberId, NewMember, Relation};
+use automerge::ChangeHash;
+
+use kring_plan::plan::{
+    CircleId, CirclePlan, DeviceActor, MemberId, NewMember, PlanView, Relation,
+};
 use kring_plan::Error as PlanError;
 use kring_sync::engine::{self, CircleTrust, Incoming, Received, Standing};
 use kring_sync::envelope::{EnvelopeHash, SealedEnvelope};
@@ -39,8 +45,11 @@ pub struct StoredCircle {
     pub member: MemberId,
     pub log: Vec<Vec<u8>>,
     pub record: SyncRecord,
-    /// The plan as automerge saves it; `None` until a join completes.
+    /// The plan as automerge saves it; `None` until a join completes. What changed
+    /// since is in `chunks` (automerge's incremental saves), so storing a change
+    /// does not rewrite the whole document; loading reads them together.
     pub document: Option<Vec<u8>>,
+    pub chunks: Vec<Vec<u8>>,
     /// This device's own envelopes the relay has not acknowledged yet, oldest first.
     pub outbox: Vec<OwnEnvelope>,
     /// This device's newest envelope the relay acknowledged.
@@ -50,7 +59,7 @@ pub struct StoredCircle {
     pub cut_off: BTreeSet<DeviceId>,
     pub pending_join: Option<PendingJoin>,
     /// The plan's heads when its person last looked at the news.
-    pub seen_heads: Option<Vec<automerge::ChangeHash>>,
+    pub seen_heads: Option<Vec<ChangeHash>>,
 }
 
 /// One circle, open: what is stored plus the validated log and the loaded plan.
@@ -58,6 +67,9 @@ pub struct Replica {
     pub stored: StoredCircle,
     pub trust: CircleTrust,
     plan: Option<CirclePlan>,
+    /// The view last built, with the heads it was built at: every screen reads it,
+    /// and building it for a two-year circle takes longer than showing it.
+    view: RefCell<Option<(Vec<ChangeHash>, Rc<PlanView>)>>,
 }
 
 /// What one sync brought, for the screen.
@@ -93,6 +105,7 @@ impl Replica {
                     .collect(),
                 record,
                 document: None,
+                chunks: Vec::new(),
                 outbox: Vec::new(),
                 last_acked: None,
                 heads: DeviceHeads::new(),
@@ -103,20 +116,19 @@ impl Replica {
             },
             trust,
             plan: None,
+            view: RefCell::new(None),
         }
     }
 
     /// Opens what was stored: the log validated from genesis, the plan loaded.
     pub fn open(identity: &DeviceIdentity, stored: StoredCircle) -> Result<Self> {
         let trust = CircleTrust::from_log(identity, &stored.log)?;
-        let plan = match &stored.document {
-            Some(bytes) => Some(CirclePlan::load(bytes, identity.actor_id())?),
-            None => None,
-        };
+        let plan = load_plan(identity, &stored)?;
         let mut replica = Self {
             stored,
             trust,
             plan,
+            view: RefCell::new(None),
         };
         replica.set_authority();
         Ok(replica)
@@ -132,15 +144,39 @@ impl Replica {
             .ok_or_else(|| Error::NotYetJoined(self.circle().to_string()))
     }
 
+    /// The plan as it is now (built again only after it changed).
+    pub fn view(&self) -> Result<Rc<PlanView>> {
+        let plan = self.plan()?;
+        let heads = plan.heads();
+        let mut cached = self.view.borrow_mut();
+        if let Some((at, view)) = cached.as_ref() {
+            if *at == heads {
+                return Ok(Rc::clone(view));
+            }
+        }
+        let view = Rc::new(plan.view());
+        *cached = Some((heads, Rc::clone(&view)));
+        Ok(view)
+    }
+
     pub fn standing(&self, me: &DeviceId) -> Standing {
         self.trust.standing(me)
     }
 
-    /// The state to store, with the plan saved as it is now.
-    pub fn to_stored(&self) -> StoredCircle {
-        let mut stored = self.stored.clone();
-        stored.document = self.plan.as_ref().map(CirclePlan::export);
-        stored
+    /// The state to store, with the plan saved as it is now: what changed since the
+    /// last call as one more chunk, or, past [`MAX_CHUNKS`], the whole document again.
+    pub fn to_stored(&mut self) -> StoredCircle {
+        if let Some(plan) = self.plan.as_mut() {
+            if self.stored.document.is_none() || self.stored.chunks.len() >= MAX_CHUNKS {
+                self.stored.document = Some(plan.export());
+                self.stored.chunks.clear();
+                plan.mark_saved();
+            } else if !plan.is_saved() {
+                self.stored.chunks.push(plan.unsaved_changes());
+                plan.mark_saved();
+            }
+        }
+        self.stored.clone()
     }
 
     fn set_authority(&mut self) {
@@ -177,10 +213,7 @@ impl Replica {
     }
 
     fn reload(&mut self, identity: &DeviceIdentity) -> Result<()> {
-        self.plan = match &self.stored.document {
-            Some(bytes) => Some(CirclePlan::load(bytes, identity.actor_id())?),
-            None => None,
-        };
+        self.plan = load_plan(identity, &self.stored)?;
         self.set_authority();
         Ok(())
     }
@@ -203,7 +236,6 @@ impl Replica {
         let sealed = engine::seal_changes(identity, &self.trust, &changes, last)?;
         self.stored.outbox.extend(sealed.iter().map(pending));
         self.stored.record.sealed_heads = plan.heads();
-        self.stored.document = Some(plan.export());
         Ok(())
     }
 
@@ -374,7 +406,6 @@ impl Replica {
             self.stored.waiting.retain(|w| w.author != *author);
             self.stored.cut_off.insert(*author);
         }
-        self.stored.document = Some(plan.export());
         Ok(())
     }
 
@@ -427,11 +458,25 @@ impl Replica {
         self.stored.pending_join = None;
         if writer {
             self.seal_own(identity)?;
-        } else if let Some(plan) = &self.plan {
-            self.stored.document = Some(plan.export());
         }
         Ok(true)
     }
+}
+
+/// Incremental chunks kept before the document is saved whole again (as the native
+/// store compacts after 64).
+pub const MAX_CHUNKS: usize = 64;
+
+/// The plan as stored: the document and its chunks, read as one.
+fn load_plan(identity: &DeviceIdentity, stored: &StoredCircle) -> Result<Option<CirclePlan>> {
+    let Some(document) = &stored.document else {
+        return Ok(None);
+    };
+    let mut bytes = document.clone();
+    for chunk in &stored.chunks {
+        bytes.extend_from_slice(chunk);
+    }
+    Ok(Some(CirclePlan::load(&bytes, identity.actor_id())?))
 }
 
 /// A newly sealed envelope as it waits in the outbox.

@@ -104,9 +104,14 @@ async function openTasks(page) {
   await page.waitForSelector("#tasks-heading");
 }
 
-/** Waits until the page says nothing is waiting to be sent. */
+/** Waits until the page has stored the change it was asked for ("Bewaard."). */
+async function saved(page) {
+  await page.waitForFunction(() => /Bewaard/.test(document.querySelector("#message").textContent), null, { timeout: 30000 });
+}
+
+/** Waits until the page says it is up to date, nothing waiting to be sent. */
 async function allSent(page) {
-  await page.waitForFunction(() => !/wacht|waiting/.test(document.querySelector("#status").textContent), null, { timeout: 30000 });
+  await page.waitForFunction(() => /^Bijgewerkt$/.test(document.querySelector("#status").textContent.trim()), null, { timeout: 30000 });
 }
 
 function winnersOf(plan, title) {
@@ -222,6 +227,7 @@ test("the main person's browser, added by her device link: her plan, her approva
 
   await page.click("nav [data-tab=plan]");
   await page.click("[data-action=approve]");
+  await saved(page);
   await allSent(page);
   kring("sanne", ["sync"]);
   const plan = planOf("sanne");
@@ -241,6 +247,7 @@ test("a repeating task's turns in the circle's time zone: a browser member takes
   assert.equal(await card.locator("li.turn").count(), 3);
   assert.match(await card.locator("li.turn").first().textContent(), /woensdag .* om 17\.00 uur/);
   await card.locator("li.turn").first().locator("[data-action=claim-turn]").click();
+  await saved(page);
   await allSent(page);
   assert.match(await card.locator("li.turn").first().textContent(), /Jij doet dit/);
   await shot(page, "turns");
