@@ -5,7 +5,9 @@
 //! the relay in-process and pulled, checked and applied by the web core, as a browser
 //! member who was there all along would have it.
 //!
-//! Run: `cargo run --release -p kring-e2e --example web_fixture -- OUT.bin`
+//! Run: `cargo run --release -p kring-e2e --example web_fixture -- OUT.bin [PLAN.automerge]`
+//! (the second file: the same plan as a standard automerge document, for the
+//! benchmark's JS automerge beside it).
 
 use std::time::Instant;
 
@@ -25,7 +27,10 @@ const PER_CHANGE: usize = 20;
 const UPDATES: usize = 12_000;
 
 fn main() {
-    let out = std::env::args().nth(1).expect("usage: web_fixture OUT.bin");
+    let out = std::env::args()
+        .nth(1)
+        .expect("usage: web_fixture OUT.bin [PLAN.automerge]");
+    let document_out = std::env::args().nth(2);
     let started = Instant::now();
     let relay = InProcessRelay::start();
     let mut sanne = Phone::over(relay.clone());
@@ -61,7 +66,7 @@ fn main() {
                 for j in 0..PER_CHANGE {
                     let i = batch * PER_CHANGE + j;
                     let at = start.plus_millis(i as i64 * per_task);
-                    let schedule = if i % 10 == 0 {
+                    let schedule = if i.is_multiple_of(10) {
                         Schedule::Weekly {
                             first_at: at,
                             every_weeks: 1,
@@ -125,6 +130,10 @@ fn main() {
     let view = web.view(&circle).expect("view");
     let bytes = web.to_bytes().expect("save");
     std::fs::write(&out, &bytes).expect("write");
+    if let Some(path) = document_out {
+        let plan = sanne.device.plan(&circle).expect("plan");
+        std::fs::write(path, plan.export()).expect("write the document");
+    }
     let restore = Instant::now();
     let again = WebDevice::from_bytes(&bytes).expect("restore");
     let restored = restore.elapsed();

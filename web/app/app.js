@@ -154,7 +154,10 @@ async function sync() {
 /** A plan operation by this person; stored at once, sent with the next sync. */
 async function act(operation) {
   try {
+    const started = performance.now();
     await withDevice((core) => operation(core, state.circle, Date.now()));
+    // For the benchmark: from the tap to the change stored (encrypted, in IndexedDB).
+    document.body.dataset.storedMs = String(Math.round(performance.now() - started));
     say(t().saved);
   } catch (error) {
     sayFailure(error);
@@ -370,6 +373,10 @@ async function render() {
     data = { list: [] };
   }
   await paint(data, started);
+  if (!state.coreScreenAt) {
+    state.coreScreenAt = performance.now();
+    document.body.dataset.coreScreenMs = String(Math.round(state.coreScreenAt));
+  }
   if (data.screen && state.tab === "week" && state.coreVersion > 0) {
     store.keepScreen(data, state.coreVersion).catch(() => {});
   }

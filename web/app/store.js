@@ -19,11 +19,29 @@
 const DB_NAME = "kring";
 const STORE = "device";
 
+let connection = null;
+
+/** The database, opened once per page and kept open (opening costs milliseconds). */
 function open() {
+  if (!connection) {
+    connection = openDatabase().catch((error) => {
+      connection = null;
+      throw error;
+    });
+  }
+  return connection;
+}
+
+function openDatabase() {
   return new Promise((resolve, reject) => {
     const request = indexedDB.open(DB_NAME, 1);
     request.onupgradeneeded = () => request.result.createObjectStore(STORE);
-    request.onsuccess = () => resolve(request.result);
+    request.onsuccess = () => {
+      const db = request.result;
+      db.onversionchange = () => { db.close(); connection = null; };
+      db.onclose = () => { connection = null; };
+      resolve(db);
+    };
     request.onerror = () => reject(storageError(request.error));
     request.onblocked = () => reject(storageError(new Error("blocked by another tab")));
   });
@@ -55,6 +73,8 @@ function get(store, key) {
   });
 }
 
+// Read each time, never cached: another tab may have forgotten the device (and its
+// key) since.
 async function wrappingKey(db) {
   const existing = await run(db, "readonly", (s) => get(s, "key"));
   if (existing) return existing;
@@ -69,41 +89,29 @@ async function wrappingKey(db) {
 /** The version of what is stored (0: nothing yet). */
 export async function version() {
   const db = await open();
-  try {
-    return (await run(db, "readonly", (s) => get(s, "version"))) || 0;
-  } finally {
-    db.close();
-  }
+  return (await run(db, "readonly", (s) => get(s, "version"))) || 0;
 }
 
 /** The stored device's bytes and version, or null when this browser has none. */
 export async function load() {
   const db = await open();
-  try {
-    const [record, version] = await run(db, "readonly", (s) => Promise.all([get(s, "device"), get(s, "version")]));
-    if (!record) return null;
-    const key = await wrappingKey(db);
-    const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: record.iv }, key, record.data);
-    return { bytes: new Uint8Array(plain), version: version || 0 };
-  } finally {
-    db.close();
-  }
+  const [record, version] = await run(db, "readonly", (s) => Promise.all([get(s, "device"), get(s, "version")]));
+  if (!record) return null;
+  const key = await wrappingKey(db);
+  const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: record.iv }, key, record.data);
+  return { bytes: new Uint8Array(plain), version: version || 0 };
 }
 
 /** Stores the device's bytes (encrypted) as `version`, replacing what was there. */
 export async function save(bytes, version) {
   const db = await open();
-  try {
-    const key = await wrappingKey(db);
-    const iv = crypto.getRandomValues(new Uint8Array(12));
-    const data = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, bytes);
-    await run(db, "readwrite", (s) => {
-      s.put({ iv, data }, "device");
-      s.put(version, "version");
-    });
-  } finally {
-    db.close();
-  }
+  const key = await wrappingKey(db);
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const data = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, bytes);
+  await run(db, "readwrite", (s) => {
+    s.put({ iv, data }, "device");
+    s.put(version, "version");
+  });
 }
 
 /**
@@ -113,21 +121,17 @@ export async function save(bytes, version) {
  */
 export async function keepScreen(screen, version) {
   const db = await open();
-  try {
-    const key = await wrappingKey(db);
-    const iv = crypto.getRandomValues(new Uint8Array(12));
-    const bytes = new TextEncoder().encode(JSON.stringify(screen));
-    const data = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, bytes);
-    await run(db, "readwrite", (s) => { s.put({ iv, data, version }, "screen"); });
-  } finally {
-    db.close();
-  }
+  const key = await wrappingKey(db);
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const bytes = new TextEncoder().encode(JSON.stringify(screen));
+  const data = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, bytes);
+  await run(db, "readwrite", (s) => { s.put({ iv, data, version }, "screen"); });
 }
 
 /** The kept first screen, if it was made from the device as stored now. */
 export async function keptScreen() {
-  const db = await open();
   try {
+    const db = await open();
     const [kept, version] = await run(db, "readonly", (s) => Promise.all([get(s, "screen"), get(s, "version")]));
     if (!kept || kept.version !== version) return null;
     const key = await wrappingKey(db);
@@ -135,19 +139,13 @@ export async function keptScreen() {
     return JSON.parse(new TextDecoder().decode(plain));
   } catch {
     return null;
-  } finally {
-    db.close();
   }
 }
 
 /** Forget this device: the keys, every circle, and the wrapping key. */
 export async function erase() {
   const db = await open();
-  try {
-    await run(db, "readwrite", (s) => { s.clear(); });
-  } finally {
-    db.close();
-  }
+  await run(db, "readwrite", (s) => { s.clear(); });
 }
 
 /**

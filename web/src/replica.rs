@@ -398,7 +398,14 @@ impl Replica {
                 all.push(r);
             }
         }
+        // Own changes are sealed as they are made, so the plan is usually at the sealed
+        // heads here: move them past what others sent, or the next seal would look
+        // for own changes through all of it.
+        let all_sealed = plan.heads() == self.stored.record.sealed_heads;
         let outcome = engine::apply_received(plan, &all);
+        if all_sealed {
+            self.stored.record.sealed_heads = plan.heads();
+        }
         report.applied_changes += outcome.applied_changes;
         report.rejected += outcome.rejected.len();
         self.stored.waiting = outcome.waiting;
@@ -443,6 +450,8 @@ impl Replica {
             })
         });
         let writer = matches!(self.standing(&identity.id()), Standing::Writer(_));
+        // Nothing in it is this new device's own: only what it adds now is sealed.
+        self.stored.record.sealed_heads = plan.heads();
         if writer && !pending.linked {
             let me = NewMember {
                 display_name: pending.name.clone(),

@@ -276,6 +276,33 @@ test("news: what changed since the member last looked, in the circle's words", a
   await context.close();
 });
 
+test("two tabs on one device: neither writes over the other's change", async () => {
+  const { context, page } = await phone();
+  kring("sanne", ["task", "add", "Ramen lappen", "--slots", "1"]);
+  kring("sanne", ["task", "add", "Hond uitlaten", "--slots", "1"]);
+  kring("sanne", ["sync"]);
+  await joinAs(page, inviteLink(), "Lotte");
+  const second = await context.newPage();
+  await second.goto(`${url}/`);
+  await ready(second);
+  await openTasks(page);
+  await openTasks(second);
+  await context.setOffline(true);
+  await page.locator("li.task", { hasText: "Ramen lappen" }).locator("[data-action=claim]").click();
+  await saved(page);
+  // The second tab still shows the device as it was before the first tab's claim.
+  await second.locator("li.task", { hasText: "Hond uitlaten" }).locator("[data-action=claim]").click();
+  await saved(second);
+  await context.setOffline(false);
+  await page.evaluate(() => window.dispatchEvent(new Event("online")));
+  await allSent(page);
+  kring("sanne", ["sync"]);
+  const plan = planOf("sanne");
+  assert.deepEqual(winnersOf(plan, "Ramen lappen"), ["Lotte"]);
+  assert.deepEqual(winnersOf(plan, "Hond uitlaten"), ["Lotte"]);
+  await context.close();
+});
+
 test("installable and offline: manifest, service worker, and the plan opens with no network", async () => {
   const { context, page } = await phone();
   await joinAs(page, inviteLink(), "Els");
