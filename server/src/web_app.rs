@@ -47,3 +47,63 @@ pub fn router<S: Clone + Send + Sync + 'static>(dir: &Path) -> Router<S> {
             HeaderValue::from_static("nosniff"),
         ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    async fn get(dir: &Path, path: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let app: Router = router(dir);
+        let response = app
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        (status, headers, body)
+    }
+
+    #[tokio::test]
+    async fn the_app_is_served_with_its_policy_and_nothing_outside_its_folder() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("app");
+        std::fs::create_dir_all(dir.join("pkg")).unwrap();
+        std::fs::write(dir.join("index.html"), "<!doctype html>kring").unwrap();
+        std::fs::write(dir.join("pkg/core.wasm"), b"\0asm").unwrap();
+        std::fs::write(root.path().join("secret.txt"), "not for the web").unwrap();
+
+        for path in ["/", "/join"] {
+            let (status, headers, body) = get(&dir, path).await;
+            assert_eq!(status, StatusCode::OK, "{path}");
+            assert_eq!(body, b"<!doctype html>kring");
+            assert_eq!(
+                headers[header::CONTENT_SECURITY_POLICY],
+                CONTENT_SECURITY_POLICY
+            );
+            assert_eq!(headers[header::REFERRER_POLICY], "no-referrer");
+        }
+        let (status, headers, _) = get(&dir, "/pkg/core.wasm").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers[header::CONTENT_TYPE], "application/wasm");
+        for outside in [
+            "/../secret.txt",
+            "/%2e%2e/secret.txt",
+            "/pkg/../../secret.txt",
+        ] {
+            let (status, _, body) = get(&dir, outside).await;
+            assert_ne!(status, StatusCode::OK, "{outside}");
+            assert!(!String::from_utf8_lossy(&body).contains("not for the web"));
+        }
+    }
+}
