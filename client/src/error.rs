@@ -54,11 +54,9 @@ pub enum Error {
 }
 
 impl From<kring_plan::Error> for Error {
+    /// Flattened as kring-sync flattens it.
     fn from(e: kring_plan::Error) -> Self {
-        match e {
-            kring_plan::Error::Trust(e) => Error::Trust(e),
-            e => Error::Plan(e),
-        }
+        kring_sync::Error::from(e).into()
     }
 }
 

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use automerge::ChangeHash;
 use kring_plan::plan::CircleId;
 use kring_trust::envelope::EnvelopeHash;
+
+use crate::envelope::SealedEnvelope;
 use kring_trust::identity::DeviceId;
 use kring_trust::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -23,6 +25,19 @@ pub struct OwnEnvelope {
     pub acked: bool,
     /// The relay's cursor for it, once known.
     pub cursor: Option<u64>,
+}
+
+impl OwnEnvelope {
+    /// A newly sealed envelope as it waits in the outbox.
+    pub fn pending(sealed: &SealedEnvelope) -> Self {
+        OwnEnvelope {
+            device_seq: sealed.header().device_seq,
+            hash: sealed.hash(),
+            bytes: sealed.as_bytes().to_vec(),
+            acked: false,
+            cursor: None,
+        }
+    }
 }
 
 /// A received envelope that verified but whose changes wait for automerge

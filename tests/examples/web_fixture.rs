@@ -11,14 +11,13 @@
 
 use std::time::Instant;
 
-use kring_client::sync::transport::Transport;
+use kring_e2e::browser::drive;
 use kring_e2e::in_process::InProcessRelay;
 use kring_e2e::phone::Phone;
 use kring_plan::plan::{Language, LogKind, NewTask, Relation, Schedule};
 use kring_trust::membership::Capability;
 use kring_trust::Timestamp;
 use kring_web::device::WebDevice;
-use kring_web::driver::{Answer, Next, Outgoing};
 
 const TASKS: usize = 2_000;
 /// Tasks written per envelope (one `change_plan` each), so the fixture builds in
@@ -54,7 +53,7 @@ fn main() {
     let first = web
         .begin_join(&link, "Jan", Relation::Family, Timestamp::now())
         .expect("join");
-    drive(&mut web, &relay, first);
+    drive(&mut web, &relay, first).expect("the web core syncs");
     sanne.synced(&circle);
 
     let start = now.plus_days(-730);
@@ -126,7 +125,7 @@ fn main() {
         .expect("this week");
     sanne.synced(&circle);
     let first = web.begin_sync(&circle, Timestamp::now()).expect("sync");
-    drive(&mut web, &relay, first);
+    drive(&mut web, &relay, first).expect("the web core syncs");
     let view = web.view(&circle).expect("view");
     let bytes = web.to_bytes().expect("save");
     std::fs::write(&out, &bytes).expect("write");
@@ -149,26 +148,4 @@ fn main() {
         view_at.elapsed()
     );
     println!("circle {circle}");
-}
-
-fn drive(web: &mut WebDevice, relay: &std::sync::Arc<InProcessRelay>, first: Outgoing) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let mut outgoing = first;
-    loop {
-        let response = runtime
-            .block_on(relay.send(outgoing.request))
-            .expect("in-process relay");
-        let answer = Answer {
-            status: response.status().as_u16(),
-            retry_after: None,
-            body: response.into_body(),
-        };
-        match web.answer(answer, Timestamp::now()).expect("answer") {
-            Next::Send(next) => outgoing = next,
-            Next::Done(..) => return,
-        }
-    }
 }

@@ -4,6 +4,7 @@
 //! behind the client's transport seam ([`in_process`]) for fast session tests; a
 //! [`phone::Phone`] to drive a device with.
 
+pub mod browser;
 pub mod in_process;
 pub mod phone;
 

@@ -7,52 +7,14 @@
 
 use std::sync::Arc;
 
-use kring_client::sync::transport::Transport;
+use kring_e2e::browser::drive;
 use kring_e2e::in_process::{Fault, InProcessRelay};
 use kring_e2e::phone::Phone;
 use kring_plan::plan::{CircleId, Language, PlanView, Relation, TaskId};
 use kring_trust::membership::Capability;
 use kring_trust::Timestamp;
 use kring_web::device::WebDevice;
-use kring_web::driver::{Answer, Next, Outgoing};
 use kring_web::Error;
-
-/// Carries one operation of the web core to its end over `relay`, as `relay.js`
-/// does in the browser with `fetch`.
-fn drive(
-    web: &mut WebDevice,
-    relay: &Arc<InProcessRelay>,
-    first: Outgoing,
-) -> Result<kring_web::replica::SyncReport, Error> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let mut outgoing = first;
-    loop {
-        let now = Timestamp::now();
-        let next = match runtime.block_on(relay.send(outgoing.request)) {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                let retry_after = response
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok()?.parse().ok());
-                let answer = Answer {
-                    status,
-                    retry_after,
-                    body: response.into_body(),
-                };
-                web.answer(answer, now)?
-            }
-            Err(e) => web.unreachable(&e.to_string(), now)?,
-        };
-        match next {
-            Next::Send(o) => outgoing = o,
-            Next::Done(_, report) => return Ok(report),
-        }
-    }
-}
 
 fn sync(web: &mut WebDevice, relay: &Arc<InProcessRelay>, circle: &CircleId) -> Result<(), Error> {
     let first = web.begin_sync(circle, Timestamp::now())?;

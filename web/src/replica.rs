@@ -19,7 +19,7 @@ use kring_plan::plan::{
 };
 use kring_plan::Error as PlanError;
 use kring_sync::engine::{self, CircleTrust, Incoming, Received, Standing};
-use kring_sync::envelope::{EnvelopeHash, SealedEnvelope};
+use kring_sync::envelope::EnvelopeHash;
 use kring_sync::records::{DeviceHeads, OwnEnvelope, SyncRecord, WaitingEnvelope};
 use kring_trust::identity::{DeviceId, DeviceIdentity};
 use kring_trust::time::Timestamp;
@@ -234,7 +234,9 @@ impl Replica {
             .map(|e| (e.device_seq, e.hash))
             .or(self.stored.last_acked);
         let sealed = engine::seal_changes(identity, &self.trust, &changes, last)?;
-        self.stored.outbox.extend(sealed.iter().map(pending));
+        self.stored
+            .outbox
+            .extend(sealed.iter().map(OwnEnvelope::pending));
         self.stored.record.sealed_heads = plan.heads();
         Ok(())
     }
@@ -271,7 +273,7 @@ impl Replica {
             for sealed in &resealed {
                 let seq = sealed.header().device_seq;
                 if let Some(slot) = self.stored.outbox.iter_mut().find(|e| e.device_seq == seq) {
-                    *slot = pending(sealed);
+                    *slot = OwnEnvelope::pending(sealed);
                 }
             }
         }
@@ -486,15 +488,4 @@ fn load_plan(identity: &DeviceIdentity, stored: &StoredCircle) -> Result<Option<
         bytes.extend_from_slice(chunk);
     }
     Ok(Some(CirclePlan::load(&bytes, identity.actor_id())?))
-}
-
-/// A newly sealed envelope as it waits in the outbox.
-fn pending(sealed: &SealedEnvelope) -> OwnEnvelope {
-    OwnEnvelope {
-        device_seq: sealed.header().device_seq,
-        hash: sealed.hash(),
-        bytes: sealed.as_bytes().to_vec(),
-        acked: false,
-        cursor: None,
-    }
 }

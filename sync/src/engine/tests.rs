@@ -13,13 +13,7 @@ use kring_trust::membership::Capability;
 use kring_trust::testkit::{Person, TestCircle};
 
 fn own(sealed: &SealedEnvelope) -> OwnEnvelope {
-    OwnEnvelope {
-        device_seq: sealed.header().device_seq,
-        hash: sealed.hash(),
-        bytes: sealed.as_bytes().to_vec(),
-        acked: false,
-        cursor: None,
-    }
+    OwnEnvelope::pending(sealed)
 }
 
 fn log_bytes(circle: &TestCircle) -> Vec<Vec<u8>> {
