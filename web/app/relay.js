@@ -25,6 +25,7 @@ export async function drive(core, first) {
   while (step.type === "send") {
     if (step.delay_ms > 0) await sleep(Math.min(step.delay_ms, 60000));
     let response;
+    let body;
     try {
       response = await fetch(step.url, {
         method: step.method,
@@ -34,11 +35,12 @@ export async function drive(core, first) {
         credentials: "omit",
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });
+      // A connection that drops while the body arrives is no answer either.
+      body = new Uint8Array(await response.arrayBuffer());
     } catch (error) {
       step = JSON.parse(core.unreachable(String(error && error.name), Date.now()));
       continue;
     }
-    const body = new Uint8Array(await response.arrayBuffer());
     const retry = response.headers.get("retry-after");
     const retryAfter = retry !== null && /^\d+$/.test(retry.trim()) ? Number(retry) : -1;
     step = JSON.parse(core.answer(response.status, retryAfter, body, Date.now()));

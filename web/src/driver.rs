@@ -61,8 +61,10 @@ pub enum Step {
 pub enum Then {
     /// The start of a sync: push, then pull.
     Push,
-    /// Pulling stopped at an envelope that needs the newer log.
-    Pull,
+    /// Pulling stopped at the envelope at this cursor, which needs the newer log:
+    /// pull again from there, refreshing for it at most once (an envelope citing a
+    /// head the relay never serves is then counted as refused, as natively).
+    Pull(Option<u64>),
 }
 
 /// A request for the app to carry, and the machine's word on when.
@@ -393,6 +395,10 @@ impl Operation {
                         (Standing::Writer(_), Then::Push) => {
                             push_or_pull(identity, replica, circle)?
                         }
+                        (_, Then::Pull(refreshed_for)) => Step::Pull {
+                            circle,
+                            refreshed_for,
+                        },
                         _ => Step::Pull {
                             circle,
                             refreshed_for: None,
@@ -427,7 +433,7 @@ impl Operation {
                 if need_log {
                     Step::Membership {
                         circle,
-                        then: Then::Pull,
+                        then: Then::Pull(refreshed_for),
                     }
                 } else if page.more {
                     Step::Pull {

@@ -444,16 +444,25 @@ impl Replica {
             Err(e) => return Err(e.into()),
         };
         plan.set_authority(self.trust.authority());
-        self.stored.waiting.retain(|w| {
-            !received.iter().any(|r| {
+        // Everything is decided on locals first: an error below leaves the replica as
+        // it was, and the next sync tries the join again.
+        let complete = |w: &WaitingEnvelope| {
+            received.iter().any(|r| {
                 r.author == w.author
                     && r.device_seq == w.device_seq
                     && r.changes.iter().all(|c| plan.has_change(&c.hash()))
             })
-        });
-        let writer = matches!(self.standing(&identity.id()), Standing::Writer(_));
+        };
+        let waiting: Vec<WaitingEnvelope> = self
+            .stored
+            .waiting
+            .iter()
+            .filter(|w| !complete(w))
+            .cloned()
+            .collect();
         // Nothing in it is this new device's own: only what it adds now is sealed.
-        self.stored.record.sealed_heads = plan.heads();
+        let sealed_heads = plan.heads();
+        let writer = matches!(self.standing(&identity.id()), Standing::Writer(_));
         if writer && !pending.linked {
             let me = NewMember {
                 display_name: pending.name.clone(),
@@ -465,6 +474,8 @@ impl Replica {
                 Err(e) => return Err(e.into()),
             }
         }
+        self.stored.waiting = waiting;
+        self.stored.record.sealed_heads = sealed_heads;
         self.plan = Some(plan);
         self.stored.pending_join = None;
         if writer {
