@@ -137,39 +137,6 @@ impl Kring {
         self.device.forget(&circle_id(circle)?).map_err(failure)
     }
 
-    pub fn view(&self, circle: &str) -> Result<String, JsValue> {
-        json(&*self.device.view(&circle_id(circle)?).map_err(failure)?)
-    }
-
-    pub fn week(&self, circle: &str, now: f64, lang: &str) -> Result<String, JsValue> {
-        let lang = Language::parse(lang).unwrap_or(Language::Nl);
-        json(
-            &self
-                .device
-                .week(&circle_id(circle)?, at(now), lang)
-                .map_err(failure)?,
-        )
-    }
-
-    /// The follow-up of a circle, or `null` for someone whose job it is not.
-    pub fn followup(&self, circle: &str, now: f64, lang: &str) -> Result<String, JsValue> {
-        let report = self
-            .device
-            .followup(&circle_id(circle)?, at(now), language(lang))
-            .map_err(failure)?;
-        json(&report)
-    }
-
-    /// The desk: the follow-up of every circle this person follows up.
-    pub fn desk(&self, now: f64, lang: &str) -> Result<String, JsValue> {
-        json(&self.device.desk(at(now), language(lang)).map_err(failure)?)
-    }
-
-    /// Reminders in the next `days` days, across circles.
-    pub fn reminders(&self, now: f64, days: u32) -> Result<String, JsValue> {
-        json(&self.device.reminders(at(now), days).map_err(failure)?)
-    }
-
     /// What changed since the last call (save afterwards: it remembers what was seen).
     pub fn news(&mut self, circle: &str) -> Result<String, JsValue> {
         json(&self.device.news(&circle_id(circle)?).map_err(failure)?)
@@ -185,15 +152,6 @@ impl Kring {
             .screen(&circle_id(circle)?, tab, at(now), language(lang))
             .map_err(failure)?;
         json(&screen)
-    }
-
-    /// The tasks screen: cards with every word in `lang`.
-    pub fn tasks(&self, circle: &str, now: f64, lang: &str) -> Result<String, JsValue> {
-        let cards = self
-            .device
-            .tasks(&circle_id(circle)?, at(now), language(lang))
-            .map_err(failure)?;
-        json(&cards)
     }
 
     /// What a link is, before joining by it.

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::driver::{Answer, Circles, Next, Operation, Outgoing};
 use crate::error::{Error, Result};
-use crate::replica::{PendingJoin, Replica, StoredCircle, SyncReport};
+use crate::replica::{PendingJoin, Replica, StoredCircle};
 
 /// The stored form's version: a device saved by a later app is refused, not misread.
 const FORMAT: u8 = 1;
@@ -639,14 +639,6 @@ impl WebDevice {
             Err(_) => {}
         }
         next
-    }
-
-    /// The report of a finished operation (for the screen).
-    pub fn last_report(next: &Next) -> Option<SyncReport> {
-        match next {
-            Next::Done(_, report) => Some(*report),
-            Next::Send(_) => None,
-        }
     }
 }
 
