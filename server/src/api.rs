@@ -26,7 +26,7 @@ use kring_trust::{Error, Result, Timestamp};
 use crate::auth::{require_active, require_writer, SignedRequest, Signer};
 use crate::error::{ApiError, ApiResult};
 use crate::push::{Change, Subscription};
-use crate::store::{CircleKey, NewEnvelope, RelayStore};
+use crate::store::{CircleKey, NewEnvelope, RelayStore, Sharing};
 use crate::{live, openapi, Relay};
 
 /// Every route: method, path pattern, handler. The router is built from this list and
@@ -145,8 +145,22 @@ fn query_u64(req: &SignedRequest, name: &'static str, default: u64) -> Result<u6
     }
 }
 
-async fn healthz() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok" }))
+/// Up, and whether the database answers: a load balancer takes a process whose
+/// database is away out of rotation (503) while it keeps answering.
+async fn healthz(State(relay): State<Relay>) -> Response {
+    let backend = match relay.config().db {
+        crate::config::Database::Sqlite(_) => "sqlite",
+        crate::config::Database::Postgres(_) => "postgres",
+    };
+    let (status, state) = match relay.store().check().await {
+        Ok(()) => (StatusCode::OK, "ok"),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: the database does not answer");
+            (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+        }
+    };
+    let body = serde_json::json!({ "status": state, "database": state, "backend": backend });
+    (status, Json(body)).into_response()
 }
 
 async fn metrics(State(relay): State<Relay>) -> Response {
@@ -380,7 +394,22 @@ async fn append_entry(
     let author = entry.body().author;
     let entry_bytes = entry.as_bytes().to_vec();
     let position = entry.seq();
-    relay.store().append_entry(slot.key, entry).await?;
+    match relay.store().append_entry(slot.key, entry.clone()).await {
+        // Another relay process appended first: the device rebuilds on that head.
+        Err(crate::Error::LogMoved) => {
+            drop(state);
+            let now = relay.circles().catch_up(relay.store(), &slot).await?;
+            if now.contains(&entry) {
+                return Ok((StatusCode::OK, Json(log_head(&now))).into_response());
+            }
+            return Err(Error::HeadMoved {
+                head: now.head(),
+                len: now.len(),
+            }
+            .into());
+        }
+        other => other?,
+    }
     slot.stream.appended(position, &entry_bytes);
     let left: Vec<_> = state
         .active_devices()
@@ -433,34 +462,21 @@ async fn forget_push_subscriptions(
 /// relay already stores a later one from that device, accepting the entry would turn
 /// stored, acknowledged history invalid for every client: the remover must pull first.
 /// Pushes hold the circle's state lock while they commit, and the caller holds it for
-/// writing, so no envelope can slip in between this check and the append.
+/// writing, so no envelope can slip in between this check and the append (a store
+/// shared with other relay processes checks again inside its transaction).
 async fn check_cutoffs(
     store: &dyn RelayStore,
     circle: CircleKey,
     entry: &SignedEntry,
 ) -> Result<()> {
-    let cutoffs = match &entry.body().action {
-        Action::SetCapability { cutoffs, .. }
-        | Action::RemoveMember { cutoffs, .. }
-        | Action::RemoveDevice { cutoffs, .. } => cutoffs,
-        _ => return Ok(()),
-    };
+    let cutoffs = crate::store::push::write_cutoffs(entry);
+    if cutoffs.is_empty() {
+        return Ok(());
+    }
     let stored = store
         .last_seqs(circle, cutoffs.iter().map(|c| c.device).collect())
         .await?;
-    for cutoff in cutoffs {
-        if let Some((_, last)) = stored
-            .iter()
-            .find(|(device, last)| *device == cutoff.device && *last > cutoff.last_seq)
-        {
-            return Err(Error::CutoffBehindRelay {
-                device: cutoff.device,
-                cutoff: cutoff.last_seq,
-                stored: *last,
-            });
-        }
-    }
-    Ok(())
+    crate::store::push::check_cutoffs(cutoffs, &stored)
 }
 
 /// The entry's author signs the request; a redemption may also be sent signed with the
@@ -496,33 +512,61 @@ async fn push(
     req: SignedRequest,
 ) -> ApiResult<Json<Pushed>> {
     let slot = relay.circle(&circle, &req).await?;
-    // Held until the batch is committed: the log cannot move under it (nor can the
-    // circle be closed under it).
-    let state = slot.state.read().await;
-    slot.check_open()?;
-    let signer = relay.authenticate(&req, Some(&state))?;
+    let signer = {
+        let state = slot.state.read().await;
+        slot.check_open()?;
+        relay.authenticate(&req, Some(&state))?
+    };
     let body: PushEnvelopes = req.json()?;
     let envelopes = body
         .envelopes
         .into_iter()
         .map(|Base64(bytes)| bytes)
         .collect();
-    Ok(Json(
-        store_batch(&relay, &slot, &state, signer, envelopes).await?,
-    ))
+    Ok(Json(store_at_head(&relay, &slot, signer, envelopes).await?))
+}
+
+/// Attempts at a push or an append while other relay processes move the circle's log.
+const LOG_MOVED_ATTEMPTS: usize = 4;
+
+/// [`store_batch`] under the circle's read lock (the log cannot move under the batch,
+/// nor the circle close). When the store is shared and another relay process appended
+/// to the log meanwhile, the log is read again and the batch judged anew.
+pub(crate) async fn store_at_head(
+    relay: &Relay,
+    slot: &Arc<crate::circles::CircleSlot>,
+    signer: Signer,
+    mut envelopes: Vec<Vec<u8>>,
+) -> Result<Pushed> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let retry = (attempt < LOG_MOVED_ATTEMPTS && relay.store().sharing() == Sharing::Shared)
+            .then(|| envelopes.clone());
+        let state = slot.state.read().await;
+        slot.check_open()?;
+        match store_batch(relay, slot, &state, signer, envelopes).await {
+            Err(crate::Error::LogMoved) if retry.is_some() => {
+                drop(state);
+                relay.circles().catch_up(relay.store(), slot).await?;
+            }
+            other => return other.map_err(Error::from),
+        }
+        envelopes = retry.unwrap_or_default();
+    }
 }
 
 /// Stores a batch pushed by `signer` (over HTTP or on its live socket), all or
 /// nothing, and hands what was stored to the live stream, the cursor watchers and
 /// the wake-ups. The caller authenticated the signer and holds `state`'s read lock
 /// until this returns (the log cannot move under the batch, nor the circle close).
-pub(crate) async fn store_batch(
+async fn store_batch(
     relay: &Relay,
     slot: &Arc<crate::circles::CircleSlot>,
     state: &Arc<MembershipState>,
     signer: Signer,
     envelopes: Vec<Vec<u8>>,
-) -> Result<Pushed> {
+) -> crate::Result<Pushed> {
     require_writer(state, &signer.0)?;
     let max = relay.config().max_batch;
     if envelopes.len() > max {
@@ -530,7 +574,8 @@ pub(crate) async fn store_batch(
             what: "push batch (envelopes)",
             len: envelopes.len(),
             max,
-        });
+        }
+        .into());
     }
     let batch = if envelopes.len() <= INLINE_VERIFY {
         verify_batch(envelopes, state, signer)?
@@ -598,8 +643,7 @@ pub(crate) async fn store_batch(
     };
     let outcome = committed
         .await
-        .map_err(|e| crate::error::internal(format!("push task: {e}")))?
-        .map_err(kring_trust::Error::from)?;
+        .map_err(|e| crate::error::internal(format!("push task: {e}")))??;
     Ok(Pushed {
         cursors: outcome.cursors,
         latest: outcome.latest,
@@ -841,13 +885,44 @@ impl Relay {
         circle: &CircleId,
         req: &SignedRequest,
     ) -> Result<Arc<crate::circles::CircleSlot>> {
-        match self.circles().get(self.store(), circle).await {
+        let found = match self.circles().get(self.store(), circle).await {
+            Ok(slot) => self.current(slot).await,
+            other => other,
+        };
+        match found {
             Err(e @ (Error::UnknownCircle(_) | Error::CircleClosed(_))) => {
                 self.authenticate(req, None)?;
                 Err(e)
             }
             other => other,
         }
+    }
+
+    /// With a store shared by several relay processes, the slot as stored now: the
+    /// membership appended through another process is applied before this request is
+    /// judged, and a circle closed there is closed here. (A request that follows
+    /// another process's answer, such as a push after a join, sees what it did.)
+    async fn current(
+        &self,
+        slot: Arc<crate::circles::CircleSlot>,
+    ) -> Result<Arc<crate::circles::CircleSlot>> {
+        if self.store().sharing() == Sharing::Alone {
+            return Ok(slot);
+        }
+        match self.store().log_len(slot.key).await {
+            Ok(len) if len > slot.state.read().await.len() => {
+                self.circles().catch_up(self.store(), &slot).await?;
+            }
+            Ok(_) => {}
+            Err(crate::Error::Trust(e @ Error::CircleClosed(_))) => {
+                if let Some(slot) = self.circles().take(&slot.id) {
+                    slot.closed();
+                }
+                return Err(e);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        Ok(slot)
     }
 }
 

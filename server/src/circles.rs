@@ -202,6 +202,50 @@ impl Circles {
         Ok(self.insert(slot))
     }
 
+    /// Brings the slot's membership state up to the stored log, which another relay
+    /// process sharing the store may have extended: the new entries are validated and
+    /// applied in order, streamed and announced as if appended here. Returns the state
+    /// now at the head.
+    pub async fn catch_up(
+        &self,
+        store: &dyn RelayStore,
+        slot: &CircleSlot,
+    ) -> Result<Arc<MembershipState>> {
+        let mut state = slot.state.write().await;
+        let entries = store.entries_from(slot.key, state.len()).await?;
+        if entries.is_empty() {
+            return Ok(Arc::clone(&state));
+        }
+        let mut next = MembershipState::clone(&state);
+        for bytes in &entries {
+            let entry = SignedEntry::from_bytes(bytes)?;
+            let position = entry.seq();
+            next.apply_mut(&entry).map_err(|e| {
+                tracing::error!(circle = %slot.id, error = %e, "a stored entry does not validate");
+                internal(format!(
+                    "stored entry {position} of {} does not validate: {e}",
+                    slot.id
+                ))
+            })?;
+            slot.stream.appended(position, bytes);
+        }
+        *state = Arc::new(next);
+        let after = Arc::clone(&state);
+        drop(state);
+        slot.log_grew_to(after.len());
+        Ok(after)
+    }
+
+    /// The circle if this process holds it in memory (nothing is read).
+    pub fn in_memory(&self, id: &CircleId) -> Option<Arc<CircleSlot>> {
+        self.slots().get(id).cloned()
+    }
+
+    /// Every circle held in memory.
+    pub fn all_in_memory(&self) -> Vec<Arc<CircleSlot>> {
+        self.slots().values().cloned().collect()
+    }
+
     /// Adds a just-created circle.
     pub fn created(&self, id: CircleId, key: CircleKey, state: MembershipState) -> Arc<CircleSlot> {
         self.insert(Arc::new(CircleSlot::new(id, key, state, 0)))

@@ -6,6 +6,59 @@ use std::path::PathBuf;
 use clap::{Parser, ValueEnum};
 use kring_trust::protocol::{DEFAULT_PULL_BYTES, MAX_BODY_BYTES, MAX_PUSH_BATCH};
 
+/// Where the relay keeps its data.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Database {
+    /// One SQLite file, owned by this process (the embedded default).
+    Sqlite(PathBuf),
+    /// A PostgreSQL database (its connection URL), shared with other relay processes.
+    Postgres(String),
+}
+
+impl Database {
+    /// `postgres://…` or `postgresql://…` is PostgreSQL; `sqlite:PATH` or any other
+    /// text is a SQLite file's path.
+    pub fn parse(text: &str) -> Result<Database, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err("give a SQLite file or a postgres:// URL".into());
+        }
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            return Ok(Database::Postgres(text.to_owned()));
+        }
+        Ok(Database::Sqlite(PathBuf::from(
+            text.strip_prefix("sqlite:").unwrap_or(text),
+        )))
+    }
+}
+
+impl Database {
+    /// As given on the command line (`--db`), password included: for starting another
+    /// relay process on the same database, never for a log.
+    pub fn as_flag(&self) -> String {
+        match self {
+            Database::Sqlite(path) => path.display().to_string(),
+            Database::Postgres(url) => url.clone(),
+        }
+    }
+}
+
+/// Shown in logs and `--help` without a PostgreSQL password.
+impl std::fmt::Display for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Database::Sqlite(path) => write!(f, "{}", path.display()),
+            Database::Postgres(url) => f.write_str(&crate::store::postgres::redacted(url)),
+        }
+    }
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self}")
+    }
+}
+
 /// Who may create circles on this relay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Admission {
@@ -34,10 +87,16 @@ pub struct Config {
     #[arg(long, env = "KRING_LISTEN", default_value = "127.0.0.1:8470")]
     pub listen: SocketAddr,
 
-    /// The SQLite database file (created if missing; WAL mode, so `-wal` and `-shm`
-    /// files appear next to it).
-    #[arg(long, env = "KRING_DB", default_value = "./kring-relay.db")]
-    pub db: PathBuf,
+    /// The database: a SQLite file (created if missing; WAL mode, so `-wal` and
+    /// `-shm` files appear next to it; `sqlite:PATH` also works), or
+    /// `postgres://USER:PASSWORD@HOST:PORT/DB` to share one PostgreSQL database with
+    /// other relay processes (docs/relay.md).
+    #[arg(long, env = "KRING_DB", default_value = "./kring-relay.db", value_parser = Database::parse)]
+    pub db: Database,
+
+    /// Most connections to PostgreSQL this process keeps open (with `--db postgres://…`).
+    #[arg(long, env = "KRING_DB_CONNECTIONS", default_value_t = 16)]
+    pub db_connections: usize,
 
     /// Largest request body in bytes.
     #[arg(long, env = "KRING_MAX_BODY_BYTES", default_value_t = MAX_BODY_BYTES)]
@@ -256,9 +315,15 @@ impl Config {
     /// The defaults (ignoring flags and environment), with `db` as the database and
     /// `listen` as the address.
     pub fn new(db: impl Into<PathBuf>, listen: SocketAddr) -> Self {
+        Self::with_database(Database::Sqlite(db.into()), listen)
+    }
+
+    /// The defaults with `db` (SQLite or PostgreSQL) as the database.
+    pub fn with_database(db: Database, listen: SocketAddr) -> Self {
         Config {
             listen,
-            db: db.into(),
+            db,
+            db_connections: 16,
             max_body_bytes: MAX_BODY_BYTES,
             max_batch: MAX_PUSH_BATCH,
             rate_per_sec: 20.0,
@@ -327,6 +392,11 @@ impl Config {
     pub fn local(db: impl Into<PathBuf>) -> Self {
         Self::new(db, SocketAddr::from(([127, 0, 0, 1], 0)))
     }
+
+    /// The defaults on `127.0.0.1:0` over `db`, SQLite or PostgreSQL.
+    pub fn local_on(db: Database) -> Self {
+        Self::with_database(db, SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
 }
 
 #[cfg(test)]
@@ -336,7 +406,23 @@ mod tests {
     #[test]
     fn flag_defaults_match_config_new() {
         let parsed = Config::try_parse_from(["kring-server"]).expect("defaults parse");
-        let built = Config::new(parsed.db.clone(), parsed.listen);
+        let built = Config::with_database(parsed.db.clone(), parsed.listen);
         assert_eq!(format!("{parsed:?}"), format!("{built:?}"));
+    }
+
+    #[test]
+    fn a_database_is_a_file_or_a_postgres_url() {
+        assert_eq!(
+            Database::parse("./relay.db"),
+            Ok(Database::Sqlite("./relay.db".into()))
+        );
+        assert_eq!(
+            Database::parse("sqlite:/var/lib/kring/relay.db"),
+            Ok(Database::Sqlite("/var/lib/kring/relay.db".into()))
+        );
+        let pg = Database::parse("postgres://kring:geheim@db:5432/kring").expect("url");
+        assert!(matches!(pg, Database::Postgres(_)));
+        assert!(!format!("{pg:?} {pg}").contains("geheim"));
+        assert!(Database::parse(" ").is_err());
     }
 }

@@ -42,6 +42,9 @@ impl IntoResponse for ApiError {
         if let TrustError::RateLimited { retry_after_secs }
         | TrustError::DailyQuotaExceeded {
             retry_after_secs, ..
+        }
+        | TrustError::Unavailable {
+            retry_after_secs, ..
         } = self.0
         {
             if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
@@ -67,16 +70,63 @@ pub enum Error {
     Store(#[from] rusqlite::Error),
     #[error("relay file system: {0}")]
     Io(#[from] std::io::Error),
+    #[error("relay database (PostgreSQL): {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    /// The membership log in a shared store moved past what this process holds (another
+    /// relay process appended): the caller reads the log again and retries.
+    #[error("the membership log moved on in another relay process")]
+    LogMoved,
+    /// No connection to PostgreSQL could be had from the pool in time.
+    #[error("relay database (PostgreSQL) pool: {0}")]
+    Pool(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// How long a client is asked to wait while the database is away.
+const UNAVAILABLE_RETRY_SECS: u64 = 2;
 
 impl From<Error> for TrustError {
     fn from(e: Error) -> Self {
         match e {
             Error::Trust(e) => e,
+            // Retried by the caller; only a circle that changes on every attempt gets here.
+            Error::LogMoved => TrustError::Unavailable {
+                reason: "the circle is changing on another relay process",
+                retry_after_secs: 1,
+            },
+            Error::Pool(_) => TrustError::Unavailable {
+                reason: "the relay's database is unreachable",
+                retry_after_secs: UNAVAILABLE_RETRY_SECS,
+            },
+            Error::Postgres(e) => match postgres_unavailable(&e) {
+                Some(reason) => TrustError::Unavailable {
+                    reason,
+                    retry_after_secs: UNAVAILABLE_RETRY_SECS,
+                },
+                None => TrustError::Internal(e.to_string()),
+            },
             failure => TrustError::Internal(failure.to_string()),
         }
+    }
+}
+
+/// The PostgreSQL failures a client should retry after (the database is restarting,
+/// unreachable or out of room), as opposed to a bug in a query. Classified once, here,
+/// from SQLSTATE classes 08 (connection), 53 (insufficient resources) and 57P
+/// (operator intervention: shutdown, starting up).
+fn postgres_unavailable(e: &tokio_postgres::Error) -> Option<&'static str> {
+    let Some(state) = e.code() else {
+        // No SQLSTATE: the connection itself failed or closed.
+        return Some("the relay's database is unreachable");
+    };
+    let code = state.code();
+    if code.starts_with("53") {
+        Some("the relay's database is full")
+    } else if code.starts_with("08") || code.starts_with("57P") {
+        Some("the relay's database is restarting")
+    } else {
+        None
     }
 }
 

@@ -37,6 +37,7 @@ pub mod limits;
 pub mod live;
 pub mod metrics;
 pub mod openapi;
+pub mod peers;
 pub mod push;
 pub mod retention;
 pub mod store;
@@ -258,6 +259,10 @@ impl Relay {
         metrics
             .push_queue_depth
             .set(self.pusher().queue_depth() as i64);
+        if let Some((open, idle)) = self.store().connections() {
+            metrics.db_connections.set(open as i64);
+            metrics.db_connections_idle.set(idle as i64);
+        }
     }
 }
 
@@ -332,7 +337,7 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 pub struct Server {
     listener: TcpListener,
     relay: Relay,
-    store: Arc<SqliteStore>,
+    store: Arc<dyn RelayStore>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -353,10 +358,32 @@ pub async fn bind(config: Config) -> Result<Server> {
     })
 }
 
+/// Opens the database `config.db` names: SQLite (its group commits reported to
+/// `observer`) or PostgreSQL.
+pub async fn open_store(
+    config: &Config,
+    observer: Option<store::sqlite::CommitObserver>,
+) -> Result<Arc<dyn RelayStore>> {
+    Ok(match &config.db {
+        config::Database::Sqlite(path) => {
+            let path = path.clone();
+            let readers = config.read_connections;
+            let store =
+                tokio::task::spawn_blocking(move || SqliteStore::open(&path, readers, observer))
+                    .await
+                    .map_err(internal)??;
+            Arc::new(store)
+        }
+        config::Database::Postgres(url) => {
+            Arc::new(store::postgres::PostgresStore::open(url, config.db_connections).await?)
+        }
+    })
+}
+
 /// Everything a relay is but its listener: the database, the push sender, the state.
 struct Assembled {
     relay: Relay,
-    store: Arc<SqliteStore>,
+    store: Arc<dyn RelayStore>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -369,14 +396,7 @@ async fn assemble(config: Config) -> Result<Assembled> {
             metrics.commit_seconds.observe(seconds);
         })
     };
-    let store = {
-        let db = config.db.clone();
-        let readers = config.read_connections;
-        tokio::task::spawn_blocking(move || SqliteStore::open(&db, readers, Some(observer)))
-            .await
-            .map_err(internal)??
-    };
-    let store = Arc::new(store);
+    let store = open_store(&config, Some(observer)).await?;
     let (shutdown, stopping) = watch::channel(false);
     let vapid = load_vapid(&config, store.as_ref()).await?;
     tracing::info!(public_key = vapid.public_key(), "VAPID key for push");
@@ -388,6 +408,9 @@ async fn assemble(config: Config) -> Result<Assembled> {
         stopping.clone(),
     )?;
     let relay = Relay::new(config, store.clone(), metrics, pusher, stopping)?;
+    if let Some(notices) = store.notices() {
+        tokio::spawn(peers::follow(relay.clone(), notices));
+    }
     Ok(Assembled {
         relay,
         store,
@@ -403,7 +426,7 @@ async fn assemble(config: Config) -> Result<Assembled> {
 pub struct InProcessRelay {
     relay: Relay,
     router: Router,
-    store: Arc<SqliteStore>,
+    store: Arc<dyn RelayStore>,
     shutdown: watch::Sender<bool>,
 }
 

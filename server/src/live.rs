@@ -427,11 +427,8 @@ async fn push_on_socket(
                 push.circle
             ))
         })?;
-        let state = slot.state.read().await;
-        slot.check_open()?;
         let pushed =
-            crate::api::store_batch(relay, slot, &state, Signer(pusher.device), push.envelopes)
-                .await?;
+            crate::api::store_at_head(relay, slot, Signer(pusher.device), push.envelopes).await?;
         Ok::<_, Error>((push.circle, pushed))
     };
     match stored.await {

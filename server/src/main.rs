@@ -89,7 +89,7 @@ async fn main() -> ExitCode {
     }
     init_tracing(&config);
     raise_open_files_limit();
-    let db = config.db.display().to_string();
+    let db = config.db.to_string();
     let server = match kring_server::bind(config).await {
         Ok(server) => server,
         Err(e) => {
@@ -152,8 +152,7 @@ async fn admission(command: AdmissionCommand, config: &Config) -> kring_server::
         }
         AdmissionCommand::Revoke { credential } => {
             let id = admission::credential_id(&credential)?;
-            let store = kring_server::store::sqlite::SqliteStore::open(&config.db, 1, None)?;
-            use kring_server::store::RelayStore;
+            let store = kring_server::open_store(config, None).await?;
             let newly = store.revoke_admission(id.clone()).await;
             store.close().await?;
             if newly? {
@@ -167,7 +166,6 @@ async fn admission(command: AdmissionCommand, config: &Config) -> kring_server::
 }
 
 async fn sweep(config: &Config, now: Option<String>) -> kring_server::Result<()> {
-    use kring_server::store::RelayStore;
     let retention = kring_server::retention::Retention::from_config(config).ok_or(
         kring_trust::Error::InvalidValue {
             field: "--retention-inactive-months",
@@ -185,8 +183,8 @@ async fn sweep(config: &Config, now: Option<String>) -> kring_server::Result<()>
                 expected: "an RFC 3339 time such as 2027-01-01T00:00:00Z".into(),
             })?,
     };
-    let store = kring_server::store::sqlite::SqliteStore::open(&config.db, 1, None)?;
-    let swept = kring_server::sweep(&store, retention, now, |_| {}).await;
+    let store = kring_server::open_store(config, None).await?;
+    let swept = kring_server::sweep(store.as_ref(), retention, now, |_| {}).await;
     store.close().await?;
     println!("closed {} inactive circle(s)", swept?);
     Ok(())

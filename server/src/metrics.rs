@@ -46,6 +46,13 @@ pub struct Metrics {
     pub push_discarded: IntCounter,
     pub push_subscriptions_dropped: IntCounterVec,
     pub push_queue_depth: IntGauge,
+    /// From another relay process's commit to this process hearing of it.
+    pub notice_lag_seconds: Histogram,
+    /// Times this process read every circle in memory again (notices were lost).
+    pub notice_resyncs: IntCounter,
+    /// PostgreSQL connections open and idle in this process's pool.
+    pub db_connections: IntGauge,
+    pub db_connections_idle: IntGauge,
 }
 
 const LATENCY_BUCKETS: &[f64] = &[
@@ -201,6 +208,27 @@ impl Metrics {
         registry.register(Box::new(live_frames.clone()))?;
         registry.register(Box::new(live_pushes.clone()))?;
         registry.register(Box::new(live_lagged.clone()))?;
+        let notice_lag_seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                "notice_lag_seconds",
+                "From another relay process's commit to this process applying its notice",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+        )?;
+        let notice_resyncs = IntCounter::new(
+            "notice_resyncs_total",
+            "Times every circle in memory was read again after notices were lost",
+        )?;
+        let db_connections =
+            IntGauge::new("db_connections", "PostgreSQL connections open in the pool")?;
+        let db_connections_idle = IntGauge::new(
+            "db_connections_idle",
+            "PostgreSQL connections idle in the pool",
+        )?;
+        registry.register(Box::new(notice_lag_seconds.clone()))?;
+        registry.register(Box::new(notice_resyncs.clone()))?;
+        registry.register(Box::new(db_connections.clone()))?;
+        registry.register(Box::new(db_connections_idle.clone()))?;
         registry.register(Box::new(commit_seconds.clone()))?;
         registry.register(Box::new(commit_group.clone()))?;
         registry.register(Box::new(circles_cached.clone()))?;
@@ -239,6 +267,10 @@ impl Metrics {
             push_discarded,
             push_subscriptions_dropped,
             push_queue_depth,
+            notice_lag_seconds,
+            notice_resyncs,
+            db_connections,
+            db_connections_idle,
         })
     }
 

@@ -87,6 +87,23 @@ impl Order {
         !self.held.is_empty()
     }
 
+    /// Cursors up to `latest` were stored where this process did not see them (another
+    /// relay process, too many to stream): one frameless item at `latest` tells
+    /// subscribers to pull, then whatever was held beyond it goes out.
+    pub fn skip_to(&mut self, latest: u64) -> Vec<Stored> {
+        if latest < self.next {
+            return self.release();
+        }
+        self.held.retain(|cursor, _| *cursor > latest);
+        self.next = latest + 1;
+        let mut out = vec![Stored::Envelope {
+            cursor: latest,
+            frame: None,
+        }];
+        out.extend(self.release());
+        out
+    }
+
     /// Gives up on the cursors before the first one held and releases what follows.
     pub fn skip_ahead(&mut self) -> Vec<Stored> {
         if let Some((&first, _)) = self.held.first_key_value() {
@@ -196,6 +213,19 @@ impl Stream {
         });
     }
 
+    /// The next cursor the stream will release (everything before it went out).
+    pub fn next_cursor(&self) -> u64 {
+        self.sequencer().order.next()
+    }
+
+    /// Cursors up to `latest` were stored but will not be handed over one by one
+    /// ([`Order::skip_to`]).
+    pub fn skipped_to(&self, latest: u64) {
+        let mut sequencer = self.sequencer();
+        let released = sequencer.order.skip_to(latest);
+        self.broadcast(released);
+    }
+
     /// Hands over a membership entry appended at `position`. Appends are serialised
     /// by the circle's write lock, so entries come in order.
     pub fn appended(&self, position: u64, bytes: &[u8]) {
@@ -220,6 +250,18 @@ mod tests {
                 Stored::Entry { position, .. } => *position,
             })
             .collect()
+    }
+
+    #[test]
+    fn a_range_stored_elsewhere_is_one_notice_and_releases_what_waited_behind_it() {
+        let mut order = Order::after(10);
+        assert!(order.accept([(14, frame(14)), (16, frame(16))]).is_empty());
+        let out = order.skip_to(14);
+        assert_eq!(cursors(&out), [14]);
+        assert!(matches!(out[0], Stored::Envelope { frame: None, .. }));
+        assert_eq!(cursors(&order.accept([(15, frame(15))])), [15, 16]);
+        assert!(order.skip_to(12).is_empty(), "nothing behind the stream");
+        assert_eq!(order.next(), 17);
     }
 
     #[test]

@@ -604,7 +604,15 @@ async fn health_metrics_openapi_and_unknown_routes() {
         .json()
         .await
         .unwrap();
-    assert_eq!(health, json!({ "status": "ok" }));
+    let backend = if postgres().is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    assert_eq!(
+        health,
+        json!({ "status": "ok", "database": "ok", "backend": backend })
+    );
 
     let (circle, owner) = circle_on(&client).await;
     let mut writer = Writer::new();

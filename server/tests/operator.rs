@@ -123,14 +123,8 @@ async fn only_holders_of_an_unrevoked_credential_create_circles_in_credential_mo
         "Stichting Test",
     ]);
     create(&client, Some(&second)).await.ok(201);
-    let db = relay.dir.path().join("relay.db");
-    let revoked = run(&[
-        "--db",
-        db.to_str().expect("path"),
-        "admission",
-        "revoke",
-        &second,
-    ]);
+    let db = relay.database.as_flag();
+    let revoked = run(&["--db", &db, "admission", "revoke", &second]);
     assert!(revoked.starts_with("revoked "), "{revoked}");
     let refused = create(&client, Some(&second)).await;
     refused.expect(403, "admission_required");
@@ -330,23 +324,22 @@ async fn an_owner_closes_a_circle_and_the_relay_keeps_only_a_tombstone() {
         .expect(401, "unauthenticated");
 
     // ... and the database holds nothing of it but its id and when it was closed.
-    let db = rusqlite::Connection::open_with_flags(
-        relay.dir.path().join("relay.db"),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .expect("db");
-    let (envelopes, entries, closed_at): (i64, i64, Option<i64>) = db
-        .query_row(
-            "SELECT (SELECT count(*) FROM envelopes WHERE circle = c.num),
-                    (SELECT count(*) FROM membership WHERE circle = c.num),
-                    c.closed_at
-             FROM circles c WHERE c.id = ?1",
-            [&id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    let of_circle = |table: &str| {
+        format!(
+            "SELECT count(*) FROM {table} WHERE circle = (SELECT num FROM circles WHERE id = '{id}')"
         )
-        .expect("tombstone");
-    assert_eq!((envelopes, entries), (0, 0));
-    assert!(closed_at.is_some());
+    };
+    assert_eq!(relay.count(&of_circle("envelopes")).await, 0);
+    assert_eq!(relay.count(&of_circle("membership")).await, 0);
+    assert_eq!(
+        relay
+            .count(&format!(
+                "SELECT count(*) FROM circles WHERE id = '{id}' AND closed_at IS NOT NULL"
+            ))
+            .await,
+        1,
+        "the tombstone"
+    );
     relay.stop().await;
 }
 

@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -25,10 +24,10 @@ struct Process {
     base: String,
 }
 
-async fn start(db: &Path) -> Process {
+async fn start(db: &kring_server::config::Database) -> Process {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kring-server"))
         .args(["--listen", "127.0.0.1:0", "--db"])
-        .arg(db)
+        .arg(db.as_flag())
         .env("KRING_RATE_PER_SEC", "0")
         .env("KRING_ADDRESS_RATE_PER_SEC", "0")
         .env("KRING_LOG", "warn")
@@ -67,7 +66,7 @@ fn client(process: &Process) -> Client {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_loses_nothing_that_was_acknowledged() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("relay.db");
+    let db = database(dir.path()).await;
     let mut relay = start(&db).await;
     let http = client(&relay);
     let (mut circle, owner) = circle_on(&http).await;
@@ -189,7 +188,7 @@ async fn kill_9_loses_nothing_that_was_acknowledged() {
 #[tokio::test]
 async fn sigterm_finishes_the_request_in_flight_then_exits() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("relay.db");
+    let db = database(dir.path()).await;
     let mut relay = start(&db).await;
     let http = client(&relay);
     let (circle, owner) = circle_on(&http).await;

@@ -144,10 +144,8 @@ async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     }
 }
 
-fn subscriptions_stored(relay: &TestRelay) -> i64 {
-    let conn = rusqlite::Connection::open(relay.dir.path().join("relay.db")).expect("open");
-    conn.query_row("SELECT count(*) FROM push_subscriptions", [], |r| r.get(0))
-        .expect("count")
+async fn subscriptions_stored(relay: &TestRelay) -> i64 {
+    relay.count("SELECT count(*) FROM push_subscriptions").await
 }
 
 fn open_to_loopback(config: &mut kring_server::Config) {
@@ -224,7 +222,11 @@ async fn registration_is_signed_checked_and_refusals_store_nothing() {
     register(&client, &member.device, &id, &huge)
         .await
         .expect(413, "too_large");
-    assert_eq!(subscriptions_stored(&relay), 0, "refusals store nothing");
+    assert_eq!(
+        subscriptions_stored(&relay).await,
+        0,
+        "refusals store nothing"
+    );
 
     let ok = register(&client, &member.device, &id, &good).await;
     assert_eq!(ok.ok(200), &json!({"circle": id, "registered": true}));
@@ -237,14 +239,14 @@ async fn registration_is_signed_checked_and_refusals_store_nothing() {
     )
     .await
     .ok(200);
-    assert_eq!(subscriptions_stored(&relay), 1);
+    assert_eq!(subscriptions_stored(&relay).await, 1);
     let gone = client.send(&member.device, "DELETE", &path, None).await;
     assert_eq!(gone.ok(200), &json!({"circle": id, "registered": false}));
     client
         .send(&member.device, "DELETE", &path, None)
         .await
         .ok(200);
-    assert_eq!(subscriptions_stored(&relay), 0);
+    assert_eq!(subscriptions_stored(&relay).await, 0);
 
     // A removed device may not register.
     let entry = circle.remove_member_entry(&owner.device, &member.member, &BTreeMap::new());
@@ -252,17 +254,17 @@ async fn registration_is_signed_checked_and_refusals_store_nothing() {
     register(&client, &member.device, &id, &good)
         .await
         .expect(403, "removed");
-    assert_eq!(subscriptions_stored(&relay), 0);
+    assert_eq!(subscriptions_stored(&relay).await, 0);
     relay.stop().await;
 }
 
 #[tokio::test]
 async fn the_vapid_key_is_made_once_and_kept_with_the_database() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("relay.db");
+    let db = database(dir.path()).await;
     let mut keys = Vec::new();
     for _ in 0..2 {
-        let relay = kring_server::spawn(kring_server::Config::local(&db))
+        let relay = kring_server::spawn(kring_server::Config::local_on(db.clone()))
             .await
             .expect("relay");
         let answer: Value = reqwest::get(format!("{}/v1/push/vapid", relay.url()))
@@ -359,7 +361,7 @@ async fn others_get_the_content_free_wakeup_the_author_nothing_and_410_unregiste
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert_eq!(subscriptions_stored(&relay), 3);
+    assert_eq!(subscriptions_stored(&relay).await, 3);
     let pushes_to_other = receiver.to("other").len();
     let sealed = by_writer.next(&circle, &writer.device, "derde");
     client.push(&writer.device, &id, &[&sealed]).await.ok(200);
@@ -413,13 +415,13 @@ async fn removal_and_closing_delete_subscriptions() {
     )
     .await
     .ok(200);
-    assert_eq!(subscriptions_stored(&relay), 2);
+    assert_eq!(subscriptions_stored(&relay).await, 2);
 
     let entry = circle.remove_member_entry(&owner.device, &leaves.member, &BTreeMap::new());
     client.append(&owner.device, &id, &entry).await.ok(201);
     circle.apply(&entry);
     assert_eq!(
-        subscriptions_stored(&relay),
+        subscriptions_stored(&relay).await,
         1,
         "the removed device's is deleted"
     );
@@ -461,7 +463,11 @@ async fn removal_and_closing_delete_subscriptions() {
         )
         .await
         .ok(200);
-    assert_eq!(subscriptions_stored(&relay), 0, "closing deletes them");
+    assert_eq!(
+        subscriptions_stored(&relay).await,
+        0,
+        "closing deletes them"
+    );
     register(
         &client,
         &stays.device,

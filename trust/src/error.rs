@@ -181,6 +181,13 @@ pub enum Error {
     /// The request headers are larger than the relay reads.
     #[error("the request headers are too large: {len}, at most {max}")]
     HeadersTooLarge { len: usize, max: usize },
+    /// The relay cannot serve this now: its database is unreachable, restarting or
+    /// full. Nothing was stored; the same request later may succeed.
+    #[error("the relay is unavailable ({reason}); try again in {retry_after_secs} s")]
+    Unavailable {
+        reason: &'static str,
+        retry_after_secs: u64,
+    },
     /// Something that should not fail did (a worker that stopped, a task that
     /// panicked): a bug or a dying process, never the caller's input.
     #[error("internal error: {0}")]
@@ -268,6 +275,7 @@ pub mod codes {
     pub const URI_TOO_LONG: &str = "uri_too_long";
     pub const HEADERS_TOO_LARGE: &str = "headers_too_large";
     pub const INVALID_SUBSCRIPTION: &str = "invalid_subscription";
+    pub const UNAVAILABLE: &str = "unavailable";
     pub const INTERNAL: &str = "internal";
 }
 
@@ -358,6 +366,7 @@ impl Error {
             Error::HeadMoved { .. } => class(K::Busy, 409, HEAD_MOVED),
             Error::RateLimited { .. } => class(K::Unreachable, 429, RATE_LIMITED),
             Error::Timeout(_) => class(K::Unreachable, 408, TIMEOUT),
+            Error::Unavailable { .. } => class(K::Unreachable, 503, UNAVAILABLE),
             Error::Network(_) => internal(K::Unreachable),
             // The relay's own refusal as a client received it: failing (5xx) is
             // "try later", anything else a refusal.
@@ -400,6 +409,10 @@ mod tests {
                 retry_after_secs: 1,
             },
             Error::Timeout("body"),
+            Error::Unavailable {
+                reason: "database unreachable",
+                retry_after_secs: 2,
+            },
             Error::Relay {
                 status: 503,
                 code: "x".into(),

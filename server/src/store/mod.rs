@@ -1,13 +1,15 @@
 //! Storage of circles, membership logs and envelopes.
 //!
 //! [`RelayStore`] is what the API needs from storage; [`sqlite::SqliteStore`] is the
-//! embedded implementation (a PostgreSQL one can follow when one machine is outgrown).
-//! The rules a push must obey live once, store-agnostic, in [`push`]: a backend only
-//! provides the transaction ([`push::PushTx`]).
+//! embedded implementation (one relay process owns one file), [`postgres::PostgresStore`]
+//! the one several relay processes share (`docs/relay.md`, "Several relays on
+//! PostgreSQL"). The rules a push must obey live once, store-agnostic, in [`push`]: a
+//! backend only provides the transaction ([`push::PushTx`]).
 //!
 //! Stored bytes are exactly what clients sent and signed; the store never interprets
 //! them beyond the few columns it indexes.
 
+pub mod postgres;
 pub mod push;
 pub mod sqlite;
 
@@ -67,9 +69,67 @@ pub struct PulledPage {
 
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
 
+/// What another relay process sharing the store just committed (delivered in commit
+/// order). A process acts on notices for the circles it holds in memory: it reads the
+/// stored data itself, so a notice carries positions, never content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// Envelopes were stored in the circle, up to cursor `latest`.
+    Stored {
+        circle: CircleId,
+        latest: u64,
+        /// When the writer committed (for the notification lag metric).
+        at: Timestamp,
+    },
+    /// The membership log grew to `len` entries.
+    Appended {
+        circle: CircleId,
+        len: u64,
+        at: Timestamp,
+    },
+    /// The circle was closed (by its owner or the retention period).
+    Closed { circle: CircleId },
+    /// Notices may have been missed (the listening connection was lost and is back):
+    /// every circle in memory must be read again.
+    Resync,
+}
+
+/// Whether a relay process is the only writer of its store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sharing {
+    /// One process owns the store (SQLite): what it holds in memory is the truth.
+    Alone,
+    /// Other processes write the same store: what a process holds in memory may be
+    /// behind, and is checked against the store where a decision depends on it.
+    Shared,
+}
+
 /// What the relay needs from storage. Every write resolves only after it is durable
 /// (committed and synced); every `Err` leaves the store unchanged.
 pub trait RelayStore: Send + Sync + 'static {
+    /// Whether other relay processes write this store too.
+    fn sharing(&self) -> Sharing {
+        Sharing::Alone
+    }
+
+    /// What other relay processes commit, for a store that is [`Sharing::Shared`]
+    /// (`None` for one that is not). Taken once, by the relay that serves the store.
+    fn notices(&self) -> Option<tokio::sync::mpsc::Receiver<Notice>> {
+        None
+    }
+
+    /// The circle's membership log length as stored (`Error::CircleClosed` if it was
+    /// closed): how a process sharing the store sees that another appended.
+    fn log_len(&self, circle: CircleKey) -> StoreFuture<'_, u64>;
+
+    /// Connections open and idle, for a store that pools them (`/metrics`).
+    fn connections(&self) -> Option<(usize, usize)> {
+        None
+    }
+
+    /// Whether the database answers (`/healthz`).
+    fn check(&self) -> StoreFuture<'_, ()>;
+
     /// Stores a new circle founded by `genesis` (already validated), admitted with
     /// the credential `admission` (its id) if the relay requires one.
     /// `Error::CircleExists` if the id is taken, `Error::CircleClosed` if a circle of
@@ -103,14 +163,17 @@ pub trait RelayStore: Send + Sync + 'static {
     fn load_circle(&self, circle: CircleId) -> StoreFuture<'_, Option<StoredCircle>>;
 
     /// Appends `entry` (validated at the head by the caller, who serialises appends per
-    /// circle) at position `entry.seq()`.
+    /// circle) at position `entry.seq()`. A shared store refuses with
+    /// [`crate::Error::LogMoved`] if its log is no longer at that position, and checks
+    /// the entry's write cut-offs against what is stored in the same transaction.
     fn append_entry(&self, circle: CircleKey, entry: SignedEntry) -> StoreFuture<'_, ()>;
 
     /// The log's entries from position `from` on.
     fn entries_from(&self, circle: CircleKey, from: u64) -> StoreFuture<'_, Vec<Vec<u8>>>;
 
     /// Stores a batch all-or-nothing under [`push::apply_push`]'s rules, judged against
-    /// `state` (the caller keeps the membership log from moving meanwhile).
+    /// `state` (the caller keeps the membership log from moving meanwhile; a shared
+    /// store refuses with [`crate::Error::LogMoved`] if its log is longer than `state`).
     fn push(
         &self,
         circle: CircleKey,

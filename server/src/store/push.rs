@@ -14,7 +14,7 @@
 use crate::error::{Error, Result};
 use kring_trust::envelope::EnvelopeHash;
 use kring_trust::identity::DeviceId;
-use kring_trust::membership::MembershipState;
+use kring_trust::membership::{Action, MembershipState, SignedEntry, WriteCutoff};
 use kring_trust::Error as TrustError;
 
 use super::NewEnvelope;
@@ -152,4 +152,52 @@ pub fn apply_push(
         stored += 1;
     }
     Ok((cursors, stored))
+}
+
+/// The write cut-offs an entry sets (a removal or demotion), if any.
+pub fn write_cutoffs(entry: &SignedEntry) -> &[WriteCutoff] {
+    match &entry.body().action {
+        Action::SetCapability { cutoffs, .. }
+        | Action::RemoveMember { cutoffs, .. }
+        | Action::RemoveDevice { cutoffs, .. } => cutoffs,
+        _ => &[],
+    }
+}
+
+/// Refuses an entry whose cut-off lies before an envelope the relay already stores
+/// from that device (`stored`: each device's newest `device_seq`): accepting it
+/// would turn stored, acknowledged history invalid for every client.
+pub fn check_cutoffs(
+    cutoffs: &[WriteCutoff],
+    stored: &[(DeviceId, u64)],
+) -> std::result::Result<(), TrustError> {
+    for cutoff in cutoffs {
+        if let Some((_, last)) = stored
+            .iter()
+            .find(|(device, last)| *device == cutoff.device && *last > cutoff.last_seq)
+        {
+            return Err(TrustError::CutoffBehindRelay {
+                device: cutoff.device,
+                cutoff: cutoff.last_seq,
+                stored: *last,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A snapshot must cover at least one envelope and no more than are stored; returns
+/// the cursor it covers.
+pub fn check_snapshot_covers(covers: u64, latest: u64) -> std::result::Result<u64, TrustError> {
+    if covers == 0 {
+        return Err(TrustError::BadRequest(
+            "a snapshot covers at least one envelope".into(),
+        ));
+    }
+    if covers > latest {
+        return Err(TrustError::BadRequest(format!(
+            "the snapshot covers cursor {covers}, but the circle's newest is {latest}"
+        )));
+    }
+    Ok(covers)
 }

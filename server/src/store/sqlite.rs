@@ -390,6 +390,30 @@ impl SqliteStore {
 }
 
 impl RelayStore for SqliteStore {
+    fn log_len(&self, circle: CircleKey) -> StoreFuture<'_, u64> {
+        Box::pin(self.read(move |conn| {
+            let (id, closed, len): (String, Option<i64>, i64) = conn
+                .prepare_cached(
+                    "SELECT id, closed_at, (SELECT count(*) FROM membership WHERE circle = ?1)
+                     FROM circles WHERE num = ?1",
+                )?
+                .query_row([circle.0], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                })?;
+            match closed {
+                Some(_) => Err(TrustError::CircleClosed(id).into()),
+                None => Ok(to_u64(len)),
+            }
+        }))
+    }
+
+    fn check(&self) -> StoreFuture<'_, ()> {
+        Box::pin(self.read(|conn| {
+            conn.prepare_cached("SELECT 1")?.query_row([], |_| Ok(()))?;
+            Ok(())
+        }))
+    }
+
     fn create_circle(
         &self,
         circle: CircleId,
@@ -1282,18 +1306,7 @@ fn relay_secret(conn: &Connection, name: &str, generated: &[u8]) -> Result<Vec<u
 fn put_snapshot(conn: &Connection, circle: i64, covers: u64, bytes: &[u8]) -> Result<bool> {
     refuse_closed(conn, circle)?;
     let latest = latest_cursor(conn, circle)?;
-    let covers = to_i64(covers);
-    if covers == 0 {
-        return Err(
-            TrustError::BadRequest("a snapshot covers at least one envelope".into()).into(),
-        );
-    }
-    if covers > latest {
-        return Err(TrustError::BadRequest(format!(
-            "the snapshot covers cursor {covers}, but the circle's newest is {latest}"
-        ))
-        .into());
-    }
+    let covers = to_i64(super::push::check_snapshot_covers(covers, to_u64(latest))?);
     let changed = conn
         .prepare_cached(
             "INSERT INTO snapshots (circle, covers, stored_at, bytes) VALUES (?1, ?2, ?3, ?4)

@@ -14,6 +14,7 @@ use super::Client;
 pub struct RelayProcess {
     pub child: Child,
     pub addr: SocketAddr,
+    pub database: kring_server::config::Database,
     pub dir: tempfile::TempDir,
 }
 
@@ -22,12 +23,16 @@ impl RelayProcess {
     /// open-files limit (soft and hard) before it starts.
     pub async fn start(args: &[&str], nofile: Option<u64>) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
+        let database = super::database(dir.path()).await;
         let mut command = Command::new(env!("CARGO_BIN_EXE_kring-server"));
         command
             .args(["--listen", "127.0.0.1:0", "--db"])
-            .arg(dir.path().join("relay.db"))
+            .arg(database.as_flag())
             .args(args)
-            .env("KRING_LOG", "warn")
+            .env(
+                "KRING_LOG",
+                std::env::var("KRING_TEST_RELAY_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true);
@@ -59,7 +64,12 @@ impl RelayProcess {
             .expect("listening line")
             .parse()
             .expect("address");
-        RelayProcess { child, addr, dir }
+        RelayProcess {
+            child,
+            addr,
+            database,
+            dir,
+        }
     }
 
     pub fn base(&self) -> String {

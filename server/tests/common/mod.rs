@@ -40,8 +40,30 @@ pub async fn metric_at(http: &reqwest::Client, base: &str, name: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// The PostgreSQL server the suites run against besides SQLite
+/// (`scripts/with-postgres.sh` sets it), if any.
+pub fn postgres() -> Option<String> {
+    std::env::var("KRING_TEST_POSTGRES")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// A relay database of the backend under test: a fresh PostgreSQL database when
+/// [`postgres`] is set, a SQLite file in `dir` otherwise.
+pub async fn database(dir: &std::path::Path) -> kring_server::config::Database {
+    match postgres() {
+        Some(admin) => kring_server::config::Database::Postgres(
+            kring_server::store::postgres::fresh_database(&admin, "relay_test")
+                .await
+                .expect("a fresh PostgreSQL database"),
+        ),
+        None => kring_server::config::Database::Sqlite(dir.join("relay.db")),
+    }
+}
+
 pub struct TestRelay {
     pub relay: Option<kring_server::RunningRelay>,
+    pub database: kring_server::config::Database,
     pub dir: tempfile::TempDir,
     pub http: reqwest::Client,
     pub base: String,
@@ -54,12 +76,14 @@ impl TestRelay {
 
     pub async fn start_with(adjust: impl FnOnce(&mut kring_server::Config)) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut config = kring_server::Config::local(dir.path().join("relay.db"));
+        let database = database(dir.path()).await;
+        let mut config = kring_server::Config::local_on(database.clone());
         adjust(&mut config);
         let relay = kring_server::spawn(config).await.expect("relay starts");
         let base = relay.url();
         TestRelay {
             relay: Some(relay),
+            database,
             dir,
             http: reqwest::Client::new(),
             base,
@@ -76,6 +100,33 @@ impl TestRelay {
         Client {
             http: self.http.clone(),
             base: self.base.clone(),
+        }
+    }
+
+    /// The single number a query (portable SQL, no parameters) finds in the relay's
+    /// database, read beside the running relay.
+    pub async fn count(&self, sql: &str) -> i64 {
+        count_in(&self.database, sql).await
+    }
+}
+
+/// The single number `sql` finds in `database` (SQLite or PostgreSQL).
+pub async fn count_in(database: &kring_server::config::Database, sql: &str) -> i64 {
+    match database {
+        kring_server::config::Database::Sqlite(path) => {
+            let conn = rusqlite::Connection::open_with_flags(
+                path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            )
+            .expect("open the relay's database");
+            conn.query_row(sql, [], |r| r.get(0)).expect(sql)
+        }
+        kring_server::config::Database::Postgres(url) => {
+            let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                .await
+                .expect("connect to the relay's database");
+            tokio::spawn(connection);
+            client.query_one(sql, &[]).await.expect(sql).get(0)
         }
     }
 }
