@@ -24,6 +24,17 @@ impl RelayProcess {
     pub async fn start(args: &[&str], nofile: Option<u64>) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let database = super::database(dir.path()).await;
+        Self::start_on(database, dir, args, nofile).await
+    }
+
+    /// Like [`RelayProcess::start`], on a given database (another process's, when
+    /// several relay processes share one PostgreSQL database).
+    pub async fn start_on(
+        database: kring_server::config::Database,
+        dir: tempfile::TempDir,
+        args: &[&str],
+        nofile: Option<u64>,
+    ) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_kring-server"));
         command
             .args(["--listen", "127.0.0.1:0", "--db"])

@@ -1,0 +1,304 @@
+//! Several `kring-server` processes on one PostgreSQL database (docs/relay.md,
+//! "Several relays on PostgreSQL"): what a device pushes through one is streamed live
+//! by another, memberships changed through one hold in the other, and a `kill -9` of
+//! one process during concurrent pushes loses no acknowledged envelope, reuses no
+//! cursor and skips none, while its devices go on through the other.
+//!
+//! Needs a PostgreSQL server (`scripts/with-postgres.sh`, which the test command
+//! uses); without one there is nothing to share and these tests say so and pass.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::{engine::general_purpose::STANDARD as B64, Engine};
+use common::*;
+use futures_util::StreamExt;
+use kring_trust::envelope::{self, SealedEnvelope};
+use kring_trust::identity::DeviceIdentity;
+use kring_trust::live::LiveFrame;
+use kring_trust::membership::Capability;
+use kring_trust::request_auth::sign_request;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::Message;
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Two relay processes on one fresh PostgreSQL database; `None` without PostgreSQL.
+async fn two_processes(args: &[&str]) -> Option<(RelayProcess, RelayProcess)> {
+    if postgres().is_none() {
+        eprintln!("no KRING_TEST_POSTGRES: run under scripts/with-postgres.sh");
+        return None;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = database(dir.path()).await;
+    let a = RelayProcess::start_on(database.clone(), dir, args, None).await;
+    let b =
+        RelayProcess::start_on(database, tempfile::tempdir().expect("tempdir"), args, None).await;
+    Some((a, b))
+}
+
+/// A streaming socket on `relay` for `circle`, from the device's positions.
+async fn stream(
+    relay: &RelayProcess,
+    device: &DeviceIdentity,
+    circle: &str,
+    after: u64,
+    log: u64,
+) -> Socket {
+    let path = format!("/v1/live?circles={circle}&after={after}&log={log}");
+    let url = format!("ws://{}{}", relay.addr, path);
+    let mut request = url.into_client_request().expect("request");
+    let auth = sign_request(device, "GET", &path, b"", fresh_timestamp());
+    for (name, value) in auth.headers() {
+        request
+            .headers_mut()
+            .insert(name, value.parse().expect("header value"));
+    }
+    tokio_tungstenite::connect_async(request)
+        .await
+        .expect("streaming socket connects")
+        .0
+}
+
+/// The next frame the socket delivers (notices and pings skipped), or how it closed.
+async fn next_frame(socket: &mut Socket) -> Result<LiveFrame, Option<CloseCode>> {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(5), socket.next())
+            .await
+            .expect("something within 5 s");
+        match message {
+            Some(Ok(Message::Binary(bytes))) => {
+                return Ok(LiveFrame::decode(&bytes).expect("a live frame"))
+            }
+            Some(Ok(Message::Close(frame))) => return Err(frame.map(|f| f.code)),
+            None | Some(Err(_)) => return Err(None),
+            Some(Ok(_)) => continue,
+        }
+    }
+}
+
+#[tokio::test]
+async fn what_one_process_stores_the_other_streams_live_and_memberships_hold_in_both() {
+    let Some((a, b)) = two_processes(&[]).await else {
+        return;
+    };
+    let (through_a, through_b) = (a.client(), b.client());
+    let (mut circle, owner) = circle_on(&through_a).await;
+    let id = circle.id();
+    // A member joins through B; A, which holds the circle in memory, takes their
+    // first push at once.
+    let member = join(&through_b, &mut circle, &owner.device, Capability::Member).await;
+    let mut member_writer = Writer::new();
+    let first = member_writer.next(&circle, &member.device, "via A, just after joining via B");
+    through_a.push(&member.device, &id, &[&first]).await.ok(200);
+
+    // The member streams from A; the owner pushes through B.
+    let mut socket = stream(&a, &member.device, &id, 1, circle.log.len() as u64).await;
+    let mut owner_writer = Writer::new();
+    let mut sent = Vec::new();
+    for n in 0..5 {
+        let envelope = owner_writer.next(&circle, &owner.device, &format!("via B {n}"));
+        sent.push(envelope.as_bytes().to_vec());
+        through_b
+            .push(&owner.device, &id, &[&envelope])
+            .await
+            .ok(200);
+    }
+    let mut streamed = Vec::new();
+    while streamed.len() < sent.len() {
+        match next_frame(&mut socket).await {
+            Ok(LiveFrame::Envelope { cursor, bytes, .. }) => {
+                envelope::verify(&bytes, &circle.state).expect("a valid envelope");
+                streamed.push((cursor, bytes));
+            }
+            Ok(other) => panic!("expected an envelope, got {other:?}"),
+            Err(code) => panic!("socket closed ({code:?})"),
+        }
+    }
+    assert_eq!(
+        streamed.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
+        [2, 3, 4, 5, 6],
+        "in cursor order, after the member's own"
+    );
+    assert_eq!(
+        streamed.into_iter().map(|(_, b)| b).collect::<Vec<_>>(),
+        sent,
+        "the exact bytes pushed through the other process"
+    );
+    assert!(a.metric("notice_lag_seconds_count").await >= 5.0);
+
+    // The owner removes the member through B: A closes the member's socket, and A
+    // refuses the member's next push.
+    let late = member_writer.next(&circle, &member.device, "sealed before the removal");
+    let cutoffs = BTreeMap::from([(member.device.id(), 1)]);
+    let removal = circle.remove_member_entry(&owner.device, &member.member, &cutoffs);
+    through_b.append(&owner.device, &id, &removal).await.ok(201);
+    circle.apply(&removal);
+    loop {
+        match next_frame(&mut socket).await {
+            Ok(LiveFrame::Entry { .. }) => continue,
+            Ok(other) => panic!("nothing but the removal, got {other:?}"),
+            Err(code) => {
+                assert_eq!(code, Some(CloseCode::from(4003)), "closed as removed");
+                break;
+            }
+        }
+    }
+    let refused = through_a.push(&member.device, &id, &[&late]).await;
+    assert_eq!(refused.status.as_u16(), 403, "{}", refused.body);
+    assert_eq!(
+        through_a.read_log(&owner.device, &id, 0).await.ok(200)["len"],
+        circle.log.len(),
+        "both processes serve the same log"
+    );
+}
+
+/// An acknowledged envelope: its cursor and exact bytes.
+type Acked = (u64, Vec<u8>);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_of_one_process_during_pushes_loses_nothing_and_its_devices_go_on_through_the_other()
+{
+    let unlimited = ["--rate-per-sec", "0", "--address-rate-per-sec", "0"];
+    let Some((mut a, b)) = two_processes(&unlimited).await else {
+        return;
+    };
+    let database = a.database.clone();
+    let (through_a, through_b) = (a.client(), b.client());
+    let (mut circle, owner) = circle_on(&through_a).await;
+    let mut writers = Vec::new();
+    for _ in 0..6 {
+        writers.push(join(&through_a, &mut circle, &owner.device, Capability::Member).await);
+    }
+    let circle = Arc::new(circle);
+    let id = circle.id();
+
+    // Half the writers push through A, half through B, as fast as they can. When A is
+    // gone, its writers send their unacknowledged batch again through B and go on.
+    let acked: Arc<Mutex<Vec<Acked>>> = Arc::default();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for (n, person) in writers.into_iter().enumerate() {
+        let mut relays = if n % 2 == 0 {
+            vec![through_a.clone(), through_b.clone()]
+        } else {
+            vec![through_b.clone()]
+        };
+        let (circle, acked, id, stop) = (circle.clone(), acked.clone(), id.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut writer = Writer::new();
+            let mut pending: Vec<SealedEnvelope> = Vec::new();
+            let mut failovers = 0;
+            for round in 0.. {
+                if pending.is_empty() {
+                    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        return failovers;
+                    }
+                    let size = 1 + (round + n) % 3;
+                    pending = (0..size)
+                        .map(|i| writer.next(&circle, &person.device, &format!("{n}/{round}/{i}")))
+                        .collect();
+                }
+                let refs: Vec<_> = pending.iter().collect();
+                let reply = tokio::time::timeout(
+                    Duration::from_secs(5),
+                    relays[0].push_quiet(&person.device, &id, &refs),
+                )
+                .await;
+                match reply {
+                    Ok(Some(cursors)) => {
+                        let mut acked = acked.lock().expect("lock");
+                        for (cursor, envelope) in cursors.into_iter().zip(pending.drain(..)) {
+                            acked.push((cursor, envelope.into_bytes()));
+                        }
+                    }
+                    // This process is gone: the same batch goes to the other one.
+                    _ if relays.len() > 1 => {
+                        relays.remove(0);
+                        failovers += 1;
+                    }
+                    _ => panic!("writer {n}: the surviving process failed"),
+                }
+            }
+            unreachable!()
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    a.child.start_kill().expect("SIGKILL");
+    a.child.wait().await.expect("killed");
+    let acked_at_kill = acked.lock().expect("lock").len();
+    // The survivors keep going for a while after the kill.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut failovers = 0;
+    for task in tasks {
+        failovers += task.await.expect("writer");
+    }
+    assert_eq!(failovers, 3, "every writer of A went on through B");
+    let acked = Arc::try_unwrap(acked)
+        .expect("writers done")
+        .into_inner()
+        .expect("lock");
+    assert!(
+        acked_at_kill > 20 && acked.len() > acked_at_kill,
+        "{acked_at_kill} acknowledged at the kill, {} in all",
+        acked.len()
+    );
+    eprintln!(
+        "{acked_at_kill} envelopes acknowledged before kill -9 of one process, {} in all",
+        acked.len()
+    );
+
+    // The killed process starts again on the same database and serves everything.
+    let a = RelayProcess::start_on(
+        database,
+        tempfile::tempdir().expect("tempdir"),
+        &unlimited,
+        None,
+    )
+    .await;
+    for relay in [&a, &b] {
+        let stored = pull_all(&relay.client(), &owner.device, &id).await;
+        let cursors: Vec<u64> = stored.keys().copied().collect();
+        assert_eq!(
+            cursors,
+            (1..=stored.len() as u64).collect::<Vec<_>>(),
+            "cursors are 1..=N: none reused, none skipped"
+        );
+        for (cursor, bytes) in &acked {
+            assert_eq!(
+                stored.get(cursor),
+                Some(bytes),
+                "acknowledged cursor {cursor} lost or changed"
+            );
+        }
+        // Every stored envelope was acknowledged, or sent again and acknowledged then.
+        assert_eq!(stored.len(), acked.len(), "nothing stored twice");
+    }
+}
+
+/// Every envelope of the circle, by cursor.
+async fn pull_all(client: &Client, device: &DeviceIdentity, id: &str) -> BTreeMap<u64, Vec<u8>> {
+    let mut stored = BTreeMap::new();
+    let mut after = 0;
+    loop {
+        let page = client.pull(device, id, after, 1000).await;
+        let page = page.ok(200).clone();
+        for e in page["envelopes"].as_array().expect("envelopes") {
+            let cursor = e["cursor"].as_u64().expect("cursor");
+            let bytes = B64
+                .decode(e["envelope"].as_str().expect("envelope"))
+                .expect("base64");
+            stored.insert(cursor, bytes);
+            after = cursor;
+        }
+        if page["more"] == false {
+            return stored;
+        }
+    }
+}
