@@ -5,7 +5,9 @@
 # match the description (status, content type, body schema, headers).
 #
 # Installs what it needs (pip install --user). Bounds: KRING_ST_EXAMPLES per operation
-# (default 40) and KRING_ST_MAX_TIME seconds in all (default 120).
+# (default 40) and KRING_ST_MAX_TIME seconds in all (default 120). KRING_ST_DB is the
+# relay's `--db` (default: a SQLite file in a temporary directory; a postgres:// URL
+# runs the same checks on PostgreSQL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,7 +31,7 @@ trap cleanup EXIT
 
 # The per-address and per-device limits are for abuse, and schemathesis is one
 # address sending thousands of requests: off here (the abuse suite tests them).
-"$bin" --listen 127.0.0.1:0 --db "$work/relay.db" \
+"$bin" --listen 127.0.0.1:0 --db "${KRING_ST_DB:-$work/relay.db}" \
     --rate-per-sec 0 --address-rate-per-sec 0 --auth-failures-per-min 0 \
     --circles-per-address-per-hour 0 \
     >"$work/stdout" 2>"$work/stderr" &

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command (README): formatting, lints, every Rust test (unit, property,
 # decoder fuzzing, store, CLI, end-to-end and the relay's abuse suite), schemathesis
-# against the relay's served OpenAPI description, then the Kotlin binding tests on
+# against the relay's served OpenAPI description, the relay's suites again on a
+# PostgreSQL it starts itself (scripts/postgres-suites.sh), then the Kotlin binding tests on
 # the JVM when present, and the web app in a real Chromium (scripts/web-tests.sh).
 # Safe to run repeatedly; installs what it needs.
 set -euo pipefail
@@ -47,6 +48,9 @@ cargo test --workspace --locked
 
 step "schemathesis against the relay (bounded; no 5xx, answers match openapi.json)"
 scripts/schemathesis.sh
+
+step "the relay suites again on PostgreSQL (a throwaway cluster: several processes, kill -9, a database restart)"
+scripts/postgres-suites.sh
 
 step "the web app in Chromium (WebAssembly core, real relay and CLI, axe-core)"
 scripts/web-tests.sh

@@ -3,7 +3,8 @@
 # missing), `initdb` + `pg_ctl` in a temporary directory as an unprivileged user, on
 # a free loopback port. The command gets KRING_TEST_POSTGRES, a URL of the cluster's
 # `postgres` database that tests create their own databases from, and
-# KRING_TEST_PG_CTL, a command that restarts the cluster (`$KRING_TEST_PG_CTL restart`).
+# KRING_TEST_PG_CTL, a command that stops, starts or restarts the cluster
+# (`$KRING_TEST_PG_CTL stop`), and KRING_TEST_PG_BIN, the directory of its tools.
 # The cluster is stopped and removed when the command ends, however it ends.
 #
 #   scripts/with-postgres.sh cargo test -p kring-server
@@ -74,4 +75,5 @@ chmod 0755 "$restart"
 
 export KRING_TEST_POSTGRES="postgres://kring@127.0.0.1:$port/postgres"
 export KRING_TEST_PG_CTL="$restart"
+export KRING_TEST_PG_BIN="$bindir"
 "$@"

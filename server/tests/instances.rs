@@ -302,3 +302,81 @@ async fn pull_all(client: &Client, device: &DeviceIdentity, id: &str) -> BTreeMa
         }
     }
 }
+
+/// A PostgreSQL tool of the throwaway cluster (`scripts/with-postgres.sh`).
+fn pg_tool(name: &str) -> std::process::Command {
+    let bin = std::env::var("KRING_TEST_PG_BIN").unwrap_or_default();
+    std::process::Command::new(std::path::Path::new(&bin).join(name))
+}
+
+#[tokio::test]
+async fn a_pg_dump_of_a_live_relay_restores_and_devices_send_again_what_it_lost() {
+    let Some(admin) = postgres() else {
+        eprintln!("no KRING_TEST_POSTGRES: run under scripts/with-postgres.sh");
+        return;
+    };
+    let relay = RelayProcess::start(&[], None).await;
+    let client = relay.client();
+    let (mut circle, owner) = circle_on(&client).await;
+    let member = join(&client, &mut circle, &owner.device, Capability::Member).await;
+    let id = circle.id();
+    let mut writer = Writer::new();
+    let sent: Vec<SealedEnvelope> = (0..3)
+        .map(|n| writer.next(&circle, &member.device, &format!("change {n}")))
+        .collect();
+    client
+        .push(&member.device, &id, &[&sent[0], &sent[1]])
+        .await
+        .ok(200);
+
+    // The backup is taken while the relay serves; then one more change arrives.
+    let backups = tempfile::tempdir().expect("tempdir");
+    let backup = backups.path().join("relay.dump");
+    let dumped = pg_tool("pg_dump")
+        .args(["--format=custom", "--no-owner", "--file"])
+        .arg(&backup)
+        .arg(format!("--dbname={}", relay.database.as_flag()))
+        .status()
+        .expect("pg_dump runs");
+    assert!(dumped.success(), "pg_dump of the live relay");
+    client.push(&member.device, &id, &[&sent[2]]).await.ok(200);
+    drop(relay);
+
+    // Restored into a new database, served by a new relay process.
+    let restored = kring_server::store::postgres::fresh_database(&admin, "restored")
+        .await
+        .expect("a database to restore into");
+    let status = pg_tool("pg_restore")
+        .args(["--no-owner", "--exit-on-error"])
+        .arg(format!("--dbname={restored}"))
+        .arg(&backup)
+        .status()
+        .expect("pg_restore runs");
+    assert!(status.success(), "pg_restore");
+    let relay = RelayProcess::start_on(
+        kring_server::config::Database::Postgres(restored),
+        tempfile::tempdir().expect("tempdir"),
+        &[],
+        None,
+    )
+    .await;
+    let client = relay.client();
+    assert_eq!(
+        client.pull(&owner.device, &id, 0, 10).await.ok(200)["latest"],
+        2,
+        "the backup holds what was stored when it was taken"
+    );
+    // The device sends again everything the relay does not have (as a device does
+    // after its relay lost data): the first two are already there, the third is new.
+    let again = client
+        .push(&member.device, &id, &sent.iter().collect::<Vec<_>>())
+        .await;
+    assert_eq!(again.ok(200)["cursors"], serde_json::json!([1, 2, 3]));
+    let stored = pull_all(&client, &owner.device, &id).await;
+    assert_eq!(
+        stored.into_values().collect::<Vec<_>>(),
+        sent.iter()
+            .map(|e| e.as_bytes().to_vec())
+            .collect::<Vec<_>>()
+    );
+}

@@ -60,10 +60,21 @@ pub fn workspace_binary(package: &str, bin: &str) -> PathBuf {
     path
 }
 
-/// The real relay as a child process.
+/// The PostgreSQL server the end-to-end tests also run on (`scripts/with-postgres.sh`
+/// sets it), if any.
+pub fn postgres() -> Option<String> {
+    std::env::var("KRING_TEST_POSTGRES")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// The real relay as a child process, on a SQLite file or, when [`postgres`] is set, on
+/// a fresh PostgreSQL database of its own.
 pub struct RelayProcess {
     child: Option<Child>,
     db: PathBuf,
+    /// `--db`: the file, or the PostgreSQL database's URL.
+    database: String,
     addr: String,
     /// Flags on top of `--listen` and `--db`.
     args: Vec<String>,
@@ -77,9 +88,22 @@ impl RelayProcess {
 
     /// Like [`RelayProcess::start`], with more flags (e.g. `--push-allow-http`).
     pub fn start_with(db: &Path, args: &[&str]) -> Self {
+        let database = match postgres() {
+            Some(admin) => tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime")
+                .block_on(kring_server::store::postgres::fresh_database(
+                    &admin,
+                    "relay_e2e",
+                ))
+                .expect("a fresh PostgreSQL database"),
+            None => db.display().to_string(),
+        };
         let mut relay = Self {
             child: None,
             db: db.to_path_buf(),
+            database,
             addr: "127.0.0.1:0".into(),
             args: args.iter().map(|a| (*a).to_owned()).collect(),
         };
@@ -96,7 +120,7 @@ impl RelayProcess {
             let mut child = Command::new(&bin)
                 .args(["--listen", &self.addr])
                 .arg("--db")
-                .arg(&self.db)
+                .arg(&self.database)
                 .args(&self.args)
                 .env("KRING_LOG", "warn")
                 .stdin(Stdio::null())
@@ -147,8 +171,12 @@ impl RelayProcess {
         self.spawn();
     }
 
-    /// The raw bytes of the relay's database and its write-ahead log.
+    /// The raw bytes of the relay's database and its write-ahead log; on PostgreSQL,
+    /// a `pg_dump` of its database with every `bytea` value decoded to its bytes.
     pub fn database_bytes(&self) -> Vec<u8> {
+        if self.database.starts_with("postgres") {
+            return postgres_bytes(&self.database);
+        }
         let mut bytes = Vec::new();
         for suffix in ["", "-wal"] {
             if let Ok(b) = std::fs::read(format!("{}{suffix}", self.db.display())) {
@@ -157,6 +185,44 @@ impl RelayProcess {
         }
         bytes
     }
+}
+
+/// Everything stored in the PostgreSQL database at `url`: the dump's text, then each
+/// hex-encoded `bytea` value (`\\x…`) decoded, so a test can look for text inside
+/// stored blobs as it does in a SQLite file.
+fn postgres_bytes(url: &str) -> Vec<u8> {
+    let pg_dump = std::env::var("KRING_TEST_PG_BIN")
+        .map(|bin| PathBuf::from(bin).join("pg_dump"))
+        .unwrap_or_else(|_| PathBuf::from("pg_dump"));
+    let dump = Command::new(pg_dump)
+        .args(["--data-only", "--no-owner", "--dbname", url])
+        .output()
+        .expect("run pg_dump");
+    assert!(
+        dump.status.success(),
+        "pg_dump failed: {}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
+    let text = dump.stdout;
+    let mut bytes = text.clone();
+    let mut i = 0;
+    while i + 2 < text.len() {
+        if text[i] == b'\\' && text[i + 1] == b'x' {
+            let hex: Vec<u8> = text[i + 2..]
+                .iter()
+                .copied()
+                .take_while(u8::is_ascii_hexdigit)
+                .collect();
+            for pair in hex.chunks_exact(2) {
+                let digit = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
+                bytes.push((digit(pair[0]) << 4) | digit(pair[1]));
+            }
+            i += 2 + hex.len();
+        } else {
+            i += 1;
+        }
+    }
+    bytes
 }
 
 impl Drop for RelayProcess {

@@ -406,6 +406,7 @@ fn eleven_members_converge_through_a_real_relay_that_is_killed_and_restarted() {
     // ---- the relay's files hold no names and no titles -------------------------------------
     let raw = relay.database_bytes();
     assert!(!raw.is_empty());
+    assert!(contains(&raw, circle.as_str()), "the database as stored");
     let mut secrets: Vec<&str> = vec![
         CIRCLE_NAME,
         RIDE,
