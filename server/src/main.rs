@@ -27,6 +27,17 @@ enum Command {
     /// The retention period for inactive circles (`--retention-inactive-months`).
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// Copies a stopped relay's SQLite database into an empty PostgreSQL database,
+    /// everything as stored (cursors, keys, tombstones), in one transaction; then
+    /// start the relays with `--db` set to the PostgreSQL URL (docs/relay.md).
+    Migrate {
+        /// The SQLite file (`sqlite:PATH` or `PATH`).
+        #[arg(long)]
+        from: String,
+        /// The PostgreSQL database (`postgres://USER:PASSWORD@HOST:PORT/DB`).
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -78,6 +89,7 @@ async fn main() -> ExitCode {
         let done = match command {
             Command::Admission(command) => admission(command, &config).await,
             Command::Retention(RetentionCommand::Sweep { now }) => sweep(&config, now).await,
+            Command::Migrate { from, to } => migrate(&from, &to).await,
         };
         return match done {
             Ok(()) => ExitCode::SUCCESS,
@@ -187,6 +199,52 @@ async fn sweep(config: &Config, now: Option<String>) -> kring_server::Result<()>
     let swept = kring_server::sweep(store.as_ref(), retention, now, |_| {}).await;
     store.close().await?;
     println!("closed {} inactive circle(s)", swept?);
+    Ok(())
+}
+
+async fn migrate(from: &str, to: &str) -> kring_server::Result<()> {
+    use kring_server::config::Database;
+    let invalid = |field: &'static str, value: &str, expected: &str| {
+        kring_server::Error::from(kring_trust::Error::InvalidValue {
+            field,
+            value: value.to_owned(),
+            expected: expected.to_owned(),
+        })
+    };
+    let Ok(Database::Sqlite(source)) = Database::parse(from) else {
+        return Err(invalid("--from", from, "a SQLite file (sqlite:PATH)"));
+    };
+    let Ok(Database::Postgres(target)) = Database::parse(to) else {
+        return Err(invalid("--to", to, "a postgres:// URL"));
+    };
+    let mut shown = String::new();
+    let copied =
+        kring_server::store::migrate::sqlite_to_postgres(&source, &target, |table, done, total| {
+            // One line per table, rewritten as it goes.
+            if shown != table {
+                if !shown.is_empty() {
+                    eprintln!();
+                }
+                shown = table.to_owned();
+            }
+            eprint!("\r{table}: {done} of {total} rows");
+        })
+        .await?;
+    if !shown.is_empty() {
+        eprintln!();
+    }
+    let rows: u64 = copied.0.iter().map(|(_, n)| n).sum();
+    println!(
+        "copied {rows} rows ({}) from {} to {}; start the relays with --db set to it",
+        copied
+            .0
+            .iter()
+            .map(|(table, n)| format!("{table} {n}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        source.display(),
+        kring_server::store::postgres::redacted(&target)
+    );
     Ok(())
 }
 

@@ -380,3 +380,99 @@ async fn a_pg_dump_of_a_live_relay_restores_and_devices_send_again_what_it_lost(
             .collect::<Vec<_>>()
     );
 }
+
+#[tokio::test]
+async fn a_sqlite_relay_moved_to_postgres_keeps_serving_its_circles_where_they_were() {
+    let Some(admin) = postgres() else {
+        eprintln!("no KRING_TEST_POSTGRES: run under scripts/with-postgres.sh");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("relay.db");
+    let sqlite = kring_server::config::Database::Sqlite(file.clone());
+    let relay =
+        RelayProcess::start_on(sqlite, tempfile::tempdir().expect("tempdir"), &[], None).await;
+    let client = relay.client();
+    let vapid_key = |client: Client| async move {
+        let answer: serde_json::Value = client
+            .http
+            .get(format!("{}/v1/push/vapid", client.base))
+            .send()
+            .await
+            .expect("vapid")
+            .json()
+            .await
+            .expect("json");
+        answer["public_key"].clone()
+    };
+    let key_before = vapid_key(client.clone()).await;
+    let (mut circle, owner) = circle_on(&client).await;
+    let member = join(&client, &mut circle, &owner.device, Capability::Member).await;
+    let id = circle.id();
+    let mut writer = Writer::new();
+    let sent: Vec<SealedEnvelope> = (0..3)
+        .map(|n| writer.next(&circle, &member.device, &format!("on SQLite {n}")))
+        .collect();
+    client
+        .push(&member.device, &id, &sent.iter().collect::<Vec<_>>())
+        .await
+        .ok(200);
+    let before = pull_all(&client, &owner.device, &id).await;
+    drop(relay);
+
+    let target = kring_server::store::postgres::fresh_database(&admin, "migrated")
+        .await
+        .expect("a database to move to");
+    let migrate = |target: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_kring-server"))
+            .args(["migrate", "--from"])
+            .arg(format!("sqlite:{}", file.display()))
+            .args(["--to", target])
+            .output()
+            .expect("kring-server migrate runs")
+    };
+    let moved = migrate(&target);
+    assert!(
+        moved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&moved.stderr)
+    );
+    assert!(String::from_utf8_lossy(&moved.stdout).contains("envelopes 3"));
+
+    let relay = RelayProcess::start_on(
+        kring_server::config::Database::Postgres(target.clone()),
+        tempfile::tempdir().expect("tempdir"),
+        &[],
+        None,
+    )
+    .await;
+    let client = relay.client();
+    assert_eq!(
+        pull_all(&client, &owner.device, &id).await,
+        before,
+        "same cursors, same bytes"
+    );
+    assert_eq!(
+        vapid_key(client.clone()).await,
+        key_before,
+        "the push key moved too"
+    );
+    // The circle goes on: a new change gets the next cursor, a new member joins at the
+    // next position, and a new circle can be created.
+    let next = writer.next(&circle, &member.device, "on PostgreSQL");
+    assert_eq!(
+        client.push(&member.device, &id, &[&next]).await.ok(200)["cursors"],
+        serde_json::json!([4])
+    );
+    join(&client, &mut circle, &owner.device, Capability::Member).await;
+    circle_on(&client).await;
+
+    // A second migration into a database that holds circles is refused.
+    let again = migrate(&target);
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("empty relay database"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+}

@@ -9,6 +9,7 @@
 //! Stored bytes are exactly what clients sent and signed; the store never interprets
 //! them beyond the few columns it indexes.
 
+pub mod migrate;
 pub mod postgres;
 pub mod push;
 pub mod sqlite;

@@ -216,7 +216,8 @@ impl PostgresStore {
         })
     }
 
-    async fn client(&self) -> Result<deadpool_postgres::Object> {
+    /// A pooled connection.
+    pub(super) async fn client(&self) -> Result<deadpool_postgres::Object> {
         self.pool
             .get()
             .await
