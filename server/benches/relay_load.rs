@@ -6,12 +6,27 @@
 //! ```
 //!
 //! The relay runs as a separate process (the release `kring-server` binary) on a fresh
-//! database. Reported: pushes/s acknowledged, push round trip (send → ack), fan-out
+//! database: a SQLite file (`--db sqlite`, the default), or with `--db postgres` a
+//! database created on the PostgreSQL of `KRING_TEST_POSTGRES` (an admin URL, as
+//! `scripts/with-postgres.sh` sets it). `--instances N` (PostgreSQL only) starts N relay
+//! processes on that database: circles are created through the first, and member `m`
+//! of every circle keeps its live socket on, and pushes through, relay `m % N`, so part
+//! of every circle's fan-out crosses processes (through LISTEN/NOTIFY):
+//!
+//! ```sh
+//! cargo bench -p kring-server --bench relay_load -- --circles 1000 --rate 2000
+//! scripts/with-postgres.sh cargo bench -p kring-server --bench relay_load -- --db postgres --circles 1000 --rate 2000
+//! scripts/with-postgres.sh cargo bench -p kring-server --bench relay_load -- --db postgres --instances 2 --circles 1000 --rate 2000
+//! ```
+//!
+//! Reported: pushes/s acknowledged, push round trip (send → ack), fan-out
 //! latency — push *sent* → the envelope itself received by each other member of the
 //! circle over its streaming live socket and checked with `envelope::verify` as a
 //! device checks it (`--live stream`, the default: the job a user waits for), or → a
 //! notice covering it (`--live notices`, the older path, after which a device still
-//! has to pull) — deliveries missed, the relay's CPU per pushed change, and its RSS.
+//! has to pull) — deliveries missed, the relay's CPU per pushed change, and its RSS
+//! (of all relay processes together). With PostgreSQL also the database's CPU (its
+//! postmaster and the processes it started) and the WAL it wrote, per pushed change.
 //!
 //! Pushes go on each member's live socket (`--push socket`, the default: a
 //! `PushFrame`, acknowledged by a `pushed` notice after the commit), as the anchor's
@@ -19,13 +34,16 @@
 //! one instead.
 //!
 //! Pinned like the anchor (`../shared/anchors/automerge-repo`: server on CPU 0, load
-//! on CPU 1): `--pin-relay 0 --pin-bench 1`.
+//! on CPU 1): `--pin-relay 0 --pin-bench 1` (every relay process on CPU 0; the
+//! database is not pinned).
 //!
 //! Every socket is an open file in both processes: the bench and the relay raise their
 //! soft open-files limit to the hard limit; if the hard limit is below about
 //! circles × members + 1000, raise it first (`ulimit -Hn`, as root).
 
 use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
+use std::path::Path;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -48,6 +66,7 @@ use kring_trust::request_auth::sign_request;
 use kring_trust::Timestamp;
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Child;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
@@ -76,8 +95,15 @@ struct Args {
     #[arg(long, default_value = "socket")]
     push: String,
     /// Connect to this relay instead of starting one (`http://host:port`).
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["db", "instances"])]
     relay: Option<String>,
+    /// The database of the relays started: a fresh SQLite file, or a fresh database
+    /// on the PostgreSQL of `KRING_TEST_POSTGRES`.
+    #[arg(long, value_enum, default_value_t = Backend::Sqlite)]
+    db: Backend,
+    /// Relay processes on that database (more than one: PostgreSQL only).
+    #[arg(long, default_value_t = 1)]
+    instances: usize,
     /// What the live sockets carry: `stream` (the envelopes themselves) or `notices`.
     #[arg(long, default_value = "stream")]
     live: String,
@@ -95,6 +121,21 @@ struct Args {
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
 }
 
 /// Now, strictly increasing across the process (no two identical signatures).
@@ -201,17 +242,167 @@ fn raise_open_files_limit() -> u64 {
     limit.rlim_cur as u64
 }
 
-fn rss_kib(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
+/// The `--db` of the relays this bench starts: a fresh SQLite file in `dir`, or a fresh
+/// database on the PostgreSQL of `KRING_TEST_POSTGRES`.
+async fn fresh_db(backend: Backend, dir: &Path) -> OsString {
+    match backend {
+        Backend::Sqlite => dir.join("bench.db").into_os_string(),
+        Backend::Postgres => {
+            let Ok(admin) = std::env::var("KRING_TEST_POSTGRES") else {
+                eprintln!(
+                    "--db postgres needs KRING_TEST_POSTGRES, the admin URL of a PostgreSQL to create the bench's database on (run the bench under scripts/with-postgres.sh)"
+                );
+                std::process::exit(2);
+            };
+            match kring_server::store::postgres::fresh_database(&admin, "bench").await {
+                Ok(url) => url.into(),
+                Err(e) => {
+                    eprintln!(
+                        "could not create the bench's database from KRING_TEST_POSTGRES: {e}"
+                    );
+                    std::process::exit(1);
+                }
+            }
+        }
+    }
+}
+
+/// Starts one relay (the release `kring-server`) on `db`, on CPU `pin` when given;
+/// its process and its base URL once it listens.
+async fn start_relay(db: &OsStr, pin: Option<usize>) -> (Child, String) {
+    let mut command = match pin {
+        Some(cpu) => {
+            let mut c = tokio::process::Command::new("taskset");
+            c.args(["-c", &cpu.to_string(), env!("CARGO_BIN_EXE_kring-server")]);
+            c
+        }
+        None => tokio::process::Command::new(env!("CARGO_BIN_EXE_kring-server")),
     };
-    (field("VmRSS:"), field("VmHWM:"))
+    let mut process = command
+        .args(["--listen", "127.0.0.1:0", "--db"])
+        .arg(db)
+        .env("KRING_LOG", "warn")
+        // Every simulated device connects from 127.0.0.1: the per-address
+        // limits (meant for one party's load) would cap the whole bench.
+        .env("KRING_MAX_CONNECTIONS_PER_ADDRESS", "0")
+        .env("KRING_MAX_LIVE_PER_ADDRESS", "0")
+        .env("KRING_ADDRESS_RATE_PER_SEC", "0")
+        .env("KRING_CIRCLES_PER_ADDRESS_PER_HOUR", "0")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start kring-server");
+    let stdout = process.stdout.take().expect("stdout");
+    let line = BufReader::new(stdout)
+        .lines()
+        .next_line()
+        .await
+        .expect("read")
+        .expect("listening line");
+    let addr = line.trim_start_matches("listening on ").to_owned();
+    (process, format!("http://{addr}"))
+}
+
+/// The PostgreSQL the relays share, as measured around the load: the CPU of its
+/// processes and the WAL it wrote.
+struct PostgresProbe {
+    client: tokio_postgres::Client,
+    postmaster: u32,
+}
+
+/// What [`PostgresProbe::sample`] reads: CPU seconds so far of the cluster's processes
+/// now, and the cluster's WAL position in bytes.
+#[derive(Clone, Copy)]
+struct DbSample {
+    cpu: f64,
+    wal: f64,
+}
+
+impl PostgresProbe {
+    async fn connect(url: &str) -> Self {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .expect("connect to the bench's database");
+        tokio::spawn(connection);
+        let backend: i32 = client
+            .query_one("SELECT pg_backend_pid()", &[])
+            .await
+            .expect("backend pid")
+            .get(0);
+        let postmaster = parent_pid(backend as u32).expect("the postmaster of the bench's backend");
+        Self { client, postmaster }
+    }
+
+    /// The cluster's processes: its postmaster and the `postgres` processes it started
+    /// (backends, WAL writer, checkpointer, …) — not another cluster's on this machine.
+    fn pids(&self) -> Vec<u32> {
+        let children = std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .filter(|&pid| {
+                parent_pid(pid) == Some(self.postmaster)
+                    && std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                        .is_ok_and(|comm| comm.trim_end() == "postgres")
+            });
+        std::iter::once(self.postmaster).chain(children).collect()
+    }
+
+    async fn sample(&self) -> DbSample {
+        let cpu = cpu_total(&self.pids()).unwrap_or(f64::NAN);
+        let wal: f64 = self
+            .client
+            .query_one(
+                "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::float8",
+                &[],
+            )
+            .await
+            .expect("WAL position")
+            .get(0);
+        DbSample { cpu, wal }
+    }
+}
+
+/// A numeric field of `/proc/PID/status` (`name` with its colon), 0 when absent.
+fn status_field(status: &str, name: &str) -> u64 {
+    status
+        .lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn process_status(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default()
+}
+
+fn parent_pid(pid: u32) -> Option<u32> {
+    let status = process_status(pid);
+    (!status.is_empty()).then(|| status_field(&status, "PPid:") as u32)
+}
+
+fn rss_kib(pid: u32) -> (u64, u64) {
+    let status = process_status(pid);
+    (
+        status_field(&status, "VmRSS:"),
+        status_field(&status, "VmHWM:"),
+    )
+}
+
+/// RSS and peak RSS (KiB) of `pids` together; none when there are none to measure (a
+/// relay started elsewhere).
+fn rss_total(pids: &[u32]) -> Option<(u64, u64)> {
+    (!pids.is_empty()).then(|| {
+        pids.iter()
+            .map(|&pid| rss_kib(pid))
+            .fold((0, 0), |(rss, hwm), (r, h)| (rss + r, hwm + h))
+    })
+}
+
+/// CPU seconds of `pids` together; none when there are none to measure.
+fn cpu_total(pids: &[u32]) -> Option<f64> {
+    (!pids.is_empty()).then(|| pids.iter().map(|&pid| cpu_secs(pid)).sum())
 }
 
 fn cpu_secs(pid: u32) -> f64 {
@@ -276,6 +467,13 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    if args.instances == 0 || (args.instances > 1 && args.db != Backend::Postgres) {
+        eprintln!(
+            "--instances is 1, or more with --db postgres (relays share a PostgreSQL database, not a SQLite file), not {}",
+            args.instances
+        );
+        std::process::exit(2);
+    }
     if let Some(cpu) = args.pin_bench {
         pin_to(cpu);
     }
@@ -288,63 +486,49 @@ async fn main() {
         std::process::exit(2);
     }
 
-    // ---- the relay ------------------------------------------------------------------
+    // ---- the relays ------------------------------------------------------------------
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = None;
-    let base = match &args.relay {
-        Some(base) => base.clone(),
+    let mut children = Vec::new();
+    let mut probe = None;
+    let bases: Vec<String> = match &args.relay {
+        Some(base) => vec![base.clone()],
         None => {
-            let mut command = match args.pin_relay {
-                Some(cpu) => {
-                    let mut c = tokio::process::Command::new("taskset");
-                    c.args(["-c", &cpu.to_string(), env!("CARGO_BIN_EXE_kring-server")]);
-                    c
-                }
-                None => tokio::process::Command::new(env!("CARGO_BIN_EXE_kring-server")),
-            };
-            let mut process = command
-                .args(["--listen", "127.0.0.1:0", "--db"])
-                .arg(dir.path().join("bench.db"))
-                .env("KRING_LOG", "warn")
-                // Every simulated device connects from 127.0.0.1: the per-address
-                // limits (meant for one party's load) would cap the whole bench.
-                .env("KRING_MAX_CONNECTIONS_PER_ADDRESS", "0")
-                .env("KRING_MAX_LIVE_PER_ADDRESS", "0")
-                .env("KRING_ADDRESS_RATE_PER_SEC", "0")
-                .env("KRING_CIRCLES_PER_ADDRESS_PER_HOUR", "0")
-                .stdout(Stdio::piped())
-                .kill_on_drop(true)
-                .spawn()
-                .expect("start kring-server");
-            let stdout = process.stdout.take().expect("stdout");
-            let line = BufReader::new(stdout)
-                .lines()
-                .next_line()
-                .await
-                .expect("read")
-                .expect("listening line");
-            let addr = line.trim_start_matches("listening on ").to_owned();
-            child = Some(process);
-            format!("http://{addr}")
+            let db = fresh_db(args.db, dir.path()).await;
+            if args.db == Backend::Postgres {
+                probe = Some(PostgresProbe::connect(&db.to_string_lossy()).await);
+            }
+            let mut bases = Vec::new();
+            for _ in 0..args.instances {
+                let (child, base) = start_relay(&db, args.pin_relay).await;
+                children.push(child);
+                bases.push(base);
+            }
+            bases
         }
     };
-    let relay_pid = child.as_ref().and_then(|c| c.id());
-    let http = Http {
-        client: reqwest::Client::builder()
-            .pool_max_idle_per_host(1024)
-            .tcp_nodelay(true)
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("client"),
-        base: base.clone(),
-    };
-    eprintln!("relay at {base}; open-files limit {fds}");
+    let relay_pids: Vec<u32> = children.iter().filter_map(Child::id).collect();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(1024)
+        .tcp_nodelay(true)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client");
+    // One per relay; member `m` of every circle uses relay `m % instances`.
+    let relays: Vec<Http> = bases
+        .iter()
+        .map(|base| Http {
+            client: client.clone(),
+            base: base.clone(),
+        })
+        .collect();
+    let instances = relays.len();
+    eprintln!("relay at {}; open-files limit {fds}", bases.join(", "));
 
     // ---- circles and members ----------------------------------------------------------
     let started = Instant::now();
     let setups: Vec<CircleSetup> = futures_util::stream::iter(0..args.circles)
         .map(|_| {
-            let http = http.clone();
+            let http = relays[0].clone();
             let members = args.members;
             async move { make_circle(&http, members).await }
         })
@@ -399,10 +583,13 @@ async fn main() {
 
     // ---- live sockets -------------------------------------------------------------------
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let rss_before_sockets = relay_pid.map(rss_kib);
+    let rss_before_sockets = rss_total(&relay_pids);
     let started = Instant::now();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let ws_base = base.replace("http://", "ws://");
+    let ws_bases: Vec<String> = bases
+        .iter()
+        .map(|base| base.replace("http://", "ws://"))
+        .collect();
     let mut connects = Vec::new();
     for (c, setup) in setups.iter().enumerate() {
         for (m, member) in setup.members.iter().enumerate() {
@@ -416,7 +603,7 @@ async fn main() {
             } else {
                 format!("/v1/live?circles={}", setup.id)
             };
-            let mut request = format!("{ws_base}{path}")
+            let mut request = format!("{}{path}", ws_bases[m % instances])
                 .into_client_request()
                 .expect("request");
             let auth = sign_request(&member.device, "GET", &path, b"", fresh());
@@ -536,7 +723,7 @@ async fn main() {
         subscribers.len()
     );
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let rss_connected = relay_pid.map(rss_kib);
+    let rss_connected = rss_total(&relay_pids);
 
     // ---- load: an open loop at the target rate ----------------------------------------------
     let chains = Arc::new(chains);
@@ -552,7 +739,7 @@ async fn main() {
     let load_start = Instant::now();
     let measure_from = load_start + Duration::from_secs(args.warmup);
     let load_end = measure_from + Duration::from_secs(args.seconds);
-    let cpu_before = relay_pid.map(cpu_secs);
+    let cpu_before = cpu_total(&relay_pids);
     let mut bench_cpu_before = cpu_secs(std::process::id());
     let mut issued: u64 = 0;
     let mut skipped: u64 = 0;
@@ -560,6 +747,7 @@ async fn main() {
     let mut tick = tokio::time::interval(Duration::from_millis(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut measure_cpu = None;
+    let mut db_before = None;
     let mut measuring = false;
     loop {
         tick.tick().await;
@@ -569,8 +757,11 @@ async fn main() {
         }
         if !measuring && now >= measure_from {
             measuring = true;
-            measure_cpu = relay_pid.map(cpu_secs);
+            measure_cpu = cpu_total(&relay_pids);
             bench_cpu_before = cpu_secs(std::process::id());
+            if let Some(probe) = &probe {
+                db_before = Some(probe.sample().await);
+            }
         }
         let due = (now.duration_since(load_start).as_secs_f64() * args.rate as f64) as u64;
         while issued < due {
@@ -583,7 +774,7 @@ async fn main() {
             let circle = i % args.circles;
             let author = (i / args.circles) % args.members;
             let (http, setups, chains, records, errors, in_flight, next_chain) = (
-                http.clone(),
+                relays[author % instances].clone(),
                 setups.clone(),
                 chains.clone(),
                 records.clone(),
@@ -666,10 +857,15 @@ async fn main() {
         let _ = pusher.await;
     }
     let load_secs = load_start.elapsed().as_secs_f64() - args.warmup as f64;
-    let cpu_after = relay_pid.map(cpu_secs);
+    let cpu_after = cpu_total(&relay_pids);
     let bench_cpu_after = cpu_secs(std::process::id());
+    let db_after = match &probe {
+        Some(probe) => Some(probe.sample().await),
+        None => None,
+    };
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let rss_loaded = relay_pid.map(rss_kib);
+    let rss_loaded = rss_total(&relay_pids);
+    let rss_each: Vec<(u64, u64)> = relay_pids.iter().map(|&pid| rss_kib(pid)).collect();
     let _ = stop_tx.send(true);
     let mut notices = Vec::new();
     let mut acks: HashMap<u64, (u64, Instant)> = HashMap::new();
@@ -726,15 +922,35 @@ async fn main() {
     fan_out.sort_by(f64::total_cmp);
     let expected_deliveries = measured.len() * (args.members - 1);
     let pushes_per_sec = measured.len() as f64 / load_secs;
-    let (cpu, cpu_per_change) = match (measure_cpu.or(cpu_before), cpu_after) {
-        (Some(a), Some(b)) => (
-            format!("{:.0} %", (b - a) / load_secs * 100.0),
-            format!("{:.3} ms", (b - a) * 1000.0 / measured.len().max(1) as f64),
+    let pushes = measured.len().max(1) as f64;
+    let relay_cpu = match (measure_cpu.or(cpu_before), cpu_after) {
+        (Some(a), Some(b)) => Some(b - a),
+        _ => None,
+    };
+    let (cpu, cpu_per_change) = match relay_cpu {
+        Some(secs) => (
+            format!("{:.0} %", secs / load_secs * 100.0),
+            format!("{:.3} ms", secs * 1000.0 / pushes),
         ),
-        _ => ("n/a".into(), "n/a".into()),
+        None => ("n/a".into(), "n/a".into()),
     };
     let mib = |kib: u64| kib as f64 / 1024.0;
+    // Several relays: their RSS and CPU figures are sums.
+    let summed = if relay_pids.len() > 1 {
+        format!(" (sum of {} processes)", relay_pids.len())
+    } else {
+        String::new()
+    };
     println!("## relay_load");
+    println!();
+    match &args.relay {
+        Some(base) => println!("backend: the relay at {base}, started elsewhere"),
+        None => println!(
+            "backend: {}, {instances} relay process{}",
+            args.db.name(),
+            if instances == 1 { "" } else { "es" }
+        ),
+    }
     println!();
     println!(
         "circles {} × members {} = {} live sockets (connected in {connect_secs:.1} s); target {} pushes/s × {} envelope(s) over {}, {} s measured after {} s warm-up",
@@ -775,23 +991,36 @@ async fn main() {
     if let (Some((before, _)), Some((connected, _))) = (rss_before_sockets, rss_connected) {
         let sockets = (args.circles * args.members).max(1) as f64;
         println!(
-            "| relay memory per idle live socket (RSS connected − before, ÷ sockets) | {:.1} KiB |",
+            "| relay memory per idle live socket (RSS connected − before, ÷ sockets){summed} | {:.1} KiB |",
             connected.saturating_sub(before) as f64 / sockets
         );
     }
     if let (Some((rss_c, _)), Some((rss_l, hwm))) = (rss_connected, rss_loaded) {
         println!(
-            "| relay RSS connected / after load / peak | {:.0} / {:.0} / {:.0} MiB |",
+            "| relay RSS connected / after load / peak{summed} | {:.0} / {:.0} / {:.0} MiB |",
             mib(rss_c),
             mib(rss_l),
             mib(hwm)
         );
     }
-    println!("| relay CPU during load (of 1 core) | {cpu} |");
+    if rss_each.len() > 1 {
+        let each: Vec<String> = rss_each
+            .iter()
+            .map(|&(rss, hwm)| format!("{:.0} / {:.0}", mib(rss), mib(hwm)))
+            .collect();
+        println!(
+            "| relay RSS after load / peak, each process | {} MiB |",
+            each.join(", ")
+        );
+    }
+    println!("| relay CPU during load (of 1 core){summed} | {cpu} |");
     println!(
-        "| relay CPU per pushed change (fanned out to {} others) | {cpu_per_change} |",
+        "| relay CPU per pushed change (fanned out to {} others){summed} | {cpu_per_change} |",
         args.members - 1
     );
+    if let (Some(before), Some(after)) = (db_before, db_after) {
+        print_database(before, after, load_secs, pushes, relay_cpu);
+    }
     println!(
         "| frames that failed to decode or verify | {} |",
         invalid.load(Ordering::Relaxed)
@@ -800,35 +1029,83 @@ async fn main() {
         "| bench process CPU during load (of 1 core) | {:.0} % |",
         (bench_cpu_after - bench_cpu_before) / load_secs * 100.0
     );
-    if let Ok(text) = async {
-        http.client
-            .get(format!("{base}/metrics"))
-            .send()
-            .await?
-            .text()
-            .await
-    }
-    .await
-    {
-        let value = |name: &str| {
-            text.lines()
-                .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
-                .and_then(|l| l.split_whitespace().last())
-                .and_then(|v| v.parse::<f64>().ok())
-                .unwrap_or(f64::NAN)
-        };
-        let commits = value("kring_store_commit_seconds_count");
+    let texts = metrics_texts(&relays).await;
+    let total = |name: &str| texts.iter().map(|text| metric(text, name)).sum::<f64>();
+    let commits = total("kring_store_commit_seconds_count");
+    // Counted by the SQLite store's writer; none on PostgreSQL.
+    if commits > 0.0 {
         println!(
             "| relay write groups: commits, mean commands per commit, mean commit time | {:.0}, {:.1}, {:.2} ms |",
             commits,
-            value("kring_store_commit_group_size_sum") / commits,
-            value("kring_store_commit_seconds_sum") / commits * 1000.0
+            total("kring_store_commit_group_size_sum") / commits,
+            total("kring_store_commit_seconds_sum") / commits * 1000.0
         );
     }
-    if let Some(mut child) = child {
+    for mut child in children {
         let _ = child.start_kill();
         let _ = child.wait().await;
     }
+}
+
+/// The database's lines: its CPU and the WAL it wrote over the measured window, per
+/// pushed change, and with the relays' CPU (`relay_cpu` seconds) the whole CPU cost.
+fn print_database(
+    before: DbSample,
+    after: DbSample,
+    load_secs: f64,
+    pushes: f64,
+    relay_cpu: Option<f64>,
+) {
+    let cpu = after.cpu - before.cpu;
+    let wal = after.wal - before.wal;
+    println!(
+        "| database CPU during load (of 1 core) | {:.0} % |",
+        cpu / load_secs * 100.0
+    );
+    println!(
+        "| database CPU per pushed change | {:.3} ms |",
+        cpu * 1000.0 / pushes
+    );
+    if let Some(relay) = relay_cpu {
+        println!(
+            "| relays + database CPU per pushed change | {:.3} ms |",
+            (relay + cpu) * 1000.0 / pushes
+        );
+    }
+    println!(
+        "| WAL written per pushed change | {:.0} bytes ({:.1} MiB in all) |",
+        wal / pushes,
+        wal / (1024.0 * 1024.0)
+    );
+}
+
+/// The `/metrics` texts of the relays that answered.
+async fn metrics_texts(relays: &[Http]) -> Vec<String> {
+    let mut texts = Vec::new();
+    for relay in relays {
+        let text = async {
+            relay
+                .client
+                .get(format!("{}/metrics", relay.base))
+                .send()
+                .await?
+                .text()
+                .await
+        };
+        if let Ok(text) = text.await {
+            texts.push(text);
+        }
+    }
+    texts
+}
+
+/// `name`'s value in a `/metrics` text (NaN when absent).
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(f64::NAN)
 }
 
 /// A circle with an owner and `members - 1` members, created on the relay.

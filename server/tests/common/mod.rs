@@ -2,7 +2,10 @@
 //! client, and a client-side model of a circle built with kring-core's own builders.
 #![allow(dead_code)]
 
+mod balancer;
 mod binary;
+#[allow(unused_imports)]
+pub use balancer::Nginx;
 #[allow(unused_imports)]
 pub use binary::RelayProcess;
 
@@ -170,7 +173,7 @@ impl Client {
     /// A request signed by `signer` now.
     pub async fn send(
         &self,
-        signer: &dyn RequestSigner,
+        signer: &(dyn RequestSigner + Sync),
         method: &str,
         path_and_query: &str,
         body: Option<&Value>,
@@ -192,7 +195,7 @@ impl Client {
     /// Full control: unsigned (`None`), any timestamp, extra headers.
     pub async fn send_raw(
         &self,
-        signer: Option<&dyn RequestSigner>,
+        signer: Option<&(dyn RequestSigner + Sync)>,
         method: &str,
         path_and_query: &str,
         body: Vec<u8>,
@@ -241,7 +244,7 @@ impl Client {
 
     pub async fn append(
         &self,
-        signer: &dyn RequestSigner,
+        signer: &(dyn RequestSigner + Sync),
         circle: &str,
         entry: &SignedEntry,
     ) -> Reply {
@@ -254,7 +257,12 @@ impl Client {
         .await
     }
 
-    pub async fn read_log(&self, signer: &dyn RequestSigner, circle: &str, after: u64) -> Reply {
+    pub async fn read_log(
+        &self,
+        signer: &(dyn RequestSigner + Sync),
+        circle: &str,
+        after: u64,
+    ) -> Reply {
         self.send(
             signer,
             "GET",
@@ -279,7 +287,7 @@ impl Client {
 
     pub async fn push(
         &self,
-        signer: &dyn RequestSigner,
+        signer: &(dyn RequestSigner + Sync),
         circle: &str,
         envelopes: &[&SealedEnvelope],
     ) -> Reply {
@@ -320,7 +328,7 @@ impl Client {
 
     pub async fn pull(
         &self,
-        signer: &dyn RequestSigner,
+        signer: &(dyn RequestSigner + Sync),
         circle: &str,
         after: u64,
         limit: u32,
