@@ -602,3 +602,80 @@ async fn a_sqlite_relay_moved_to_postgres_keeps_serving_its_circles_where_they_w
         String::from_utf8_lossy(&again.stderr)
     );
 }
+
+/// `kring-server` started on `db`, expected to refuse: its exit status and stderr.
+async fn refused_start(db: &str) -> (std::process::ExitStatus, String) {
+    let output = tokio::time::timeout(
+        Duration::from_secs(30),
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_kring-server"))
+            .args(["--listen", "127.0.0.1:0", "--db", db])
+            .env("KRING_LOG", "off")
+            .output(),
+    )
+    .await
+    .expect("it gives up within 30 s")
+    .expect("kring-server runs");
+    (
+        output.status,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_wrong_database_or_a_newer_schema_is_one_clear_sentence_and_changes_nothing() {
+    let Some(admin) = postgres() else {
+        eprintln!("no KRING_TEST_POSTGRES: run under scripts/with-postgres.sh");
+        return;
+    };
+    // Nothing listens on port 1; a URL that does not parse; a database that does not
+    // exist on a server that does.
+    let missing = {
+        let mut url = url_of(&admin);
+        url.set_path("no_such_database");
+        url.to_string()
+    };
+    for (db, says) in [
+        (
+            "postgres://kring:geheim@127.0.0.1:1/kring",
+            "cannot connect",
+        ),
+        ("postgres://kring@[::1", "postgres:// URL"),
+        (missing.as_str(), "cannot connect"),
+    ] {
+        let (status, stderr) = refused_start(db).await;
+        assert!(!status.success(), "{db}");
+        assert_eq!(stderr.trim().lines().count(), 1, "one sentence: {stderr}");
+        assert!(stderr.contains(says), "{db}: {stderr}");
+        assert!(
+            !stderr.contains("geheim"),
+            "no password in the message: {stderr}"
+        );
+    }
+
+    // A database whose schema a newer relay wrote is refused and left as it is.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = database(dir.path()).await;
+    drop(RelayProcess::start_on(database.clone(), dir, &[], None).await);
+    let url = database.as_flag();
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(connection);
+    client
+        .execute("UPDATE kring_schema SET version = 99", &[])
+        .await
+        .expect("pretend a newer relay wrote it");
+    let (status, stderr) = refused_start(&url).await;
+    assert!(!status.success());
+    assert!(stderr.contains("schema version 99"), "{stderr}");
+    let version: i32 = client
+        .query_one("SELECT version FROM kring_schema", &[])
+        .await
+        .expect("version")
+        .get(0);
+    assert_eq!(version, 99, "not altered");
+}
+
+fn url_of(text: &str) -> url::Url {
+    url::Url::parse(text).expect("a URL")
+}

@@ -664,8 +664,8 @@ impl RelayStore for PostgresStore {
             .await?;
             let (cursors, stored) = apply_push(&mut staged, &state, &batch)?;
             if stored > 0 {
-                staged.write(&tx, circle.0, &batch).await?;
-                notify(&tx, self.notice('e', &locked.id, to_u64(staged.latest))).await?;
+                let notice = self.notice('e', &locked.id, to_u64(staged.latest));
+                staged.write(&tx, circle.0, &batch, notice).await?;
             }
             tx.commit().await?;
             Ok(PushOutcome {
@@ -1025,27 +1025,27 @@ impl StagedPush {
         let mut last = Vec::new();
         let mut days = Vec::new();
         let day = day_of(now);
-        let at_positions = tx
+        // One statement per author (a batch has one: its signer): today's usage, its
+        // row locked by the upsert (the daily quota holds across processes), the
+        // author's newest envelope, and what is stored at the batch's positions.
+        let read = tx
             .prepare_cached(
-                "SELECT device_seq, cursor, hash FROM envelopes
-                 WHERE circle = $1 AND author = $2 AND device_seq = ANY($3)",
-            )
-            .await?;
-        let newest = tx
-            .prepare_cached(
-                "SELECT device_seq, hash FROM envelopes WHERE circle = $1 AND author = $2
-                 ORDER BY device_seq DESC LIMIT 1",
-            )
-            .await?;
-        let open_day = tx
-            .prepare_cached(
-                "INSERT INTO device_days (device, day, envelopes, bytes) VALUES ($1, $2, 0, 0)
-                 ON CONFLICT (device, day) DO NOTHING",
-            )
-            .await?;
-        let lock_day = tx
-            .prepare_cached(
-                "SELECT envelopes, bytes FROM device_days WHERE device = $1 AND day = $2 FOR UPDATE",
+                "WITH today AS (
+                     INSERT INTO device_days (device, day, envelopes, bytes) VALUES ($2, $3, 0, 0)
+                     ON CONFLICT (device, day) DO UPDATE SET envelopes = device_days.envelopes
+                     RETURNING envelopes, bytes, xmax = 0 AS fresh),
+                 newest AS (
+                     SELECT device_seq, hash FROM envelopes WHERE circle = $1 AND author = $2
+                     ORDER BY device_seq DESC LIMIT 1),
+                 taken AS (
+                     SELECT device_seq, cursor, hash FROM envelopes
+                     WHERE circle = $1 AND author = $2 AND device_seq = ANY($4))
+                 SELECT today.envelopes, today.bytes, today.fresh,
+                        (SELECT device_seq FROM newest), (SELECT hash FROM newest),
+                        ARRAY(SELECT device_seq FROM taken ORDER BY device_seq),
+                        ARRAY(SELECT cursor FROM taken ORDER BY device_seq),
+                        ARRAY(SELECT hash FROM taken ORDER BY device_seq)
+                 FROM today",
             )
             .await?;
         for author in &authors {
@@ -1056,28 +1056,7 @@ impl StagedPush {
                 .filter(|h| h.author == *author)
                 .map(|h| to_i64(h.device_seq))
                 .collect();
-            for row in tx.query(&at_positions, &[&circle, &id, &seqs]).await? {
-                stored.push((
-                    (*author, to_u64(row.get(0))),
-                    (to_u64(row.get(1)), to_hash(row.get(2))?),
-                ));
-            }
-            let newest = tx.query_opt(&newest, &[&circle, &id]).await?;
-            last.push((
-                *author,
-                newest
-                    .map(|row| Ok::<_, Error>((to_u64(row.get(0)), to_hash(row.get(1))?)))
-                    .transpose()?,
-            ));
-            if tx.execute(&open_day, &[&id, &day]).await? > 0 {
-                // The device's first write today: forget days before yesterday.
-                tx.execute(
-                    "DELETE FROM device_days WHERE device = $1 AND day < $2",
-                    &[&id, &(day - 1)],
-                )
-                .await?;
-            }
-            let row = tx.query_one(&lock_day, &[&id, &day]).await?;
+            let row = tx.query_one(&read, &[&circle, &id, &day, &seqs]).await?;
             days.push((
                 *author,
                 Usage {
@@ -1085,6 +1064,28 @@ impl StagedPush {
                     bytes: to_u64(row.get(1)),
                 },
             ));
+            if row.get::<_, bool>(2) {
+                // The device's first write today: forget days before yesterday.
+                tx.execute(
+                    "DELETE FROM device_days WHERE device = $1 AND day < $2",
+                    &[&id, &(day - 1)],
+                )
+                .await?;
+            }
+            let newest = match (
+                row.get::<_, Option<i64>>(3),
+                row.get::<_, Option<Vec<u8>>>(4),
+            ) {
+                (Some(seq), Some(hash)) => Some((to_u64(seq), to_hash(hash)?)),
+                _ => None,
+            };
+            last.push((*author, newest));
+            let positions: Vec<i64> = row.get(5);
+            let cursors: Vec<i64> = row.get(6);
+            let hashes: Vec<Vec<u8>> = row.get(7);
+            for ((seq, cursor), hash) in positions.into_iter().zip(cursors).zip(hashes) {
+                stored.push(((*author, to_u64(seq)), (to_u64(cursor), to_hash(hash)?)));
+            }
         }
         Ok(Self {
             stored,
@@ -1104,6 +1105,7 @@ impl StagedPush {
         tx: &deadpool_postgres::Transaction<'_>,
         circle: i64,
         batch: &[NewEnvelope],
+        notice: String,
     ) -> Result<()> {
         let mut cursors = Vec::new();
         let mut authors: Vec<&[u8]> = Vec::new();
@@ -1124,52 +1126,49 @@ impl StagedPush {
             hashes.push(envelope.verified.hash().as_bytes().to_vec());
             bytes.push(&envelope.bytes);
         }
+        let day = day_of(self.now);
+        let day_devices: Vec<&[u8]> = self.days.iter().map(|(d, _)| &d.as_bytes()[..]).collect();
+        let day_envelopes: Vec<i64> = self.days.iter().map(|(_, u)| to_i64(u.envelopes)).collect();
+        let day_bytes: Vec<i64> = self.days.iter().map(|(_, u)| to_i64(u.bytes)).collect();
+        // One statement: the envelopes, the circle's usage and newest cursor, the
+        // authors' usage today, and the notice other processes hear on commit.
         tx.execute(
             &tx.prepare_cached(
-                "INSERT INTO envelopes (circle, cursor, author, device_seq, hash, stored_at, bytes)
-                 SELECT $1, c, a, s, h, $2, b
-                 FROM unnest($3::bigint[], $4::bytea[], $5::bigint[], $6::bytea[], $7::bytea[])
-                     AS t (c, a, s, h, b)",
-            )
-            .await?,
-            &[
-                &circle, &self.now, &cursors, &authors, &seqs, &hashes, &bytes,
-            ],
-        )
-        .await?;
-        tx.execute(
-            &tx.prepare_cached(
-                "UPDATE circles SET envelopes = $2, bytes = $3, active_at = $4, latest = $5
-                 WHERE num = $1",
+                "WITH stored AS (
+                     INSERT INTO envelopes (circle, cursor, author, device_seq, hash, stored_at, bytes)
+                     SELECT $1, c, a, s, h, $2, b
+                     FROM unnest($3::bigint[], $4::bytea[], $5::bigint[], $6::bytea[], $7::bytea[])
+                         AS t (c, a, s, h, b)),
+                 circle AS (
+                     UPDATE circles SET envelopes = $8, bytes = $9, active_at = $2, latest = $10
+                     WHERE num = $1),
+                 usage AS (
+                     UPDATE device_days SET envelopes = u.e, bytes = u.b
+                     FROM unnest($11::bytea[], $12::bigint[], $13::bigint[]) AS u (d, e, b)
+                     WHERE device = u.d AND day = $14)
+                 SELECT pg_notify($15, $16)",
             )
             .await?,
             &[
                 &circle,
+                &self.now,
+                &cursors,
+                &authors,
+                &seqs,
+                &hashes,
+                &bytes,
                 &to_i64(self.usage.envelopes),
                 &to_i64(self.usage.bytes),
-                &self.now,
                 &self.latest,
+                &day_devices,
+                &day_envelopes,
+                &day_bytes,
+                &day,
+                &CHANNEL,
+                &notice,
             ],
         )
         .await?;
-        let day = day_of(self.now);
-        let record = tx
-            .prepare_cached(
-                "UPDATE device_days SET envelopes = $3, bytes = $4 WHERE device = $1 AND day = $2",
-            )
-            .await?;
-        for (device, used) in &self.days {
-            tx.execute(
-                &record,
-                &[
-                    &&device.as_bytes()[..],
-                    &day,
-                    &to_i64(used.envelopes),
-                    &to_i64(used.bytes),
-                ],
-            )
-            .await?;
-        }
         Ok(())
     }
 }
