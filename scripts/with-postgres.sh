@@ -5,7 +5,9 @@
 # `postgres` database that tests create their own databases from, and
 # KRING_TEST_PG_CTL, a command that stops, starts or restarts the cluster
 # (`$KRING_TEST_PG_CTL stop`), and KRING_TEST_PG_BIN, the directory of its tools.
-# The cluster is stopped and removed when the command ends, however it ends.
+# KRING_TEST_PG_CONF adds lines to its postgresql.conf (e.g. to load
+# pg_stat_statements for a profile). The cluster is stopped and removed when the
+# command ends, however it ends.
 #
 #   scripts/with-postgres.sh cargo test -p kring-server
 set -euo pipefail
@@ -61,6 +63,7 @@ unix_socket_directories = '$work'
 max_connections = 300
 shared_buffers = 128MB
 log_min_messages = warning
+${KRING_TEST_PG_CONF:-}
 EOF
 "${pg_ctl[@]}" start >/dev/null
 echo "PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (data in $data)" >&2

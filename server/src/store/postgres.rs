@@ -68,9 +68,11 @@ CREATE TABLE circles (
     -- The newest cursor and the membership log's length, assigned under this row's lock.
     latest     bigint NOT NULL DEFAULT 0,
     log_len    bigint NOT NULL DEFAULT 0
-);
+-- Every push updates its circle's row: room on the page and no index on a column a
+-- push changes keep that update in place (HOT). The hourly retention sweep reads
+-- `active_at` without an index.
+) WITH (fillfactor = 50);
 CREATE INDEX circles_by_admission ON circles (admission) WHERE admission IS NOT NULL;
-CREATE INDEX circles_by_activity ON circles (active_at) WHERE closed_at IS NULL;
 CREATE TABLE membership (
     circle bigint NOT NULL REFERENCES circles (num),
     seq    bigint NOT NULL,
@@ -96,7 +98,7 @@ CREATE TABLE device_days (
     envelopes bigint NOT NULL,
     bytes     bigint NOT NULL,
     PRIMARY KEY (device, day)
-);
+) WITH (fillfactor = 50);
 CREATE TABLE admission_revoked (
     id         text PRIMARY KEY,
     revoked_at bigint NOT NULL
@@ -136,7 +138,6 @@ const NOTICE_QUEUE: usize = 4096;
 /// PostgreSQL behind a connection pool, shared with other relay processes.
 pub struct PostgresStore {
     pool: Pool,
-    config: tokio_postgres::Config,
     notices: std::sync::Mutex<Option<mpsc::Receiver<Notice>>>,
     listener: tokio::task::JoinHandle<()>,
     /// This process's commits, on their way to the others ([`announce`]).
@@ -218,7 +219,6 @@ impl PostgresStore {
         let announcer = tokio::spawn(announce(pool.clone(), process, outgoing));
         Ok(Self {
             pool,
-            config,
             notices: std::sync::Mutex::new(Some(receiver)),
             listener,
             announcements: std::sync::Mutex::new(Some(announcements)),
@@ -232,24 +232,6 @@ impl PostgresStore {
             .get()
             .await
             .map_err(|e| Error::Pool(e.to_string()))
-    }
-
-    /// The database's host and name (logs, `/healthz`), never its password.
-    pub fn describe(&self) -> String {
-        let hosts: Vec<String> = self
-            .config
-            .get_hosts()
-            .iter()
-            .map(|host| match host {
-                tokio_postgres::config::Host::Tcp(name) => name.clone(),
-                tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
-            })
-            .collect();
-        format!(
-            "postgres {} / {}",
-            hosts.join(","),
-            self.config.get_dbname().unwrap_or("-")
-        )
     }
 
     /// Tells the other processes of a commit (after it). Never waits: if the queue is
