@@ -7,8 +7,11 @@
 //! when first used. Web Push wake-ups are not sent from here: the process that
 //! committed a change wakes the devices, once.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use futures_util::StreamExt;
+use kring_trust::ids::CircleId;
 use kring_trust::Timestamp;
 use tokio::sync::mpsc;
 
@@ -22,47 +25,108 @@ const STREAM_FROM_STORE: u64 = 64;
 /// Bytes per store read while streaming another process's envelopes.
 const READ_BUDGET: usize = 1024 * 1024;
 
-/// Applies notices until the store stops sending them (the relay shuts down).
-pub async fn follow(relay: Relay, mut notices: mpsc::Receiver<Notice>) {
-    while let Some(notice) = notices.recv().await {
-        if let Err(e) = apply(&relay, notice).await {
-            tracing::warn!(error = %e, "applying another relay process's notice");
+/// Notices taken together at most: what waited is applied as one batch.
+const BATCH: usize = 1024;
+/// Circles brought up to date at the same time.
+const CONCURRENT: usize = 16;
+
+/// What a batch of notices asks of one circle.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct Due {
+    closed: bool,
+    appended: bool,
+    /// The newest cursor stored elsewhere.
+    stored: Option<u64>,
+}
+
+/// Collapses a batch of notices into what each circle needs (a circle's many notices
+/// become one read), or `None` when the batch holds a resync, which covers every circle.
+fn collapse(batch: Vec<Notice>, lag: impl Fn(Timestamp)) -> Option<HashMap<CircleId, Due>> {
+    let mut due: HashMap<CircleId, Due> = HashMap::new();
+    for notice in batch {
+        match notice {
+            Notice::Stored { circle, latest, at } => {
+                lag(at);
+                let entry = due.entry(circle).or_default();
+                entry.stored = entry.stored.max(Some(latest));
+            }
+            Notice::Appended { circle, at, .. } => {
+                lag(at);
+                due.entry(circle).or_default().appended = true;
+            }
+            Notice::Closed { circle } => due.entry(circle).or_default().closed = true,
+            Notice::Resync => return None,
         }
+    }
+    Some(due)
+}
+
+/// Applies notices until the store stops sending them (the relay shuts down). What
+/// waited is taken together, each circle's notices collapse into one read, and
+/// different circles are brought up to date at the same time.
+pub async fn follow(relay: Relay, mut notices: mpsc::Receiver<Notice>) {
+    while let Some(first) = notices.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match notices.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let lag = |at: Timestamp| {
+            let ms = Timestamp::now().0.saturating_sub(at.0).max(0);
+            relay
+                .metrics()
+                .notice_lag_seconds
+                .observe(ms as f64 / 1000.0);
+        };
+        let work: Vec<(Arc<CircleSlot>, Due)> = match collapse(batch, lag) {
+            Some(due) => due
+                .into_iter()
+                .filter_map(|(id, due)| {
+                    if due.closed {
+                        if let Some(slot) = relay.circles().take(&id) {
+                            slot.closed();
+                        }
+                        return None;
+                    }
+                    relay.circles().in_memory(&id).map(|slot| (slot, due))
+                })
+                .collect(),
+            None => {
+                relay.metrics().notice_resyncs.inc();
+                relay
+                    .circles()
+                    .all_in_memory()
+                    .into_iter()
+                    .map(|slot| (slot, Due::default()))
+                    .collect()
+            }
+        };
+        futures_util::stream::iter(work)
+            .for_each_concurrent(CONCURRENT, |(slot, due)| {
+                let relay = &relay;
+                async move {
+                    let applied = if due == Due::default() {
+                        resync(relay, &slot).await
+                    } else {
+                        apply(relay, &slot, &due).await
+                    };
+                    if let Err(e) = applied {
+                        tracing::warn!(circle = %slot.id, error = %e, "applying another relay process's notice");
+                    }
+                }
+            })
+            .await;
     }
 }
 
-async fn apply(relay: &Relay, notice: Notice) -> Result<()> {
-    let lag = |at: Timestamp| {
-        let ms = Timestamp::now().0.saturating_sub(at.0).max(0);
-        relay
-            .metrics()
-            .notice_lag_seconds
-            .observe(ms as f64 / 1000.0);
-    };
-    match notice {
-        Notice::Stored { circle, latest, at } => {
-            lag(at);
-            if let Some(slot) = relay.circles().in_memory(&circle) {
-                stored_elsewhere(relay, &slot, latest).await?;
-            }
-        }
-        Notice::Appended { circle, at, .. } => {
-            lag(at);
-            if let Some(slot) = relay.circles().in_memory(&circle) {
-                relay.circles().catch_up(relay.store(), &slot).await?;
-            }
-        }
-        Notice::Closed { circle } => {
-            if let Some(slot) = relay.circles().take(&circle) {
-                slot.closed();
-            }
-        }
-        Notice::Resync => {
-            relay.metrics().notice_resyncs.inc();
-            for slot in relay.circles().all_in_memory() {
-                resync(relay, &slot).await?;
-            }
-        }
+async fn apply(relay: &Relay, slot: &Arc<CircleSlot>, due: &Due) -> Result<()> {
+    if due.appended {
+        relay.circles().catch_up(relay.store(), slot).await?;
+    }
+    if let Some(latest) = due.stored {
+        stored_elsewhere(relay, slot, latest).await?;
     }
     Ok(())
 }
@@ -121,4 +185,54 @@ async fn stored_elsewhere(relay: &Relay, slot: &Arc<CircleSlot>, latest: u64) ->
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn circle(n: u8) -> CircleId {
+        CircleId::parse(&format!("{n:02x}").repeat(16)).expect("id")
+    }
+
+    #[test]
+    fn a_circles_notices_collapse_into_one_read_and_a_resync_covers_all() {
+        let at = Timestamp(1);
+        let batch = vec![
+            Notice::Stored {
+                circle: circle(1),
+                latest: 4,
+                at,
+            },
+            Notice::Appended {
+                circle: circle(1),
+                len: 3,
+                at,
+            },
+            Notice::Stored {
+                circle: circle(1),
+                latest: 9,
+                at,
+            },
+            Notice::Stored {
+                circle: circle(1),
+                latest: 7,
+                at,
+            },
+            Notice::Closed { circle: circle(2) },
+        ];
+        let due = collapse(batch.clone(), |_| {}).expect("no resync");
+        assert_eq!(
+            due[&circle(1)],
+            Due {
+                closed: false,
+                appended: true,
+                stored: Some(9)
+            }
+        );
+        assert!(due[&circle(2)].closed);
+        let mut with_resync = batch;
+        with_resync.push(Notice::Resync);
+        assert_eq!(collapse(with_resync, |_| {}), None);
+    }
 }
