@@ -15,9 +15,9 @@
 //!   server's `synchronous_commit`, on by default, that is durable).
 //! - **Other processes hear of commits.** After each write that changes what devices
 //!   see, a notice (positions only, never content) goes out with `NOTIFY` from a task
-//!   of its own ([`announce`], which says why not inside the transaction); the others
-//!   [`listen`].
-//! - **The schema is versioned.** [`migrate`] runs under an advisory lock in one
+//!   of its own (`announce`, which says why not inside the transaction); the others
+//!   `listen`.
+//! - **The schema is versioned.** `migrate` runs under an advisory lock in one
 //!   transaction: a half-created schema cannot exist, two starting processes do not
 //!   race, and a schema from a newer relay is refused, not altered.
 
@@ -45,7 +45,7 @@ use super::{
 use crate::error::{internal, Error, Result};
 use crate::push::Subscription;
 
-/// The schema this relay writes. Bump it and add a step to [`MIGRATIONS`] on any change.
+/// The schema this relay writes. Bump it and add a step to `MIGRATIONS` on any change.
 pub const SCHEMA_VERSION: i32 = 1;
 
 /// Step `n` takes the schema from version `n` to `n + 1`.
