@@ -902,7 +902,7 @@ impl Relay {
     /// membership appended through another process is applied before this request is
     /// judged, and a circle closed there is closed here. (A request that follows
     /// another process's answer, such as a push after a join, sees what it did.)
-    async fn current(
+    pub(crate) async fn current(
         &self,
         slot: Arc<crate::circles::CircleSlot>,
     ) -> Result<Arc<crate::circles::CircleSlot>> {

@@ -216,7 +216,10 @@ impl Circles {
         if entries.is_empty() {
             return Ok(Arc::clone(&state));
         }
+        // Every entry is validated before any is streamed: a bad one leaves the state
+        // and the subscribers as they were.
         let mut next = MembershipState::clone(&state);
+        let mut positions = Vec::with_capacity(entries.len());
         for bytes in &entries {
             let entry = SignedEntry::from_bytes(bytes)?;
             let position = entry.seq();
@@ -227,6 +230,9 @@ impl Circles {
                     slot.id
                 ))
             })?;
+            positions.push(position);
+        }
+        for (position, bytes) in positions.into_iter().zip(&entries) {
             slot.stream.appended(position, bytes);
         }
         *state = Arc::new(next);

@@ -141,7 +141,11 @@ pub async fn upgrade(
     let positions = positions(req.query(), circles.len())?;
     let mut slots = Vec::with_capacity(circles.len());
     for id in &circles {
-        let slot = relay.circles().get(relay.store(), id).await?;
+        // As stored now: a device that joined through another relay process is known,
+        // one removed there is refused.
+        let slot = relay
+            .current(relay.circles().get(relay.store(), id).await?)
+            .await?;
         slot.check_open()?;
         require_active(&slot.state.read().await.clone(), &signer.0)?;
         slots.push(slot);

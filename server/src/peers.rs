@@ -122,8 +122,14 @@ pub async fn follow(relay: Relay, mut notices: mpsc::Receiver<Notice>) {
 }
 
 async fn apply(relay: &Relay, slot: &Arc<CircleSlot>, due: &Due) -> Result<()> {
-    if due.appended {
-        relay.circles().catch_up(relay.store(), slot).await?;
+    // The log first, whatever the notices say: notices may come out of commit order,
+    // and a device removed before these envelopes were stored must have its socket
+    // closed before they are streamed.
+    if due.appended || due.stored.is_some() {
+        relay
+            .current(Arc::clone(slot))
+            .await
+            .map_err(crate::Error::Trust)?;
     }
     if let Some(latest) = due.stored {
         stored_elsewhere(relay, slot, latest).await?;
