@@ -241,3 +241,21 @@ pub trait RelayStore: Send + Sync + 'static {
     /// Finishes pending writes and stops taking new ones.
     fn close(&self) -> StoreFuture<'_, ()>;
 }
+
+/// A stored envelope hash (32 bytes), as both backends read it back.
+fn to_hash(bytes: Vec<u8>) -> Result<kring_trust::envelope::EnvelopeHash> {
+    let bytes: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| crate::error::internal("a stored envelope hash is not 32 bytes"))?;
+    Ok(kring_trust::envelope::EnvelopeHash::from_bytes(bytes))
+}
+
+/// Cursors, positions and sequence numbers are stored as 64-bit signed integers by
+/// both backends.
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn to_u64(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}

@@ -39,8 +39,8 @@ use super::push::{
     apply_push, charge, check_cutoffs, day_of, write_cutoffs, PushTx, Quotas, Usage,
 };
 use super::{
-    CircleKey, NewEnvelope, Notice, PulledPage, PushOutcome, RelayStore, Sharing, StoreFuture,
-    StoredCircle,
+    to_hash, to_i64, to_u64, CircleKey, NewEnvelope, Notice, PulledPage, PushOutcome, RelayStore,
+    Sharing, StoreFuture, StoredCircle,
 };
 use crate::error::{internal, Error, Result};
 use crate::push::Subscription;
@@ -1282,22 +1282,6 @@ fn to_device(bytes: Vec<u8>) -> Result<DeviceId> {
         .try_into()
         .map_err(|_| internal("a stored device id is not 32 bytes"))?;
     Ok(DeviceId::from_bytes(bytes))
-}
-
-fn to_hash(bytes: Vec<u8>) -> Result<EnvelopeHash> {
-    let bytes: [u8; 32] = bytes
-        .try_into()
-        .map_err(|_| internal("a stored envelope hash is not 32 bytes"))?;
-    Ok(EnvelopeHash::from_bytes(bytes))
-}
-
-/// Cursors, positions and sequence numbers are stored as `bigint` (i64).
-fn to_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-fn to_u64(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
 }
 
 #[cfg(test)]

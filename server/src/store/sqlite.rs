@@ -22,7 +22,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::push::{apply_push, charge, day_of, PushTx, Quotas, Usage};
 use super::{
-    CircleKey, NewEnvelope, PulledPage, PushOutcome, RelayStore, StoreFuture, StoredCircle,
+    to_hash, to_i64, to_u64, CircleKey, NewEnvelope, PulledPage, PushOutcome, RelayStore,
+    StoreFuture, StoredCircle,
 };
 use crate::error::internal;
 use crate::push::Subscription;
@@ -1454,22 +1455,6 @@ fn latest_cursor(conn: &Connection, circle: i64) -> Result<i64> {
     Ok(conn
         .prepare_cached("SELECT coalesce(max(cursor), 0) FROM envelopes WHERE circle = ?1")?
         .query_row([circle], |row| row.get(0))?)
-}
-
-fn to_hash(bytes: Vec<u8>) -> Result<EnvelopeHash> {
-    let bytes: [u8; 32] = bytes
-        .try_into()
-        .map_err(|_| internal("a stored envelope hash is not 32 bytes"))?;
-    Ok(EnvelopeHash::from_bytes(bytes))
-}
-
-/// Cursors, positions and sequence numbers are stored as SQLite integers (i64).
-fn to_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-fn to_u64(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
 }
 
 #[cfg(test)]
