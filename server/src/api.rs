@@ -317,7 +317,7 @@ async fn close_circle(
         }
         .into());
     }
-    relay.store().close_circle(slot.key).await?;
+    relay.store().close_circle(slot.key, state.len()).await?;
     relay.circles().forget(&circle);
     drop(state);
     slot.closed();
@@ -668,7 +668,7 @@ async fn register_push(
     let subscription = Subscription::parse(&body, relay.config().push_settings().policy)?;
     relay
         .store()
-        .put_push_subscription(slot.key, signer.0, subscription)
+        .put_push_subscription(slot.key, state.len(), signer.0, subscription)
         .await?;
     drop(state);
     tracing::debug!(%circle, device = %signer.0, "push subscription registered");
@@ -790,7 +790,10 @@ async fn put_snapshot(
         return Err(Error::NotAllowed("a device uploads only the snapshots it made").into());
     }
     let covers = verified.header().covers;
-    let kept = relay.store().put_snapshot(slot.key, covers, bytes).await?;
+    let kept = relay
+        .store()
+        .put_snapshot(slot.key, state.len(), covers, bytes)
+        .await?;
     drop(state);
     tracing::debug!(%circle, covers, kept, "snapshot uploaded");
     Ok(Json(SnapshotStored {

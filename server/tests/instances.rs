@@ -679,3 +679,71 @@ async fn a_wrong_database_or_a_newer_schema_is_one_clear_sentence_and_changes_no
 fn url_of(text: &str) -> url::Url {
     url::Url::parse(text).expect("a URL")
 }
+
+/// What a process decided against an older log is refused by the store when another
+/// process appended since: a subscription for a device removed there, a snapshot under
+/// the key the removal replaced, the owner's close from a device removed there. Each
+/// refusal is `LogMoved` (the API's `503 unavailable`, after which the next request
+/// reads the log again), and none changes what is stored.
+#[tokio::test]
+async fn a_decision_against_an_older_log_is_refused_by_the_shared_store() {
+    use kring_server::push::Subscription;
+    use kring_server::store::{postgres::PostgresStore, RelayStore};
+    let Some(admin) = postgres() else {
+        eprintln!("no KRING_TEST_POSTGRES: run under scripts/with-postgres.sh");
+        return;
+    };
+    let url = kring_server::store::postgres::fresh_database(&admin, "relay_test")
+        .await
+        .expect("a fresh database");
+    let store = PostgresStore::open(&url, 2).await.expect("opened");
+    let owner = Person::new();
+    let member = Person::new();
+    let (mut circle, genesis) = Circle::found(&owner);
+    let key = store
+        .create_circle(circle.state.circle().clone(), genesis, None)
+        .await
+        .expect("created");
+    let added = circle.add_member_entry(&owner.device, &member, Capability::Member);
+    store.append_entry(key, added.clone()).await.expect("added");
+    circle.apply(&added);
+    // Judged when the log had only the genesis entry: another process added since.
+    let judged_before = 1;
+    let subscription = Subscription {
+        endpoint: "https://push.example/1".into(),
+        p256dh: b"key".to_vec(),
+        auth: b"auth".to_vec(),
+    };
+    fn moved<T>(result: Result<T, kring_server::Error>) {
+        assert!(
+            matches!(result, Err(kring_server::Error::LogMoved)),
+            "refused as behind the log"
+        )
+    }
+    moved(
+        store
+            .put_push_subscription(key, judged_before, member.device.id(), subscription.clone())
+            .await,
+    );
+    moved(
+        store
+            .put_snapshot(key, judged_before, 0, b"x".to_vec())
+            .await,
+    );
+    moved(store.close_circle(key, judged_before).await);
+    assert!(store
+        .push_subscriptions(key)
+        .await
+        .expect("read")
+        .is_empty());
+    assert_eq!(store.snapshot(key).await.expect("read"), None);
+    assert_eq!(store.log_len(key).await.expect("still open"), 2);
+    // Judged at the log as stored, the same requests are taken.
+    store
+        .put_push_subscription(key, 2, member.device.id(), subscription)
+        .await
+        .expect("registered");
+    assert_eq!(store.push_subscriptions(key).await.expect("read").len(), 1);
+    store.close_circle(key, 2).await.expect("closed");
+    assert!(store.log_len(key).await.is_err(), "closed");
+}

@@ -143,8 +143,11 @@ pub trait RelayStore: Send + Sync + 'static {
     ) -> StoreFuture<'_, CircleKey>;
 
     /// Deletes the circle's envelopes and membership log, keeping only a tombstone
-    /// (its id and when it was closed).
-    fn close_circle(&self, circle: CircleKey) -> StoreFuture<'_, ()>;
+    /// (its id and when it was closed). `judged_at` is the log length the request was
+    /// judged against: a shared store refuses with [`crate::Error::LogMoved`] if the
+    /// log moved since (the owner's device may have been removed through another
+    /// process).
+    fn close_circle(&self, circle: CircleKey, judged_at: u64) -> StoreFuture<'_, ()>;
 
     /// Closes the circle as [`RelayStore::close_circle`] does, but only if nothing
     /// was stored in it since `before` (the retention period; a push that came in
@@ -202,10 +205,13 @@ pub trait RelayStore: Send + Sync + 'static {
     ) -> StoreFuture<'_, PulledPage>;
 
     /// Stores `device`'s push subscription for the circle, replacing its earlier one
-    /// there (`Error::CircleClosed` for a closed circle).
+    /// there (`Error::CircleClosed` for a closed circle). A shared store refuses with
+    /// [`crate::Error::LogMoved`] if the log is no longer `judged_at` entries long: a
+    /// device removed through another process must not get its subscription back.
     fn put_push_subscription(
         &self,
         circle: CircleKey,
+        judged_at: u64,
         device: DeviceId,
         subscription: Subscription,
     ) -> StoreFuture<'_, ()>;
@@ -229,9 +235,17 @@ pub trait RelayStore: Send + Sync + 'static {
     /// The relay's own secret `name` (its VAPID key), stored as `generated` if there
     /// is none yet: generated once, then the same on every start.
     /// Keeps a snapshot (already verified) covering `covers` unless the stored one
-    /// covers as much; `true` when kept. Refused if `covers` is past the newest cursor.
-    fn put_snapshot(&self, circle: CircleKey, covers: u64, bytes: Vec<u8>)
-        -> StoreFuture<'_, bool>;
+    /// covers as much; `true` when kept. Refused if `covers` is past the newest cursor,
+    /// and by a shared store with [`crate::Error::LogMoved`] if the log is no longer
+    /// `judged_at` entries long (a removal through another process re-keyed the circle,
+    /// and a snapshot under the old key must not land after it).
+    fn put_snapshot(
+        &self,
+        circle: CircleKey,
+        judged_at: u64,
+        covers: u64,
+        bytes: Vec<u8>,
+    ) -> StoreFuture<'_, bool>;
 
     /// The circle's newest snapshot, as uploaded.
     fn snapshot(&self, circle: CircleKey) -> StoreFuture<'_, Option<Vec<u8>>>;

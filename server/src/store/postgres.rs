@@ -253,6 +253,8 @@ impl PostgresStore {
 const ANNOUNCE_QUEUE: usize = 65_536;
 /// Most notices sent in one statement.
 const ANNOUNCE_BATCH: usize = 1024;
+/// Tries at sending one batch (backing off from 0.1 s to 2 s: about 15 s in all).
+const ANNOUNCE_ATTEMPTS: u32 = 10;
 
 /// Sends this process's notices, many per statement, from a task of its own, after
 /// the commits they announce. A `NOTIFY` inside each writing transaction would put
@@ -284,6 +286,17 @@ async fn announce(pool: Pool, process: String, mut outgoing: mpsc::Receiver<Anno
             .into_iter()
             .map(|((kind, circle), position)| format!("{kind} {circle} {position} {at} {process}"))
             .collect();
+        notify(&pool, &payloads).await;
+    }
+}
+
+/// Sends one batch of notices, trying again with backoff while the database is away
+/// (the commits they announce are durable, and the other processes' sockets wait for
+/// them); given up after [`ANNOUNCE_ATTEMPTS`], when the other processes have lost
+/// their listening connections too and read everything again when it is back.
+async fn notify(pool: &Pool, payloads: &[String]) {
+    let mut wait = Duration::from_millis(100);
+    for attempt in 1..=ANNOUNCE_ATTEMPTS {
         let sent = match pool.get().await {
             Ok(client) => client
                 .execute(
@@ -295,8 +308,16 @@ async fn announce(pool: Pool, process: String, mut outgoing: mpsc::Receiver<Anno
                 .map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
-        if let Err(e) = sent {
-            tracing::warn!(error = %e, notices = payloads.len(), "could not tell the other relay processes");
+        match sent {
+            Ok(()) => return,
+            Err(e) if attempt == ANNOUNCE_ATTEMPTS => {
+                tracing::warn!(error = %e, notices = payloads.len(), "could not tell the other relay processes; gave up");
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, attempt, "could not tell the other relay processes; trying again");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(2));
+            }
         }
     }
 }
@@ -347,10 +368,12 @@ async fn migrate(client: &mut deadpool_postgres::Object) -> Result<()> {
     Ok(())
 }
 
-/// Listens for notices on a connection of its own, reconnecting when it drops; after
-/// a reconnect it sends [`Notice::Resync`] (notices sent meanwhile are lost).
+/// Listens for notices on a connection of its own, reconnecting when it drops. Each
+/// time `LISTEN` takes effect, the first included, it sends [`Notice::Resync`]:
+/// whatever was committed before (while the connection was down, or between loading
+/// a circle and listening) is read from the tables. A connection that goes silent
+/// without failing (a half-open TCP connection) is found by a heartbeat query.
 async fn listen(config: tokio_postgres::Config, process: String, out: mpsc::Sender<Notice>) {
-    let mut connected_before = false;
     loop {
         match config.connect(NoTls).await {
             Ok((client, mut connection)) => {
@@ -378,34 +401,63 @@ async fn listen(config: tokio_postgres::Config, process: String, out: mpsc::Send
                     tokio::time::sleep(LISTEN_RETRY).await;
                     continue;
                 }
-                if connected_before && out.send(Notice::Resync).await.is_err() {
+                if out.send(Notice::Resync).await.is_err() {
                     return;
                 }
-                connected_before = true;
-                while let Some(message) = incoming.recv().await {
-                    let tokio_postgres::AsyncMessage::Notification(note) = message else {
-                        continue;
-                    };
-                    let Some(notice) = parse_notice(note.payload(), &process) else {
-                        continue;
-                    };
-                    if out.try_send(notice).is_err() {
-                        // The relay is behind: drop and have it read everything again.
-                        if out.send(Notice::Resync).await.is_err() {
-                            return;
-                        }
-                    }
+                if !relay_notices(&client, &mut incoming, &process, &out).await {
+                    return;
                 }
-                drop(client);
+                driver.abort();
                 tracing::warn!("lost the notice connection to PostgreSQL; reconnecting");
             }
             Err(e) => {
                 tracing::debug!(error = %e, "cannot reach PostgreSQL for notices");
-                // A relay that never heard may have missed notices too.
-                connected_before = true;
             }
         }
         tokio::time::sleep(LISTEN_RETRY).await;
+    }
+}
+
+/// How often the listening connection is asked whether it is alive, and how long
+/// its answer may take.
+const HEARTBEAT: Duration = Duration::from_secs(15);
+const HEARTBEAT_ANSWER: Duration = Duration::from_secs(5);
+
+/// Hands the listening connection's notices on until it ends or stops answering the
+/// heartbeat; `false` when the relay is gone (nobody takes notices any more).
+async fn relay_notices(
+    client: &tokio_postgres::Client,
+    incoming: &mut mpsc::UnboundedReceiver<tokio_postgres::AsyncMessage>,
+    process: &str,
+    out: &mpsc::Sender<Notice>,
+) -> bool {
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    heartbeat.tick().await;
+    loop {
+        let message = tokio::select! {
+            message = incoming.recv() => message,
+            _ = heartbeat.tick() => {
+                match tokio::time::timeout(HEARTBEAT_ANSWER, client.simple_query("SELECT 1")).await {
+                    Ok(Ok(_)) => continue,
+                    _ => return true,
+                }
+            }
+        };
+        let Some(message) = message else {
+            return true;
+        };
+        let tokio_postgres::AsyncMessage::Notification(note) = message else {
+            continue;
+        };
+        let Some(notice) = parse_notice(note.payload(), process) else {
+            continue;
+        };
+        if out.try_send(notice).is_err() {
+            // The relay is behind: drop and have it read everything again.
+            if out.send(Notice::Resync).await.is_err() {
+                return false;
+            }
+        }
     }
 }
 
@@ -476,6 +528,16 @@ impl LockedCircle {
         } else {
             Ok(())
         }
+    }
+
+    /// For a request judged against the first `judged_at` entries of the log: refused
+    /// if another process appended since (the caller reads the log again).
+    fn refuse_moved(&self, judged_at: u64) -> Result<()> {
+        self.refuse_closed()?;
+        if to_u64(self.log_len) != judged_at {
+            return Err(Error::LogMoved);
+        }
+        Ok(())
     }
 }
 
@@ -560,12 +622,16 @@ impl RelayStore for PostgresStore {
         })
     }
 
-    fn close_circle(&self, circle: CircleKey) -> StoreFuture<'_, ()> {
-        Box::pin(async move { self.close(circle, None).await.map(drop) })
+    fn close_circle(&self, circle: CircleKey, judged_at: u64) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            self.close(circle, Closing::ByOwner { judged_at })
+                .await
+                .map(drop)
+        })
     }
 
     fn close_inactive(&self, circle: CircleKey, before: Timestamp) -> StoreFuture<'_, bool> {
-        Box::pin(self.close(circle, Some(before.0)))
+        Box::pin(self.close(circle, Closing::Inactive { before: before.0 }))
     }
 
     fn inactive_circles(&self, before: Timestamp) -> StoreFuture<'_, Vec<(CircleId, CircleKey)>> {
@@ -799,6 +865,7 @@ impl RelayStore for PostgresStore {
     fn put_push_subscription(
         &self,
         circle: CircleKey,
+        judged_at: u64,
         device: DeviceId,
         subscription: Subscription,
     ) -> StoreFuture<'_, ()> {
@@ -806,8 +873,9 @@ impl RelayStore for PostgresStore {
             let mut client = self.client().await?;
             let tx = client.transaction().await?;
             // Under the circle's lock: a removal (which deletes the device's
-            // subscriptions) is wholly before or after.
-            lock_circle(&tx, circle.0).await?.refuse_closed()?;
+            // subscriptions) is wholly before or after, and one after the request was
+            // judged refuses it.
+            lock_circle(&tx, circle.0).await?.refuse_moved(judged_at)?;
             tx.execute(
                 &tx.prepare_cached(
                     "INSERT INTO push_subscriptions (circle, device, endpoint, p256dh, auth, created_at)
@@ -885,6 +953,7 @@ impl RelayStore for PostgresStore {
     fn put_snapshot(
         &self,
         circle: CircleKey,
+        judged_at: u64,
         covers: u64,
         bytes: Vec<u8>,
     ) -> StoreFuture<'_, bool> {
@@ -892,7 +961,7 @@ impl RelayStore for PostgresStore {
             let mut client = self.client().await?;
             let tx = client.transaction().await?;
             let locked = lock_circle(&tx, circle.0).await?;
-            locked.refuse_closed()?;
+            locked.refuse_moved(judged_at)?;
             let covers = super::push::check_snapshot_covers(covers, to_u64(locked.latest))?;
             let changed = tx
                 .execute(
@@ -954,21 +1023,32 @@ impl RelayStore for PostgresStore {
     }
 }
 
+/// Why a circle is closed, and so what is checked under its row's lock first.
+enum Closing {
+    /// By an owner's device, judged against the first `judged_at` log entries.
+    ByOwner { judged_at: u64 },
+    /// By the retention period: only if nothing was stored since `before`.
+    Inactive { before: i64 },
+}
+
 impl PostgresStore {
-    /// Deletes everything of a circle but its row, which stays as the tombstone. With
-    /// `inactive_before`, only if nothing was stored in it since (checked under the
-    /// row's lock, so a push that just came in wins).
-    async fn close(&self, circle: CircleKey, inactive_before: Option<i64>) -> Result<bool> {
+    /// Deletes everything of a circle but its row, which stays as the tombstone;
+    /// checked under the row's lock, so a push that just came in wins over the
+    /// retention period and a removal of the owner's device over her request.
+    async fn close(&self, circle: CircleKey, closing: Closing) -> Result<bool> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let locked = lock_circle(&tx, circle.0).await?;
-        if let Some(before) = inactive_before {
-            let active_at: i64 = tx
-                .query_one("SELECT active_at FROM circles WHERE num = $1", &[&circle.0])
-                .await?
-                .get(0);
-            if locked.closed || active_at >= before {
-                return Ok(false);
+        match closing {
+            Closing::ByOwner { judged_at } => locked.refuse_moved(judged_at)?,
+            Closing::Inactive { before } => {
+                let active_at: i64 = tx
+                    .query_one("SELECT active_at FROM circles WHERE num = $1", &[&circle.0])
+                    .await?
+                    .get(0);
+                if locked.closed || active_at >= before {
+                    return Ok(false);
+                }
             }
         }
         for table in ["envelopes", "membership", "push_subscriptions", "snapshots"] {

@@ -429,7 +429,7 @@ impl RelayStore for SqliteStore {
         }))
     }
 
-    fn close_circle(&self, circle: CircleKey) -> StoreFuture<'_, ()> {
+    fn close_circle(&self, circle: CircleKey, _judged_at: u64) -> StoreFuture<'_, ()> {
         Box::pin(async move {
             self.send(move |reply| Command::Close {
                 circle,
@@ -612,6 +612,7 @@ impl RelayStore for SqliteStore {
     fn put_push_subscription(
         &self,
         circle: CircleKey,
+        _judged_at: u64,
         device: DeviceId,
         subscription: Subscription,
     ) -> StoreFuture<'_, ()> {
@@ -659,6 +660,7 @@ impl RelayStore for SqliteStore {
     fn put_snapshot(
         &self,
         circle: CircleKey,
+        _judged_at: u64,
         covers: u64,
         bytes: Vec<u8>,
     ) -> StoreFuture<'_, bool> {
@@ -1552,13 +1554,13 @@ mod tests {
         assert_eq!(listed(&store, key).await, none);
         assert_eq!(listed(&store, key).await, none);
         store
-            .put_push_subscription(key, device, subscription(1))
+            .put_push_subscription(key, 1, device, subscription(1))
             .await
             .expect("put");
         assert_eq!(listed(&store, key).await, ["https://push.example/1"]);
         assert_eq!(listed(&store, key).await, ["https://push.example/1"]);
         store
-            .put_push_subscription(key, device, subscription(2))
+            .put_push_subscription(key, 1, device, subscription(2))
             .await
             .expect("replace");
         assert_eq!(listed(&store, key).await, ["https://push.example/2"]);
@@ -1568,11 +1570,11 @@ mod tests {
             .expect("delete");
         assert_eq!(listed(&store, key).await, none);
         store
-            .put_push_subscription(key, device, subscription(3))
+            .put_push_subscription(key, 1, device, subscription(3))
             .await
             .expect("put again");
         assert_eq!(listed(&store, key).await, ["https://push.example/3"]);
-        store.close_circle(key).await.expect("closed");
+        store.close_circle(key, 1).await.expect("closed");
         assert_eq!(listed(&store, key).await, none);
         store.close().await.expect("close store");
     }
@@ -1587,7 +1589,7 @@ mod tests {
             .create_circle(circle.clone(), genesis.clone(), None)
             .await
             .expect("created");
-        store.close_circle(key).await.expect("closed");
+        store.close_circle(key, 1).await.expect("closed");
         let state = Arc::new(state);
         assert!(matches!(
             store.push(key, state, Vec::new(), Quotas::NONE).await,
