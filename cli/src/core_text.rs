@@ -133,6 +133,7 @@ fn refusal_key(why: &str) -> Option<&'static str> {
         (refusal::ADD_LIST_ITEM, "refusal-add-list-item"),
         (refusal::REMOVE_LIST_ITEM, "refusal-remove-list-item"),
         (refusal::REVIEW, "refusal-review"),
+        (refusal::HANDOVER, "refusal-handover"),
         (refusal::EDIT_TASK, "refusal-edit-task"),
         (refusal::CLAIM, "refusal-claim"),
         (refusal::COMPLETE, "refusal-complete"),

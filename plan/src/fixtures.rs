@@ -49,6 +49,7 @@ impl PlanBuilder {
                 approvals: vec![],
                 next_review_at: None,
                 reviews: vec![],
+                handovers: vec![],
             },
             tasks: vec![],
             conditions: vec![],

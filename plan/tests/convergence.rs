@@ -66,7 +66,7 @@ fn action() -> impl Strategy<Value = Action> {
         1 => Just(Action::Post),
         1 => Just(Action::AddGoal),
         2 => any::<usize>().prop_map(Action::MergeFrom),
-        1 => (0u8..3).prop_map(Action::Tamper),
+        1 => (0u8..4).prop_map(Action::Tamper),
         1 => (1u32..=2).prop_map(|slots| Action::AddSeries { slots }),
         2 => (any::<usize>(), 0usize..4).prop_map(|(t, k)| Action::ClaimTurn(t, k)),
         1 => (any::<usize>(), 0usize..4).prop_map(|(t, k)| Action::HandOver(t, k)),
@@ -198,6 +198,7 @@ fn tamper(world: &mut World, replica: usize, kind: u8, now: Timestamp) {
     if replica == 0 {
         return; // the owner may do all of these: not a forbidden change
     }
+    let me = world.replicas[replica].1.to_string();
     let plan = &mut world.replicas[replica].0;
     let first_task = plan.view().tasks.first().map(|t| t.id.to_string());
     let mut doc = Automerge::load(&plan.export())
@@ -209,11 +210,20 @@ fn tamper(world: &mut World, replica: usize, kind: u8, now: Timestamp) {
         })
     };
     let plan_map = get(&doc, &["plan"]);
+    let handovers = get(&doc, &["plan", "handovers"]);
     let task_map = first_task.map(|t| get(&doc, &["tasks", &t]));
     let mut tx = doc.transaction();
     match (kind, task_map) {
         (0, _) => tx.put(&plan_map, "question", "tampered").expect("put"),
         (1, _) => tx.put(&plan_map, "status", "archived").expect("put"),
+        // A hand-over recorded by someone who is not the main person or an admin.
+        (3, _) => {
+            let entry = tx
+                .put_object(&handovers, "forged", automerge::ObjType::Map)
+                .expect("map");
+            tx.put(&entry, "by", me.as_str()).expect("put");
+            tx.put(&entry, "to", "tampered").expect("put");
+        }
         (_, Some(task)) => tx.put(&task, "status", "cancelled").expect("put"),
         (_, None) => return,
     }

@@ -4,13 +4,14 @@
 //! `kring_plan::Error` variant *and* that nothing changed (same heads, same view).
 
 use automerge::{ActorId, ReadDoc, ROOT};
+use kring_plan::plan::authority::refusal;
 use kring_plan::plan::rules::{
     MAX_EVERY_WEEKS, MAX_NAME_CHARS, MAX_SLOTS, MAX_TEXT_CHARS, MAX_TITLE_CHARS,
 };
 use kring_plan::plan::{
-    CircleId, CirclePlan, Designation, EntryId, Language, LogKind, MemberId, NewCircle, NewMember,
-    NewTask, OwnerKind, PlanList, PlanStatus, PlanView, Relation, Rights, Rsvp, Schedule,
-    TaskCategory, TaskId, TaskStatus, TaskUpdate, TaskView,
+    CircleId, CirclePlan, Designation, EntryId, HandoverFormat, Language, LogKind, MemberId,
+    NewCircle, NewMember, NewTask, OwnerKind, PlanList, PlanStatus, PlanView, Relation, Rights,
+    Rsvp, Schedule, TaskCategory, TaskId, TaskStatus, TaskUpdate, TaskView,
 };
 use kring_plan::Error;
 use kring_trust::membership::Capability;
@@ -608,6 +609,10 @@ fn every_operation() -> Vec<(&'static str, Operation)> {
         op("record_review", |p, by, _| {
             p.record_review(by, "Goed", None, ACT).map(drop)
         }),
+        op("record_handover", |p, by, _| {
+            p.record_handover(by, "Wijkteam", HandoverFormat::Fhir, false, ACT)
+                .map(drop)
+        }),
         op("add_task", |p, by, _| {
             p.add_task(by, NewTask::simple("Koken"), ACT).map(drop)
         }),
@@ -988,6 +993,64 @@ fn next_review_is_set_in_the_future_or_cleared() {
             Error::DatesOutOfOrder(_)
         );
     }
+}
+
+#[test]
+fn a_handover_is_recorded_by_the_main_person_or_an_admin_only() {
+    let mut c = circle();
+    let id = c
+        .plan
+        .record_handover(
+            &c.main,
+            " Wijkteam Noord ",
+            HandoverFormat::Fhir,
+            false,
+            at(5),
+        )
+        .unwrap();
+    c.plan
+        .record_handover(
+            &c.coordinator,
+            "Jeugdzorg",
+            HandoverFormat::Pdf,
+            true,
+            at(6),
+        )
+        .unwrap();
+    let handovers = c.plan.view().plan.handovers;
+    assert_eq!(handovers.len(), 2);
+    let first = &handovers[0];
+    assert_eq!(
+        (
+            &first.id,
+            first.at,
+            &first.by,
+            first.to.as_str(),
+            first.format,
+            first.names
+        ),
+        (
+            &id,
+            at(5),
+            &c.main,
+            "Wijkteam Noord",
+            HandoverFormat::Fhir,
+            false
+        )
+    );
+    assert!(handovers[1].names);
+    for by in [&c.family, &c.professional] {
+        assert_rejects!(
+            c.plan,
+            |p| p.record_handover(by, "Wijkteam", HandoverFormat::Pdf, false, at(7)),
+            Error::NotAllowed(refusal::HANDOVER)
+        );
+    }
+    assert_rejects!(
+        c.plan,
+        |p| p.record_handover(&c.main, "  ", HandoverFormat::Pdf, false, at(7)),
+        Error::EmptyText { .. }
+    );
 }
 
 #[test]

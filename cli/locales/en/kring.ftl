@@ -413,6 +413,7 @@ refusal-approve = You approve the plan only for yourself.
 refusal-add-list-item = Only the main person or an admin adds goals and plans for when it goes differently.
 refusal-remove-list-item = Only who wrote it, the main person or an admin removes a line of the plan.
 refusal-review = Only the main person or an admin plans and records evaluations.
+refusal-handover = Only the main person or an admin hands the plan over to professionals.
 refusal-edit-task = Only who made the task, the main person or an admin changes or cancels it.
 refusal-claim = You take and give back places only for yourself.
 refusal-complete = Only someone doing the task, its checker or the main person marks it done.

@@ -413,6 +413,7 @@ refusal-approve = Je keurt het plan alleen voor jezelf goed.
 refusal-add-list-item = Alleen de hoofdpersoon of een beheerder zet doelen en afspraken voor als het anders loopt in het plan.
 refusal-remove-list-item = Alleen wie het schreef, de hoofdpersoon of een beheerder haalt een regel uit het plan.
 refusal-review = Alleen de hoofdpersoon of een beheerder plant en noteert evaluaties.
+refusal-handover = Alleen de hoofdpersoon of een beheerder draagt het plan over aan hulpverleners.
 refusal-edit-task = Alleen wie de taak maakte, de hoofdpersoon of een beheerder verandert of schrapt hem.
 refusal-claim = Je neemt of geeft een plek alleen voor jezelf.
 refusal-complete = Alleen wie de taak doet, wie hem controleert of de hoofdpersoon zet hem op gedaan.

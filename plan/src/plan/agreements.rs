@@ -8,7 +8,7 @@ use super::document::{obj, CirclePlan};
 use super::ids::{EntryId, MemberId};
 use super::rules;
 use super::schema::{self, put_optional_time, put_str, put_time, Node};
-use super::view::PlanStatus;
+use super::view::{HandoverFormat, PlanStatus};
 use crate::{Error, Result};
 use kring_trust::time::Timestamp;
 
@@ -168,6 +168,36 @@ impl CirclePlan {
             let plan = obj(tx, &[schema::PLAN])?;
             put_optional_time(tx, &plan, "next_review_at", at)
         })
+    }
+
+    /// Records that the plan was handed over now to `to` (an export in `format` for
+    /// professionals' systems), with or without people's names. Only the main person
+    /// or an admin; a plan made before hand-overs were recorded has no place for one.
+    pub fn record_handover(
+        &mut self,
+        by: &MemberId,
+        to: &str,
+        format: HandoverFormat,
+        names: bool,
+        now: Timestamp,
+    ) -> Result<EntryId> {
+        self.permit(by, Operation::RecordHandover)?;
+        let to = rules::required_text("recipient", to, rules::MAX_NAME_CHARS)?;
+        let id = EntryId::random();
+        self.change(now, |tx| {
+            let handovers = obj(tx, &[schema::PLAN, schema::HANDOVERS]).map_err(|_| {
+                Error::MalformedDocument(
+                    "this plan was made before hand-overs were recorded".into(),
+                )
+            })?;
+            let handover = schema::new_map(tx, &handovers, id.as_str())?;
+            put_time(tx, &handover, "at", now)?;
+            put_str(tx, &handover, "by", by.as_str())?;
+            put_str(tx, &handover, "to", &to)?;
+            put_str(tx, &handover, "format", format.as_str())?;
+            put_str(tx, &handover, "names", if names { "yes" } else { "no" })
+        })?;
+        Ok(id)
     }
 
     /// Records an evaluation that took place now. The next evaluation date changes

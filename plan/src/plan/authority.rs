@@ -101,6 +101,9 @@ pub enum Operation<'a> {
     },
     SetReviewDate,
     RecordReview,
+    /// Recording that the plan was handed over to professionals (an export for
+    /// their systems, with the main person's consent).
+    RecordHandover,
     AddTask,
     /// Title, notes, date, schedule, places, checker, cancelling and reopening.
     EditTask {
@@ -150,6 +153,7 @@ pub mod refusal {
     pub const REMOVE_LIST_ITEM: &str =
         "only who wrote it, the main person or an admin removes a line of the plan";
     pub const REVIEW: &str = "only the main person or an admin plans and records evaluations";
+    pub const HANDOVER: &str = "only the main person or an admin hands the plan over";
     pub const EDIT_TASK: &str =
         "only who made the task, the main person or an admin changes or cancels it";
     pub const CLAIM: &str = "people take and give back places only for themselves";
@@ -177,6 +181,7 @@ pub mod refusal {
         ADD_LIST_ITEM,
         REMOVE_LIST_ITEM,
         REVIEW,
+        HANDOVER,
         EDIT_TASK,
         CLAIM,
         COMPLETE,
@@ -214,6 +219,7 @@ pub fn permit(who: &Rights, op: Operation<'_>, main_person: &MemberId) -> Result
             (admin || author.is_some_and(own), refusal::REMOVE_LIST_ITEM)
         }
         SetReviewDate | RecordReview => (admin, refusal::REVIEW),
+        RecordHandover => (admin, refusal::HANDOVER),
         AddTask | Post | AddOffer | ScheduleMeeting => (true, ""),
         EditTask { creator } => (admin || creator.is_some_and(own), refusal::EDIT_TASK),
         Claim { member } => (own(member) || admin, refusal::CLAIM),
@@ -549,6 +555,7 @@ fn judge(at: &At<'_>, w: &Located<'_>, who: &Rights, main_person: &MemberId) -> 
             }
         }
         ([schema::PLAN, schema::REVIEWS], _, true) => permit(Operation::RecordReview),
+        ([schema::PLAN, schema::HANDOVERS], _, true) => permit(Operation::RecordHandover),
         ([schema::TASKS], _, true) => permit(Operation::AddTask),
         ([schema::TASKS, _], field, _) => {
             let creator = entry_by("created_by");

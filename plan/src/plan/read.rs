@@ -156,6 +156,17 @@ fn plan_section(plan: Option<Node<'_>>) -> PlanSection {
         })
     });
     reviews.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+    let mut handovers = collect(p.and_then(|p| p.map(schema::HANDOVERS)), |k, n| {
+        Some(Handover {
+            id: EntryId::parse(k).ok()?,
+            at: n.time("at")?,
+            by: member_id(n, "by")?,
+            to: n.text("to"),
+            format: HandoverFormat::parse(&n.text("format"))?,
+            names: n.str("names").as_deref() == Some("yes"),
+        })
+    });
+    handovers.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
     PlanSection {
         status: p.map_or(PlanStatus::Draft, |p| {
             parse_enum(p, "status", PlanStatus::parse, PlanStatus::Draft)
@@ -170,6 +181,7 @@ fn plan_section(plan: Option<Node<'_>>) -> PlanSection {
         approvals,
         next_review_at: p.and_then(|p| p.time("next_review_at")),
         reviews,
+        handovers,
     }
 }
 

@@ -50,6 +50,7 @@ pub const GOALS: &str = "goals";
 pub const CONTINGENCIES: &str = "contingencies";
 pub const APPROVALS: &str = "approvals";
 pub const REVIEWS: &str = "reviews";
+pub const HANDOVERS: &str = "handovers";
 pub const CLAIMS: &str = "claims";
 pub const COMPLETIONS: &str = "completions";
 pub const RSVPS: &str = "rsvps";
@@ -60,7 +61,16 @@ pub const TOP_LEVEL_MAPS: &[&str] = &[
     CIRCLE, MEMBERS, PLAN, TASKS, CONDITIONS, OFFERS, LOG, MEETINGS,
 ];
 /// The maps inside `plan`, created once in the genesis change.
-pub const PLAN_MAPS: &[&str] = &[CONCERNS, GOALS, CONTINGENCIES, APPROVALS, REVIEWS];
+/// (`handovers` since the hand-over export: a plan made before has none, and records
+/// no hand-over.)
+pub const PLAN_MAPS: &[&str] = &[
+    CONCERNS,
+    GOALS,
+    CONTINGENCIES,
+    APPROVALS,
+    REVIEWS,
+    HANDOVERS,
+];
 
 /// A value as the plan reads it.
 enum Field {

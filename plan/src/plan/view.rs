@@ -80,6 +80,11 @@ string_enum!(
     PlanStatus { Draft = "draft", Presented = "presented", Accepted = "accepted", Archived = "archived" }
 );
 string_enum!(
+    /// How the plan was handed over to professionals: an HL7 FHIR CarePlan for their
+    /// systems, or a printable PDF/A.
+    HandoverFormat { Fhir = "fhir", Pdf = "pdf" }
+);
+string_enum!(
     TaskCategory {
         Ride = "ride",
         Meal = "meal",
@@ -236,6 +241,19 @@ pub struct Approval {
     pub at: Timestamp,
 }
 
+/// The plan handed over to professionals: to whom, when, by whom, in which format,
+/// and whether people's names went with it (the main person's choice).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Handover {
+    pub id: EntryId,
+    pub at: Timestamp,
+    pub by: MemberId,
+    /// Who received it, as the main person wrote it ("Wijkteam Noord").
+    pub to: String,
+    pub format: HandoverFormat,
+    pub names: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Review {
     pub id: EntryId,
@@ -260,6 +278,9 @@ pub struct PlanSection {
     pub next_review_at: Option<Timestamp>,
     /// Sorted by time.
     pub reviews: Vec<Review>,
+    /// Sorted by time.
+    #[serde(default)]
+    pub handovers: Vec<Handover>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
