@@ -20,6 +20,7 @@ done
 refuse kring-plan kring-client
 for pkg in kring-server axum prometheus; do refuse kring-cli "$pkg"; done
 refuse kring-server kring-sync
+for pkg in kring-client kring-server rusqlite reqwest tokio; do refuse kring-handover "$pkg"; done
 for pkg in kring-client kring-server rusqlite reqwest tokio; do
     refuse kring-sync "$pkg"
     refuse kring-web "$pkg"

@@ -43,6 +43,20 @@ if ! python3 -c "import http_ece, py_vapid" 2>/dev/null; then
         || python3 -m pip install --quiet --user --break-system-packages http-ece py-vapid
 fi
 
+step "FHIR and PDF/A checkers for the hand-over test (fhir.resources, pypdf, pikepdf), in a virtual environment"
+handover_venv="${XDG_CACHE_HOME:-$HOME/.cache}/kring/handover-venv"
+if ! "$handover_venv/bin/python" -c "import fhir.resources.R4B, pypdf, pikepdf" 2>/dev/null; then
+    if ! python3 -m venv --clear "$handover_venv" 2>/dev/null; then
+        sudo=""
+        [[ "$(id -u)" -eq 0 ]] || sudo="sudo"
+        $sudo apt-get install -y -qq python3-venv \
+            || { $sudo apt-get update -qq && $sudo apt-get install -y -qq python3-venv; }
+        python3 -m venv --clear "$handover_venv"
+    fi
+    "$handover_venv/bin/pip" install --quiet "fhir.resources>=8,<9" "pypdf>=5" "pikepdf>=9"
+fi
+export KRING_HANDOVER_PYTHON="$handover_venv/bin/python"
+
 step "cargo test (workspace)"
 cargo test --workspace --locked
 

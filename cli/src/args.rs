@@ -70,14 +70,23 @@ pub enum Command {
     Meeting(MeetingCmd),
     /// Write the circle's plan: as a standard automerge file (the default: an unsigned,
     /// read-only interchange copy any automerge tool opens), as a signed bundle that
-    /// another device of the circle can merge (--signed), or readable as Markdown or a
-    /// printable HTML page.
+    /// another device of the circle can merge (--signed), readable as Markdown or a
+    /// printable HTML page, or handed over to professionals (--to) as an HL7 FHIR
+    /// CarePlan (fhir) or a PDF/A (pdf): only the main person or an admin, recorded in
+    /// the plan.
     Export {
         /// File to write (the same as --out).
         file: Option<PathBuf>,
-        /// automerge | md | html
-        #[arg(long, default_value = "automerge", value_parser = ["automerge", "md", "html"])]
+        /// automerge | md | html | fhir | pdf
+        #[arg(long, default_value = "automerge", value_parser = ["automerge", "md", "html", "fhir", "pdf"])]
         format: String,
+        /// fhir and pdf: who receives the plan ("Wijkteam Noord"), recorded in the plan.
+        #[arg(long)]
+        to: Option<String>,
+        /// fhir and pdf: people's names go with the plan (the main person's consent);
+        /// without, each person is their relation to her.
+        #[arg(long)]
+        names: bool,
         /// Write a signed bundle (the membership log and this device's signed changes)
         /// for `kring merge` on another device of the same circle.
         #[arg(long, conflicts_with = "format")]

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use kring_plan::export::{export_plan, ExportFormat};
 use kring_plan::followup::my_week;
 use kring_plan::plan::recurrence::{CivilStart, Recurrence};
+use kring_plan::plan::view::HandoverFormat;
 use kring_plan::plan::{
     CircleId, CirclePlan, Designation, Language, LogKind, MeetingUpdate, MemberId, NewMember,
     NewTask, OwnerKind, PlanList, PlanStatus, PlanView, Relation, Rsvp, Schedule, TaskCategory,
@@ -118,7 +119,12 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
             format,
             out,
             signed: false,
-        } => export(ctx, file.or(out), &format),
+            to,
+            names,
+        } => match HandoverFormat::parse(&format) {
+            Some(format) => handover(ctx, file.or(out), format, to, names),
+            None => export(ctx, file.or(out), &format),
+        },
         Command::Followup => {
             let overview = ctx.device.followup(ctx.now)?;
             for stored in ctx.device.circles()? {
@@ -254,6 +260,59 @@ fn export(ctx: &Context, out: Option<PathBuf>, format: &str) -> CliResult {
         }
         None => say_raw!("{text}"),
     }
+    Ok(())
+}
+
+/// `kring export --format fhir|pdf --to …`: the plan handed over to professionals. The
+/// file is made first, the hand-over then recorded in the plan (which refuses anyone
+/// but the main person or an admin), and only then is the file put in place: a
+/// refusal leaves no file, a file that cannot be written no record.
+fn handover(
+    ctx: &mut Context,
+    out: Option<PathBuf>,
+    format: HandoverFormat,
+    to: Option<String>,
+    names: bool,
+) -> CliResult {
+    let file = out.ok_or_else(|| CliError::Usage(t!("error-give-handover-file")))?;
+    let to = to.ok_or_else(|| CliError::Usage(t!("error-give-handover-recipient")))?;
+    let view = ctx.open_current()?.plan.view();
+    let lang = language_or(ctx.lang_arg.as_deref(), &view)?;
+    let consent = kring_handover::Consent {
+        recipient: to.trim().to_owned(),
+        names,
+    };
+    let bytes = match format {
+        HandoverFormat::Fhir => {
+            serde_json::to_vec_pretty(&kring_handover::fhir::bundle(&view, &consent, ctx.now))?
+        }
+        HandoverFormat::Pdf => kring_handover::pdf::render(
+            &kring_handover::document(&view, &consent, ctx.now, lang),
+            ctx.now,
+        )?,
+    };
+    let partial = file.with_extension("partial");
+    write_file(&partial, &bytes)?;
+    let recorded = mutate(ctx, |c, now| {
+        Ok(c.plan
+            .record_handover(c.me, &consent.recipient, format, names, now)?)
+    });
+    if let Err(e) = recorded {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e);
+    }
+    std::fs::rename(&partial, &file).map_err(|source| CliError::File {
+        path: file.display().to_string(),
+        source,
+    })?;
+    say!(
+        "{}",
+        t!(
+            "plan-handed-over",
+            to = consent.recipient,
+            file = file.display().to_string()
+        )
+    );
     Ok(())
 }
 

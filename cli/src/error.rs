@@ -39,6 +39,16 @@ impl From<kring_plan::Error> for CliError {
     }
 }
 
+/// A hand-over's refusal is the plan's; a PDF that could not be written is ours.
+impl From<kring_handover::Error> for CliError {
+    fn from(e: kring_handover::Error) -> Self {
+        match e {
+            kring_handover::Error::Plan(e) => e.into(),
+            kring_handover::Error::Pdf(why) => kring_trust::Error::Internal(why).into(),
+        }
+    }
+}
+
 impl From<kring_trust::Error> for CliError {
     fn from(e: kring_trust::Error) -> Self {
         CliError::Core(e.into())

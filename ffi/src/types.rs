@@ -19,9 +19,10 @@ use kring_client::sync::engine::{Connectivity, Standing, SyncStatus};
 use kring_plan::plan::recurrence::{Moved, Recurrence};
 use kring_plan::plan::{
     Approval, CircleId, CircleInfo, Claim, Completion, ConditionView, Designation, EntryId,
-    Language, LogEntry, LogKind, MeetingView, MemberId, MemberView, NewTask, OfferView, OwnerKind,
-    PlanList, PlanSection, PlanStatus, PlanView, Relation, Review, Rsvp, RsvpView, Schedule,
-    TaskCategory, TaskId, TaskStatus, TaskView, TextItem, TurnClaim, TurnKind,
+    Handover, HandoverFormat, Language, LogEntry, LogKind, MeetingView, MemberId, MemberView,
+    NewTask, OfferView, OwnerKind, PlanList, PlanSection, PlanStatus, PlanView, Relation, Review,
+    Rsvp, RsvpView, Schedule, TaskCategory, TaskId, TaskStatus, TaskView, TextItem, TurnClaim,
+    TurnKind,
 };
 use kring_trust::membership::Capability;
 use kring_trust::Timestamp;
@@ -239,6 +240,25 @@ pub struct PlanSection {
     pub approvals: Vec<Approval>,
     pub next_review_at: Option<Timestamp>,
     pub reviews: Vec<Review>,
+    pub handovers: Vec<Handover>,
+}
+
+/// How the plan was handed over to professionals.
+#[uniffi::remote(Enum)]
+pub enum HandoverFormat {
+    Fhir,
+    Pdf,
+}
+
+/// The plan handed over to professionals (recorded by the main person or an admin).
+#[uniffi::remote(Record)]
+pub struct Handover {
+    pub id: EntryId,
+    pub at: Timestamp,
+    pub by: MemberId,
+    pub to: String,
+    pub format: HandoverFormat,
+    pub names: bool,
 }
 
 /// `winner`: one of the first `slots` claims by `(at, member)`, computed by core

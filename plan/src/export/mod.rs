@@ -21,7 +21,7 @@ mod tests;
 
 pub use build::build_document;
 pub use document::{Block, ExportDocument, Line, Origin, Section, SectionKind, Span};
-pub use text::{occurrence_phrase, schedule_phrase};
+pub use text::{occurrence_phrase, relation_name, schedule_phrase};
 
 use crate::plan::view::{Language, PlanView};
 use kring_trust::time::Timestamp;

@@ -295,7 +295,7 @@ pub(crate) fn join_names(lang: Language, names: &[String]) -> String {
     }
 }
 
-pub(crate) fn relation_name(lang: Language, relation: Relation) -> &'static str {
+pub fn relation_name(lang: Language, relation: Relation) -> &'static str {
     match relation {
         Relation::MainPerson => pick(lang, "hoofdpersoon", "main person"),
         Relation::Family => pick(lang, "familie", "family"),
