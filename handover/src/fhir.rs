@@ -70,8 +70,10 @@ pub fn bundle(plan: &PlanView, consent: &Consent, now: Timestamp) -> Value {
             "name": plan.circle.name,
             "subject": reference(&patient_key(plan)),
             "participant": people.iter().map(|m| json!({
-                "role": [{ "text": role(lang, m) }],
-                "member": reference(&person_key(plan, m)),
+                // The relation only: a role label is text people typed about
+                // themselves, which may name them.
+                "role": [{ "text": relation_name(lang, m.relation) }],
+                "member": reference(&person_key(m)),
             })).collect::<Vec<_>>(),
         }),
     ));
@@ -135,7 +137,7 @@ fn patient_key(plan: &PlanView) -> String {
     format!("member:{}", plan.circle.main_person.as_str())
 }
 
-fn person_key(_plan: &PlanView, member: &MemberView) -> String {
+fn person_key(member: &MemberView) -> String {
     format!("member:{}", member.id.as_str())
 }
 
@@ -180,13 +182,7 @@ fn person(plan: &PlanView, member: &MemberView, consent: &Consent) -> Value {
     } else {
         "RelatedPerson"
     };
-    resource(kind, &person_key(plan, member), body)
-}
-
-/// The role in the circle: the relation, and the role label people gave themselves
-/// (text they typed about themselves, so only with names).
-fn role(lang: Language, member: &MemberView) -> String {
-    relation_name(lang, member.relation).to_owned()
+    resource(kind, &person_key(member), body)
 }
 
 fn activity(plan: &PlanView, task: &TaskView) -> Value {
@@ -202,7 +198,7 @@ fn activity(plan: &PlanView, task: &TaskView) -> Value {
         },
         "description": task.title,
         "scheduledString": schedule_phrase(lang, &plan.circle.timezone, &task.schedule),
-        "performer": task.winners().filter_map(|m| plan.member(m)).map(|m| reference(&person_key(plan, m))).collect::<Vec<_>>(),
+        "performer": task.winners().filter_map(|m| plan.member(m)).map(|m| reference(&person_key(m))).collect::<Vec<_>>(),
     });
     if task.owner_kind == OwnerKind::MainPerson {
         detail["performer"] = json!([reference(&patient_key(plan))]);

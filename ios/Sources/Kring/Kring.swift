@@ -4038,6 +4038,79 @@ public func FfiConverterTypeDeviceInfo_lower(_ value: DeviceInfo) -> RustBuffer 
 
 
 /**
+ * The plan handed over to professionals (recorded by the main person or an admin).
+ */
+public struct Handover: Equatable, Hashable {
+    public let id: EntryId
+    public let at: Timestamp
+    public let by: MemberId
+    public let to: String
+    public let format: HandoverFormat
+    public let names: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: EntryId, at: Timestamp, by: MemberId, to: String, format: HandoverFormat, names: Bool) {
+        self.id = id
+        self.at = at
+        self.by = by
+        self.to = to
+        self.format = format
+        self.names = names
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Handover: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHandover: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Handover {
+        return
+            try Handover(
+                id: FfiConverterTypeEntryId.read(from: &buf), 
+                at: FfiConverterTypeTimestamp.read(from: &buf), 
+                by: FfiConverterTypeMemberId.read(from: &buf), 
+                to: FfiConverterString.read(from: &buf), 
+                format: FfiConverterTypeHandoverFormat.read(from: &buf), 
+                names: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Handover, into buf: inout [UInt8]) {
+        FfiConverterTypeEntryId.write(value.id, into: &buf)
+        FfiConverterTypeTimestamp.write(value.at, into: &buf)
+        FfiConverterTypeMemberId.write(value.by, into: &buf)
+        FfiConverterString.write(value.to, into: &buf)
+        FfiConverterTypeHandoverFormat.write(value.format, into: &buf)
+        FfiConverterBool.write(value.names, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHandover_lift(_ buf: RustBuffer) throws -> Handover {
+    return try FfiConverterTypeHandover.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHandover_lower(_ value: Handover) -> RustBuffer {
+    return FfiConverterTypeHandover.lower(value)
+}
+
+
+/**
  * The outcome of `KringClient.join`.
  */
 public struct Joined: Equatable, Hashable {
@@ -5068,10 +5141,11 @@ public struct PlanSection: Equatable, Hashable {
     public let approvals: [Approval]
     public let nextReviewAt: Timestamp?
     public let reviews: [Review]
+    public let handovers: [Handover]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(status: PlanStatus, statusChangedAt: Timestamp, question: String, concerns: [TextItem], goals: [TextItem], contingencies: [TextItem], approvals: [Approval], nextReviewAt: Timestamp?, reviews: [Review]) {
+    public init(status: PlanStatus, statusChangedAt: Timestamp, question: String, concerns: [TextItem], goals: [TextItem], contingencies: [TextItem], approvals: [Approval], nextReviewAt: Timestamp?, reviews: [Review], handovers: [Handover]) {
         self.status = status
         self.statusChangedAt = statusChangedAt
         self.question = question
@@ -5081,6 +5155,7 @@ public struct PlanSection: Equatable, Hashable {
         self.approvals = approvals
         self.nextReviewAt = nextReviewAt
         self.reviews = reviews
+        self.handovers = handovers
     }
 
     
@@ -5107,7 +5182,8 @@ public struct FfiConverterTypePlanSection: FfiConverterRustBuffer {
                 contingencies: FfiConverterSequenceTypeTextItem.read(from: &buf), 
                 approvals: FfiConverterSequenceTypeApproval.read(from: &buf), 
                 nextReviewAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
-                reviews: FfiConverterSequenceTypeReview.read(from: &buf)
+                reviews: FfiConverterSequenceTypeReview.read(from: &buf), 
+                handovers: FfiConverterSequenceTypeHandover.read(from: &buf)
         )
     }
 
@@ -5121,6 +5197,7 @@ public struct FfiConverterTypePlanSection: FfiConverterRustBuffer {
         FfiConverterSequenceTypeApproval.write(value.approvals, into: &buf)
         FfiConverterOptionTypeTimestamp.write(value.nextReviewAt, into: &buf)
         FfiConverterSequenceTypeReview.write(value.reviews, into: &buf)
+        FfiConverterSequenceTypeHandover.write(value.handovers, into: &buf)
     }
 }
 
@@ -7073,6 +7150,75 @@ public func FfiConverterTypeExportFormat_lift(_ buf: RustBuffer) throws -> Expor
 #endif
 public func FfiConverterTypeExportFormat_lower(_ value: ExportFormat) -> RustBuffer {
     return FfiConverterTypeExportFormat.lower(value)
+}
+
+
+
+/**
+ * How the plan was handed over to professionals.
+ */
+
+public enum HandoverFormat: Equatable, Hashable {
+    
+    case fhir
+    case pdf
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension HandoverFormat: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHandoverFormat: FfiConverterRustBuffer {
+    typealias SwiftType = HandoverFormat
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HandoverFormat {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .fhir
+        
+        case 2: return .pdf
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: HandoverFormat, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .fhir:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .pdf:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHandoverFormat_lift(_ buf: RustBuffer) throws -> HandoverFormat {
+    return try FfiConverterTypeHandoverFormat.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHandoverFormat_lower(_ value: HandoverFormat) -> RustBuffer {
+    return FfiConverterTypeHandoverFormat.lower(value)
 }
 
 
@@ -10000,6 +10146,31 @@ fileprivate struct FfiConverterSequenceTypeDeviceInfo: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeDeviceInfo.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeHandover: FfiConverterRustBuffer {
+    typealias SwiftType = [Handover]
+
+    public static func write(_ value: [Handover], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeHandover.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Handover] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Handover]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeHandover.read(from: &buf))
         }
         return seq
     }
