@@ -25,6 +25,9 @@ use crate::wire;
 
 pub const NONCE_LEN: usize = 24;
 const GRANT_V1: u8 = 1;
+/// A family key's grant: its own version byte, so a family key's wrap can never be
+/// taken for an epoch key's (or the other way round).
+const FAMILY_GRANT_V1: u8 = 2;
 const GRANT_MAX: usize = 64;
 const PREVIOUS_KEY_AAD: &[u8] = b"kring/previous-key/v1\0";
 
@@ -112,8 +115,17 @@ impl EpochKey {
 
     /// Wraps this key, as the key of `epoch`, for the holder of `recipient`.
     pub(crate) fn wrap(&self, epoch: u64, recipient: &ExchangeKey) -> WrappedKey {
+        self.wrap_as(GRANT_V1, epoch, recipient)
+    }
+
+    /// Wraps this key, as the family key of `generation`, for the holder of `recipient`.
+    pub(crate) fn wrap_family(&self, generation: u64, recipient: &ExchangeKey) -> WrappedKey {
+        self.wrap_as(FAMILY_GRANT_V1, generation, recipient)
+    }
+
+    fn wrap_as(&self, version: u8, epoch: u64, recipient: &ExchangeKey) -> WrappedKey {
         let grant = Zeroizing::new(wire::encode(
-            GRANT_V1,
+            version,
             &Grant {
                 epoch,
                 key: *self.0,
@@ -132,13 +144,37 @@ impl EpochKey {
         epoch: u64,
         secret: &crypto_box::SecretKey,
     ) -> Result<Self> {
-        let what = "wrapped key";
+        Self::unwrap_as(GRANT_V1, "wrapped key", wrapped, epoch, secret)
+    }
+
+    /// Opens a family key's wrap meant for `secret`, which must hold `generation`.
+    pub(crate) fn unwrap_family(
+        wrapped: &WrappedKey,
+        generation: u64,
+        secret: &crypto_box::SecretKey,
+    ) -> Result<Self> {
+        Self::unwrap_as(
+            FAMILY_GRANT_V1,
+            "wrapped family key",
+            wrapped,
+            generation,
+            secret,
+        )
+    }
+
+    fn unwrap_as(
+        version: u8,
+        what: &'static str,
+        wrapped: &WrappedKey,
+        epoch: u64,
+        secret: &crypto_box::SecretKey,
+    ) -> Result<Self> {
         let plain = Zeroizing::new(
             secret
                 .unseal(&wrapped.0)
                 .map_err(|_| Error::Decrypt(what))?,
         );
-        let grant: Grant = wire::decode(what, GRANT_V1, GRANT_MAX, &plain)?;
+        let grant: Grant = wire::decode(what, version, GRANT_MAX, &plain)?;
         let key = Self::from_bytes(grant.key);
         if grant.epoch != epoch {
             return Err(Error::StaleEpoch {

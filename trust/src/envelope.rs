@@ -4,8 +4,16 @@
 //! ```text
 //! envelope = 0x01 || postcard { body: bytes, signature: [u8; 64] }
 //! body     = 0x01 || postcard { header: EnvelopeHeader, ciphertext: bytes }
+//!          | 0x02 || postcard { header: EnvelopeHeader, family: u64, ciphertext: bytes }
 //! content  = 0x01 || postcard(Vec<bytes>)     one change each (opaque here)
 //! ```
+//!
+//! A body of version 2 is sealed for the family alone (family time, see
+//! `docs/threat-model.md`): under the family key of generation `family` instead of
+//! the epoch key, which only the devices of members not marked professional hold.
+//! Its author must have held that generation, current at the cited membership head
+//! ([`MembershipState::check_family_writer`]); everyone, the relay included, checks
+//! that without the key.
 //!
 //! The signature (author device, over `ENVELOPE_DOMAIN || body`) covers the exact
 //! stored bytes; the AEAD (XChaCha20-Poly1305 under the epoch key, nonce in the header)
@@ -41,9 +49,11 @@ pub const MAX_ENVELOPE_BYTES: usize = 256 * 1024;
 
 const ENVELOPE_V1: u8 = 1;
 const BODY_V1: u8 = 1;
+const BODY_FAMILY_V1: u8 = 2;
 const CONTENT_V1: u8 = 1;
 const ENVELOPE_DOMAIN: &[u8] = b"kring/envelope/v1\0";
 const CONTENT_AAD_DOMAIN: &[u8] = b"kring/envelope-content/v1\0";
+const FAMILY_CONTENT_AAD_DOMAIN: &[u8] = b"kring/envelope-family-content/v1\0";
 const ENVELOPE_HASH_DOMAIN: &str = "kring 2025 envelope hash v1";
 const WHAT: &str = "envelope";
 const CHAIN: &str = "envelope chain";
@@ -103,10 +113,39 @@ impl EnvelopeHeader {
         Ok(())
     }
 
-    fn aad(&self) -> Vec<u8> {
-        let mut aad = CONTENT_AAD_DOMAIN.to_vec();
-        aad.extend_from_slice(&wire::encode(BODY_V1, self));
-        aad
+    /// The associated data of the content: the header, and for the family's
+    /// envelopes the generation too (so neither can be swapped under the ciphertext).
+    fn aad(&self, family: Option<u64>) -> Vec<u8> {
+        match family {
+            None => {
+                let mut aad = CONTENT_AAD_DOMAIN.to_vec();
+                aad.extend_from_slice(&wire::encode(BODY_V1, self));
+                aad
+            }
+            Some(generation) => {
+                let mut aad = FAMILY_CONTENT_AAD_DOMAIN.to_vec();
+                aad.extend_from_slice(&wire::encode(BODY_FAMILY_V1, &(self, generation)));
+                aad
+            }
+        }
+    }
+}
+
+/// Whom an envelope's content is sealed for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealedFor {
+    /// Every member: the epoch key.
+    Circle,
+    /// The family alone, during family time: the family key of this generation.
+    Family { generation: u64 },
+}
+
+impl SealedFor {
+    fn family(self) -> Option<u64> {
+        match self {
+            SealedFor::Circle => None,
+            SealedFor::Family { generation } => Some(generation),
+        }
     }
 }
 
@@ -114,6 +153,21 @@ impl EnvelopeHeader {
 struct EnvelopeBody {
     header: EnvelopeHeader,
     #[serde(with = "serde_bytes")]
+    ciphertext: Vec<u8>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct FamilyEnvelopeBody {
+    header: EnvelopeHeader,
+    family: u64,
+    #[serde(with = "serde_bytes")]
+    ciphertext: Vec<u8>,
+}
+
+/// A body, whichever version.
+struct DecodedBody {
+    header: EnvelopeHeader,
+    sealed_for: SealedFor,
     ciphertext: Vec<u8>,
 }
 
@@ -160,6 +214,42 @@ pub fn seal(
     prev: Option<EnvelopeHash>,
     changes: &[impl AsRef<[u8]>],
 ) -> Result<SealedEnvelope> {
+    seal_for(
+        author,
+        state,
+        keys,
+        device_seq,
+        prev,
+        changes,
+        SealedFor::Circle,
+    )
+}
+
+/// As [`seal`], for the family alone: under the current family key, which the author's
+/// device must hold ([`Error::FamilyTime`] when family time is closed, its key out of
+/// date, or this device not given it, as a professional's never is).
+pub fn seal_for_family(
+    author: &DeviceIdentity,
+    state: &MembershipState,
+    keys: &Keyring,
+    device_seq: u64,
+    prev: Option<EnvelopeHash>,
+    changes: &[impl AsRef<[u8]>],
+) -> Result<SealedEnvelope> {
+    let generation = state.family_generation()?;
+    let sealed_for = SealedFor::Family { generation };
+    seal_for(author, state, keys, device_seq, prev, changes, sealed_for)
+}
+
+fn seal_for(
+    author: &DeviceIdentity,
+    state: &MembershipState,
+    keys: &Keyring,
+    device_seq: u64,
+    prev: Option<EnvelopeHash>,
+    changes: &[impl AsRef<[u8]>],
+    sealed_for: SealedFor,
+) -> Result<SealedEnvelope> {
     let header = EnvelopeHeader {
         circle: state.circle().clone(),
         epoch: state.current_epoch(),
@@ -176,6 +266,13 @@ pub fn seal(
         header.epoch,
         device_seq,
     )?;
+    let key = match sealed_for {
+        SealedFor::Circle => keys.current(state)?,
+        SealedFor::Family { generation } => {
+            state.check_family_writer(&header.author, &header.membership_head, generation)?;
+            keys.family_key(generation)?
+        }
+    };
     if changes.is_empty() {
         return Err(wire::malformed(
             WHAT,
@@ -184,7 +281,7 @@ pub fn seal(
     }
     let raw: Vec<&Bytes> = changes.iter().map(|c| Bytes::new(c.as_ref())).collect();
     let content = wire::encode(CONTENT_V1, &raw);
-    let bytes = encrypt_and_sign(author, &header, keys.current(state)?, &content);
+    let bytes = encrypt_and_sign(author, &header, sealed_for, key, &content);
     wire::check_size(WHAT, bytes.len(), MAX_ENVELOPE_BYTES)?;
     Ok(SealedEnvelope {
         hash: envelope_hash(&bytes),
@@ -197,17 +294,23 @@ pub fn seal(
 fn encrypt_and_sign(
     author: &DeviceIdentity,
     header: &EnvelopeHeader,
+    sealed_for: SealedFor,
     key: &EpochKey,
     content: &[u8],
 ) -> Vec<u8> {
-    let ciphertext = key.encrypt(&header.nonce, &header.aad(), content);
-    let body = wire::encode(
-        BODY_V1,
-        &EnvelopeBody {
-            header: header.clone(),
-            ciphertext,
-        },
-    );
+    let ciphertext = key.encrypt(&header.nonce, &header.aad(sealed_for.family()), content);
+    let header = header.clone();
+    let body = match sealed_for {
+        SealedFor::Circle => wire::encode(BODY_V1, &EnvelopeBody { header, ciphertext }),
+        SealedFor::Family { generation } => wire::encode(
+            BODY_FAMILY_V1,
+            &FamilyEnvelopeBody {
+                header,
+                family: generation,
+                ciphertext,
+            },
+        ),
+    };
     let signature = author.sign(ENVELOPE_DOMAIN, &body);
     wire::encode(ENVELOPE_V1, &EnvelopeWire { body, signature })
 }
@@ -220,7 +323,11 @@ pub fn open(bytes: &[u8], state: &MembershipState, keys: &Keyring) -> Result<Ope
 /// Everything that can be checked without the content key (see the module docs).
 pub fn verify(bytes: &[u8], state: &MembershipState) -> Result<VerifiedEnvelope> {
     let wire = decode_wire(bytes)?;
-    let EnvelopeBody { header, ciphertext } = decode_body(&wire.body)?;
+    let DecodedBody {
+        header,
+        sealed_for,
+        ciphertext,
+    } = decode_body(&wire.body)?;
     header.check_shape()?;
     if header.circle != *state.circle() {
         return Err(Error::WrongCircle {
@@ -236,10 +343,14 @@ pub fn verify(bytes: &[u8], state: &MembershipState) -> Result<VerifiedEnvelope>
             header.device_seq,
         )?
         .verifying_key();
+    if let SealedFor::Family { generation } = sealed_for {
+        state.check_family_writer(&header.author, &header.membership_head, generation)?;
+    }
     wire::verify(WHAT, author, ENVELOPE_DOMAIN, &wire.body, &wire.signature)?;
     Ok(VerifiedEnvelope {
         hash: envelope_hash(bytes),
         header,
+        sealed_for,
         ciphertext,
     })
 }
@@ -256,8 +367,30 @@ fn decode_wire(bytes: &[u8]) -> Result<EnvelopeWire> {
     wire::decode(WHAT, ENVELOPE_V1, MAX_ENVELOPE_BYTES, bytes)
 }
 
-fn decode_body(body: &[u8]) -> Result<EnvelopeBody> {
-    wire::decode(WHAT, BODY_V1, MAX_ENVELOPE_BYTES, body)
+fn decode_body(body: &[u8]) -> Result<DecodedBody> {
+    match body.first() {
+        Some(&BODY_FAMILY_V1) => {
+            let FamilyEnvelopeBody {
+                header,
+                family,
+                ciphertext,
+            } = wire::decode(WHAT, BODY_FAMILY_V1, MAX_ENVELOPE_BYTES, body)?;
+            Ok(DecodedBody {
+                header,
+                sealed_for: SealedFor::Family { generation: family },
+                ciphertext,
+            })
+        }
+        _ => {
+            let EnvelopeBody { header, ciphertext } =
+                wire::decode(WHAT, BODY_V1, MAX_ENVELOPE_BYTES, body)?;
+            Ok(DecodedBody {
+                header,
+                sealed_for: SealedFor::Circle,
+                ciphertext,
+            })
+        }
+    }
 }
 
 fn envelope_hash(bytes: &[u8]) -> EnvelopeHash {
@@ -270,12 +403,19 @@ fn envelope_hash(bytes: &[u8]) -> EnvelopeHash {
 pub struct VerifiedEnvelope {
     header: EnvelopeHeader,
     hash: EnvelopeHash,
+    sealed_for: SealedFor,
     ciphertext: Vec<u8>,
 }
 
 impl VerifiedEnvelope {
     pub fn header(&self) -> &EnvelopeHeader {
         &self.header
+    }
+
+    /// Whom the content is sealed for (a device that holds no family key skips the
+    /// family's envelopes; it cannot open them).
+    pub fn sealed_for(&self) -> SealedFor {
+        self.sealed_for
     }
 
     pub fn hash(&self) -> EnvelopeHash {
@@ -290,11 +430,14 @@ impl VerifiedEnvelope {
 
     /// Decrypts the content: the changes, as bytes.
     pub fn decrypt(self, keys: &Keyring) -> Result<OpenedEnvelope> {
-        let key = keys.get(self.header.epoch)?;
+        let key = match self.sealed_for {
+            SealedFor::Circle => keys.get(self.header.epoch)?,
+            SealedFor::Family { generation } => keys.family_key(generation)?,
+        };
         let content = key.decrypt(
             WHAT,
             &self.header.nonce,
-            &self.header.aad(),
+            &self.header.aad(self.sealed_for.family()),
             &self.ciphertext,
         )?;
         let raw: Vec<ByteBuf> =
@@ -361,3 +504,31 @@ impl<C> OpenedEnvelope<C> {
 
 #[cfg(test)]
 mod tests;
+
+/// What a modified client could make: an envelope sealed with any key, claimed to be
+/// for anyone, signed by its author, with no check of the sealer's own.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+
+    pub(crate) fn seal_with(
+        author: &DeviceIdentity,
+        state: &MembershipState,
+        sealed_for: SealedFor,
+        key: &EpochKey,
+        changes: &[Vec<u8>],
+    ) -> Vec<u8> {
+        let header = EnvelopeHeader {
+            circle: state.circle().clone(),
+            epoch: state.current_epoch(),
+            author: author.id(),
+            device_seq: 1,
+            prev: None,
+            membership_head: state.head(),
+            nonce: crypto::random_nonce(),
+        };
+        let raw: Vec<&Bytes> = changes.iter().map(|c| Bytes::new(c)).collect();
+        let content = wire::encode(CONTENT_V1, &raw);
+        encrypt_and_sign(author, &header, sealed_for, key, &content)
+    }
+}

@@ -188,6 +188,10 @@ pub enum Error {
         reason: &'static str,
         retry_after_secs: u64,
     },
+    /// Family time does not allow this now (already open, not open, the family key
+    /// out of date, this device holds no family key); the reason says which.
+    #[error("family time: {0}")]
+    FamilyTime(&'static str),
     /// Something that should not fail did (a worker that stopped, a task that
     /// panicked): a bug or a dying process, never the caller's input.
     #[error("internal error: {0}")]
@@ -333,6 +337,7 @@ impl Error {
             Error::CircleExists(_) => class(K::AlreadyExists, 409, CIRCLE_EXISTS),
             Error::WrongCircle { .. } => class(K::InvalidDocument, 409, REJECTED),
             Error::Internal(_) => internal(K::Internal),
+            Error::FamilyTime(_) => class(K::InvalidTransition, 409, REJECTED),
             Error::BadSignature(_) => class(K::Rejected, 401, BAD_SIGNATURE),
             Error::UnknownDevice(_) | Error::DeviceNotMember(_) => {
                 class(K::Rejected, 403, NOT_A_MEMBER)

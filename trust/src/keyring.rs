@@ -17,6 +17,9 @@ use crate::membership::{Action, MembershipState, SignedEntry};
 #[derive(Debug, Clone, Default)]
 pub struct Keyring {
     keys: BTreeMap<u64, EpochKey>,
+    /// Family keys by generation: only a device of the family (no professional's)
+    /// is ever given one.
+    family: BTreeMap<u64, EpochKey>,
     /// The key of `epoch - 1`, encrypted under the key of `epoch`, from every rotation.
     previous: BTreeMap<u64, SealedKey>,
 }
@@ -65,11 +68,42 @@ impl Keyring {
             self.previous
                 .insert(rotation.epoch, rotation.previous.clone());
         }
+        let family = match entry.body().action.family_keys() {
+            Some(family) => family
+                .keys
+                .iter()
+                .find(|wrap| wrap.device == identity.id())
+                .map(|wrap| {
+                    EpochKey::unwrap_family(
+                        &wrap.key,
+                        family.generation,
+                        identity.exchange_secret(),
+                    )
+                    .map(|key| (family.generation, key))
+                })
+                .transpose()?,
+            None => None,
+        };
         if let Some((epoch, key)) = key {
             self.keys.insert(epoch, key);
         }
+        if let Some((generation, key)) = family {
+            self.family.insert(generation, key);
+        }
         self.walk_back();
         Ok(())
+    }
+
+    /// The family key of `generation`, if this device was given it.
+    pub fn family_key(&self, generation: u64) -> Result<&EpochKey> {
+        self.family.get(&generation).ok_or(Error::FamilyTime(
+            "this device holds no family key of that generation",
+        ))
+    }
+
+    /// The family generations this device holds keys for, oldest first.
+    pub fn family_generations(&self) -> impl Iterator<Item = u64> + '_ {
+        self.family.keys().copied()
     }
 
     /// Recovers older keys from newer ones, as far as the chain goes. A previous key

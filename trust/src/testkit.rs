@@ -193,7 +193,28 @@ impl TestCircle {
         let keys = circle.keys(&owner.device);
         let entry = circle.state.rotate_key(&owner.device, &keys, at).unwrap();
         circle.append(entry);
-        (circle, vec![owner, admin, member, joiner])
+
+        // Family time: a professional marked, family time opened, its key rotated
+        // after the mark is cleared, and closed.
+        let professional = circle.join(&owner.device, Capability::Member);
+        let at = circle.tick();
+        let entry = circle
+            .state
+            .mark_professional(&owner.device, &professional.member, true, at)
+            .unwrap();
+        circle.append(entry);
+        for step in 0..4 {
+            let at = circle.tick();
+            let state = &circle.state;
+            let entry = match step {
+                0 => state.open_family_time(&admin.device, at),
+                1 => state.mark_professional(&admin.device, &professional.member, false, at),
+                2 => state.rotate_family_key(&owner.device, at),
+                _ => state.close_family_time(&owner.device, at),
+            };
+            circle.append(entry.unwrap());
+        }
+        (circle, vec![owner, admin, member, joiner, professional])
     }
 }
 

@@ -31,7 +31,13 @@ fn forge(
         membership_head: state.head(),
         nonce: crypto::random_nonce(),
     };
-    encrypt_and_sign(author, &header, keys.current(state).unwrap(), content)
+    encrypt_and_sign(
+        author,
+        &header,
+        SealedFor::Circle,
+        keys.current(state).unwrap(),
+        content,
+    )
 }
 
 fn content_of(chunks: &[&[u8]]) -> Vec<u8> {
@@ -182,7 +188,7 @@ fn a_removed_members_later_envelopes_are_rejected_and_new_ones_unreadable_to_the
     let old_key = removed_keys.get(0).unwrap();
     let header = verified.header();
     assert!(old_key
-        .decrypt(WHAT, &header.nonce, &header.aad(), &verified.ciphertext)
+        .decrypt(WHAT, &header.nonce, &header.aad(None), &verified.ciphertext)
         .is_err());
 }
 
@@ -293,14 +299,26 @@ fn authority_is_judged_at_the_cited_membership_head() {
     .clone();
     header.membership_head = early.head();
     let content = content_of(&[&change_by(&late.device, "x")]);
-    let bytes = encrypt_and_sign(&late.device, &header, late_keys.get(0).unwrap(), &content);
+    let bytes = encrypt_and_sign(
+        &late.device,
+        &header,
+        SealedFor::Circle,
+        late_keys.get(0).unwrap(),
+        &content,
+    );
     assert!(matches!(
         verify(&bytes, &circle.state),
         Err(Error::DeviceNotMember(_))
     ));
     // Citing a head nobody knows.
     header.membership_head = EntryHash::from_bytes([9; 32]);
-    let bytes = encrypt_and_sign(&late.device, &header, late_keys.get(0).unwrap(), &content);
+    let bytes = encrypt_and_sign(
+        &late.device,
+        &header,
+        SealedFor::Circle,
+        late_keys.get(0).unwrap(),
+        &content,
+    );
     assert!(matches!(
         verify(&bytes, &circle.state),
         Err(Error::UnknownHead(_))
@@ -308,7 +326,13 @@ fn authority_is_judged_at_the_cited_membership_head() {
     // Claiming an epoch that was not current at the cited head.
     header.membership_head = circle.state.head();
     header.epoch = 1;
-    let bytes = encrypt_and_sign(&late.device, &header, late_keys.get(0).unwrap(), &content);
+    let bytes = encrypt_and_sign(
+        &late.device,
+        &header,
+        SealedFor::Circle,
+        late_keys.get(0).unwrap(),
+        &content,
+    );
     assert!(matches!(
         verify(&bytes, &circle.state),
         Err(Error::StaleEpoch {

@@ -14,7 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use rand::rngs::OsRng;
 use rand::RngCore;
 
-use super::entry::{Action, Capability, EntryBody, KeyWrap, Rotation, SignedEntry, WriteCutoff};
+use super::entry::{
+    Action, Capability, EntryBody, FamilyKeys, KeyWrap, Rotation, SignedEntry, WriteCutoff,
+};
 use super::state::MembershipState;
 use crate::crypto::EpochKey;
 use crate::error::{Error, Result};
@@ -198,6 +200,54 @@ impl MembershipState {
     ) -> Result<SignedEntry> {
         let rotation = self.rotation(keys, &BTreeSet::new())?;
         self.append(author, Action::RotateKey { rotation }, at)
+    }
+
+    /// Marks `member` as a professional (or clears the mark): they hold no family key
+    /// from the next family key on.
+    pub fn mark_professional(
+        &self,
+        author: &DeviceIdentity,
+        member: &MemberId,
+        professional: bool,
+        at: Timestamp,
+    ) -> Result<SignedEntry> {
+        let action = Action::MarkProfessional {
+            member: member.clone(),
+            professional,
+        };
+        self.append(author, action, at)
+    }
+
+    /// Opens family time with a fresh family key for the family's devices.
+    pub fn open_family_time(&self, author: &DeviceIdentity, at: Timestamp) -> Result<SignedEntry> {
+        let family = self.family_keys();
+        self.append(author, Action::OpenFamilyTime { family }, at)
+    }
+
+    /// A fresh family key for the family as it is now.
+    pub fn rotate_family_key(&self, author: &DeviceIdentity, at: Timestamp) -> Result<SignedEntry> {
+        let family = self.family_keys();
+        self.append(author, Action::RotateFamilyKey { family }, at)
+    }
+
+    pub fn close_family_time(&self, author: &DeviceIdentity, at: Timestamp) -> Result<SignedEntry> {
+        self.append(author, Action::CloseFamilyTime, at)
+    }
+
+    /// The next family key generation, wrapped for every device of the family.
+    fn family_keys(&self) -> FamilyKeys {
+        let family = self.family_devices();
+        let generation = self.family_key_generation() + 1;
+        let key = EpochKey::generate();
+        let keys = self
+            .devices()
+            .filter(|device| family.contains(&device.id))
+            .map(|device| KeyWrap {
+                device: device.id,
+                key: key.wrap_family(generation, &device.exchange_key),
+            })
+            .collect();
+        FamilyKeys { generation, keys }
     }
 
     /// A new epoch key wrapped for every active device except `leaving`, carrying the

@@ -117,6 +117,16 @@ pub struct Rotation {
     pub previous: SealedKey,
 }
 
+/// A new family key (see `docs/threat-model.md`, "Family time"): generation
+/// `generation`, wrapped once for every active device of every member the log does not
+/// mark professional, and for no other device. It carries no previous key: what the
+/// family wrote under an older generation stays readable to who held that one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FamilyKeys {
+    pub generation: u64,
+    pub keys: Vec<KeyWrap>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyWrap {
     pub device: DeviceId,
@@ -190,6 +200,24 @@ pub enum Action {
         device: PublicDevice,
         key: WrappedKey,
     },
+    /// The owner or an admin marks a member as professional (or clears the mark).
+    /// Professionals hold no family key: marking one while family time is open makes
+    /// the family key out of date until it is rotated without them.
+    MarkProfessional {
+        member: MemberId,
+        professional: bool,
+    },
+    /// The owner or an admin opens family time with a first family key.
+    OpenFamilyTime {
+        family: FamilyKeys,
+    },
+    /// A new family key for the family as it is now (after a mark, a leave, a join).
+    RotateFamilyKey {
+        family: FamilyKeys,
+    },
+    /// The owner or an admin closes family time: nothing more is sealed for the
+    /// family alone until it opens again.
+    CloseFamilyTime,
 }
 
 impl Action {
@@ -204,6 +232,18 @@ impl Action {
             Action::RedeemInvite { .. } => "redeem invite",
             Action::RotateKey { .. } => "rotate key",
             Action::AddLinkedDevice { .. } => "add linked device",
+            Action::MarkProfessional { .. } => "mark professional",
+            Action::OpenFamilyTime { .. } => "open family time",
+            Action::RotateFamilyKey { .. } => "rotate family key",
+            Action::CloseFamilyTime => "close family time",
+        }
+    }
+
+    /// The family key this action hands out, if any.
+    pub fn family_keys(&self) -> Option<&FamilyKeys> {
+        match self {
+            Action::OpenFamilyTime { family } | Action::RotateFamilyKey { family } => Some(family),
+            _ => None,
         }
     }
 
@@ -225,8 +265,13 @@ impl Action {
             | Action::SetCapability { member, .. }
             | Action::RemoveMember { member, .. }
             | Action::RedeemInvite { member, .. }
-            | Action::AddLinkedDevice { member, .. } => Some(member),
-            Action::RemoveDevice { .. } | Action::RotateKey { .. } => None,
+            | Action::AddLinkedDevice { member, .. }
+            | Action::MarkProfessional { member, .. } => Some(member),
+            Action::RemoveDevice { .. }
+            | Action::RotateKey { .. }
+            | Action::OpenFamilyTime { .. }
+            | Action::RotateFamilyKey { .. }
+            | Action::CloseFamilyTime => None,
         }
     }
 

@@ -10,12 +10,13 @@
 
 pub mod build;
 pub mod entry;
+mod family;
 pub mod state;
 #[cfg(test)]
 mod tests;
 
 pub use entry::{
-    Action, Capability, EntryBody, EntryHash, KeyWrap, Rotation, SignedEntry, WriteCutoff,
-    MAX_ENTRY_BYTES,
+    Action, Capability, EntryBody, EntryHash, FamilyKeys, KeyWrap, Rotation, SignedEntry,
+    WriteCutoff, MAX_ENTRY_BYTES,
 };
 pub use state::{DeviceRecord, MemberRecord, MembershipState};

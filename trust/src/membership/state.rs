@@ -25,7 +25,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use ed25519_dalek::VerifyingKey;
 
-use super::entry::{Action, Capability, EntryHash, Rotation, SignedEntry, WriteCutoff};
+use super::entry::{Action, Capability, EntryHash, FamilyKeys, Rotation, SignedEntry, WriteCutoff};
+use super::family::Family;
 use crate::error::{Error, Result};
 use crate::identity::{DeviceId, PublicDevice};
 use crate::ids::{CircleId, MemberId};
@@ -133,6 +134,8 @@ struct LogPoint {
     at: Timestamp,
     /// The key epoch in force after this entry.
     epoch: u64,
+    /// The family key generation that may be sealed under after this entry.
+    family: Option<u64>,
 }
 
 /// Everything the membership log says, at its head. Holds no secrets, so the relay uses
@@ -147,6 +150,7 @@ pub struct MembershipState {
     members: BTreeMap<MemberId, MemberRecord>,
     devices: BTreeMap<DeviceId, DeviceRecord>,
     redeemed: BTreeSet<InviteId>,
+    family: Family,
 }
 
 // ---- building the state ----------------------------------------------------------------
@@ -178,6 +182,7 @@ impl MembershipState {
             members: BTreeMap::new(),
             devices: BTreeMap::new(),
             redeemed: BTreeSet::new(),
+            family: Family::default(),
         };
         state.insert_member(owner, Capability::Owner);
         state.insert_device(0, owner, entry);
@@ -325,7 +330,64 @@ impl MembershipState {
                 }
                 self.check_new_device(device)
             }
+            Action::MarkProfessional {
+                member,
+                professional,
+            } => {
+                self.admin_author(&body.author, "mark professionals")?;
+                self.active_member(member)?;
+                if *member == self.owner {
+                    return Err(Error::OwnerProtected);
+                }
+                if self.family.professionals.contains(member) == *professional {
+                    return Err(Error::AlreadyExists(format!(
+                        "this mark on member {member}"
+                    )));
+                }
+                Ok(())
+            }
+            Action::OpenFamilyTime { family } => {
+                self.admin_author(&body.author, "open family time")?;
+                if self.family.open {
+                    return Err(Error::FamilyTime("family time is already open"));
+                }
+                self.check_family_keys(family)
+            }
+            Action::RotateFamilyKey { family } => {
+                self.admin_author(&body.author, "rotate the family key")?;
+                if !self.family.open {
+                    return Err(Error::FamilyTime("family time is not open"));
+                }
+                self.check_family_keys(family)
+            }
+            Action::CloseFamilyTime => {
+                self.admin_author(&body.author, "close family time")?;
+                if !self.family.open {
+                    return Err(Error::FamilyTime("family time is not open"));
+                }
+                Ok(())
+            }
         }
+    }
+
+    /// A family key is the next generation, wrapped once for every device of the
+    /// family as the log says now and for no other device (no professional's).
+    fn check_family_keys(&self, family: &FamilyKeys) -> Result<()> {
+        let expected = self.family.generation + 1;
+        if family.generation != expected {
+            return Err(Error::StaleEpoch {
+                expected,
+                got: family.generation,
+            });
+        }
+        let wrapped: BTreeSet<DeviceId> = family.keys.iter().map(|k| k.device).collect();
+        if wrapped.len() != family.keys.len() || wrapped != self.family_devices() {
+            return Err(wire::malformed(
+                LOG,
+                "a family key must be wrapped once for every device of the family and for no professional's".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// Whether a device link (see [`crate::invite::InviteKind::Device`]) is (still)
@@ -601,6 +663,23 @@ impl MembershipState {
         let seq = body.seq;
         match &body.action {
             Action::Genesis { .. } | Action::RotateKey { .. } => {}
+            Action::MarkProfessional {
+                member,
+                professional,
+            } => {
+                if *professional {
+                    self.family.professionals.insert(member.clone());
+                } else {
+                    self.family.professionals.remove(member);
+                }
+            }
+            Action::OpenFamilyTime { family } | Action::RotateFamilyKey { family } => {
+                self.family.open = true;
+                self.family.generation = family.generation;
+                let holders = family.keys.iter().map(|k| k.device).collect();
+                self.family.holders.insert(family.generation, holders);
+            }
+            Action::CloseFamilyTime => self.family.open = false,
             Action::AddMember {
                 member, capability, ..
             } => {
@@ -716,6 +795,7 @@ impl MembershipState {
             hash: entry.hash(),
             at: entry.body().at,
             epoch: self.epoch,
+            family: self.family.sealable(&self.family_devices()),
         };
         self.positions.insert(point.hash, self.log.len() as u64);
         self.log.push(point);
@@ -789,6 +869,72 @@ impl MembershipState {
         self.log
             .get(usize::try_from(position).ok()?)
             .map(|p| p.epoch)
+    }
+
+    /// Whether the log marks `member` as a professional.
+    pub fn is_professional(&self, member: &MemberId) -> bool {
+        self.family.professionals.contains(member)
+    }
+
+    /// The active devices of the members not marked professional: who a family key
+    /// is for.
+    pub fn family_devices(&self) -> BTreeSet<DeviceId> {
+        self.members
+            .iter()
+            .filter(|(member, _)| !self.family.professionals.contains(*member))
+            .flat_map(|(_, record)| record.devices.iter().copied())
+            .collect()
+    }
+
+    /// Whether family time is open.
+    pub fn family_time_open(&self) -> bool {
+        self.family.open
+    }
+
+    /// The newest family key generation handed out (0: never).
+    pub fn family_key_generation(&self) -> u64 {
+        self.family.generation
+    }
+
+    /// The family key generation to seal under now; [`Error::FamilyTime`] when family
+    /// time is closed or its key is out of date (rotate it first).
+    pub fn family_generation(&self) -> Result<u64> {
+        if !self.family.open {
+            return Err(Error::FamilyTime("family time is not open"));
+        }
+        self.family
+            .sealable(&self.family_devices())
+            .ok_or(Error::FamilyTime(
+            "the family key is out of date (someone joined, left or was marked): rotate it first",
+        ))
+    }
+
+    /// Whether `device` may seal for the family under `generation` at the membership
+    /// head `head` (the one its envelope cites): family time was open there with that
+    /// generation current, and the generation was wrapped for the device. What it says
+    /// holds on every replica, as [`check_writer`](Self::check_writer) does.
+    pub fn check_family_writer(
+        &self,
+        device: &DeviceId,
+        head: &EntryHash,
+        generation: u64,
+    ) -> Result<()> {
+        let position = self.position_of(head).ok_or(Error::UnknownHead(*head))?;
+        let sealable = self
+            .log
+            .get(usize::try_from(position).unwrap_or(usize::MAX))
+            .and_then(|p| p.family);
+        if sealable != Some(generation) {
+            return Err(Error::FamilyTime(
+                "not sealed under the family key that was current at its membership head",
+            ));
+        }
+        if !self.family.holds(generation, device) {
+            return Err(Error::FamilyTime(
+                "the author's device did not hold this family key",
+            ));
+        }
+        Ok(())
     }
 
     /// Whether `entry` is (exactly) part of this log.

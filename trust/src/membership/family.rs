@@ -1,0 +1,48 @@
+//! Family time in the membership log (`docs/threat-model.md`, "Family time").
+//!
+//! In a family group conference the professionals leave the room while the family
+//! makes its plan. The log makes that a cryptographic boundary: it marks who is a
+//! professional ([`Action::MarkProfessional`](super::Action::MarkProfessional)), and
+//! while family time is open the family key of the current generation is wrapped for
+//! exactly the active devices of the members who are not — never for a professional's
+//! device, which therefore holds nothing that opens what the family writes.
+//!
+//! A generation is *current* only while the devices it was wrapped for are exactly the
+//! family as the log says now: a mark, a removal or a new device makes it out of date,
+//! and nothing may be sealed for the family until an owner or admin rotates it
+//! ([`Action::RotateFamilyKey`](super::Action::RotateFamilyKey)). So a member who
+//! leaves, or is marked professional, never receives a key for what is written after.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::identity::DeviceId;
+use crate::ids::MemberId;
+
+/// What the log says about family time, at its head.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct Family {
+    pub(super) professionals: BTreeSet<MemberId>,
+    /// The newest generation handed out (0: never).
+    pub(super) generation: u64,
+    pub(super) open: bool,
+    /// The devices each generation was wrapped for.
+    pub(super) holders: BTreeMap<u64, BTreeSet<DeviceId>>,
+}
+
+#[cfg(test)]
+mod tests;
+
+impl Family {
+    /// The generation the family may seal under now, given the family's devices as the
+    /// log says now: `None` when family time is closed or the key is out of date.
+    pub(super) fn sealable(&self, family_devices: &BTreeSet<DeviceId>) -> Option<u64> {
+        let holders = self.holders.get(&self.generation)?;
+        (self.open && holders == family_devices).then_some(self.generation)
+    }
+
+    pub(super) fn holds(&self, generation: u64, device: &DeviceId) -> bool {
+        self.holders
+            .get(&generation)
+            .is_some_and(|holders| holders.contains(device))
+    }
+}
