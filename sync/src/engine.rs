@@ -22,7 +22,7 @@ use std::time::Duration;
 use automerge::{Change, ChangeHash};
 use serde::Serialize;
 
-use crate::envelope::{self, EnvelopeHash, OpenedEnvelope, SealedEnvelope};
+use crate::envelope::{self, EnvelopeHash, OpenedEnvelope, SealedEnvelope, SealedFor};
 use crate::error::{Error, Result};
 use crate::records::{DeviceHeads, OwnEnvelope, SyncRecord, WaitingEnvelope};
 use kring_plan::plan::{Authority, CircleId, CirclePlan, MemberId, Rights};
@@ -310,19 +310,48 @@ pub fn classify(
         Err(TrustError::AlreadyApplied { .. }) => return Incoming::Duplicate,
         Err(e) => return Incoming::Rejected(e.into()),
     }
-    match envelope::decrypt(verified, &trust.keys)
-        .and_then(|opened| Received::new(cursor, bytes, opened, trust))
-    {
+    match received(verified, cursor, bytes, trust) {
         Ok(received) => Incoming::Apply(received),
         Err(e) => Incoming::Rejected(e),
     }
 }
 
+/// A verified envelope as received: decrypted, or — sealed for the family alone
+/// (family time) — taken with no plan changes. Nothing in a family envelope is for the
+/// plan document, and a professional's device cannot open it; it still counts as its
+/// author's next envelope, so the author's chain goes on. (The family's draft, which
+/// such envelopes are for, is not kept by this version: no client seals for the
+/// family yet, see docs/threat-model.md, "Family time".)
+fn received(
+    verified: envelope::VerifiedEnvelope,
+    cursor: u64,
+    bytes: Vec<u8>,
+    trust: &CircleTrust,
+) -> Result<Received> {
+    if let SealedFor::Family { .. } = verified.sealed_for() {
+        let header = verified.header();
+        let rights = trust
+            .rights_at(&header.author, &header.membership_head)
+            .ok_or(TrustError::DeviceNotMember(header.author))?;
+        return Ok(Received {
+            cursor,
+            author: header.author,
+            device_seq: header.device_seq,
+            hash: verified.hash(),
+            bytes,
+            changes: Vec::new(),
+            rights,
+        });
+    }
+    envelope::decrypt(verified, &trust.keys)
+        .and_then(|opened| Received::new(cursor, bytes, opened, trust))
+}
+
 /// Opens a stored waiting envelope again (it was verified when it arrived; the
 /// membership log has only grown since, so it verifies the same way).
 pub fn reopen(waiting: &WaitingEnvelope, trust: &CircleTrust) -> Result<Received> {
-    let opened = envelope::open(&waiting.bytes, &trust.state, &trust.keys)?;
-    Received::new(waiting.cursor, waiting.bytes.clone(), opened, trust)
+    let verified = envelope::verify(&waiting.bytes, &trust.state)?;
+    received(verified, waiting.cursor, waiting.bytes.clone(), trust)
 }
 
 /// What [`apply_received`] did.

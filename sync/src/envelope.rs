@@ -14,7 +14,7 @@ use kring_trust::keyring::Keyring;
 use kring_trust::membership::MembershipState;
 
 pub use kring_trust::envelope::{
-    read_header, verify, EnvelopeHash, EnvelopeHeader, SealedEnvelope, VerifiedEnvelope,
+    read_header, verify, EnvelopeHash, EnvelopeHeader, SealedEnvelope, SealedFor, VerifiedEnvelope,
     MAX_ENVELOPE_BYTES,
 };
 

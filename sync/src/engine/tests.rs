@@ -448,3 +448,68 @@ fn status_says_online_offline_removed_or_local() {
     record.removed = true;
     assert_eq!(s(Some(&record), None).connectivity, Connectivity::Removed);
 }
+
+/// During family time the family's envelopes verify on a professional's device, carry
+/// nothing for her plan, and keep their author's chain going: the family member's next
+/// envelope for the whole circle applies as usual.
+#[test]
+fn a_family_envelope_is_taken_with_no_plan_changes_and_the_authors_chain_goes_on() {
+    let (mut circle, owner) = TestCircle::new();
+    let family = circle.join(&owner.device, Capability::Member);
+    let professional = circle.join(&owner.device, Capability::Member);
+    let at = circle.tick();
+    let marked = circle
+        .state
+        .mark_professional(&owner.device, &professional.member, true, at)
+        .unwrap();
+    circle.append(marked);
+    let at = circle.tick();
+    let opened = circle.state.open_family_time(&owner.device, at).unwrap();
+    circle.append(opened);
+
+    let keys = circle.keys(&family.device);
+    let draft = change_by(&family.device, "ons eigen plan");
+    let for_family = kring_trust::envelope::seal_for_family(
+        &family.device,
+        &circle.state,
+        &keys,
+        1,
+        None,
+        &[draft.raw_bytes()],
+    )
+    .unwrap();
+    let change = change_by(&family.device, "voor iedereen");
+    let for_all = seal(
+        &family.device,
+        &circle.state,
+        &keys,
+        2,
+        Some(for_family.hash()),
+        &[change],
+    )
+    .unwrap();
+
+    let trust = CircleTrust::from_log(&professional.device, &log_bytes(&circle)).unwrap();
+    let me = professional.device.id();
+    let mut heads = DeviceHeads::new();
+    match classify(for_family.as_bytes().to_vec(), 1, &trust, &me, &heads) {
+        Incoming::Apply(received) => {
+            assert!(received.changes.is_empty(), "nothing for the plan");
+            heads.insert(received.author, (received.device_seq, received.hash));
+        }
+        other => panic!("the family's envelope is taken, not {other:?}"),
+    }
+    match classify(for_all.as_bytes().to_vec(), 2, &trust, &me, &heads) {
+        Incoming::Apply(received) => assert_eq!(received.changes.len(), 1),
+        other => panic!("the next envelope applies, not {other:?}"),
+    }
+    // Waiting and opened again later: the same.
+    let waiting = WaitingEnvelope {
+        cursor: 1,
+        author: family.device.id(),
+        device_seq: 1,
+        hash: for_family.hash(),
+        bytes: for_family.as_bytes().to_vec(),
+    };
+    assert!(reopen(&waiting, &trust).unwrap().changes.is_empty());
+}
