@@ -95,6 +95,15 @@ pub enum Command {
         #[arg(long, conflicts_with = "file")]
         out: Option<PathBuf>,
     },
+    /// Family time (besloten familietijd): open it, close it, or give the family a fresh
+    /// key after someone joined, left or was marked professional. Only the main person
+    /// or an admin. Without an action: whether it is open and whether this device holds
+    /// the family key (a professional's device never does).
+    FamilyTime {
+        /// open | close | rotate
+        #[arg(value_parser = ["open", "close", "rotate"])]
+        action: Option<String>,
+    },
     /// Follow-up across every circle on this device: what is slipping, most urgent first.
     /// Its language: `--lang`, else the current circle's.
     Followup,

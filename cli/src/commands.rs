@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use kring_client::device::FamilyTimeChange;
+use kring_client::Error as CoreError;
 use kring_plan::export::{export_plan, ExportFormat};
 use kring_plan::followup::my_week;
 use kring_plan::plan::recurrence::{CivilStart, Recurrence};
@@ -125,6 +127,7 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
             Some(format) => handover(ctx, file.or(out), format, to, names),
             None => export(ctx, file.or(out), &format),
         },
+        Command::FamilyTime { action } => family_time(ctx, action.as_deref()),
         Command::Followup => {
             let overview = ctx.device.followup(ctx.now)?;
             for stored in ctx.device.circles()? {
@@ -499,10 +502,16 @@ fn member(ctx: &mut Context, cmd: MemberCmd) -> CliResult {
                 "none" => None,
                 other => Some(parse::<Designation>(other)?),
             };
-            let (_, id) = person(ctx, &member)?;
+            let (circle, id) = person(ctx, &member)?;
             mutate(ctx, |c, now| {
                 Ok(c.plan.designate(c.me, &id, designation, now)?)
             })?;
+            mark_in_log(
+                ctx,
+                &circle,
+                &id,
+                designation == Some(Designation::Professional),
+            )?;
             say!("{}", t!("saved"));
             Ok(())
         }
@@ -511,6 +520,61 @@ fn member(ctx: &mut Context, cmd: MemberCmd) -> CliResult {
 
 /// The current circle and the member `name` (a name or id prefix) names: someone in
 /// the plan, or a reader, whom only the membership log knows (readers do not write).
+/// `kring family-time [open|close|rotate]`: the change goes into the membership log
+/// (online); then, or without an action, what this device knows of family time.
+fn family_time(ctx: &mut Context, action: Option<&str>) -> CliResult {
+    let circle = ctx.current()?.id;
+    let change = match action {
+        Some("open") => Some(FamilyTimeChange::Open),
+        Some("close") => Some(FamilyTimeChange::Close),
+        Some("rotate") => Some(FamilyTimeChange::RotateKey),
+        _ => None,
+    };
+    if let Some(change) = change {
+        ctx.device.change_family_time(&circle, change, ctx.now)?;
+    }
+    let status = ctx
+        .device
+        .family_time(&circle)?
+        .ok_or_else(|| CliError::Core(CoreError::LocalOnly(circle.to_string())))?;
+    output(ctx, &status, || {
+        if !status.open {
+            t!("family-time-closed")
+        } else if status.holds_key {
+            t!("family-time-open-with-key")
+        } else if status.professional {
+            t!("family-time-open-professional")
+        } else if !status.key_current {
+            t!("family-time-open-key-out-of-date")
+        } else {
+            t!("family-time-open-without-key")
+        }
+    })
+}
+
+/// Marks `member` professional in the membership log too, where the log knows them
+/// (a person added by name only has no entry there): the family key follows the log.
+fn mark_in_log(
+    ctx: &mut Context,
+    circle: &CircleId,
+    member: &MemberId,
+    professional: bool,
+) -> CliResult {
+    let Some(trust) = ctx.device.trust(circle)? else {
+        return Ok(());
+    };
+    let state = trust.state();
+    let in_log = state.member(member).is_some_and(|m| !m.is_removed());
+    if in_log && state.is_professional(member) != professional {
+        let change = FamilyTimeChange::Mark {
+            member: member.clone(),
+            professional,
+        };
+        ctx.device.change_family_time(circle, change, ctx.now)?;
+    }
+    Ok(())
+}
+
 fn person(ctx: &Context, name: &str) -> CliResult<(CircleId, MemberId)> {
     let open = ctx.open_current()?;
     let circle = open.plan.circle_id().clone();

@@ -7,6 +7,7 @@
 use kring_client::Error as CoreError;
 use kring_plan::plan::authority::refusal;
 use kring_plan::Error as PlanError;
+use kring_trust::membership::family as family_time;
 use kring_trust::{Error as TrustError, ErrorKind};
 
 use crate::i18n::word;
@@ -92,11 +93,27 @@ fn say_trust(e: &TrustError) -> String {
             t!("core-rate-limited", seconds = *retry_after_secs)
         }
         E::CircleClosed(_) => t!("core-circle-closed"),
+        E::FamilyTime(why) => family_time_text(why),
+        E::Unauthorized { action, .. } if family_time::refusal::MANAGE.contains(action) => {
+            t!("core-family-time-not-allowed")
+        }
         E::QuotaExceeded { .. } | E::DailyQuotaExceeded { .. } => {
             t!("core-quota", detail = e.to_string())
         }
         other => by_kind(other.kind(), other.to_string()),
     }
+}
+
+/// Family time's refusals in the person's language.
+fn family_time_text(why: &str) -> String {
+    use family_time::refusal::*;
+    let key = match why {
+        ALREADY_OPEN => "core-family-time-already-open",
+        NOT_OPEN => "core-family-time-not-open",
+        OUT_OF_DATE => "core-family-time-out-of-date",
+        _ => "core-family-time-no-key",
+    };
+    crate::i18n::message(key, &[])
 }
 
 fn invalid_value(field: &str, value: &str, expected: &str) -> String {

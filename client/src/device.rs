@@ -46,7 +46,7 @@ pub use reach::Wakened;
 mod receive;
 mod views;
 pub use bundle::{is_bundle, BundleReport, MAX_BUNDLE_BYTES};
-pub use net::{DeviceInfo, LinkPreview, Recovered, SyncReport, WatchEvent};
+pub use net::{DeviceInfo, FamilyTimeChange, LinkPreview, Recovered, SyncReport, WatchEvent};
 pub use people::Person;
 
 /// The name of the device's identity in its [`SecretStore`].
@@ -262,6 +262,24 @@ impl Device {
             return Ok(None);
         }
         Ok(Some(CircleTrust::from_log(&self.identity, &log)?))
+    }
+
+    /// Family time in the circle as this device's copy of the membership log says
+    /// (`None` for a circle without a log, which has no family time).
+    pub fn family_time(&self, circle: &CircleId) -> Result<Option<FamilyTime>> {
+        let Some(trust) = self.trust(circle)? else {
+            return Ok(None);
+        };
+        let state = trust.state();
+        let me = self.me(circle)?;
+        let current = state.family_generation().ok();
+        Ok(Some(FamilyTime {
+            open: state.family_time_open(),
+            generation: state.family_key_generation(),
+            key_current: current.is_some(),
+            holds_key: current.is_some_and(|g| trust.keys().family_key(g).is_ok()),
+            professional: state.is_professional(&me),
+        }))
     }
 
     /// Founds a circle with this device's person as its main person: the genesis of
@@ -610,3 +628,18 @@ fn seal_own(
 
 #[cfg(test)]
 mod tests;
+
+/// Family time as this device knows it ([`Device::family_time`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FamilyTime {
+    pub open: bool,
+    /// The newest family key generation handed out (0: never).
+    pub generation: u64,
+    /// The newest family key is for the family as it is now (not out of date after a
+    /// mark, a leave or a join).
+    pub key_current: bool,
+    /// This device holds the current family key (a professional's never does).
+    pub holds_key: bool,
+    /// The log marks this device's person as a professional.
+    pub professional: bool,
+}

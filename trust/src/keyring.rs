@@ -97,7 +97,7 @@ impl Keyring {
     /// The family key of `generation`, if this device was given it.
     pub fn family_key(&self, generation: u64) -> Result<&EpochKey> {
         self.family.get(&generation).ok_or(Error::FamilyTime(
-            "this device holds no family key of that generation",
+            crate::membership::family::refusal::NO_KEY,
         ))
     }
 

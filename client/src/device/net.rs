@@ -281,3 +281,53 @@ impl Device {
         })
     }
 }
+
+/// A change to family time, appended to the membership log (`docs/threat-model.md`,
+/// "Family time"): who may make it is the membership validator's to say (the owner
+/// or an admin), the relay and every device run the same.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FamilyTimeChange {
+    /// Opens family time with a family key for everyone not marked professional.
+    Open,
+    Close,
+    /// A fresh family key for the family as it is now (after a mark, a leave, a join).
+    RotateKey,
+    /// Marks a member as professional in the log (or clears it): no family key for
+    /// them from the next one on.
+    Mark {
+        member: MemberId,
+        professional: bool,
+    },
+}
+
+impl Device {
+    /// Appends `change` to the circle's membership log (online: syncs first).
+    pub fn change_family_time(
+        &mut self,
+        circle: &CircleId,
+        change: FamilyTimeChange,
+        now: Timestamp,
+    ) -> Result<()> {
+        let Device {
+            store,
+            identity,
+            net,
+            ..
+        } = self;
+        net.runtime.block_on(async {
+            let mut session = Session::open(store, identity, &net.access, circle, now)?;
+            session.run().await?;
+            session
+                .append_entry("family time", |state, identity, _, _, now| match &change {
+                    FamilyTimeChange::Open => state.open_family_time(identity, now),
+                    FamilyTimeChange::Close => state.close_family_time(identity, now),
+                    FamilyTimeChange::RotateKey => state.rotate_family_key(identity, now),
+                    FamilyTimeChange::Mark {
+                        member,
+                        professional,
+                    } => state.mark_professional(identity, member, *professional, now),
+                })
+                .await
+        })
+    }
+}

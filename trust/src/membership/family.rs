@@ -15,6 +15,25 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Why family time refuses ([`crate::Error::FamilyTime`]): constants, so a client can
+/// say the same in the person's language.
+pub mod refusal {
+    pub const ALREADY_OPEN: &str = "family time is already open";
+    pub const NOT_OPEN: &str = "family time is not open";
+    pub const OUT_OF_DATE: &str =
+        "the family key is out of date (someone joined, left or was marked): rotate it first";
+    pub const NO_KEY: &str = "this device holds no family key of that generation";
+    pub const NOT_CURRENT: &str =
+        "not sealed under the family key that was current at its membership head";
+    pub const NOT_HELD: &str = "the author's device did not hold this family key";
+    /// What only the owner or an admin does (the `action` of `Error::Unauthorized`).
+    pub const MARK: &str = "mark professionals";
+    pub const OPEN: &str = "open family time";
+    pub const ROTATE: &str = "rotate the family key";
+    pub const CLOSE: &str = "close family time";
+    pub const MANAGE: &[&str] = &[MARK, OPEN, ROTATE, CLOSE];
+}
+
 use crate::identity::DeviceId;
 use crate::ids::MemberId;
 

@@ -10,7 +10,7 @@
 
 pub mod build;
 pub mod entry;
-mod family;
+pub mod family;
 pub mod state;
 #[cfg(test)]
 mod tests;

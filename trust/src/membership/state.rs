@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use ed25519_dalek::VerifyingKey;
 
 use super::entry::{Action, Capability, EntryHash, FamilyKeys, Rotation, SignedEntry, WriteCutoff};
-use super::family::Family;
+use super::family::{self, Family};
 use crate::error::{Error, Result};
 use crate::identity::{DeviceId, PublicDevice};
 use crate::ids::{CircleId, MemberId};
@@ -334,7 +334,7 @@ impl MembershipState {
                 member,
                 professional,
             } => {
-                self.admin_author(&body.author, "mark professionals")?;
+                self.admin_author(&body.author, family::refusal::MARK)?;
                 self.active_member(member)?;
                 if *member == self.owner {
                     return Err(Error::OwnerProtected);
@@ -347,23 +347,23 @@ impl MembershipState {
                 Ok(())
             }
             Action::OpenFamilyTime { family } => {
-                self.admin_author(&body.author, "open family time")?;
+                self.admin_author(&body.author, family::refusal::OPEN)?;
                 if self.family.open {
-                    return Err(Error::FamilyTime("family time is already open"));
+                    return Err(Error::FamilyTime(family::refusal::ALREADY_OPEN));
                 }
                 self.check_family_keys(family)
             }
             Action::RotateFamilyKey { family } => {
-                self.admin_author(&body.author, "rotate the family key")?;
+                self.admin_author(&body.author, family::refusal::ROTATE)?;
                 if !self.family.open {
-                    return Err(Error::FamilyTime("family time is not open"));
+                    return Err(Error::FamilyTime(family::refusal::NOT_OPEN));
                 }
                 self.check_family_keys(family)
             }
             Action::CloseFamilyTime => {
-                self.admin_author(&body.author, "close family time")?;
+                self.admin_author(&body.author, family::refusal::CLOSE)?;
                 if !self.family.open {
-                    return Err(Error::FamilyTime("family time is not open"));
+                    return Err(Error::FamilyTime(family::refusal::NOT_OPEN));
                 }
                 Ok(())
             }
@@ -900,7 +900,7 @@ impl MembershipState {
     /// time is closed or its key is out of date (rotate it first).
     pub fn family_generation(&self) -> Result<u64> {
         if !self.family.open {
-            return Err(Error::FamilyTime("family time is not open"));
+            return Err(Error::FamilyTime(family::refusal::NOT_OPEN));
         }
         self.family
             .sealable(&self.family_devices())
@@ -925,14 +925,10 @@ impl MembershipState {
             .get(usize::try_from(position).unwrap_or(usize::MAX))
             .and_then(|p| p.family);
         if sealable != Some(generation) {
-            return Err(Error::FamilyTime(
-                "not sealed under the family key that was current at its membership head",
-            ));
+            return Err(Error::FamilyTime(family::refusal::NOT_CURRENT));
         }
         if !self.family.holds(generation, device) {
-            return Err(Error::FamilyTime(
-                "the author's device did not hold this family key",
-            ));
+            return Err(Error::FamilyTime(family::refusal::NOT_HELD));
         }
         Ok(())
     }
