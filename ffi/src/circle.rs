@@ -8,6 +8,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use kring_client::device::{FamilyTime, FamilyTimeChange};
 use kring_client::sync::engine::SyncStatus;
 use kring_plan::export::ExportFormat;
 use kring_plan::followup::{CircleReport, MyWeek};
@@ -394,6 +395,25 @@ impl CircleHandle {
     /// person's or an admin's decision. Professionals set safety conditions.
     pub fn designate(&self, member_id: MemberId, designation: Option<Designation>) -> Result<()> {
         self.mutate(|plan, me, now| plan.designate(me, &member_id, designation, now))
+    }
+
+    /// Family time as this device's copy of the membership log says (`null` for a
+    /// circle without a log): open or not, and whether this device holds the family
+    /// key (a professional's device never does).
+    pub fn family_time(&self) -> Result<Option<FamilyTime>> {
+        self.shared.local(|d| d.family_time(&self.id))
+    }
+
+    /// Opens, closes or re-keys family time, or marks a member professional in the
+    /// membership log, at the relay (the main person or an admin only:
+    /// `KringException.NotAllowed` for anyone else; `InvalidTransition` when family
+    /// time is already open, or not open).
+    pub async fn change_family_time(&self, change: FamilyTimeChange) -> Result<()> {
+        let (shared, id) = (self.shared.clone(), self.id.clone());
+        blocking(move || shared.net(|d| d.change_family_time(&id, change, Timestamp::now())))
+            .await?;
+        self.observers.notify(&self.id, ChangeOrigin::Local);
+        Ok(())
     }
 
     /// Makes a member an admin, a member or a reader, through the membership log at

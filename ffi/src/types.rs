@@ -14,6 +14,7 @@
 //! [`TaskFacts`], [`CircleSnapshot`], [`SyncReport`], [`CircleSync`], [`Joined`]) are
 //! defined here; they hold no rules of their own, only what core computes.
 
+use kring_client::device::{FamilyTime, FamilyTimeChange};
 use kring_client::store::StoredCircle;
 use kring_client::sync::engine::{Connectivity, Standing, SyncStatus};
 use kring_plan::plan::recurrence::{Moved, Recurrence};
@@ -629,4 +630,26 @@ pub struct Joined {
     /// Whether the plan is on this device already (`openCircle` works); if not, the
     /// join stands and `syncAll` fetches the plan once the inviter has synced.
     pub plan_arrived: bool,
+}
+
+/// Family time as a device knows it (see `docs/permissions.md`, "Family time").
+#[uniffi::remote(Record)]
+pub struct FamilyTime {
+    pub open: bool,
+    pub generation: u64,
+    pub key_current: bool,
+    pub holds_key: bool,
+    pub professional: bool,
+}
+
+/// A change to family time in the membership log.
+#[uniffi::remote(Enum)]
+pub enum FamilyTimeChange {
+    Open,
+    Close,
+    RotateKey,
+    Mark {
+        member: MemberId,
+        professional: bool,
+    },
 }

@@ -362,6 +362,11 @@ void uniffi_kring_ffi_fn_method_circlehandle_cancel_meeting(uint64_t ptr, RustBu
 void uniffi_kring_ffi_fn_method_circlehandle_cancel_task(uint64_t ptr, RustBuffer task_id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_CHANGE_FAMILY_TIME
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_CHANGE_FAMILY_TIME
+uint64_t uniffi_kring_ffi_fn_method_circlehandle_change_family_time(uint64_t ptr, RustBuffer change
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_CIRCLE_ID
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_CIRCLE_ID
 RustBuffer uniffi_kring_ffi_fn_method_circlehandle_circle_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -410,6 +415,11 @@ RustBuffer uniffi_kring_ffi_fn_method_circlehandle_export(uint64_t ptr, RustCall
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_EXPORT_TEXT
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_EXPORT_TEXT
 RustBuffer uniffi_kring_ffi_fn_method_circlehandle_export_text(uint64_t ptr, RustBuffer format, RustBuffer language, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_FAMILY_TIME
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_FAMILY_TIME
+RustBuffer uniffi_kring_ffi_fn_method_circlehandle_family_time(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_FOLLOWUP_REPORT
@@ -1154,6 +1164,12 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_cancel_task(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_CHANGE_FAMILY_TIME
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_CHANGE_FAMILY_TIME
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_change_family_time(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_CIRCLE_ID
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_CIRCLE_ID
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_circle_id(void
@@ -1211,6 +1227,12 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_export(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_EXPORT_TEXT
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_EXPORT_TEXT
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_export_text(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_FAMILY_TIME
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_FAMILY_TIME
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_family_time(void
     
 );
 #endif

@@ -640,6 +640,14 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
     
     func cancelTask(taskId: TaskId) throws 
     
+    /**
+     * Opens, closes or re-keys family time, or marks a member professional in the
+     * membership log, at the relay (the main person or an admin only:
+     * `KringException.NotAllowed` for anyone else; `InvalidTransition` when family
+     * time is already open, or not open).
+     */
+    func changeFamilyTime(change: FamilyTimeChange) async throws 
+    
     func circleId()  -> CircleId
     
     /**
@@ -697,6 +705,13 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
      * `null`/`nil`: the circle's own.
      */
     func exportText(format: ExportFormat, language: Language?) throws  -> Data
+    
+    /**
+     * Family time as this device's copy of the membership log says (`null` for a
+     * circle without a log): open or not, and whether this device holds the family
+     * key (a professional's device never does).
+     */
+    func familyTime() throws  -> FamilyTime?
     
     /**
      * The follow-up report of this circle now: what is slipping, load, plan health.
@@ -1062,6 +1077,28 @@ open func cancelTask(taskId: TaskId)throws   {try rustCallWithError(FfiConverter
 }
 }
     
+    /**
+     * Opens, closes or re-keys family time, or marks a member professional in the
+     * membership log, at the relay (the main person or an admin only:
+     * `KringException.NotAllowed` for anyone else; `InvalidTransition` when family
+     * time is already open, or not open).
+     */
+open func changeFamilyTime(change: FamilyTimeChange)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kring_ffi_fn_method_circlehandle_change_family_time(
+                        self.uniffiCloneHandle(),FfiConverterTypeFamilyTimeChange_lower(change)
+                )
+            },
+            pollFunc: ffi_kring_ffi_rust_future_poll_void,
+            completeFunc: ffi_kring_ffi_rust_future_complete_void,
+            freeFunc: ffi_kring_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeKringError_lift
+        )
+}
+    
 open func circleId() -> CircleId  {
     return try!  FfiConverterTypeCircleId_lift(try! rustCall() {
         uniffiCallStatus in
@@ -1200,6 +1237,20 @@ open func exportText(format: ExportFormat, language: Language? = nil)throws  -> 
             self.uniffiCloneHandle(),
         FfiConverterTypeExportFormat_lower(format),
         FfiConverterOptionTypeLanguage.lower(language),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Family time as this device's copy of the membership log says (`null` for a
+     * circle without a log): open or not, and whether this device holds the family
+     * key (a professional's device never does).
+     */
+open func familyTime()throws  -> FamilyTime?  {
+    return try  FfiConverterOptionTypeFamilyTime.lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_family_time(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -4034,6 +4085,75 @@ public func FfiConverterTypeDeviceInfo_lift(_ buf: RustBuffer) throws -> DeviceI
 #endif
 public func FfiConverterTypeDeviceInfo_lower(_ value: DeviceInfo) -> RustBuffer {
     return FfiConverterTypeDeviceInfo.lower(value)
+}
+
+
+/**
+ * Family time as a device knows it (see `docs/permissions.md`, "Family time").
+ */
+public struct FamilyTime: Equatable, Hashable {
+    public let `open`: Bool
+    public let generation: UInt64
+    public let keyCurrent: Bool
+    public let holdsKey: Bool
+    public let professional: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(`open`: Bool, generation: UInt64, keyCurrent: Bool, holdsKey: Bool, professional: Bool) {
+        self.`open` = `open`
+        self.generation = generation
+        self.keyCurrent = keyCurrent
+        self.holdsKey = holdsKey
+        self.professional = professional
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FamilyTime: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFamilyTime: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FamilyTime {
+        return
+            try FamilyTime(
+                open: FfiConverterBool.read(from: &buf), 
+                generation: FfiConverterUInt64.read(from: &buf), 
+                keyCurrent: FfiConverterBool.read(from: &buf), 
+                holdsKey: FfiConverterBool.read(from: &buf), 
+                professional: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FamilyTime, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.`open`, into: &buf)
+        FfiConverterUInt64.write(value.generation, into: &buf)
+        FfiConverterBool.write(value.keyCurrent, into: &buf)
+        FfiConverterBool.write(value.holdsKey, into: &buf)
+        FfiConverterBool.write(value.professional, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFamilyTime_lift(_ buf: RustBuffer) throws -> FamilyTime {
+    return try FfiConverterTypeFamilyTime.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFamilyTime_lower(_ value: FamilyTime) -> RustBuffer {
+    return FfiConverterTypeFamilyTime.lower(value)
 }
 
 
@@ -7155,6 +7275,93 @@ public func FfiConverterTypeExportFormat_lower(_ value: ExportFormat) -> RustBuf
 
 
 /**
+ * A change to family time in the membership log.
+ */
+
+public enum FamilyTimeChange: Equatable, Hashable {
+    
+    case `open`
+    case close
+    case rotateKey
+    case mark(member: MemberId, professional: Bool
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension FamilyTimeChange: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFamilyTimeChange: FfiConverterRustBuffer {
+    typealias SwiftType = FamilyTimeChange
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FamilyTimeChange {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .`open`
+        
+        case 2: return .close
+        
+        case 3: return .rotateKey
+        
+        case 4: return .mark(member: try FfiConverterTypeMemberId.read(from: &buf), professional: try FfiConverterBool.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: FamilyTimeChange, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .`open`:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .close:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .rotateKey:
+            writeInt(&buf, Int32(3))
+        
+        
+        case let .mark(member,professional):
+            writeInt(&buf, Int32(4))
+            FfiConverterTypeMemberId.write(member, into: &buf)
+            FfiConverterBool.write(professional, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFamilyTimeChange_lift(_ buf: RustBuffer) throws -> FamilyTimeChange {
+    return try FfiConverterTypeFamilyTimeChange.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFamilyTimeChange_lower(_ value: FamilyTimeChange) -> RustBuffer {
+    return FfiConverterTypeFamilyTimeChange.lower(value)
+}
+
+
+
+/**
  * How the plan was handed over to professionals.
  */
 
@@ -9689,6 +9896,30 @@ fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeFamilyTime: FfiConverterRustBuffer {
+    typealias SwiftType = FamilyTime?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeFamilyTime.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeFamilyTime.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeMemberRef: FfiConverterRustBuffer {
     typealias SwiftType = MemberRef?
 
@@ -11079,6 +11310,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_circlehandle_cancel_task() != 56025) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_change_family_time() != 32285) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kring_ffi_checksum_method_circlehandle_circle_id() != 42086) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -11107,6 +11341,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_export_text() != 23477) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_family_time() != 51403) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_followup_report() != 65296) {

@@ -13,6 +13,7 @@ import nl.kring.ffi.Connectivity
 import nl.kring.ffi.KringException
 import nl.kring.ffi.Language
 import nl.kring.ffi.Designation
+import nl.kring.ffi.FamilyTimeChange
 import nl.kring.ffi.LogKind
 import nl.kring.ffi.MyPlace
 import nl.kring.ffi.PlanStatus
@@ -291,6 +292,25 @@ fun syncTests(): List<TestCase> =
                 assertEquals(Connectivity.ONLINE, local.status().connectivity)
                 val link = local.invite(Capability.MEMBER, inDays(7))
                 assertKring<KringException.NotAllowed> { await { Device(dir.resolve("carl")).client.join(link, "Carl", Relation.MAIN_PERSON) } }
+            }
+        },
+        TestCase("family time: the key reaches Anna's device, never that of Bram once he is marked professional; only Anna opens it") {
+            withTempDir { dir ->
+                val c = TwoDevices(dir)
+                val bram = c.brams.view().members.first { it.displayName == "Bram" }.id
+                assertKring<KringException.NotAllowed> { await { c.brams.changeFamilyTime(FamilyTimeChange.Open) } }
+                await { c.annas.changeFamilyTime(FamilyTimeChange.Mark(bram, true)) }
+                await { c.annas.changeFamilyTime(FamilyTimeChange.Open) }
+                assertKring<KringException.InvalidTransition> { await { c.annas.changeFamilyTime(FamilyTimeChange.Open) } }
+                await { c.brams.sync() }
+                val annas = assertNotNull(c.annas.familyTime())
+                val brams = assertNotNull(c.brams.familyTime())
+                assertTrue(annas.open && annas.holdsKey, "$annas")
+                assertTrue(brams.open && brams.professional, "$brams")
+                assertTrue(!brams.holdsKey, "a professional's device holds no family key: $brams")
+                await { c.annas.changeFamilyTime(FamilyTimeChange.Close) }
+                await { c.brams.sync() }
+                assertTrue(!assertNotNull(c.brams.familyTime()).open)
             }
         },
         TestCase("the owner closes the circle: both devices keep a read-only archive, a member cannot close, deleteLocal erases it") {
