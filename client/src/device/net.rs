@@ -264,6 +264,31 @@ impl Device {
         capability: Capability,
         now: Timestamp,
     ) -> Result<()> {
+        self.append_after_sync(
+            circle,
+            now,
+            "change of role",
+            |state, identity, _, last_seqs, now| {
+                state.set_capability(identity, member, capability, last_seqs, now)
+            },
+        )
+    }
+
+    /// Syncs, then appends the entry `build` makes from the log as it then is
+    /// ([`Session::append_entry`], which rebuilds it if another entry came first).
+    fn append_after_sync(
+        &mut self,
+        circle: &CircleId,
+        now: Timestamp,
+        what: &'static str,
+        build: impl Fn(
+            &kring_trust::membership::MembershipState,
+            &kring_trust::identity::DeviceIdentity,
+            &kring_trust::keyring::Keyring,
+            &kring_trust::membership::build::LastSeqs,
+            Timestamp,
+        ) -> kring_trust::Result<kring_trust::membership::SignedEntry>,
+    ) -> Result<()> {
         let Device {
             store,
             identity,
@@ -273,11 +298,7 @@ impl Device {
         net.runtime.block_on(async {
             let mut session = Session::open(store, identity, &net.access, circle, now)?;
             session.run().await?;
-            session
-                .append_entry("change of role", |state, identity, _, last_seqs, now| {
-                    state.set_capability(identity, member, capability, last_seqs, now)
-                })
-                .await
+            session.append_entry(what, build).await
         })
     }
 }
@@ -308,26 +329,16 @@ impl Device {
         change: FamilyTimeChange,
         now: Timestamp,
     ) -> Result<()> {
-        let Device {
-            store,
-            identity,
-            net,
-            ..
-        } = self;
-        net.runtime.block_on(async {
-            let mut session = Session::open(store, identity, &net.access, circle, now)?;
-            session.run().await?;
-            session
-                .append_entry("family time", |state, identity, _, _, now| match &change {
-                    FamilyTimeChange::Open => state.open_family_time(identity, now),
-                    FamilyTimeChange::Close => state.close_family_time(identity, now),
-                    FamilyTimeChange::RotateKey => state.rotate_family_key(identity, now),
-                    FamilyTimeChange::Mark {
-                        member,
-                        professional,
-                    } => state.mark_professional(identity, member, *professional, now),
-                })
-                .await
+        self.append_after_sync(circle, now, "family time", |state, identity, _, _, now| {
+            match &change {
+                FamilyTimeChange::Open => state.open_family_time(identity, now),
+                FamilyTimeChange::Close => state.close_family_time(identity, now),
+                FamilyTimeChange::RotateKey => state.rotate_family_key(identity, now),
+                FamilyTimeChange::Mark {
+                    member,
+                    professional,
+                } => state.mark_professional(identity, member, *professional, now),
+            }
         })
     }
 }
