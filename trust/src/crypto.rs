@@ -30,6 +30,7 @@ const GRANT_V1: u8 = 1;
 const FAMILY_GRANT_V1: u8 = 2;
 const GRANT_MAX: usize = 64;
 const PREVIOUS_KEY_AAD: &[u8] = b"kring/previous-key/v1\0";
+const PRESENTED_KEY_AAD: &[u8] = b"kring/presented-family-key/v1\0";
 
 /// A circle's symmetric content key for one epoch. Zeroised on drop.
 #[derive(Clone)]
@@ -187,20 +188,38 @@ impl EpochKey {
 
     /// Encrypts `previous` (the key of epoch `epoch - 1`) under this key of `epoch`.
     pub(crate) fn seal_previous(&self, epoch: u64, previous: &EpochKey) -> SealedKey {
-        let nonce = random_nonce();
-        let ciphertext = self.encrypt(&nonce, &previous_key_aad(epoch), previous.as_bytes());
-        SealedKey { nonce, ciphertext }
+        self.seal_key(&key_aad(PREVIOUS_KEY_AAD, epoch), previous)
     }
 
     /// Opens what [`seal_previous`](Self::seal_previous) made with this key of `epoch`.
     pub(crate) fn open_previous(&self, epoch: u64, sealed: &SealedKey) -> Result<Self> {
-        let what = "previous epoch key";
-        let plain = self.decrypt(
-            what,
-            &sealed.nonce,
-            &previous_key_aad(epoch),
-            &sealed.ciphertext,
-        )?;
+        self.open_key("previous epoch key", &key_aad(PREVIOUS_KEY_AAD, epoch), sealed)
+    }
+
+    /// Encrypts the family key of `generation` under this (circle epoch) key: how a
+    /// presentation makes what the family wrote readable to the whole circle. The
+    /// generation is bound in, so one generation's key cannot be passed off as another's.
+    pub(crate) fn seal_family(&self, generation: u64, family: &EpochKey) -> SealedKey {
+        self.seal_key(&key_aad(PRESENTED_KEY_AAD, generation), family)
+    }
+
+    /// Opens what [`seal_family`](Self::seal_family) made with this key.
+    pub(crate) fn open_family(&self, generation: u64, sealed: &SealedKey) -> Result<Self> {
+        self.open_key(
+            "presented family key",
+            &key_aad(PRESENTED_KEY_AAD, generation),
+            sealed,
+        )
+    }
+
+    fn seal_key(&self, aad: &[u8], key: &EpochKey) -> SealedKey {
+        let nonce = random_nonce();
+        let ciphertext = self.encrypt(&nonce, aad, key.as_bytes());
+        SealedKey { nonce, ciphertext }
+    }
+
+    fn open_key(&self, what: &'static str, aad: &[u8], sealed: &SealedKey) -> Result<Self> {
+        let plain = self.decrypt(what, &sealed.nonce, aad, &sealed.ciphertext)?;
         let bytes: [u8; 32] = plain
             .as_slice()
             .try_into()
@@ -216,9 +235,9 @@ pub(crate) fn random_nonce() -> [u8; NONCE_LEN] {
     nonce
 }
 
-fn previous_key_aad(epoch: u64) -> Vec<u8> {
-    let mut aad = PREVIOUS_KEY_AAD.to_vec();
-    aad.extend_from_slice(&epoch.to_le_bytes());
+fn key_aad(label: &[u8], number: u64) -> Vec<u8> {
+    let mut aad = label.to_vec();
+    aad.extend_from_slice(&number.to_le_bytes());
     aad
 }
 

@@ -20,6 +20,10 @@ pub struct Keyring {
     /// Family keys by generation: only a device of the family (no professional's)
     /// is ever given one.
     family: BTreeMap<u64, EpochKey>,
+    /// Family keys a presentation sealed under an epoch key (generation → epoch and
+    /// sealed key), and those opened from there: every member's once presented.
+    presented: BTreeMap<u64, (u64, SealedKey)>,
+    revealed: BTreeMap<u64, EpochKey>,
     /// The key of `epoch - 1`, encrypted under the key of `epoch`, from every rotation.
     previous: BTreeMap<u64, SealedKey>,
 }
@@ -90,18 +94,49 @@ impl Keyring {
         if let Some((generation, key)) = family {
             self.family.insert(generation, key);
         }
+        if let Action::PresentFamilyTime { epoch, keys } = &entry.body().action {
+            for presented in keys {
+                self.presented
+                    .insert(presented.generation, (*epoch, presented.key.clone()));
+            }
+        }
         self.walk_back();
+        self.open_presented();
         Ok(())
     }
 
-    /// The family key of `generation`, if this device was given it.
-    pub fn family_key(&self, generation: u64) -> Result<&EpochKey> {
-        self.family.get(&generation).ok_or(Error::FamilyTime(
-            crate::membership::family::refusal::NO_KEY,
-        ))
+    /// Opens the presented family keys whose epoch key this device holds (a member
+    /// who joined later learns older epoch keys by walking back, so this runs after).
+    /// One that does not open (a faulty presentation) stays unknown: its envelopes
+    /// stay sealed, the rest keeps working.
+    fn open_presented(&mut self) {
+        for (generation, (epoch, sealed)) in &self.presented {
+            if self.revealed.contains_key(generation) {
+                continue;
+            }
+            let opened = self
+                .keys
+                .get(epoch)
+                .and_then(|key| key.open_family(*generation, sealed).ok());
+            if let Some(key) = opened {
+                self.revealed.insert(*generation, key);
+            }
+        }
     }
 
-    /// The family generations this device holds keys for, oldest first.
+    /// The family key of `generation`, if this device was given it or it was
+    /// presented to the circle.
+    pub fn family_key(&self, generation: u64) -> Result<&EpochKey> {
+        self.family
+            .get(&generation)
+            .or_else(|| self.revealed.get(&generation))
+            .ok_or(Error::FamilyTime(
+                crate::membership::family::refusal::NO_KEY,
+            ))
+    }
+
+    /// The family generations this device was given keys for (as one of the family),
+    /// oldest first.
     pub fn family_generations(&self) -> impl Iterator<Item = u64> + '_ {
         self.family.keys().copied()
     }

@@ -195,7 +195,7 @@ impl TestCircle {
         circle.append(entry);
 
         // Family time: a professional marked, family time opened, its key rotated
-        // after the mark is cleared, and closed.
+        // after the mark is cleared, closed, opened again and presented.
         let professional = circle.join(&owner.device, Capability::Member);
         let at = circle.tick();
         let entry = circle
@@ -203,14 +203,15 @@ impl TestCircle {
             .mark_professional(&owner.device, &professional.member, true, at)
             .unwrap();
         circle.append(entry);
-        for step in 0..4 {
+        for step in 0..6 {
             let at = circle.tick();
             let state = &circle.state;
             let entry = match step {
-                0 => state.open_family_time(&admin.device, at),
+                0 | 4 => state.open_family_time(&admin.device, at),
                 1 => state.mark_professional(&admin.device, &professional.member, false, at),
                 2 => state.rotate_family_key(&owner.device, at),
-                _ => state.close_family_time(&owner.device, at),
+                3 => state.close_family_time(&owner.device, at),
+                _ => state.present_family_time(&owner.device, &circle.keys(&owner.device), at),
             };
             circle.append(entry.unwrap());
         }

@@ -15,7 +15,8 @@ use rand::rngs::OsRng;
 use rand::RngCore;
 
 use super::entry::{
-    Action, Capability, EntryBody, FamilyKeys, KeyWrap, Rotation, SignedEntry, WriteCutoff,
+    Action, Capability, EntryBody, FamilyKeys, KeyWrap, PresentedKey, Rotation, SignedEntry,
+    WriteCutoff,
 };
 use super::state::MembershipState;
 use crate::crypto::EpochKey;
@@ -232,6 +233,32 @@ impl MembershipState {
 
     pub fn close_family_time(&self, author: &DeviceIdentity, at: Timestamp) -> Result<SignedEntry> {
         self.append(author, Action::CloseFamilyTime, at)
+    }
+
+    /// The main person presents what the family wrote: the family key of every
+    /// generation since family time opened, sealed under the circle's current key.
+    pub fn present_family_time(
+        &self,
+        author: &DeviceIdentity,
+        keys: &Keyring,
+        at: Timestamp,
+    ) -> Result<SignedEntry> {
+        let current = keys.current(self)?;
+        let presented = self
+            .family_session()
+            .into_iter()
+            .map(|generation| {
+                Ok(PresentedKey {
+                    generation,
+                    key: current.seal_family(generation, keys.family_key(generation)?),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let action = Action::PresentFamilyTime {
+            epoch: self.current_epoch(),
+            keys: presented,
+        };
+        self.append(author, action, at)
     }
 
     /// The next family key generation, wrapped for every device of the family.

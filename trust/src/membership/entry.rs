@@ -218,6 +218,18 @@ pub enum Action {
     /// The owner or an admin closes family time: nothing more is sealed for the
     /// family alone until it opens again.
     CloseFamilyTime,
+    /// The main person presents what the family wrote: family time closes, and the
+    /// family keys of every generation since it opened are sealed under the circle's
+    /// key of `epoch` (the current one), so every member from then on — professionals
+    /// included — opens the family's envelopes as part of the plan.
+    PresentFamilyTime { epoch: u64, keys: Vec<PresentedKey> },
+}
+
+/// One generation's family key, sealed under the circle's epoch key by a presentation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresentedKey {
+    pub generation: u64,
+    pub key: SealedKey,
 }
 
 impl Action {
@@ -236,6 +248,7 @@ impl Action {
             Action::OpenFamilyTime { .. } => "open family time",
             Action::RotateFamilyKey { .. } => "rotate family key",
             Action::CloseFamilyTime => "close family time",
+            Action::PresentFamilyTime { .. } => "present family time",
         }
     }
 
@@ -271,7 +284,8 @@ impl Action {
             | Action::RotateKey { .. }
             | Action::OpenFamilyTime { .. }
             | Action::RotateFamilyKey { .. }
-            | Action::CloseFamilyTime => None,
+            | Action::CloseFamilyTime
+            | Action::PresentFamilyTime { .. } => None,
         }
     }
 

@@ -14,6 +14,9 @@
 //! leaves, or is marked professional, never receives a key for what is written after.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::RangeInclusive;
+
+use crate::time::Timestamp;
 
 /// Why family time refuses ([`crate::Error::FamilyTime`]): constants, so a client can
 /// say the same in the person's language.
@@ -26,12 +29,16 @@ pub mod refusal {
     pub const NOT_CURRENT: &str =
         "not sealed under the family key that was current at its membership head";
     pub const NOT_HELD: &str = "the author's device did not hold this family key";
+    pub const ALREADY_PRESENTED: &str = "what the family wrote has already been presented";
+    pub const NOTHING_WRITTEN: &str = "nothing has been written in family time yet";
     /// What only the owner or an admin does (the `action` of `Error::Unauthorized`).
     pub const MARK: &str = "mark professionals";
     pub const OPEN: &str = "open family time";
     pub const ROTATE: &str = "rotate the family key";
     pub const CLOSE: &str = "close family time";
-    pub const MANAGE: &[&str] = &[MARK, OPEN, ROTATE, CLOSE];
+    /// What only the main person does.
+    pub const PRESENT: &str = "present the family's plan";
+    pub const MANAGE: &[&str] = &[MARK, OPEN, ROTATE, CLOSE, PRESENT];
 }
 
 use crate::identity::DeviceId;
@@ -46,6 +53,11 @@ pub(super) struct Family {
     pub(super) open: bool,
     /// The devices each generation was wrapped for.
     pub(super) holders: BTreeMap<u64, BTreeSet<DeviceId>>,
+    /// The generation family time last opened with: the open session's generations
+    /// run from here to `generation`.
+    pub(super) opened_with: u64,
+    /// The generations a presentation made readable to the whole circle, and when.
+    pub(super) presented: BTreeMap<u64, Timestamp>,
 }
 
 #[cfg(test)]
@@ -57,6 +69,12 @@ impl Family {
     pub(super) fn sealable(&self, family_devices: &BTreeSet<DeviceId>) -> Option<u64> {
         let holders = self.holders.get(&self.generation)?;
         (self.open && holders == family_devices).then_some(self.generation)
+    }
+
+    /// The generations of the family time that is open now (what a presentation
+    /// reveals), oldest first.
+    pub(super) fn session(&self) -> Option<RangeInclusive<u64>> {
+        self.open.then_some(self.opened_with..=self.generation)
     }
 
     pub(super) fn holds(&self, generation: u64, device: &DeviceId) -> bool {

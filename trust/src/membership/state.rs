@@ -367,6 +367,35 @@ impl MembershipState {
                 }
                 Ok(())
             }
+            Action::PresentFamilyTime { epoch, keys } => {
+                if self.active_capability(&body.author)? != Capability::Owner {
+                    return Err(Error::Unauthorized {
+                        device: body.author,
+                        action: family::refusal::PRESENT,
+                    });
+                }
+                let Some(session) = self.family.session() else {
+                    let presented = self.family.presented.contains_key(&self.family.generation);
+                    return Err(Error::FamilyTime(if presented {
+                        family::refusal::ALREADY_PRESENTED
+                    } else {
+                        family::refusal::NOT_OPEN
+                    }));
+                };
+                if *epoch != self.current_epoch() {
+                    return Err(Error::StaleEpoch {
+                        expected: self.current_epoch(),
+                        got: *epoch,
+                    });
+                }
+                if !keys.iter().map(|k| k.generation).eq(session) {
+                    return Err(wire::malformed(
+                        LOG,
+                        "a presentation must seal the family key of every generation since family time opened, once each, oldest first".into(),
+                    ));
+                }
+                Ok(())
+            }
         }
     }
 
@@ -673,7 +702,16 @@ impl MembershipState {
                     self.family.professionals.remove(member);
                 }
             }
+            Action::PresentFamilyTime { keys, .. } => {
+                self.family.open = false;
+                for key in keys {
+                    self.family.presented.insert(key.generation, body.at);
+                }
+            }
             Action::OpenFamilyTime { family } | Action::RotateFamilyKey { family } => {
+                if !self.family.open {
+                    self.family.opened_with = family.generation;
+                }
                 self.family.open = true;
                 self.family.generation = family.generation;
                 let holders = family.keys.iter().map(|k| k.device).collect();
@@ -889,6 +927,23 @@ impl MembershipState {
     /// Whether family time is open.
     pub fn family_time_open(&self) -> bool {
         self.family.open
+    }
+
+    /// When what was written under family key `generation` was presented to the whole
+    /// circle; `None` while it is the family's alone.
+    pub fn family_presented_at(&self, generation: u64) -> Option<Timestamp> {
+        self.family.presented.get(&generation).copied()
+    }
+
+    /// When the family's plan was last presented, if ever.
+    pub fn last_presented_at(&self) -> Option<Timestamp> {
+        self.family.presented.values().max().copied()
+    }
+
+    /// The family key generations of the family time that is open now (what a
+    /// presentation reveals), oldest first; empty when it is closed.
+    pub fn family_session(&self) -> Vec<u64> {
+        self.family.session().into_iter().flatten().collect()
     }
 
     /// The newest family key generation handed out (0: never).

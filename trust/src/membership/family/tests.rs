@@ -320,3 +320,129 @@ fn a_family_keys_wrap_is_never_taken_for_an_epoch_keys() {
     assert!(EpochKey::unwrap_family(&epoch, 1, device.exchange_secret()).is_err());
     assert!(EpochKey::unwrap_family(&family, 1, device.exchange_secret()).is_ok());
 }
+
+fn present(circle: &mut TestCircle, by: &DeviceIdentity) -> crate::error::Result<()> {
+    let at = circle.tick();
+    let keys = circle.keys(by);
+    let entry = circle.state.present_family_time(by, &keys, at)?;
+    circle.append(entry);
+    Ok(())
+}
+
+#[test]
+fn presenting_makes_what_the_family_wrote_readable_to_the_whole_circle() {
+    let (mut circle, owner, family, professional) = family_time();
+    let before = family_envelope(&circle, &family.device, "oma wil thuis blijven");
+    // A rotation during family time: the presentation reveals both generations.
+    let at = circle.tick();
+    let rotated = circle.state.rotate_family_key(&owner.device, at).unwrap();
+    circle.append(rotated);
+    let after = envelope::seal_for_family(
+        &family.device,
+        &circle.state,
+        &circle.keys(&family.device),
+        1,
+        None,
+        &[change_by(&family.device, "de buren doen de boodschappen")],
+    )
+    .unwrap()
+    .into_bytes();
+    assert!(envelope::open(&before, &circle.state, &circle.keys(&professional.device)).is_err());
+
+    present(&mut circle, &owner.device).unwrap();
+    assert!(!circle.state.family_time_open());
+    assert_eq!(circle.state.family_presented_at(1), Some(circle.now));
+    assert_eq!(circle.state.family_presented_at(2), Some(circle.now));
+    assert_eq!(circle.state.last_presented_at(), Some(circle.now));
+    let keys = circle.keys(&professional.device);
+    assert_eq!(keys.family_generations().count(), 0, "still given nothing");
+    for (bytes, text) in [
+        (&before, "oma wil thuis blijven"),
+        (&after, "de buren doen de boodschappen"),
+    ] {
+        let opened = envelope::open(bytes, &circle.state, &keys).unwrap();
+        assert_eq!(opened.changes(), [change_by(&family.device, text)]);
+    }
+    // Someone who joins later reads it too (they walk back to the epoch it was
+    // sealed under).
+    let at = circle.tick();
+    let rotation = circle.state.rotate_key(&owner.device, &circle.keys(&owner.device), at);
+    circle.append(rotation.unwrap());
+    let newcomer = circle.join(&owner.device, Capability::Member);
+    assert!(envelope::open(&before, &circle.state, &circle.keys(&newcomer.device)).is_ok());
+}
+
+#[test]
+fn only_the_main_person_presents_once_and_what_was_never_presented_stays_sealed() {
+    let (mut circle, owner, family, professional) = family_time();
+    // A family member (even an admin) and a professional may not present.
+    let admin = circle.join(&owner.device, Capability::Admin);
+    let at = circle.tick();
+    let rotated = circle.state.rotate_family_key(&owner.device, at).unwrap();
+    circle.append(rotated);
+    let len = circle.state.len();
+    assert!(matches!(
+        present(&mut circle, &family.device),
+        Err(Error::Unauthorized { .. })
+    ));
+    // Nor can an admin's or a professional's modified client.
+    for person in [&admin, &professional] {
+        let forged = forge(
+            &circle,
+            &person.device,
+            Action::PresentFamilyTime {
+                epoch: circle.state.current_epoch(),
+                keys: vec![],
+            },
+        );
+        assert!(matches!(
+            circle.state.check(&forged),
+            Err(Error::Unauthorized { .. })
+        ));
+    }
+    // The main person's must name every generation of this family time.
+    let partial = forge(
+        &circle,
+        &owner.device,
+        Action::PresentFamilyTime {
+            epoch: circle.state.current_epoch(),
+            keys: vec![],
+        },
+    );
+    assert!(matches!(
+        circle.state.check(&partial),
+        Err(Error::Malformed { .. })
+    ));
+    assert_eq!(circle.state.len(), len, "nothing was appended");
+
+    present(&mut circle, &owner.device).unwrap();
+    assert!(matches!(
+        present(&mut circle, &owner.device),
+        Err(Error::FamilyTime(crate::membership::family::refusal::ALREADY_PRESENTED))
+    ));
+    // A next family time (a review meeting) starts sealed again, and closing it
+    // without presenting keeps it the family's.
+    let at = circle.tick();
+    let opened = circle.state.open_family_time(&owner.device, at).unwrap();
+    circle.append(opened);
+    assert_eq!(circle.state.family_session(), [3]);
+    let review = envelope::seal_for_family(
+        &family.device,
+        &circle.state,
+        &circle.keys(&family.device),
+        1,
+        None,
+        &[change_by(&family.device, "nog niet voor de wijkcoach")],
+    )
+    .unwrap()
+    .into_bytes();
+    let at = circle.tick();
+    let closed = circle.state.close_family_time(&owner.device, at).unwrap();
+    circle.append(closed);
+    assert!(matches!(
+        present(&mut circle, &owner.device),
+        Err(Error::FamilyTime(crate::membership::family::refusal::NOT_OPEN))
+    ));
+    assert_eq!(circle.state.family_presented_at(3), None);
+    assert!(envelope::open(&review, &circle.state, &circle.keys(&professional.device)).is_err());
+}
