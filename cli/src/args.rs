@@ -100,8 +100,8 @@ pub enum Command {
     /// or an admin. Without an action: whether it is open and whether this device holds
     /// the family key (a professional's device never does).
     FamilyTime {
-        /// open | close | rotate
-        #[arg(value_parser = ["open", "close", "rotate"])]
+        /// open | close | rotate | present
+        #[arg(value_parser = ["open", "close", "rotate", "present"])]
         action: Option<String>,
     },
     /// Follow-up across every circle on this device: what is slipping, most urgent first.

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use kring_client::device::FamilyTimeChange;
+use kring_client::device::{FamilyTime, FamilyTimeChange};
 use kring_client::Error as CoreError;
 use kring_plan::export::{export_plan, ExportFormat};
 use kring_plan::followup::my_week;
@@ -59,7 +59,14 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
         Command::Show => {
             let circle = ctx.open_current()?;
             let view = circle.plan.view();
-            output(ctx, &view, || render::plan(&view, &circle.me))
+            let family = ctx.device.family_time(&view.circle.id)?;
+            output(ctx, &view, || {
+                let plan = render::plan(&view, &circle.me);
+                match family.as_ref().and_then(family_time_line) {
+                    Some(line) => format!("{line}\n\n{plan}"),
+                    None => plan,
+                }
+            })
         }
         Command::Whoami => {
             let circle = ctx.current()?;
@@ -520,14 +527,16 @@ fn member(ctx: &mut Context, cmd: MemberCmd) -> CliResult {
 
 /// The current circle and the member `name` (a name or id prefix) names: someone in
 /// the plan, or a reader, whom only the membership log knows (readers do not write).
-/// `kring family-time [open|close|rotate]`: the change goes into the membership log
-/// (online); then, or without an action, what this device knows of family time.
+/// `kring family-time [open|close|rotate|present]`: the change goes into the
+/// membership log (online); then, or without an action, what this device knows of
+/// family time.
 fn family_time(ctx: &mut Context, action: Option<&str>) -> CliResult {
     let circle = ctx.current()?.id;
     let change = match action {
         Some("open") => Some(FamilyTimeChange::Open),
         Some("close") => Some(FamilyTimeChange::Close),
         Some("rotate") => Some(FamilyTimeChange::RotateKey),
+        Some("present") => Some(FamilyTimeChange::Present),
         _ => None,
     };
     if let Some(change) = change {
@@ -538,18 +547,39 @@ fn family_time(ctx: &mut Context, action: Option<&str>) -> CliResult {
         .family_time(&circle)?
         .ok_or_else(|| CliError::Core(CoreError::LocalOnly(circle.to_string())))?;
     output(ctx, &status, || {
-        if !status.open {
+        let state = if !status.open {
             t!("family-time-closed")
         } else if status.holds_key {
-            t!("family-time-open-with-key")
+            t!("family-time-open-with-key", written = status.written)
         } else if status.professional {
             t!("family-time-open-professional")
         } else if !status.key_current {
             t!("family-time-open-key-out-of-date")
         } else {
             t!("family-time-open-without-key")
+        };
+        match status.presented_at {
+            Some(at) => format!(
+                "{state}\n{}",
+                t!("family-time-presented", at = dates::format(at))
+            ),
+            None => state,
         }
     })
+}
+
+/// The line above the plan about family time: that the reader sees the family's
+/// draft, or when the plan was presented.
+fn family_time_line(status: &FamilyTime) -> Option<String> {
+    if status.open && status.holds_key {
+        Some(t!("family-time-draft-shown"))
+    } else if status.open {
+        None
+    } else {
+        status
+            .presented_at
+            .map(|at| t!("family-time-presented", at = dates::format(at)))
+    }
 }
 
 /// Marks `member` professional in the membership log too, where the log knows them

@@ -94,6 +94,9 @@ fn say_trust(e: &TrustError) -> String {
         }
         E::CircleClosed(_) => t!("core-circle-closed"),
         E::FamilyTime(why) => family_time_text(why),
+        E::Unauthorized { action, .. } if *action == family_time::refusal::PRESENT => {
+            t!("core-family-time-present-not-allowed")
+        }
         E::Unauthorized { action, .. } if family_time::refusal::MANAGE.contains(action) => {
             t!("core-family-time-not-allowed")
         }
@@ -111,6 +114,8 @@ fn family_time_text(why: &str) -> String {
         ALREADY_OPEN => "core-family-time-already-open",
         NOT_OPEN => "core-family-time-not-open",
         OUT_OF_DATE => "core-family-time-out-of-date",
+        ALREADY_PRESENTED => "core-family-time-already-presented",
+        NOTHING_WRITTEN => "core-family-time-nothing-written",
         _ => "core-family-time-no-key",
     };
     crate::i18n::message(key, &[])

@@ -39,6 +39,8 @@ use kring_trust::membership::{Capability, MembershipState};
 use kring_trust::time::Timestamp;
 
 mod bundle;
+mod family;
+pub use family::FamilyTime;
 mod net;
 mod people;
 mod reach;
@@ -159,12 +161,20 @@ impl Device {
             .collect())
     }
 
-    /// The circle's plan as stored, opened as this device.
+    /// The circle's plan as this device reads it: as stored, opened as this device —
+    /// or, on a device of the family during family time, the family's draft.
     pub fn plan(&self, circle: &CircleId) -> Result<CirclePlan> {
-        self.store.load(circle, self.actor())
+        let plan = self.store.load(circle, self.actor())?;
+        Ok(self.draft_of(&plan)?.unwrap_or(plan))
     }
 
     pub fn view(&self, circle: &CircleId) -> Result<PlanView> {
+        if let Some(trust) = self.trust(circle)? {
+            if engine::writes_for_family(&trust, &self.identity.id()) {
+                // The draft is derived from more than the document: never kept.
+                return Ok(self.plan(circle)?.view());
+            }
+        }
         let (view, version) = match self.current_copy(circle)? {
             Some(cached) => (cached.plan.view(), cached.version),
             None => {
@@ -262,24 +272,6 @@ impl Device {
             return Ok(None);
         }
         Ok(Some(CircleTrust::from_log(&self.identity, &log)?))
-    }
-
-    /// Family time in the circle as this device's copy of the membership log says
-    /// (`None` for a circle without a log, which has no family time).
-    pub fn family_time(&self, circle: &CircleId) -> Result<Option<FamilyTime>> {
-        let Some(trust) = self.trust(circle)? else {
-            return Ok(None);
-        };
-        let state = trust.state();
-        let me = self.me(circle)?;
-        let current = state.family_generation().ok();
-        Ok(Some(FamilyTime {
-            open: state.family_time_open(),
-            generation: state.family_key_generation(),
-            key_current: current.is_some(),
-            holds_key: current.is_some_and(|g| trust.keys().family_key(g).is_ok()),
-            professional: state.is_professional(&me),
-        }))
     }
 
     /// Founds a circle with this device's person as its main person: the genesis of
@@ -405,11 +397,21 @@ impl Device {
             require_writer(trust, &self.identity.id())?;
             plan.set_authority(trust.authority());
         }
-        let out = op(&mut plan, &stored.me)?;
-        tx.save(&plan)?;
-        if let Some(trust) = &trust {
-            seal_own(&tx, &self.identity, trust, &plan, now)?;
-        }
+        let for_family = trust
+            .as_ref()
+            .filter(|trust| engine::writes_for_family(trust, &self.identity.id()));
+        let out = if let Some(trust) = for_family {
+            family::write_draft(&tx, &self.identity, trust, &plan, now, |draft| {
+                op(draft, &stored.me)
+            })?
+        } else {
+            let out = op(&mut plan, &stored.me)?;
+            tx.save(&plan)?;
+            if let Some(trust) = &trust {
+                seal_own(&tx, &self.identity, trust, &plan, now)?;
+            }
+            out
+        };
         let version = tx.circle_version(circle)?;
         tx.commit()?;
         plan.mark_saved();
@@ -619,7 +621,7 @@ fn seal_own(
     }
     let me = identity.id();
     let last = tx.last_own(circle, &me)?;
-    for sealed in engine::seal_changes(identity, trust, &changes, last)? {
+    for sealed in engine::seal_changes(crate::envelope::Readers::Circle, identity, trust, &changes, last)? {
         tx.push_own(&me, &sealed, now)?;
     }
     record.sealed_heads = plan.heads();
@@ -628,18 +630,3 @@ fn seal_own(
 
 #[cfg(test)]
 mod tests;
-
-/// Family time as this device knows it ([`Device::family_time`]).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct FamilyTime {
-    pub open: bool,
-    /// The newest family key generation handed out (0: never).
-    pub generation: u64,
-    /// The newest family key is for the family as it is now (not out of date after a
-    /// mark, a leave or a join).
-    pub key_current: bool,
-    /// This device holds the current family key (a professional's never does).
-    pub holds_key: bool,
-    /// The log marks this device's person as a professional.
-    pub professional: bool,
-}

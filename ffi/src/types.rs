@@ -640,6 +640,8 @@ pub struct FamilyTime {
     pub key_current: bool,
     pub holds_key: bool,
     pub professional: bool,
+    pub written: u64,
+    pub presented_at: Option<Timestamp>,
 }
 
 /// A change to family time in the membership log.
@@ -648,6 +650,7 @@ pub enum FamilyTimeChange {
     Open,
     Close,
     RotateKey,
+    Present,
     Mark {
         member: MemberId,
         professional: bool,

@@ -22,7 +22,7 @@ use std::time::Duration;
 use automerge::{Change, ChangeHash};
 use serde::Serialize;
 
-use crate::envelope::{self, EnvelopeHash, OpenedEnvelope, SealedEnvelope, SealedFor};
+use crate::envelope::{self, EnvelopeHash, OpenedEnvelope, Readers, SealedEnvelope, SealedFor};
 use crate::error::{Error, Result};
 use crate::records::{DeviceHeads, OwnEnvelope, SyncRecord, WaitingEnvelope};
 use kring_plan::plan::{Authority, CircleId, CirclePlan, MemberId, Rights};
@@ -241,6 +241,10 @@ pub struct Received {
     pub changes: Vec<Change>,
     /// What the author could do at the membership head the envelope cites.
     pub rights: Rights,
+    /// Sealed for the family under this generation, in a family time not presented
+    /// (yet): kept out of the plan, with no changes taken from it (see
+    /// [`family_draft`]); offered again once a presentation reveals it.
+    pub family: Option<u64>,
 }
 
 impl Received {
@@ -263,6 +267,7 @@ impl Received {
             bytes,
             changes: opened.into_changes(),
             rights,
+            family: None,
         })
     }
 
@@ -316,35 +321,87 @@ pub fn classify(
     }
 }
 
-/// A verified envelope as received: decrypted, or — sealed for the family alone
-/// (family time) — taken with no plan changes. Nothing in a family envelope is for the
-/// plan document, and a professional's device cannot open it; it still counts as its
-/// author's next envelope, so the author's chain goes on. (The family's draft, which
-/// such envelopes are for, is not kept by this version: no client seals for the
-/// family yet, see docs/threat-model.md, "Family time".)
+/// A verified envelope as received. One sealed for the family is opened only once a
+/// presentation made its generation the circle's (`docs/threat-model.md`, "Family
+/// time"); until then it is kept with no plan changes — a professional's device
+/// cannot open it, and a family device reads it only into the draft
+/// ([`family_draft`]) — and one of a family time closed without presenting is taken
+/// with none at all. Either way it counts as its author's next envelope, so the
+/// author's chain goes on.
 fn received(
     verified: envelope::VerifiedEnvelope,
     cursor: u64,
     bytes: Vec<u8>,
     trust: &CircleTrust,
 ) -> Result<Received> {
-    if let SealedFor::Family { .. } = verified.sealed_for() {
-        let header = verified.header();
-        let rights = trust
-            .rights_at(&header.author, &header.membership_head)
-            .ok_or(TrustError::DeviceNotMember(header.author))?;
-        return Ok(Received {
-            cursor,
-            author: header.author,
-            device_seq: header.device_seq,
-            hash: verified.hash(),
-            bytes,
-            changes: Vec::new(),
-            rights,
-        });
+    if let SealedFor::Family { generation } = verified.sealed_for() {
+        let state = trust.state();
+        if state.family_presented_at(generation).is_none() {
+            let header = verified.header();
+            let rights = trust
+                .rights_at(&header.author, &header.membership_head)
+                .ok_or(TrustError::DeviceNotMember(header.author))?;
+            let kept = state.family_session().contains(&generation);
+            return Ok(Received {
+                cursor,
+                author: header.author,
+                device_seq: header.device_seq,
+                hash: verified.hash(),
+                bytes,
+                changes: Vec::new(),
+                rights,
+                family: kept.then_some(generation),
+            });
+        }
     }
     envelope::decrypt(verified, &trust.keys)
         .and_then(|opened| Received::new(cursor, bytes, opened, trust))
+}
+
+/// Whether `me` writes for the family alone now: family time is open and it is a
+/// device of the family. Its plan changes are then sealed for the family (into the
+/// draft); when its family key is out of date they are refused, never widened to the
+/// whole circle.
+pub fn writes_for_family(trust: &CircleTrust, me: &DeviceId) -> bool {
+    let state = trust.state();
+    state.family_time_open() && state.family_devices().contains(me)
+}
+
+/// The family's draft during family time, as a device of the family reads it: the
+/// plan with what the family wrote in this family time applied by the same rules
+/// (`family` holds the family envelopes this device keeps: others' that wait, and its
+/// own). `None` when family time is not open or this device holds none of its keys
+/// (a professional's): then the plan is all there is to read.
+///
+/// The draft is derived, never stored: the plan document itself holds only what the
+/// whole circle may read, so nothing a family device later seals for the circle can
+/// depend on a change a professional cannot open.
+pub fn family_draft(
+    plan: &CirclePlan,
+    trust: &CircleTrust,
+    family: &[WaitingEnvelope],
+) -> Option<CirclePlan> {
+    let session = trust.state().family_session();
+    if !session.iter().any(|g| trust.keys().family_key(*g).is_ok()) {
+        return None;
+    }
+    let opened: Vec<Received> = family
+        .iter()
+        .filter_map(|kept| {
+            let verified = envelope::verify(&kept.bytes, &trust.state).ok()?;
+            let SealedFor::Family { generation } = verified.sealed_for() else {
+                return None;
+            };
+            if !session.contains(&generation) {
+                return None;
+            }
+            let opened = envelope::decrypt(verified, &trust.keys).ok()?;
+            Received::new(kept.cursor, kept.bytes.clone(), opened, trust).ok()
+        })
+        .collect();
+    let mut draft = plan.fork();
+    apply_received(&mut draft, &opened);
+    Some(draft)
 }
 
 /// Opens a stored waiting envelope again (it was verified when it arrived; the
@@ -415,6 +472,10 @@ pub fn apply_received(plan: &mut CirclePlan, received: &[Received]) -> ApplyOutc
         }
     };
     for r in received {
+        if r.family.is_some() {
+            outcome.waiting.push(r.waiting());
+            continue;
+        }
         let refusal = refused
             .iter()
             .find(|(hash, _)| r.changes.iter().any(|c| c.hash() == *hash));
@@ -487,6 +548,7 @@ const SEAL_CHUNK_BYTES: usize = 192 * 1024;
 /// 192 KiB each, chained in order. The caller appends them to its
 /// outbox in one transaction with the plan they came from.
 pub fn seal_changes(
+    readers: Readers,
     identity: &DeviceIdentity,
     trust: &CircleTrust,
     changes: &[Change],
@@ -495,7 +557,8 @@ pub fn seal_changes(
     let mut sealed = Vec::new();
     for chunk in chunk_changes(changes) {
         let seq = last.map_or(1, |(seq, _)| seq + 1);
-        let envelope = envelope::seal(
+        let envelope = envelope::seal_for(
+            readers,
             identity,
             trust.state(),
             trust.keys(),
@@ -571,8 +634,13 @@ pub fn reseal(
                 got_seq: envelope.device_seq,
             }));
         }
-        let changes = envelope::open(&envelope.bytes, &trust.state, &trust.keys)?.into_changes();
-        let sealed = envelope::seal(
+        // Sealed again for the same readers: what was the family's stays the family's
+        // (and fails, rather than widen, when the family key is out of date).
+        let verified = envelope::verify(&envelope.bytes, &trust.state)?;
+        let readers = Readers::of(verified.sealed_for());
+        let changes = envelope::decrypt(verified, &trust.keys)?.into_changes();
+        let sealed = envelope::seal_for(
+            readers,
             identity,
             &trust.state,
             &trust.keys,

@@ -14,7 +14,7 @@ use kring_trust::keyring::Keyring;
 use kring_trust::membership::MembershipState;
 
 pub use kring_trust::envelope::{
-    read_header, verify, EnvelopeHash, EnvelopeHeader, SealedEnvelope, SealedFor, VerifiedEnvelope,
+    read_header, read_sealed_for, verify, EnvelopeHash, EnvelopeHeader, SealedEnvelope, SealedFor, VerifiedEnvelope,
     MAX_ENVELOPE_BYTES,
 };
 
@@ -26,9 +26,41 @@ use crate::error::{Error, Result};
 const CHUNK_TYPE_OFFSET: usize = 8;
 const CHUNK_TYPE_CHANGE: u8 = 1;
 
-/// Seals `changes` (made on this device, so with its actor id) as the author's envelope
-/// number `device_seq` after `prev` ([`kring_trust::envelope::seal`]).
+/// Who a writer seals for: the whole circle, or — during family time — the family
+/// alone, under the family key current at the membership head
+/// ([`kring_trust::envelope::seal_for_family`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Readers {
+    Circle,
+    Family,
+}
+
+impl Readers {
+    /// Who `sealed_for` was sealed for.
+    pub fn of(sealed_for: SealedFor) -> Self {
+        match sealed_for {
+            SealedFor::Circle => Readers::Circle,
+            SealedFor::Family { .. } => Readers::Family,
+        }
+    }
+}
+
+/// Seals `changes` (made on this device, so with its actor id) for the whole circle as
+/// the author's envelope number `device_seq` after `prev`.
 pub fn seal(
+    author: &DeviceIdentity,
+    state: &MembershipState,
+    keys: &Keyring,
+    device_seq: u64,
+    prev: Option<EnvelopeHash>,
+    changes: &[Change],
+) -> Result<SealedEnvelope> {
+    seal_for(Readers::Circle, author, state, keys, device_seq, prev, changes)
+}
+
+/// [`seal`] for `readers`.
+pub fn seal_for(
+    readers: Readers,
     author: &DeviceIdentity,
     state: &MembershipState,
     keys: &Keyring,
@@ -41,9 +73,12 @@ pub fn seal(
         check_actor(&actor, change)?;
     }
     let raw: Vec<&[u8]> = changes.iter().map(Change::raw_bytes).collect();
-    Ok(kring_trust::envelope::seal(
-        author, state, keys, device_seq, prev, &raw,
-    )?)
+    Ok(match readers {
+        Readers::Circle => kring_trust::envelope::seal(author, state, keys, device_seq, prev, &raw),
+        Readers::Family => {
+            kring_trust::envelope::seal_for_family(author, state, keys, device_seq, prev, &raw)
+        }
+    }?)
 }
 
 /// Verify, decrypt, then parse and check every change: what a client does with an

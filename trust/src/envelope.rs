@@ -363,6 +363,13 @@ pub fn read_header(bytes: &[u8]) -> Result<EnvelopeHeader> {
     Ok(decode_body(&wire.body)?.header)
 }
 
+/// Who an envelope is sealed for, decoded but **not verified**: for a device's
+/// bookkeeping of its own envelopes only (which of them are the family's).
+pub fn read_sealed_for(bytes: &[u8]) -> Result<SealedFor> {
+    let wire = decode_wire(bytes)?;
+    Ok(decode_body(&wire.body)?.sealed_for)
+}
+
 fn decode_wire(bytes: &[u8]) -> Result<EnvelopeWire> {
     wire::decode(WHAT, ENVELOPE_V1, MAX_ENVELOPE_BYTES, bytes)
 }

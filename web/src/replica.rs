@@ -19,7 +19,7 @@ use kring_plan::plan::{
 };
 use kring_plan::Error as PlanError;
 use kring_sync::engine::{self, CircleTrust, Incoming, Received, Standing};
-use kring_sync::envelope::EnvelopeHash;
+use kring_sync::envelope::{EnvelopeHash, Readers};
 use kring_sync::records::{DeviceHeads, OwnEnvelope, SyncRecord, WaitingEnvelope};
 use kring_trust::identity::{DeviceId, DeviceIdentity};
 use kring_trust::time::Timestamp;
@@ -27,6 +27,10 @@ use kring_trust::Error as TrustError;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+
+/// Why the browser does not write during family time (see [`Replica::change`]).
+pub const FAMILY_TIME_ELSEWHERE: &str =
+    "during family time the family writes its plan in the Kring app or the kring program";
 
 /// A join whose membership entry is in, waiting for the plan to arrive.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -188,6 +192,7 @@ impl Replica {
 
     // ---- writing ----------------------------------------------------------------------
 
+
     /// Runs a plan operation as this device's member and seals what it wrote into the
     /// outbox. The operation asks `permit` itself, as every plan operation does.
     pub fn change<T>(
@@ -197,6 +202,11 @@ impl Replica {
     ) -> Result<T> {
         if !matches!(self.standing(&identity.id()), Standing::Writer(_)) {
             return Err(TrustError::ReadOnly(identity.id()).into());
+        }
+        if engine::writes_for_family(&self.trust, &identity.id()) {
+            // The browser keeps no family draft yet: what the family writes now must
+            // not reach the whole circle, so it is written on a phone or the CLI.
+            return Err(TrustError::FamilyTime(FAMILY_TIME_ELSEWHERE).into());
         }
         let member = self.stored.member.clone();
         let plan = self
@@ -233,7 +243,7 @@ impl Replica {
             .last()
             .map(|e| (e.device_seq, e.hash))
             .or(self.stored.last_acked);
-        let sealed = engine::seal_changes(identity, &self.trust, &changes, last)?;
+        let sealed = engine::seal_changes(Readers::Circle, identity, &self.trust, &changes, last)?;
         self.stored
             .outbox
             .extend(sealed.iter().map(OwnEnvelope::pending));

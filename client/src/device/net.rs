@@ -298,7 +298,10 @@ impl Device {
         net.runtime.block_on(async {
             let mut session = Session::open(store, identity, &net.access, circle, now)?;
             session.run().await?;
-            session.append_entry(what, build).await
+            session.append_entry(what, build).await?;
+            // What the entry changes for the plan (a presentation) comes in with the
+            // next page, even an empty one.
+            session.pull().await
         })
     }
 }
@@ -313,6 +316,9 @@ pub enum FamilyTimeChange {
     Close,
     /// A fresh family key for the family as it is now (after a mark, a leave, a join).
     RotateKey,
+    /// The main person presents what the family wrote: family time closes and the
+    /// whole circle reads it from then on, as part of the plan.
+    Present,
     /// Marks a member as professional in the log (or clears it): no family key for
     /// them from the next one on.
     Mark {
@@ -329,9 +335,13 @@ impl Device {
         change: FamilyTimeChange,
         now: Timestamp,
     ) -> Result<()> {
-        self.append_after_sync(circle, now, "family time", |state, identity, _, _, now| {
+        if change == FamilyTimeChange::Present {
+            self.require_written(circle)?;
+        }
+        self.append_after_sync(circle, now, "family time", |state, identity, keys, _, now| {
             match &change {
                 FamilyTimeChange::Open => state.open_family_time(identity, now),
+                FamilyTimeChange::Present => state.present_family_time(identity, keys, now),
                 FamilyTimeChange::Close => state.close_family_time(identity, now),
                 FamilyTimeChange::RotateKey => state.rotate_family_key(identity, now),
                 FamilyTimeChange::Mark {

@@ -60,7 +60,8 @@ pub(super) fn apply_envelopes(
         }
         Err(e) => return Err(e),
     };
-    if received.is_empty() && own_changes.is_empty() {
+    let presented = super::family::bring_in_presented(tx, identity, trust, &mut plan)?;
+    if received.is_empty() && own_changes.is_empty() && !presented {
         return Ok(ApplyOutcome::default());
     }
     let mut all = received;

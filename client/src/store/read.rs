@@ -247,6 +247,41 @@ pub fn own_envelopes(
     Ok(out)
 }
 
+/// A number kept in a setting (little-endian u64).
+pub fn number_setting(conn: &Connection, key: &str) -> Result<Option<u64>> {
+    Ok(setting(conn, key)?
+        .and_then(|bytes| <[u8; 8]>::try_from(bytes.as_slice()).ok())
+        .map(u64::from_le_bytes))
+}
+
+/// This device's envelopes sealed for the family, in the form kept for received
+/// ones (the family's draft and a presentation read them with the others').
+pub fn own_family_envelopes(
+    conn: &Connection,
+    circle: &CircleId,
+    me: &DeviceId,
+) -> Result<Vec<WaitingEnvelope>> {
+    let Some(from) = number_setting(conn, &sync_state::family_from_key(circle))? else {
+        return Ok(Vec::new());
+    };
+    Ok(own_envelopes(conn, circle, me, from, false)?
+        .into_iter()
+        .filter(|own| {
+            matches!(
+                crate::envelope::read_sealed_for(&own.bytes),
+                Ok(crate::envelope::SealedFor::Family { .. })
+            )
+        })
+        .map(|own| WaitingEnvelope {
+            cursor: own.cursor.unwrap_or(0),
+            author: *me,
+            device_seq: own.device_seq,
+            hash: own.hash,
+            bytes: own.bytes,
+        })
+        .collect())
+}
+
 pub fn last_own(
     conn: &Connection,
     circle: &CircleId,
@@ -426,6 +461,12 @@ impl Store {
         read::waiting(&self.conn, circle)
     }
 
+    /// The family envelopes this device keeps for `circle`: others' that wait, and
+    /// its own.
+    pub fn family_envelopes(&self, circle: &CircleId, me: &DeviceId) -> Result<Vec<WaitingEnvelope>> {
+        family_envelopes(&self.conn, circle, me)
+    }
+
     pub fn waiting_count(&self, circle: &CircleId) -> Result<u64> {
         read::count(
             &self.conn,
@@ -529,6 +570,26 @@ impl StoreTx<'_> {
         read::own_envelopes(&self.tx, circle, me, 1, true)
     }
 
+    /// See [`Store::family_envelopes`].
+    pub fn family_envelopes(&self, circle: &CircleId, me: &DeviceId) -> Result<Vec<WaitingEnvelope>> {
+        family_envelopes(&self.tx, circle, me)
+    }
+
+    /// This device's own family envelopes (see [`read::own_family_envelopes`]).
+    pub fn own_family_envelopes(
+        &self,
+        circle: &CircleId,
+        me: &DeviceId,
+    ) -> Result<Vec<WaitingEnvelope>> {
+        read::own_family_envelopes(&self.tx, circle, me)
+    }
+
+    /// The newest family key generation whose presentation is part of this device's
+    /// plan (0: none).
+    pub fn presented_generation(&self, circle: &CircleId) -> Result<u64> {
+        Ok(read::number_setting(&self.tx, &sync_state::presented_key(circle))?.unwrap_or(0))
+    }
+
     pub fn is_cut_off(&self, circle: &CircleId, device: &DeviceId) -> Result<bool> {
         Ok(read::setting(&self.tx, &sync_state::cut_off_key(circle, device))?.is_some())
     }
@@ -565,4 +626,14 @@ impl StoreTx<'_> {
     pub fn device_heads(&self, circle: &CircleId) -> Result<DeviceHeads> {
         read::device_heads(&self.tx, circle)
     }
+}
+
+fn family_envelopes(
+    conn: &Connection,
+    circle: &CircleId,
+    me: &DeviceId,
+) -> Result<Vec<WaitingEnvelope>> {
+    let mut kept = waiting(conn, circle)?;
+    kept.extend(own_family_envelopes(conn, circle, me)?);
+    Ok(kept)
 }

@@ -9,6 +9,18 @@ pub(super) fn cut_off_key(circle: &CircleId, device: &DeviceId) -> String {
     format!("cut_off/{circle}/{device}")
 }
 
+/// This device's first envelope sealed for the family (where to look for its own
+/// family envelopes).
+pub(super) fn family_from_key(circle: &CircleId) -> String {
+    format!("family_from/{circle}")
+}
+
+/// The newest family key generation whose presentation this device has brought into
+/// its plan.
+pub(super) fn presented_key(circle: &CircleId) -> String {
+    format!("presented/{circle}")
+}
+
 impl StoreTx<'_> {
     /// Appends validated membership entries (`(seq, bytes)`, in order). An entry
     /// already stored at its position must be identical; anything else is a fork.
@@ -103,6 +115,27 @@ impl StoreTx<'_> {
                 to_i64(waiting.cursor)?,
                 now.0,
             ],
+        )?;
+        Ok(())
+    }
+
+    /// Notes that this device sealed envelope `device_seq` for the family (the first
+    /// one noted stays: the search for its family envelopes starts there).
+    pub fn note_family_envelope(&self, circle: &CircleId, device_seq: u64) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+            params![family_from_key(circle), device_seq.to_le_bytes().to_vec()],
+        )?;
+        Ok(())
+    }
+
+    /// Notes that the presentation of family key `generation` (and every one before)
+    /// is part of this device's plan.
+    pub fn note_presented(&self, circle: &CircleId, generation: u64) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![presented_key(circle), generation.to_le_bytes().to_vec()],
         )?;
         Ok(())
     }

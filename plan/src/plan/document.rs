@@ -144,6 +144,18 @@ impl CirclePlan {
         &self.circle_id
     }
 
+    /// A copy to write on apart (the family's draft): same actor, same authority;
+    /// nothing done to it reaches this plan.
+    pub fn fork(&self) -> CirclePlan {
+        let actor = self.doc.get_actor().clone();
+        CirclePlan {
+            doc: self.doc.fork().with_actor(actor),
+            circle_id: self.circle_id.clone(),
+            saved_heads: self.saved_heads.clone(),
+            authority: self.authority.clone(),
+        }
+    }
+
     pub fn actor(&self) -> &ActorId {
         self.doc.get_actor()
     }

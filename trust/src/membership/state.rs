@@ -935,6 +935,11 @@ impl MembershipState {
         self.family.presented.get(&generation).copied()
     }
 
+    /// The family key generations presented to the whole circle, oldest first.
+    pub fn presented_generations(&self) -> impl Iterator<Item = u64> + '_ {
+        self.family.presented.keys().copied()
+    }
+
     /// When the family's plan was last presented, if ever.
     pub fn last_presented_at(&self) -> Option<Timestamp> {
         self.family.presented.values().max().copied()

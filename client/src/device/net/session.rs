@@ -10,7 +10,7 @@ use std::future::Future;
 
 use super::SyncReport;
 use crate::device::require_writer;
-use crate::envelope;
+use crate::envelope::{self, SealedFor};
 use crate::error::{Error, Result};
 use crate::snapshot::{self, SnapshotPolicy};
 use crate::store::{DepartureReason, OwnEnvelope, Store, SyncRecord};
@@ -652,14 +652,13 @@ impl<'a> Session<'a> {
         let me = self.me();
         let circle = self.circle.clone();
         let tx = self.store.begin()?;
-        let mut record = tx
-            .sync_record(&circle)?
-            .ok_or_else(|| Error::LocalOnly(circle.to_string()))?;
         // Echoes of our own envelopes: acknowledged. One that differs from the outbox
-        // (or is missing from it) carries changes this copy may lack: apply them.
+        // (or is missing from it) carries changes this copy may lack: apply them —
+        // unless it is the family's (the plan takes those only when presented).
         let mut own_changes = Vec::new();
         for echo in &page.echoes {
-            if tx.own_hash(&circle, &me, echo.device_seq)? != Some(echo.hash) {
+            let for_circle = matches!(envelope::read_sealed_for(&echo.bytes), Ok(SealedFor::Circle));
+            if for_circle && tx.own_hash(&circle, &me, echo.device_seq)? != Some(echo.hash) {
                 if let Ok(opened) =
                     envelope::open(&echo.bytes, self.trust.state(), self.trust.keys())
                 {
@@ -681,6 +680,10 @@ impl<'a> Session<'a> {
         )?;
         self.report.applied_changes += outcome.applied_changes;
         self.report.rejected += outcome.rejected.len();
+        // Read after applying, which may have moved what is sealed (a presentation).
+        let mut record = tx
+            .sync_record(&circle)?
+            .ok_or_else(|| Error::LocalOnly(circle.to_string()))?;
         record.pull_cursor = page.cursor;
         record.closes_at = page.closes_at;
         tx.put_sync_record(&record)?;
