@@ -32,7 +32,10 @@ pub fn output<T: Serialize>(ctx: &Context, value: &T, human: impl FnOnce() -> St
         // JSON is for machines: serde escapes control characters, the text stays exact.
         println!("{}", serde_json::to_string_pretty(value)?);
     } else {
-        say_raw!("{}", human());
+        // Every answer ends its line, whether or not the text brings the newline.
+        let text = human();
+        let end = if text.ends_with('\n') { "" } else { "\n" };
+        say_raw!("{text}{end}");
     }
     Ok(())
 }

@@ -621,7 +621,13 @@ fn seal_own(
     }
     let me = identity.id();
     let last = tx.last_own(circle, &me)?;
-    for sealed in engine::seal_changes(crate::envelope::Readers::Circle, identity, trust, &changes, last)? {
+    for sealed in engine::seal_changes(
+        crate::envelope::Readers::Circle,
+        identity,
+        trust,
+        &changes,
+        last,
+    )? {
         tx.push_own(&me, &sealed, now)?;
     }
     record.sealed_heads = plan.heads();

@@ -14,8 +14,8 @@ use kring_trust::keyring::Keyring;
 use kring_trust::membership::MembershipState;
 
 pub use kring_trust::envelope::{
-    read_header, read_sealed_for, verify, EnvelopeHash, EnvelopeHeader, SealedEnvelope, SealedFor, VerifiedEnvelope,
-    MAX_ENVELOPE_BYTES,
+    read_header, read_sealed_for, verify, EnvelopeHash, EnvelopeHeader, SealedEnvelope, SealedFor,
+    VerifiedEnvelope, MAX_ENVELOPE_BYTES,
 };
 
 use crate::error::{Error, Result};
@@ -55,7 +55,15 @@ pub fn seal(
     prev: Option<EnvelopeHash>,
     changes: &[Change],
 ) -> Result<SealedEnvelope> {
-    seal_for(Readers::Circle, author, state, keys, device_seq, prev, changes)
+    seal_for(
+        Readers::Circle,
+        author,
+        state,
+        keys,
+        device_seq,
+        prev,
+        changes,
+    )
 }
 
 /// [`seal`] for `readers`.

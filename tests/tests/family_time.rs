@@ -77,3 +77,158 @@ fn the_family_key_reaches_the_family_and_never_a_professionals_device() {
     let said = stdout(&marloes, &["family-time"]);
     assert!(said.contains("dicht"), "{said}");
 }
+
+/// Every way a device shows its plan, as text: the tables, the JSON, the news and the
+/// Markdown export — what a person could recover from her own store.
+fn everything_shown(who: &std::path::Path) -> String {
+    let mut shown = String::new();
+    for args in [
+        &["show"][..],
+        &["show", "--json"],
+        &["news"],
+        &["week"],
+        &["export", "--format", "md"],
+    ] {
+        shown.push_str(&stdout(who, args));
+    }
+    shown
+}
+
+#[test]
+fn the_family_writes_alone_and_the_professional_reads_exactly_what_is_presented() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let relay = RelayProcess::start(&dir.path().join("relay.db"));
+    let (sanne, jan, marloes) = (
+        dir.path().join("sanne"),
+        dir.path().join("jan"),
+        dir.path().join("marloes"),
+    );
+    create_sannes_circle(&sanne, &["--relay", &relay.url(), "--lang", "nl"]);
+    run(&sanne, &["sync"]);
+    for (who, name, relation) in [
+        (&jan, "Jan", "family"),
+        (&marloes, "Marloes", "professional"),
+    ] {
+        let link = stdout(&sanne, &["invite"]);
+        run(
+            who,
+            &["join", &link, "--name", name, "--relation", relation],
+        );
+    }
+    run(&sanne, &["sync"]);
+    run(&sanne, &["member", "mark", "Marloes", "professional"]);
+    run(&sanne, &["plan", "question", "Hoe blijf ik thuis wonen?"]);
+    run(&sanne, &["family-time", "open"]);
+    // Presenting before anything is written is a plain refusal.
+    let (_, why) = refused(&sanne, &["family-time", "present"]);
+    assert!(why.contains("nog niets geschreven"), "{why}");
+
+    // The family writes; the professional writes her own part meanwhile.
+    const DRAFT: [&str; 3] = ["zolderkamer", "Oom Kees", "pinpas"];
+    run(
+        &sanne,
+        &["plan", "goal", "De zolderkamer is voor de winter leeg."],
+    );
+    run(&jan, &["sync"]);
+    run(
+        &jan,
+        &[
+            "task",
+            "add",
+            "Oom Kees bellen over de pinpas",
+            "--slots",
+            "1",
+        ],
+    );
+    run(&marloes, &["sync"]);
+    run(
+        &marloes,
+        &["task", "add", "Intake wijkteam", "--slots", "1"],
+    );
+    for who in [&jan, &sanne, &marloes, &jan, &sanne] {
+        run(who, &["sync"]);
+    }
+
+    // The family reads the draft, and the professional's task beside it.
+    for who in [&sanne, &jan] {
+        let shown = everything_shown(who);
+        for word in DRAFT.iter().chain(&["Intake wijkteam"]) {
+            assert!(shown.contains(word), "{word} missing for the family");
+        }
+        assert!(shown.contains("Familietijd"), "the draft is labelled");
+    }
+    // The professional: nothing of the draft, from what her device shows or holds,
+    // nor from the relay's bytes; her own part is there.
+    let shown = everything_shown(&marloes);
+    assert!(shown.contains("Intake wijkteam"));
+    let relay_bytes = relay.database_bytes();
+    for word in DRAFT {
+        assert!(!shown.contains(word), "{word} shown to the professional");
+        assert!(
+            !kring_e2e::contains(&relay_bytes, word),
+            "{word} at the relay"
+        );
+        for file in std::fs::read_dir(&marloes).expect("her data dir").flatten() {
+            let bytes = std::fs::read(file.path()).unwrap_or_default();
+            assert!(!kring_e2e::contains(&bytes, word), "{word} in her files");
+        }
+    }
+    assert_eq!(json(&marloes, &["family-time"])["written"], 0);
+
+    // Only the main person presents: not the family member, not the professional.
+    for who in [&jan, &marloes] {
+        let (_, why) = refused(who, &["family-time", "present"]);
+        assert!(why.contains("Alleen de hoofdpersoon"), "{why}");
+    }
+    let said = stdout(&sanne, &["family-time", "present"]);
+    assert!(said.contains("gepresenteerd op"), "{said}");
+    let (_, why) = refused(&sanne, &["family-time", "present"]);
+    assert!(why.contains("al gepresenteerd"), "{why}");
+
+    // From now on the whole circle reads it: the professional sees exactly the plan
+    // the main person presented.
+    for who in [&marloes, &jan] {
+        run(who, &["sync"]);
+    }
+    let presented = json(&sanne, &["show"]);
+    let for_marloes = json(&marloes, &["show"]);
+    assert_eq!(for_marloes, presented);
+    assert_eq!(json(&jan, &["show"]), presented);
+    let shown = stdout(&marloes, &["show"]);
+    for word in DRAFT {
+        assert!(shown.contains(word), "{word} missing after presenting");
+    }
+    assert!(shown.contains("gepresenteerd op"), "{shown}");
+    // Later changes follow the usual rules: she claims the family's task.
+    let task = presented["tasks"]
+        .as_array()
+        .and_then(|tasks| {
+            tasks
+                .iter()
+                .find(|t| t["title"] == "Oom Kees bellen over de pinpas")
+        })
+        .and_then(|t| t["id"].as_str())
+        .expect("the family's task")
+        .to_owned();
+    run(&marloes, &["task", "claim", &task[..8]]);
+    run(&marloes, &["sync"]);
+    run(&sanne, &["sync"]);
+    assert_eq!(json(&sanne, &["show"]), json(&marloes, &["show"]));
+
+    // A next family time (a review): what is written and then closed without
+    // presenting stays the family's, and is put aside on their devices too.
+    run(&sanne, &["family-time", "open"]);
+    run(&jan, &["sync"]);
+    run(
+        &jan,
+        &["task", "add", "Jan belt de huisarts", "--slots", "1"],
+    );
+    run(&jan, &["sync"]);
+    run(&sanne, &["sync"]);
+    assert!(stdout(&sanne, &["show"]).contains("huisarts"));
+    run(&sanne, &["family-time", "close"]);
+    for who in [&jan, &marloes, &sanne] {
+        run(who, &["sync"]);
+        assert!(!stdout(who, &["show"]).contains("huisarts"));
+    }
+}

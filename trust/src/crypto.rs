@@ -193,7 +193,11 @@ impl EpochKey {
 
     /// Opens what [`seal_previous`](Self::seal_previous) made with this key of `epoch`.
     pub(crate) fn open_previous(&self, epoch: u64, sealed: &SealedKey) -> Result<Self> {
-        self.open_key("previous epoch key", &key_aad(PREVIOUS_KEY_AAD, epoch), sealed)
+        self.open_key(
+            "previous epoch key",
+            &key_aad(PREVIOUS_KEY_AAD, epoch),
+            sealed,
+        )
     }
 
     /// Encrypts the family key of `generation` under this (circle epoch) key: how a

@@ -192,7 +192,6 @@ impl Replica {
 
     // ---- writing ----------------------------------------------------------------------
 
-
     /// Runs a plan operation as this device's member and seals what it wrote into the
     /// outbox. The operation asks `permit` itself, as every plan operation does.
     pub fn change<T>(

@@ -104,11 +104,15 @@ impl Device {
         Ok(Some(family))
     }
 
-    /// Refuses a presentation of a family time in which this device holds nothing
-    /// written (a plain refusal before anything is appended).
+    /// Refuses a presentation of a family time in which this device, reading the
+    /// draft, holds nothing written (a plain refusal before anything is appended). A
+    /// device that reads no draft (a professional's) is left to the log's refusal.
     pub(super) fn require_written(&self, circle: &CircleId) -> Result<()> {
-        match self.family_time(circle)? {
-            Some(family) if family.open && family.written == 0 => {
+        let Some(trust) = self.trust(circle)? else {
+            return Ok(());
+        };
+        match self.draft_envelopes(circle, &trust)? {
+            Some(family) if family.is_empty() => {
                 Err(TrustError::FamilyTime(refusal::NOTHING_WRITTEN).into())
             }
             _ => Ok(()),
@@ -129,7 +133,10 @@ pub(super) fn write_draft<T, E: From<crate::Error>>(
     let circle = plan.circle_id();
     let me = identity.id();
     // Refused (out of date, say) before anything is written, never widened.
-    trust.state().family_generation().map_err(crate::Error::from)?;
+    trust
+        .state()
+        .family_generation()
+        .map_err(crate::Error::from)?;
     let family = tx.family_envelopes(circle, &me)?;
     let mut draft = engine::family_draft(plan, trust, &family)
         .ok_or(crate::Error::from(TrustError::FamilyTime(refusal::NO_KEY)))?;
@@ -161,7 +168,10 @@ pub(super) fn bring_in_presented(
     let circle = trust.circle();
     let state = trust.state();
     let done = tx.presented_generation(circle)?;
-    let fresh: Vec<u64> = state.presented_generations().filter(|g| *g > done).collect();
+    let fresh: Vec<u64> = state
+        .presented_generations()
+        .filter(|g| *g > done)
+        .collect();
     let Some(&newest) = fresh.last() else {
         return Ok(false);
     };

@@ -338,8 +338,11 @@ impl Device {
         if change == FamilyTimeChange::Present {
             self.require_written(circle)?;
         }
-        self.append_after_sync(circle, now, "family time", |state, identity, keys, _, now| {
-            match &change {
+        self.append_after_sync(
+            circle,
+            now,
+            "family time",
+            |state, identity, keys, _, now| match &change {
                 FamilyTimeChange::Open => state.open_family_time(identity, now),
                 FamilyTimeChange::Present => state.present_family_time(identity, keys, now),
                 FamilyTimeChange::Close => state.close_family_time(identity, now),
@@ -348,7 +351,7 @@ impl Device {
                     member,
                     professional,
                 } => state.mark_professional(identity, member, *professional, now),
-            }
-        })
+            },
+        )
     }
 }

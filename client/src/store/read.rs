@@ -463,7 +463,11 @@ impl Store {
 
     /// The family envelopes this device keeps for `circle`: others' that wait, and
     /// its own.
-    pub fn family_envelopes(&self, circle: &CircleId, me: &DeviceId) -> Result<Vec<WaitingEnvelope>> {
+    pub fn family_envelopes(
+        &self,
+        circle: &CircleId,
+        me: &DeviceId,
+    ) -> Result<Vec<WaitingEnvelope>> {
         family_envelopes(&self.conn, circle, me)
     }
 
@@ -571,7 +575,11 @@ impl StoreTx<'_> {
     }
 
     /// See [`Store::family_envelopes`].
-    pub fn family_envelopes(&self, circle: &CircleId, me: &DeviceId) -> Result<Vec<WaitingEnvelope>> {
+    pub fn family_envelopes(
+        &self,
+        circle: &CircleId,
+        me: &DeviceId,
+    ) -> Result<Vec<WaitingEnvelope>> {
         family_envelopes(&self.tx, circle, me)
     }
 

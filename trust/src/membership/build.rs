@@ -243,6 +243,13 @@ impl MembershipState {
         keys: &Keyring,
         at: Timestamp,
     ) -> Result<SignedEntry> {
+        // Who may comes first: a professional's device holds no family key to seal.
+        if self.capability_of(&author.id()) != Some(Capability::Owner) {
+            return Err(Error::Unauthorized {
+                device: author.id(),
+                action: super::family::refusal::PRESENT,
+            });
+        }
         let current = keys.current(self)?;
         let presented = self
             .family_session()

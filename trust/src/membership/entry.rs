@@ -222,7 +222,10 @@ pub enum Action {
     /// family keys of every generation since it opened are sealed under the circle's
     /// key of `epoch` (the current one), so every member from then on — professionals
     /// included — opens the family's envelopes as part of the plan.
-    PresentFamilyTime { epoch: u64, keys: Vec<PresentedKey> },
+    PresentFamilyTime {
+        epoch: u64,
+        keys: Vec<PresentedKey>,
+    },
 }
 
 /// One generation's family key, sealed under the circle's epoch key by a presentation.

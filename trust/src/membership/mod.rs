@@ -16,7 +16,7 @@ pub mod state;
 mod tests;
 
 pub use entry::{
-    Action, Capability, EntryBody, EntryHash, FamilyKeys, KeyWrap, PresentedKey, Rotation, SignedEntry,
-    WriteCutoff, MAX_ENTRY_BYTES,
+    Action, Capability, EntryBody, EntryHash, FamilyKeys, KeyWrap, PresentedKey, Rotation,
+    SignedEntry, WriteCutoff, MAX_ENTRY_BYTES,
 };
 pub use state::{DeviceRecord, MemberRecord, MembershipState};

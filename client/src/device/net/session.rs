@@ -657,7 +657,10 @@ impl<'a> Session<'a> {
         // unless it is the family's (the plan takes those only when presented).
         let mut own_changes = Vec::new();
         for echo in &page.echoes {
-            let for_circle = matches!(envelope::read_sealed_for(&echo.bytes), Ok(SealedFor::Circle));
+            let for_circle = matches!(
+                envelope::read_sealed_for(&echo.bytes),
+                Ok(SealedFor::Circle)
+            );
             if for_circle && tx.own_hash(&circle, &me, echo.device_seq)? != Some(echo.hash) {
                 if let Ok(opened) =
                     envelope::open(&echo.bytes, self.trust.state(), self.trust.keys())

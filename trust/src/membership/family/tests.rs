@@ -366,7 +366,9 @@ fn presenting_makes_what_the_family_wrote_readable_to_the_whole_circle() {
     // Someone who joins later reads it too (they walk back to the epoch it was
     // sealed under).
     let at = circle.tick();
-    let rotation = circle.state.rotate_key(&owner.device, &circle.keys(&owner.device), at);
+    let rotation = circle
+        .state
+        .rotate_key(&owner.device, &circle.keys(&owner.device), at);
     circle.append(rotation.unwrap());
     let newcomer = circle.join(&owner.device, Capability::Member);
     assert!(envelope::open(&before, &circle.state, &circle.keys(&newcomer.device)).is_ok());
@@ -418,7 +420,9 @@ fn only_the_main_person_presents_once_and_what_was_never_presented_stays_sealed(
     present(&mut circle, &owner.device).unwrap();
     assert!(matches!(
         present(&mut circle, &owner.device),
-        Err(Error::FamilyTime(crate::membership::family::refusal::ALREADY_PRESENTED))
+        Err(Error::FamilyTime(
+            crate::membership::family::refusal::ALREADY_PRESENTED
+        ))
     ));
     // A next family time (a review meeting) starts sealed again, and closing it
     // without presenting keeps it the family's.
@@ -441,7 +445,9 @@ fn only_the_main_person_presents_once_and_what_was_never_presented_stays_sealed(
     circle.append(closed);
     assert!(matches!(
         present(&mut circle, &owner.device),
-        Err(Error::FamilyTime(crate::membership::family::refusal::NOT_OPEN))
+        Err(Error::FamilyTime(
+            crate::membership::family::refusal::NOT_OPEN
+        ))
     ));
     assert_eq!(circle.state.family_presented_at(3), None);
     assert!(envelope::open(&review, &circle.state, &circle.keys(&professional.device)).is_err());
