@@ -449,11 +449,9 @@ fn status_says_online_offline_removed_or_local() {
     assert_eq!(s(Some(&record), None).connectivity, Connectivity::Removed);
 }
 
-/// During family time the family's envelopes verify on a professional's device, carry
-/// nothing for her plan, and keep their author's chain going: the family member's next
-/// envelope for the whole circle applies as usual.
-#[test]
-fn a_family_envelope_is_taken_with_no_plan_changes_and_the_authors_chain_goes_on() {
+/// A circle with its main person, a family member and a marked professional, family
+/// time open.
+fn in_family_time() -> (TestCircle, Person, Person, Person) {
     let (mut circle, owner) = TestCircle::new();
     let family = circle.join(&owner.device, Capability::Member);
     let professional = circle.join(&owner.device, Capability::Member);
@@ -466,6 +464,15 @@ fn a_family_envelope_is_taken_with_no_plan_changes_and_the_authors_chain_goes_on
     let at = circle.tick();
     let opened = circle.state.open_family_time(&owner.device, at).unwrap();
     circle.append(opened);
+    (circle, owner, family, professional)
+}
+
+/// During family time the family's envelopes verify on a professional's device, carry
+/// nothing for her plan, and keep their author's chain going: the family member's next
+/// envelope for the whole circle applies as usual.
+#[test]
+fn a_family_envelope_is_taken_with_no_plan_changes_and_the_authors_chain_goes_on() {
+    let (circle, _owner, family, professional) = in_family_time();
 
     let keys = circle.keys(&family.device);
     let draft = change_by(&family.device, "ons eigen plan");
@@ -512,4 +519,99 @@ fn a_family_envelope_is_taken_with_no_plan_changes_and_the_authors_chain_goes_on
         bytes: for_family.as_bytes().to_vec(),
     };
     assert!(reopen(&waiting, &trust).unwrap().changes.is_empty());
+}
+
+/// The family's draft is read by the family alone — a professional's device keeps the
+/// envelope with nothing for her plan and reads no draft — resealing keeps it the
+/// family's, and once the main person presents, the kept envelope opens and applies
+/// on the professional's device: she then holds exactly what the family wrote.
+#[test]
+fn the_familys_draft_stays_the_familys_until_the_main_person_presents_it() {
+    use kring_plan::plan::PlanList;
+    let (mut circle, owner, family, professional) = in_family_time();
+    let main = owner.member.clone();
+    let plan = CirclePlan::create_with_main_person(
+        owner.device.actor_id(),
+        CircleId::random(),
+        main.clone(),
+        NewCircle {
+            name: "Kring van Sanne".into(),
+            language: Language::Nl,
+            main_person_name: "Sanne".into(),
+        },
+        Timestamp(1_750_000_000_000),
+    )
+    .unwrap();
+    let copy_for = |p: &Person| CirclePlan::load(&plan.export(), p.device.actor_id()).unwrap();
+    let trust_of =
+        |circle: &TestCircle, p: &Person| CircleTrust::from_log(&p.device, &log_bytes(circle)).unwrap();
+    let goal = "De zolderkamer is voor de winter leeg";
+
+    // The main person writes a goal into the draft, sealed for the family.
+    let trust = trust_of(&circle, &owner);
+    let mut draft = family_draft(&plan, &trust, &[]).expect("the family reads a draft");
+    let before = draft.heads();
+    draft
+        .add_to_list(&main, PlanList::Goals, goal, Timestamp(1_750_000_100_000))
+        .unwrap();
+    let changes = draft.own_changes_since(&before);
+    let sealed = seal_changes(Readers::Family, &owner.device, &trust, &changes, None).unwrap();
+    let bytes = sealed[0].as_bytes().to_vec();
+    assert!(plan.view().plan.goals.is_empty(), "the plan itself is untouched");
+
+    // On the professional's device: kept, nothing for her plan, no draft to read.
+    let pro_trust = trust_of(&circle, &professional);
+    let mut hers = copy_for(&professional);
+    let me = professional.device.id();
+    let Incoming::Apply(received) = classify(bytes.clone(), 1, &pro_trust, &me, &DeviceHeads::new())
+    else {
+        panic!("the family's envelope is taken");
+    };
+    assert_eq!((received.family, received.changes.len()), (Some(1), 0));
+    let kept = apply_received(&mut hers, &[received]);
+    assert_eq!((kept.waiting.len(), kept.complete.len()), (1, 0));
+    assert!(hers.view().plan.goals.is_empty());
+    assert!(family_draft(&hers, &pro_trust, &kept.waiting).is_none());
+
+    // The family member reads it in the draft; the stored plan stays as it was.
+    let fam_trust = trust_of(&circle, &family);
+    let mut his = copy_for(&family);
+    let Incoming::Apply(received) = classify(
+        bytes.clone(),
+        1,
+        &fam_trust,
+        &family.device.id(),
+        &DeviceHeads::new(),
+    ) else {
+        panic!("the family's envelope is taken");
+    };
+    let his_kept = apply_received(&mut his, &[received]);
+    assert!(his.view().plan.goals.is_empty());
+    let his_draft = family_draft(&his, &fam_trust, &his_kept.waiting).unwrap();
+    assert_eq!(his_draft.view().plan.goals[0].text, goal);
+
+    // Resealed after the circle's key rotates: still for the family alone.
+    let at = circle.tick();
+    let keys = circle.keys(&owner.device);
+    let rotation = circle.state.rotate_key(&owner.device, &keys, at).unwrap();
+    circle.append(rotation);
+    let trust = trust_of(&circle, &owner);
+    let resealed = reseal(&owner.device, &trust, &[own(&sealed[0])], None).unwrap();
+    let verified = envelope::verify(resealed[0].as_bytes(), trust.state()).unwrap();
+    assert_eq!(verified.sealed_for(), SealedFor::Family { generation: 1 });
+
+    // Presented: the kept envelope opens on her device and applies.
+    let at = circle.tick();
+    let presented = circle
+        .state
+        .present_family_time(&owner.device, &circle.keys(&owner.device), at)
+        .unwrap();
+    circle.append(presented);
+    let pro_trust = trust_of(&circle, &professional);
+    let reopened = reopen(&kept.waiting[0], &pro_trust).unwrap();
+    assert_eq!(reopened.family, None);
+    let outcome = apply_received(&mut hers, &[reopened]);
+    assert_eq!(outcome.complete.len(), 1);
+    assert_eq!(hers.view().plan.goals, his_draft.view().plan.goals);
+    assert!(family_draft(&hers, &pro_trust, &[]).is_none(), "family time is over");
 }
