@@ -537,7 +537,7 @@ impl Device {
             standing,
             trust.as_ref().map(|t| t.state().current_epoch()),
             self.store.pending_count(circle, &me)?,
-            self.store.waiting_count(circle)?,
+            self.store.waiting_for_changes(circle)?,
         ))
     }
 }

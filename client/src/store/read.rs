@@ -471,6 +471,21 @@ impl Store {
         family_envelopes(&self.conn, circle, me)
     }
 
+    /// Received envelopes waiting for changes they build on — not counting the
+    /// family's, kept sealed until a presentation (nothing is missing for those).
+    pub fn waiting_for_changes(&self, circle: &CircleId) -> Result<u64> {
+        let waiting = read::waiting(&self.conn, circle)?;
+        let for_circle = waiting.iter().filter(|w| {
+            !matches!(
+                crate::envelope::read_sealed_for(&w.bytes),
+                Ok(crate::envelope::SealedFor::Family { .. })
+            )
+        });
+        Ok(u64::try_from(for_circle.count()).unwrap_or(u64::MAX))
+    }
+
+    /// Every received envelope kept, the family's sealed ones included (a snapshot
+    /// waits until none is left: it would leave them out).
     pub fn waiting_count(&self, circle: &CircleId) -> Result<u64> {
         read::count(
             &self.conn,

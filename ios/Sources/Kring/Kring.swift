@@ -4097,15 +4097,19 @@ public struct FamilyTime: Equatable, Hashable {
     public let keyCurrent: Bool
     public let holdsKey: Bool
     public let professional: Bool
+    public let written: UInt64
+    public let presentedAt: Timestamp?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(`open`: Bool, generation: UInt64, keyCurrent: Bool, holdsKey: Bool, professional: Bool) {
+    public init(`open`: Bool, generation: UInt64, keyCurrent: Bool, holdsKey: Bool, professional: Bool, written: UInt64, presentedAt: Timestamp?) {
         self.`open` = `open`
         self.generation = generation
         self.keyCurrent = keyCurrent
         self.holdsKey = holdsKey
         self.professional = professional
+        self.written = written
+        self.presentedAt = presentedAt
     }
 
     
@@ -4128,7 +4132,9 @@ public struct FfiConverterTypeFamilyTime: FfiConverterRustBuffer {
                 generation: FfiConverterUInt64.read(from: &buf), 
                 keyCurrent: FfiConverterBool.read(from: &buf), 
                 holdsKey: FfiConverterBool.read(from: &buf), 
-                professional: FfiConverterBool.read(from: &buf)
+                professional: FfiConverterBool.read(from: &buf), 
+                written: FfiConverterUInt64.read(from: &buf), 
+                presentedAt: FfiConverterOptionTypeTimestamp.read(from: &buf)
         )
     }
 
@@ -4138,6 +4144,8 @@ public struct FfiConverterTypeFamilyTime: FfiConverterRustBuffer {
         FfiConverterBool.write(value.keyCurrent, into: &buf)
         FfiConverterBool.write(value.holdsKey, into: &buf)
         FfiConverterBool.write(value.professional, into: &buf)
+        FfiConverterUInt64.write(value.written, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.presentedAt, into: &buf)
     }
 }
 
@@ -7283,6 +7291,7 @@ public enum FamilyTimeChange: Equatable, Hashable {
     case `open`
     case close
     case rotateKey
+    case present
     case mark(member: MemberId, professional: Bool
     )
 
@@ -7312,7 +7321,9 @@ public struct FfiConverterTypeFamilyTimeChange: FfiConverterRustBuffer {
         
         case 3: return .rotateKey
         
-        case 4: return .mark(member: try FfiConverterTypeMemberId.read(from: &buf), professional: try FfiConverterBool.read(from: &buf)
+        case 4: return .present
+        
+        case 5: return .mark(member: try FfiConverterTypeMemberId.read(from: &buf), professional: try FfiConverterBool.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -7335,8 +7346,12 @@ public struct FfiConverterTypeFamilyTimeChange: FfiConverterRustBuffer {
             writeInt(&buf, Int32(3))
         
         
-        case let .mark(member,professional):
+        case .present:
             writeInt(&buf, Int32(4))
+        
+        
+        case let .mark(member,professional):
+            writeInt(&buf, Int32(5))
             FfiConverterTypeMemberId.write(member, into: &buf)
             FfiConverterBool.write(professional, into: &buf)
             

@@ -543,8 +543,9 @@ fn the_familys_draft_stays_the_familys_until_the_main_person_presents_it() {
     )
     .unwrap();
     let copy_for = |p: &Person| CirclePlan::load(&plan.export(), p.device.actor_id()).unwrap();
-    let trust_of =
-        |circle: &TestCircle, p: &Person| CircleTrust::from_log(&p.device, &log_bytes(circle)).unwrap();
+    let trust_of = |circle: &TestCircle, p: &Person| {
+        CircleTrust::from_log(&p.device, &log_bytes(circle)).unwrap()
+    };
     let goal = "De zolderkamer is voor de winter leeg";
 
     // The main person writes a goal into the draft, sealed for the family.
@@ -557,13 +558,17 @@ fn the_familys_draft_stays_the_familys_until_the_main_person_presents_it() {
     let changes = draft.own_changes_since(&before);
     let sealed = seal_changes(Readers::Family, &owner.device, &trust, &changes, None).unwrap();
     let bytes = sealed[0].as_bytes().to_vec();
-    assert!(plan.view().plan.goals.is_empty(), "the plan itself is untouched");
+    assert!(
+        plan.view().plan.goals.is_empty(),
+        "the plan itself is untouched"
+    );
 
     // On the professional's device: kept, nothing for her plan, no draft to read.
     let pro_trust = trust_of(&circle, &professional);
     let mut hers = copy_for(&professional);
     let me = professional.device.id();
-    let Incoming::Apply(received) = classify(bytes.clone(), 1, &pro_trust, &me, &DeviceHeads::new())
+    let Incoming::Apply(received) =
+        classify(bytes.clone(), 1, &pro_trust, &me, &DeviceHeads::new())
     else {
         panic!("the family's envelope is taken");
     };
@@ -613,5 +618,8 @@ fn the_familys_draft_stays_the_familys_until_the_main_person_presents_it() {
     let outcome = apply_received(&mut hers, &[reopened]);
     assert_eq!(outcome.complete.len(), 1);
     assert_eq!(hers.view().plan.goals, his_draft.view().plan.goals);
-    assert!(family_draft(&hers, &pro_trust, &[]).is_none(), "family time is over");
+    assert!(
+        family_draft(&hers, &pro_trust, &[]).is_none(),
+        "family time is over"
+    );
 }

@@ -284,7 +284,8 @@ impl<'a> Session<'a> {
                 self.push().await?;
             }
         }
-        self.report.waiting = usize::try_from(self.store.waiting_count(&self.circle)?).unwrap_or(0);
+        self.report.waiting =
+            usize::try_from(self.store.waiting_for_changes(&self.circle)?).unwrap_or(0);
         self.offer_snapshot().await;
         Ok(())
     }

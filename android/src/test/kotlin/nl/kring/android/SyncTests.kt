@@ -294,7 +294,7 @@ fun syncTests(): List<TestCase> =
                 assertKring<KringException.NotAllowed> { await { Device(dir.resolve("carl")).client.join(link, "Carl", Relation.MAIN_PERSON) } }
             }
         },
-        TestCase("family time: the key reaches Anna's device, never that of Bram once he is marked professional; only Anna opens it") {
+        TestCase("family time: the key reaches Anna's device, never that of Bram once he is marked professional; only Anna opens and presents it, and Bram reads it only then") {
             withTempDir { dir ->
                 val c = TwoDevices(dir)
                 val bram = c.brams.view().members.first { it.displayName == "Bram" }.id
@@ -308,9 +308,30 @@ fun syncTests(): List<TestCase> =
                 assertTrue(annas.open && annas.holdsKey, "$annas")
                 assertTrue(brams.open && brams.professional, "$brams")
                 assertTrue(!brams.holdsKey, "a professional's device holds no family key: $brams")
+                // What the family writes now is the family's: in Anna's draft, not in Bram's plan.
+                c.annas.addTask(simpleTask("Verrassing voor oma"))
+                await { c.annas.sync() }
+                await { c.brams.sync() }
+                assertTrue(c.annas.view().tasks.any { it.title == "Verrassing voor oma" })
+                assertTrue(c.brams.view().tasks.none { it.title == "Verrassing voor oma" })
+                assertEquals(1uL, assertNotNull(c.annas.familyTime()).written)
+                // Only Anna presents, once; then Bram reads exactly what she presented.
+                assertKring<KringException.NotAllowed> { await { c.brams.changeFamilyTime(FamilyTimeChange.Present) } }
+                await { c.annas.changeFamilyTime(FamilyTimeChange.Present) }
+                assertKring<KringException.InvalidTransition> { await { c.annas.changeFamilyTime(FamilyTimeChange.Present) } }
+                await { c.brams.sync() }
+                assertEquals(c.annas.view().tasks, c.brams.view().tasks)
+                assertTrue(c.brams.view().tasks.any { it.title == "Verrassing voor oma" })
+                val after = assertNotNull(c.brams.familyTime())
+                assertTrue(!after.open && after.presentedAt != null, "$after")
+                // A next family time, closed without presenting: nothing of it reaches Bram.
+                await { c.annas.changeFamilyTime(FamilyTimeChange.Open) }
+                c.annas.addTask(simpleTask("Nog niet voor Bram"))
                 await { c.annas.changeFamilyTime(FamilyTimeChange.Close) }
                 await { c.brams.sync() }
                 assertTrue(!assertNotNull(c.brams.familyTime()).open)
+                assertTrue(c.brams.view().tasks.none { it.title == "Nog niet voor Bram" })
+                assertTrue(c.annas.view().tasks.none { it.title == "Nog niet voor Bram" })
             }
         },
         TestCase("the owner closes the circle: both devices keep a read-only archive, a member cannot close, deleteLocal erases it") {
