@@ -8,7 +8,7 @@
 //! can neither pull nor push nor read what is
 //! written after the removal.
 
-use kring_client::device::Device;
+use kring_client::device::{Device, FamilyTimeChange};
 use kring_client::envelope;
 use kring_client::secrets::{load_identity, FileSecretStore};
 use kring_client::sync::engine::{CircleTrust, Connectivity};
@@ -425,6 +425,90 @@ fn eleven_members_converge_through_a_real_relay_that_is_killed_and_restarted() {
             "the relay's database contains {needle:?}"
         );
     }
+
+    // ---- family time: the family writes alone, then Sanne presents ------------------------
+    // Marloes is marked professional in the log too: the family key is never hers.
+    everyone[0]
+        .device
+        .change_family_time(
+            &circle,
+            FamilyTimeChange::Mark {
+                member: marloes_id.clone(),
+                professional: true,
+            },
+            Timestamp::now(),
+        )
+        .expect("mark Marloes");
+    everyone[0]
+        .device
+        .change_family_time(&circle, FamilyTimeChange::Open, Timestamp::now())
+        .expect("open family time");
+    for person in &mut everyone {
+        person.synced();
+    }
+    const DRAFT_GOAL: &str = "Oma's piano blijft in de woonkamer staan";
+    const DRAFT_TASK: &str = "Elke vrijdag de post van Sanne doornemen";
+    everyone[0].edit(|plan, me| plan.add_to_list(me, PlanList::Goals, DRAFT_GOAL, now));
+    everyone[0].synced();
+    let jan_i = by_name(&everyone, "Jan");
+    everyone[jan_i].synced();
+    everyone[jan_i].edit(|plan, me| plan.add_task(me, NewTask::simple(DRAFT_TASK), now));
+    everyone[jan_i].synced();
+    for person in &mut everyone {
+        person.synced();
+    }
+    // Every other family member reads the draft; Marloes, from her own store and from
+    // every envelope the relay holds, recovers no word of it.
+    for (i, person) in everyone.iter().enumerate() {
+        let shown = serde_json::to_string(&person.view()).expect("json");
+        let reads = shown.contains(DRAFT_GOAL) && shown.contains(DRAFT_TASK);
+        assert_eq!(reads, i != marloes_i, "{} and the draft", person.name);
+    }
+    let marloes_trust = everyone[marloes_i]
+        .device
+        .trust(&circle)
+        .unwrap()
+        .expect("trust");
+    let mut sealed_away = 0;
+    for (_, bytes) in relay_envelopes(&url, &everyone[marloes_i].identity(), &circle) {
+        match envelope::open(&bytes, marloes_trust.state(), marloes_trust.keys()) {
+            Ok(opened) => {
+                for change in opened.changes() {
+                    for word in [DRAFT_GOAL, DRAFT_TASK] {
+                        assert!(!contains(change.raw_bytes(), word), "{word}");
+                    }
+                }
+            }
+            Err(_) => sealed_away += 1,
+        }
+    }
+    assert_eq!(
+        sealed_away, 2,
+        "the family's two envelopes stay closed to her"
+    );
+    let raw = relay.database_bytes();
+    let hers = store_bytes(&everyone[marloes_i].dir);
+    for word in ["piano", "post van Sanne"] {
+        assert!(!contains(&raw, word), "the relay holds {word:?}");
+        assert!(!contains(&hers, word), "her store holds {word:?}");
+    }
+    everyone[0]
+        .device
+        .change_family_time(&circle, FamilyTimeChange::Present, Timestamp::now())
+        .expect("present");
+    for person in &mut everyone {
+        person.synced();
+    }
+    let presented = everyone[0].view();
+    for person in &everyone {
+        assert_eq!(
+            person.view(),
+            presented,
+            "{} sees the presented plan",
+            person.name
+        );
+    }
+    assert!(presented.tasks.iter().any(|t| t.title == DRAFT_TASK));
 
     // ---- a member is removed -----------------------------------------------------------------
     let kees_i = by_name(&everyone, "Kees");

@@ -16,7 +16,7 @@ use super::Device;
 use crate::envelope::{self, Readers, SealedFor};
 use crate::error::Result;
 use crate::store::StoreTx;
-use crate::sync::engine::{self, CircleTrust};
+use crate::sync::engine::{self, CircleTrust, Received};
 use kring_plan::plan::{CircleId, CirclePlan};
 use kring_trust::identity::DeviceIdentity;
 use kring_trust::time::Timestamp;
@@ -156,48 +156,47 @@ pub(super) fn write_draft<T, E: From<crate::Error>>(
     Ok(out)
 }
 
-/// Brings into `plan` what presentations since the last time here made the circle's:
-/// this device's own family envelopes of those generations (the others' come back
-/// from the waiting envelopes, which open now). Returns whether there was any.
-pub(super) fn bring_in_presented(
+/// What presentations since the last time here made the circle's, from this device's
+/// own family envelopes of those generations (the others' come back from the waiting
+/// envelopes, which open now): to apply with them in one go, since what one family
+/// member wrote may build on another's. With them, the newest generation presented, to
+/// note ([`StoreTx::note_presented`]) once they are all in. `None` when nothing was
+/// presented since.
+pub(super) fn presented_since(
     tx: &StoreTx<'_>,
     identity: &DeviceIdentity,
     trust: &CircleTrust,
-    plan: &mut CirclePlan,
-) -> Result<bool> {
+) -> Result<Option<(u64, Vec<Received>)>> {
     let circle = trust.circle();
-    let state = trust.state();
     let done = tx.presented_generation(circle)?;
-    let fresh: Vec<u64> = state
+    let fresh: Vec<u64> = trust
+        .state()
         .presented_generations()
         .filter(|g| *g > done)
         .collect();
     let Some(&newest) = fresh.last() else {
-        return Ok(false);
+        return Ok(None);
     };
-    let me = identity.id();
     let mut own = Vec::new();
-    for kept in tx.own_family_envelopes(circle, &me)? {
+    for kept in tx.own_family_envelopes(circle, &identity.id())? {
         let presented = matches!(
             envelope::read_sealed_for(&kept.bytes),
             Ok(SealedFor::Family { generation }) if fresh.contains(&generation)
         );
         if presented {
-            own.extend(envelope::open(&kept.bytes, state, trust.keys())?.into_changes());
+            own.push(engine::reopen(&kept, trust)?);
         }
     }
-    if !own.is_empty() {
-        let rights = trust
-            .rights_now(&me)
-            .ok_or(TrustError::DeviceNotMember(me))?;
-        plan.apply_checked(own.into_iter().map(|c| (c, rights.clone())).collect())?;
-        // They were sealed (for the family): not again, for the circle.
-        let mut record = tx
-            .sync_record(circle)?
-            .unwrap_or_else(|| crate::store::SyncRecord::new(circle.clone(), None));
-        record.sealed_heads = plan.heads();
-        tx.put_sync_record(&record)?;
-    }
-    tx.note_presented(circle, newest)?;
-    Ok(true)
+    Ok(Some((newest, own)))
+}
+
+/// After this device's own family changes became part of `plan`: they were sealed
+/// (for the family), so they are not sealed again for the circle.
+pub(super) fn mark_sealed(tx: &StoreTx<'_>, plan: &CirclePlan) -> Result<()> {
+    let circle = plan.circle_id();
+    let mut record = tx
+        .sync_record(circle)?
+        .unwrap_or_else(|| crate::store::SyncRecord::new(circle.clone(), None));
+    record.sealed_heads = plan.heads();
+    tx.put_sync_record(&record)
 }

@@ -60,10 +60,11 @@ pub(super) fn apply_envelopes(
         }
         Err(e) => return Err(e),
     };
-    let presented = super::family::bring_in_presented(tx, identity, trust, &mut plan)?;
-    if received.is_empty() && own_changes.is_empty() && !presented {
+    let presented = super::family::presented_since(tx, identity, trust)?;
+    if received.is_empty() && own_changes.is_empty() && presented.is_none() {
         return Ok(ApplyOutcome::default());
     }
+    let (newest_presented, own_presented) = presented.unwrap_or_default();
     let mut all = received;
     let mut unreadable = Vec::new();
     for waiting in tx.waiting_envelopes(circle)? {
@@ -83,9 +84,26 @@ pub(super) fn apply_envelopes(
         let own = own_changes.into_iter().map(|c| (c, rights.clone()));
         plan.apply_checked(own.collect())?;
     }
+    let others = all.len();
+    let brought_in_own = !own_presented.is_empty();
+    all.extend(own_presented);
     let mut outcome = engine::apply_received(&mut plan, &all);
+    let me = identity.id();
+    outcome.complete.retain(|(author, _)| *author != me);
+    // This device's own stay in its outbox, not among the waiting: until every one is
+    // in (one may build on another member's that has not arrived), the presentation
+    // is brought in again next time.
+    let own_waiting = outcome.waiting.iter().any(|w| w.author == me);
+    outcome.waiting.retain(|w| w.author != me);
+    if newest_presented > 0 && !own_waiting {
+        tx.note_presented(circle, newest_presented)?;
+    }
+    all.truncate(others);
     for (author, seq) in &outcome.complete {
         tx.delete_waiting(circle, author, *seq)?;
+    }
+    if brought_in_own {
+        super::family::mark_sealed(tx, &plan)?;
     }
     record_attestations(tx, circle, &all, &outcome.complete)?;
     for waiting in &outcome.waiting {
