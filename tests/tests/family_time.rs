@@ -4,17 +4,15 @@
 //! could open the family's writing with; a new mark puts the key out of date until it
 //! is rotated without her; only the main person or an admin opens, rotates and closes.
 
+use std::path::{Path, PathBuf};
+
 use kring_e2e::{create_sannes_circle, json, refused, run, stdout, RelayProcess};
 
-#[test]
-fn the_family_key_reaches_the_family_and_never_a_professionals_device() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let relay = RelayProcess::start(&dir.path().join("relay.db"));
-    let (sanne, jan, marloes) = (
-        dir.path().join("sanne"),
-        dir.path().join("jan"),
-        dir.path().join("marloes"),
-    );
+/// Sanne's circle on a real relay (in Dutch), with Jan (family) and Marloes, who calls
+/// herself a professional — which grants nothing — and whom Sanne marks as one.
+fn sannes_circle_with_a_professional(root: &Path) -> (RelayProcess, [PathBuf; 3]) {
+    let relay = RelayProcess::start(&root.join("relay.db"));
+    let [sanne, jan, marloes] = ["sanne", "jan", "marloes"].map(|name| root.join(name));
     create_sannes_circle(&sanne, &["--relay", &relay.url(), "--lang", "nl"]);
     run(&sanne, &["sync"]);
     for (who, name, relation) in [
@@ -28,13 +26,19 @@ fn the_family_key_reaches_the_family_and_never_a_professionals_device() {
         );
     }
     run(&sanne, &["sync"]);
-    // What Marloes calls herself grants nothing; the main person marks her.
     run(&sanne, &["member", "mark", "Marloes", "professional"]);
+    (relay, [sanne, jan, marloes])
+}
+
+#[test]
+fn the_family_key_reaches_the_family_and_never_a_professionals_device() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_relay, [sanne, jan, marloes]) = sannes_circle_with_a_professional(dir.path());
     run(&sanne, &["family-time", "open"]);
     let said = stdout(&sanne, &["family-time"]);
     assert!(said.contains("De familietijd is open"), "{said}");
 
-    let status = |who: &std::path::Path| {
+    let status = |who: &Path| {
         run(who, &["sync"]);
         json(who, &["family-time"])
     };
@@ -80,7 +84,7 @@ fn the_family_key_reaches_the_family_and_never_a_professionals_device() {
 
 /// Every way a device shows its plan, as text: the tables, the JSON, the news and the
 /// Markdown export — what a person could recover from her own store.
-fn everything_shown(who: &std::path::Path) -> String {
+fn everything_shown(who: &Path) -> String {
     let mut shown = String::new();
     for args in [
         &["show"][..],
@@ -97,26 +101,7 @@ fn everything_shown(who: &std::path::Path) -> String {
 #[test]
 fn the_family_writes_alone_and_the_professional_reads_exactly_what_is_presented() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let relay = RelayProcess::start(&dir.path().join("relay.db"));
-    let (sanne, jan, marloes) = (
-        dir.path().join("sanne"),
-        dir.path().join("jan"),
-        dir.path().join("marloes"),
-    );
-    create_sannes_circle(&sanne, &["--relay", &relay.url(), "--lang", "nl"]);
-    run(&sanne, &["sync"]);
-    for (who, name, relation) in [
-        (&jan, "Jan", "family"),
-        (&marloes, "Marloes", "professional"),
-    ] {
-        let link = stdout(&sanne, &["invite"]);
-        run(
-            who,
-            &["join", &link, "--name", name, "--relation", relation],
-        );
-    }
-    run(&sanne, &["sync"]);
-    run(&sanne, &["member", "mark", "Marloes", "professional"]);
+    let (relay, [sanne, jan, marloes]) = sannes_circle_with_a_professional(dir.path());
     run(&sanne, &["plan", "question", "Hoe blijf ik thuis wonen?"]);
     run(&sanne, &["family-time", "open"]);
     // Presenting before anything is written is a plain refusal.

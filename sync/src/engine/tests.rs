@@ -157,11 +157,12 @@ fn pulled_envelopes_are_applied_acknowledged_skipped_or_refused() {
     ));
 }
 
-/// A plan founded by `owner`, and a copy of it on `member`'s device (as after a join).
-fn plan_pair(owner: &Person, member: &Person) -> (CirclePlan, CirclePlan) {
-    let (plan, _) = CirclePlan::create(
+/// A plan founded by `owner` as the main person (the log's owner member).
+fn founded_by(owner: &Person) -> CirclePlan {
+    CirclePlan::create_with_main_person(
         owner.device.actor_id(),
         CircleId::random(),
+        owner.member.clone(),
         NewCircle {
             name: "Kring van Sanne".into(),
             language: Language::Nl,
@@ -169,7 +170,12 @@ fn plan_pair(owner: &Person, member: &Person) -> (CirclePlan, CirclePlan) {
         },
         Timestamp(1_750_000_000_000),
     )
-    .unwrap();
+    .unwrap()
+}
+
+/// A plan founded by `owner`, and a copy of it on `member`'s device (as after a join).
+fn plan_pair(owner: &Person, member: &Person) -> (CirclePlan, CirclePlan) {
+    let plan = founded_by(owner);
     let copy = CirclePlan::load(&plan.export(), member.device.actor_id()).unwrap();
     (plan, copy)
 }
@@ -530,18 +536,7 @@ fn the_familys_draft_stays_the_familys_until_the_main_person_presents_it() {
     use kring_plan::plan::PlanList;
     let (mut circle, owner, family, professional) = in_family_time();
     let main = owner.member.clone();
-    let plan = CirclePlan::create_with_main_person(
-        owner.device.actor_id(),
-        CircleId::random(),
-        main.clone(),
-        NewCircle {
-            name: "Kring van Sanne".into(),
-            language: Language::Nl,
-            main_person_name: "Sanne".into(),
-        },
-        Timestamp(1_750_000_000_000),
-    )
-    .unwrap();
+    let plan = founded_by(&owner);
     let copy_for = |p: &Person| CirclePlan::load(&plan.export(), p.device.actor_id()).unwrap();
     let trust_of = |circle: &TestCircle, p: &Person| {
         CircleTrust::from_log(&p.device, &log_bytes(circle)).unwrap()
