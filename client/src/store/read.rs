@@ -598,7 +598,8 @@ impl StoreTx<'_> {
         family_envelopes(&self.tx, circle, me)
     }
 
-    /// This device's own family envelopes (see [`read::own_family_envelopes`]).
+    /// This device's own envelopes sealed for the family, in the form kept for
+    /// received ones.
     pub fn own_family_envelopes(
         &self,
         circle: &CircleId,
