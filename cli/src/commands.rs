@@ -295,15 +295,7 @@ fn handover(
         recipient: to.trim().to_owned(),
         names,
     };
-    let bytes = match format {
-        HandoverFormat::Fhir => {
-            serde_json::to_vec_pretty(&kring_handover::fhir::bundle(&view, &consent, ctx.now))?
-        }
-        HandoverFormat::Pdf => kring_handover::pdf::render(
-            &kring_handover::document(&view, &consent, ctx.now, lang),
-            ctx.now,
-        )?,
-    };
+    let bytes = kring_handover::export(&view, &consent, format, ctx.now, lang)?;
     let partial = file.with_extension("partial");
     write_file(&partial, &bytes)?;
     let recorded = mutate(ctx, |c, now| {

@@ -44,7 +44,7 @@ impl From<kring_handover::Error> for CliError {
     fn from(e: kring_handover::Error) -> Self {
         match e {
             kring_handover::Error::Plan(e) => e.into(),
-            kring_handover::Error::Pdf(why) => kring_trust::Error::Internal(why).into(),
+            kring_handover::Error::Document(why) => kring_trust::Error::Internal(why).into(),
         }
     }
 }

@@ -14,8 +14,8 @@ use kring_plan::export::ExportFormat;
 use kring_plan::followup::{CircleReport, MyWeek};
 use kring_plan::news::Notification;
 use kring_plan::plan::{
-    CircleId, CirclePlan, Designation, EntryId, Language, LogKind, MeetingUpdate, MemberId,
-    NewMember, NewTask, PlanList, PlanStatus, PlanView, Relation, Rsvp, TaskId, TaskView,
+    CircleId, CirclePlan, Designation, EntryId, HandoverFormat, Language, LogKind, MeetingUpdate,
+    MemberId, NewMember, NewTask, PlanList, PlanStatus, PlanView, Relation, Rsvp, TaskId, TaskView,
 };
 use kring_plan::reminders::{Reminder, ReminderSettings};
 use kring_trust::membership::Capability;
@@ -185,6 +185,32 @@ impl CircleHandle {
             .shared
             .local(|d| d.export_text(&self.id, format, language, Timestamp::now()))?;
         Ok(text.into_bytes())
+    }
+
+    /// The plan handed over to professionals' systems, with the main person's consent
+    /// (`docs/permissions.md`): an HL7 FHIR R4 `Bundle` as JSON, or a PDF/A-2b in
+    /// `language` (the circle's when `null`). `recipient` is who receives it; with
+    /// `names` false, people go as their relation to the main person. The hand-over is
+    /// recorded in the plan ("overgedragen aan … op …") before the bytes are returned;
+    /// anyone but the main person or an admin gets `NotAllowed` and nothing is recorded.
+    pub fn export_handover(
+        &self,
+        format: HandoverFormat,
+        recipient: String,
+        names: bool,
+        language: Option<Language>,
+    ) -> Result<Vec<u8>> {
+        let view = self.view()?;
+        let consent = kring_handover::Consent {
+            recipient: recipient.trim().to_owned(),
+            names,
+        };
+        let language = language.unwrap_or(view.circle.language);
+        let bytes = kring_handover::export(&view, &consent, format, Timestamp::now(), language)?;
+        self.mutate(|plan, me, now| {
+            plan.record_handover(me, &consent.recipient, format, names, now)
+        })?;
+        Ok(bytes)
     }
 
     // ---- what reaches people -----------------------------------------------------------

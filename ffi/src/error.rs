@@ -124,12 +124,24 @@ impl From<kring_trust::Error> for KringError {
 }
 
 impl From<CoreError> for KringError {
+    fn from(e: CoreError) -> Self {
+        KringError::of_kind(e.kind(), e.to_string())
+    }
+}
+
+/// A hand-over's refusal is the plan's; a document that could not be written is ours.
+impl From<kring_handover::Error> for KringError {
+    fn from(e: kring_handover::Error) -> Self {
+        KringError::of_kind(e.class().kind, e.to_string())
+    }
+}
+
+impl KringError {
     /// One exception type per kind of core error ([`CoreError::kind`]): the one place
     /// the FFI decides it.
-    fn from(e: CoreError) -> Self {
+    fn of_kind(kind: kring_trust::ErrorKind, reason: String) -> Self {
         use kring_trust::ErrorKind as K;
-        let reason = e.to_string();
-        match e.kind() {
+        match kind {
             K::InvalidInput => KringError::InvalidInput { reason },
             K::NotFound => KringError::NotFound { reason },
             K::NotAllowed => KringError::NotAllowed { reason },

@@ -5,10 +5,11 @@ use kring_trust::error::{class, Class, ErrorKind};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The PDF could not be written as PDF/A-2b (krilla's validator refused, or a
-    /// font could not be read): a fault of this program, not of the plan.
-    #[error("the PDF could not be written: {0}")]
-    Pdf(String),
+    /// The document could not be written (krilla's PDF/A-2b validator refused, a font
+    /// could not be read, the JSON could not be encoded): a fault of this program, not
+    /// of the plan.
+    #[error("the hand-over document could not be written: {0}")]
+    Document(String),
     #[error(transparent)]
     Plan(#[from] kring_plan::Error),
 }
@@ -17,7 +18,7 @@ impl Error {
     /// This error's kind, HTTP status and stable code (see [`kring_trust::error`]).
     pub fn class(&self) -> Class {
         match self {
-            Error::Pdf(_) => class(
+            Error::Document(_) => class(
                 ErrorKind::Internal,
                 500,
                 kring_trust::error::codes::INTERNAL,

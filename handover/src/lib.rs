@@ -18,8 +18,25 @@ pub mod pdf;
 pub use error::{Error, Result};
 
 use kring_plan::export::{build_document, ExportDocument, Line, Origin, Span};
-use kring_plan::plan::view::{Language, PlanView};
+use kring_plan::plan::view::{HandoverFormat, Language, PlanView};
 use kring_trust::time::Timestamp;
+
+/// The hand-over's bytes in `format`: the FHIR `Bundle` as JSON, or the PDF in `lang`.
+/// Recording it in the plan is the caller's (after the bytes exist, so a failure here
+/// records nothing).
+pub fn export(
+    plan: &PlanView,
+    consent: &Consent,
+    format: HandoverFormat,
+    now: Timestamp,
+    lang: Language,
+) -> Result<Vec<u8>> {
+    match format {
+        HandoverFormat::Fhir => serde_json::to_vec_pretty(&fhir::bundle(plan, consent, now))
+            .map_err(|e| Error::Document(e.to_string())),
+        HandoverFormat::Pdf => pdf::render(&document(plan, consent, now, lang), now),
+    }
+}
 
 /// The plan as the export's document for a hand-over: its sections, and to whom it
 /// was handed over. Without consent for names, people are their relation to the main

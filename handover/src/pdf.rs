@@ -115,7 +115,7 @@ struct Fonts {
 impl Fonts {
     fn load() -> Result<Self> {
         let load = |bytes: &'static [u8]| {
-            Font::new(bytes.into(), 0).ok_or_else(|| Error::Pdf("the embedded font".into()))
+            Font::new(bytes.into(), 0).ok_or_else(|| Error::Document("the embedded font".into()))
         };
         Ok(Fonts {
             regular: load(dejavu::sans::regular())?,
@@ -243,7 +243,7 @@ fn write(
     let configuration = ConfigurationBuilder::new()
         .set_validator(Validator::A(Archival::A2_B))
         .finish()
-        .map_err(|e| Error::Pdf(format!("{e:?}")))?;
+        .map_err(|e| Error::Document(format!("{e:?}")))?;
     let mut pdf = Document::new_with(SerializeSettings {
         configuration,
         ..SerializeSettings::default()
@@ -257,8 +257,8 @@ fn write(
     );
     let pages = placed.last().map_or(1, |p| p.page + 1);
     for page_number in 0..pages {
-        let settings =
-            PageSettings::from_wh(PAGE.0, PAGE.1).ok_or_else(|| Error::Pdf("page size".into()))?;
+        let settings = PageSettings::from_wh(PAGE.0, PAGE.1)
+            .ok_or_else(|| Error::Document("page size".into()))?;
         let mut page = pdf.start_page_with(settings);
         let mut surface = page.surface();
         for line in placed.iter().filter(|p| p.page == page_number) {
@@ -275,7 +275,7 @@ fn write(
         surface.finish();
         page.finish();
     }
-    pdf.finish().map_err(|e| Error::Pdf(format!("{e:?}")))
+    pdf.finish().map_err(|e| Error::Document(format!("{e:?}")))
 }
 
 /// `now` as a PDF date, in UTC.

@@ -412,6 +412,11 @@ void uniffi_kring_ffi_fn_method_circlehandle_designate(uint64_t ptr, RustBuffer 
 RustBuffer uniffi_kring_ffi_fn_method_circlehandle_export(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_EXPORT_HANDOVER
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_EXPORT_HANDOVER
+RustBuffer uniffi_kring_ffi_fn_method_circlehandle_export_handover(uint64_t ptr, RustBuffer format, RustBuffer recipient, int8_t names, RustBuffer language, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_EXPORT_TEXT
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_EXPORT_TEXT
 RustBuffer uniffi_kring_ffi_fn_method_circlehandle_export_text(uint64_t ptr, RustBuffer format, RustBuffer language, RustCallStatus *_Nonnull out_status
@@ -1221,6 +1226,12 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_designate(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_EXPORT
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_EXPORT
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_export(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_EXPORT_HANDOVER
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_EXPORT_HANDOVER
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_export_handover(void
     
 );
 #endif

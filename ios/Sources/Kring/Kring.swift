@@ -700,6 +700,16 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
     func export() throws  -> Data
     
     /**
+     * The plan handed over to professionals' systems, with the main person's consent
+     * (`docs/permissions.md`): an HL7 FHIR R4 `Bundle` as JSON, or a PDF/A-2b in
+     * `language` (the circle's when `null`). `recipient` is who receives it; with
+     * `names` false, people go as their relation to the main person. The hand-over is
+     * recorded in the plan ("overgedragen aan … op …") before the bytes are returned;
+     * anyone but the main person or an admin gets `NotAllowed` and nothing is recorded.
+     */
+    func exportHandover(format: HandoverFormat, recipient: String, names: Bool, language: Language?) throws  -> Data
+    
+    /**
      * The plan as a readable document, UTF-8 bytes: Markdown, or a printable HTML
      * page (self-contained, every text people wrote escaped). `language`
      * `null`/`nil`: the circle's own.
@@ -1221,6 +1231,27 @@ open func export()throws  -> Data  {
         uniffiCallStatus in
     uniffi_kring_ffi_fn_method_circlehandle_export(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The plan handed over to professionals' systems, with the main person's consent
+     * (`docs/permissions.md`): an HL7 FHIR R4 `Bundle` as JSON, or a PDF/A-2b in
+     * `language` (the circle's when `null`). `recipient` is who receives it; with
+     * `names` false, people go as their relation to the main person. The hand-over is
+     * recorded in the plan ("overgedragen aan … op …") before the bytes are returned;
+     * anyone but the main person or an admin gets `NotAllowed` and nothing is recorded.
+     */
+open func exportHandover(format: HandoverFormat, recipient: String, names: Bool, language: Language?)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_export_handover(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHandoverFormat_lower(format),
+        FfiConverterString.lower(recipient),
+        FfiConverterBool.lower(names),
+        FfiConverterOptionTypeLanguage.lower(language),uniffiCallStatus
     )
 })
 }
@@ -11353,6 +11384,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_export() != 9438) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_export_handover() != 27349) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_export_text() != 23477) {

@@ -3,6 +3,7 @@ package nl.kring.android
 import java.io.File
 import kotlin.test.assertContentEquals
 import kotlin.test.assertEquals
+import kotlin.test.assertFalse
 import kotlin.test.assertNotNull
 import kotlin.test.assertNull
 import kotlin.test.assertTrue
@@ -14,6 +15,7 @@ import nl.kring.ffi.KringException
 import nl.kring.ffi.Language
 import nl.kring.ffi.Designation
 import nl.kring.ffi.FamilyTimeChange
+import nl.kring.ffi.HandoverFormat
 import nl.kring.ffi.LogKind
 import nl.kring.ffi.MyPlace
 import nl.kring.ffi.PlanStatus
@@ -332,6 +334,27 @@ fun syncTests(): List<TestCase> =
                 assertTrue(!assertNotNull(c.brams.familyTime()).open)
                 assertTrue(c.brams.view().tasks.none { it.title == "Nog niet voor Bram" })
                 assertTrue(c.annas.view().tasks.none { it.title == "Nog niet voor Bram" })
+            }
+        },
+        TestCase("the hand-over: Anna exports FHIR (relations only, or names with consent) and a PDF/A, each recorded in the plan; Bram may not") {
+            withTempDir { dir ->
+                val c = TwoDevices(dir)
+                await { c.annas.sync() } // Bram's own record, written when he joined
+                c.annas.addTask(simpleTask("Naar de apotheek"))
+                val fhir = c.annas.exportHandover(HandoverFormat.FHIR, "Wijkteam Noord", false, null).decodeToString()
+                assertTrue("\"resourceType\": \"Bundle\"" in fhir && "CarePlan" in fhir, fhir.take(200))
+                assertTrue("Naar de apotheek" in fhir, "the task goes as written")
+                assertFalse("Bram" in fhir, "no names without her consent")
+                val named = c.annas.exportHandover(HandoverFormat.FHIR, "Wijkteam Noord", true, null).decodeToString()
+                assertTrue("Bram" in named, named)
+                val pdf = c.annas.exportHandover(HandoverFormat.PDF, "Wijkteam Noord", false, Language.EN)
+                assertEquals("%PDF-", pdf.copyOfRange(0, 5).decodeToString())
+                assertKring<KringException.NotAllowed> { c.brams.exportHandover(HandoverFormat.PDF, "Iemand", false, null) }
+                await { c.annas.sync() }
+                await { c.brams.sync() }
+                val recorded = c.brams.view().plan.handovers
+                assertEquals(3, recorded.size, "$recorded")
+                assertTrue(recorded.all { it.to == "Wijkteam Noord" }, "$recorded")
             }
         },
         TestCase("the owner closes the circle: both devices keep a read-only archive, a member cannot close, deleteLocal erases it") {
