@@ -348,8 +348,27 @@ fn presenting_makes_what_the_family_wrote_readable_to_the_whole_circle() {
     .unwrap()
     .into_bytes();
     assert!(envelope::open(&before, &circle.state, &circle.keys(&professional.device)).is_err());
+    let during = circle.state.clone();
 
     present(&mut circle, &owner.device).unwrap();
+    // With the presented key in hand, a professional's modified client still cannot
+    // add to what the family wrote: not at a head within family time (her device
+    // never held that generation), not at the head now (family time is closed).
+    let revealed = circle.keys(&professional.device);
+    let key = revealed.family_key(1).unwrap();
+    for state in [&during, &circle.state] {
+        let forged = envelope::tests_support::seal_with(
+            &professional.device,
+            state,
+            SealedFor::Family { generation: 1 },
+            key,
+            &[change_by(&professional.device, "de familie wil dit ook")],
+        );
+        assert!(matches!(
+            envelope::verify(&forged, &circle.state),
+            Err(Error::FamilyTime(_))
+        ));
+    }
     assert!(!circle.state.family_time_open());
     assert_eq!(circle.state.family_presented_at(1), Some(circle.now));
     assert_eq!(circle.state.family_presented_at(2), Some(circle.now));
