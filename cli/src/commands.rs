@@ -289,7 +289,7 @@ fn handover(
 ) -> CliResult {
     let file = out.ok_or_else(|| CliError::Usage(t!("error-give-handover-file")))?;
     let to = to.ok_or_else(|| CliError::Usage(t!("error-give-handover-recipient")))?;
-    let view = ctx.open_current()?.plan.view();
+    let view = ctx.device.handover_view(&ctx.current()?.id)?;
     let lang = language_or(ctx.lang_arg.as_deref(), &view)?;
     let consent = kring_handover::Consent {
         recipient: to.trim().to_owned(),

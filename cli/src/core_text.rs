@@ -116,6 +116,7 @@ fn family_time_text(why: &str) -> String {
         OUT_OF_DATE => "core-family-time-out-of-date",
         ALREADY_PRESENTED => "core-family-time-already-presented",
         NOTHING_WRITTEN => "core-family-time-nothing-written",
+        HANDOVER_DURING => "core-family-time-handover",
         _ => "core-family-time-no-key",
     };
     crate::i18n::message(key, &[])

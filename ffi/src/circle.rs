@@ -192,7 +192,8 @@ impl CircleHandle {
     /// `language` (the circle's when `null`). `recipient` is who receives it; with
     /// `names` false, people go as their relation to the main person. The hand-over is
     /// recorded in the plan ("overgedragen aan … op …") before the bytes are returned;
-    /// anyone but the main person or an admin gets `NotAllowed` and nothing is recorded.
+    /// anyone but the main person or an admin gets `NotAllowed` and nothing is recorded;
+    /// while family time is open it is refused (present or close it first).
     pub fn export_handover(
         &self,
         format: HandoverFormat,
@@ -200,7 +201,7 @@ impl CircleHandle {
         names: bool,
         language: Option<Language>,
     ) -> Result<Vec<u8>> {
-        let view = self.view()?;
+        let view = self.shared.local(|d| d.handover_view(&self.id))?;
         let consent = kring_handover::Consent {
             recipient: recipient.trim().to_owned(),
             names,

@@ -160,6 +160,18 @@ fn the_family_writes_alone_and_the_professional_reads_exactly_what_is_presented(
     }
     assert_eq!(json(&marloes, &["family-time"])["written"], 0);
 
+    // No hand-over of the draft to professionals' systems before it is presented.
+    let out = dir.path().join("plan.json");
+    let out_arg = out.to_str().expect("a path");
+    let (_, why) = refused(
+        &sanne,
+        &[
+            "export", "--format", "fhir", "--to", "Wijkteam", "--out", out_arg,
+        ],
+    );
+    assert!(why.contains("Presenteer eerst"), "{why}");
+    assert!(!out.exists(), "no file");
+
     // Only the main person presents: not the family member, not the professional.
     for who in [&jan, &marloes] {
         let (_, why) = refused(who, &["family-time", "present"]);

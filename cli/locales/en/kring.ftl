@@ -410,6 +410,7 @@ core-family-time-out-of-date = The family key is out of date (someone joined, le
 core-family-time-no-key = This device holds no key for what the family writes.
 core-family-time-present-not-allowed = Only the main person presents the family's plan.
 core-family-time-nothing-written = Nothing has been written in this family time yet, so there is nothing to present. To end family time anyway: kring family-time close
+core-family-time-handover = Family time is open. First present the family's plan (kring family-time present) or close family time, then hand the plan over.
 core-family-time-already-presented = What the family wrote has already been presented. For a next meeting, open family time again: kring family-time open
 core-family-time-not-allowed = Only the main person or an admin opens and closes family time and marks professionals.
 core-rejected = Refused: the data did not check out ({ $detail }).

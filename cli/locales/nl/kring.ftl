@@ -410,6 +410,7 @@ core-family-time-out-of-date = De familiesleutel is verouderd (er kwam iemand bi
 core-family-time-no-key = Dit apparaat heeft geen sleutel voor wat de familie schrijft.
 core-family-time-present-not-allowed = Alleen de hoofdpersoon presenteert het plan van de familie.
 core-family-time-nothing-written = Er is in deze familietijd nog niets geschreven, dus er is niets om te laten zien. Wil je de familietijd toch stoppen? kring family-time close
+core-family-time-handover = De familietijd is open. Presenteer eerst het plan van de familie (kring family-time present) of sluit de familietijd, en draag het plan dan over.
 core-family-time-already-presented = Wat de familie schreef is al gepresenteerd. Voor een nieuw gesprek open je de familietijd opnieuw: kring family-time open
 core-family-time-not-allowed = Alleen de hoofdpersoon of een beheerder opent en sluit de familietijd en wijst hulpverleners aan.
 core-rejected = Geweigerd: de gegevens klopten niet ({ $detail }).

@@ -104,6 +104,16 @@ impl Device {
         Ok(Some(family))
     }
 
+    /// The plan to hand over to professionals (`kring_handover`): refused while family
+    /// time is open, since a family device would otherwise hand over the draft before
+    /// the main person presented it.
+    pub fn handover_view(&self, circle: &CircleId) -> Result<kring_plan::plan::PlanView> {
+        if self.family_time(circle)?.is_some_and(|family| family.open) {
+            return Err(TrustError::FamilyTime(refusal::HANDOVER_DURING).into());
+        }
+        self.view(circle)
+    }
+
     /// Refuses a presentation of a family time in which this device, reading the
     /// draft, holds nothing written (a plain refusal before anything is appended). A
     /// device that reads no draft (a professional's) is left to the log's refusal.

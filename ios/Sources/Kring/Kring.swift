@@ -705,7 +705,8 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
      * `language` (the circle's when `null`). `recipient` is who receives it; with
      * `names` false, people go as their relation to the main person. The hand-over is
      * recorded in the plan ("overgedragen aan … op …") before the bytes are returned;
-     * anyone but the main person or an admin gets `NotAllowed` and nothing is recorded.
+     * anyone but the main person or an admin gets `NotAllowed` and nothing is recorded;
+     * while family time is open it is refused (present or close it first).
      */
     func exportHandover(format: HandoverFormat, recipient: String, names: Bool, language: Language?) throws  -> Data
     
@@ -1241,7 +1242,8 @@ open func export()throws  -> Data  {
      * `language` (the circle's when `null`). `recipient` is who receives it; with
      * `names` false, people go as their relation to the main person. The hand-over is
      * recorded in the plan ("overgedragen aan … op …") before the bytes are returned;
-     * anyone but the main person or an admin gets `NotAllowed` and nothing is recorded.
+     * anyone but the main person or an admin gets `NotAllowed` and nothing is recorded;
+     * while family time is open it is refused (present or close it first).
      */
 open func exportHandover(format: HandoverFormat, recipient: String, names: Bool, language: Language?)throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
@@ -11386,7 +11388,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_circlehandle_export() != 9438) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_kring_ffi_checksum_method_circlehandle_export_handover() != 27349) {
+    if (uniffi_kring_ffi_checksum_method_circlehandle_export_handover() != 32184) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_export_text() != 23477) {

@@ -31,6 +31,8 @@ pub mod refusal {
     pub const NOT_HELD: &str = "the author's device did not hold this family key";
     pub const ALREADY_PRESENTED: &str = "what the family wrote has already been presented";
     pub const NOTHING_WRITTEN: &str = "nothing has been written in family time yet";
+    pub const HANDOVER_DURING: &str =
+        "family time is open: present the family's plan or close family time before handing the plan over";
     /// What only the owner or an admin does (the `action` of `Error::Unauthorized`).
     pub const MARK: &str = "mark professionals";
     pub const OPEN: &str = "open family time";
