@@ -87,6 +87,7 @@ export const TEXTS = {
       PlanNotAvailable: "Het plan is er nog niet. Probeer het straks nog eens.",
       Busy: "Er gebeurt al iets in een ander venster. Probeer het zo nog eens.",
       link: "Deze link is niet compleet. Vraag om een nieuwe.",
+      familyTime: "Het is nu familietijd. Wat de familie nu schrijft, schrijf je in de Kring-app of met het kring-programma; hier zie je het plan zoals het voor de hele kring is.",
       other: "Dit lukte niet. Probeer het later nog eens.",
     },
   },
@@ -173,6 +174,7 @@ export const TEXTS = {
       PlanNotAvailable: "The plan is not there yet. Try again in a while.",
       Busy: "Something is already happening in another window. Try again in a moment.",
       link: "This link is not complete. Ask for a new one.",
+      familyTime: "It is family time now. What the family writes now, you write in the Kring app or with the kring program; here you see the plan as it is for the whole circle.",
       other: "That did not work. Please try again later.",
     },
   },
@@ -185,5 +187,6 @@ export function sentence(texts, failure) {
   if (failure.code === "removed") return errors.Removed;
   if (failure.kind === "InvalidInput" && /link|invite/i.test(failure.message || "")) return errors.link;
   if (failure.kind === "RelayRefused" || failure.kind === "Rejected") return errors.other;
+  if (failure.kind === "InvalidTransition" && /family time/i.test(failure.message || "")) return errors.familyTime;
   return errors[failure.kind] || errors.other;
 }
