@@ -45,6 +45,16 @@ impl Readers {
     }
 }
 
+/// The family key generation an envelope is sealed under, decoded but **not
+/// verified**; `None` for one sealed for the whole circle (or not readable). For a
+/// device's bookkeeping of the envelopes it keeps (which of them are the family's).
+pub fn family_generation(bytes: &[u8]) -> Option<u64> {
+    match read_sealed_for(bytes) {
+        Ok(SealedFor::Family { generation }) => Some(generation),
+        _ => None,
+    }
+}
+
 /// Seals `changes` (made on this device, so with its actor id) for the whole circle as
 /// the author's envelope number `device_seq` after `prev`.
 pub fn seal(

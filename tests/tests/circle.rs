@@ -86,6 +86,17 @@ impl Person {
         }
     }
 
+    #[track_caller]
+    fn change_family_time(&mut self, change: FamilyTimeChange) {
+        let circle = self.circle().clone();
+        if let Err(e) = self
+            .device
+            .change_family_time(&circle, change, Timestamp::now())
+        {
+            panic!("{}: {e}", self.name);
+        }
+    }
+
     fn identity(&self) -> DeviceIdentity {
         let secrets = FileSecretStore::open(self.dir.join("secrets")).expect("secrets");
         load_identity(&secrets, "device")
@@ -428,21 +439,11 @@ fn eleven_members_converge_through_a_real_relay_that_is_killed_and_restarted() {
 
     // ---- family time: the family writes alone, then Sanne presents ------------------------
     // Marloes is marked professional in the log too: the family key is never hers.
-    everyone[0]
-        .device
-        .change_family_time(
-            &circle,
-            FamilyTimeChange::Mark {
-                member: marloes_id.clone(),
-                professional: true,
-            },
-            Timestamp::now(),
-        )
-        .expect("mark Marloes");
-    everyone[0]
-        .device
-        .change_family_time(&circle, FamilyTimeChange::Open, Timestamp::now())
-        .expect("open family time");
+    everyone[0].change_family_time(FamilyTimeChange::Mark {
+        member: marloes_id.clone(),
+        professional: true,
+    });
+    everyone[0].change_family_time(FamilyTimeChange::Open);
     for person in &mut everyone {
         person.synced();
     }
@@ -492,10 +493,7 @@ fn eleven_members_converge_through_a_real_relay_that_is_killed_and_restarted() {
         assert!(!contains(&raw, word), "the relay holds {word:?}");
         assert!(!contains(&hers, word), "her store holds {word:?}");
     }
-    everyone[0]
-        .device
-        .change_family_time(&circle, FamilyTimeChange::Present, Timestamp::now())
-        .expect("present");
+    everyone[0].change_family_time(FamilyTimeChange::Present);
     for person in &mut everyone {
         person.synced();
     }

@@ -13,7 +13,7 @@ use kring_trust::membership::family::refusal;
 use kring_trust::Error as TrustError;
 
 use super::Device;
-use crate::envelope::{self, Readers, SealedFor};
+use crate::envelope::{self, Readers};
 use crate::error::Result;
 use crate::store::StoreTx;
 use crate::sync::engine::{self, CircleTrust, Received};
@@ -95,10 +95,7 @@ impl Device {
             .family_envelopes(circle, &self.identity.id())?
             .into_iter()
             .filter(|kept| {
-                matches!(
-                    envelope::read_sealed_for(&kept.bytes),
-                    Ok(SealedFor::Family { generation }) if session.contains(&generation)
-                )
+                envelope::family_generation(&kept.bytes).is_some_and(|g| session.contains(&g))
             })
             .collect();
         Ok(Some(family))
@@ -108,7 +105,8 @@ impl Device {
     /// time is open, since a family device would otherwise hand over the draft before
     /// the main person presented it.
     pub fn handover_view(&self, circle: &CircleId) -> Result<kring_plan::plan::PlanView> {
-        if self.family_time(circle)?.is_some_and(|family| family.open) {
+        let trust = self.trust(circle)?;
+        if trust.is_some_and(|trust| trust.state().family_time_open()) {
             return Err(TrustError::FamilyTime(refusal::HANDOVER_DURING).into());
         }
         self.view(circle)
@@ -189,11 +187,7 @@ pub(super) fn presented_since(
     };
     let mut own = Vec::new();
     for kept in tx.own_family_envelopes(circle, &identity.id())? {
-        let presented = matches!(
-            envelope::read_sealed_for(&kept.bytes),
-            Ok(SealedFor::Family { generation }) if fresh.contains(&generation)
-        );
-        if presented {
+        if envelope::family_generation(&kept.bytes).is_some_and(|g| fresh.contains(&g)) {
             own.push(engine::reopen(&kept, trust)?);
         }
     }

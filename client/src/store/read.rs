@@ -266,12 +266,7 @@ pub fn own_family_envelopes(
     };
     Ok(own_envelopes(conn, circle, me, from, false)?
         .into_iter()
-        .filter(|own| {
-            matches!(
-                crate::envelope::read_sealed_for(&own.bytes),
-                Ok(crate::envelope::SealedFor::Family { .. })
-            )
-        })
+        .filter(|own| crate::envelope::family_generation(&own.bytes).is_some())
         .map(|own| WaitingEnvelope {
             cursor: own.cursor.unwrap_or(0),
             author: *me,
@@ -475,12 +470,9 @@ impl Store {
     /// family's, kept sealed until a presentation (nothing is missing for those).
     pub fn waiting_for_changes(&self, circle: &CircleId) -> Result<u64> {
         let waiting = read::waiting(&self.conn, circle)?;
-        let for_circle = waiting.iter().filter(|w| {
-            !matches!(
-                crate::envelope::read_sealed_for(&w.bytes),
-                Ok(crate::envelope::SealedFor::Family { .. })
-            )
-        });
+        let for_circle = waiting
+            .iter()
+            .filter(|w| crate::envelope::family_generation(&w.bytes).is_none());
         Ok(u64::try_from(for_circle.count()).unwrap_or(u64::MAX))
     }
 
