@@ -178,6 +178,10 @@ pub enum Command {
         /// Also print the link as a QR code.
         #[arg(long)]
         qr: bool,
+        /// For someone you added by name (`kring member add Jan`): whoever joins
+        /// with the link becomes that person, not a second one.
+        #[arg(long = "for", value_name = "NAME")]
+        for_person: Option<String>,
     },
     /// Your devices in the current circle: link another one, add this one, list, remove.
     #[command(subcommand)]
@@ -202,9 +206,10 @@ pub enum Command {
     /// Join a circle with an invite link.
     Join {
         link: String,
-        /// Your name, as the circle will see it.
+        /// Your name, as the circle will see it (not needed with a link made for
+        /// you by name).
         #[arg(long)]
-        name: String,
+        name: Option<String>,
         /// family | friend | neighbour | professional | coordinator | other
         #[arg(long, default_value = "family")]
         relation: String,

@@ -223,7 +223,8 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
             capability,
             expires_in_days,
             qr,
-        } => network::invite(ctx, &capability, expires_in_days, qr),
+            for_person,
+        } => network::invite(ctx, &capability, expires_in_days, qr, for_person.as_deref()),
         Command::Device(cmd) => crate::devices::device(ctx, cmd),
         Command::Preview { link } => crate::devices::preview(ctx, &link),
         Command::Qr { text } => crate::devices::qr(&text),
@@ -233,7 +234,7 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
             link,
             name,
             relation,
-        } => network::join(ctx, &link, &name, &relation),
+        } => network::join(ctx, &link, name.as_deref(), &relation),
         Command::Sync => network::sync(ctx),
         Command::Watch { seconds } => network::watch(ctx, seconds),
         Command::Status => network::status(ctx),
@@ -468,6 +469,7 @@ fn member(ctx: &mut Context, cmd: MemberCmd) -> CliResult {
                 )?)
             })?;
             say!("{}", t!("member-added", name = &name, id = id.short()));
+            warn_user!("{}", t!("member-added-invite", name = name.trim()));
             Ok(())
         }
         MemberCmd::List => {

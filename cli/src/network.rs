@@ -100,13 +100,46 @@ struct Invite {
     expires_at: kring_trust::Timestamp,
 }
 
-pub fn invite(ctx: &mut Context, capability: &str, days: u32, qr: bool) -> CliResult {
+pub fn invite(
+    ctx: &mut Context,
+    capability: &str,
+    days: u32,
+    qr: bool,
+    for_person: Option<&str>,
+) -> CliResult {
     let circle = ctx.current()?.id;
     let capability = Capability::parse(capability)?;
     let expires_at = ctx.now.plus_days(i64::from(days));
-    let link = ctx
-        .device
-        .invite(&circle, capability, expires_at, ctx.now)?;
+    let waiting = people_without_a_device(ctx, &circle)?;
+    let link = match for_person {
+        Some(name) => {
+            let view = ctx.device.view(&circle)?;
+            let member = crate::context::member(&view, name)?;
+            if !waiting.iter().any(|(id, _)| id == &member) {
+                return Err(CliError::Usage(t!(
+                    "error-invite-for-joined",
+                    name = name.trim()
+                )));
+            }
+            ctx.device
+                .invite_for(&circle, &member, capability, expires_at, ctx.now)?
+        }
+        None => {
+            if !waiting.is_empty() && !ctx.json {
+                let names: Vec<&str> = waiting.iter().map(|(_, name)| name.as_str()).collect();
+                warn_user!(
+                    "{}",
+                    t!(
+                        "invite-for-hint",
+                        names = names.join(", "),
+                        first = names[0]
+                    )
+                );
+            }
+            ctx.device
+                .invite(&circle, capability, expires_at, ctx.now)?
+        }
+    };
     // The invitee reads the circle from the relay, so make sure it is there.
     if let Err(e) = ctx.device.sync(&circle, ctx.now) {
         warn_user!(
@@ -136,9 +169,33 @@ pub fn invite(ctx: &mut Context, capability: &str, days: u32, qr: bool) -> CliRe
     Ok(())
 }
 
-pub fn join(ctx: &mut Context, link: &str, name: &str, relation: &str) -> CliResult {
+/// People the plan has by name (added with `member add`) who are not in the
+/// membership log yet: an invite can be made for each of them.
+fn people_without_a_device(
+    ctx: &Context,
+    circle: &CircleId,
+) -> CliResult<Vec<(kring_plan::plan::MemberId, String)>> {
+    let view = ctx.device.view(circle)?;
+    let Some(trust) = ctx.device.trust(circle)? else {
+        return Ok(Vec::new());
+    };
+    Ok(view
+        .members
+        .iter()
+        .filter(|m| m.removed_at.is_none() && m.relation != Relation::MainPerson)
+        .filter(|m| trust.state().member(&m.id).is_none())
+        .map(|m| (m.id.clone(), m.display_name.clone()))
+        .collect())
+}
+
+pub fn join(ctx: &mut Context, link: &str, name: Option<&str>, relation: &str) -> CliResult {
     let relation: Relation = parse(relation)?;
-    let circle = ctx.device.join(link, name, relation, ctx.now)?;
+    let circle = match ctx.device.join(link, name.unwrap_or(""), relation, ctx.now) {
+        Err(kring_client::Error::Plan(kring_plan::Error::EmptyText { .. })) if name.is_none() => {
+            return Err(CliError::Usage(t!("error-join-name")))
+        }
+        joined => joined?,
+    };
     ctx.set_current(&circle)?;
     if ctx.device.pending_joins()?.contains(&circle) {
         let why = ctx
@@ -155,10 +212,12 @@ pub fn join(ctx: &mut Context, link: &str, name: &str, relation: &str) -> CliRes
         let view = ctx.device.view(&circle)?;
         // A device new to circles speaks the language of the one it just joined.
         crate::i18n::use_language(view.circle.language);
-        say!(
-            "{}",
-            t!("joined", circle = &view.circle.name, name = name.trim())
-        );
+        let me = ctx.device.me(&circle)?;
+        let name = view
+            .member(&me)
+            .map(|m| m.display_name.clone())
+            .unwrap_or_else(|| name.unwrap_or_default().trim().to_owned());
+        say!("{}", t!("joined", circle = &view.circle.name, name = name));
     }
     Ok(())
 }

@@ -477,6 +477,38 @@ impl Device {
         expires_at: Timestamp,
         now: Timestamp,
     ) -> Result<String> {
+        self.make_invite(circle, capability, None, expires_at, now)
+    }
+
+    /// An invite link for `member`, a person the plan has by name who has no device
+    /// yet ("Jan", added with `member add`): the device that joins with it becomes
+    /// that person, one entry in the member list, not a second "Jan". Refused for a
+    /// person who is not in the plan, was removed, or joined already (their next
+    /// device comes by a device link).
+    pub fn invite_for(
+        &self,
+        circle: &CircleId,
+        member: &MemberId,
+        capability: Capability,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<String> {
+        let view = self.view(circle)?;
+        match view.members.iter().find(|m| &m.id == member) {
+            Some(m) if m.removed_at.is_none() => {}
+            _ => return Err(PlanError::UnknownMember(member.clone()).into()),
+        }
+        self.make_invite(circle, capability, Some(member), expires_at, now)
+    }
+
+    fn make_invite(
+        &self,
+        circle: &CircleId,
+        capability: Capability,
+        for_member: Option<&MemberId>,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<String> {
         let record = self
             .store
             .sync_record(circle)?
@@ -488,15 +520,28 @@ impl Device {
         let trust = self
             .trust(circle)?
             .ok_or_else(|| Error::LocalOnly(circle.to_string()))?;
-        let token = InviteToken::create(
-            trust.state(),
-            &self.identity,
-            trust.keys(),
-            &relay,
-            capability,
-            expires_at,
-            now,
-        )?;
+        let (state, keys) = (trust.state(), trust.keys());
+        let token = match for_member {
+            None => InviteToken::create(
+                state,
+                &self.identity,
+                keys,
+                &relay,
+                capability,
+                expires_at,
+                now,
+            ),
+            Some(member) => InviteToken::create_for(
+                state,
+                &self.identity,
+                keys,
+                &relay,
+                capability,
+                member.clone(),
+                expires_at,
+                now,
+            ),
+        }?;
         Ok(token.with_card(self.link_card(circle)?).to_link())
     }
 

@@ -336,3 +336,75 @@ fn one_command_links_a_new_device_into_every_circle_of_the_person() {
         vec!["Kring van Jan as Sanne", "Kring van Sanne as Sanne"]
     );
 }
+
+/// The README's order: Sanne adds Jan by name (he has no phone yet) and makes him the
+/// checker of a task; later she invites him by name. The device that joins with that
+/// link is that same Jan — one entry in the member list, still the checker — and a
+/// link for him cannot be used twice, nor made again once he is in.
+#[test]
+fn a_person_added_by_name_and_the_device_that_joins_for_them_are_one_person() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let relay = RelayProcess::start(&root.path().join("relay.db"));
+    let sanne = circle_for_sanne(root.path(), &relay.url());
+    let (jan, piet) = (root.path().join("jan"), root.path().join("piet"));
+    run(
+        &sanne,
+        &[
+            "member",
+            "add",
+            "Jan",
+            "--relation",
+            "family",
+            "--role",
+            "broer",
+        ],
+    );
+    run(&sanne, &["task", "add", "Boodschappen", "--checker", "Jan"]);
+
+    // An invite without a name asks whether it is for Jan.
+    let out = run(&sanne, &["invite"]);
+    let asked = String::from_utf8_lossy(&out.stderr);
+    assert!(asked.contains("kring invite --for Jan"), "{asked}");
+    let for_someone_new = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+
+    let link = stdout(&sanne, &["invite", "--for", "jan"]);
+    let said = stdout(&jan, &["join", &link]);
+    assert!(said.contains("als Jan"), "{said}");
+    run(&sanne, &["sync"]);
+
+    let people = json(&sanne, &["member", "list"]);
+    let jans: Vec<&Value> = people
+        .as_array()
+        .expect("people")
+        .iter()
+        .filter(|p| p["name"] == "Jan")
+        .collect();
+    assert_eq!(jans.len(), 1, "one Jan: {people}");
+    let jan_id = jans[0]["id"].clone();
+    assert_eq!(json(&jan, &["whoami"])["id"], jan_id);
+    assert_eq!(
+        jans[0]["role_label"], "broer",
+        "what Sanne wrote about him stays"
+    );
+    let tasks = json(&jan, &["task", "list"]);
+    assert_eq!(tasks[0]["checker"], jan_id, "{tasks}");
+
+    // The link was for Jan and is used; Jan cannot be invited again.
+    let (code, err) = refused(&piet, &["join", &link, "--name", "Piet"]);
+    assert_eq!(code, 3);
+    assert!(err.contains("already used"), "{err}");
+    let (code, err) = refused(&sanne, &["invite", "--for", "Jan"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("kring device link"), "{err}");
+    // The link for someone new makes someone new.
+    run(&piet, &["join", &for_someone_new, "--name", "Piet"]);
+    run(&sanne, &["sync"]);
+    let names: Vec<String> = json(&sanne, &["member", "list"])
+        .as_array()
+        .expect("people")
+        .iter()
+        .filter_map(|p| p["name"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(names.iter().filter(|n| *n == "Jan").count(), 1, "{names:?}");
+    assert!(names.contains(&"Piet".to_owned()), "{names:?}");
+}

@@ -34,6 +34,9 @@ use crate::wire;
 
 const INVITE_V1: u8 = 1;
 const INVITE_BODY_V1: u8 = 1;
+/// A body that names the person it is for ([`SignedInvite::for_member`]): v1's fields,
+/// then the member id. Bodies without one stay v1, byte for byte.
+const INVITE_BODY_V2: u8 = 2;
 const TOKEN_V1: u8 = 1;
 /// A token with a [`LinkCard`] (the circle's and inviter's names, encrypted).
 const TOKEN_V2: u8 = 2;
@@ -89,6 +92,14 @@ pub struct InviteBody {
     pub issuer: DeviceId,
 }
 
+/// A v2 body: an invite for a person the plan already has (added by name), so the
+/// device that joins with it becomes that person instead of a second one.
+#[derive(Serialize, Deserialize)]
+struct InviteBodyFor {
+    body: InviteBody,
+    for_member: MemberId,
+}
+
 #[derive(Serialize, Deserialize)]
 struct InviteWire {
     #[serde(with = "serde_bytes")]
@@ -115,6 +126,7 @@ pub enum InviteKind {
 pub struct SignedInvite {
     bytes: Vec<u8>,
     body: InviteBody,
+    for_member: Option<MemberId>,
     kind: InviteKind,
 }
 
@@ -122,7 +134,17 @@ impl SignedInvite {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let what = "invite";
         let wire: InviteWire = wire::decode(what, INVITE_V1, MAX_INVITE_BYTES, bytes)?;
-        let body: InviteBody = wire::decode(what, INVITE_BODY_V1, MAX_INVITE_BYTES, &wire.body)?;
+        let (body, for_member) = match wire.body.first() {
+            Some(&INVITE_BODY_V2) => {
+                let named: InviteBodyFor =
+                    wire::decode(what, INVITE_BODY_V2, MAX_INVITE_BYTES, &wire.body)?;
+                (named.body, Some(named.for_member))
+            }
+            _ => (
+                wire::decode(what, INVITE_BODY_V1, MAX_INVITE_BYTES, &wire.body)?,
+                None,
+            ),
+        };
         CircleId::parse(body.circle.as_str())?;
         if body.relay_url.trim().is_empty() || body.relay_url.len() > MAX_RELAY_URL_LEN {
             return Err(wire::malformed(what, "relay URL empty or too long".into()));
@@ -143,15 +165,36 @@ impl SignedInvite {
                 InviteKind::Device
             }
         };
+        if kind == InviteKind::Device && for_member.is_some() {
+            return Err(wire::malformed(
+                what,
+                "a device link names no person".into(),
+            ));
+        }
         Ok(Self {
             bytes: bytes.to_vec(),
             body,
+            for_member,
             kind,
         })
     }
 
-    fn sign(issuer: &DeviceIdentity, body: &InviteBody, kind: InviteKind) -> Result<Self> {
-        let body = wire::encode(INVITE_BODY_V1, body);
+    fn sign(
+        issuer: &DeviceIdentity,
+        body: &InviteBody,
+        for_member: Option<&MemberId>,
+        kind: InviteKind,
+    ) -> Result<Self> {
+        let body = match for_member {
+            None => wire::encode(INVITE_BODY_V1, body),
+            Some(member) => wire::encode(
+                INVITE_BODY_V2,
+                &InviteBodyFor {
+                    body: body.clone(),
+                    for_member: member.clone(),
+                },
+            ),
+        };
         let domain = match kind {
             InviteKind::Person => INVITE_DOMAIN,
             InviteKind::Device => DEVICE_LINK_DOMAIN,
@@ -174,6 +217,12 @@ impl SignedInvite {
 
     pub fn id(&self) -> InviteId {
         self.body.id
+    }
+
+    /// The person the invite is for, when it was made for someone the plan already
+    /// has: the joining device must join as that member (checked by the validator).
+    pub fn for_member(&self) -> Option<&MemberId> {
+        self.for_member.as_ref()
     }
 }
 
@@ -283,7 +332,34 @@ impl InviteToken {
             keys,
             relay_url,
             capability,
-            InviteKind::Person,
+            (InviteKind::Person, None),
+            expires_at,
+            now,
+        )
+    }
+
+    /// An invite for `member`, a person the plan already has (added by name) who has
+    /// no device yet: whoever joins with it becomes that person, not a second one.
+    /// Refused when `member` already joined (another device of theirs comes by a
+    /// device link from their own device).
+    #[allow(clippy::too_many_arguments)]
+    pub fn create_for(
+        state: &MembershipState,
+        issuer: &DeviceIdentity,
+        keys: &Keyring,
+        relay_url: &str,
+        capability: Capability,
+        member: MemberId,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<Self> {
+        Self::make(
+            state,
+            issuer,
+            keys,
+            relay_url,
+            capability,
+            (InviteKind::Person, Some(member)),
             expires_at,
             now,
         )
@@ -296,7 +372,7 @@ impl InviteToken {
         keys: &Keyring,
         relay_url: &str,
         capability: Capability,
-        kind: InviteKind,
+        (kind, for_member): (InviteKind, Option<MemberId>),
         expires_at: Timestamp,
         now: Timestamp,
     ) -> Result<Self> {
@@ -320,7 +396,7 @@ impl InviteToken {
             key: keys.current(state)?.wrap(epoch, &token_keys.exchange_key()),
             issuer: issuer.id(),
         };
-        let invite = SignedInvite::sign(issuer, &body, kind)?;
+        let invite = SignedInvite::sign(issuer, &body, for_member.as_ref(), kind)?;
         match kind {
             InviteKind::Person => state.check_invite(&invite)?,
             InviteKind::Device => {
@@ -354,7 +430,7 @@ impl InviteToken {
             keys,
             relay_url,
             capability,
-            InviteKind::Device,
+            (InviteKind::Device, None),
             expires_at,
             now,
         )

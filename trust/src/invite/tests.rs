@@ -221,7 +221,7 @@ fn invites_need_an_active_admin_who_may_grant_the_capability() {
         ..good.invite().body().clone()
     };
     let forged = InviteToken {
-        invite: SignedInvite::sign(&member.device, &forged_body, InviteKind::Person).unwrap(),
+        invite: SignedInvite::sign(&member.device, &forged_body, None, InviteKind::Person).unwrap(),
         secret: good.secret.clone(),
         card: None,
     };
@@ -304,4 +304,56 @@ fn a_redemption_needs_the_invite_keys_signature() {
         SignedEntry::sign(&joiner.device, &body, None),
         Err(Error::BadSignature(_))
     ));
+}
+
+/// A person the plan has by name (say "Jan", added before he had a phone) gets an
+/// invite made for him: the device that joins with it becomes that member, and no
+/// client can take it to join as someone else or to add a device to a member who
+/// already joined.
+#[test]
+fn an_invite_for_a_named_person_joins_as_that_person_only() {
+    let (mut circle, owner) = TestCircle::new();
+    let jan = MemberId::random();
+    let make = |circle: &mut TestCircle, member: &MemberId| {
+        let now = circle.tick();
+        InviteToken::create_for(
+            &circle.state,
+            &owner.device,
+            &circle.keys(&owner.device),
+            RELAY,
+            Capability::Member,
+            member.clone(),
+            now.plus_days(7),
+            now,
+        )
+    };
+    let token = InviteToken::from_link(&make(&mut circle, &jan).unwrap().to_link()).unwrap();
+    assert_eq!(token.invite().for_member(), Some(&jan));
+
+    // A modified client redeems it under a member id of its own choosing.
+    let someone_else = redeem(&mut circle, &token).err();
+    assert!(
+        matches!(someone_else, Some(Error::Unauthorized { .. })),
+        "{someone_else:?}"
+    );
+    assert!(!circle.state.is_redeemed(&token.invite().id()));
+
+    let device = DeviceIdentity::generate();
+    let at = circle.tick();
+    let entry = token
+        .redeem(&circle.state, &device, jan.clone(), at)
+        .unwrap();
+    circle.append(entry);
+    assert_eq!(circle.state.member_of_device(&device.id()), Some(&jan));
+
+    // Jan is in: an invite for him again would add a device to his membership.
+    assert!(matches!(
+        make(&mut circle, &jan),
+        Err(Error::AlreadyExists(_))
+    ));
+    // An invite without a name still makes a new person.
+    let plain = circle.invite(&owner.device, Capability::Member, 7);
+    assert_eq!(plain.invite().for_member(), None);
+    let piet = redeem(&mut circle, &plain).unwrap();
+    assert_ne!(piet.member, jan);
 }

@@ -291,6 +291,12 @@ impl MembershipState {
                     });
                 }
                 self.check_invite(invite)?;
+                if invite.for_member().is_some_and(|named| named != member) {
+                    return Err(Error::Unauthorized {
+                        device: body.author,
+                        action: "join as another person than the invite names",
+                    });
+                }
                 let invite = invite.body();
                 if body.at > invite.expires_at {
                     return Err(Error::InviteExpired {
@@ -493,6 +499,13 @@ impl MembershipState {
         }
         if self.redeemed.contains(&invite.id()) {
             return Err(Error::InviteReused(invite.id()));
+        }
+        if let Some(named) = invite.for_member() {
+            if self.members.contains_key(named) {
+                // They joined already (or were removed): a second device of theirs
+                // comes by a device link from their own device, not by an invite.
+                return Err(Error::AlreadyExists(format!("member {named}")));
+            }
         }
         Ok(())
     }

@@ -52,13 +52,19 @@ impl Device {
         now: Timestamp,
     ) -> Result<CircleId> {
         let token = InviteToken::from_link(link)?;
-        let name = required_text("display name", my_name, MAX_NAME_CHARS)?;
+        // An invite made for a person the plan has already names them there: the
+        // name is theirs to keep (or to change, by giving another one).
+        let named = token.invite().for_member().cloned();
+        let name = match (&named, my_name.trim()) {
+            (Some(_), "") => String::new(),
+            _ => required_text("display name", my_name, MAX_NAME_CHARS)?,
+        };
         if relation == Relation::MainPerson {
             return Err(Error::Trust(TrustError::NotAllowed(
                 "a circle has exactly one main person",
             )));
         }
-        let member = MemberId::random();
+        let member = named.unwrap_or_else(MemberId::random);
         self.enter_circle(&token, now, |trust, identity| {
             let entry = token.redeem(trust.state(), identity, member.clone(), now)?;
             let pending = PendingJoin {
@@ -209,7 +215,22 @@ impl Session<'_> {
                 role_label: String::new(),
             };
             match plan.join(&pending.member, me, self.now) {
-                Ok(()) | Err(PlanError::AlreadyExists(_)) => {}
+                Ok(()) => {}
+                // Invited by name: the plan has this person already. A name they gave
+                // themselves replaces the one they were added under.
+                Err(PlanError::AlreadyExists(_)) => {
+                    let known = plan
+                        .view()
+                        .member(&pending.member)
+                        .map(|m| m.display_name.clone());
+                    if !pending.name.is_empty() && known.as_deref() != Some(pending.name.as_str()) {
+                        let me = &pending.member;
+                        plan.update_member(me, me, Some(&pending.name), None, self.now)?;
+                    }
+                }
+                // Invited by name, gave none, and the record is gone (removed before
+                // the plan arrived): nothing of their own to write.
+                Err(PlanError::EmptyText { .. }) if pending.name.is_empty() => {}
                 Err(e) => return Err(e.into()),
             }
         }
