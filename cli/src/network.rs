@@ -293,7 +293,11 @@ pub fn sync(ctx: &mut Context) -> CliResult {
                 if r.report.waiting > 0 {
                     line.push_str(&t!("synced-waiting", count = r.report.waiting));
                 }
-                line + "\n"
+                line.push('\n');
+                for told in &r.report.standing {
+                    line.push_str(&format!("  {}\n", crate::terminal::safe(&told.text)));
+                }
+                line
             })
             .collect()
     })?;

@@ -180,7 +180,7 @@ impl Registry {
         outcome: std::result::Result<&SyncReport, &KringError>,
     ) {
         let (state, report, error) = match outcome {
-            Ok(report) => (LiveState::Synced, Some(*report), None),
+            Ok(report) => (LiveState::Synced, Some(report.clone()), None),
             Err(e) => (LiveState::Error, None, Some(e.to_string())),
         };
         self.sync_event(SyncEvent {

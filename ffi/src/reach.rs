@@ -64,6 +64,8 @@ pub enum NewsKind {
     Thanks,
     Joined,
     Meeting,
+    Waitlisted,
+    MovedUp,
     More,
 }
 

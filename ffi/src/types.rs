@@ -581,7 +581,7 @@ pub struct SyncStatus {
 
 /// What one sync did (core's `SyncReport`, with counts as `u32`: uniffi has no
 /// `usize`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SyncReport {
     /// New membership log entries learned (people joined or left).
     pub membership_entries: u32,
@@ -597,6 +597,10 @@ pub struct SyncReport {
     pub rejected: u32,
     /// This sync completed a join: the plan arrived.
     pub joined: bool,
+    /// What it changed about this person's own places (a claim that lost the last
+    /// place: "… you are on the waiting list"; a waiting claim that moved up): show
+    /// each, they are about no one else.
+    pub standing: Vec<kring_plan::news::Notification>,
 }
 
 impl From<kring_client::device::SyncReport> for SyncReport {
@@ -610,6 +614,7 @@ impl From<kring_client::device::SyncReport> for SyncReport {
             waiting: count(r.waiting),
             rejected: count(r.rejected),
             joined: r.joined,
+            standing: r.standing,
         }
     }
 }

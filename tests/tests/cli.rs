@@ -105,9 +105,24 @@ fn three_people_in_three_data_dirs_through_a_local_relay() {
     assert_eq!(status[0]["connectivity"], "offline");
     assert_eq!(status[0]["pending"], 1);
     relay.restart();
-    for dir in [&jan, &piet, &sanne, &jan, &piet] {
+    run(&jan, &["news"]); // Jan has looked: from here on, news is what changed.
+    run(&piet, &["news"]);
+    run(&jan, &["sync"]);
+    // Piet's claim came after Jan's: his sync tells him at once, in the circle's words.
+    let told = stdout(&piet, &["sync"]);
+    assert!(
+        told.contains("Jan doet dit: Naar het ziekenhuis rijden. Jij staat op de wachtlijst"),
+        "{told}"
+    );
+    let news = stdout(&piet, &["news"]);
+    assert!(news.contains("Jij staat op de wachtlijst"), "{news}");
+    assert!(!stdout(&jan, &["news"]).contains("wachtlijst"));
+    for dir in [&sanne, &jan, &piet] {
         run(dir, &["sync"]);
     }
+    // Who is waiting is for those who follow up: the main person sees Piet's name.
+    let followup = stdout(&sanne, &["followup"]);
+    assert!(followup.contains("wachtlijst: Piet"), "{followup}");
     let lists: Vec<Value> = [&sanne, &jan, &piet]
         .iter()
         .map(|d| json(d, &["task", "list"]))

@@ -76,6 +76,10 @@ pub struct SyncReport {
     pub snapshots_refused: usize,
     /// This device uploaded a snapshot covering up to this cursor.
     pub snapshot_made: Option<u64>,
+    /// What this sync changed about this person's own places: a claim that lost the
+    /// last place to an earlier one ("… jij staat op de wachtlijst"), or a waiting
+    /// claim that now has one (see [`kring_plan::news::where_you_stand`]).
+    pub standing: Vec<kring_plan::news::Notification>,
 }
 
 impl SyncReport {
@@ -127,6 +131,9 @@ impl Device {
     /// [`Error::Archived`]). A sync that learns this device was removed erases the
     /// ([`Device::departures`]), and returns [`Error::Removed`](kring_trust::Error::Removed).
     pub fn sync(&mut self, circle: &CircleId, now: Timestamp) -> Result<SyncReport> {
+        // Where the plan stood, to tell its person what the sync changed about them
+        // (none before a join completes).
+        let before = self.view(circle).ok();
         let Device {
             store,
             identity,
@@ -139,7 +146,16 @@ impl Device {
         if result.is_err() {
             cache.remove(circle);
         }
-        result
+        let mut report = result?;
+        // Telling is a courtesy on top of a sync that stands: a view that cannot be
+        // read now (the circle just ended here) tells nothing rather than fail it.
+        if let (Some(before), true) = (before, report.applied_changes > 0) {
+            if let Ok(after) = self.view(circle) {
+                let viewer = self.viewer(circle, &after)?;
+                report.standing = kring_plan::news::where_you_stand(&before, &after, &viewer);
+            }
+        }
+        Ok(report)
     }
 
     /// Closes the circle on its relay for everyone (the owner's decision; the relay

@@ -76,12 +76,25 @@ impl Signal {
                 title,
                 slots,
                 claims,
+                not_needed,
                 ..
-            } => pick(
-                lang,
-                format!("Te veel mensen: {claims} zeiden ja voor {slots} plek(ken): {title}"),
-                format!("Too many people: {claims} said yes for {slots} place(s): {title}"),
-            ),
+            } => {
+                let mut line = pick(
+                    lang,
+                    format!("Te veel mensen: {claims} zeiden ja voor {slots} plek(ken): {title}"),
+                    format!("Too many people: {claims} said yes for {slots} place(s): {title}"),
+                );
+                // Only a follow-up report keeps who is waiting (see `for_audience`).
+                if !not_needed.is_empty() {
+                    let names: Vec<String> = not_needed.iter().map(|m| m.name.clone()).collect();
+                    line += &format!(
+                        " — {}: {}",
+                        pick(lang, "op de wachtlijst", "on the waiting list"),
+                        join_names(lang, &names)
+                    );
+                }
+                line
+            }
             SignalKind::ReviewDue { review_at, .. } => {
                 let when = format_day(lang, zone, *review_at);
                 pick(

@@ -19,6 +19,14 @@
 //! | [`NewsKind::Thanks`] — a thank-you was posted | everyone |
 //! | [`NewsKind::Joined`] — someone joined the circle | everyone |
 //! | [`NewsKind::Meeting`] — a meeting was planned | everyone |
+//! | [`NewsKind::Waitlisted`] — the fair order put my claim outside the places | me |
+//! | [`NewsKind::MovedUp`] — a place opened and my waiting claim is now one of them | me |
+//!
+//! The last two are about the viewer's own claim, so they are news even though the
+//! viewer made it: a claim made offline can lose to one made earlier elsewhere, and
+//! the person who lost must hear it ("Fatima doet dit; jij staat op de wachtlijst")
+//! instead of finding out on the day, or silently becoming the one doing it when
+//! Fatima steps back. Neither names who stepped back.
 //!
 //! Only good news and what the circle needs: that a turn is free is news, *who* gave it
 //! back is not, and nothing here ever says who did not help.
@@ -31,7 +39,7 @@ mod tests;
 use serde::{Deserialize, Serialize};
 
 use crate::plan::ids::{CircleId, MemberId, TaskId};
-use crate::plan::view::{LogKind, OwnerKind, PlanView, Schedule, TaskView, TurnKind};
+use crate::plan::view::{Claim, LogKind, OwnerKind, PlanView, Schedule, TaskView, TurnKind};
 use crate::reminders::Viewer;
 use kring_trust::time::Timestamp;
 
@@ -50,6 +58,8 @@ pub enum NewsKind {
     Thanks,
     Joined,
     Meeting,
+    Waitlisted,
+    MovedUp,
     /// "… and 7 more changes".
     More,
 }
@@ -64,6 +74,8 @@ impl NewsKind {
             NewsKind::Thanks => "thanks",
             NewsKind::Joined => "joined",
             NewsKind::Meeting => "meeting",
+            NewsKind::Waitlisted => "waitlisted",
+            NewsKind::MovedUp => "moved_up",
             NewsKind::More => "more",
         }
     }
@@ -96,6 +108,8 @@ struct Event<'a> {
     task: Option<&'a TaskView>,
     occurrence: Option<Timestamp>,
     text: String,
+    /// About the viewer's own standing: news to them although `by` may be them.
+    about_me: bool,
 }
 
 /// What changed between `before` and `after` (the same circle, `after` newer) that
@@ -128,6 +142,7 @@ pub fn what_changed(before: &PlanView, after: &PlanView, viewer: &Viewer) -> Vec
                     task: Some(task),
                     occurrence: first,
                     text: texts::new_task(lang, zone, &task.title, when(first), needs),
+                    about_me: false,
                 });
             }
         }
@@ -153,6 +168,7 @@ pub fn what_changed(before: &PlanView, after: &PlanView, viewer: &Viewer) -> Vec
                     task: Some(task),
                     occurrence: first,
                     text: texts::taken(lang, zone, &name(&claim.member), &task.title, turn),
+                    about_me: false,
                 });
             }
         }
@@ -189,6 +205,7 @@ pub fn what_changed(before: &PlanView, after: &PlanView, viewer: &Viewer) -> Vec
                 task: Some(task),
                 occurrence: Some(at),
                 text,
+                about_me: false,
             });
         }
         let told_of_done = main_person || task.checker.as_ref() == Some(me);
@@ -212,6 +229,7 @@ pub fn what_changed(before: &PlanView, after: &PlanView, viewer: &Viewer) -> Vec
                         &task.title,
                         when(done.occurrence),
                     ),
+                    about_me: false,
                 });
             }
         }
@@ -226,6 +244,7 @@ pub fn what_changed(before: &PlanView, after: &PlanView, viewer: &Viewer) -> Vec
                 task: None,
                 occurrence: None,
                 text: texts::thanks(lang, &after.display_name(&entry.by), &entry.text),
+                about_me: false,
             });
         }
     }
@@ -239,6 +258,7 @@ pub fn what_changed(before: &PlanView, after: &PlanView, viewer: &Viewer) -> Vec
                 task: None,
                 occurrence: None,
                 text: texts::joined(lang, &member.display_name),
+                about_me: false,
             });
         }
     }
@@ -252,15 +272,115 @@ pub fn what_changed(before: &PlanView, after: &PlanView, viewer: &Viewer) -> Vec
                 task: None,
                 occurrence: Some(meeting.at),
                 text: texts::meeting(lang, zone, meeting.at, &meeting.place),
+                about_me: false,
             });
         }
     }
 
+    events.extend(standing_events(before, after, me));
+
     // A member's own doings are not news to them.
-    events.retain(|e| e.by != me);
+    events.retain(|e| e.about_me || e.by != me);
     events.sort_by(|a, b| (a.at, a.kind, &a.key).cmp(&(b.at, b.kind, &b.key)));
     let news: Vec<Notification> = events.into_iter().map(|e| notification(after, e)).collect();
     capped(after, news)
+}
+
+/// Only what changed about `viewer`'s own places between `before` and `after`:
+/// [`NewsKind::Waitlisted`] and [`NewsKind::MovedUp`], oldest first. What a sync tells
+/// its person right away, whether or not they look at the news.
+pub fn where_you_stand(before: &PlanView, after: &PlanView, viewer: &Viewer) -> Vec<Notification> {
+    if !viewer.is_in(after) {
+        return Vec::new();
+    }
+    let mut events = standing_events(before, after, &viewer.member);
+    events.sort_by(|a, b| (a.at, a.kind, &a.key).cmp(&(b.at, b.kind, &b.key)));
+    events.into_iter().map(|e| notification(after, e)).collect()
+}
+
+/// `Some(true)` when `me` is among the winners of `claims`, `Some(false)` when waiting
+/// behind them, `None` without a claim.
+fn place_of(claims: &[Claim], me: &MemberId) -> Option<bool> {
+    claims.iter().find(|c| &c.member == me).map(|c| c.winner)
+}
+
+/// One place to stand in: the whole task (`None`) or one turn (its occurrence key),
+/// with who is on it now and before (`None` when the task is new since).
+type Places = (Option<String>, Vec<Claim>, Option<Vec<Claim>>);
+
+/// Where `me` moved between the two views, on open tasks: onto the waiting list
+/// (outside the places, by the fair order every replica computes) or up from it. A
+/// whole task (or series) by its claims; one turn of a series by who is on it.
+fn standing_events<'a>(
+    before: &'a PlanView,
+    after: &'a PlanView,
+    me: &'a MemberId,
+) -> Vec<Event<'a>> {
+    let lang = after.circle.language;
+    let zone = after.circle.timezone.as_str();
+    let mut events = Vec::new();
+    for task in after.tasks.iter().filter(|t| t.is_open()) {
+        let old = before.task(&task.id);
+        let mut places: Vec<Places> =
+            vec![(None, task.claims.clone(), old.map(|o| o.claims.clone()))];
+        let mut keys: Vec<&str> = task
+            .turns
+            .iter()
+            .filter(|t| &t.member == me && t.kind != TurnKind::HandedOver)
+            .map(|t| t.occurrence.as_str())
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
+            places.push((
+                Some(key.to_owned()),
+                task.people_on(key),
+                old.map(|o| o.people_on(key)),
+            ));
+        }
+        for (occurrence, now, then) in places {
+            let was = then.as_deref().and_then(|c| place_of(c, me));
+            let (kind, at) = match place_of(&now, me) {
+                Some(false) if was != Some(false) => (NewsKind::Waitlisted, my_claim_at(&now, me)),
+                Some(true) if was == Some(false) => (NewsKind::MovedUp, my_claim_at(&now, me)),
+                _ => continue,
+            };
+            let turn_at = occurrence
+                .as_deref()
+                .and_then(|key| occurrence_of(&task.schedule, key));
+            if occurrence.is_some() && turn_at.is_none() {
+                continue;
+            }
+            let when = turn_at.map(|at| texts::When::of(task, at));
+            let doing: Vec<String> = now
+                .iter()
+                .filter(|c| c.winner)
+                .map(|c| after.display_name(&c.member))
+                .collect();
+            let text = match kind {
+                NewsKind::Waitlisted => texts::waitlisted(lang, zone, &doing, &task.title, when),
+                _ => texts::moved_up(lang, zone, &task.title, when),
+            };
+            events.push(Event {
+                kind,
+                at,
+                by: me,
+                key: format!("{}{}", me.as_str(), occurrence.unwrap_or_default()),
+                task: Some(task),
+                occurrence: turn_at,
+                text,
+                about_me: true,
+            });
+        }
+    }
+    events
+}
+
+fn my_claim_at(claims: &[Claim], me: &MemberId) -> Timestamp {
+    claims
+        .iter()
+        .find(|c| &c.member == me)
+        .map_or(Timestamp(0), |c| c.at)
 }
 
 fn notification(plan: &PlanView, e: Event<'_>) -> Notification {

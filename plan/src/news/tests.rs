@@ -6,7 +6,7 @@ use crate::fixtures::amsterdam::{circle, local, ZONE};
 use crate::followup::Audience;
 use crate::plan::recurrence::Recurrence;
 use crate::plan::view::{Language, Schedule};
-use crate::plan::{NewMember, NewTask, Relation};
+use crate::plan::{CirclePlan, NewMember, NewTask, Relation};
 
 fn viewer(member: &MemberId, can_claim: bool) -> Viewer {
     Viewer {
@@ -240,4 +240,105 @@ fn a_week_of_changes_is_a_few_notifications_and_a_count() {
         news[0].text,
         "Nieuw in het plan: Klus 1. Er is nog iemand nodig."
     );
+}
+
+/// Two replicas that claimed the last place offline: Piet at 10:00, Jan at 11:00.
+fn claimed_apart(
+    c: &mut crate::fixtures::amsterdam::Circle,
+    claim: impl Fn(&mut CirclePlan, &MemberId, Timestamp),
+) -> (CirclePlan, PlanView) {
+    let mut piets =
+        CirclePlan::load(&c.plan.export(), automerge::ActorId::random()).expect("replica");
+    claim(&mut piets, &c.piet.clone(), local("2026-12-01T10:00"));
+    claim(&mut c.plan, &c.jan.clone(), local("2026-12-01T11:00"));
+    let jans_before = c.plan.view();
+    c.plan.merge_bytes(&piets.export()).expect("merge");
+    (piets, jans_before)
+}
+
+#[test]
+fn the_one_who_lost_the_last_place_offline_is_told_and_told_again_when_it_opens() {
+    let mut c = circle(Language::Nl);
+    let sanne = c.sanne.clone();
+    let ride = c
+        .plan
+        .add_task(
+            &sanne,
+            NewTask {
+                schedule: Schedule::Due {
+                    at: local("2026-12-05T10:00"),
+                },
+                ..NewTask::simple("Naar het ziekenhuis rijden")
+            },
+            local("2026-11-30T09:00"),
+        )
+        .expect("task");
+    let (mut piets, jans_before) = claimed_apart(&mut c, |plan, who, at| {
+        plan.claim_task(who, &ride, at).expect("claim")
+    });
+    let merged = c.plan.view();
+
+    let for_jan = where_you_stand(&jans_before, &merged, &viewer(&c.jan, true));
+    assert_eq!(
+        texts(&for_jan),
+        ["Piet doet dit: Naar het ziekenhuis rijden. Jij staat op de wachtlijst; komt er een plek vrij, dan hoor je het."]
+    );
+    assert_eq!(for_jan[0].kind, NewsKind::Waitlisted);
+    // The news says it too; Piet is told nothing about Jan.
+    let news = what_changed(&jans_before, &merged, &viewer(&c.jan, true));
+    assert!(
+        news.iter().any(|n| n.kind == NewsKind::Waitlisted),
+        "{news:?}"
+    );
+    assert!(where_you_stand(&jans_before, &merged, &viewer(&c.piet, true)).is_empty());
+    // Said once: the next look has nothing new.
+    assert!(where_you_stand(&merged, &merged, &viewer(&c.jan, true)).is_empty());
+
+    // Piet steps back: Jan moves up, and is told so — not who stepped back.
+    piets.merge_bytes(&c.plan.export()).expect("merge");
+    let piet = c.piet.clone();
+    piets
+        .unclaim_task(&piet, &ride, local("2026-12-02T08:00"))
+        .expect("unclaim");
+    c.plan.merge_bytes(&piets.export()).expect("merge");
+    let moved = where_you_stand(&merged, &c.plan.view(), &viewer(&c.jan, true));
+    assert_eq!(
+        texts(&moved),
+        ["Er is een plek vrij gekomen: jij doet nu Naar het ziekenhuis rijden."]
+    );
+    assert_eq!(moved[0].kind, NewsKind::MovedUp);
+    assert!(!moved[0].text.contains("Piet"));
+}
+
+#[test]
+fn the_same_for_one_turn_of_a_series_in_english() {
+    let mut c = circle(Language::En);
+    let sanne = c.sanne.clone();
+    let cooking = c
+        .plan
+        .add_task(
+            &sanne,
+            NewTask {
+                schedule: Schedule::Repeat(Recurrence {
+                    start: "2026-12-02T17:00".into(),
+                    rule: Some("FREQ=WEEKLY;COUNT=4".into()),
+                    skipped: vec![],
+                    moved: vec![],
+                    zone: ZONE.into(),
+                }),
+                ..NewTask::simple("Cooking at Sanne's")
+            },
+            local("2026-11-20T10:00"),
+        )
+        .expect("task");
+    let turn = local("2026-12-09T17:00");
+    let (_, jans_before) = claimed_apart(&mut c, |plan, who, at| {
+        plan.claim_turn(who, &cooking, turn, at).expect("turn")
+    });
+    let for_jan = where_you_stand(&jans_before, &c.plan.view(), &viewer(&c.jan, true));
+    assert_eq!(
+        texts(&for_jan),
+        ["Piet is doing Cooking at Sanne's on Wednesday 9 December at 17:00. You are on the waiting list; if a place opens up, you will hear."]
+    );
+    assert_eq!(for_jan[0].occurrence, Some(turn));
 }

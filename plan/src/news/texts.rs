@@ -2,7 +2,7 @@
 //! Names and titles are text people wrote; whoever shows a notification escapes it.
 
 pub(super) use crate::export::text::When;
-use crate::export::text::{pick, title};
+use crate::export::text::{join_names, pick, title};
 use crate::plan::view::Language;
 use kring_trust::time::Timestamp;
 
@@ -131,5 +131,46 @@ pub(super) fn more(lang: Language, n: usize) -> String {
         (Language::Nl, n) => format!("En nog {n} andere wijzigingen in het plan."),
         (Language::En, 1) => "And 1 more change in the plan.".to_owned(),
         (Language::En, n) => format!("And {n} more changes in the plan."),
+    }
+}
+
+/// "Fatima doet dit: Rit. Jij staat op de wachtlijst; komt er een plek vrij, dan hoor
+/// je het." — for a turn: "Fatima doet Koken op woensdag 24 maart om 17.00 uur. …".
+pub(super) fn waitlisted(
+    lang: Language,
+    zone: &str,
+    doing: &[String],
+    task: &str,
+    when: Option<When>,
+) -> String {
+    let (task, who) = (title(task), join_names(lang, doing));
+    let first = match (lang, when) {
+        (Language::Nl, None) => format!("{who} doet dit: {task}."),
+        (Language::Nl, Some(w)) => format!("{who} doet {task} op {}.", w.phrase(lang, zone)),
+        (Language::En, None) => format!("{who} is doing this: {task}."),
+        (Language::En, Some(w)) => format!("{who} is doing {task} on {}.", w.phrase(lang, zone)),
+    };
+    let rest = pick(
+        lang,
+        "Jij staat op de wachtlijst; komt er een plek vrij, dan hoor je het.",
+        "You are on the waiting list; if a place opens up, you will hear.",
+    );
+    format!("{first} {rest}")
+}
+
+/// "Er is een plek vrij gekomen: jij doet nu Rit." (a turn: "… op woensdag …").
+pub(super) fn moved_up(lang: Language, zone: &str, task: &str, when: Option<When>) -> String {
+    let task = title(task);
+    match (lang, when) {
+        (Language::Nl, None) => format!("Er is een plek vrij gekomen: jij doet nu {task}."),
+        (Language::Nl, Some(w)) => format!(
+            "Er is een plek vrij gekomen: jij doet nu {task} op {}.",
+            w.phrase(lang, zone)
+        ),
+        (Language::En, None) => format!("A place opened up: you are now doing {task}."),
+        (Language::En, Some(w)) => format!(
+            "A place opened up: you are now doing {task} on {}.",
+            w.phrase(lang, zone)
+        ),
     }
 }
