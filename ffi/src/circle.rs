@@ -318,6 +318,21 @@ impl CircleHandle {
             .local(|d| d.invite(&self.id, capability, expires_at, Timestamp::now()))
     }
 
+    /// An invite link for `member`, someone added by name (`addMember`) who has no
+    /// device yet: whoever joins with it becomes that person, not a second one (their
+    /// record, relation and role stay). `NotFound` for someone not in the plan,
+    /// `AlreadyExists` when they joined already (their next device comes by a device
+    /// link from their own device).
+    pub fn invite_for(
+        &self,
+        member: MemberId,
+        capability: Capability,
+        expires_at: Timestamp,
+    ) -> Result<String> {
+        self.shared
+            .local(|d| d.invite_for(&self.id, &member, capability, expires_at, Timestamp::now()))
+    }
+
     /// Syncs with the relay: membership, send this device's changes, receive the
     /// others'. Observers hear `REMOTE` when other devices' changes arrived. On
     /// failure (`KringException.Network` when the relay is unreachable) nothing is

@@ -442,6 +442,11 @@ void uniffi_kring_ffi_fn_method_circlehandle_hand_over(uint64_t ptr, RustBuffer 
 RustBuffer uniffi_kring_ffi_fn_method_circlehandle_invite(uint64_t ptr, RustBuffer capability, int64_t expires_at, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_INVITE_FOR
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_INVITE_FOR
+RustBuffer uniffi_kring_ffi_fn_method_circlehandle_invite_for(uint64_t ptr, RustBuffer member, RustBuffer capability, int64_t expires_at, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_ME
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_ME
 RustBuffer uniffi_kring_ffi_fn_method_circlehandle_me(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -1262,6 +1267,12 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_hand_over(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_INVITE
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_INVITE
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_invite(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_INVITE_FOR
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_INVITE_FOR
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_invite_for(void
     
 );
 #endif

@@ -745,6 +745,15 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
     func invite(capability: Capability, expiresAt: Timestamp) throws  -> String
     
     /**
+     * An invite link for `member`, someone added by name (`addMember`) who has no
+     * device yet: whoever joins with it becomes that person, not a second one (their
+     * record, relation and role stay). `NotFound` for someone not in the plan,
+     * `AlreadyExists` when they joined already (their next device comes by a device
+     * link from their own device).
+     */
+    func inviteFor(member: MemberId, capability: Capability, expiresAt: Timestamp) throws  -> String
+    
+    /**
      * The member this device acts as in this circle.
      */
     func me()  -> MemberId
@@ -1326,6 +1335,25 @@ open func invite(capability: Capability, expiresAt: Timestamp)throws  -> String 
         uniffiCallStatus in
     uniffi_kring_ffi_fn_method_circlehandle_invite(
             self.uniffiCloneHandle(),
+        FfiConverterTypeCapability_lower(capability),
+        FfiConverterTypeTimestamp_lower(expiresAt),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * An invite link for `member`, someone added by name (`addMember`) who has no
+     * device yet: whoever joins with it becomes that person, not a second one (their
+     * record, relation and role stay). `NotFound` for someone not in the plan,
+     * `AlreadyExists` when they joined already (their next device comes by a device
+     * link from their own device).
+     */
+open func inviteFor(member: MemberId, capability: Capability, expiresAt: Timestamp)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_invite_for(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeMemberId_lower(member),
         FfiConverterTypeCapability_lower(capability),
         FfiConverterTypeTimestamp_lower(expiresAt),uniffiCallStatus
     )
@@ -6107,6 +6135,12 @@ public struct SyncReport: Equatable, Hashable {
      * This sync completed a join: the plan arrived.
      */
     public let joined: Bool
+    /**
+     * What it changed about this person's own places (a claim that lost the last
+     * place: "… you are on the waiting list"; a waiting claim that moved up): show
+     * each, they are about no one else.
+     */
+    public let standing: [Notification]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6131,7 +6165,12 @@ public struct SyncReport: Equatable, Hashable {
          */rejected: UInt32, 
         /**
          * This sync completed a join: the plan arrived.
-         */joined: Bool) {
+         */joined: Bool, 
+        /**
+         * What it changed about this person's own places (a claim that lost the last
+         * place: "… you are on the waiting list"; a waiting claim that moved up): show
+         * each, they are about no one else.
+         */standing: [Notification]) {
         self.membershipEntries = membershipEntries
         self.pushed = pushed
         self.pulled = pulled
@@ -6139,6 +6178,7 @@ public struct SyncReport: Equatable, Hashable {
         self.waiting = waiting
         self.rejected = rejected
         self.joined = joined
+        self.standing = standing
     }
 
     
@@ -6163,7 +6203,8 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
                 appliedChanges: FfiConverterUInt32.read(from: &buf), 
                 waiting: FfiConverterUInt32.read(from: &buf), 
                 rejected: FfiConverterUInt32.read(from: &buf), 
-                joined: FfiConverterBool.read(from: &buf)
+                joined: FfiConverterBool.read(from: &buf), 
+                standing: FfiConverterSequenceTypeNotification.read(from: &buf)
         )
     }
 
@@ -6175,6 +6216,7 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.waiting, into: &buf)
         FfiConverterUInt32.write(value.rejected, into: &buf)
         FfiConverterBool.write(value.joined, into: &buf)
+        FfiConverterSequenceTypeNotification.write(value.standing, into: &buf)
     }
 }
 
@@ -8326,6 +8368,8 @@ public enum NewsKind: Equatable, Hashable {
     case thanks
     case joined
     case meeting
+    case waitlisted
+    case movedUp
     case more
 
 
@@ -8362,7 +8406,11 @@ public struct FfiConverterTypeNewsKind: FfiConverterRustBuffer {
         
         case 7: return .meeting
         
-        case 8: return .more
+        case 8: return .waitlisted
+        
+        case 9: return .movedUp
+        
+        case 10: return .more
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -8400,8 +8448,16 @@ public struct FfiConverterTypeNewsKind: FfiConverterRustBuffer {
             writeInt(&buf, Int32(7))
         
         
-        case .more:
+        case .waitlisted:
             writeInt(&buf, Int32(8))
+        
+        
+        case .movedUp:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .more:
+            writeInt(&buf, Int32(10))
         
         }
     }
@@ -11404,6 +11460,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_invite() != 3230) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_invite_for() != 25188) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_me() != 41924) {

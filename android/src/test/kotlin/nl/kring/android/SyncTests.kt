@@ -18,6 +18,7 @@ import nl.kring.ffi.FamilyTimeChange
 import nl.kring.ffi.HandoverFormat
 import nl.kring.ffi.LogKind
 import nl.kring.ffi.MyPlace
+import nl.kring.ffi.NewsKind
 import nl.kring.ffi.PlanStatus
 import nl.kring.ffi.Relation
 import nl.kring.ffi.Standing
@@ -89,6 +90,19 @@ fun syncTests(): List<TestCase> =
                 assertTrue("already redeemed" in used.reason, used.reason)
                 assertTrue(carl.client.circles().isEmpty() && carl.client.pendingJoins().isEmpty())
                 assertKring<KringException.AlreadyExists> { await { bram.client.join(link, "Bram", Relation.FAMILY) } }
+
+                // Added by name before she had a phone, invited by name: one Dana.
+                val dana = annas.addMember("Dana", Relation.FRIEND, "buurvrouw")
+                val forDana = annas.inviteFor(dana, Capability.MEMBER, inDays(7))
+                await { annas.sync() }
+                val danas = Device(dir.resolve("dana"))
+                val danaJoined = await { danas.client.join(forDana, "", Relation.OTHER) }
+                val danasCircle = danas.client.openCircle(danaJoined.circleId)
+                assertEquals(dana, danasCircle.me())
+                await { annas.sync() }
+                assertEquals(1, annas.view().members.count { it.displayName == "Dana" })
+                assertEquals("buurvrouw", annas.view().members.first { it.id == dana }.roleLabel)
+                assertKring<KringException.AlreadyExists> { annas.inviteFor(dana, Capability.MEMBER, inDays(7)) }
             }
         },
         TestCase("two clients claim the last place offline through the relay; after syncing both see the same winner") {
@@ -106,8 +120,11 @@ fun syncTests(): List<TestCase> =
                 assertEquals(1uL, c.brams.status().pending)
 
                 await { c.annas.sync() }
-                await { c.brams.sync() }
-                await { c.annas.sync() }
+                // Bram's claim came later: his sync tells him at once that he waits.
+                val told = await { c.brams.sync() }.standing
+                assertEquals(listOf(NewsKind.WAITLISTED), told.map { it.kind }, "$told")
+                assertTrue("Jij staat op de wachtlijst" in told.single().text, told.single().text)
+                assertTrue(await { c.annas.sync() }.standing.isEmpty(), "the winner is told nothing")
                 val seenByAnna = c.annas.view()
                 assertEquals(seenByAnna, c.brams.view(), "replicas converge through the relay")
                 val taskView = seenByAnna.tasks.single()
