@@ -24,7 +24,8 @@ pub enum CliError {
         path: String,
         source: std::io::Error,
     },
-    #[error("{}", t!("error-json", error = .0.to_string()))]
+    /// Writing `--json` output failed: nothing a person did, so the kind's sentence.
+    #[error("{}", t!("core-internal"))]
     Json(#[from] serde_json::Error),
     /// The person was already told what happened, in plain words; only the exit code
     /// of the underlying error is left to give.
@@ -55,8 +56,17 @@ impl From<kring_trust::Error> for CliError {
     }
 }
 
+/// The OS's own wording ("No such file or directory (os error 2)") is English and
+/// technical: a person hears what kind of problem it is.
 fn file_error(path: &str, source: &std::io::Error) -> String {
-    t!("error-file", path = path, error = source.to_string())
+    use std::io::ErrorKind as K;
+    let why = match source.kind() {
+        K::NotFound => t!("file-not-found"),
+        K::PermissionDenied | K::ReadOnlyFilesystem => t!("file-permission"),
+        K::AlreadyExists => t!("file-exists"),
+        _ => t!("file-other"),
+    };
+    t!("error-file", path = path, why = why)
 }
 
 impl CliError {

@@ -239,7 +239,6 @@ pub fn sync(ctx: &mut Context) -> CliResult {
     }
     let mut rows = Vec::new();
     let mut failure = None;
-    let mut ended = false;
     for circle in circles {
         // Named before the sync: a removal erases the plan, name included.
         let name = circle_name(ctx, &circle);
@@ -256,11 +255,8 @@ pub fn sync(ctx: &mut Context) -> CliResult {
             }
             Err(e) => {
                 match crate::erasure::ending(&e, &circle, &name) {
-                    Some(told) => {
-                        warn_user!("{told}");
-                        ended |= failure.is_none();
-                    }
-                    None => warn_user!("kring: {name}: {}", crate::core_text::say(&e)),
+                    Some(told) => warn_user!("{told}"),
+                    None => warn_user!("kring: {name}: {}", failed_sync(ctx, &circle, &e)),
                 }
                 failure.get_or_insert(e);
             }
@@ -301,11 +297,24 @@ pub fn sync(ctx: &mut Context) -> CliResult {
             })
             .collect()
     })?;
+    // Each failure was told with its circle's name: only the exit code is left.
     match failure {
-        Some(e) if ended => Err(CliError::Told(Box::new(e.into()))),
-        Some(e) => Err(e.into()),
+        Some(e) => Err(CliError::Told(Box::new(e.into()))),
         None => Ok(()),
     }
+}
+
+/// Why a circle did not sync, once: and when the relay was out of reach, whether
+/// anything waits on this device (then it is safe and goes with the next sync) —
+/// never "your change is kept" when nothing was changed.
+fn failed_sync(ctx: &Context, circle: &CircleId, e: &kring_client::Error) -> String {
+    let mut said = crate::core_text::say(e);
+    let waiting = ctx.device.status(circle).map_or(0, |s| s.pending);
+    if e.kind() == kring_trust::ErrorKind::Unreachable && waiting > 0 {
+        said.push(' ');
+        said.push_str(&t!("core-network-kept"));
+    }
+    said
 }
 
 pub fn watch(ctx: &mut Context, seconds: Option<u64>) -> CliResult {

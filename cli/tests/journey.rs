@@ -257,7 +257,7 @@ fn shell_users_get_clear_errors_and_exit_codes() {
         .args(["merge", garbage.to_str().expect("utf-8")])
         .assert()
         .code(3)
-        .stderr(predicate::str::contains("unsigned"));
+        .stderr(predicate::str::contains("zonder handtekening"));
     kring(dir, at)
         .args(["import", garbage.to_str().expect("utf-8"), "--as", "x"])
         .assert()

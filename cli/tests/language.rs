@@ -11,7 +11,11 @@ const AT: &str = "2026-11-02 10:00";
 
 fn kring(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("kring").expect("kring binary");
-    cmd.env("KRING_DATA_DIR", dir).env("KRING_NOW", AT);
+    cmd.env("KRING_DATA_DIR", dir)
+        .env("KRING_NOW", AT)
+        .env("LANG", "C.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES");
     cmd
 }
 
@@ -316,4 +320,69 @@ fn lang_overrides_for_one_command_and_json_stays_the_same() {
 
     // An unknown language is refused, like any unknown value.
     kring(&nl).args(["show", "--lang", "de"]).assert().code(3);
+}
+
+/// What a person meets most when something goes wrong — the relay away, a link cut
+/// off in a chat app, a typo in a command — said once, in Dutch on a Dutch system
+/// before there is any circle and in a Dutch circle, with no address, OS text or
+/// decoder output in it.
+#[test]
+fn failures_are_said_once_in_plain_dutch() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dutch = |args: &[&str]| -> String {
+        let o = kring(dir.path())
+            .env("LANG", "nl_NL.UTF-8")
+            .args(args)
+            .output()
+            .expect("run kring");
+        assert!(!o.status.success(), "kring {args:?} should fail");
+        String::from_utf8(o.stderr).expect("utf-8")
+    };
+    let cut = dutch(&["join", "kring://invite/AQAAB3", "--name", "Jan"]);
+    assert_eq!(
+        cut.trim(),
+        "kring: Deze link is niet compleet of is veranderd. Vraag om een nieuwe."
+    );
+    let typo = dutch(&["taak", "lijst"]);
+    assert!(typo.contains("kring heeft geen opdracht taak"), "{typo}");
+    let flag = dutch(&["show", "--kleur"]);
+    assert!(flag.contains("kring kent --kleur niet"), "{flag}");
+
+    // A Dutch circle on a relay that is not there: one line, no URL, no OS error,
+    // and since nothing was changed, no "your change is kept".
+    out(
+        dir.path(),
+        &[
+            "circle",
+            "create",
+            "--name",
+            "Kring van Sanne",
+            "--me",
+            "Sanne",
+            "--lang",
+            "nl",
+            "--relay",
+            "http://127.0.0.1:9",
+        ],
+    );
+    let (first, second) = (err(dir.path(), &["sync"]), err(dir.path(), &["sync"]));
+    for said in [&first, &second] {
+        has_none(
+            said,
+            &[
+                "127.0.0.1",
+                "os error",
+                "Connection",
+                "error sending",
+                "http",
+            ],
+        );
+        assert_eq!(said.lines().count(), 1, "{said}");
+    }
+    // The circle's first sync would have sent the plan: that is kept, and it says so.
+    assert!(
+        first.contains("De relay is nu niet te bereiken."),
+        "{first}"
+    );
+    assert!(first.contains("staat veilig op dit apparaat"), "{first}");
 }

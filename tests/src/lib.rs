@@ -242,7 +242,11 @@ pub fn contains(haystack: &[u8], needle: &str) -> bool {
 /// circle chosen from the environment.
 pub fn kring(dir: &Path) -> Command {
     let mut cmd = Command::new(workspace_binary("kring-cli", "kring"));
+    // Before a circle decides, kring speaks the system's language: the tests' English.
     cmd.env("KRING_DATA_DIR", dir)
+        .env("LANG", "C.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
         .env_remove("KRING_NOW")
         .env_remove("KRING_CIRCLE");
     cmd

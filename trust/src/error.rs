@@ -14,6 +14,20 @@ use crate::invite::InviteId;
 use crate::membership::EntryHash;
 use crate::time::Timestamp;
 
+/// What is wrong with a typed recovery code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RecoveryCodeProblem {
+    #[error("{found} words, it has {expected}")]
+    WordCount { found: usize, expected: usize },
+    /// Word `position` (counted from 1, as a person counts) is not on the word list.
+    #[error("word {position} is not on the word list")]
+    UnknownWord { position: usize },
+    /// Every word is on the list, but they do not belong together: one is mistyped
+    /// into another word of the list, or two are swapped.
+    #[error("the words do not belong together (a typo or two words swapped)")]
+    Checksum,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     // ---- input that is malformed on its face -------------------------------------
@@ -27,6 +41,10 @@ pub enum Error {
     },
     #[error("dates are in the wrong order: {0}")]
     DatesOutOfOrder(&'static str),
+    /// A recovery code as typed that is not one: which word, so a person can look
+    /// that one word up on their paper instead of typing all twelve again.
+    #[error("recovery code: {0}")]
+    RecoveryCode(RecoveryCodeProblem),
 
     // ---- references to things that do not exist (here) ---------------------------
     #[error("no member {} in this circle", .0.short())]
@@ -320,6 +338,7 @@ impl Error {
             Error::InvalidId { .. }
             | Error::InvalidValue { .. }
             | Error::DatesOutOfOrder(_)
+            | Error::RecoveryCode(_)
             | Error::Malformed { .. }
             | Error::UnsupportedVersion { .. } => class(K::InvalidInput, 400, MALFORMED),
             Error::Oversized { .. } => class(K::InvalidInput, 413, TOO_LARGE),

@@ -54,23 +54,29 @@ impl RecoveryCode {
 
     /// Reads a code as a person types it: words separated by any whitespace, any
     /// case. A wrong word, a wrong number of words or a typo the checksum catches is
-    /// [`Error::InvalidValue`].
+    /// [`Error::RecoveryCode`], saying which word.
     pub fn parse(text: &str) -> Result<Self> {
+        use crate::error::RecoveryCodeProblem as Problem;
         let words: Vec<String> = text.split_whitespace().map(str::to_lowercase).collect();
-        let invalid = |why: &str| Error::InvalidValue {
-            field: "recovery code",
-            value: format!("{} words", words.len()),
-            expected: format!("{RECOVERY_WORDS} words from the recovery word list ({why})"),
+        let count = Problem::WordCount {
+            found: words.len(),
+            expected: RECOVERY_WORDS,
         };
         if words.len() != RECOVERY_WORDS {
-            return Err(invalid("wrong number of words"));
+            return Err(Error::RecoveryCode(count));
         }
         let mnemonic =
             bip39::Mnemonic::parse_in_normalized(bip39::Language::English, &words.join(" "))
-                .map_err(|e| invalid(&e.to_string()))?;
+                .map_err(|e| {
+                    Error::RecoveryCode(match e {
+                        bip39::Error::UnknownWord(i) => Problem::UnknownWord { position: i + 1 },
+                        bip39::Error::InvalidChecksum => Problem::Checksum,
+                        _ => count,
+                    })
+                })?;
         let (bytes, len) = mnemonic.to_entropy_array();
         if len != ENTROPY_LEN {
-            return Err(invalid("wrong length"));
+            return Err(Error::RecoveryCode(count));
         }
         let mut entropy = Zeroizing::new([0u8; ENTROPY_LEN]);
         entropy.copy_from_slice(&bytes[..ENTROPY_LEN]);
@@ -117,8 +123,25 @@ mod tests {
     fn wrong_words_are_refused() {
         let code = RecoveryCode::generate();
         let words: Vec<String> = code.words().split(' ').map(str::to_owned).collect();
-        assert!(RecoveryCode::parse(&words[..11].join(" ")).is_err());
-        assert!(RecoveryCode::parse(&format!("{} kringfoo", words[..11].join(" "))).is_err());
+        use crate::error::RecoveryCodeProblem as P;
+        let problem = |typed: &str| match RecoveryCode::parse(typed) {
+            Err(Error::RecoveryCode(p)) => Some(p),
+            _ => None,
+        };
+        assert_eq!(
+            problem(&words[..11].join(" ")),
+            Some(P::WordCount {
+                found: 11,
+                expected: 12
+            })
+        );
+        // The person hears which word to look at, counted as they count.
+        let mut typo = words.clone();
+        typo[4] = "kringfoo".into();
+        assert_eq!(
+            problem(&typo.join(" ")),
+            Some(P::UnknownWord { position: 5 })
+        );
         // Swapping two different words breaks the checksum (almost always; try a few).
         let refused = (0..11)
             .filter(|&i| words[i] != words[i + 1])
