@@ -607,14 +607,36 @@ fn person(ctx: &Context, name: &str) -> CliResult<(CircleId, MemberId)> {
     let circle = open.plan.circle_id().clone();
     match context::member(&open.plan.view(), name) {
         Ok(id) => Ok((circle, id)),
+        // Not in the plan: a reader, by the name they introduced themselves with in
+        // the log, or by id.
         Err(CliError::NotFound(_)) => match ctx.device.trust(&circle)? {
             Some(trust) => {
-                let id = context::unique_prefix(
-                    trust.state().members().map(|(id, _)| (id.as_str(), id)),
-                    name,
-                    "member",
-                )?
-                .clone();
+                let state = trust.state();
+                let named: Vec<&MemberId> = state
+                    .members()
+                    .map(|(id, _)| id)
+                    .filter(|id| {
+                        trust
+                            .keys()
+                            .member_name(state, id)
+                            .is_some_and(|n| n.eq_ignore_ascii_case(name.trim()))
+                    })
+                    .collect();
+                let id = match named.as_slice() {
+                    [one] => (*one).clone(),
+                    [] => context::unique_prefix(
+                        state.members().map(|(id, _)| (id.as_str(), id)),
+                        name,
+                        "member",
+                    )?
+                    .clone(),
+                    _ => {
+                        return Err(CliError::Usage(t!(
+                            "error-several-members",
+                            name = name.trim()
+                        )))
+                    }
+                };
                 Ok((circle, id))
             }
             None => Err(CliError::NotFound(t!("error-no-member", name = name))),

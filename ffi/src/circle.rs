@@ -140,6 +140,12 @@ impl CircleHandle {
         self.shared.local(|d| d.view(&self.id))
     }
 
+    /// Everyone who can read the circle, members and readers, with role, mark and
+    /// devices: a reader (who has no record in the plan) by the name they joined with.
+    pub fn people(&self) -> Result<Vec<kring_client::device::Person>> {
+        self.shared.local(|d| d.people(&self.id))
+    }
+
     /// The plan, who I am, and what core says about each task: what a screen needs.
     pub fn snapshot(&self) -> Result<CircleSnapshot> {
         let view = self.view()?;

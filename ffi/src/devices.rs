@@ -10,7 +10,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use kring_client::device::{DeviceInfo, LinkPreview, Recovered, WatchEvent};
+use kring_client::device::{DeviceInfo, LinkPreview, Person, Recovered, WatchEvent};
 use kring_plan::plan::{CircleId, Language};
 use kring_trust::identity::DeviceId;
 use kring_trust::invite::{InviteKind, DEFAULT_DEVICE_LINK_MILLIS};
@@ -30,6 +30,22 @@ uniffi::custom_type!(DeviceId, String, {
     try_lift: |s| DeviceId::parse(&s)
         .map_err(|e| uniffi::deps::anyhow::Error::new(KringError::from(e))),
 });
+
+/// One person in the circle (core's `Person`): the plan's record where there is one,
+/// the membership log's standing, and for a reader the name they introduced
+/// themselves with (sealed in the log).
+#[uniffi::remote(Record)]
+pub struct Person {
+    pub id: kring_plan::plan::MemberId,
+    pub name: Option<String>,
+    pub relation: Option<kring_plan::plan::Relation>,
+    pub role_label: String,
+    pub designation: Option<kring_plan::plan::Designation>,
+    pub capability: Option<kring_trust::membership::Capability>,
+    pub devices: Vec<DeviceId>,
+    pub joined_at: Option<kring_trust::Timestamp>,
+    pub removed: bool,
+}
 
 /// What a link admits.
 #[uniffi::remote(Enum)]

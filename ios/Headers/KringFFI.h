@@ -462,6 +462,11 @@ uint32_t uniffi_kring_ffi_fn_method_circlehandle_merge(uint64_t ptr, RustBuffer 
 RustBuffer uniffi_kring_ffi_fn_method_circlehandle_my_week(uint64_t ptr, RustBuffer language, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_PEOPLE
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_PEOPLE
+RustBuffer uniffi_kring_ffi_fn_method_circlehandle_people(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_POST
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_POST
 RustBuffer uniffi_kring_ffi_fn_method_circlehandle_post(uint64_t ptr, RustBuffer kind, RustBuffer text, RustCallStatus *_Nonnull out_status
@@ -1291,6 +1296,12 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_merge(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_MY_WEEK
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_MY_WEEK
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_my_week(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_PEOPLE
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_PEOPLE
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_people(void
     
 );
 #endif

@@ -407,4 +407,29 @@ fn a_person_added_by_name_and_the_device_that_joins_for_them_are_one_person() {
         .collect();
     assert_eq!(names.iter().filter(|n| *n == "Jan").count(), 1, "{names:?}");
     assert!(names.contains(&"Piet".to_owned()), "{names:?}");
+
+    // A reader writes nothing in the plan; the name she joined with still reaches
+    // the main person (sealed in the log), and works wherever a name is typed.
+    let kees = root.path().join("kees");
+    let for_reader = stdout(&sanne, &["invite", "--capability", "reader"]);
+    run(&kees, &["join", &for_reader, "--name", "Kees"]);
+    run(&sanne, &["sync"]);
+    let people = json(&sanne, &["member", "list"]);
+    let kees_entry = people
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["name"] == "Kees"))
+        .cloned()
+        .unwrap_or_else(|| panic!("Kees named: {people}"));
+    assert_eq!(kees_entry["capability"], "reader", "{kees_entry}");
+    let table = stdout(&sanne, &["member", "list"]);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.contains("Kees") && l.contains("lezer")),
+        "{table}"
+    );
+    assert!(!relay.database_bytes().windows(4).any(|w| w == b"Kees"));
+    run(&sanne, &["member", "remove", "Kees"]); // by her name, as for members
+    let (code, _) = refused(&kees, &["sync"]);
+    assert_eq!(code, 3, "removed");
 }

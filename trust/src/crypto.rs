@@ -12,6 +12,7 @@
 //!   device that holds the newest key can walk back through the whole history, while a
 //!   removed device (which never receives the new key) learns nothing new.
 
+use crate::ids::MemberId;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rand::rngs::OsRng;
@@ -31,6 +32,10 @@ const FAMILY_GRANT_V1: u8 = 2;
 const GRANT_MAX: usize = 64;
 const PREVIOUS_KEY_AAD: &[u8] = b"kring/previous-key/v1\0";
 const PRESENTED_KEY_AAD: &[u8] = b"kring/presented-family-key/v1\0";
+const MEMBER_NAME_AAD: &[u8] = b"kring/member-name/v1\0";
+/// The longest sealed name the log takes (a name of 80 characters of 4 bytes, and
+/// the tag): the relay cannot read it, so it bounds the bytes.
+pub const MAX_SEALED_NAME_BYTES: usize = 4 * 80 + 16;
 
 /// A circle's symmetric content key for one epoch. Zeroised on drop.
 #[derive(Clone)]
@@ -49,6 +54,15 @@ pub struct WrappedKey(#[serde(with = "serde_bytes")] pub Vec<u8>);
 /// An epoch key encrypted under another epoch key (the next one).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SealedKey {
+    pub nonce: [u8; NONCE_LEN],
+    #[serde(with = "serde_bytes")]
+    pub ciphertext: Vec<u8>,
+}
+
+/// A member's own name, encrypted under the circle's key of an epoch: in the
+/// membership log (which the relay stores and reads) only the circle can read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedName {
     pub nonce: [u8; NONCE_LEN],
     #[serde(with = "serde_bytes")]
     pub ciphertext: Vec<u8>,
@@ -216,6 +230,31 @@ impl EpochKey {
         )
     }
 
+    /// Encrypts `name` as the name of `member` under this key of `epoch`; both are
+    /// bound in, so a sealed name cannot be passed off as someone else's.
+    pub(crate) fn seal_name(&self, epoch: u64, member: &MemberId, name: &str) -> SealedName {
+        let nonce = random_nonce();
+        let ciphertext = self.encrypt(&nonce, &name_aad(epoch, member), name.as_bytes());
+        SealedName { nonce, ciphertext }
+    }
+
+    /// Opens what [`seal_name`](Self::seal_name) made with this key.
+    pub(crate) fn open_name(
+        &self,
+        epoch: u64,
+        member: &MemberId,
+        sealed: &SealedName,
+    ) -> Result<String> {
+        let what = "member name";
+        let plain = self.decrypt(
+            what,
+            &sealed.nonce,
+            &name_aad(epoch, member),
+            &sealed.ciphertext,
+        )?;
+        String::from_utf8(plain.to_vec()).map_err(|_| wire::malformed(what, "not UTF-8".into()))
+    }
+
     fn seal_key(&self, aad: &[u8], key: &EpochKey) -> SealedKey {
         let nonce = random_nonce();
         let ciphertext = self.encrypt(&nonce, aad, key.as_bytes());
@@ -237,6 +276,12 @@ pub(crate) fn random_nonce() -> [u8; NONCE_LEN] {
     let mut nonce = [0u8; NONCE_LEN];
     OsRng.fill_bytes(&mut nonce);
     nonce
+}
+
+fn name_aad(epoch: u64, member: &MemberId) -> Vec<u8> {
+    let mut aad = key_aad(MEMBER_NAME_AAD, epoch);
+    aad.extend_from_slice(member.as_str().as_bytes());
+    aad
 }
 
 fn key_aad(label: &[u8], number: u64) -> Vec<u8> {

@@ -162,6 +162,22 @@ impl Keyring {
         }
     }
 
+    /// The name `member` gave the circle ([`crate::membership::Action::Introduce`]),
+    /// when this device holds the key it was sealed under and it opens to a name of
+    /// the allowed length; `None` otherwise (nothing the relay could have altered is
+    /// shown).
+    pub fn member_name(
+        &self,
+        state: &crate::membership::MembershipState,
+        member: &crate::ids::MemberId,
+    ) -> Option<String> {
+        let (epoch, sealed) = state.member(member)?.sealed_name()?;
+        let name = self.key(*epoch)?.open_name(*epoch, member, sealed).ok()?;
+        let fits = (1..=crate::membership::build::MAX_INTRODUCED_NAME_CHARS)
+            .contains(&name.trim().chars().count());
+        fits.then(|| name.trim().to_owned())
+    }
+
     pub fn key(&self, epoch: u64) -> Option<&EpochKey> {
         self.keys.get(&epoch)
     }

@@ -215,7 +215,19 @@ impl TestCircle {
             };
             circle.append(entry.unwrap());
         }
-        (circle, vec![owner, admin, member, joiner, professional])
+        // A reader gives the circle their name.
+        let reader = circle.join(&owner.device, Capability::Reader);
+        let at = circle.tick();
+        let keys = circle.keys(&reader.device);
+        let entry = circle
+            .state
+            .introduce(&reader.device, &keys, "Piet", at)
+            .unwrap();
+        circle.append(entry);
+        (
+            circle,
+            vec![owner, admin, member, joiner, professional, reader],
+        )
     }
 }
 

@@ -14,7 +14,8 @@ use kring_trust::time::Timestamp;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Person {
     pub id: MemberId,
-    /// `None` for someone the plan has no record of (a reader).
+    /// From the plan; for a reader (whom the plan has no record of), the name they
+    /// introduced themselves with in the log; `None` if they gave none.
     pub name: Option<String>,
     pub relation: Option<Relation>,
     pub role_label: String,
@@ -57,12 +58,14 @@ impl Device {
                 }
             })
             .collect();
-        if let Some(state) = state {
+        if let Some(trust) = &trust {
+            let state = trust.state();
             for (id, logged) in state.members() {
                 if view.member(id).is_none() {
                     people.push(Person {
                         id: id.clone(),
-                        name: None,
+                        // A reader's own name, from their introduction in the log.
+                        name: trust.keys().member_name(state, id),
                         relation: None,
                         role_label: String::new(),
                         designation: None,
@@ -74,7 +77,7 @@ impl Device {
                 }
             }
         }
-        people.sort_by_key(|p| (p.removed, p.name.is_none()));
+        people.sort_by_key(|p| (p.removed, p.relation.is_none()));
         Ok(people)
     }
 }

@@ -772,6 +772,12 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
      */
     func myWeek(language: Language?) throws  -> MyWeek
     
+    /**
+     * Everyone who can read the circle, members and readers, with role, mark and
+     * devices: a reader (who has no record in the plan) by the name they joined with.
+     */
+    func people() throws  -> [Person]
+    
     func post(kind: LogKind, text: String) throws  -> EntryId
     
     /**
@@ -1398,6 +1404,19 @@ open func myWeek(language: Language? = nil)throws  -> MyWeek  {
     uniffi_kring_ffi_fn_method_circlehandle_my_week(
             self.uniffiCloneHandle(),
         FfiConverterOptionTypeLanguage.lower(language),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Everyone who can read the circle, members and readers, with role, mark and
+     * devices: a reader (who has no record in the plan) by the name they joined with.
+     */
+open func people()throws  -> [Person]  {
+    return try  FfiConverterSequenceTypePerson.lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_people(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -5246,6 +5265,93 @@ public func FfiConverterTypeOfferView_lift(_ buf: RustBuffer) throws -> OfferVie
 #endif
 public func FfiConverterTypeOfferView_lower(_ value: OfferView) -> RustBuffer {
     return FfiConverterTypeOfferView.lower(value)
+}
+
+
+/**
+ * One person in the circle (core's `Person`): the plan's record where there is one,
+ * the membership log's standing, and for a reader the name they introduced
+ * themselves with (sealed in the log).
+ */
+public struct Person: Equatable, Hashable {
+    public let id: MemberId
+    public let name: String?
+    public let relation: Relation?
+    public let roleLabel: String
+    public let designation: Designation?
+    public let capability: Capability?
+    public let devices: [DeviceId]
+    public let joinedAt: Timestamp?
+    public let removed: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: MemberId, name: String?, relation: Relation?, roleLabel: String, designation: Designation?, capability: Capability?, devices: [DeviceId], joinedAt: Timestamp?, removed: Bool) {
+        self.id = id
+        self.name = name
+        self.relation = relation
+        self.roleLabel = roleLabel
+        self.designation = designation
+        self.capability = capability
+        self.devices = devices
+        self.joinedAt = joinedAt
+        self.removed = removed
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Person: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePerson: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Person {
+        return
+            try Person(
+                id: FfiConverterTypeMemberId.read(from: &buf), 
+                name: FfiConverterOptionString.read(from: &buf), 
+                relation: FfiConverterOptionTypeRelation.read(from: &buf), 
+                roleLabel: FfiConverterString.read(from: &buf), 
+                designation: FfiConverterOptionTypeDesignation.read(from: &buf), 
+                capability: FfiConverterOptionTypeCapability.read(from: &buf), 
+                devices: FfiConverterSequenceTypeDeviceId.read(from: &buf), 
+                joinedAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
+                removed: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Person, into buf: inout [UInt8]) {
+        FfiConverterTypeMemberId.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.name, into: &buf)
+        FfiConverterOptionTypeRelation.write(value.relation, into: &buf)
+        FfiConverterString.write(value.roleLabel, into: &buf)
+        FfiConverterOptionTypeDesignation.write(value.designation, into: &buf)
+        FfiConverterOptionTypeCapability.write(value.capability, into: &buf)
+        FfiConverterSequenceTypeDeviceId.write(value.devices, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.joinedAt, into: &buf)
+        FfiConverterBool.write(value.removed, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePerson_lift(_ buf: RustBuffer) throws -> Person {
+    return try FfiConverterTypePerson.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePerson_lower(_ value: Person) -> RustBuffer {
+    return FfiConverterTypePerson.lower(value)
 }
 
 
@@ -10072,6 +10178,30 @@ fileprivate struct FfiConverterOptionTypeSyncReport: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeCapability: FfiConverterRustBuffer {
+    typealias SwiftType = Capability?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCapability.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCapability.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeDesignation: FfiConverterRustBuffer {
     typealias SwiftType = Designation?
 
@@ -10112,6 +10242,30 @@ fileprivate struct FfiConverterOptionTypeLanguage: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeLanguage.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeRelation: FfiConverterRustBuffer {
+    typealias SwiftType = Relation?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeRelation.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeRelation.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -10706,6 +10860,31 @@ fileprivate struct FfiConverterSequenceTypeOfferView: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeOfferView.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePerson: FfiConverterRustBuffer {
+    typealias SwiftType = [Person]
+
+    public static func write(_ value: [Person], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePerson.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Person] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Person]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePerson.read(from: &buf))
         }
         return seq
     }
@@ -11472,6 +11651,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_my_week() != 5105) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_people() != 62754) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_post() != 33827) {

@@ -26,6 +26,9 @@ use crate::ids::MemberId;
 use crate::keyring::Keyring;
 use crate::time::Timestamp;
 
+/// The longest name a member gives the circle in the log (as the plan's names).
+pub const MAX_INTRODUCED_NAME_CHARS: usize = 80;
+
 /// The last `device_seq` this device has seen from other devices; write cutoffs are
 /// taken from it (a device missing from the map has written nothing: cutoff 0). Sync
 /// before removing someone, so that everything they wrote before is kept.
@@ -215,6 +218,35 @@ impl MembershipState {
         let action = Action::MarkProfessional {
             member: member.clone(),
             professional,
+        };
+        self.append(author, action, at)
+    }
+
+    /// The author's member gives the circle their own name (trimmed, 1 to
+    /// [`MAX_INTRODUCED_NAME_CHARS`] characters), sealed under the current key.
+    pub fn introduce(
+        &self,
+        author: &DeviceIdentity,
+        keys: &Keyring,
+        name: &str,
+        at: Timestamp,
+    ) -> Result<SignedEntry> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > MAX_INTRODUCED_NAME_CHARS {
+            return Err(Error::InvalidValue {
+                field: "display name",
+                value: name.chars().take(MAX_INTRODUCED_NAME_CHARS).collect(),
+                expected: format!("1 to {MAX_INTRODUCED_NAME_CHARS} characters"),
+            });
+        }
+        let member = self
+            .member_of_device(&author.id())
+            .ok_or(Error::UnknownDevice(author.id()))?;
+        let epoch = self.current_epoch();
+        let sealed = keys.current(self)?.seal_name(epoch, member, name);
+        let action = Action::Introduce {
+            epoch,
+            name: sealed,
         };
         self.append(author, action, at)
     }

@@ -20,7 +20,7 @@
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::{SealedKey, WrappedKey};
+use crate::crypto::{SealedKey, SealedName, WrappedKey};
 use crate::error::{Error, Result};
 use crate::identity::{DeviceId, DeviceIdentity, PublicDevice};
 use crate::ids::{CircleId, MemberId};
@@ -226,6 +226,14 @@ pub enum Action {
         epoch: u64,
         keys: Vec<PresentedKey>,
     },
+    /// A member gives the circle their own name, sealed under the circle's key of
+    /// `epoch` (the current one) so the relay never reads it. For readers, who write
+    /// nothing in the plan and so have no record there: it is how the main person sees
+    /// "Piet (lezer)" in the member list. The newest introduction counts.
+    Introduce {
+        epoch: u64,
+        name: SealedName,
+    },
 }
 
 /// One generation's family key, sealed under the circle's epoch key by a presentation.
@@ -252,6 +260,7 @@ impl Action {
             Action::RotateFamilyKey { .. } => "rotate family key",
             Action::CloseFamilyTime => "close family time",
             Action::PresentFamilyTime { .. } => "present family time",
+            Action::Introduce { .. } => "introduce",
         }
     }
 
@@ -288,7 +297,8 @@ impl Action {
             | Action::OpenFamilyTime { .. }
             | Action::RotateFamilyKey { .. }
             | Action::CloseFamilyTime
-            | Action::PresentFamilyTime { .. } => None,
+            | Action::PresentFamilyTime { .. }
+            | Action::Introduce { .. } => None,
         }
     }
 

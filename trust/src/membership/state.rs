@@ -43,11 +43,19 @@ pub struct MemberRecord {
     /// Active devices only.
     devices: BTreeSet<DeviceId>,
     removed: bool,
+    /// The member's own name, as their newest introduction sealed it (epoch, name).
+    name: Option<(u64, crate::crypto::SealedName)>,
 }
 
 impl MemberRecord {
     pub fn capability(&self) -> Capability {
         self.capability
+    }
+
+    /// The name this member gave the circle, sealed (see [`Action::Introduce`];
+    /// `Keyring::member_name` opens it).
+    pub fn sealed_name(&self) -> Option<&(u64, crate::crypto::SealedName)> {
+        self.name.as_ref()
     }
 
     pub fn devices(&self) -> impl Iterator<Item = &DeviceId> {
@@ -365,6 +373,21 @@ impl MembershipState {
                     return Err(Error::FamilyTime(family::refusal::NOT_OPEN));
                 }
                 self.check_family_keys(family)
+            }
+            Action::Introduce { epoch, name } => {
+                // Any active device, readers too: it is the member's own name.
+                self.active_capability(&body.author)?;
+                if *epoch != self.current_epoch() {
+                    return Err(Error::StaleEpoch {
+                        expected: self.current_epoch(),
+                        got: *epoch,
+                    });
+                }
+                wire::check_size(
+                    "member name",
+                    name.ciphertext.len(),
+                    crate::crypto::MAX_SEALED_NAME_BYTES,
+                )
             }
             Action::CloseFamilyTime => {
                 self.admin_author(&body.author, family::refusal::CLOSE)?;
@@ -731,6 +754,15 @@ impl MembershipState {
                 self.family.holders.insert(family.generation, holders);
             }
             Action::CloseFamilyTime => self.family.open = false,
+            Action::Introduce { epoch, name } => {
+                let member = self
+                    .devices
+                    .get(&entry.body().author)
+                    .map(|d| d.member.clone());
+                if let Some(record) = member.and_then(|m| self.members.get_mut(&m)) {
+                    record.name = Some((*epoch, name.clone()));
+                }
+            }
             Action::AddMember {
                 member, capability, ..
             } => {
@@ -799,6 +831,7 @@ impl MembershipState {
             capability,
             devices: BTreeSet::new(),
             removed: false,
+            name: None,
         };
         self.members.insert(member.clone(), record);
     }

@@ -746,3 +746,72 @@ proptest! {
         }
     }
 }
+
+/// A reader writes nothing in the plan, so the name they join with travels in the
+/// log, sealed: the circle reads "Piet", the relay (which stores the log) reads no
+/// name, a removed member cannot read the name of someone who introduced themselves
+/// after the removal, and one member's sealed name does not open as another's.
+#[test]
+fn a_member_introduces_themselves_to_the_circle_and_not_to_the_relay() {
+    let (mut circle, owner) = TestCircle::new();
+    let piet = circle.join(&owner.device, Capability::Reader);
+    let leaving = circle.join(&owner.device, Capability::Member);
+    circle.remove_member(&owner.device, &leaving.member, &BTreeMap::new());
+
+    let at = circle.tick();
+    let entry = circle
+        .state
+        .introduce(&piet.device, &circle.keys(&piet.device), "  Piet  ", at)
+        .unwrap();
+    assert!(
+        !entry.as_bytes().windows(4).any(|w| w == b"Piet"),
+        "the relay stores the log: no name in the clear"
+    );
+    circle.append(entry.clone());
+    let owners = circle.keys(&owner.device);
+    assert_eq!(
+        owners.member_name(&circle.state, &piet.member),
+        Some("Piet".into())
+    );
+    assert_eq!(
+        MembershipState::from_log(&circle.log).unwrap(),
+        circle.state,
+        "a replay reads the same"
+    );
+    // The member removed before sees the sealed bytes but holds no key for them.
+    let old_keys = circle.keys(&leaving.device);
+    assert_eq!(old_keys.epochs().max(), Some(0), "it never got the new key");
+    assert_eq!(old_keys.member_name(&circle.state, &piet.member), None);
+    // Only the author's own member is named, whatever a modified client puts in.
+    let record = circle
+        .state
+        .member(&piet.member)
+        .unwrap()
+        .sealed_name()
+        .cloned();
+    let (epoch, sealed) = record.unwrap();
+    let owner_member = circle
+        .state
+        .member_of_device(&owner.device.id())
+        .unwrap()
+        .clone();
+    let as_owner = owners
+        .key(epoch)
+        .unwrap()
+        .open_name(epoch, &owner_member, &sealed);
+    assert!(as_owner.is_err(), "bound to Piet's member id");
+
+    // Too long, empty, or by a removed device: refused, nothing appended.
+    let keys = circle.keys(&piet.device);
+    let long = "P".repeat(81);
+    for name in ["", "   ", long.as_str()] {
+        assert!(matches!(
+            circle.state.introduce(&piet.device, &keys, name, at),
+            Err(Error::InvalidValue { .. })
+        ));
+    }
+    assert!(circle
+        .state
+        .introduce(&leaving.device, &keys, "Kees", at)
+        .is_err());
+}

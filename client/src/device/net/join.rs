@@ -144,7 +144,7 @@ impl Device {
 impl Session<'_> {
     /// Builds the plan of a pending join from what was pulled and adds this person's
     /// own record. `false` when the plan is not on the relay yet.
-    pub(super) fn complete_join(&mut self) -> Result<bool> {
+    pub(super) fn complete_join(&mut self) -> Result<Option<PendingJoin>> {
         let circle = self.circle.clone();
         let actor = self.identity.actor_id();
         let writer = matches!(self.trust.standing(&self.me()), Standing::Writer(_));
@@ -153,7 +153,7 @@ impl Session<'_> {
             .sync_record(&circle)?
             .ok_or_else(|| Error::LocalOnly(circle.to_string()))?;
         let Some(pending) = record.pending_join.clone() else {
-            return Ok(false);
+            return Ok(None);
         };
         let pending: PendingJoin = serde_json::from_str(&pending)
             .map_err(|e| PlanError::MalformedDocument(e.to_string()))?;
@@ -195,9 +195,7 @@ impl Session<'_> {
                 plan
             }
             // No genesis among them yet: the inviter has not pushed the plan.
-            Err(PlanError::MalformedDocument(_)) | Err(PlanError::Automerge(_)) => {
-                return Ok(false)
-            }
+            Err(PlanError::MalformedDocument(_)) | Err(PlanError::Automerge(_)) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
         let mut complete = Vec::new();
@@ -241,7 +239,16 @@ impl Session<'_> {
             seal_own(&tx, self.identity, &self.trust, &plan, self.now)?;
         }
         tx.commit()?;
-        Ok(true)
+        Ok(Some(pending))
+    }
+
+    /// A reader has no record in the plan: the name they joined with goes to the
+    /// circle in the log, sealed ([`kring_trust::membership::Action::Introduce`]).
+    pub(super) async fn introduce(&mut self, name: &str) -> Result<()> {
+        self.append_entry("introduction", |state, identity, keys, _, now| {
+            state.introduce(identity, keys, name, now)
+        })
+        .await
     }
 }
 

@@ -278,10 +278,14 @@ impl<'a> Session<'a> {
             Standing::Reader => {}
         }
         self.pull().await?;
-        if self.record()?.pending_join.is_some() && self.complete_join()? {
-            self.report.joined = true;
-            if matches!(self.trust.standing(&self.me()), Standing::Writer(_)) {
-                self.push().await?;
+        if self.record()?.pending_join.is_some() {
+            if let Some(joined) = self.complete_join()? {
+                self.report.joined = true;
+                match self.trust.standing(&self.me()) {
+                    Standing::Writer(_) => self.push().await?,
+                    _ if !joined.name.is_empty() => self.introduce(&joined.name).await?,
+                    _ => {}
+                }
             }
         }
         self.report.waiting =

@@ -208,6 +208,11 @@ fun syncTests(): List<TestCase> =
                 assertKring<KringException.NotAllowed> { c.brams.invite(Capability.READER, inDays(1)) }
                 assertContentEquals(before, c.brams.export())
                 assertEquals(0uL, c.brams.status().pending)
+                // Not in the plan, yet named for Anna: the name Bram joined with.
+                val bram = c.annas.people().single { it.id == c.brams.me() }
+                assertEquals("Bram", bram.name, "$bram")
+                assertEquals(Capability.READER, bram.capability)
+                assertNull(bram.relation, "readers have no record in the plan")
             }
         },
         TestCase("a plain member cannot rewrite the main person's plan: NotAllowed, nothing changes, nothing is sent") {
