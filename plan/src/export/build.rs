@@ -2,7 +2,8 @@
 
 use super::document::{Block, ExportDocument, Line, Section, SectionKind};
 use super::text::{
-    format_date, format_date_time, more_needed, relation_name, schedule_phrase, status_name, texts,
+    format_date, format_date_time, moment_phrase, more_needed, relation_name, schedule_phrase,
+    status_name, texts,
     Texts,
 };
 use crate::plan::ids::MemberId;
@@ -214,7 +215,7 @@ fn evaluation(plan: &PlanView, lang: Language) -> Vec<Block> {
         Some(at) => Block::Paragraph {
             line: Line::new()
                 .label(t.next_evaluation)
-                .kring(format_date_time(lang, zone, at)),
+                .kring(moment_phrase(lang, zone, at)),
         },
         None => Block::Note {
             text: t.no_evaluation_date.to_owned(),

@@ -1189,3 +1189,34 @@ fn only_the_main_person_admins_and_the_coordinator_see_who_is_not_helping() {
     );
     assert_eq!(full.clone().for_audience(Audience::FollowUp), full);
 }
+
+#[test]
+fn whole_days_in_my_week_have_no_clock_time_and_ten_stays_ten_across_the_change() {
+    let (c, now) = crate::fixtures::amsterdam::whole_days(Language::Nl);
+    let plan = c.plan.view();
+    let sentences = |lang| -> Vec<String> {
+        my_week(&plan, now, lang)
+            .items
+            .into_iter()
+            .map(|i| i.sentence)
+            .collect()
+    };
+    assert_eq!(
+        sentences(Language::Nl),
+        [
+            "Zaterdag 24 oktober: Boodschappen. Dit is nog niet geregeld.",
+            "Zondag 25 oktober om 10.00 uur: Naar het ziekenhuis. Jan doet dit.",
+            "Maandag 26 oktober: Formulier inleveren. Dit is nog niet geregeld.",
+            "Dinsdag 27 oktober: We kijken samen hoe het plan gaat (evaluatie).",
+        ]
+    );
+    assert_eq!(
+        sentences(Language::En),
+        [
+            "Saturday 24 October: Boodschappen. This is not arranged yet.",
+            "Sunday 25 October at 10:00: Naar het ziekenhuis. Jan will do this.",
+            "Monday 26 October: Formulier inleveren. This is not arranged yet.",
+            "Tuesday 27 October: Together we look at how the plan is going (evaluation).",
+        ]
+    );
+}

@@ -113,6 +113,16 @@ pub fn civil(at: Timestamp, zone: &str) -> NaiveDateTime {
         .unwrap_or_default()
 }
 
+/// Whether `at` is 00:00 on the clock in `zone`. A date typed without a time (a
+/// deadline `--due 2026-12-04`, an evaluation day, a meeting day) is kept as that
+/// midnight, so a moment at midnight is read back as a day: "uiterlijk 4 december", not
+/// "om 0.00 uur". Nothing in a care plan is agreed for midnight itself, and a deadline
+/// at the start of a day is not late before the next (the one-day grace of the
+/// follow-up), so reading it as "by that day" keeps its meaning.
+pub fn is_midnight(at: Timestamp, zone: &str) -> bool {
+    civil(at, zone).time() == chrono::NaiveTime::MIN
+}
+
 /// One occurrence of a series moved: from its original local start to a new one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Moved {

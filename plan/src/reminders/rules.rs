@@ -124,7 +124,7 @@ pub(super) fn turns(ctx: &Context<'_>, window: Window, out: &mut Vec<Reminder>) 
         if !ctx.is_mine(task, at) {
             continue;
         }
-        let when = When::of(task, at);
+        let when = When::of(task, at, ctx.zone());
         let key = format!("{}:{}", task.id.as_str(), at.0);
         let lang = ctx.plan.circle.language;
         let day = ctx.date_of(at);
@@ -194,7 +194,7 @@ pub(super) fn needs_people(ctx: &Context<'_>, window: Window, out: &mut Vec<Remi
             if at < nudge || at >= until || !nudged.insert(&task.id) {
                 continue;
             }
-            let when = When::of(task, at);
+            let when = When::of(task, at, ctx.zone());
             let handed_over = match &task.schedule {
                 Schedule::Repeat(r) if r.is_series() => task.handed_over(&r.key_of(at)),
                 _ => false,
