@@ -3,8 +3,7 @@
 use super::document::{Block, ExportDocument, Line, Section, SectionKind};
 use super::text::{
     format_date, format_date_time, moment_phrase, more_needed, relation_name, schedule_phrase,
-    status_name, texts,
-    Texts,
+    status_name, texts, Texts,
 };
 use crate::plan::ids::MemberId;
 use crate::plan::view::{Language, OwnerKind, PlanView, Relation, TaskStatus, TaskView, TextItem};

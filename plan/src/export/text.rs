@@ -214,7 +214,11 @@ fn date_words(lang: Language, date: NaiveDate, weekday: bool, year: bool) -> Str
         out.push_str(weekday_name(lang, date.weekday()));
         out.push(' ');
     }
-    out.push_str(&format!("{} {}", date.day(), month_name(lang, date.month())));
+    out.push_str(&format!(
+        "{} {}",
+        date.day(),
+        month_name(lang, date.month())
+    ));
     if year {
         out.push_str(&format!(" {}", date.year()));
     }

@@ -85,6 +85,19 @@ impl CivilStart {
         };
         Ok(Timestamp(local.timestamp_millis()))
     }
+
+    /// The wall-clock time this is kept as in `zone`, when that is not what was written:
+    /// a time in the gap of a clock change (02:30 on 28 March 2027 in Amsterdam) exists
+    /// on no clock and becomes 03:30 (the rule above). `None` for a time that exists
+    /// and for a date. Apps use it to refuse or confirm such a time instead of keeping
+    /// someone's 02:30 as 03:30 without a word.
+    pub fn shifted_in(self, zone: &str) -> Result<Option<NaiveDateTime>> {
+        if self.is_all_day() {
+            return Ok(None);
+        }
+        let kept = civil(self.instant(zone)?, zone);
+        Ok((kept != self.naive()).then_some(kept))
+    }
 }
 
 impl std::fmt::Display for CivilStart {
@@ -358,6 +371,22 @@ mod tests {
             gap.instant("Europe/Amsterdam").unwrap().to_string(),
             "2027-03-28 01:30 UTC"
         );
+        // Apps are told: it is kept as 03:30. The repeated hour and a day are kept as
+        // written.
+        let kept = |s: &str| {
+            CivilStart::parse(s)
+                .unwrap()
+                .shifted_in("Europe/Amsterdam")
+                .unwrap()
+                .map(|t| t.to_string())
+        };
+        assert_eq!(
+            kept("2027-03-28T02:30").as_deref(),
+            Some("2027-03-28 03:30:00")
+        );
+        assert_eq!(kept("2027-03-28T03:30"), None);
+        assert_eq!(kept("2026-10-25T02:30"), None);
+        assert_eq!(kept("2027-03-28"), None);
     }
 
     #[test]
