@@ -187,11 +187,19 @@ impl Recurrence {
     fn set(&self) -> Result<rrule::RRuleSet> {
         let start = CivilStart::parse(&self.start)?;
         parse_zone(&self.zone)?;
-        let dtstart = match start {
-            CivilStart::Date(d) => {
+        let dtstart = match (start, &self.rule) {
+            // One occurrence is its moment, by the rule in the module docs: `rrule`
+            // refuses a local start that happens twice or not at all, and a ride at
+            // 02:30 on the night the clocks go back is still a ride.
+            (CivilStart::DateTime(_), None) => {
+                let at = chrono::DateTime::from_timestamp_millis(start.instant(&self.zone)?.0)
+                    .unwrap_or_default();
+                format!("DTSTART:{}", at.format("%Y%m%dT%H%M%SZ"))
+            }
+            (CivilStart::Date(d), _) => {
                 format!("DTSTART;TZID={}:{}T000000", self.zone, d.format("%Y%m%d"))
             }
-            CivilStart::DateTime(dt) => {
+            (CivilStart::DateTime(dt), Some(_)) => {
                 format!("DTSTART;TZID={}:{}", self.zone, dt.format("%Y%m%dT%H%M%S"))
             }
         };
@@ -246,8 +254,10 @@ impl Recurrence {
 
     /// The first occurrence at or after `from`.
     pub fn next_at_or_after(&self, from: Timestamp) -> Option<Timestamp> {
-        // Expanding a year at a time keeps an endless series cheap to ask.
-        let mut window_start = from;
+        // Expanding a year at a time keeps an endless series cheap to ask; nothing
+        // happens before the first possible occurrence, so asking from the year 1700
+        // (as "the one occurrence of a task" does) starts there, not 22 years later.
+        let mut window_start = self.first_possible().map_or(from, |first| from.max(first));
         for _ in 0..20 {
             let window_end = window_start.plus_days(400);
             if let Some(first) = self.occurrences_between(window_start, window_end).first() {
@@ -259,6 +269,17 @@ impl Recurrence {
             window_start = window_end;
         }
         None
+    }
+
+    /// The earliest an occurrence can be: the start, or a moved occurrence before it.
+    fn first_possible(&self) -> Option<Timestamp> {
+        let start = self.instant_of(&self.start)?;
+        Some(
+            self.moved
+                .iter()
+                .filter_map(|m| self.instant_of(&m.to))
+                .fold(start, Timestamp::min),
+        )
     }
 
     /// Where a series certainly ends (a single occurrence, `COUNT` or `UNTIL` … is
@@ -387,6 +408,23 @@ mod tests {
         assert_eq!(kept("2027-03-28T03:30"), None);
         assert_eq!(kept("2026-10-25T02:30"), None);
         assert_eq!(kept("2027-03-28"), None);
+        // A single turn on either night is that moment (not refused by the expansion).
+        for (start, utc) in [
+            ("2026-10-25T02:30", "2026-10-25T00:30"),
+            ("2027-03-28T02:30", "2027-03-28T01:30"),
+        ] {
+            let once = Recurrence {
+                rule: None,
+                ..ams(start, "")
+            };
+            assert!(once.validate().is_ok(), "{start}");
+            let t = |s: &str| CivilStart::parse(s).unwrap().instant("UTC").unwrap();
+            assert_eq!(
+                once.occurrences_between(t("2026-01-01"), t("2028-01-01")),
+                [t(utc)],
+                "{start}"
+            );
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::{
     NEEDS_PEOPLE_WITHIN_DAYS, NUDGE_AT, SOON_BEFORE_MINUTES,
 };
 use crate::followup::occurrences::{agreed_occurrences, completion_for};
-use crate::followup::{pending_checkin, pending_review, Audience};
+use crate::followup::{pending_checkin, pending_review};
 use crate::plan::recurrence::{civil, CivilStart};
 use crate::plan::view::{
     OwnerKind, PlanStatus, PlanView, Schedule, TaskStatus, TaskView, TurnKind,
@@ -234,7 +234,7 @@ fn gave_back(task: &TaskView, at: Timestamp, viewer: &Viewer) -> bool {
 /// people who follow the circle up, once the plan is accepted.
 pub(super) fn plan_dates(ctx: &Context<'_>, _window: Window, out: &mut Vec<Reminder>) {
     let plan = ctx.plan;
-    if ctx.viewer.audience != Audience::FollowUp || plan.plan.status != PlanStatus::Accepted {
+    if !ctx.viewer.audience.follows_up() || plan.plan.status != PlanStatus::Accepted {
         return;
     }
     let lang = plan.circle.language;
