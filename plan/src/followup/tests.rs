@@ -1288,7 +1288,7 @@ fn turns_held_across_both_clock_changes_are_not_called_untaken() {
             zone: ZONE.into(),
         })
     };
-    let mut add = |c: &mut crate::fixtures::amsterdam::Circle, title: &str, schedule| {
+    let add = |c: &mut crate::fixtures::amsterdam::Circle, title: &str, schedule| {
         let new = NewTask {
             schedule,
             ..NewTask::simple(title)
