@@ -522,7 +522,7 @@ pub enum TaskCmd {
         #[command(flatten)]
         schedule: ScheduleArgs,
         /// The task has no date any more.
-        #[arg(long, conflicts_with_all = ["due", "weekly_from"])]
+        #[arg(long, conflicts_with_all = ["due", "weekly_from", "date", "repeat"])]
         no_date: bool,
     },
 }

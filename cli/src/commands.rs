@@ -649,8 +649,8 @@ fn schedule(args: &ScheduleArgs) -> CliResult<Schedule> {
     let zone = dates::zone();
     let civil = |day: &str, at: Option<&str>| -> CliResult<String> {
         let start = match at {
-            Some(t) => dates::parse_civil(&format!("{day} {t}"))?,
-            None => dates::parse_civil(day)?,
+            Some(t) => dates::parse_stored_civil(&format!("{day} {t}"))?,
+            None => dates::parse_stored_civil(day)?,
         };
         Ok(start.to_string())
     };
@@ -684,13 +684,16 @@ fn schedule(args: &ScheduleArgs) -> CliResult<Schedule> {
     };
     if let Some(due) = &args.due {
         return Ok(Schedule::Due {
-            at: dates::parse(due)?,
+            at: dates::parse_stored(due)?,
         });
     }
     if let Some(first) = &args.weekly_from {
         let mut rule = format!("FREQ=WEEKLY;INTERVAL={}", args.every_weeks);
         until(&mut rule)?;
-        return Ok(repeat(dates::parse_civil(first)?.to_string(), Some(rule)));
+        return Ok(repeat(
+            dates::parse_stored_civil(first)?.to_string(),
+            Some(rule),
+        ));
     }
     if let Some(freq) = &args.repeat {
         let mut rule = format!("FREQ={};INTERVAL={}", freq.to_uppercase(), args.every);
@@ -760,26 +763,24 @@ fn first_matching_day(from: &str, days: &[String]) -> CliResult<String> {
 /// `kring task skip` / `kring task move`.
 fn change_occurrence(ctx: &mut Context, task: &str, on: &str, to: Option<&str>) -> CliResult {
     let to = to
-        .map(dates::parse_civil)
+        .map(dates::parse_stored_civil)
         .transpose()?
         .map(|c| c.to_string());
-    let at = mutate(ctx, |c, now| {
+    let (view, at) = mutate(ctx, |c, now| {
         let id = context::task(&c.plan.view(), task)?;
-        let at = occurrence_on(&c.plan.task(&id)?, on)?;
+        let view = c.plan.task(&id)?;
+        let at = occurrence_on(&view, on)?;
         c.plan
             .change_occurrence(c.me, &id, at, to.as_deref(), now)?;
-        Ok(at)
+        Ok((view, at))
     })?;
+    let date = dates::format_occurrence(&view, at);
     match &to {
         Some(to) => say!(
             "{}",
-            t!(
-                "turn-moved",
-                date = dates::format(at),
-                to = to.replace('T', " ")
-            )
+            t!("turn-moved", date = date, to = to.replace('T', " "))
         ),
-        None => say!("{}", t!("turn-skipped", date = dates::format(at))),
+        None => say!("{}", t!("turn-skipped", date = date)),
     }
     Ok(())
 }
@@ -804,18 +805,14 @@ fn occurrence_rows(
     from: Timestamp,
     to: Timestamp,
 ) -> Vec<OccurrenceRow> {
-    let all_day = task.schedule.is_all_day();
     task.turns_between(from, to)
         .into_iter()
-        .map(|turn| {
-            let when = dates::format(turn.at);
-            OccurrenceRow {
-                when: if all_day { when[..10].to_owned() } else { when },
-                at: turn.at,
-                free: turn.free,
-                people: turn.people.iter().map(|m| view.display_name(m)).collect(),
-                handed_over: turn.handed_over,
-            }
+        .map(|turn| OccurrenceRow {
+            when: dates::format_occurrence(task, turn.at),
+            at: turn.at,
+            free: turn.free,
+            people: turn.people.iter().map(|m| view.display_name(m)).collect(),
+            handed_over: turn.handed_over,
         })
         .collect()
 }
@@ -884,12 +881,12 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
                     (Some(day), _) => {
                         let at = occurrence_on(&view, day)?;
                         c.plan.claim_turn(c.me, &id, at, now)?;
-                        t!("claimed-on", date = dates::format(at))
+                        t!("claimed-on", date = dates::format_occurrence(&view, at))
                     }
                     (None, Some(day)) => {
                         let at = occurrence_on(&view, day)?;
                         c.plan.claim_from(c.me, &id, at, now)?;
-                        t!("claimed-from", date = dates::format(at))
+                        t!("claimed-from", date = dates::format_occurrence(&view, at))
                     }
                     (None, None) => {
                         c.plan.claim_task(c.me, &id, now)?;
@@ -902,13 +899,17 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
             Ok(())
         }
         TaskCmd::Handover { task, on } => {
-            let at = mutate(ctx, |c, now| {
+            let (view, at) = mutate(ctx, |c, now| {
                 let id = context::task(&c.plan.view(), &task)?;
-                let at = occurrence_on(&c.plan.task(&id)?, &on)?;
+                let view = c.plan.task(&id)?;
+                let at = occurrence_on(&view, &on)?;
                 c.plan.hand_over(c.me, &id, at, now)?;
-                Ok(at)
+                Ok((view, at))
             })?;
-            say!("{}", t!("handed-over", date = dates::format(at)));
+            say!(
+                "{}",
+                t!("handed-over", date = dates::format_occurrence(&view, at))
+            );
             Ok(())
         }
         TaskCmd::Skip { task, on } => change_occurrence(ctx, &task, &on, None),
@@ -984,7 +985,11 @@ fn task(ctx: &mut Context, cmd: TaskCmd) -> CliResult {
             no_date,
         } => {
             let category = category.as_deref().map(parse::<TaskCategory>).transpose()?;
-            let schedule = match (no_date, s.due.is_some() || s.weekly_from.is_some()) {
+            let dated = s.due.is_some()
+                || s.weekly_from.is_some()
+                || s.date.is_some()
+                || s.repeat.is_some();
+            let schedule = match (no_date, dated) {
                 (true, _) => Some(Schedule::Unscheduled),
                 (false, true) => Some(schedule(&s)?),
                 (false, false) => None,
@@ -1050,11 +1055,11 @@ fn plan(ctx: &mut Context, cmd: PlanCmd) -> CliResult {
         PlanCmd::ReviewDate { date } => {
             let at = match date.trim() {
                 "none" => None,
-                date => Some(dates::parse(date)?),
+                date => Some(dates::parse_stored(date)?),
             };
             mutate(ctx, |c, now| Ok(c.plan.set_next_review(c.me, at, now)?))?;
             match at {
-                Some(at) => say!("{}", t!("review-date-set", date = dates::format(at))),
+                Some(at) => say!("{}", t!("review-date-set", date = dates::format_moment(at))),
                 None => say!("{}", t!("review-date-none")),
             }
             Ok(())
@@ -1134,13 +1139,17 @@ fn offer(ctx: &mut Context, cmd: OfferCmd) -> CliResult {
 fn meeting(ctx: &mut Context, cmd: MeetingCmd) -> CliResult {
     match cmd {
         MeetingCmd::Add { at, place, agenda } => {
-            let at = dates::parse(&at)?;
+            let at = dates::parse_stored(&at)?;
             let id = mutate(ctx, |c, now| {
                 Ok(c.plan.schedule_meeting(c.me, at, &place, &agenda, now)?)
             })?;
             say!(
                 "{}",
-                t!("meeting-planned", id = id.short(), date = dates::format(at))
+                t!(
+                    "meeting-planned",
+                    id = id.short(),
+                    date = dates::format_moment(at)
+                )
             );
         }
         MeetingCmd::Edit {
@@ -1149,7 +1158,7 @@ fn meeting(ctx: &mut Context, cmd: MeetingCmd) -> CliResult {
             place,
             agenda,
         } => {
-            let at = at.as_deref().map(dates::parse).transpose()?;
+            let at = at.as_deref().map(dates::parse_stored).transpose()?;
             mutate(ctx, |c, now| {
                 let view = c.plan.view();
                 let id = context::entry(view.meetings.iter().map(|x| &x.id), &meeting, "meeting")?;

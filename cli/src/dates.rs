@@ -8,7 +8,9 @@
 use std::sync::OnceLock;
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime};
+use kring_plan::export::When;
 use kring_plan::plan::recurrence::{civil, CivilStart};
+use kring_plan::plan::TaskView;
 use kring_trust::Timestamp;
 
 use crate::error::{CliError, CliResult};
@@ -133,6 +135,34 @@ pub fn parse(input: &str) -> CliResult<Timestamp> {
     Ok(parse_civil(input)?.instant(zone())?)
 }
 
+/// A civil date, or date and time, that will be stored: refused, with the time it
+/// would become, when the time does not exist in the circle's zone (the night the
+/// clock goes forward). Someone who typed 02:30 chooses; Kring does not keep it as
+/// 03:30 without a word. Lookups (`--on`, `--from`) use [`parse_civil`] and find the
+/// moved occurrence.
+pub fn parse_stored_civil(input: &str) -> CliResult<CivilStart> {
+    let start = parse_civil(input)?;
+    if let (CivilStart::DateTime(written), Some(kept)) = (start, start.shifted_in(zone())?) {
+        return Err(CliError::Usage(t!(
+            "error-time-in-gap",
+            time = written.format("%H:%M").to_string(),
+            date = written.format("%Y-%m-%d").to_string(),
+            zone = zone(),
+            kept = kept.format("%H:%M").to_string()
+        )));
+    }
+    Ok(start)
+}
+
+/// An instant to store, like [`parse`] but refusing a time that does not exist in the
+/// circle's zone ([`parse_stored_civil`]).
+pub fn parse_stored(input: &str) -> CliResult<Timestamp> {
+    if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(input.trim()) {
+        return Ok(Timestamp(dt.timestamp_millis()));
+    }
+    Ok(parse_stored_civil(input)?.instant(zone())?)
+}
+
 /// `2026-11-24 18:00` in the circle's zone.
 pub fn format(at: Timestamp) -> String {
     format_in(at, zone())
@@ -143,6 +173,35 @@ pub fn format_in(at: Timestamp, zone: &str) -> String {
     civil(at, zone).format("%Y-%m-%d %H:%M").to_string()
 }
 
-pub fn format_opt(at: Option<Timestamp>) -> String {
-    at.map_or_else(|| "-".to_owned(), format)
+/// `2026-11-24 18:00`, or `2026-11-24` for a whole day. Whether a date has a time of
+/// day is kring-core's decision ([`When`]), the same one the exports, the week and
+/// the apps follow, so the CLI never prints `00:00` for a day.
+pub fn format_when(when: When) -> String {
+    format_when_in(when, zone())
+}
+
+/// [`format_when`] in `zone` (for lists across circles, each in its own zone).
+pub fn format_when_in(when: When, zone: &str) -> String {
+    let local = civil(when.at, zone);
+    if when.all_day {
+        local.format("%Y-%m-%d").to_string()
+    } else {
+        local.format("%Y-%m-%d %H:%M").to_string()
+    }
+}
+
+/// The occurrence of `task` at `at` (a day for an all-day task or a deadline typed as a
+/// date).
+pub fn format_occurrence(task: &TaskView, at: Timestamp) -> String {
+    format_when(When::of(task, at, zone()))
+}
+
+/// A moment of the plan that may have been typed as a date alone: an evaluation, a
+/// meeting.
+pub fn format_moment(at: Timestamp) -> String {
+    format_when(When::moment(at, zone()))
+}
+
+pub fn format_moment_opt(at: Option<Timestamp>) -> String {
+    at.map_or_else(|| "-".to_owned(), format_moment)
 }

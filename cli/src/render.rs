@@ -2,6 +2,7 @@
 
 use comfy_table::Table;
 use kring_client::device::Person;
+use kring_plan::export::When;
 use kring_plan::followup::{CoordinatorOverview, MyWeek, Severity};
 use kring_plan::plan::{Language, MemberId, PlanView, Schedule, TaskView};
 
@@ -17,7 +18,7 @@ fn table(header: &[String]) -> Table {
 pub fn schedule(s: &Schedule) -> String {
     match s {
         Schedule::Unscheduled => t!("schedule-when-needed"),
-        Schedule::Due { at } => t!("schedule-due", date = dates::format(*at)),
+        Schedule::Due { at } => t!("schedule-due", date = dates::format_moment(*at)),
         Schedule::Repeat(_) => {
             kring_plan::export::schedule_phrase(i18n::language(), dates::zone(), s)
         }
@@ -225,7 +226,7 @@ pub fn plan(view: &PlanView, me: &MemberId) -> String {
     out.push_str(
         &(t!(
             "show-next-evaluation",
-            date = dates::format_opt(p.next_review_at)
+            date = dates::format_moment_opt(p.next_review_at)
         ) + "\n"),
     );
     let approvals: Vec<String> = p
@@ -263,7 +264,7 @@ pub fn plan(view: &PlanView, me: &MemberId) -> String {
                 .count();
             t!(
                 "show-meeting",
-                at = dates::format(m.at),
+                at = dates::format_moment(m.at),
                 place = &m.place,
                 agenda = &m.agenda,
                 id = m.id.short(),
@@ -351,7 +352,7 @@ pub fn followup(overview: &CoordinatorOverview, lang: Language) -> String {
             severity,
             item.circle_name.clone(),
             item.signal.describe(lang, &item.timezone),
-            dates::format_in(item.signal.at, &item.timezone),
+            dates::format_when_in(When::moment(item.signal.at, &item.timezone), &item.timezone),
         ]);
     }
     out.push_str(&format!("\n{}\n{items}\n", t!("followup-to-do")));

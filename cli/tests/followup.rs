@@ -213,3 +213,28 @@ fn export_writes_readable_plans_with_hostile_text_escaped() {
         .assert()
         .code(3);
 }
+
+/// Five weeks on, nobody did anything. Sanne (the main person, on this device) hears
+/// Jan has been quiet, never that she has; a task she held is not "untaken".
+#[test]
+fn followup_never_tells_the_main_person_she_was_silent() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    two_circles(dir);
+    let out = kring(dir, "2026-12-10 12:00")
+        .arg("followup")
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let said = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(said.contains("niets gehoord van Jan"), "{said}");
+    assert!(!said.contains("niets gehoord van Sanne"), "{said}");
+    assert!(
+        said.contains("te laat: Boodschappen — niemand had het opgepakt"),
+        "{said}"
+    );
+    assert!(
+        said.contains("te laat: Naar de dokter — opgepakt door Sanne"),
+        "{said}"
+    );
+}

@@ -121,7 +121,7 @@ fn a_dutch_circle_speaks_dutch_and_an_english_one_english() {
         &show,
         &[
             "plan voor Sanne (Nederlands), status: concept",
-            "Volgende evaluatie: 2027-01-15 00:00",
+            "Volgende evaluatie: 2027-01-15",
             "Wie doet wat?",
             "Wie doen er mee?",
             "| taak ",
@@ -153,7 +153,7 @@ fn a_dutch_circle_speaks_dutch_and_an_english_one_english() {
         &show,
         &[
             "plan for Sanne (English), status: draft",
-            "Next evaluation: 2027-01-15 00:00",
+            "Next evaluation: 2027-01-15",
             "Tasks",
             "People",
             "| task ",

@@ -51,6 +51,7 @@ pub enum SignalKind {
         days_overdue: i64,
         missed_occurrences: u32,
         claimed_by: Vec<MemberRef>,
+        held: bool,
     },
     UnclaimedTask {
         task: TaskId,
@@ -152,6 +153,7 @@ pub struct PlanHealth {
 pub struct CircleReport {
     pub circle: CircleId,
     pub circle_name: String,
+    pub main_person: MemberRef,
     pub timezone: String,
     pub status: PlanStatus,
     pub generated_at: Timestamp,

@@ -328,4 +328,47 @@ pub(crate) mod amsterdam {
             piet,
         }
     }
+
+    /// Sanne's circle in the week of the October clock change, with everything that
+    /// is a day rather than a moment: shopping on Saturday 24 October (all day), a form
+    /// due Monday 26 October (a deadline typed as a date), the evaluation on Tuesday
+    /// 27 October (a date); and, for contrast, a ride at 10:00 on Sunday 25 October,
+    /// the day the clock goes back. `now` is Friday 23 October 12:00.
+    pub fn whole_days(lang: Language) -> (Circle, Timestamp) {
+        use crate::plan::recurrence::Recurrence;
+        use crate::plan::{NewTask, Schedule};
+        let mut c = circle(lang);
+        let now = local("2026-10-23T12:00");
+        let day = |start: &str| {
+            Schedule::Repeat(Recurrence {
+                start: start.into(),
+                rule: None,
+                skipped: vec![],
+                moved: vec![],
+                zone: ZONE.into(),
+            })
+        };
+        let mut add = |title: &str, schedule: Schedule| {
+            let new = NewTask {
+                schedule,
+                ..NewTask::simple(title)
+            };
+            c.plan.add_task(&c.sanne, new, now).expect("task")
+        };
+        add("Boodschappen", day("2026-10-24"));
+        add(
+            "Formulier inleveren",
+            Schedule::Due {
+                at: local("2026-10-26"),
+            },
+        );
+        let ride = add("Naar het ziekenhuis", day("2026-10-25T10:00"));
+        c.plan
+            .claim_task(&c.jan, &ride, now)
+            .expect("Jan takes the ride");
+        c.plan
+            .set_next_review(&c.sanne, Some(local("2026-10-27")), now)
+            .expect("review date");
+        (c, now)
+    }
 }

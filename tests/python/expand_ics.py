@@ -1,6 +1,8 @@
 """Expands an iCalendar file with independent implementations (icalendar and
 recurring-ical-events, from PyPI) and prints every occurrence as JSON:
-[{"uid": ..., "summary": ..., "start_ms": ..., "alarms": n}], sorted.
+[{"uid": ..., "summary": ..., "start_ms": ..., "end_ms": ..., "transp": ...,
+"alarms": n, "alarm_uids": [...], "prodid": ...}], sorted. An all-day start or end is
+its date; an alarm's ids are its RFC 9074 UID and Apple's X-WR-ALARMUID.
 
 Usage: expand_ics.py FILE FROM_ISO TO_ISO
 """
@@ -33,12 +35,20 @@ def main():
     finish = datetime.fromisoformat(end).replace(tzinfo=timezone.utc)
     out = []
     for event in recurring_ical_events.of(cal).between(begin, finish):
+        alarms = event.walk("VALARM")
+        end = event.get("DTEND")
         out.append(
             {
                 "uid": str(event.get("UID")),
                 "summary": str(event.get("SUMMARY")),
                 "start_ms": millis(event.get("DTSTART").dt),
-                "alarms": len(event.walk("VALARM")),
+                "end_ms": millis(end.dt) if end is not None else None,
+                "transp": str(event.get("TRANSP", "OPAQUE")),
+                "alarms": len(alarms),
+                "alarm_uids": [
+                    [str(a.get("UID")), str(a.get("X-WR-ALARMUID"))] for a in alarms
+                ],
+                "prodid": str(cal.get("PRODID")),
             }
         )
     out.sort(key=lambda e: (e["uid"], str(e["start_ms"])))

@@ -2,7 +2,9 @@
 //! one here wrote (Python `icalendar` + `recurring-ical-events`, installed by the test
 //! command): a weekly dinner at 17:00 in Amsterdam, three times across the March clock
 //! change, one turn claimed alone, and a calendar file that expands to exactly the
-//! instants Kring lists — with skipped and moved occurrences, and one's own turns.
+//! instants Kring lists — with skipped and moved occurrences, and one's own turns; and
+//! deadlines around the March 2027 change that take no time, alarms whose ids survive
+//! a second export, and a PRODID that names Kring.
 
 use std::path::Path;
 use std::process::Command;
@@ -28,6 +30,19 @@ fn kring(dir: &Path, args: &[&str]) -> Value {
 
 /// The occurrences as the independent parser expands them: (uid, start) pairs.
 fn expand(ics: &Path, from: &str, to: &str) -> Vec<(String, Value)> {
+    expand_all(ics, from, to)
+        .iter()
+        .map(|e| {
+            (
+                e["uid"].as_str().unwrap_or("").to_owned(),
+                e["start_ms"].clone(),
+            )
+        })
+        .collect()
+}
+
+/// Everything the independent parser says of each occurrence (see `expand_ics.py`).
+fn expand_all(ics: &Path, from: &str, to: &str) -> Vec<Value> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/expand_ics.py");
     let out = Command::new("python3")
         .arg(script)
@@ -41,17 +56,7 @@ fn expand(ics: &Path, from: &str, to: &str) -> Vec<(String, Value)> {
         String::from_utf8_lossy(&out.stderr)
     );
     let events: Value = serde_json::from_slice(&out.stdout).expect("JSON from Python");
-    events
-        .as_array()
-        .expect("a list")
-        .iter()
-        .map(|e| {
-            (
-                e["uid"].as_str().unwrap_or("").to_owned(),
-                e["start_ms"].clone(),
-            )
-        })
-        .collect()
+    events.as_array().expect("a list").clone()
 }
 
 fn occurrence_instants(dir: &Path, task: &str, from: &str, to: &str) -> Vec<Value> {
@@ -287,4 +292,144 @@ fn daily_rides_across_the_october_change_and_an_all_day_task_match_too() {
             assert_eq!(ours.len(), 1);
         }
     }
+}
+
+#[test]
+fn deadlines_take_no_time_and_alarms_keep_their_ids_across_the_march_change() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("sanne");
+    kring(
+        &dir,
+        &[
+            "circle",
+            "create",
+            "--name",
+            "K",
+            "--me",
+            "Sanne",
+            "--timezone",
+            "Europe/Amsterdam",
+        ],
+    );
+    // Before the change (UTC+1), the day after it (UTC+2), and a daily 02:30 that
+    // meets the hour that does not exist on 28 March.
+    kring(
+        &dir,
+        &["task", "add", "Huur betalen", "--due", "2027-03-26 18:00"],
+    );
+    kring(
+        &dir,
+        &["task", "add", "Formulier inleveren", "--due", "2027-03-29"],
+    );
+    kring(
+        &dir,
+        &[
+            "task",
+            "add",
+            "Medicijnen",
+            "--repeat",
+            "daily",
+            "--at",
+            "02:30",
+            "--from",
+            "2027-03-27",
+            "--count",
+            "3",
+        ],
+    );
+    let tasks = kring(&dir, &["task", "list", "--json"]);
+    let id_of = |title: &str| -> String {
+        tasks
+            .as_array()
+            .and_then(|ts| ts.iter().find(|t| t["title"] == title))
+            .and_then(|t| t["id"].as_str())
+            .expect("task")
+            .to_owned()
+    };
+    for title in ["Huur betalen", "Formulier inleveren", "Medicijnen"] {
+        kring(&dir, &["task", "claim", &id_of(title)[..8]]);
+    }
+
+    let ics = root.path().join("mine.ics");
+    kring(
+        &dir,
+        &["calendar", "--mine", "--out", ics.to_str().expect("utf-8")],
+    );
+    let events = expand_all(&ics, "2027-03-01T00:00:00", "2027-05-01T00:00:00");
+    let of = |title: &str| -> Vec<&Value> {
+        let uid = format!("{}@kring", id_of(title));
+        events.iter().filter(|e| e["uid"] == uid.as_str()).collect()
+    };
+    assert!(
+        events
+            .iter()
+            .all(|e| e["prodid"] == "-//Kring//Kring plan//NL"),
+        "{events:?}"
+    );
+
+    // A deadline with a time: that moment, no length, not busy.
+    let rent = of("Huur betalen");
+    assert_eq!(rent.len(), 1, "{events:?}");
+    assert_eq!(rent[0]["summary"], "Uiterlijk: Huur betalen");
+    assert_eq!(rent[0]["start_ms"], rent[0]["end_ms"]);
+    assert_eq!(
+        rent[0]["start_ms"],
+        occurrence_instants(
+            &dir,
+            &id_of("Huur betalen")[..8],
+            "2027-03-01",
+            "2027-05-01"
+        )[0]
+    );
+    assert_eq!(rent[0]["transp"], "TRANSPARENT");
+    // A deadline typed as a date: that whole day.
+    let form = of("Formulier inleveren");
+    assert_eq!(form.len(), 1, "{events:?}");
+    assert_eq!(form[0]["start_ms"], "2027-03-29");
+    assert_eq!(form[0]["end_ms"], "2027-03-30");
+    assert_eq!(form[0]["transp"], "TRANSPARENT");
+    // The series expands to the instants Kring lists, 28 March at 03:30 included.
+    let pills = of("Medicijnen");
+    let theirs: Vec<Value> = pills.iter().map(|e| e["start_ms"].clone()).collect();
+    assert_eq!(
+        theirs,
+        occurrence_instants(&dir, &id_of("Medicijnen")[..8], "2027-03-01", "2027-05-01")
+    );
+    assert_eq!(theirs.len(), 3);
+
+    // Every alarm has an id derived from its entry's UID, in both forms.
+    for e in &events {
+        let expected = format!("alarm-{}", e["uid"].as_str().expect("uid"));
+        assert_eq!(e["alarms"], 1, "{e}");
+        assert_eq!(
+            e["alarm_uids"],
+            serde_json::json!([[expected, expected]]),
+            "{e}"
+        );
+    }
+    // Exporting again gives the same entries and alarm ids (a re-import replaces them).
+    let again = root.path().join("again.ics");
+    kring(
+        &dir,
+        &[
+            "calendar",
+            "--mine",
+            "--out",
+            again.to_str().expect("utf-8"),
+        ],
+    );
+    let ids = |events: &[Value]| -> Vec<(Value, Value)> {
+        events
+            .iter()
+            .map(|e| (e["uid"].clone(), e["alarm_uids"].clone()))
+            .collect()
+    };
+    assert_eq!(
+        ids(&events),
+        ids(&expand_all(
+            &again,
+            "2027-03-01T00:00:00",
+            "2027-05-01T00:00:00"
+        ))
+    );
 }

@@ -304,7 +304,7 @@ impl WebDevice {
     ) -> Result<Screen> {
         let view = self.view(circle)?;
         let me = self.me(circle)?;
-        let follows_up = self.viewer(circle)?.audience == Audience::FollowUp;
+        let follows_up = self.viewer(circle)?.audience.follows_up();
         let mut screen = Screen {
             circle_name: view.circle.name.clone(),
             follows_up,
@@ -353,10 +353,11 @@ impl WebDevice {
         now: Timestamp,
         lang: Language,
     ) -> Result<Option<FollowUp>> {
-        if self.viewer(circle)?.audience != Audience::FollowUp {
+        let audience = self.viewer(circle)?.audience;
+        if !audience.follows_up() {
             return Ok(None);
         }
-        let report = circle_report(&*self.view(circle)?, now).for_audience(Audience::FollowUp);
+        let report = circle_report(&*self.view(circle)?, now).for_audience(audience);
         Ok(Some(FollowUp::of(report, lang)))
     }
 
@@ -364,12 +365,20 @@ impl WebDevice {
     /// follows up, most urgent first.
     pub fn desk(&self, now: Timestamp, lang: Language) -> Result<Vec<FollowUp>> {
         let mut views = Vec::new();
+        let mut audiences = std::collections::HashMap::new();
         for (id, replica) in &self.circles {
-            if replica.plan().is_ok() && self.viewer(id)?.audience == Audience::FollowUp {
+            let audience = self.viewer(id)?.audience;
+            if replica.plan().is_ok() && audience.follows_up() {
                 views.push(PlanView::clone(&*self.view(id)?));
+                audiences.insert(id.clone(), audience);
             }
         }
-        let overview = overview_for(&views, now, |_| Audience::FollowUp);
+        let overview = overview_for(&views, now, |plan| {
+            audiences
+                .get(&plan.circle.id)
+                .copied()
+                .unwrap_or(Audience::Circle)
+        });
         Ok(overview
             .circles
             .into_iter()

@@ -287,6 +287,7 @@ error-join-name = Say what the circle may call you: `--name` followed by your na
 error-several-members = several members are called "{ $name }"; use the id
 error-no-member = no member "{ $name }"
 error-date = cannot read the date "{ $date }"; use 2026-11-24, "2026-11-24 18:00", 24-11-2026, "morgen 17:00" or "di 18:00" (in { $zone })
+error-time-in-gap = { $time } does not exist on { $date } in { $zone }: that night the clocks go forward. Choose another time. Do you mean { $kept }? Then type { $kept }.
 error-end-date = cannot read the end date "{ $date }"
 error-weekday = not a weekday: "{ $day }" (use mon, di, woensdag …)
 error-no-turn = “{ $task }” has no turn on { $day }

@@ -287,6 +287,7 @@ error-join-name = Zeg hoe de kring je mag noemen: `--name` met je naam erachter.
 error-several-members = meer leden heten "{ $name }"; gebruik de id
 error-no-member = geen lid "{ $name }"
 error-date = deze datum snap ik niet: "{ $date }"; schrijf 24-11-2026, "24-11-2026 18:00", 2026-11-24, "morgen 17:00" of "di 18:00" (tijd in { $zone })
+error-time-in-gap = { $time } bestaat niet op { $date } in { $zone }: die nacht gaat de klok vooruit. Kies een andere tijd. Bedoel je { $kept }? Typ dan { $kept }.
 error-end-date = deze einddatum snap ik niet: "{ $date }"
 error-weekday = geen dag van de week: "{ $day }" (schrijf ma, di, woensdag …)
 error-no-turn = “{ $task }” heeft geen beurt op { $day }

@@ -3497,6 +3497,7 @@ public func FfiConverterTypeCircleInfo_lower(_ value: CircleInfo) -> RustBuffer 
 public struct CircleReport: Equatable, Hashable {
     public let circle: CircleId
     public let circleName: String
+    public let mainPerson: MemberRef
     public let timezone: String
     public let status: PlanStatus
     public let generatedAt: Timestamp
@@ -3510,9 +3511,10 @@ public struct CircleReport: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(circle: CircleId, circleName: String, timezone: String, status: PlanStatus, generatedAt: Timestamp, urgent: UInt32, attention: UInt32, signals: [Signal], load: Load, health: PlanHealth, lastActivityAt: Timestamp?, daysSinceLastActivity: Int64?) {
+    public init(circle: CircleId, circleName: String, mainPerson: MemberRef, timezone: String, status: PlanStatus, generatedAt: Timestamp, urgent: UInt32, attention: UInt32, signals: [Signal], load: Load, health: PlanHealth, lastActivityAt: Timestamp?, daysSinceLastActivity: Int64?) {
         self.circle = circle
         self.circleName = circleName
+        self.mainPerson = mainPerson
         self.timezone = timezone
         self.status = status
         self.generatedAt = generatedAt
@@ -3543,6 +3545,7 @@ public struct FfiConverterTypeCircleReport: FfiConverterRustBuffer {
             try CircleReport(
                 circle: FfiConverterTypeCircleId.read(from: &buf), 
                 circleName: FfiConverterString.read(from: &buf), 
+                mainPerson: FfiConverterTypeMemberRef.read(from: &buf), 
                 timezone: FfiConverterString.read(from: &buf), 
                 status: FfiConverterTypePlanStatus.read(from: &buf), 
                 generatedAt: FfiConverterTypeTimestamp.read(from: &buf), 
@@ -3559,6 +3562,7 @@ public struct FfiConverterTypeCircleReport: FfiConverterRustBuffer {
     public static func write(_ value: CircleReport, into buf: inout [UInt8]) {
         FfiConverterTypeCircleId.write(value.circle, into: &buf)
         FfiConverterString.write(value.circleName, into: &buf)
+        FfiConverterTypeMemberRef.write(value.mainPerson, into: &buf)
         FfiConverterString.write(value.timezone, into: &buf)
         FfiConverterTypePlanStatus.write(value.status, into: &buf)
         FfiConverterTypeTimestamp.write(value.generatedAt, into: &buf)
@@ -9274,7 +9278,7 @@ public func FfiConverterTypeSeverity_lower(_ value: Severity) -> RustBuffer {
 
 public enum SignalKind: Equatable, Hashable {
     
-    case overdueTask(task: TaskId, title: String, dueAt: Timestamp, daysOverdue: Int64, missedOccurrences: UInt32, claimedBy: [MemberRef]
+    case overdueTask(task: TaskId, title: String, dueAt: Timestamp, daysOverdue: Int64, missedOccurrences: UInt32, claimedBy: [MemberRef], held: Bool
     )
     case unclaimedTask(task: TaskId, title: String, reason: UnclaimedReason, nextDueAt: Timestamp?, daysUntilDue: Int64?, openDays: Int64, freeSlots: UInt32
     )
@@ -9319,7 +9323,7 @@ public struct FfiConverterTypeSignalKind: FfiConverterRustBuffer {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .overdueTask(task: try FfiConverterTypeTaskId.read(from: &buf), title: try FfiConverterString.read(from: &buf), dueAt: try FfiConverterTypeTimestamp.read(from: &buf), daysOverdue: try FfiConverterInt64.read(from: &buf), missedOccurrences: try FfiConverterUInt32.read(from: &buf), claimedBy: try FfiConverterSequenceTypeMemberRef.read(from: &buf)
+        case 1: return .overdueTask(task: try FfiConverterTypeTaskId.read(from: &buf), title: try FfiConverterString.read(from: &buf), dueAt: try FfiConverterTypeTimestamp.read(from: &buf), daysOverdue: try FfiConverterInt64.read(from: &buf), missedOccurrences: try FfiConverterUInt32.read(from: &buf), claimedBy: try FfiConverterSequenceTypeMemberRef.read(from: &buf), held: try FfiConverterBool.read(from: &buf)
         )
         
         case 2: return .unclaimedTask(task: try FfiConverterTypeTaskId.read(from: &buf), title: try FfiConverterString.read(from: &buf), reason: try FfiConverterTypeUnclaimedReason.read(from: &buf), nextDueAt: try FfiConverterOptionTypeTimestamp.read(from: &buf), daysUntilDue: try FfiConverterOptionInt64.read(from: &buf), openDays: try FfiConverterInt64.read(from: &buf), freeSlots: try FfiConverterUInt32.read(from: &buf)
@@ -9363,7 +9367,7 @@ public struct FfiConverterTypeSignalKind: FfiConverterRustBuffer {
         switch value {
         
         
-        case let .overdueTask(task,title,dueAt,daysOverdue,missedOccurrences,claimedBy):
+        case let .overdueTask(task,title,dueAt,daysOverdue,missedOccurrences,claimedBy,held):
             writeInt(&buf, Int32(1))
             FfiConverterTypeTaskId.write(task, into: &buf)
             FfiConverterString.write(title, into: &buf)
@@ -9371,6 +9375,7 @@ public struct FfiConverterTypeSignalKind: FfiConverterRustBuffer {
             FfiConverterInt64.write(daysOverdue, into: &buf)
             FfiConverterUInt32.write(missedOccurrences, into: &buf)
             FfiConverterSequenceTypeMemberRef.write(claimedBy, into: &buf)
+            FfiConverterBool.write(held, into: &buf)
             
         
         case let .unclaimedTask(task,title,reason,nextDueAt,daysUntilDue,openDays,freeSlots):

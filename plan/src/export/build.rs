@@ -2,8 +2,8 @@
 
 use super::document::{Block, ExportDocument, Line, Section, SectionKind};
 use super::text::{
-    format_date, format_date_time, more_needed, relation_name, schedule_phrase, status_name, texts,
-    Texts,
+    format_date, format_date_time, moment_phrase, more_needed, relation_name, schedule_phrase,
+    status_name, texts, Texts,
 };
 use crate::plan::ids::MemberId;
 use crate::plan::view::{Language, OwnerKind, PlanView, Relation, TaskStatus, TaskView, TextItem};
@@ -214,7 +214,7 @@ fn evaluation(plan: &PlanView, lang: Language) -> Vec<Block> {
         Some(at) => Block::Paragraph {
             line: Line::new()
                 .label(t.next_evaluation)
-                .kring(format_date_time(lang, zone, at)),
+                .kring(moment_phrase(lang, zone, at)),
         },
         None => Block::Note {
             text: t.no_evaluation_date.to_owned(),

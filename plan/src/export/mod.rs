@@ -7,7 +7,9 @@
 //!
 //! [`build_document`] builds the format-independent [`ExportDocument`] once; the
 //! [`markdown`] and [`html`] renderers only lay it out, and both escape every piece of
-//! text a person wrote. Dates and times are shown in UTC.
+//! text a person wrote. Dates and times are shown in the circle's time zone, and a
+//! day (an all-day task, a deadline typed as a date, the evaluation day) without a
+//! clock time ([`When`]).
 
 mod build;
 pub mod calendar;
@@ -21,7 +23,7 @@ mod tests;
 
 pub use build::build_document;
 pub use document::{Block, ExportDocument, Line, Origin, Section, SectionKind, Span};
-pub use text::{occurrence_phrase, relation_name, schedule_phrase};
+pub use text::{moment_phrase, occurrence_phrase, relation_name, schedule_phrase, When};
 
 use crate::plan::view::{Language, PlanView};
 use kring_trust::time::Timestamp;

@@ -436,3 +436,34 @@ proptest! {
         assert_html_inert(&export_plan(&plan, now(), ExportFormat::Html, Language::En), &text);
     }
 }
+
+/// All-day tasks, a deadline typed as a date and an evaluation day read as days in
+/// both formats and languages; a ride at 10:00 keeps its time on the day the clock
+/// goes back.
+#[test]
+fn whole_days_are_exported_without_a_clock_time() {
+    let (c, now) = crate::fixtures::amsterdam::whole_days(Language::Nl);
+    let plan = c.plan.view();
+    for format in [ExportFormat::Markdown, ExportFormat::Html] {
+        let nl = export_plan(&plan, now, format, Language::Nl);
+        for expected in [
+            "Op zaterdag 24 oktober 2026",
+            "Uiterlijk maandag 26 oktober 2026",
+            "Op zondag 25 oktober 2026 om 10.00 uur",
+            "dinsdag 27 oktober 2026",
+        ] {
+            assert!(nl.contains(expected), "{expected} in {nl}");
+        }
+        assert!(!nl.contains(" 0.00 uur"), "{nl}");
+        let en = export_plan(&plan, now, format, Language::En);
+        for expected in [
+            "On Saturday 24 October 2026",
+            "By Monday 26 October 2026",
+            "On Sunday 25 October 2026 at 10:00",
+            "Tuesday 27 October 2026",
+        ] {
+            assert!(en.contains(expected), "{expected} in {en}");
+        }
+        assert!(!en.contains(" 0:00"), "{en}");
+    }
+}

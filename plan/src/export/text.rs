@@ -5,11 +5,15 @@
 //! people wrote (names, titles, notes) never passes through here as a format string,
 //! it is always kept separate so the renderers can escape it.
 //!
-//! Dates and times are shown in the circle's time zone (see [`Timestamp::to_civil_in`]); the apps show
-//! local time, and the export says that its times are UTC.
+//! Dates and times are shown in the circle's time zone, in words ("dinsdag 14 mei om
+//! 10.00 uur"). Whether a date has a clock time at all is decided once, by [`When`]: a
+//! whole day is written as a day.
 
 use crate::plan::view::{Language, PlanStatus, Relation, Schedule, TaskView};
-use kring_trust::time::{CivilDateTime, Timestamp, Weekday};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+
+use crate::plan::recurrence::{civil, is_midnight, CivilStart, Recurrence};
+use kring_trust::time::Timestamp;
 
 /// Fixed labels of an exported plan.
 #[derive(Debug)]
@@ -138,7 +142,7 @@ pub(crate) fn pick<T>(lang: Language, nl: T, en: T) -> T {
 }
 
 /// Weekday name as used inside a sentence ("dinsdag", "Tuesday").
-pub(crate) fn weekday_name(lang: Language, day: Weekday) -> &'static str {
+fn weekday_name(lang: Language, day: chrono::Weekday) -> &'static str {
     const NL_DAYS: [&str; 7] = [
         "maandag",
         "dinsdag",
@@ -157,7 +161,16 @@ pub(crate) fn weekday_name(lang: Language, day: Weekday) -> &'static str {
         "Saturday",
         "Sunday",
     ];
-    pick(lang, NL_DAYS, EN_DAYS)[day.index()]
+    let i = usize::try_from(day.num_days_from_monday()).unwrap_or(0);
+    pick(lang, NL_DAYS, EN_DAYS)[i]
+}
+
+/// First letter upper case, for a phrase that starts a sentence.
+pub(crate) fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 fn month_name(lang: Language, month: u32) -> &'static str {
@@ -193,71 +206,121 @@ fn month_name(lang: Language, month: u32) -> &'static str {
     pick(lang, NL_MONTHS, EN_MONTHS)[i]
 }
 
-/// First letter upper case, for a phrase that starts a sentence.
-pub(crate) fn capitalize(s: &str) -> String {
-    let mut chars = s.chars();
-    chars.next().map_or_else(String::new, |first| {
-        first.to_uppercase().chain(chars).collect()
-    })
+/// A civil date in words: "14 mei", with the weekday ("dinsdag 14 mei") and the year
+/// ("14 mei 2024") when asked. Every date Kring writes in words goes through here.
+fn date_words(lang: Language, date: NaiveDate, weekday: bool, year: bool) -> String {
+    let mut out = String::new();
+    if weekday {
+        out.push_str(weekday_name(lang, date.weekday()));
+        out.push(' ');
+    }
+    out.push_str(&format!(
+        "{} {}",
+        date.day(),
+        month_name(lang, date.month())
+    ));
+    if year {
+        out.push_str(&format!(" {}", date.year()));
+    }
+    out
 }
 
-/// "14 mei 2024" / "14 May 2024".
-pub(crate) fn format_date(lang: Language, zone: &str, at: Timestamp) -> String {
-    let c = at.to_civil_in(zone);
-    format!("{} {} {}", c.day, month_name(lang, c.month), c.year)
-}
-
-/// "dinsdag 14 mei" / "Tuesday 14 May".
-pub(crate) fn format_day(lang: Language, zone: &str, at: Timestamp) -> String {
-    let c = at.to_civil_in(zone);
-    format!(
-        "{} {} {}",
-        weekday_name(lang, c.weekday),
-        c.day,
-        month_name(lang, c.month)
-    )
-}
-
-/// "10.00 uur" / "10:00".
-pub(crate) fn format_time(lang: Language, zone: &str, at: Timestamp) -> String {
-    let CivilDateTime { hour, minute, .. } = at.to_civil_in(zone);
+/// "10.00 uur" / "10:00": the one way Kring writes a time of day.
+fn clock_words(lang: Language, time: NaiveTime) -> String {
+    let (hour, minute) = (time.hour(), time.minute());
     match lang {
         Language::Nl => format!("{hour}.{minute:02} uur"),
         Language::En => format!("{hour}:{minute:02}"),
     }
 }
 
-/// An occurrence as a notification or reminder names it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct When {
+/// A day, and its time unless `time` is `None`: "dinsdag 14 mei om 10.00 uur".
+fn day_and_time(lang: Language, date: NaiveDate, time: Option<NaiveTime>, year: bool) -> String {
+    let day = date_words(lang, date, true, year);
+    match time {
+        Some(t) => format!("{day} {} {}", pick(lang, "om", "at"), clock_words(lang, t)),
+        None => day,
+    }
+}
+
+/// "14 mei 2024" / "14 May 2024".
+pub(crate) fn format_date(lang: Language, zone: &str, at: Timestamp) -> String {
+    date_words(lang, civil(at, zone).date(), false, true)
+}
+
+/// "dinsdag 14 mei" / "Tuesday 14 May".
+pub(crate) fn format_day(lang: Language, zone: &str, at: Timestamp) -> String {
+    date_words(lang, civil(at, zone).date(), true, false)
+}
+
+/// "10.00 uur" / "10:00".
+pub(crate) fn format_time(lang: Language, zone: &str, at: Timestamp) -> String {
+    clock_words(lang, civil(at, zone).time())
+}
+
+/// A moment of the plan as people read it: with its time of day, or as a day alone.
+///
+/// This is the one place that decides whether a date is shown with a clock time, so
+/// no screen, export or message says "om 0.00 uur" for something that has no time:
+/// an occurrence of an all-day task, a deadline typed as a date, an evaluation day
+/// (see [`Schedule::is_all_day`] and [`is_midnight`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct When {
     pub at: Timestamp,
     pub all_day: bool,
 }
 
 impl When {
-    pub(crate) fn of(task: &TaskView, at: Timestamp) -> When {
+    /// An occurrence of `task`: a day when the task's dates are days.
+    pub fn of(task: &TaskView, at: Timestamp, zone: &str) -> When {
+        When::in_schedule(&task.schedule, at, zone)
+    }
+
+    /// An occurrence of `schedule` at `at`.
+    pub fn in_schedule(schedule: &Schedule, at: Timestamp, zone: &str) -> When {
         When {
             at,
-            all_day: task.schedule.is_all_day(),
+            all_day: schedule.is_all_day(zone),
+        }
+    }
+
+    /// A moment stored as an instant (an evaluation, a meeting): a day when it is
+    /// 00:00 on the circle's clock, which is how a date typed without a time is kept.
+    pub fn moment(at: Timestamp, zone: &str) -> When {
+        When {
+            at,
+            all_day: is_midnight(at, zone),
         }
     }
 
     /// "woensdag 24 maart om 17.00 uur", or "woensdag 24 maart" for a whole day.
-    pub(crate) fn phrase(self, lang: Language, zone: &str) -> String {
-        let day = format_day(lang, zone, self.at);
-        if self.all_day {
-            day
-        } else {
-            let on = pick(lang, "om", "at");
-            format!("{day} {on} {}", format_time(lang, zone, self.at))
-        }
+    pub fn phrase(self, lang: Language, zone: &str) -> String {
+        let local = civil(self.at, zone);
+        day_and_time(lang, local.date(), self.time(local), false)
+    }
+
+    /// With the year, for documents that are read later: "dinsdag 14 mei 2024 om
+    /// 10.00 uur", or "dinsdag 14 mei 2024" for a whole day.
+    pub fn dated_phrase(self, lang: Language, zone: &str) -> String {
+        let local = civil(self.at, zone);
+        day_and_time(lang, local.date(), self.time(local), true)
+    }
+
+    fn time(self, local: NaiveDateTime) -> Option<NaiveTime> {
+        (!self.all_day).then(|| local.time())
     }
 }
 
 /// One occurrence of `task` in words: "woensdag 24 maart om 17.00 uur", or the day
 /// alone for a whole-day task.
 pub fn occurrence_phrase(lang: Language, zone: &str, task: &TaskView, at: Timestamp) -> String {
-    When::of(task, at).phrase(lang, zone)
+    When::of(task, at, zone).phrase(lang, zone)
+}
+
+/// A moment of the plan with its year ("vrijdag 15 januari 2027", or "… om 19.00
+/// uur" when it has a time of day): an evaluation, a meeting.
+pub fn moment_phrase(lang: Language, zone: &str, at: Timestamp) -> String {
+    When::moment(at, zone).dated_phrase(lang, zone)
 }
 
 /// A title people wrote, for use inside a sentence: trimmed, without a final full stop.
@@ -265,15 +328,10 @@ pub(crate) fn title(t: &str) -> &str {
     t.trim().trim_end_matches('.')
 }
 
-/// "dinsdag 14 mei 2024 om 10.00 uur" / "Tuesday 14 May 2024 at 10:00".
+/// "dinsdag 14 mei 2024 om 10.00 uur" / "Tuesday 14 May 2024 at 10:00": a moment that
+/// always has a time (when a document was made).
 pub(crate) fn format_date_time(lang: Language, zone: &str, at: Timestamp) -> String {
-    let weekday = weekday_name(lang, at.to_civil_in(zone).weekday);
-    let on = pick(lang, "om", "at");
-    format!(
-        "{weekday} {} {on} {}",
-        format_date(lang, zone, at),
-        format_time(lang, zone, at)
-    )
+    When { at, all_day: false }.dated_phrase(lang, zone)
 }
 
 /// "1 dag" / "3 dagen"; "1 day" / "3 days".
@@ -329,19 +387,23 @@ pub(crate) fn more_needed(lang: Language, n: u32) -> String {
     )
 }
 
-/// When a task happens, in words: "Als het nodig is", "Elke dinsdag om 10.00 uur,
-/// vanaf 14 mei 2024", "Om de 2 weken op dinsdag …".
+/// When a task happens, in words: "Als het nodig is", "Uiterlijk vrijdag 4 december
+/// 2026" (a deadline typed as a date), "Op zaterdag 5 december 2026", "Elke week op
+/// woensdag om 17.00 uur, 3 keer, vanaf 17 maart 2027".
 pub fn schedule_phrase(lang: Language, zone: &str, schedule: &Schedule) -> String {
     match *schedule {
         Schedule::Unscheduled => pick(lang, "Als het nodig is", "When needed").to_owned(),
-        Schedule::Due { at } => capitalize(&format_date_time(lang, zone, at)),
+        Schedule::Due { at } => {
+            let when = When::in_schedule(schedule, at, zone).dated_phrase(lang, zone);
+            format!("{} {when}", pick(lang, "Uiterlijk", "By"))
+        }
         Schedule::Repeat(ref r) => capitalize(&repeat_phrase(lang, r)),
         Schedule::Weekly {
             first_at,
             every_weeks,
             until,
         } => {
-            let weekday = weekday_name(lang, first_at.to_civil_in(zone).weekday);
+            let weekday = weekday_name(lang, civil(first_at, zone).weekday());
             let time = format_time(lang, zone, first_at);
             let from = format_date(lang, zone, first_at);
             let every = match (lang, every_weeks <= 1) {
@@ -366,19 +428,27 @@ pub fn schedule_phrase(lang: Language, zone: &str, schedule: &Schedule) -> Strin
     }
 }
 
-/// A series in words, from its rule: "elke week op woensdag om 17:00, 3 keer, vanaf
-/// 2027-03-17". The rule itself is the agreement; this only reads it out.
-fn repeat_phrase(lang: Language, r: &crate::plan::recurrence::Recurrence) -> String {
-    let (date, time) = match r.start.split_once('T') {
-        Some((d, t)) => (d.to_owned(), Some(t.to_owned())),
-        None => (r.start.clone(), None),
+/// A series in words, from its rule: "elke week op woensdag om 17.00 uur, 3 keer,
+/// vanaf 17 maart 2027". The rule itself is the agreement; this only reads it out.
+fn repeat_phrase(lang: Language, r: &Recurrence) -> String {
+    let Ok(start) = CivilStart::parse(&r.start) else {
+        // Not a date Kring wrote: shown as it is rather than guessed at.
+        return format!("{} {}", pick(lang, "op", "on"), r.start);
+    };
+    let (date, time) = match start {
+        CivilStart::Date(d) => (d, None),
+        CivilStart::DateTime(dt) => (dt.date(), Some(dt.time())),
+    };
+    let Some(rule) = &r.rule else {
+        return format!(
+            "{} {}",
+            pick(lang, "op", "on"),
+            day_and_time(lang, date, time, true)
+        );
     };
     let at = time
-        .map(|t| format!(" {} {t}", pick(lang, "om", "at")))
+        .map(|t| format!(" {} {}", pick(lang, "om", "at"), clock_words(lang, t)))
         .unwrap_or_default();
-    let Some(rule) = &r.rule else {
-        return format!("{} {date}{at}", pick(lang, "op", "on"));
-    };
     let part = |key: &str| {
         rule.split(';')
             .find_map(|p| p.strip_prefix(key).and_then(|v| v.strip_prefix('=')))
@@ -402,19 +472,32 @@ fn repeat_phrase(lang: Language, r: &crate::plan::recurrence::Recurrence) -> Str
     let days = part("BYDAY")
         .map(|days| {
             let names: Vec<String> = days.split(',').map(|d| byday_name(lang, d)).collect();
-            format!(" {} {}", pick(lang, "op", "on"), names.join(", "))
+            format!(" {} {}", pick(lang, "op", "on"), join_names(lang, &names))
         })
         .unwrap_or_default();
     let count = part("COUNT")
         .map(|n| format!(", {n} {}", pick(lang, "keer", "times")))
         .unwrap_or_default();
     let until = part("UNTIL")
-        .map(|u| format!(", {} {}", pick(lang, "tot", "until"), &u[..u.len().min(8)]))
+        .map(|u| {
+            let last = until_day(&u, &r.zone).map_or(u, |d| date_words(lang, d, false, true));
+            format!(", {} {last}", pick(lang, "tot en met", "until"))
+        })
         .unwrap_or_default();
     format!(
-        "{every}{days}{at}{count}{until}, {} {date}",
-        pick(lang, "vanaf", "from")
+        "{every}{days}{at}{count}{until}, {} {}",
+        pick(lang, "vanaf", "from"),
+        date_words(lang, date, false, true)
     )
+}
+
+/// The last day of a series from its `UNTIL` (a UTC moment such as
+/// `20261231T225959Z`, or a date), as a day in the series' zone.
+fn until_day(until: &str, zone: &str) -> Option<NaiveDate> {
+    if let Ok(utc) = NaiveDateTime::parse_from_str(until, "%Y%m%dT%H%M%SZ") {
+        return Some(civil(Timestamp(utc.and_utc().timestamp_millis()), zone).date());
+    }
+    NaiveDate::parse_from_str(until.get(..8)?, "%Y%m%d").ok()
 }
 
 /// `WE` → "woensdag" / "Wednesday"; `1MO` → "de eerste maandag" / "the first Monday".

@@ -18,6 +18,7 @@ impl Signal {
                 days_overdue,
                 missed_occurrences,
                 claimed_by,
+                held,
                 ..
             } => {
                 let mut line = match lang {
@@ -31,13 +32,13 @@ impl Signal {
                         format!(" ({missed_occurrences} times missed)"),
                     );
                 }
-                if claimed_by.is_empty() {
+                if !held {
                     line += pick(
                         lang,
                         " — niemand had het opgepakt",
                         " — nobody had taken it",
                     );
-                } else {
+                } else if !claimed_by.is_empty() {
                     let names: Vec<String> = claimed_by.iter().map(|m| m.name.clone()).collect();
                     line += &format!(
                         " — {} {}",

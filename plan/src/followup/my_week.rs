@@ -15,7 +15,7 @@
 use super::occurrences::{agreed_occurrences, completion_for};
 use super::signals::MemberRef;
 use super::MY_WEEK_DAYS;
-use crate::export::text::{capitalize, format_day, format_time, join_names, pick};
+use crate::export::text::{capitalize, format_day, join_names, pick, When};
 use crate::plan::ids::{CircleId, EntryId, TaskId};
 use crate::plan::view::{Language, OwnerKind, PlanView, TaskCategory, TaskStatus, TaskView};
 use kring_trust::time::Timestamp;
@@ -104,7 +104,7 @@ pub fn my_week(plan: &PlanView, now: Timestamp, lang: Language) -> MyWeek {
             agenda: meeting.agenda.clone(),
         };
         items.push(item(
-            meeting.at,
+            When::moment(meeting.at, &plan.circle.timezone),
             lang,
             &plan.circle.timezone,
             meeting_sentence(lang, &meeting.place),
@@ -118,7 +118,7 @@ pub fn my_week(plan: &PlanView, now: Timestamp, lang: Language) -> MyWeek {
             "Together we look at how the plan is going (evaluation).",
         );
         items.push(item(
-            at,
+            When::moment(at, &plan.circle.timezone),
             lang,
             &plan.circle.timezone,
             sentence.to_owned(),
@@ -142,20 +142,13 @@ pub fn my_week(plan: &PlanView, now: Timestamp, lang: Language) -> MyWeek {
     }
 }
 
-/// An item whose sentence starts with its day and time.
-fn item(
-    at: Timestamp,
-    lang: Language,
-    zone: &str,
-    sentence: String,
-    kind: WeekItemKind,
-) -> WeekItem {
-    let day = capitalize(&format_day(lang, zone, at));
-    let on = pick(lang, "om", "at");
+/// An item whose sentence starts with its day, and its time unless it is a whole day
+/// (an all-day task, a deadline or evaluation typed as a date).
+fn item(when: When, lang: Language, zone: &str, sentence: String, kind: WeekItemKind) -> WeekItem {
     WeekItem {
-        at,
-        sentence: format!("{day} {on} {}: {sentence}", format_time(lang, zone, at)),
-        day,
+        at: when.at,
+        sentence: format!("{}: {sentence}", capitalize(&when.phrase(lang, zone))),
+        day: capitalize(&format_day(lang, zone, when.at)),
         kind,
     }
 }
@@ -174,7 +167,8 @@ fn task_item(plan: &PlanView, task: &TaskView, at: Timestamp, lang: Language) ->
         helpers,
         done_by,
     };
-    item(at, lang, &plan.circle.timezone, sentence, kind)
+    let zone = &plan.circle.timezone;
+    item(When::of(task, at, zone), lang, zone, sentence, kind)
 }
 
 /// Who does it, in one or two short sentences.

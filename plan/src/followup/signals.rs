@@ -69,8 +69,14 @@ pub enum SignalKind {
         days_overdue: i64,
         /// Late occurrences: 1 for a one-off task; for a weekly task those in the window.
         missed_occurrences: u32,
-        /// Winners of the task's claims; empty when nobody took it.
+        /// Who was on the late occurrence (the winning claims, or those on that turn
+        /// of a series); empty when nobody took it, and for those who may not see
+        /// names ([`super::Audience::Circle`]).
         claimed_by: Vec<MemberRef>,
+        /// Whether someone held the late occurrence: a claim on it, or a task the
+        /// main person or a professional does. Kept when the names are hidden, so no
+        /// one reads "nobody had taken it" about a task someone held.
+        held: bool,
     },
     UnclaimedTask {
         task: TaskId,
@@ -201,6 +207,8 @@ impl Signal {
 pub struct CircleReport {
     pub circle: CircleId,
     pub circle_name: String,
+    /// Whom the plan is about (signals about her own silence are not shown to her).
+    pub main_person: MemberRef,
     /// The circle's IANA time zone: the days signals name are its days.
     pub timezone: String,
     pub status: PlanStatus,
@@ -244,6 +252,7 @@ pub fn circle_report(plan: &PlanView, now: Timestamp) -> CircleReport {
     let mut report = CircleReport {
         circle: plan.circle.id.clone(),
         circle_name: plan.circle.name.clone(),
+        main_person: MemberRef::of(plan, &plan.circle.main_person),
         timezone: plan.circle.timezone.clone(),
         status,
         generated_at: now,
@@ -295,6 +304,12 @@ pub(super) fn overdue(plan: &PlanView, task: &TaskView, now: Timestamp) -> Optio
             .collect()
     };
     let due_at = *missed.first()?;
+    let claimed_by: Vec<MemberRef> = task
+        .doing_at(due_at)
+        .iter()
+        .map(|m| MemberRef::of(plan, m))
+        .collect();
+    let held = !claimed_by.is_empty() || task.owner_kind != OwnerKind::Circle;
     Some(Signal {
         severity: Severity::Urgent,
         at: due_at,
@@ -304,11 +319,8 @@ pub(super) fn overdue(plan: &PlanView, task: &TaskView, now: Timestamp) -> Optio
             due_at,
             days_overdue: due_at.days_until(now),
             missed_occurrences: u32::try_from(missed.len()).unwrap_or(u32::MAX),
-            claimed_by: task
-                .doing_at(due_at)
-                .iter()
-                .map(|m| MemberRef::of(plan, m))
-                .collect(),
+            claimed_by,
+            held,
         },
     })
 }

@@ -1163,7 +1163,7 @@ fn only_the_main_person_admins_and_the_coordinator_see_who_is_not_helping() {
 
     let main = plan.circle.main_person.clone();
     for (who, capability, expected) in [
-        (&main, Some(Capability::Owner), Audience::FollowUp),
+        (&main, Some(Capability::Owner), Audience::MainPerson),
         (&cor, Some(Capability::Member), Audience::FollowUp),
         (&els, Some(Capability::Admin), Audience::FollowUp),
         (&els, Some(Capability::Member), Audience::Circle),
@@ -1188,4 +1188,190 @@ fn only_the_main_person_admins_and_the_coordinator_see_who_is_not_helping() {
         u32::try_from(seen_by_els.signals.len()).unwrap()
     );
     assert_eq!(full.clone().for_audience(Audience::FollowUp), full);
+}
+
+#[test]
+fn whole_days_in_my_week_have_no_clock_time_and_ten_stays_ten_across_the_change() {
+    let (c, now) = crate::fixtures::amsterdam::whole_days(Language::Nl);
+    let plan = c.plan.view();
+    let sentences = |lang| -> Vec<String> {
+        my_week(&plan, now, lang)
+            .items
+            .into_iter()
+            .map(|i| i.sentence)
+            .collect()
+    };
+    assert_eq!(
+        sentences(Language::Nl),
+        [
+            "Zaterdag 24 oktober: Boodschappen. Dit is nog niet geregeld.",
+            "Zondag 25 oktober om 10.00 uur: Naar het ziekenhuis. Jan doet dit.",
+            "Maandag 26 oktober: Formulier inleveren. Dit is nog niet geregeld.",
+            "Dinsdag 27 oktober: We kijken samen hoe het plan gaat (evaluatie).",
+        ]
+    );
+    assert_eq!(
+        sentences(Language::En),
+        [
+            "Saturday 24 October: Boodschappen. This is not arranged yet.",
+            "Sunday 25 October at 10:00: Naar het ziekenhuis. Jan will do this.",
+            "Monday 26 October: Formulier inleveren. This is not arranged yet.",
+            "Tuesday 27 October: Together we look at how the plan is going (evaluation).",
+        ]
+    );
+}
+
+/// The sentence the follow-up shows for the late task `title`, as `audience` sees it.
+fn late_line(plan: &PlanView, now: Timestamp, title: &str, audience: Audience) -> String {
+    circle_report(plan, now)
+        .for_audience(audience)
+        .signals
+        .iter()
+        .find(|s| matches!(&s.kind, SignalKind::OverdueTask { title: t, .. } if t == title))
+        .map(|s| s.describe(Language::Nl, &plan.circle.timezone))
+        .unwrap_or_else(|| panic!("{title} is late"))
+}
+
+#[test]
+fn a_late_task_someone_held_never_reads_as_nobody_took_it() {
+    let mut b = accepted(Some(day(365)));
+    let kees = b.member("Kees", Relation::Neighbour, day(0));
+    let claimed = b.task("Naar de huisarts", due(day(2)), day(0));
+    b.claim(&claimed, &kees, day(1));
+    let own = b.task("Bellen met de school", due(day(2)), day(0));
+    b.task_mut(&own).owner_kind = OwnerKind::MainPerson;
+    let pro = b.task("Gesprek over schulden", due(day(2)), day(0));
+    b.task_mut(&pro).owner_kind = OwnerKind::Professional;
+    b.task("Boodschappen", due(day(2)), day(0));
+    let plan = b.build();
+    let now = day(5);
+    for audience in [Audience::MainPerson, Audience::FollowUp, Audience::Circle] {
+        for title in [
+            "Naar de huisarts",
+            "Bellen met de school",
+            "Gesprek over schulden",
+        ] {
+            let line = late_line(&plan, now, title, audience);
+            assert!(!line.contains("niemand"), "{audience:?}: {line}");
+        }
+        assert_eq!(
+            late_line(&plan, now, "Boodschappen", audience),
+            "3 dagen te laat: Boodschappen — niemand had het opgepakt"
+        );
+    }
+    assert_eq!(
+        late_line(&plan, now, "Naar de huisarts", Audience::FollowUp),
+        "3 dagen te laat: Naar de huisarts — opgepakt door Kees"
+    );
+    // The circle may know it was taken, not by whom.
+    assert_eq!(
+        late_line(&plan, now, "Naar de huisarts", Audience::Circle),
+        "3 dagen te laat: Naar de huisarts"
+    );
+}
+
+/// A turn on the night of each clock change, held by Jan: the follow-up finds him on
+/// it (the turn's key is the occurrence's local start, 03:30 in March).
+#[test]
+fn turns_held_across_both_clock_changes_are_not_called_untaken() {
+    use crate::fixtures::amsterdam::{circle, local, ZONE};
+    use crate::plan::recurrence::Recurrence;
+    use crate::plan::NewTask;
+    let mut c = circle(Language::Nl);
+    let then = local("2026-10-01T10:00");
+    let series = |start: &str, rule: Option<&str>| {
+        Schedule::Repeat(Recurrence {
+            start: start.into(),
+            rule: rule.map(str::to_owned),
+            skipped: vec![],
+            moved: vec![],
+            zone: ZONE.into(),
+        })
+    };
+    let add = |c: &mut crate::fixtures::amsterdam::Circle, title: &str, schedule| {
+        let new = NewTask {
+            schedule,
+            ..NewTask::simple(title)
+        };
+        c.plan.add_task(&c.sanne, new, then).expect("task")
+    };
+    // 02:30 on 25 October happens twice: the first.
+    let night = add(&mut c, "Nachtdienst", series("2026-10-25T02:30", None));
+    c.plan.claim_task(&c.jan, &night, then).expect("claim");
+    // Daily at 02:30 from 27 March: the 28th is at 03:30 summer time. The 27th is done,
+    // so the 28th is the first late turn; Jan took it alone.
+    let pills = add(
+        &mut c,
+        "Medicijnen",
+        series("2027-03-27T02:30", Some("FREQ=DAILY;COUNT=3")),
+    );
+    let (first, gap) = (local("2027-03-27T02:30"), local("2027-03-28T03:30"));
+    assert_eq!(
+        gap,
+        local("2027-03-28T02:30"),
+        "02:30 does not exist: 03:30"
+    );
+    c.plan
+        .claim_turn(&c.jan, &pills, gap, then)
+        .expect("Jan takes the night of the change");
+    c.plan
+        .complete_task(&c.sanne, &pills, Some(first), "", local("2027-03-27T08:00"))
+        .expect("done");
+    let plan = c.plan.view();
+
+    let autumn = local("2026-10-27T12:00");
+    assert_eq!(
+        late_line(&plan, autumn, "Nachtdienst", Audience::MainPerson),
+        "2 dagen te laat: Nachtdienst — opgepakt door Jan"
+    );
+    let spring = local("2027-03-30T12:00");
+    assert_eq!(
+        late_line(&plan, spring, "Medicijnen", Audience::MainPerson),
+        "2 dagen te laat: Medicijnen (2 keer niet gedaan) — opgepakt door Jan"
+    );
+    for (now, title) in [(autumn, "Nachtdienst"), (spring, "Medicijnen")] {
+        let line = late_line(&plan, now, title, Audience::Circle);
+        assert!(!line.contains("niemand") && !line.contains("Jan"), "{line}");
+    }
+}
+
+#[test]
+fn the_main_person_is_never_told_she_has_been_silent() {
+    // Fatima (the main person) and Jan have done nothing since the meeting.
+    let plan = accepted(Some(day(365))).build();
+    let now = day(30);
+    let silent = |audience: Audience| -> Vec<String> {
+        circle_report(&plan, now)
+            .for_audience(audience)
+            .signals
+            .iter()
+            .filter(|s| matches!(s.kind, SignalKind::SilentMember { .. }))
+            .map(|s| s.describe(Language::Nl, "UTC"))
+            .collect()
+    };
+    let main = plan.circle.main_person.clone();
+    assert_eq!(
+        Audience::of(&plan, &main, None),
+        Audience::MainPerson,
+        "Fatima looks at her own plan"
+    );
+    assert_eq!(
+        silent(Audience::MainPerson),
+        ["Al 30 dagen niets gehoord van Jan"]
+    );
+    // Whoever follows her up still sees both.
+    let mut seen = silent(Audience::FollowUp);
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            "Al 30 dagen niets gehoord van Fatima",
+            "Al 30 dagen niets gehoord van Jan"
+        ]
+    );
+    let report = circle_report(&plan, now).for_audience(Audience::MainPerson);
+    assert_eq!(
+        report.urgent + report.attention,
+        u32::try_from(report.signals.len()).unwrap()
+    );
 }

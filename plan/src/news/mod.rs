@@ -128,7 +128,7 @@ pub fn what_changed(before: &PlanView, after: &PlanView, viewer: &Viewer) -> Vec
     for task in &after.tasks {
         let old = before.task(&task.id);
         let name = |id: &MemberId| after.display_name(id);
-        let when = |at: Option<Timestamp>| at.map(|at| texts::When::of(task, at));
+        let when = |at: Option<Timestamp>| at.map(|at| texts::When::of(task, at, zone));
         if old.is_none() {
             let needs =
                 task.owner_kind == OwnerKind::Circle && task.is_open() && task.free_slots() > 0;
@@ -159,7 +159,7 @@ pub fn what_changed(before: &PlanView, after: &PlanView, viewer: &Viewer) -> Vec
                     .schedule
                     .next_occurrence(claim.at)
                     .filter(|_| !task.schedule.is_recurring());
-                let turn = first.map(|at| (texts::When::of(task, at), false));
+                let turn = first.map(|at| (texts::When::of(task, at, zone), false));
                 events.push(Event {
                     kind: NewsKind::Taken,
                     at: claim.at,
@@ -180,11 +180,11 @@ pub fn what_changed(before: &PlanView, after: &PlanView, viewer: &Viewer) -> Vec
             let (kind, text) = match turn.kind {
                 TurnKind::HandedOver if may_take || main_person => (
                     NewsKind::TurnFree,
-                    texts::turn_free(lang, zone, &task.title, texts::When::of(task, at)),
+                    texts::turn_free(lang, zone, &task.title, texts::When::of(task, at, zone)),
                 ),
                 TurnKind::HandedOver => continue,
                 TurnKind::One | TurnKind::From if task.doing_at(at).contains(&turn.member) => {
-                    let when = texts::When::of(task, at);
+                    let when = texts::When::of(task, at, zone);
                     let from = turn.kind == TurnKind::From;
                     let text = texts::taken(
                         lang,

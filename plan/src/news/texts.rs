@@ -115,7 +115,7 @@ pub(super) fn joined(lang: Language, who: &str) -> String {
 }
 
 pub(super) fn meeting(lang: Language, zone: &str, at: Timestamp, place: &str) -> String {
-    let when = When { at, all_day: false }.phrase(lang, zone);
+    let when = When::moment(at, zone).phrase(lang, zone);
     let place = place.trim();
     match (lang, place.is_empty()) {
         (Language::Nl, true) => format!("Nieuw overleg: {when}."),

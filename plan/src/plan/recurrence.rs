@@ -85,6 +85,19 @@ impl CivilStart {
         };
         Ok(Timestamp(local.timestamp_millis()))
     }
+
+    /// The wall-clock time this is kept as in `zone`, when that is not what was written:
+    /// a time in the gap of a clock change (02:30 on 28 March 2027 in Amsterdam) exists
+    /// on no clock and becomes 03:30 (the rule above). `None` for a time that exists
+    /// and for a date. Apps use it to refuse or confirm such a time instead of keeping
+    /// someone's 02:30 as 03:30 without a word.
+    pub fn shifted_in(self, zone: &str) -> Result<Option<NaiveDateTime>> {
+        if self.is_all_day() {
+            return Ok(None);
+        }
+        let kept = civil(self.instant(zone)?, zone);
+        Ok((kept != self.naive()).then_some(kept))
+    }
 }
 
 impl std::fmt::Display for CivilStart {
@@ -111,6 +124,16 @@ pub fn civil(at: Timestamp, zone: &str) -> NaiveDateTime {
     chrono::DateTime::from_timestamp_millis(at.0)
         .map(|t| t.with_timezone(&tz).naive_local())
         .unwrap_or_default()
+}
+
+/// Whether `at` is 00:00 on the clock in `zone`. A date typed without a time (a
+/// deadline `--due 2026-12-04`, an evaluation day, a meeting day) is kept as that
+/// midnight, so a moment at midnight is read back as a day: "uiterlijk 4 december", not
+/// "om 0.00 uur". Nothing in a care plan is agreed for midnight itself, and a deadline
+/// at the start of a day is not late before the next (the one-day grace of the
+/// follow-up), so reading it as "by that day" keeps its meaning.
+pub fn is_midnight(at: Timestamp, zone: &str) -> bool {
+    civil(at, zone).time() == chrono::NaiveTime::MIN
 }
 
 /// One occurrence of a series moved: from its original local start to a new one.
@@ -164,11 +187,19 @@ impl Recurrence {
     fn set(&self) -> Result<rrule::RRuleSet> {
         let start = CivilStart::parse(&self.start)?;
         parse_zone(&self.zone)?;
-        let dtstart = match start {
-            CivilStart::Date(d) => {
+        let dtstart = match (start, &self.rule) {
+            // One occurrence is its moment, by the rule in the module docs: `rrule`
+            // refuses a local start that happens twice or not at all, and a ride at
+            // 02:30 on the night the clocks go back is still a ride.
+            (CivilStart::DateTime(_), None) => {
+                let at = chrono::DateTime::from_timestamp_millis(start.instant(&self.zone)?.0)
+                    .unwrap_or_default();
+                format!("DTSTART:{}", at.format("%Y%m%dT%H%M%SZ"))
+            }
+            (CivilStart::Date(d), _) => {
                 format!("DTSTART;TZID={}:{}T000000", self.zone, d.format("%Y%m%d"))
             }
-            CivilStart::DateTime(dt) => {
+            (CivilStart::DateTime(dt), Some(_)) => {
                 format!("DTSTART;TZID={}:{}", self.zone, dt.format("%Y%m%dT%H%M%S"))
             }
         };
@@ -223,8 +254,10 @@ impl Recurrence {
 
     /// The first occurrence at or after `from`.
     pub fn next_at_or_after(&self, from: Timestamp) -> Option<Timestamp> {
-        // Expanding a year at a time keeps an endless series cheap to ask.
-        let mut window_start = from;
+        // Expanding a year at a time keeps an endless series cheap to ask; nothing
+        // happens before the first possible occurrence, so asking from the year 1700
+        // (as "the one occurrence of a task" does) starts there, not 22 years later.
+        let mut window_start = self.first_possible().map_or(from, |first| from.max(first));
         for _ in 0..20 {
             let window_end = window_start.plus_days(400);
             if let Some(first) = self.occurrences_between(window_start, window_end).first() {
@@ -236,6 +269,17 @@ impl Recurrence {
             window_start = window_end;
         }
         None
+    }
+
+    /// The earliest an occurrence can be: the start, or a moved occurrence before it.
+    fn first_possible(&self) -> Option<Timestamp> {
+        let start = self.instant_of(&self.start)?;
+        Some(
+            self.moved
+                .iter()
+                .filter_map(|m| self.instant_of(&m.to))
+                .fold(start, Timestamp::min),
+        )
     }
 
     /// Where a series certainly ends (a single occurrence, `COUNT` or `UNTIL` … is
@@ -348,6 +392,39 @@ mod tests {
             gap.instant("Europe/Amsterdam").unwrap().to_string(),
             "2027-03-28 01:30 UTC"
         );
+        // Apps are told: it is kept as 03:30. The repeated hour and a day are kept as
+        // written.
+        let kept = |s: &str| {
+            CivilStart::parse(s)
+                .unwrap()
+                .shifted_in("Europe/Amsterdam")
+                .unwrap()
+                .map(|t| t.to_string())
+        };
+        assert_eq!(
+            kept("2027-03-28T02:30").as_deref(),
+            Some("2027-03-28 03:30:00")
+        );
+        assert_eq!(kept("2027-03-28T03:30"), None);
+        assert_eq!(kept("2026-10-25T02:30"), None);
+        assert_eq!(kept("2027-03-28"), None);
+        // A single turn on either night is that moment (not refused by the expansion).
+        for (start, utc) in [
+            ("2026-10-25T02:30", "2026-10-25T00:30"),
+            ("2027-03-28T02:30", "2027-03-28T01:30"),
+        ] {
+            let once = Recurrence {
+                rule: None,
+                ..ams(start, "")
+            };
+            assert!(once.validate().is_ok(), "{start}");
+            let t = |s: &str| CivilStart::parse(s).unwrap().instant("UTC").unwrap();
+            assert_eq!(
+                once.occurrences_between(t("2026-01-01"), t("2028-01-01")),
+                [t(utc)],
+                "{start}"
+            );
+        }
     }
 
     #[test]

@@ -140,9 +140,16 @@ impl Schedule {
         }
     }
 
-    /// Occurrences are days, not moments (a date without a time of day).
-    pub fn is_all_day(&self) -> bool {
-        matches!(self, Schedule::Repeat(r) if r.is_all_day())
+    /// Occurrences are days, not moments: a date without a time of day, or a
+    /// deadline typed as a date (kept as midnight in the circle's `zone`, see
+    /// [`super::recurrence::is_midnight`]). Everything that shows a date asks this, so
+    /// none shows "0.00 uur" for a day.
+    pub fn is_all_day(&self, zone: &str) -> bool {
+        match self {
+            Schedule::Repeat(r) => r.is_all_day(),
+            Schedule::Due { at } => super::recurrence::is_midnight(*at, zone),
+            Schedule::Unscheduled | Schedule::Weekly { .. } => false,
+        }
     }
 
     /// The first occurrence at or after `from`, if there is one.

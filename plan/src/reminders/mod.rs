@@ -94,7 +94,7 @@ impl Viewer {
     pub fn is_in(&self, plan: &PlanView) -> bool {
         self.member == plan.circle.main_person
             || plan.member(&self.member).is_some_and(|m| m.is_active())
-            || self.audience == Audience::FollowUp
+            || self.audience.follows_up()
     }
 }
 

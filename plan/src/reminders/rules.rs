@@ -9,7 +9,7 @@ use super::{
     NEEDS_PEOPLE_WITHIN_DAYS, NUDGE_AT, SOON_BEFORE_MINUTES,
 };
 use crate::followup::occurrences::{agreed_occurrences, completion_for};
-use crate::followup::{pending_checkin, pending_review, Audience};
+use crate::followup::{pending_checkin, pending_review};
 use crate::plan::recurrence::{civil, CivilStart};
 use crate::plan::view::{
     OwnerKind, PlanStatus, PlanView, Schedule, TaskStatus, TaskView, TurnKind,
@@ -124,7 +124,7 @@ pub(super) fn turns(ctx: &Context<'_>, window: Window, out: &mut Vec<Reminder>) 
         if !ctx.is_mine(task, at) {
             continue;
         }
-        let when = When::of(task, at);
+        let when = When::of(task, at, ctx.zone());
         let key = format!("{}:{}", task.id.as_str(), at.0);
         let lang = ctx.plan.circle.language;
         let day = ctx.date_of(at);
@@ -194,7 +194,7 @@ pub(super) fn needs_people(ctx: &Context<'_>, window: Window, out: &mut Vec<Remi
             if at < nudge || at >= until || !nudged.insert(&task.id) {
                 continue;
             }
-            let when = When::of(task, at);
+            let when = When::of(task, at, ctx.zone());
             let handed_over = match &task.schedule {
                 Schedule::Repeat(r) if r.is_series() => task.handed_over(&r.key_of(at)),
                 _ => false,
@@ -234,7 +234,7 @@ fn gave_back(task: &TaskView, at: Timestamp, viewer: &Viewer) -> bool {
 /// people who follow the circle up, once the plan is accepted.
 pub(super) fn plan_dates(ctx: &Context<'_>, _window: Window, out: &mut Vec<Reminder>) {
     let plan = ctx.plan;
-    if ctx.viewer.audience != Audience::FollowUp || plan.plan.status != PlanStatus::Accepted {
+    if !ctx.viewer.audience.follows_up() || plan.plan.status != PlanStatus::Accepted {
         return;
     }
     let lang = plan.circle.language;

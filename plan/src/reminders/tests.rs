@@ -29,7 +29,7 @@ impl Circle {
 
     fn viewer(&self, member: &MemberId) -> Viewer {
         let audience = if *member == self.sanne {
-            Audience::FollowUp
+            Audience::MainPerson
         } else {
             Audience::Circle
         };
