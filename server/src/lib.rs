@@ -392,7 +392,14 @@ pub fn router(relay: Relay) -> Router {
             relay.clone(),
             metrics::track,
         ))
-        .layer(TraceLayer::new_for_http())
+        // A 5xx answer is logged where it is made (an internal error as an error, a
+        // 507 quota or a 503 refusal for debugging: `error.rs`), not again as a
+        // failed response.
+        .layer(
+            TraceLayer::new_for_http().on_failure(
+                tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG),
+            ),
+        )
         .layer(CatchPanicLayer::custom(panic_response))
         .with_state(relay)
 }
