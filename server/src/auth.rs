@@ -197,7 +197,9 @@ pub struct Signer(pub DeviceId);
 impl Relay {
     /// Checks the request's signature with the key its signer id names (taken from
     /// `known`, where it is already decompressed, if the signer is a device there),
-    /// then refuses replays and applies the signer's rate limit.
+    /// then refuses replays and applies the signer's rate limit. A device of `known`
+    /// that authenticates is remembered for its address ([`crate::limits::Vouched`]):
+    /// another signer's failures there do not lock it out.
     pub fn authenticate(
         &self,
         req: &SignedRequest,
@@ -206,7 +208,8 @@ impl Relay {
         let auth = RequestAuth::from_headers(|name| req.header(name))?;
         let id =
             DeviceId::parse(&auth.signer).map_err(|_| Error::Unauthenticated(HEADER_DEVICE))?;
-        let key = match known.and_then(|state| state.device(&id)) {
+        let record = known.and_then(|state| state.device(&id));
+        let key = match record {
             Some(record) => *record.verifying_key(),
             None => id
                 .verifying_key()
@@ -222,9 +225,11 @@ impl Relay {
             now,
         )?;
         self.inner.replay.check_and_remember(&auth, now)?;
-        self.inner
-            .rate
-            .check(id.as_bytes(), std::time::Instant::now())?;
+        let now = std::time::Instant::now();
+        self.inner.rate.check(id.as_bytes(), now)?;
+        if let (Some(peer), Some(_)) = (req.peer, record) {
+            self.inner.vouched.note(peer, *id.as_bytes(), now);
+        }
         Ok(Signer(id))
     }
 

@@ -82,8 +82,11 @@ struct Inner {
     rate: RateLimiter,
     /// `/v1/` requests per address.
     address_rate: RateLimiter<AddrKey>,
-    /// Failed authentications per address: an empty bucket refuses the address.
+    /// Failed authentications per address: an empty bucket refuses the address,
+    /// except for the signers in `vouched`.
     auth_failures: RateLimiter<AddrKey>,
+    /// Signers that authenticated from each address recently, as devices of a circle.
+    vouched: limits::Vouched,
     metrics: Arc<Metrics>,
     /// Every connection, per address and in total (see [`Relay::connection_cap`]).
     connections: Slots<AddrKey>,
@@ -169,6 +172,7 @@ impl Relay {
                 rate,
                 address_rate,
                 auth_failures,
+                vouched: limits::Vouched::new(VOUCHED_FOR),
                 metrics,
                 connections,
                 live_by_device,
@@ -204,7 +208,7 @@ impl Relay {
     }
 
     /// A pull permit for a pull from `peer`, once one is free for it: see
-    /// [`pull_permits`] for how they are shared. Held until the page is handed over.
+    /// `pull_permits` (below) for how they are shared. Held until the page is handed over.
     pub async fn pull_permit(
         &self,
         peer: Option<AddrKey>,
@@ -218,7 +222,7 @@ impl Relay {
     }
 
     /// Reserves `bytes` of the body budget for a request from `peer` before its body
-    /// is read (see [`body_budget`]); held until the request is done with. Refused at
+    /// is read (see `body_budget`, below); held until the request is done with. Refused at
     /// once, never waited for: 429 when the address has its share, 503 when the
     /// relay is receiving all the bodies it holds.
     pub fn body_budget(
@@ -334,6 +338,11 @@ pub async fn sweep(
     }
     Ok(count)
 }
+
+/// How long a signer that authenticated from an address stays exempt from that
+/// address's refusal for failed authentications (each authentication renews it): a
+/// day, so a device that syncs daily is still known when a NAT-mate misbehaves.
+const VOUCHED_FOR: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 /// HTTP pulls one address may have in flight, waiting for a permit or holding one
 /// (beyond: 429, retry in a second): bounds what an address can queue.

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use kring_trust::{Error, Result};
 
@@ -488,6 +488,86 @@ impl<K: Hash + Eq + Copy + Send + 'static> Drop for Share<K> {
     }
 }
 
+/// The signers that authenticated from each address recently, as devices some circle's
+/// log knows. An address whose failed authentications emptied its bucket is refused
+/// everything else, but still served for these signers (their requests are checked as
+/// usual), so one bad signer behind a NAT cannot lock out the NAT's honest members.
+///
+/// Bounded: at most [`VOUCHED_PER_ADDRESS`] signers per address (the one seen longest
+/// ago makes room), at most [`VOUCHED_ADDRESSES`] addresses (beyond, a new address is
+/// not remembered until older ones expire); entries expire after `ttl`.
+pub struct Vouched {
+    ttl: Duration,
+    inner: Mutex<VouchedInner>,
+}
+
+struct VouchedInner {
+    by_address: HashMap<AddrKey, Vec<([u8; 32], Instant)>>,
+    notes: u32,
+}
+
+/// Signers remembered per address: a household's or a care team's devices behind one
+/// NAT, with room to spare.
+pub const VOUCHED_PER_ADDRESS: usize = 64;
+/// Addresses remembered in all.
+pub const VOUCHED_ADDRESSES: usize = 65_536;
+
+impl Vouched {
+    pub fn new(ttl: Duration) -> Self {
+        Vouched {
+            ttl,
+            inner: Mutex::new(VouchedInner {
+                by_address: HashMap::new(),
+                notes: 0,
+            }),
+        }
+    }
+
+    /// `signer` authenticated from `address` at `now`.
+    pub fn note(&self, address: AddrKey, signer: [u8; 32], now: Instant) {
+        let ttl = self.ttl;
+        let fresh = |at: &Instant| now.saturating_duration_since(*at) < ttl;
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        inner.notes = inner.notes.wrapping_add(1);
+        if inner.notes.is_multiple_of(SWEEP_EVERY) || inner.by_address.len() >= VOUCHED_ADDRESSES {
+            inner.by_address.retain(|_, signers| {
+                signers.retain(|(_, at)| fresh(at));
+                !signers.is_empty()
+            });
+        }
+        if inner.by_address.len() >= VOUCHED_ADDRESSES && !inner.by_address.contains_key(&address) {
+            return;
+        }
+        let signers = inner.by_address.entry(address).or_default();
+        match signers.iter_mut().find(|(known, _)| *known == signer) {
+            Some((_, at)) => *at = now,
+            None => {
+                if signers.len() >= VOUCHED_PER_ADDRESS {
+                    if let Some(oldest) = signers
+                        .iter()
+                        .enumerate()
+                        .min_by_key(|(_, (_, at))| *at)
+                        .map(|(i, _)| i)
+                    {
+                        signers.swap_remove(oldest);
+                    }
+                }
+                signers.push((signer, now));
+            }
+        }
+    }
+
+    /// Whether `signer` authenticated from `address` within the last `ttl`.
+    pub fn contains(&self, address: &AddrKey, signer: &[u8; 32], now: Instant) -> bool {
+        let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        inner.by_address.get(address).is_some_and(|signers| {
+            signers
+                .iter()
+                .any(|(known, at)| known == signer && now.saturating_duration_since(*at) < self.ttl)
+        })
+    }
+}
+
 /// File descriptors kept free of connections: the SQLite files of the writer, the
 /// checkpointer and the readers (a database, its WAL and its shared memory each), the
 /// listener, logs and some slack.
@@ -605,6 +685,29 @@ mod tests {
         drop(held);
         a_waits.await.expect("task").expect("a served in the end");
         assert_eq!(fair.taken(), 0);
+    }
+
+    #[test]
+    fn vouched_signers_are_per_address_bounded_and_expire() {
+        let vouched = Vouched::new(Duration::from_secs(60));
+        let nat = AddrKey::of("192.0.2.1".parse().expect("ip"));
+        let other = AddrKey::of("192.0.2.2".parse().expect("ip"));
+        let t0 = Instant::now();
+        vouched.note(nat, [1; 32], t0);
+        assert!(vouched.contains(&nat, &[1; 32], t0));
+        assert!(
+            !vouched.contains(&other, &[1; 32], t0),
+            "only where it authenticated"
+        );
+        assert!(!vouched.contains(&nat, &[1; 32], t0 + Duration::from_secs(61)));
+        for i in 0..VOUCHED_PER_ADDRESS as u8 {
+            vouched.note(nat, [i + 2; 32], t0 + Duration::from_secs(1));
+        }
+        assert!(
+            !vouched.contains(&nat, &[1; 32], t0),
+            "the oldest made room"
+        );
+        assert!(vouched.contains(&nat, &[2; 32], t0 + Duration::from_secs(1)));
     }
 
     #[test]

@@ -815,3 +815,52 @@ async fn forged_header_slow_bodies_stay_within_the_body_budget() {
     assert_eq!(relay.metric("body_bytes_in_flight").await, 0.0);
     honest.still_works().await;
 }
+
+/// Issue 27: one signer failing authentication locked its whole address out, so behind
+/// a NAT a bad signer kept the honest members from syncing. Now the address is refused
+/// for signers it has not seen authenticate, while a member that authenticated from it
+/// before is still served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_signer_behind_a_nat_does_not_lock_out_its_honest_member() {
+    let relay = RelayProcess::start(&["--auth-failures-per-min", "10"], None).await;
+    let mut honest = Honest::on(&relay).await;
+    let nat = relay.client_from(attacker(90));
+    let (mut circle, owner) = circle_on(&nat).await;
+    let member = join(&nat, &mut circle, &owner.device, Capability::Member).await;
+    let id = circle.id();
+    nat.pull(&member.device, &id, 0, 10).await.ok(200);
+
+    let bad = Person::new();
+    let mut codes = Vec::new();
+    for _ in 0..15 {
+        let reply = nat
+            .send_raw(
+                None,
+                "GET",
+                &format!("/v1/circles/{id}/envelopes"),
+                Vec::new(),
+                fresh_timestamp(),
+                &[
+                    ("x-kring-device", bad.device.id().to_string()),
+                    ("x-kring-timestamp", fresh_timestamp().0.to_string()),
+                    ("x-kring-signature", "AAAA".into()),
+                ],
+            )
+            .await;
+        codes.push(reply.status.as_u16());
+    }
+    assert_eq!(&codes[..10], &[401; 10]);
+    assert!(codes[10..].iter().all(|c| *c == 429), "{codes:?}");
+    // The member who synced from this address before still syncs ...
+    let mut writer = Writer::new();
+    let envelope = writer.next(&circle, &member.device, "still syncing");
+    nat.push(&member.device, &id, &[&envelope]).await.ok(200);
+    let page = nat.pull(&member.device, &id, 0, 10).await;
+    assert_eq!(page.ok(200)["envelopes"].as_array().map(Vec::len), Some(1));
+    // ... while a signer new to the address waits, even with a valid signature.
+    let newcomer = Person::new();
+    nat.pull(&newcomer.device, &id, 0, 10)
+        .await
+        .expect(429, "rate_limited");
+    honest.still_works().await;
+}
