@@ -249,7 +249,12 @@ async fn create_circle(
     let key = relay
         .store()
         .create_circle(circle.clone(), genesis, admission)
-        .await?;
+        .await
+        .inspect_err(|e| {
+            if matches!(e, crate::Error::Trust(Error::QuotaExceeded { .. })) {
+                relay.metrics().quota_refusals.inc();
+            }
+        })?;
     relay.circles().created(circle.clone(), key, state);
     relay.metrics().circles_created.inc();
     relay.metrics().entries_appended.inc();
@@ -264,9 +269,10 @@ async fn create_circle(
 }
 
 impl Relay {
-    /// In `credential` mode: the id of the request's valid, unrevoked admission
-    /// credential that has circles left; `None` in `open` mode.
-    async fn admit(&self, req: &SignedRequest) -> Result<Option<String>> {
+    /// In `credential` mode: the request's valid, unrevoked admission credential, if
+    /// it has circles left now (the store counts again as it creates the circle, so
+    /// concurrent creations cannot exceed it); `None` in `open` mode.
+    async fn admit(&self, req: &SignedRequest) -> Result<Option<crate::store::Admitted>> {
         let Some(operator) = self.inner.operator_key.as_ref() else {
             return Ok(None);
         };
@@ -286,14 +292,14 @@ impl Relay {
                 credential.body.holder
             )));
         }
-        if circles >= credential.body.max_circles {
-            self.metrics().quota_refusals.inc();
-            return Err(Error::QuotaExceeded {
-                what: "circles for this admission credential",
-                limit: credential.body.max_circles,
-            });
-        }
-        Ok(Some(credential.body.id))
+        let admitted = crate::store::Admitted {
+            credential: credential.body.id,
+            max_circles: credential.body.max_circles,
+        };
+        admitted
+            .check(circles)
+            .inspect_err(|_| self.metrics().quota_refusals.inc())?;
+        Ok(Some(admitted))
     }
 }
 

@@ -397,3 +397,40 @@ async fn the_circle_cache_is_bounded_and_evicted_circles_still_work() {
     );
     relay.stop().await;
 }
+
+/// Issue 27: the credential's count was read before the circle was stored, so
+/// creations sent at once all saw room and together exceeded it. The store now
+/// counts inside the creating transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_creations_cannot_exceed_a_credentials_circles() {
+    let keys = tempfile::tempdir().expect("tempdir");
+    let key_file = keys.path().join("operator.key");
+    let key_path = key_file.to_str().expect("utf-8 path");
+    let public = run(&["admission", "keygen", "--out", key_path]);
+    let credential = run(&[
+        "admission",
+        "issue",
+        "--key",
+        key_path,
+        "--holder",
+        "Gemeente Test",
+        "--max-circles",
+        "3",
+    ]);
+    let relay = RelayProcess::start(
+        &["--admission", "credential", "--operator-key", &public],
+        None,
+    )
+    .await;
+    let client = relay.client();
+    let replies =
+        futures_util::future::join_all((0..12).map(|_| create(&client, Some(&credential)))).await;
+    let mut created = 0;
+    for reply in &replies {
+        match reply.status.as_u16() {
+            201 => created += 1,
+            _ => reply.expect(507, "quota_exceeded"),
+        }
+    }
+    assert_eq!(created, 3, "circles created with a credential for 3");
+}

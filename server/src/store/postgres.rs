@@ -39,8 +39,8 @@ use super::push::{
     apply_push, charge, check_cutoffs, day_of, write_cutoffs, PushTx, Quotas, Usage,
 };
 use super::{
-    to_hash, to_i64, to_u64, CircleKey, NewEnvelope, Notice, PulledPage, PushOutcome, RelayStore,
-    Sharing, StoreFuture, StoredCircle,
+    to_hash, to_i64, to_u64, Admitted, CircleKey, NewEnvelope, Notice, PulledPage, PushOutcome,
+    RelayStore, Sharing, StoreFuture, StoredCircle,
 };
 use crate::error::{internal, Error, Result};
 use crate::push::Subscription;
@@ -585,12 +585,31 @@ impl RelayStore for PostgresStore {
         &self,
         circle: CircleId,
         genesis: SignedEntry,
-        admission: Option<String>,
+        admission: Option<Admitted>,
     ) -> StoreFuture<'_, CircleKey> {
         Box::pin(async move {
             let mut client = self.client().await?;
             let tx = client.transaction().await?;
             let now = Timestamp::now().0;
+            if let Some(admitted) = &admission {
+                // Creations with one credential, in any relay process, take turns
+                // from here to their commit: the count cannot be overtaken. (Counted
+                // in a statement of its own, so its snapshot is taken after the lock.)
+                tx.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended($1, 27))",
+                    &[&admitted.credential],
+                )
+                .await?;
+                let created: i64 = tx
+                    .query_one(
+                        "SELECT count(*) FROM circles WHERE admission = $1",
+                        &[&admitted.credential],
+                    )
+                    .await?
+                    .get(0);
+                admitted.check(to_u64(created))?;
+            }
+            let credential = admission.map(|a| a.credential);
             let inserted = tx
                 .query_opt(
                     &tx.prepare_cached(
@@ -598,7 +617,7 @@ impl RelayStore for PostgresStore {
                          VALUES ($1, $2, $2, $3, 1) ON CONFLICT (id) DO NOTHING RETURNING num",
                     )
                     .await?,
-                    &[&circle.as_str(), &now, &admission],
+                    &[&circle.as_str(), &now, &credential],
                 )
                 .await?;
             let Some(row) = inserted else {

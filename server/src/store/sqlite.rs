@@ -22,7 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::push::{apply_push, charge, day_of, PushTx, Quotas, Usage};
 use super::{
-    to_hash, to_i64, to_u64, CircleKey, NewEnvelope, PulledPage, PushOutcome, RelayStore,
+    to_hash, to_i64, to_u64, Admitted, CircleKey, NewEnvelope, PulledPage, PushOutcome, RelayStore,
     StoreFuture, StoredCircle,
 };
 use crate::error::internal;
@@ -149,7 +149,7 @@ enum Command {
     Create {
         circle: CircleId,
         genesis: SignedEntry,
-        admission: Option<String>,
+        admission: Option<Admitted>,
         reply: oneshot::Sender<Result<CircleKey>>,
     },
     Append {
@@ -419,7 +419,7 @@ impl RelayStore for SqliteStore {
         &self,
         circle: CircleId,
         genesis: SignedEntry,
-        admission: Option<String>,
+        admission: Option<Admitted>,
     ) -> StoreFuture<'_, CircleKey> {
         Box::pin(self.send(move |reply| Command::Create {
             circle,
@@ -976,7 +976,7 @@ fn run_in_savepoint(conn: &Connection, command: Command, alone: bool, poisoned: 
         } => Done::Create(
             reply,
             savepoint(conn, alone, poisoned, || {
-                create(conn, &circle, &genesis, admission.as_deref())
+                create(conn, &circle, &genesis, admission.as_ref())
             }),
         ),
         Command::Append {
@@ -1068,11 +1068,24 @@ fn create(
     conn: &Connection,
     circle: &CircleId,
     genesis: &SignedEntry,
-    admission: Option<&str>,
+    admission: Option<&Admitted>,
 ) -> Result<CircleKey> {
+    // The one writer runs creations one at a time (a group's in one transaction, so
+    // the count sees the group's earlier ones): the count and the insert cannot be
+    // overtaken.
+    if let Some(admitted) = admission {
+        let created: i64 = conn
+            .prepare_cached("SELECT count(*) FROM circles WHERE admission = ?1")?
+            .query_row([&admitted.credential], |row| row.get(0))?;
+        admitted.check(to_u64(created))?;
+    }
     let inserted = conn.execute(
         "INSERT INTO circles (id, created_at, active_at, admission) VALUES (?1, ?2, ?2, ?3)",
-        params![circle.as_str(), Timestamp::now().0, admission],
+        params![
+            circle.as_str(),
+            Timestamp::now().0,
+            admission.map(|a| a.credential.as_str())
+        ],
     );
     match inserted {
         Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == ErrorCode::ConstraintViolation => {
