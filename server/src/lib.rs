@@ -511,7 +511,8 @@ async fn assemble(config: Config) -> Result<Assembled> {
 /// handed whole requests in this process. The sync client's fast tests run against it
 /// (through its `Transport` seam), so they exercise every rule of the real relay
 /// without a port or a process. Requests carry no peer address, so the per-address
-/// limits do not apply.
+/// limits do not apply; the fairly shared budgets (pull permits, request bodies)
+/// count them all as one address, and no answer has a send deadline.
 pub struct InProcessRelay {
     relay: Relay,
     router: Router,

@@ -589,7 +589,7 @@ async fn live_sockets_are_capped_per_device_and_others_still_connect() {
     let mut sockets = Vec::new();
     let mut refused = 0;
     for _ in 0..6 {
-        match try_live(&owner.device, &url(&circle.id())).await {
+        match try_live(&relay, attacker(70), &owner.device, &url(&circle.id())).await {
             Ok(socket) => sockets.push(socket),
             Err(status) => {
                 assert_eq!(status, 429);
@@ -598,15 +598,25 @@ async fn live_sockets_are_capped_per_device_and_others_still_connect() {
         }
     }
     assert_eq!((sockets.len(), refused), (3, 3));
-    let honest_socket = try_live(&honest.member.device, &url(&honest.circle.id())).await;
+    let honest_socket = try_live(
+        &relay,
+        Ipv4Addr::LOCALHOST,
+        &honest.member.device,
+        &url(&honest.circle.id()),
+    )
+    .await;
     assert!(honest_socket.is_ok(), "another device connects");
     honest.still_works().await;
 }
 
+/// A live socket of `device` from address `from` (signed for `url`'s path), or the
+/// status of its refusal.
 async fn try_live(
+    relay: &RelayProcess,
+    from: Ipv4Addr,
     device: &kring_trust::identity::DeviceIdentity,
     url: &str,
-) -> Result<tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>, u16> {
+) -> Result<tokio_tungstenite::WebSocketStream<TcpStream>, u16> {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let path = url
         .split_once("/v1/")
@@ -619,7 +629,8 @@ async fn try_live(
             .headers_mut()
             .insert(name, value.parse().expect("header"));
     }
-    match tokio_tungstenite::connect_async(request).await {
+    let stream = relay.raw_from(from).await.expect("connect");
+    match tokio_tungstenite::client_async(request, stream).await {
         Ok((socket, _)) => Ok(socket),
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
             Err(response.status().as_u16())
@@ -705,6 +716,18 @@ async fn four_slow_readers_from_one_address_leave_a_pull_for_others() {
     }
     // Three hold a permit; the fourth waits, for the last one is not for their address.
     eventually(&relay, "pulls_in_flight", |held| held == 3.0).await;
+    // A live socket from that address catching up (from the start) waits for a permit
+    // of the same budget, and does not take the last one either.
+    let live = format!(
+        "ws://{}/v1/live?circles={}&after=0&log=0",
+        relay.addr,
+        circle.id()
+    );
+    let _catching_up = try_live(&relay, slow, &owner.device, &live)
+        .await
+        .expect("live socket");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(relay.metric("pulls_in_flight").await, 3.0);
 
     let started = Instant::now();
     let reply = tokio::time::timeout(
