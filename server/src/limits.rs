@@ -1,6 +1,8 @@
 //! Rate limits (a token bucket per signer, per address, per address's failed
-//! authentications) and counted slots (connections and live sockets per address and
-//! per device), so that one party's load cannot use up what everyone shares.
+//! authentications), counted slots (connections and live sockets per address and
+//! per device), fairly shared budgets ([`Fair`]: pull permits, bytes of request
+//! bodies) and the signers each address has seen authenticate ([`Vouched`]), so that
+//! one party's load cannot use up what everyone shares.
 
 use std::collections::HashMap;
 use std::hash::Hash;
