@@ -249,7 +249,12 @@ async fn create_circle(
     let key = relay
         .store()
         .create_circle(circle.clone(), genesis, admission)
-        .await?;
+        .await
+        .inspect_err(|e| {
+            if matches!(e, crate::Error::Trust(Error::QuotaExceeded { .. })) {
+                relay.metrics().quota_refusals.inc();
+            }
+        })?;
     relay.circles().created(circle.clone(), key, state);
     relay.metrics().circles_created.inc();
     relay.metrics().entries_appended.inc();
@@ -264,9 +269,10 @@ async fn create_circle(
 }
 
 impl Relay {
-    /// In `credential` mode: the id of the request's valid, unrevoked admission
-    /// credential that has circles left; `None` in `open` mode.
-    async fn admit(&self, req: &SignedRequest) -> Result<Option<String>> {
+    /// In `credential` mode: the request's valid, unrevoked admission credential, if
+    /// it has circles left now (the store counts again as it creates the circle, so
+    /// concurrent creations cannot exceed it); `None` in `open` mode.
+    async fn admit(&self, req: &SignedRequest) -> Result<Option<crate::store::Admitted>> {
         let Some(operator) = self.inner.operator_key.as_ref() else {
             return Ok(None);
         };
@@ -286,14 +292,14 @@ impl Relay {
                 credential.body.holder
             )));
         }
-        if circles >= credential.body.max_circles {
-            self.metrics().quota_refusals.inc();
-            return Err(Error::QuotaExceeded {
-                what: "circles for this admission credential",
-                limit: credential.body.max_circles,
-            });
-        }
-        Ok(Some(credential.body.id))
+        let admitted = crate::store::Admitted {
+            credential: credential.body.id,
+            max_circles: credential.body.max_circles,
+        };
+        admitted
+            .check(circles)
+            .inspect_err(|_| self.metrics().quota_refusals.inc())?;
+        Ok(Some(admitted))
     }
 }
 
@@ -737,17 +743,8 @@ fn verify_batch(
 /// reading the page until its answer is handed to the socket (or dropped), so the
 /// memory of pulls stays under permits × (budget + its base64 JSON) however many
 /// devices pull at once.
-/// The permits a page being read holds until it is handed over: one of the relay's
-/// pull permits, and one of the address's (one address may have a few pages in
-/// flight, not all of them: a slow reader on many sockets cannot take every permit).
-async fn pull_permits(
-    relay: &Relay,
-    req: &SignedRequest,
-) -> ApiResult<(
-    tokio::sync::OwnedSemaphorePermit,
-    Option<crate::limits::Slot<crate::limits::AddrKey>>,
-)> {
-    let per_address =
+async fn pull_permits(relay: &Relay, req: &SignedRequest) -> ApiResult<PullPermits> {
+    let in_flight =
         match req.peer {
             Some(peer) => Some(relay.inner.pulls_by_address.try_take(peer).map_err(|_| {
                 Error::RateLimited {
@@ -756,11 +753,33 @@ async fn pull_permits(
             })?),
             None => None,
         };
-    let permit = Arc::clone(&relay.inner.pulls)
-        .acquire_owned()
-        .await
-        .map_err(|_| crate::error::internal("the pull semaphore closed"))?;
-    Ok((permit, per_address))
+    let permit = relay.pull_permit(req.peer).await?;
+    Ok(PullPermits {
+        _permit: permit,
+        _in_flight: in_flight,
+        _deadline: None,
+    })
+}
+
+/// What a page being read holds until it is handed over: one of the relay's pull
+/// permits (shared fairly by address, [`Relay::pull_permit`]), the address's place
+/// among its pulls in flight, and, once the page is read, its send deadline
+/// ([`PullPermits::answer`]): a reader that takes the page slower than
+/// `--pull-min-bytes-per-sec` loses its connection, and the permit comes back.
+struct PullPermits {
+    _permit: crate::limits::Share<Option<crate::limits::AddrKey>>,
+    _in_flight: Option<crate::limits::Slot<crate::limits::AddrKey>>,
+    _deadline: Option<crate::conn::Deadline>,
+}
+
+impl PullPermits {
+    /// `bytes` as the answer's body, to be handed over within
+    /// [`crate::config::Config::send_allowance`] under these permits.
+    fn answer(mut self, relay: &Relay, req: &SignedRequest, bytes: Vec<u8>) -> axum::body::Body {
+        let within = relay.config().send_allowance(bytes.len());
+        self._deadline = req.deadlines.as_ref().map(|d| d.start(within));
+        axum::body::Body::new(crate::body::Guarded::new(bytes, self))
+    }
 }
 
 /// `PUT /v1/circles/{circle}/snapshot`: the body is a snapshot (raw bytes) made and
@@ -823,10 +842,9 @@ async fn get_snapshot(
         .snapshot(slot.key)
         .await?
         .ok_or_else(|| Error::NotFound("no snapshot of this circle yet".into()))?;
-    let body = crate::body::Guarded::new(bytes, permits);
     Ok((
         [(header::CONTENT_TYPE, "application/octet-stream")],
-        axum::body::Body::new(body),
+        permits.answer(&relay, &req, bytes),
     )
         .into_response())
 }
@@ -871,10 +889,9 @@ async fn pull(
     let mut json = Vec::with_capacity(raw / 3 * 4 + 4 + pulled.envelopes.len() * 48 + 64);
     serde_json::to_writer(&mut json, &pulled).map_err(crate::error::internal)?;
     drop(pulled);
-    let body = crate::body::Guarded::new(json, permits);
     Ok((
         [(header::CONTENT_TYPE, "application/json")],
-        axum::body::Body::new(body),
+        permits.answer(&relay, &req, json),
     )
         .into_response())
 }

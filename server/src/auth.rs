@@ -23,9 +23,9 @@ use kring_trust::request_auth::{
 use kring_trust::{Error, Result, Timestamp};
 use serde::de::DeserializeOwned;
 
-use crate::conn::Peer;
+use crate::conn::{Deadlines, Peer};
 use crate::error::ApiError;
-use crate::limits::AddrKey;
+use crate::limits::{AddrKey, Share};
 use crate::Relay;
 
 /// A request as it was signed: method, path and query exactly as sent, headers and the
@@ -34,8 +34,12 @@ use crate::Relay;
 /// Extracting one makes the cheap checks first, on the headers alone, so a request
 /// that would be refused anyway costs no body read: the authentication headers must be
 /// present and readable, the timestamp inside the clock window, the signer's rate
-/// bucket not empty and the declared length within the limit. Only then is the body
-/// read, against a deadline.
+/// bucket not empty and the declared length within the limit. Then the body's length
+/// (declared, or the route's limit when it is not) is reserved against the relay's
+/// body budget ([`Relay::body_budget`]), and held until the request is dropped, so
+/// bodies being received or handled never hold more memory than the budget, however
+/// many forged-header requests send them slowly. Only then is the body read, against
+/// a deadline.
 pub struct SignedRequest {
     pub method: Method,
     pub path_and_query: String,
@@ -43,6 +47,10 @@ pub struct SignedRequest {
     pub body: Bytes,
     /// The address limits are kept for (absent for requests not from a socket).
     pub peer: Option<AddrKey>,
+    /// The connection's deadline for handing over the answer (absent in-process).
+    pub deadlines: Option<Deadlines>,
+    /// This body's part of the body budget.
+    _budget: Option<Share<Option<AddrKey>>>,
 }
 
 impl SignedRequest {
@@ -86,6 +94,17 @@ impl FromRequest<Relay> for SignedRequest {
         if let Some(len) = declared.filter(|len| *len > limit as u64) {
             return Err(too_large(usize::try_from(len).unwrap_or(usize::MAX), limit).into());
         }
+        // Without a length or chunked encoding an HTTP/1.1 request has no body.
+        let chunked = parts.headers.contains_key(header::TRANSFER_ENCODING);
+        let reserved = match declared {
+            Some(len) => usize::try_from(len).unwrap_or(limit).min(limit),
+            None if chunked => limit,
+            None => 0,
+        };
+        let budget = match reserved {
+            0 => None,
+            bytes => Some(relay.body_budget(peer, bytes)?),
+        };
         let deadline = Duration::from_secs(relay.config().body_timeout_secs.max(1));
         let body = match tokio::time::timeout(deadline, read_body(body, limit)).await {
             Ok(body) => body?,
@@ -100,6 +119,8 @@ impl FromRequest<Relay> for SignedRequest {
             headers: parts.headers,
             body,
             peer,
+            deadlines: parts.extensions.get::<Deadlines>().cloned(),
+            _budget: budget,
         })
     }
 }
@@ -176,7 +197,9 @@ pub struct Signer(pub DeviceId);
 impl Relay {
     /// Checks the request's signature with the key its signer id names (taken from
     /// `known`, where it is already decompressed, if the signer is a device there),
-    /// then refuses replays and applies the signer's rate limit.
+    /// then refuses replays and applies the signer's rate limit. A device of `known`
+    /// that authenticates is remembered for its address ([`crate::limits::Vouched`]):
+    /// another signer's failures there do not lock it out.
     pub fn authenticate(
         &self,
         req: &SignedRequest,
@@ -185,7 +208,8 @@ impl Relay {
         let auth = RequestAuth::from_headers(|name| req.header(name))?;
         let id =
             DeviceId::parse(&auth.signer).map_err(|_| Error::Unauthenticated(HEADER_DEVICE))?;
-        let key = match known.and_then(|state| state.device(&id)) {
+        let record = known.and_then(|state| state.device(&id));
+        let key = match record {
             Some(record) => *record.verifying_key(),
             None => id
                 .verifying_key()
@@ -201,9 +225,11 @@ impl Relay {
             now,
         )?;
         self.inner.replay.check_and_remember(&auth, now)?;
-        self.inner
-            .rate
-            .check(id.as_bytes(), std::time::Instant::now())?;
+        let now = std::time::Instant::now();
+        self.inner.rate.check(id.as_bytes(), now)?;
+        if let (Some(peer), Some(_)) = (req.peer, record) {
+            self.inner.vouched.note(peer, *id.as_bytes(), now);
+        }
         Ok(Signer(id))
     }
 

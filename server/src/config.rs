@@ -185,10 +185,27 @@ pub struct Config {
     #[arg(long, env = "KRING_PULL_BUDGET_BYTES", default_value_t = DEFAULT_PULL_BYTES)]
     pub pull_budget_bytes: usize,
 
-    /// Most pulls assembled or being sent at once; further pulls wait their turn.
-    /// With the byte budget this bounds the memory pulls can take.
+    /// Most pulls assembled or being sent at once (live catch-ups and snapshot reads
+    /// included); further pulls wait their turn, fairly by address. With the byte
+    /// budget this bounds the memory pulls can take.
     #[arg(long, env = "KRING_MAX_CONCURRENT_PULLS", default_value_t = 4)]
     pub max_concurrent_pulls: usize,
+
+    /// Seconds a pull page may take to be handed to the connection beyond what its
+    /// size takes at `--pull-min-bytes-per-sec`; the connection is closed beyond (and
+    /// the page's permit comes back).
+    #[arg(long, env = "KRING_PULL_SEND_SECS", default_value_t = 10)]
+    pub pull_send_secs: u64,
+
+    /// The slowest a reader may take a pull page (bytes per second, over the page).
+    #[arg(long, env = "KRING_PULL_MIN_BYTES_PER_SEC", default_value_t = 65_536)]
+    pub pull_min_bytes_per_sec: u64,
+
+    /// Most bytes of request bodies being received at once (each request reserves its
+    /// declared length before its body is read; 503 `unavailable` beyond); one address
+    /// holds at most a quarter of it. At least `--max-body-bytes`.
+    #[arg(long, env = "KRING_MAX_BODY_BYTES_IN_FLIGHT", default_value_t = 64 << 20)]
+    pub max_body_bytes_in_flight: usize,
 
     /// Most envelope bytes stored per circle (507 `quota_exceeded` beyond).
     #[arg(long, env = "KRING_MAX_CIRCLE_BYTES", default_value_t = 1 << 30)]
@@ -345,6 +362,9 @@ impl Config {
             max_live_per_address: 128,
             pull_budget_bytes: DEFAULT_PULL_BYTES,
             max_concurrent_pulls: 4,
+            pull_send_secs: 10,
+            pull_min_bytes_per_sec: 65_536,
+            max_body_bytes_in_flight: 64 << 20,
             max_circle_bytes: 1 << 30,
             max_circle_envelopes: 1_000_000,
             max_log_entries: 10_000,
@@ -386,6 +406,15 @@ impl Config {
             timeout: std::time::Duration::from_secs(self.push_timeout_secs.max(1)),
             ttl: std::time::Duration::from_secs(self.push_ttl_secs.clamp(60, 86_000)),
         }
+    }
+
+    /// How long an answer of `bytes` (a pull page, a snapshot, a catch-up page) may
+    /// take to be handed to the connection: `--pull-send-secs` plus its size at
+    /// `--pull-min-bytes-per-sec`. Bounds how long a slow reader holds a pull permit.
+    pub fn send_allowance(&self, bytes: usize) -> std::time::Duration {
+        let rate = self.pull_min_bytes_per_sec.max(1) as f64;
+        let secs = self.pull_send_secs.max(1) as f64 + bytes as f64 / rate;
+        std::time::Duration::from_secs_f64(secs.min(86_400.0))
     }
 
     /// The defaults on `127.0.0.1:0` (a free port): for tests and `kring demo`.

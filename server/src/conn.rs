@@ -1,8 +1,10 @@
 //! Accepting and serving connections, with the limits that must hold before any
 //! request is parsed: a cap on connections in total (derived from the open-files
 //! limit) and per address, a deadline for each request's headers (which is also the
-//! keep-alive idle limit), and an idle cut-off for connections on which no byte moves
-//! (a peer that stopped reading its answer, a stalled body).
+//! keep-alive idle limit), an idle cut-off for connections on which no byte moves
+//! (a peer that stopped reading its answer, a stalled body), and a deadline for
+//! handing over a large answer (a pull page: [`Deadlines`]), so a peer that reads just
+//! fast enough not to be idle still cannot keep the answer, and its permit, for long.
 //!
 //! Served with hyper's HTTP/1.1 connection (with upgrades, for the live WebSocket);
 //! the relay speaks HTTP/1.1 to its reverse proxy or its clients.
@@ -140,8 +142,10 @@ impl Connection {
         });
         let app = self.app.clone();
         let peer = self.peer;
+        let deadlines = Deadlines(Arc::clone(&progress));
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
             req.extensions_mut().insert(peer);
+            req.extensions_mut().insert(deadlines.clone());
             app.clone().oneshot(req)
         });
         let mut builder = hyper::server::conn::http1::Builder::new();
@@ -176,34 +180,79 @@ impl Connection {
                         self.relay.metrics().connections_timed_out.inc();
                         break;
                     }
+                    if progress.overdue() {
+                        tracing::debug!(peer = %self.peer.0, "answer not taken in time; connection closed");
+                        self.relay.metrics().answers_cut.inc();
+                        break;
+                    }
                 }
             }
         }
     }
 }
 
-/// When a byte last moved on a connection.
+/// When a byte last moved on a connection, and by when the answer being sent must be
+/// handed over (milliseconds since `start`; [`NO_DEADLINE`] when none is set).
 struct Progress {
     start: Instant,
     last_ms: AtomicU64,
+    deadline_ms: AtomicU64,
 }
+
+const NO_DEADLINE: u64 = u64::MAX;
 
 impl Progress {
     fn new() -> Self {
         Progress {
             start: Instant::now(),
             last_ms: AtomicU64::new(0),
+            deadline_ms: AtomicU64::new(NO_DEADLINE),
         }
     }
 
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn overdue(&self) -> bool {
+        self.now_ms() > self.deadline_ms.load(Ordering::Relaxed)
+    }
+
     fn moved(&self) {
-        let ms = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.last_ms.store(ms, Ordering::Relaxed);
+        self.last_ms.store(self.now_ms(), Ordering::Relaxed);
     }
 
     fn idle_for(&self) -> Duration {
         let last = Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
         self.start.elapsed().saturating_sub(last)
+    }
+}
+
+/// The connection's deadline for handing over the answer being sent, on every request
+/// from a socket (absent in-process). A handler whose answer is large and holds a
+/// shared resource while it is sent (a pull page under its permit) starts one; the
+/// connection is closed, dropping the answer and what it holds, if the deadline passes
+/// before the [`Deadline`] is dropped. HTTP/1.1 sends one answer at a time, so one
+/// deadline per connection is enough. Checked once a second.
+#[derive(Clone)]
+pub struct Deadlines(Arc<Progress>);
+
+impl Deadlines {
+    /// The answer must be handed over within `within`, counted from now.
+    pub fn start(&self, within: Duration) -> Deadline {
+        let within = u64::try_from(within.as_millis()).unwrap_or(u64::MAX);
+        let by = self.0.now_ms().saturating_add(within).min(NO_DEADLINE - 1);
+        self.0.deadline_ms.store(by, Ordering::Relaxed);
+        Deadline(Arc::clone(&self.0))
+    }
+}
+
+/// A running [`Deadlines::start`]; dropping it (the answer was handed over) lifts it.
+pub struct Deadline(Arc<Progress>);
+
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        self.0.deadline_ms.store(NO_DEADLINE, Ordering::Relaxed);
     }
 }
 

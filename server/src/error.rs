@@ -32,11 +32,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, body) = ErrorBody::from_error(&self.0);
         let code = kring_trust::protocol::status_and_code(&self.0).1;
-        if status >= 500 {
-            tracing::error!(error = %self.0, "internal error");
-        } else {
-            tracing::debug!(code, error = %self.0, "refused");
-        }
+        log(status, code, &self.0);
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, Json(body)).into_response();
         if let TrustError::RateLimited { retry_after_secs }
@@ -53,6 +49,18 @@ impl IntoResponse for ApiError {
         }
         response.extensions_mut().insert(ErrorCode(code));
         response
+    }
+}
+
+/// Only the relay's own failure (500) is logged as an error. Every other answer is a
+/// refusal, logged for debugging: a 4xx, a 507 quota, a 503 (the body budget is full,
+/// or the database is away, which is warned of where it is classified, in
+/// `From<Error> for TrustError`); metrics count them by code.
+fn log(status: u16, code: &'static str, error: &TrustError) {
+    if status == 500 {
+        tracing::error!(error = %error, "internal error");
+    } else {
+        tracing::debug!(code, status, error = %error, "refused");
     }
 }
 
@@ -95,15 +103,21 @@ impl From<Error> for TrustError {
                 reason: "the circle is changing on another relay process",
                 retry_after_secs: 1,
             },
-            Error::Pool(_) => TrustError::Unavailable {
-                reason: "the relay's database is unreachable",
-                retry_after_secs: UNAVAILABLE_RETRY_SECS,
-            },
-            Error::Postgres(e) => match postgres_unavailable(&e) {
-                Some(reason) => TrustError::Unavailable {
-                    reason,
+            Error::Pool(e) => {
+                tracing::warn!(error = %e, "the database is unreachable");
+                TrustError::Unavailable {
+                    reason: "the relay's database is unreachable",
                     retry_after_secs: UNAVAILABLE_RETRY_SECS,
-                },
+                }
+            }
+            Error::Postgres(e) => match postgres_unavailable(&e) {
+                Some(reason) => {
+                    tracing::warn!(error = %e, reason, "the database is away");
+                    TrustError::Unavailable {
+                        reason,
+                        retry_after_secs: UNAVAILABLE_RETRY_SECS,
+                    }
+                }
                 None => TrustError::Internal(e.to_string()),
             },
             failure => TrustError::Internal(failure.to_string()),
@@ -148,5 +162,52 @@ mod tests {
         assert_eq!(out.class().code, kring_trust::error::codes::INTERNAL);
         let refusal: TrustError = Error::Trust(TrustError::Replayed).into();
         assert!(matches!(refusal, TrustError::Replayed));
+    }
+
+    /// Issue 27: a 507 `quota_exceeded` was logged as "internal error".
+    #[test]
+    fn only_the_relays_own_failures_are_logged_as_errors() {
+        use std::sync::{Arc, Mutex};
+        #[derive(Clone, Default)]
+        struct Lines(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Lines {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().expect("lines").extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let dispatch = tracing::Dispatch::new(
+            tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::DEBUG)
+                .with_ansi(false)
+                .with_writer(move || writer.clone())
+                .finish(),
+        );
+        let logged = |error: TrustError| {
+            lines.0.lock().expect("lines").clear();
+            tracing::dispatcher::with_default(&dispatch, || {
+                let _ = ApiError(error).into_response();
+            });
+            String::from_utf8_lossy(&lines.0.lock().expect("lines")).into_owned()
+        };
+        let quota = logged(TrustError::QuotaExceeded {
+            what: "envelope bytes in this circle",
+            limit: 1,
+        });
+        assert!(quota.contains("DEBUG") && quota.contains("507"), "{quota}");
+        assert!(
+            !quota.contains("ERROR") && !quota.contains("internal"),
+            "{quota}"
+        );
+        let failure = logged(internal("the store writer stopped"));
+        assert!(
+            failure.contains("ERROR") && failure.contains("internal error"),
+            "{failure}"
+        );
     }
 }

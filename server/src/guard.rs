@@ -1,7 +1,8 @@
 //! Checks every request passes before any handler runs, all on what has already been
 //! read (the request line and headers): their size (414/431 with the JSON error
-//! body), the address's request rate, the address's recent failed authentications,
-//! and a deadline for the whole request (408).
+//! body), the address's request rate, the address's recent failed authentications
+//! (but not for the signers that authenticated from it before: `vouched`), and a
+//! deadline for the whole request (408).
 
 use std::time::{Duration, Instant};
 
@@ -54,8 +55,10 @@ pub async fn guard(State(relay): State<Relay>, req: Request, next: Next) -> Resp
     if let (Some(peer), true) = (peer, api) {
         let now = Instant::now();
         if let Err(e) = relay.inner.auth_failures.peek(&peer, now) {
-            relay.metrics().refused_after_auth_failures.inc();
-            return ApiError(e).into_response();
+            if !vouched(&relay, &req, peer, now) {
+                relay.metrics().refused_after_auth_failures.inc();
+                return ApiError(e).into_response();
+            }
         }
         if let Err(e) = relay.inner.address_rate.check(&peer, now) {
             return ApiError(e).into_response();
@@ -72,4 +75,16 @@ pub async fn guard(State(relay): State<Relay>, req: Request, next: Next) -> Resp
         let _ = relay.inner.auth_failures.check(&peer, Instant::now());
     }
     response
+}
+
+/// Whether the request names a signer that authenticated from `peer` before, as a
+/// device of a circle: it is then served while the address is refused for failed
+/// authentications, and its signature checked as usual (a forger naming it fails
+/// that check, and its failure is counted against the address like any other).
+fn vouched(relay: &Relay, req: &Request, peer: crate::limits::AddrKey, now: Instant) -> bool {
+    req.headers()
+        .get(kring_trust::request_auth::HEADER_DEVICE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|id| kring_trust::identity::DeviceId::parse(id).ok())
+        .is_some_and(|id| relay.inner.vouched.contains(&peer, id.as_bytes(), now))
 }

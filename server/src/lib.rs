@@ -63,7 +63,7 @@ pub use config::{Admission, Config, LogFormat};
 use auth::ReplayCache;
 use circles::Circles;
 use error::internal;
-use limits::{AddrKey, RateLimiter, Slots};
+use limits::{AddrKey, Fair, RateLimiter, Share, Slots};
 use metrics::Metrics;
 use store::sqlite::SqliteStore;
 use store::RelayStore;
@@ -82,21 +82,29 @@ struct Inner {
     rate: RateLimiter,
     /// `/v1/` requests per address.
     address_rate: RateLimiter<AddrKey>,
-    /// Failed authentications per address: an empty bucket refuses the address.
+    /// Failed authentications per address: an empty bucket refuses the address,
+    /// except for the signers in `vouched`.
     auth_failures: RateLimiter<AddrKey>,
+    /// Signers that authenticated from each address recently, as devices of a circle.
+    vouched: limits::Vouched,
     metrics: Arc<Metrics>,
     /// Every connection, per address and in total (see [`Relay::connection_cap`]).
     connections: Slots<AddrKey>,
     /// Live sockets per device and per address; the totals of both are the live cap.
     live_by_device: Slots<DeviceId>,
     live_by_address: Slots<AddrKey>,
-    /// Pulls being assembled or sent: with the byte budget, bounds their memory.
-    pulls: Arc<tokio::sync::Semaphore>,
+    /// Pulls being assembled or sent (HTTP pulls, snapshot reads, live catch-ups),
+    /// shared fairly by address ([`Relay::pull_permit`]): with the byte budget,
+    /// bounds their memory.
+    pulls: Fair<Option<AddrKey>>,
+    /// Bytes of request bodies being received, shared fairly by address
+    /// ([`Relay::body_budget`]).
+    bodies: Fair<Option<AddrKey>>,
     /// Circles created per address (open mode).
     circle_creations: RateLimiter<AddrKey>,
     /// The operator's key in `credential` mode (`None`: open).
     operator_key: Option<ed25519_dalek::VerifyingKey>,
-    /// Pulls in flight per address.
+    /// HTTP pulls in flight (waiting or sending) per address.
     pulls_by_address: Slots<AddrKey>,
     /// Becomes `true` when shutdown starts (live sockets close on it).
     shutdown: watch::Receiver<bool>,
@@ -152,9 +160,8 @@ impl Relay {
         );
         let live_by_device = Slots::new(live_cap, config.max_live_per_device);
         let live_by_address = Slots::new(live_cap, config.max_live_per_address);
-        let pulls = Arc::new(tokio::sync::Semaphore::new(
-            config.max_concurrent_pulls.max(1),
-        ));
+        let pulls = pull_permits(config.max_concurrent_pulls);
+        let bodies = body_budget(config.max_body_bytes_in_flight, config.max_body_bytes);
         let config_retention = config.clone();
         Ok(Relay {
             inner: Arc::new(Inner {
@@ -165,11 +172,13 @@ impl Relay {
                 rate,
                 address_rate,
                 auth_failures,
+                vouched: limits::Vouched::new(VOUCHED_FOR),
                 metrics,
                 connections,
                 live_by_device,
                 live_by_address,
                 pulls,
+                bodies,
                 pulls_by_address: Slots::new(usize::MAX, PULLS_PER_ADDRESS),
                 circle_creations,
                 operator_key,
@@ -196,6 +205,46 @@ impl Relay {
     /// open its database, for lack of file descriptors).
     pub fn connection_cap(&self) -> usize {
         self.inner.connections.total_max()
+    }
+
+    /// A pull permit for a pull from `peer`, once one is free for it: see
+    /// `pull_permits` (below) for how they are shared. Held until the page is handed over.
+    pub async fn pull_permit(
+        &self,
+        peer: Option<AddrKey>,
+    ) -> kring_trust::Result<Share<Option<AddrKey>>> {
+        // One permit is within every address's share, so `take` only waits.
+        self.inner
+            .pulls
+            .take(peer, 1)
+            .await
+            .map_err(|_| internal("a pull permit was refused"))
+    }
+
+    /// Reserves `bytes` of the body budget for a request from `peer` before its body
+    /// is read (see `body_budget`, below); held until the request is done with. Refused at
+    /// once, never waited for: 429 when the address has its share, 503 when the
+    /// relay is receiving all the bodies it holds.
+    pub fn body_budget(
+        &self,
+        peer: Option<AddrKey>,
+        bytes: usize,
+    ) -> kring_trust::Result<Share<Option<AddrKey>>> {
+        self.inner
+            .bodies
+            .try_take(peer, bytes as u64)
+            .map_err(|full| {
+                self.metrics().body_budget_refusals.inc();
+                match full {
+                    limits::Full::Key => kring_trust::Error::RateLimited {
+                        retry_after_secs: 1,
+                    },
+                    limits::Full::Total => kring_trust::Error::Unavailable {
+                        reason: "the relay is receiving as many request bodies as it holds",
+                        retry_after_secs: 1,
+                    },
+                }
+            })
     }
 
     /// Most simultaneous live sockets (below the connection cap).
@@ -256,6 +305,10 @@ impl Relay {
         metrics
             .connections_open
             .set(self.inner.connections.taken() as i64);
+        metrics.pulls_in_flight.set(self.inner.pulls.taken() as i64);
+        metrics
+            .body_bytes_in_flight
+            .set(self.inner.bodies.taken() as i64);
         metrics
             .push_queue_depth
             .set(self.pusher().queue_depth() as i64);
@@ -286,8 +339,37 @@ pub async fn sweep(
     Ok(count)
 }
 
-/// Pulls one address may have in flight (beyond: 429, retry in a second).
+/// How long a signer that authenticated from an address stays exempt from that
+/// address's refusal for failed authentications (each authentication renews it): a
+/// day, so a device that syncs daily is still known when a NAT-mate misbehaves.
+const VOUCHED_FOR: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// HTTP pulls one address may have in flight, waiting for a permit or holding one
+/// (beyond: 429, retry in a second): bounds what an address can queue.
 const PULLS_PER_ADDRESS: usize = 4;
+
+/// `--max-concurrent-pulls` permits. The last quarter (at least one, once there are
+/// two) go only to an address holding none: an address, however many pulls it sends
+/// and however slowly it reads them, leaves a permit for another address, which is
+/// then answered at once; and a permit that comes back goes to the waiting address
+/// holding fewest. How long any one pull holds its permit is bounded by the send
+/// deadline ([`Config::send_allowance`]).
+fn pull_permits(max: usize) -> Fair<Option<AddrKey>> {
+    let total = max.max(1) as u64;
+    let reserve = if total >= 2 { (total / 4).max(1) } else { 0 };
+    Fair::new(total, total, reserve)
+}
+
+/// `--max-body-bytes-in-flight` bytes (at least one largest body), of which an
+/// address holds at most a quarter (at least one largest body), and the last eighth
+/// only for an address holding none: forged-header bodies, which hold their bytes
+/// until they are whole or time out, cannot take more memory than the budget, nor
+/// one address the budget.
+fn body_budget(max: usize, max_body: usize) -> Fair<Option<AddrKey>> {
+    let total = max.max(max_body).max(1) as u64;
+    let share = (total / 4).max(max_body as u64);
+    Fair::new(total, share, total / 8)
+}
 
 fn connection_cap(config: &Config) -> usize {
     let from_files = limits::connections_from_open_files_limit().unwrap_or(usize::MAX);
@@ -319,7 +401,14 @@ pub fn router(relay: Relay) -> Router {
             relay.clone(),
             metrics::track,
         ))
-        .layer(TraceLayer::new_for_http())
+        // A 5xx answer is logged where it is made (an internal error as an error, a
+        // 507 quota or a 503 refusal for debugging: `error.rs`), not again as a
+        // failed response.
+        .layer(
+            TraceLayer::new_for_http().on_failure(
+                tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG),
+            ),
+        )
         .layer(CatchPanicLayer::custom(panic_response))
         .with_state(relay)
 }
@@ -422,7 +511,8 @@ async fn assemble(config: Config) -> Result<Assembled> {
 /// handed whole requests in this process. The sync client's fast tests run against it
 /// (through its `Transport` seam), so they exercise every rule of the real relay
 /// without a port or a process. Requests carry no peer address, so the per-address
-/// limits do not apply.
+/// limits do not apply; the fairly shared budgets (pull permits, request bodies)
+/// count them all as one address, and no answer has a send deadline.
 pub struct InProcessRelay {
     relay: Relay,
     router: Router,

@@ -62,8 +62,6 @@ const CATCH_UP_PAGE: u32 = 100;
 const CATCH_UP_PAGE_BYTES: usize = 1024 * 1024;
 /// Membership entries a streaming socket is sent on connect.
 pub const CATCH_UP_ENTRIES: u64 = 256;
-/// How long a socket may take to receive one catch-up page.
-const CATCH_UP_SEND: Duration = Duration::from_secs(10);
 
 /// Where a streaming device stands in a circle when it connects.
 #[derive(Debug, Clone, Copy)]
@@ -253,7 +251,7 @@ async fn run(
                     slot.id.clone(),
                     BroadcastStream::new(slot.stream.subscribe()),
                 );
-                match catch_up(&relay, &mut socket, slot, *position).await {
+                match catch_up(&relay, &mut socket, slot, *position, pusher.peer).await {
                     Ok(sent_to) => drop(delivered.insert(slot.id.clone(), sent_to)),
                     Err(()) => return,
                 }
@@ -461,22 +459,21 @@ fn refused(id: u64, error: &Error) -> LiveNotice {
 /// [`CATCH_UP`]; further behind, a `cursor` notice and it pulls). Returns the cursor it
 /// was sent up to.
 ///
-/// Each page is read and sent under a pull permit, like an HTTP pull, and must be
-/// taken by the socket within [`CATCH_UP_SEND`]: a reader that does not read is
-/// dropped rather than keep the permit (and the page's memory) from everyone else.
+/// Each page is read and sent under a pull permit of the socket's address, taken
+/// from the same fair budget as HTTP pulls ([`Relay::pull_permit`]): an address's
+/// sockets catching up count against its share like its pulls. A page must be taken by
+/// the socket within its send allowance ([`crate::config::Config::send_allowance`],
+/// as an HTTP page): a reader that does not read is dropped rather than keep the
+/// permit (and the page's memory) from everyone else.
 async fn catch_up(
     relay: &Relay,
     socket: &mut WebSocket,
     slot: &CircleSlot,
     position: Position,
+    peer: Option<AddrKey>,
 ) -> Result<u64, ()> {
     let (latest, len) = (slot.latest(), slot.log.borrow().len);
-    let permit = || async {
-        Arc::clone(&relay.inner.pulls)
-            .acquire_owned()
-            .await
-            .map_err(drop)
-    };
+    let permit = || async { relay.pull_permit(peer).await.map_err(drop) };
     // Read whatever the store has after `log`, not only up to the heads read above:
     // an entry appended meanwhile may have reached the stream before the heads.
     if len.saturating_sub(position.log) > CATCH_UP_ENTRIES {
@@ -492,10 +489,11 @@ async fn catch_up(
             .entries_from(slot.key, position.log)
             .await
             .map_err(drop)?;
+        let bytes = entries.iter().map(Vec::len).sum();
         let frames = (position.log..)
             .zip(entries)
             .map(|(i, bytes)| kring_trust::live::entry_frame(&slot.id, i, &bytes).into());
-        send_within(relay, socket, frames).await?;
+        send_within(relay, socket, bytes, frames).await?;
     }
     let mut sent_to = position.after;
     let budget = relay
@@ -516,30 +514,32 @@ async fn catch_up(
         let Some(&(last, _)) = page.envelopes.last() else {
             break;
         };
+        let bytes = page.envelopes.iter().map(|(_, bytes)| bytes.len()).sum();
         let frames = page.envelopes.iter().map(|(cursor, bytes)| {
             kring_trust::live::envelope_frame(&slot.id, *cursor, bytes).into()
         });
-        send_within(relay, socket, frames).await?;
+        send_within(relay, socket, bytes, frames).await?;
         sent_to = last;
     }
     Ok(sent_to)
 }
 
-/// Sends `frames`, all within [`CATCH_UP_SEND`].
+/// Sends `frames`, made from `bytes` of entries or envelopes, all within the send
+/// allowance of those bytes (the same as an HTTP page's).
 async fn send_within(
     relay: &Relay,
     socket: &mut WebSocket,
+    bytes: usize,
     frames: impl Iterator<Item = Arc<[u8]>>,
 ) -> Result<(), ()> {
+    let within = relay.config().send_allowance(bytes);
     let sending = async {
         for frame in frames {
             send_frame(relay, socket, frame).await?;
         }
         Ok(())
     };
-    tokio::time::timeout(CATCH_UP_SEND, sending)
-        .await
-        .map_err(drop)?
+    tokio::time::timeout(within, sending).await.map_err(drop)?
 }
 
 async fn send_frame(relay: &Relay, socket: &mut WebSocket, frame: Arc<[u8]>) -> Result<(), ()> {

@@ -36,6 +36,14 @@ pub struct Metrics {
     pub connections_refused: IntCounter,
     pub connections_timed_out: IntCounter,
     pub body_timeouts: IntCounter,
+    /// Connections closed because an answer was not taken within its deadline.
+    pub answers_cut: IntCounter,
+    /// Pull permits held (HTTP pulls, snapshot reads, live catch-ups).
+    pub pulls_in_flight: IntGauge,
+    /// Bytes of request bodies reserved against `--max-body-bytes-in-flight`.
+    pub body_bytes_in_flight: IntGauge,
+    /// Requests refused because the body budget (in total or the address's share) was full.
+    pub body_budget_refusals: IntCounter,
     pub refused_after_auth_failures: IntCounter,
     pub live_refused: IntCounter,
     pub quota_refusals: IntCounter,
@@ -148,6 +156,26 @@ impl Metrics {
             "Requests whose body did not arrive within the body timeout",
         )?;
         registry.register(Box::new(body_timeouts.clone()))?;
+        let answers_cut = IntCounter::new(
+            "answers_cut_total",
+            "Connections closed because an answer (a pull page) was not taken within its deadline",
+        )?;
+        registry.register(Box::new(answers_cut.clone()))?;
+        let pulls_in_flight = IntGauge::new(
+            "pulls_in_flight",
+            "Pull permits held by pulls, snapshot reads and live catch-ups",
+        )?;
+        registry.register(Box::new(pulls_in_flight.clone()))?;
+        let body_bytes_in_flight = IntGauge::new(
+            "body_bytes_in_flight",
+            "Bytes of request bodies reserved against the body budget",
+        )?;
+        registry.register(Box::new(body_bytes_in_flight.clone()))?;
+        let body_budget_refusals = IntCounter::new(
+            "body_budget_refusals_total",
+            "Requests refused because the body budget, in total or the address's share, was full",
+        )?;
+        registry.register(Box::new(body_budget_refusals.clone()))?;
         let refused_after_auth_failures = IntCounter::new(
             "refused_after_auth_failures_total",
             "Requests refused because their address failed authentication too often",
@@ -257,6 +285,10 @@ impl Metrics {
             connections_refused,
             connections_timed_out,
             body_timeouts,
+            answers_cut,
+            pulls_in_flight,
+            body_bytes_in_flight,
+            body_budget_refusals,
             refused_after_auth_failures,
             live_refused,
             quota_refusals,

@@ -589,7 +589,7 @@ async fn live_sockets_are_capped_per_device_and_others_still_connect() {
     let mut sockets = Vec::new();
     let mut refused = 0;
     for _ in 0..6 {
-        match try_live(&owner.device, &url(&circle.id())).await {
+        match try_live(&relay, attacker(70), &owner.device, &url(&circle.id())).await {
             Ok(socket) => sockets.push(socket),
             Err(status) => {
                 assert_eq!(status, 429);
@@ -598,15 +598,25 @@ async fn live_sockets_are_capped_per_device_and_others_still_connect() {
         }
     }
     assert_eq!((sockets.len(), refused), (3, 3));
-    let honest_socket = try_live(&honest.member.device, &url(&honest.circle.id())).await;
+    let honest_socket = try_live(
+        &relay,
+        Ipv4Addr::LOCALHOST,
+        &honest.member.device,
+        &url(&honest.circle.id()),
+    )
+    .await;
     assert!(honest_socket.is_ok(), "another device connects");
     honest.still_works().await;
 }
 
+/// A live socket of `device` from address `from` (signed for `url`'s path), or the
+/// status of its refusal.
 async fn try_live(
+    relay: &RelayProcess,
+    from: Ipv4Addr,
     device: &kring_trust::identity::DeviceIdentity,
     url: &str,
-) -> Result<tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>, u16> {
+) -> Result<tokio_tungstenite::WebSocketStream<TcpStream>, u16> {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let path = url
         .split_once("/v1/")
@@ -619,11 +629,261 @@ async fn try_live(
             .headers_mut()
             .insert(name, value.parse().expect("header"));
     }
-    match tokio_tungstenite::connect_async(request).await {
+    let stream = relay.raw_from(from).await.expect("connect");
+    match tokio_tungstenite::client_async(request, stream).await {
         Ok((socket, _)) => Ok(socket),
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
             Err(response.status().as_u16())
         }
         Err(e) => panic!("live: {e}"),
     }
+}
+
+/// A signed request written by hand on a raw connection from `ip` whose receive buffer
+/// is a few KiB, so the relay's answer backs up at once: a reader as slow as it likes.
+async fn slow_reader(
+    relay: &RelayProcess,
+    ip: Ipv4Addr,
+    device: &kring_trust::identity::DeviceIdentity,
+    path: &str,
+) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .set_recv_buffer_size(4096)
+        .expect("small receive buffer");
+    socket
+        .bind(std::net::SocketAddr::new(ip.into(), 0))
+        .expect("bind");
+    let mut stream = socket.connect(relay.addr).await.expect("connect");
+    let auth = sign_request(device, "GET", path, b"", fresh_timestamp());
+    let mut head = format!("GET {path} HTTP/1.1\r\nhost: x\r\n");
+    for (name, value) in auth.headers() {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).await.expect("request");
+    stream
+}
+
+/// Issue 27: four slow readers from one address held all four pull permits, and no
+/// honest device could pull for as long as they read. Now an address never takes the
+/// last permit while it holds one, so an honest device's pull is answered within a
+/// second while they hold theirs; and each page must be handed over within its
+/// deadline (`--pull-send-secs` plus its size at `--pull-min-bytes-per-sec`), so the
+/// slow readers are cut long before the idle timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_slow_readers_from_one_address_leave_a_pull_for_others() {
+    // A ~10.7 MB page may take 1 s + 10.7 MB at 2 MB/s ≈ 6.4 s to be handed over.
+    let relay = RelayProcess::start(
+        &[
+            "--rate-per-sec",
+            "0",
+            "--pull-send-secs",
+            "1",
+            "--pull-min-bytes-per-sec",
+            "2000000",
+        ],
+        None,
+    )
+    .await;
+    let mut honest = Honest::on(&relay).await;
+    let slow = attacker(80);
+    let attacker_client = relay.client_from(slow);
+    let (circle, owner) = circle_on(&attacker_client).await;
+    // A page of ~8 MB (~10.7 MB of JSON): more than the relay's socket buffer on
+    // loopback (up to 4 MB) holds, so the rest waits under the pull's permit.
+    let mut writer = Writer::new();
+    for batch in 0..4u64 {
+        let envelopes: Vec<_> = (0..10u64)
+            .map(|i| {
+                writer.next(
+                    &circle,
+                    &owner.device,
+                    &noise(200_000, 900 + batch * 10 + i),
+                )
+            })
+            .collect();
+        let refs: Vec<_> = envelopes.iter().collect();
+        attacker_client
+            .push(&owner.device, &circle.id(), &refs)
+            .await
+            .ok(200);
+    }
+    let path = format!("/v1/circles/{}/envelopes?after=0&limit=1000", circle.id());
+    let mut readers = Vec::new();
+    for _ in 0..4 {
+        readers.push(slow_reader(&relay, slow, &owner.device, &path).await);
+    }
+    // Three hold a permit; the fourth waits, for the last one is not for their address.
+    eventually(&relay, "pulls_in_flight", |held| held == 3.0).await;
+    // A live socket from that address catching up (from the start) waits for a permit
+    // of the same budget, and does not take the last one either.
+    let live = format!(
+        "ws://{}/v1/live?circles={}&after=0&log=0",
+        relay.addr,
+        circle.id()
+    );
+    let _catching_up = try_live(&relay, slow, &owner.device, &live)
+        .await
+        .expect("live socket");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(relay.metric("pulls_in_flight").await, 3.0);
+
+    let started = Instant::now();
+    let reply = tokio::time::timeout(
+        Duration::from_secs(5),
+        honest
+            .client
+            .pull(&honest.member.device, &honest.circle.id(), 0, 10),
+    )
+    .await
+    .expect("the honest pull is answered");
+    reply.ok(200);
+    let took = started.elapsed();
+    eprintln!("honest pull while four slow readers hold pulls: {took:?}");
+    assert!(took < Duration::from_secs(1), "honest pull took {took:?}");
+    honest.still_works().await;
+    assert_eq!(relay.metric("pulls_in_flight").await, 3.0);
+
+    // The pages are not taken in their time: the connections are cut, the permits
+    // come back (and the fourth reader gets one), long before the 60 s idle timeout.
+    let started = Instant::now();
+    eventually(&relay, "answers_cut_total", |cut| cut >= 3.0).await;
+    eprintln!("three slow readers cut after {:?}", started.elapsed());
+    let mut closed = 0;
+    for reader in &mut readers {
+        if read_until_closed(reader, Duration::from_secs(2)).await.1 {
+            closed += 1;
+        }
+    }
+    assert!(closed >= 3, "{closed} slow readers were cut");
+    honest.still_works().await;
+}
+
+/// Waits (at most 15 s) until the relay's metric `name` satisfies `holds`.
+async fn eventually(relay: &RelayProcess, name: &str, holds: impl Fn(f64) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let value = relay.metric(name).await;
+        if holds(value) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{name} stayed at {value}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Issue 27: bodies behind well-formed (forged) authentication headers are read before
+/// their signature can be checked, so each held up to `--max-body-bytes` until the body
+/// timeout, however many there were. Now every body reserves its declared length from
+/// `--max-body-bytes-in-flight` first (an address at most a quarter, the last eighth
+/// only for an address holding none): 100 slow bodies of 1 MB from ten addresses get
+/// no more than the budget (the rest a 503 at once), and an honest push still fits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_header_slow_bodies_stay_within_the_body_budget() {
+    const BUDGET: usize = 16 << 20;
+    const DECLARED: usize = 1_000_000;
+    let budget = BUDGET.to_string();
+    let relay = RelayProcess::start(
+        &[
+            "--max-body-bytes-in-flight",
+            &budget,
+            "--body-timeout-secs",
+            "3",
+        ],
+        None,
+    )
+    .await;
+    let mut honest = Honest::on(&relay).await;
+    let path = format!("/v1/circles/{}/envelopes", honest.circle.id());
+    let mut bodies = Vec::new();
+    for i in 0..100u8 {
+        let mut stream = relay
+            .raw_from(attacker(100 + i % 10))
+            .await
+            .expect("connect");
+        let forger = Person::new();
+        let auth = sign_request(&forger.device, "POST", &path, b"{}", fresh_timestamp());
+        let mut head = format!("POST {path} HTTP/1.1\r\nhost: x\r\ncontent-length: {DECLARED}\r\n");
+        for (name, value) in auth.headers() {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).await.expect("head");
+        stream.write_all(&[b' '; 1024]).await.expect("a little");
+        bodies.push(stream);
+    }
+    eventually(&relay, "body_budget_refusals_total", |n| n > 0.0).await;
+    let reserved = relay.metric("body_bytes_in_flight").await;
+    eprintln!("100 slow bodies of {DECLARED} bytes: {reserved} bytes reserved of {BUDGET}");
+    assert!(reserved <= BUDGET as f64, "{reserved} bytes reserved");
+    honest.still_works().await;
+
+    let (mut refused, mut timed_out) = (0, 0);
+    for stream in &mut bodies {
+        let (answer, closed) = read_until_closed(stream, Duration::from_secs(6)).await;
+        let text = String::from_utf8_lossy(&answer);
+        if text.starts_with("HTTP/1.1 503") {
+            assert!(text.contains("\"unavailable\""), "{text}");
+            refused += 1;
+        } else {
+            assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+            timed_out += 1;
+        }
+        assert!(closed, "the connection is closed after the answer");
+    }
+    eprintln!("{timed_out} bodies held until the body timeout, {refused} refused at once");
+    assert!(timed_out * DECLARED <= BUDGET, "{timed_out} bodies held");
+    assert_eq!(refused + timed_out, 100);
+    assert_eq!(relay.metric("body_bytes_in_flight").await, 0.0);
+    honest.still_works().await;
+}
+
+/// Issue 27: one signer failing authentication locked its whole address out, so behind
+/// a NAT a bad signer kept the honest members from syncing. Now the address is refused
+/// for signers it has not seen authenticate, while a member that authenticated from it
+/// before is still served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_signer_behind_a_nat_does_not_lock_out_its_honest_member() {
+    let relay = RelayProcess::start(&["--auth-failures-per-min", "10"], None).await;
+    let mut honest = Honest::on(&relay).await;
+    let nat = relay.client_from(attacker(90));
+    let (mut circle, owner) = circle_on(&nat).await;
+    let member = join(&nat, &mut circle, &owner.device, Capability::Member).await;
+    let id = circle.id();
+    nat.pull(&member.device, &id, 0, 10).await.ok(200);
+
+    let bad = Person::new();
+    let mut codes = Vec::new();
+    for _ in 0..15 {
+        let reply = nat
+            .send_raw(
+                None,
+                "GET",
+                &format!("/v1/circles/{id}/envelopes"),
+                Vec::new(),
+                fresh_timestamp(),
+                &[
+                    ("x-kring-device", bad.device.id().to_string()),
+                    ("x-kring-timestamp", fresh_timestamp().0.to_string()),
+                    ("x-kring-signature", "AAAA".into()),
+                ],
+            )
+            .await;
+        codes.push(reply.status.as_u16());
+    }
+    assert_eq!(&codes[..10], &[401; 10]);
+    assert!(codes[10..].iter().all(|c| *c == 429), "{codes:?}");
+    // The member who synced from this address before still syncs ...
+    let mut writer = Writer::new();
+    let envelope = writer.next(&circle, &member.device, "still syncing");
+    nat.push(&member.device, &id, &[&envelope]).await.ok(200);
+    let page = nat.pull(&member.device, &id, 0, 10).await;
+    assert_eq!(page.ok(200)["envelopes"].as_array().map(Vec::len), Some(1));
+    // ... while a signer new to the address waits, even with a valid signature.
+    let newcomer = Person::new();
+    nat.pull(&newcomer.device, &id, 0, 10)
+        .await
+        .expect(429, "rate_limited");
+    honest.still_works().await;
 }

@@ -176,38 +176,16 @@ async fn quotas_refuse_with_clear_codes_and_store_nothing_of_the_refused_push() 
     // The first of them alone still fits.
     client.push(&member.device, &id, &[&batch[0]]).await.ok(200);
 
-    // The device's daily quota counts over all its circles.
+    // The daily quota is per member (a_members_devices_share_one_daily_quota); here
+    // another circle for the log's cap.
     let (mut other, other_owner) = circle_on(&client).await;
-    let person = Person {
-        member: kring_trust::ids::MemberId::random(),
-        device: kring_trust::identity::DeviceIdentity::from_secret_bytes(
-            &member.device.to_secret_bytes(),
-        )
-        .expect("same device"),
-    };
+    let person = Person::new();
     let entry = other.add_member_entry(&other_owner.device, &person, Capability::Member);
     client
         .append(&other_owner.device, &other.id(), &entry)
         .await
         .ok(201);
     other.apply(&entry);
-    let mut writer = Writer::new();
-    let two: Vec<_> = (0..2)
-        .map(|i| writer.next(&other, &person.device, &format!("{i}")))
-        .collect();
-    client
-        .push(&person.device, &other.id(), &two.iter().collect::<Vec<_>>())
-        .await
-        .ok(200);
-    let sixth = writer.next(&other, &person.device, "sixth today");
-    let reply = client.push(&person.device, &other.id(), &[&sixth]).await;
-    reply.expect(429, "daily_quota_exceeded");
-    let retry: u64 = reply.headers["retry-after"]
-        .to_str()
-        .expect("ascii")
-        .parse()
-        .expect("seconds");
-    assert!((1..=86_400).contains(&retry), "{retry}");
 
     // The membership log's length is capped too: genesis, member, and a third.
     let third = Person::new();
@@ -395,5 +373,102 @@ async fn the_circle_cache_is_bounded_and_evicted_circles_still_work() {
         client.read_log(&owner.device, &first.id(), 0).await.ok(200)["len"],
         1
     );
+    relay.stop().await;
+}
+
+/// Issue 27: the credential's count was read before the circle was stored, so
+/// creations sent at once all saw room and together exceeded it. The store now
+/// counts inside the creating transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_creations_cannot_exceed_a_credentials_circles() {
+    let keys = tempfile::tempdir().expect("tempdir");
+    let key_file = keys.path().join("operator.key");
+    let key_path = key_file.to_str().expect("utf-8 path");
+    let public = run(&["admission", "keygen", "--out", key_path]);
+    let credential = run(&[
+        "admission",
+        "issue",
+        "--key",
+        key_path,
+        "--holder",
+        "Gemeente Test",
+        "--max-circles",
+        "3",
+    ]);
+    let relay = RelayProcess::start(
+        &["--admission", "credential", "--operator-key", &public],
+        None,
+    )
+    .await;
+    let client = relay.client();
+    let replies =
+        futures_util::future::join_all((0..12).map(|_| create(&client, Some(&credential)))).await;
+    let mut created = 0;
+    for reply in &replies {
+        match reply.status.as_u16() {
+            201 => created += 1,
+            _ => reply.expect(507, "quota_exceeded"),
+        }
+    }
+    assert_eq!(created, 3, "circles created with a credential for 3");
+}
+
+/// Issue 27: the daily quota was kept per device, so a member could multiply it by
+/// linking more devices. It is kept per member of the circle now: the devices of one
+/// member share it, while another member has their own.
+#[tokio::test]
+async fn a_members_devices_share_one_daily_quota() {
+    let relay = TestRelay::start_with(|c| c.max_device_envelopes_per_day = 4).await;
+    let client = relay.client();
+    let (mut circle, owner) = circle_on(&client).await;
+    let member = join(&client, &mut circle, &owner.device, Capability::Member).await;
+    let id = circle.id();
+    let mut phone = Writer::new();
+    let three: Vec<_> = (0..3)
+        .map(|i| phone.next(&circle, &member.device, &format!("{i}")))
+        .collect();
+    client
+        .push(&member.device, &id, &three.iter().collect::<Vec<_>>())
+        .await
+        .ok(200);
+    // The member links a second device ...
+    let tablet = kring_trust::identity::DeviceIdentity::generate();
+    let entry = circle
+        .state
+        .add_device(
+            &member.device,
+            &circle.keys(&member.device),
+            &member.member,
+            &tablet.public(),
+            kring_trust::Timestamp::now(),
+        )
+        .expect("add a device");
+    client.append(&member.device, &id, &entry).await.ok(201);
+    circle.apply(&entry);
+    // ... which writes the member's fourth envelope today, but not a fifth.
+    let mut writer = Writer::new();
+    let fourth = writer.next(&circle, &tablet, "fourth");
+    client.push(&tablet, &id, &[&fourth]).await.ok(200);
+    let fifth = writer.next(&circle, &tablet, "fifth");
+    let reply = client.push(&tablet, &id, &[&fifth]).await;
+    reply.expect(429, "daily_quota_exceeded");
+    assert!(
+        reply.body["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("member's devices"),
+        "{}",
+        reply.body
+    );
+    let retry: u64 = reply.headers["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=86_400).contains(&retry), "{retry}");
+    // The owner, another member, still writes.
+    let mut writer = Writer::new();
+    let envelope = writer.next(&circle, &owner.device, "the owner's own");
+    client.push(&owner.device, &id, &[&envelope]).await.ok(200);
     relay.stop().await;
 }

@@ -40,6 +40,30 @@ pub struct StoredCircle {
     pub latest: u64,
 }
 
+/// The admission credential a circle is created under (`credential` mode): its id and
+/// how many circles it allows. The store counts the circles created with it inside
+/// the transaction that creates one, serialised per credential, so creations sent at
+/// once cannot together exceed it ([`Admitted::check`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Admitted {
+    pub credential: String,
+    pub max_circles: u64,
+}
+
+impl Admitted {
+    /// Refuses (507 `quota_exceeded`) when `created` circles already use the credential:
+    /// the one rule, for the relay's early check and each store's transaction.
+    pub fn check(&self, created: u64) -> std::result::Result<(), kring_trust::Error> {
+        if created >= self.max_circles {
+            return Err(kring_trust::Error::QuotaExceeded {
+                what: "circles for this admission credential",
+                limit: self.max_circles,
+            });
+        }
+        Ok(())
+    }
+}
+
 /// An envelope checked by [`kring_trust::envelope::verify`], with its exact bytes.
 #[derive(Debug, Clone)]
 pub struct NewEnvelope {
@@ -132,14 +156,15 @@ pub trait RelayStore: Send + Sync + 'static {
     fn check(&self) -> StoreFuture<'_, ()>;
 
     /// Stores a new circle founded by `genesis` (already validated), admitted with
-    /// the credential `admission` (its id) if the relay requires one.
+    /// the credential `admission` if the relay requires one (`Error::QuotaExceeded`
+    /// when its circles are used up, counted in the same transaction).
     /// `Error::CircleExists` if the id is taken, `Error::CircleClosed` if a circle of
     /// that id was closed (its tombstone keeps the id).
     fn create_circle(
         &self,
         circle: CircleId,
         genesis: SignedEntry,
-        admission: Option<String>,
+        admission: Option<Admitted>,
     ) -> StoreFuture<'_, CircleKey>;
 
     /// Deletes the circle's envelopes and membership log, keeping only a tombstone

@@ -36,11 +36,11 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::NoTls;
 
 use super::push::{
-    apply_push, charge, check_cutoffs, day_of, write_cutoffs, PushTx, Quotas, Usage,
+    apply_push, charge, check_cutoffs, day_of, quota_account, write_cutoffs, PushTx, Quotas, Usage,
 };
 use super::{
-    to_hash, to_i64, to_u64, CircleKey, NewEnvelope, Notice, PulledPage, PushOutcome, RelayStore,
-    Sharing, StoreFuture, StoredCircle,
+    to_hash, to_i64, to_u64, Admitted, CircleKey, NewEnvelope, Notice, PulledPage, PushOutcome,
+    RelayStore, Sharing, StoreFuture, StoredCircle,
 };
 use crate::error::{internal, Error, Result};
 use crate::push::Subscription;
@@ -585,12 +585,31 @@ impl RelayStore for PostgresStore {
         &self,
         circle: CircleId,
         genesis: SignedEntry,
-        admission: Option<String>,
+        admission: Option<Admitted>,
     ) -> StoreFuture<'_, CircleKey> {
         Box::pin(async move {
             let mut client = self.client().await?;
             let tx = client.transaction().await?;
             let now = Timestamp::now().0;
+            if let Some(admitted) = &admission {
+                // Creations with one credential, in any relay process, take turns
+                // from here to their commit: the count cannot be overtaken. (Counted
+                // in a statement of its own, so its snapshot is taken after the lock.)
+                tx.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended($1, 27))",
+                    &[&admitted.credential],
+                )
+                .await?;
+                let created: i64 = tx
+                    .query_one(
+                        "SELECT count(*) FROM circles WHERE admission = $1",
+                        &[&admitted.credential],
+                    )
+                    .await?
+                    .get(0);
+                admitted.check(to_u64(created))?;
+            }
+            let credential = admission.map(|a| a.credential);
             let inserted = tx
                 .query_opt(
                     &tx.prepare_cached(
@@ -598,7 +617,7 @@ impl RelayStore for PostgresStore {
                          VALUES ($1, $2, $2, $3, 1) ON CONFLICT (id) DO NOTHING RETURNING num",
                     )
                     .await?,
-                    &[&circle.as_str(), &now, &admission],
+                    &[&circle.as_str(), &now, &credential],
                 )
                 .await?;
             let Some(row) = inserted else {
@@ -767,6 +786,7 @@ impl RelayStore for PostgresStore {
             let mut staged = StagedPush::read(
                 &tx,
                 circle.0,
+                &state,
                 &batch,
                 locked.latest,
                 locked.usage,
@@ -1137,15 +1157,21 @@ struct StagedPush {
     now: i64,
     quotas: Quotas,
     usage: Usage,
-    days: Vec<(DeviceId, Usage)>,
+    /// Each author's quota account ([`quota_account`]: its member's).
+    accounts: Vec<(DeviceId, [u8; 32])>,
+    /// Today's usage of each account, counting the batch so far
+    /// (`device_days.device` holds the account).
+    days: Vec<([u8; 32], Usage)>,
     /// The new envelopes' cursors, by author and position.
     inserted: Vec<(i64, DeviceId, u64)>,
 }
 
 impl StagedPush {
+    #[allow(clippy::too_many_arguments)]
     async fn read(
         tx: &deadpool_postgres::Transaction<'_>,
         circle: i64,
+        state: &MembershipState,
         batch: &[NewEnvelope],
         latest: i64,
         usage: Usage,
@@ -1157,7 +1183,8 @@ impl StagedPush {
         authors.dedup();
         let mut stored = Vec::new();
         let mut last = Vec::new();
-        let mut days = Vec::new();
+        let mut days: Vec<([u8; 32], Usage)> = Vec::new();
+        let mut accounts = Vec::new();
         let day = day_of(now);
         // One statement per author (a batch has one: its signer): today's usage, its
         // row locked by the upsert (the daily quota holds across processes), the
@@ -1165,7 +1192,7 @@ impl StagedPush {
         let read = tx
             .prepare_cached(
                 "WITH today AS (
-                     INSERT INTO device_days (device, day, envelopes, bytes) VALUES ($2, $3, 0, 0)
+                     INSERT INTO device_days (device, day, envelopes, bytes) VALUES ($5, $3, 0, 0)
                      ON CONFLICT (device, day) DO UPDATE SET envelopes = device_days.envelopes
                      RETURNING envelopes, bytes, xmax = 0 AS fresh),
                  newest AS (
@@ -1190,19 +1217,27 @@ impl StagedPush {
                 .filter(|h| h.author == *author)
                 .map(|h| to_i64(h.device_seq))
                 .collect();
-            let row = tx.query_one(&read, &[&circle, &id, &day, &seqs]).await?;
-            days.push((
-                *author,
-                Usage {
-                    envelopes: to_u64(row.get(0)),
-                    bytes: to_u64(row.get(1)),
-                },
-            ));
+            let account = quota_account(state, author);
+            let key = &account[..];
+            let row = tx
+                .query_one(&read, &[&circle, &id, &day, &seqs, &key])
+                .await?;
+            accounts.push((*author, account));
+            // Two authors of one member read the same row (locked by the first).
+            if !days.iter().any(|(a, _)| *a == account) {
+                days.push((
+                    account,
+                    Usage {
+                        envelopes: to_u64(row.get(0)),
+                        bytes: to_u64(row.get(1)),
+                    },
+                ));
+            }
             if row.get::<_, bool>(2) {
-                // The device's first write today: forget days before yesterday.
+                // The account's first write today: forget days before yesterday.
                 tx.execute(
                     "DELETE FROM device_days WHERE device = $1 AND day < $2",
-                    &[&id, &(day - 1)],
+                    &[&key, &(day - 1)],
                 )
                 .await?;
             }
@@ -1228,6 +1263,7 @@ impl StagedPush {
             now,
             quotas,
             usage,
+            accounts,
             days,
             inserted: Vec::new(),
         })
@@ -1260,7 +1296,7 @@ impl StagedPush {
             bytes.push(&envelope.bytes);
         }
         let day = day_of(self.now);
-        let day_devices: Vec<&[u8]> = self.days.iter().map(|(d, _)| &d.as_bytes()[..]).collect();
+        let day_devices: Vec<&[u8]> = self.days.iter().map(|(a, _)| &a[..]).collect();
         let day_envelopes: Vec<i64> = self.days.iter().map(|(_, u)| to_i64(u.envelopes)).collect();
         let day_bytes: Vec<i64> = self.days.iter().map(|(_, u)| to_i64(u.bytes)).collect();
         // One statement: the envelopes, the circle's usage and newest cursor, and the
@@ -1328,9 +1364,10 @@ impl PushTx for StagedPush {
     fn insert(&mut self, envelope: &NewEnvelope) -> Result<u64> {
         let header = envelope.verified.header();
         let day = self
-            .days
+            .accounts
             .iter()
-            .position(|(d, _)| *d == header.author)
+            .find(|(author, _)| *author == header.author)
+            .and_then(|(_, account)| self.days.iter().position(|(a, _)| a == account))
             .ok_or_else(|| internal("an author of the batch was not read"))?;
         charge(
             &self.quotas,

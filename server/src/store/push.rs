@@ -47,14 +47,35 @@ pub struct Usage {
 
 const MS_PER_DAY: i64 = 86_400_000;
 
+/// The key of the daily quota an envelope by `author` counts against: the author's
+/// member in this circle, so all of a member's devices share one quota (a member
+/// cannot multiply it by linking more devices). Derived from the circle and the
+/// member id together: member ids are chosen by clients, and a member of another
+/// circle naming the same id must not spend this one's quota. A device the state does
+/// not know (cannot happen after `envelope::verify`) is its own account.
+pub fn quota_account(state: &MembershipState, author: &DeviceId) -> [u8; 32] {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(b"kring relay daily quota account v1\0");
+    hasher.update(state.circle().as_str().as_bytes());
+    hasher.update(b"\0");
+    match state.device(author) {
+        Some(record) => hasher
+            .update(b"member\0")
+            .update(record.member().as_str().as_bytes()),
+        None => hasher.update(b"device\0").update(author.as_bytes()),
+    };
+    *hasher.finalize().as_bytes()
+}
+
 /// The UTC day a time falls on, as days since the epoch.
 pub fn day_of(now_ms: i64) -> i64 {
     now_ms.div_euclid(MS_PER_DAY)
 }
 
 /// Counts one new envelope of `len` bytes against the circle's and its author's
-/// day's usage, or refuses it: the circle's quota is storage (507, not transient),
-/// the device's is a daily rate (429 until the next UTC day).
+/// member's day's usage ([`quota_account`]), or refuses it: the circle's quota is
+/// storage (507, not transient), the member's is a daily rate (429 until the next UTC
+/// day).
 pub fn charge(
     quotas: &Quotas,
     circle: &mut Usage,
@@ -83,14 +104,14 @@ pub fn charge(
     };
     if day.bytes.saturating_add(len) > quotas.device_bytes_per_day {
         return Err(Error::Trust(TrustError::DailyQuotaExceeded {
-            what: "envelope bytes from this device today",
+            what: "envelope bytes from this member's devices today",
             limit: quotas.device_bytes_per_day,
             retry_after_secs,
         }));
     }
     if day.envelopes >= quotas.device_envelopes_per_day {
         return Err(Error::Trust(TrustError::DailyQuotaExceeded {
-            what: "envelopes from this device today",
+            what: "envelopes from this member's devices today",
             limit: quotas.device_envelopes_per_day,
             retry_after_secs,
         }));

@@ -20,9 +20,9 @@ use kring_trust::{Error as TrustError, Timestamp};
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension};
 use tokio::sync::{mpsc, oneshot};
 
-use super::push::{apply_push, charge, day_of, PushTx, Quotas, Usage};
+use super::push::{apply_push, charge, day_of, quota_account, PushTx, Quotas, Usage};
 use super::{
-    to_hash, to_i64, to_u64, CircleKey, NewEnvelope, PulledPage, PushOutcome, RelayStore,
+    to_hash, to_i64, to_u64, Admitted, CircleKey, NewEnvelope, PulledPage, PushOutcome, RelayStore,
     StoreFuture, StoredCircle,
 };
 use crate::error::internal;
@@ -149,7 +149,7 @@ enum Command {
     Create {
         circle: CircleId,
         genesis: SignedEntry,
-        admission: Option<String>,
+        admission: Option<Admitted>,
         reply: oneshot::Sender<Result<CircleKey>>,
     },
     Append {
@@ -419,7 +419,7 @@ impl RelayStore for SqliteStore {
         &self,
         circle: CircleId,
         genesis: SignedEntry,
-        admission: Option<String>,
+        admission: Option<Admitted>,
     ) -> StoreFuture<'_, CircleKey> {
         Box::pin(self.send(move |reply| Command::Create {
             circle,
@@ -976,7 +976,7 @@ fn run_in_savepoint(conn: &Connection, command: Command, alone: bool, poisoned: 
         } => Done::Create(
             reply,
             savepoint(conn, alone, poisoned, || {
-                create(conn, &circle, &genesis, admission.as_deref())
+                create(conn, &circle, &genesis, admission.as_ref())
             }),
         ),
         Command::Append {
@@ -1068,11 +1068,24 @@ fn create(
     conn: &Connection,
     circle: &CircleId,
     genesis: &SignedEntry,
-    admission: Option<&str>,
+    admission: Option<&Admitted>,
 ) -> Result<CircleKey> {
+    // The one writer runs creations one at a time (a group's in one transaction, so
+    // the count sees the group's earlier ones): the count and the insert cannot be
+    // overtaken.
+    if let Some(admitted) = admission {
+        let created: i64 = conn
+            .prepare_cached("SELECT count(*) FROM circles WHERE admission = ?1")?
+            .query_row([&admitted.credential], |row| row.get(0))?;
+        admitted.check(to_u64(created))?;
+    }
     let inserted = conn.execute(
         "INSERT INTO circles (id, created_at, active_at, admission) VALUES (?1, ?2, ?2, ?3)",
-        params![circle.as_str(), Timestamp::now().0, admission],
+        params![
+            circle.as_str(),
+            Timestamp::now().0,
+            admission.map(|a| a.credential.as_str())
+        ],
     );
     match inserted {
         Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == ErrorCode::ConstraintViolation => {
@@ -1152,6 +1165,7 @@ fn push(
     let now = Timestamp::now().0;
     let mut tx = SqlPush {
         conn,
+        state,
         circle,
         latest,
         now,
@@ -1172,13 +1186,13 @@ fn push(
             now
         ])?;
         let day = day_of(now);
-        for (device, used) in &tx.days {
+        for (account, used) in &tx.days {
             conn.prepare_cached(
                 "INSERT INTO device_days (device, day, envelopes, bytes) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (device, day) DO UPDATE SET envelopes = ?3, bytes = ?4",
             )?
             .execute(params![
-                &device.as_bytes()[..],
+                &account[..],
                 day,
                 to_i64(used.envelopes),
                 to_i64(used.bytes)
@@ -1344,19 +1358,22 @@ fn revoke(conn: &Connection, credential: &str) -> Result<bool> {
 
 struct SqlPush<'c> {
     conn: &'c Connection,
+    state: &'c MembershipState,
     circle: i64,
     latest: i64,
     now: i64,
     quotas: Quotas,
     /// The circle's usage, counting this batch so far.
     usage: Usage,
-    /// Today's usage of each author in the batch, counting this batch so far.
-    days: Vec<(DeviceId, Usage)>,
+    /// Today's usage of each quota account (an author's member) in the batch,
+    /// counting this batch so far (`device_days.device` holds the account).
+    days: Vec<([u8; 32], Usage)>,
 }
 
 impl SqlPush<'_> {
-    fn day_usage(&mut self, device: &DeviceId) -> Result<usize> {
-        if let Some(i) = self.days.iter().position(|(d, _)| d == device) {
+    fn day_usage(&mut self, author: &DeviceId) -> Result<usize> {
+        let account = quota_account(self.state, author);
+        if let Some(i) = self.days.iter().position(|(a, _)| *a == account) {
             return Ok(i);
         }
         let used = self
@@ -1364,7 +1381,7 @@ impl SqlPush<'_> {
             .prepare_cached(
                 "SELECT envelopes, bytes FROM device_days WHERE device = ?1 AND day = ?2",
             )?
-            .query_row(params![&device.as_bytes()[..], day_of(self.now)], |row| {
+            .query_row(params![&account[..], day_of(self.now)], |row| {
                 Ok(Usage {
                     envelopes: to_u64(row.get(0)?),
                     bytes: to_u64(row.get(1)?),
@@ -1372,13 +1389,13 @@ impl SqlPush<'_> {
             })
             .optional()?;
         if used.is_none() {
-            // The device's first write today: forget days before yesterday (the
+            // The account's first write today: forget days before yesterday (the
             // quota needs only today; yesterday is kept for a day's overlap).
             self.conn
                 .prepare_cached("DELETE FROM device_days WHERE device = ?1 AND day < ?2")?
-                .execute(params![&device.as_bytes()[..], day_of(self.now) - 1])?;
+                .execute(params![&account[..], day_of(self.now) - 1])?;
         }
-        self.days.push((*device, used.unwrap_or_default()));
+        self.days.push((account, used.unwrap_or_default()));
         Ok(self.days.len() - 1)
     }
 }
