@@ -351,7 +351,7 @@ fn standing_events<'a>(
             if occurrence.is_some() && turn_at.is_none() {
                 continue;
             }
-            let when = turn_at.map(|at| texts::When::of(task, at));
+            let when = turn_at.map(|at| texts::When::of(task, at, zone));
             let doing: Vec<String> = now
                 .iter()
                 .filter(|c| c.winner)
