@@ -167,8 +167,13 @@ pub enum Command {
     /// service "something changed" (no content) when others change the plan.
     #[command(subcommand)]
     Push(PushCmd),
-    /// Make an invite link for one new person (prints a kring:// link; share it privately).
+    /// Make an invite link for one new person (prints a kring:// link; share it
+    /// privately); `invite list` shows the circle's invites, `invite revoke ID` takes
+    /// one back.
+    #[command(args_conflicts_with_subcommands = true)]
     Invite {
+        #[command(subcommand)]
+        manage: Option<InviteCmd>,
         /// member | reader | admin (only the main person invites admins).
         #[arg(long, default_value = "member", value_parser = ["member", "reader", "admin"])]
         capability: String,
@@ -225,6 +230,15 @@ pub enum Command {
     },
     /// Sync status: last synced, changes waiting to be sent, online or offline.
     Status,
+}
+
+/// Managing the circle's invites.
+#[derive(Debug, Subcommand)]
+pub enum InviteCmd {
+    /// The circle's invites: what each grants, until when, made by whom, used or not.
+    List,
+    /// Take back an open invite (by the id `invite list` shows): nobody joins with it.
+    Revoke { id: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -220,6 +220,10 @@ pub fn run(ctx: &mut Context, command: Command) -> CliResult {
         Command::Relay(cmd) => network::relay(ctx, cmd),
         Command::Push(cmd) => network::push(ctx, cmd),
         Command::Invite {
+            manage: Some(cmd), ..
+        } => network::manage_invites(ctx, cmd),
+        Command::Invite {
+            manage: None,
             capability,
             expires_in_days,
             qr,

@@ -176,6 +176,7 @@ macro_rules! t {
 /// Every stored value that [`word`] translates, by group (checked by the tests).
 #[cfg(test)]
 pub const WORDS: &[(&str, &[&str])] = &[
+    ("invite-state", &["open", "used", "expired", "revoked"]),
     (
         "relation",
         &[

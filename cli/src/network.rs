@@ -169,6 +169,37 @@ pub fn invite(
     Ok(())
 }
 
+/// `kring invite list` and `kring invite revoke ID`.
+pub fn manage_invites(ctx: &mut Context, cmd: crate::args::InviteCmd) -> CliResult {
+    let circle = ctx.current()?.id;
+    let invites = ctx.device.invites(&circle, ctx.now)?;
+    match cmd {
+        crate::args::InviteCmd::List => {
+            let people = ctx.device.people(&circle)?;
+            let name = |id: &kring_plan::plan::MemberId| {
+                people
+                    .iter()
+                    .find(|p| &p.id == id)
+                    .and_then(|p| p.name.clone())
+                    .unwrap_or_else(|| t!("name-none"))
+            };
+            output(ctx, &invites, || crate::render::invites(&invites, name))
+        }
+        crate::args::InviteCmd::Revoke { id } => {
+            let ids: Vec<(String, kring_trust::invite::InviteId)> =
+                invites.iter().map(|i| (i.id.to_string(), i.id)).collect();
+            let found = *crate::context::unique_prefix(
+                ids.iter().map(|(hex, id)| (hex.as_str(), id)),
+                &id,
+                "invite",
+            )?;
+            ctx.device.revoke_invite(&circle, found, ctx.now)?;
+            say!("{}", t!("invite-revoked", id = found.short()));
+            Ok(())
+        }
+    }
+}
+
 /// People the plan has by name (added with `member add`) who are not in the
 /// membership log yet: an invite can be made for each of them.
 fn people_without_a_device(

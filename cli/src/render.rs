@@ -367,3 +367,39 @@ pub fn week(week: &MyWeek) -> String {
     }
     out
 }
+
+/// `kring invite list`: one line per invite, newest first.
+pub fn invites(
+    invites: &[kring_client::device::InviteInfo],
+    name: impl Fn(&kring_plan::plan::MemberId) -> String,
+) -> String {
+    use kring_client::device::InviteState as S;
+    if invites.is_empty() {
+        return t!("invites-none") + "\n";
+    }
+    let mut t = table(&[
+        t!("col-id"),
+        t!("col-role"),
+        t!("col-for"),
+        t!("col-made-by"),
+        t!("col-until"),
+        t!("col-status"),
+    ]);
+    for i in invites {
+        let state = match i.state {
+            S::Open => "open",
+            S::Used => "used",
+            S::Expired => "expired",
+            S::Revoked => "revoked",
+        };
+        t.add_row(vec![
+            i.id.short(),
+            word("capability", i.capability.as_str()),
+            i.for_member.as_ref().map_or(String::new(), &name),
+            i.made_by.as_ref().map_or(String::new(), &name),
+            dates::format(i.expires_at),
+            word("invite-state", state),
+        ]);
+    }
+    format!("{t}\n")
+}

@@ -40,6 +40,7 @@ use kring_trust::time::Timestamp;
 
 mod bundle;
 mod family;
+mod invites;
 pub use family::FamilyTime;
 mod net;
 mod people;
@@ -48,6 +49,7 @@ pub use reach::Wakened;
 mod receive;
 mod views;
 pub use bundle::{is_bundle, BundleReport, MAX_BUNDLE_BYTES};
+pub use invites::{InviteInfo, InviteState};
 pub use net::{DeviceInfo, FamilyTimeChange, LinkPreview, Recovered, SyncReport, WatchEvent};
 pub use people::Person;
 
@@ -542,6 +544,7 @@ impl Device {
                 now,
             ),
         }?;
+        self.note_invite(circle, token.invite())?;
         Ok(token.with_card(self.link_card(circle)?).to_link())
     }
 

@@ -339,6 +339,20 @@ impl CircleHandle {
             .local(|d| d.invite_for(&self.id, &member, capability, expires_at, Timestamp::now()))
     }
 
+    /// The circle's invites for new people: those this device made (open, expired,
+    /// taken back) and every used one; newest first.
+    pub fn invites(&self) -> Result<Vec<kring_client::device::InviteInfo>> {
+        self.shared.local(|d| d.invites(&self.id, Timestamp::now()))
+    }
+
+    /// Takes back an open invite through the relay: nobody joins with it from then
+    /// on (`InviteRevoked`). `InviteUsed` for one that was used; `NotAllowed` unless
+    /// this is the main person's or an admin's device.
+    pub async fn revoke_invite(&self, invite: kring_trust::invite::InviteId) -> Result<()> {
+        let (shared, id) = (self.shared.clone(), self.id.clone());
+        blocking(move || shared.net(|d| d.revoke_invite(&id, invite, Timestamp::now()))).await
+    }
+
     /// Syncs with the relay: membership, send this device's changes, receive the
     /// others'. Observers hear `REMOTE` when other devices' changes arrived. On
     /// failure (`KringException.Network` when the relay is unreachable) nothing is

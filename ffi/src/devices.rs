@@ -10,10 +10,12 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use kring_client::device::{DeviceInfo, LinkPreview, Person, Recovered, WatchEvent};
+use kring_client::device::{
+    DeviceInfo, InviteInfo, InviteState, LinkPreview, Person, Recovered, WatchEvent,
+};
 use kring_plan::plan::{CircleId, Language};
 use kring_trust::identity::DeviceId;
-use kring_trust::invite::{InviteKind, DEFAULT_DEVICE_LINK_MILLIS};
+use kring_trust::invite::{InviteId, InviteKind, DEFAULT_DEVICE_LINK_MILLIS};
 use kring_trust::membership::Capability;
 use kring_trust::recovery::RecoveryCode;
 use kring_trust::Timestamp;
@@ -30,6 +32,35 @@ uniffi::custom_type!(DeviceId, String, {
     try_lift: |s| DeviceId::parse(&s)
         .map_err(|e| uniffi::deps::anyhow::Error::new(KringError::from(e))),
 });
+
+uniffi::custom_type!(InviteId, String, {
+    remote,
+    lower: |id| id.to_string(),
+    try_lift: |s| InviteId::parse(&s)
+        .map_err(|e| uniffi::deps::anyhow::Error::new(KringError::from(e))),
+});
+
+/// Where an invite stands (core's `InviteState`).
+#[uniffi::remote(Enum)]
+pub enum InviteState {
+    Open,
+    Used,
+    Expired,
+    Revoked,
+}
+
+/// One of the circle's invites (core's `InviteInfo`): `invites()` lists them,
+/// `revokeInvite(id)` takes an open one back.
+#[uniffi::remote(Record)]
+pub struct InviteInfo {
+    pub id: InviteId,
+    pub capability: Capability,
+    pub for_member: Option<kring_plan::plan::MemberId>,
+    pub made_by: Option<kring_plan::plan::MemberId>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub state: InviteState,
+}
 
 /// One person in the circle (core's `Person`): the plan's record where there is one,
 /// the membership log's standing, and for a reader the name they introduced

@@ -447,6 +447,11 @@ RustBuffer uniffi_kring_ffi_fn_method_circlehandle_invite(uint64_t ptr, RustBuff
 RustBuffer uniffi_kring_ffi_fn_method_circlehandle_invite_for(uint64_t ptr, RustBuffer member, RustBuffer capability, int64_t expires_at, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_INVITES
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_INVITES
+RustBuffer uniffi_kring_ffi_fn_method_circlehandle_invites(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_ME
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_ME
 RustBuffer uniffi_kring_ffi_fn_method_circlehandle_me(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -515,6 +520,11 @@ int8_t uniffi_kring_ffi_fn_method_circlehandle_remove_observer(uint64_t ptr, uin
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_REOPEN_TASK
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_REOPEN_TASK
 void uniffi_kring_ffi_fn_method_circlehandle_reopen_task(uint64_t ptr, RustBuffer task_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_REVOKE_INVITE
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_REVOKE_INVITE
+uint64_t uniffi_kring_ffi_fn_method_circlehandle_revoke_invite(uint64_t ptr, RustBuffer invite
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_CIRCLEHANDLE_RSVP
@@ -1281,6 +1291,12 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_invite_for(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_INVITES
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_INVITES
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_invites(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_ME
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_ME
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_me(void
@@ -1362,6 +1378,12 @@ uint16_t uniffi_kring_ffi_checksum_method_circlehandle_remove_observer(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_REOPEN_TASK
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_REOPEN_TASK
 uint16_t uniffi_kring_ffi_checksum_method_circlehandle_reopen_task(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_REVOKE_INVITE
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_CIRCLEHANDLE_REVOKE_INVITE
+uint16_t uniffi_kring_ffi_checksum_method_circlehandle_revoke_invite(void
     
 );
 #endif

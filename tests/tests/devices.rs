@@ -83,6 +83,35 @@ fn a_link_is_previewed_and_used_expired_and_revoked_invites_are_each_refused_pla
     // A fresh one works.
     let fresh = stdout(&sanne, &["invite"]);
     run(&kees, &["join", &fresh, "--name", "Kees"]);
+
+    // A link sent to the wrong person is taken back: listed, revoked by its short
+    // id, and the relay refuses it with the same plain sentence.
+    let wrong = stdout(&sanne, &["invite", "--capability", "reader"]);
+    run(&sanne, &["sync"]);
+    let invites = json(&sanne, &["invite", "list"]);
+    let open: Vec<&Value> = invites
+        .as_array()
+        .expect("invites")
+        .iter()
+        .filter(|i| i["state"] == "open")
+        .collect();
+    assert_eq!(open.len(), 1, "{invites}");
+    assert_eq!(open[0]["capability"], "reader");
+    let id = open[0]["id"].as_str().expect("id")[..8].to_owned();
+    assert!(invites
+        .as_array()
+        .expect("invites")
+        .iter()
+        .any(|i| i["state"] == "used"));
+    let said = stdout(&sanne, &["invite", "revoke", &id]);
+    assert!(said.contains(&id), "{said}");
+    let (code, err) = refused(&piet, &["join", &wrong, "--name", "Piet"]);
+    assert_eq!(code, 3);
+    assert!(err.contains("no longer works"), "{err}");
+    let listed = stdout(&sanne, &["invite", "list"]);
+    assert!(listed.contains("ingetrokken"), "{listed}");
+    let (code, _) = refused(&sanne, &["invite", "revoke", "ffffffff"]);
+    assert_eq!(code, 4, "an unknown id is not found");
 }
 
 #[test]

@@ -224,6 +224,14 @@ impl TestCircle {
             .introduce(&reader.device, &keys, "Piet", at)
             .unwrap();
         circle.append(entry);
+        // An invite taken back before it was used.
+        let unused = circle.invite(&owner.device, Capability::Member, 7);
+        let at = circle.tick();
+        let entry = circle
+            .state
+            .revoke_invite(&owner.device, unused.invite().id(), at)
+            .unwrap();
+        circle.append(entry);
         (
             circle,
             vec![owner, admin, member, joiner, professional, reader],

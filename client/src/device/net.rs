@@ -292,7 +292,7 @@ impl Device {
 
     /// Syncs, then appends the entry `build` makes from the log as it then is
     /// ([`Session::append_entry`], which rebuilds it if another entry came first).
-    fn append_after_sync(
+    pub(super) fn append_after_sync(
         &mut self,
         circle: &CircleId,
         now: Timestamp,

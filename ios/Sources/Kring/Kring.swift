@@ -754,6 +754,12 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
     func inviteFor(member: MemberId, capability: Capability, expiresAt: Timestamp) throws  -> String
     
     /**
+     * The circle's invites for new people: those this device made (open, expired,
+     * taken back) and every used one; newest first.
+     */
+    func invites() throws  -> [InviteInfo]
+    
+    /**
      * The member this device acts as in this circle.
      */
     func me()  -> MemberId
@@ -828,6 +834,13 @@ public protocol CircleHandleProtocol: AnyObject, Sendable {
     func removeObserver(observerId: UInt64) throws  -> Bool
     
     func reopenTask(taskId: TaskId) throws 
+    
+    /**
+     * Takes back an open invite through the relay: nobody joins with it from then
+     * on (`InviteRevoked`). `InviteUsed` for one that was used; `NotAllowed` unless
+     * this is the main person's or an admin's device.
+     */
+    func revokeInvite(invite: InviteId) async throws 
     
     func rsvp(meetingId: EntryId, answer: Rsvp) throws 
     
@@ -1367,6 +1380,19 @@ open func inviteFor(member: MemberId, capability: Capability, expiresAt: Timesta
 }
     
     /**
+     * The circle's invites for new people: those this device made (open, expired,
+     * taken back) and every used one; newest first.
+     */
+open func invites()throws  -> [InviteInfo]  {
+    return try  FfiConverterSequenceTypeInviteInfo.lift(try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_circlehandle_invites(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The member this device acts as in this circle.
      */
 open func me() -> MemberId  {
@@ -1568,6 +1594,27 @@ open func reopenTask(taskId: TaskId)throws   {try rustCallWithError(FfiConverter
         FfiConverterTypeTaskId_lower(taskId),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * Takes back an open invite through the relay: nobody joins with it from then
+     * on (`InviteRevoked`). `InviteUsed` for one that was used; `NotAllowed` unless
+     * this is the main person's or an admin's device.
+     */
+open func revokeInvite(invite: InviteId)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kring_ffi_fn_method_circlehandle_revoke_invite(
+                        self.uniffiCloneHandle(),FfiConverterTypeInviteId_lower(invite)
+                )
+            },
+            pollFunc: ffi_kring_ffi_rust_future_poll_void,
+            completeFunc: ffi_kring_ffi_rust_future_complete_void,
+            freeFunc: ffi_kring_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeKringError_lift
+        )
 }
     
 open func rsvp(meetingId: EntryId, answer: Rsvp)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
@@ -4319,6 +4366,84 @@ public func FfiConverterTypeHandover_lift(_ buf: RustBuffer) throws -> Handover 
 #endif
 public func FfiConverterTypeHandover_lower(_ value: Handover) -> RustBuffer {
     return FfiConverterTypeHandover.lower(value)
+}
+
+
+/**
+ * One of the circle's invites (core's `InviteInfo`): `invites()` lists them,
+ * `revokeInvite(id)` takes an open one back.
+ */
+public struct InviteInfo: Equatable, Hashable {
+    public let id: InviteId
+    public let capability: Capability
+    public let forMember: MemberId?
+    public let madeBy: MemberId?
+    public let createdAt: Timestamp
+    public let expiresAt: Timestamp
+    public let state: InviteState
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: InviteId, capability: Capability, forMember: MemberId?, madeBy: MemberId?, createdAt: Timestamp, expiresAt: Timestamp, state: InviteState) {
+        self.id = id
+        self.capability = capability
+        self.forMember = forMember
+        self.madeBy = madeBy
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.state = state
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension InviteInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeInviteInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> InviteInfo {
+        return
+            try InviteInfo(
+                id: FfiConverterTypeInviteId.read(from: &buf), 
+                capability: FfiConverterTypeCapability.read(from: &buf), 
+                forMember: FfiConverterOptionTypeMemberId.read(from: &buf), 
+                madeBy: FfiConverterOptionTypeMemberId.read(from: &buf), 
+                createdAt: FfiConverterTypeTimestamp.read(from: &buf), 
+                expiresAt: FfiConverterTypeTimestamp.read(from: &buf), 
+                state: FfiConverterTypeInviteState.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: InviteInfo, into buf: inout [UInt8]) {
+        FfiConverterTypeInviteId.write(value.id, into: &buf)
+        FfiConverterTypeCapability.write(value.capability, into: &buf)
+        FfiConverterOptionTypeMemberId.write(value.forMember, into: &buf)
+        FfiConverterOptionTypeMemberId.write(value.madeBy, into: &buf)
+        FfiConverterTypeTimestamp.write(value.createdAt, into: &buf)
+        FfiConverterTypeTimestamp.write(value.expiresAt, into: &buf)
+        FfiConverterTypeInviteState.write(value.state, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInviteInfo_lift(_ buf: RustBuffer) throws -> InviteInfo {
+    return try FfiConverterTypeInviteInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInviteInfo_lower(_ value: InviteInfo) -> RustBuffer {
+    return FfiConverterTypeInviteInfo.lower(value)
 }
 
 
@@ -7705,6 +7830,89 @@ public func FfiConverterTypeInviteKind_lower(_ value: InviteKind) -> RustBuffer 
 
 
 
+/**
+ * Where an invite stands (core's `InviteState`).
+ */
+
+public enum InviteState: Equatable, Hashable {
+    
+    case `open`
+    case used
+    case expired
+    case revoked
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension InviteState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeInviteState: FfiConverterRustBuffer {
+    typealias SwiftType = InviteState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> InviteState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .`open`
+        
+        case 2: return .used
+        
+        case 3: return .expired
+        
+        case 4: return .revoked
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: InviteState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .`open`:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .used:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .expired:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .revoked:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInviteState_lift(_ buf: RustBuffer) throws -> InviteState {
+    return try FfiConverterTypeInviteState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInviteState_lower(_ value: InviteState) -> RustBuffer {
+    return FfiConverterTypeInviteState.lower(value)
+}
+
+
+
 public 
 enum KringError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
 
@@ -10673,6 +10881,31 @@ fileprivate struct FfiConverterSequenceTypeHandover: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeInviteInfo: FfiConverterRustBuffer {
+    typealias SwiftType = [InviteInfo]
+
+    public static func write(_ value: [InviteInfo], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeInviteInfo.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [InviteInfo] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [InviteInfo]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeInviteInfo.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeLogEntry: FfiConverterRustBuffer {
     typealias SwiftType = [LogEntry]
 
@@ -11356,6 +11589,46 @@ public func FfiConverterTypeEntryId_lower(_ value: EntryId) -> RustBuffer {
 
 
 
+public typealias InviteId = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeInviteId: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> InviteId {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: InviteId, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> InviteId {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: InviteId) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInviteId_lift(_ value: RustBuffer) throws -> InviteId {
+    return try FfiConverterTypeInviteId.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInviteId_lower(_ value: InviteId) -> RustBuffer {
+    return FfiConverterTypeInviteId.lower(value)
+}
+
+
+
 public typealias MemberId = String
 
 #if swift(>=5.8)
@@ -11649,6 +11922,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kring_ffi_checksum_method_circlehandle_invite_for() != 25188) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_invites() != 13189) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kring_ffi_checksum_method_circlehandle_me() != 41924) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -11689,6 +11965,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_reopen_task() != 35192) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_circlehandle_revoke_invite() != 21898) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_circlehandle_rsvp() != 61435) {

@@ -357,3 +357,46 @@ fn an_invite_for_a_named_person_joins_as_that_person_only() {
     let piet = redeem(&mut circle, &plain).unwrap();
     assert_ne!(piet.member, jan);
 }
+
+/// A link sent to the wrong person is taken back: nobody joins with it afterwards —
+/// the relay runs the same check — and neither a plain member nor anyone for a used
+/// link can revoke.
+#[test]
+fn a_revoked_invite_no_longer_admits_anyone() {
+    let (mut circle, owner) = TestCircle::new();
+    let member = circle.join(&owner.device, Capability::Member);
+    let token = circle.invite(&owner.device, Capability::Member, 7);
+    let at = circle.tick();
+    assert!(matches!(
+        circle
+            .state
+            .revoke_invite(&member.device, token.invite().id(), at),
+        Err(Error::Unauthorized { .. })
+    ));
+    let entry = circle
+        .state
+        .revoke_invite(&owner.device, token.invite().id(), at)
+        .unwrap();
+    circle.append(entry);
+    assert!(circle.state.is_revoked(&token.invite().id()));
+    let at = circle.tick();
+    assert!(matches!(
+        check_usable(&circle.state, token.invite(), at),
+        Err(Error::InviteRevoked(_))
+    ));
+    assert!(matches!(
+        redeem(&mut circle, &token),
+        Err(Error::InviteRevoked(_))
+    ));
+
+    // A used link cannot be taken back (the person is in: remove them instead).
+    let used = circle.invite(&owner.device, Capability::Member, 7);
+    redeem(&mut circle, &used).unwrap();
+    let at = circle.tick();
+    assert!(matches!(
+        circle
+            .state
+            .revoke_invite(&owner.device, used.invite().id(), at),
+        Err(Error::InviteReused(_))
+    ));
+}

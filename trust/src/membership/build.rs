@@ -251,6 +251,17 @@ impl MembershipState {
         self.append(author, action, at)
     }
 
+    /// Takes back the invite (or device link) `invite` before anyone uses it. Only
+    /// admins (the owner included), as for making invites.
+    pub fn revoke_invite(
+        &self,
+        author: &DeviceIdentity,
+        invite: crate::invite::InviteId,
+        at: Timestamp,
+    ) -> Result<SignedEntry> {
+        self.append(author, Action::RevokeInvite { invite }, at)
+    }
+
     /// Opens family time with a fresh family key for the family's devices.
     pub fn open_family_time(&self, author: &DeviceIdentity, at: Timestamp) -> Result<SignedEntry> {
         let family = self.family_keys();

@@ -234,6 +234,12 @@ pub enum Action {
         epoch: u64,
         name: SealedName,
     },
+    /// The owner or an admin takes back an invite (or a device link) before it is
+    /// used: a link sent to the wrong person, or lost. The relay and every device then
+    /// refuse a redemption of it (`InviteRevoked`).
+    RevokeInvite {
+        invite: crate::invite::InviteId,
+    },
 }
 
 /// One generation's family key, sealed under the circle's epoch key by a presentation.
@@ -261,6 +267,7 @@ impl Action {
             Action::CloseFamilyTime => "close family time",
             Action::PresentFamilyTime { .. } => "present family time",
             Action::Introduce { .. } => "introduce",
+            Action::RevokeInvite { .. } => "revoke invite",
         }
     }
 
@@ -298,7 +305,8 @@ impl Action {
             | Action::RotateFamilyKey { .. }
             | Action::CloseFamilyTime
             | Action::PresentFamilyTime { .. }
-            | Action::Introduce { .. } => None,
+            | Action::Introduce { .. }
+            | Action::RevokeInvite { .. } => None,
         }
     }
 

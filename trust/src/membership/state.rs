@@ -34,6 +34,8 @@ use crate::invite::{InviteId, SignedInvite};
 use crate::time::Timestamp;
 use crate::wire;
 
+/// Why an invite taken back does not work (`Error::InviteRevoked`).
+pub const REVOKED: &str = "whoever made it took it back";
 const LOG: &str = "membership log";
 
 /// A person in the circle, as far as the log knows (names live in the encrypted plan).
@@ -158,6 +160,8 @@ pub struct MembershipState {
     members: BTreeMap<MemberId, MemberRecord>,
     devices: BTreeMap<DeviceId, DeviceRecord>,
     redeemed: BTreeSet<InviteId>,
+    /// Invites and device links taken back before they were used.
+    revoked: BTreeSet<InviteId>,
     family: Family,
 }
 
@@ -190,6 +194,7 @@ impl MembershipState {
             members: BTreeMap::new(),
             devices: BTreeMap::new(),
             redeemed: BTreeSet::new(),
+            revoked: BTreeSet::new(),
             family: Family::default(),
         };
         state.insert_member(owner, Capability::Owner);
@@ -374,6 +379,16 @@ impl MembershipState {
                 }
                 self.check_family_keys(family)
             }
+            Action::RevokeInvite { invite } => {
+                self.admin_author(&body.author, "revoke invites")?;
+                if self.redeemed.contains(invite) {
+                    return Err(Error::InviteReused(*invite));
+                }
+                if self.revoked.contains(invite) {
+                    return Err(Error::InviteRevoked(REVOKED));
+                }
+                Ok(())
+            }
             Action::Introduce { epoch, name } => {
                 // Any active device, readers too: it is the member's own name.
                 self.active_capability(&body.author)?;
@@ -492,6 +507,9 @@ impl MembershipState {
         if self.redeemed.contains(&link.id()) {
             return Err(Error::InviteReused(link.id()));
         }
+        if self.revoked.contains(&link.id()) {
+            return Err(Error::InviteRevoked(REVOKED));
+        }
         Ok(member)
     }
 
@@ -522,6 +540,9 @@ impl MembershipState {
         }
         if self.redeemed.contains(&invite.id()) {
             return Err(Error::InviteReused(invite.id()));
+        }
+        if self.revoked.contains(&invite.id()) {
+            return Err(Error::InviteRevoked(REVOKED));
         }
         if let Some(named) = invite.for_member() {
             if self.members.contains_key(named) {
@@ -754,6 +775,9 @@ impl MembershipState {
                 self.family.holders.insert(family.generation, holders);
             }
             Action::CloseFamilyTime => self.family.open = false,
+            Action::RevokeInvite { invite } => {
+                self.revoked.insert(*invite);
+            }
             Action::Introduce { epoch, name } => {
                 let member = self
                     .devices
@@ -1089,6 +1113,11 @@ impl MembershipState {
 
     pub fn is_redeemed(&self, invite: &InviteId) -> bool {
         self.redeemed.contains(invite)
+    }
+
+    /// Whether `invite` was taken back ([`Action::RevokeInvite`]).
+    pub fn is_revoked(&self, invite: &InviteId) -> bool {
+        self.revoked.contains(invite)
     }
 
     /// Whether `device` may have written an envelope numbered `device_seq` under key

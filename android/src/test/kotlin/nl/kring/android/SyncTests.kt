@@ -16,6 +16,7 @@ import nl.kring.ffi.Language
 import nl.kring.ffi.Designation
 import nl.kring.ffi.FamilyTimeChange
 import nl.kring.ffi.HandoverFormat
+import nl.kring.ffi.InviteState
 import nl.kring.ffi.LogKind
 import nl.kring.ffi.MyPlace
 import nl.kring.ffi.NewsKind
@@ -103,6 +104,18 @@ fun syncTests(): List<TestCase> =
                 assertEquals(1, annas.view().members.count { it.displayName == "Dana" })
                 assertEquals("buurvrouw", annas.view().members.first { it.id == dana }.roleLabel)
                 assertKring<KringException.AlreadyExists> { annas.inviteFor(dana, Capability.MEMBER, inDays(7)) }
+
+                // A link sent to the wrong person is taken back; nobody joins with it.
+                val wrong = annas.invite(Capability.READER, inDays(2))
+                await { annas.sync() }
+                val open = annas.invites().single { it.state == InviteState.OPEN }
+                assertEquals(Capability.READER, open.capability)
+                assertTrue(annas.invites().count { it.state == InviteState.USED } >= 2)
+                await { annas.revokeInvite(open.id) }
+                assertEquals(InviteState.REVOKED, annas.invites().single { it.id == open.id }.state)
+                val erin = Device(dir.resolve("erin"))
+                assertKring<KringException.InviteRevoked> { await { erin.client.join(wrong, "Erin", Relation.FRIEND) } }
+                assertTrue(erin.client.circles().isEmpty())
             }
         },
         TestCase("two clients claim the last place offline through the relay; after syncing both see the same winner") {
