@@ -10,14 +10,6 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n=== %s\n' "$*"; }
 
-step "OpenSSL's libcrypto headers for SQLCipher (the device store is encrypted at rest)"
-if [[ ! -f /usr/include/openssl/evp.h ]]; then
-    sudo=""
-    [[ "$(id -u)" -eq 0 ]] || sudo="sudo"
-    $sudo apt-get install -y -qq libssl-dev \
-        || { $sudo apt-get update -qq && $sudo apt-get install -y -qq libssl-dev; }
-fi
-
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -73,6 +65,14 @@ cargo clippy -p kring-web --target wasm32-unknown-unknown --locked -- -D warning
 if [[ -x scripts/kotlin-tests.sh ]]; then
     step "Kotlin bindings on the JVM"
     scripts/kotlin-tests.sh
+fi
+
+step "the FFI library links no system OpenSSL (SQLCipher's libcrypto is compiled in; phones have none)"
+ffi_lib="${CARGO_TARGET_DIR:-target}/debug/libkring_ffi.so"
+[[ -f "$ffi_lib" ]] || cargo build --quiet --locked -p kring-ffi
+if ldd "$ffi_lib" | grep -E 'lib(crypto|ssl)\.so'; then
+    echo "libkring_ffi.so needs the system's OpenSSL" >&2
+    exit 1
 fi
 
 step "all tests passed"

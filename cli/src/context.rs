@@ -44,7 +44,11 @@ impl Context {
             Some(dir) => dir.clone(),
             None => default_data_dir()?,
         };
-        let device = Device::open_in(&dir)?;
+        let mut device = Device::open_in(&dir)?;
+        // `--lang` reaches what the device writes too: reminders and news.
+        if let Some(lang) = &cli.lang {
+            device.read_in(Some(crate::commands::parse(lang)?));
+        }
         let now = match &cli.now {
             Some(s) => dates::parse(s)?,
             None => Timestamp::now(),

@@ -388,13 +388,17 @@ pub fn watch(ctx: &mut Context, seconds: Option<u64>) -> CliResult {
             ),
             WatchEvent::Synced { .. } | WatchEvent::Syncing { .. } => {}
             WatchEvent::SyncFailed { circle, error } => {
-                warn_user!("kring: {}: {error}", name(&circle))
+                warn_user!(
+                    "kring: {}: {}",
+                    name(&circle),
+                    crate::core_text::say(&error)
+                )
             }
             WatchEvent::Disconnected { error, retry_in } => warn_user!(
                 "kring: {}",
                 t!(
                     "watch-offline",
-                    error = error.to_string(),
+                    error = crate::core_text::say(&error),
                     seconds = retry_in.as_secs().max(1)
                 )
             ),

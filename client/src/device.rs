@@ -72,6 +72,9 @@ pub struct Device {
     /// Only used while its [`CircleVersion`] matches the store's.
     cache: HashMap<CircleId, CachedCircle>,
     net: net::Net,
+    /// The language its person asked for (`kring --lang`, the app's setting) for what
+    /// this device writes them: reminders and news. `None`: each circle's own.
+    reading_in: Option<Language>,
 }
 
 impl std::fmt::Debug for Device {
@@ -118,6 +121,7 @@ impl Device {
             identity,
             cache: HashMap::new(),
             net: net::Net::new()?,
+            reading_in: None,
         })
     }
 

@@ -72,6 +72,8 @@ pub(crate) struct Shared {
     /// not wait for them. Two connections on one store are safe: every write is an
     /// IMMEDIATE transaction (docs/sync.md), as with `kring watch` beside `kring`.
     net: Mutex<Option<Device>>,
+    /// What [`KringClient::set_language`] chose, for the network device opened later.
+    reading_in: Mutex<Option<Language>>,
     pub(crate) registry: Arc<Registry>,
     watchers: Mutex<Vec<Watcher>>,
 }
@@ -115,7 +117,9 @@ struct Watcher {
 impl Shared {
     /// Opens another `Device` on this client's data directory and identity.
     fn open_device(&self) -> Result<Device> {
-        open_device(&self.data_dir, &self.secrets)
+        let mut device = open_device(&self.data_dir, &self.secrets)?;
+        device.read_in(*lock(&self.reading_in)?);
+        Ok(device)
     }
 
     /// Runs a local device call.
@@ -215,6 +219,7 @@ impl KringClient {
                 secrets: secret_store,
                 local: Mutex::new(device),
                 net: Mutex::new(None),
+                reading_in: Mutex::new(None),
                 registry: Arc::default(),
                 watchers: Mutex::new(Vec::new()),
             }),
@@ -385,6 +390,21 @@ impl KringClient {
                 .collect())
         })
         .await
+    }
+
+    /// Writes reminders, news and where-you-stand messages in `language` from now on,
+    /// in every circle (`null`: each circle's own language): the app's language
+    /// setting. Not stored; call it each time the client is made.
+    pub fn set_language(&self, language: Option<Language>) -> Result<()> {
+        *lock(&self.shared.reading_in)? = language;
+        self.shared.local(|d| {
+            d.read_in(language);
+            Ok(())
+        })?;
+        if let Some(net) = lock(&self.shared.net)?.as_mut() {
+            net.read_in(language);
+        }
+        Ok(())
     }
 
     /// Every reminder of every circle on this device for the next `days` days (7 by

@@ -200,7 +200,7 @@ impl Registry {
             WatchEvent::Disconnected { error, retry_in } => circles
                 .iter()
                 .map(|c| SyncEvent {
-                    error: Some(error.clone()),
+                    error: Some(error.to_string()),
                     retry_in_millis: Some(u64::try_from(retry_in.as_millis()).unwrap_or(u64::MAX)),
                     ..one(c, LiveState::Disconnected)
                 })
@@ -211,7 +211,7 @@ impl Registry {
                 ..one(circle, LiveState::Synced)
             }],
             WatchEvent::SyncFailed { circle, error } => vec![SyncEvent {
-                error: Some(error.clone()),
+                error: Some(error.to_string()),
                 ..one(circle, LiveState::Error)
             }],
         };

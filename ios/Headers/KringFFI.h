@@ -757,6 +757,11 @@ RustBuffer uniffi_kring_ffi_fn_method_kringclient_pending_joins(uint64_t ptr, Ru
 RustBuffer uniffi_kring_ffi_fn_method_kringclient_reminders(uint64_t ptr, uint32_t days, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_SET_LANGUAGE
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_SET_LANGUAGE
+void uniffi_kring_ffi_fn_method_kringclient_set_language(uint64_t ptr, RustBuffer language, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_START_WATCHING
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_FN_METHOD_KRINGCLIENT_START_WATCHING
 uint32_t uniffi_kring_ffi_fn_method_kringclient_start_watching(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -1624,6 +1629,12 @@ uint16_t uniffi_kring_ffi_checksum_method_kringclient_pending_joins(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_REMINDERS
 #define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_REMINDERS
 uint16_t uniffi_kring_ffi_checksum_method_kringclient_reminders(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_SET_LANGUAGE
+#define UNIFFI_FFIDEF_UNIFFI_KRING_FFI_CHECKSUM_METHOD_KRINGCLIENT_SET_LANGUAGE
+uint16_t uniffi_kring_ffi_checksum_method_kringclient_set_language(void
     
 );
 #endif

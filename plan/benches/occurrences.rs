@@ -81,6 +81,7 @@ fn main() {
         member: jan,
         audience: kring_plan::followup::Audience::Circle,
         can_claim: true,
+        reading_in: None,
     };
     let settings = ReminderSettings::default();
     let mut expand = Vec::new();

@@ -153,7 +153,19 @@ fn three_people_in_three_data_dirs_through_a_local_relay() {
     run(&sanne, &["member", "remove", "Piet"]);
     run(&jan, &["post", "Piet is verhuisd."]);
     run(&jan, &["sync"]);
-    assert_eq!(exit_code(&piet, &["sync"]), 3);
+    // Piet was watching: `kring watch` tells him in the circle's Dutch, as a plain
+    // sentence (no core text), and stops watching that circle.
+    let watched = kring(&piet)
+        .args(["watch", "--seconds", "5"])
+        .output()
+        .expect("kring watch");
+    let told = String::from_utf8_lossy(&watched.stderr);
+    assert!(
+        told.contains("Je telefoon is uit deze kring gehaald."),
+        "{told}"
+    );
+    assert!(!told.to_lowercase().contains("removed"), "{told}");
+    assert!(!watched.status.success(), "{told}");
     assert_eq!(json(&piet, &["status"])[0]["connectivity"], "removed");
     // His device erased the circle when it learned of the removal.
     assert_eq!(exit_code(&piet, &["post", "Ik ben er nog"]), 4);

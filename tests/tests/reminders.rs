@@ -141,15 +141,26 @@ fn a_new_ride_is_news_is_asked_of_those_who_can_take_it_and_reminded_to_whoever_
         said.contains(&format!("Morgen om 14.00 uur: {RIDE}. Jij doet dit.")),
         "{said}"
     );
+    // `--lang en` reaches what the device writes, in a Dutch circle too.
+    let said = stdout(&jan, &["--lang", "en", "reminders"]);
+    assert!(
+        said.contains(&format!("Tomorrow at 14:00: {RIDE}. You are doing this.")),
+        "{said}"
+    );
+    assert!(!said.contains("Jij doet"), "{said}");
     assert!(kinds_about(&json(&piet, &["reminders"]), &ride).is_empty());
-    for dir in [&piet, &sanne] {
-        let news = texts(&json(dir, &["news"]));
-        assert_eq!(news.len(), 1, "{news:?}");
-        assert!(
-            news[0].starts_with(&format!("Jan doet {RIDE} op ")),
-            "{news:?}"
-        );
-    }
+    let news = texts(&json(&piet, &["--lang", "en", "news"]));
+    assert_eq!(news.len(), 1, "{news:?}");
+    assert!(
+        news[0].starts_with(&format!("Jan is doing {RIDE} on ")),
+        "{news:?}"
+    );
+    let news = texts(&json(&sanne, &["news"]));
+    assert_eq!(news.len(), 1, "{news:?}");
+    assert!(
+        news[0].starts_with(&format!("Jan doet {RIDE} op ")),
+        "{news:?}"
+    );
 
     // Muting the circle on Jan's device silences his reminders and nobody else's.
     run(&jan, &["reminders", "set", "--mute", "on"]);

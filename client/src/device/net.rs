@@ -139,6 +139,7 @@ impl Device {
             identity,
             net,
             cache,
+            ..
         } = self;
         let result = net
             .runtime

@@ -9,7 +9,7 @@ use kring_trust::Error as TrustError;
 use super::Device;
 use crate::error::{Error, Result};
 use kring_plan::news::{self, Notification};
-use kring_plan::plan::{CircleId, PlanView};
+use kring_plan::plan::{CircleId, Language, PlanView};
 use kring_plan::reminders::{self, Reminder, ReminderSettings, Viewer};
 use kring_trust::time::Timestamp;
 
@@ -31,11 +31,22 @@ pub(super) fn seen_key(circle: &CircleId) -> String {
 }
 
 impl Device {
-    /// Who this device's person is in `circle`, for reminders and news.
+    /// Who this device's person is in `circle`, for reminders and news, reading in
+    /// the language they chose ([`Device::read_in`]).
     pub fn viewer(&self, circle: &CircleId, view: &PlanView) -> Result<Viewer> {
         let member = self.me(circle)?;
         let logged = self.logged_capability(circle, &member)?;
-        Ok(Viewer::of(view, &member, logged))
+        Ok(Viewer {
+            reading_in: self.reading_in,
+            ..Viewer::of(view, &member, logged)
+        })
+    }
+
+    /// Reminders, news and where-you-stand messages in `language` from now on, in
+    /// every circle (`None`: each circle's own language). Not stored: a command or
+    /// an app session says it each time it opens the device.
+    pub fn read_in(&mut self, language: Option<Language>) {
+        self.reading_in = language;
     }
 
     /// This device's reminder choices for `circle` (the defaults until changed).

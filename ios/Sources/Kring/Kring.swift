@@ -2112,6 +2112,13 @@ public protocol KringClientProtocol: AnyObject, Sendable {
     func reminders(days: UInt32) throws  -> [Reminder]
     
     /**
+     * Writes reminders, news and where-you-stand messages in `language` from now on,
+     * in every circle (`null`: each circle's own language): the app's language
+     * setting. Not stored; call it each time the client is made.
+     */
+    func setLanguage(language: Language?) throws 
+    
+    /**
      * Live mode: keeps every circle that has a relay in sync until
      * [`KringClient::stop_watching`] — a catch-up sync, then the relay's live
      * connection; other devices' changes arrive within moments (observers hear
@@ -2460,6 +2467,20 @@ open func reminders(days: UInt32 = UInt32(7))throws  -> [Reminder]  {
         FfiConverterUInt32.lower(days),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Writes reminders, news and where-you-stand messages in `language` from now on,
+     * in every circle (`null`: each circle's own language): the app's language
+     * setting. Not stored; call it each time the client is made.
+     */
+open func setLanguage(language: Language?)throws   {try rustCallWithError(FfiConverterTypeKringError_lift) {
+        uniffiCallStatus in
+    uniffi_kring_ffi_fn_method_kringclient_set_language(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionTypeLanguage.lower(language),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -12088,6 +12109,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_kringclient_reminders() != 6400) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kring_ffi_checksum_method_kringclient_set_language() != 22980) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kring_ffi_checksum_method_kringclient_start_watching() != 35540) {

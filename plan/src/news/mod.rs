@@ -39,7 +39,9 @@ mod tests;
 use serde::{Deserialize, Serialize};
 
 use crate::plan::ids::{CircleId, MemberId, TaskId};
-use crate::plan::view::{Claim, LogKind, OwnerKind, PlanView, Schedule, TaskView, TurnKind};
+use crate::plan::view::{
+    Claim, Language, LogKind, OwnerKind, PlanView, Schedule, TaskView, TurnKind,
+};
 use crate::reminders::Viewer;
 use kring_trust::time::Timestamp;
 
@@ -115,7 +117,7 @@ struct Event<'a> {
 /// What changed between `before` and `after` (the same circle, `after` newer) that
 /// matters to `viewer`, oldest first, at most [`MAX_NEWS`].
 pub fn what_changed(before: &PlanView, after: &PlanView, viewer: &Viewer) -> Vec<Notification> {
-    let lang = after.circle.language;
+    let lang = viewer.language(after);
     let zone = after.circle.timezone.as_str();
     if !viewer.is_in(after) {
         return Vec::new();
@@ -277,13 +279,13 @@ pub fn what_changed(before: &PlanView, after: &PlanView, viewer: &Viewer) -> Vec
         }
     }
 
-    events.extend(standing_events(before, after, me));
+    events.extend(standing_events(before, after, viewer));
 
     // A member's own doings are not news to them.
     events.retain(|e| e.about_me || e.by != me);
     events.sort_by(|a, b| (a.at, a.kind, &a.key).cmp(&(b.at, b.kind, &b.key)));
     let news: Vec<Notification> = events.into_iter().map(|e| notification(after, e)).collect();
-    capped(after, news)
+    capped(after, lang, news)
 }
 
 /// Only what changed about `viewer`'s own places between `before` and `after`:
@@ -293,7 +295,7 @@ pub fn where_you_stand(before: &PlanView, after: &PlanView, viewer: &Viewer) -> 
     if !viewer.is_in(after) {
         return Vec::new();
     }
-    let mut events = standing_events(before, after, &viewer.member);
+    let mut events = standing_events(before, after, viewer);
     events.sort_by(|a, b| (a.at, a.kind, &a.key).cmp(&(b.at, b.kind, &b.key)));
     events.into_iter().map(|e| notification(after, e)).collect()
 }
@@ -314,9 +316,10 @@ type Places = (Option<String>, Vec<Claim>, Option<Vec<Claim>>);
 fn standing_events<'a>(
     before: &'a PlanView,
     after: &'a PlanView,
-    me: &'a MemberId,
+    viewer: &'a Viewer,
 ) -> Vec<Event<'a>> {
-    let lang = after.circle.language;
+    let me = &viewer.member;
+    let lang = viewer.language(after);
     let zone = after.circle.timezone.as_str();
     let mut events = Vec::new();
     for task in after.tasks.iter().filter(|t| t.is_open()) {
@@ -404,7 +407,7 @@ fn notification(plan: &PlanView, e: Event<'_>) -> Notification {
 }
 
 /// At most [`MAX_NEWS`]: the oldest ones and a line for the rest.
-fn capped(plan: &PlanView, mut news: Vec<Notification>) -> Vec<Notification> {
+fn capped(plan: &PlanView, lang: Language, mut news: Vec<Notification>) -> Vec<Notification> {
     if news.len() <= MAX_NEWS {
         return news;
     }
@@ -418,7 +421,7 @@ fn capped(plan: &PlanView, mut news: Vec<Notification>) -> Vec<Notification> {
         task: None,
         occurrence: None,
         title: plan.circle.name.clone(),
-        text: texts::more(plan.circle.language, rest.len()),
+        text: texts::more(lang, rest.len()),
     });
     news
 }

@@ -13,6 +13,7 @@ fn viewer(member: &MemberId, can_claim: bool) -> Viewer {
         member: member.clone(),
         audience: Audience::Circle,
         can_claim,
+        reading_in: None,
     }
 }
 

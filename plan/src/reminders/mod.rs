@@ -41,7 +41,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::followup::Audience;
 use crate::plan::ids::{CircleId, MemberId, TaskId};
-use crate::plan::view::{PlanStatus, PlanView};
+use crate::plan::view::{Language, PlanStatus, PlanView};
 use kring_trust::membership::Capability;
 use kring_trust::time::Timestamp;
 
@@ -70,6 +70,9 @@ pub struct Viewer {
     /// Whether they may take a place on a task: an active member of the plan who
     /// writes (readers may not).
     pub can_claim: bool,
+    /// The language they asked for on this device (`kring --lang`, the app's
+    /// setting); `None` reads in the circle's own. See [`Viewer::language`].
+    pub reading_in: Option<Language>,
 }
 
 impl Viewer {
@@ -86,7 +89,13 @@ impl Viewer {
             audience: Audience::of(plan, member, capability),
             member: member.clone(),
             can_claim,
+            reading_in: None,
         }
+    }
+
+    /// The language their reminders and news about `plan` are written in.
+    pub fn language(&self, plan: &PlanView) -> Language {
+        self.reading_in.unwrap_or(plan.circle.language)
     }
 
     /// Whether they are in the circle of `plan` at all: its main person, an active

@@ -126,7 +126,7 @@ pub(super) fn turns(ctx: &Context<'_>, window: Window, out: &mut Vec<Reminder>) 
         }
         let when = When::of(task, at, ctx.zone());
         let key = format!("{}:{}", task.id.as_str(), at.0);
-        let lang = ctx.plan.circle.language;
+        let lang = ctx.viewer.language(ctx.plan);
         let day = ctx.date_of(at);
         // "Tomorrow" is only true on the evening before: quiet hours that push it
         // into the day itself drop it.
@@ -177,7 +177,7 @@ pub(super) fn needs_people(ctx: &Context<'_>, window: Window, out: &mut Vec<Remi
                 && !gave_back(task, *at, viewer)
         })
         .collect();
-    let lang = ctx.plan.circle.language;
+    let lang = ctx.viewer.language(ctx.plan);
     for day in ctx.days(window) {
         let Some(nudge) = ctx.at_clock(day, NUDGE_AT) else {
             continue;
@@ -237,7 +237,7 @@ pub(super) fn plan_dates(ctx: &Context<'_>, _window: Window, out: &mut Vec<Remin
     if !ctx.viewer.audience.follows_up() || plan.plan.status != PlanStatus::Accepted {
         return;
     }
-    let lang = plan.circle.language;
+    let lang = ctx.viewer.language(ctx.plan);
     if let Some(review_at) = plan
         .plan
         .next_review_at
@@ -287,7 +287,7 @@ pub(super) fn digest(ctx: &Context<'_>, window: Window, out: &mut Vec<Reminder>)
             .iter()
             .filter(|m| m.cancelled_at.is_none() && m.at >= at && m.at < week_end)
             .count();
-        let text = texts::digest(ctx.plan.circle.language, week);
+        let text = texts::digest(ctx.viewer.language(ctx.plan), week);
         out.push(ctx.reminder(ReminderKind::Digest, at, day.to_string(), None, text));
     }
 }

@@ -37,6 +37,7 @@ impl Circle {
             member: member.clone(),
             audience,
             can_claim: true,
+            reading_in: None,
         }
     }
 
@@ -114,6 +115,20 @@ fn a_claimed_ride_tomorrow_is_reminded_the_evening_before_and_an_hour_before() {
     assert!(c.reminders(&piet, "2026-12-02T12:00", 7).is_empty());
     // The same schedule twice has the same ids (an app replaces, not duplicates).
     assert_eq!(rs, c.reminders(&jan, "2026-12-02T12:00", 7));
+    // Jan reads in English (`--lang en`) in this Dutch circle: the same reminders,
+    // in his words.
+    let english = Viewer {
+        reading_in: Some(Language::En),
+        ..c.viewer(&jan)
+    };
+    let view = c.plan.view();
+    let settings = ReminderSettings::default();
+    let en = schedule(&view, &english, &settings, local("2026-12-02T12:00"), 7);
+    assert_eq!(summary(&en), summary(&rs));
+    assert_eq!(
+        en[0].text,
+        "Tomorrow at 9:00: Naar het ziekenhuis rijden. You are doing this."
+    );
 }
 
 #[test]

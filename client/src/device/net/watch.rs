@@ -30,30 +30,26 @@ const WATCH_TICK: Duration = Duration::from_millis(500);
 const PUSH_ANSWER: Duration = Duration::from_secs(10);
 
 /// What `watch` reports as it goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum WatchEvent {
     /// The live connection is up.
-    Connected {
-        relay: String,
-    },
+    Connected { relay: String },
     Synced {
         circle: CircleId,
         report: SyncReport,
     },
+    /// A sync of `circle` failed. A removal, a closed circle or an archived plan
+    /// also ends watching that circle (the others go on).
     SyncFailed {
         circle: CircleId,
-        error: String,
+        /// Typed, so each app says it in its own words and language.
+        error: Error,
     },
     /// The live connection failed or closed; the next attempt is in `retry_in`.
-    Disconnected {
-        error: String,
-        retry_in: Duration,
-    },
+    Disconnected { error: Error, retry_in: Duration },
     /// A sync of `circle` starts (followed by `Synced` or `SyncFailed`), so a screen
     /// can show "syncing".
-    Syncing {
-        circle: CircleId,
-    },
+    Syncing { circle: CircleId },
 }
 
 impl Device {
@@ -171,7 +167,7 @@ impl Watcher<'_> {
                 }
                 (self.on_event)(WatchEvent::SyncFailed {
                     circle: circle.clone(),
-                    error: e.to_string(),
+                    error: e,
                 });
             }
         }
@@ -205,7 +201,7 @@ impl Watcher<'_> {
             failures += 1;
             let wait = Backoff::LIVE.delay(failures, rand::random());
             (self.on_event)(WatchEvent::Disconnected {
-                error: error.to_string(),
+                error,
                 retry_in: wait,
             });
             let until = tokio::time::Instant::now() + wait;

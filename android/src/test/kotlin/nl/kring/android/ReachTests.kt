@@ -10,6 +10,7 @@ import java.time.ZonedDateTime
 import kotlin.test.assertEquals
 import kotlin.test.assertTrue
 import nl.kring.ffi.KringException
+import nl.kring.ffi.Language
 import nl.kring.ffi.NewsKind
 import nl.kring.ffi.ReminderKind
 import nl.kring.ffi.Schedule
@@ -50,6 +51,12 @@ fun reachTests(): List<TestCase> =
                 two.brams.claimTask(ride)
                 val mine = two.brams.reminders(7u).filter { it.task == ride }.map { it.kind }
                 assertTrue(ReminderKind.TURN_SOON in mine && ReminderKind.NEEDS_PEOPLE !in mine, "$mine")
+                // The app's language setting reaches what the device writes, in this Dutch circle.
+                two.bram.client.setLanguage(Language.EN)
+                val english = two.brams.reminders(7u).filter { it.task == ride }
+                assertTrue(english.all { "You are doing this" in it.text }, "$english")
+                two.bram.client.setLanguage(null)
+                assertTrue(two.brams.reminders(7u).filter { it.task == ride }.all { "Jij doet dit" in it.text })
 
                 // Muted on this device: nothing, and the choice reads back.
                 val settings = two.brams.reminderSettings()
